@@ -1,0 +1,13 @@
+//! klaxon-notify: domain events from EventBridge → messages on each audience's SNS topic.
+
+use klaxon_core::app::notify;
+use klaxon_core::lambda;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda::Error> {
+    let app = lambda::init("notify").await?;
+    lambda::serve_events(app, |app, event| async move {
+        notify::on_event(&app, &event).await
+    })
+    .await
+}

@@ -1,0 +1,485 @@
+//! `DynamoIncidentStore`: the single-table DynamoDB store (see `docs/data-model.md`).
+//!
+//! | item         | pk                | sk              | extra keys                               |
+//! |--------------|-------------------|-----------------|------------------------------------------|
+//! | incident     | `INC#<id>`        | `META`          | gsi1: `STATUS#<status>` / `<created>#<id>` |
+//! | timeline     | `INC#<id>`        | `TL#<seq:010>`  |                                          |
+//! | outbox event | `INC#<id>`        | `EVT#<event>`   | gsi2 while pending: `OUTBOX` / `<at>#<event>` |
+//! | idempotency  | `IDEM#<key>`      | `IDEM`          |                                          |
+//! | reference    | `REF#<reference>` | `REF`           |                                          |
+//! | delivery     | `DLV#<key>`       | `DLV`           | TTL `expires_at`                         |
+//!
+//! Creates and changes are one `TransactWriteItems` each, so the incident,
+//! its timeline, its outbox events and its keys land together or not at all.
+
+use crate::domain::{Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry};
+use crate::ports::{Created, DeliveryLedger, IncidentStore, Outbox, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TransactWriteItem,
+};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use std::collections::HashMap;
+
+pub const STATUS_INDEX: &str = "by_status";
+pub const OUTBOX_INDEX: &str = "outbox_pending";
+pub const DUE_INDEX: &str = "due";
+const OUTBOX_PK: &str = "OUTBOX";
+/// Delivery records only need to outlive any redelivery window.
+const DELIVERY_TTL_DAYS: i64 = 30;
+/// Transaction conflicts clear quickly; retry a few times before giving up.
+const CONFLICT_RETRIES: u32 = 4;
+
+type Item = HashMap<String, AttributeValue>;
+
+pub struct DynamoIncidentStore {
+    client: Client,
+    table: String,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn inc_pk(id: IncidentId) -> String {
+    format!("INC#{id}")
+}
+
+fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    e: &SdkError<E, HttpResponse>,
+) -> StoreError {
+    match super::sdk_failure(e) {
+        (true, msg) => StoreError::Unavailable(msg),
+        (false, msg) => StoreError::Backend(msg),
+    }
+}
+
+fn data<T: serde::Serialize>(v: &T) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(v).map_err(|e| StoreError::Backend(format!("serialise: {e}")))
+}
+
+fn from_data<T: serde::de::DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+    let v = item
+        .get("data")
+        .ok_or_else(|| StoreError::Corrupt("item has no data attribute".into()))?;
+    serde_dynamo::from_attribute_value(v.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn incident_item(inc: &Incident) -> Result<Item, StoreError> {
+    let mut item = key(inc_pk(inc.id), "META");
+    item.insert("kind".into(), s("incident"));
+    item.insert("gsi1pk".into(), s(format!("STATUS#{}", inc.status)));
+    item.insert("gsi1sk".into(), s(format!("{}#{}", ts(inc.created_at), inc.id)));
+    item.insert("version".into(), AttributeValue::N(inc.version.to_string()));
+    item.insert("data".into(), data(inc)?);
+    Ok(item)
+}
+
+fn put(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .set_condition_expression(condition.map(str::to_owned))
+        .build()
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+fn child_puts(
+    table: &str,
+    timeline: &[TimelineEntry],
+    events: &[DomainEvent],
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let mut out = Vec::with_capacity(timeline.len() + events.len());
+    for e in timeline {
+        let mut item = key(inc_pk(e.incident_id), &format!("TL#{:010}", e.seq));
+        item.insert("kind".into(), s("timeline"));
+        item.insert("data".into(), data(e)?);
+        // Append-only: an entry is never overwritten.
+        out.push(put(table, item, Some("attribute_not_exists(pk)"))?);
+    }
+    for ev in events {
+        let mut item = key(inc_pk(ev.incident_id), &format!("EVT#{}", ev.id));
+        item.insert("kind".into(), s("event"));
+        item.insert("gsi2pk".into(), s(OUTBOX_PK));
+        item.insert("gsi2sk".into(), s(format!("{}#{}", ts(ev.occurred_at), ev.id)));
+        item.insert("data".into(), data(ev)?);
+        out.push(put(table, item, Some("attribute_not_exists(pk)"))?);
+    }
+    Ok(out)
+}
+
+/// The cancellation reason codes, by item position, of a cancelled transaction.
+fn cancellation_codes(e: &SdkError<TransactWriteItemsError, HttpResponse>) -> Option<Vec<String>> {
+    match e {
+        SdkError::ServiceError(se) => match se.err() {
+            TransactWriteItemsError::TransactionCanceledException(tc) => Some(
+                tc.cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().unwrap_or("None").to_owned())
+                    .collect(),
+            ),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+async fn backoff(attempt: u32) {
+    let ms = 20u64 * 2u64.pow(attempt) + u64::from(rand::random::<u8>() % 20);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
+impl DynamoIncidentStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(out.item)
+    }
+
+    async fn idempotent_hit(&self, idem_key: &str) -> Result<Option<Incident>, StoreError> {
+        let Some(item) = self.get_item(format!("IDEM#{idem_key}"), "IDEM").await? else {
+            return Ok(None);
+        };
+        let id: IncidentId = match item.get("incident_id") {
+            Some(AttributeValue::S(id)) => id
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("bad incident id {id:?}")))?,
+            _ => return Err(StoreError::Corrupt("idempotency item has no incident_id".into())),
+        };
+        self.get(id).await?.map(Some).ok_or_else(|| {
+            StoreError::Corrupt(format!("idempotency key names missing incident {id}"))
+        })
+    }
+
+    /// Reads every page of a query.
+    async fn query_all(
+        &self,
+        index: Option<&str>,
+        condition: &str,
+        values: Item,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let remaining = limit.map(|l| l.saturating_sub(items.len()));
+            if remaining == Some(0) {
+                break;
+            }
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_owned))
+                .key_condition_expression(condition)
+                .set_expression_attribute_values(Some(values.clone()))
+                .set_limit(remaining.map(|r| r.min(1000) as i32))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify(&e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+}
+
+#[async_trait]
+impl IncidentStore for DynamoIncidentStore {
+    async fn create(&self, new: NewIncident) -> Result<Created, StoreError> {
+        let inc = &new.incident;
+        let mut items = vec![put(&self.table, incident_item(inc)?, Some("attribute_not_exists(pk)"))?];
+        let mut ref_item = key(format!("REF#{}", inc.reference), "REF");
+        ref_item.insert("incident_id".into(), s(inc.id.to_string()));
+        items.push(put(&self.table, ref_item, Some("attribute_not_exists(pk)"))?);
+        const IDEM_POS: usize = 2;
+        if let Some(k) = &new.idempotency_key {
+            let mut idem = key(format!("IDEM#{k}"), "IDEM");
+            idem.insert("incident_id".into(), s(inc.id.to_string()));
+            items.push(put(&self.table, idem, Some("attribute_not_exists(pk)"))?);
+        }
+        items.extend(child_puts(&self.table, &new.timeline, &new.events)?);
+
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => {
+                    return Ok(Created {
+                        incident: new.incident,
+                        duplicate: false,
+                    });
+                }
+                Err(e) => e,
+            };
+            let Some(codes) = cancellation_codes(&err) else {
+                return Err(classify(&err));
+            };
+            let code = |i: usize| codes.get(i).map(String::as_str).unwrap_or("None");
+            if let Some(k) = &new.idempotency_key
+                && code(IDEM_POS) == "ConditionalCheckFailed"
+            {
+                if let Some(incident) = self.idempotent_hit(k).await? {
+                    return Ok(Created {
+                        incident,
+                        duplicate: true,
+                    });
+                }
+            }
+            if code(1) == "ConditionalCheckFailed" {
+                return Err(StoreError::ReferenceTaken(inc.reference.to_string()));
+            }
+            // A concurrent create with the same key holds the item: wait, then
+            // the retry either succeeds or finds the winner's incident.
+            if codes.iter().any(|c| c == "TransactionConflict") && attempt < CONFLICT_RETRIES {
+                attempt += 1;
+                backoff(attempt).await;
+                continue;
+            }
+            return Err(StoreError::Unavailable(format!(
+                "transaction cancelled: {}",
+                codes.join(", ")
+            )));
+        }
+    }
+
+    async fn get(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
+        self.get_item(inc_pk(id), "META")
+            .await?
+            .map(|item| from_data(&item))
+            .transpose()
+    }
+
+    async fn commit(&self, change: Change) -> Result<Incident, StoreError> {
+        let inc = &change.incident;
+        let mut items = Vec::with_capacity(1 + change.timeline.len() + change.events.len());
+        let update = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(incident_item(inc)?))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(change.expected_version.to_string()))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        items.push(TransactWriteItem::builder().put(update).build());
+        items.extend(child_puts(&self.table, &change.timeline, &change.events)?);
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(change.incident),
+            Err(err) => match cancellation_codes(&err) {
+                Some(codes) if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") => {
+                    if self.get(inc.id).await?.is_some() {
+                        Err(StoreError::Conflict {
+                            id: inc.id,
+                            expected: change.expected_version,
+                        })
+                    } else {
+                        Err(StoreError::NotFound(inc.id))
+                    }
+                }
+                // Someone else is writing the same incident right now.
+                Some(codes) if codes.iter().any(|c| c == "TransactionConflict") => Err(StoreError::Conflict {
+                    id: inc.id,
+                    expected: change.expected_version,
+                }),
+                Some(codes) => Err(StoreError::Backend(format!(
+                    "transaction cancelled: {}",
+                    codes.join(", ")
+                ))),
+                None => Err(classify(&err)),
+            },
+        }
+    }
+
+    async fn timeline(&self, id: IncidentId) -> Result<Vec<TimelineEntry>, StoreError> {
+        let values = HashMap::from([(":pk".to_owned(), s(inc_pk(id))), (":tl".to_owned(), s("TL#"))]);
+        let items = self
+            .query_all(None, "pk = :pk AND begins_with(sk, :tl)", values, None)
+            .await?;
+        items.iter().map(from_data).collect()
+    }
+
+    async fn list_by_status(&self, status: Status, limit: usize) -> Result<Vec<Incident>, StoreError> {
+        let values = HashMap::from([(":s".to_owned(), s(format!("STATUS#{status}")))]);
+        let items = self
+            .query_all(Some(STATUS_INDEX), "gsi1pk = :s", values, Some(limit))
+            .await?;
+        items.iter().map(from_data).collect()
+    }
+}
+
+#[async_trait]
+impl Outbox for DynamoIncidentStore {
+    async fn pending_events(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<DomainEvent>, StoreError> {
+        let values = HashMap::from([
+            (":o".to_owned(), s(OUTBOX_PK)),
+            (":before".to_owned(), s(ts(before))),
+        ]);
+        let items = self
+            .query_all(Some(OUTBOX_INDEX), "gsi2pk = :o AND gsi2sk < :before", values, Some(limit))
+            .await?;
+        items.iter().map(from_data).collect()
+    }
+
+    async fn mark_published(&self, event: &DomainEvent, at: DateTime<Utc>) -> Result<(), StoreError> {
+        // Removing the GSI keys takes the event out of the sparse index.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(inc_pk(event.incident_id), &format!("EVT#{}", event.id))))
+            .update_expression("REMOVE gsi2pk, gsi2sk SET published_at = :at")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", s(ts(at)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Err(StoreError::Corrupt(
+                format!("event {} is not in the outbox", event.id),
+            )),
+            Err(e) => Err(classify(&e)),
+        }
+    }
+}
+
+#[async_trait]
+impl DeliveryLedger for DynamoIncidentStore {
+    async fn try_claim(&self, k: &str, now: DateTime<Utc>, lease: Duration) -> Result<bool, StoreError> {
+        let mut item = key(format!("DLV#{k}"), "DLV");
+        item.insert("state".into(), s("pending"));
+        item.insert("claimed_at".into(), s(ts(now)));
+        item.insert(
+            "expires_at".into(),
+            AttributeValue::N((now + Duration::days(DELIVERY_TTL_DAYS)).timestamp().to_string()),
+        );
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR (#state = :pending AND claimed_at <= :stale)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":stale", s(ts(now - lease)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
+            Err(e) => Err(classify(&e)),
+        }
+    }
+
+    async fn complete(&self, k: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("DLV#{k}"), "DLV")))
+            .update_expression("SET #state = :done, completed_at = :at")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":done", s("done"))
+            .expression_attribute_values(":at", s(ts(now)))
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(())
+    }
+
+    async fn release(&self, k: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("DLV#{k}"), "DLV")))
+            .condition_expression("#state = :pending")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":pending", s("pending"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
+            Err(e) => Err(classify(&e)),
+        }
+    }
+}
+
+/// Creates the table with the keys and indexes the store expects. The SAM
+/// template declares the same; tests and local emulators use this.
+pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let ks = |name: &str, kt: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kt).build();
+    let gsi = |name: &str, pk: &str, sk: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(ks(pk, KeyType::Hash)?)
+            .key_schema(ks(sk, KeyType::Range)?)
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build()
+    };
+    let mut req = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(ks("pk", KeyType::Hash).map_err(|e| StoreError::Backend(e.to_string()))?)
+        .key_schema(ks("sk", KeyType::Range).map_err(|e| StoreError::Backend(e.to_string()))?);
+    for name in ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"] {
+        req = req.attribute_definitions(attr(name).map_err(|e| StoreError::Backend(e.to_string()))?);
+    }
+    for (name, pk, sk) in [
+        (STATUS_INDEX, "gsi1pk", "gsi1sk"),
+        (OUTBOX_INDEX, "gsi2pk", "gsi2sk"),
+        (DUE_INDEX, "gsi3pk", "gsi3sk"),
+    ] {
+        req = req.global_secondary_indexes(gsi(name, pk, sk).map_err(|e| StoreError::Backend(e.to_string()))?);
+    }
+    req.send().await.map_err(|e| classify(&e))?;
+    Ok(())
+}

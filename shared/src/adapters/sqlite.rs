@@ -1,0 +1,336 @@
+//! `SqliteIncidentStore`: the embedded store for `klaxon serve`.
+//!
+//! Same semantics as the DynamoDB store: one transaction per create or
+//! change (state, timeline, outbox events, idempotency key), writes
+//! conditional on the version. WAL mode so readers never block the writer.
+
+use crate::domain::{Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry};
+use crate::ports::{Created, DeliveryLedger, IncidentStore, Outbox, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS incidents (
+    id TEXT PRIMARY KEY,
+    reference TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incidents_by_status ON incidents (status, created_at, id);
+CREATE TABLE IF NOT EXISTS timeline (
+    incident_id TEXT NOT NULL REFERENCES incidents (id),
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (incident_id, seq)
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    incident_id TEXT NOT NULL REFERENCES incidents (id)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    incident_id TEXT NOT NULL REFERENCES incidents (id),
+    occurred_at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    published_at TEXT
+);
+CREATE INDEX IF NOT EXISTS events_pending ON events (occurred_at, id) WHERE published_at IS NULL;
+CREATE TABLE IF NOT EXISTS deliveries (
+    key TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    completed_at TEXT
+);
+"#;
+
+pub struct SqliteIncidentStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// Fixed-width UTC timestamps sort correctly as text.
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Backend(format!("serialise: {e}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl SqliteIncidentStore {
+    /// Opens (creating if needed) `klaxon.db` in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Backend(format!("create {}: {e}", dir.display())))?;
+        let conn = Connection::open(dir.join("klaxon.db")).map_err(backend)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
+        // WAL + NORMAL: durable across process crashes, fast commits.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs blocking SQLite work off the async executor.
+    async fn with<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
+    }
+}
+
+fn load(conn: &Connection, id: &str) -> Result<Option<Incident>, StoreError> {
+    let body: Option<String> = conn
+        .query_row("SELECT body FROM incidents WHERE id = ?1", [id], |r| r.get(0))
+        .optional()
+        .map_err(backend)?;
+    body.map(|b| from_json(&b)).transpose()
+}
+
+fn insert_children(
+    tx: &rusqlite::Transaction<'_>,
+    timeline: &[TimelineEntry],
+    events: &[DomainEvent],
+) -> Result<(), StoreError> {
+    for e in timeline {
+        tx.execute(
+            "INSERT INTO timeline (incident_id, seq, body) VALUES (?1, ?2, ?3)",
+            params![e.incident_id.to_string(), e.seq, to_json(e)?],
+        )
+        .map_err(backend)?;
+    }
+    for ev in events {
+        tx.execute(
+            "INSERT INTO events (id, incident_id, occurred_at, body) VALUES (?1, ?2, ?3, ?4)",
+            params![ev.id.to_string(), ev.incident_id.to_string(), ts(ev.occurred_at), to_json(ev)?],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl IncidentStore for SqliteIncidentStore {
+    async fn create(&self, new: NewIncident) -> Result<Created, StoreError> {
+        self.with(move |conn| {
+            // IMMEDIATE takes the write lock up front, so the key check and
+            // the insert cannot interleave with another writer's.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            if let Some(key) = &new.idempotency_key {
+                let existing: Option<String> = tx
+                    .query_row("SELECT incident_id FROM idempotency WHERE key = ?1", [key], |r| r.get(0))
+                    .optional()
+                    .map_err(backend)?;
+                if let Some(id) = existing {
+                    let incident = load(&tx, &id)?.ok_or_else(|| {
+                        StoreError::Corrupt(format!("idempotency key names missing incident {id}"))
+                    })?;
+                    return Ok(Created { incident, duplicate: true });
+                }
+            }
+            let inc = &new.incident;
+            let inserted = tx.execute(
+                "INSERT INTO incidents (id, reference, status, created_at, version, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    inc.id.to_string(),
+                    inc.reference.as_str(),
+                    inc.status.as_str(),
+                    ts(inc.created_at),
+                    inc.version,
+                    to_json(inc)?
+                ],
+            );
+            if let Err(e) = inserted {
+                if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
+                    && e.to_string().contains("incidents.reference")
+                {
+                    return Err(StoreError::ReferenceTaken(inc.reference.to_string()));
+                }
+                return Err(backend(e));
+            }
+            insert_children(&tx, &new.timeline, &new.events)?;
+            if let Some(key) = &new.idempotency_key {
+                tx.execute(
+                    "INSERT INTO idempotency (key, incident_id) VALUES (?1, ?2)",
+                    params![key, inc.id.to_string()],
+                )
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(Created { incident: new.incident, duplicate: false })
+        })
+        .await
+    }
+
+    async fn get(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
+        self.with(move |conn| load(conn, &id.to_string())).await
+    }
+
+    async fn commit(&self, change: Change) -> Result<Incident, StoreError> {
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let inc = &change.incident;
+            let id = inc.id.to_string();
+            let updated = tx
+                .execute(
+                    "UPDATE incidents SET status = ?1, version = ?2, body = ?3 WHERE id = ?4 AND version = ?5",
+                    params![inc.status.as_str(), inc.version, to_json(inc)?, id, change.expected_version],
+                )
+                .map_err(backend)?;
+            if updated == 0 {
+                return Err(if load(&tx, &id)?.is_some() {
+                    StoreError::Conflict { id: inc.id, expected: change.expected_version }
+                } else {
+                    StoreError::NotFound(inc.id)
+                });
+            }
+            insert_children(&tx, &change.timeline, &change.events)?;
+            tx.commit().map_err(backend)?;
+            Ok(change.incident)
+        })
+        .await
+    }
+
+    async fn timeline(&self, id: IncidentId) -> Result<Vec<TimelineEntry>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT body FROM timeline WHERE incident_id = ?1 ORDER BY seq")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([id.to_string()], |r| r.get::<_, String>(0))
+                .map_err(backend)?;
+            rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+        })
+        .await
+    }
+
+    async fn list_by_status(&self, status: Status, limit: usize) -> Result<Vec<Incident>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT body FROM incidents WHERE status = ?1 ORDER BY created_at, id LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![status.as_str(), limit as i64], |r| r.get::<_, String>(0))
+                .map_err(backend)?;
+            rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Outbox for SqliteIncidentStore {
+    async fn pending_events(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<DomainEvent>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT body FROM events WHERE published_at IS NULL AND occurred_at < ?1 ORDER BY occurred_at, id LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![ts(before), limit as i64], |r| r.get::<_, String>(0))
+                .map_err(backend)?;
+            rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+        })
+        .await
+    }
+
+    async fn mark_published(&self, event: &DomainEvent, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let id = event.id.to_string();
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE events SET published_at = ?1 WHERE id = ?2 AND published_at IS NULL",
+                params![ts(at), id],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl DeliveryLedger for SqliteIncidentStore {
+    async fn try_claim(&self, key: &str, now: DateTime<Utc>, lease: Duration) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        self.with(move |conn| {
+            let n = conn
+                .execute(
+                    "INSERT INTO deliveries (key, state, claimed_at) VALUES (?1, 'pending', ?2)
+                     ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at
+                     WHERE deliveries.state = 'pending' AND deliveries.claimed_at <= ?3",
+                    params![key, ts(now), ts(now - lease)],
+                )
+                .map_err(backend)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn complete(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE deliveries SET state = 'done', completed_at = ?1 WHERE key = ?2",
+                params![ts(now), key],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.with(move |conn| {
+            conn.execute("DELETE FROM deliveries WHERE key = ?1 AND state = 'pending'", [key])
+                .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+}

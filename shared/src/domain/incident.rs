@@ -1,0 +1,351 @@
+//! Incidents, their timelines and the changes that move them.
+//!
+//! Every change to an incident is built as a [`Change`]: the new state, the
+//! version it was derived from, the timeline entries and the domain events it
+//! causes. Stores apply a change atomically or not at all.
+
+use super::{DomainEvent, EventKind, Report, Severity, Source, Status};
+use chrono::{DateTime, Datelike, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use ulid::Ulid;
+
+/// Sortable by creation time, so listings and keys order naturally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IncidentId(pub Ulid);
+
+impl IncidentId {
+    pub fn new() -> Self {
+        Self(Ulid::new())
+    }
+}
+
+impl Default for IncidentId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for IncidentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for IncidentId {
+    type Err = ulid::DecodeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ulid::from_string(s).map(Self)
+    }
+}
+
+/// What a person quotes on the phone: `KLX-2026-7QX4MZ`. Random rather than
+/// sequential so that creating one never contends on a counter; stores keep
+/// it unique and the caller retries on the rare collision.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Reference(String);
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+impl Reference {
+    pub fn generate(now: DateTime<Utc>) -> Self {
+        let mut n: u32 = rand::random();
+        let mut tail = [0u8; 6];
+        for c in tail.iter_mut().rev() {
+            *c = CROCKFORD[(n % 32) as usize];
+            n /= 32;
+        }
+        let tail = String::from_utf8_lossy(&tail);
+        Self(format!("KLX-{}-{tail}", now.year()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Accepts what [`Reference::generate`] makes, in any letter case.
+    pub fn parse(s: &str) -> Option<Self> {
+        let up = s.trim().to_ascii_uppercase();
+        let mut parts = up.split('-');
+        let ok = parts.next() == Some("KLX")
+            && parts
+                .next()
+                .is_some_and(|y| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))
+            && parts
+                .next()
+                .is_some_and(|t| t.len() == 6 && t.bytes().all(|b| CROCKFORD.contains(&b)))
+            && parts.next().is_none();
+        ok.then_some(Self(up))
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A promise the plan makes, with the time it falls due.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub kind: DeadlineKind,
+    pub due_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    Acknowledge,
+    Notify,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub reference: Reference,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    pub source: Source,
+    pub title: String,
+    /// Already redacted: secrets never reach a store.
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cvss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    pub status: Status,
+    /// Role name (e.g. `incident_commander`) to the person holding it.
+    #[serde(default)]
+    pub roles: BTreeMap<String, String>,
+    #[serde(default)]
+    pub deadlines: Vec<Deadline>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Bumped by every committed change; writes are conditional on it.
+    pub version: u64,
+    #[serde(default)]
+    pub drill: bool,
+    /// Number of timeline entries, so the next entry's sequence is known
+    /// without reading the timeline.
+    #[serde(default)]
+    pub timeline_len: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub incident_id: IncidentId,
+    pub seq: u32,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub kind: TimelineKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    Created,
+    Assessed,
+    StatusChanged,
+    Note,
+    Notified,
+}
+
+/// A new incident ready to be stored, with what its creation records.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub incident: Incident,
+    /// Source-scoped key; a second create with the same key returns the first incident.
+    pub idempotency_key: Option<String>,
+    pub timeline: Vec<TimelineEntry>,
+    pub events: Vec<DomainEvent>,
+}
+
+impl NewIncident {
+    /// Opens an incident from a parsed report.
+    pub fn from_report(
+        report: Report,
+        source: Source,
+        idempotency_key: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let id = IncidentId::new();
+        let mut incident = Incident {
+            id,
+            reference: Reference::generate(now),
+            tenant: report.tenant,
+            source,
+            title: report.title,
+            description: report.description,
+            reporter_email: report.reporter_email,
+            cvss: report.cvss,
+            severity: None,
+            status: Status::Reported,
+            roles: BTreeMap::new(),
+            deadlines: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+            drill: report.drill,
+            timeline_len: 0,
+        };
+        let entry = incident.next_entry(
+            now,
+            "klaxon",
+            TimelineKind::Created,
+            format!("report received via {}", source.as_str()),
+        );
+        let event = DomainEvent::new(EventKind::ReportReceived, &incident, now);
+        Self {
+            incident,
+            idempotency_key: idempotency_key.map(|k| format!("{}#{k}", source.as_str())),
+            timeline: vec![entry],
+            events: vec![event],
+        }
+    }
+
+    /// A fresh reference after a collision; nothing else changes.
+    pub fn with_new_reference(mut self) -> Self {
+        self.incident.reference = Reference::generate(self.incident.created_at);
+        for e in &mut self.events {
+            e.reference = self.incident.reference.clone();
+        }
+        self
+    }
+}
+
+impl Incident {
+    fn next_entry(
+        &mut self,
+        at: DateTime<Utc>,
+        actor: &str,
+        kind: TimelineKind,
+        message: String,
+    ) -> TimelineEntry {
+        let seq = self.timeline_len;
+        self.timeline_len += 1;
+        TimelineEntry {
+            incident_id: self.id,
+            seq,
+            at,
+            actor: actor.to_owned(),
+            kind,
+            message,
+        }
+    }
+
+    pub fn deadline(&self, kind: DeadlineKind) -> Option<&Deadline> {
+        self.deadlines.iter().find(|d| d.kind == kind)
+    }
+}
+
+/// One atomic step in an incident's life.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The state after the change; its `version` is already bumped.
+    pub incident: Incident,
+    /// The version the change was derived from; a store refuses the write if
+    /// the stored version differs.
+    pub expected_version: u64,
+    pub timeline: Vec<TimelineEntry>,
+    pub events: Vec<DomainEvent>,
+}
+
+impl Change {
+    pub fn begin(current: &Incident, now: DateTime<Utc>) -> Self {
+        let mut incident = current.clone();
+        incident.version = current.version + 1;
+        incident.updated_at = now;
+        Self {
+            expected_version: current.version,
+            incident,
+            timeline: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    pub fn record(&mut self, actor: &str, kind: TimelineKind, message: impl Into<String>) {
+        let at = self.incident.updated_at;
+        let entry = self.incident.next_entry(at, actor, kind, message.into());
+        self.timeline.push(entry);
+    }
+
+    /// Records a domain event carrying the state as it is at this point.
+    pub fn emit(&mut self, kind: EventKind) {
+        let at = self.incident.updated_at;
+        self.events
+            .push(DomainEvent::new(kind, &self.incident, at));
+    }
+
+    pub fn move_to(&mut self, actor: &str, to: Status) -> Result<(), super::IllegalTransition> {
+        let from = self.incident.status;
+        from.check_transition(to)?;
+        self.incident.status = to;
+        self.record(actor, TimelineKind::StatusChanged, format!("status {from} -> {to}"));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        Report {
+            title: "XSS in macro".into(),
+            description: "details".into(),
+            reporter_email: None,
+            cvss: None,
+            tenant: Some("acme.atlassian.net".into()),
+            drill: false,
+        }
+    }
+
+    #[test]
+    fn reference_round_trips_and_rejects_garbage() {
+        let now = "2026-11-23T00:00:00Z".parse().unwrap();
+        let r = Reference::generate(now);
+        assert!(r.as_str().starts_with("KLX-2026-"), "{r}");
+        assert_eq!(Reference::parse(&r.as_str().to_lowercase()), Some(r));
+        for bad in ["", "KLX-2026", "KLX-26-ABCDEF", "KLX-2026-ABCDE", "KLX-2026-ABCDEU", "XYZ-2026-ABCDEF", "KLX-2026-ABCDEF-1"] {
+            assert_eq!(Reference::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn new_incident_records_creation_and_report_received() {
+        let now = "2026-11-23T00:00:00Z".parse().unwrap();
+        let n = NewIncident::from_report(report(), Source::Report, Some("k1".into()), now);
+        assert_eq!(n.incident.status, Status::Reported);
+        assert_eq!(n.incident.version, 1);
+        assert_eq!(n.incident.timeline_len, 1);
+        assert_eq!(n.timeline[0].seq, 0);
+        assert_eq!(n.events.len(), 1);
+        assert_eq!(n.events[0].kind, EventKind::ReportReceived);
+        assert_eq!(n.idempotency_key.as_deref(), Some("report#k1"));
+    }
+
+    #[test]
+    fn change_bumps_version_and_numbers_entries() {
+        let now = "2026-11-23T00:00:00Z".parse().unwrap();
+        let n = NewIncident::from_report(report(), Source::Report, None, now);
+        let mut ch = Change::begin(&n.incident, now);
+        ch.move_to("assess", Status::Triaged).unwrap();
+        ch.record("assess", TimelineKind::Note, "second");
+        assert_eq!(ch.expected_version, 1);
+        assert_eq!(ch.incident.version, 2);
+        let seqs: Vec<u32> = ch.timeline.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, vec![1, 2]);
+        assert!(ch.move_to("x", Status::Reported).is_err());
+        assert_eq!(ch.incident.status, Status::Triaged, "a refused move changes nothing");
+    }
+}

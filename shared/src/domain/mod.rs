@@ -1,0 +1,52 @@
+//! The domain: pure types and rules, no I/O.
+
+mod event;
+mod incident;
+pub mod redact;
+mod report;
+mod severity;
+mod status;
+
+pub use event::{Audience, DomainEvent, EVENT_SOURCE, EventId, EventKind};
+pub use incident::{
+    Change, Deadline, DeadlineKind, Incident, IncidentId, NewIncident, Reference, TimelineEntry,
+    TimelineKind,
+};
+pub use report::{FieldError, Report, ReportInput};
+pub use severity::{Severity, UnknownSeverity};
+pub use status::{IllegalTransition, Status, UnknownStatus};
+
+use serde::{Deserialize, Serialize};
+
+/// Where an incident came from. Idempotency keys are scoped by source so two
+/// senders can never collide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The security report form or its JSON equivalent.
+    Report,
+    Github,
+    Jira,
+    Bitbucket,
+    Connect,
+    Forge,
+    Pagerduty,
+    Guardduty,
+    SecurityHub,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Report => "report",
+            Self::Github => "github",
+            Self::Jira => "jira",
+            Self::Bitbucket => "bitbucket",
+            Self::Connect => "connect",
+            Self::Forge => "forge",
+            Self::Pagerduty => "pagerduty",
+            Self::Guardduty => "guardduty",
+            Self::SecurityHub => "security_hub",
+        }
+    }
+}

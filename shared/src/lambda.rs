@@ -1,0 +1,113 @@
+//! Glue for the Lambda entry points, so each `main.rs` is wiring only.
+
+use crate::adapters::aws::{self, AwsResources};
+use crate::app::{App, HandlerError};
+use crate::domain::DomainEvent;
+use crate::http::{self, Routes};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use bytes::Bytes;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use std::future::Future;
+use tracing::Instrument;
+use std::sync::Arc;
+
+pub type Error = lambda_runtime::Error;
+
+/// Cold start: tracing in Lambda's log format, EMF metrics, config, clients.
+pub async fn init(function: &str) -> Result<Arc<App>, Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    crate::metrics::use_emf(function);
+    let resources = AwsResources::from_env()?;
+    let settings = aws::settings_from_env()?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    Ok(aws::app(&sdk, &resources, settings))
+}
+
+/// Serves API Gateway HTTP API requests with the core router.
+pub async fn serve_http(app: Arc<App>, routes: Routes) -> Result<(), Error> {
+    let app = &app;
+    lambda_http::run(lambda_http::service_fn(move |req: lambda_http::Request| async move {
+        let (parts, body) = req.into_parts();
+        let body = Bytes::copy_from_slice(body.as_ref());
+        let resp = http::handle(app, routes, ::http::Request::from_parts(parts, body)).await;
+        let (parts, body) = resp.into_parts();
+        Ok::<_, std::convert::Infallible>(lambda_http::Response::from_parts(
+            parts,
+            lambda_http::Body::from(body.to_vec()),
+        ))
+    }))
+    .await
+}
+
+/// A failure reported to Lambda with a meaningful `errorType`, so retries and
+/// alarms can tell transient faults from bad events.
+pub fn diagnostic(e: &HandlerError) -> Diagnostic {
+    Diagnostic {
+        error_type: e.error_type().to_owned(),
+        error_message: e.to_string(),
+    }
+}
+
+/// Parses a domain event out of an EventBridge envelope.
+pub fn domain_event(envelope: EventBridgeEvent) -> Result<DomainEvent, Diagnostic> {
+    serde_json::from_value(envelope.detail).map_err(|e| Diagnostic {
+        error_type: "InvalidEvent".into(),
+        error_message: format!(
+            "{} event detail is not a Klaxon domain event: {e}",
+            envelope.detail_type
+        ),
+    })
+}
+
+/// Runs an EventBridge-triggered handler over domain events.
+pub async fn serve_events<F, Fut, T>(app: Arc<App>, handler: F) -> Result<(), Error>
+where
+    F: Fn(Arc<App>, DomainEvent) -> Fut,
+    Fut: Future<Output = Result<T, HandlerError>>,
+    T: serde::Serialize,
+{
+    let app = &app;
+    let handler = &handler;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<EventBridgeEvent>| async move {
+            let ev = domain_event(event.payload)?;
+            let span = tracing::info_span!("event", event_id = %ev.id, incident_id = %ev.incident_id, kind = %ev.kind);
+            let out = handler(Arc::clone(app), ev).instrument(span).await.map_err(|e| {
+                crate::metrics::incr(crate::metrics::Metric::Errors);
+                tracing::error!(error = %e, "handler failed");
+                diagnostic(&e)
+            })?;
+            serde_json::to_value(out).map_err(|e| Diagnostic {
+                error_type: "Serialise".into(),
+                error_message: e.to_string(),
+            })
+        },
+    ))
+    .await
+}
+
+/// Runs the scheduled sweep: the payload is EventBridge's `Scheduled Event`,
+/// whose content does not matter.
+pub async fn serve_schedule<F, Fut, T>(app: Arc<App>, tick: F) -> Result<(), Error>
+where
+    F: Fn(Arc<App>) -> Fut,
+    Fut: Future<Output = Result<T, HandlerError>>,
+    T: serde::Serialize,
+{
+    let app = &app;
+    let tick = &tick;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |_: LambdaEvent<serde_json::Value>| async move {
+            let out = tick(Arc::clone(app)).await.map_err(|e| {
+                crate::metrics::incr(crate::metrics::Metric::Errors);
+                tracing::error!(error = %e, "sweep failed");
+                diagnostic(&e)
+            })?;
+            serde_json::to_value(out).map_err(|e| Diagnostic {
+                error_type: "Serialise".into(),
+                error_message: e.to_string(),
+            })
+        },
+    ))
+    .await
+}

@@ -1,0 +1,181 @@
+//! Ports: what the core needs from the outside world, named for the
+//! capability. Adapters in [`crate::adapters`] implement them.
+
+use crate::domain::{
+    Audience, Change, DomainEvent, EventId, EventKind, Incident, IncidentId, NewIncident,
+    Severity, Status, TimelineEntry,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("incident {id} changed since version {expected}; reload it and try again")]
+    Conflict { id: IncidentId, expected: u64 },
+    #[error("incident {0} not found")]
+    NotFound(IncidentId),
+    #[error("reference {0} is already in use")]
+    ReferenceTaken(String),
+    /// Throttling, a transaction conflict or a dropped connection: worth a retry.
+    #[error("store temporarily unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored record is unreadable: {0}")]
+    Corrupt(String),
+    #[error("store failed: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::Conflict { .. })
+    }
+}
+
+/// The result of an idempotent create.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub incident: Incident,
+    /// True when the idempotency key had been seen and nothing new was written.
+    pub duplicate: bool,
+}
+
+/// Incidents, their timelines and their idempotency keys.
+#[async_trait]
+pub trait IncidentStore: Send + Sync {
+    /// Writes the incident, its first timeline entries, its events and its
+    /// idempotency key in one transaction. If the key exists, returns the
+    /// incident it names with `duplicate: true` and writes nothing.
+    async fn create(&self, new: NewIncident) -> Result<Created, StoreError>;
+
+    async fn get(&self, id: IncidentId) -> Result<Option<Incident>, StoreError>;
+
+    /// Applies a change if the stored version still equals
+    /// `change.expected_version`; otherwise fails with `Conflict` and writes nothing.
+    async fn commit(&self, change: Change) -> Result<Incident, StoreError>;
+
+    /// The timeline in the order it was written.
+    async fn timeline(&self, id: IncidentId) -> Result<Vec<TimelineEntry>, StoreError>;
+
+    /// Incidents in one status, oldest first.
+    async fn list_by_status(&self, status: Status, limit: usize)
+    -> Result<Vec<Incident>, StoreError>;
+}
+
+/// The transactional outbox: events written with their state change and
+/// published afterwards.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Unpublished events that occurred before `before`, oldest first.
+    async fn pending_events(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DomainEvent>, StoreError>;
+
+    async fn mark_published(&self, event: &DomainEvent, at: DateTime<Utc>)
+    -> Result<(), StoreError>;
+}
+
+/// Exactly-once bookkeeping for side effects such as pages: a key is claimed
+/// before the effect and completed after it. A claim that was never completed
+/// (the process died) can be taken again once its lease runs out.
+#[async_trait]
+pub trait DeliveryLedger: Send + Sync {
+    /// True if the caller now holds the claim and should perform the effect.
+    async fn try_claim(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<bool, StoreError>;
+
+    async fn complete(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Gives a claim back after the effect failed, so a retry can take it.
+    async fn release(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// Everything a Klaxon deployment persists.
+pub trait Store: IncidentStore + Outbox + DeliveryLedger {}
+impl<T: IncidentStore + Outbox + DeliveryLedger> Store for T {}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// Some events were accepted and these were not.
+    #[error("{} event(s) were not accepted: {reason}", failed.len())]
+    Partial { failed: Vec<EventId>, reason: String },
+    #[error("event bus unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Hands committed domain events to the bus.
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    /// Ok means every event was durably accepted by the bus.
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError>;
+}
+
+/// One message to one audience.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub audience: Audience,
+    pub event: EventKind,
+    pub incident_id: IncidentId,
+    pub reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    pub drill: bool,
+    pub subject: String,
+    pub text: String,
+    /// Structured form for machine subscribers (HTTPS, SQS, Lambda).
+    pub document: serde_json::Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("no destination is configured for audience {0}")]
+    NoDestination(Audience),
+    #[error("notifier unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Delivers messages to people.
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    async fn send(&self, message: &Message) -> Result<(), NotifyError>;
+}
+
+/// Time, injectable so tests can move days in milliseconds.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that only moves when told to.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(start: DateTime<Utc>) -> Self {
+        Self(std::sync::Mutex::new(start))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *t += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
