@@ -76,3 +76,9 @@ pub async fn sweep(app: &App, grace: Duration) -> Result<usize, super::HandlerEr
         }
     }
 }
+
+/// At start-up: re-publishes everything pending, however young, since no
+/// request of this process can still be publishing it.
+pub async fn recover(app: &App) -> Result<usize, super::HandlerError> {
+    sweep(app, Duration::zero()).await
+}

@@ -1,0 +1,124 @@
+//! `klaxon serve`: wiring, the HTTP server and the escalation timer.
+
+use crate::cli::ServeOptions;
+use crate::settings::FileConfig;
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use klaxon_core::adapters::local::{EventHandler, FileNotifier, InProcessBus};
+use klaxon_core::adapters::sqlite::SqliteIncidentStore;
+use klaxon_core::app::{App, Relay, assess, escalate, notify, outbox};
+use klaxon_core::domain::DomainEvent;
+use klaxon_core::http::{self, ApiError, MAX_BODY, Routes};
+use klaxon_core::ports::{Clock, SystemClock};
+use std::path::Path;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The local bus's one subscriber: the assess and notify consumers, as the
+/// EventBridge rules route them in AWS.
+struct Consumers(Weak<App>);
+
+#[async_trait]
+impl EventHandler for Consumers {
+    async fn handle(&self, event: &DomainEvent) -> Result<(), String> {
+        let Some(app) = self.0.upgrade() else {
+            return Err("shutting down".into());
+        };
+        assess::on_event(&app, event)
+            .await
+            .map_err(|e| e.to_string())?;
+        notify::on_event(&app, event)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+/// Builds the app over `data_dir`, with the consumers subscribed.
+pub fn build(
+    data_dir: &Path,
+    config: &FileConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<App>, BoxError> {
+    let store = SqliteIncidentStore::open(data_dir)?;
+    let bus = Arc::new(InProcessBus::new());
+    let app = Arc::new(App {
+        store: Arc::new(store),
+        publisher: bus.clone(),
+        notifier: Arc::new(FileNotifier::new(data_dir.join("outbox.jsonl"))),
+        clock,
+        relay: Relay::Background,
+        settings: config.settings()?,
+    });
+    bus.subscribe(Arc::new(Consumers(Arc::downgrade(&app))));
+    Ok(app)
+}
+
+/// The HTTP routes: every request goes to the core router.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new().fallback(handle).with_state(app)
+}
+
+async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    // Read one byte past the limit so an oversized body is told apart.
+    let bytes = match axum::body::to_bytes(body, MAX_BODY + 1).await {
+        Ok(b) => b,
+        Err(_) => return into_axum(ApiError::PayloadTooLarge.into_response()),
+    };
+    let resp = http::handle(&app, Routes::All, axum::http::Request::from_parts(parts, bytes)).await;
+    into_axum(resp)
+}
+
+fn into_axum(resp: axum::http::Response<Bytes>) -> Response {
+    let (parts, body) = resp.into_parts();
+    (parts, body).into_response()
+}
+
+/// Runs until Ctrl-C.
+pub async fn run(opts: ServeOptions) -> Result<(), BoxError> {
+    let config = FileConfig::load(opts.config.as_deref())?;
+    let app = build(&opts.data_dir, &config, Arc::new(SystemClock))?;
+    // Recover anything a previous run committed but did not publish.
+    let recovered = outbox::recover(&app).await?;
+    if recovered > 0 {
+        tracing::info!(recovered, "re-published events left pending by the last run");
+    }
+    let listener = TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+    tracing::info!(
+        listen = %opts.listen,
+        data_dir = %opts.data_dir.display(),
+        "klaxon serving: POST /reports, GET /api/v1/incidents/{{id}}"
+    );
+    let ticker = tokio::spawn(escalate_timer(
+        Arc::clone(&app),
+        Duration::from_secs(config.escalate_interval_secs),
+    ));
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    ticker.abort();
+    Ok(())
+}
+
+/// What the EventBridge schedule does in AWS.
+async fn escalate_timer(app: Arc<App>, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if let Err(e) = escalate::tick(&app).await {
+            tracing::warn!(error = %e, "escalation sweep failed; retrying next tick");
+        }
+    }
+}
