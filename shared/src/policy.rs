@@ -114,7 +114,7 @@ mod tests {
                 Some("3.1"),
             ),
             (
-                Some("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N"),
+                Some("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"),
                 Severity::Sev2,
                 Some("3.0"),
             ),
@@ -123,7 +123,7 @@ mod tests {
                 Severity::Sev1,
                 Some("4.0"),
             ),
-            (Some("AV:N/AC:L/Au:N/C:N/I:N/A:P"), Severity::Sev4, Some("2.0")),
+            (Some("AV:N/AC:L/Au:N/C:N/I:N/A:P"), Severity::Sev3, Some("2.0")),
             (Some("CVSS:3.1/AV:X"), Severity::Sev3, None),
         ];
         for (vector, want, version) in cases {

@@ -1,1 +1,65 @@
-fn main(){}
+//! Integration tests, in one binary so the AWS SDK is linked once.
+//!
+//! AWS adapters run against moto (started by `make test`); the SQLite store
+//! runs in a temp dir. See `tests/support` for the shared pieces.
+
+mod aws_e2e;
+mod contract;
+mod http_intake;
+mod notify;
+mod outbox;
+
+use klaxon_core::App;
+use klaxon_core::adapters::sqlite::SqliteIncidentStore;
+use klaxon_core::app::Relay;
+use klaxon_core::config::Settings;
+use klaxon_core::ports::{Clock, EventPublisher, ManualClock, Notifier, Store};
+use klaxon_tests::fakes::{RecordingNotifier, RecordingPublisher};
+use std::sync::Arc;
+
+/// An app over the given store with recording publish and notify ports.
+pub struct Harness {
+    pub app: Arc<App>,
+    pub publisher: Arc<RecordingPublisher>,
+    pub notifier: Arc<RecordingNotifier>,
+    pub clock: Arc<ManualClock>,
+}
+
+impl Harness {
+    pub fn new(store: Arc<dyn Store>, publisher: RecordingPublisher, notifier: RecordingNotifier) -> Self {
+        let publisher = Arc::new(publisher);
+        let notifier = Arc::new(notifier);
+        let clock = Arc::new(ManualClock::new(klaxon_tests::t0()));
+        let app = Arc::new(App {
+            store,
+            publisher: publisher.clone() as Arc<dyn EventPublisher>,
+            notifier: notifier.clone() as Arc<dyn Notifier>,
+            clock: clock.clone() as Arc<dyn Clock>,
+            relay: Relay::Inline,
+            settings: Settings::default(),
+        });
+        Self {
+            app,
+            publisher,
+            notifier,
+            clock,
+        }
+    }
+
+    pub fn sqlite() -> Self {
+        Self::new(sqlite_store(), RecordingPublisher::default(), RecordingNotifier::default())
+    }
+}
+
+pub fn sqlite_store() -> Arc<dyn Store> {
+    Arc::new(SqliteIncidentStore::in_memory().expect("open sqlite"))
+}
+
+pub async fn dynamo_store() -> Arc<dyn Store> {
+    let sdk = klaxon_tests::emulator::sdk().await;
+    let table = klaxon_tests::emulator::table(&sdk).await;
+    Arc::new(klaxon_core::adapters::dynamo::DynamoIncidentStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        table,
+    ))
+}

@@ -7,7 +7,7 @@
 use super::{App, Relay};
 use crate::domain::DomainEvent;
 use crate::ports::PublishError;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
 /// Events younger than this are left to the request that committed them.
@@ -60,7 +60,10 @@ pub async fn publish_and_mark(app: &App, events: &[DomainEvent]) -> usize {
 
 /// Re-publishes events left pending longer than `grace`. Returns how many were published.
 pub async fn sweep(app: &App, grace: Duration) -> Result<usize, super::HandlerError> {
-    let before = app.clock.now() - grace;
+    sweep_before(app, app.clock.now() - grace).await
+}
+
+async fn sweep_before(app: &App, before: DateTime<Utc>) -> Result<usize, super::HandlerError> {
     let mut total = 0;
     loop {
         let pending = app.store.pending_events(before, SWEEP_BATCH).await?;
@@ -80,5 +83,6 @@ pub async fn sweep(app: &App, grace: Duration) -> Result<usize, super::HandlerEr
 /// At start-up: re-publishes everything pending, however young, since no
 /// request of this process can still be publishing it.
 pub async fn recover(app: &App) -> Result<usize, super::HandlerError> {
-    sweep(app, Duration::zero()).await
+    // A margin past now covers events stamped by a clock slightly ahead.
+    sweep_before(app, app.clock.now() + Duration::minutes(5)).await
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The test command (`make test`): installs the pinned emulator and linter in
+# a venv, starts moto in server mode on a free loopback port, runs every
+# test against it through AWS_ENDPOINT_URL, lints the SAM template, and
+# stops moto. Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv="${KLAXON_VENV:-.venv}"
+if ! cmp -s infra/requirements.txt "$venv/.installed-requirements" 2>/dev/null; then
+  echo "installing moto and cfn-lint into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r infra/requirements.txt
+  cp infra/requirements.txt "$venv/.installed-requirements"
+fi
+
+port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+mkdir -p target
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" > target/moto.log 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+
+"$venv/bin/python" - "$port" <<'PY'
+import sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/moto-api/"
+for _ in range(200):
+    try:
+        urllib.request.urlopen(url, timeout=1)
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit(f"moto did not start on {url}; see target/moto.log")
+PY
+
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
+export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+echo "moto listening on $AWS_ENDPOINT_URL" >&2
+
+cargo test --workspace --no-fail-fast "$@"
+"$venv/bin/cfn-lint" template.yaml
+echo "cfn-lint: template.yaml clean" >&2
