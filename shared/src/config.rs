@@ -83,11 +83,19 @@ impl ApiTokens {
             reason,
         };
         let mut out = Vec::new();
-        for (i, item) in spec.split(',').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
+        for (i, item) in spec
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .enumerate()
+        {
             let mut parts = item.splitn(3, ':');
             let (Some(name), Some(role), Some(token)) = (parts.next(), parts.next(), parts.next())
             else {
-                return Err(invalid(format!("entry {} is not <name>:<role>:<token>", i + 1)));
+                return Err(invalid(format!(
+                    "entry {} is not <name>:<role>:<token>",
+                    i + 1
+                )));
             };
             let role = Role::parse(role).ok_or_else(|| {
                 invalid(format!(
@@ -142,7 +150,10 @@ mod tests {
         let cases = [
             ("", Ok(0)),
             ("alice:commander:0123456789abcdef", Ok(1)),
-            ("alice:commander:0123456789abcdef, bob:viewer:fedcba9876543210", Ok(2)),
+            (
+                "alice:commander:0123456789abcdef, bob:viewer:fedcba9876543210",
+                Ok(2),
+            ),
             ("alice:commander", Err("not <name>:<role>:<token>")),
             ("alice:boss:0123456789abcdef", Err("role \"boss\"")),
             ("alice:viewer:short", Err("shorter than 16")),
@@ -160,8 +171,14 @@ mod tests {
     fn authenticates_by_digest_and_never_prints_tokens() {
         let t = ApiTokens::parse("alice:commander:0123456789abcdef,bob:viewer:fedcba9876543210")
             .unwrap();
-        assert_eq!(t.authenticate("fedcba9876543210").map(|c| c.role), Some(Role::Viewer));
-        assert_eq!(t.authenticate("0123456789abcdef").map(|c| c.name.as_str()), Some("alice"));
+        assert_eq!(
+            t.authenticate("fedcba9876543210").map(|c| c.role),
+            Some(Role::Viewer)
+        );
+        assert_eq!(
+            t.authenticate("0123456789abcdef").map(|c| c.name.as_str()),
+            Some("alice")
+        );
         assert!(t.authenticate("0123456789abcdeX").is_none());
         let printed = format!("{t:?}");
         assert!(!printed.contains("0123456789abcdef"), "{printed}");

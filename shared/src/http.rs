@@ -91,8 +91,10 @@ impl ApiError {
         }
         let mut resp = json_response(self.status(), &json!({ "error": error }));
         if let Self::Unauthorized = self {
-            resp.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer"));
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Bearer"),
+            );
         }
         resp
     }
@@ -126,6 +128,12 @@ fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Bytes
     resp
 }
 
+/// For transports that stop reading at [`MAX_BODY`]: the same 413 the router gives.
+pub fn payload_too_large() -> Response<Bytes> {
+    metrics::incr(Metric::ReportsRejected);
+    ApiError::PayloadTooLarge.into_response()
+}
+
 /// Serves one request. Never panics on input; every failure is an [`ApiError`].
 pub async fn handle(app: &Arc<App>, routes: Routes, req: Request<Bytes>) -> Response<Bytes> {
     match route(app, routes, req).await {
@@ -134,7 +142,11 @@ pub async fn handle(app: &Arc<App>, routes: Routes, req: Request<Bytes>) -> Resp
     }
 }
 
-async fn route(app: &Arc<App>, routes: Routes, req: Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
+async fn route(
+    app: &Arc<App>,
+    routes: Routes,
+    req: Request<Bytes>,
+) -> Result<Response<Bytes>, ApiError> {
     let path = req.uri().path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let intake = matches!(routes, Routes::Intake | Routes::All);
@@ -201,10 +213,11 @@ fn parse_report(req: &Request<Bytes>) -> Result<(Report, Option<String>), ApiErr
         return Err(ApiError::UnsupportedMediaType);
     }
     let key = idempotency_key(req.headers())?;
-    let input: ReportInput = serde_json::from_slice(req.body()).map_err(|e| ApiError::BadRequest {
-        code: "malformed_json",
-        message: format!("the body is not a valid report object: {e}"),
-    })?;
+    let input: ReportInput =
+        serde_json::from_slice(req.body()).map_err(|e| ApiError::BadRequest {
+            code: "malformed_json",
+            message: format!("the body is not a valid report object: {e}"),
+        })?;
     let report = Report::parse(input).map_err(ApiError::Validation)?;
     Ok((report, key))
 }
@@ -264,9 +277,12 @@ async fn list_incidents(app: &App, query: Option<&str>) -> Result<Response<Bytes
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         match k {
             "status" => {
-                status = v.parse().map_err(|e: crate::domain::UnknownStatus| {
-                    ApiError::BadRequest { code: "invalid_status", message: e.to_string() }
-                })?
+                status =
+                    v.parse()
+                        .map_err(|e: crate::domain::UnknownStatus| ApiError::BadRequest {
+                            code: "invalid_status",
+                            message: e.to_string(),
+                        })?
             }
             "limit" => {
                 limit = v.parse().ok().filter(|n| (1..=200).contains(n)).ok_or(
@@ -280,5 +296,8 @@ async fn list_incidents(app: &App, query: Option<&str>) -> Result<Response<Bytes
         }
     }
     let incidents = app.store.list_by_status(status, limit).await?;
-    Ok(json_response(StatusCode::OK, &json!({ "incidents": incidents })))
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "incidents": incidents }),
+    ))
 }

@@ -8,8 +8,8 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use bytes::Bytes;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use std::future::Future;
-use tracing::Instrument;
 use std::sync::Arc;
+use tracing::Instrument;
 
 pub type Error = lambda_runtime::Error;
 
@@ -26,16 +26,18 @@ pub async fn init(function: &str) -> Result<Arc<App>, Error> {
 /// Serves API Gateway HTTP API requests with the core router.
 pub async fn serve_http(app: Arc<App>, routes: Routes) -> Result<(), Error> {
     let app = &app;
-    lambda_http::run(lambda_http::service_fn(move |req: lambda_http::Request| async move {
-        let (parts, body) = req.into_parts();
-        let body = Bytes::copy_from_slice(body.as_ref());
-        let resp = http::handle(app, routes, ::http::Request::from_parts(parts, body)).await;
-        let (parts, body) = resp.into_parts();
-        Ok::<_, std::convert::Infallible>(lambda_http::Response::from_parts(
-            parts,
-            lambda_http::Body::from(body.to_vec()),
-        ))
-    }))
+    lambda_http::run(lambda_http::service_fn(
+        move |req: lambda_http::Request| async move {
+            let (parts, body) = req.into_parts();
+            let body = Bytes::copy_from_slice(body.as_ref());
+            let resp = http::handle(app, routes, ::http::Request::from_parts(parts, body)).await;
+            let (parts, body) = resp.into_parts();
+            Ok::<_, std::convert::Infallible>(lambda_http::Response::from_parts(
+                parts,
+                lambda_http::Body::from(body.to_vec()),
+            ))
+        },
+    ))
     .await
 }
 

@@ -67,7 +67,12 @@ pub fn incr(metric: Metric) {
 pub fn add(metric: Metric, value: u64) {
     match SINK.get().unwrap_or(&Sink::Log) {
         Sink::Emf(function) => {
-            let line = emf_line(function, metric, value, chrono::Utc::now().timestamp_millis());
+            let line = emf_line(
+                function,
+                metric,
+                value,
+                chrono::Utc::now().timestamp_millis(),
+            );
             println!("{line}");
         }
         Sink::Log => tracing::info!(target: "klaxon::metrics", metric = metric.name(), value),

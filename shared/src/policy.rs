@@ -123,7 +123,11 @@ mod tests {
                 Severity::Sev1,
                 Some("4.0"),
             ),
-            (Some("AV:N/AC:L/Au:N/C:N/I:N/A:P"), Severity::Sev3, Some("2.0")),
+            (
+                Some("AV:N/AC:L/Au:N/C:N/I:N/A:P"),
+                Severity::Sev3,
+                Some("2.0"),
+            ),
             (Some("CVSS:3.1/AV:X"), Severity::Sev3, None),
         ];
         for (vector, want, version) in cases {

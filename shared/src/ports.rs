@@ -2,8 +2,8 @@
 //! capability. Adapters in [`crate::adapters`] implement them.
 
 use crate::domain::{
-    Audience, Change, DomainEvent, EventId, EventKind, Incident, IncidentId, NewIncident,
-    Severity, Status, TimelineEntry,
+    Audience, Change, DomainEvent, EventId, EventKind, Incident, IncidentId, NewIncident, Severity,
+    Status, TimelineEntry,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -58,8 +58,11 @@ pub trait IncidentStore: Send + Sync {
     async fn timeline(&self, id: IncidentId) -> Result<Vec<TimelineEntry>, StoreError>;
 
     /// Incidents in one status, oldest first.
-    async fn list_by_status(&self, status: Status, limit: usize)
-    -> Result<Vec<Incident>, StoreError>;
+    async fn list_by_status(
+        &self,
+        status: Status,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError>;
 }
 
 /// The transactional outbox: events written with their state change and
@@ -73,8 +76,11 @@ pub trait Outbox: Send + Sync {
         limit: usize,
     ) -> Result<Vec<DomainEvent>, StoreError>;
 
-    async fn mark_published(&self, event: &DomainEvent, at: DateTime<Utc>)
-    -> Result<(), StoreError>;
+    async fn mark_published(
+        &self,
+        event: &DomainEvent,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Exactly-once bookkeeping for side effects such as pages: a key is claimed
@@ -104,7 +110,10 @@ impl<T: IncidentStore + Outbox + DeliveryLedger> Store for T {}
 pub enum PublishError {
     /// Some events were accepted and these were not.
     #[error("{} event(s) were not accepted: {reason}", failed.len())]
-    Partial { failed: Vec<EventId>, reason: String },
+    Partial {
+        failed: Vec<EventId>,
+        reason: String,
+    },
     #[error("event bus unavailable: {0}")]
     Unavailable(String),
 }

@@ -22,7 +22,8 @@ async fn next_events(stack: &Stack, want: usize) -> Vec<DomainEvent> {
         .await
         .into_iter()
         .map(|body| {
-            let envelope: EventBridgeEvent = serde_json::from_str(&body).expect("EventBridge envelope");
+            let envelope: EventBridgeEvent =
+                serde_json::from_str(&body).expect("EventBridge envelope");
             assert_eq!(envelope.source, "klaxon");
             let event = lambda::domain_event(envelope.clone()).expect("domain event");
             assert_eq!(envelope.detail_type, event.kind.detail_type());
@@ -53,48 +54,93 @@ async fn report_to_page_over_aws_apis() {
         .body(Bytes::from(body.to_string()))
         .expect("request");
     let resp = http::handle(&app, Routes::Intake, req).await;
-    assert_eq!(resp.status(), 202, "{}", String::from_utf8_lossy(resp.body()));
+    assert_eq!(
+        resp.status(),
+        202,
+        "{}",
+        String::from_utf8_lossy(resp.body())
+    );
     let accepted: Value = serde_json::from_slice(resp.body()).expect("json");
-    let id = accepted["incident_id"].as_str().expect("id").parse().expect("ulid");
-    let stored = app.store.get(id).await.expect("get").expect("stored in DynamoDB");
-    assert!(!stored.description.contains("ghp_"), "secret reached the store: {}", stored.description);
+    let id = accepted["incident_id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("ulid");
+    let stored = app
+        .store
+        .get(id)
+        .await
+        .expect("get")
+        .expect("stored in DynamoDB");
+    assert!(
+        !stored.description.contains("ghp_"),
+        "secret reached the store: {}",
+        stored.description
+    );
 
     // EventBridge carried Report Received; assess consumes it.
     let received = next_events(&stack, 1).await;
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].kind, EventKind::ReportReceived);
-    assert_eq!(assess::on_event(&app, &received[0]).await.expect("assess"), assess::Outcome::Triaged);
+    assert_eq!(
+        assess::on_event(&app, &received[0]).await.expect("assess"),
+        assess::Outcome::Triaged
+    );
 
     // Then Incident Triaged; notify consumes it.
     let triaged = next_events(&stack, 1).await;
     assert_eq!(triaged.len(), 1);
     assert_eq!(triaged[0].kind, EventKind::IncidentTriaged);
-    assert_eq!(notify::on_event(&app, &triaged[0]).await.expect("notify"), 2);
+    assert_eq!(
+        notify::on_event(&app, &triaged[0]).await.expect("notify"),
+        2
+    );
 
     // The on-call subscriber got the page, with attributes to filter on.
-    let pages = stack.receive(&stack.topic_queues[&Audience::Oncall], 1).await;
+    let pages = stack
+        .receive(&stack.topic_queues[&Audience::Oncall], 1)
+        .await;
     assert_eq!(pages.len(), 1, "exactly one page");
     let envelope: Value = serde_json::from_str(&pages[0]).expect("SNS envelope");
     assert_eq!(attr(&envelope, "severity"), "SEV-1");
     assert_eq!(attr(&envelope, "audience"), "oncall");
     assert_eq!(attr(&envelope, "event"), "Incident Triaged");
     assert_eq!(attr(&envelope, "drill"), "false");
-    let doc: Value = serde_json::from_str(envelope["Message"].as_str().expect("message")).expect("SQS gets the JSON document");
+    let doc: Value = serde_json::from_str(envelope["Message"].as_str().expect("message"))
+        .expect("SQS gets the JSON document");
     assert_eq!(doc["reference"], accepted["reference"]);
     assert_eq!(doc["severity"], "SEV-1");
     assert_eq!(doc["status"], "triaged");
 
     // The security team was told too.
-    let told = stack.receive(&stack.topic_queues[&Audience::SecurityTeam], 1).await;
+    let told = stack
+        .receive(&stack.topic_queues[&Audience::SecurityTeam], 1)
+        .await;
     assert_eq!(told.len(), 1);
 
     // The outbox is drained: both events were marked published.
     let later = chrono::Utc::now() + chrono::Duration::minutes(5);
-    assert!(app.store.pending_events(later, 10).await.expect("pending").is_empty());
+    assert!(
+        app.store
+            .pending_events(later, 10)
+            .await
+            .expect("pending")
+            .is_empty()
+    );
     let stored = app.store.get(id).await.expect("get").expect("stored");
     assert_eq!(stored.status, Status::Triaged);
 
     // A redelivered Incident Triaged does not page again.
-    assert_eq!(notify::on_event(&app, &triaged[0]).await.expect("notify again"), 0);
-    assert!(stack.receive(&stack.topic_queues[&Audience::Oncall], 1).await.is_empty());
+    assert_eq!(
+        notify::on_event(&app, &triaged[0])
+            .await
+            .expect("notify again"),
+        0
+    );
+    assert!(
+        stack
+            .receive(&stack.topic_queues[&Audience::Oncall], 1)
+            .await
+            .is_empty()
+    );
 }

@@ -49,7 +49,11 @@ async fn sqlite_survives_reopen() {
         store.create(new.clone()).await.expect("create");
     }
     let store = SqliteIncidentStore::open(dir.path()).expect("reopen");
-    let got = store.get(new.incident.id).await.expect("get").expect("present after reopen");
+    let got = store
+        .get(new.incident.id)
+        .await
+        .expect("get")
+        .expect("present after reopen");
     assert_eq!(got, new.incident);
     assert!(dir.path().join("klaxon.db-wal").exists() || dir.path().join("klaxon.db").exists());
 }

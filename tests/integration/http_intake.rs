@@ -8,7 +8,11 @@ use klaxon_core::domain::Status;
 use klaxon_core::http::{self, MAX_BODY, Routes};
 use serde_json::{Value, json};
 
-fn post(content_type: Option<&str>, key: Option<&str>, body: impl Into<Bytes>) -> ::http::Request<Bytes> {
+fn post(
+    content_type: Option<&str>,
+    key: Option<&str>,
+    body: impl Into<Bytes>,
+) -> ::http::Request<Bytes> {
     let mut b = ::http::Request::builder().method("POST").uri("/reports");
     if let Some(ct) = content_type {
         b = b.header("content-type", ct);
@@ -29,9 +33,22 @@ async fn call(h: &Harness, req: ::http::Request<Bytes>) -> (u16, Value) {
 
 async fn nothing_stored(h: &Harness) {
     for s in Status::ALL {
-        assert!(h.app.store.list_by_status(s, 10).await.expect("list").is_empty(), "{s} incident stored");
+        assert!(
+            h.app
+                .store
+                .list_by_status(s, 10)
+                .await
+                .expect("list")
+                .is_empty(),
+            "{s} incident stored"
+        );
     }
-    let pending = h.app.store.pending_events(klaxon_tests::t0() + Duration::days(1), 10).await.expect("pending");
+    let pending = h
+        .app
+        .store
+        .pending_events(klaxon_tests::t0() + Duration::days(1), 10)
+        .await
+        .expect("pending");
     assert!(pending.is_empty(), "an event was stored");
     assert!(h.publisher.published().is_empty(), "an event was published");
 }
@@ -41,15 +58,34 @@ async fn nothing_stored(h: &Harness) {
 async fn valid_report_is_accepted_and_stored() {
     let h = Harness::sqlite();
     let body = json!({"title": "Stored XSS", "description": "in the macro", "cvss": klaxon_tests::CRITICAL, "tenant": "acme.atlassian.net"});
-    let (status, resp) = call(&h, post(Some("application/json; charset=utf-8"), None, body.to_string())).await;
+    let (status, resp) = call(
+        &h,
+        post(
+            Some("application/json; charset=utf-8"),
+            None,
+            body.to_string(),
+        ),
+    )
+    .await;
     assert_eq!(status, 202, "{resp}");
     assert_eq!(resp["duplicate"], false);
-    let id = resp["incident_id"].as_str().expect("id").parse().expect("ulid");
+    let id = resp["incident_id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("ulid");
     let stored = h.app.store.get(id).await.expect("get").expect("stored");
-    assert_eq!(stored.reference.as_str(), resp["reference"].as_str().expect("reference"));
+    assert_eq!(
+        stored.reference.as_str(),
+        resp["reference"].as_str().expect("reference")
+    );
     assert_eq!(stored.title, "Stored XSS");
     assert_eq!(stored.tenant.as_deref(), Some("acme.atlassian.net"));
-    assert_eq!(h.publisher.published().len(), 1, "Report Received published");
+    assert_eq!(
+        h.publisher.published().len(),
+        1,
+        "Report Received published"
+    );
 }
 
 /// The Idempotency-Key header makes a retried post return the first incident.
@@ -57,32 +93,111 @@ async fn valid_report_is_accepted_and_stored() {
 async fn idempotency_key_dedupes() {
     let h = Harness::sqlite();
     let body = json!({"title": "dup", "description": "x"}).to_string();
-    let (s1, r1) = call(&h, post(Some("application/json"), Some("retry-1"), body.clone())).await;
-    let (s2, r2) = call(&h, post(Some("application/json"), Some("retry-1"), body.clone())).await;
+    let (s1, r1) = call(
+        &h,
+        post(Some("application/json"), Some("retry-1"), body.clone()),
+    )
+    .await;
+    let (s2, r2) = call(
+        &h,
+        post(Some("application/json"), Some("retry-1"), body.clone()),
+    )
+    .await;
     let (_, r3) = call(&h, post(Some("application/json"), Some("retry-2"), body)).await;
     assert_eq!((s1, s2), (202, 202));
     assert_eq!(r1["incident_id"], r2["incident_id"]);
     assert_eq!(r2["duplicate"], true);
     assert_ne!(r1["incident_id"], r3["incident_id"]);
-    assert_eq!(h.publisher.published().len(), 2, "a duplicate publishes nothing");
+    assert_eq!(
+        h.publisher.published().len(),
+        2,
+        "a duplicate publishes nothing"
+    );
 }
 
 /// Bad input gets the right status and a JSON error naming the problem, and stores nothing.
 #[tokio::test]
 async fn bad_input_table() {
     let json_ct = Some("application/json");
-    let too_big = format!("{{\"title\":\"x\",\"description\":\"{}\"}}", "a".repeat(MAX_BODY));
+    let too_big = format!(
+        "{{\"title\":\"x\",\"description\":\"{}\"}}",
+        "a".repeat(MAX_BODY)
+    );
     let cases: Vec<(&str, ::http::Request<Bytes>, u16, &str, &str)> = vec![
-        ("malformed json", post(json_ct, None, "{\"title\":"), 400, "malformed_json", "not a valid report"),
-        ("not an object", post(json_ct, None, "[1,2]"), 400, "malformed_json", "not a valid report"),
-        ("missing title", post(json_ct, None, "{\"description\":\"d\"}"), 400, "invalid_fields", "title is required"),
-        ("empty title", post(json_ct, None, "{\"title\":\"  \"}"), 400, "invalid_fields", "title is required"),
-        ("wrong type", post(json_ct, None, "{\"title\":42}"), 400, "malformed_json", "invalid type"),
-        ("bad email", post(json_ct, None, "{\"title\":\"t\",\"reporter_email\":\"nope\"}"), 400, "invalid_fields", "reporter_email"),
-        ("text/plain", post(Some("text/plain"), None, "{\"title\":\"t\"}"), 415, "unsupported_media_type", "application/json"),
-        ("no content type", post(None, None, "{\"title\":\"t\"}"), 415, "unsupported_media_type", "application/json"),
-        ("too large", post(json_ct, None, too_big), 413, "payload_too_large", "65536"),
-        ("bad idempotency key", post(json_ct, Some(" "), "{\"title\":\"t\"}"), 400, "invalid_idempotency_key", "Idempotency-Key"),
+        (
+            "malformed json",
+            post(json_ct, None, "{\"title\":"),
+            400,
+            "malformed_json",
+            "not a valid report",
+        ),
+        (
+            "not an object",
+            post(json_ct, None, "[1,2]"),
+            400,
+            "malformed_json",
+            "not a valid report",
+        ),
+        (
+            "missing title",
+            post(json_ct, None, "{\"description\":\"d\"}"),
+            400,
+            "invalid_fields",
+            "title is required",
+        ),
+        (
+            "empty title",
+            post(json_ct, None, "{\"title\":\"  \"}"),
+            400,
+            "invalid_fields",
+            "title is required",
+        ),
+        (
+            "wrong type",
+            post(json_ct, None, "{\"title\":42}"),
+            400,
+            "malformed_json",
+            "invalid type",
+        ),
+        (
+            "bad email",
+            post(
+                json_ct,
+                None,
+                "{\"title\":\"t\",\"reporter_email\":\"nope\"}",
+            ),
+            400,
+            "invalid_fields",
+            "reporter_email",
+        ),
+        (
+            "text/plain",
+            post(Some("text/plain"), None, "{\"title\":\"t\"}"),
+            415,
+            "unsupported_media_type",
+            "application/json",
+        ),
+        (
+            "no content type",
+            post(None, None, "{\"title\":\"t\"}"),
+            415,
+            "unsupported_media_type",
+            "application/json",
+        ),
+        (
+            "too large",
+            post(json_ct, None, too_big),
+            413,
+            "payload_too_large",
+            "65536",
+        ),
+        (
+            "bad idempotency key",
+            post(json_ct, Some(" "), "{\"title\":\"t\"}"),
+            400,
+            "invalid_idempotency_key",
+            "Idempotency-Key",
+        ),
     ];
     for (name, req, want_status, want_code, want_msg) in cases {
         let h = Harness::sqlite();
@@ -99,13 +214,23 @@ async fn bad_input_table() {
 #[tokio::test]
 async fn unknown_routes_and_methods() {
     let h = Harness::sqlite();
-    let get = ::http::Request::builder().method("GET").uri("/reports").body(Bytes::new()).expect("req");
+    let get = ::http::Request::builder()
+        .method("GET")
+        .uri("/reports")
+        .body(Bytes::new())
+        .expect("req");
     let (status, body) = call(&h, get).await;
     assert_eq!(status, 405, "{body}");
-    let nowhere = ::http::Request::builder().uri("/nowhere").body(Bytes::new()).expect("req");
+    let nowhere = ::http::Request::builder()
+        .uri("/nowhere")
+        .body(Bytes::new())
+        .expect("req");
     let (status, body) = call(&h, nowhere).await;
     assert_eq!(status, 404, "{body}");
     // The intake function does not serve the responder API.
-    let api = ::http::Request::builder().uri("/api/v1/incidents").body(Bytes::new()).expect("req");
+    let api = ::http::Request::builder()
+        .uri("/api/v1/incidents")
+        .body(Bytes::new())
+        .expect("req");
     assert_eq!(call(&h, api).await.0, 404);
 }

@@ -26,7 +26,11 @@ pub struct Harness {
 }
 
 impl Harness {
-    pub fn new(store: Arc<dyn Store>, publisher: RecordingPublisher, notifier: RecordingNotifier) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        publisher: RecordingPublisher,
+        notifier: RecordingNotifier,
+    ) -> Self {
         let publisher = Arc::new(publisher);
         let notifier = Arc::new(notifier);
         let clock = Arc::new(ManualClock::new(klaxon_tests::t0()));
@@ -47,7 +51,11 @@ impl Harness {
     }
 
     pub fn sqlite() -> Self {
-        Self::new(sqlite_store(), RecordingPublisher::default(), RecordingNotifier::default())
+        Self::new(
+            sqlite_store(),
+            RecordingPublisher::default(),
+            RecordingNotifier::default(),
+        )
     }
 }
 

@@ -10,10 +10,19 @@ use klaxon_tests::fakes::{RecordingNotifier, RecordingPublisher};
 use std::sync::Arc;
 
 async fn failed_publish_is_retried_by_the_sweep(store: Arc<dyn Store>) {
-    let h = Harness::new(store, RecordingPublisher::failing(1), RecordingNotifier::default());
-    let created = intake::submit(&h.app, Source::Report, klaxon_tests::report("bus down", None), None)
-        .await
-        .expect("submit succeeds even though the bus is down");
+    let h = Harness::new(
+        store,
+        RecordingPublisher::failing(1),
+        RecordingNotifier::default(),
+    );
+    let created = intake::submit(
+        &h.app,
+        Source::Report,
+        klaxon_tests::report("bus down", None),
+        None,
+    )
+    .await
+    .expect("submit succeeds even though the bus is down");
     assert!(h.publisher.published().is_empty());
     let id = created.incident.id;
 
@@ -21,7 +30,8 @@ async fn failed_publish_is_retried_by_the_sweep(store: Arc<dyn Store>) {
     let tick = escalate::tick(&h.app).await.expect("tick");
     assert_eq!(tick.republished, 0);
 
-    h.clock.advance(Duration::seconds(outbox::SWEEP_GRACE_SECS + 1));
+    h.clock
+        .advance(Duration::seconds(outbox::SWEEP_GRACE_SECS + 1));
     let tick = escalate::tick(&h.app).await.expect("tick");
     assert_eq!(tick.republished, 1);
     let published = h.publisher.published();
@@ -39,7 +49,11 @@ async fn events_of_a_dead_process_are_recovered(store: Arc<dyn Store>) {
     // The process committed and died before publishing: nothing flushed.
     let new = klaxon_tests::new_incident("died", None, klaxon_tests::t0());
     store.create(new.clone()).await.expect("create");
-    let h = Harness::new(store, RecordingPublisher::default(), RecordingNotifier::default());
+    let h = Harness::new(
+        store,
+        RecordingPublisher::default(),
+        RecordingNotifier::default(),
+    );
     let recovered = outbox::recover(&h.app).await.expect("recover");
     assert_eq!(recovered, 1);
     assert_eq!(h.publisher.published()[0].id, new.events[0].id);

@@ -15,7 +15,11 @@ pub async fn create_then_get(store: Dyn) {
     let new = new_incident("create then get", None, t0());
     let created = store.create(new.clone()).await.expect("create");
     assert!(!created.duplicate);
-    let got = store.get(new.incident.id).await.expect("get").expect("present");
+    let got = store
+        .get(new.incident.id)
+        .await
+        .expect("get")
+        .expect("present");
     assert_eq!(got, new.incident);
     let other = klaxon_core::domain::IncidentId::new();
     assert!(store.get(other).await.expect("get").is_none());
@@ -31,9 +35,15 @@ pub async fn idempotent_create(store: Dyn) {
     assert!(b.duplicate);
     assert_eq!(b.incident.id, first.incident.id);
     assert_eq!(b.incident.title, "first");
-    assert!(store.get(second.incident.id).await.expect("get").is_none(), "the duplicate was stored");
+    assert!(
+        store.get(second.incident.id).await.expect("get").is_none(),
+        "the duplicate was stored"
+    );
     // Its outbox event was not stored either.
-    let pending = store.pending_events(t0() + Duration::days(1), 100).await.expect("pending");
+    let pending = store
+        .pending_events(t0() + Duration::days(1), 100)
+        .await
+        .expect("pending");
     assert!(pending.iter().all(|e| e.incident_id != second.incident.id));
 }
 
@@ -57,7 +67,12 @@ pub async fn concurrent_create(store: Dyn) {
             originals += 1;
         }
     }
-    assert_eq!(ids.len(), 1, "concurrent duplicates made {} incidents", ids.len());
+    assert_eq!(
+        ids.len(),
+        1,
+        "concurrent duplicates made {} incidents",
+        ids.len()
+    );
     assert_eq!(originals, 1, "exactly one create must win");
 }
 
@@ -70,7 +85,11 @@ pub async fn conditional_update(store: Dyn) {
     ch.emit(EventKind::IncidentTriaged);
     let stored = store.commit(ch).await.expect("commit");
     assert_eq!(stored.version, 2);
-    let got = store.get(new.incident.id).await.expect("get").expect("present");
+    let got = store
+        .get(new.incident.id)
+        .await
+        .expect("get")
+        .expect("present");
     assert_eq!(got.status, Status::Triaged);
     assert_eq!(got.version, 2);
 }
@@ -90,11 +109,18 @@ pub async fn stale_update_conflicts(store: Dyn) {
         Err(StoreError::Conflict { expected, .. }) => assert_eq!(expected, 1),
         other => panic!("stale write must conflict, got {other:?}"),
     }
-    let got = store.get(new.incident.id).await.expect("get").expect("present");
+    let got = store
+        .get(new.incident.id)
+        .await
+        .expect("get")
+        .expect("present");
     assert_eq!(got.title, "contended");
     assert_eq!(got.status, Status::Triaged);
     let timeline = store.timeline(new.incident.id).await.expect("timeline");
-    assert!(timeline.iter().all(|e| e.actor != "bob"), "the loser's entry was written");
+    assert!(
+        timeline.iter().all(|e| e.actor != "bob"),
+        "the loser's entry was written"
+    );
 }
 
 /// A change to an incident that does not exist is NotFound, not a create.
@@ -116,7 +142,11 @@ pub async fn timeline_order(store: Dyn) {
     for round in 0..3 {
         let mut ch = Change::begin(&current, t0() + Duration::minutes(round));
         for n in 0..4 {
-            ch.record("tester", TimelineKind::Note, format!("round {round} note {n}"));
+            ch.record(
+                "tester",
+                TimelineKind::Note,
+                format!("round {round} note {n}"),
+            );
         }
         current = store.commit(ch).await.expect("commit");
     }
@@ -132,7 +162,11 @@ pub async fn query_by_status(store: Dyn) {
     // A status no other test uses, so a shared store does not interfere.
     let mut ids = Vec::new();
     for i in 0..3 {
-        let new = new_incident(&format!("recovering {i}"), None, t0() + Duration::seconds(i));
+        let new = new_incident(
+            &format!("recovering {i}"),
+            None,
+            t0() + Duration::seconds(i),
+        );
         store.create(new.clone()).await.expect("create");
         let mut ch = Change::begin(&new.incident, t0());
         ch.move_to("t", Status::Triaged).expect("legal");
@@ -140,12 +174,21 @@ pub async fn query_by_status(store: Dyn) {
         store.commit(ch).await.expect("commit");
         ids.push(new.incident.id);
     }
-    store.create(new_incident("still reported", None, t0())).await.expect("create");
-    let got = store.list_by_status(Status::Recovering, 10).await.expect("list");
+    store
+        .create(new_incident("still reported", None, t0()))
+        .await
+        .expect("create");
+    let got = store
+        .list_by_status(Status::Recovering, 10)
+        .await
+        .expect("list");
     let got_ids: Vec<_> = got.iter().map(|i| i.id).collect();
     assert_eq!(got_ids, ids);
     assert!(got.iter().all(|i| i.status == Status::Recovering));
-    let limited = store.list_by_status(Status::Recovering, 2).await.expect("list");
+    let limited = store
+        .list_by_status(Status::Recovering, 2)
+        .await
+        .expect("list");
     assert_eq!(limited.len(), 2);
 }
 
@@ -171,10 +214,16 @@ pub async fn outbox_pending_until_published(store: Dyn) {
     let pending = store.pending_events(later, 1000).await.expect("pending");
     assert!(pending.contains(&event), "new event must be pending");
     let before = store.pending_events(t0(), 1000).await.expect("pending");
-    assert!(!before.contains(&event), "events at or after the cutoff are excluded");
+    assert!(
+        !before.contains(&event),
+        "events at or after the cutoff are excluded"
+    );
     store.mark_published(&event, later).await.expect("mark");
     let pending = store.pending_events(later, 1000).await.expect("pending");
-    assert!(!pending.contains(&event), "published event is still pending");
+    assert!(
+        !pending.contains(&event),
+        "published event is still pending"
+    );
 }
 
 /// A delivery is claimed once; a crashed claim is retaken after its lease;
@@ -183,13 +232,36 @@ pub async fn delivery_ledger(store: Dyn) {
     let key = format!("notify#{}#oncall", ulid::Ulid::new());
     let lease = Duration::minutes(2);
     assert!(store.try_claim(&key, t0(), lease).await.expect("claim"));
-    assert!(!store.try_claim(&key, t0() + Duration::seconds(30), lease).await.expect("claim"));
-    assert!(store.try_claim(&key, t0() + Duration::minutes(3), lease).await.expect("stale claim"));
-    store.complete(&key, t0() + Duration::minutes(3)).await.expect("complete");
-    assert!(!store.try_claim(&key, t0() + Duration::days(1), lease).await.expect("claim after done"));
+    assert!(
+        !store
+            .try_claim(&key, t0() + Duration::seconds(30), lease)
+            .await
+            .expect("claim")
+    );
+    assert!(
+        store
+            .try_claim(&key, t0() + Duration::minutes(3), lease)
+            .await
+            .expect("stale claim")
+    );
+    store
+        .complete(&key, t0() + Duration::minutes(3))
+        .await
+        .expect("complete");
+    assert!(
+        !store
+            .try_claim(&key, t0() + Duration::days(1), lease)
+            .await
+            .expect("claim after done")
+    );
 
     let other = format!("notify#{}#oncall", ulid::Ulid::new());
     assert!(store.try_claim(&other, t0(), lease).await.expect("claim"));
     store.release(&other).await.expect("release");
-    assert!(store.try_claim(&other, t0(), lease).await.expect("claim after release"));
+    assert!(
+        store
+            .try_claim(&other, t0(), lease)
+            .await
+            .expect("claim after release")
+    );
 }

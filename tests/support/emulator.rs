@@ -21,7 +21,10 @@ pub async fn sdk() -> SdkConfig {
         endpoint.starts_with("http://127.") || endpoint.starts_with("http://localhost"),
         "AWS_ENDPOINT_URL={endpoint} is not a loopback address; refusing to run tests against real AWS"
     );
-    let probe = tokio::net::TcpStream::connect(endpoint.trim_start_matches("http://").trim_end_matches('/')).await;
+    let probe = tokio::net::TcpStream::connect(
+        endpoint.trim_start_matches("http://").trim_end_matches('/'),
+    )
+    .await;
     assert!(
         probe.is_ok(),
         "nothing is listening at AWS_ENDPOINT_URL={endpoint}: start moto with `make test`"
@@ -72,7 +75,10 @@ pub async fn queue(sdk: &SdkConfig, name: &str) -> (String, String) {
         .await
         .expect("queue attributes")
         .attributes
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
         .expect("queue arn");
     (url, arn)
 }

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use klaxon_core::domain::DomainEvent;
-use klaxon_core::ports::{EventPublisher, Message, NotifyError, Notifier, PublishError};
+use klaxon_core::ports::{EventPublisher, Message, Notifier, NotifyError, PublishError};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -23,7 +23,12 @@ pub fn report(title: &str, cvss: Option<&str>) -> Report {
 pub const CRITICAL: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
 
 pub fn new_incident(title: &str, key: Option<&str>, now: DateTime<Utc>) -> NewIncident {
-    NewIncident::from_report(report(title, None), Source::Report, key.map(Into::into), now)
+    NewIncident::from_report(
+        report(title, None),
+        Source::Report,
+        key.map(Into::into),
+        now,
+    )
 }
 
 pub fn t0() -> DateTime<Utc> {

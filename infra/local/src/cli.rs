@@ -5,7 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "klaxon", version, about = "Security incident response: intake, severity, paging and deadlines.")]
+#[command(
+    name = "klaxon",
+    version,
+    about = "Security incident response: intake, severity, paging and deadlines."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -11,7 +11,7 @@ use klaxon_core::adapters::local::{EventHandler, FileNotifier, InProcessBus};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::app::{App, Relay, assess, escalate, notify, outbox};
 use klaxon_core::domain::DomainEvent;
-use klaxon_core::http::{self, ApiError, MAX_BODY, Routes};
+use klaxon_core::http::{self, MAX_BODY, Routes};
 use klaxon_core::ports::{Clock, SystemClock};
 use std::path::Path;
 use std::sync::{Arc, Weak};
@@ -70,9 +70,14 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     // Read one byte past the limit so an oversized body is told apart.
     let bytes = match axum::body::to_bytes(body, MAX_BODY + 1).await {
         Ok(b) => b,
-        Err(_) => return into_axum(ApiError::PayloadTooLarge.into_response()),
+        Err(_) => return into_axum(http::payload_too_large()),
     };
-    let resp = http::handle(&app, Routes::All, axum::http::Request::from_parts(parts, bytes)).await;
+    let resp = http::handle(
+        &app,
+        Routes::All,
+        axum::http::Request::from_parts(parts, bytes),
+    )
+    .await;
     into_axum(resp)
 }
 
@@ -88,7 +93,10 @@ pub async fn run(opts: ServeOptions) -> Result<(), BoxError> {
     // Recover anything a previous run committed but did not publish.
     let recovered = outbox::recover(&app).await?;
     if recovered > 0 {
-        tracing::info!(recovered, "re-published events left pending by the last run");
+        tracing::info!(
+            recovered,
+            "re-published events left pending by the last run"
+        );
     }
     let listener = TcpListener::bind(opts.listen)
         .await

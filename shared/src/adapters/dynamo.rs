@@ -12,7 +12,9 @@
 //! Creates and changes are one `TransactWriteItems` each, so the incident,
 //! its timeline, its outbox events and its keys land together or not at all.
 
-use crate::domain::{Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry};
+use crate::domain::{
+    Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry,
+};
 use crate::ports::{Created, DeliveryLedger, IncidentStore, Outbox, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -82,7 +84,10 @@ fn incident_item(inc: &Incident) -> Result<Item, StoreError> {
     let mut item = key(inc_pk(inc.id), "META");
     item.insert("kind".into(), s("incident"));
     item.insert("gsi1pk".into(), s(format!("STATUS#{}", inc.status)));
-    item.insert("gsi1sk".into(), s(format!("{}#{}", ts(inc.created_at), inc.id)));
+    item.insert(
+        "gsi1sk".into(),
+        s(format!("{}#{}", ts(inc.created_at), inc.id)),
+    );
     item.insert("version".into(), AttributeValue::N(inc.version.to_string()));
     item.insert("data".into(), data(inc)?);
     Ok(item)
@@ -115,7 +120,10 @@ fn child_puts(
         let mut item = key(inc_pk(ev.incident_id), &format!("EVT#{}", ev.id));
         item.insert("kind".into(), s("event"));
         item.insert("gsi2pk".into(), s(OUTBOX_PK));
-        item.insert("gsi2sk".into(), s(format!("{}#{}", ts(ev.occurred_at), ev.id)));
+        item.insert(
+            "gsi2sk".into(),
+            s(format!("{}#{}", ts(ev.occurred_at), ev.id)),
+        );
         item.insert("data".into(), data(ev)?);
         out.push(put(table, item, Some("attribute_not_exists(pk)"))?);
     }
@@ -172,7 +180,11 @@ impl DynamoIncidentStore {
             Some(AttributeValue::S(id)) => id
                 .parse()
                 .map_err(|_| StoreError::Corrupt(format!("bad incident id {id:?}")))?,
-            _ => return Err(StoreError::Corrupt("idempotency item has no incident_id".into())),
+            _ => {
+                return Err(StoreError::Corrupt(
+                    "idempotency item has no incident_id".into(),
+                ));
+            }
         };
         self.get(id).await?.map(Some).ok_or_else(|| {
             StoreError::Corrupt(format!("idempotency key names missing incident {id}"))
@@ -220,10 +232,18 @@ impl DynamoIncidentStore {
 impl IncidentStore for DynamoIncidentStore {
     async fn create(&self, new: NewIncident) -> Result<Created, StoreError> {
         let inc = &new.incident;
-        let mut items = vec![put(&self.table, incident_item(inc)?, Some("attribute_not_exists(pk)"))?];
+        let mut items = vec![put(
+            &self.table,
+            incident_item(inc)?,
+            Some("attribute_not_exists(pk)"),
+        )?];
         let mut ref_item = key(format!("REF#{}", inc.reference), "REF");
         ref_item.insert("incident_id".into(), s(inc.id.to_string()));
-        items.push(put(&self.table, ref_item, Some("attribute_not_exists(pk)"))?);
+        items.push(put(
+            &self.table,
+            ref_item,
+            Some("attribute_not_exists(pk)"),
+        )?);
         const IDEM_POS: usize = 2;
         if let Some(k) = &new.idempotency_key {
             let mut idem = key(format!("IDEM#{k}"), "IDEM");
@@ -255,13 +275,12 @@ impl IncidentStore for DynamoIncidentStore {
             let code = |i: usize| codes.get(i).map(String::as_str).unwrap_or("None");
             if let Some(k) = &new.idempotency_key
                 && code(IDEM_POS) == "ConditionalCheckFailed"
+                && let Some(incident) = self.idempotent_hit(k).await?
             {
-                if let Some(incident) = self.idempotent_hit(k).await? {
-                    return Ok(Created {
-                        incident,
-                        duplicate: true,
-                    });
-                }
+                return Ok(Created {
+                    incident,
+                    duplicate: true,
+                });
             }
             if code(1) == "ConditionalCheckFailed" {
                 return Err(StoreError::ReferenceTaken(inc.reference.to_string()));
@@ -294,7 +313,10 @@ impl IncidentStore for DynamoIncidentStore {
             .table_name(&self.table)
             .set_item(Some(incident_item(inc)?))
             .condition_expression("version = :expected")
-            .expression_attribute_values(":expected", AttributeValue::N(change.expected_version.to_string()))
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::N(change.expected_version.to_string()),
+            )
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         items.push(TransactWriteItem::builder().put(update).build());
@@ -308,7 +330,9 @@ impl IncidentStore for DynamoIncidentStore {
         match result {
             Ok(_) => Ok(change.incident),
             Err(err) => match cancellation_codes(&err) {
-                Some(codes) if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") => {
+                Some(codes)
+                    if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") =>
+                {
                     if self.get(inc.id).await?.is_some() {
                         Err(StoreError::Conflict {
                             id: inc.id,
@@ -319,10 +343,12 @@ impl IncidentStore for DynamoIncidentStore {
                     }
                 }
                 // Someone else is writing the same incident right now.
-                Some(codes) if codes.iter().any(|c| c == "TransactionConflict") => Err(StoreError::Conflict {
-                    id: inc.id,
-                    expected: change.expected_version,
-                }),
+                Some(codes) if codes.iter().any(|c| c == "TransactionConflict") => {
+                    Err(StoreError::Conflict {
+                        id: inc.id,
+                        expected: change.expected_version,
+                    })
+                }
                 Some(codes) => Err(StoreError::Backend(format!(
                     "transaction cancelled: {}",
                     codes.join(", ")
@@ -333,14 +359,21 @@ impl IncidentStore for DynamoIncidentStore {
     }
 
     async fn timeline(&self, id: IncidentId) -> Result<Vec<TimelineEntry>, StoreError> {
-        let values = HashMap::from([(":pk".to_owned(), s(inc_pk(id))), (":tl".to_owned(), s("TL#"))]);
+        let values = HashMap::from([
+            (":pk".to_owned(), s(inc_pk(id))),
+            (":tl".to_owned(), s("TL#")),
+        ]);
         let items = self
             .query_all(None, "pk = :pk AND begins_with(sk, :tl)", values, None)
             .await?;
         items.iter().map(from_data).collect()
     }
 
-    async fn list_by_status(&self, status: Status, limit: usize) -> Result<Vec<Incident>, StoreError> {
+    async fn list_by_status(
+        &self,
+        status: Status,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError> {
         let values = HashMap::from([(":s".to_owned(), s(format!("STATUS#{status}")))]);
         let items = self
             .query_all(Some(STATUS_INDEX), "gsi1pk = :s", values, Some(limit))
@@ -351,24 +384,40 @@ impl IncidentStore for DynamoIncidentStore {
 
 #[async_trait]
 impl Outbox for DynamoIncidentStore {
-    async fn pending_events(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<DomainEvent>, StoreError> {
+    async fn pending_events(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DomainEvent>, StoreError> {
         let values = HashMap::from([
             (":o".to_owned(), s(OUTBOX_PK)),
             (":before".to_owned(), s(ts(before))),
         ]);
         let items = self
-            .query_all(Some(OUTBOX_INDEX), "gsi2pk = :o AND gsi2sk < :before", values, Some(limit))
+            .query_all(
+                Some(OUTBOX_INDEX),
+                "gsi2pk = :o AND gsi2sk < :before",
+                values,
+                Some(limit),
+            )
             .await?;
         items.iter().map(from_data).collect()
     }
 
-    async fn mark_published(&self, event: &DomainEvent, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn mark_published(
+        &self,
+        event: &DomainEvent,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         // Removing the GSI keys takes the event out of the sparse index.
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(inc_pk(event.incident_id), &format!("EVT#{}", event.id))))
+            .set_key(Some(key(
+                inc_pk(event.incident_id),
+                &format!("EVT#{}", event.id),
+            )))
             .update_expression("REMOVE gsi2pk, gsi2sk SET published_at = :at")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":at", s(ts(at)))
@@ -376,9 +425,9 @@ impl Outbox for DynamoIncidentStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Err(StoreError::Corrupt(
-                format!("event {} is not in the outbox", event.id),
-            )),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Err(
+                StoreError::Corrupt(format!("event {} is not in the outbox", event.id)),
+            ),
             Err(e) => Err(classify(&e)),
         }
     }
@@ -386,20 +435,31 @@ impl Outbox for DynamoIncidentStore {
 
 #[async_trait]
 impl DeliveryLedger for DynamoIncidentStore {
-    async fn try_claim(&self, k: &str, now: DateTime<Utc>, lease: Duration) -> Result<bool, StoreError> {
+    async fn try_claim(
+        &self,
+        k: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
         let mut item = key(format!("DLV#{k}"), "DLV");
         item.insert("state".into(), s("pending"));
         item.insert("claimed_at".into(), s(ts(now)));
         item.insert(
             "expires_at".into(),
-            AttributeValue::N((now + Duration::days(DELIVERY_TTL_DAYS)).timestamp().to_string()),
+            AttributeValue::N(
+                (now + Duration::days(DELIVERY_TTL_DAYS))
+                    .timestamp()
+                    .to_string(),
+            ),
         );
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR (#state = :pending AND claimed_at <= :stale)")
+            .condition_expression(
+                "attribute_not_exists(pk) OR (#state = :pending AND claimed_at <= :stale)",
+            )
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":pending", s("pending"))
             .expression_attribute_values(":stale", s(ts(now - lease)))
@@ -455,13 +515,22 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             .attribute_type(ScalarAttributeType::S)
             .build()
     };
-    let ks = |name: &str, kt: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kt).build();
+    let ks = |name: &str, kt: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kt)
+            .build()
+    };
     let gsi = |name: &str, pk: &str, sk: &str| {
         GlobalSecondaryIndex::builder()
             .index_name(name)
             .key_schema(ks(pk, KeyType::Hash)?)
             .key_schema(ks(sk, KeyType::Range)?)
-            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
             .build()
     };
     let mut req = client
@@ -470,15 +539,20 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .billing_mode(BillingMode::PayPerRequest)
         .key_schema(ks("pk", KeyType::Hash).map_err(|e| StoreError::Backend(e.to_string()))?)
         .key_schema(ks("sk", KeyType::Range).map_err(|e| StoreError::Backend(e.to_string()))?);
-    for name in ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"] {
-        req = req.attribute_definitions(attr(name).map_err(|e| StoreError::Backend(e.to_string()))?);
+    for name in [
+        "pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk",
+    ] {
+        req =
+            req.attribute_definitions(attr(name).map_err(|e| StoreError::Backend(e.to_string()))?);
     }
     for (name, pk, sk) in [
         (STATUS_INDEX, "gsi1pk", "gsi1sk"),
         (OUTBOX_INDEX, "gsi2pk", "gsi2sk"),
         (DUE_INDEX, "gsi3pk", "gsi3sk"),
     ] {
-        req = req.global_secondary_indexes(gsi(name, pk, sk).map_err(|e| StoreError::Backend(e.to_string()))?);
+        req = req.global_secondary_indexes(
+            gsi(name, pk, sk).map_err(|e| StoreError::Backend(e.to_string()))?,
+        );
     }
     req.send().await.map_err(|e| classify(&e))?;
     Ok(())

@@ -64,7 +64,10 @@ impl EventPublisher for EventBridgePublisher {
                     if failed.len() == events.len() {
                         return Err(PublishError::Unavailable(msg));
                     }
-                    return Err(PublishError::Partial { failed, reason: msg });
+                    return Err(PublishError::Partial {
+                        failed,
+                        reason: msg,
+                    });
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! that appends to `<data-dir>/outbox.jsonl`.
 
 use crate::domain::DomainEvent;
-use crate::ports::{EventPublisher, Message, NotifyError, Notifier, PublishError};
+use crate::ports::{EventPublisher, Message, Notifier, NotifyError, PublishError};
 use async_trait::async_trait;
 use serde_json::json;
 use std::io::Write;
@@ -108,7 +108,11 @@ impl Notifier for FileNotifier {
                 .and_then(|()| f.sync_data())
                 .map_err(|e| NotifyError::Unavailable(format!("{}: {e}", self.path.display())))?;
         }
-        let verb = if m.audience == crate::domain::Audience::Oncall { "PAGE" } else { "TELL" };
+        let verb = if m.audience == crate::domain::Audience::Oncall {
+            "PAGE"
+        } else {
+            "TELL"
+        };
         println!("{verb} {}: {}", m.audience, m.subject);
         Ok(())
     }

@@ -26,7 +26,9 @@ pub(crate) fn sdk_failure<E: ProvideErrorMetadata + std::error::Error + 'static>
 ) -> (bool, String) {
     let server_fault = e.raw_response().is_some_and(|r| r.status().as_u16() >= 500);
     let retryable = match e {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
         SdkError::ServiceError(se) => {
             server_fault
                 || matches!(
@@ -47,13 +49,13 @@ pub(crate) fn sdk_failure<E: ProvideErrorMetadata + std::error::Error + 'static>
     };
     let msg = match e.code() {
         Some(code) => format!("{code}: {}", e.message().unwrap_or("no message")),
-        None => format!("{}", aws_smithy_error_chain(e)),
+        None => error_chain(e),
     };
     (retryable, msg)
 }
 
 #[cfg(feature = "aws")]
-fn aws_smithy_error_chain(e: &dyn std::error::Error) -> String {
+fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut cur = e.source();
     while let Some(s) = cur {

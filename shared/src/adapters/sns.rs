@@ -2,7 +2,7 @@
 //! protocol its own body, and message attributes let subscriptions filter.
 
 use crate::domain::Audience;
-use crate::ports::{Message, NotifyError, Notifier};
+use crate::ports::{Message, Notifier, NotifyError};
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
@@ -32,7 +32,13 @@ fn attr(v: &str) -> Result<MessageAttributeValue, NotifyError> {
 fn subject(s: &str) -> String {
     let ascii: String = s
         .chars()
-        .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     ascii.chars().take(99).collect()
 }

@@ -4,7 +4,9 @@
 //! change (state, timeline, outbox events, idempotency key), writes
 //! conditional on the version. WAL mode so readers never block the writer.
 
-use crate::domain::{Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry};
+use crate::domain::{
+    Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry,
+};
 use crate::ports::{Created, DeliveryLedger, IncidentStore, Outbox, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
@@ -92,9 +94,12 @@ impl SqliteIncidentStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
         // WAL + NORMAL: durable across process crashes, fast commits.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -119,7 +124,9 @@ impl SqliteIncidentStore {
 
 fn load(conn: &Connection, id: &str) -> Result<Option<Incident>, StoreError> {
     let body: Option<String> = conn
-        .query_row("SELECT body FROM incidents WHERE id = ?1", [id], |r| r.get(0))
+        .query_row("SELECT body FROM incidents WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
         .optional()
         .map_err(backend)?;
     body.map(|b| from_json(&b)).transpose()
@@ -140,7 +147,12 @@ fn insert_children(
     for ev in events {
         tx.execute(
             "INSERT INTO events (id, incident_id, occurred_at, body) VALUES (?1, ?2, ?3, ?4)",
-            params![ev.id.to_string(), ev.incident_id.to_string(), ts(ev.occurred_at), to_json(ev)?],
+            params![
+                ev.id.to_string(),
+                ev.incident_id.to_string(),
+                ts(ev.occurred_at),
+                to_json(ev)?
+            ],
         )
         .map_err(backend)?;
     }
@@ -246,7 +258,11 @@ impl IncidentStore for SqliteIncidentStore {
         .await
     }
 
-    async fn list_by_status(&self, status: Status, limit: usize) -> Result<Vec<Incident>, StoreError> {
+    async fn list_by_status(
+        &self,
+        status: Status,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError> {
         self.with(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
@@ -254,7 +270,9 @@ impl IncidentStore for SqliteIncidentStore {
                 )
                 .map_err(backend)?;
             let rows = stmt
-                .query_map(params![status.as_str(), limit as i64], |r| r.get::<_, String>(0))
+                .query_map(params![status.as_str(), limit as i64], |r| {
+                    r.get::<_, String>(0)
+                })
                 .map_err(backend)?;
             rows.map(|r| from_json(&r.map_err(backend)?)).collect()
         })
@@ -264,7 +282,11 @@ impl IncidentStore for SqliteIncidentStore {
 
 #[async_trait]
 impl Outbox for SqliteIncidentStore {
-    async fn pending_events(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<DomainEvent>, StoreError> {
+    async fn pending_events(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DomainEvent>, StoreError> {
         self.with(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
@@ -279,7 +301,11 @@ impl Outbox for SqliteIncidentStore {
         .await
     }
 
-    async fn mark_published(&self, event: &DomainEvent, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn mark_published(
+        &self,
+        event: &DomainEvent,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let id = event.id.to_string();
         self.with(move |conn| {
             conn.execute(
@@ -295,7 +321,12 @@ impl Outbox for SqliteIncidentStore {
 
 #[async_trait]
 impl DeliveryLedger for SqliteIncidentStore {
-    async fn try_claim(&self, key: &str, now: DateTime<Utc>, lease: Duration) -> Result<bool, StoreError> {
+    async fn try_claim(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
         let key = key.to_owned();
         self.with(move |conn| {
             let n = conn
@@ -327,8 +358,11 @@ impl DeliveryLedger for SqliteIncidentStore {
     async fn release(&self, key: &str) -> Result<(), StoreError> {
         let key = key.to_owned();
         self.with(move |conn| {
-            conn.execute("DELETE FROM deliveries WHERE key = ?1 AND state = 'pending'", [key])
-                .map_err(backend)?;
+            conn.execute(
+                "DELETE FROM deliveries WHERE key = ?1 AND state = 'pending'",
+                [key],
+            )
+            .map_err(backend)?;
             Ok(())
         })
         .await

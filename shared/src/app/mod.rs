@@ -9,7 +9,7 @@ pub mod intake;
 pub mod notify;
 pub mod outbox;
 
-use crate::ports::{Clock, EventPublisher, NotifyError, Notifier, PublishError, Store, StoreError};
+use crate::ports::{Clock, EventPublisher, Notifier, NotifyError, PublishError, Store, StoreError};
 use std::sync::Arc;
 
 /// How committed events reach the bus.

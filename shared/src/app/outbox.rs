@@ -52,7 +52,9 @@ pub async fn publish_and_mark(app: &App, events: &[DomainEvent]) -> usize {
             Ok(()) => marked += 1,
             // Published but not marked: it will be published again, which
             // consumers tolerate.
-            Err(e) => tracing::warn!(event_id = %event.id, error = %e, "could not mark event published"),
+            Err(e) => {
+                tracing::warn!(event_id = %event.id, error = %e, "could not mark event published")
+            }
         }
     }
     marked

@@ -282,15 +282,18 @@ impl Change {
     /// Records a domain event carrying the state as it is at this point.
     pub fn emit(&mut self, kind: EventKind) {
         let at = self.incident.updated_at;
-        self.events
-            .push(DomainEvent::new(kind, &self.incident, at));
+        self.events.push(DomainEvent::new(kind, &self.incident, at));
     }
 
     pub fn move_to(&mut self, actor: &str, to: Status) -> Result<(), super::IllegalTransition> {
         let from = self.incident.status;
         from.check_transition(to)?;
         self.incident.status = to;
-        self.record(actor, TimelineKind::StatusChanged, format!("status {from} -> {to}"));
+        self.record(
+            actor,
+            TimelineKind::StatusChanged,
+            format!("status {from} -> {to}"),
+        );
         Ok(())
     }
 }
@@ -316,7 +319,15 @@ mod tests {
         let r = Reference::generate(now);
         assert!(r.as_str().starts_with("KLX-2026-"), "{r}");
         assert_eq!(Reference::parse(&r.as_str().to_lowercase()), Some(r));
-        for bad in ["", "KLX-2026", "KLX-26-ABCDEF", "KLX-2026-ABCDE", "KLX-2026-ABCDEU", "XYZ-2026-ABCDEF", "KLX-2026-ABCDEF-1"] {
+        for bad in [
+            "",
+            "KLX-2026",
+            "KLX-26-ABCDEF",
+            "KLX-2026-ABCDE",
+            "KLX-2026-ABCDEU",
+            "XYZ-2026-ABCDEF",
+            "KLX-2026-ABCDEF-1",
+        ] {
             assert_eq!(Reference::parse(bad), None, "{bad:?}");
         }
     }
@@ -346,6 +357,10 @@ mod tests {
         let seqs: Vec<u32> = ch.timeline.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, vec![1, 2]);
         assert!(ch.move_to("x", Status::Reported).is_err());
-        assert_eq!(ch.incident.status, Status::Triaged, "a refused move changes nothing");
+        assert_eq!(
+            ch.incident.status,
+            Status::Triaged,
+            "a refused move changes nothing"
+        );
     }
 }

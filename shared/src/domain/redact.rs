@@ -20,13 +20,25 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)",
         ),
         ("aws access key", r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
-        ("github token", r"\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
+        (
+            "github token",
+            r"\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
+        ),
         ("slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
         ("atlassian token", r"\bATATT[A-Za-z0-9_\-=]{20,}"),
-        ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+        (
+            "jwt",
+            r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+        ),
         ("bearer token", r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"),
-        ("basic credentials", r"(?i)\bbasic\s+[A-Za-z0-9+/]{16,}={0,2}"),
-        ("url credentials", r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:[^\s@/]+@"),
+        (
+            "basic credentials",
+            r"(?i)\bbasic\s+[A-Za-z0-9+/]{16,}={0,2}",
+        ),
+        (
+            "url credentials",
+            r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:[^\s@/]+@",
+        ),
         (
             "secret assignment",
             r#"(?i)\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?token|client[_-]?secret|aws_secret_access_key)\s*[:=]\s*["']?[^\s"']{6,}"#,
@@ -64,7 +76,11 @@ mod tests {
     #[test]
     fn redaction_table() {
         let cases = [
-            ("AKIAIOSFODNN7EXAMPLE in logs", "aws access key", "AKIAIOSFODNN7EXAMPLE"),
+            (
+                "AKIAIOSFODNN7EXAMPLE in logs",
+                "aws access key",
+                "AKIAIOSFODNN7EXAMPLE",
+            ),
             (
                 "token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 leaked",
                 "github token",
@@ -77,7 +93,11 @@ mod tests {
                 "abcdefghijklmnop",
             ),
             ("password=hunter2hunter2", "secret assignment", "hunter2"),
-            ("API_KEY: \"sk_live_abcdef123456\"", "secret assignment", "sk_live"),
+            (
+                "API_KEY: \"sk_live_abcdef123456\"",
+                "secret assignment",
+                "sk_live",
+            ),
             (
                 "https://admin:s3cretpass@db.example.com/x",
                 "url credentials",

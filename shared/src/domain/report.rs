@@ -48,9 +48,10 @@ impl Report {
         let title = clean(input.title);
         match &title {
             None => err("title", "title is required".into()),
-            Some(t) if t.chars().count() > MAX_TITLE => {
-                err("title", format!("title must be at most {MAX_TITLE} characters"))
-            }
+            Some(t) if t.chars().count() > MAX_TITLE => err(
+                "title",
+                format!("title must be at most {MAX_TITLE} characters"),
+            ),
             Some(t) if t.chars().any(char::is_control) => {
                 err("title", "title must be a single line of text".into())
             }
@@ -74,7 +75,10 @@ impl Report {
         }
         let cvss = clean(input.cvss);
         if cvss.as_ref().is_some_and(|c| c.len() > MAX_CVSS) {
-            err("cvss", format!("cvss must be at most {MAX_CVSS} characters"));
+            err(
+                "cvss",
+                format!("cvss must be at most {MAX_CVSS} characters"),
+            );
         }
         let tenant = clean(input.tenant);
         if let Some(t) = &tenant
@@ -82,7 +86,9 @@ impl Report {
         {
             err(
                 "tenant",
-                format!("tenant must be a site name or URL without spaces, at most {MAX_TENANT} characters"),
+                format!(
+                    "tenant must be a site name or URL without spaces, at most {MAX_TENANT} characters"
+                ),
             );
         }
 
@@ -107,8 +113,12 @@ fn clean(s: Option<String>) -> Option<String> {
 fn looks_like_email(e: &str) -> bool {
     e.len() <= MAX_EMAIL
         && !e.chars().any(|c| c.is_whitespace() || c.is_control())
-        && e.split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
 }
 
 #[cfg(test)]
@@ -133,23 +143,38 @@ mod tests {
             (input(Some(&long)), Some("title")),
             (input(Some("two\nlines")), Some("title")),
             (
-                ReportInput { reporter_email: Some("not-an-email".into()), ..input(Some("t")) },
+                ReportInput {
+                    reporter_email: Some("not-an-email".into()),
+                    ..input(Some("t"))
+                },
                 Some("reporter_email"),
             ),
             (
-                ReportInput { reporter_email: Some("a@b.co".into()), ..input(Some("t")) },
+                ReportInput {
+                    reporter_email: Some("a@b.co".into()),
+                    ..input(Some("t"))
+                },
                 None,
             ),
             (
-                ReportInput { reporter_email: Some("  ".into()), ..input(Some("t")) },
+                ReportInput {
+                    reporter_email: Some("  ".into()),
+                    ..input(Some("t"))
+                },
                 None,
             ),
             (
-                ReportInput { tenant: Some("acme site".into()), ..input(Some("t")) },
+                ReportInput {
+                    tenant: Some("acme site".into()),
+                    ..input(Some("t"))
+                },
                 Some("tenant"),
             ),
             (
-                ReportInput { description: Some("d".repeat(MAX_DESCRIPTION + 1)), ..input(Some("t")) },
+                ReportInput {
+                    description: Some("d".repeat(MAX_DESCRIPTION + 1)),
+                    ..input(Some("t"))
+                },
                 Some("description"),
             ),
         ];
@@ -169,6 +194,10 @@ mod tests {
             ..input(Some("t"))
         })
         .unwrap();
-        assert!(!r.description.contains("AKIAIOSFODNN7EXAMPLE"), "{}", r.description);
+        assert!(
+            !r.description.contains("AKIAIOSFODNN7EXAMPLE"),
+            "{}",
+            r.description
+        );
     }
 }

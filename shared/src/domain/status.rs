@@ -79,7 +79,9 @@ impl fmt::Display for Status {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown status {0:?}: use one of reported, triaged, acknowledged, investigating, contained, recovering, resolved, closed")]
+#[error(
+    "unknown status {0:?}: use one of reported, triaged, acknowledged, investigating, contained, recovering, resolved, closed"
+)]
 pub struct UnknownStatus(pub String);
 
 impl FromStr for Status {

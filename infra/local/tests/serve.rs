@@ -1,0 +1,170 @@
+//! `klaxon serve` as a user runs it: the real binary on a loopback port,
+//! a report posted over HTTP, the page in `outbox.jsonl`, and the incident
+//! still there after the process is killed and restarted.
+
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "test-viewer-token-0123456789";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+async fn start(data_dir: &Path) -> Server {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env("KLAXON_API_TOKENS", format!("tester:viewer:{TOKEN}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn klaxon serve");
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await
+            && r.status() == 200
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("klaxon serve did not answer /healthz within 20 s");
+}
+
+/// Waits for the file notifier to have written `n` lines.
+async fn outbox_lines(data_dir: &Path, n: usize) -> Vec<Value> {
+    let path = data_dir.join("outbox.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each outbox line is JSON"))
+            .collect();
+        if lines.len() >= n || Instant::now() > deadline {
+            return lines;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A curl'd report is stored, pages on-call into outbox.jsonl, and survives a kill -9 and restart.
+#[tokio::test]
+async fn report_pages_and_survives_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = reqwest::Client::new();
+    let server = start(dir.path()).await;
+
+    let resp = client
+        .post(format!("{}/reports", server.base))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "local-1")
+        .body(json!({"title": "Auth bypass", "description": "admin API open", "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}).to_string())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 202);
+    let accepted: Value = resp.json().await.expect("json");
+    let id = accepted["incident_id"].as_str().expect("id").to_owned();
+
+    let lines = outbox_lines(dir.path(), 2).await;
+    assert_eq!(lines.len(), 2, "page and team message: {lines:?}");
+    assert_eq!(lines[0]["audience"], "oncall");
+    assert_eq!(lines[0]["severity"], "SEV-1");
+    assert_eq!(lines[0]["reference"], accepted["reference"]);
+    assert_eq!(lines[1]["audience"], "security-team");
+
+    // kill -9: no graceful shutdown.
+    drop(server);
+    let server = start(dir.path()).await;
+
+    let got = client
+        .get(format!("{}/api/v1/incidents/{id}", server.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(got.status(), 200);
+    let body: Value = got.json().await.expect("json");
+    assert_eq!(body["incident"]["status"], "triaged");
+    assert_eq!(body["incident"]["severity"], "SEV-1");
+    assert!(body["timeline"].as_array().expect("timeline").len() >= 3);
+
+    // The same key after the restart is still a duplicate, and pages nobody.
+    let again: Value = client
+        .post(format!("{}/reports", server.base))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "local-1")
+        .body(json!({"title": "Auth bypass"}).to_string())
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["incident_id"], accepted["incident_id"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        outbox_lines(dir.path(), 2).await.len(),
+        2,
+        "no extra page after restart"
+    );
+
+    // Without a token the API refuses, with a JSON error.
+    let anon = client
+        .get(format!("{}/api/v1/incidents/{id}", server.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(anon.status(), 401);
+    let err: Value = anon.json().await.expect("json");
+    assert_eq!(err["error"]["code"], "unauthorized");
+}
+
+/// A bad config file stops start-up with a message naming the file.
+#[test]
+fn bad_config_fails_fast() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("klaxon.toml");
+    std::fs::write(&cfg, "escalate_interval_secs = \"soon\"").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("klaxon.toml"), "{stderr}");
+}
