@@ -37,6 +37,8 @@ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 echo "moto listening on $AWS_ENDPOINT_URL" >&2
 
+# The Lambda binaries first: the runtime tests start them as Lambda would.
+cargo build --workspace --bins
 cargo test --workspace --no-fail-fast "$@"
 "$venv/bin/cfn-lint" template.yaml
 echo "cfn-lint: template.yaml clean" >&2

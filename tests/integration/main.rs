@@ -6,6 +6,7 @@
 mod aws_e2e;
 mod contract;
 mod http_intake;
+mod lambda_runtime;
 mod notify;
 mod outbox;
 

@@ -1,0 +1,396 @@
+//! Each Lambda binary, started as Lambda starts it, against a loopback
+//! stand-in for the Lambda Runtime API and the moto emulator: it boots,
+//! takes one event and answers it.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use klaxon_core::adapters::dynamo::DynamoIncidentStore;
+use klaxon_core::domain::{Audience, DomainEvent, EventKind};
+use klaxon_core::ports::IncidentStore;
+use klaxon_tests::emulator::Stack;
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const TOKEN: &str = "runtime-test-token-0123456789";
+
+/// What the binary sent back for the one invocation.
+#[derive(Debug)]
+enum Reply {
+    Response(Value),
+    Error(Value),
+    InitError(Value),
+}
+
+struct RuntimeApi {
+    event: Mutex<Option<Value>>,
+    replies: mpsc::UnboundedSender<Reply>,
+}
+
+async fn next(State(api): State<Arc<RuntimeApi>>) -> (HeaderMap, String) {
+    let event = api.event.lock().expect("lock").take();
+    match event {
+        Some(ev) => {
+            let mut h = HeaderMap::new();
+            h.insert(
+                "lambda-runtime-aws-request-id",
+                "req-1".parse().expect("header"),
+            );
+            h.insert(
+                "lambda-runtime-deadline-ms",
+                (chrono::Utc::now().timestamp_millis() + 30_000)
+                    .to_string()
+                    .parse()
+                    .expect("header"),
+            );
+            h.insert(
+                "lambda-runtime-invoked-function-arn",
+                "arn:aws:lambda:us-east-1:123456789012:function:klaxon"
+                    .parse()
+                    .expect("header"),
+            );
+            h.insert(
+                "lambda-runtime-trace-id",
+                "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+                    .parse()
+                    .expect("header"),
+            );
+            (h, ev.to_string())
+        }
+        // One event per test: later polls wait until the process is killed.
+        None => std::future::pending().await,
+    }
+}
+
+fn json_or_text(body: &Bytes) -> Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
+}
+
+async fn response(
+    State(api): State<Arc<RuntimeApi>>,
+    Path(_id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    let _ = api.replies.send(Reply::Response(json_or_text(&body)));
+    StatusCode::ACCEPTED
+}
+
+async fn error(
+    State(api): State<Arc<RuntimeApi>>,
+    Path(_id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    let _ = api.replies.send(Reply::Error(json_or_text(&body)));
+    StatusCode::ACCEPTED
+}
+
+async fn init_error(State(api): State<Arc<RuntimeApi>>, body: Bytes) -> StatusCode {
+    let _ = api.replies.send(Reply::InitError(json_or_text(&body)));
+    StatusCode::ACCEPTED
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The directory holding the workspace binaries (`make test` builds them first).
+fn bin(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `make test`, which builds the Lambda binaries first",
+        path.display()
+    );
+    path
+}
+
+/// Starts `binary` against a fresh Runtime API stand-in, feeds it `event`, returns its reply.
+async fn invoke(stack: &Stack, binary: &str, event: Value) -> Reply {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let api = Arc::new(RuntimeApi {
+        event: Mutex::new(Some(event)),
+        replies: tx,
+    });
+    let router = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/response",
+            post(response),
+        )
+        .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .with_state(api);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let r = &stack.resources;
+    let child = Command::new(bin(binary))
+        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", binary)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
+        .env("KLAXON_TABLE", &r.table)
+        .env("KLAXON_EVENT_BUS", &r.event_bus)
+        .env("KLAXON_TOPIC_ONCALL", &r.topics[&Audience::Oncall])
+        .env(
+            "KLAXON_TOPIC_SECURITY_TEAM",
+            &r.topics[&Audience::SecurityTeam],
+        )
+        .env("KLAXON_API_TOKENS", format!("tester:viewer:{TOKEN}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn function");
+    let _child = Killed(child);
+    let reply = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .unwrap_or_else(|_| panic!("{binary} gave no reply within 30 s"))
+        .expect("reply");
+    server.abort();
+    reply
+}
+
+fn http_event(method: &str, path: &str, headers: Value, body: Option<String>) -> Value {
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api-id",
+            "domainName": "id.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "id",
+            "requestId": "id",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "12/Mar/2020:19:03:58 +0000",
+            "timeEpoch": 1583348638390i64,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "test"}
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+}
+
+fn eventbridge(detail_type: &str, source: &str, detail: Value) -> Value {
+    json!({
+        "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": detail_type, "source": source, "account": "123456789012",
+        "time": "2026-11-23T03:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": detail
+    })
+}
+
+fn ok_body(reply: Reply) -> Value {
+    match reply {
+        Reply::Response(v) => v,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+/// All five binaries boot from their environment and answer their event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_function_answers_its_event() {
+    let stack = Stack::create().await;
+
+    // intake: an HTTP API request.
+    let report = json!({"title": "SQLi in search", "cvss": klaxon_tests::CRITICAL}).to_string();
+    let reply = ok_body(
+        invoke(
+            &stack,
+            "klaxon-intake",
+            http_event(
+                "POST",
+                "/reports",
+                json!({"content-type": "application/json"}),
+                Some(report),
+            ),
+        )
+        .await,
+    );
+    assert_eq!(reply["statusCode"], 202, "{reply}");
+    let accepted: Value =
+        serde_json::from_str(reply["body"].as_str().expect("body")).expect("json body");
+    let id: klaxon_core::domain::IncidentId = accepted["incident_id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("ulid");
+
+    // intake rejects bad input with a JSON error.
+    let reply = ok_body(
+        invoke(
+            &stack,
+            "klaxon-intake",
+            http_event(
+                "POST",
+                "/reports",
+                json!({"content-type": "text/plain"}),
+                Some("hi".into()),
+            ),
+        )
+        .await,
+    );
+    assert_eq!(reply["statusCode"], 415, "{reply}");
+
+    // assess: the Report Received event, as EventBridge delivers it.
+    let store = DynamoIncidentStore::new(
+        aws_sdk_dynamodb::Client::new(&stack.sdk),
+        &stack.resources.table,
+    );
+    let incident = store.get(id).await.expect("get").expect("stored by intake");
+    let received = DomainEvent::new(EventKind::ReportReceived, &incident, incident.created_at);
+    let reply = ok_body(
+        invoke(
+            &stack,
+            "klaxon-assess",
+            eventbridge(
+                "Report Received",
+                "klaxon",
+                serde_json::to_value(&received).expect("json"),
+            ),
+        )
+        .await,
+    );
+    assert_eq!(reply, json!("triaged"));
+
+    // notify: Incident Triaged pages on-call and tells the team.
+    let triaged_incident = store.get(id).await.expect("get").expect("present");
+    let triaged = DomainEvent::new(
+        EventKind::IncidentTriaged,
+        &triaged_incident,
+        triaged_incident.updated_at,
+    );
+    let reply = ok_body(
+        invoke(
+            &stack,
+            "klaxon-notify",
+            eventbridge(
+                "Incident Triaged",
+                "klaxon",
+                serde_json::to_value(&triaged).expect("json"),
+            ),
+        )
+        .await,
+    );
+    assert_eq!(reply, json!(2));
+
+    // notify refuses an event that is not a Klaxon event, with a typed error.
+    match invoke(
+        &stack,
+        "klaxon-notify",
+        eventbridge("Incident Triaged", "klaxon", json!({"nope": 1})),
+    )
+    .await
+    {
+        Reply::Error(v) => assert_eq!(v["errorType"], "InvalidEvent", "{v}"),
+        other => panic!("expected an error, got {other:?}"),
+    }
+
+    // escalate: the scheduled event.
+    let reply = ok_body(
+        invoke(
+            &stack,
+            "klaxon-escalate",
+            eventbridge("Scheduled Event", "aws.events", json!({})),
+        )
+        .await,
+    );
+    assert!(reply["republished"].is_u64(), "{reply}");
+
+    // respond: the API, with and without a token.
+    let path = format!("/api/v1/incidents/{id}");
+    let reply = ok_body(
+        invoke(
+            &stack,
+            "klaxon-respond",
+            http_event(
+                "GET",
+                &path,
+                json!({"authorization": format!("Bearer {TOKEN}")}),
+                None,
+            ),
+        )
+        .await,
+    );
+    assert_eq!(reply["statusCode"], 200, "{reply}");
+    let body: Value = serde_json::from_str(reply["body"].as_str().expect("body")).expect("json");
+    assert_eq!(body["incident"]["status"], "triaged");
+    let reply = ok_body(
+        invoke(
+            &stack,
+            "klaxon-respond",
+            http_event("GET", &path, json!({}), None),
+        )
+        .await,
+    );
+    assert_eq!(reply["statusCode"], 401, "{reply}");
+}
+
+/// A function missing its configuration fails at init, naming the variable.
+#[tokio::test]
+async fn missing_config_fails_at_init() {
+    let stack = Stack::create().await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let api = Arc::new(RuntimeApi {
+        event: Mutex::new(None),
+        replies: tx,
+    });
+    let router = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .with_state(api);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let child = Command::new(bin("klaxon-assess"))
+        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "klaxon-assess")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env_remove("KLAXON_TABLE")
+        .env("KLAXON_EVENT_BUS", &stack.resources.event_bus)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    server.abort();
+    assert!(
+        !out.status.success(),
+        "must exit non-zero without KLAXON_TABLE"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let reported = rx.try_recv().ok();
+    let named = stderr.contains("KLAXON_TABLE")
+        || matches!(&reported, Some(Reply::InitError(v)) if v.to_string().contains("KLAXON_TABLE"));
+    assert!(
+        named,
+        "the failure must name KLAXON_TABLE; stderr: {stderr}; init error: {reported:?}"
+    );
+}
