@@ -117,11 +117,17 @@ fn bin(name: &str) -> std::path::PathBuf {
     path
 }
 
-/// Starts `binary` against a fresh Runtime API stand-in, feeds it `event`, returns its reply.
-async fn invoke(stack: &Stack, binary: &str, event: Value) -> Reply {
-    let (tx, mut rx) = mpsc::unbounded_channel();
+/// A Runtime API stand-in on a loopback port that serves `event` once.
+async fn runtime_api(
+    event: Option<Value>,
+) -> (
+    std::net::SocketAddr,
+    mpsc::UnboundedReceiver<Reply>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
     let api = Arc::new(RuntimeApi {
-        event: Mutex::new(Some(event)),
+        event: Mutex::new(event),
         replies: tx,
     });
     let router = Router::new()
@@ -137,11 +143,17 @@ async fn invoke(stack: &Stack, binary: &str, event: Value) -> Reply {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (addr, rx, server)
+}
 
+/// The function as Lambda starts it: runtime variables plus Klaxon's configuration.
+fn function(stack: &Stack, binary: &str, runtime: std::net::SocketAddr) -> Command {
     let r = &stack.resources;
-    let child = Command::new(bin(binary))
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+    let mut cmd = Command::new(bin(binary));
+    cmd.env("AWS_LAMBDA_RUNTIME_API", runtime.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", binary)
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -155,7 +167,14 @@ async fn invoke(stack: &Stack, binary: &str, event: Value) -> Reply {
             &r.topics[&Audience::SecurityTeam],
         )
         .env("KLAXON_API_TOKENS", format!("tester:viewer:{TOKEN}"))
-        .stdout(Stdio::null())
+        .stdout(Stdio::null());
+    cmd
+}
+
+/// Starts `binary` against a fresh Runtime API stand-in, feeds it `event`, returns its reply.
+async fn invoke(stack: &Stack, binary: &str, event: Value) -> Reply {
+    let (addr, mut rx, server) = runtime_api(Some(event)).await;
+    let child = function(stack, binary, addr)
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn function");
@@ -351,28 +370,9 @@ async fn every_function_answers_its_event() {
 #[tokio::test]
 async fn missing_config_fails_at_init() {
     let stack = Stack::create().await;
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let api = Arc::new(RuntimeApi {
-        event: Mutex::new(None),
-        replies: tx,
-    });
-    let router = Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route("/2018-06-01/runtime/init/error", post(init_error))
-        .with_state(api);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
-    let child = Command::new(bin("klaxon-assess"))
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "klaxon-assess")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+    let (addr, mut rx, server) = runtime_api(None).await;
+    let child = function(&stack, "klaxon-assess", addr)
         .env_remove("KLAXON_TABLE")
-        .env("KLAXON_EVENT_BUS", &stack.resources.event_bus)
-        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
