@@ -33,6 +33,195 @@ pub fn optional(var: &'static str) -> Option<String> {
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub api_tokens: ApiTokens,
+    pub intake: IntakeSettings,
+}
+
+/// A secret from configuration. Its Debug form never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(v: impl Into<String>) -> Self {
+        Self(v.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where a setting's value comes from: the environment first, then a file
+/// or a Secrets Manager secret, by variable name.
+pub trait Lookup {
+    fn get(&self, var: &str) -> Option<String>;
+}
+
+/// The process environment only.
+pub struct Env;
+
+impl Lookup for Env {
+    fn get(&self, var: &str) -> Option<String> {
+        std::env::var(var)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// The environment, then a map of fallbacks (a config file, a secret's JSON).
+pub struct Layered<'a>(pub &'a std::collections::BTreeMap<String, String>);
+
+impl Lookup for Layered<'_> {
+    fn get(&self, var: &str) -> Option<String> {
+        Env.get(var).or_else(|| {
+            self.0
+                .get(var)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        })
+    }
+}
+
+fn list(l: &dyn Lookup, var: &str) -> Vec<String> {
+    l.get(var)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn secrets(l: &dyn Lookup, var: &str) -> Vec<Secret> {
+    list(l, var).into_iter().map(Secret).collect()
+}
+
+/// Atlassian Connect: the shared secret and the client keys (installations) allowed to send.
+#[derive(Debug, Clone)]
+pub struct ConnectSettings {
+    pub shared_secret: Secret,
+    pub client_keys: Vec<String>,
+}
+
+/// How many reports one client may post: `burst` at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+/// Everything the intake routes need. A webhook source with no secret is disabled.
+#[derive(Debug, Clone, Default)]
+pub struct IntakeSettings {
+    /// The products a reporter can choose on the form (`KLAXON_PRODUCTS`).
+    pub products: Vec<String>,
+    /// security.txt `Contact:` (`KLAXON_SECURITY_CONTACT`, a mailto: or https: URI).
+    pub security_contact: Option<String>,
+    /// security.txt `Expires:` (`KLAXON_SECURITY_TXT_EXPIRES`, RFC 3339).
+    pub security_txt_expires: Option<chrono::DateTime<chrono::Utc>>,
+    /// The public base URL, for links in security.txt (`KLAXON_PUBLIC_URL`).
+    pub public_url: Option<String>,
+    pub github_secrets: Vec<Secret>,
+    pub jira_secrets: Vec<Secret>,
+    pub bitbucket_secrets: Vec<Secret>,
+    pub connect: Option<ConnectSettings>,
+    pub forge_token: Option<Secret>,
+    pub forge_webhook_secret: Option<Secret>,
+    pub pagerduty_routing_keys: Vec<Secret>,
+    /// Jira project keys whose issues become reports (`KLAXON_JIRA_PROJECTS`).
+    pub jira_projects: Vec<String>,
+    /// Bitbucket `X-Event-Key`s that become reports (`KLAXON_BITBUCKET_EVENTS`).
+    pub bitbucket_events: Vec<String>,
+    /// Per-client limit on `POST /reports`; `None` disables it.
+    pub report_rate_limit: Option<RateLimit>,
+}
+
+impl IntakeSettings {
+    pub fn load(l: &dyn Lookup) -> Result<Self, ConfigError> {
+        let connect = match l.get("KLAXON_CONNECT_SHARED_SECRET") {
+            None => None,
+            Some(secret) => {
+                let client_keys = list(l, "KLAXON_CONNECT_CLIENT_KEYS");
+                if client_keys.is_empty() {
+                    return Err(ConfigError::Invalid {
+                        var: "KLAXON_CONNECT_CLIENT_KEYS",
+                        reason: "must list the Connect client keys allowed to send when KLAXON_CONNECT_SHARED_SECRET is set".into(),
+                    });
+                }
+                Some(ConnectSettings {
+                    shared_secret: Secret(secret),
+                    client_keys,
+                })
+            }
+        };
+        let security_txt_expires = l
+            .get("KLAXON_SECURITY_TXT_EXPIRES")
+            .map(|v| {
+                chrono::DateTime::parse_from_rfc3339(&v)
+                    .map(|d| d.with_timezone(&chrono::Utc))
+                    .map_err(|e| ConfigError::Invalid {
+                        var: "KLAXON_SECURITY_TXT_EXPIRES",
+                        reason: format!("{e}; use RFC 3339, e.g. 2027-06-30T00:00:00Z"),
+                    })
+            })
+            .transpose()?;
+        if let Some(c) = l.get("KLAXON_SECURITY_CONTACT")
+            && !(c.starts_with("mailto:") || c.starts_with("https://") || c.starts_with("tel:"))
+        {
+            return Err(ConfigError::Invalid {
+                var: "KLAXON_SECURITY_CONTACT",
+                reason: "must be a mailto:, https: or tel: URI (RFC 9116)".into(),
+            });
+        }
+        let report_rate_limit =
+            match l.get("KLAXON_REPORT_RATE_LIMIT") {
+                None => Some(RateLimit {
+                    per_minute: 30,
+                    burst: 10,
+                }),
+                Some(v) if v == "0" || v.eq_ignore_ascii_case("off") => None,
+                Some(v) => {
+                    let n: u32 = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        ConfigError::Invalid {
+                            var: "KLAXON_REPORT_RATE_LIMIT",
+                            reason: format!(
+                                "{v:?} is not a number of reports per minute (or 0 for no limit)"
+                            ),
+                        }
+                    })?;
+                    Some(RateLimit {
+                        per_minute: n,
+                        burst: n.clamp(1, 10),
+                    })
+                }
+            };
+        Ok(Self {
+            products: list(l, "KLAXON_PRODUCTS"),
+            security_contact: l.get("KLAXON_SECURITY_CONTACT"),
+            security_txt_expires,
+            public_url: l
+                .get("KLAXON_PUBLIC_URL")
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            github_secrets: secrets(l, "KLAXON_GITHUB_WEBHOOK_SECRET"),
+            jira_secrets: secrets(l, "KLAXON_JIRA_WEBHOOK_SECRET"),
+            bitbucket_secrets: secrets(l, "KLAXON_BITBUCKET_WEBHOOK_SECRET"),
+            connect,
+            forge_token: l.get("KLAXON_FORGE_TOKEN").map(Secret),
+            forge_webhook_secret: l.get("KLAXON_FORGE_WEBHOOK_SECRET").map(Secret),
+            pagerduty_routing_keys: secrets(l, "KLAXON_PAGERDUTY_ROUTING_KEYS"),
+            jira_projects: list(l, "KLAXON_JIRA_PROJECTS"),
+            bitbucket_events: list(l, "KLAXON_BITBUCKET_EVENTS"),
+            report_rate_limit,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -144,6 +333,53 @@ fn digest(token: &str) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<IntakeSettings, ConfigError> {
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        IntakeSettings::load(&Layered(&map))
+    }
+
+    #[test]
+    fn intake_settings_table() {
+        let s = load(&[
+            ("KLAXON_GITHUB_WEBHOOK_SECRET", "old, new"),
+            ("KLAXON_PRODUCTS", "Workzone, AI Insights"),
+            ("KLAXON_REPORT_RATE_LIMIT", "0"),
+        ])
+        .unwrap();
+        assert_eq!(s.github_secrets.len(), 2);
+        assert_eq!(s.products, ["Workzone", "AI Insights"]);
+        assert!(s.report_rate_limit.is_none());
+        assert!(s.jira_secrets.is_empty(), "unset source stays disabled");
+        assert!(!format!("{s:?}").contains("old"), "secrets must not print");
+
+        let errors = [
+            (
+                &[("KLAXON_CONNECT_SHARED_SECRET", "s")][..],
+                "KLAXON_CONNECT_CLIENT_KEYS",
+            ),
+            (
+                &[("KLAXON_SECURITY_TXT_EXPIRES", "next year")][..],
+                "KLAXON_SECURITY_TXT_EXPIRES",
+            ),
+            (
+                &[("KLAXON_SECURITY_CONTACT", "security@example.com")][..],
+                "mailto:",
+            ),
+            (
+                &[("KLAXON_REPORT_RATE_LIMIT", "lots")][..],
+                "KLAXON_REPORT_RATE_LIMIT",
+            ),
+        ];
+        for (pairs, want) in errors {
+            let e = load(pairs).unwrap_err().to_string();
+            assert!(e.contains(want), "{pairs:?}: {e}");
+        }
+    }
 
     #[test]
     fn token_spec_table() {

@@ -18,8 +18,8 @@ pub async fn init(function: &str) -> Result<Arc<App>, Error> {
     lambda_runtime::tracing::init_default_subscriber();
     crate::metrics::use_emf(function);
     let resources = AwsResources::from_env()?;
-    let settings = aws::settings_from_env()?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let settings = aws::settings(&sdk).await?;
     Ok(aws::app(&sdk, &resources, settings))
 }
 

@@ -21,5 +21,6 @@ pub mod lambda;
 pub mod metrics;
 pub mod policy;
 pub mod ports;
+pub mod webhook;
 
 pub use app::App;

@@ -50,6 +50,9 @@ pub trait IncidentStore: Send + Sync {
 
     async fn get(&self, id: IncidentId) -> Result<Option<Incident>, StoreError>;
 
+    /// The incident a (source-scoped) idempotency key names, if any.
+    async fn find_by_key(&self, key: &str) -> Result<Option<Incident>, StoreError>;
+
     /// Applies a change if the stored version still equals
     /// `change.expected_version`; otherwise fails with `Conflict` and writes nothing.
     async fn commit(&self, change: Change) -> Result<Incident, StoreError>;

@@ -35,6 +35,7 @@ contract_suite!(
     reference_is_unique,
     outbox_pending_until_published,
     delivery_ledger,
+    superseding_key,
 );
 
 /// A file-backed SQLite store keeps its data across a reopen (a restart).

@@ -143,14 +143,14 @@ async fn bad_input_table() {
             post(json_ct, None, "{\"description\":\"d\"}"),
             400,
             "invalid_fields",
-            "title is required",
+            "title (summary) is required",
         ),
         (
             "empty title",
             post(json_ct, None, "{\"title\":\"  \"}"),
             400,
             "invalid_fields",
-            "title is required",
+            "title (summary) is required",
         ),
         (
             "wrong type",

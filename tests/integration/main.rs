@@ -9,6 +9,7 @@ mod http_intake;
 mod lambda_runtime;
 mod notify;
 mod outbox;
+mod report_form;
 
 use klaxon_core::App;
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
@@ -32,17 +33,26 @@ impl Harness {
         publisher: RecordingPublisher,
         notifier: RecordingNotifier,
     ) -> Self {
+        Self::with_settings(store, publisher, notifier, Settings::default())
+    }
+
+    pub fn with_settings(
+        store: Arc<dyn Store>,
+        publisher: RecordingPublisher,
+        notifier: RecordingNotifier,
+        settings: Settings,
+    ) -> Self {
         let publisher = Arc::new(publisher);
         let notifier = Arc::new(notifier);
         let clock = Arc::new(ManualClock::new(klaxon_tests::t0()));
-        let app = Arc::new(App {
+        let app = Arc::new(App::new(
             store,
-            publisher: publisher.clone() as Arc<dyn EventPublisher>,
-            notifier: notifier.clone() as Arc<dyn Notifier>,
-            clock: clock.clone() as Arc<dyn Clock>,
-            relay: Relay::Inline,
-            settings: Settings::default(),
-        });
+            publisher.clone() as Arc<dyn EventPublisher>,
+            notifier.clone() as Arc<dyn Notifier>,
+            clock.clone() as Arc<dyn Clock>,
+            Relay::Inline,
+            settings,
+        ));
         Self {
             app,
             publisher,

@@ -265,3 +265,26 @@ pub async fn delivery_ledger(store: Dyn) {
             .expect("claim after release")
     );
 }
+
+/// A key can be moved from a closed incident to a new one, once: a second
+/// mover that still names the old incident gets the first mover's incident.
+pub async fn superseding_key(store: Dyn) {
+    let old = new_incident("first firing", Some("pd-dedup-1"), t0());
+    store.create(old.clone()).await.expect("create");
+    let mut next = new_incident("second firing", Some("pd-dedup-1"), t0());
+    next.supersedes = Some(old.incident.id);
+    let created = store.create(next.clone()).await.expect("supersede");
+    assert!(!created.duplicate);
+    assert_eq!(created.incident.id, next.incident.id);
+
+    let mut late = new_incident("late mover", Some("pd-dedup-1"), t0());
+    late.supersedes = Some(old.incident.id);
+    let got = store.create(late.clone()).await.expect("late supersede");
+    assert!(got.duplicate, "the key already names the new incident");
+    assert_eq!(got.incident.id, next.incident.id);
+    assert!(store.get(late.incident.id).await.expect("get").is_none());
+
+    let plain = new_incident("replay", Some("pd-dedup-1"), t0());
+    let got = store.create(plain).await.expect("replay");
+    assert_eq!(got.incident.id, next.incident.id);
+}

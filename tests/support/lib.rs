@@ -6,18 +6,19 @@ pub mod emulator;
 pub mod fakes;
 
 use chrono::{DateTime, Utc};
-use klaxon_core::domain::{NewIncident, Report, Source};
+use klaxon_core::domain::{NewIncident, Report, ReportInput, Source};
 
 /// A valid report; `cvss` decides the provisional severity.
 pub fn report(title: &str, cvss: Option<&str>) -> Report {
-    Report {
-        title: title.into(),
-        description: "Steps: open the macro editor and paste the payload.".into(),
+    Report::parse(ReportInput {
+        title: Some(title.into()),
+        description: Some("Steps: open the macro editor and paste the payload.".into()),
         reporter_email: Some("researcher@example.com".into()),
         cvss: cvss.map(Into::into),
         tenant: Some("acme.atlassian.net".into()),
-        drill: false,
-    }
+        ..Default::default()
+    })
+    .expect("valid report")
 }
 
 pub const CRITICAL: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";

@@ -5,14 +5,15 @@ use crate::settings::FileConfig;
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use klaxon_core::adapters::local::{EventHandler, FileNotifier, InProcessBus};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::app::{App, Relay, assess, escalate, notify, outbox};
 use klaxon_core::domain::DomainEvent;
-use klaxon_core::http::{self, MAX_BODY, Routes};
+use klaxon_core::http::{self, ClientIp, MAX_ANY_BODY, Routes};
 use klaxon_core::ports::{Clock, SystemClock};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -48,14 +49,14 @@ pub fn build(
 ) -> Result<Arc<App>, BoxError> {
     let store = SqliteIncidentStore::open(data_dir)?;
     let bus = Arc::new(InProcessBus::new());
-    let app = Arc::new(App {
-        store: Arc::new(store),
-        publisher: bus.clone(),
-        notifier: Arc::new(FileNotifier::new(data_dir.join("outbox.jsonl"))),
+    let app = Arc::new(App::new(
+        Arc::new(store),
+        bus.clone(),
+        Arc::new(FileNotifier::new(data_dir.join("outbox.jsonl"))),
         clock,
-        relay: Relay::Background,
-        settings: config.settings()?,
-    });
+        Relay::Background,
+        config.settings()?,
+    ));
     bus.subscribe(Arc::new(Consumers(Arc::downgrade(&app))));
     Ok(app)
 }
@@ -65,13 +66,19 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new().fallback(handle).with_state(app)
 }
 
-async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    // Read one byte past the limit so an oversized body is told apart.
-    let bytes = match axum::body::to_bytes(body, MAX_BODY + 1).await {
+async fn handle(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    // Read one byte past the largest limit so an oversized body is told
+    // apart; each route applies its own limit.
+    let bytes = match axum::body::to_bytes(body, MAX_ANY_BODY + 1).await {
         Ok(b) => b,
-        Err(_) => return into_axum(http::payload_too_large()),
+        Err(_) => return into_axum(http::payload_too_large(MAX_ANY_BODY)),
     };
+    parts.extensions.insert(ClientIp(peer.ip()));
     let resp = http::handle(
         &app,
         Routes::All,
@@ -104,17 +111,20 @@ pub async fn run(opts: ServeOptions) -> Result<(), BoxError> {
     tracing::info!(
         listen = %opts.listen,
         data_dir = %opts.data_dir.display(),
-        "klaxon serving: POST /reports, GET /api/v1/incidents/{{id}}"
+        "klaxon serving: report form at /report"
     );
     let ticker = tokio::spawn(escalate_timer(
         Arc::clone(&app),
         Duration::from_secs(config.escalate_interval_secs),
     ));
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     ticker.abort();
     Ok(())
 }

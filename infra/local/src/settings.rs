@@ -5,10 +5,18 @@
 //! escalate_interval_secs = 15
 //! # Responder API tokens, as in KLAXON_API_TOKENS (which is added to these).
 //! api_tokens = ["alice:commander:a-long-random-token"]
+//!
+//! # Any KLAXON_* setting, by its environment variable name. The
+//! # environment wins where both are set.
+//! [variables]
+//! KLAXON_PRODUCTS = "Workzone, AI Insights"
+//! KLAXON_GITHUB_WEBHOOK_SECRET = "a-long-random-secret"
+//! KLAXON_SECURITY_CONTACT = "mailto:security@example.com"
 //! ```
 
-use klaxon_core::config::{self, ApiTokens, ConfigError, Settings};
+use klaxon_core::config::{self, ApiTokens, ConfigError, IntakeSettings, Layered, Settings};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -18,6 +26,8 @@ pub struct FileConfig {
     pub escalate_interval_secs: u64,
     #[serde(default)]
     pub api_tokens: Vec<String>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
 }
 
 fn default_interval() -> u64 {
@@ -29,6 +39,7 @@ impl Default for FileConfig {
         Self {
             escalate_interval_secs: default_interval(),
             api_tokens: Vec::new(),
+            variables: BTreeMap::new(),
         }
     }
 }
@@ -60,6 +71,12 @@ impl FileConfig {
             path: shown.clone(),
             message: e.to_string(),
         })?;
+        if let Some(bad) = cfg.variables.keys().find(|k| !k.starts_with("KLAXON_")) {
+            return Err(SettingsError::Parse {
+                path: shown,
+                message: format!("[variables] key {bad:?} is not a KLAXON_* setting"),
+            });
+        }
         if cfg.escalate_interval_secs == 0 {
             return Err(SettingsError::Parse {
                 path: shown,
@@ -78,6 +95,7 @@ impl FileConfig {
         }
         Ok(Settings {
             api_tokens: ApiTokens::parse(&spec)?,
+            intake: IntakeSettings::load(&Layered(&self.variables))?,
         })
     }
 }

@@ -4,7 +4,7 @@ use super::dynamo::DynamoIncidentStore;
 use super::eventbridge::EventBridgePublisher;
 use super::sns::SnsNotifier;
 use crate::app::{App, Relay};
-use crate::config::{self, ApiTokens, ConfigError, Settings};
+use crate::config::{self, ApiTokens, ConfigError, IntakeSettings, Layered, Lookup, Settings};
 use crate::domain::Audience;
 use crate::ports::SystemClock;
 use std::collections::BTreeMap;
@@ -38,31 +38,61 @@ impl AwsResources {
     }
 }
 
-/// Settings from the environment: `KLAXON_API_TOKENS`.
-pub fn settings_from_env() -> Result<Settings, ConfigError> {
+/// Settings from the environment, falling back to the JSON object in the
+/// Secrets Manager secret named by `KLAXON_SECRETS_ARN` (read once, at cold
+/// start). Keys are the same variable names.
+pub async fn settings(sdk: &aws_config::SdkConfig) -> Result<Settings, ConfigError> {
+    let mut fallback = BTreeMap::new();
+    if let Some(arn) = config::optional("KLAXON_SECRETS_ARN") {
+        let invalid = |reason: String| ConfigError::Invalid {
+            var: "KLAXON_SECRETS_ARN",
+            reason,
+        };
+        let out = aws_sdk_secretsmanager::Client::new(sdk)
+            .get_secret_value()
+            .secret_id(&arn)
+            .send()
+            .await
+            .map_err(|e| {
+                invalid(format!(
+                    "cannot read the secret: {}",
+                    super::sdk_failure(&e).1
+                ))
+            })?;
+        let text = out
+            .secret_string()
+            .ok_or_else(|| invalid("the secret has no SecretString".into()))?;
+        fallback = serde_json::from_str(text).map_err(|_| {
+            invalid(
+                "the secret must be a JSON object of string values, keyed by variable name".into(),
+            )
+        })?;
+    }
+    let lookup = Layered(&fallback);
     Ok(Settings {
-        api_tokens: ApiTokens::parse(&config::optional("KLAXON_API_TOKENS").unwrap_or_default())?,
+        api_tokens: ApiTokens::parse(&lookup.get("KLAXON_API_TOKENS").unwrap_or_default())?,
+        intake: IntakeSettings::load(&lookup)?,
     })
 }
 
 /// Builds the App once; clients are reused for every invocation.
 pub fn app(sdk: &aws_config::SdkConfig, res: &AwsResources, settings: Settings) -> Arc<App> {
-    Arc::new(App {
-        store: Arc::new(DynamoIncidentStore::new(
+    Arc::new(App::new(
+        Arc::new(DynamoIncidentStore::new(
             aws_sdk_dynamodb::Client::new(sdk),
             &res.table,
         )),
-        publisher: Arc::new(EventBridgePublisher::new(
+        Arc::new(EventBridgePublisher::new(
             aws_sdk_eventbridge::Client::new(sdk),
             &res.event_bus,
         )),
-        notifier: Arc::new(SnsNotifier::new(
+        Arc::new(SnsNotifier::new(
             aws_sdk_sns::Client::new(sdk),
             res.topics.clone(),
         )),
-        clock: Arc::new(SystemClock),
+        Arc::new(SystemClock),
         // Lambda may freeze the process after returning: publish first.
-        relay: Relay::Inline,
+        Relay::Inline,
         settings,
-    })
+    ))
 }

@@ -248,7 +248,21 @@ impl IncidentStore for DynamoIncidentStore {
         if let Some(k) = &new.idempotency_key {
             let mut idem = key(format!("IDEM#{k}"), "IDEM");
             idem.insert("incident_id".into(), s(inc.id.to_string()));
-            items.push(put(&self.table, idem, Some("attribute_not_exists(pk)"))?);
+            let item = match new.supersedes {
+                None => put(&self.table, idem, Some("attribute_not_exists(pk)"))?,
+                // Re-point a key from a closed incident, unless someone already did.
+                Some(prev) => {
+                    let p = Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(idem))
+                        .condition_expression("attribute_not_exists(pk) OR incident_id = :prev")
+                        .expression_attribute_values(":prev", s(prev.to_string()))
+                        .build()
+                        .map_err(|e| StoreError::Backend(e.to_string()))?;
+                    TransactWriteItem::builder().put(p).build()
+                }
+            };
+            items.push(item);
         }
         items.extend(child_puts(&self.table, &new.timeline, &new.events)?);
 
@@ -304,6 +318,10 @@ impl IncidentStore for DynamoIncidentStore {
             .await?
             .map(|item| from_data(&item))
             .transpose()
+    }
+
+    async fn find_by_key(&self, key: &str) -> Result<Option<Incident>, StoreError> {
+        self.idempotent_hit(key).await
     }
 
     async fn commit(&self, change: Change) -> Result<Incident, StoreError> {

@@ -173,7 +173,8 @@ impl IncidentStore for SqliteIncidentStore {
                     .query_row("SELECT incident_id FROM idempotency WHERE key = ?1", [key], |r| r.get(0))
                     .optional()
                     .map_err(backend)?;
-                if let Some(id) = existing {
+                let superseded = new.supersedes.map(|id| id.to_string());
+                if let Some(id) = existing.filter(|id| Some(id) != superseded.as_ref()) {
                     let incident = load(&tx, &id)?.ok_or_else(|| {
                         StoreError::Corrupt(format!("idempotency key names missing incident {id}"))
                     })?;
@@ -203,7 +204,8 @@ impl IncidentStore for SqliteIncidentStore {
             insert_children(&tx, &new.timeline, &new.events)?;
             if let Some(key) = &new.idempotency_key {
                 tx.execute(
-                    "INSERT INTO idempotency (key, incident_id) VALUES (?1, ?2)",
+                    "INSERT INTO idempotency (key, incident_id) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET incident_id = excluded.incident_id",
                     params![key, inc.id.to_string()],
                 )
                 .map_err(backend)?;
@@ -216,6 +218,25 @@ impl IncidentStore for SqliteIncidentStore {
 
     async fn get(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
         self.with(move |conn| load(conn, &id.to_string())).await
+    }
+
+    async fn find_by_key(&self, key: &str) -> Result<Option<Incident>, StoreError> {
+        let key = key.to_owned();
+        self.with(move |conn| {
+            let id: Option<String> = conn
+                .query_row(
+                    "SELECT incident_id FROM idempotency WHERE key = ?1",
+                    [key],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            match id {
+                Some(id) => load(conn, &id),
+                None => Ok(None),
+            }
+        })
+        .await
     }
 
     async fn commit(&self, change: Change) -> Result<Incident, StoreError> {

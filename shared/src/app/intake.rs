@@ -1,40 +1,101 @@
 //! Intake: turns a parsed report into a stored incident.
 
 use super::{App, outbox};
-use crate::domain::{NewIncident, Report, Source};
+use crate::domain::{Change, Incident, NewIncident, Report, Source, TimelineKind};
 use crate::metrics::{self, Metric};
 use crate::ports::{Created, StoreError};
 use std::sync::Arc;
 
 /// References are random; a collision is rare, and each retry draws afresh.
 const REFERENCE_ATTEMPTS: usize = 5;
+const CONFLICT_RETRIES: usize = 5;
+
+/// What a repeated key means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// A delivery id or `Idempotency-Key`: the same delivery again. Nothing is written.
+    Replay,
+    /// A dedup key (PagerDuty, a finding id): the same alert firing again. An
+    /// open incident counts an occurrence; a resolved or closed one is
+    /// followed by a new incident.
+    Occurrence,
+}
 
 /// Stores the report as a new incident, or returns the existing one for a
-/// repeated idempotency key. `Report Received` is committed with it.
+/// repeated key. `Report Received` is committed with a new incident.
 pub async fn submit(
     app: &Arc<App>,
     source: Source,
     report: Report,
-    idempotency_key: Option<String>,
+    key: Option<String>,
 ) -> Result<Created, StoreError> {
-    let mut new = NewIncident::from_report(report, source, idempotency_key, app.clock.now());
+    submit_keyed(app, source, report, key, Repeat::Replay).await
+}
+
+pub async fn submit_keyed(
+    app: &Arc<App>,
+    source: Source,
+    report: Report,
+    key: Option<String>,
+    repeat: Repeat,
+) -> Result<Created, StoreError> {
+    let mut new = NewIncident::from_report(report, source, key, app.clock.now());
+    let mut created = create(app, new.clone()).await?;
+    if created.duplicate && repeat == Repeat::Occurrence {
+        if created.incident.status.is_open() {
+            let incident = count_occurrence(app, created.incident).await?;
+            created = Created {
+                incident,
+                duplicate: true,
+            };
+        } else {
+            new.supersedes = Some(created.incident.id);
+            created = create(app, new.clone()).await?;
+        }
+    }
+    if created.duplicate {
+        metrics::incr(Metric::ReportsDuplicated);
+        tracing::info!(incident_id = %created.incident.id, source = source.as_str(), "repeated delivery");
+    } else {
+        metrics::incr(Metric::ReportsReceived);
+        tracing::info!(incident_id = %created.incident.id, reference = %created.incident.reference, source = source.as_str(), "report stored");
+        outbox::flush(app, new.events).await;
+    }
+    Ok(created)
+}
+
+async fn create(app: &App, mut new: NewIncident) -> Result<Created, StoreError> {
     let mut attempts = 0;
-    let created = loop {
+    loop {
         attempts += 1;
         match app.store.create(new.clone()).await {
             Err(StoreError::ReferenceTaken(r)) if attempts < REFERENCE_ATTEMPTS => {
                 tracing::info!(reference = %r, "reference collision; drawing another");
                 new = new.with_new_reference();
             }
-            other => break other?,
+            other => return other,
         }
-    };
-    if created.duplicate {
-        metrics::incr(Metric::ReportsDuplicated);
-    } else {
-        metrics::incr(Metric::ReportsReceived);
-        tracing::info!(incident_id = %created.incident.id, reference = %created.incident.reference, "report stored");
-        outbox::flush(app, new.events).await;
     }
-    Ok(created)
+}
+
+/// Adds one to the incident's occurrence count, with a timeline entry.
+async fn count_occurrence(app: &App, mut incident: Incident) -> Result<Incident, StoreError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut change = Change::begin(&incident, app.clock.now());
+        change.incident.occurrences += 1;
+        let n = change.incident.occurrences;
+        change.record(
+            "klaxon",
+            TimelineKind::Occurrence,
+            format!("the source reported it again (occurrence {n})"),
+        );
+        match app.store.commit(change).await {
+            Err(StoreError::Conflict { id, .. }) if attempt < CONFLICT_RETRIES => {
+                incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
+            }
+            other => return other,
+        }
+    }
 }

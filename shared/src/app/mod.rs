@@ -30,6 +30,33 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub relay: Relay,
     pub settings: crate::config::Settings,
+    /// Per-client limit on report posts; built from the settings.
+    pub report_limiter: Option<crate::http::reports::ReportLimiter>,
+}
+
+impl App {
+    pub fn new(
+        store: Arc<dyn Store>,
+        publisher: Arc<dyn EventPublisher>,
+        notifier: Arc<dyn Notifier>,
+        clock: Arc<dyn Clock>,
+        relay: Relay,
+        settings: crate::config::Settings,
+    ) -> Self {
+        let report_limiter = settings
+            .intake
+            .report_rate_limit
+            .map(crate::http::reports::ReportLimiter::new);
+        Self {
+            store,
+            publisher,
+            notifier,
+            clock,
+            relay,
+            settings,
+            report_limiter,
+        }
+    }
 }
 
 /// Why an event handler or sweep failed.

@@ -4,7 +4,7 @@
 //! version it was derived from, the timeline entries and the domain events it
 //! causes. Stores apply a change atomically or not at all.
 
-use super::{DomainEvent, EventKind, Report, Severity, Source, Status};
+use super::{DomainEvent, EventKind, Report, Severity, Source, SourceSignal, Status};
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -117,9 +117,28 @@ pub struct Incident {
     /// Already redacted: secrets never reach a store.
     pub description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps_to_reproduce: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporter_email: Option<String>,
+    /// The reporter agreed to be contacted about this report.
+    #[serde(default)]
+    pub contact_consent: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvss: Option<String>,
+    /// What the sending system said about severity, for assessment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<SourceSignal>,
+    /// How many times the source reported this (repeated dedup keys).
+    #[serde(default = "one")]
+    pub occurrences: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
     pub status: Status,
@@ -158,6 +177,12 @@ pub enum TimelineKind {
     StatusChanged,
     Note,
     Notified,
+    Redacted,
+    Occurrence,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// A new incident ready to be stored, with what its creation records.
@@ -166,6 +191,9 @@ pub struct NewIncident {
     pub incident: Incident,
     /// Source-scoped key; a second create with the same key returns the first incident.
     pub idempotency_key: Option<String>,
+    /// Set when the key already names this (closed) incident and should now
+    /// name the new one: a dedup key seen again after its incident closed.
+    pub supersedes: Option<IncidentId>,
     pub timeline: Vec<TimelineEntry>,
     pub events: Vec<DomainEvent>,
 }
@@ -186,8 +214,16 @@ impl NewIncident {
             source,
             title: report.title,
             description: report.description,
+            steps_to_reproduce: report.steps_to_reproduce,
+            impact: report.impact,
+            reporter_name: report.reporter_name,
             reporter_email: report.reporter_email,
+            contact_consent: report.contact_consent,
+            product: report.product,
+            site_url: report.site_url,
             cvss: report.cvss,
+            signal: report.signal,
+            occurrences: 1,
             severity: None,
             status: Status::Reported,
             roles: BTreeMap::new(),
@@ -198,17 +234,22 @@ impl NewIncident {
             drill: report.drill,
             timeline_len: 0,
         };
-        let entry = incident.next_entry(
+        let mut timeline = vec![incident.next_entry(
             now,
             "klaxon",
             TimelineKind::Created,
             format!("report received via {}", source.as_str()),
-        );
+        )];
+        let kinds: Vec<&str> = report.redactions.iter().map(String::as_str).collect();
+        if let Some(summary) = super::redact::summary(&kinds) {
+            timeline.push(incident.next_entry(now, "klaxon", TimelineKind::Redacted, summary));
+        }
         let event = DomainEvent::new(EventKind::ReportReceived, &incident, now);
         Self {
             incident,
-            idempotency_key: idempotency_key.map(|k| format!("{}#{k}", source.as_str())),
-            timeline: vec![entry],
+            idempotency_key: idempotency_key.map(|k| source.scoped_key(&k)),
+            supersedes: None,
+            timeline,
             events: vec![event],
         }
     }
@@ -303,14 +344,13 @@ mod tests {
     use super::*;
 
     fn report() -> Report {
-        Report {
-            title: "XSS in macro".into(),
-            description: "details".into(),
-            reporter_email: None,
-            cvss: None,
+        Report::parse(crate::domain::ReportInput {
+            title: Some("XSS in macro".into()),
+            description: Some("details; password=hunter2hunter2".into()),
             tenant: Some("acme.atlassian.net".into()),
-            drill: false,
-        }
+            ..Default::default()
+        })
+        .unwrap()
     }
 
     #[test]
@@ -338,8 +378,12 @@ mod tests {
         let n = NewIncident::from_report(report(), Source::Report, Some("k1".into()), now);
         assert_eq!(n.incident.status, Status::Reported);
         assert_eq!(n.incident.version, 1);
-        assert_eq!(n.incident.timeline_len, 1);
+        assert_eq!(n.incident.timeline_len, 2);
         assert_eq!(n.timeline[0].seq, 0);
+        assert_eq!(
+            n.timeline[1].message,
+            "1 secret redacted: credential-assignment"
+        );
         assert_eq!(n.events.len(), 1);
         assert_eq!(n.events[0].kind, EventKind::ReportReceived);
         assert_eq!(n.idempotency_key.as_deref(), Some("report#k1"));
@@ -355,7 +399,7 @@ mod tests {
         assert_eq!(ch.expected_version, 1);
         assert_eq!(ch.incident.version, 2);
         let seqs: Vec<u32> = ch.timeline.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs, vec![1, 2]);
+        assert_eq!(seqs, vec![2, 3]);
         assert!(ch.move_to("x", Status::Reported).is_err());
         assert_eq!(
             ch.incident.status,

@@ -3,7 +3,7 @@
 mod event;
 mod incident;
 pub mod redact;
-mod report;
+pub mod report;
 mod severity;
 mod status;
 
@@ -12,7 +12,7 @@ pub use incident::{
     Change, Deadline, DeadlineKind, Incident, IncidentId, NewIncident, Reference, TimelineEntry,
     TimelineKind,
 };
-pub use report::{FieldError, Report, ReportInput};
+pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use severity::{Severity, UnknownSeverity};
 pub use status::{IllegalTransition, Status, UnknownStatus};
 
@@ -33,6 +33,7 @@ pub enum Source {
     Pagerduty,
     Guardduty,
     SecurityHub,
+    Cloudwatch,
 }
 
 impl Source {
@@ -47,6 +48,12 @@ impl Source {
             Self::Pagerduty => "pagerduty",
             Self::Guardduty => "guardduty",
             Self::SecurityHub => "security_hub",
+            Self::Cloudwatch => "cloudwatch",
         }
+    }
+
+    /// Idempotency keys are stored scoped by source.
+    pub fn scoped_key(self, key: &str) -> String {
+        format!("{}#{key}", self.as_str())
     }
 }

@@ -1,107 +1,217 @@
 //! Redaction of secrets from free text before it is stored or logged.
 //!
 //! Reports often paste the very credential that leaked. Klaxon keeps an
-//! audit record with no secrets in it, so known token shapes are replaced
-//! by a marker naming what was removed.
+//! audit record with no secrets in it, so each known secret shape is
+//! replaced by `[REDACTED:<kind>:<first 8 hex of its SHA-256>]`: responders
+//! can tell two mentions of the same secret apart from two different ones
+//! without ever seeing either.
 
 use regex::Regex;
+use sha2::{Digest, Sha256};
 use std::borrow::Cow;
+use std::fmt::Write;
 use std::sync::LazyLock;
 
 struct Rule {
-    name: &'static str,
+    kind: &'static str,
+    /// If the pattern has a group named `secret`, only that span is replaced;
+    /// the rest of the match (a key name, a prefix) is kept for context.
     re: Regex,
 }
 
+// Order matters: specific shapes first, so a GitHub token inside a
+// `token=` assignment is named as a GitHub token.
+const RULES_SRC: [(&str, &str); 12] = [
+    (
+        "private-key",
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
+    ),
+    (
+        "aws-access-key-id",
+        r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
+    ),
+    (
+        "aws-secret-access-key",
+        r#"(?i)aws_?secret_?access_?key["']?\s*[:=]\s*["']?(?P<secret>[A-Za-z0-9/+]{40})"#,
+    ),
+    // A 40-character key right after a redacted access key id: the pair a
+    // credentials file or a console paste contains.
+    (
+        "aws-secret-access-key",
+        r"\[REDACTED:aws-access-key-id:[0-9a-f]{8}\][^A-Za-z0-9/+]{1,40}?(?:[A-Za-z_ ]{0,40}[:=]\s*)?[\x22']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|\z)",
+    ),
+    (
+        "github-token",
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
+    ),
+    (
+        "slack-webhook",
+        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+",
+    ),
+    ("slack-token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}"),
+    ("atlassian-api-token", r"\bATATT[A-Za-z0-9_=-]{20,}"),
+    (
+        "jwt",
+        r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}",
+    ),
+    (
+        "authorization",
+        r"(?i)\b(?:bearer|basic)\s+(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",
+    ),
+    (
+        "url-credentials",
+        r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:(?P<secret>[^\s@/]+)@",
+    ),
+    (
+        "credential-assignment",
+        r#"(?i)\b(?:password|passwd|pwd|secret|client_?secret|token|access_?token|auth_?token|api_?key|apikey)["']?\s*[:=]\s*["']?(?P<secret>[^\s"'&,;\[\]]{4,})"#,
+    ),
+];
+
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
-    let rules: [(&str, &str); 10] = [
-        (
-            "private key",
-            r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)",
-        ),
-        ("aws access key", r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
-        (
-            "github token",
-            r"\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
-        ),
-        ("slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-        ("atlassian token", r"\bATATT[A-Za-z0-9_\-=]{20,}"),
-        (
-            "jwt",
-            r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
-        ),
-        ("bearer token", r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"),
-        (
-            "basic credentials",
-            r"(?i)\bbasic\s+[A-Za-z0-9+/]{16,}={0,2}",
-        ),
-        (
-            "url credentials",
-            r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:[^\s@/]+@",
-        ),
-        (
-            "secret assignment",
-            r#"(?i)\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?token|client[_-]?secret|aws_secret_access_key)\s*[:=]\s*["']?[^\s"']{6,}"#,
-        ),
-    ];
-    rules
-        .into_iter()
-        .map(|(name, pat)| Rule {
-            name,
-            // The patterns are constants checked by the tests below.
-            re: Regex::new(pat).unwrap_or_else(|e| panic!("redaction rule {name}: {e}")),
+    RULES_SRC
+        .iter()
+        .map(|(kind, pat)| Rule {
+            kind,
+            // The patterns are constants; the tests below compile every one.
+            re: Regex::new(pat).unwrap_or_else(|e| panic!("redaction rule {kind}: {e}")),
         })
         .collect()
 });
 
-/// Replaces every known secret shape in `text` with `[REDACTED <kind>]`.
-pub fn redact(text: &str) -> Cow<'_, str> {
+/// Text with its secrets replaced, and the kinds that were found, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redacted<'a> {
+    pub text: Cow<'a, str>,
+    pub kinds: Vec<&'static str>,
+}
+
+fn marker(kind: &str, secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut hex = String::with_capacity(8);
+    for b in &digest[..4] {
+        let _ = write!(hex, "{b:02x}");
+    }
+    format!("[REDACTED:{kind}:{hex}]")
+}
+
+/// Replaces every known secret shape in `text`.
+pub fn redact(text: &str) -> Redacted<'_> {
     let mut out = Cow::Borrowed(text);
+    let mut kinds = Vec::new();
     for rule in RULES.iter() {
-        if rule.re.is_match(&out) {
-            let replaced = rule
-                .re
-                .replace_all(&out, format!("[REDACTED {}]", rule.name).as_str())
-                .into_owned();
-            out = Cow::Owned(replaced);
+        if !rule.re.is_match(&out) {
+            continue;
+        }
+        let mut result = String::with_capacity(out.len());
+        let mut last = 0;
+        for caps in rule.re.captures_iter(&out) {
+            let span = caps.name("secret").or_else(|| caps.get(0));
+            let Some(span) = span else { continue };
+            result.push_str(&out[last..span.start()]);
+            result.push_str(&marker(rule.kind, span.as_str()));
+            last = span.end();
+            kinds.push(rule.kind);
+        }
+        result.push_str(&out[last..]);
+        out = Cow::Owned(result);
+    }
+    Redacted { text: out, kinds }
+}
+
+/// "2 secrets redacted: aws-access-key-id, jwt", for the timeline.
+pub fn summary(kinds: &[&str]) -> Option<String> {
+    match kinds.len() {
+        0 => None,
+        n => {
+            let mut unique: Vec<&str> = Vec::new();
+            for k in kinds {
+                if !unique.contains(k) {
+                    unique.push(k);
+                }
+            }
+            let noun = if n == 1 { "secret" } else { "secrets" };
+            Some(format!("{n} {noun} redacted: {}", unique.join(", ")))
         }
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn hash8(s: &str) -> String {
+        marker("x", s)[12..20].to_owned()
+    }
+
     #[test]
-    fn redaction_table() {
+    fn positive_table() {
+        // (input, kind, the secret that must vanish)
         let cases = [
             (
-                "AKIAIOSFODNN7EXAMPLE in logs",
-                "aws access key",
+                "key AKIAIOSFODNN7EXAMPLE in logs",
+                "aws-access-key-id",
                 "AKIAIOSFODNN7EXAMPLE",
             ),
             (
-                "token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 leaked",
-                "github token",
-                "ghp_aBcDeF",
-            ),
-            ("xoxb-123456789012-abcdefghij", "slack token", "xoxb-1234"),
-            (
-                "Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345",
-                "bearer token",
-                "abcdefghijklmnop",
-            ),
-            ("password=hunter2hunter2", "secret assignment", "hunter2"),
-            (
-                "API_KEY: \"sk_live_abcdef123456\"",
-                "secret assignment",
-                "sk_live",
+                "ASIAY34FZKBOKMUTVV7A",
+                "aws-access-key-id",
+                "ASIAY34FZKBOKMUTVV7A",
             ),
             (
-                "https://admin:s3cretpass@db.example.com/x",
-                "url credentials",
-                "s3cretpass",
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "aws-secret-access-key",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
+            (
+                "AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "aws-secret-access-key",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
+            (
+                "id AKIAIOSFODNN7EXAMPLE, secret key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY.",
+                "aws-secret-access-key",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
+            (
+                "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+                "github-token",
+                "aBcDeFgHiJkLmNoP",
+            ),
+            (
+                "gho_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+                "github-token",
+                "aBcDeFgHiJkLmNoP",
+            ),
+            (
+                "ghs_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+                "github-token",
+                "aBcDeFgHiJkLmNoP",
+            ),
+            (
+                "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+                "github-token",
+                "11ABCDEFG0123456789",
+            ),
+            (
+                "xoxb-123456789012-abcdefghij",
+                "slack-token",
+                "123456789012",
+            ),
+            (
+                "posted to https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+                "slack-webhook",
+                "T000/B000",
+            ),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+                "private-key",
+                "MIIEowIBAAKCAQEA",
+            ),
+            (
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk (truncated",
+                "private-key",
+                "b3BlbnNzaC1rZXk",
             ),
             (
                 "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
@@ -109,21 +219,101 @@ mod tests {
                 "dozjgNryP4J3",
             ),
             (
-                "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
-                "private key",
-                "MIIEow",
+                "ATATT3xFfGF0abcdefghijklmnopqrstuvwxyz0123",
+                "atlassian-api-token",
+                "abcdefghijklmnop",
+            ),
+            (
+                "Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345",
+                "authorization",
+                "abcdefghijklmnop",
+            ),
+            (
+                "Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==",
+                "authorization",
+                "dXNlcjpwYXNzd29y",
+            ),
+            (
+                "password=hunter2hunter2",
+                "credential-assignment",
+                "hunter2",
+            ),
+            (
+                "secret: s3cr3tvalue",
+                "credential-assignment",
+                "s3cr3tvalue",
+            ),
+            ("?token=abcd1234&x=1", "credential-assignment", "abcd1234"),
+            (
+                "\"api_key\": \"sk_live_abcdef123456\"",
+                "credential-assignment",
+                "sk_live",
+            ),
+            (
+                "https://admin:s3cretpass@db.example.com/x",
+                "url-credentials",
+                "s3cretpass",
             ),
         ];
         for (input, kind, secret) in cases {
-            let out = redact(input);
-            assert!(!out.contains(secret), "{kind}: {out}");
-            assert!(out.contains(&format!("[REDACTED {kind}]")), "{kind}: {out}");
+            let r = redact(input);
+            assert!(!r.text.contains(secret), "{kind}: {}", r.text);
+            assert!(
+                r.text.contains(&format!("[REDACTED:{kind}:")),
+                "{kind}: {}",
+                r.text
+            );
+            assert!(r.kinds.contains(&kind), "{kind}: {:?}", r.kinds);
         }
     }
 
     #[test]
-    fn plain_text_is_untouched_and_borrowed() {
-        let text = "Stored XSS in the macro editor; the password field is not escaped.";
-        assert!(matches!(redact(text), Cow::Borrowed(_)));
+    fn negative_table() {
+        let cases = [
+            "Stored XSS in the macro editor; the password field is not escaped.",
+            "The token expired after an hour.",
+            "AKIA is the prefix of AWS access key ids",
+            "ghp_short",
+            "The bearer of bad news",
+            "Basic authentication is enabled",
+            "eyJ is how base64 JSON starts",
+            "see https://hooks.example.com/services/x",
+            "secret: no",
+            "password reset emails are not rate limited",
+            "xoxb-short",
+        ];
+        for input in cases {
+            let r = redact(input);
+            assert!(
+                matches!(r.text, Cow::Borrowed(_)),
+                "false positive in {input:?}: {}",
+                r.text
+            );
+            assert!(r.kinds.is_empty());
+        }
+    }
+
+    #[test]
+    fn same_secret_same_marker_and_key_name_kept() {
+        let r = redact(
+            "password=hunter2hunter2 and again password=hunter2hunter2, not password=other-secret",
+        );
+        let m = format!(
+            "[REDACTED:credential-assignment:{}]",
+            hash8("hunter2hunter2")
+        );
+        assert_eq!(r.text.matches(&m).count(), 2, "{}", r.text);
+        assert!(r.text.starts_with("password=[REDACTED"), "{}", r.text);
+        assert_eq!(r.kinds.len(), 3);
+    }
+
+    #[test]
+    fn summary_names_kinds_once() {
+        assert_eq!(summary(&[]), None);
+        assert_eq!(summary(&["jwt"]).as_deref(), Some("1 secret redacted: jwt"));
+        assert_eq!(
+            summary(&["aws-access-key-id", "jwt", "jwt"]).as_deref(),
+            Some("3 secrets redacted: aws-access-key-id, jwt")
+        );
     }
 }

@@ -1,30 +1,85 @@
-//! A report as it arrives, parsed into something safe to store.
+//! A report as it arrives from any intake path, parsed into something safe
+//! to store: validated, trimmed and redacted.
 
 use super::redact::redact;
 use serde::{Deserialize, Serialize};
 
-/// The raw body of `POST /reports`. Every field is optional here so that a
-/// missing one gets a precise message instead of a generic serde error.
+/// The raw fields of a report, from the form, JSON or a webhook normaliser.
+/// Every field is optional here so that a missing one gets a precise message
+/// instead of a generic serde error.
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct ReportInput {
+    /// The form calls it "summary".
+    #[serde(alias = "summary")]
     pub title: Option<String>,
     pub description: Option<String>,
+    pub steps_to_reproduce: Option<String>,
+    pub impact: Option<String>,
+    pub reporter_name: Option<String>,
     pub reporter_email: Option<String>,
+    /// The affected app or product; checked against the configured list.
+    pub product: Option<String>,
     pub cvss: Option<String>,
+    /// The affected customer site, as a URL.
+    pub site_url: Option<String>,
     pub tenant: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "flexible_bool")]
+    pub contact_consent: bool,
+    #[serde(default, deserialize_with = "flexible_bool")]
     pub drill: bool,
+    /// Set by webhook normalisers, never by reporters.
+    #[serde(skip)]
+    pub signal: Option<SourceSignal>,
 }
 
-/// A validated report. The description is redacted on the way in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Forms send checkboxes as "on"; JSON sends booleans.
+fn flexible_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match B::deserialize(d)? {
+        B::Bool(b) => b,
+        B::Text(t) => matches!(
+            t.trim().to_ascii_lowercase().as_str(),
+            "on" | "true" | "yes" | "1"
+        ),
+    })
+}
+
+/// What the sending system itself said about severity: an input to assessment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceSignal {
+    /// e.g. `guardduty`, `security_hub`, `pagerduty`, `github:dependabot_alert`.
+    pub kind: String,
+    /// The sender's own severity word, e.g. `HIGH`, `critical`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// A numeric severity where the sender has one (GuardDuty's 1.0-10.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+}
+
+/// A validated report. Free text is redacted on the way in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub title: String,
     pub description: String,
+    pub steps_to_reproduce: Option<String>,
+    pub impact: Option<String>,
+    pub reporter_name: Option<String>,
     pub reporter_email: Option<String>,
+    pub product: Option<String>,
     pub cvss: Option<String>,
+    pub site_url: Option<String>,
     pub tenant: Option<String>,
+    pub contact_consent: bool,
     pub drill: bool,
+    pub signal: Option<SourceSignal>,
+    /// The kinds of secret removed, in the order found.
+    pub redactions: Vec<String>,
 }
 
 /// One field that failed validation, with a message a reporter can act on.
@@ -35,10 +90,10 @@ pub struct FieldError {
 }
 
 pub const MAX_TITLE: usize = 200;
-pub const MAX_DESCRIPTION: usize = 32 * 1024;
-const MAX_EMAIL: usize = 254;
+pub const MAX_TEXT: usize = 32 * 1024;
+const MAX_SHORT: usize = 254;
 const MAX_CVSS: usize = 200;
-const MAX_TENANT: usize = 255;
+const MAX_URL: usize = 2048;
 
 impl Report {
     pub fn parse(input: ReportInput) -> Result<Self, Vec<FieldError>> {
@@ -47,21 +102,36 @@ impl Report {
 
         let title = clean(input.title);
         match &title {
-            None => err("title", "title is required".into()),
+            None => err("title", "title (summary) is required".into()),
             Some(t) if t.chars().count() > MAX_TITLE => err(
                 "title",
-                format!("title must be at most {MAX_TITLE} characters"),
+                format!("title (summary) must be at most {MAX_TITLE} characters"),
             ),
-            Some(t) if t.chars().any(char::is_control) => {
-                err("title", "title must be a single line of text".into())
-            }
+            Some(t) if t.chars().any(char::is_control) => err(
+                "title",
+                "title (summary) must be a single line of text".into(),
+            ),
             _ => {}
         }
-        let description = clean(input.description).unwrap_or_default();
-        if description.len() > MAX_DESCRIPTION {
+        let mut long_text = |field: &'static str, v: Option<String>| {
+            let v = clean(v);
+            if v.as_ref().is_some_and(|t| t.len() > MAX_TEXT) {
+                err(field, format!("{field} must be at most {MAX_TEXT} bytes"));
+            }
+            v
+        };
+        let description = long_text("description", input.description);
+        let steps = long_text("steps_to_reproduce", input.steps_to_reproduce);
+        let impact = long_text("impact", input.impact);
+
+        let reporter_name = clean(input.reporter_name);
+        if reporter_name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_SHORT || n.chars().any(char::is_control))
+        {
             err(
-                "description",
-                format!("description must be at most {MAX_DESCRIPTION} bytes"),
+                "reporter_name",
+                format!("reporter_name must be one line of at most {MAX_SHORT} characters"),
             );
         }
         let reporter_email = clean(input.reporter_email);
@@ -73,6 +143,16 @@ impl Report {
                 "reporter_email must look like name@example.com, or be left out".into(),
             );
         }
+        let product = clean(input.product);
+        if product
+            .as_ref()
+            .is_some_and(|p| p.chars().count() > MAX_SHORT)
+        {
+            err(
+                "product",
+                format!("product must be at most {MAX_SHORT} characters"),
+            );
+        }
         let cvss = clean(input.cvss);
         if cvss.as_ref().is_some_and(|c| c.len() > MAX_CVSS) {
             err(
@@ -80,29 +160,55 @@ impl Report {
                 format!("cvss must be at most {MAX_CVSS} characters"),
             );
         }
-        let tenant = clean(input.tenant);
+        let site_url = clean(input.site_url);
+        let mut tenant = clean(input.tenant);
+        if let Some(u) = &site_url {
+            match site_host(u) {
+                Some(host) => {
+                    tenant.get_or_insert(host);
+                }
+                None => err(
+                    "site_url",
+                    "site_url must be an http(s) URL such as https://acme.atlassian.net".into(),
+                ),
+            }
+        }
         if let Some(t) = &tenant
-            && (t.len() > MAX_TENANT || t.chars().any(|c| c.is_control() || c.is_whitespace()))
+            && (t.len() > MAX_SHORT || t.chars().any(|c| c.is_control() || c.is_whitespace()))
         {
             err(
                 "tenant",
                 format!(
-                    "tenant must be a site name or URL without spaces, at most {MAX_TENANT} characters"
+                    "tenant must be a site name without spaces, at most {MAX_SHORT} characters"
                 ),
             );
         }
 
-        match title {
-            Some(title) if errors.is_empty() => Ok(Self {
-                title: redact(&title).into_owned(),
-                description: redact(&description).into_owned(),
-                reporter_email,
-                cvss,
-                tenant,
-                drill: input.drill,
-            }),
-            _ => Err(errors),
-        }
+        let Some(title) = title.filter(|_| errors.is_empty()) else {
+            return Err(errors);
+        };
+        let mut redactions = Vec::new();
+        let mut scrub = |s: String| {
+            let r = redact(&s);
+            redactions.extend(r.kinds.iter().map(|k| (*k).to_owned()));
+            r.text.into_owned()
+        };
+        Ok(Self {
+            title: scrub(title),
+            description: scrub(description.unwrap_or_default()),
+            steps_to_reproduce: steps.map(&mut scrub),
+            impact: impact.map(&mut scrub),
+            reporter_name,
+            reporter_email,
+            product,
+            cvss,
+            site_url: site_url.map(&mut scrub),
+            tenant,
+            contact_consent: input.contact_consent,
+            drill: input.drill,
+            signal: input.signal,
+            redactions,
+        })
     }
 }
 
@@ -111,7 +217,7 @@ fn clean(s: Option<String>) -> Option<String> {
 }
 
 fn looks_like_email(e: &str) -> bool {
-    e.len() <= MAX_EMAIL
+    e.len() <= MAX_SHORT
         && !e.chars().any(|c| c.is_whitespace() || c.is_control())
         && e.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
@@ -119,6 +225,24 @@ fn looks_like_email(e: &str) -> bool {
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
         })
+}
+
+/// The host of an http(s) URL, lower-cased: the tenant a site URL names.
+fn site_host(u: &str) -> Option<String> {
+    if u.len() > MAX_URL || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?.split(':').next()?;
+    let ok = !host.is_empty()
+        && host.contains('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    ok.then(|| host.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -172,10 +296,38 @@ mod tests {
             ),
             (
                 ReportInput {
-                    description: Some("d".repeat(MAX_DESCRIPTION + 1)),
+                    description: Some("d".repeat(MAX_TEXT + 1)),
                     ..input(Some("t"))
                 },
                 Some("description"),
+            ),
+            (
+                ReportInput {
+                    impact: Some("d".repeat(MAX_TEXT + 1)),
+                    ..input(Some("t"))
+                },
+                Some("impact"),
+            ),
+            (
+                ReportInput {
+                    site_url: Some("ftp://x.y".into()),
+                    ..input(Some("t"))
+                },
+                Some("site_url"),
+            ),
+            (
+                ReportInput {
+                    site_url: Some("https://".into()),
+                    ..input(Some("t"))
+                },
+                Some("site_url"),
+            ),
+            (
+                ReportInput {
+                    site_url: Some("https://Acme.atlassian.net/wiki".into()),
+                    ..input(Some("t"))
+                },
+                None,
             ),
         ];
         for (i, (inp, bad_field)) in cases.into_iter().enumerate() {
@@ -188,16 +340,57 @@ mod tests {
     }
 
     #[test]
-    fn description_is_redacted_on_parse() {
+    fn site_url_names_the_tenant() {
         let r = Report::parse(ReportInput {
-            description: Some("key AKIAIOSFODNN7EXAMPLE leaked".into()),
+            site_url: Some("https://Acme.atlassian.net/wiki/x".into()),
             ..input(Some("t"))
         })
         .unwrap();
-        assert!(
-            !r.description.contains("AKIAIOSFODNN7EXAMPLE"),
-            "{}",
-            r.description
+        assert_eq!(r.tenant.as_deref(), Some("acme.atlassian.net"));
+    }
+
+    #[test]
+    fn every_text_field_is_redacted_and_counted() {
+        let r = Report::parse(ReportInput {
+            title: Some("leak of AKIAIOSFODNN7EXAMPLE".into()),
+            description: Some(
+                "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N"
+                    .into(),
+            ),
+            steps_to_reproduce: Some(
+                "curl -H 'Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345'".into(),
+            ),
+            impact: Some("password=hunter2hunter2".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!r.title.contains("AKIA"), "{}", r.title);
+        assert!(!r.description.contains("dozjg"), "{}", r.description);
+        assert!(!r.steps_to_reproduce.unwrap().contains("abcdefghijklmnop"));
+        assert!(!r.impact.unwrap().contains("hunter2"));
+        assert_eq!(
+            r.redactions,
+            [
+                "aws-access-key-id",
+                "jwt",
+                "authorization",
+                "credential-assignment"
+            ]
         );
+    }
+
+    #[test]
+    fn checkbox_values() {
+        let cases = [
+            ("\"on\"", true),
+            ("true", true),
+            ("\"off\"", false),
+            ("false", false),
+        ];
+        for (v, want) in cases {
+            let i: ReportInput =
+                serde_json::from_str(&format!("{{\"contact_consent\": {v}}}")).unwrap();
+            assert_eq!(i.contact_consent, want, "{v}");
+        }
     }
 }

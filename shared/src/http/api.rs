@@ -1,0 +1,89 @@
+//! The responder API: bearer-authenticated reads (and, later, writes).
+
+use super::{ApiError, json_response};
+use crate::app::App;
+use crate::config::{Caller, Role};
+use crate::domain::{IncidentId, Status, UnknownStatus};
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, header};
+use serde_json::json;
+
+/// The caller behind the bearer token, if its role is at least `need`.
+pub fn authorize(app: &App, req: &Request<Bytes>, need: Role) -> Result<Caller, ApiError> {
+    let unauthorized = || {
+        ApiError::Unauthorized(
+            "send an Authorization: Bearer <token> header with a valid API token".into(),
+        )
+    };
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        })
+        .ok_or_else(unauthorized)?;
+    let caller = app
+        .settings
+        .api_tokens
+        .authenticate(token)
+        .ok_or_else(unauthorized)?;
+    if caller.role < need {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(caller.clone())
+}
+
+pub async fn get_incident(
+    app: &App,
+    req: &Request<Bytes>,
+    id: &str,
+) -> Result<Response<Bytes>, ApiError> {
+    authorize(app, req, Role::Viewer)?;
+    let not_found = || ApiError::NotFound(format!("incident {id} not found"));
+    let id: IncidentId = id.parse().map_err(|_| not_found())?;
+    let incident = app.store.get(id).await?.ok_or_else(not_found)?;
+    let timeline = app.store.timeline(id).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"incident": incident, "timeline": timeline}),
+    ))
+}
+
+pub async fn list_incidents(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
+    authorize(app, req, Role::Viewer)?;
+    let mut status = Status::Triaged;
+    let mut limit = 50usize;
+    for pair in req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "status" => {
+                status = v.parse().map_err(|e: UnknownStatus| ApiError::BadRequest {
+                    code: "invalid_status",
+                    message: e.to_string(),
+                })?
+            }
+            "limit" => {
+                limit = v.parse().ok().filter(|n| (1..=200).contains(n)).ok_or(
+                    ApiError::BadRequest {
+                        code: "invalid_limit",
+                        message: "limit must be a number from 1 to 200".into(),
+                    },
+                )?
+            }
+            _ => {}
+        }
+    }
+    let incidents = app.store.list_by_status(status, limit).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "incidents": incidents }),
+    ))
+}

@@ -1,0 +1,395 @@
+//! HTTP: the routes, shared by the Lambda functions (via lambda_http) and
+//! `klaxon serve` (via axum). Requests arrive as `http::Request<Bytes>`; the
+//! status code and error body are chosen in one place, [`ApiError`].
+//!
+//! - [`reports`]: the report form, `POST /reports` and security.txt.
+//! - [`webhooks`]: signed webhooks and the PagerDuty-compatible route.
+//! - [`api`]: the responder API.
+
+pub mod api;
+pub mod reports;
+pub mod webhooks;
+
+use crate::app::App;
+use crate::domain::FieldError;
+use crate::metrics::{self, Metric};
+use crate::ports::StoreError;
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use serde_json::json;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// The report form and JSON reports: larger bodies are refused with 413.
+pub const MAX_BODY: usize = 64 * 1024;
+/// Webhooks carry whole issues and alerts.
+pub const MAX_WEBHOOK_BODY: usize = 256 * 1024;
+
+/// Which routes an entry point serves: each Lambda only its own, the local runner all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routes {
+    Intake,
+    Api,
+    All,
+}
+
+/// The caller's address, set by the transport (axum's peer, API Gateway's source IP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// Every route, as the OpenAPI description names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteId {
+    ReportForm,
+    PostReport,
+    SecurityTxt,
+    Health,
+    GithubWebhook,
+    JiraWebhook,
+    BitbucketWebhook,
+    ConnectWebhook,
+    ForgeWebhook,
+    PagerdutyEnqueue,
+    ListIncidents,
+    GetIncident,
+}
+
+pub struct Route {
+    pub id: RouteId,
+    pub method: Method,
+    /// OpenAPI path template; `{name}` matches one segment.
+    pub path: &'static str,
+    pub group: Routes,
+}
+
+/// The route table: matching and the OpenAPI conformance test both read it.
+pub static ROUTES: &[Route] = &[
+    Route {
+        id: RouteId::ReportForm,
+        method: Method::GET,
+        path: "/report",
+        group: Routes::Intake,
+    },
+    Route {
+        id: RouteId::PostReport,
+        method: Method::POST,
+        path: "/reports",
+        group: Routes::Intake,
+    },
+    Route {
+        id: RouteId::SecurityTxt,
+        method: Method::GET,
+        path: "/.well-known/security.txt",
+        group: Routes::Intake,
+    },
+    Route {
+        id: RouteId::Health,
+        method: Method::GET,
+        path: "/healthz",
+        group: Routes::All,
+    },
+    Route {
+        id: RouteId::GithubWebhook,
+        method: Method::POST,
+        path: "/webhooks/github",
+        group: Routes::Intake,
+    },
+    Route {
+        id: RouteId::JiraWebhook,
+        method: Method::POST,
+        path: "/webhooks/jira",
+        group: Routes::Intake,
+    },
+    Route {
+        id: RouteId::BitbucketWebhook,
+        method: Method::POST,
+        path: "/webhooks/bitbucket",
+        group: Routes::Intake,
+    },
+    Route {
+        id: RouteId::ConnectWebhook,
+        method: Method::POST,
+        path: "/webhooks/connect",
+        group: Routes::Intake,
+    },
+    Route {
+        id: RouteId::ForgeWebhook,
+        method: Method::POST,
+        path: "/webhooks/forge",
+        group: Routes::Intake,
+    },
+    Route {
+        id: RouteId::PagerdutyEnqueue,
+        method: Method::POST,
+        path: "/v2/enqueue",
+        group: Routes::Intake,
+    },
+    Route {
+        id: RouteId::ListIncidents,
+        method: Method::GET,
+        path: "/api/v1/incidents",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::GetIncident,
+        method: Method::GET,
+        path: "/api/v1/incidents/{id}",
+        group: Routes::Api,
+    },
+];
+
+/// Matches a path against a template, returning the `{param}` values.
+fn match_path<'a>(template: &str, path: &'a str) -> Option<Vec<&'a str>> {
+    let mut params = Vec::new();
+    let mut t = template.split('/').filter(|s| !s.is_empty());
+    let mut p = path.split('/').filter(|s| !s.is_empty());
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return Some(params),
+            (Some(ts), Some(ps)) if ts.starts_with('{') => params.push(ps),
+            (Some(ts), Some(ps)) if ts == ps => {}
+            _ => return None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("the report has invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("send the body as {0}")]
+    UnsupportedMediaType(&'static str),
+    #[error("the body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("your role may not do this")]
+    Forbidden,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method {0} is not allowed here")]
+    MethodNotAllowed(Method),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many requests from your address; try again in {0} seconds")]
+    TooManyRequests(u64),
+    #[error("the service is briefly unavailable; retry shortly")]
+    Unavailable,
+    #[error("internal error; it has been logged")]
+    Internal,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } | Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } => code,
+            Self::Validation(_) => "invalid_fields",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::TooManyRequests(_) => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// A message a person can act on; for invalid fields, every field's.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Validation(fields) => fields
+                .iter()
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn into_response(self) -> Response<Bytes> {
+        let mut error = json!({"code": self.code(), "message": self.message()});
+        if let Self::Validation(fields) = &self {
+            error["fields"] = json!(fields);
+        }
+        let mut resp = json_response(self.status(), &json!({ "error": error }));
+        match self {
+            Self::Unauthorized(_) => {
+                resp.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    http::HeaderValue::from_static("Bearer"),
+                );
+            }
+            Self::TooManyRequests(secs) => {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, http::HeaderValue::from(secs));
+            }
+            _ => {}
+        }
+        resp
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(id) => Self::NotFound(format!("incident {id} not found")),
+            StoreError::Conflict { .. } => Self::Conflict(e.to_string()),
+            e if e.is_retryable() => {
+                tracing::warn!(error = %e, "store unavailable");
+                Self::Unavailable
+            }
+            e => {
+                tracing::error!(error = %e, "store failure");
+                metrics::incr(Metric::Errors);
+                Self::Internal
+            }
+        }
+    }
+}
+
+pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Bytes> {
+    let mut resp = Response::new(Bytes::from(body.to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// The content type's media type, lower-cased, without parameters.
+pub(crate) fn media_type(req: &Request<Bytes>) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+pub(crate) fn header_str<'a>(req: &'a Request<Bytes>, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// For transports that stop reading early: the same 413 the router gives.
+pub fn payload_too_large(limit: usize) -> Response<Bytes> {
+    metrics::incr(Metric::ReportsRejected);
+    ApiError::PayloadTooLarge(limit).into_response()
+}
+
+/// The largest body any route takes; transports may stop reading past it.
+pub const MAX_ANY_BODY: usize = MAX_WEBHOOK_BODY;
+
+/// Serves one request. Never panics on input; every failure is an [`ApiError`].
+pub async fn handle(app: &Arc<App>, routes: Routes, req: Request<Bytes>) -> Response<Bytes> {
+    match route(app, routes, req).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            if e.status().is_client_error() {
+                tracing::info!(code = e.code(), reason = %e.message(), "request refused");
+            }
+            e.into_response()
+        }
+    }
+}
+
+async fn route(
+    app: &Arc<App>,
+    routes: Routes,
+    req: Request<Bytes>,
+) -> Result<Response<Bytes>, ApiError> {
+    let path = req.uri().path().to_owned();
+    let serves = |g: Routes| routes == Routes::All || g == Routes::All || g == routes;
+    let mut matched = None;
+    let mut allowed = false;
+    for r in ROUTES.iter().filter(|r| serves(r.group)) {
+        if let Some(params) = match_path(r.path, &path) {
+            allowed = true;
+            if r.method == req.method() {
+                matched = Some((
+                    r.id,
+                    params.into_iter().map(str::to_owned).collect::<Vec<_>>(),
+                ));
+                break;
+            }
+        }
+    }
+    let Some((id, params)) = matched else {
+        return Err(if allowed {
+            ApiError::MethodNotAllowed(req.method().clone())
+        } else {
+            ApiError::NotFound(format!("no route for {path}"))
+        });
+    };
+    match id {
+        RouteId::Health => Ok(json_response(StatusCode::OK, &json!({"status": "ok"}))),
+        RouteId::ReportForm => Ok(reports::form_page(app)),
+        RouteId::PostReport => reports::post(app, req).await,
+        RouteId::SecurityTxt => Ok(reports::security_txt(app, &req)),
+        RouteId::GithubWebhook
+        | RouteId::JiraWebhook
+        | RouteId::BitbucketWebhook
+        | RouteId::ConnectWebhook
+        | RouteId::ForgeWebhook
+        | RouteId::PagerdutyEnqueue => webhooks::handle(app, id, req).await,
+        RouteId::ListIncidents => api::list_incidents(app, &req).await,
+        RouteId::GetIncident => {
+            api::get_incident(app, &req, params.first().map(String::as_str).unwrap_or("")).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_matching_table() {
+        let cases = [
+            ("/reports", "/reports", Some(vec![])),
+            ("/reports", "/reports/", Some(vec![])),
+            ("/reports", "/report", None),
+            (
+                "/api/v1/incidents/{id}",
+                "/api/v1/incidents/01ABC",
+                Some(vec!["01ABC"]),
+            ),
+            ("/api/v1/incidents/{id}", "/api/v1/incidents", None),
+            ("/api/v1/incidents/{id}", "/api/v1/incidents/a/b", None),
+            (
+                "/.well-known/security.txt",
+                "/.well-known/security.txt",
+                Some(vec![]),
+            ),
+        ];
+        for (t, p, want) in cases {
+            assert_eq!(match_path(t, p), want, "{t} vs {p}");
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! The vulnerability report form, `POST /reports` (JSON or form) and
+//! `/.well-known/security.txt`.
+
+use super::{ApiError, ClientIp, MAX_BODY, json_response, media_type};
+use crate::app::{App, intake};
+use crate::config::RateLimit;
+use crate::domain::{FieldError, Report, ReportInput, Source};
+use crate::metrics::{self, Metric};
+use bytes::Bytes;
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use minijinja::{Environment, context};
+use serde::Deserialize;
+use serde_json::json;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::LazyLock;
+
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+const FORM: &str = "application/x-www-form-urlencoded";
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, src) in [
+        ("layout.html", include_str!("../../templates/layout.html")),
+        (
+            "report_form.html",
+            include_str!("../../templates/report_form.html"),
+        ),
+        (
+            "thank_you.html",
+            include_str!("../../templates/thank_you.html"),
+        ),
+    ] {
+        // The templates ship in the binary; a test renders each one.
+        if let Err(e) = env.add_template(name, src) {
+            tracing::error!(template = name, error = %e, "template does not compile");
+        }
+    }
+    env
+});
+
+/// Per-client limit on report posts, for `klaxon serve`. In AWS, API
+/// Gateway's throttling does this job.
+pub struct ReportLimiter {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl ReportLimiter {
+    pub fn new(limit: RateLimit) -> Self {
+        let per_minute = NonZeroU32::new(limit.per_minute).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limit.burst).unwrap_or(NonZeroU32::MIN);
+        Self {
+            limiter: DefaultKeyedRateLimiter::keyed(
+                Quota::per_minute(per_minute).allow_burst(burst),
+            ),
+        }
+    }
+
+    /// Ok, or the seconds until this client may post again.
+    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        if self.limiter.len() > 10_000 {
+            self.limiter.retain_recent();
+        }
+        self.limiter.check_key(&ip).map_err(|not_until| {
+            not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                .max(1)
+        })
+    }
+}
+
+fn html(status: StatusCode, body: String) -> Response<Bytes> {
+    let mut resp = Response::new(Bytes::from(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    // No scripts at all; the page works without them.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+fn render(name: &str, ctx: minijinja::Value) -> Result<String, ApiError> {
+    TEMPLATES
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| {
+            tracing::error!(template = name, error = %e, "template failed to render");
+            ApiError::Internal
+        })
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+struct FormValues {
+    title: Option<String>,
+    description: Option<String>,
+    steps_to_reproduce: Option<String>,
+    impact: Option<String>,
+    reporter_name: Option<String>,
+    reporter_email: Option<String>,
+    product: Option<String>,
+    cvss: Option<String>,
+    site_url: Option<String>,
+    contact_consent: bool,
+}
+
+impl From<&ReportInput> for FormValues {
+    fn from(i: &ReportInput) -> Self {
+        Self {
+            title: i.title.clone(),
+            description: i.description.clone(),
+            steps_to_reproduce: i.steps_to_reproduce.clone(),
+            impact: i.impact.clone(),
+            reporter_name: i.reporter_name.clone(),
+            reporter_email: i.reporter_email.clone(),
+            product: i.product.clone(),
+            cvss: i.cvss.clone(),
+            site_url: i.site_url.clone(),
+            contact_consent: i.contact_consent,
+        }
+    }
+}
+
+fn form_html(
+    app: &App,
+    status: StatusCode,
+    values: &FormValues,
+    errors: &[FieldError],
+    notice: Option<String>,
+) -> Result<Response<Bytes>, ApiError> {
+    let body = render(
+        "report_form.html",
+        context! { v => values, errors => errors, products => &app.settings.intake.products, notice => notice },
+    )?;
+    Ok(html(status, body))
+}
+
+/// `GET /report`: the empty form.
+pub fn form_page(app: &App) -> Response<Bytes> {
+    form_html(app, StatusCode::OK, &FormValues::default(), &[], None)
+        .unwrap_or_else(ApiError::into_response)
+}
+
+/// The form's fields plus its honeypot.
+#[derive(Deserialize)]
+struct FormPost {
+    #[serde(flatten)]
+    report: ReportInput,
+    #[serde(default)]
+    website: Option<String>,
+}
+
+/// `POST /reports`: JSON in, JSON out; a form in, a page out.
+pub async fn post(
+    app: &std::sync::Arc<App>,
+    req: Request<Bytes>,
+) -> Result<Response<Bytes>, ApiError> {
+    let media = media_type(&req);
+    let is_form = media == FORM;
+    let result = accept(app, &req, &media).await;
+    match (result, is_form) {
+        (
+            Ok(Accepted {
+                reference,
+                id,
+                duplicate,
+            }),
+            false,
+        ) => Ok(json_response(
+            StatusCode::ACCEPTED,
+            &json!({"incident_id": id, "reference": reference, "duplicate": duplicate}),
+        )),
+        (Ok(Accepted { reference, .. }), true) => {
+            let body = render("thank_you.html", context! { reference => reference })?;
+            Ok(html(StatusCode::ACCEPTED, body))
+        }
+        (Err(Refused { error, .. }), false) => Err(error),
+        (Err(Refused { error, values }), true) => match error {
+            ApiError::Validation(fields) => {
+                form_html(app, StatusCode::BAD_REQUEST, &values, &fields, None)
+            }
+            e @ (ApiError::TooManyRequests(_) | ApiError::BadRequest { .. }) => {
+                let mut resp = form_html(app, e.status(), &values, &[], Some(e.message()))?;
+                if let ApiError::TooManyRequests(secs) = e {
+                    resp.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                Ok(resp)
+            }
+            other => Err(other),
+        },
+    }
+}
+
+struct Accepted {
+    reference: Option<String>,
+    id: Option<String>,
+    duplicate: bool,
+}
+
+struct Refused {
+    error: ApiError,
+    values: FormValues,
+}
+
+impl From<ApiError> for Refused {
+    fn from(error: ApiError) -> Self {
+        Self {
+            error,
+            values: FormValues::default(),
+        }
+    }
+}
+
+/// Everything that can be refused is refused here, before any write.
+async fn accept(
+    app: &std::sync::Arc<App>,
+    req: &Request<Bytes>,
+    media: &str,
+) -> Result<Accepted, Refused> {
+    let refuse = |e: ApiError| {
+        metrics::incr(Metric::ReportsRejected);
+        e
+    };
+    if req.body().len() > MAX_BODY {
+        return Err(refuse(ApiError::PayloadTooLarge(MAX_BODY)).into());
+    }
+    if let (Some(limiter), Some(ClientIp(ip))) =
+        (&app.report_limiter, req.extensions().get::<ClientIp>())
+        && let Err(secs) = limiter.check(*ip)
+    {
+        return Err(refuse(ApiError::TooManyRequests(secs)).into());
+    }
+    let key = idempotency_key(req).map_err(refuse)?;
+    let input = match media {
+        "application/json" => serde_json::from_slice::<ReportInput>(req.body()).map_err(|e| {
+            refuse(ApiError::BadRequest {
+                code: "malformed_json",
+                message: format!("the body is not a valid report object: {e}"),
+            })
+        })?,
+        FORM => {
+            let post: FormPost = serde_urlencoded::from_bytes(req.body()).map_err(|e| {
+                refuse(ApiError::BadRequest {
+                    code: "malformed_form",
+                    message: format!("the form could not be read: {e}"),
+                })
+            })?;
+            if post
+                .website
+                .as_deref()
+                .is_some_and(|w| !w.trim().is_empty())
+            {
+                // A bot filled in the hidden field: thank it and store nothing.
+                metrics::incr(Metric::ReportsRejected);
+                tracing::info!("report form honeypot filled; dropped");
+                return Ok(Accepted {
+                    reference: None,
+                    id: None,
+                    duplicate: false,
+                });
+            }
+            post.report
+        }
+        _ => {
+            return Err(refuse(ApiError::UnsupportedMediaType(
+                "application/json or application/x-www-form-urlencoded",
+            ))
+            .into());
+        }
+    };
+    let values = FormValues::from(&input);
+    let products = &app.settings.intake.products;
+    let mut errors = Vec::new();
+    if let Some(p) = input
+        .product
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        && !products.is_empty()
+        && !products.iter().any(|known| known == p)
+    {
+        errors.push(FieldError {
+            field: "product",
+            message: format!("product must be one of: {}", products.join(", ")),
+        });
+    }
+    let report = match Report::parse(input) {
+        Ok(r) if errors.is_empty() => r,
+        Ok(_) => {
+            return Err(Refused {
+                error: refuse(ApiError::Validation(errors)),
+                values,
+            });
+        }
+        Err(mut e) => {
+            e.extend(errors);
+            return Err(Refused {
+                error: refuse(ApiError::Validation(e)),
+                values,
+            });
+        }
+    };
+    let created = intake::submit(app, Source::Report, report, key)
+        .await
+        .map_err(|e| Refused {
+            error: e.into(),
+            values: FormValues::default(),
+        })?;
+    Ok(Accepted {
+        reference: Some(created.incident.reference.to_string()),
+        id: Some(created.incident.id.to_string()),
+        duplicate: created.duplicate,
+    })
+}
+
+fn idempotency_key(req: &Request<Bytes>) -> Result<Option<String>, ApiError> {
+    let Some(v) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let bad = || ApiError::BadRequest {
+        code: "invalid_idempotency_key",
+        message: format!(
+            "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
+        ),
+    };
+    let s = v.to_str().map_err(|_| bad())?.trim();
+    if s.is_empty() || s.len() > MAX_IDEMPOTENCY_KEY || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad());
+    }
+    Ok(Some(s.to_owned()))
+}
+
+/// `GET /.well-known/security.txt` (RFC 9116): contact, expiry, and the form.
+pub fn security_txt(app: &App, req: &Request<Bytes>) -> Response<Bytes> {
+    let s = &app.settings.intake;
+    let base = s.public_url.clone().or_else(|| {
+        req.headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(|h| format!("https://{h}"))
+    });
+    let form = base.as_deref().map(|b| format!("{b}/report"));
+    // RFC 9116 asks for an expiry less than a year ahead.
+    let expires = s
+        .security_txt_expires
+        .unwrap_or_else(|| app.clock.now() + chrono::Duration::days(180));
+    let mut body = String::new();
+    if let Some(c) = &s.security_contact {
+        body.push_str(&format!("Contact: {c}\n"));
+    }
+    if let Some(f) = &form {
+        body.push_str(&format!("Contact: {f}\n"));
+    }
+    body.push_str(&format!(
+        "Expires: {}\n",
+        expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    ));
+    body.push_str("Preferred-Languages: en\n");
+    if let Some(b) = &base {
+        body.push_str(&format!("Canonical: {b}/.well-known/security.txt\n"));
+    }
+    let mut resp = Response::new(Bytes::from(body));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_renders() {
+        let values = FormValues {
+            title: Some("<b>x</b>".into()),
+            ..FormValues::default()
+        };
+        let errors = [FieldError {
+            field: "title",
+            message: "title (summary) is required".into(),
+        }];
+        let page = render(
+            "report_form.html",
+            context! { v => &values, errors => &errors, products => vec!["A"], notice => None::<String> },
+        )
+        .expect("form renders");
+        assert!(page.contains("id=\"title-error\""), "{page}");
+        assert!(page.contains("aria-invalid=\"true\""));
+        assert!(page.contains("&lt;b&gt;x&lt;"), "{page}");
+        let thanks = render(
+            "thank_you.html",
+            context! { reference => "KLX-2026-ABCDEF" },
+        )
+        .expect("renders");
+        assert!(thanks.contains("KLX-2026-ABCDEF"));
+    }
+}

@@ -1,0 +1,527 @@
+//! Webhook routes: verify first (on the raw body, before parsing), then
+//! normalise, then store once. A source with no secret configured is
+//! disabled and answers 404.
+
+use super::{ApiError, MAX_WEBHOOK_BODY, RouteId, header_str, json_response};
+use crate::app::App;
+use crate::app::intake::{self, Repeat};
+use crate::domain::{Change, Report, ReportInput, Source, Status, TimelineKind};
+use crate::metrics::{self, Metric};
+use crate::ports::StoreError;
+use crate::webhook::normalize::{self, Key, Normalized, PAGERDUTY_SEVERITIES, ShapeError};
+use crate::webhook::verify::{self, VerifyError};
+use bytes::Bytes;
+use chrono::Duration;
+use http::{Request, Response, StatusCode, header};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// How long a delivery id stays claimed while its delivery is processed.
+const DELIVERY_LEASE_SECS: i64 = 120;
+/// Clock skew allowed on Connect JWTs.
+const JWT_LEEWAY_SECS: u64 = 60;
+
+fn disabled(path: &str) -> ApiError {
+    ApiError::NotFound(format!("no route for {path}: this source is not enabled"))
+}
+
+fn unauthorized(source: &str, e: VerifyError) -> ApiError {
+    metrics::incr(Metric::ReportsRejected);
+    // Only the reason is logged: never the header or the secret.
+    tracing::warn!(source, reason = %e, "webhook refused");
+    ApiError::Unauthorized(format!("signature check failed: {e}"))
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    metrics::incr(Metric::ReportsRejected);
+    ApiError::BadRequest {
+        code: "invalid_payload",
+        message: message.into(),
+    }
+}
+
+fn shape(e: ShapeError) -> ApiError {
+    bad(e.0)
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
+        code: "malformed_json",
+        message: format!("the body is not valid JSON: {e}"),
+    })?;
+    if v.is_object() {
+        Ok(v)
+    } else {
+        Err(bad("the body must be a JSON object"))
+    }
+}
+
+fn body_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+pub async fn handle(
+    app: &Arc<App>,
+    id: RouteId,
+    req: Request<Bytes>,
+) -> Result<Response<Bytes>, ApiError> {
+    let s = &app.settings.intake;
+    let path = req.uri().path().to_owned();
+    let enabled = match id {
+        RouteId::GithubWebhook => !s.github_secrets.is_empty(),
+        RouteId::JiraWebhook => !s.jira_secrets.is_empty(),
+        RouteId::BitbucketWebhook => !s.bitbucket_secrets.is_empty(),
+        RouteId::ConnectWebhook => s.connect.is_some(),
+        RouteId::ForgeWebhook => s.forge_token.is_some() || s.forge_webhook_secret.is_some(),
+        RouteId::PagerdutyEnqueue => !s.pagerduty_routing_keys.is_empty(),
+        _ => false,
+    };
+    if !enabled {
+        return Err(disabled(&path));
+    }
+    if req.body().len() > MAX_WEBHOOK_BODY {
+        metrics::incr(Metric::ReportsRejected);
+        return Err(ApiError::PayloadTooLarge(MAX_WEBHOOK_BODY));
+    }
+    let body = req.body();
+    match id {
+        RouteId::GithubWebhook => {
+            verify::hub_signature(
+                &s.github_secrets,
+                "X-Hub-Signature-256",
+                header_str(&req, "x-hub-signature-256"),
+                body,
+            )
+            .map_err(|e| unauthorized("github", e))?;
+            let event = header_str(&req, "x-github-event")
+                .ok_or_else(|| bad("the X-GitHub-Event header is required"))?;
+            let payload = parse_json(body)?;
+            let n = normalize::github(event, &payload).map_err(shape)?;
+            ingest(
+                app,
+                Source::Github,
+                header_str(&req, "x-github-delivery"),
+                n,
+                None,
+            )
+            .await
+        }
+        RouteId::JiraWebhook => {
+            verify::hub_signature(
+                &s.jira_secrets,
+                "X-Hub-Signature",
+                header_str(&req, "x-hub-signature"),
+                body,
+            )
+            .map_err(|e| unauthorized("jira", e))?;
+            let payload = parse_json(body)?;
+            let n = normalize::jira(&payload, &s.jira_projects).map_err(shape)?;
+            ingest(
+                app,
+                Source::Jira,
+                header_str(&req, "x-atlassian-webhook-identifier"),
+                n,
+                None,
+            )
+            .await
+        }
+        RouteId::BitbucketWebhook => {
+            verify::hub_signature(
+                &s.bitbucket_secrets,
+                "X-Hub-Signature",
+                header_str(&req, "x-hub-signature"),
+                body,
+            )
+            .map_err(|e| unauthorized("bitbucket", e))?;
+            let event = header_str(&req, "x-event-key")
+                .ok_or_else(|| bad("the X-Event-Key header is required"))?;
+            let payload = parse_json(body)?;
+            let n = normalize::bitbucket(event, &payload, &s.bitbucket_events).map_err(shape)?;
+            ingest(
+                app,
+                Source::Bitbucket,
+                header_str(&req, "x-request-uuid"),
+                n,
+                None,
+            )
+            .await
+        }
+        RouteId::ConnectWebhook => {
+            let Some(c) = &s.connect else {
+                return Err(disabled(&path));
+            };
+            let caller = verify::connect_jwt(
+                &c.shared_secret,
+                &c.client_keys,
+                header_str(&req, "authorization"),
+                req.method().as_str(),
+                req.uri().path(),
+                req.uri().query(),
+                app.clock.now(),
+                JWT_LEEWAY_SECS,
+            )
+            .map_err(|e| unauthorized("connect", e))?;
+            let payload = parse_json(body)?;
+            let mut n = if payload.get("webhookEvent").is_some() {
+                normalize::jira(&payload, &s.jira_projects).map_err(shape)?
+            } else {
+                Normalized::Report(
+                    Box::new(normalize::report_object(&payload).map_err(shape)?),
+                    None,
+                )
+            };
+            if let Normalized::Report(input, _) = &mut n
+                && input.tenant.is_none()
+                && input.site_url.is_none()
+            {
+                input.tenant = Some(caller.client_key.clone());
+            }
+            let delivery = caller.jti.clone().unwrap_or_else(|| body_hash(body));
+            ingest(app, Source::Connect, Some(&delivery), n, None).await
+        }
+        RouteId::ForgeWebhook => {
+            let signed = header_str(&req, "webhook-signature").is_some();
+            // A signed delivery is checked against the webhook secret; an
+            // unsigned one needs the bearer token.
+            match (&s.forge_webhook_secret, &s.forge_token) {
+                (Some(secret), token) if signed || token.is_none() => verify::standard_webhook(
+                    secret,
+                    header_str(&req, "webhook-id"),
+                    header_str(&req, "webhook-timestamp"),
+                    header_str(&req, "webhook-signature"),
+                    body,
+                    app.clock.now(),
+                    Duration::minutes(5),
+                ),
+                (_, Some(token)) => verify::bearer(token, header_str(&req, "authorization")),
+                _ => return Err(disabled(&path)),
+            }
+            .map_err(|e| unauthorized("forge", e))?;
+            let payload = parse_json(body)?;
+            let input = normalize::report_object(&payload).map_err(shape)?;
+            let delivery =
+                header_str(&req, "webhook-id").or_else(|| header_str(&req, "idempotency-key"));
+            ingest(
+                app,
+                Source::Forge,
+                delivery,
+                Normalized::Report(Box::new(input), None),
+                None,
+            )
+            .await
+        }
+        RouteId::PagerdutyEnqueue => pagerduty(app, body).await,
+        _ => Err(disabled(&path)),
+    }
+}
+
+/// Stores a normalised delivery once. A natural key (an alert, an issue) is
+/// the store key; the delivery id is then claimed in the ledger so a replay
+/// of the same delivery changes nothing. Without a natural key the delivery
+/// id is the store key.
+async fn ingest(
+    app: &Arc<App>,
+    source: Source,
+    delivery: Option<&str>,
+    normalized: Normalized,
+    extra: Option<Value>,
+) -> Result<Response<Bytes>, ApiError> {
+    let (input, key) = match normalized {
+        Normalized::Ignored(reason) => {
+            tracing::info!(source = source.as_str(), %reason, "delivery acknowledged and ignored");
+            return Ok(json_response(
+                StatusCode::ACCEPTED,
+                &json!({"status": "ignored", "reason": reason}),
+            ));
+        }
+        Normalized::Report(input, key) => (input, key),
+    };
+    let report = Report::parse(*input).map_err(|e| {
+        metrics::incr(Metric::ReportsRejected);
+        ApiError::Validation(e)
+    })?;
+    let (created, claim) = match (key, delivery) {
+        (Some(Key { key, repeat }), Some(delivery)) => {
+            let claim = format!("delivery#{}#{delivery}", source.as_str());
+            if !app
+                .store
+                .try_claim(
+                    &claim,
+                    app.clock.now(),
+                    Duration::seconds(DELIVERY_LEASE_SECS),
+                )
+                .await?
+            {
+                metrics::incr(Metric::ReportsDuplicated);
+                let existing = app.store.find_by_key(&source.scoped_key(&key)).await?;
+                return Ok(accepted(
+                    existing.map(|i| (i.id.to_string(), i.reference.to_string())),
+                    true,
+                    extra,
+                ));
+            }
+            let result = intake::submit_keyed(app, source, report, Some(key), repeat).await;
+            (result, Some(claim))
+        }
+        (Some(Key { key, repeat }), None) => (
+            intake::submit_keyed(app, source, report, Some(key), repeat).await,
+            None,
+        ),
+        (None, delivery) => (
+            intake::submit_keyed(
+                app,
+                source,
+                report,
+                delivery.map(str::to_owned),
+                Repeat::Replay,
+            )
+            .await,
+            None,
+        ),
+    };
+    match (created, claim) {
+        (Ok(c), claim) => {
+            if let Some(claim) = claim {
+                app.store.complete(&claim, app.clock.now()).await?;
+            }
+            Ok(accepted(
+                Some((c.incident.id.to_string(), c.incident.reference.to_string())),
+                c.duplicate,
+                extra,
+            ))
+        }
+        (Err(e), Some(claim)) => {
+            // Let the sender's retry through.
+            let _ = app.store.release(&claim).await;
+            Err(e.into())
+        }
+        (Err(e), None) => Err(e.into()),
+    }
+}
+
+fn accepted(
+    incident: Option<(String, String)>,
+    duplicate: bool,
+    extra: Option<Value>,
+) -> Response<Bytes> {
+    let mut body = json!({"duplicate": duplicate});
+    if let Some((id, reference)) = incident {
+        body["incident_id"] = json!(id);
+        body["reference"] = json!(reference);
+    }
+    if let Some(Value::Object(extra)) = extra {
+        for (k, v) in extra {
+            body[k] = v;
+        }
+    }
+    json_response(StatusCode::ACCEPTED, &body)
+}
+
+/// PagerDuty's error shape, so PagerDuty clients report it as they would PagerDuty's.
+fn pd_invalid(message: impl Into<String>) -> ApiError {
+    bad(message)
+}
+
+fn pd_response(status: StatusCode, err: ApiError) -> Response<Bytes> {
+    let message = err.message();
+    let mut resp = json_response(
+        status,
+        &json!({
+            "status": if status == StatusCode::UNAUTHORIZED { "unrecognized routing key" } else { "invalid event" },
+            "message": if status == StatusCode::UNAUTHORIZED { "Routing key is not recognised" } else { "Event object is invalid" },
+            "errors": [message],
+            "error": {"code": if status == StatusCode::UNAUTHORIZED { "unauthorized" } else { "invalid_payload" }, "message": message},
+        }),
+    );
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    resp
+}
+
+/// `POST /v2/enqueue`: PagerDuty Events API v2 semantics and response shape.
+async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiError> {
+    let s = &app.settings.intake;
+    let payload: Value = match serde_json::from_slice(body) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => {
+            return Ok(pd_response(
+                StatusCode::BAD_REQUEST,
+                pd_invalid("the event must be a JSON object"),
+            ));
+        }
+        Err(e) => {
+            return Ok(pd_response(
+                StatusCode::BAD_REQUEST,
+                pd_invalid(format!("the body is not valid JSON: {e}")),
+            ));
+        }
+    };
+    let Some(routing_key) = payload.get("routing_key").and_then(Value::as_str) else {
+        return Ok(pd_response(
+            StatusCode::BAD_REQUEST,
+            pd_invalid("routing_key is required"),
+        ));
+    };
+    if !verify::known_key(&s.pagerduty_routing_keys, routing_key) {
+        return Ok(pd_response(
+            StatusCode::UNAUTHORIZED,
+            unauthorized("pagerduty", VerifyError::Mismatch("routing_key")),
+        ));
+    }
+    let action = payload
+        .get("event_action")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let dedup_key = payload
+        .get("dedup_key")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    if dedup_key.is_some_and(|k| k.len() > 255) {
+        return Ok(pd_response(
+            StatusCode::BAD_REQUEST,
+            pd_invalid("dedup_key must be at most 255 characters"),
+        ));
+    }
+    match action {
+        "trigger" => {
+            let field = |name: &str| {
+                payload
+                    .pointer(&format!("/payload/{name}"))
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+            };
+            let Some(summary) = field("summary") else {
+                return Ok(pd_response(
+                    StatusCode::BAD_REQUEST,
+                    pd_invalid("payload.summary is required"),
+                ));
+            };
+            if field("source").is_none() {
+                return Ok(pd_response(
+                    StatusCode::BAD_REQUEST,
+                    pd_invalid("payload.source is required"),
+                ));
+            }
+            let severity = match field("severity") {
+                Some(sev) if PAGERDUTY_SEVERITIES.contains(&sev) => sev,
+                _ => {
+                    return Ok(pd_response(
+                        StatusCode::BAD_REQUEST,
+                        pd_invalid(
+                            "payload.severity must be one of critical, error, warning, info",
+                        ),
+                    ));
+                }
+            };
+            let dedup = dedup_key
+                .map(str::to_owned)
+                .unwrap_or_else(|| ulid::Ulid::new().to_string());
+            let details = payload
+                .pointer("/payload/custom_details")
+                .map(|d| serde_json::to_string_pretty(d).unwrap_or_default());
+            let description = [
+                ("Source", field("source")),
+                ("Component", field("component")),
+                ("Group", field("group")),
+                ("Class", field("class")),
+            ]
+            .iter()
+            .filter_map(|(l, v)| v.map(|v| format!("{l}: {v}")))
+            .chain(details.map(|d| format!("Details: {d}")))
+            .collect::<Vec<_>>()
+            .join("\n");
+            let input = ReportInput {
+                title: Some(
+                    summary
+                        .chars()
+                        .take(crate::domain::report::MAX_TITLE)
+                        .collect::<String>()
+                        .replace(['\n', '\r'], " "),
+                ),
+                description: Some(description),
+                signal: Some(crate::domain::SourceSignal {
+                    kind: "pagerduty".into(),
+                    severity: Some(severity.to_owned()),
+                    score: None,
+                }),
+                ..Default::default()
+            };
+            let extra =
+                json!({"status": "success", "message": "Event processed", "dedup_key": dedup});
+            let n = Normalized::Report(
+                Box::new(input),
+                Some(Key {
+                    key: dedup.clone(),
+                    repeat: Repeat::Occurrence,
+                }),
+            );
+            match ingest(app, Source::Pagerduty, None, n, Some(extra)).await {
+                Err(e @ ApiError::Validation(_)) => Ok(pd_response(StatusCode::BAD_REQUEST, e)),
+                other => other,
+            }
+        }
+        "acknowledge" | "resolve" => {
+            let Some(dedup) = dedup_key else {
+                return Ok(pd_response(
+                    StatusCode::BAD_REQUEST,
+                    pd_invalid(format!("dedup_key is required to {action}")),
+                ));
+            };
+            let found = app
+                .store
+                .find_by_key(&Source::Pagerduty.scoped_key(dedup))
+                .await?;
+            let mut extra =
+                json!({"status": "success", "message": "Event processed", "dedup_key": dedup});
+            if let Some(incident) = found {
+                let updated = source_update(app, incident, action).await?;
+                extra["incident_id"] = json!(updated.id);
+                extra["reference"] = json!(updated.reference);
+            }
+            Ok(json_response(StatusCode::ACCEPTED, &extra))
+        }
+        _ => Ok(pd_response(
+            StatusCode::BAD_REQUEST,
+            pd_invalid("event_action must be trigger, acknowledge or resolve"),
+        )),
+    }
+}
+
+/// The source acknowledged or resolved its alert: recorded on the timeline.
+/// An acknowledgement acknowledges a triaged incident; a resolve does not
+/// close a security incident, which needs a person.
+async fn source_update(
+    app: &App,
+    mut incident: crate::domain::Incident,
+    action: &str,
+) -> Result<crate::domain::Incident, ApiError> {
+    for _ in 0..5 {
+        let mut change = Change::begin(&incident, app.clock.now());
+        if action == "acknowledge" && incident.status == Status::Triaged {
+            change
+                .move_to("pagerduty", Status::Acknowledged)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        }
+        let msg = if action == "acknowledge" {
+            "the source acknowledged the alert (PagerDuty-compatible event)"
+        } else {
+            "the source reported the alert resolved (PagerDuty-compatible event); the incident stays open until a responder closes it"
+        };
+        change.record("pagerduty", TimelineKind::Note, msg);
+        match app.store.commit(change).await {
+            Ok(i) => return Ok(i),
+            Err(StoreError::Conflict { id, .. }) => {
+                incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Unavailable)
+}

@@ -1,0 +1,535 @@
+//! Turns each sender's payload into a report. Pure: no I/O.
+//!
+//! Only events that describe a security problem become reports; the rest
+//! are acknowledged and ignored with a reason for the log.
+
+use crate::app::intake::Repeat;
+use crate::domain::{ReportInput, SourceSignal};
+use serde_json::Value;
+
+/// A store key for the report and what a repeat of it means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub key: String,
+    pub repeat: Repeat,
+}
+
+#[derive(Debug)]
+pub enum Normalized {
+    Report(Box<ReportInput>, Option<Key>),
+    Ignored(String),
+}
+
+/// A payload that is missing a field the sender always includes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ShapeError(pub String);
+
+fn text(v: &Value, pointer: &str) -> Option<String> {
+    match v.pointer(pointer) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn required(v: &Value, pointer: &str) -> Result<String, ShapeError> {
+    text(v, pointer).ok_or_else(|| {
+        ShapeError(format!(
+            "{} is required",
+            pointer.trim_start_matches('/').replace('/', ".")
+        ))
+    })
+}
+
+fn signal(
+    kind: impl Into<String>,
+    severity: Option<String>,
+    score: Option<f64>,
+) -> Option<SourceSignal> {
+    Some(SourceSignal {
+        kind: kind.into(),
+        severity,
+        score,
+    })
+}
+
+fn lines(parts: &[(&str, Option<String>)]) -> String {
+    parts
+        .iter()
+        .filter_map(|(label, v)| v.as_ref().map(|v| format!("{label}: {v}")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// GitHub: security alerts and advisories become reports; keyed by the alert
+/// so a reopened alert counts as an occurrence.
+pub fn github(event: &str, body: &Value) -> Result<Normalized, ShapeError> {
+    let action = text(body, "/action").unwrap_or_default();
+    let repo =
+        text(body, "/repository/full_name").unwrap_or_else(|| "an unknown repository".into());
+    let repo_id = text(body, "/repository/id").unwrap_or_default();
+    let opening = matches!(
+        action.as_str(),
+        "created"
+            | "reopened"
+            | "reopened_by_user"
+            | "appeared_in_branch"
+            | "reported"
+            | "published"
+            | "publicly_leaked"
+    );
+    if !opening {
+        return Ok(Normalized::Ignored(format!(
+            "GitHub {event} action {action:?} does not open an incident"
+        )));
+    }
+    let (title, description, severity, cvss, key) = match event {
+        "secret_scanning_alert" => {
+            let n = required(body, "/alert/number")?;
+            let kind = text(body, "/alert/secret_type_display_name")
+                .or_else(|| text(body, "/alert/secret_type"))
+                .unwrap_or_else(|| "secret".into());
+            (
+                format!("GitHub secret scanning alert #{n}: {kind} in {repo}"),
+                lines(&[
+                    ("Alert", text(body, "/alert/html_url")),
+                    ("Secret type", Some(kind)),
+                    ("Validity", text(body, "/alert/validity")),
+                    ("Action", Some(action.clone())),
+                ]),
+                None,
+                None,
+                format!("{repo_id}#secret#{n}"),
+            )
+        }
+        "dependabot_alert" => {
+            let n = required(body, "/alert/number")?;
+            let pkg = text(body, "/alert/dependency/package/name")
+                .unwrap_or_else(|| "a dependency".into());
+            let sev = text(body, "/alert/security_advisory/severity");
+            let cvss = text(
+                body,
+                "/alert/security_advisory/cvss_severities/cvss_v4/vector_string",
+            )
+            .or_else(|| {
+                text(
+                    body,
+                    "/alert/security_advisory/cvss_severities/cvss_v3/vector_string",
+                )
+            })
+            .or_else(|| text(body, "/alert/security_advisory/cvss/vector_string"));
+            (
+                format!(
+                    "Dependabot alert #{n}: {} {pkg} in {repo}",
+                    sev.clone().unwrap_or_default()
+                )
+                .replace("  ", " "),
+                lines(&[
+                    ("Advisory", text(body, "/alert/security_advisory/summary")),
+                    ("GHSA", text(body, "/alert/security_advisory/ghsa_id")),
+                    ("CVE", text(body, "/alert/security_advisory/cve_id")),
+                    (
+                        "Ecosystem",
+                        text(body, "/alert/dependency/package/ecosystem"),
+                    ),
+                    ("Alert", text(body, "/alert/html_url")),
+                ]),
+                sev,
+                cvss,
+                format!("{repo_id}#dependabot#{n}"),
+            )
+        }
+        "code_scanning_alert" => {
+            let n = required(body, "/alert/number")?;
+            let rule = text(body, "/alert/rule/description")
+                .or_else(|| text(body, "/alert/rule/id"))
+                .unwrap_or_else(|| "a rule".into());
+            let sev = text(body, "/alert/rule/security_severity_level")
+                .or_else(|| text(body, "/alert/rule/severity"));
+            (
+                format!("Code scanning alert #{n}: {rule} in {repo}"),
+                lines(&[
+                    ("Tool", text(body, "/alert/tool/name")),
+                    ("Alert", text(body, "/alert/html_url")),
+                    ("Ref", text(body, "/ref")),
+                ]),
+                sev,
+                None,
+                format!("{repo_id}#code#{n}"),
+            )
+        }
+        "repository_advisory" => {
+            let ghsa = required(body, "/repository_advisory/ghsa_id")?;
+            let summary =
+                text(body, "/repository_advisory/summary").unwrap_or_else(|| ghsa.clone());
+            (
+                format!("Repository advisory {ghsa}: {summary}"),
+                text(body, "/repository_advisory/description").unwrap_or_default(),
+                text(body, "/repository_advisory/severity"),
+                text(
+                    body,
+                    "/repository_advisory/cvss_severities/cvss_v4/vector_string",
+                )
+                .or_else(|| {
+                    text(
+                        body,
+                        "/repository_advisory/cvss_severities/cvss_v3/vector_string",
+                    )
+                })
+                .or_else(|| text(body, "/repository_advisory/cvss/vector_string")),
+                format!("{repo_id}#advisory#{ghsa}"),
+            )
+        }
+        other => {
+            return Ok(Normalized::Ignored(format!(
+                "GitHub event {other} is not a security alert"
+            )));
+        }
+    };
+    Ok(Normalized::Report(
+        Box::new(ReportInput {
+            title: Some(title),
+            description: Some(description),
+            cvss,
+            signal: signal(format!("github:{event}"), severity, None),
+            ..Default::default()
+        }),
+        Some(Key {
+            key,
+            repeat: Repeat::Occurrence,
+        }),
+    ))
+}
+
+/// Flattens Atlassian Document Format (or plain text) to text.
+fn adf_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => {
+            let mut out = String::new();
+            if let Some(Value::String(t)) = o.get("text") {
+                out.push_str(t);
+            }
+            if let Some(Value::Array(children)) = o.get("content") {
+                for c in children {
+                    out.push_str(&adf_text(c));
+                }
+                if matches!(
+                    o.get("type").and_then(Value::as_str),
+                    Some("paragraph" | "heading" | "listItem" | "codeBlock")
+                ) {
+                    out.push('\n');
+                }
+            }
+            out
+        }
+        _ => String::new(),
+    }
+}
+
+/// Jira: issues created or updated in the configured security projects.
+/// Keyed by the issue, so an update to a known issue is an occurrence.
+pub fn jira(body: &Value, projects: &[String]) -> Result<Normalized, ShapeError> {
+    let event = required(body, "/webhookEvent")?;
+    if event != "jira:issue_created" && event != "jira:issue_updated" {
+        return Ok(Normalized::Ignored(format!(
+            "Jira event {event} is not an issue being created or updated"
+        )));
+    }
+    let key = required(body, "/issue/key")?;
+    let project = required(body, "/issue/fields/project/key")?;
+    if !projects.iter().any(|p| p.eq_ignore_ascii_case(&project)) {
+        return Ok(Normalized::Ignored(format!(
+            "Jira project {project} is not in KLAXON_JIRA_PROJECTS"
+        )));
+    }
+    let summary = required(body, "/issue/fields/summary")?;
+    let description = body
+        .pointer("/issue/fields/description")
+        .map(adf_text)
+        .unwrap_or_default();
+    let id = text(body, "/issue/id").unwrap_or_else(|| key.clone());
+    let site = text(body, "/issue/self").and_then(|s| s.split("/rest/").next().map(str::to_owned));
+    Ok(Normalized::Report(
+        Box::new(ReportInput {
+            title: Some(format!("{key}: {summary}")),
+            description: Some(description.trim().to_owned()),
+            site_url: site,
+            signal: signal("jira", text(body, "/issue/fields/priority/name"), None),
+            ..Default::default()
+        }),
+        Some(Key {
+            key: format!("issue#{id}"),
+            repeat: Repeat::Occurrence,
+        }),
+    ))
+}
+
+/// Bitbucket: only the event keys the configuration names.
+pub fn bitbucket(
+    event_key: &str,
+    body: &Value,
+    events: &[String],
+) -> Result<Normalized, ShapeError> {
+    if !events.iter().any(|e| e == event_key) {
+        return Ok(Normalized::Ignored(format!(
+            "Bitbucket event {event_key} is not in KLAXON_BITBUCKET_EVENTS"
+        )));
+    }
+    if !body.is_object() {
+        return Err(ShapeError("the body must be a JSON object".into()));
+    }
+    let repo = text(body, "/repository/full_name").unwrap_or_else(|| "a repository".into());
+    let actor = text(body, "/actor/display_name");
+    let detail = text(body, "/pullrequest/title")
+        .or_else(|| text(body, "/issue/title"))
+        .or_else(|| text(body, "/commit_status/name"));
+    Ok(Normalized::Report(
+        Box::new(ReportInput {
+            title: Some(format!("Bitbucket {event_key} in {repo}")),
+            description: Some(lines(&[
+                ("Event", Some(event_key.to_owned())),
+                ("Actor", actor),
+                ("Detail", detail),
+                ("Link", text(body, "/repository/links/html/href")),
+            ])),
+            signal: signal(format!("bitbucket:{event_key}"), None, None),
+            ..Default::default()
+        }),
+        None,
+    ))
+}
+
+/// A Klaxon report object, as Forge apps and Connect apps send it.
+pub fn report_object(body: &Value) -> Result<ReportInput, ShapeError> {
+    if !body.is_object() {
+        return Err(ShapeError("the body must be a JSON report object".into()));
+    }
+    let severity = text(body, "/severity");
+    let mut input: ReportInput = serde_json::from_value(body.clone())
+        .map_err(|e| ShapeError(format!("the report object is invalid: {e}")))?;
+    if severity.is_some() {
+        input.signal = signal("app", severity, None);
+    }
+    Ok(input)
+}
+
+/// PagerDuty Events API v2 severities.
+pub const PAGERDUTY_SEVERITIES: [&str; 4] = ["critical", "error", "warning", "info"];
+
+/// An AWS security finding delivered by EventBridge, as reports keyed by finding.
+pub fn aws_finding(event: &Value) -> Result<Vec<(ReportInput, Key)>, ShapeError> {
+    let source = required(event, "/source")?;
+    let detail_type = required(event, "/detail-type")?;
+    let account = text(event, "/account");
+    let region = text(event, "/region");
+    match (source.as_str(), detail_type.as_str()) {
+        ("aws.guardduty", "GuardDuty Finding") => {
+            let id = required(event, "/detail/id")?;
+            let score = event.pointer("/detail/severity").and_then(Value::as_f64);
+            let kind = text(event, "/detail/type");
+            Ok(vec![(
+                ReportInput {
+                    title: Some(format!(
+                        "GuardDuty: {}",
+                        text(event, "/detail/title")
+                            .or(kind.clone())
+                            .unwrap_or_else(|| id.clone())
+                    )),
+                    description: Some(lines(&[
+                        ("Finding", text(event, "/detail/description")),
+                        ("Type", kind),
+                        ("Account", text(event, "/detail/accountId").or(account)),
+                        ("Region", text(event, "/detail/region").or(region)),
+                        ("Count", text(event, "/detail/service/count")),
+                    ])),
+                    signal: signal("guardduty", score.map(|s| format!("{s:.1}")), score),
+                    ..Default::default()
+                },
+                Key {
+                    key: id,
+                    repeat: Repeat::Occurrence,
+                },
+            )])
+        }
+        ("aws.securityhub", "Security Hub Findings - Imported") => {
+            let findings = event
+                .pointer("/detail/findings")
+                .and_then(Value::as_array)
+                .ok_or_else(|| ShapeError("detail.findings is required".into()))?;
+            findings
+                .iter()
+                .map(|f| {
+                    let id = required(f, "/Id")?;
+                    let label = text(f, "/Severity/Label");
+                    Ok((
+                        ReportInput {
+                            title: Some(format!(
+                                "Security Hub: {}",
+                                text(f, "/Title").unwrap_or_else(|| id.clone())
+                            )),
+                            description: Some(lines(&[
+                                ("Finding", text(f, "/Description")),
+                                ("Product", text(f, "/ProductName")),
+                                ("Account", text(f, "/AwsAccountId")),
+                                ("Region", text(f, "/Region")),
+                            ])),
+                            signal: signal(
+                                "security_hub",
+                                label,
+                                f.pointer("/Severity/Normalized").and_then(Value::as_f64),
+                            ),
+                            ..Default::default()
+                        },
+                        Key {
+                            key: id,
+                            repeat: Repeat::Occurrence,
+                        },
+                    ))
+                })
+                .collect()
+        }
+        ("aws.cloudwatch", "CloudWatch Alarm State Change") => {
+            let name = required(event, "/detail/alarmName")?;
+            let now = text(event, "/detail/state/value");
+            let before = text(event, "/detail/previousState/value");
+            if now.as_deref() != Some("ALARM") || before.as_deref() != Some("OK") {
+                return Ok(Vec::new());
+            }
+            Ok(vec![(
+                ReportInput {
+                    title: Some(format!("CloudWatch alarm {name} is in ALARM")),
+                    description: Some(lines(&[
+                        ("Reason", text(event, "/detail/state/reason")),
+                        ("Account", account),
+                        ("Region", region),
+                    ])),
+                    signal: signal("cloudwatch", Some("ALARM".into()), None),
+                    ..Default::default()
+                },
+                Key {
+                    key: text(event, "/resources/0").unwrap_or(name),
+                    repeat: Repeat::Occurrence,
+                },
+            )])
+        }
+        _ => Err(ShapeError(format!(
+            "{source} {detail_type} is not an AWS security finding Klaxon takes"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn github_table() {
+        let repo = json!({"full_name": "acme/app", "id": 42});
+        let cases = [
+            (
+                "secret_scanning_alert",
+                json!({"action": "created", "alert": {"number": 7, "secret_type_display_name": "AWS Access Key", "html_url": "https://github.com/acme/app/security/secret-scanning/7"}, "repository": repo}),
+                Some("GitHub secret scanning alert #7: AWS Access Key in acme/app"),
+            ),
+            (
+                "dependabot_alert",
+                json!({"action": "created", "alert": {"number": 3, "dependency": {"package": {"name": "lodash", "ecosystem": "npm"}}, "security_advisory": {"severity": "high", "summary": "Prototype pollution", "cvss": {"vector_string": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N"}}}, "repository": repo}),
+                Some("Dependabot alert #3: high lodash in acme/app"),
+            ),
+            (
+                "code_scanning_alert",
+                json!({"action": "created", "alert": {"number": 1, "rule": {"description": "SQL injection", "security_severity_level": "critical"}}, "repository": repo}),
+                Some("Code scanning alert #1: SQL injection in acme/app"),
+            ),
+            (
+                "repository_advisory",
+                json!({"action": "reported", "repository_advisory": {"ghsa_id": "GHSA-xxxx-yyyy-zzzz", "summary": "RCE", "severity": "critical"}, "repository": repo}),
+                Some("Repository advisory GHSA-xxxx-yyyy-zzzz: RCE"),
+            ),
+            (
+                "dependabot_alert",
+                json!({"action": "dismissed", "alert": {"number": 3}, "repository": repo}),
+                None,
+            ),
+            ("push", json!({"action": "created"}), None),
+        ];
+        for (event, body, want) in cases {
+            match (github(event, &body).unwrap(), want) {
+                (Normalized::Report(input, key), Some(title)) => {
+                    assert_eq!(input.title.as_deref(), Some(title));
+                    assert_eq!(key.unwrap().repeat, Repeat::Occurrence);
+                    assert!(input.signal.unwrap().kind.starts_with("github:"));
+                }
+                (Normalized::Ignored(_), None) => {}
+                (got, want) => panic!("{event}: got {got:?}, want {want:?}"),
+            }
+        }
+        let missing = github(
+            "dependabot_alert",
+            &json!({"action": "created", "alert": {}, "repository": repo}),
+        );
+        assert_eq!(missing.unwrap_err().0, "alert.number is required");
+        if let Normalized::Report(input, _) = github("dependabot_alert", &json!({"action": "created", "alert": {"number": 3, "security_advisory": {"severity": "high", "cvss": {"vector_string": "CVSS:3.1/AV:N"}}}})).unwrap() {
+            assert_eq!(input.cvss.as_deref(), Some("CVSS:3.1/AV:N"));
+            assert_eq!(input.signal.unwrap().severity.as_deref(), Some("high"));
+        }
+    }
+
+    #[test]
+    fn jira_table() {
+        let issue = |event: &str, project: &str| json!({"webhookEvent": event, "issue": {"id": "10001", "key": format!("{project}-1"), "self": "https://acme.atlassian.net/rest/api/2/issue/10001", "fields": {"summary": "Token leaked", "project": {"key": project}, "priority": {"name": "Highest"}, "description": {"type": "doc", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "found in logs"}]}]}}}});
+        let projects = vec!["SEC".to_owned()];
+        match jira(&issue("jira:issue_created", "SEC"), &projects).unwrap() {
+            Normalized::Report(input, key) => {
+                assert_eq!(input.title.as_deref(), Some("SEC-1: Token leaked"));
+                assert_eq!(input.description.as_deref(), Some("found in logs"));
+                assert_eq!(
+                    input.site_url.as_deref(),
+                    Some("https://acme.atlassian.net")
+                );
+                assert_eq!(key.unwrap().key, "issue#10001");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            jira(&issue("jira:issue_created", "OPS"), &projects).unwrap(),
+            Normalized::Ignored(_)
+        ));
+        assert!(matches!(
+            jira(&issue("comment_created", "SEC"), &projects).unwrap(),
+            Normalized::Ignored(_)
+        ));
+        assert_eq!(
+            jira(&json!({"issue": {}}), &projects).unwrap_err().0,
+            "webhookEvent is required"
+        );
+    }
+
+    #[test]
+    fn aws_findings_table() {
+        let gd = json!({"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "account": "123", "region": "us-east-1", "detail": {"id": "f-1", "type": "UnauthorizedAccess:IAMUser/TorIPCaller", "title": "API called from Tor", "severity": 8.0}});
+        let out = aws_finding(&gd).unwrap();
+        assert_eq!(out[0].0.signal.as_ref().unwrap().score, Some(8.0));
+        assert_eq!(out[0].1.key, "f-1");
+        let sh = json!({"source": "aws.securityhub", "detail-type": "Security Hub Findings - Imported", "detail": {"findings": [{"Id": "a", "Title": "S3 public", "Severity": {"Label": "HIGH"}}, {"Id": "b", "Title": "Root used", "Severity": {"Label": "CRITICAL"}}]}});
+        let out = aws_finding(&sh).unwrap();
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            out[1].0.signal.as_ref().unwrap().severity.as_deref(),
+            Some("CRITICAL")
+        );
+        let cw = |before: &str, now: &str| json!({"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change", "resources": ["arn:alarm"], "detail": {"alarmName": "root-login", "state": {"value": now, "reason": "threshold"}, "previousState": {"value": before}}});
+        assert_eq!(aws_finding(&cw("OK", "ALARM")).unwrap().len(), 1);
+        assert!(aws_finding(&cw("ALARM", "OK")).unwrap().is_empty());
+        assert!(
+            aws_finding(&cw("INSUFFICIENT_DATA", "ALARM"))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(aws_finding(&json!({"source": "aws.ec2", "detail-type": "x"})).is_err());
+        assert!(aws_finding(&json!({"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {}})).is_err());
+    }
+}
