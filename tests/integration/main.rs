@@ -10,6 +10,7 @@ mod lambda_runtime;
 mod notify;
 mod outbox;
 mod report_form;
+mod webhooks;
 
 use klaxon_core::App;
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
