@@ -42,3 +42,4 @@ cargo build --workspace --bins
 cargo test --workspace --no-fail-fast "$@"
 "$venv/bin/cfn-lint" template.yaml
 echo "cfn-lint: template.yaml clean" >&2
+"$venv/bin/openapi-spec-validator" docs/openapi.json

@@ -8,6 +8,7 @@ mod contract;
 mod http_intake;
 mod lambda_runtime;
 mod notify;
+mod openapi;
 mod outbox;
 mod report_form;
 mod webhooks;
