@@ -23,22 +23,60 @@ pub async fn init(function: &str) -> Result<Arc<App>, Error> {
     Ok(aws::app(&sdk, &resources, settings))
 }
 
-/// Serves API Gateway HTTP API requests with the core router.
+/// Serves API Gateway HTTP API requests with the core router. Other events
+/// (EventBridge findings, for intake) arrive as pass-through requests whose
+/// body is the raw event and are handed to `events`.
 pub async fn serve_http(app: Arc<App>, routes: Routes) -> Result<(), Error> {
     let app = &app;
     lambda_http::run(lambda_http::service_fn(
         move |req: lambda_http::Request| async move {
+            let pass_through = matches!(
+                req.extensions()
+                    .get::<lambda_http::request::RequestContext>(),
+                Some(lambda_http::request::RequestContext::PassThrough)
+            );
             let (parts, body) = req.into_parts();
             let body = Bytes::copy_from_slice(body.as_ref());
-            let resp = http::handle(app, routes, ::http::Request::from_parts(parts, body)).await;
+            let resp = if pass_through && routes == Routes::Intake {
+                findings(app, &body).await?
+            } else if pass_through {
+                return Err(Diagnostic {
+                    error_type: "InvalidEvent".into(),
+                    error_message: "this function only answers HTTP API requests".into(),
+                });
+            } else {
+                http::handle(app, routes, ::http::Request::from_parts(parts, body)).await
+            };
             let (parts, body) = resp.into_parts();
-            Ok::<_, std::convert::Infallible>(lambda_http::Response::from_parts(
-                parts,
-                lambda_http::Body::from(body.to_vec()),
-            ))
+            // Text bodies stay text, so API Gateway need not base64 them.
+            let body = match String::from_utf8(body.to_vec()) {
+                Ok(text) => lambda_http::Body::Text(text),
+                Err(e) => lambda_http::Body::Binary(e.into_bytes()),
+            };
+            Ok::<_, Diagnostic>(lambda_http::Response::from_parts(parts, body))
         },
     ))
     .await
+}
+
+/// An AWS security finding from EventBridge. A store failure is an error,
+/// so EventBridge retries; an unknown shape is answered and not retried.
+async fn findings(app: &Arc<App>, body: &[u8]) -> Result<::http::Response<Bytes>, Diagnostic> {
+    let event: serde_json::Value = serde_json::from_slice(body).map_err(|e| Diagnostic {
+        error_type: "InvalidEvent".into(),
+        error_message: format!("the event is not JSON: {e}"),
+    })?;
+    let outcome = crate::app::intake::findings(app, &event)
+        .await
+        .map_err(|e| {
+            crate::metrics::incr(crate::metrics::Metric::Errors);
+            diagnostic(&HandlerError::Store(e))
+        })?;
+    let json = serde_json::to_vec(&outcome).map_err(|e| Diagnostic {
+        error_type: "Serialise".into(),
+        error_message: e.to_string(),
+    })?;
+    Ok(::http::Response::new(Bytes::from(json)))
 }
 
 /// A failure reported to Lambda with a meaningful `errorType`, so retries and

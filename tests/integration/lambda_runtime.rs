@@ -394,3 +394,45 @@ async fn missing_config_fails_at_init() {
         "the failure must name KLAXON_TABLE; stderr: {stderr}; init error: {reported:?}"
     );
 }
+
+/// GuardDuty findings delivered by EventBridge straight to the intake
+/// function become incidents; the same finding again is an occurrence; an
+/// event Klaxon does not take is answered, not retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_takes_aws_findings() {
+    let stack = Stack::create().await;
+    let finding = eventbridge(
+        "GuardDuty Finding",
+        "aws.guardduty",
+        json!({"id": "gd-finding-1", "type": "UnauthorizedAccess:IAMUser/TorIPCaller", "title": "API called from a Tor exit node", "severity": 8.0, "accountId": "123456789012", "region": "us-east-1"}),
+    );
+    let reply = ok_body(invoke(&stack, "klaxon-intake", finding.clone()).await);
+    assert_eq!(reply, json!({"stored": 1, "duplicates": 0}));
+    let reply = ok_body(invoke(&stack, "klaxon-intake", finding).await);
+    assert_eq!(reply, json!({"stored": 0, "duplicates": 1}));
+
+    let store = DynamoIncidentStore::new(
+        aws_sdk_dynamodb::Client::new(&stack.sdk),
+        &stack.resources.table,
+    );
+    let incident = store
+        .find_by_key("guardduty#gd-finding-1")
+        .await
+        .expect("find")
+        .expect("stored");
+    assert_eq!(incident.occurrences, 2);
+    let signal = incident.signal.expect("source severity kept as a signal");
+    assert_eq!(
+        (signal.kind.as_str(), signal.score),
+        ("guardduty", Some(8.0))
+    );
+
+    let other = eventbridge(
+        "EC2 Instance State-change Notification",
+        "aws.ec2",
+        json!({"state": "running"}),
+    );
+    let reply = ok_body(invoke(&stack, "klaxon-intake", other).await);
+    assert_eq!(reply["stored"], 0);
+    assert!(reply["ignored"].is_string(), "{reply}");
+}

@@ -7,7 +7,9 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 fn spec() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json")).expect("docs/openapi.json");
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json"))
+            .expect("docs/openapi.json");
     serde_json::from_str(&text).expect("valid JSON")
 }
 
@@ -18,13 +20,27 @@ fn spec_and_router_agree() {
     let paths = spec["paths"].as_object().expect("paths");
     let documented: BTreeSet<(String, String)> = paths
         .iter()
-        .flat_map(|(p, ops)| ops.as_object().into_iter().flatten().map(move |(m, _)| (m.to_uppercase(), p.clone())))
+        .flat_map(|(p, ops)| {
+            ops.as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(m, _)| (m.to_uppercase(), p.clone()))
+        })
         .collect();
-    let routed: BTreeSet<(String, String)> = ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_owned())).collect();
+    let routed: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .collect();
     let undocumented: Vec<_> = routed.difference(&documented).collect();
     let unrouted: Vec<_> = documented.difference(&routed).collect();
-    assert!(undocumented.is_empty(), "routes missing from docs/openapi.json: {undocumented:?}");
-    assert!(unrouted.is_empty(), "documented but not routed: {unrouted:?}");
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from docs/openapi.json: {undocumented:?}"
+    );
+    assert!(
+        unrouted.is_empty(),
+        "documented but not routed: {unrouted:?}"
+    );
 }
 
 #[test]
@@ -33,13 +49,24 @@ fn every_post_documents_its_refusals() {
     for r in ROUTES.iter().filter(|r| r.method == "POST") {
         let op = &spec["paths"][r.path]["post"];
         for status in ["202", "400", "413"] {
-            assert!(op["responses"].get(status).is_some(), "{} does not document {status}", r.path);
+            assert!(
+                op["responses"].get(status).is_some(),
+                "{} does not document {status}",
+                r.path
+            );
         }
     }
-    for r in ROUTES.iter().filter(|r| r.path.starts_with("/webhooks/") || r.path == "/v2/enqueue") {
+    for r in ROUTES
+        .iter()
+        .filter(|r| r.path.starts_with("/webhooks/") || r.path == "/v2/enqueue")
+    {
         let op = &spec["paths"][r.path]["post"];
         for status in ["401", "404"] {
-            assert!(op["responses"].get(status).is_some(), "{} does not document {status}", r.path);
+            assert!(
+                op["responses"].get(status).is_some(),
+                "{} does not document {status}",
+                r.path
+            );
         }
     }
     // Every $ref resolves.

@@ -99,3 +99,71 @@ async fn count_occurrence(app: &App, mut incident: Incident) -> Result<Incident,
         }
     }
 }
+
+/// What became of an AWS security finding event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FindingsOutcome {
+    pub stored: usize,
+    pub duplicates: usize,
+    /// Why nothing was stored, when nothing was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
+}
+
+/// An EventBridge event from GuardDuty, Security Hub or CloudWatch, as the
+/// intake Lambda receives it: each finding becomes (or repeats) an incident.
+/// A shape Klaxon does not know is ignored, not retried.
+pub async fn findings(
+    app: &Arc<App>,
+    event: &serde_json::Value,
+) -> Result<FindingsOutcome, StoreError> {
+    let source = match event.get("source").and_then(serde_json::Value::as_str) {
+        Some("aws.guardduty") => Source::Guardduty,
+        Some("aws.securityhub") => Source::SecurityHub,
+        Some("aws.cloudwatch") => Source::Cloudwatch,
+        other => {
+            let reason = format!("events from {other:?} are not findings Klaxon takes");
+            tracing::warn!(%reason, "event ignored");
+            return Ok(FindingsOutcome {
+                ignored: Some(reason),
+                ..Default::default()
+            });
+        }
+    };
+    let reports = match crate::webhook::normalize::aws_finding(event) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(reason = %e, "finding ignored");
+            return Ok(FindingsOutcome {
+                ignored: Some(e.0),
+                ..Default::default()
+            });
+        }
+    };
+    let mut out = FindingsOutcome::default();
+    for (input, key) in reports {
+        match Report::parse(input) {
+            Ok(report) => {
+                let created = submit_keyed(app, source, report, Some(key.key), key.repeat).await?;
+                if created.duplicate {
+                    out.duplicates += 1;
+                } else {
+                    out.stored += 1;
+                }
+            }
+            Err(errors) => {
+                let reason = errors
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                tracing::warn!(%reason, "finding could not be read as a report");
+                out.ignored = Some(reason);
+            }
+        }
+    }
+    if out.stored + out.duplicates == 0 && out.ignored.is_none() {
+        out.ignored = Some("no finding in the event opens an incident".into());
+    }
+    Ok(out)
+}
