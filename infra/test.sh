@@ -14,6 +14,18 @@ if ! cmp -s infra/requirements.txt "$venv/.installed-requirements" 2>/dev/null; 
   cp infra/requirements.txt "$venv/.installed-requirements"
 fi
 
+# Headless Chromium and its driver, for the report form's browser test.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium and chromium-driver" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "the browser test needs Chromium: sudo apt-get install chromium chromium-driver" >&2
+    exit 1
+  fi
+fi
+
 port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 mkdir -p target
 "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" > target/moto.log 2>&1 &
@@ -43,3 +55,4 @@ cargo test --workspace --no-fail-fast "$@"
 "$venv/bin/cfn-lint" template.yaml
 echo "cfn-lint: template.yaml clean" >&2
 "$venv/bin/openapi-spec-validator" docs/openapi.json
+"$venv/bin/python" infra/browser_test.py "${CARGO_TARGET_DIR:-target}/debug/klaxon"

@@ -173,8 +173,13 @@ fn function(stack: &Stack, binary: &str, runtime: std::net::SocketAddr) -> Comma
 
 /// Starts `binary` against a fresh Runtime API stand-in, feeds it `event`, returns its reply.
 async fn invoke(stack: &Stack, binary: &str, event: Value) -> Reply {
+    invoke_with(stack, binary, event, &[]).await
+}
+
+async fn invoke_with(stack: &Stack, binary: &str, event: Value, env: &[(&str, &str)]) -> Reply {
     let (addr, mut rx, server) = runtime_api(Some(event)).await;
     let child = function(stack, binary, addr)
+        .envs(env.iter().copied())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn function");
@@ -435,4 +440,60 @@ async fn intake_takes_aws_findings() {
     let reply = ok_body(invoke(&stack, "klaxon-intake", other).await);
     assert_eq!(reply["stored"], 0);
     assert!(reply["ignored"].is_string(), "{reply}");
+}
+
+/// Webhook secrets come from the Secrets Manager secret named by
+/// KLAXON_SECRETS_ARN, read at cold start: a GitHub delivery signed with the
+/// secret's value is accepted, and one signed otherwise is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_secrets_come_from_secrets_manager() {
+    let stack = Stack::create().await;
+    let sm = aws_sdk_secretsmanager::Client::new(&stack.sdk);
+    let arn = sm
+        .create_secret()
+        .name(klaxon_tests::emulator::unique("klaxon-intake"))
+        .secret_string(json!({"KLAXON_GITHUB_WEBHOOK_SECRET": "gh-secret-from-secrets-manager", "KLAXON_API_TOKENS": ""}).to_string())
+        .send()
+        .await
+        .expect("create secret")
+        .arn
+        .expect("arn");
+    let body = json!({"action": "created", "alert": {"number": 1, "secret_type_display_name": "GitHub PAT"}, "repository": {"full_name": "acme/app", "id": 5}}).to_string();
+    let signed = |secret: &str| {
+        http_event(
+            "POST",
+            "/webhooks/github",
+            json!({
+                "content-type": "application/json",
+                "x-github-event": "secret_scanning_alert",
+                "x-github-delivery": "d-1",
+                "x-hub-signature-256": klaxon_core::webhook::verify::sign::hub(secret, body.as_bytes()),
+            }),
+            Some(body.clone()),
+        )
+    };
+    let env = [("KLAXON_SECRETS_ARN", arn.as_str())];
+    let reply = ok_body(
+        invoke_with(
+            &stack,
+            "klaxon-intake",
+            signed("gh-secret-from-secrets-manager"),
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(reply["statusCode"], 202, "{reply}");
+    let reply =
+        ok_body(invoke_with(&stack, "klaxon-intake", signed("some-other-secret"), &env).await);
+    assert_eq!(reply["statusCode"], 401, "{reply}");
+    // Without the secret the source is disabled.
+    let reply = ok_body(
+        invoke(
+            &stack,
+            "klaxon-intake",
+            signed("gh-secret-from-secrets-manager"),
+        )
+        .await,
+    );
+    assert_eq!(reply["statusCode"], 404, "{reply}");
 }
