@@ -466,3 +466,37 @@ async fn forge_signature_window() {
             .contains("minutes")
     );
 }
+
+/// The same delivery arriving many times at once still makes one incident.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_duplicate_deliveries_make_one_incident() {
+    for sender in [Sender::Github, Sender::Jira, Sender::Pagerduty] {
+        let h = std::sync::Arc::new(harness());
+        let body = sender.body(Auth::Valid);
+        let tasks: Vec<_> = (0..12)
+            .map(|_| {
+                let h = h.clone();
+                let req = sender.request(&body, Auth::Valid, "same-delivery");
+                tokio::spawn(async move { send(&h, req).await })
+            })
+            .collect();
+        let mut originals = 0;
+        let mut id = None;
+        for t in tasks {
+            let (status, resp) = t.await.expect("task");
+            assert_eq!(status, 202, "{sender:?}: {resp}");
+            if resp["duplicate"] == false {
+                originals += 1;
+                id = resp["incident_id"].as_str().map(str::to_owned);
+            }
+        }
+        assert_eq!(originals, 1, "{sender:?}");
+        assert_eq!(stored(&h).await, 1, "{sender:?}");
+        if matches!(sender, Sender::Pagerduty) {
+            // Twelve triggers of one alert: one incident, twelve occurrences, none lost.
+            let id = id.expect("id").parse().expect("ulid");
+            let incident = h.app.store.get(id).await.expect("get").expect("present");
+            assert_eq!(incident.occurrences, 12);
+        }
+    }
+}

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 /// References are random; a collision is rare, and each retry draws afresh.
 const REFERENCE_ATTEMPTS: usize = 5;
-const CONFLICT_RETRIES: usize = 5;
+/// Occurrences on one hot alert contend on one incident; back off and retry.
+const CONFLICT_RETRIES: u32 = 12;
 
 /// What a repeated key means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +94,15 @@ async fn count_occurrence(app: &App, mut incident: Incident) -> Result<Incident,
         );
         match app.store.commit(change).await {
             Err(StoreError::Conflict { id, .. }) if attempt < CONFLICT_RETRIES => {
+                let jitter = u64::from(rand::random::<u8>() % 8) + u64::from(attempt) * 2;
+                tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
                 incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
+            }
+            // Still contended: ask the sender to retry rather than lose the count.
+            Err(StoreError::Conflict { .. }) => {
+                return Err(StoreError::Unavailable(
+                    "the incident is busy; retry shortly".into(),
+                ));
             }
             other => return other,
         }
