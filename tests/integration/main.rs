@@ -63,6 +63,21 @@ impl Harness {
         }
     }
 
+    /// How many incidents the store holds, in any status.
+    pub async fn stored(&self) -> usize {
+        let mut n = 0;
+        for s in klaxon_core::domain::Status::ALL {
+            n += self
+                .app
+                .store
+                .list_by_status(s, 1000)
+                .await
+                .expect("list")
+                .len();
+        }
+        n
+    }
+
     pub fn sqlite() -> Self {
         Self::new(
             sqlite_store(),

@@ -49,20 +49,6 @@ fn form_post(body: &str) -> ::http::Request<Bytes> {
     req
 }
 
-async fn stored_count(h: &Harness) -> usize {
-    let mut n = 0;
-    for s in Status::ALL {
-        n += h
-            .app
-            .store
-            .list_by_status(s, 100)
-            .await
-            .expect("list")
-            .len();
-    }
-    n
-}
-
 /// The form page labels every field, offers the configured products and has no script.
 #[tokio::test]
 async fn form_page_is_labelled_and_script_free() {
@@ -163,7 +149,7 @@ async fn form_errors_show_next_to_fields() {
         "value kept, escaped"
     );
     assert!(!page.contains("<script>alert"), "never echoed raw");
-    assert_eq!(stored_count(&h).await, 0);
+    assert_eq!(h.stored().await, 0);
 }
 
 /// A bot that fills the hidden honeypot gets a thank-you and stores nothing.
@@ -178,7 +164,7 @@ async fn honeypot_stores_nothing() {
     assert_eq!(status, 202);
     assert!(page.contains("Thank you"));
     assert!(!page.contains("id=\"reference\""));
-    assert_eq!(stored_count(&h).await, 0);
+    assert_eq!(h.stored().await, 0);
     assert!(h.publisher.published().is_empty());
 }
 
@@ -222,7 +208,7 @@ async fn per_client_rate_limit() {
     // The form gets the same refusal as a page.
     let (status, page, _) = send(&h, form_post("summary=x")).await;
     assert_eq!(status, 202, "a third address is fresh: {page}");
-    assert_eq!(stored_count(&h).await, 4);
+    assert_eq!(h.stored().await, 4);
 }
 
 /// security.txt follows RFC 9116: contact, the form, an expiry, canonical URL.

@@ -212,20 +212,6 @@ async fn send(h: &Harness, req: ::http::Request<Bytes>) -> (u16, Value) {
     (status, body)
 }
 
-async fn stored(h: &Harness) -> usize {
-    let mut n = 0;
-    for s in Status::ALL {
-        n += h
-            .app
-            .store
-            .list_by_status(s, 100)
-            .await
-            .expect("list")
-            .len();
-    }
-    n
-}
-
 /// A properly signed delivery from each sender is stored once.
 #[tokio::test]
 async fn valid_delivery_per_sender() {
@@ -242,7 +228,7 @@ async fn valid_delivery_per_sender() {
             .expect("ulid");
         let incident = h.app.store.get(id).await.expect("get").expect("stored");
         assert!(!incident.title.is_empty());
-        assert_eq!(stored(&h).await, 1, "{sender:?}");
+        assert_eq!(h.stored().await, 1, "{sender:?}");
         if matches!(sender, Sender::Pagerduty) {
             assert_eq!(resp["status"], "success");
             assert_eq!(resp["message"], "Event processed");
@@ -282,7 +268,7 @@ async fn wrong_and_missing_signatures_are_refused() {
                 !resp.to_string().contains(GH) && !resp.to_string().contains(FORGE_TOKEN),
                 "a secret leaked into the response"
             );
-            assert_eq!(stored(&h).await, 0, "{sender:?} {auth:?} stored something");
+            assert_eq!(h.stored().await, 0, "{sender:?} {auth:?} stored something");
         }
     }
 }
@@ -298,7 +284,7 @@ async fn replayed_delivery_is_a_duplicate() {
         assert_eq!(status, 202, "{sender:?}: {again}");
         assert_eq!(again["duplicate"], true, "{sender:?}: {again}");
         assert_eq!(again["incident_id"], first["incident_id"], "{sender:?}");
-        assert_eq!(stored(&h).await, 1, "{sender:?}");
+        assert_eq!(h.stored().await, 1, "{sender:?}");
         assert_eq!(
             h.publisher.published().len(),
             1,
@@ -324,7 +310,7 @@ async fn malformed_body_is_a_400() {
             msg.contains("JSON") || msg.contains("severity"),
             "{sender:?}: {msg}"
         );
-        assert_eq!(stored(&h).await, 0);
+        assert_eq!(h.stored().await, 0);
     }
     // Missing required fields are named.
     let h = harness();
@@ -342,7 +328,7 @@ async fn oversize_body_is_a_413() {
         let body = vec![b' '; MAX_WEBHOOK_BODY + 1];
         let (status, resp) = send(&h, sender.request(&body, Auth::Valid, "delivery-1")).await;
         assert_eq!(status, 413, "{sender:?}: {resp}");
-        assert_eq!(stored(&h).await, 0);
+        assert_eq!(h.stored().await, 0);
     }
 }
 
@@ -371,7 +357,7 @@ async fn other_events_are_ignored_with_202() {
     let jira = br#"{"webhookEvent":"jira:issue_created","issue":{"id":"2","key":"OPS-1","fields":{"summary":"x","project":{"key":"OPS"}}}}"#;
     let (status, resp) = send(&h, Sender::Jira.request(jira, Auth::Valid, "d2")).await;
     assert_eq!((status, resp["status"].as_str()), (202, Some("ignored")));
-    assert_eq!(stored(&h).await, 0);
+    assert_eq!(h.stored().await, 0);
 }
 
 /// A repeated dedup key on an open incident counts an occurrence; acknowledge
@@ -392,7 +378,7 @@ async fn pagerduty_dedup_acknowledge_resolve() {
         .expect("ulid");
     let incident = h.app.store.get(id).await.expect("get").expect("present");
     assert_eq!(incident.occurrences, 2);
-    assert_eq!(stored(&h).await, 1);
+    assert_eq!(h.stored().await, 1);
     let timeline = h.app.store.timeline(id).await.expect("timeline");
     assert!(timeline.iter().any(|e| e.message.contains("occurrence 2")));
 
@@ -491,7 +477,7 @@ async fn concurrent_duplicate_deliveries_make_one_incident() {
             }
         }
         assert_eq!(originals, 1, "{sender:?}");
-        assert_eq!(stored(&h).await, 1, "{sender:?}");
+        assert_eq!(h.stored().await, 1, "{sender:?}");
         if matches!(sender, Sender::Pagerduty) {
             // Twelve triggers of one alert: one incident, twelve occurrences, none lost.
             let id = id.expect("id").parse().expect("ulid");
