@@ -34,6 +34,8 @@ pub fn optional(var: &'static str) -> Option<String> {
 pub struct Settings {
     pub api_tokens: ApiTokens,
     pub intake: IntakeSettings,
+    /// Severity and deadline policy; the built-in one unless a file is given.
+    pub policy: std::sync::Arc<crate::policy::Policy>,
 }
 
 /// A secret from configuration. Its Debug form never shows the value.

@@ -50,6 +50,9 @@ pub trait IncidentStore: Send + Sync {
 
     async fn get(&self, id: IncidentId) -> Result<Option<Incident>, StoreError>;
 
+    /// The incident with this human reference, if any.
+    async fn find_by_reference(&self, reference: &str) -> Result<Option<Incident>, StoreError>;
+
     /// The incident a (source-scoped) idempotency key names, if any.
     async fn find_by_key(&self, key: &str) -> Result<Option<Incident>, StoreError>;
 

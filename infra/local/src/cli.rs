@@ -19,6 +19,33 @@ pub struct Cli {
 pub enum Command {
     /// Run intake, assess, notify, escalate and the API in one process.
     Serve(ServeOptions),
+    /// Dry run: assess reports (JSON Lines on stdin) and print each verdict as a JSON line.
+    Assess {
+        /// The time deadlines count from (RFC 3339); default now.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        /// Policy file; default the built-in one.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+    /// Policy commands.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Print an incident's severity, reasons, deadlines and timeline.
+    Show {
+        /// Incident id or reference (KLX-2026-7QX4MZ).
+        id: String,
+        #[arg(long, default_value = ".klaxon")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Print the built-in policy file, to copy and edit.
+    Default,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -32,4 +59,7 @@ pub struct ServeOptions {
     /// Optional TOML config file.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Severity and deadline policy file (default: the built-in one; see `klaxon policy default`).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
 }

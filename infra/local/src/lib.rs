@@ -2,10 +2,12 @@
 //! SQLite store, an in-process event bus and a file notifier.
 //!
 //! - [`cli`]: the command line.
+//! - [`commands`]: `assess`, `policy default` and `show`.
 //! - [`settings`]: the optional TOML config file.
 //! - [`serve`]: wiring, the HTTP server and the escalation timer.
 
 pub mod cli;
+pub mod commands;
 pub mod serve;
 pub mod settings;
 

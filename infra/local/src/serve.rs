@@ -45,6 +45,7 @@ impl EventHandler for Consumers {
 pub fn build(
     data_dir: &Path,
     config: &FileConfig,
+    policy: Option<&Path>,
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<App>, BoxError> {
     let store = SqliteIncidentStore::open(data_dir)?;
@@ -55,7 +56,7 @@ pub fn build(
         Arc::new(FileNotifier::new(data_dir.join("outbox.jsonl"))),
         clock,
         Relay::Background,
-        config.settings()?,
+        config.settings(policy)?,
     ));
     bus.subscribe(Arc::new(Consumers(Arc::downgrade(&app))));
     Ok(app)
@@ -96,7 +97,12 @@ fn into_axum(resp: axum::http::Response<Bytes>) -> Response {
 /// Runs until Ctrl-C.
 pub async fn run(opts: ServeOptions) -> Result<(), BoxError> {
     let config = FileConfig::load(opts.config.as_deref())?;
-    let app = build(&opts.data_dir, &config, Arc::new(SystemClock))?;
+    let app = build(
+        &opts.data_dir,
+        &config,
+        opts.policy.as_deref(),
+        Arc::new(SystemClock),
+    )?;
     // Recover anything a previous run committed but did not publish.
     let recovered = outbox::recover(&app).await?;
     if recovered > 0 {

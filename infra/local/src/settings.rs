@@ -14,10 +14,14 @@
 //! KLAXON_SECURITY_CONTACT = "mailto:security@example.com"
 //! ```
 
-use klaxon_core::config::{self, ApiTokens, ConfigError, IntakeSettings, Layered, Settings};
+use klaxon_core::config::{
+    self, ApiTokens, ConfigError, IntakeSettings, Layered, Lookup, Settings,
+};
+use klaxon_core::policy::Policy;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +59,8 @@ pub enum SettingsError {
     Parse { path: String, message: String },
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("{0}")]
+    Policy(String),
 }
 
 impl FileConfig {
@@ -86,8 +92,19 @@ impl FileConfig {
         Ok(cfg)
     }
 
-    /// The core settings: file tokens plus `KLAXON_API_TOKENS`.
-    pub fn settings(&self) -> Result<Settings, SettingsError> {
+    /// The core settings: file tokens plus `KLAXON_API_TOKENS`, and the
+    /// policy from `policy` (the `--policy` flag) or `KLAXON_POLICY_FILE`.
+    pub fn settings(&self, policy: Option<&Path>) -> Result<Settings, SettingsError> {
+        let lookup = Layered(&self.variables);
+        let policy = match policy
+            .map(Path::to_path_buf)
+            .or_else(|| lookup.get("KLAXON_POLICY_FILE").map(Into::into))
+        {
+            None => Policy::builtin(),
+            Some(path) => {
+                Arc::new(Policy::load(&path).map_err(|e| SettingsError::Policy(e.to_string()))?)
+            }
+        };
         let mut spec = self.api_tokens.join(",");
         if let Some(env) = config::optional("KLAXON_API_TOKENS") {
             spec.push(',');
@@ -95,7 +112,8 @@ impl FileConfig {
         }
         Ok(Settings {
             api_tokens: ApiTokens::parse(&spec)?,
-            intake: IntakeSettings::load(&Layered(&self.variables))?,
+            intake: IntakeSettings::load(&lookup)?,
+            policy,
         })
     }
 }

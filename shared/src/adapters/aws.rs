@@ -72,6 +72,17 @@ pub async fn settings(sdk: &aws_config::SdkConfig) -> Result<Settings, ConfigErr
     Ok(Settings {
         api_tokens: ApiTokens::parse(&lookup.get("KLAXON_API_TOKENS").unwrap_or_default())?,
         intake: IntakeSettings::load(&lookup)?,
+        policy: match lookup.get("KLAXON_POLICY_FILE") {
+            None => crate::policy::Policy::builtin(),
+            Some(path) => std::sync::Arc::new(
+                crate::policy::Policy::load(std::path::Path::new(&path)).map_err(|e| {
+                    ConfigError::Invalid {
+                        var: "KLAXON_POLICY_FILE",
+                        reason: e.to_string(),
+                    }
+                })?,
+            ),
+        },
     })
 }
 

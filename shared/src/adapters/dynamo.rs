@@ -320,6 +320,23 @@ impl IncidentStore for DynamoIncidentStore {
             .transpose()
     }
 
+    async fn find_by_reference(&self, reference: &str) -> Result<Option<Incident>, StoreError> {
+        let Some(item) = self.get_item(format!("REF#{reference}"), "REF").await? else {
+            return Ok(None);
+        };
+        match item.get("incident_id") {
+            Some(AttributeValue::S(id)) => {
+                let id: IncidentId = id
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("bad incident id {id:?}")))?;
+                self.get(id).await
+            }
+            _ => Err(StoreError::Corrupt(
+                "reference item has no incident_id".into(),
+            )),
+        }
+    }
+
     async fn find_by_key(&self, key: &str) -> Result<Option<Incident>, StoreError> {
         self.idempotent_hit(key).await
     }

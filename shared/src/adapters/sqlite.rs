@@ -220,6 +220,22 @@ impl IncidentStore for SqliteIncidentStore {
         self.with(move |conn| load(conn, &id.to_string())).await
     }
 
+    async fn find_by_reference(&self, reference: &str) -> Result<Option<Incident>, StoreError> {
+        let reference = reference.to_owned();
+        self.with(move |conn| {
+            let body: Option<String> = conn
+                .query_row(
+                    "SELECT body FROM incidents WHERE reference = ?1",
+                    [reference],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            body.map(|b| from_json(&b)).transpose()
+        })
+        .await
+    }
+
     async fn find_by_key(&self, key: &str) -> Result<Option<Incident>, StoreError> {
         let key = key.to_owned();
         self.with(move |conn| {

@@ -1,8 +1,12 @@
-//! Assess: gives a reported incident its provisional severity and deadlines.
+//! Assess: gives an incident its severity, class, play, reasons and
+//! deadlines, re-assesses it when facts change, and records overrides.
 
 use super::{App, HandlerError, outbox};
-use crate::domain::{Change, DomainEvent, EventKind, Status, TimelineKind};
-use crate::policy;
+use crate::domain::{
+    Assessment, Change, DomainEvent, EventKind, Incident, IncidentId, Severity, SeverityOverride,
+    Status, TimelineKind,
+};
+use crate::policy::{self, Facts, Policy};
 use crate::ports::StoreError;
 use std::sync::Arc;
 
@@ -17,6 +21,80 @@ pub enum Outcome {
     AlreadyTriaged,
     /// Not an event assess consumes.
     Ignored,
+}
+
+/// The facts the engine reads, from the incident.
+pub fn facts(i: &Incident) -> Facts<'_> {
+    let mut texts = vec![
+        ("title", i.title.as_str()),
+        ("description", i.description.as_str()),
+    ];
+    if let Some(s) = &i.steps_to_reproduce {
+        texts.push(("steps_to_reproduce", s.as_str()));
+    }
+    if let Some(s) = &i.impact {
+        texts.push(("impact", s.as_str()));
+    }
+    Facts {
+        texts,
+        cvss: i.cvss.as_deref(),
+        signal: i.signal.as_ref(),
+        customer_data: i.customer_data_involved,
+        atlassian_systems: i.atlassian_systems_affected,
+        production: i.production,
+    }
+}
+
+/// One timeline line for an assessment: the verdict, then each reason.
+pub fn explain(a: &Assessment) -> String {
+    let mut out = format!(
+        "assessed {} ({}): class {}, play {}",
+        a.severity,
+        a.severity.name(),
+        a.class,
+        serde_json::to_value(a.play)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    );
+    for r in &a.reasons {
+        let sev = r.severity.map(|s| format!(" -> {s}")).unwrap_or_default();
+        out.push_str(&format!("\n- {}: {}{sev}", r.rule, r.evidence));
+    }
+    out
+}
+
+/// Runs the engine on the change's incident and records the result. Returns
+/// the severity before, if it changed.
+fn apply(
+    change: &mut Change,
+    policy: &Policy,
+    confirmed_at: chrono::DateTime<chrono::Utc>,
+) -> Option<Option<Severity>> {
+    let a = policy::assess(&facts(&change.incident));
+    let before = change.incident.severity;
+    let severity = change
+        .incident
+        .severity_override
+        .as_ref()
+        .map(|o| o.severity)
+        .unwrap_or(a.severity);
+    for note in &a.notes {
+        change.record(ACTOR, TimelineKind::Note, note.clone());
+    }
+    let unchanged = change.incident.assessment.as_ref().is_some_and(|old| {
+        old.severity == a.severity && old.class == a.class && old.flags == a.flags
+    });
+    if !unchanged {
+        change.record(ACTOR, TimelineKind::Assessed, explain(&a));
+    }
+    let mut effective = a.clone();
+    effective.severity = severity;
+    let fresh = policy.deadlines(&effective, change.incident.created_at, confirmed_at);
+    change.incident.deadlines = policy::merge_deadlines(&change.incident.deadlines, fresh);
+    change.incident.severity = Some(severity);
+    change.incident.assessment = Some(a);
+    (before != Some(severity)).then_some(before)
 }
 
 /// Handles `Report Received`. Safe to call more than once per event.
@@ -36,13 +114,8 @@ pub async fn on_event(app: &Arc<App>, event: &DomainEvent) -> Result<Outcome, Ha
             return Ok(Outcome::AlreadyTriaged);
         }
         let now = app.clock.now();
-        let assessment = policy::provisional_assessment(incident.cvss.as_deref());
         let mut change = Change::begin(&incident, now);
-        change.incident.severity = Some(assessment.severity);
-        change.incident.deadlines = policy::deadlines(assessment.severity, incident.created_at);
-        for reason in &assessment.reasons {
-            change.record(ACTOR, TimelineKind::Assessed, reason.clone());
-        }
+        apply(&mut change, &app.settings.policy, now);
         change
             .move_to(ACTOR, Status::Triaged)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -59,4 +132,86 @@ pub async fn on_event(app: &Arc<App>, event: &DomainEvent) -> Result<Outcome, Ha
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// Re-assesses an already-assessed incident inside a change (new facts:
+/// an occurrence, an edited report). A severity change emits `Severity
+/// Changed` and the deadlines are recomputed, keeping what was met.
+pub fn reassess(change: &mut Change, policy: &Policy, why: &str) {
+    if change.incident.status == Status::Reported {
+        // Not assessed yet: the pending `Report Received` will do it.
+        return;
+    }
+    let confirmed_at = change.incident.created_at;
+    if let Some(before) = apply(change, policy, confirmed_at) {
+        let after = change
+            .incident
+            .severity
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        let before = before
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "none".into());
+        change.record(
+            ACTOR,
+            TimelineKind::Assessed,
+            format!("severity {before} -> {after} on re-assessment ({why})"),
+        );
+        change.emit(EventKind::SeverityChanged);
+    }
+}
+
+/// A responder sets the severity, with a reason. Deadlines follow it.
+pub async fn override_severity(
+    app: &Arc<App>,
+    id: IncidentId,
+    severity: Severity,
+    reason: &str,
+    actor: &str,
+) -> Result<Incident, StoreError> {
+    for _ in 0..CONFLICT_RETRIES {
+        let incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
+        let now = app.clock.now();
+        let mut change = Change::begin(&incident, now);
+        let before = incident.severity;
+        change.incident.severity_override = Some(SeverityOverride {
+            severity,
+            reason: reason.to_owned(),
+            by: actor.to_owned(),
+            at: now,
+        });
+        change.incident.severity = Some(severity);
+        if let Some(a) = &incident.assessment {
+            let mut effective = a.clone();
+            effective.severity = severity;
+            let fresh =
+                app.settings
+                    .policy
+                    .deadlines(&effective, incident.created_at, incident.created_at);
+            change.incident.deadlines = policy::merge_deadlines(&incident.deadlines, fresh);
+        }
+        let before_s = before
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "none".into());
+        change.record(
+            actor,
+            TimelineKind::Assessed,
+            format!("severity overridden {before_s} -> {severity}: {reason}"),
+        );
+        if before != Some(severity) {
+            change.emit(EventKind::SeverityChanged);
+        }
+        let events = change.events.clone();
+        match app.store.commit(change).await {
+            Ok(stored) => {
+                outbox::flush(app, events).await;
+                return Ok(stored);
+            }
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Unavailable(
+        "the incident is busy; retry shortly".into(),
+    ))
 }

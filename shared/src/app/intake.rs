@@ -44,7 +44,9 @@ pub async fn submit_keyed(
     let mut created = create(app, new.clone()).await?;
     if created.duplicate && repeat == Repeat::Occurrence {
         if created.incident.status.is_open() {
-            let incident = count_occurrence(app, created.incident).await?;
+            let (incident, events) =
+                count_occurrence(app, created.incident, new.incident.signal.clone()).await?;
+            outbox::flush(app, events).await;
             created = Created {
                 incident,
                 duplicate: true,
@@ -79,8 +81,13 @@ async fn create(app: &App, mut new: NewIncident) -> Result<Created, StoreError> 
     }
 }
 
-/// Adds one to the incident's occurrence count, with a timeline entry.
-async fn count_occurrence(app: &App, mut incident: Incident) -> Result<Incident, StoreError> {
+/// Adds one to the incident's occurrence count, with a timeline entry, and
+/// re-assesses it: the repeat may carry a more severe source signal.
+async fn count_occurrence(
+    app: &App,
+    mut incident: Incident,
+    signal: Option<crate::domain::SourceSignal>,
+) -> Result<(Incident, Vec<crate::domain::DomainEvent>), StoreError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -92,7 +99,19 @@ async fn count_occurrence(app: &App, mut incident: Incident) -> Result<Incident,
             TimelineKind::Occurrence,
             format!("the source reported it again (occurrence {n})"),
         );
+        if let Some(new) = &signal
+            && more_severe(new, change.incident.signal.as_ref())
+        {
+            change.incident.signal = Some(new.clone());
+            super::assess::reassess(
+                &mut change,
+                &app.settings.policy,
+                "a repeat with a more severe source signal",
+            );
+        }
+        let events = change.events.clone();
         match app.store.commit(change).await {
+            Ok(i) => return Ok((i, events)),
             Err(StoreError::Conflict { id, .. }) if attempt < CONFLICT_RETRIES => {
                 let jitter = u64::from(rand::random::<u8>() % 8) + u64::from(attempt) * 2;
                 tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
@@ -104,8 +123,20 @@ async fn count_occurrence(app: &App, mut incident: Incident) -> Result<Incident,
                     "the incident is busy; retry shortly".into(),
                 ));
             }
-            other => return other,
+            Err(e) => return Err(e),
         }
+    }
+}
+
+fn more_severe(
+    new: &crate::domain::SourceSignal,
+    old: Option<&crate::domain::SourceSignal>,
+) -> bool {
+    let sev = crate::policy::classify::source_severity;
+    match (sev(new), old.and_then(sev)) {
+        (Some(n), Some(o)) => n < o,
+        (Some(_), None) => true,
+        _ => false,
     }
 }
 

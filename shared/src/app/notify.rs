@@ -14,7 +14,8 @@ const DELIVERY_LEASE_SECS: i64 = 120;
 /// The audiences an event goes to.
 pub fn audiences(event: &DomainEvent) -> Vec<Audience> {
     match event.kind {
-        EventKind::IncidentTriaged => {
+        // A severity change reaches the same people a triage would.
+        EventKind::IncidentTriaged | EventKind::SeverityChanged => {
             let mut v = Vec::with_capacity(2);
             if event.severity.is_some_and(|s| s.pages_oncall()) {
                 v.push(Audience::Oncall);

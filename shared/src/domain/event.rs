@@ -29,6 +29,8 @@ pub enum EventKind {
     ReportReceived,
     #[serde(rename = "Incident Triaged")]
     IncidentTriaged,
+    #[serde(rename = "Severity Changed")]
+    SeverityChanged,
 }
 
 impl EventKind {
@@ -37,13 +39,18 @@ impl EventKind {
         match self {
             Self::ReportReceived => "Report Received",
             Self::IncidentTriaged => "Incident Triaged",
+            Self::SeverityChanged => "Severity Changed",
         }
     }
 
     pub fn from_detail_type(s: &str) -> Option<Self> {
-        [Self::ReportReceived, Self::IncidentTriaged]
-            .into_iter()
-            .find(|k| k.detail_type() == s)
+        [
+            Self::ReportReceived,
+            Self::IncidentTriaged,
+            Self::SeverityChanged,
+        ]
+        .into_iter()
+        .find(|k| k.detail_type() == s)
     }
 }
 
@@ -119,7 +126,11 @@ mod tests {
 
     #[test]
     fn detail_types_round_trip_and_match_serde() {
-        for k in [EventKind::ReportReceived, EventKind::IncidentTriaged] {
+        for k in [
+            EventKind::ReportReceived,
+            EventKind::IncidentTriaged,
+            EventKind::SeverityChanged,
+        ] {
             assert_eq!(EventKind::from_detail_type(k.detail_type()), Some(k));
             assert_eq!(
                 serde_json::to_value(k).unwrap(),

@@ -104,6 +104,12 @@ pub struct Deadline {
 pub enum DeadlineKind {
     Acknowledge,
     Notify,
+    ResponseTarget,
+    StatusUpdate,
+    AtlassianReport,
+    CustomerNotice,
+    Fix,
+    PostIncidentReview,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +145,19 @@ pub struct Incident {
     /// How many times the source reported this (repeated dedup keys).
     #[serde(default = "one")]
     pub occurrences: u32,
+    /// Facts stated by the sender, for assessment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_data_involved: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atlassian_systems_affected: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production: Option<bool>,
+    /// The latest assessment: class, play, reasons, CVSS and flags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<super::Assessment>,
+    /// A responder's decision, which re-assessment does not undo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity_override: Option<super::SeverityOverride>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
     pub status: Status,
@@ -224,6 +243,11 @@ impl NewIncident {
             cvss: report.cvss,
             signal: report.signal,
             occurrences: 1,
+            customer_data_involved: report.customer_data_involved,
+            atlassian_systems_affected: report.atlassian_systems_affected,
+            production: report.production,
+            assessment: None,
+            severity_override: None,
             severity: None,
             status: Status::Reported,
             roles: BTreeMap::new(),

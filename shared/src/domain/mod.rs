@@ -1,5 +1,6 @@
 //! The domain: pure types and rules, no I/O.
 
+mod assessment;
 mod event;
 mod incident;
 pub mod redact;
@@ -7,6 +8,7 @@ pub mod report;
 mod severity;
 mod status;
 
+pub use assessment::{Assessment, CvssScore, Flags, IncidentClass, Play, Reason, SeverityOverride};
 pub use event::{Audience, DomainEvent, EVENT_SOURCE, EventId, EventKind};
 pub use incident::{
     Change, Deadline, DeadlineKind, Incident, IncidentId, NewIncident, Reference, TimelineEntry,

@@ -27,6 +27,13 @@ pub struct ReportInput {
     pub contact_consent: bool,
     #[serde(default, deserialize_with = "flexible_bool")]
     pub drill: bool,
+    /// Facts the sender may state; `None` leaves assessment to the text.
+    #[serde(default)]
+    pub customer_data_involved: Option<bool>,
+    #[serde(default)]
+    pub atlassian_systems_affected: Option<bool>,
+    #[serde(default)]
+    pub production: Option<bool>,
     /// Set by webhook normalisers, never by reporters.
     #[serde(skip)]
     pub signal: Option<SourceSignal>,
@@ -77,6 +84,9 @@ pub struct Report {
     pub tenant: Option<String>,
     pub contact_consent: bool,
     pub drill: bool,
+    pub customer_data_involved: Option<bool>,
+    pub atlassian_systems_affected: Option<bool>,
+    pub production: Option<bool>,
     pub signal: Option<SourceSignal>,
     /// The kinds of secret removed, in the order found.
     pub redactions: Vec<String>,
@@ -206,6 +216,9 @@ impl Report {
             tenant,
             contact_consent: input.contact_consent,
             drill: input.drill,
+            customer_data_involved: input.customer_data_involved,
+            atlassian_systems_affected: input.atlassian_systems_affected,
+            production: input.production,
             signal: input.signal,
             redactions,
         })

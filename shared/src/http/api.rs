@@ -35,6 +35,60 @@ pub fn authorize(app: &App, req: &Request<Bytes>, need: Role) -> Result<Caller, 
     Ok(caller.clone())
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverrideBody {
+    severity: String,
+    reason: String,
+}
+
+/// `POST /api/v1/incidents/{id}/severity`: a commander sets the severity, with a reason.
+pub async fn override_severity(
+    app: &std::sync::Arc<App>,
+    req: &Request<Bytes>,
+    id: &str,
+) -> Result<Response<Bytes>, ApiError> {
+    let caller = authorize(app, req, Role::Commander)?;
+    let not_found = || ApiError::NotFound(format!("incident {id} not found"));
+    let id: IncidentId = id.parse().map_err(|_| not_found())?;
+    if super::media_type(req) != "application/json" {
+        return Err(ApiError::UnsupportedMediaType("application/json"));
+    }
+    if req.body().len() > super::MAX_BODY {
+        return Err(ApiError::PayloadTooLarge(super::MAX_BODY));
+    }
+    let body: OverrideBody =
+        serde_json::from_slice(req.body()).map_err(|e| ApiError::BadRequest {
+            code: "malformed_json",
+            message: format!("send {{\"severity\": \"SEV-2\", \"reason\": \"...\"}}: {e}"),
+        })?;
+    let severity: crate::domain::Severity =
+        body.severity
+            .parse()
+            .map_err(|e: crate::domain::UnknownSeverity| ApiError::BadRequest {
+                code: "invalid_severity",
+                message: e.to_string(),
+            })?;
+    let reason = crate::domain::redact::redact(body.reason.trim())
+        .text
+        .into_owned();
+    if reason.is_empty() || reason.len() > 2000 {
+        return Err(ApiError::BadRequest {
+            code: "invalid_reason",
+            message: "reason is required (at most 2000 characters)".into(),
+        });
+    }
+    if app.store.get(id).await?.is_none() {
+        return Err(not_found());
+    }
+    let incident =
+        crate::app::assess::override_severity(app, id, severity, &reason, &caller.name).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "incident": incident }),
+    ))
+}
+
 pub async fn get_incident(
     app: &App,
     req: &Request<Bytes>,

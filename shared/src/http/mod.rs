@@ -52,6 +52,7 @@ pub enum RouteId {
     PagerdutyEnqueue,
     ListIncidents,
     GetIncident,
+    OverrideSeverity,
 }
 
 pub struct Route {
@@ -137,6 +138,10 @@ pub static ROUTES: &[Route] = &[
         group: Routes::Api,
     },
 ];
+
+fn first(params: &[String]) -> &str {
+    params.first().map(String::as_str).unwrap_or("")
+}
 
 /// Matches a path against a template, returning the `{param}` values.
 fn match_path<'a>(template: &str, path: &'a str) -> Option<Vec<&'a str>> {
@@ -359,9 +364,8 @@ async fn route(
         | RouteId::ForgeWebhook
         | RouteId::PagerdutyEnqueue => webhooks::handle(app, id, req).await,
         RouteId::ListIncidents => api::list_incidents(app, &req).await,
-        RouteId::GetIncident => {
-            api::get_incident(app, &req, params.first().map(String::as_str).unwrap_or("")).await
-        }
+        RouteId::GetIncident => api::get_incident(app, &req, first(&params)).await,
+        RouteId::OverrideSeverity => api::override_severity(app, &req, first(&params)).await,
     }
 }
 

@@ -1,0 +1,363 @@
+//! Policy: the incident response plans as data and pure functions.
+//!
+//! - [`classify`]: the severity engine (facts in, an explainable assessment out).
+//! - [`calendar`]: business days in the vendor's zone.
+//! - [`duration`]: the policy file's durations.
+//! - This module: the policy file itself and the deadlines it sets.
+
+pub mod calendar;
+pub mod classify;
+pub mod duration;
+
+pub use classify::{DEFAULT_SEVERITY, Facts, assess};
+
+use crate::domain::{Assessment, Deadline, DeadlineKind, Severity};
+use calendar::{Calendar, CalendarSpec};
+use chrono::{DateTime, Utc};
+use duration::Span;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
+
+/// The built-in policy, the seeds' tables, as a file a team can copy and edit.
+pub const DEFAULT_POLICY: &str = include_str!("../../policy/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityPolicy {
+    pub ack: Span,
+    pub notify: Span,
+    pub response_target: Span,
+    #[serde(default)]
+    pub status_update_every: Option<Span>,
+    pub fix: Span,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Obligations {
+    pub atlassian_report: Span,
+    pub customer_notice: Span,
+    pub post_incident_review: Span,
+    pub post_incident_review_for: Vec<Severity>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    calendar: CalendarSpec,
+    severity: BTreeMap<String, SeverityPolicy>,
+    obligations: Obligations,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub calendar: Calendar,
+    severities: BTreeMap<Severity, SeverityPolicy>,
+    pub obligations: Obligations,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("policy is invalid: {0}")]
+    Invalid(String),
+}
+
+static BUILTIN: LazyLock<Arc<Policy>> = LazyLock::new(|| {
+    // The default file ships in the binary and a test parses it.
+    Arc::new(Policy::parse(DEFAULT_POLICY).unwrap_or_else(|e| panic!("built-in policy: {e}")))
+});
+
+impl Default for Policy {
+    fn default() -> Self {
+        BUILTIN.as_ref().clone()
+    }
+}
+
+impl Policy {
+    pub fn builtin() -> Arc<Policy> {
+        Arc::clone(&BUILTIN)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, PolicyError> {
+        let file: PolicyFile =
+            toml::from_str(text).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+        let calendar = Calendar::from_spec(&file.calendar).map_err(PolicyError::Invalid)?;
+        let mut severities = BTreeMap::new();
+        for (name, p) in file.severity {
+            let sev: Severity = name
+                .parse()
+                .map_err(|e| PolicyError::Invalid(format!("[severity.{name}]: {e}")))?;
+            if p.ack == Span::Backlog || p.notify == Span::Backlog {
+                return Err(PolicyError::Invalid(format!(
+                    "[severity.{name}]: ack and notify need a real duration, not backlog"
+                )));
+            }
+            severities.insert(sev, p);
+        }
+        for sev in Severity::ALL {
+            if !severities.contains_key(&sev) {
+                return Err(PolicyError::Invalid(format!(
+                    "[severity.{sev}] is missing: every severity needs its deadlines"
+                )));
+            }
+        }
+        Ok(Self {
+            calendar,
+            severities,
+            obligations: file.obligations,
+        })
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<Self, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|e| match e {
+            PolicyError::Invalid(m) => PolicyError::Invalid(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+
+    pub fn for_severity(&self, sev: Severity) -> &SeverityPolicy {
+        // `parse` guarantees every severity is present.
+        &self.severities[&sev]
+    }
+
+    fn due(&self, kind: DeadlineKind, span: Span, from: DateTime<Utc>) -> Option<Deadline> {
+        self.calendar.resolve(span, from).map(|due_at| Deadline {
+            kind,
+            due_at,
+            met_at: None,
+        })
+    }
+
+    /// The deadlines an assessment owes: SLAs from the report, obligations
+    /// from confirmation (triage).
+    pub fn deadlines(
+        &self,
+        a: &Assessment,
+        reported_at: DateTime<Utc>,
+        confirmed_at: DateTime<Utc>,
+    ) -> Vec<Deadline> {
+        let p = self.for_severity(a.severity);
+        let o = &self.obligations;
+        let mut out = Vec::new();
+        out.extend(self.due(DeadlineKind::Acknowledge, p.ack, reported_at));
+        out.extend(self.due(DeadlineKind::Notify, p.notify, reported_at));
+        out.extend(self.due(DeadlineKind::ResponseTarget, p.response_target, reported_at));
+        if let Some(every) = p.status_update_every {
+            out.extend(self.due(DeadlineKind::StatusUpdate, every, confirmed_at));
+        }
+        if a.flags.atlassian_notification_required {
+            out.extend(self.due(
+                DeadlineKind::AtlassianReport,
+                o.atlassian_report,
+                confirmed_at,
+            ));
+        }
+        if a.flags.customer_notification_required {
+            out.extend(self.due(
+                DeadlineKind::CustomerNotice,
+                o.customer_notice,
+                confirmed_at,
+            ));
+        }
+        out.extend(self.due(DeadlineKind::Fix, p.fix, reported_at));
+        out
+    }
+
+    /// The post-incident review, owed from resolution for the listed severities.
+    pub fn review_deadline(
+        &self,
+        severity: Severity,
+        resolved_at: DateTime<Utc>,
+    ) -> Option<Deadline> {
+        if self
+            .obligations
+            .post_incident_review_for
+            .contains(&severity)
+        {
+            self.due(
+                DeadlineKind::PostIncidentReview,
+                self.obligations.post_incident_review,
+                resolved_at,
+            )
+        } else {
+            None
+        }
+    }
+}
+
+/// Recomputed deadlines keep what was already met.
+pub fn merge_deadlines(old: &[Deadline], new: Vec<Deadline>) -> Vec<Deadline> {
+    new.into_iter()
+        .map(|mut d| {
+            if let Some(prev) = old.iter().find(|o| o.kind == d.kind)
+                && prev.met_at.is_some()
+            {
+                d.met_at = prev.met_at;
+            }
+            d
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Flags, IncidentClass, Play};
+    use chrono::Duration;
+
+    fn assessment(sev: Severity, flags: Flags) -> Assessment {
+        Assessment {
+            severity: sev,
+            class: IncidentClass::Unclassified,
+            play: Play::Generic,
+            reasons: vec![],
+            cvss: None,
+            flags,
+            notes: vec![],
+        }
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn builtin_policy_parses_and_matches_the_seed_table() {
+        let p = Policy::builtin();
+        let t0 = t("2026-11-23T09:00:00Z"); // a Monday
+        let cases = [
+            (Severity::Sev1, 4, 24, Some(t0), 4),
+            (Severity::Sev2, 8, 48, Some(t("2026-11-23T17:00:00Z")), 6),
+            (Severity::Sev3, 24, 120, Some(t("2026-11-24T17:00:00Z")), 8),
+            (Severity::Sev4, 120, 336, None, 25),
+        ];
+        for (sev, ack_h, notify_h, target, fix_w) in cases {
+            let d = p.deadlines(&assessment(sev, Flags::default()), t0, t0);
+            let get = |k| d.iter().find(|x| x.kind == k).map(|x| x.due_at);
+            assert_eq!(
+                get(DeadlineKind::Acknowledge),
+                Some(t0 + Duration::hours(ack_h)),
+                "{sev}"
+            );
+            assert_eq!(
+                get(DeadlineKind::Notify),
+                Some(t0 + Duration::hours(notify_h)),
+                "{sev}"
+            );
+            assert_eq!(get(DeadlineKind::ResponseTarget), target, "{sev}");
+            assert_eq!(
+                get(DeadlineKind::Fix),
+                Some(t0 + Duration::weeks(fix_w)),
+                "{sev}"
+            );
+            assert_eq!(
+                get(DeadlineKind::StatusUpdate).is_some(),
+                sev <= Severity::Sev2,
+                "{sev}"
+            );
+            assert_eq!(get(DeadlineKind::AtlassianReport), None);
+        }
+    }
+
+    #[test]
+    fn obligations_follow_the_flags() {
+        let p = Policy::builtin();
+        let (reported, confirmed) = (t("2026-11-23T09:00:00Z"), t("2026-11-23T10:00:00Z"));
+        let flags = Flags {
+            customer_data_involved: true,
+            atlassian_notification_required: true,
+            customer_notification_required: true,
+        };
+        let d = p.deadlines(&assessment(Severity::Sev2, flags), reported, confirmed);
+        let get = |k| d.iter().find(|x| x.kind == k).map(|x| x.due_at);
+        assert_eq!(
+            get(DeadlineKind::AtlassianReport),
+            Some(confirmed + Duration::hours(24))
+        );
+        assert_eq!(
+            get(DeadlineKind::CustomerNotice),
+            Some(confirmed + Duration::hours(72))
+        );
+        // Five business days after a Friday resolution: the next Friday's end of day.
+        assert_eq!(
+            p.review_deadline(Severity::Sev1, t("2026-11-27T12:00:00Z"))
+                .map(|d| d.due_at),
+            Some(t("2026-12-04T17:00:00Z"))
+        );
+        assert_eq!(
+            p.review_deadline(Severity::Sev3, t("2026-11-27T12:00:00Z")),
+            None
+        );
+    }
+
+    #[test]
+    fn policy_errors_are_clear() {
+        let cases = [
+            (
+                DEFAULT_POLICY.replace("ack = \"4h\"", "ack = \"soon\""),
+                "\"soon\" is not a duration",
+            ),
+            (
+                DEFAULT_POLICY.replace("[severity.SEV-4]", "[severity.SEV-9]"),
+                "SEV-9",
+            ),
+            (
+                DEFAULT_POLICY.replace("time_zone = \"UTC\"", "time_zone = \"Nowhere/Land\""),
+                "time_zone",
+            ),
+            (
+                DEFAULT_POLICY.replace("customer_notice = \"72h\"", "customer_notise = \"72h\""),
+                "customer_notise",
+            ),
+            (
+                DEFAULT_POLICY.replace("ack = \"5d\"", "ack = \"backlog\""),
+                "backlog",
+            ),
+        ];
+        for (text, want) in cases {
+            let e = Policy::parse(&text).unwrap_err().to_string();
+            assert!(e.contains(want), "{want}: {e}");
+        }
+        let custom =
+            DEFAULT_POLICY.replace("customer_notice = \"72h\"", "customer_notice = \"24h\"");
+        assert_eq!(
+            Policy::parse(&custom).unwrap().obligations.customer_notice,
+            "24h".parse().unwrap()
+        );
+    }
+
+    #[test]
+    fn merged_deadlines_keep_what_was_met() {
+        let at = t("2026-11-23T09:00:00Z");
+        let old = vec![Deadline {
+            kind: DeadlineKind::Acknowledge,
+            due_at: at,
+            met_at: Some(at),
+        }];
+        let new = vec![
+            Deadline {
+                kind: DeadlineKind::Acknowledge,
+                due_at: at + Duration::hours(4),
+                met_at: None,
+            },
+            Deadline {
+                kind: DeadlineKind::Notify,
+                due_at: at + Duration::hours(24),
+                met_at: None,
+            },
+        ];
+        let merged = merge_deadlines(&old, new);
+        assert_eq!(merged[0].met_at, Some(at));
+        assert_eq!(merged[1].met_at, None);
+    }
+}
