@@ -3,7 +3,7 @@
 
 use crate::Harness;
 use klaxon_core::app::{assess, intake, notify};
-use klaxon_core::domain::{Audience, EventKind, Severity, Source, Status};
+use klaxon_core::domain::{Audience, DeadlineKind, EventKind, Severity, Source, Status};
 use klaxon_tests::fakes::{RecordingNotifier, RecordingPublisher};
 
 /// Runs a report through assess and returns the `Incident Triaged` event.
@@ -65,7 +65,18 @@ async fn audiences_follow_severity() {
             .expect("get")
             .expect("present");
         assert_eq!(stored.status, Status::Triaged);
-        assert_eq!(stored.deadlines.len(), 2, "ack and notify deadlines set");
+        let kinds: Vec<DeadlineKind> = stored.deadlines.iter().map(|d| d.kind).collect();
+        for k in [
+            DeadlineKind::Acknowledge,
+            DeadlineKind::Notify,
+            DeadlineKind::Fix,
+        ] {
+            assert!(kinds.contains(&k), "{k:?} missing from {kinds:?}");
+        }
+        assert_eq!(
+            kinds.contains(&DeadlineKind::StatusUpdate),
+            sev <= Severity::Sev2
+        );
     }
 }
 

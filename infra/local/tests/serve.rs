@@ -140,6 +140,34 @@ async fn report_pages_and_survives_restart() {
         "no extra page after restart"
     );
 
+    // `klaxon show` prints the severity, the reasons and every deadline.
+    let reference = accepted["reference"].as_str().expect("reference");
+    let out = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .args(["show", reference, "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("show");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("severity: SEV-1 (Critical)"), "{text}");
+    assert!(
+        text.contains("reasons:") && text.contains("cvss: CVSS 3.1 base score 9.8"),
+        "{text}"
+    );
+    for kind in [
+        "acknowledge",
+        "notify",
+        "response_target",
+        "status_update",
+        "fix",
+    ] {
+        assert!(text.contains(kind), "{kind} missing: {text}");
+    }
+
     // Without a token the API refuses, with a JSON error.
     let anon = client
         .get(format!("{}/api/v1/incidents/{id}", server.base))
@@ -167,4 +195,53 @@ fn bad_config_fails_fast() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("klaxon.toml"), "{stderr}");
+}
+
+/// `klaxon assess` reads JSON Lines and prints one verdict per line, touching no store.
+#[test]
+fn assess_dry_run() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .args(["assess", "--now", "2026-11-23T09:00:00Z"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .current_dir(tempfile::tempdir().expect("tempdir").path())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"{\"title\":\"Cross-tenant data access in the export API\"}\n{\"title\":\"x\",\"cvss\":\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N\"}\nnot json\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["severity"], "SEV-1");
+    assert_eq!(lines[0]["class"], "cross_tenant_access");
+    assert_eq!(
+        lines[0]["deadlines"][0],
+        json!({"kind": "acknowledge", "due": "2026-11-23T13:00:00Z"})
+    );
+    assert_eq!(lines[1]["cvss"], json!({"version": "3.1", "score": 7.5}));
+    assert_eq!(lines[1]["severity"], "SEV-2");
+    assert_eq!(lines[2]["line"], 3);
+    assert!(
+        !out.status.success(),
+        "a bad line makes the exit code non-zero"
+    );
+
+    let policy = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .args(["policy", "default"])
+        .output()
+        .expect("policy");
+    let text = String::from_utf8_lossy(&policy.stdout);
+    assert!(
+        text.contains("[severity.SEV-1]") && text.contains("ack = \"4h\""),
+        "{text}"
+    );
 }

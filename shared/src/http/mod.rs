@@ -137,6 +137,12 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/incidents/{id}",
         group: Routes::Api,
     },
+    Route {
+        id: RouteId::OverrideSeverity,
+        method: Method::POST,
+        path: "/api/v1/incidents/{id}/severity",
+        group: Routes::Api,
+    },
 ];
 
 fn first(params: &[String]) -> &str {
