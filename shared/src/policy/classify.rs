@@ -573,6 +573,48 @@ mod tests {
         }
     }
 
+    /// The runbook's response plays: each example selects its play.
+    #[test]
+    fn response_play_examples() {
+        use crate::domain::Play;
+        let cases = [
+            (
+                "Leaked production secret: the signing key was pasted in a public channel",
+                LeakedProductionSecret,
+                Sev2,
+                Play::LeakedProductionSecret,
+            ),
+            (
+                "Compromised CI/CD token: the deploy token was leaked in build logs",
+                CompromisedCiToken,
+                Sev2,
+                Play::CompromisedCiToken,
+            ),
+            (
+                "Suspicious cloud administrator activity: new IAM users and keys we did not create",
+                CloudAdminCompromise,
+                Sev1,
+                Play::SuspiciousCloudAdminActivity,
+            ),
+            (
+                "Stored XSS in the page macro",
+                MinorVulnerability,
+                Sev3,
+                Play::Generic,
+            ),
+        ];
+        for (t, class, sev, play) in cases {
+            let a = text(t);
+            assert_eq!(
+                (a.class, a.severity, a.play),
+                (class, sev, play),
+                "{t}: {:?}",
+                a.reasons
+            );
+            assert!(a.reasons.iter().any(|r| r.rule == format!("class:{class}")));
+        }
+    }
+
     #[test]
     fn every_class_has_a_severity_and_play() {
         for c in IncidentClass::ALL {
