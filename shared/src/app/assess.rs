@@ -88,13 +88,30 @@ fn apply(
     if !unchanged {
         change.record(ACTOR, TimelineKind::Assessed, explain(&a));
     }
-    let mut effective = a.clone();
-    effective.severity = severity;
-    let fresh = policy.deadlines(&effective, change.incident.created_at, confirmed_at);
-    change.incident.deadlines = policy::merge_deadlines(&change.incident.deadlines, fresh);
+    change.incident.deadlines = deadlines_for(policy, &a, severity, &change.incident, confirmed_at);
     change.incident.severity = Some(severity);
     change.incident.assessment = Some(a);
     (before != Some(severity)).then_some(before)
+}
+
+/// The deadlines `severity` owes (an override may differ from the engine's
+/// verdict), keeping those already met.
+fn deadlines_for(
+    policy: &Policy,
+    a: &Assessment,
+    severity: Severity,
+    incident: &Incident,
+    confirmed_at: chrono::DateTime<chrono::Utc>,
+) -> Vec<crate::domain::Deadline> {
+    let mut effective = a.clone();
+    effective.severity = severity;
+    let fresh = policy.deadlines(&effective, incident.created_at, confirmed_at);
+    policy::merge_deadlines(&incident.deadlines, fresh)
+}
+
+/// When the incident was confirmed (triaged): obligations count from then.
+fn confirmed_at(i: &Incident) -> chrono::DateTime<chrono::Utc> {
+    i.confirmed_at.unwrap_or(i.created_at)
 }
 
 /// Handles `Report Received`. Safe to call more than once per event.
@@ -115,6 +132,7 @@ pub async fn on_event(app: &Arc<App>, event: &DomainEvent) -> Result<Outcome, Ha
         }
         let now = app.clock.now();
         let mut change = Change::begin(&incident, now);
+        change.incident.confirmed_at = Some(now);
         apply(&mut change, &app.settings.policy, now);
         change
             .move_to(ACTOR, Status::Triaged)
@@ -142,8 +160,8 @@ pub fn reassess(change: &mut Change, policy: &Policy, why: &str) {
         // Not assessed yet: the pending `Report Received` will do it.
         return;
     }
-    let confirmed_at = change.incident.created_at;
-    if let Some(before) = apply(change, policy, confirmed_at) {
+    let at = confirmed_at(&change.incident);
+    if let Some(before) = apply(change, policy, at) {
         let after = change
             .incident
             .severity
@@ -182,13 +200,13 @@ pub async fn override_severity(
         });
         change.incident.severity = Some(severity);
         if let Some(a) = &incident.assessment {
-            let mut effective = a.clone();
-            effective.severity = severity;
-            let fresh =
-                app.settings
-                    .policy
-                    .deadlines(&effective, incident.created_at, incident.created_at);
-            change.incident.deadlines = policy::merge_deadlines(&incident.deadlines, fresh);
+            change.incident.deadlines = deadlines_for(
+                &app.settings.policy,
+                a,
+                severity,
+                &incident,
+                confirmed_at(&incident),
+            );
         }
         let before_s = before
             .map(|s| s.to_string())

@@ -155,6 +155,10 @@ pub struct Incident {
     /// The latest assessment: class, play, reasons, CVSS and flags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment: Option<super::Assessment>,
+    /// When triage confirmed it: obligations (the Atlassian report, the
+    /// customer notice) count from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<DateTime<Utc>>,
     /// A responder's decision, which re-assessment does not undo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity_override: Option<super::SeverityOverride>,
@@ -247,6 +251,7 @@ impl NewIncident {
             atlassian_systems_affected: report.atlassian_systems_affected,
             production: report.production,
             assessment: None,
+            confirmed_at: None,
             severity_override: None,
             severity: None,
             status: Status::Reported,
