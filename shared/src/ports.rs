@@ -63,6 +63,14 @@ pub trait IncidentStore: Send + Sync {
     /// The timeline in the order it was written.
     async fn timeline(&self, id: IncidentId) -> Result<Vec<TimelineEntry>, StoreError>;
 
+    /// Open incidents whose next deadline is at or before `before`, soonest
+    /// first. Reads grow with the due incidents, not with all incidents.
+    async fn due_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError>;
+
     /// Incidents in one status, oldest first.
     async fn list_by_status(
         &self,

@@ -36,6 +36,7 @@ contract_suite!(
     outbox_pending_until_published,
     delivery_ledger,
     superseding_key,
+    due_index,
 );
 
 /// A file-backed SQLite store keeps its data across a reopen (a restart).

@@ -32,6 +32,7 @@ pub const STATUS_INDEX: &str = "by_status";
 pub const OUTBOX_INDEX: &str = "outbox_pending";
 pub const DUE_INDEX: &str = "due";
 const OUTBOX_PK: &str = "OUTBOX";
+const DUE_PK: &str = "DUE";
 /// Delivery records only need to outlive any redelivery window.
 const DELIVERY_TTL_DAYS: i64 = 30;
 /// Transaction conflicts clear quickly; retry a few times before giving up.
@@ -89,6 +90,11 @@ fn incident_item(inc: &Incident) -> Result<Item, StoreError> {
         s(format!("{}#{}", ts(inc.created_at), inc.id)),
     );
     item.insert("version".into(), AttributeValue::N(inc.version.to_string()));
+    // Sparse: only incidents that owe something are in the due index.
+    if let Some(due) = inc.next_due() {
+        item.insert("gsi3pk".into(), s(DUE_PK));
+        item.insert("gsi3sk".into(), s(format!("{}#{}", ts(due), inc.id)));
+    }
     item.insert("data".into(), data(inc)?);
     Ok(item)
 }
@@ -400,6 +406,27 @@ impl IncidentStore for DynamoIncidentStore {
         ]);
         let items = self
             .query_all(None, "pk = :pk AND begins_with(sk, :tl)", values, None)
+            .await?;
+        items.iter().map(from_data).collect()
+    }
+
+    async fn due_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError> {
+        // '~' sorts after every id character: includes everything due at `before`.
+        let values = HashMap::from([
+            (":d".to_owned(), s(DUE_PK)),
+            (":before".to_owned(), s(format!("{}#~", ts(before)))),
+        ]);
+        let items = self
+            .query_all(
+                Some(DUE_INDEX),
+                "gsi3pk = :d AND gsi3sk <= :before",
+                values,
+                Some(limit),
+            )
             .await?;
         items.iter().map(from_data).collect()
     }

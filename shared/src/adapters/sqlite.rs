@@ -101,6 +101,22 @@ impl SqliteIncidentStore {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        // Added after the first schema: the escalation sweep's due index.
+        let has_due: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('incidents') WHERE name = 'next_due_at'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        if has_due == 0 {
+            conn.execute_batch("ALTER TABLE incidents ADD COLUMN next_due_at TEXT")
+                .map_err(backend)?;
+        }
+        conn.execute_batch(
+            "CREATE INDEX IF NOT EXISTS incidents_due ON incidents (next_due_at, id) WHERE next_due_at IS NOT NULL",
+        )
+        .map_err(backend)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -183,14 +199,15 @@ impl IncidentStore for SqliteIncidentStore {
             }
             let inc = &new.incident;
             let inserted = tx.execute(
-                "INSERT INTO incidents (id, reference, status, created_at, version, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO incidents (id, reference, status, created_at, version, body, next_due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     inc.id.to_string(),
                     inc.reference.as_str(),
                     inc.status.as_str(),
                     ts(inc.created_at),
                     inc.version,
-                    to_json(inc)?
+                    to_json(inc)?,
+                    inc.next_due().map(ts)
                 ],
             );
             if let Err(e) = inserted {
@@ -264,8 +281,8 @@ impl IncidentStore for SqliteIncidentStore {
             let id = inc.id.to_string();
             let updated = tx
                 .execute(
-                    "UPDATE incidents SET status = ?1, version = ?2, body = ?3 WHERE id = ?4 AND version = ?5",
-                    params![inc.status.as_str(), inc.version, to_json(inc)?, id, change.expected_version],
+                    "UPDATE incidents SET status = ?1, version = ?2, body = ?3, next_due_at = ?6 WHERE id = ?4 AND version = ?5",
+                    params![inc.status.as_str(), inc.version, to_json(inc)?, id, change.expected_version, inc.next_due().map(ts)],
                 )
                 .map_err(backend)?;
             if updated == 0 {
@@ -289,6 +306,25 @@ impl IncidentStore for SqliteIncidentStore {
                 .map_err(backend)?;
             let rows = stmt
                 .query_map([id.to_string()], |r| r.get::<_, String>(0))
+                .map_err(backend)?;
+            rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+        })
+        .await
+    }
+
+    async fn due_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT body FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ?1 ORDER BY next_due_at, id LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![ts(before), limit as i64], |r| r.get::<_, String>(0))
                 .map_err(backend)?;
             rows.map(|r| from_json(&r.map_err(backend)?)).collect()
         })

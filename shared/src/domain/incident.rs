@@ -313,6 +313,19 @@ impl Incident {
         }
     }
 
+    /// The soonest unmet deadline of an open incident: what the escalation
+    /// sweep's index is keyed on. Closed incidents owe nothing.
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        if !self.status.is_open() {
+            return None;
+        }
+        self.deadlines
+            .iter()
+            .filter(|d| d.met_at.is_none())
+            .map(|d| d.due_at)
+            .min()
+    }
+
     pub fn deadline(&self, kind: DeadlineKind) -> Option<&Deadline> {
         self.deadlines.iter().find(|d| d.kind == kind)
     }
