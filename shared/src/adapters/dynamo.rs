@@ -197,14 +197,14 @@ impl DynamoIncidentStore {
         })
     }
 
-    /// Reads every page of a query.
-    async fn query_all(
+    /// Reads every page of a query and parses each item's data.
+    async fn query_data<T: serde::de::DeserializeOwned>(
         &self,
         index: Option<&str>,
         condition: &str,
         values: Item,
         limit: Option<usize>,
-    ) -> Result<Vec<Item>, StoreError> {
+    ) -> Result<Vec<T>, StoreError> {
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -230,7 +230,7 @@ impl DynamoIncidentStore {
                 _ => break,
             }
         }
-        Ok(items)
+        items.iter().map(from_data).collect()
     }
 }
 
@@ -404,10 +404,8 @@ impl IncidentStore for DynamoIncidentStore {
             (":pk".to_owned(), s(inc_pk(id))),
             (":tl".to_owned(), s("TL#")),
         ]);
-        let items = self
-            .query_all(None, "pk = :pk AND begins_with(sk, :tl)", values, None)
-            .await?;
-        items.iter().map(from_data).collect()
+        self.query_data(None, "pk = :pk AND begins_with(sk, :tl)", values, None)
+            .await
     }
 
     async fn due_before(
@@ -420,15 +418,13 @@ impl IncidentStore for DynamoIncidentStore {
             (":d".to_owned(), s(DUE_PK)),
             (":before".to_owned(), s(format!("{}#~", ts(before)))),
         ]);
-        let items = self
-            .query_all(
-                Some(DUE_INDEX),
-                "gsi3pk = :d AND gsi3sk <= :before",
-                values,
-                Some(limit),
-            )
-            .await?;
-        items.iter().map(from_data).collect()
+        self.query_data(
+            Some(DUE_INDEX),
+            "gsi3pk = :d AND gsi3sk <= :before",
+            values,
+            Some(limit),
+        )
+        .await
     }
 
     async fn list_by_status(
@@ -437,10 +433,8 @@ impl IncidentStore for DynamoIncidentStore {
         limit: usize,
     ) -> Result<Vec<Incident>, StoreError> {
         let values = HashMap::from([(":s".to_owned(), s(format!("STATUS#{status}")))]);
-        let items = self
-            .query_all(Some(STATUS_INDEX), "gsi1pk = :s", values, Some(limit))
-            .await?;
-        items.iter().map(from_data).collect()
+        self.query_data(Some(STATUS_INDEX), "gsi1pk = :s", values, Some(limit))
+            .await
     }
 }
 
@@ -455,15 +449,13 @@ impl Outbox for DynamoIncidentStore {
             (":o".to_owned(), s(OUTBOX_PK)),
             (":before".to_owned(), s(ts(before))),
         ]);
-        let items = self
-            .query_all(
-                Some(OUTBOX_INDEX),
-                "gsi2pk = :o AND gsi2sk < :before",
-                values,
-                Some(limit),
-            )
-            .await?;
-        items.iter().map(from_data).collect()
+        self.query_data(
+            Some(OUTBOX_INDEX),
+            "gsi2pk = :o AND gsi2sk < :before",
+            values,
+            Some(limit),
+        )
+        .await
     }
 
     async fn mark_published(

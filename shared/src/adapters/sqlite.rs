@@ -138,6 +138,19 @@ impl SqliteIncidentStore {
     }
 }
 
+/// Runs a query whose one column is a JSON body, and parses every row.
+fn bodies<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(params, |r| r.get::<_, String>(0))
+        .map_err(backend)?;
+    rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+}
+
 fn load(conn: &Connection, id: &str) -> Result<Option<Incident>, StoreError> {
     let body: Option<String> = conn
         .query_row("SELECT body FROM incidents WHERE id = ?1", [id], |r| {
@@ -301,13 +314,11 @@ impl IncidentStore for SqliteIncidentStore {
 
     async fn timeline(&self, id: IncidentId) -> Result<Vec<TimelineEntry>, StoreError> {
         self.with(move |conn| {
-            let mut stmt = conn
-                .prepare_cached("SELECT body FROM timeline WHERE incident_id = ?1 ORDER BY seq")
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map([id.to_string()], |r| r.get::<_, String>(0))
-                .map_err(backend)?;
-            rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+            bodies(
+                conn,
+                "SELECT body FROM timeline WHERE incident_id = ?1 ORDER BY seq",
+                [id.to_string()],
+            )
         })
         .await
     }
@@ -318,15 +329,7 @@ impl IncidentStore for SqliteIncidentStore {
         limit: usize,
     ) -> Result<Vec<Incident>, StoreError> {
         self.with(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT body FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ?1 ORDER BY next_due_at, id LIMIT ?2",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![ts(before), limit as i64], |r| r.get::<_, String>(0))
-                .map_err(backend)?;
-            rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+            bodies(conn, "SELECT body FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ?1 ORDER BY next_due_at, id LIMIT ?2", params![ts(before), limit as i64])
         })
         .await
     }
@@ -337,17 +340,11 @@ impl IncidentStore for SqliteIncidentStore {
         limit: usize,
     ) -> Result<Vec<Incident>, StoreError> {
         self.with(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT body FROM incidents WHERE status = ?1 ORDER BY created_at, id LIMIT ?2",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![status.as_str(), limit as i64], |r| {
-                    r.get::<_, String>(0)
-                })
-                .map_err(backend)?;
-            rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+            bodies(
+                conn,
+                "SELECT body FROM incidents WHERE status = ?1 ORDER BY created_at, id LIMIT ?2",
+                params![status.as_str(), limit as i64],
+            )
         })
         .await
     }
@@ -361,15 +358,7 @@ impl Outbox for SqliteIncidentStore {
         limit: usize,
     ) -> Result<Vec<DomainEvent>, StoreError> {
         self.with(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT body FROM events WHERE published_at IS NULL AND occurred_at < ?1 ORDER BY occurred_at, id LIMIT ?2",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![ts(before), limit as i64], |r| r.get::<_, String>(0))
-                .map_err(backend)?;
-            rows.map(|r| from_json(&r.map_err(backend)?)).collect()
+            bodies(conn, "SELECT body FROM events WHERE published_at IS NULL AND occurred_at < ?1 ORDER BY occurred_at, id LIMIT ?2", params![ts(before), limit as i64])
         })
         .await
     }
