@@ -19,7 +19,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 TOKEN = "browser-test-token-0123456789"
 
@@ -84,7 +85,8 @@ def test_submit_and_see_reference(driver, base):
     driver.find_element(By.ID, "contact_consent").send_keys(Keys.SPACE)
     assert driver.find_element(By.ID, "contact_consent").is_selected()
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    reference = driver.find_element(By.ID, "reference").text.strip()
+    # The submit navigates: wait for the thank-you page rather than racing it.
+    reference = WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "reference"))).text.strip()
     assert reference.startswith("KLX-"), f"no reference on the thank-you page: {driver.page_source[:500]}"
     # The API knows the incident by that reference.
     req = urllib.request.Request(f"{base}/api/v1/incidents?status=reported", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -105,7 +107,7 @@ def test_errors_beside_fields(driver, base):
     driver.get(f"{base}/report")
     driver.find_element(By.ID, "reporter_email").send_keys("not-an-email")
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    error = driver.find_element(By.ID, "title-error")
+    error = WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "title-error")))
     assert "required" in error.text, error.text
     field = driver.find_element(By.ID, "title")
     assert field.get_attribute("aria-invalid") == "true"
