@@ -12,6 +12,7 @@
 //! Creates and changes are one `TransactWriteItems` each, so the incident,
 //! its timeline, its outbox events and its keys land together or not at all.
 
+use super::sortable_ts as ts;
 use crate::domain::{
     Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry,
 };
@@ -25,7 +26,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TransactWriteItem,
 };
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 
 pub const STATUS_INDEX: &str = "by_status";
@@ -43,10 +44,6 @@ type Item = HashMap<String, AttributeValue>;
 pub struct DynamoIncidentStore {
     client: Client,
     table: String,
-}
-
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {

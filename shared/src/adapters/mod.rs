@@ -12,6 +12,13 @@ pub mod sns;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+/// Fixed-width UTC timestamps sort correctly as text; both stores key and
+/// order on them.
+#[cfg(any(feature = "aws", feature = "sqlite"))]
+pub(crate) fn sortable_ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 #[cfg(feature = "aws")]
 use aws_sdk_dynamodb::config::http::HttpResponse;
 #[cfg(feature = "aws")]

@@ -4,12 +4,13 @@
 //! change (state, timeline, outbox events, idempotency key), writes
 //! conditional on the version. WAL mode so readers never block the writer.
 
+use super::sortable_ts as ts;
 use crate::domain::{
     Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry,
 };
 use crate::ports::{Created, DeliveryLedger, IncidentStore, Outbox, StoreError};
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -52,11 +53,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
 
 pub struct SqliteIncidentStore {
     conn: Arc<Mutex<Connection>>,
-}
-
-/// Fixed-width UTC timestamps sort correctly as text.
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
