@@ -187,11 +187,10 @@ pub async fn override_severity(
     reason: &str,
     actor: &str,
 ) -> Result<Incident, StoreError> {
-    for _ in 0..CONFLICT_RETRIES {
-        let incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
-        let now = app.clock.now();
-        let mut change = Change::begin(&incident, now);
-        let before = incident.severity;
+    let incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
+    super::update(app, incident, |current, now| {
+        let mut change = Change::begin(current, now);
+        let before = current.severity;
         change.incident.severity_override = Some(SeverityOverride {
             severity,
             reason: reason.to_owned(),
@@ -199,13 +198,13 @@ pub async fn override_severity(
             at: now,
         });
         change.incident.severity = Some(severity);
-        if let Some(a) = &incident.assessment {
+        if let Some(a) = &current.assessment {
             change.incident.deadlines = deadlines_for(
                 &app.settings.policy,
                 a,
                 severity,
-                &incident,
-                confirmed_at(&incident),
+                current,
+                confirmed_at(current),
             );
         }
         let before_s = before
@@ -219,17 +218,7 @@ pub async fn override_severity(
         if before != Some(severity) {
             change.emit(EventKind::SeverityChanged);
         }
-        let events = change.events.clone();
-        match app.store.commit(change).await {
-            Ok(stored) => {
-                outbox::flush(app, events).await;
-                return Ok(stored);
-            }
-            Err(StoreError::Conflict { .. }) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(StoreError::Unavailable(
-        "the incident is busy; retry shortly".into(),
-    ))
+        Ok(Some(change))
+    })
+    .await
 }

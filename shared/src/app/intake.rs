@@ -8,8 +8,6 @@ use std::sync::Arc;
 
 /// References are random; a collision is rare, and each retry draws afresh.
 const REFERENCE_ATTEMPTS: usize = 5;
-/// Occurrences on one hot alert contend on one incident; back off and retry.
-const CONFLICT_RETRIES: u32 = 12;
 
 /// What a repeated key means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +42,8 @@ pub async fn submit_keyed(
     let mut created = create(app, new.clone()).await?;
     if created.duplicate && repeat == Repeat::Occurrence {
         if created.incident.status.is_open() {
-            let (incident, events) =
+            let incident =
                 count_occurrence(app, created.incident, new.incident.signal.clone()).await?;
-            outbox::flush(app, events).await;
             created = Created {
                 incident,
                 duplicate: true,
@@ -82,16 +79,15 @@ async fn create(app: &App, mut new: NewIncident) -> Result<Created, StoreError> 
 }
 
 /// Adds one to the incident's occurrence count, with a timeline entry, and
-/// re-assesses it: the repeat may carry a more severe source signal.
+/// re-assesses it: a repeat is a new fact, and may carry a more severe
+/// source signal.
 async fn count_occurrence(
-    app: &App,
-    mut incident: Incident,
+    app: &Arc<App>,
+    incident: Incident,
     signal: Option<crate::domain::SourceSignal>,
-) -> Result<(Incident, Vec<crate::domain::DomainEvent>), StoreError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let mut change = Change::begin(&incident, app.clock.now());
+) -> Result<Incident, StoreError> {
+    super::update(app, incident, |current, now| {
+        let mut change = Change::begin(current, now);
         change.incident.occurrences += 1;
         let n = change.incident.occurrences;
         change.record(
@@ -103,29 +99,16 @@ async fn count_occurrence(
             && more_severe(new, change.incident.signal.as_ref())
         {
             change.incident.signal = Some(new.clone());
-            super::assess::reassess(
-                &mut change,
-                &app.settings.policy,
-                "a repeat with a more severe source signal",
-            );
         }
-        let events = change.events.clone();
-        match app.store.commit(change).await {
-            Ok(i) => return Ok((i, events)),
-            Err(StoreError::Conflict { id, .. }) if attempt < CONFLICT_RETRIES => {
-                let jitter = u64::from(rand::random::<u8>() % 8) + u64::from(attempt) * 2;
-                tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
-                incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
-            }
-            // Still contended: ask the sender to retry rather than lose the count.
-            Err(StoreError::Conflict { .. }) => {
-                return Err(StoreError::Unavailable(
-                    "the incident is busy; retry shortly".into(),
-                ));
-            }
-            Err(e) => return Err(e),
-        }
-    }
+        // Recorded on the timeline only if it changes anything.
+        super::assess::reassess(
+            &mut change,
+            &app.settings.policy,
+            "the source reported it again",
+        );
+        Ok(Some(change))
+    })
+    .await
 }
 
 fn more_severe(

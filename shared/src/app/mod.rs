@@ -59,6 +59,47 @@ impl App {
     }
 }
 
+/// Version conflicts on one hot incident clear quickly; retry this often.
+const CONFLICT_RETRIES: u32 = 12;
+
+/// Commits a change built from the current incident, rebuilding it from a
+/// fresh read after a version conflict (with jittered backoff), then
+/// publishes its events. `build` returns `None` when there is nothing to do.
+/// After the retries it is `Unavailable`, so the caller's sender retries.
+pub async fn update<F>(
+    app: &Arc<App>,
+    mut incident: crate::domain::Incident,
+    build: F,
+) -> Result<crate::domain::Incident, StoreError>
+where
+    F: Fn(
+        &crate::domain::Incident,
+        chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<crate::domain::Change>, StoreError>,
+{
+    for attempt in 1..=CONFLICT_RETRIES {
+        let Some(change) = build(&incident, app.clock.now())? else {
+            return Ok(incident);
+        };
+        let events = change.events.clone();
+        match app.store.commit(change).await {
+            Ok(stored) => {
+                outbox::flush(app, events).await;
+                return Ok(stored);
+            }
+            Err(StoreError::Conflict { id, .. }) => {
+                let jitter = u64::from(rand::random::<u8>() % 8) + u64::from(attempt) * 2;
+                tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
+                incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Unavailable(
+        "the incident is busy; retry shortly".into(),
+    ))
+}
+
 /// Why an event handler or sweep failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {

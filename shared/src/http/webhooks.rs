@@ -319,10 +319,6 @@ fn accepted(
 }
 
 /// PagerDuty's error shape, so PagerDuty clients report it as they would PagerDuty's.
-fn pd_invalid(message: impl Into<String>) -> ApiError {
-    bad(message)
-}
-
 fn pd_response(status: StatusCode, err: ApiError) -> Response<Bytes> {
     let message = err.message();
     let mut resp = json_response(
@@ -351,20 +347,20 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
         Ok(_) => {
             return Ok(pd_response(
                 StatusCode::BAD_REQUEST,
-                pd_invalid("the event must be a JSON object"),
+                bad("the event must be a JSON object"),
             ));
         }
         Err(e) => {
             return Ok(pd_response(
                 StatusCode::BAD_REQUEST,
-                pd_invalid(format!("the body is not valid JSON: {e}")),
+                bad(format!("the body is not valid JSON: {e}")),
             ));
         }
     };
     let Some(routing_key) = payload.get("routing_key").and_then(Value::as_str) else {
         return Ok(pd_response(
             StatusCode::BAD_REQUEST,
-            pd_invalid("routing_key is required"),
+            bad("routing_key is required"),
         ));
     };
     if !verify::known_key(&s.pagerduty_routing_keys, routing_key) {
@@ -385,7 +381,7 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
     if dedup_key.is_some_and(|k| k.len() > 255) {
         return Ok(pd_response(
             StatusCode::BAD_REQUEST,
-            pd_invalid("dedup_key must be at most 255 characters"),
+            bad("dedup_key must be at most 255 characters"),
         ));
     }
     match action {
@@ -400,13 +396,13 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
             let Some(summary) = field("summary") else {
                 return Ok(pd_response(
                     StatusCode::BAD_REQUEST,
-                    pd_invalid("payload.summary is required"),
+                    bad("payload.summary is required"),
                 ));
             };
             if field("source").is_none() {
                 return Ok(pd_response(
                     StatusCode::BAD_REQUEST,
-                    pd_invalid("payload.source is required"),
+                    bad("payload.source is required"),
                 ));
             }
             let severity = match field("severity") {
@@ -414,9 +410,7 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
                 _ => {
                     return Ok(pd_response(
                         StatusCode::BAD_REQUEST,
-                        pd_invalid(
-                            "payload.severity must be one of critical, error, warning, info",
-                        ),
+                        bad("payload.severity must be one of critical, error, warning, info"),
                     ));
                 }
             };
@@ -471,7 +465,7 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
             let Some(dedup) = dedup_key else {
                 return Ok(pd_response(
                     StatusCode::BAD_REQUEST,
-                    pd_invalid(format!("dedup_key is required to {action}")),
+                    bad(format!("dedup_key is required to {action}")),
                 ));
             };
             let found = app
@@ -489,7 +483,7 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
         }
         _ => Ok(pd_response(
             StatusCode::BAD_REQUEST,
-            pd_invalid("event_action must be trigger, acknowledge or resolve"),
+            bad("event_action must be trigger, acknowledge or resolve"),
         )),
     }
 }
@@ -498,13 +492,13 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
 /// An acknowledgement acknowledges a triaged incident; a resolve does not
 /// close a security incident, which needs a person.
 async fn source_update(
-    app: &App,
-    mut incident: crate::domain::Incident,
+    app: &Arc<App>,
+    incident: crate::domain::Incident,
     action: &str,
 ) -> Result<crate::domain::Incident, ApiError> {
-    for _ in 0..5 {
-        let mut change = Change::begin(&incident, app.clock.now());
-        if action == "acknowledge" && incident.status == Status::Triaged {
+    let updated = crate::app::update(app, incident, |current, now| {
+        let mut change = Change::begin(current, now);
+        if action == "acknowledge" && current.status == Status::Triaged {
             change
                 .move_to("pagerduty", Status::Acknowledged)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -515,13 +509,8 @@ async fn source_update(
             "the source reported the alert resolved (PagerDuty-compatible event); the incident stays open until a responder closes it"
         };
         change.record("pagerduty", TimelineKind::Note, msg);
-        match app.store.commit(change).await {
-            Ok(i) => return Ok(i),
-            Err(StoreError::Conflict { id, .. }) => {
-                incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::Unavailable)
+        Ok(Some(change))
+    })
+    .await?;
+    Ok(updated)
 }
