@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// The raw fields of a report, from the form, JSON or a webhook normaliser.
 /// Every field is optional here so that a missing one gets a precise message
 /// instead of a generic serde error.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
 pub struct ReportInput {
     /// The form calls it "summary".
     #[serde(alias = "summary")]

@@ -107,36 +107,8 @@ fn render(name: &str, ctx: minijinja::Value) -> Result<String, ApiError> {
         })
 }
 
-#[derive(Debug, Default, serde::Serialize)]
-struct FormValues {
-    title: Option<String>,
-    description: Option<String>,
-    steps_to_reproduce: Option<String>,
-    impact: Option<String>,
-    reporter_name: Option<String>,
-    reporter_email: Option<String>,
-    product: Option<String>,
-    cvss: Option<String>,
-    site_url: Option<String>,
-    contact_consent: bool,
-}
-
-impl From<&ReportInput> for FormValues {
-    fn from(i: &ReportInput) -> Self {
-        Self {
-            title: i.title.clone(),
-            description: i.description.clone(),
-            steps_to_reproduce: i.steps_to_reproduce.clone(),
-            impact: i.impact.clone(),
-            reporter_name: i.reporter_name.clone(),
-            reporter_email: i.reporter_email.clone(),
-            product: i.product.clone(),
-            cvss: i.cvss.clone(),
-            site_url: i.site_url.clone(),
-            contact_consent: i.contact_consent,
-        }
-    }
-}
+/// What the reporter typed, echoed back into the form next to its errors.
+type FormValues = ReportInput;
 
 fn form_html(
     app: &App,
@@ -286,7 +258,7 @@ async fn accept(
             .into());
         }
     };
-    let values = FormValues::from(&input);
+    let values = input.clone();
     let products = &app.settings.intake.products;
     let mut errors = Vec::new();
     if let Some(p) = input
