@@ -11,6 +11,8 @@ pub enum Metric {
     ReportsDuplicated,
     PagesSent,
     Breaches,
+    Escalations,
+    SweepFailures,
     Errors,
 }
 
@@ -22,6 +24,8 @@ impl Metric {
             Self::ReportsDuplicated => "ReportsDuplicated",
             Self::PagesSent => "PagesSent",
             Self::Breaches => "Breaches",
+            Self::Escalations => "Escalations",
+            Self::SweepFailures => "SweepFailures",
             Self::Errors => "Errors",
         }
     }

@@ -40,6 +40,16 @@ pub struct Created {
     pub duplicate: bool,
 }
 
+/// One page of the due index.
+#[derive(Debug, Default)]
+pub struct DueBatch {
+    pub items: Vec<Result<Incident, StoreError>>,
+    /// Items the store examined to answer: DynamoDB's `ScannedCount`,
+    /// SQLite's rows returned plus any full-scan steps. It proves the index
+    /// is used: it must not grow with history.
+    pub examined: u64,
+}
+
 /// Incidents, their timelines and their idempotency keys.
 #[async_trait]
 pub trait IncidentStore: Send + Sync {
@@ -63,13 +73,13 @@ pub trait IncidentStore: Send + Sync {
     /// The timeline in the order it was written.
     async fn timeline(&self, id: IncidentId) -> Result<Vec<TimelineEntry>, StoreError>;
 
-    /// Open incidents whose next deadline is at or before `before`, soonest
-    /// first. Reads grow with the due incidents, not with all incidents.
-    async fn due_before(
-        &self,
-        before: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Incident>, StoreError>;
+    /// Incidents whose next action (`Incident::next_action_at`) is at or
+    /// before `before`, soonest first, read through the due index: reads grow
+    /// with the due incidents, not with all incidents. An unreadable item is
+    /// returned as an error in its place, so one bad record cannot stall
+    /// the sweep.
+    async fn due_before(&self, before: DateTime<Utc>, limit: usize)
+    -> Result<DueBatch, StoreError>;
 
     /// Incidents in one status, oldest first.
     async fn list_by_status(

@@ -87,24 +87,27 @@ async fn report_to_page_over_aws_apis() {
         assess::Outcome::Triaged
     );
 
-    // Then Incident Triaged; notify consumes it.
-    let triaged = next_events(&stack, 1).await;
-    assert_eq!(triaged.len(), 1);
-    assert_eq!(triaged[0].kind, EventKind::IncidentTriaged);
+    // Then Incident Triaged and the first paging level; notify consumes both.
+    let mut triaged = next_events(&stack, 2).await;
+    triaged.sort_by_key(|e| e.kind != EventKind::IncidentTriaged);
+    let kinds: Vec<EventKind> = triaged.iter().map(|e| e.kind).collect();
     assert_eq!(
-        notify::on_event(&app, &triaged[0]).await.expect("notify"),
-        2
+        kinds,
+        vec![EventKind::IncidentTriaged, EventKind::EscalationTriggered]
     );
+    for e in &triaged {
+        assert_eq!(notify::on_event(&app, e).await.expect("notify"), 1);
+    }
 
-    // The on-call subscriber got the page, with attributes to filter on.
+    // The primary on-call subscriber got the page, with attributes to filter on.
     let pages = stack
-        .receive(&stack.topic_queues[&Audience::Oncall], 1)
+        .receive(&stack.topic_queues[&Audience::OncallPrimary], 1)
         .await;
     assert_eq!(pages.len(), 1, "exactly one page");
     let envelope: Value = serde_json::from_str(&pages[0]).expect("SNS envelope");
     assert_eq!(attr(&envelope, "severity"), "SEV-1");
-    assert_eq!(attr(&envelope, "audience"), "oncall");
-    assert_eq!(attr(&envelope, "event"), "Incident Triaged");
+    assert_eq!(attr(&envelope, "audience"), "oncall-primary");
+    assert_eq!(attr(&envelope, "event"), "Escalation Triggered");
     assert_eq!(attr(&envelope, "drill"), "false");
     let doc: Value = serde_json::from_str(envelope["Message"].as_str().expect("message"))
         .expect("SQS gets the JSON document");
@@ -130,16 +133,16 @@ async fn report_to_page_over_aws_apis() {
     let stored = app.store.get(id).await.expect("get").expect("stored");
     assert_eq!(stored.status, Status::Triaged);
 
-    // A redelivered Incident Triaged does not page again.
+    // A redelivered page does not page again.
     assert_eq!(
-        notify::on_event(&app, &triaged[0])
+        notify::on_event(&app, &triaged[1])
             .await
             .expect("notify again"),
         0
     );
     assert!(
         stack
-            .receive(&stack.topic_queues[&Audience::Oncall], 1)
+            .receive(&stack.topic_queues[&Audience::OncallPrimary], 1)
             .await
             .is_empty()
     );

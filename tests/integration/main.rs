@@ -6,6 +6,7 @@
 mod assessment;
 mod aws_e2e;
 mod contract;
+mod escalation;
 mod http_intake;
 mod lambda_runtime;
 mod notify;

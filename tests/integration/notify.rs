@@ -6,8 +6,10 @@ use klaxon_core::app::{assess, intake, notify};
 use klaxon_core::domain::{Audience, DeadlineKind, EventKind, Severity, Source, Status};
 use klaxon_tests::fakes::{RecordingNotifier, RecordingPublisher};
 
-/// Runs a report through assess and returns the `Incident Triaged` event.
-async fn triage(h: &Harness, cvss: Option<&str>) -> klaxon_core::domain::DomainEvent {
+/// Runs a report through assess and returns what the triage committed:
+/// `Incident Triaged`, then (for a paging severity) the first level's
+/// `Escalation Triggered`.
+async fn triage(h: &Harness, cvss: Option<&str>) -> Vec<klaxon_core::domain::DomainEvent> {
     intake::submit(
         &h.app,
         Source::Report,
@@ -21,24 +23,33 @@ async fn triage(h: &Harness, cvss: Option<&str>) -> klaxon_core::domain::DomainE
         assess::on_event(&h.app, &received).await.expect("assess"),
         assess::Outcome::Triaged
     );
-    let triaged = h.publisher.published().pop().expect("Incident Triaged");
-    assert_eq!(triaged.kind, EventKind::IncidentTriaged);
-    triaged
+    let events: Vec<_> = h.publisher.published().into_iter().skip(1).collect();
+    assert_eq!(events[0].kind, EventKind::IncidentTriaged);
+    events
 }
 
-/// Severity decides who hears: SEV-1/2 page on-call, every severity tells the security team.
+async fn notify_all(h: &Harness, events: &[klaxon_core::domain::DomainEvent]) -> usize {
+    let mut n = 0;
+    for e in events {
+        n += notify::on_event(&h.app, e).await.expect("notify");
+    }
+    n
+}
+
+/// Severity decides who hears: SEV-1/2 page the primary on-call at once
+/// (the escalation policy's first level), every severity tells the security team.
 #[tokio::test]
 async fn audiences_follow_severity() {
     let cases = [
         (
             Some(klaxon_tests::CRITICAL),
             Severity::Sev1,
-            vec![Audience::Oncall, Audience::SecurityTeam],
+            vec![Audience::SecurityTeam, Audience::OncallPrimary],
         ),
         (
             Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"),
             Severity::Sev2,
-            vec![Audience::Oncall, Audience::SecurityTeam],
+            vec![Audience::SecurityTeam, Audience::OncallPrimary],
         ),
         (None, Severity::Sev3, vec![Audience::SecurityTeam]),
         (
@@ -49,12 +60,10 @@ async fn audiences_follow_severity() {
     ];
     for (cvss, sev, audiences) in cases {
         let h = Harness::sqlite();
-        let event = triage(&h, cvss).await;
+        let events = triage(&h, cvss).await;
+        let event = events[0].clone();
         assert_eq!(event.severity, Some(sev), "{cvss:?}");
-        assert_eq!(
-            notify::on_event(&h.app, &event).await.expect("notify"),
-            audiences.len()
-        );
+        assert_eq!(notify_all(&h, &events).await, audiences.len());
         let got: Vec<Audience> = h.notifier.sent().iter().map(|m| m.audience).collect();
         assert_eq!(got, audiences, "{cvss:?}");
         let stored = h
@@ -84,19 +93,19 @@ async fn audiences_follow_severity() {
 #[tokio::test]
 async fn redelivery_is_idempotent() {
     let h = Harness::sqlite();
-    let event = triage(&h, Some(klaxon_tests::CRITICAL)).await;
+    let events = triage(&h, Some(klaxon_tests::CRITICAL)).await;
     let received = h.publisher.published()[0].clone();
     assert_eq!(
         assess::on_event(&h.app, &received).await.expect("again"),
         assess::Outcome::AlreadyTriaged
     );
-    assert_eq!(notify::on_event(&h.app, &event).await.expect("first"), 2);
-    assert_eq!(notify::on_event(&h.app, &event).await.expect("second"), 0);
+    assert_eq!(notify_all(&h, &events).await, 2);
+    assert_eq!(notify_all(&h, &events).await, 0);
     assert_eq!(h.notifier.sent().len(), 2);
     let timeline = h
         .app
         .store
-        .timeline(event.incident_id)
+        .timeline(events[0].incident_id)
         .await
         .expect("timeline");
     assert_eq!(
@@ -116,15 +125,19 @@ async fn failed_send_is_retried() {
         RecordingPublisher::default(),
         RecordingNotifier::failing(1),
     );
-    let event = triage(&h, Some(klaxon_tests::CRITICAL)).await;
+    let events = triage(&h, Some(klaxon_tests::CRITICAL)).await;
+    let page = events
+        .iter()
+        .find(|e| e.kind == EventKind::EscalationTriggered)
+        .expect("first level pages at triage");
     assert!(
-        notify::on_event(&h.app, &event).await.is_err(),
+        notify::on_event(&h.app, page).await.is_err(),
         "first send fails"
     );
     assert!(h.notifier.sent().is_empty());
-    assert_eq!(notify::on_event(&h.app, &event).await.expect("retry"), 2);
+    assert_eq!(notify::on_event(&h.app, page).await.expect("retry"), 1);
     let sent = h.notifier.sent();
-    assert_eq!(sent[0].audience, Audience::Oncall);
+    assert_eq!(sent[0].audience, Audience::OncallPrimary);
     assert!(
         sent[0].subject.contains("SEV-1 Critical"),
         "{}",

@@ -289,17 +289,20 @@ pub async fn superseding_key(store: Dyn) {
     assert_eq!(got.incident.id, next.incident.id);
 }
 
-/// The due index holds open incidents by their soonest unmet deadline, and
-/// only those: met deadlines and closed incidents leave it.
+/// The due index holds incidents by their next action time (here, a
+/// deadline's next alert), and only those: met deadlines and closed
+/// incidents leave it.
 pub async fn due_index(store: Dyn) {
     use klaxon_core::domain::{Deadline, DeadlineKind};
     let mk = |title: &str, due_min: i64| {
         let mut n = new_incident(title, None, t0());
-        n.incident.deadlines = vec![Deadline {
-            kind: DeadlineKind::Acknowledge,
-            due_at: t0() + Duration::minutes(due_min),
-            met_at: None,
-        }];
+        let mut d = Deadline::new(
+            DeadlineKind::Acknowledge,
+            t0(),
+            t0() + Duration::minutes(due_min * 2),
+        );
+        d.next_alert_at = Some(t0() + Duration::minutes(due_min));
+        n.incident.deadlines = vec![d];
         n
     };
     let soon = mk("due soon", 10);
@@ -308,60 +311,47 @@ pub async fn due_index(store: Dyn) {
     for n in [&soon, &later, &none] {
         store.create(n.clone()).await.expect("create");
     }
-    let ids =
-        |v: Vec<klaxon_core::domain::Incident>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let due = |before: chrono::DateTime<chrono::Utc>, limit: usize| {
+        let store = std::sync::Arc::clone(&store);
+        async move {
+            let batch = store.due_before(before, limit).await.expect("due");
+            assert_eq!(
+                batch.examined,
+                batch.items.len() as u64,
+                "the index answers without reading anything else"
+            );
+            batch
+                .items
+                .into_iter()
+                .map(|i| i.expect("readable").id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(due(t0() + Duration::minutes(5), 10).await, vec![]);
     assert_eq!(
-        ids(store
-            .due_before(t0() + Duration::minutes(5), 10)
-            .await
-            .expect("due")),
-        vec![]
-    );
-    assert_eq!(
-        ids(store
-            .due_before(t0() + Duration::minutes(10), 10)
-            .await
-            .expect("due")),
+        due(t0() + Duration::minutes(10), 10).await,
         vec![soon.incident.id]
     );
     assert_eq!(
-        ids(store
-            .due_before(t0() + Duration::hours(2), 10)
-            .await
-            .expect("due")),
+        due(t0() + Duration::hours(2), 10).await,
         vec![soon.incident.id, later.incident.id]
     );
-    assert_eq!(
-        store
-            .due_before(t0() + Duration::hours(2), 1)
-            .await
-            .expect("due")
-            .len(),
-        1
-    );
+    assert_eq!(due(t0() + Duration::hours(2), 1).await.len(), 1);
 
     // Meeting the deadline takes it out of the index.
     let mut ch = Change::begin(&soon.incident, t0());
     ch.incident.deadlines[0].met_at = Some(t0());
     store.commit(ch).await.expect("commit");
     assert_eq!(
-        ids(store
-            .due_before(t0() + Duration::hours(2), 10)
-            .await
-            .expect("due")),
+        due(t0() + Duration::hours(2), 10).await,
         vec![later.incident.id]
     );
 
-    // So does resolving the incident.
+    // So does closing the incident.
     let mut ch = Change::begin(&later.incident, t0());
     ch.move_to("t", Status::Triaged).expect("legal");
     ch.move_to("t", Status::Resolved).expect("legal");
+    ch.move_to("t", Status::Closed).expect("legal");
     store.commit(ch).await.expect("commit");
-    assert!(
-        store
-            .due_before(t0() + Duration::hours(2), 10)
-            .await
-            .expect("due")
-            .is_empty()
-    );
+    assert!(due(t0() + Duration::hours(2), 10).await.is_empty());
 }

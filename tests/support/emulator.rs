@@ -35,6 +35,16 @@ pub async fn sdk() -> SdkConfig {
         .await
 }
 
+/// The emulator in a region of its own. moto deep-copies a region's tables
+/// on every transaction, so a test that loads thousands of items keeps them
+/// away from everyone else's.
+pub async fn sdk_in(region: &'static str) -> SdkConfig {
+    let base = sdk().await;
+    base.into_builder()
+        .region(aws_config::Region::new(region))
+        .build()
+}
+
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", ulid::Ulid::new().to_string().to_lowercase())
 }

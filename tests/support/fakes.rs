@@ -22,6 +22,11 @@ impl RecordingPublisher {
         }
     }
 
+    /// Refuses the next `times` calls, from now on.
+    pub fn fail_next(&self, times: usize) {
+        self.fail_first.store(times, Ordering::SeqCst);
+    }
+
     pub fn published(&self) -> Vec<DomainEvent> {
         self.events.lock().expect("lock").clone()
     }

@@ -33,6 +33,22 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Acknowledge an incident: paging stops, and the ack is on its timeline.
+    Ack {
+        /// Incident id or reference (KLX-2026-7QX4MZ).
+        id: String,
+        /// Who is acknowledging; default $USER.
+        #[arg(long)]
+        by: Option<String>,
+        #[arg(long, default_value = ".klaxon")]
+        data_dir: PathBuf,
+        /// The config file `klaxon serve` uses.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The policy file `klaxon serve` uses.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
     /// Print an incident's severity, reasons, deadlines and timeline.
     Show {
         /// Incident id or reference (KLX-2026-7QX4MZ).

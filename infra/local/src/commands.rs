@@ -125,6 +125,44 @@ pub fn policy_default() -> &'static str {
 }
 
 /// Prints an incident's severity, reasons, deadlines and timeline.
+/// `klaxon ack`: acknowledges through the same use case as the API, on the
+/// data directory `klaxon serve` uses. The event is published (and
+/// `outbox.jsonl` written) before the command exits.
+pub async fn ack(
+    data_dir: &Path,
+    config: Option<&Path>,
+    policy: Option<&Path>,
+    id: &str,
+    by: Option<String>,
+) -> Result<String, BoxError> {
+    if !data_dir.join("klaxon.db").exists() {
+        return Err(format!(
+            "no Klaxon data in {}: pass the --data-dir klaxon serve uses",
+            data_dir.display()
+        )
+        .into());
+    }
+    let config = crate::settings::FileConfig::load(config)?;
+    let app = crate::serve::build(
+        data_dir,
+        &config,
+        policy,
+        std::sync::Arc::new(klaxon_core::ports::SystemClock),
+        klaxon_core::app::Relay::Inline,
+    )?;
+    let by = by
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "cli".into());
+    let acked = klaxon_core::app::escalate::acknowledge(&app, id, &by, "cli", "").await?;
+    let i = &acked.incident;
+    Ok(if acked.changed {
+        format!("{} acknowledged by {by}; paging stopped", i.reference)
+    } else {
+        format!("{} was already acknowledged; nothing changed", i.reference)
+    })
+}
+
 pub async fn show(data_dir: &Path, id: &str) -> Result<String, BoxError> {
     let store = SqliteIncidentStore::open(data_dir)?;
     let incident = match (id.parse::<IncidentId>(), Reference::parse(id)) {

@@ -21,6 +21,15 @@ async fn main() -> std::process::ExitCode {
             print!("{}", commands::policy_default());
             Ok(())
         }
+        Command::Ack {
+            id,
+            by,
+            data_dir,
+            config,
+            policy,
+        } => commands::ack(&data_dir, config.as_deref(), policy.as_deref(), &id, by)
+            .await
+            .map(|s| println!("{s}")),
         Command::Show { id, data_dir } => {
             commands::show(&data_dir, &id).await.map(|s| print!("{s}"))
         }

@@ -41,12 +41,15 @@ impl EventHandler for Consumers {
     }
 }
 
-/// Builds the app over `data_dir`, with the consumers subscribed.
+/// Builds the app over `data_dir`, with the consumers subscribed. The
+/// server answers first and publishes in the background; a one-shot command
+/// (`klaxon ack`) publishes before it exits.
 pub fn build(
     data_dir: &Path,
     config: &FileConfig,
     policy: Option<&Path>,
     clock: Arc<dyn Clock>,
+    relay: Relay,
 ) -> Result<Arc<App>, BoxError> {
     let store = SqliteIncidentStore::open(data_dir)?;
     let bus = Arc::new(InProcessBus::new());
@@ -55,7 +58,7 @@ pub fn build(
         bus.clone(),
         Arc::new(FileNotifier::new(data_dir.join("outbox.jsonl"))),
         clock,
-        Relay::Background,
+        relay,
         config.settings(policy)?,
     ));
     bus.subscribe(Arc::new(Consumers(Arc::downgrade(&app))));
@@ -102,6 +105,7 @@ pub async fn run(opts: ServeOptions) -> Result<(), BoxError> {
         &config,
         opts.policy.as_deref(),
         Arc::new(SystemClock),
+        Relay::Background,
     )?;
     // Recover anything a previous run committed but did not publish.
     let recovered = outbox::recover(&app).await?;

@@ -98,10 +98,12 @@ async fn report_pages_and_survives_restart() {
 
     let lines = outbox_lines(dir.path(), 2).await;
     assert_eq!(lines.len(), 2, "page and team message: {lines:?}");
-    assert_eq!(lines[0]["audience"], "oncall");
-    assert_eq!(lines[0]["severity"], "SEV-1");
-    assert_eq!(lines[0]["reference"], accepted["reference"]);
-    assert_eq!(lines[1]["audience"], "security-team");
+    assert_eq!(lines[0]["audience"], "security-team");
+    assert_eq!(lines[0]["event"], "Incident Triaged");
+    assert_eq!(lines[1]["audience"], "oncall-primary");
+    assert_eq!(lines[1]["event"], "Escalation Triggered");
+    assert_eq!(lines[1]["severity"], "SEV-1");
+    assert_eq!(lines[1]["reference"], accepted["reference"]);
 
     // kill -9: no graceful shutdown.
     drop(server);

@@ -22,11 +22,8 @@ impl AwsResources {
     /// Reads `KLAXON_TABLE`, `KLAXON_EVENT_BUS` and the `KLAXON_TOPIC_*` ARNs.
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut topics = BTreeMap::new();
-        for (audience, var) in [
-            (Audience::Oncall, "KLAXON_TOPIC_ONCALL"),
-            (Audience::SecurityTeam, "KLAXON_TOPIC_SECURITY_TEAM"),
-        ] {
-            if let Some(arn) = config::optional(var) {
+        for audience in Audience::ALL {
+            if let Some(arn) = config::optional(audience.topic_var()) {
                 topics.insert(audience, arn);
             }
         }

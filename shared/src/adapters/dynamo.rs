@@ -16,7 +16,7 @@ use super::sortable_ts as ts;
 use crate::domain::{
     Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry,
 };
-use crate::ports::{Created, DeliveryLedger, IncidentStore, Outbox, StoreError};
+use crate::ports::{Created, DeliveryLedger, DueBatch, IncidentStore, Outbox, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -24,7 +24,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TransactWriteItem,
+    KeyType, Projection, ProjectionType, Put, PutRequest, ScalarAttributeType, TransactWriteItem,
+    WriteRequest,
 };
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
@@ -87,8 +88,8 @@ fn incident_item(inc: &Incident) -> Result<Item, StoreError> {
         s(format!("{}#{}", ts(inc.created_at), inc.id)),
     );
     item.insert("version".into(), AttributeValue::N(inc.version.to_string()));
-    // Sparse: only incidents that owe something are in the due index.
-    if let Some(due) = inc.next_due() {
+    // Sparse: only incidents the sweep has work on are in the due index.
+    if let Some(due) = inc.next_action_at() {
         item.insert("gsi3pk".into(), s(DUE_PK));
         item.insert("gsi3sk".into(), s(format!("{}#{}", ts(due), inc.id)));
     }
@@ -162,6 +163,53 @@ impl DynamoIncidentStore {
         }
     }
 
+    /// Writes incident records (and their references) in bulk with
+    /// BatchWriteItem, without the per-incident transaction, timeline or
+    /// outbox. For loading history into benchmarks and tests only: it does
+    /// not check versions, keys or reference uniqueness.
+    pub async fn seed_incidents(&self, incidents: &[Incident]) -> Result<(), StoreError> {
+        let mut requests = Vec::with_capacity(incidents.len() * 2);
+        for inc in incidents {
+            let mut ref_item = key(format!("REF#{}", inc.reference), "REF");
+            ref_item.insert("incident_id".into(), s(inc.id.to_string()));
+            for item in [incident_item(inc)?, ref_item] {
+                let put = PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(|e| StoreError::Backend(e.to_string()))?;
+                requests.push(WriteRequest::builder().put_request(put).build());
+            }
+        }
+        // 25 requests per call is BatchWriteItem's limit.
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0u32.. {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| classify(&e))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(&self.table))
+                    .unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt >= 8 {
+                    return Err(StoreError::Unavailable(format!(
+                        "{} items still unprocessed after retries",
+                        pending.len()
+                    )));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+            }
+        }
+        Ok(())
+    }
+
     async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -202,6 +250,19 @@ impl DynamoIncidentStore {
         values: Item,
         limit: Option<usize>,
     ) -> Result<Vec<T>, StoreError> {
+        let (items, _) = self.query_items(index, condition, values, limit).await?;
+        items.iter().map(from_data).collect()
+    }
+
+    /// Reads every page of a query; also returns DynamoDB's `ScannedCount`.
+    async fn query_items(
+        &self,
+        index: Option<&str>,
+        condition: &str,
+        values: Item,
+        limit: Option<usize>,
+    ) -> Result<(Vec<Item>, u64), StoreError> {
+        let mut scanned = 0u64;
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -221,13 +282,14 @@ impl DynamoIncidentStore {
                 .send()
                 .await
                 .map_err(|e| classify(&e))?;
+            scanned += u64::try_from(out.scanned_count).unwrap_or(0);
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
                 _ => break,
             }
         }
-        items.iter().map(from_data).collect()
+        Ok((items, scanned))
     }
 }
 
@@ -409,19 +471,33 @@ impl IncidentStore for DynamoIncidentStore {
         &self,
         before: DateTime<Utc>,
         limit: usize,
-    ) -> Result<Vec<Incident>, StoreError> {
+    ) -> Result<DueBatch, StoreError> {
         // '~' sorts after every id character: includes everything due at `before`.
         let values = HashMap::from([
             (":d".to_owned(), s(DUE_PK)),
             (":before".to_owned(), s(format!("{}#~", ts(before)))),
         ]);
-        self.query_data(
-            Some(DUE_INDEX),
-            "gsi3pk = :d AND gsi3sk <= :before",
-            values,
-            Some(limit),
-        )
-        .await
+        let (items, examined) = self
+            .query_items(
+                Some(DUE_INDEX),
+                "gsi3pk = :d AND gsi3sk <= :before",
+                values,
+                Some(limit),
+            )
+            .await?;
+        let items = items
+            .iter()
+            .map(|item| {
+                from_data(item).map_err(|e| {
+                    let pk = item
+                        .get("pk")
+                        .and_then(|v| v.as_s().ok())
+                        .map_or("?", |v| v);
+                    StoreError::Corrupt(format!("{pk}: {e}"))
+                })
+            })
+            .collect();
+        Ok(DueBatch { items, examined })
     }
 
     async fn list_by_status(

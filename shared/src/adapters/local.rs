@@ -108,7 +108,7 @@ impl Notifier for FileNotifier {
                 .and_then(|()| f.sync_data())
                 .map_err(|e| NotifyError::Unavailable(format!("{}: {e}", self.path.display())))?;
         }
-        let verb = if m.audience == crate::domain::Audience::Oncall {
+        let verb = if m.audience.is_paged() {
             "PAGE"
         } else {
             "TELL"

@@ -8,10 +8,12 @@ use super::sortable_ts as ts;
 use crate::domain::{
     Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry,
 };
-use crate::ports::{Created, DeliveryLedger, IncidentStore, Outbox, StoreError};
+use crate::ports::{Created, DeliveryLedger, DueBatch, IncidentStore, Outbox, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{
+    Connection, ErrorCode, OptionalExtension, StatementStatus, TransactionBehavior, params,
+};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -216,7 +218,7 @@ impl IncidentStore for SqliteIncidentStore {
                     ts(inc.created_at),
                     inc.version,
                     to_json(inc)?,
-                    inc.next_due().map(ts)
+                    inc.next_action_at().map(ts)
                 ],
             );
             if let Err(e) = inserted {
@@ -291,7 +293,7 @@ impl IncidentStore for SqliteIncidentStore {
             let updated = tx
                 .execute(
                     "UPDATE incidents SET status = ?1, version = ?2, body = ?3, next_due_at = ?6 WHERE id = ?4 AND version = ?5",
-                    params![inc.status.as_str(), inc.version, to_json(inc)?, id, change.expected_version, inc.next_due().map(ts)],
+                    params![inc.status.as_str(), inc.version, to_json(inc)?, id, change.expected_version, inc.next_action_at().map(ts)],
                 )
                 .map_err(backend)?;
             if updated == 0 {
@@ -323,9 +325,29 @@ impl IncidentStore for SqliteIncidentStore {
         &self,
         before: DateTime<Utc>,
         limit: usize,
-    ) -> Result<Vec<Incident>, StoreError> {
+    ) -> Result<DueBatch, StoreError> {
         self.with(move |conn| {
-            bodies(conn, "SELECT body FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ?1 ORDER BY next_due_at, id LIMIT ?2", params![ts(before), limit as i64])
+            let mut stmt = conn
+                .prepare_cached("SELECT id, body FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ?1 ORDER BY next_due_at, id LIMIT ?2")
+                .map_err(backend)?;
+            // Counters are per statement and the statement is cached: reset them.
+            stmt.reset_status(StatementStatus::FullscanStep);
+            let rows = stmt
+                .query_map(params![ts(before), limit as i64], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?;
+            let fullscan = stmt.get_status(StatementStatus::FullscanStep);
+            let examined = rows.len() as u64 + u64::try_from(fullscan).unwrap_or(0);
+            let items = rows
+                .iter()
+                .map(|(id, body)| {
+                    from_json(body).map_err(|e| StoreError::Corrupt(format!("incident {id}: {e}")))
+                })
+                .collect();
+            Ok(DueBatch { items, examined })
         })
         .await
     }

@@ -109,6 +109,15 @@ fn deadlines_for(
     policy::merge_deadlines(&incident.deadlines, fresh)
 }
 
+/// Starts (or stops) paging for the severity and schedules the deadline
+/// alerts; a first level with no delay pages in this same change, so a
+/// critical report pages without waiting for the next sweep.
+fn start_clocks(change: &mut Change, policy: &Policy) {
+    let now = change.incident.updated_at;
+    crate::policy::clocks::arm(change, policy, now);
+    crate::policy::clocks::run_due(change, policy, now);
+}
+
 /// When the incident was confirmed (triaged): obligations count from then.
 fn confirmed_at(i: &Incident) -> chrono::DateTime<chrono::Utc> {
     i.confirmed_at.unwrap_or(i.created_at)
@@ -138,6 +147,7 @@ pub async fn on_event(app: &Arc<App>, event: &DomainEvent) -> Result<Outcome, Ha
             .move_to(ACTOR, Status::Triaged)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         change.emit(EventKind::IncidentTriaged);
+        start_clocks(&mut change, &app.settings.policy);
         let events = change.events.clone();
         match app.store.commit(change).await {
             Ok(stored) => {
@@ -161,7 +171,9 @@ pub fn reassess(change: &mut Change, policy: &Policy, why: &str) {
         return;
     }
     let at = confirmed_at(&change.incident);
-    if let Some(before) = apply(change, policy, at) {
+    let changed = apply(change, policy, at);
+    start_clocks(change, policy);
+    if let Some(before) = changed {
         let after = change
             .incident
             .severity
@@ -218,6 +230,7 @@ pub async fn override_severity(
         if before != Some(severity) {
             change.emit(EventKind::SeverityChanged);
         }
+        start_clocks(&mut change, &app.settings.policy);
         Ok(Some(change))
     })
     .await

@@ -1,19 +1,213 @@
-//! Escalate: the scheduled sweep. For now it re-publishes stranded outbox
-//! events; deadline clocks and paging policies build on it.
+//! Escalate: the scheduled sweep that pages, reminds and reports breaches,
+//! and the actions that stop it (acknowledging, meeting an obligation).
+//!
+//! The sweep reads only the due index, runs each due incident's steps (pure,
+//! in [`crate::policy::clocks`]) and commits them with their events by one
+//! conditional write per incident. A sweep that loses a race reloads and
+//! finds nothing left to do.
 
-use super::{App, HandlerError, outbox};
+use super::{App, HandlerError, outbox, update};
+use crate::domain::{Change, DeadlineKind, Incident, IncidentId, Reference};
+use crate::metrics::{self, Metric};
+use crate::policy::clocks::{self, AckRefused};
+use crate::ports::StoreError;
 use chrono::Duration;
 use serde::Serialize;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
+/// Due incidents read per query.
+pub const BATCH: usize = 100;
+/// Batches per sweep; the next sweep, a minute later, takes the rest.
+const MAX_BATCHES: usize = 50;
+
+/// What one sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Tick {
+    /// Due incidents processed.
+    pub due: usize,
+    /// Items the store examined to find them.
+    pub examined: u64,
+    /// Pages, reminders and breaches announced.
+    pub steps: usize,
+    /// Due items that could not be read or updated; logged and skipped.
+    pub failed: usize,
+    /// Stranded outbox events re-published.
     pub republished: usize,
 }
 
-pub async fn tick(app: &App) -> Result<Tick, HandlerError> {
-    let republished = outbox::sweep(app, Duration::seconds(outbox::SWEEP_GRACE_SECS)).await?;
-    if republished > 0 {
-        tracing::info!(republished, "re-published stranded events");
+/// One sweep: runs every step due now, then re-publishes stranded events.
+pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
+    let now = app.clock.now();
+    let mut t = Tick::default();
+    let mut seen = HashSet::new();
+    for _ in 0..MAX_BATCHES {
+        let batch = app.store.due_before(now, BATCH).await?;
+        t.examined += batch.examined;
+        let read = batch.items.len();
+        let mut progressed = 0;
+        for item in batch.items {
+            let incident = match item {
+                Ok(i) => i,
+                Err(e) => {
+                    t.failed += 1;
+                    metrics::incr(Metric::SweepFailures);
+                    tracing::error!(error = %e, "skipping an unreadable due item");
+                    continue;
+                }
+            };
+            if !seen.insert(incident.id) {
+                // Failed earlier in this sweep and still due: next sweep.
+                continue;
+            }
+            t.due += 1;
+            let id = incident.id;
+            match step(app, incident).await {
+                Ok(n) => {
+                    t.steps += n;
+                    progressed += 1;
+                }
+                Err(e) => {
+                    t.failed += 1;
+                    metrics::incr(Metric::SweepFailures);
+                    tracing::error!(incident_id = %id, error = %e, "escalation step failed; carrying on");
+                }
+            }
+        }
+        if read < BATCH || progressed == 0 {
+            break;
+        }
     }
-    Ok(Tick { republished })
+    t.republished = outbox::sweep(app, Duration::seconds(outbox::SWEEP_GRACE_SECS)).await?;
+    if t.due > 0 || t.republished > 0 || t.failed > 0 {
+        tracing::info!(
+            due = t.due,
+            steps = t.steps,
+            failed = t.failed,
+            examined = t.examined,
+            republished = t.republished,
+            "escalation sweep"
+        );
+    }
+    Ok(t)
+}
+
+/// Runs one incident's due steps. Returns how many were announced.
+async fn step(app: &Arc<App>, incident: Incident) -> Result<usize, StoreError> {
+    let fired = AtomicUsize::new(0);
+    let policy = Arc::clone(&app.settings.policy);
+    update(app, incident, |current, now| {
+        fired.store(0, Ordering::Relaxed);
+        // Reloaded after losing a race: the winner already took this step.
+        if current.next_action_at().is_none_or(|at| at > now) {
+            return Ok(None);
+        }
+        let mut change = Change::begin(current, now);
+        fired.store(
+            clocks::run_due(&mut change, &policy, now),
+            Ordering::Relaxed,
+        );
+        Ok(Some(change))
+    })
+    .await?;
+    let n = fired.load(Ordering::Relaxed);
+    if n > 0 {
+        metrics::incr(Metric::Escalations);
+    }
+    Ok(n)
+}
+
+/// Finds an incident by id or by reference (`KLX-2026-7QX4MZ`).
+pub async fn find(app: &App, key: &str) -> Result<Option<Incident>, StoreError> {
+    if let Ok(id) = key.trim().parse::<IncidentId>() {
+        return app.store.get(id).await;
+    }
+    match Reference::parse(key) {
+        Some(r) => app.store.find_by_reference(r.as_str()).await,
+        None => Ok(None),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AckError {
+    #[error("incident {0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Refused(#[from] AckRefused),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The result of an acknowledgement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Acked {
+    pub incident: Incident,
+    /// False when it was already acknowledged and nothing was paging.
+    pub changed: bool,
+}
+
+/// Acknowledges an incident: paging stops, the ack and response deadlines
+/// are met, and `Incident Acknowledged` is emitted.
+pub async fn acknowledge(
+    app: &Arc<App>,
+    key: &str,
+    by: &str,
+    via: &str,
+    note: &str,
+) -> Result<Acked, AckError> {
+    let incident = find(app, key)
+        .await?
+        .ok_or_else(|| AckError::NotFound(key.to_owned()))?;
+    // Out-parameters of the retried closure (it must stay Send).
+    let refused = Mutex::new(None);
+    let changed = AtomicBool::new(false);
+    let policy = Arc::clone(&app.settings.policy);
+    let incident = update(app, incident, |current, now| {
+        let mut change = Change::begin(current, now);
+        match clocks::acknowledge(&mut change, &policy, by, via, note) {
+            Ok(true) => {
+                changed.store(true, Ordering::Relaxed);
+                Ok(Some(change))
+            }
+            Ok(false) => {
+                changed.store(false, Ordering::Relaxed);
+                Ok(None)
+            }
+            Err(e) => {
+                *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                Ok(None)
+            }
+        }
+    })
+    .await?;
+    if let Some(e) = refused.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e.into());
+    }
+    let changed = changed.load(Ordering::Relaxed);
+    if changed {
+        tracing::info!(incident_id = %incident.id, by, via, "incident acknowledged");
+    }
+    Ok(Acked { incident, changed })
+}
+
+/// Records an obligation met, which stops (or, for status updates, re-arms)
+/// its clock.
+pub async fn meet(
+    app: &Arc<App>,
+    key: &str,
+    kind: DeadlineKind,
+    actor: &str,
+    note: &str,
+) -> Result<Incident, AckError> {
+    let incident = find(app, key)
+        .await?
+        .ok_or_else(|| AckError::NotFound(key.to_owned()))?;
+    let policy = Arc::clone(&app.settings.policy);
+    Ok(update(app, incident, |current, now| {
+        let mut change = Change::begin(current, now);
+        clocks::meet(&mut change, &policy, kind, actor, note);
+        Ok(Some(change))
+    })
+    .await?)
 }

@@ -11,18 +11,16 @@ use serde_json::json;
 /// single send takes; short enough that a crashed send is retried promptly.
 const DELIVERY_LEASE_SECS: i64 = 120;
 
-/// The audiences an event goes to.
+/// The audiences an event goes to. Paging is the escalation policy's job:
+/// its steps name their audience. Everything else tells the security team.
 pub fn audiences(event: &DomainEvent) -> Vec<Audience> {
     match event.kind {
-        // A severity change reaches the same people a triage would.
-        EventKind::IncidentTriaged | EventKind::SeverityChanged => {
-            let mut v = Vec::with_capacity(2);
-            if event.severity.is_some_and(|s| s.pages_oncall()) {
-                v.push(Audience::Oncall);
-            }
-            v.push(Audience::SecurityTeam);
-            v
+        EventKind::EscalationTriggered | EventKind::SlaReminder | EventKind::SlaBreached => {
+            event.step.iter().map(|s| s.audience).collect()
         }
+        EventKind::IncidentTriaged
+        | EventKind::SeverityChanged
+        | EventKind::IncidentAcknowledged => vec![Audience::SecurityTeam],
         EventKind::ReportReceived => Vec::new(),
     }
 }
@@ -61,7 +59,7 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
             return Err(e.into());
         }
         app.store.complete(&key, app.clock.now()).await?;
-        if audience == Audience::Oncall {
+        if audience.is_paged() {
             metrics::incr(Metric::PagesSent);
         }
         tracing::info!(incident_id = %incident.id, event_id = %event.id, %audience, "notified");

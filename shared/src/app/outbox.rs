@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
 /// Events younger than this are left to the request that committed them.
-pub const SWEEP_GRACE_SECS: i64 = 30;
+pub const SWEEP_GRACE_SECS: i64 = 60;
 const SWEEP_BATCH: usize = 100;
 
 /// Publishes events just committed, inline or in the background per the app's relay mode.

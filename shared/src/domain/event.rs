@@ -4,7 +4,7 @@
 //! `detail`. Each carries enough of the incident for subscribers to filter
 //! without a read.
 
-use super::{Incident, IncidentId, Reference, Severity, Status};
+use super::{DeadlineKind, Incident, IncidentId, Reference, Severity, Status};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -31,26 +31,43 @@ pub enum EventKind {
     IncidentTriaged,
     #[serde(rename = "Severity Changed")]
     SeverityChanged,
+    #[serde(rename = "Incident Acknowledged")]
+    IncidentAcknowledged,
+    /// A paging level fired: someone is being woken up.
+    #[serde(rename = "Escalation Triggered")]
+    EscalationTriggered,
+    #[serde(rename = "SLA Reminder")]
+    SlaReminder,
+    #[serde(rename = "SLA Breached")]
+    SlaBreached,
 }
 
 impl EventKind {
+    pub const ALL: [EventKind; 7] = [
+        Self::ReportReceived,
+        Self::IncidentTriaged,
+        Self::SeverityChanged,
+        Self::IncidentAcknowledged,
+        Self::EscalationTriggered,
+        Self::SlaReminder,
+        Self::SlaBreached,
+    ];
+
     /// The EventBridge `detail-type`.
     pub fn detail_type(self) -> &'static str {
         match self {
             Self::ReportReceived => "Report Received",
             Self::IncidentTriaged => "Incident Triaged",
             Self::SeverityChanged => "Severity Changed",
+            Self::IncidentAcknowledged => "Incident Acknowledged",
+            Self::EscalationTriggered => "Escalation Triggered",
+            Self::SlaReminder => "SLA Reminder",
+            Self::SlaBreached => "SLA Breached",
         }
     }
 
     pub fn from_detail_type(s: &str) -> Option<Self> {
-        [
-            Self::ReportReceived,
-            Self::IncidentTriaged,
-            Self::SeverityChanged,
-        ]
-        .into_iter()
-        .find(|k| k.detail_type() == s)
+        Self::ALL.into_iter().find(|k| k.detail_type() == s)
     }
 }
 
@@ -76,6 +93,46 @@ pub struct DomainEvent {
     pub tenant: Option<String>,
     #[serde(default)]
     pub drill: bool,
+    /// For escalation and clock events: who is told, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<Step>,
+    /// For acknowledgements: who acknowledged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}
+
+/// Why an escalation or clock step fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepReason {
+    /// Paging: nobody has acknowledged yet.
+    Unacknowledged,
+    /// Acknowledged, but no status update for too long.
+    StaleAcknowledgement,
+    /// A deadline is getting close.
+    Reminder,
+    /// A deadline passed unmet.
+    Breach,
+}
+
+/// One escalation or clock step: the audience it goes to, the deadline it
+/// concerns and the paging level it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub audience: Audience,
+    pub reason: StepReason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DeadlineKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
+    /// Paging level, 1-based, and the round of the whole policy it is in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u8>,
+    /// Which reminder this is (1 = the first), for `SLA Reminder`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder: Option<u8>,
 }
 
 impl DomainEvent {
@@ -91,6 +148,8 @@ impl DomainEvent {
             severity: incident.severity,
             tenant: incident.tenant.clone(),
             drill: incident.drill,
+            step: None,
+            actor: None,
         }
     }
 }
@@ -99,18 +158,71 @@ impl DomainEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Audience {
-    Oncall,
+    OncallPrimary,
+    OncallSecondary,
+    IncidentManager,
     SecurityTeam,
+    Leadership,
+    /// Drafts for a person to send: Klaxon never mails customers itself.
+    Comms,
 }
 
 impl Audience {
-    pub const ALL: [Audience; 2] = [Self::Oncall, Self::SecurityTeam];
+    pub const ALL: [Audience; 6] = [
+        Self::OncallPrimary,
+        Self::OncallSecondary,
+        Self::IncidentManager,
+        Self::SecurityTeam,
+        Self::Leadership,
+        Self::Comms,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Oncall => "oncall",
+            Self::OncallPrimary => "oncall-primary",
+            Self::OncallSecondary => "oncall-secondary",
+            Self::IncidentManager => "incident-manager",
             Self::SecurityTeam => "security-team",
+            Self::Leadership => "leadership",
+            Self::Comms => "comms",
         }
+    }
+
+    /// The `KLAXON_TOPIC_*` variable holding this audience's SNS topic ARN.
+    pub fn topic_var(self) -> &'static str {
+        match self {
+            Self::OncallPrimary => "KLAXON_TOPIC_ONCALL_PRIMARY",
+            Self::OncallSecondary => "KLAXON_TOPIC_ONCALL_SECONDARY",
+            Self::IncidentManager => "KLAXON_TOPIC_INCIDENT_MANAGER",
+            Self::SecurityTeam => "KLAXON_TOPIC_SECURITY_TEAM",
+            Self::Leadership => "KLAXON_TOPIC_LEADERSHIP",
+            Self::Comms => "KLAXON_TOPIC_COMMS",
+        }
+    }
+
+    /// Pages wake people; other audiences are told.
+    pub fn is_paged(self) -> bool {
+        matches!(
+            self,
+            Self::OncallPrimary | Self::OncallSecondary | Self::IncidentManager
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown audience {0:?}: use oncall-primary, oncall-secondary, incident-manager, security-team, leadership or comms"
+)]
+pub struct UnknownAudience(pub String);
+
+impl std::str::FromStr for Audience {
+    type Err = UnknownAudience;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownAudience(s.to_owned()))
     }
 }
 
@@ -126,11 +238,7 @@ mod tests {
 
     #[test]
     fn detail_types_round_trip_and_match_serde() {
-        for k in [
-            EventKind::ReportReceived,
-            EventKind::IncidentTriaged,
-            EventKind::SeverityChanged,
-        ] {
+        for k in EventKind::ALL {
             assert_eq!(EventKind::from_detail_type(k.detail_type()), Some(k));
             assert_eq!(
                 serde_json::to_value(k).unwrap(),
@@ -138,5 +246,18 @@ mod tests {
             );
         }
         assert_eq!(EventKind::from_detail_type("Scheduled Event"), None);
+    }
+
+    #[test]
+    fn audiences_round_trip_through_text_and_serde() {
+        for a in Audience::ALL {
+            assert_eq!(a.as_str().parse::<Audience>(), Ok(a));
+            assert_eq!(
+                serde_json::to_value(a).unwrap(),
+                serde_json::Value::String(a.as_str().into())
+            );
+            assert!(a.topic_var().starts_with("KLAXON_TOPIC_"));
+        }
+        assert!("oncall".parse::<Audience>().is_err());
     }
 }

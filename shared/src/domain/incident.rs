@@ -90,13 +90,79 @@ impl fmt::Display for Reference {
     }
 }
 
-/// A promise the plan makes, with the time it falls due.
+/// A promise the plan makes, with the time it falls due and the state of
+/// its clock (reminders sent, breach).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deadline {
     pub kind: DeadlineKind,
+    /// When the clock started: reminders fall at fractions of
+    /// `starts_at..due_at`.
+    pub starts_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub met_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reminders_sent: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breached_at: Option<DateTime<Utc>>,
+    /// When the sweep next has something to say about this deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_alert_at: Option<DateTime<Utc>>,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
+impl Deadline {
+    pub fn new(kind: DeadlineKind, starts_at: DateTime<Utc>, due_at: DateTime<Utc>) -> Self {
+        Self {
+            kind,
+            starts_at,
+            due_at,
+            met_at: None,
+            reminders_sent: 0,
+            breached_at: None,
+            next_alert_at: None,
+        }
+    }
+
+    /// Still owed and not yet breached: its clock is running.
+    pub fn is_running(&self) -> bool {
+        self.met_at.is_none() && self.breached_at.is_none()
+    }
+}
+
+/// Who acknowledged, how and when. Acknowledging stops paging.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    pub by: String,
+    /// `api`, `cli` or `page link`.
+    pub via: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Where the incident is in its paging policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paging {
+    /// The round of the whole policy, 1-based.
+    pub round: u8,
+    /// Levels fired in this round.
+    pub fired: u8,
+    /// When the next level fires; `None` once stopped or exhausted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_at: Option<DateTime<Utc>>,
+    pub reason: super::StepReason,
+}
+
+/// The stale-acknowledgement watch: an acknowledged incident must keep
+/// posting updates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleWatch {
+    pub check_at: DateTime<Utc>,
+    /// The commander has been reminded; the next check pages again.
+    #[serde(default)]
+    pub reminded: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -110,6 +176,66 @@ pub enum DeadlineKind {
     CustomerNotice,
     Fix,
     PostIncidentReview,
+}
+
+impl DeadlineKind {
+    pub const ALL: [DeadlineKind; 8] = [
+        Self::Acknowledge,
+        Self::Notify,
+        Self::ResponseTarget,
+        Self::StatusUpdate,
+        Self::AtlassianReport,
+        Self::CustomerNotice,
+        Self::Fix,
+        Self::PostIncidentReview,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Acknowledge => "acknowledge",
+            Self::Notify => "notify",
+            Self::ResponseTarget => "response_target",
+            Self::StatusUpdate => "status_update",
+            Self::AtlassianReport => "atlassian_report",
+            Self::CustomerNotice => "customer_notice",
+            Self::Fix => "fix",
+            Self::PostIncidentReview => "post_incident_review",
+        }
+    }
+
+    /// For messages to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Acknowledge => "acknowledgement",
+            Self::Notify => "notification",
+            Self::ResponseTarget => "response target",
+            Self::StatusUpdate => "status update",
+            Self::AtlassianReport => "Atlassian report",
+            Self::CustomerNotice => "customer notice",
+            Self::Fix => "fix",
+            Self::PostIncidentReview => "post-incident review",
+        }
+    }
+}
+
+impl fmt::Display for DeadlineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DeadlineKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown deadline {s:?}: use one of {}", names.join(", "))
+            })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -180,6 +306,12 @@ pub struct Incident {
     /// without reading the timeline.
     #[serde(default)]
     pub timeline_len: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<Acknowledgement>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paging: Option<Paging>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale: Option<StaleWatch>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,6 +334,12 @@ pub enum TimelineKind {
     Notified,
     Redacted,
     Occurrence,
+    Acknowledged,
+    Escalated,
+    Reminder,
+    Breach,
+    /// An obligation met: a status update posted, a report filed.
+    Obligation,
 }
 
 fn one() -> u32 {
@@ -262,6 +400,9 @@ impl NewIncident {
             version: 1,
             drill: report.drill,
             timeline_len: 0,
+            acknowledged: None,
+            paging: None,
+            stale: None,
         };
         let mut timeline = vec![incident.next_entry(
             now,
@@ -313,21 +454,31 @@ impl Incident {
         }
     }
 
-    /// The soonest unmet deadline of an open incident: what the escalation
-    /// sweep's index is keyed on. Closed incidents owe nothing.
-    pub fn next_due(&self) -> Option<DateTime<Utc>> {
-        if !self.status.is_open() {
+    /// When the escalation sweep next has work on this incident: the next
+    /// paging level, the stale-acknowledgement check, or the next reminder or
+    /// breach of a running deadline. The due index is keyed on it. Closed
+    /// incidents owe nothing.
+    pub fn next_action_at(&self) -> Option<DateTime<Utc>> {
+        if self.status == Status::Closed {
             return None;
         }
+        let paging = self.paging.as_ref().and_then(|p| p.next_at);
+        let stale = self.stale.as_ref().map(|s| s.check_at);
         self.deadlines
             .iter()
-            .filter(|d| d.met_at.is_none())
-            .map(|d| d.due_at)
+            .filter(|d| d.is_running())
+            .filter_map(|d| d.next_alert_at)
+            .chain(paging)
+            .chain(stale)
             .min()
     }
 
     pub fn deadline(&self, kind: DeadlineKind) -> Option<&Deadline> {
         self.deadlines.iter().find(|d| d.kind == kind)
+    }
+
+    pub fn deadline_mut(&mut self, kind: DeadlineKind) -> Option<&mut Deadline> {
+        self.deadlines.iter_mut().find(|d| d.kind == kind)
     }
 }
 
@@ -366,6 +517,14 @@ impl Change {
     pub fn emit(&mut self, kind: EventKind) {
         let at = self.incident.updated_at;
         self.events.push(DomainEvent::new(kind, &self.incident, at));
+    }
+
+    /// An escalation or clock event naming its audience and deadline.
+    pub fn emit_step(&mut self, kind: EventKind, step: super::Step) {
+        let at = self.incident.updated_at;
+        let mut event = DomainEvent::new(kind, &self.incident, at);
+        event.step = Some(step);
+        self.events.push(event);
     }
 
     pub fn move_to(&mut self, actor: &str, to: Status) -> Result<(), super::IllegalTransition> {

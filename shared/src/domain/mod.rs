@@ -9,10 +9,12 @@ mod severity;
 mod status;
 
 pub use assessment::{Assessment, CvssScore, Flags, IncidentClass, Play, Reason, SeverityOverride};
-pub use event::{Audience, DomainEvent, EVENT_SOURCE, EventId, EventKind};
+pub use event::{
+    Audience, DomainEvent, EVENT_SOURCE, EventId, EventKind, Step, StepReason, UnknownAudience,
+};
 pub use incident::{
-    Change, Deadline, DeadlineKind, Incident, IncidentId, NewIncident, Reference, TimelineEntry,
-    TimelineKind,
+    Acknowledgement, Change, Deadline, DeadlineKind, Incident, IncidentId, NewIncident, Paging,
+    Reference, StaleWatch, TimelineEntry, TimelineKind,
 };
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use severity::{Severity, UnknownSeverity};

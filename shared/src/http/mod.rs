@@ -53,6 +53,8 @@ pub enum RouteId {
     ListIncidents,
     GetIncident,
     OverrideSeverity,
+    AcknowledgeIncident,
+    RecordObligation,
 }
 
 pub struct Route {
@@ -141,6 +143,18 @@ pub static ROUTES: &[Route] = &[
         id: RouteId::OverrideSeverity,
         method: Method::POST,
         path: "/api/v1/incidents/{id}/severity",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::AcknowledgeIncident,
+        method: Method::POST,
+        path: "/api/v1/incidents/{id}/ack",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::RecordObligation,
+        method: Method::POST,
+        path: "/api/v1/incidents/{id}/obligations",
         group: Routes::Api,
     },
 ];
@@ -372,6 +386,8 @@ async fn route(
         RouteId::ListIncidents => api::list_incidents(app, &req).await,
         RouteId::GetIncident => api::get_incident(app, &req, first(&params)).await,
         RouteId::OverrideSeverity => api::override_severity(app, &req, first(&params)).await,
+        RouteId::AcknowledgeIncident => api::acknowledge(app, &req, first(&params)).await,
+        RouteId::RecordObligation => api::record_obligation(app, &req, first(&params)).await,
     }
 }
 

@@ -7,13 +7,14 @@
 
 pub mod calendar;
 pub mod classify;
+pub mod clocks;
 pub mod duration;
 
 pub use classify::{DEFAULT_SEVERITY, Facts, assess};
 
-use crate::domain::{Assessment, Deadline, DeadlineKind, Severity};
+use crate::domain::{Assessment, Audience, Deadline, DeadlineKind, Severity};
 use calendar::{Calendar, CalendarSpec};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use duration::Span;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -48,6 +49,90 @@ struct PolicyFile {
     calendar: CalendarSpec,
     severity: BTreeMap<String, SeverityPolicy>,
     obligations: Obligations,
+    #[serde(default)]
+    clocks: Option<ClocksFile>,
+    #[serde(default)]
+    escalation: BTreeMap<String, EscalationFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClocksFile {
+    reminders: Vec<String>,
+    remind: Audience,
+    breach: Audience,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LevelFile {
+    audience: Audience,
+    #[serde(default)]
+    after: Option<Span>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EscalationFile {
+    levels: Vec<LevelFile>,
+    #[serde(default)]
+    repeat: Option<u8>,
+    #[serde(default)]
+    repeat_after: Option<Span>,
+    #[serde(default)]
+    stale_ack_after: Option<Span>,
+    #[serde(default)]
+    stale_escalate_after: Option<Span>,
+    #[serde(default)]
+    stale_remind: Option<Audience>,
+    #[serde(default)]
+    breach: Option<Audience>,
+}
+
+/// Deadline reminders and breaches, for every severity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clocks {
+    /// Fractions of each deadline's time, ascending, each in (0, 1).
+    pub reminders: Vec<f64>,
+    /// Who is reminded before a deadline.
+    pub remind: Audience,
+    /// Who hears of a breach, unless the severity's escalation names someone.
+    pub breach: Audience,
+}
+
+impl Default for Clocks {
+    fn default() -> Self {
+        Self {
+            reminders: vec![0.5, 0.8],
+            remind: Audience::SecurityTeam,
+            breach: Audience::IncidentManager,
+        }
+    }
+}
+
+/// One paging level: who, and how long after the previous level fired
+/// unanswered (for the first level, after triage).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    pub audience: Audience,
+    pub after: Duration,
+}
+
+/// A severity's paging policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalation {
+    /// Never empty.
+    pub levels: Vec<Level>,
+    /// How many times the whole list runs before paging gives up.
+    pub repeat: u8,
+    /// The pause between the last level of one round and the first of the next.
+    pub repeat_after: Duration,
+    /// An acknowledged incident with no status update for this long reminds
+    /// `stale_remind`; `stale_escalate_after` later it pages again.
+    pub stale_ack_after: Option<Duration>,
+    pub stale_escalate_after: Duration,
+    pub stale_remind: Audience,
+    pub breach: Option<Audience>,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +140,102 @@ pub struct Policy {
     pub calendar: Calendar,
     severities: BTreeMap<Severity, SeverityPolicy>,
     pub obligations: Obligations,
+    pub clocks: Clocks,
+    escalations: BTreeMap<Severity, Escalation>,
+}
+
+/// A paging delay must be wall-clock time: business days make no sense at 3 a.m.
+fn fixed(span: Option<Span>, what: &str) -> Result<Duration, String> {
+    match span {
+        None => Ok(Duration::zero()),
+        Some(Span::Fixed(d)) => Ok(d),
+        Some(other) => Err(format!(
+            "{what} must be a fixed duration such as 90s or 10m, not {other:?}",
+            other = other.to_string()
+        )),
+    }
+}
+
+fn percent(s: &str) -> Result<f64, String> {
+    let bad = || format!("reminder {s:?} must be a percentage between 1% and 99%, such as \"50%\"");
+    let n: f64 = s
+        .trim()
+        .strip_suffix('%')
+        .ok_or_else(bad)?
+        .trim()
+        .parse()
+        .map_err(|_| bad())?;
+    if n > 0.0 && n < 100.0 {
+        Ok(n / 100.0)
+    } else {
+        Err(bad())
+    }
+}
+
+impl Clocks {
+    fn from_file(f: ClocksFile) -> Result<Self, String> {
+        let reminders = f
+            .reminders
+            .iter()
+            .map(|r| percent(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        if reminders.windows(2).any(|w| w[0] >= w[1]) {
+            return Err("[clocks] reminders must be in ascending order".into());
+        }
+        Ok(Self {
+            reminders,
+            remind: f.remind,
+            breach: f.breach,
+        })
+    }
+}
+
+impl Escalation {
+    fn from_file(name: &str, f: EscalationFile) -> Result<Self, String> {
+        let at = |m: String| format!("[escalation.{name}]: {m}");
+        if f.levels.is_empty() {
+            return Err(at("levels must name at least one audience".into()));
+        }
+        let levels = f
+            .levels
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| {
+                Ok(Level {
+                    audience: l.audience,
+                    after: fixed(l.after, &format!("level {} after", i + 1)).map_err(at)?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let repeat = f.repeat.unwrap_or(1);
+        if repeat == 0 {
+            return Err(at("repeat must be at least 1".into()));
+        }
+        // Without a stated pause, a new round waits as long as the last step did.
+        let last = levels.last().map(|l| l.after).unwrap_or_default();
+        let repeat_after = match f.repeat_after {
+            Some(s) => fixed(Some(s), "repeat_after").map_err(at)?,
+            None if last > Duration::zero() => last,
+            None => Duration::minutes(10),
+        };
+        let stale_ack_after = match f.stale_ack_after {
+            Some(s) => Some(fixed(Some(s), "stale_ack_after").map_err(at)?),
+            None => None,
+        };
+        let stale_escalate_after = match f.stale_escalate_after {
+            Some(s) => fixed(Some(s), "stale_escalate_after").map_err(at)?,
+            None => Duration::minutes(15),
+        };
+        Ok(Self {
+            levels,
+            repeat,
+            repeat_after,
+            stale_ack_after,
+            stale_escalate_after,
+            stale_remind: f.stale_remind.unwrap_or(Audience::OncallPrimary),
+            breach: f.breach,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,11 +288,39 @@ impl Policy {
                 )));
             }
         }
+        let clocks = match file.clocks {
+            Some(c) => Clocks::from_file(c).map_err(PolicyError::Invalid)?,
+            None => Clocks::default(),
+        };
+        let mut escalations = BTreeMap::new();
+        for (name, e) in file.escalation {
+            let sev: Severity = name
+                .parse()
+                .map_err(|e| PolicyError::Invalid(format!("[escalation.{name}]: {e}")))?;
+            escalations.insert(
+                sev,
+                Escalation::from_file(&name, e).map_err(PolicyError::Invalid)?,
+            );
+        }
         Ok(Self {
             calendar,
             severities,
             obligations: file.obligations,
+            clocks,
+            escalations,
         })
+    }
+
+    /// The paging policy for a severity; `None` means it pages no one.
+    pub fn escalation(&self, sev: Severity) -> Option<&Escalation> {
+        self.escalations.get(&sev)
+    }
+
+    /// Who hears that a deadline of this severity was breached.
+    pub fn breach_audience(&self, sev: Option<Severity>) -> Audience {
+        sev.and_then(|s| self.escalation(s))
+            .and_then(|e| e.breach)
+            .unwrap_or(self.clocks.breach)
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self, PolicyError> {
@@ -131,11 +340,9 @@ impl Policy {
     }
 
     fn due(&self, kind: DeadlineKind, span: Span, from: DateTime<Utc>) -> Option<Deadline> {
-        self.calendar.resolve(span, from).map(|due_at| Deadline {
-            kind,
-            due_at,
-            met_at: None,
-        })
+        self.calendar
+            .resolve(span, from)
+            .map(|due_at| Deadline::new(kind, from, due_at))
     }
 
     /// The deadlines an assessment owes: SLAs from the report, obligations
@@ -195,16 +402,21 @@ impl Policy {
     }
 }
 
-/// Recomputed deadlines keep what was already met.
+/// Recomputed deadlines keep what was already met; an unchanged deadline
+/// keeps its clock (reminders sent, breach), a moved one starts afresh. A
+/// recurring deadline (status updates) keeps its current cycle.
 pub fn merge_deadlines(old: &[Deadline], new: Vec<Deadline>) -> Vec<Deadline> {
     new.into_iter()
-        .map(|mut d| {
-            if let Some(prev) = old.iter().find(|o| o.kind == d.kind)
-                && prev.met_at.is_some()
-            {
-                d.met_at = prev.met_at;
+        .map(|d| match old.iter().find(|o| o.kind == d.kind) {
+            Some(prev) if prev.met_at.is_some() => Deadline {
+                met_at: prev.met_at,
+                next_alert_at: None,
+                ..d
+            },
+            Some(prev) if prev.due_at == d.due_at || d.kind == DeadlineKind::StatusUpdate => {
+                prev.clone()
             }
-            d
+            _ => d,
         })
         .collect()
 }
@@ -339,25 +551,26 @@ mod tests {
     #[test]
     fn merged_deadlines_keep_what_was_met() {
         let at = t("2026-11-23T09:00:00Z");
-        let old = vec![Deadline {
-            kind: DeadlineKind::Acknowledge,
-            due_at: at,
-            met_at: Some(at),
-        }];
+        let mut met = Deadline::new(DeadlineKind::Acknowledge, at, at);
+        met.met_at = Some(at);
+        let mut reminded = Deadline::new(DeadlineKind::Fix, at, at + Duration::weeks(4));
+        reminded.reminders_sent = 1;
+        let mut moved = Deadline::new(DeadlineKind::Notify, at, at + Duration::hours(48));
+        moved.reminders_sent = 2;
+        let old = vec![met, reminded.clone(), moved];
         let new = vec![
-            Deadline {
-                kind: DeadlineKind::Acknowledge,
-                due_at: at + Duration::hours(4),
-                met_at: None,
-            },
-            Deadline {
-                kind: DeadlineKind::Notify,
-                due_at: at + Duration::hours(24),
-                met_at: None,
-            },
+            Deadline::new(DeadlineKind::Acknowledge, at, at + Duration::hours(4)),
+            Deadline::new(DeadlineKind::Notify, at, at + Duration::hours(24)),
+            Deadline::new(DeadlineKind::Fix, at, at + Duration::weeks(4)),
         ];
         let merged = merge_deadlines(&old, new);
         assert_eq!(merged[0].met_at, Some(at));
         assert_eq!(merged[1].met_at, None);
+        assert_eq!(
+            merged[1].reminders_sent, 0,
+            "a moved deadline starts afresh"
+        );
+        assert_eq!(merged[1].due_at, at + Duration::hours(24));
+        assert_eq!(merged[2], reminded, "an unchanged deadline keeps its clock");
     }
 }

@@ -1,0 +1,431 @@
+//! The clocks: paging levels, deadline reminders and breaches, and the
+//! stale-acknowledgement watch, as pure functions over a [`Change`].
+//!
+//! Every step is a state change on the incident (level N fired, reminder k
+//! sent), committed with the event it causes by one conditional write. Two
+//! sweeps that race on the same step cannot both commit it, so each step is
+//! announced exactly once.
+
+use super::Policy;
+use crate::domain::{
+    Acknowledgement, Change, Deadline, DeadlineKind, EventKind, Incident, Paging, StaleWatch,
+    Status, Step, StepReason, TimelineKind,
+};
+use chrono::{DateTime, Duration, Utc};
+
+const ACTOR: &str = "klaxon:escalate";
+
+/// The deadlines a resolved incident still owes: the paperwork.
+fn runs_after_resolution(kind: DeadlineKind) -> bool {
+    matches!(
+        kind,
+        DeadlineKind::AtlassianReport
+            | DeadlineKind::CustomerNotice
+            | DeadlineKind::PostIncidentReview
+    )
+}
+
+/// The time of reminder `k` (0-based), or the due time once the reminders
+/// are used up.
+fn checkpoint(d: &Deadline, reminders: &[f64], k: usize) -> DateTime<Utc> {
+    match reminders.get(k) {
+        Some(f) => {
+            let span = (d.due_at - d.starts_at).num_milliseconds() as f64;
+            d.starts_at + Duration::milliseconds((span * f) as i64)
+        }
+        None => d.due_at,
+    }
+}
+
+/// Recomputes when each deadline next needs the sweep. A zero-length
+/// deadline ("immediate") gets no alerts: its severity's paging covers it.
+pub fn schedule(incident: &mut Incident, policy: &Policy) {
+    let resolved = incident.status >= Status::Resolved;
+    for d in &mut incident.deadlines {
+        let live = d.is_running()
+            && d.due_at > d.starts_at
+            && (!resolved || runs_after_resolution(d.kind));
+        d.next_alert_at =
+            live.then(|| checkpoint(d, &policy.clocks.reminders, usize::from(d.reminders_sent)));
+    }
+}
+
+/// After an assessment or override: starts paging if the severity pages and
+/// nobody has acknowledged, stops it if the severity no longer pages, and
+/// schedules the deadline alerts.
+pub fn arm(change: &mut Change, policy: &Policy, now: DateTime<Utc>) {
+    schedule(&mut change.incident, policy);
+    let inc = &change.incident;
+    let esc = inc.severity.and_then(|s| policy.escalation(s));
+    let paging_live = inc.paging.as_ref().is_some_and(|p| p.next_at.is_some());
+    let unpaged = inc.acknowledged.is_none() && inc.paging.is_none() && inc.status.is_open();
+    let sev = inc.severity.map(|s| s.to_string()).unwrap_or_default();
+    match esc {
+        Some(esc) if unpaged => {
+            change.incident.paging = Some(Paging {
+                round: 1,
+                fired: 0,
+                next_at: Some(now + esc.levels[0].after),
+                reason: StepReason::Unacknowledged,
+            });
+        }
+        None if paging_live => {
+            if let Some(p) = change.incident.paging.as_mut() {
+                p.next_at = None;
+            }
+            change.record(
+                ACTOR,
+                TimelineKind::Escalated,
+                format!("paging stopped: {sev} pages no one"),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// Runs every step that is due at `now`; returns how many fired. Leaves the
+/// incident's next action after `now` (or `None`).
+pub fn run_due(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
+    let mut fired = stale(change, policy, now);
+    fired += page(change, policy, now);
+    fired += deadlines(change, policy, now);
+    fired
+}
+
+fn page(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
+    let mut fired = 0;
+    loop {
+        let inc = &change.incident;
+        let Some(p) = inc.paging.clone() else {
+            return fired;
+        };
+        let Some(at) = p.next_at.filter(|at| *at <= now) else {
+            return fired;
+        };
+        let esc = inc.severity.and_then(|s| policy.escalation(s));
+        let stop = esc.is_none()
+            || !inc.status.is_open()
+            || (p.reason == StepReason::Unacknowledged && inc.acknowledged.is_some());
+        let Some(esc) = esc.filter(|_| !stop) else {
+            // Nothing should page any more; the state just had not caught up.
+            if let Some(p) = change.incident.paging.as_mut() {
+                p.next_at = None;
+            }
+            return fired;
+        };
+        // A level list shortened by a severity change starts a new round.
+        let (round, index) = if usize::from(p.fired) >= esc.levels.len() {
+            (p.round.saturating_add(1), 0)
+        } else {
+            (p.round, usize::from(p.fired))
+        };
+        let level = esc.levels[index];
+        let (n_levels, repeat) = (esc.levels.len(), esc.repeat);
+        let next_at = if index + 1 < n_levels {
+            Some(now + esc.levels[index + 1].after)
+        } else if round < repeat {
+            Some(now + esc.repeat_after)
+        } else {
+            None
+        };
+        let why = match p.reason {
+            StepReason::StaleAcknowledgement => "acknowledged but no status update",
+            _ => "not acknowledged",
+        };
+        change.record(
+            ACTOR,
+            TimelineKind::Escalated,
+            format!(
+                "paged {}: level {} of {n_levels}, round {round} of {repeat} ({why}; due {})",
+                level.audience,
+                index + 1,
+                at.to_rfc3339()
+            ),
+        );
+        change.incident.paging = Some(Paging {
+            round,
+            fired: u8::try_from(index + 1).unwrap_or(u8::MAX),
+            next_at,
+            reason: p.reason,
+        });
+        let due_at = change
+            .incident
+            .deadline(DeadlineKind::Acknowledge)
+            .map(|d| d.due_at);
+        change.emit_step(
+            EventKind::EscalationTriggered,
+            Step {
+                audience: level.audience,
+                reason: p.reason,
+                deadline: Some(DeadlineKind::Acknowledge),
+                due_at,
+                level: Some(u8::try_from(index + 1).unwrap_or(u8::MAX)),
+                round: Some(round),
+                reminder: None,
+            },
+        );
+        fired += 1;
+        if next_at.is_none() {
+            change.record(
+                ACTOR,
+                TimelineKind::Escalated,
+                format!("paging exhausted after {round} round(s) with no answer"),
+            );
+        }
+        // Only zero-delay levels chain within one sweep; a late sweep does
+        // not dump every missed level at once.
+    }
+}
+
+fn stale(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
+    let inc = &change.incident;
+    let Some(watch) = inc.stale.clone().filter(|w| w.check_at <= now) else {
+        return 0;
+    };
+    let esc = inc.severity.and_then(|s| policy.escalation(s));
+    let Some((esc, after)) = esc
+        .and_then(|e| e.stale_ack_after.map(|a| (e, a)))
+        .filter(|_| inc.acknowledged.is_some() && inc.status.is_open())
+    else {
+        change.incident.stale = None;
+        return 0;
+    };
+    if !watch.reminded {
+        change.record(
+            ACTOR,
+            TimelineKind::Reminder,
+            format!(
+                "no status update for {} since the last one: reminded {}",
+                super::duration::Span::Fixed(after),
+                esc.stale_remind
+            ),
+        );
+        change.incident.stale = Some(StaleWatch {
+            check_at: now + esc.stale_escalate_after,
+            reminded: true,
+        });
+        let due_at = Some(watch.check_at);
+        change.emit_step(
+            EventKind::SlaReminder,
+            Step {
+                audience: esc.stale_remind,
+                reason: StepReason::StaleAcknowledgement,
+                deadline: Some(DeadlineKind::StatusUpdate),
+                due_at,
+                level: None,
+                round: None,
+                reminder: Some(1),
+            },
+        );
+        return 1;
+    }
+    change.record(
+        ACTOR,
+        TimelineKind::Escalated,
+        "still no status update after the reminder: paging again from the first level",
+    );
+    change.incident.stale = None;
+    change.incident.paging = Some(Paging {
+        round: 1,
+        fired: 0,
+        next_at: Some(now),
+        reason: StepReason::StaleAcknowledgement,
+    });
+    0
+}
+
+fn deadlines(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
+    let reminders = &policy.clocks.reminders;
+    let breach_to = policy.breach_audience(change.incident.severity);
+    let mut steps = Vec::new();
+    for d in &mut change.incident.deadlines {
+        if d.next_alert_at.is_none_or(|at| at > now) || !d.is_running() {
+            continue;
+        }
+        if d.due_at <= now {
+            d.breached_at = Some(now);
+            steps.push((EventKind::SlaBreached, d.clone(), None));
+        } else {
+            // Several reminders may have passed (a shortened deadline, a
+            // late sweep): send the latest once.
+            let passed = (0..reminders.len())
+                .take_while(|&k| checkpoint(d, reminders, k) <= now)
+                .count();
+            let passed = u8::try_from(passed).unwrap_or(u8::MAX);
+            if passed > d.reminders_sent {
+                d.reminders_sent = passed;
+                steps.push((EventKind::SlaReminder, d.clone(), Some(passed)));
+            }
+        }
+    }
+    schedule(&mut change.incident, policy);
+    let fired = steps.len();
+    for (kind, d, reminder) in steps {
+        let (audience, reason, message) = match reminder {
+            Some(k) => {
+                let pct = reminders
+                    .get(usize::from(k) - 1)
+                    .map(|f| (f * 100.0).round())
+                    .unwrap_or(100.0);
+                (
+                    policy.clocks.remind,
+                    StepReason::Reminder,
+                    format!(
+                        "reminder {k} to {}: {} due {} ({pct}% of the time gone)",
+                        policy.clocks.remind,
+                        d.kind.label(),
+                        d.due_at.to_rfc3339()
+                    ),
+                )
+            }
+            None => (
+                breach_to,
+                StepReason::Breach,
+                format!(
+                    "{} deadline breached (due {}): told {breach_to}",
+                    d.kind.label(),
+                    d.due_at.to_rfc3339()
+                ),
+            ),
+        };
+        let entry_kind = match reason {
+            StepReason::Breach => TimelineKind::Breach,
+            _ => TimelineKind::Reminder,
+        };
+        change.record(ACTOR, entry_kind, message);
+        change.emit_step(
+            kind,
+            Step {
+                audience,
+                reason,
+                deadline: Some(d.kind),
+                due_at: Some(d.due_at),
+                level: change.incident.paging.as_ref().map(|p| p.fired),
+                round: None,
+                reminder,
+            },
+        );
+    }
+    fired
+}
+
+/// Why an acknowledgement was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AckRefused {
+    #[error("incident is still being triaged; acknowledge it in a few seconds")]
+    NotTriaged,
+    #[error("incident is {0}; there is nothing to acknowledge")]
+    Finished(Status),
+}
+
+/// Acknowledges: stops paging, meets the acknowledgement and response
+/// deadlines, starts the stale watch. Returns false (and changes nothing)
+/// if it was already acknowledged and nothing is paging.
+pub fn acknowledge(
+    change: &mut Change,
+    policy: &Policy,
+    by: &str,
+    via: &str,
+    note: &str,
+) -> Result<bool, AckRefused> {
+    let now = change.incident.updated_at;
+    let inc = &change.incident;
+    match inc.status {
+        Status::Reported => return Err(AckRefused::NotTriaged),
+        s if !s.is_open() => return Err(AckRefused::Finished(s)),
+        _ => {}
+    }
+    let paging_live = inc.paging.as_ref().is_some_and(|p| p.next_at.is_some());
+    if inc.acknowledged.is_some() && !paging_live {
+        return Ok(false);
+    }
+    change.incident.acknowledged = Some(Acknowledgement {
+        by: by.to_owned(),
+        via: via.to_owned(),
+        at: now,
+    });
+    if let Some(p) = change.incident.paging.as_mut() {
+        p.next_at = None;
+    }
+    for kind in [DeadlineKind::Acknowledge, DeadlineKind::ResponseTarget] {
+        if let Some(d) = change.incident.deadline_mut(kind)
+            && d.met_at.is_none()
+        {
+            d.met_at = Some(now);
+        }
+    }
+    if change.incident.status == Status::Triaged {
+        // Checked above: triaged moves forward to acknowledged.
+        let _ = change.move_to(by, Status::Acknowledged);
+    }
+    watch_for_updates(&mut change.incident, policy, now);
+    change.record(
+        by,
+        TimelineKind::Acknowledged,
+        format!(
+            "acknowledged via {via} by {by}; paging stopped{}",
+            if note.is_empty() {
+                String::new()
+            } else {
+                format!(": {note}")
+            }
+        ),
+    );
+    let mut event =
+        crate::domain::DomainEvent::new(EventKind::IncidentAcknowledged, &change.incident, now);
+    event.actor = Some(by.to_owned());
+    change.events.push(event);
+    schedule(&mut change.incident, policy);
+    Ok(true)
+}
+
+fn watch_for_updates(inc: &mut Incident, policy: &Policy, now: DateTime<Utc>) {
+    inc.stale = inc
+        .severity
+        .and_then(|s| policy.escalation(s))
+        .and_then(|e| e.stale_ack_after)
+        .filter(|_| inc.acknowledged.is_some())
+        .map(|after| StaleWatch {
+            check_at: now + after,
+            reminded: false,
+        });
+}
+
+/// Records an obligation met: a status update posted, a notification sent,
+/// the Atlassian report filed, the customer notice sent, the fix released
+/// or the review done. A status update re-arms its cadence and the stale
+/// watch, and stops paging that a stale acknowledgement started.
+pub fn meet(change: &mut Change, policy: &Policy, kind: DeadlineKind, actor: &str, note: &str) {
+    let now = change.incident.updated_at;
+    if kind == DeadlineKind::StatusUpdate {
+        let every = change
+            .incident
+            .severity
+            .and_then(|s| policy.for_severity(s).status_update_every)
+            .and_then(|span| policy.calendar.resolve(span, now));
+        if let (Some(due), Some(d)) = (every, change.incident.deadline_mut(kind)) {
+            *d = Deadline::new(kind, now, due);
+        }
+        watch_for_updates(&mut change.incident, policy, now);
+        if let Some(p) = change.incident.paging.as_mut()
+            && p.reason == StepReason::StaleAcknowledgement
+        {
+            p.next_at = None;
+        }
+    } else if let Some(d) = change.incident.deadline_mut(kind)
+        && d.met_at.is_none()
+    {
+        d.met_at = Some(now);
+    }
+    let note = if note.is_empty() {
+        String::new()
+    } else {
+        format!(": {note}")
+    };
+    change.record(
+        actor,
+        TimelineKind::Obligation,
+        format!("{} recorded{note}", kind.label()),
+    );
+    schedule(&mut change.incident, policy);
+}
