@@ -126,8 +126,25 @@ where
     .await
 }
 
-/// Runs the scheduled sweep: the payload is EventBridge's `Scheduled Event`,
-/// whose content does not matter.
+/// Checks the payload is EventBridge's `Scheduled Event` (source
+/// `aws.events`), so a misrouted event is refused rather than taken as a tick.
+pub fn scheduled_event(payload: serde_json::Value) -> Result<EventBridgeEvent, Diagnostic> {
+    let invalid = |why: String| Diagnostic {
+        error_type: "InvalidEvent".into(),
+        error_message: why,
+    };
+    let event: EventBridgeEvent = serde_json::from_value(payload)
+        .map_err(|e| invalid(format!("not an EventBridge event: {e}")))?;
+    if event.detail_type != "Scheduled Event" || event.source != "aws.events" {
+        return Err(invalid(format!(
+            "expected a Scheduled Event from aws.events, got {:?} from {:?}",
+            event.detail_type, event.source
+        )));
+    }
+    Ok(event)
+}
+
+/// Runs the scheduled sweep on each `Scheduled Event`.
 pub async fn serve_schedule<F, Fut, T>(app: Arc<App>, tick: F) -> Result<(), Error>
 where
     F: Fn(Arc<App>) -> Fut,
@@ -137,8 +154,10 @@ where
     let app = &app;
     let tick = &tick;
     lambda_runtime::run(lambda_runtime::service_fn(
-        move |_: LambdaEvent<serde_json::Value>| async move {
-            let out = tick(Arc::clone(app)).await.map_err(|e| {
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let scheduled = scheduled_event(event.payload)?;
+            let span = tracing::info_span!("sweep", scheduled_at = ?scheduled.time);
+            let out = tick(Arc::clone(app)).instrument(span).await.map_err(|e| {
                 crate::metrics::incr(crate::metrics::Metric::Errors);
                 tracing::error!(error = %e, "sweep failed");
                 diagnostic(&e)

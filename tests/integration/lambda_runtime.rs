@@ -330,16 +330,58 @@ async fn every_function_answers_its_event() {
         other => panic!("expected an error, got {other:?}"),
     }
 
-    // escalate: the scheduled event.
-    let reply = ok_body(
-        invoke(
-            &stack,
-            "klaxon-escalate",
-            eventbridge("Scheduled Event", "aws.events", json!({})),
-        )
-        .await,
-    );
-    assert!(reply["republished"].is_u64(), "{reply}");
+    // escalate: EventBridge's scheduled event, as AWS documents it, with
+    // one incident whose second paging level is due.
+    let now = chrono::Utc::now();
+    let mut due =
+        klaxon_tests::new_incident("nobody answered", None, now - chrono::Duration::minutes(11));
+    due.incident.status = klaxon_core::domain::Status::Triaged;
+    due.incident.severity = Some(klaxon_core::domain::Severity::Sev1);
+    due.incident.paging = Some(klaxon_core::domain::Paging {
+        round: 1,
+        fired: 1,
+        next_at: Some(now - chrono::Duration::minutes(1)),
+        reason: klaxon_core::domain::StepReason::Unacknowledged,
+    });
+    due.events.clear();
+    store
+        .create(due.clone())
+        .await
+        .expect("create due incident");
+    let scheduled = json!({
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-23T03:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/klaxon-dev-escalate-sweep"],
+        "detail": {}
+    });
+    let reply = ok_body(invoke(&stack, "klaxon-escalate", scheduled).await);
+    assert_eq!(reply["due"], 1, "{reply}");
+    assert_eq!(reply["steps"], 1, "{reply}");
+    assert_eq!(reply["failed"], 0, "{reply}");
+    let stepped = store
+        .get(due.incident.id)
+        .await
+        .expect("get")
+        .expect("present");
+    let paging = stepped.paging.expect("paging");
+    assert_eq!(paging.fired, 2, "the secondary was paged");
+
+    // escalate refuses anything but a scheduled event.
+    match invoke(
+        &stack,
+        "klaxon-escalate",
+        eventbridge("Incident Triaged", "klaxon", json!({})),
+    )
+    .await
+    {
+        Reply::Error(v) => assert_eq!(v["errorType"], "InvalidEvent", "{v}"),
+        other => panic!("expected an error, got {other:?}"),
+    }
 
     // respond: the API, with and without a token.
     let path = format!("/api/v1/incidents/{id}");
