@@ -30,6 +30,10 @@ fn free_port() -> u16 {
 }
 
 async fn start(data_dir: &Path) -> Server {
+    start_with(data_dir, &[]).await
+}
+
+async fn start_with(data_dir: &Path, extra: &[&std::ffi::OsStr]) -> Server {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_klaxon"))
         .args([
@@ -39,6 +43,7 @@ async fn start(data_dir: &Path) -> Server {
             "--data-dir",
         ])
         .arg(data_dir)
+        .args(extra)
         .env("KLAXON_API_TOKENS", format!("tester:viewer:{TOKEN}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -246,4 +251,115 @@ fn assess_dry_run() {
         text.contains("[severity.SEV-1]") && text.contains("ack = \"4h\""),
         "{text}"
     );
+}
+
+/// What a newcomer sees with a policy whose delays are seconds: an
+/// unacknowledged critical report walks up the paging levels in
+/// `outbox.jsonl`, and `klaxon ack` stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unacknowledged_critical_walks_up_the_levels_until_klaxon_ack() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("policy.toml");
+    let fast = klaxon_core::policy::DEFAULT_POLICY
+        .replace(
+            "{ audience = \"oncall-secondary\", after = \"10m\" }",
+            "{ audience = \"oncall-secondary\", after = \"2s\" }",
+        )
+        .replace(
+            "{ audience = \"incident-manager\", after = \"20m\" }",
+            "{ audience = \"incident-manager\", after = \"2s\" }",
+        )
+        .replace("repeat_after = \"20m\"", "repeat_after = \"2s\"");
+    assert_ne!(
+        fast,
+        klaxon_core::policy::DEFAULT_POLICY,
+        "the edit applied"
+    );
+    std::fs::write(&policy, fast).expect("write policy");
+    let config = dir.path().join("klaxon.toml");
+    std::fs::write(&config, "escalate_interval_secs = 1\n").expect("write config");
+    let data = dir.path().join("data");
+    let server = start_with(
+        &data,
+        &[
+            "--policy".as_ref(),
+            policy.as_os_str(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
+    )
+    .await;
+
+    let accepted: Value = reqwest::Client::new()
+        .post(format!("{}/reports", server.base))
+        .header("content-type", "application/json")
+        .body(json!({"title": "RCE in the webhook handler", "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}).to_string())
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    let reference = accepted["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+
+    let pages = |lines: &[Value]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l["event"] == "Escalation Triggered")
+            .map(|l| l["audience"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut lines = Vec::new();
+    while Instant::now() < deadline && pages(&lines).len() < 3 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        lines = outbox_lines(&data, 0).await;
+    }
+    assert_eq!(
+        pages(&lines)[..3],
+        ["oncall-primary", "oncall-secondary", "incident-manager"],
+        "{lines:#?}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .args(["ack", &reference, "--by", "alice", "--data-dir"])
+        .arg(&data)
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("klaxon ack");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("acknowledged by alice"), "{stdout}");
+    let after_ack = pages(&outbox_lines(&data, 0).await).len();
+
+    // Three more sweeps' worth of time: nobody else is paged.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let lines = outbox_lines(&data, 0).await;
+    assert_eq!(pages(&lines).len(), after_ack, "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"] == "Incident Acknowledged" && l["audience"] == "security-team"),
+        "{lines:#?}"
+    );
+
+    // A second ack is harmless and says so.
+    let again = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .args(["ack", &reference, "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("klaxon ack again");
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already acknowledged"));
+    drop(server);
 }
