@@ -124,7 +124,6 @@ pub fn policy_default() -> &'static str {
     DEFAULT_POLICY
 }
 
-/// Prints an incident's severity, reasons, deadlines and timeline.
 /// `klaxon ack`: acknowledges through the same use case as the API, on the
 /// data directory `klaxon serve` uses. The event is published (and
 /// `outbox.jsonl` written) before the command exits.
@@ -163,6 +162,7 @@ pub async fn ack(
     })
 }
 
+/// Prints an incident's severity, reasons, deadlines and timeline.
 pub async fn show(data_dir: &Path, id: &str) -> Result<String, BoxError> {
     let store = SqliteIncidentStore::open(data_dir)?;
     let incident = match (id.parse::<IncidentId>(), Reference::parse(id)) {
@@ -214,15 +214,38 @@ pub async fn show(data_dir: &Path, id: &str) -> Result<String, BoxError> {
             s.push_str(&format!("  - {}: {}{to}\n", r.rule, r.evidence));
         }
     }
+    match (&incident.acknowledged, &incident.paging) {
+        (Some(a), _) => s.push_str(&format!(
+            "acked:    by {} via {} at {}\n",
+            a.by,
+            a.via,
+            a.at.to_rfc3339()
+        )),
+        (None, Some(p)) => s.push_str(&format!(
+            "paging:   round {}, {} level(s) fired, next {}\n",
+            p.round,
+            p.fired,
+            p.next_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_else(|| "none (exhausted)".into())
+        )),
+        (None, None) => {}
+    }
     s.push_str("deadlines:\n");
     for d in &incident.deadlines {
-        let met = d
-            .met_at
-            .map(|m| format!("met {}", m.to_rfc3339()))
-            .unwrap_or_else(|| "open".into());
+        let state = match (d.met_at, d.breached_at, d.next_alert_at) {
+            (Some(m), _, _) => format!("met {}", m.to_rfc3339()),
+            (None, Some(b), _) => format!("BREACHED {}", b.to_rfc3339()),
+            (None, None, Some(n)) => format!(
+                "open, {} reminder(s) sent, next alert {}",
+                d.reminders_sent,
+                n.to_rfc3339()
+            ),
+            (None, None, None) => "open".into(),
+        };
         s.push_str(&format!(
-            "  - {:<22} due {}  {met}\n",
-            json!(d.kind).as_str().unwrap_or(""),
+            "  - {:<22} due {}  {state}\n",
+            d.kind.as_str(),
             d.due_at.to_rfc3339()
         ));
     }

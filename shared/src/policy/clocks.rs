@@ -429,3 +429,168 @@ pub fn meet(change: &mut Change, policy: &Policy, kind: DeadlineKind, actor: &st
     );
     schedule(&mut change.incident, policy);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Audience, NewIncident, Report, ReportInput, Severity, Source};
+
+    fn t(min: i64) -> DateTime<Utc> {
+        "2026-11-23T03:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("time")
+            + Duration::minutes(min)
+    }
+
+    fn incident(sev: Severity, status: Status) -> Incident {
+        let report = Report::parse(ReportInput {
+            title: Some("t".into()),
+            description: Some("d".into()),
+            ..Default::default()
+        })
+        .expect("report");
+        let mut i = NewIncident::from_report(report, Source::Report, None, t(0)).incident;
+        i.severity = Some(sev);
+        i.status = status;
+        i
+    }
+
+    #[test]
+    fn schedule_table() {
+        let p = Policy::builtin();
+        let base = Deadline::new(DeadlineKind::Acknowledge, t(0), t(100));
+        let with = |f: &dyn Fn(&mut Deadline)| {
+            let mut d = base.clone();
+            f(&mut d);
+            d
+        };
+        let cases: [(&str, Status, Deadline, Option<i64>); 8] = [
+            (
+                "first reminder at 50%",
+                Status::Triaged,
+                base.clone(),
+                Some(50),
+            ),
+            (
+                "second at 80%",
+                Status::Triaged,
+                with(&|d| d.reminders_sent = 1),
+                Some(80),
+            ),
+            (
+                "then the breach",
+                Status::Triaged,
+                with(&|d| d.reminders_sent = 2),
+                Some(100),
+            ),
+            (
+                "met: silent",
+                Status::Triaged,
+                with(&|d| d.met_at = Some(t(1))),
+                None,
+            ),
+            (
+                "breached: once",
+                Status::Triaged,
+                with(&|d| d.breached_at = Some(t(100))),
+                None,
+            ),
+            (
+                "zero length: paging covers it",
+                Status::Triaged,
+                with(&|d| d.due_at = d.starts_at),
+                None,
+            ),
+            (
+                "resolved: the ack no longer matters",
+                Status::Resolved,
+                base.clone(),
+                None,
+            ),
+            (
+                "resolved: the paperwork still does",
+                Status::Resolved,
+                with(&|d| d.kind = DeadlineKind::CustomerNotice),
+                Some(50),
+            ),
+        ];
+        for (name, status, d, want) in cases {
+            let mut i = incident(Severity::Sev3, status);
+            i.deadlines = vec![d];
+            schedule(&mut i, &p);
+            assert_eq!(i.deadlines[0].next_alert_at, want.map(t), "{name}");
+        }
+    }
+
+    #[test]
+    fn arm_pages_only_paging_severities() {
+        let p = Policy::builtin();
+        for (sev, pages) in [
+            (Severity::Sev1, true),
+            (Severity::Sev2, true),
+            (Severity::Sev3, false),
+            (Severity::Sev4, false),
+        ] {
+            let i = incident(sev, Status::Triaged);
+            let mut ch = Change::begin(&i, t(0));
+            arm(&mut ch, &p, t(0));
+            assert_eq!(ch.incident.paging.is_some(), pages, "{sev}");
+            assert_eq!(run_due(&mut ch, &p, t(0)), usize::from(pages), "{sev}");
+        }
+    }
+
+    #[test]
+    fn a_severity_drop_stops_paging() {
+        let p = Policy::builtin();
+        let i = incident(Severity::Sev1, Status::Triaged);
+        let mut ch = Change::begin(&i, t(0));
+        arm(&mut ch, &p, t(0));
+        run_due(&mut ch, &p, t(0));
+        let paged = ch.incident.clone();
+        let mut ch = Change::begin(&paged, t(5));
+        ch.incident.severity = Some(Severity::Sev3);
+        arm(&mut ch, &p, t(5));
+        assert_eq!(ch.incident.paging.as_ref().and_then(|p| p.next_at), None);
+        assert!(
+            ch.timeline
+                .iter()
+                .any(|e| e.message == "paging stopped: SEV-3 pages no one")
+        );
+        assert_eq!(ch.incident.next_action_at(), None);
+    }
+
+    #[test]
+    fn acknowledgement_is_refused_before_triage_and_after_resolution() {
+        let p = Policy::builtin();
+        for (status, want) in [
+            (Status::Reported, Err(AckRefused::NotTriaged)),
+            (
+                Status::Resolved,
+                Err(AckRefused::Finished(Status::Resolved)),
+            ),
+            (Status::Closed, Err(AckRefused::Finished(Status::Closed))),
+            (Status::Triaged, Ok(true)),
+            (Status::Investigating, Ok(true)),
+        ] {
+            let i = incident(Severity::Sev1, status);
+            let mut ch = Change::begin(&i, t(1));
+            assert_eq!(acknowledge(&mut ch, &p, "a", "api", ""), want, "{status}");
+        }
+    }
+
+    #[test]
+    fn a_late_sweep_sends_only_the_latest_reminder() {
+        let p = Policy::builtin();
+        let mut i = incident(Severity::Sev3, Status::Triaged);
+        i.deadlines = vec![Deadline::new(DeadlineKind::Fix, t(0), t(100))];
+        schedule(&mut i, &p);
+        let mut ch = Change::begin(&i, t(90));
+        assert_eq!(run_due(&mut ch, &p, t(90)), 1);
+        let step = ch.events[0].step.clone().expect("step");
+        assert_eq!(
+            (step.reminder, step.audience),
+            (Some(2), Audience::SecurityTeam)
+        );
+        assert_eq!(ch.incident.deadlines[0].next_alert_at, Some(t(100)));
+    }
+}

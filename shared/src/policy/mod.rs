@@ -540,11 +540,81 @@ mod tests {
             let e = Policy::parse(&text).unwrap_err().to_string();
             assert!(e.contains(want), "{want}: {e}");
         }
+        let escalation_cases = [
+            (
+                "levels = [\n  { audience = \"oncall-primary\" },\n  { audience = \"oncall-secondary\", after = \"30m\" },\n]",
+                "levels = []",
+                "at least one audience",
+            ),
+            (
+                "after = \"10m\"",
+                "after = \"2 business days\"",
+                "fixed duration",
+            ),
+            ("repeat = 3", "repeat = 0", "repeat must be at least 1"),
+            (
+                "reminders = [\"50%\", \"80%\"]",
+                "reminders = [\"150%\"]",
+                "between 1% and 99%",
+            ),
+            (
+                "reminders = [\"50%\", \"80%\"]",
+                "reminders = [\"80%\", \"50%\"]",
+                "ascending",
+            ),
+            (
+                "remind = \"security-team\"",
+                "remind = \"oncall\"",
+                "oncall",
+            ),
+            ("[escalation.SEV-2]", "[escalation.SEV-7]", "SEV-7"),
+        ];
+        for (from, to, want) in escalation_cases {
+            let text = DEFAULT_POLICY.replacen(from, to, 1);
+            assert_ne!(text, DEFAULT_POLICY, "{from} not found");
+            let e = Policy::parse(&text).unwrap_err().to_string();
+            assert!(e.contains(want), "{want}: {e}");
+        }
         let custom =
             DEFAULT_POLICY.replace("customer_notice = \"72h\"", "customer_notice = \"24h\"");
         assert_eq!(
             Policy::parse(&custom).unwrap().obligations.customer_notice,
             "24h".parse().unwrap()
+        );
+    }
+
+    #[test]
+    fn builtin_escalation_matches_the_issue_defaults() {
+        let p = Policy::builtin();
+        let sev1 = p.escalation(Severity::Sev1).expect("SEV-1 pages");
+        let levels: Vec<(Audience, i64)> = sev1
+            .levels
+            .iter()
+            .map(|l| (l.audience, l.after.num_minutes()))
+            .collect();
+        assert_eq!(
+            levels,
+            vec![
+                (Audience::OncallPrimary, 0),
+                (Audience::OncallSecondary, 10),
+                (Audience::IncidentManager, 20)
+            ]
+        );
+        assert_eq!(sev1.repeat, 3);
+        assert_eq!(sev1.stale_ack_after, Some(Duration::hours(1)));
+        let sev2 = p.escalation(Severity::Sev2).expect("SEV-2 pages");
+        assert_eq!(sev2.levels.len(), 2);
+        assert_eq!(sev2.levels[1].after, Duration::minutes(30));
+        assert!(p.escalation(Severity::Sev3).is_none());
+        assert!(p.escalation(Severity::Sev4).is_none());
+        assert_eq!(p.clocks.reminders, vec![0.5, 0.8]);
+        assert_eq!(
+            p.breach_audience(Some(Severity::Sev1)),
+            Audience::Leadership
+        );
+        assert_eq!(
+            p.breach_audience(Some(Severity::Sev3)),
+            Audience::IncidentManager
         );
     }
 
