@@ -564,3 +564,225 @@ async fn sweep_reads_only_due_items_dynamo() {
         .await
         .expect("drop the big table");
 }
+
+mod api {
+    use super::*;
+    use bytes::Bytes;
+    use klaxon_core::config::{ApiTokens, Settings};
+    use klaxon_core::http::{self, Routes};
+    use serde_json::{Value, json};
+
+    const RESPONDER: &str = "responder-token-0123456789";
+    const VIEWER: &str = "viewer-token-0123456789abc";
+
+    fn harness() -> Harness {
+        Harness::with_settings(
+            sqlite_store(),
+            RecordingPublisher::default(),
+            RecordingNotifier::default(),
+            Settings {
+                api_tokens: ApiTokens::parse(&format!(
+                    "rita:responder:{RESPONDER},vic:viewer:{VIEWER}"
+                ))
+                .expect("tokens"),
+                ..Settings::default()
+            },
+        )
+    }
+
+    async fn post(
+        h: &Harness,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> (u16, Value) {
+        let mut b = ::http::Request::post(path);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(c) = content_type {
+            b = b.header("content-type", c);
+        }
+        let req = b.body(Bytes::from(body.to_owned())).expect("request");
+        let resp = http::handle(&h.app, Routes::Api, req).await;
+        let status = resp.status().as_u16();
+        let body: Value = serde_json::from_slice(resp.body()).expect("every response is JSON");
+        (status, body)
+    }
+
+    /// Each refusal has its status and an actionable code; nothing changes.
+    #[tokio::test]
+    async fn ack_and_obligation_routes_refuse_bad_requests() {
+        let h = harness();
+        let id = open(&h, "critical", Some(CRITICAL)).await;
+        let ack = format!("/api/v1/incidents/{id}/ack");
+        let ob = format!("/api/v1/incidents/{id}/obligations");
+        let json = Some("application/json");
+        let big = format!("{{\"note\": \"{}\"}}", "x".repeat(70_000));
+        let cases: Vec<(&str, &str, Option<&str>, Option<&str>, String, u16, &str)> = vec![
+            (
+                "no token",
+                &ack,
+                None,
+                None,
+                String::new(),
+                401,
+                "unauthorized",
+            ),
+            (
+                "viewer may not ack",
+                &ack,
+                Some(VIEWER),
+                None,
+                String::new(),
+                403,
+                "forbidden",
+            ),
+            (
+                "unknown incident",
+                "/api/v1/incidents/KLX-2026-ZZZZZZ/ack",
+                Some(RESPONDER),
+                None,
+                String::new(),
+                404,
+                "not_found",
+            ),
+            (
+                "note not JSON",
+                &ack,
+                Some(RESPONDER),
+                Some("text/plain"),
+                "hi".into(),
+                415,
+                "unsupported_media_type",
+            ),
+            (
+                "malformed note",
+                &ack,
+                Some(RESPONDER),
+                json,
+                "{\"nope\": 1}".into(),
+                400,
+                "malformed_json",
+            ),
+            (
+                "note too big",
+                &ack,
+                Some(RESPONDER),
+                json,
+                big,
+                413,
+                "payload_too_large",
+            ),
+            (
+                "unknown kind",
+                &ob,
+                Some(RESPONDER),
+                json,
+                "{\"kind\": \"lunch\"}".into(),
+                400,
+                "invalid_kind",
+            ),
+            (
+                "ack is its own route",
+                &ob,
+                Some(RESPONDER),
+                json,
+                "{\"kind\": \"acknowledge\"}".into(),
+                400,
+                "invalid_kind",
+            ),
+            (
+                "viewer may not record",
+                &ob,
+                Some(VIEWER),
+                json,
+                "{\"kind\": \"fix\"}".into(),
+                403,
+                "forbidden",
+            ),
+        ];
+        for (name, path, token, ct, body, status, code) in cases {
+            let (got, v) = post(&h, path, token, ct, &body).await;
+            assert_eq!(got, status, "{name}: {v}");
+            assert_eq!(v["error"]["code"], code, "{name}: {v}");
+            assert!(
+                !v["error"]["message"].as_str().unwrap_or("").is_empty(),
+                "{name}"
+            );
+        }
+        let stored = incident(&h, id).await;
+        assert!(stored.acknowledged.is_none(), "nothing changed");
+        assert_eq!(stored.status, Status::Triaged);
+    }
+
+    /// A responder acknowledges with a note (by reference), records the
+    /// Atlassian report, and a resolved incident cannot be acknowledged.
+    #[tokio::test]
+    async fn responder_acknowledges_and_records_obligations() {
+        let h = harness();
+        let id = open(&h, "critical", Some(CRITICAL)).await;
+        let reference = incident(&h, id).await.reference.to_string();
+        let (status, v) = post(
+            &h,
+            &format!("/api/v1/incidents/{reference}/ack"),
+            Some(RESPONDER),
+            Some("application/json"),
+            &json!({"note": "on it; token=ghp_abcdefghijklmnopqrstuvwxyz0123456789"}).to_string(),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["acknowledged"], true);
+        assert_eq!(v["incident"]["status"], "acknowledged");
+        assert_eq!(v["incident"]["acknowledged"]["by"], "rita");
+        let timeline = h.app.store.timeline(id).await.expect("timeline");
+        let entry = timeline
+            .iter()
+            .find(|e| e.kind == klaxon_core::domain::TimelineKind::Acknowledged)
+            .expect("ack on the timeline");
+        assert_eq!(entry.actor, "rita");
+        assert!(
+            !entry.message.contains("ghp_"),
+            "secrets are redacted: {}",
+            entry.message
+        );
+
+        let (status, v) = post(
+            &h,
+            &format!("/api/v1/incidents/{id}/obligations"),
+            Some(RESPONDER),
+            Some("application/json"),
+            &json!({"kind": "notify", "note": "status page post 14:05"}).to_string(),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+        let stored = incident(&h, id).await;
+        let notify = stored
+            .deadline(DeadlineKind::Notify)
+            .expect("notify deadline");
+        assert_eq!(notify.met_at, Some(h.clock.now()));
+        assert_eq!(notify.next_alert_at, None, "its clock stopped");
+
+        // Resolve it; an ack is then refused with 409 and changes nothing.
+        let mut ch = klaxon_core::domain::Change::begin(&stored, h.clock.now());
+        ch.move_to("rita", Status::Resolved).expect("legal");
+        h.app.store.commit(ch).await.expect("resolve");
+        let (status, v) = post(
+            &h,
+            &format!("/api/v1/incidents/{id}/ack"),
+            Some(RESPONDER),
+            None,
+            "",
+        )
+        .await;
+        assert_eq!(status, 409, "{v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("resolved"),
+            "{v}"
+        );
+    }
+}
