@@ -75,9 +75,13 @@ pub fn render(event: &DomainEvent, incident: &Incident, audience: Audience) -> M
         .map(|s| format!("{} {}", s.code(), s.name()))
         .unwrap_or_else(|| "unassessed".into());
     let drill = if incident.drill { "[DRILL] " } else { "" };
-    let subject = format!("{drill}[{sev}] {}: {}", incident.reference, incident.title);
+    let what = headline(event);
+    let subject = format!(
+        "{drill}{what}[{sev}] {}: {}",
+        incident.reference, incident.title
+    );
     let mut text = format!(
-        "{drill}{sev} security incident {}\n{}\nStatus: {}\n",
+        "{drill}{what}{sev} security incident {}\n{}\nStatus: {}\n",
         incident.reference, incident.title, incident.status
     );
     if let Some(t) = &incident.tenant {
@@ -105,7 +109,98 @@ pub fn render(event: &DomainEvent, incident: &Incident, audience: Audience) -> M
             "status": incident.status,
             "tenant": incident.tenant,
             "drill": incident.drill,
+            "step": event.step,
+            "actor": event.actor,
             "deadlines": incident.deadlines,
         }),
+    }
+}
+
+/// What the message is about, before the incident line: a page's level, a
+/// deadline reminder or breach, an acknowledgement.
+fn headline(event: &DomainEvent) -> String {
+    let step = event.step.as_ref();
+    let deadline = step
+        .and_then(|s| s.deadline)
+        .map(|d| d.label())
+        .unwrap_or("deadline");
+    let due = step
+        .and_then(|s| s.due_at)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    match event.kind {
+        EventKind::EscalationTriggered => {
+            let level = step.and_then(|s| s.level).unwrap_or(1);
+            let round = step.and_then(|s| s.round).unwrap_or(1);
+            format!("PAGE L{level} R{round}: ")
+        }
+        EventKind::SlaReminder => format!("Reminder: {deadline} due {due}: "),
+        EventKind::SlaBreached => format!("BREACHED: {deadline} was due {due}: "),
+        EventKind::IncidentAcknowledged => format!(
+            "Acknowledged by {}: ",
+            event.actor.as_deref().unwrap_or("someone")
+        ),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DeadlineKind, NewIncident, Report, ReportInput, Source, Step, StepReason};
+
+    #[test]
+    fn headlines_say_what_the_message_is_about() {
+        let at = "2026-11-23T03:00:00Z".parse().expect("time");
+        let report = Report::parse(ReportInput {
+            title: Some("t".into()),
+            ..Default::default()
+        })
+        .expect("report");
+        let incident = NewIncident::from_report(report, Source::Report, None, at).incident;
+        let step = |reason, level| Step {
+            audience: Audience::OncallSecondary,
+            reason,
+            deadline: Some(DeadlineKind::Acknowledge),
+            due_at: Some(at),
+            level,
+            round: level.map(|_| 1),
+            reminder: None,
+        };
+        let cases = [
+            (
+                EventKind::EscalationTriggered,
+                Some(step(StepReason::Unacknowledged, Some(2))),
+                None,
+                "PAGE L2 R1: ",
+            ),
+            (
+                EventKind::SlaReminder,
+                Some(step(StepReason::Reminder, None)),
+                None,
+                "Reminder: acknowledgement due 2026-11-23 03:00 UTC: ",
+            ),
+            (
+                EventKind::SlaBreached,
+                Some(step(StepReason::Breach, None)),
+                None,
+                "BREACHED: acknowledgement was due 2026-11-23 03:00 UTC: ",
+            ),
+            (
+                EventKind::IncidentAcknowledged,
+                None,
+                Some("alice"),
+                "Acknowledged by alice: ",
+            ),
+            (EventKind::IncidentTriaged, None, None, ""),
+        ];
+        for (kind, step, actor, want) in cases {
+            let mut e = DomainEvent::new(kind, &incident, at);
+            e.step = step;
+            e.actor = actor.map(str::to_owned);
+            assert_eq!(headline(&e), want, "{kind}");
+            let m = render(&e, &incident, Audience::OncallSecondary);
+            assert!(m.subject.starts_with(want), "{}", m.subject);
+        }
     }
 }
