@@ -36,6 +36,59 @@ pub struct Settings {
     pub intake: IntakeSettings,
     /// Severity and deadline policy; the built-in one unless a file is given.
     pub policy: std::sync::Arc<crate::policy::Policy>,
+    pub notify: NotifySettings,
+}
+
+/// What notify needs: the ack-link key and the message templates.
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    /// Signs acknowledgement links (`KLAXON_ACK_SECRET`, at least 32
+    /// characters). Without it pages carry no link.
+    pub ack_secret: Option<Secret>,
+    /// The built-in templates, or `KLAXON_TEMPLATE_DIR`'s files over them.
+    pub templates: std::sync::Arc<crate::messages::Templates>,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            ack_secret: None,
+            templates: crate::messages::Templates::builtin(),
+        }
+    }
+}
+
+impl NotifySettings {
+    pub fn load(l: &dyn Lookup) -> Result<Self, ConfigError> {
+        let ack_secret = match l.get("KLAXON_ACK_SECRET") {
+            None => None,
+            Some(s) if s.len() >= crate::ack::MIN_SECRET_BYTES => Some(Secret(s)),
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    var: "KLAXON_ACK_SECRET",
+                    reason: format!(
+                        "must be at least {} characters (e.g. `openssl rand -hex 32`)",
+                        crate::ack::MIN_SECRET_BYTES
+                    ),
+                });
+            }
+        };
+        let templates = match l.get("KLAXON_TEMPLATE_DIR") {
+            None => crate::messages::Templates::builtin(),
+            Some(dir) => std::sync::Arc::new(
+                crate::messages::Templates::load(std::path::Path::new(&dir)).map_err(|reason| {
+                    ConfigError::Invalid {
+                        var: "KLAXON_TEMPLATE_DIR",
+                        reason,
+                    }
+                })?,
+            ),
+        };
+        Ok(Self {
+            ack_secret,
+            templates,
+        })
+    }
 }
 
 /// A secret from configuration. Its Debug form never shows the value.

@@ -11,6 +11,7 @@
 //! - [`config`] and [`metrics`]: typed configuration and EMF counters.
 //! - [`lambda`] (feature `lambda`): the glue each Lambda `main.rs` calls.
 
+pub mod ack;
 pub mod adapters;
 pub mod app;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod domain;
 pub mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod messages;
 pub mod metrics;
 pub mod policy;
 pub mod ports;

@@ -2,12 +2,11 @@
 //! capability. Adapters in [`crate::adapters`] implement them.
 
 use crate::domain::{
-    Audience, Change, DomainEvent, EventId, EventKind, Incident, IncidentId, NewIncident, Severity,
-    Status, TimelineEntry,
+    Audience, Change, DomainEvent, EventId, Incident, IncidentId, NewIncident, Status,
+    TimelineEntry,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -149,21 +148,8 @@ pub trait EventPublisher: Send + Sync {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError>;
 }
 
-/// One message to one audience.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Message {
-    pub audience: Audience,
-    pub event: EventKind,
-    pub incident_id: IncidentId,
-    pub reference: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub severity: Option<Severity>,
-    pub drill: bool,
-    pub subject: String,
-    pub text: String,
-    /// Structured form for machine subscribers (HTTPS, SQS, Lambda).
-    pub document: serde_json::Value,
-}
+/// One message to one audience: see [`crate::messages`].
+pub use crate::messages::Message;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {

@@ -95,9 +95,16 @@ async fn report_to_page_over_aws_apis() {
         kinds,
         vec![EventKind::IncidentTriaged, EventKind::EscalationTriggered]
     );
-    for e in &triaged {
-        assert_eq!(notify::on_event(&app, e).await.expect("notify"), 1);
-    }
+    // Triage tells the security team and drafts the Critical/High notice
+    // for comms; the escalation step pages the primary.
+    assert_eq!(
+        notify::on_event(&app, &triaged[0]).await.expect("notify"),
+        2
+    );
+    assert_eq!(
+        notify::on_event(&app, &triaged[1]).await.expect("notify"),
+        1
+    );
 
     // The primary on-call subscriber got the page, with attributes to filter on.
     let pages = stack

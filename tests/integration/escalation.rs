@@ -530,14 +530,23 @@ async fn sweep_reads_only_due_items_sqlite() {
         let store = Arc::clone(&store);
         async move {
             for inc in history() {
-                let n = klaxon_core::domain::NewIncident {
+                let mut n = klaxon_core::domain::NewIncident {
                     incident: inc,
                     idempotency_key: None,
                     supersedes: None,
                     timeline: Vec::new(),
                     events: Vec::new(),
                 };
-                store.create(n).await.expect("create closed");
+                // 5,000 random references collide now and then; intake redraws too.
+                loop {
+                    match store.create(n.clone()).await {
+                        Ok(_) => break,
+                        Err(klaxon_core::ports::StoreError::ReferenceTaken(_)) => {
+                            n = n.with_new_reference();
+                        }
+                        Err(e) => panic!("create closed: {e}"),
+                    }
+                }
             }
         }
     };
@@ -620,7 +629,17 @@ mod api {
         let ob = format!("/api/v1/incidents/{id}/obligations");
         let json = Some("application/json");
         let big = format!("{{\"note\": \"{}\"}}", "x".repeat(70_000));
-        let cases: Vec<(&str, &str, Option<&str>, Option<&str>, String, u16, &str)> = vec![
+        // (name, path, token, content type, body, status, error code)
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            String,
+            u16,
+            &'a str,
+        );
+        let cases: Vec<Case> = vec![
             (
                 "no token",
                 &ack,

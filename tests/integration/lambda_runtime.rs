@@ -315,8 +315,9 @@ async fn every_function_answers_its_event() {
         )
         .await,
     );
-    // Triage tells the security team; pages come from the escalation steps.
-    assert_eq!(reply, json!(1));
+    // Triage tells the security team and drafts the Critical/High notice for
+    // comms; pages come from the escalation steps.
+    assert_eq!(reply, json!(2));
 
     // notify refuses an event that is not a Klaxon event, with a typed error.
     match invoke(

@@ -37,19 +37,28 @@ async fn notify_all(h: &Harness, events: &[klaxon_core::domain::DomainEvent]) ->
 }
 
 /// Severity decides who hears: SEV-1/2 page the primary on-call at once
-/// (the escalation policy's first level), every severity tells the security team.
+/// (the escalation policy's first level) and get a Critical/High notice
+/// drafted for comms; every severity tells the security team.
 #[tokio::test]
 async fn audiences_follow_severity() {
     let cases = [
         (
             Some(klaxon_tests::CRITICAL),
             Severity::Sev1,
-            vec![Audience::SecurityTeam, Audience::OncallPrimary],
+            vec![
+                Audience::SecurityTeam,
+                Audience::Comms,
+                Audience::OncallPrimary,
+            ],
         ),
         (
             Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"),
             Severity::Sev2,
-            vec![Audience::SecurityTeam, Audience::OncallPrimary],
+            vec![
+                Audience::SecurityTeam,
+                Audience::Comms,
+                Audience::OncallPrimary,
+            ],
         ),
         (None, Severity::Sev3, vec![Audience::SecurityTeam]),
         (
@@ -99,9 +108,9 @@ async fn redelivery_is_idempotent() {
         assess::on_event(&h.app, &received).await.expect("again"),
         assess::Outcome::AlreadyTriaged
     );
-    assert_eq!(notify_all(&h, &events).await, 2);
+    assert_eq!(notify_all(&h, &events).await, 3);
     assert_eq!(notify_all(&h, &events).await, 0);
-    assert_eq!(h.notifier.sent().len(), 2);
+    assert_eq!(h.notifier.sent().len(), 3);
     let timeline = h
         .app
         .store

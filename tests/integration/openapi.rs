@@ -50,6 +50,9 @@ fn every_post_documents_its_refusals() {
         let op = &spec["paths"][r.path]["post"];
         let statuses: &[&str] = if r.path.starts_with("/api/") {
             &["200", "400", "401", "403", "404", "413", "415"]
+        } else if r.path.starts_with("/ack/") {
+            // The page-link ack answers pages: done, bad, gone, used.
+            &["200", "400", "404", "409", "410"]
         } else {
             &["202", "400", "413"]
         };

@@ -148,6 +148,7 @@ pub async fn ack(
         policy,
         std::sync::Arc::new(klaxon_core::ports::SystemClock),
         klaxon_core::app::Relay::Inline,
+        None,
     )?;
     let by = by
         .or_else(|| std::env::var("USER").ok())

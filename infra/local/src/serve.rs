@@ -50,8 +50,20 @@ pub fn build(
     policy: Option<&Path>,
     clock: Arc<dyn Clock>,
     relay: Relay,
+    listen: Option<SocketAddr>,
 ) -> Result<Arc<App>, BoxError> {
     let store = SqliteIncidentStore::open(data_dir)?;
+    let mut settings = config.settings(policy)?;
+    // Ack links work out of the box: a key kept in the data directory, and
+    // links to where this process listens, unless configured otherwise.
+    if settings.notify.ack_secret.is_none() {
+        settings.notify.ack_secret = Some(local_ack_secret(data_dir)?);
+    }
+    if settings.intake.public_url.is_none()
+        && let Some(addr) = listen
+    {
+        settings.intake.public_url = Some(format!("http://{addr}"));
+    }
     let bus = Arc::new(InProcessBus::new());
     let app = Arc::new(App::new(
         Arc::new(store),
@@ -59,10 +71,35 @@ pub fn build(
         Arc::new(FileNotifier::new(data_dir.join("outbox.jsonl"))),
         clock,
         relay,
-        config.settings(policy)?,
+        settings,
     ));
     bus.subscribe(Arc::new(Consumers(Arc::downgrade(&app))));
     Ok(app)
+}
+
+/// The key that signs ack links, created on first use (owner-only) in the
+/// data directory so links survive restarts.
+fn local_ack_secret(data_dir: &Path) -> Result<klaxon_core::config::Secret, BoxError> {
+    let path = data_dir.join("ack-secret");
+    if let Ok(s) = std::fs::read_to_string(&path)
+        && s.trim().len() >= klaxon_core::ack::MIN_SECRET_BYTES
+    {
+        return Ok(klaxon_core::config::Secret::new(s.trim()));
+    }
+    let bytes: [u8; 32] = rand::random();
+    let secret = hex::encode(bytes);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    use std::io::Write;
+    opts.open(&path)
+        .and_then(|mut f| f.write_all(secret.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(klaxon_core::config::Secret::new(secret))
 }
 
 /// The HTTP routes: every request goes to the core router.
@@ -106,6 +143,7 @@ pub async fn run(opts: ServeOptions) -> Result<(), BoxError> {
         opts.policy.as_deref(),
         Arc::new(SystemClock),
         Relay::Background,
+        Some(opts.listen),
     )?;
     // Recover anything a previous run committed but did not publish.
     let recovered = outbox::recover(&app).await?;

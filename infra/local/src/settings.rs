@@ -113,6 +113,7 @@ impl FileConfig {
         Ok(Settings {
             api_tokens: ApiTokens::parse(&spec)?,
             intake: IntakeSettings::load(&lookup)?,
+            notify: klaxon_core::config::NotifySettings::load(&lookup)?,
             policy,
         })
     }

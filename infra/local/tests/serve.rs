@@ -101,14 +101,26 @@ async fn report_pages_and_survives_restart() {
     let accepted: Value = resp.json().await.expect("json");
     let id = accepted["incident_id"].as_str().expect("id").to_owned();
 
-    let lines = outbox_lines(dir.path(), 2).await;
-    assert_eq!(lines.len(), 2, "page and team message: {lines:?}");
+    let lines = outbox_lines(dir.path(), 3).await;
+    assert_eq!(lines.len(), 3, "team message, page, comms draft: {lines:?}");
+    let attrs = |l: &Value, k: &str| l["message_attributes"][k].clone();
     assert_eq!(lines[0]["audience"], "security-team");
-    assert_eq!(lines[0]["event"], "Incident Triaged");
-    assert_eq!(lines[1]["audience"], "oncall-primary");
-    assert_eq!(lines[1]["event"], "Escalation Triggered");
-    assert_eq!(lines[1]["severity"], "SEV-1");
-    assert_eq!(lines[1]["reference"], accepted["reference"]);
+    assert_eq!(attrs(&lines[0], "event"), "Incident Triaged");
+    assert_eq!(lines[1]["audience"], "comms");
+    assert_eq!(attrs(&lines[1], "kind"), "severity_notification_draft");
+    assert_eq!(lines[2]["audience"], "oncall-primary");
+    assert_eq!(attrs(&lines[2], "event"), "Escalation Triggered");
+    assert_eq!(attrs(&lines[2], "severity"), "SEV-1");
+    assert_eq!(
+        lines[2]["message"]["json"]["reference"],
+        accepted["reference"]
+    );
+    let sms = lines[2]["message"]["sms"].as_str().expect("sms");
+    assert!(sms.chars().count() <= 160, "{sms}");
+    assert!(
+        sms.contains("/ack/"),
+        "the page carries its ack link: {sms}"
+    );
 
     // kill -9: no graceful shutdown.
     drop(server);
@@ -142,8 +154,8 @@ async fn report_pages_and_survives_restart() {
     assert_eq!(again["incident_id"], accepted["incident_id"]);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        outbox_lines(dir.path(), 2).await.len(),
-        2,
+        outbox_lines(dir.path(), 3).await.len(),
+        3,
         "no extra page after restart"
     );
 
@@ -308,7 +320,7 @@ async fn unacknowledged_critical_walks_up_the_levels_until_klaxon_ack() {
     let pages = |lines: &[Value]| -> Vec<String> {
         lines
             .iter()
-            .filter(|l| l["event"] == "Escalation Triggered")
+            .filter(|l| l["message_attributes"]["event"] == "Escalation Triggered")
             .map(|l| l["audience"].as_str().unwrap_or("").to_owned())
             .collect()
     };
@@ -347,9 +359,10 @@ async fn unacknowledged_critical_walks_up_the_levels_until_klaxon_ack() {
     let lines = outbox_lines(&data, 0).await;
     assert_eq!(pages(&lines).len(), after_ack, "{lines:#?}");
     assert!(
-        lines
-            .iter()
-            .any(|l| l["event"] == "Incident Acknowledged" && l["audience"] == "security-team"),
+        lines.iter().any(
+            |l| l["message_attributes"]["event"] == "Incident Acknowledged"
+                && l["audience"] == "security-team"
+        ),
         "{lines:#?}"
     );
 

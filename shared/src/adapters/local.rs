@@ -4,7 +4,6 @@
 use crate::domain::DomainEvent;
 use crate::ports::{EventPublisher, Message, Notifier, NotifyError, PublishError};
 use async_trait::async_trait;
-use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -83,19 +82,10 @@ impl FileNotifier {
 #[async_trait]
 impl Notifier for FileNotifier {
     async fn send(&self, m: &Message) -> Result<(), NotifyError> {
-        let line = json!({
-            "at": chrono::Utc::now(),
-            "audience": m.audience,
-            "event": m.event.detail_type(),
-            "incident_id": m.incident_id,
-            "reference": m.reference,
-            "severity": m.severity,
-            "drill": m.drill,
-            "subject": m.subject,
-            "text": m.text,
-            "document": m.document,
-        })
-        .to_string();
+        // Exactly what SNS is given: audience (the topic), subject,
+        // attributes and the per-protocol bodies.
+        let line = serde_json::to_string(m)
+            .map_err(|e| NotifyError::Unavailable(format!("serialise: {e}")))?;
         {
             let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
             let mut f = std::fs::OpenOptions::new()
@@ -108,7 +98,7 @@ impl Notifier for FileNotifier {
                 .and_then(|()| f.sync_data())
                 .map_err(|e| NotifyError::Unavailable(format!("{}: {e}", self.path.display())))?;
         }
-        let verb = if m.audience.is_paged() {
+        let verb = if m.attr("kind") == "page" {
             "PAGE"
         } else {
             "TELL"

@@ -43,11 +43,6 @@ fn subject(s: &str) -> String {
     ascii.chars().take(99).collect()
 }
 
-/// SMS bodies are cut to one 160-character segment.
-fn sms(m: &Message) -> String {
-    m.subject.chars().take(160).collect()
-}
-
 #[async_trait]
 impl Notifier for SnsNotifier {
     async fn send(&self, m: &Message) -> Result<(), NotifyError> {
@@ -55,33 +50,34 @@ impl Notifier for SnsNotifier {
             .topics
             .get(&m.audience)
             .ok_or(NotifyError::NoDestination(m.audience))?;
-        let doc = m.document.to_string();
+        let doc = m.message.json.to_string();
+        let chat = m.message.https.to_string();
+        // One body per protocol; "https" is also what AWS Chatbot reads.
         let body = json!({
-            "default": m.text,
-            "email": m.text,
-            "sms": sms(m),
+            "default": m.message.default,
+            "email": m.message.email,
+            "email-json": doc,
+            "sms": m.message.sms,
             "sqs": doc,
             "lambda": doc,
-            "http": doc,
-            "https": doc,
+            "firehose": doc,
+            "http": chat,
+            "https": chat,
         });
-        let severity = m.severity.map(|s| s.code()).unwrap_or("unassessed");
-        self.client
+        let mut req = self
+            .client
             .publish()
             .topic_arn(topic)
             .subject(subject(&m.subject))
             .message_structure("json")
-            .message(body.to_string())
-            .message_attributes("severity", attr(severity)?)
-            .message_attributes("audience", attr(m.audience.as_str())?)
-            .message_attributes("event", attr(m.event.detail_type())?)
-            .message_attributes("drill", attr(if m.drill { "true" } else { "false" })?)
-            .send()
-            .await
-            .map_err(|e| {
-                let (_, msg) = super::sdk_failure(&e);
-                NotifyError::Unavailable(msg)
-            })?;
+            .message(body.to_string());
+        for (name, value) in &m.message_attributes {
+            req = req.message_attributes(name, attr(value)?);
+        }
+        req.send().await.map_err(|e| {
+            let (_, msg) = super::sdk_failure(&e);
+            NotifyError::Unavailable(msg)
+        })?;
         Ok(())
     }
 }

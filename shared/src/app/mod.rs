@@ -111,6 +111,9 @@ pub enum HandlerError {
     Publish(#[from] PublishError),
     #[error("event for incident {0} arrived but the incident does not exist")]
     MissingIncident(crate::domain::IncidentId),
+    /// An edited template that fails at render time.
+    #[error("message could not be rendered: {0}")]
+    Render(String),
 }
 
 impl HandlerError {
@@ -123,6 +126,7 @@ impl HandlerError {
             Self::Notify(_) => "Notify",
             Self::Publish(_) => "Retryable.Publish",
             Self::MissingIncident(_) => "MissingIncident",
+            Self::Render(_) => "Render",
         }
     }
 }

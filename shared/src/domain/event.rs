@@ -40,10 +40,13 @@ pub enum EventKind {
     SlaReminder,
     #[serde(rename = "SLA Breached")]
     SlaBreached,
+    /// A status update posted, a report filed, the fix released.
+    #[serde(rename = "Obligation Recorded")]
+    ObligationRecorded,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 8] = [
         Self::ReportReceived,
         Self::IncidentTriaged,
         Self::SeverityChanged,
@@ -51,6 +54,7 @@ impl EventKind {
         Self::EscalationTriggered,
         Self::SlaReminder,
         Self::SlaBreached,
+        Self::ObligationRecorded,
     ];
 
     /// The EventBridge `detail-type`.
@@ -63,6 +67,7 @@ impl EventKind {
             Self::EscalationTriggered => "Escalation Triggered",
             Self::SlaReminder => "SLA Reminder",
             Self::SlaBreached => "SLA Breached",
+            Self::ObligationRecorded => "Obligation Recorded",
         }
     }
 
@@ -96,9 +101,14 @@ pub struct DomainEvent {
     /// For escalation and clock events: who is told, and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<Step>,
-    /// For acknowledgements: who acknowledged.
+    /// For acknowledgements and obligations: who acted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
+    /// For `Obligation Recorded`: which obligation, and its note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obligation: Option<DeadlineKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Why an escalation or clock step fired.
@@ -150,6 +160,8 @@ impl DomainEvent {
             drill: incident.drill,
             step: None,
             actor: None,
+            obligation: None,
+            note: None,
         }
     }
 }

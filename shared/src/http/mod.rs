@@ -6,6 +6,7 @@
 //! - [`webhooks`]: signed webhooks and the PagerDuty-compatible route.
 //! - [`api`]: the responder API.
 
+pub mod ack;
 pub mod api;
 pub mod reports;
 pub mod webhooks;
@@ -55,6 +56,8 @@ pub enum RouteId {
     OverrideSeverity,
     AcknowledgeIncident,
     RecordObligation,
+    AckLinkPage,
+    AckLinkConfirm,
 }
 
 pub struct Route {
@@ -125,6 +128,18 @@ pub static ROUTES: &[Route] = &[
         id: RouteId::PagerdutyEnqueue,
         method: Method::POST,
         path: "/v2/enqueue",
+        group: Routes::Intake,
+    },
+    Route {
+        id: RouteId::AckLinkPage,
+        method: Method::GET,
+        path: "/ack/{token}",
+        group: Routes::Intake,
+    },
+    Route {
+        id: RouteId::AckLinkConfirm,
+        method: Method::POST,
+        path: "/ack/{token}",
         group: Routes::Intake,
     },
     Route {
@@ -388,6 +403,8 @@ async fn route(
         RouteId::OverrideSeverity => api::override_severity(app, &req, first(&params)).await,
         RouteId::AcknowledgeIncident => api::acknowledge(app, &req, first(&params)).await,
         RouteId::RecordObligation => api::record_obligation(app, &req, first(&params)).await,
+        RouteId::AckLinkPage => Ok(ack::show(app, first(&params)).await),
+        RouteId::AckLinkConfirm => Ok(ack::confirm(app, first(&params)).await),
     }
 }
 

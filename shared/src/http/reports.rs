@@ -32,6 +32,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "thank_you.html",
             include_str!("../../templates/thank_you.html"),
         ),
+        ("ack.html", include_str!("../../templates/ack.html")),
     ] {
         // The templates ship in the binary; a test renders each one.
         if let Err(e) = env.add_template(name, src) {
@@ -72,7 +73,7 @@ impl ReportLimiter {
     }
 }
 
-fn html(status: StatusCode, body: String) -> Response<Bytes> {
+pub(crate) fn html(status: StatusCode, body: String) -> Response<Bytes> {
     let mut resp = Response::new(Bytes::from(body));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -97,7 +98,7 @@ fn html(status: StatusCode, body: String) -> Response<Bytes> {
     resp
 }
 
-fn render(name: &str, ctx: minijinja::Value) -> Result<String, ApiError> {
+pub(crate) fn render(name: &str, ctx: minijinja::Value) -> Result<String, ApiError> {
     TEMPLATES
         .get_template(name)
         .and_then(|t| t.render(ctx))

@@ -428,6 +428,12 @@ pub fn meet(change: &mut Change, policy: &Policy, kind: DeadlineKind, actor: &st
         format!("{} recorded{note}", kind.label()),
     );
     schedule(&mut change.incident, policy);
+    let mut event =
+        crate::domain::DomainEvent::new(EventKind::ObligationRecorded, &change.incident, now);
+    event.actor = Some(actor.to_owned());
+    event.obligation = Some(kind);
+    event.note = note.strip_prefix(": ").map(str::to_owned);
+    change.events.push(event);
 }
 
 #[cfg(test)]

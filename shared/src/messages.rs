@@ -1,0 +1,578 @@
+//! Messages: what each audience is told about each event, rendered from
+//! templates a team can edit (`shared/templates/notify/`, overridable with
+//! `KLAXON_TEMPLATE_DIR`), with one body per SNS protocol.
+//!
+//! Drafts (the customer notice, the Atlassian report, the Critical/High
+//! notification, the patch release notice) go to the comms audience for a
+//! person to send: Klaxon never mails customers itself, and drills produce
+//! none of them.
+
+use crate::domain::{Audience, DeadlineKind, DomainEvent, EventKind, Incident, Severity};
+use chrono::{DateTime, Utc};
+use minijinja::Environment;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
+
+/// One SMS segment.
+pub const SMS_LIMIT: usize = 160;
+
+/// The templates that ship in the binary; a test renders each one.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "page.sms.txt",
+        include_str!("../templates/notify/page.sms.txt"),
+    ),
+    (
+        "page.subject.txt",
+        include_str!("../templates/notify/page.subject.txt"),
+    ),
+    (
+        "page.email.txt",
+        include_str!("../templates/notify/page.email.txt"),
+    ),
+    (
+        "triage.subject.txt",
+        include_str!("../templates/notify/triage.subject.txt"),
+    ),
+    (
+        "triage.email.txt",
+        include_str!("../templates/notify/triage.email.txt"),
+    ),
+    (
+        "clock.subject.txt",
+        include_str!("../templates/notify/clock.subject.txt"),
+    ),
+    (
+        "clock.email.txt",
+        include_str!("../templates/notify/clock.email.txt"),
+    ),
+    (
+        "ack.subject.txt",
+        include_str!("../templates/notify/ack.subject.txt"),
+    ),
+    (
+        "ack.email.txt",
+        include_str!("../templates/notify/ack.email.txt"),
+    ),
+    (
+        "status_update.txt",
+        include_str!("../templates/notify/status_update.txt"),
+    ),
+    (
+        "severity_notification.txt",
+        include_str!("../templates/notify/severity_notification.txt"),
+    ),
+    (
+        "customer_notice.txt",
+        include_str!("../templates/notify/customer_notice.txt"),
+    ),
+    (
+        "atlassian_report.txt",
+        include_str!("../templates/notify/atlassian_report.txt"),
+    ),
+    (
+        "patch_release.txt",
+        include_str!("../templates/notify/patch_release.txt"),
+    ),
+];
+
+/// The compiled templates.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Templates")
+    }
+}
+
+static BUILTIN_TEMPLATES: LazyLock<Arc<Templates>> = LazyLock::new(|| {
+    // A test compiles every built-in template, so this cannot fail in a release.
+    Arc::new(
+        Templates::from_sources(BUILTIN.iter().map(|(n, s)| (*n, s.to_string())))
+            .unwrap_or_else(|e| panic!("built-in template: {e}")),
+    )
+});
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::from_sources(BUILTIN.iter().map(|(n, s)| (*n, s.to_string())))
+            .unwrap_or_else(|e| panic!("built-in template: {e}"))
+    }
+}
+
+impl Templates {
+    pub fn builtin() -> Arc<Templates> {
+        Arc::clone(&BUILTIN_TEMPLATES)
+    }
+
+    fn from_sources<'a>(sources: impl Iterator<Item = (&'a str, String)>) -> Result<Self, String> {
+        let mut env = Environment::new();
+        // Plain text: nothing to escape, and line breaks are the layout.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.set_keep_trailing_newline(false);
+        for (name, src) in sources {
+            env.add_template_owned(name.to_owned(), src)
+                .map_err(|e| format!("{name}: {e}"))?;
+        }
+        Ok(Self { env })
+    }
+
+    /// The built-in templates, each replaced by a file of the same name in
+    /// `dir` if there is one. A template that does not compile stops start-up.
+    pub fn load(dir: &Path) -> Result<Self, String> {
+        let mut sources = Vec::new();
+        for (name, builtin) in BUILTIN {
+            let path = dir.join(name);
+            let src = match std::fs::read_to_string(&path) {
+                Ok(s) => s,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (*builtin).to_owned(),
+                Err(e) => return Err(format!("{}: {e}", path.display())),
+            };
+            sources.push((*name, src));
+        }
+        Self::from_sources(sources.into_iter()).map_err(|e| format!("{}/{e}", dir.display()))
+    }
+
+    fn render(&self, name: &str, ctx: &minijinja::Value) -> Result<String, String> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map(|s| s.trim().to_owned())
+            .map_err(|e| format!("template {name}: {e}"))
+    }
+}
+
+/// What a message is; also the `kind` attribute subscriptions can filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Page,
+    Triage,
+    SeverityChanged,
+    Clock,
+    Acknowledged,
+    StatusUpdate,
+    SeverityNotification,
+    CustomerNotice,
+    AtlassianReport,
+    PatchRelease,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Page => "page",
+            Self::Triage => "triage",
+            Self::SeverityChanged => "severity_changed",
+            Self::Clock => "clock",
+            Self::Acknowledged => "acknowledged",
+            Self::StatusUpdate => "status_update",
+            Self::SeverityNotification => "severity_notification_draft",
+            Self::CustomerNotice => "customer_notice_draft",
+            Self::AtlassianReport => "atlassian_report_draft",
+            Self::PatchRelease => "patch_release_draft",
+        }
+    }
+
+    /// Drafts are for a person to send to people outside the team.
+    pub fn is_draft(self) -> bool {
+        matches!(
+            self,
+            Self::SeverityNotification
+                | Self::CustomerNotice
+                | Self::AtlassianReport
+                | Self::PatchRelease
+        )
+    }
+
+    fn draft_label(self) -> &'static str {
+        match self {
+            Self::SeverityNotification => "Critical/High severity notification",
+            Self::CustomerNotice => "customer notice",
+            Self::AtlassianReport => "Atlassian security incident report",
+            Self::PatchRelease => "patch release notification",
+            _ => "",
+        }
+    }
+}
+
+/// Who is told what about an event.
+pub fn plan(event: &DomainEvent, incident: &Incident) -> Vec<(Audience, Kind)> {
+    let step_audience = event.step.iter().map(|s| s.audience);
+    let mut out: Vec<(Audience, Kind)> = match event.kind {
+        EventKind::EscalationTriggered => step_audience.map(|a| (a, Kind::Page)).collect(),
+        EventKind::SlaReminder | EventKind::SlaBreached => {
+            step_audience.map(|a| (a, Kind::Clock)).collect()
+        }
+        EventKind::IncidentTriaged => vec![(Audience::SecurityTeam, Kind::Triage)],
+        EventKind::SeverityChanged => vec![(Audience::SecurityTeam, Kind::SeverityChanged)],
+        EventKind::IncidentAcknowledged => vec![(Audience::SecurityTeam, Kind::Acknowledged)],
+        EventKind::ObligationRecorded => match event.obligation {
+            Some(DeadlineKind::StatusUpdate) => {
+                let mut v = vec![(Audience::SecurityTeam, Kind::StatusUpdate)];
+                if incident.severity.is_some_and(|s| s <= Severity::Sev2) {
+                    v.push((Audience::Leadership, Kind::StatusUpdate));
+                }
+                v
+            }
+            Some(DeadlineKind::Fix) => vec![(Audience::Comms, Kind::PatchRelease)],
+            _ => Vec::new(),
+        },
+        EventKind::ReportReceived => Vec::new(),
+    };
+    if event.kind == EventKind::IncidentTriaged {
+        let flags = incident
+            .assessment
+            .as_ref()
+            .map(|a| a.flags)
+            .unwrap_or_default();
+        if incident.severity.is_some_and(|s| s <= Severity::Sev2) {
+            out.push((Audience::Comms, Kind::SeverityNotification));
+        }
+        if flags.customer_notification_required {
+            out.push((Audience::Comms, Kind::CustomerNotice));
+        }
+        if flags.atlassian_notification_required {
+            out.push((Audience::Comms, Kind::AtlassianReport));
+        }
+    }
+    if event.drill {
+        // A drill exercises the people, never the customers.
+        out.retain(|(_, k)| !k.is_draft());
+    }
+    out
+}
+
+/// One SNS publish, as sent (and as `klaxon serve` writes it to
+/// `outbox.jsonl`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub audience: Audience,
+    pub subject: String,
+    /// `severity`, `audience`, `event`, `kind`, `incident_class`, `tenant`,
+    /// `drill`: what subscription filter policies match on.
+    pub message_attributes: BTreeMap<String, String>,
+    pub message: Bodies,
+}
+
+impl Message {
+    pub fn attr(&self, name: &str) -> &str {
+        self.message_attributes
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
+/// One body per protocol (`MessageStructure=json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bodies {
+    pub default: String,
+    /// At most [`SMS_LIMIT`] characters.
+    pub sms: String,
+    pub email: String,
+    /// For SQS, Lambda and email-json subscribers: the incident summary and links.
+    pub json: Value,
+    /// For HTTPS subscribers, AWS Chatbot (Amazon Q Developer in chat
+    /// applications) among them: a custom notification.
+    pub https: Value,
+}
+
+/// What rendering needs beyond the event and the incident.
+pub struct Inputs<'a> {
+    pub templates: &'a Templates,
+    /// Where reporters and customers reach the team.
+    pub contact: &'a str,
+    /// The product name for customer-facing drafts.
+    pub product: &'a str,
+    /// The signed acknowledgement link, for pages.
+    pub ack_url: Option<&'a str>,
+    /// The API base, for links in machine documents.
+    pub api_base: Option<&'a str>,
+    /// The note recorded with an obligation (a status update's text).
+    pub note: Option<&'a str>,
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn flags(incident: &Incident) -> Vec<&'static str> {
+    let Some(a) = &incident.assessment else {
+        return Vec::new();
+    };
+    let mut v = Vec::new();
+    if a.flags.customer_data_involved {
+        v.push("customer data involved");
+    }
+    if a.flags.atlassian_notification_required {
+        v.push("Atlassian must be notified");
+    }
+    if a.flags.customer_notification_required {
+        v.push("customers must be notified");
+    }
+    v
+}
+
+/// Renders one message. Errors name the template; they only happen with an
+/// edited template that references something missing at render time.
+pub fn render(
+    event: &DomainEvent,
+    incident: &Incident,
+    audience: Audience,
+    kind: Kind,
+    inputs: &Inputs<'_>,
+) -> Result<Message, String> {
+    let sev = incident.severity;
+    let class = incident
+        .assessment
+        .as_ref()
+        .map(|a| a.class.to_string())
+        .unwrap_or_else(|| "unclassified".into());
+    let play = incident
+        .assessment
+        .as_ref()
+        .and_then(|a| serde_json::to_value(a.play).ok())
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let i = json!({
+        "id": incident.id,
+        "reference": incident.reference,
+        "title": incident.title,
+        "description": incident.description,
+        "severity": sev.map(|s| s.code()).unwrap_or("unassessed"),
+        "severity_name": sev.map(|s| s.name()).unwrap_or("not yet assessed"),
+        "status": incident.status,
+        "class": class,
+        "play": play,
+        "tenant": incident.tenant,
+        "product": incident.product,
+        "impact": incident.impact,
+        "source": incident.source.as_str(),
+        "started": when(incident.created_at),
+        "commander": incident.roles.get("incident_commander").map(String::as_str).unwrap_or("unassigned"),
+    });
+    let step = event.step.as_ref().map(|s| {
+        json!({
+            "audience": s.audience,
+            "reason": s.reason,
+            "deadline": s.deadline.map(|d| d.label()),
+            "due": s.due_at.map(when),
+            "level": s.level,
+            "round": s.round,
+            "reminder": s.reminder,
+        })
+    });
+    let reasons: Vec<Value> = incident
+        .assessment
+        .iter()
+        .flat_map(|a| a.reasons.iter())
+        .map(|r| json!({"rule": r.rule, "evidence": r.evidence}))
+        .collect();
+    let deadlines: Vec<Value> = incident
+        .deadlines
+        .iter()
+        .map(|d| json!({"label": d.kind.label(), "due": when(d.due_at), "met": d.met_at.map(when)}))
+        .collect();
+    let due = |k: DeadlineKind| incident.deadline(k).map(|d| when(d.due_at));
+    let drill = if incident.drill { "[DRILL] " } else { "" };
+    let base = json!({
+        "i": i,
+        "step": step,
+        "reasons": reasons,
+        "deadlines": deadlines,
+        "flags": flags(incident),
+        "drill": drill,
+        "ack_url": inputs.ack_url,
+        "actor": event.actor.as_deref().unwrap_or("someone"),
+        "contact": inputs.contact,
+        "product": incident.product.as_deref().unwrap_or(inputs.product),
+        "note": inputs.note,
+        "next_update": due(DeadlineKind::StatusUpdate),
+        "fix_due": due(DeadlineKind::Fix),
+        "notice_due": due(DeadlineKind::CustomerNotice),
+        "report_due": due(DeadlineKind::AtlassianReport),
+        "customer_data": incident.assessment.as_ref().is_some_and(|a| a.flags.customer_data_involved),
+        "title": incident.title,
+    });
+    let ctx = minijinja::Value::from_serialize(&base);
+    let t = inputs.templates;
+    let sev_code = sev.map(|s| s.code()).unwrap_or("unassessed");
+    let headline = |what: &str| {
+        format!(
+            "{drill}{what}: [{sev_code}] {}: {}",
+            incident.reference, incident.title
+        )
+    };
+    let (subject, text) = match kind {
+        Kind::Page => (
+            t.render("page.subject.txt", &ctx)?,
+            t.render("page.email.txt", &ctx)?,
+        ),
+        Kind::Triage => (
+            t.render("triage.subject.txt", &ctx)?,
+            t.render("triage.email.txt", &ctx)?,
+        ),
+        Kind::SeverityChanged => (
+            headline(&format!("Severity now {sev_code}")),
+            t.render("triage.email.txt", &ctx)?,
+        ),
+        Kind::Clock => (
+            t.render("clock.subject.txt", &ctx)?,
+            t.render("clock.email.txt", &ctx)?,
+        ),
+        Kind::Acknowledged => (
+            t.render("ack.subject.txt", &ctx)?,
+            t.render("ack.email.txt", &ctx)?,
+        ),
+        Kind::StatusUpdate => (
+            headline("Status update"),
+            t.render("status_update.txt", &ctx)?,
+        ),
+        Kind::SeverityNotification => (
+            headline(&format!("DRAFT {}", kind.draft_label())),
+            t.render("severity_notification.txt", &ctx)?,
+        ),
+        Kind::CustomerNotice => (
+            headline(&format!("DRAFT {}", kind.draft_label())),
+            t.render("customer_notice.txt", &ctx)?,
+        ),
+        Kind::AtlassianReport => (
+            headline(&format!("DRAFT {}", kind.draft_label())),
+            t.render("atlassian_report.txt", &ctx)?,
+        ),
+        Kind::PatchRelease => (
+            headline(&format!("DRAFT {}", kind.draft_label())),
+            t.render("patch_release.txt", &ctx)?,
+        ),
+    };
+    let sms = match kind {
+        Kind::Page => fit_sms(&incident.title, |title| {
+            let mut v = base.clone();
+            v["title"] = Value::String(title.to_owned());
+            t.render("page.sms.txt", &minijinja::Value::from_serialize(&v))
+        })?,
+        _ => truncate(&subject, SMS_LIMIT),
+    };
+    let links = json!({
+        "ack": inputs.ack_url,
+        "incident": inputs.api_base.map(|b| format!("{}/api/v1/incidents/{}", b.trim_end_matches('/'), incident.id)),
+    });
+    let document = json!({
+        "kind": kind.as_str(),
+        "event": event.kind.detail_type(),
+        "event_id": event.id,
+        "audience": audience,
+        "incident_id": incident.id,
+        "reference": incident.reference,
+        "title": incident.title,
+        "severity": incident.severity,
+        "status": incident.status,
+        "class": class,
+        "tenant": incident.tenant,
+        "drill": incident.drill,
+        "step": event.step,
+        "actor": event.actor,
+        "deadlines": incident.deadlines,
+        "links": links,
+        "text": text,
+    });
+    let mut next_steps = Vec::new();
+    if let Some(url) = inputs.ack_url {
+        next_steps.push(format!("Acknowledge: {url}"));
+    }
+    if matches!(kind, Kind::Page | Kind::Clock) {
+        next_steps.push(format!("Or run: klaxon ack {}", incident.reference));
+    }
+    let chat = json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": format!("{}-{}", event.id, audience),
+        "content": {
+            "textType": "client-markdown",
+            "title": truncate(&subject, 250),
+            "description": truncate(&text, 3500),
+            "nextSteps": next_steps,
+            "keywords": [sev_code, class, audience.as_str()],
+        },
+        "metadata": {
+            "threadId": incident.reference,
+            "summary": truncate(&subject, 250),
+            "eventType": event.kind.detail_type(),
+            "additionalContext": {
+                "incident_id": incident.id.to_string(),
+                "reference": incident.reference.to_string(),
+                "severity": sev_code,
+                "status": incident.status.as_str(),
+                "drill": incident.drill.to_string(),
+            },
+        },
+    });
+    let mut attrs = BTreeMap::new();
+    attrs.insert("severity".into(), sev_code.to_owned());
+    attrs.insert("audience".into(), audience.as_str().to_owned());
+    attrs.insert("event".into(), event.kind.detail_type().to_owned());
+    attrs.insert("kind".into(), kind.as_str().to_owned());
+    attrs.insert("incident_class".into(), class.clone());
+    // SNS refuses empty attribute values.
+    attrs.insert(
+        "tenant".into(),
+        incident
+            .tenant
+            .clone()
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "none".into()),
+    );
+    attrs.insert("drill".into(), incident.drill.to_string());
+    Ok(Message {
+        audience,
+        subject,
+        message_attributes: attrs,
+        message: Bodies {
+            default: text.clone(),
+            sms,
+            email: text,
+            json: document,
+            https: chat,
+        },
+    })
+}
+
+fn truncate(s: &str, limit: usize) -> String {
+    if s.chars().count() <= limit {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(limit.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Renders the SMS with the title shortened until the whole fits one segment;
+/// the link is never cut, since a cut link is useless.
+fn fit_sms<F>(title: &str, render: F) -> Result<String, String>
+where
+    F: Fn(&str) -> Result<String, String>,
+{
+    let full = render(title)?;
+    if full.chars().count() <= SMS_LIMIT {
+        return Ok(full);
+    }
+    let overhead = render("")?.chars().count();
+    let room = SMS_LIMIT.saturating_sub(overhead);
+    let shortened = if room >= 2 {
+        truncate(title, room)
+    } else {
+        String::new()
+    };
+    let out = render(&shortened)?;
+    Ok(if out.chars().count() <= SMS_LIMIT {
+        out
+    } else {
+        truncate(&out, SMS_LIMIT)
+    })
+}
