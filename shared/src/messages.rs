@@ -576,3 +576,403 @@ where
         truncate(&out, SMS_LIMIT)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        Assessment, Flags, IncidentClass, NewIncident, Play, Report, ReportInput, Source, Status,
+        Step, StepReason,
+    };
+
+    fn at() -> DateTime<Utc> {
+        "2026-11-23T03:00:00Z".parse().expect("time")
+    }
+
+    fn incident(sev: Severity, flags: Flags, drill: bool, title: &str) -> Incident {
+        let report = Report::parse(ReportInput {
+            title: Some(title.into()),
+            description: Some("The admin API answers without a session.".into()),
+            tenant: Some("acme.atlassian.net".into()),
+            drill,
+            ..Default::default()
+        })
+        .expect("report");
+        let mut i = NewIncident::from_report(report, Source::Report, None, at()).incident;
+        i.severity = Some(sev);
+        i.status = Status::Triaged;
+        i.assessment = Some(Assessment {
+            severity: sev,
+            class: IncidentClass::Unclassified,
+            play: Play::Generic,
+            reasons: vec![],
+            cvss: None,
+            flags,
+            notes: vec![],
+        });
+        i.deadlines = crate::policy::Policy::builtin().deadlines(
+            i.assessment.as_ref().expect("assessment"),
+            at(),
+            at(),
+        );
+        i
+    }
+
+    fn event(kind: EventKind, i: &Incident, step: Option<Step>) -> DomainEvent {
+        let mut e = DomainEvent::new(kind, i, at());
+        e.step = step;
+        e
+    }
+
+    fn page_step(audience: Audience) -> Step {
+        Step {
+            audience,
+            reason: StepReason::Unacknowledged,
+            deadline: Some(DeadlineKind::Acknowledge),
+            due_at: Some(at()),
+            level: Some(2),
+            round: Some(1),
+            reminder: None,
+        }
+    }
+
+    const ALL_FLAGS: Flags = Flags {
+        customer_data_involved: true,
+        atlassian_notification_required: true,
+        customer_notification_required: true,
+    };
+
+    #[test]
+    fn plan_table() {
+        use Audience::*;
+        use Kind::*;
+        let sev1 = incident(Severity::Sev1, ALL_FLAGS, false, "t");
+        let sev3 = incident(Severity::Sev3, Flags::default(), false, "t");
+        let drill = incident(Severity::Sev1, ALL_FLAGS, true, "t");
+        let mut status = event(EventKind::ObligationRecorded, &sev1, None);
+        status.obligation = Some(DeadlineKind::StatusUpdate);
+        let mut fix = event(EventKind::ObligationRecorded, &sev1, None);
+        fix.obligation = Some(DeadlineKind::Fix);
+        let mut drill_fix = event(EventKind::ObligationRecorded, &drill, None);
+        drill_fix.obligation = Some(DeadlineKind::Fix);
+        type Case<'a> = (&'a str, DomainEvent, &'a Incident, Vec<(Audience, Kind)>);
+        let cases: Vec<Case> = vec![
+            (
+                "SEV-1 triage with every flag: the team, and three drafts for comms",
+                event(EventKind::IncidentTriaged, &sev1, None),
+                &sev1,
+                vec![
+                    (SecurityTeam, Triage),
+                    (Comms, SeverityNotification),
+                    (Comms, CustomerNotice),
+                    (Comms, AtlassianReport),
+                ],
+            ),
+            (
+                "SEV-3 triage: the team only",
+                event(EventKind::IncidentTriaged, &sev3, None),
+                &sev3,
+                vec![(SecurityTeam, Triage)],
+            ),
+            (
+                "a drill drafts nothing customer-facing",
+                event(EventKind::IncidentTriaged, &drill, None),
+                &drill,
+                vec![(SecurityTeam, Triage)],
+            ),
+            (
+                "a page goes to its step's audience",
+                event(
+                    EventKind::EscalationTriggered,
+                    &sev1,
+                    Some(page_step(OncallSecondary)),
+                ),
+                &sev1,
+                vec![(OncallSecondary, Page)],
+            ),
+            (
+                "status update: team and leadership",
+                status,
+                &sev1,
+                vec![(SecurityTeam, StatusUpdate), (Leadership, StatusUpdate)],
+            ),
+            (
+                "fix released: the patch notice draft",
+                fix,
+                &sev1,
+                vec![(Comms, PatchRelease)],
+            ),
+            ("a drill's fix drafts nothing", drill_fix, &drill, vec![]),
+            (
+                "report received: nobody yet",
+                event(EventKind::ReportReceived, &sev1, None),
+                &sev1,
+                vec![],
+            ),
+        ];
+        for (name, e, i, want) in cases {
+            assert_eq!(plan(&e, i), want, "{name}");
+        }
+    }
+
+    fn inputs<'a>(t: &'a Templates, ack: Option<&'a str>) -> Inputs<'a> {
+        Inputs {
+            templates: t,
+            contact: "security@example.com",
+            product: "Acme Macros",
+            ack_url: ack,
+            api_base: Some("https://klaxon.example.com"),
+            note: Some("containment: key revoked"),
+        }
+    }
+
+    /// Every kind renders from the built-in templates, every body is filled,
+    /// and the attributes name what subscriptions filter on.
+    #[test]
+    fn every_kind_renders() {
+        let t = Templates::default();
+        let i = incident(Severity::Sev1, ALL_FLAGS, false, "Auth bypass in admin API");
+        let kinds = [
+            Kind::Page,
+            Kind::Triage,
+            Kind::SeverityChanged,
+            Kind::Clock,
+            Kind::Acknowledged,
+            Kind::StatusUpdate,
+            Kind::SeverityNotification,
+            Kind::CustomerNotice,
+            Kind::AtlassianReport,
+            Kind::PatchRelease,
+        ];
+        for kind in kinds {
+            let e = event(
+                EventKind::EscalationTriggered,
+                &i,
+                Some(page_step(Audience::OncallPrimary)),
+            );
+            let m = render(
+                &e,
+                &i,
+                Audience::OncallPrimary,
+                kind,
+                &inputs(&t, Some("https://k.example/ack/x")),
+            )
+            .unwrap_or_else(|err| panic!("{kind:?}: {err}"));
+            assert!(
+                !m.subject.is_empty() && !m.message.email.is_empty(),
+                "{kind:?}"
+            );
+            assert!(m.message.sms.chars().count() <= SMS_LIMIT, "{kind:?}");
+            assert!(
+                m.subject.contains(i.reference.as_str()),
+                "{kind:?}: {}",
+                m.subject
+            );
+            for a in [
+                "severity",
+                "audience",
+                "event",
+                "kind",
+                "incident_class",
+                "tenant",
+                "drill",
+            ] {
+                assert!(!m.attr(a).is_empty(), "{kind:?} lacks {a}");
+            }
+            assert_eq!(m.attr("kind"), kind.as_str());
+            assert_eq!(m.message.json["reference"], i.reference.as_str());
+            assert_eq!(m.message.https["version"], "1.0");
+            assert_eq!(m.message.https["source"], "custom");
+            assert_eq!(
+                m.message.https["metadata"]["threadId"],
+                i.reference.as_str()
+            );
+            if kind.is_draft() {
+                assert!(
+                    m.message.email.starts_with("DRAFT"),
+                    "{kind:?}: {}",
+                    m.message.email
+                );
+                assert!(m.message.email.contains("security@example.com"), "{kind:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_seeds_fields_are_in_their_templates() {
+        let t = Templates::default();
+        let i = incident(Severity::Sev2, ALL_FLAGS, false, "Leaked key");
+        let e = event(EventKind::IncidentTriaged, &i, None);
+        let text = |k| {
+            render(&e, &i, Audience::Comms, k, &inputs(&t, None))
+                .expect("render")
+                .message
+                .email
+        };
+        let cases: [(Kind, &[&str]); 5] = [
+            (
+                Kind::SeverityNotification,
+                &[
+                    "SEVERITY: High",
+                    "IMPACT:",
+                    "TIMELINE:",
+                    "ACTION:",
+                    "updates every 24 hours",
+                ],
+            ),
+            (
+                Kind::StatusUpdate,
+                &[
+                    "Incident:",
+                    "Severity: SEV-2",
+                    "Status: triaged",
+                    "Started:",
+                    "Commander:",
+                    "Known impact:",
+                    "Current actions: containment: key revoked",
+                    "Next update:",
+                ],
+            ),
+            (
+                Kind::CustomerNotice,
+                &[
+                    "What happened",
+                    "When",
+                    "What information was involved",
+                    "What we have done",
+                    "What you should do",
+                    "How to contact us",
+                    "Confirmed facts:",
+                    "Hypotheses",
+                ],
+            ),
+            (
+                Kind::AtlassianReport,
+                &[
+                    "Category and scope",
+                    "How it happened",
+                    "end-user data compromised",
+                    "How long the issue existed",
+                    "Who was affected",
+                    "Contact:",
+                ],
+            ),
+            (
+                Kind::PatchRelease,
+                &[
+                    "[SECURITY PATCH]",
+                    "ISSUE:",
+                    "SEVERITY: High",
+                    "PATCH NOTES:",
+                ],
+            ),
+        ];
+        for (kind, needles) in cases {
+            let body = text(kind);
+            for n in needles {
+                assert!(body.contains(n), "{kind:?} lacks {n:?}:\n{body}");
+            }
+        }
+    }
+
+    #[test]
+    fn sms_fits_one_segment_and_keeps_the_link_whole() {
+        let t = Templates::default();
+        let long = "A".repeat(200);
+        let i = incident(Severity::Sev1, Flags::default(), false, &long);
+        let link = "https://abcdef1234.execute-api.eu-west-1.amazonaws.com/ack/2026-7QX4MZ.p.t4kx2b.AAAAAAAAAAAAAAAAAAAAAA";
+        let e = event(
+            EventKind::EscalationTriggered,
+            &i,
+            Some(page_step(Audience::OncallPrimary)),
+        );
+        let m = render(
+            &e,
+            &i,
+            Audience::OncallPrimary,
+            Kind::Page,
+            &inputs(&t, Some(link)),
+        )
+        .expect("render");
+        assert!(
+            m.message.sms.chars().count() <= SMS_LIMIT,
+            "{}",
+            m.message.sms.chars().count()
+        );
+        assert!(m.message.sms.ends_with(link), "{}", m.message.sms);
+        assert!(
+            m.message.sms.starts_with(&format!("SEV-1 {}", i.reference)),
+            "{}",
+            m.message.sms
+        );
+        let short = incident(Severity::Sev1, Flags::default(), false, "XSS");
+        let m = render(
+            &e,
+            &short,
+            Audience::OncallPrimary,
+            Kind::Page,
+            &inputs(&t, Some(link)),
+        )
+        .expect("render");
+        assert!(m.message.sms.contains(" XSS Ack: "), "{}", m.message.sms);
+    }
+
+    #[test]
+    fn drills_are_marked_everywhere() {
+        let t = Templates::default();
+        let i = incident(Severity::Sev1, Flags::default(), true, "Drill: leaked key");
+        for kind in [
+            Kind::Page,
+            Kind::Triage,
+            Kind::Clock,
+            Kind::Acknowledged,
+            Kind::StatusUpdate,
+        ] {
+            let e = event(
+                EventKind::EscalationTriggered,
+                &i,
+                Some(page_step(Audience::OncallPrimary)),
+            );
+            let m =
+                render(&e, &i, Audience::OncallPrimary, kind, &inputs(&t, None)).expect("render");
+            assert!(m.subject.starts_with("[DRILL] "), "{kind:?}: {}", m.subject);
+            assert!(
+                m.message.sms.starts_with("[DRILL] "),
+                "{kind:?}: {}",
+                m.message.sms
+            );
+            assert!(
+                m.message.email.starts_with("[DRILL] "),
+                "{kind:?}: {}",
+                m.message.email
+            );
+            assert_eq!(m.attr("drill"), "true");
+        }
+    }
+
+    #[test]
+    fn a_team_can_override_a_template() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("page.sms.txt"), "WAKE UP {{ i.reference }}")
+            .expect("write");
+        let t = Templates::load(dir.path()).expect("load");
+        let i = incident(Severity::Sev1, Flags::default(), false, "t");
+        let e = event(
+            EventKind::EscalationTriggered,
+            &i,
+            Some(page_step(Audience::OncallPrimary)),
+        );
+        let m = render(
+            &e,
+            &i,
+            Audience::OncallPrimary,
+            Kind::Page,
+            &inputs(&t, None),
+        )
+        .expect("render");
+        assert_eq!(m.message.sms, format!("WAKE UP {}", i.reference));
+        std::fs::write(dir.path().join("triage.email.txt"), "{% if %}").expect("write");
+        let e = Templates::load(dir.path()).expect_err("a broken template stops start-up");
+        assert!(e.contains("triage.email.txt"), "{e}");
+    }
+}
