@@ -3,6 +3,7 @@
 //! AWS adapters run against moto (started by `make test`); the SQLite store
 //! runs in a temp dir. See `tests/support` for the shared pieces.
 
+mod ack_links;
 mod assessment;
 mod aws_e2e;
 mod contract;
