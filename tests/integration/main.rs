@@ -14,6 +14,7 @@ mod notify;
 mod openapi;
 mod outbox;
 mod report_form;
+mod sns_fanout;
 mod webhooks;
 
 use klaxon_core::App;
