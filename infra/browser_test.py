@@ -3,7 +3,9 @@
 Started by infra/test.sh after the Rust tests: runs the `klaxon` binary on a
 free loopback port, fills in the form with the keyboard and mouse, submits
 it, and checks the thank-you page shows a reference the API knows. Then it
-submits an empty form and checks the error sits next to its field.
+submits an empty form and checks the error sits next to its field. Last, a
+critical report pages on-call: the page's ack link, opened in the browser
+and confirmed, acknowledges the incident.
 """
 
 import json
@@ -67,7 +69,7 @@ def browser():
     return webdriver.Chrome(service=service, options=opts)
 
 
-def test_submit_and_see_reference(driver, base):
+def test_submit_and_see_reference(driver, base, data_dir):
     driver.get(f"{base}/report")
     summary = driver.find_element(By.ID, "title")
     summary.click()
@@ -103,7 +105,7 @@ def test_submit_and_see_reference(driver, base):
     raise AssertionError(f"{reference} is not stored")
 
 
-def test_errors_beside_fields(driver, base):
+def test_errors_beside_fields(driver, base, data_dir):
     driver.get(f"{base}/report")
     driver.find_element(By.ID, "reporter_email").send_keys("not-an-email")
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
@@ -120,6 +122,41 @@ def test_errors_beside_fields(driver, base):
     assert outline not in ("none", ""), f"no visible focus outline ({outline})"
 
 
+def test_page_ack_link_in_browser(driver, base, data_dir):
+    body = json.dumps({"title": "RCE in the webhook handler",
+                       "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}).encode()
+    req = urllib.request.Request(f"{base}/reports", data=body, headers={"content-type": "application/json"})
+    accepted = json.load(urllib.request.urlopen(req))
+    reference = accepted["reference"]
+    link = None
+    for _ in range(100):
+        try:
+            with open(os.path.join(data_dir, "outbox.jsonl")) as f:
+                for line in f:
+                    m = json.loads(line)
+                    if m["message_attributes"]["kind"] == "page" and m["message"]["json"]["reference"] == reference:
+                        link = m["message"]["json"]["links"]["ack"]
+        except FileNotFoundError:
+            pass
+        if link:
+            break
+        time.sleep(0.1)
+    assert link and "/ack/" in link, f"no page with an ack link for {reference}"
+    # Opening the link (as a preview bot would) changes nothing; the button does.
+    driver.get(link)
+    button = WebDriverWait(driver, 15).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "button[type=submit]")))
+    assert "Acknowledge as oncall-primary" in button.text, button.text
+    button.click()
+    heading = WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Acknowledged"))
+    assert heading
+    incident = json.load(urllib.request.urlopen(urllib.request.Request(
+        f"{base}/api/v1/incidents/{accepted['incident_id']}", headers={"Authorization": f"Bearer {TOKEN}"})))
+    ack = incident["incident"]["acknowledged"]
+    assert ack["via"] == "page link" and ack["by"] == "oncall-primary", ack
+    assert incident["incident"]["status"] == "acknowledged", incident["incident"]["status"]
+    assert incident["incident"]["paging"].get("next_at") is None, "paging stopped"
+
+
 def main():
     binary = sys.argv[1]
     port = free_port()
@@ -128,9 +165,9 @@ def main():
         driver = browser()
         passed = failed = 0
         try:
-            for test in (test_submit_and_see_reference, test_errors_beside_fields):
+            for test in (test_submit_and_see_reference, test_errors_beside_fields, test_page_ack_link_in_browser):
                 try:
-                    test(driver, f"http://127.0.0.1:{port}")
+                    test(driver, f"http://127.0.0.1:{port}", data_dir)
                     print(f"browser {test.__name__} ... ok")
                     passed += 1
                 except Exception as e:  # report every failure, then fail the run
