@@ -715,6 +715,15 @@ mod tests {
         }
     }
 
+    fn render_page(i: &Incident, t: &Templates, ack: Option<&str>) -> Message {
+        let e = event(
+            EventKind::EscalationTriggered,
+            i,
+            Some(page_step(Audience::OncallPrimary)),
+        );
+        render(&e, i, Audience::OncallPrimary, Kind::Page, &inputs(t, ack)).expect("render")
+    }
+
     fn inputs<'a>(t: &'a Templates, ack: Option<&'a str>) -> Inputs<'a> {
         Inputs {
             templates: t,
@@ -881,19 +890,7 @@ mod tests {
         let long = "A".repeat(200);
         let i = incident(Severity::Sev1, Flags::default(), false, &long);
         let link = "https://abcdef1234.execute-api.eu-west-1.amazonaws.com/ack/2026-7QX4MZ.p.t4kx2b.AAAAAAAAAAAAAAAAAAAAAA";
-        let e = event(
-            EventKind::EscalationTriggered,
-            &i,
-            Some(page_step(Audience::OncallPrimary)),
-        );
-        let m = render(
-            &e,
-            &i,
-            Audience::OncallPrimary,
-            Kind::Page,
-            &inputs(&t, Some(link)),
-        )
-        .expect("render");
+        let m = render_page(&i, &t, Some(link));
         assert!(
             m.message.sms.chars().count() <= SMS_LIMIT,
             "{}",
@@ -906,14 +903,7 @@ mod tests {
             m.message.sms
         );
         let short = incident(Severity::Sev1, Flags::default(), false, "XSS");
-        let m = render(
-            &e,
-            &short,
-            Audience::OncallPrimary,
-            Kind::Page,
-            &inputs(&t, Some(link)),
-        )
-        .expect("render");
+        let m = render_page(&short, &t, Some(link));
         assert!(m.message.sms.contains(" XSS Ack: "), "{}", m.message.sms);
     }
 
@@ -957,19 +947,7 @@ mod tests {
             .expect("write");
         let t = Templates::load(dir.path()).expect("load");
         let i = incident(Severity::Sev1, Flags::default(), false, "t");
-        let e = event(
-            EventKind::EscalationTriggered,
-            &i,
-            Some(page_step(Audience::OncallPrimary)),
-        );
-        let m = render(
-            &e,
-            &i,
-            Audience::OncallPrimary,
-            Kind::Page,
-            &inputs(&t, None),
-        )
-        .expect("render");
+        let m = render_page(&i, &t, None);
         assert_eq!(m.message.sms, format!("WAKE UP {}", i.reference));
         std::fs::write(dir.path().join("triage.email.txt"), "{% if %}").expect("write");
         let e = Templates::load(dir.path()).expect_err("a broken template stops start-up");

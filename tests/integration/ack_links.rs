@@ -30,8 +30,9 @@ fn harness() -> Harness {
     )
 }
 
-/// A critical report, triaged, and its first page sent: returns the link.
-async fn paged(h: &Harness) -> (IncidentId, String) {
+/// A critical report, triaged, with every message it causes sent: returns
+/// the incident and its first page.
+async fn first_page(h: &Harness) -> (IncidentId, klaxon_core::messages::Message) {
     let created = intake::submit(
         &h.app,
         Source::Report,
@@ -53,6 +54,12 @@ async fn paged(h: &Harness) -> (IncidentId, String) {
         .into_iter()
         .find(|m| m.attr("kind") == "page")
         .expect("a page");
+    (created.incident.id, page)
+}
+
+/// The first page's ack link, as a path.
+async fn paged(h: &Harness) -> (IncidentId, String) {
+    let (id, page) = first_page(h).await;
     let link = page.message.json["links"]["ack"]
         .as_str()
         .expect("the page's document carries the link")
@@ -63,7 +70,7 @@ async fn paged(h: &Harness) -> (IncidentId, String) {
         .strip_prefix("https://klaxon.example.com")
         .expect("under the public URL")
         .to_owned();
-    (created.incident.id, path)
+    (id, path)
 }
 
 async fn call(h: &Harness, method: &str, path: &str) -> (u16, String) {
@@ -183,27 +190,8 @@ async fn forged_expired_and_unknown_links_change_nothing() {
 #[tokio::test]
 async fn pages_carry_no_link_without_a_secret() {
     let h = Harness::sqlite();
-    intake::submit(
-        &h.app,
-        Source::Report,
-        klaxon_tests::report("RCE", Some(klaxon_tests::CRITICAL)),
-        None,
-    )
-    .await
-    .expect("submit");
-    let received = h.publisher.published()[0].clone();
-    assess::on_event(&h.app, &received).await.expect("assess");
-    for e in h.publisher.published() {
-        klaxon_core::app::notify::on_event(&h.app, &e)
-            .await
-            .expect("notify");
-    }
-    let page = h
-        .notifier
-        .sent()
-        .into_iter()
-        .find(|m| m.audience == Audience::OncallPrimary)
-        .expect("page");
+    let (_, page) = first_page(&h).await;
+    assert_eq!(page.audience, Audience::OncallPrimary);
     assert!(page.message.json["links"]["ack"].is_null());
     assert!(
         page.message.email.contains("klaxon ack KLX-"),

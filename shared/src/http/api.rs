@@ -52,17 +52,7 @@ pub async fn override_severity(
     let caller = authorize(app, req, Role::Commander)?;
     let not_found = || ApiError::NotFound(format!("incident {id} not found"));
     let id: IncidentId = id.parse().map_err(|_| not_found())?;
-    if super::media_type(req) != "application/json" {
-        return Err(ApiError::UnsupportedMediaType("application/json"));
-    }
-    if req.body().len() > super::MAX_BODY {
-        return Err(ApiError::PayloadTooLarge(super::MAX_BODY));
-    }
-    let body: OverrideBody =
-        serde_json::from_slice(req.body()).map_err(|e| ApiError::BadRequest {
-            code: "malformed_json",
-            message: format!("send {{\"severity\": \"SEV-2\", \"reason\": \"...\"}}: {e}"),
-        })?;
+    let body: OverrideBody = json_body(req, "{\"severity\": \"SEV-2\", \"reason\": \"...\"}")?;
     let severity: crate::domain::Severity =
         body.severity
             .parse()
