@@ -98,13 +98,6 @@ static BUILTIN_TEMPLATES: LazyLock<Arc<Templates>> = LazyLock::new(|| {
     )
 });
 
-impl Default for Templates {
-    fn default() -> Self {
-        Self::from_sources(BUILTIN.iter().map(|(n, s)| (*n, s.to_string())))
-            .unwrap_or_else(|e| panic!("built-in template: {e}"))
-    }
-}
-
 impl Templates {
     pub fn builtin() -> Arc<Templates> {
         Arc::clone(&BUILTIN_TEMPLATES)
@@ -739,7 +732,7 @@ mod tests {
     /// and the attributes name what subscriptions filter on.
     #[test]
     fn every_kind_renders() {
-        let t = Templates::default();
+        let t = Templates::builtin();
         let i = incident(Severity::Sev1, ALL_FLAGS, false, "Auth bypass in admin API");
         let kinds = [
             Kind::Page,
@@ -809,7 +802,7 @@ mod tests {
 
     #[test]
     fn the_seeds_fields_are_in_their_templates() {
-        let t = Templates::default();
+        let t = Templates::builtin();
         let i = incident(Severity::Sev2, ALL_FLAGS, false, "Leaked key");
         let e = event(EventKind::IncidentTriaged, &i, None);
         let text = |k| {
@@ -886,7 +879,7 @@ mod tests {
 
     #[test]
     fn sms_fits_one_segment_and_keeps_the_link_whole() {
-        let t = Templates::default();
+        let t = Templates::builtin();
         let long = "A".repeat(200);
         let i = incident(Severity::Sev1, Flags::default(), false, &long);
         let link = "https://abcdef1234.execute-api.eu-west-1.amazonaws.com/ack/2026-7QX4MZ.p.t4kx2b.AAAAAAAAAAAAAAAAAAAAAA";
@@ -909,7 +902,7 @@ mod tests {
 
     #[test]
     fn drills_are_marked_everywhere() {
-        let t = Templates::default();
+        let t = Templates::builtin();
         let i = incident(Severity::Sev1, Flags::default(), true, "Drill: leaked key");
         for kind in [
             Kind::Page,

@@ -2,7 +2,7 @@
 //! capability. Adapters in [`crate::adapters`] implement them.
 
 use crate::domain::{
-    Audience, Change, DomainEvent, EventId, Incident, IncidentId, NewIncident, Status,
+    Audience, Change, DomainEvent, EventId, Incident, IncidentId, IncidentKey, NewIncident, Status,
     TimelineEntry,
 };
 use async_trait::async_trait;
@@ -61,6 +61,14 @@ pub trait IncidentStore: Send + Sync {
 
     /// The incident with this human reference, if any.
     async fn find_by_reference(&self, reference: &str) -> Result<Option<Incident>, StoreError>;
+
+    /// The incident an id or a reference names, if any.
+    async fn find(&self, key: &IncidentKey) -> Result<Option<Incident>, StoreError> {
+        match key {
+            IncidentKey::Id(id) => self.get(*id).await,
+            IncidentKey::Reference(r) => self.find_by_reference(r.as_str()).await,
+        }
+    }
 
     /// The incident a (source-scoped) idempotency key names, if any.
     async fn find_by_key(&self, key: &str) -> Result<Option<Incident>, StoreError>;

@@ -3,9 +3,7 @@
 
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::app::assess;
-use klaxon_core::domain::{
-    IncidentId, NewIncident, Reference, Report, ReportInput, Source, SourceSignal,
-};
+use klaxon_core::domain::{IncidentKey, NewIncident, Report, ReportInput, Source, SourceSignal};
 use klaxon_core::policy::{self, DEFAULT_POLICY, Policy};
 use klaxon_core::ports::IncidentStore;
 use serde::Deserialize;
@@ -166,17 +164,13 @@ pub async fn ack(
 /// Prints an incident's severity, reasons, deadlines and timeline.
 pub async fn show(data_dir: &Path, id: &str) -> Result<String, BoxError> {
     let store = SqliteIncidentStore::open(data_dir)?;
-    let incident = match (id.parse::<IncidentId>(), Reference::parse(id)) {
-        (Ok(id), _) => store.get(id).await?,
-        (_, Some(r)) => store.find_by_reference(r.as_str()).await?,
-        _ => {
-            return Err(format!(
-                "{id:?} is neither an incident id nor a reference like KLX-2026-7QX4MZ"
-            )
-            .into());
-        }
-    }
-    .ok_or_else(|| format!("no incident {id} in {}", data_dir.display()))?;
+    let key = IncidentKey::parse(id).ok_or_else(|| {
+        format!("{id:?} is neither an incident id nor a reference like KLX-2026-7QX4MZ")
+    })?;
+    let incident = store
+        .find(&key)
+        .await?
+        .ok_or_else(|| format!("no incident {id} in {}", data_dir.display()))?;
     let timeline = store.timeline(incident.id).await?;
     let mut s = String::new();
     let sev = incident

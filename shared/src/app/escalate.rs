@@ -7,7 +7,7 @@
 //! finds nothing left to do.
 
 use super::{App, HandlerError, outbox, update};
-use crate::domain::{Change, DeadlineKind, Incident, IncidentId, Reference};
+use crate::domain::{Change, DeadlineKind, Incident, IncidentKey};
 use crate::metrics::{self, Metric};
 use crate::policy::clocks::{self, AckRefused};
 use crate::ports::StoreError;
@@ -120,11 +120,8 @@ async fn step(app: &Arc<App>, incident: Incident) -> Result<usize, StoreError> {
 
 /// Finds an incident by id or by reference (`KLX-2026-7QX4MZ`).
 pub async fn find(app: &App, key: &str) -> Result<Option<Incident>, StoreError> {
-    if let Ok(id) = key.trim().parse::<IncidentId>() {
-        return app.store.get(id).await;
-    }
-    match Reference::parse(key) {
-        Some(r) => app.store.find_by_reference(r.as_str()).await,
+    match IncidentKey::parse(key) {
+        Some(k) => app.store.find(&k).await,
         None => Ok(None),
     }
 }
@@ -159,6 +156,18 @@ pub async fn acknowledge(
     let incident = find(app, key)
         .await?
         .ok_or_else(|| AckError::NotFound(key.to_owned()))?;
+    acknowledge_incident(app, incident, by, via, note).await
+}
+
+/// [`acknowledge`] for an incident already loaded (the ack link's page
+/// has just read it).
+pub async fn acknowledge_incident(
+    app: &Arc<App>,
+    incident: Incident,
+    by: &str,
+    via: &str,
+    note: &str,
+) -> Result<Acked, AckError> {
     // Out-parameters of the retried closure (it must stay Send).
     let refused = Mutex::new(None);
     let changed = AtomicBool::new(false);

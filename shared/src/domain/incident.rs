@@ -90,6 +90,23 @@ impl fmt::Display for Reference {
     }
 }
 
+/// How people name an incident: by its id or by its reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncidentKey {
+    Id(IncidentId),
+    Reference(Reference),
+}
+
+impl IncidentKey {
+    /// An id (ULID) or a reference in any letter case; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().parse() {
+            Ok(id) => Some(Self::Id(id)),
+            Err(_) => Reference::parse(s).map(Self::Reference),
+        }
+    }
+}
+
 /// A promise the plan makes, with the time it falls due and the state of
 /// its clock (reminders sent, breach).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -519,12 +536,17 @@ impl Change {
         self.events.push(DomainEvent::new(kind, &self.incident, at));
     }
 
-    /// An escalation or clock event naming its audience and deadline.
-    pub fn emit_step(&mut self, kind: EventKind, step: super::Step) {
+    /// [`Change::emit`], with the event's own details filled in by `fill`.
+    pub fn emit_with(&mut self, kind: EventKind, fill: impl FnOnce(&mut DomainEvent)) {
         let at = self.incident.updated_at;
         let mut event = DomainEvent::new(kind, &self.incident, at);
-        event.step = Some(step);
+        fill(&mut event);
         self.events.push(event);
+    }
+
+    /// An escalation or clock event naming its audience and deadline.
+    pub fn emit_step(&mut self, kind: EventKind, step: super::Step) {
+        self.emit_with(kind, |e| e.step = Some(step));
     }
 
     pub fn move_to(&mut self, actor: &str, to: Status) -> Result<(), super::IllegalTransition> {
@@ -570,6 +592,23 @@ mod tests {
             "KLX-2026-ABCDEF-1",
         ] {
             assert_eq!(Reference::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn incident_keys_are_ids_or_references() {
+        let id = IncidentId::new();
+        let cases = [
+            (id.to_string(), Some(IncidentKey::Id(id))),
+            (
+                " klx-2026-7qx4mz ".into(),
+                Reference::parse("KLX-2026-7QX4MZ").map(IncidentKey::Reference),
+            ),
+            ("KLX-2026".into(), None),
+            ("".into(), None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(IncidentKey::parse(&input), want, "{input:?}");
         }
     }
 

@@ -13,8 +13,8 @@ pub use event::{
     Audience, DomainEvent, EVENT_SOURCE, EventId, EventKind, Step, StepReason, UnknownAudience,
 };
 pub use incident::{
-    Acknowledgement, Change, Deadline, DeadlineKind, Incident, IncidentId, NewIncident, Paging,
-    Reference, StaleWatch, TimelineEntry, TimelineKind,
+    Acknowledgement, Change, Deadline, DeadlineKind, Incident, IncidentId, IncidentKey,
+    NewIncident, Paging, Reference, StaleWatch, TimelineEntry, TimelineKind,
 };
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use severity::{Severity, UnknownSeverity};

@@ -166,14 +166,9 @@ pub async fn confirm(app: &Arc<App>, token: &str) -> Response<Bytes> {
             );
         }
     }
-    let result = escalate::acknowledge(
-        app,
-        incident.id.to_string().as_str(),
-        t.audience.as_str(),
-        "page link",
-        "",
-    )
-    .await;
+    let result =
+        escalate::acknowledge_incident(app, incident.clone(), t.audience.as_str(), "page link", "")
+            .await;
     match result {
         Ok(acked) => {
             if let Err(e) = app.store.complete(&key, app.clock.now()).await {

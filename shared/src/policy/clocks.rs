@@ -364,19 +364,23 @@ pub fn acknowledge(
         TimelineKind::Acknowledged,
         format!(
             "acknowledged via {via} by {by}; paging stopped{}",
-            if note.is_empty() {
-                String::new()
-            } else {
-                format!(": {note}")
-            }
+            note_suffix(note)
         ),
     );
-    let mut event =
-        crate::domain::DomainEvent::new(EventKind::IncidentAcknowledged, &change.incident, now);
-    event.actor = Some(by.to_owned());
-    change.events.push(event);
+    change.emit_with(EventKind::IncidentAcknowledged, |e| {
+        e.actor = Some(by.to_owned());
+    });
     schedule(&mut change.incident, policy);
     Ok(true)
+}
+
+/// `": <note>"` after a timeline line, or nothing.
+fn note_suffix(note: &str) -> String {
+    if note.is_empty() {
+        String::new()
+    } else {
+        format!(": {note}")
+    }
 }
 
 fn watch_for_updates(inc: &mut Incident, policy: &Policy, now: DateTime<Utc>) {
@@ -417,23 +421,17 @@ pub fn meet(change: &mut Change, policy: &Policy, kind: DeadlineKind, actor: &st
     {
         d.met_at = Some(now);
     }
-    let note = if note.is_empty() {
-        String::new()
-    } else {
-        format!(": {note}")
-    };
     change.record(
         actor,
         TimelineKind::Obligation,
-        format!("{} recorded{note}", kind.label()),
+        format!("{} recorded{}", kind.label(), note_suffix(note)),
     );
     schedule(&mut change.incident, policy);
-    let mut event =
-        crate::domain::DomainEvent::new(EventKind::ObligationRecorded, &change.incident, now);
-    event.actor = Some(actor.to_owned());
-    event.obligation = Some(kind);
-    event.note = note.strip_prefix(": ").map(str::to_owned);
-    change.events.push(event);
+    change.emit_with(EventKind::ObligationRecorded, |e| {
+        e.actor = Some(actor.to_owned());
+        e.obligation = Some(kind);
+        e.note = (!note.is_empty()).then(|| note.to_owned());
+    });
 }
 
 #[cfg(test)]
