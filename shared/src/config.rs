@@ -288,7 +288,16 @@ pub enum Role {
 }
 
 impl Role {
-    fn parse(s: &str) -> Option<Self> {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Responder => "responder",
+            Self::Commander => "commander",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "viewer" => Self::Viewer,
             "responder" => Self::Responder,
@@ -304,6 +313,20 @@ impl Role {
 pub struct Caller {
     pub name: String,
     pub role: Role,
+    /// The tenants this caller may see; `None` means every tenant. A scoped
+    /// caller never sees an incident without a tenant.
+    pub tenants: Option<Vec<String>>,
+}
+
+impl Caller {
+    /// Whether the caller's tenant scope includes this incident's tenant.
+    pub fn may_see(&self, tenant: Option<&str>) -> bool {
+        match (&self.tenants, tenant) {
+            (None, _) => true,
+            (Some(list), Some(t)) => list.iter().any(|s| s.eq_ignore_ascii_case(t)),
+            (Some(_), None) => false,
+        }
+    }
 }
 
 /// Bearer tokens, kept only as SHA-256 digests so a memory dump or a debug
@@ -320,7 +343,8 @@ impl fmt::Debug for ApiTokens {
 }
 
 impl ApiTokens {
-    /// Parses `<name>:<role>:<token>[,...]`, as in `KLAXON_API_TOKENS`.
+    /// Parses `<name>:<role>:<token>[,...]`, as in `KLAXON_API_TOKENS`. The
+    /// role may carry a tenant scope: `viewer@acme.atlassian.net|globex.atlassian.net`.
     pub fn parse(spec: &str) -> Result<Self, ConfigError> {
         let invalid = |reason: String| ConfigError::Invalid {
             var: "KLAXON_API_TOKENS",
@@ -341,6 +365,24 @@ impl ApiTokens {
                     i + 1
                 )));
             };
+            let (role, tenants) = match role.split_once('@') {
+                Some((r, scope)) => {
+                    let list: Vec<String> = scope
+                        .split('|')
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    if list.is_empty() {
+                        return Err(invalid(format!(
+                            "entry {} ({name}) has an empty tenant scope after '@'",
+                            i + 1
+                        )));
+                    }
+                    (r, Some(list))
+                }
+                None => (role, None),
+            };
             let role = Role::parse(role).ok_or_else(|| {
                 invalid(format!(
                     "entry {} ({name}) has role {role:?}; use viewer, responder, commander or admin",
@@ -357,6 +399,7 @@ impl ApiTokens {
                 Caller {
                     name: name.to_owned(),
                     role,
+                    tenants,
                 },
                 digest(token),
             ));
@@ -448,6 +491,9 @@ mod tests {
             ("alice:commander", Err("not <name>:<role>:<token>")),
             ("alice:boss:0123456789abcdef", Err("role \"boss\"")),
             ("alice:viewer:short", Err("shorter than 16")),
+            ("acme:viewer@acme.example|b.example:0123456789abcdef", Ok(1)),
+            ("acme:viewer@:0123456789abcdef", Err("empty tenant scope")),
+            ("acme:boss@acme.example:0123456789abcdef", Err("role \"boss\"")),
         ];
         for (spec, want) in cases {
             match (ApiTokens::parse(spec), want) {
@@ -473,5 +519,27 @@ mod tests {
         assert!(t.authenticate("0123456789abcdeX").is_none());
         let printed = format!("{t:?}");
         assert!(!printed.contains("0123456789abcdef"), "{printed}");
+    }
+
+    #[test]
+    fn tenant_scope_limits_what_a_caller_sees() {
+        let t = ApiTokens::parse(
+            "acme:viewer@acme.example|b.example:0123456789abcdef,all:viewer:fedcba9876543210",
+        )
+        .unwrap();
+        let scoped = t.authenticate("0123456789abcdef").unwrap();
+        let global = t.authenticate("fedcba9876543210").unwrap();
+        let cases = [
+            (scoped, Some("acme.example"), true),
+            (scoped, Some("ACME.example"), true),
+            (scoped, Some("b.example"), true),
+            (scoped, Some("c.example"), false),
+            (scoped, None, false),
+            (global, Some("c.example"), true),
+            (global, None, true),
+        ];
+        for (caller, tenant, want) in cases {
+            assert_eq!(caller.may_see(tenant), want, "{} {tenant:?}", caller.name);
+        }
     }
 }

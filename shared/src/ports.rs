@@ -2,8 +2,8 @@
 //! capability. Adapters in [`crate::adapters`] implement them.
 
 use crate::domain::{
-    Audience, Change, DomainEvent, EventId, Incident, IncidentId, IncidentKey, NewIncident, Status,
-    TimelineEntry,
+    Audience, Change, DomainEvent, EventId, EventKind, Incident, IncidentId, IncidentKey,
+    NewIncident, Severity, Status, TimelineEntry,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -47,6 +47,119 @@ pub struct DueBatch {
     /// SQLite's rows returned plus any full-scan steps. It proves the index
     /// is used: it must not grow with history.
     pub examined: u64,
+}
+
+/// Where a listing continues: the last incident of the previous page.
+/// Listings run newest first by `(created_at, id)`, so a cursor stays valid
+/// while new incidents arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: DateTime<Utc>,
+    pub id: IncidentId,
+}
+
+impl Cursor {
+    pub fn of(i: &Incident) -> Self {
+        Self {
+            created_at: i.created_at,
+            id: i.id,
+        }
+    }
+
+    /// Opaque to callers: base64url of `<rfc3339>|<id>`.
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        let raw = format!("{}|{}", self.created_at.to_rfc3339(), self.id);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        use base64::Engine;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s.trim())
+            .ok()?;
+        let raw = String::from_utf8(raw).ok()?;
+        let (at, id) = raw.split_once('|')?;
+        Some(Self {
+            created_at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+/// A filtered listing: every field narrows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentQuery {
+    pub status: Option<Status>,
+    pub severity: Option<Severity>,
+    /// Only incidents of these tenants (a filter, or a caller's scope);
+    /// an incident without a tenant never matches a tenant list.
+    pub tenants: Option<Vec<String>>,
+    pub drill: Option<bool>,
+    /// Created at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub to: Option<DateTime<Utc>>,
+    /// Continue after this incident.
+    pub after: Option<Cursor>,
+    pub limit: usize,
+}
+
+impl Default for IncidentQuery {
+    fn default() -> Self {
+        Self {
+            status: None,
+            severity: None,
+            tenants: None,
+            drill: None,
+            from: None,
+            to: None,
+            after: None,
+            limit: 50,
+        }
+    }
+}
+
+impl IncidentQuery {
+    /// The filters other than time and cursor, for stores that check them
+    /// after reading (a DynamoDB filter, a test).
+    pub fn matches(&self, i: &Incident) -> bool {
+        self.status.is_none_or(|s| i.status == s)
+            && self.severity.is_none_or(|s| i.severity == Some(s))
+            && self.drill.is_none_or(|d| i.drill == d)
+            && self.tenants.as_ref().is_none_or(|list| {
+                i.tenant
+                    .as_deref()
+                    .is_some_and(|t| list.iter().any(|l| l.eq_ignore_ascii_case(t)))
+            })
+            && self.from.is_none_or(|f| i.created_at >= f)
+            && self.to.is_none_or(|t| i.created_at < t)
+            && self
+                .after
+                .is_none_or(|c| (i.created_at, i.id) < (c.created_at, c.id))
+    }
+}
+
+/// One page of a listing; `next` is set when more may follow.
+#[derive(Debug, Default)]
+pub struct IncidentPage {
+    pub items: Vec<Incident>,
+    pub next: Option<Cursor>,
+}
+
+/// A message notify delivered, kept with the incident for its review.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SentNotification {
+    pub incident_id: IncidentId,
+    /// The delivery ledger's key: one record per message, however often
+    /// it is redelivered.
+    pub key: String,
+    pub at: DateTime<Utc>,
+    pub event: EventKind,
+    pub audience: Audience,
+    /// The message kind: `page`, `triage`, `clock`, a draft, ...
+    pub kind: String,
+    pub subject: String,
 }
 
 /// Incidents, their timelines and their idempotency keys.
@@ -94,6 +207,21 @@ pub trait IncidentStore: Send + Sync {
         status: Status,
         limit: usize,
     ) -> Result<Vec<Incident>, StoreError>;
+
+    /// Incidents matching the query, newest first, at most `limit`.
+    async fn list(&self, query: &IncidentQuery) -> Result<IncidentPage, StoreError>;
+
+    /// Keeps a delivered message with its incident. Recording the same key
+    /// twice keeps one record.
+    async fn record_notification(&self, sent: &SentNotification) -> Result<(), StoreError>;
+
+    /// The messages delivered for an incident, oldest first.
+    async fn notifications(&self, id: IncidentId) -> Result<Vec<SentNotification>, StoreError>;
+
+    /// Deletes the incident and everything kept with it: timeline, outbox
+    /// events, notifications, its reference and its idempotency keys. False
+    /// if it did not exist.
+    async fn delete(&self, id: IncidentId) -> Result<bool, StoreError>;
 }
 
 /// The transactional outbox: events written with their state change and

@@ -31,7 +31,7 @@ pub enum IncidentClass {
 }
 
 /// The response plays of the runbook; each becomes a task checklist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Play {
     LeakedProductionSecret,

@@ -329,6 +329,32 @@ pub struct Incident {
     pub paging: Option<Paging>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stale: Option<StaleWatch>,
+    /// Who held which role, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_history: Vec<super::RoleChange>,
+    /// The play's steps, the closure criteria and follow-up actions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<super::Task>,
+    /// References to evidence kept elsewhere, with digests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<super::Evidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containment: Option<super::Containment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<super::RootCause>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<super::LegalHold>,
+    /// When the record is purged: the retention period after closure,
+    /// unless a legal hold stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// For drills: the scenario assessment plays out instead of classifying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill_scenario: Option<super::DrillScenario>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -357,6 +383,15 @@ pub enum TimelineKind {
     Breach,
     /// An obligation met: a status update posted, a report filed.
     Obligation,
+    RoleAssigned,
+    /// A note marked as a confirmed fact.
+    Fact,
+    /// A note marked as an investigation hypothesis.
+    Hypothesis,
+    Task,
+    Evidence,
+    /// Legal hold placed or lifted.
+    Retention,
 }
 
 fn one() -> u32 {
@@ -420,6 +455,16 @@ impl NewIncident {
             acknowledged: None,
             paging: None,
             stale: None,
+            role_history: Vec::new(),
+            tasks: Vec::new(),
+            evidence: Vec::new(),
+            containment: None,
+            root_cause: None,
+            resolved_at: None,
+            closed_at: None,
+            legal_hold: None,
+            expires_at: None,
+            drill_scenario: None,
         };
         let mut timeline = vec![incident.next_entry(
             now,
@@ -473,11 +518,11 @@ impl Incident {
 
     /// When the escalation sweep next has work on this incident: the next
     /// paging level, the stale-acknowledgement check, or the next reminder or
-    /// breach of a running deadline. The due index is keyed on it. Closed
-    /// incidents owe nothing.
+    /// breach of a running deadline. The due index is keyed on it. A closed
+    /// incident's only action is its purge when retention runs out.
     pub fn next_action_at(&self) -> Option<DateTime<Utc>> {
         if self.status == Status::Closed {
-            return None;
+            return self.expires_at.filter(|_| self.legal_hold.is_none());
         }
         let paging = self.paging.as_ref().and_then(|p| p.next_at);
         let stale = self.stale.as_ref().map(|s| s.check_at);

@@ -5,6 +5,7 @@ mod event;
 mod incident;
 pub mod redact;
 pub mod report;
+mod response;
 mod severity;
 mod status;
 
@@ -15,6 +16,11 @@ pub use event::{
 pub use incident::{
     Acknowledgement, Change, Deadline, DeadlineKind, Incident, IncidentId, IncidentKey,
     NewIncident, Paging, Reference, StaleWatch, TimelineEntry, TimelineKind,
+};
+pub use response::{
+    Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, IncidentRole, LegalHold,
+    MAX_TEXT, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, ResponseError, RoleChange, RootCause,
+    StatusFields, Task, TaskSection, TaskState, play_name, required_text,
 };
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use severity::{Severity, UnknownSeverity};

@@ -12,7 +12,7 @@ pub mod duration;
 
 pub use classify::{DEFAULT_SEVERITY, Facts, assess};
 
-use crate::domain::{Assessment, Audience, Deadline, DeadlineKind, Severity};
+use crate::domain::{Assessment, Audience, Deadline, DeadlineKind, Play, Severity};
 use calendar::{Calendar, CalendarSpec};
 use chrono::{DateTime, Duration, Utc};
 use duration::Span;
@@ -53,6 +53,29 @@ struct PolicyFile {
     clocks: Option<ClocksFile>,
     #[serde(default)]
     escalation: BTreeMap<String, EscalationFile>,
+    #[serde(default)]
+    retention: Option<RetentionFile>,
+    #[serde(default)]
+    plays: Option<BTreeMap<Play, Vec<String>>>,
+    #[serde(default)]
+    closure: Option<Vec<Criterion>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionFile {
+    after_closure_days: u32,
+}
+
+/// A closure criterion from `[[closure]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    pub key: String,
+    pub text: String,
+    /// Only these severities; all when absent.
+    #[serde(default)]
+    pub severities: Option<Vec<Severity>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -142,6 +165,27 @@ pub struct Policy {
     pub obligations: Obligations,
     pub clocks: Clocks,
     escalations: BTreeMap<Severity, Escalation>,
+    /// How long a closed incident is kept.
+    pub retention: Duration,
+    plays: BTreeMap<Play, Vec<String>>,
+    closure: Vec<Criterion>,
+}
+
+/// The plans keep incident records for 2 years after closure.
+const DEFAULT_RETENTION_DAYS: i64 = 730;
+
+impl crate::domain::Checklists for Policy {
+    fn play_steps(&self, play: Play) -> &[String] {
+        self.plays.get(&play).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    fn closure_for(&self, severity: Severity) -> Vec<(&str, &str)> {
+        self.closure
+            .iter()
+            .filter(|c| c.severities.as_ref().is_none_or(|s| s.contains(&severity)))
+            .map(|c| (c.key.as_str(), c.text.as_str()))
+            .collect()
+    }
 }
 
 /// A paging delay must be wall-clock time: business days make no sense at 3 a.m.
@@ -249,6 +293,20 @@ pub enum PolicyError {
     Invalid(String),
 }
 
+type ChecklistTables = (BTreeMap<Play, Vec<String>>, Vec<Criterion>);
+
+/// The built-in plays and closure criteria, read from the default file.
+fn builtin_checklists() -> Result<ChecklistTables, PolicyError> {
+    #[derive(Deserialize)]
+    struct Only {
+        plays: BTreeMap<Play, Vec<String>>,
+        closure: Vec<Criterion>,
+    }
+    let only: Only =
+        toml::from_str(DEFAULT_POLICY).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+    Ok((only.plays, only.closure))
+}
+
 static BUILTIN: LazyLock<Arc<Policy>> = LazyLock::new(|| {
     // The default file ships in the binary and a test parses it.
     Arc::new(Policy::parse(DEFAULT_POLICY).unwrap_or_else(|e| panic!("built-in policy: {e}")))
@@ -302,12 +360,48 @@ impl Policy {
                 Escalation::from_file(&name, e).map_err(PolicyError::Invalid)?,
             );
         }
+        let retention = match file.retention {
+            Some(r) if r.after_closure_days == 0 => {
+                return Err(PolicyError::Invalid(
+                    "[retention] after_closure_days must be at least 1".into(),
+                ));
+            }
+            Some(r) => Duration::days(i64::from(r.after_closure_days)),
+            None => Duration::days(DEFAULT_RETENTION_DAYS),
+        };
+        // A policy written before plays existed gets the built-in ones.
+        let (plays, closure) = match (file.plays, file.closure) {
+            (Some(p), Some(c)) => (p, c),
+            (p, c) => {
+                let builtin = builtin_checklists()?;
+                (p.unwrap_or(builtin.0), c.unwrap_or(builtin.1))
+            }
+        };
+        for (play, steps) in &plays {
+            if steps.iter().any(|s| s.trim().is_empty()) {
+                return Err(PolicyError::Invalid(format!(
+                    "[plays] {play:?} has an empty step"
+                )));
+            }
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        for c in &closure {
+            if c.key.trim().is_empty() || c.text.trim().is_empty() || !keys.insert(&c.key) {
+                return Err(PolicyError::Invalid(format!(
+                    "[[closure]] {:?}: every criterion needs a unique key and a text",
+                    c.key
+                )));
+            }
+        }
         Ok(Self {
             calendar,
             severities,
             obligations: file.obligations,
             clocks,
             escalations,
+            retention,
+            plays,
+            closure,
         })
     }
 

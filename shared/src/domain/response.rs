@@ -1,0 +1,673 @@
+//! The response once someone is paged: the seeds' roles, task checklists
+//! (response plays, closure criteria, follow-ups), evidence references,
+//! fact/hypothesis notes, legal hold, and the fields each lifecycle step needs.
+//!
+//! Everything here edits a [`Change`]; the store commits it or nothing.
+
+use super::{Change, IncidentClass, Play, Severity, Status, TimelineKind};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Free text kept on an incident: notes, reasons, actions.
+pub const MAX_TEXT: usize = 2000;
+
+/// Why a response step was refused. `Invalid` is the caller's input (400);
+/// `Refused` is the incident's state (409).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResponseError {
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    Refused(String),
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ResponseError {
+    ResponseError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Trimmed, non-empty, at most [`MAX_TEXT`] characters. Callers redact first.
+pub fn required_text(field: &'static str, raw: &str) -> Result<String, ResponseError> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(invalid(field, format!("{field} is required")));
+    }
+    if t.chars().count() > MAX_TEXT {
+        return Err(invalid(
+            field,
+            format!("{field} must be at most {MAX_TEXT} characters"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+/// The runbook's roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentRole {
+    IncidentCommander,
+    TechnicalLead,
+    CommunicationsLead,
+    EvidenceOwner,
+    BusinessOwner,
+}
+
+impl IncidentRole {
+    pub const ALL: [IncidentRole; 5] = [
+        Self::IncidentCommander,
+        Self::TechnicalLead,
+        Self::CommunicationsLead,
+        Self::EvidenceOwner,
+        Self::BusinessOwner,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IncidentCommander => "incident_commander",
+            Self::TechnicalLead => "technical_lead",
+            Self::CommunicationsLead => "communications_lead",
+            Self::EvidenceOwner => "evidence_owner",
+            Self::BusinessOwner => "business_owner",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::IncidentCommander => "Incident commander",
+            Self::TechnicalLead => "Technical lead",
+            Self::CommunicationsLead => "Communications lead",
+            Self::EvidenceOwner => "Evidence owner",
+            Self::BusinessOwner => "Business owner",
+        }
+    }
+}
+
+impl fmt::Display for IncidentRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for IncidentRole {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let want = s.trim().replace('-', "_").to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == want)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role {s:?}: use one of {}", names.join(", "))
+            })
+    }
+}
+
+/// One assignment, kept so the review can say who held what, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleChange {
+    pub role: IncidentRole,
+    /// `None` when the role was left empty.
+    pub person: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskSection {
+    /// A step of the class's response play.
+    Play,
+    /// A "Recovery and closure" criterion: closing needs each done or waived.
+    Closure,
+    /// A corrective action; it may outlive the incident.
+    FollowUp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Open,
+    Done,
+    Waived,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    /// 1-based, stable: what people type.
+    pub id: u32,
+    pub section: TaskSection,
+    /// The closure criterion's key (`root_cause`, `review`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion: Option<String>,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<DateTime<Utc>>,
+    pub state: TaskState,
+    /// Why it was waived, or what was done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+/// Where a piece of evidence is kept and its digest: the record holds the
+/// reference, never the evidence itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub id: u32,
+    pub name: String,
+    pub location: String,
+    /// Lower-case hex SHA-256 of the evidence as collected.
+    pub sha256: String,
+    pub collected_by: String,
+    pub collected_at: DateTime<Utc>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// An evidence reference as a caller gives it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceInput {
+    pub name: String,
+    pub location: String,
+    pub sha256: String,
+    #[serde(default)]
+    pub collected_by: Option<String>,
+    #[serde(default)]
+    pub collected_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Containment {
+    pub action: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The root cause, or "unknown" with the rationale the runbook asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootCause {
+    /// The cause, or `unknown`.
+    pub cause: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+impl RootCause {
+    pub fn is_known(&self) -> bool {
+        !self.cause.eq_ignore_ascii_case("unknown")
+    }
+}
+
+/// Suspends expiry while it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalHold {
+    pub reason: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A note's standing: the runbook separates confirmed facts from hypotheses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    Fact,
+    Hypothesis,
+}
+
+impl FromStr for Basis {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "fact" => Ok(Self::Fact),
+            "hypothesis" => Ok(Self::Hypothesis),
+            other => Err(format!(
+                "unknown note kind {other:?}: use fact (confirmed) or hypothesis"
+            )),
+        }
+    }
+}
+
+/// The checklists a triaged incident gets: its play's steps and the
+/// closure criteria (see the policy's `[plays]` and `[[closure]]`).
+pub trait Checklists {
+    fn play_steps(&self, play: Play) -> &[String];
+    /// `(key, text)` of the closure criteria that apply at this severity.
+    fn closure_for(&self, severity: Severity) -> Vec<(&str, &str)>;
+}
+
+/// What a status change must carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct StatusFields {
+    /// For `contained`: the containment action taken.
+    #[serde(default)]
+    pub containment: Option<String>,
+    /// For `resolved`: the root cause, or `unknown` with a rationale.
+    #[serde(default)]
+    pub root_cause: Option<String>,
+    #[serde(default)]
+    pub rationale: Option<String>,
+}
+
+/// Closure criteria settled automatically by the step that satisfies them.
+pub const ROOT_CAUSE_CRITERION: &str = "root_cause";
+pub const REVIEW_CRITERION: &str = "review";
+
+impl Change {
+    fn next_task_id(&self) -> u32 {
+        self.incident.tasks.iter().map(|t| t.id).max().unwrap_or(0) + 1
+    }
+
+    fn push_task(&mut self, section: TaskSection, criterion: Option<&str>, text: &str) {
+        let id = self.next_task_id();
+        self.incident.tasks.push(Task {
+            id,
+            section,
+            criterion: criterion.map(str::to_owned),
+            text: text.to_owned(),
+            owner: None,
+            due: None,
+            state: TaskState::Open,
+            note: None,
+            settled_by: None,
+            settled_at: None,
+        });
+    }
+
+    /// At triage (and when re-assessment picks another play): the play's
+    /// steps and the closure criteria, each once.
+    pub fn open_checklists(&mut self, lists: &dyn Checklists) {
+        let (Some(a), Some(sev)) = (self.incident.assessment.clone(), self.incident.severity)
+        else {
+            return;
+        };
+        let had_play = self
+            .incident
+            .tasks
+            .iter()
+            .any(|t| t.section == TaskSection::Play);
+        let steps = lists.play_steps(a.play).to_vec();
+        let new_play = !self
+            .incident
+            .tasks
+            .iter()
+            .any(|t| t.section == TaskSection::Play && steps.contains(&t.text));
+        if new_play && !steps.is_empty() {
+            for s in &steps {
+                self.push_task(TaskSection::Play, None, s);
+            }
+            let verb = if had_play { "added" } else { "opened" };
+            self.record(
+                "klaxon",
+                TimelineKind::Task,
+                format!("{verb} the {} play: {} steps", play_name(a.play), steps.len()),
+            );
+        }
+        for (key, text) in lists.closure_for(sev) {
+            if !self
+                .incident
+                .tasks
+                .iter()
+                .any(|t| t.criterion.as_deref() == Some(key))
+            {
+                self.push_task(TaskSection::Closure, Some(key), text);
+            }
+        }
+    }
+
+    /// Assigns (or, with `None`, clears) a role. `Ok(false)`: no change.
+    pub fn assign_role(
+        &mut self,
+        actor: &str,
+        role: IncidentRole,
+        person: Option<&str>,
+    ) -> Result<bool, ResponseError> {
+        let person = match person.map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) if p.chars().count() > 200 => {
+                return Err(invalid("person", "person must be at most 200 characters"));
+            }
+            other => other.map(str::to_owned),
+        };
+        let previous = self.incident.roles.get(role.as_str()).cloned();
+        if previous == person {
+            return Ok(false);
+        }
+        match &person {
+            Some(p) => self.incident.roles.insert(role.as_str().to_owned(), p.clone()),
+            None => self.incident.roles.remove(role.as_str()),
+        };
+        let message = match (&previous, &person) {
+            (None, Some(p)) => format!("{} assigned to {p}", role.label()),
+            (Some(old), Some(p)) => format!("{} reassigned from {old} to {p}", role.label()),
+            (Some(old), None) => format!("{} unassigned (was {old})", role.label()),
+            (None, None) => unreachable!("equal values returned above"),
+        };
+        self.record(actor, TimelineKind::RoleAssigned, message);
+        self.incident.role_history.push(RoleChange {
+            role,
+            person,
+            previous,
+            by: actor.to_owned(),
+            at: self.incident.updated_at,
+        });
+        Ok(true)
+    }
+
+    /// A timeline note marked as confirmed fact or hypothesis.
+    pub fn add_note(&mut self, actor: &str, basis: Basis, text: &str) -> Result<(), ResponseError> {
+        let text = required_text("text", text)?;
+        let kind = match basis {
+            Basis::Fact => TimelineKind::Fact,
+            Basis::Hypothesis => TimelineKind::Hypothesis,
+        };
+        self.record(actor, kind, text);
+        Ok(())
+    }
+
+    pub fn add_evidence(&mut self, actor: &str, input: EvidenceInput) -> Result<u32, ResponseError> {
+        let name = required_text("name", &input.name)?;
+        let location = required_text("location", &input.location)?;
+        let sha256 = input.sha256.trim().to_ascii_lowercase();
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid(
+                "sha256",
+                "sha256 must be the 64 hex digits of the evidence's SHA-256 (sha256sum prints it)",
+            ));
+        }
+        let now = self.incident.updated_at;
+        let collected_at = input.collected_at.unwrap_or(now);
+        if collected_at > now + Duration::minutes(5) {
+            return Err(invalid("collected_at", "collected_at is in the future"));
+        }
+        let collected_by = match input.collected_by.as_deref() {
+            Some(b) => required_text("collected_by", b)?,
+            None => actor.to_owned(),
+        };
+        if self.incident.evidence.iter().any(|e| e.sha256 == sha256) {
+            return Err(ResponseError::Refused(format!(
+                "evidence with SHA-256 {sha256} is already recorded"
+            )));
+        }
+        let id = self.incident.evidence.iter().map(|e| e.id).max().unwrap_or(0) + 1;
+        self.record(
+            actor,
+            TimelineKind::Evidence,
+            format!("evidence #{id} recorded: {name} at {location} (sha256 {sha256})"),
+        );
+        self.incident.evidence.push(Evidence {
+            id,
+            name,
+            location,
+            sha256,
+            collected_by,
+            collected_at,
+            recorded_by: actor.to_owned(),
+            recorded_at: now,
+        });
+        Ok(id)
+    }
+
+    /// A follow-up (corrective) action with an owner and a due date.
+    pub fn add_follow_up(
+        &mut self,
+        actor: &str,
+        text: &str,
+        owner: Option<&str>,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<u32, ResponseError> {
+        let text = required_text("text", text)?;
+        let owner = owner.map(|o| required_text("owner", o)).transpose()?;
+        self.push_task(TaskSection::FollowUp, None, &text);
+        let id = self.next_task_id() - 1;
+        if let Some(t) = self.incident.tasks.iter_mut().find(|t| t.id == id) {
+            t.owner = owner.clone();
+            t.due = due;
+        }
+        let whom = owner.map(|o| format!(", owner {o}")).unwrap_or_default();
+        self.record(
+            actor,
+            TimelineKind::Task,
+            format!("follow-up #{id} added: {text}{whom}"),
+        );
+        Ok(id)
+    }
+
+    /// Completes or waives a task; waiving needs a reason. Settling a task
+    /// the same way twice changes nothing (`Ok(false)`).
+    pub fn settle_task(
+        &mut self,
+        actor: &str,
+        id: u32,
+        state: TaskState,
+        note: Option<&str>,
+    ) -> Result<bool, ResponseError> {
+        let note = note
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| required_text("note", n))
+            .transpose()?;
+        if state == TaskState::Waived && note.is_none() {
+            return Err(invalid("reason", "waiving a task needs a reason"));
+        }
+        let now = self.incident.updated_at;
+        let task = self
+            .incident
+            .tasks
+            .iter_mut()
+            .find(|t| t.id == id)
+            .ok_or_else(|| invalid("task", format!("task #{id} does not exist")))?;
+        if task.state == state {
+            return Ok(false);
+        }
+        task.state = state;
+        task.note = note.clone();
+        task.settled_by = (state != TaskState::Open).then(|| actor.to_owned());
+        task.settled_at = (state != TaskState::Open).then_some(now);
+        let what = match state {
+            TaskState::Done => "done",
+            TaskState::Waived => "waived",
+            TaskState::Open => "reopened",
+        };
+        let text = task.text.clone();
+        let why = note.map(|n| format!(": {n}")).unwrap_or_default();
+        self.record(
+            actor,
+            TimelineKind::Task,
+            format!("task #{id} {what} ({text}){why}"),
+        );
+        Ok(true)
+    }
+
+    /// Marks the closure criterion `key` done, if open, on behalf of the step
+    /// that satisfied it.
+    pub fn satisfy(&mut self, actor: &str, key: &str, note: &str) {
+        let id = self
+            .incident
+            .tasks
+            .iter()
+            .find(|t| t.criterion.as_deref() == Some(key) && t.state == TaskState::Open)
+            .map(|t| t.id);
+        if let Some(id) = id {
+            let _ = self.settle_task(actor, id, TaskState::Done, Some(note));
+        }
+    }
+
+    /// Moves along the lifecycle with the fields each step needs.
+    pub fn set_status(
+        &mut self,
+        actor: &str,
+        to: Status,
+        fields: &StatusFields,
+        policy: &crate::policy::Policy,
+    ) -> Result<(), ResponseError> {
+        let from = self.incident.status;
+        from.check_transition(to)
+            .map_err(|e| ResponseError::Refused(format!("{e}: {}", next_steps(from))))?;
+        let now = self.incident.updated_at;
+        match to {
+            Status::Contained => {
+                let action = fields.containment.as_deref().unwrap_or("");
+                let action = required_text("containment", action).map_err(|_| {
+                    invalid(
+                        "containment",
+                        "containment is required: the action taken to stop further harm",
+                    )
+                })?;
+                self.incident.containment = Some(Containment {
+                    action,
+                    by: actor.to_owned(),
+                    at: now,
+                });
+            }
+            Status::Resolved => {
+                let cause = fields.root_cause.as_deref().unwrap_or("").trim();
+                if cause.is_empty() {
+                    return Err(invalid(
+                        "root_cause",
+                        "root_cause is required: the cause, or \"unknown\" with a rationale",
+                    ));
+                }
+                let cause = required_text("root_cause", cause)?;
+                let rationale = fields
+                    .rationale
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(|r| required_text("rationale", r))
+                    .transpose()?;
+                let root = RootCause {
+                    cause,
+                    rationale,
+                    by: actor.to_owned(),
+                    at: now,
+                };
+                if !root.is_known() && root.rationale.is_none() {
+                    return Err(invalid(
+                        "rationale",
+                        "an unknown root cause needs a rationale: why it cannot be established",
+                    ));
+                }
+                self.incident.root_cause = Some(root);
+                self.incident.resolved_at = Some(now);
+                // Paging and the stale watch are for open incidents.
+                if let Some(p) = self.incident.paging.as_mut() {
+                    p.next_at = None;
+                }
+                self.incident.stale = None;
+                if let Some(sev) = self.incident.severity
+                    && self.incident.deadline(super::DeadlineKind::PostIncidentReview).is_none()
+                    && let Some(d) = policy.review_deadline(sev, now)
+                {
+                    self.incident.deadlines.push(d);
+                }
+                self.satisfy(actor, ROOT_CAUSE_CRITERION, "root cause recorded at resolution");
+            }
+            Status::Closed => {
+                let open: Vec<String> = self
+                    .incident
+                    .tasks
+                    .iter()
+                    .filter(|t| t.section != TaskSection::FollowUp && t.state == TaskState::Open)
+                    .map(|t| format!("#{} {}", t.id, t.text))
+                    .collect();
+                if !open.is_empty() {
+                    return Err(ResponseError::Refused(format!(
+                        "cannot close with {} open item(s); complete each, or waive it with a reason: {}",
+                        open.len(),
+                        open.join("; ")
+                    )));
+                }
+                self.incident.closed_at = Some(now);
+                self.incident.expires_at = if self.incident.legal_hold.is_some() {
+                    None
+                } else {
+                    Some(now + policy.retention)
+                };
+            }
+            _ => {}
+        }
+        self.move_to(actor, to)
+            .map_err(|e| ResponseError::Refused(e.to_string()))?;
+        if to == Status::Resolved {
+            crate::policy::clocks::schedule(&mut self.incident, policy);
+        }
+        Ok(())
+    }
+
+    /// Places or lifts a legal hold; expiry resumes from closure when lifted.
+    pub fn legal_hold(
+        &mut self,
+        actor: &str,
+        hold: bool,
+        reason: &str,
+        retention: Duration,
+    ) -> Result<bool, ResponseError> {
+        let reason = required_text("reason", reason)?;
+        let now = self.incident.updated_at;
+        if hold == self.incident.legal_hold.is_some() {
+            return Ok(false);
+        }
+        if hold {
+            self.incident.legal_hold = Some(LegalHold {
+                reason: reason.clone(),
+                by: actor.to_owned(),
+                at: now,
+            });
+            self.incident.expires_at = None;
+            self.record(actor, TimelineKind::Retention, format!("legal hold placed: {reason}"));
+        } else {
+            self.incident.legal_hold = None;
+            self.incident.expires_at = self.incident.closed_at.map(|c| c + retention);
+            self.record(actor, TimelineKind::Retention, format!("legal hold lifted: {reason}"));
+        }
+        Ok(true)
+    }
+}
+
+/// What a refused transition can do instead.
+fn next_steps(from: Status) -> String {
+    let ok: Vec<&str> = Status::ALL
+        .into_iter()
+        .filter(|to| from.check_transition(*to).is_ok())
+        .map(Status::as_str)
+        .collect();
+    if ok.is_empty() {
+        format!("a {from} incident is final")
+    } else {
+        format!("from {from} it can move to {}", ok.join(", "))
+    }
+}
+
+pub fn play_name(p: Play) -> &'static str {
+    match p {
+        Play::LeakedProductionSecret => "leaked production secret",
+        Play::CompromisedCiToken => "compromised CI/CD token",
+        Play::SuspiciousCloudAdminActivity => "suspicious cloud administrator activity",
+        Play::Generic => "generic",
+    }
+}
+
+/// A drill's scenario: the class and severity the drill plays out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrillScenario {
+    pub class: IncidentClass,
+    pub severity: Severity,
+}
