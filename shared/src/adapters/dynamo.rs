@@ -2,30 +2,38 @@
 //!
 //! | item         | pk                | sk              | extra keys                               |
 //! |--------------|-------------------|-----------------|------------------------------------------|
-//! | incident     | `INC#<id>`        | `META`          | gsi1: `STATUS#<status>` / `<created>#<id>` |
+//! | incident     | `INC#<id>`        | `META`          | gsi1: `STATUS#<status>` / `<created>#<id>`; gsi4: `INCIDENT` / `<created>#<id>` |
 //! | timeline     | `INC#<id>`        | `TL#<seq:010>`  |                                          |
 //! | outbox event | `INC#<id>`        | `EVT#<event>`   | gsi2 while pending: `OUTBOX` / `<at>#<event>` |
+//! | notification | `INC#<id>`        | `NTF#<key>`     |                                          |
+//! | key pointer  | `INC#<id>`        | `IDEMREF#<key>` | finds the incident's idempotency keys    |
 //! | idempotency  | `IDEM#<key>`      | `IDEM`          |                                          |
 //! | reference    | `REF#<reference>` | `REF`           |                                          |
 //! | delivery     | `DLV#<key>`       | `DLV`           | TTL `expires_at`                         |
 //!
 //! Creates and changes are one `TransactWriteItems` each, so the incident,
 //! its timeline, its outbox events and its keys land together or not at all.
+//! A delete is not one transaction (an incident can outgrow one): it removes
+//! the keys and children first and the `META` item last, so an interrupted
+//! delete leaves an incident that a second delete finishes.
 
 use super::sortable_ts as ts;
 use crate::domain::{
     Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry,
 };
-use crate::ports::{Created, DeliveryLedger, DueBatch, IncidentStore, Outbox, StoreError};
+use crate::ports::{
+    Created, Cursor, DeliveryLedger, DueBatch, IncidentPage, IncidentQuery, IncidentStore, Outbox,
+    SentNotification, StoreError,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, PutRequest, ScalarAttributeType, TransactWriteItem,
-    WriteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, DeleteRequest,
+    GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, Put, PutRequest,
+    ScalarAttributeType, TransactWriteItem, WriteRequest,
 };
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
@@ -33,8 +41,15 @@ use std::collections::HashMap;
 pub const STATUS_INDEX: &str = "by_status";
 pub const OUTBOX_INDEX: &str = "outbox_pending";
 pub const DUE_INDEX: &str = "due";
+/// Every incident, newest first: one partition, `<created>#<id>` sort keys.
+pub const CREATED_INDEX: &str = "by_created";
 const OUTBOX_PK: &str = "OUTBOX";
 const DUE_PK: &str = "DUE";
+const CREATED_PK: &str = "INCIDENT";
+const IDEMREF: &str = "IDEMREF#";
+const NOTIFICATION: &str = "NTF#";
+/// A listing with filters the index cannot apply reads this many at a time.
+const FILTERED_PAGE: usize = 100;
 /// Delivery records only need to outlive any redelivery window.
 const DELIVERY_TTL_DAYS: i64 = 30;
 /// Transaction conflicts clear quickly; retry a few times before giving up.
@@ -79,14 +94,18 @@ fn from_data<T: serde::de::DeserializeOwned>(item: &Item) -> Result<T, StoreErro
     serde_dynamo::from_attribute_value(v.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// The sort key of both listing indexes: newest first when read backwards.
+fn created_sk(created_at: DateTime<Utc>, id: IncidentId) -> String {
+    format!("{}#{}", ts(created_at), id)
+}
+
 fn incident_item(inc: &Incident) -> Result<Item, StoreError> {
     let mut item = key(inc_pk(inc.id), "META");
     item.insert("kind".into(), s("incident"));
     item.insert("gsi1pk".into(), s(format!("STATUS#{}", inc.status)));
-    item.insert(
-        "gsi1sk".into(),
-        s(format!("{}#{}", ts(inc.created_at), inc.id)),
-    );
+    item.insert("gsi1sk".into(), s(created_sk(inc.created_at, inc.id)));
+    item.insert("gsi4pk".into(), s(CREATED_PK));
+    item.insert("gsi4sk".into(), s(created_sk(inc.created_at, inc.id)));
     item.insert("version".into(), AttributeValue::N(inc.version.to_string()));
     // Sparse: only incidents the sweep has work on are in the due index.
     if let Some(due) = inc.next_action_at() {
@@ -180,7 +199,11 @@ impl DynamoIncidentStore {
                 requests.push(WriteRequest::builder().put_request(put).build());
             }
         }
-        // 25 requests per call is BatchWriteItem's limit.
+        self.batch_write(requests).await
+    }
+
+    /// BatchWriteItem in chunks of 25 (its limit), retrying unprocessed items.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         for chunk in requests.chunks(25) {
             let mut pending = chunk.to_vec();
             for attempt in 0u32.. {
@@ -221,6 +244,76 @@ impl DynamoIncidentStore {
             .await
             .map_err(|e| classify(&e))?;
         Ok(out.item)
+    }
+
+    /// Deletes an item that names an incident, if it still names this one:
+    /// a key may have moved on to a newer incident.
+    async fn delete_if_names(&self, item: Item, id: IncidentId) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(item))
+            .condition_expression("incident_id = :id")
+            .expression_attribute_values(":id", s(id.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
+            Err(e) => Err(classify(&e)),
+        }
+    }
+
+    /// Deletes everything in the incident's partition but `META`, and the
+    /// idempotency keys its pointers name (before the pointers, so an
+    /// interrupted delete can still find them).
+    async fn delete_children(&self, id: IncidentId) -> Result<(), StoreError> {
+        let mut keys = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(inc_pk(id)))
+                .projection_expression("pk, sk")
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify(&e))?;
+            keys.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        let sk_of = |item: &Item| {
+            item.get("sk")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        keys.retain(|item| sk_of(item) != "META");
+        for item in &keys {
+            if let Some(idem) = sk_of(item).strip_prefix(IDEMREF) {
+                self.delete_if_names(key(format!("IDEM#{idem}"), "IDEM"), id)
+                    .await?;
+            }
+        }
+        let requests = keys
+            .into_iter()
+            .map(|k| {
+                let del = DeleteRequest::builder()
+                    .set_key(Some(k))
+                    .build()
+                    .map_err(|e| StoreError::Backend(e.to_string()))?;
+                Ok(WriteRequest::builder().delete_request(del).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.batch_write(requests).await
     }
 
     async fn idempotent_hit(&self, idem_key: &str) -> Result<Option<Incident>, StoreError> {
@@ -328,6 +421,10 @@ impl IncidentStore for DynamoIncidentStore {
                 }
             };
             items.push(item);
+            // So a delete can find the key, which lives in its own partition.
+            let mut pointer = key(inc_pk(inc.id), &format!("{IDEMREF}{k}"));
+            pointer.insert("kind".into(), s("key_pointer"));
+            items.push(put(&self.table, pointer, None)?);
         }
         items.extend(child_puts(&self.table, &new.timeline, &new.events)?);
 
@@ -509,6 +606,218 @@ impl IncidentStore for DynamoIncidentStore {
         self.query_data(Some(STATUS_INDEX), "gsi1pk = :s", values, Some(limit))
             .await
     }
+
+    async fn list(&self, query: &IncidentQuery) -> Result<IncidentPage, StoreError> {
+        if query.limit == 0 || query.tenants.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(IncidentPage::default());
+        }
+        let (index, pk_attr, sk_attr, pk) = match query.status {
+            Some(st) => (STATUS_INDEX, "gsi1pk", "gsi1sk", format!("STATUS#{st}")),
+            None => (CREATED_INDEX, "gsi4pk", "gsi4sk", CREATED_PK.to_owned()),
+        };
+        // Bounds on `<created>#<id>`. No key equals a bare timestamp, so
+        // `to` is exclusive either way; the cursor's own item is dropped below.
+        let lower = query.from.map(ts);
+        let to = query.to.map(ts);
+        let after = query.after.map(|c| created_sk(c.created_at, c.id));
+        let upper = match (&to, &after) {
+            (Some(t), Some(a)) => Some(t.min(a).clone()),
+            (t, a) => t.clone().or_else(|| a.clone()),
+        };
+        let mut condition = format!("{pk_attr} = :pk");
+        let mut values = HashMap::from([(":pk".to_owned(), s(pk))]);
+        match (&lower, &upper) {
+            (Some(l), Some(u)) if l > u => return Ok(IncidentPage::default()),
+            (Some(l), Some(u)) => {
+                condition.push_str(&format!(" AND {sk_attr} BETWEEN :lo AND :hi"));
+                values.insert(":lo".into(), s(l.clone()));
+                values.insert(":hi".into(), s(u.clone()));
+            }
+            (Some(l), None) => {
+                condition.push_str(&format!(" AND {sk_attr} >= :lo"));
+                values.insert(":lo".into(), s(l.clone()));
+            }
+            (None, Some(u)) => {
+                condition.push_str(&format!(" AND {sk_attr} < :hi"));
+                values.insert(":hi".into(), s(u.clone()));
+            }
+            (None, None) => {}
+        }
+        // Time and cursor compare on the key string, as the index orders
+        // them; the rest (and the status, which the index may lag) on the data.
+        let rest = IncidentQuery {
+            from: None,
+            to: None,
+            after: None,
+            ..query.clone()
+        };
+        let fits = |i: &Incident| {
+            let sk = created_sk(i.created_at, i.id);
+            rest.matches(i)
+                && lower.as_ref().is_none_or(|l| &sk >= l)
+                && to.as_ref().is_none_or(|t| &sk < t)
+                && after.as_ref().is_none_or(|a| &sk < a)
+        };
+        let filtered = query.severity.is_some() || query.tenants.is_some() || query.drill.is_some();
+        // One more than asked says whether another page follows.
+        let want = query.limit.saturating_add(1);
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        while items.len() < want {
+            let remaining = want - items.len();
+            let page = if filtered {
+                remaining.max(FILTERED_PAGE)
+            } else {
+                remaining
+            };
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(&condition)
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(false)
+                .limit(page.min(1000) as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify(&e))?;
+            for item in out.items.unwrap_or_default() {
+                let inc: Incident = from_data(&item).map_err(|e| {
+                    let pk = item.get("pk").and_then(|v| v.as_s().ok());
+                    StoreError::Corrupt(format!("{}: {e}", pk.map_or("?", |v| v)))
+                })?;
+                if fits(&inc) {
+                    items.push(inc);
+                    if items.len() == want {
+                        break;
+                    }
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        let next = if items.len() > query.limit {
+            items.truncate(query.limit);
+            items.last().map(Cursor::of)
+        } else {
+            None
+        };
+        Ok(IncidentPage { items, next })
+    }
+
+    async fn record_notification(&self, sent: &SentNotification) -> Result<(), StoreError> {
+        let id = sent.incident_id;
+        // Only with an incident that exists, so a delete leaves nothing behind.
+        let exists = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(inc_pk(id), "META")))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut item = key(inc_pk(id), &format!("{NOTIFICATION}{}", sent.key));
+        item.insert("kind".into(), s("notification"));
+        item.insert("data".into(), data(sent)?);
+        // The first record of a key stands.
+        let items = vec![
+            TransactWriteItem::builder().condition_check(exists).build(),
+            put(&self.table, item, Some("attribute_not_exists(pk)"))?,
+        ];
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            let Some(codes) = cancellation_codes(&err) else {
+                return Err(classify(&err));
+            };
+            let code = |i: usize| codes.get(i).map(String::as_str).unwrap_or("None");
+            if code(0) == "ConditionalCheckFailed" {
+                return Err(StoreError::NotFound(id));
+            }
+            if code(1) == "ConditionalCheckFailed" {
+                return Ok(());
+            }
+            if codes.iter().any(|c| c == "TransactionConflict") && attempt < CONFLICT_RETRIES {
+                attempt += 1;
+                backoff(attempt).await;
+                continue;
+            }
+            return Err(StoreError::Unavailable(format!(
+                "transaction cancelled: {}",
+                codes.join(", ")
+            )));
+        }
+    }
+
+    async fn notifications(&self, id: IncidentId) -> Result<Vec<SentNotification>, StoreError> {
+        let values = HashMap::from([
+            (":pk".to_owned(), s(inc_pk(id))),
+            (":n".to_owned(), s(NOTIFICATION)),
+        ]);
+        let mut sent: Vec<SentNotification> = self
+            .query_data(None, "pk = :pk AND begins_with(sk, :n)", values, None)
+            .await?;
+        sent.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+        Ok(sent)
+    }
+
+    async fn delete(&self, id: IncidentId) -> Result<bool, StoreError> {
+        for _ in 0..=CONFLICT_RETRIES {
+            let Some(meta) = self.get_item(inc_pk(id), "META").await? else {
+                // Gone, or a delete was interrupted after META: finish it.
+                self.delete_children(id).await?;
+                return Ok(false);
+            };
+            self.delete_children(id).await?;
+            // Read from the raw item, so even an unreadable incident can go.
+            let reference = meta
+                .get("data")
+                .and_then(|d| d.as_m().ok())
+                .and_then(|d| d.get("reference"))
+                .and_then(|r| r.as_s().ok());
+            if let Some(r) = reference {
+                self.delete_if_names(key(format!("REF#{r}"), "REF"), id)
+                    .await?;
+            }
+            // A commit since the read wrote children this pass missed:
+            // then META's version moved and the next pass takes them.
+            let mut last = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key(inc_pk(id), "META")));
+            last = match meta.get("version") {
+                Some(v) => last
+                    .condition_expression("version = :v")
+                    .expression_attribute_values(":v", v.clone()),
+                None => last.condition_expression("attribute_exists(pk)"),
+            };
+            match last.send().await {
+                Ok(_) => {
+                    // Writes that raced the delete were conditional on META
+                    // and committed before it went: sweep them too.
+                    self.delete_children(id).await?;
+                    return Ok(true);
+                }
+                Err(e) if e.code() == Some("ConditionalCheckFailedException") => continue,
+                Err(e) => return Err(classify(&e)),
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "incident {id} kept changing while it was deleted"
+        )))
+    }
 }
 
 #[async_trait]
@@ -667,7 +976,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .key_schema(ks("pk", KeyType::Hash).map_err(|e| StoreError::Backend(e.to_string()))?)
         .key_schema(ks("sk", KeyType::Range).map_err(|e| StoreError::Backend(e.to_string()))?);
     for name in [
-        "pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk",
+        "pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk",
     ] {
         req =
             req.attribute_definitions(attr(name).map_err(|e| StoreError::Backend(e.to_string()))?);
@@ -676,6 +985,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         (STATUS_INDEX, "gsi1pk", "gsi1sk"),
         (OUTBOX_INDEX, "gsi2pk", "gsi2sk"),
         (DUE_INDEX, "gsi3pk", "gsi3sk"),
+        (CREATED_INDEX, "gsi4pk", "gsi4sk"),
     ] {
         req = req.global_secondary_indexes(
             gsi(name, pk, sk).map_err(|e| StoreError::Backend(e.to_string()))?,

@@ -3,16 +3,23 @@
 //! Same semantics as the DynamoDB store: one transaction per create or
 //! change (state, timeline, outbox events, idempotency key), writes
 //! conditional on the version. WAL mode so readers never block the writer.
+//! Listings filter severity, tenant and drill on the JSON body: the
+//! `(created_at, id)` and `(status, created_at, id)` indexes do the ordering.
 
 use super::sortable_ts as ts;
 use crate::domain::{
     Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry,
 };
-use crate::ports::{Created, DeliveryLedger, DueBatch, IncidentStore, Outbox, StoreError};
+use crate::ports::{
+    Created, Cursor, DeliveryLedger, DueBatch, IncidentPage, IncidentQuery, IncidentStore, Outbox,
+    SentNotification, StoreError,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use rusqlite::types::Value;
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, StatementStatus, TransactionBehavior, params,
+    params_from_iter,
 };
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -27,6 +34,7 @@ CREATE TABLE IF NOT EXISTS incidents (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS incidents_by_status ON incidents (status, created_at, id);
+CREATE INDEX IF NOT EXISTS incidents_by_created ON incidents (created_at, id);
 CREATE TABLE IF NOT EXISTS timeline (
     incident_id TEXT NOT NULL REFERENCES incidents (id),
     seq INTEGER NOT NULL,
@@ -45,6 +53,13 @@ CREATE TABLE IF NOT EXISTS events (
     published_at TEXT
 );
 CREATE INDEX IF NOT EXISTS events_pending ON events (occurred_at, id) WHERE published_at IS NULL;
+CREATE TABLE IF NOT EXISTS notifications (
+    incident_id TEXT NOT NULL REFERENCES incidents (id),
+    key TEXT NOT NULL,
+    at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (incident_id, key)
+);
 CREATE TABLE IF NOT EXISTS deliveries (
     key TEXT PRIMARY KEY,
     state TEXT NOT NULL,
@@ -157,6 +172,61 @@ fn load(conn: &Connection, id: &str) -> Result<Option<Incident>, StoreError> {
         .optional()
         .map_err(backend)?;
     body.map(|b| from_json(&b)).transpose()
+}
+
+/// The WHERE clause and its arguments for a listing, `?1`.. in order.
+fn list_filter(q: &IncidentQuery) -> (String, Vec<Value>) {
+    let mut clauses = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
+    let mut arg = |v: Value| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some(s) = q.status {
+        clauses.push(format!("status = {}", arg(s.as_str().to_owned().into())));
+    }
+    if let Some(s) = q.severity {
+        clauses.push(format!(
+            "json_extract(body, '$.severity') = {}",
+            arg(s.code().to_owned().into())
+        ));
+    }
+    if let Some(d) = q.drill {
+        // Bodies written before `drill` existed read as not a drill.
+        clauses.push(format!(
+            "coalesce(json_extract(body, '$.drill'), 0) = {}",
+            arg(i64::from(d).into())
+        ));
+    }
+    if let Some(list) = &q.tenants {
+        // SQLite's lower() folds ASCII only, like eq_ignore_ascii_case;
+        // a missing tenant is NULL and matches no list.
+        let slots: Vec<String> = list
+            .iter()
+            .map(|t| arg(t.to_ascii_lowercase().into()))
+            .collect();
+        clauses.push(format!(
+            "lower(json_extract(body, '$.tenant')) IN ({})",
+            slots.join(", ")
+        ));
+    }
+    if let Some(f) = q.from {
+        clauses.push(format!("created_at >= {}", arg(ts(f).into())));
+    }
+    if let Some(t) = q.to {
+        clauses.push(format!("created_at < {}", arg(ts(t).into())));
+    }
+    if let Some(c) = q.after {
+        let at = arg(ts(c.created_at).into());
+        let id = arg(c.id.to_string().into());
+        clauses.push(format!("(created_at, id) < ({at}, {id})"));
+    }
+    let sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    (sql, args)
 }
 
 fn insert_children(
@@ -363,6 +433,91 @@ impl IncidentStore for SqliteIncidentStore {
                 "SELECT body FROM incidents WHERE status = ?1 ORDER BY created_at, id LIMIT ?2",
                 params![status.as_str(), limit as i64],
             )
+        })
+        .await
+    }
+
+    async fn list(&self, query: &IncidentQuery) -> Result<IncidentPage, StoreError> {
+        if query.limit == 0 || query.tenants.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(IncidentPage::default());
+        }
+        let (filter, args) = list_filter(query);
+        let limit = query.limit;
+        self.with(move |conn| {
+            // One more than asked says whether another page follows.
+            let sql = format!(
+                "SELECT body FROM incidents {filter} ORDER BY created_at DESC, id DESC LIMIT {}",
+                i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)
+            );
+            let mut items: Vec<Incident> = bodies(conn, &sql, params_from_iter(args))?;
+            let next = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(Cursor::of)
+            } else {
+                None
+            };
+            Ok(IncidentPage { items, next })
+        })
+        .await
+    }
+
+    async fn record_notification(&self, sent: &SentNotification) -> Result<(), StoreError> {
+        let body = to_json(sent)?;
+        let (id, key, at) = (sent.incident_id, sent.key.clone(), ts(sent.at));
+        self.with(move |conn| {
+            // The first record of a key stands; the foreign key refuses an
+            // incident that does not exist.
+            let inserted = conn.execute(
+                "INSERT INTO notifications (incident_id, key, at, body) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (incident_id, key) DO NOTHING",
+                params![id.to_string(), key, at, body],
+            );
+            match inserted {
+                Ok(_) => Ok(()),
+                Err(e)
+                    if e.sqlite_error().is_some_and(|c| {
+                        c.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+                    }) =>
+                {
+                    Err(StoreError::NotFound(id))
+                }
+                Err(e) => Err(backend(e)),
+            }
+        })
+        .await
+    }
+
+    async fn notifications(&self, id: IncidentId) -> Result<Vec<SentNotification>, StoreError> {
+        self.with(move |conn| {
+            bodies(
+                conn,
+                "SELECT body FROM notifications WHERE incident_id = ?1 ORDER BY at, key",
+                [id.to_string()],
+            )
+        })
+        .await
+    }
+
+    async fn delete(&self, id: IncidentId) -> Result<bool, StoreError> {
+        self.with(move |conn| {
+            let id = id.to_string();
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            // Children first: their foreign keys point at the incident. The
+            // reference is a column of the incident row.
+            for table in ["notifications", "timeline", "events", "idempotency"] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE incident_id = ?1"),
+                    [&id],
+                )
+                .map_err(backend)?;
+            }
+            let deleted = tx
+                .execute("DELETE FROM incidents WHERE id = ?1", [&id])
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(deleted == 1)
         })
         .await
     }
