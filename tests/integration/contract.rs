@@ -37,6 +37,12 @@ contract_suite!(
     delivery_ledger,
     superseding_key,
     due_index,
+    list_filters,
+    list_pages,
+    list_cursor_survives_new_incident,
+    notifications_once_in_order,
+    delete_removes_everything,
+    delete_missing_is_false,
 );
 
 /// A file-backed SQLite store keeps its data across a reopen (a restart).

@@ -3,8 +3,10 @@
 
 use crate::{new_incident, t0};
 use chrono::Duration;
-use klaxon_core::domain::{Change, EventKind, Status, TimelineKind};
-use klaxon_core::ports::{Store, StoreError};
+use klaxon_core::domain::{
+    Audience, Change, EventKind, IncidentId, Severity, Status, TimelineKind,
+};
+use klaxon_core::ports::{Cursor, IncidentQuery, SentNotification, Store, StoreError};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -354,4 +356,421 @@ pub async fn due_index(store: Dyn) {
     ch.move_to("t", Status::Closed).expect("legal");
     store.commit(ch).await.expect("commit");
     assert!(due(t0() + Duration::hours(2), 10).await.is_empty());
+}
+
+/// Stores `title` created at `t0() + minutes`, shaped by `shape`, then moved
+/// to `status` through a committed change. Returns the stored incident.
+async fn stored_incident(
+    store: &Dyn,
+    title: &str,
+    minutes: i64,
+    status: Status,
+    shape: impl FnOnce(&mut klaxon_core::domain::Incident),
+) -> klaxon_core::domain::Incident {
+    let mut new = new_incident(title, None, t0() + Duration::minutes(minutes));
+    shape(&mut new.incident);
+    let created = store.create(new).await.expect("create").incident;
+    if status == Status::Reported {
+        return created;
+    }
+    let mut ch = Change::begin(&created, created.created_at);
+    ch.move_to("t", Status::Triaged).expect("legal");
+    if status != Status::Triaged {
+        ch.move_to("t", status).expect("legal");
+    }
+    store.commit(ch).await.expect("commit")
+}
+
+/// Every page of a listing, following `next` until it is none.
+async fn all_pages(store: &Dyn, mut query: IncidentQuery) -> Vec<Vec<IncidentId>> {
+    let mut pages = Vec::new();
+    loop {
+        let page = store.list(&query).await.expect("list");
+        assert!(
+            page.items.len() <= query.limit,
+            "a page holds at most limit"
+        );
+        pages.push(page.items.iter().map(|i| i.id).collect());
+        match page.next {
+            Some(c) => {
+                assert_eq!(
+                    Some(c),
+                    page.items.last().map(Cursor::of),
+                    "next continues after the page's last item"
+                );
+                query.after = Some(c);
+            }
+            None => return pages,
+        }
+        assert!(pages.len() < 100, "the listing never ends");
+    }
+}
+
+/// Each listing filter narrows by itself and in combination: status,
+/// severity, tenant (any letter case; tenant-less incidents match no tenant
+/// list), drill, and the `[from, to)` creation window; results are newest
+/// first and agree with `IncidentQuery::matches`.
+pub async fn list_filters(store: Dyn) {
+    use Severity::*;
+    const ACME: &str = "acme.atlassian.net";
+    let a = stored_incident(&store, "a", 0, Status::Reported, |i| {
+        i.severity = Some(Sev1);
+    })
+    .await;
+    let b = stored_incident(&store, "b", 1, Status::Triaged, |i| {
+        i.tenant = Some("Globex.atlassian.net".into());
+        i.severity = Some(Sev2);
+    })
+    .await;
+    let c = stored_incident(&store, "c", 2, Status::Reported, |i| {
+        i.tenant = None;
+        i.severity = Some(Sev3);
+        i.drill = true;
+    })
+    .await;
+    let d = stored_incident(&store, "d", 3, Status::Investigating, |i| {
+        i.tenant = Some("initech.atlassian.net".into());
+    })
+    .await;
+    let e = stored_incident(&store, "e", 4, Status::Reported, |i| {
+        i.severity = Some(Sev2);
+        i.drill = true;
+    })
+    .await;
+    let all = [&a, &b, &c, &d, &e];
+    fn at(m: i64) -> Option<chrono::DateTime<chrono::Utc>> {
+        Some(t0() + Duration::minutes(m))
+    }
+    fn tenants(l: &[&str]) -> Option<Vec<String>> {
+        Some(l.iter().map(|t| t.to_string()).collect())
+    }
+    type Case = (
+        &'static str,
+        fn(&mut IncidentQuery),
+        &'static [&'static str],
+    );
+    #[rustfmt::skip]
+    let cases: &[Case] = &[
+        ("no filter", |_| {}, &["e", "d", "c", "b", "a"]),
+        ("status reported", |q| q.status = Some(Status::Reported), &["e", "c", "a"]),
+        ("status triaged", |q| q.status = Some(Status::Triaged), &["b"]),
+        ("status investigating", |q| q.status = Some(Status::Investigating), &["d"]),
+        ("status closed", |q| q.status = Some(Status::Closed), &[]),
+        ("severity 2", |q| q.severity = Some(Sev2), &["e", "b"]),
+        ("severity 1", |q| q.severity = Some(Sev1), &["a"]),
+        ("severity 4", |q| q.severity = Some(Sev4), &[]),
+        ("tenant in other case", |q| q.tenants = tenants(&["ACME.Atlassian.net"]), &["e", "a"]),
+        ("tenant stored in other case", |q| q.tenants = tenants(&["globex.atlassian.net"]), &["b"]),
+        ("tenant scope of two", |q| q.tenants = tenants(&[ACME, "globex.atlassian.net"]), &["e", "b", "a"]),
+        ("unknown tenant", |q| q.tenants = tenants(&["nobody.atlassian.net"]), &[]),
+        ("empty tenant scope", |q| q.tenants = tenants(&[]), &[]),
+        ("drills", |q| q.drill = Some(true), &["e", "c"]),
+        ("not drills", |q| q.drill = Some(false), &["d", "b", "a"]),
+        ("from is inclusive", |q| q.from = at(1), &["e", "d", "c", "b"]),
+        ("to is exclusive", |q| q.to = at(3), &["c", "b", "a"]),
+        ("window", |q| (q.from, q.to) = (at(1), at(3)), &["c", "b"]),
+        ("empty window", |q| (q.from, q.to) = (at(3), at(3)), &[]),
+        ("after everything", |q| q.from = at(5), &[]),
+        ("status and window", |q| (q.status, q.from, q.to) = (Some(Status::Reported), at(1), at(5)), &["e", "c"]),
+        ("tenant and severity", |q| (q.tenants, q.severity) = (tenants(&[ACME]), Some(Sev2)), &["e"]),
+        ("tenant and not drill", |q| (q.tenants, q.drill) = (tenants(&[ACME]), Some(false)), &["a"]),
+        ("limit", |q| q.limit = 2, &["e", "d"]),
+    ];
+    for (name, narrow, want) in cases {
+        let mut query = IncidentQuery::default();
+        narrow(&mut query);
+        let page = store.list(&query).await.expect("list");
+        let got: Vec<&str> = page.items.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(&got, want, "{name}");
+        let by_matches: Vec<&str> = all
+            .iter()
+            .rev()
+            .filter(|i| query.matches(i))
+            .take(query.limit)
+            .map(|i| i.title.as_str())
+            .collect();
+        assert_eq!(
+            got, by_matches,
+            "{name}: agrees with IncidentQuery::matches"
+        );
+        for item in &page.items {
+            let stored = all.iter().find(|i| i.id == item.id).expect("one of ours");
+            assert_eq!(item, *stored, "{name}: reads back as stored");
+        }
+    }
+}
+
+/// Seven incidents, some sharing a creation time, list 3 + 3 + 1 newest
+/// first by `(created_at, id)`: every one exactly once, and no `next` after
+/// the last page. With a filter the index cannot apply, pages still fill.
+pub async fn list_pages(store: Dyn) {
+    let mut made = Vec::new();
+    for n in 0..7 {
+        // Pairs share a timestamp, so the id breaks the tie.
+        let i = stored_incident(&store, &format!("page {n}"), n / 2, Status::Reported, |i| {
+            i.drill = n % 2 == 0;
+        })
+        .await;
+        made.push(i);
+    }
+    // Interleaved incidents that the drill filter below must skip.
+    for n in 0..6 {
+        stored_incident(&store, &format!("real {n}"), n, Status::Reported, |i| {
+            i.drill = false;
+            i.tenant = None;
+        })
+        .await;
+    }
+    made.sort_by_key(|i| std::cmp::Reverse((i.created_at, i.id)));
+    let every: Vec<IncidentId> = made.iter().map(|i| i.id).collect();
+
+    let scoped = IncidentQuery {
+        tenants: Some(vec!["acme.atlassian.net".into()]),
+        limit: 3,
+        ..IncidentQuery::default()
+    };
+    let pages = all_pages(&store, scoped).await;
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, vec![3, 3, 1]);
+    assert_eq!(
+        pages.concat(),
+        every,
+        "no duplicates, no gaps, newest first"
+    );
+
+    // A lower time bound too: the cursor is then one end of a range.
+    let drills = IncidentQuery {
+        drill: Some(true),
+        from: Some(t0()),
+        limit: 2,
+        ..IncidentQuery::default()
+    };
+    let pages = all_pages(&store, drills).await;
+    let want: Vec<IncidentId> = made.iter().filter(|i| i.drill).map(|i| i.id).collect();
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 2]);
+    assert_eq!(pages.concat(), want);
+
+    // Unfiltered, all thirteen.
+    let pages = all_pages(
+        &store,
+        IncidentQuery {
+            limit: 5,
+            ..IncidentQuery::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![5, 5, 3]
+    );
+    let unique: HashSet<IncidentId> = pages.concat().into_iter().collect();
+    assert_eq!(unique.len(), 13);
+
+    // A page that ends on the last item may say more could follow; if it
+    // does, the page after it is empty and final.
+    let whole = IncidentQuery {
+        tenants: Some(vec!["acme.atlassian.net".into()]),
+        limit: 7,
+        ..IncidentQuery::default()
+    };
+    let pages = all_pages(&store, whole).await;
+    assert_eq!(pages[0], every);
+    assert!(pages.len() == 1 || (pages.len() == 2 && pages[1].is_empty()));
+}
+
+/// A cursor stays valid while incidents arrive: later pages continue where
+/// the last one ended, and a new incident shows up only in a fresh listing.
+pub async fn list_cursor_survives_new_incident(store: Dyn) {
+    let mut made = Vec::new();
+    for n in 0..5 {
+        made.push(stored_incident(&store, &format!("old {n}"), n, Status::Reported, |_| {}).await);
+    }
+    let ids =
+        |items: &[klaxon_core::domain::Incident]| items.iter().map(|i| i.id).collect::<Vec<_>>();
+    let mut query = IncidentQuery {
+        limit: 2,
+        ..IncidentQuery::default()
+    };
+    let first = store.list(&query).await.expect("list");
+    assert_eq!(ids(&first.items), vec![made[4].id, made[3].id]);
+
+    let newer = stored_incident(
+        &store,
+        "arrived between pages",
+        10,
+        Status::Reported,
+        |_| {},
+    )
+    .await;
+    query.after = first.next;
+    let second = store.list(&query).await.expect("list");
+    assert_eq!(ids(&second.items), vec![made[2].id, made[1].id]);
+    query.after = second.next;
+    let third = store.list(&query).await.expect("list");
+    assert_eq!(ids(&third.items), vec![made[0].id]);
+    assert!(third.next.is_none());
+
+    // The cursor survives an encode/decode round trip, as the API hands it out.
+    let cursor = first.next.expect("more after the first page");
+    assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+
+    let fresh = store
+        .list(&IncidentQuery {
+            limit: 2,
+            ..IncidentQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(ids(&fresh.items), vec![newer.id, made[4].id]);
+}
+
+fn sent(incident: IncidentId, key: &str, minutes: i64, subject: &str) -> SentNotification {
+    SentNotification {
+        incident_id: incident,
+        key: key.into(),
+        at: t0() + Duration::minutes(minutes),
+        event: EventKind::ReportReceived,
+        audience: Audience::OncallPrimary,
+        kind: "page".into(),
+        subject: subject.into(),
+    }
+}
+
+/// A notification is kept once however often it is recorded (the first
+/// record stands); they read back oldest first, then by key, per incident;
+/// an incident that does not exist keeps none.
+pub async fn notifications_once_in_order(store: Dyn) {
+    let inc = stored_incident(&store, "notified", 0, Status::Reported, |_| {}).await;
+    let other = stored_incident(&store, "bystander", 0, Status::Reported, |_| {}).await;
+    let late_b = sent(inc.id, "b", 2, "late b");
+    let early = sent(inc.id, "z", 1, "early z");
+    let late_a = sent(inc.id, "a", 2, "late a");
+    for n in [&late_b, &early, &late_a] {
+        store.record_notification(n).await.expect("record");
+    }
+    // A redelivery records the same key again.
+    store
+        .record_notification(&sent(inc.id, "b", 9, "redelivered b"))
+        .await
+        .expect("record again");
+    store
+        .record_notification(&sent(other.id, "b", 0, "other incident"))
+        .await
+        .expect("record other");
+
+    let got = store.notifications(inc.id).await.expect("notifications");
+    assert_eq!(got, vec![early, late_a, late_b]);
+    assert_eq!(
+        store
+            .notifications(other.id)
+            .await
+            .expect("notifications")
+            .len(),
+        1
+    );
+
+    let ghost = IncidentId::new();
+    match store
+        .record_notification(&sent(ghost, "x", 0, "ghost"))
+        .await
+    {
+        Err(StoreError::NotFound(id)) => assert_eq!(id, ghost),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    assert!(
+        store
+            .notifications(ghost)
+            .await
+            .expect("notifications")
+            .is_empty()
+    );
+}
+
+/// Delete removes the incident and all it kept: reference, idempotency key,
+/// timeline, outbox events and notifications. The key is free again, a key
+/// that moved on to a newer incident keeps naming it, other incidents are
+/// untouched, and a second delete finds nothing.
+pub async fn delete_removes_everything(store: Dyn) {
+    let new = new_incident("delete me", Some("delete-key"), t0());
+    let key = new.idempotency_key.clone().expect("scoped key");
+    let inc = store.create(new).await.expect("create").incident;
+    let mut ch = Change::begin(&inc, t0() + Duration::minutes(1));
+    ch.move_to("t", Status::Triaged).expect("legal");
+    ch.emit(EventKind::IncidentTriaged);
+    ch.record("t", TimelineKind::Note, "a note");
+    store.commit(ch).await.expect("commit");
+    store
+        .record_notification(&sent(inc.id, "page-1", 1, "page"))
+        .await
+        .expect("record");
+
+    // An older incident whose key moved on to a newer one.
+    let moved = new_incident("first firing", Some("moved-key"), t0());
+    store.create(moved.clone()).await.expect("create");
+    let mut next = new_incident("second firing", Some("moved-key"), t0());
+    next.supersedes = Some(moved.incident.id);
+    store.create(next.clone()).await.expect("supersede");
+
+    assert!(store.delete(inc.id).await.expect("delete"));
+    assert!(store.delete(moved.incident.id).await.expect("delete"));
+
+    assert!(store.get(inc.id).await.expect("get").is_none());
+    assert!(
+        store
+            .find_by_reference(inc.reference.as_str())
+            .await
+            .expect("find")
+            .is_none()
+    );
+    assert!(store.find_by_key(&key).await.expect("find").is_none());
+    assert!(store.timeline(inc.id).await.expect("timeline").is_empty());
+    assert!(
+        store
+            .notifications(inc.id)
+            .await
+            .expect("notifications")
+            .is_empty()
+    );
+    let pending = store
+        .pending_events(t0() + Duration::days(1), 1000)
+        .await
+        .expect("pending");
+    assert!(
+        pending
+            .iter()
+            .all(|e| e.incident_id != inc.id && e.incident_id != moved.incident.id)
+    );
+    let listed = store.list(&IncidentQuery::default()).await.expect("list");
+    assert_eq!(
+        listed.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![next.incident.id]
+    );
+
+    // The moved key and its incident are untouched.
+    let kept = store
+        .find_by_key(next.idempotency_key.as_deref().expect("key"))
+        .await;
+    assert_eq!(kept.expect("find").map(|i| i.id), Some(next.incident.id));
+    assert!(
+        !store
+            .timeline(next.incident.id)
+            .await
+            .expect("timeline")
+            .is_empty()
+    );
+
+    // The deleted incident's key is free: a new create is not a duplicate.
+    let again = new_incident("delete me again", Some("delete-key"), t0());
+    let created = store.create(again.clone()).await.expect("create");
+    assert!(!created.duplicate);
+    assert_eq!(created.incident.id, again.incident.id);
+
+    assert!(!store.delete(inc.id).await.expect("second delete"));
+}
+
+/// Deleting an id that was never stored reports false and changes nothing.
+pub async fn delete_missing_is_false(store: Dyn) {
+    let kept = stored_incident(&store, "kept", 0, Status::Reported, |_| {}).await;
+    assert!(!store.delete(IncidentId::new()).await.expect("delete"));
+    assert_eq!(store.get(kept.id).await.expect("get"), Some(kept));
 }
