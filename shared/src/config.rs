@@ -37,6 +37,8 @@ pub struct Settings {
     /// Severity and deadline policy; the built-in one unless a file is given.
     pub policy: std::sync::Arc<crate::policy::Policy>,
     pub notify: NotifySettings,
+    /// How a verified JWT's claims name the caller (AWS only).
+    pub jwt: JwtClaims,
 }
 
 /// What notify needs: the ack-link key and the message templates.
@@ -424,6 +426,84 @@ impl ApiTokens {
     }
 }
 
+/// Which claims of a JWT (already verified by API Gateway's authorizer)
+/// carry the caller's name, role and tenant scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtClaims {
+    pub role_claim: String,
+    pub tenant_claim: String,
+}
+
+impl Default for JwtClaims {
+    fn default() -> Self {
+        Self {
+            role_claim: "klaxon_role".into(),
+            tenant_claim: "klaxon_tenants".into(),
+        }
+    }
+}
+
+/// API Gateway flattens array claims to `"[a b]"`; providers also send
+/// comma or space separated strings.
+fn claim_list(v: &str) -> Vec<String> {
+    v.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .map(|s| s.trim_matches('"').trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl JwtClaims {
+    pub fn load(l: &dyn Lookup) -> Self {
+        let d = Self::default();
+        Self {
+            role_claim: l.get("KLAXON_JWT_ROLE_CLAIM").unwrap_or(d.role_claim),
+            tenant_claim: l.get("KLAXON_JWT_TENANT_CLAIM").unwrap_or(d.tenant_claim),
+        }
+    }
+
+    /// The caller a verified token names: its email (or subject), the
+    /// highest Klaxon role among the role claim's values and the
+    /// `klaxon/<role>` scopes, and the tenant claim's list. `None` when the
+    /// token grants no Klaxon role.
+    pub fn caller(
+        &self,
+        claims: &std::collections::HashMap<String, String>,
+        scopes: &[String],
+    ) -> Option<Caller> {
+        let name = ["email", "preferred_username", "sub"]
+            .iter()
+            .find_map(|k| claims.get(*k).filter(|v| !v.trim().is_empty()))?
+            .trim()
+            .to_owned();
+        let from_claim = claims
+            .get(&self.role_claim)
+            .map(|v| claim_list(v))
+            .unwrap_or_default();
+        let from_scopes = scopes
+            .iter()
+            .flat_map(|s| claim_list(s))
+            .filter_map(|s| s.strip_prefix("klaxon/").map(str::to_owned));
+        let role = from_claim
+            .into_iter()
+            .chain(from_scopes)
+            .filter_map(|r| Role::parse(&r.to_ascii_lowercase()))
+            .max()?;
+        let tenants = claims
+            .get(&self.tenant_claim)
+            .map(|v| claim_list(v))
+            .filter(|l| !l.is_empty());
+        Some(Caller {
+            name,
+            role,
+            tenants,
+        })
+    }
+}
+
 fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -493,7 +573,10 @@ mod tests {
             ("alice:viewer:short", Err("shorter than 16")),
             ("acme:viewer@acme.example|b.example:0123456789abcdef", Ok(1)),
             ("acme:viewer@:0123456789abcdef", Err("empty tenant scope")),
-            ("acme:boss@acme.example:0123456789abcdef", Err("role \"boss\"")),
+            (
+                "acme:boss@acme.example:0123456789abcdef",
+                Err("role \"boss\""),
+            ),
         ];
         for (spec, want) in cases {
             match (ApiTokens::parse(spec), want) {
@@ -519,6 +602,67 @@ mod tests {
         assert!(t.authenticate("0123456789abcdeX").is_none());
         let printed = format!("{t:?}");
         assert!(!printed.contains("0123456789abcdef"), "{printed}");
+    }
+
+    #[test]
+    fn jwt_claims_name_the_caller() {
+        let m = JwtClaims::default();
+        let claims = |pairs: &[(&str, &str)]| -> std::collections::HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        type Case<'a> = (
+            Vec<(&'a str, &'a str)>,
+            Vec<String>,
+            Option<(&'a str, Role, Option<Vec<&'a str>>)>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                vec![
+                    ("sub", "u1"),
+                    ("email", "ana@example.com"),
+                    ("klaxon_role", "commander"),
+                ],
+                vec![],
+                Some(("ana@example.com", Role::Commander, None)),
+            ),
+            (
+                vec![("sub", "u2"), ("klaxon_role", "[viewer admin]")],
+                vec![],
+                Some(("u2", Role::Admin, None)),
+            ),
+            (
+                vec![("sub", "u3")],
+                vec!["openid".into(), "klaxon/responder".into()],
+                Some(("u3", Role::Responder, None)),
+            ),
+            (
+                vec![
+                    ("sub", "u4"),
+                    ("klaxon_role", "viewer"),
+                    ("klaxon_tenants", "[acme.example globex.example]"),
+                ],
+                vec![],
+                Some((
+                    "u4",
+                    Role::Viewer,
+                    Some(vec!["acme.example", "globex.example"]),
+                )),
+            ),
+            (vec![("sub", "u5"), ("klaxon_role", "owner")], vec![], None),
+            (vec![("klaxon_role", "admin")], vec![], None),
+        ];
+        for (pairs, scopes, want) in cases {
+            let got = m.caller(&claims(&pairs), &scopes);
+            let want = want.map(|(name, role, tenants)| Caller {
+                name: name.into(),
+                role,
+                tenants: tenants.map(|t| t.into_iter().map(String::from).collect()),
+            });
+            assert_eq!(got, want, "{pairs:?} {scopes:?}");
+        }
     }
 
     #[test]

@@ -35,8 +35,21 @@ pub async fn serve_http(app: Arc<App>, routes: Routes) -> Result<(), Error> {
                     .get::<lambda_http::request::RequestContext>(),
                 Some(lambda_http::request::RequestContext::PassThrough)
             );
-            let (parts, body) = req.into_parts();
+            let jwt = jwt_caller(&app.settings.jwt, &req);
+            let (mut parts, body) = req.into_parts();
             let body = Bytes::copy_from_slice(body.as_ref());
+            match jwt {
+                JwtCaller::Verified(caller) => {
+                    parts.extensions.insert(caller);
+                }
+                JwtCaller::NoRole => {
+                    let resp = http::ApiError::Forbidden.into_response();
+                    let (parts, body) = resp.into_parts();
+                    let body = lambda_http::Body::Text(String::from_utf8_lossy(&body).into_owned());
+                    return Ok(lambda_http::Response::from_parts(parts, body));
+                }
+                JwtCaller::Absent => {}
+            }
             let resp = if pass_through && routes == Routes::Intake {
                 findings(app, &body).await?
             } else if pass_through {
@@ -57,6 +70,37 @@ pub async fn serve_http(app: Arc<App>, routes: Routes) -> Result<(), Error> {
         },
     ))
     .await
+}
+
+enum JwtCaller {
+    /// API Gateway's JWT authorizer verified the token; these are its claims.
+    Verified(crate::config::Caller),
+    /// A verified token that grants no Klaxon role.
+    NoRole,
+    /// No authorizer on this route (intake, or static tokens).
+    Absent,
+}
+
+/// The caller a verified JWT names. API Gateway only fills
+/// `requestContext.authorizer.jwt` after checking the token's signature,
+/// expiry, issuer and audience, so the claims can be trusted here.
+fn jwt_caller(map: &crate::config::JwtClaims, req: &lambda_http::Request) -> JwtCaller {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
+        return JwtCaller::Absent;
+    };
+    let Some(jwt) = ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()) else {
+        return JwtCaller::Absent;
+    };
+    let scopes = jwt.scopes.clone().unwrap_or_default();
+    match map.caller(&jwt.claims, &scopes) {
+        Some(c) => JwtCaller::Verified(c),
+        None => {
+            tracing::info!("verified token grants no Klaxon role");
+            JwtCaller::NoRole
+        }
+    }
 }
 
 /// An AWS security finding from EventBridge. A store failure is an error,

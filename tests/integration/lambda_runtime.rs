@@ -539,3 +539,94 @@ async fn webhook_secrets_come_from_secrets_manager() {
     );
     assert_eq!(reply["statusCode"], 404, "{reply}");
 }
+
+/// The documented API Gateway HTTP API event for a route behind a JWT
+/// authorizer: the verified claims arrive in `requestContext.authorizer.jwt`.
+fn jwt_event(method: &str, path: &str, claims: Value, scopes: Value, body: Option<Value>) -> Value {
+    let mut event = http_event(
+        method,
+        path,
+        json!({"authorization": "Bearer eyJhbGciOi.verified-by-api-gateway.sig", "content-type": "application/json"}),
+        body.map(|b| b.to_string()),
+    );
+    event["requestContext"]["authorizer"] = json!({"jwt": {"claims": claims, "scopes": scopes}});
+    event
+}
+
+/// Behind the JWT authorizer the respond function takes the caller's name,
+/// role and tenant scope from the verified claims: the role decides 403,
+/// the tenant scope decides 404, and the actor on the timeline is the
+/// token's email. Static tokens are not needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn respond_trusts_the_jwt_authorizer_claims() {
+    let stack = Stack::create().await;
+    let store = DynamoIncidentStore::new(
+        aws_sdk_dynamodb::Client::new(&stack.sdk),
+        stack.resources.table.clone(),
+    );
+    let created = store
+        .create(klaxon_tests::new_incident(
+            "JWT test",
+            None,
+            chrono::Utc::now(),
+        ))
+        .await
+        .expect("create");
+    let path = format!("/api/v1/incidents/{}/roles", created.incident.reference);
+    let assign = json!({"role": "incident_commander", "person": "ana"});
+    let claims = |role: &str, tenants: Option<&str>| {
+        let mut c = json!({"sub": "u-1", "email": "ana@example.com", "iss": "https://idp.example", "klaxon_role": role});
+        if let Some(t) = tenants {
+            c["klaxon_tenants"] = json!(t);
+        }
+        c
+    };
+    let cases = [
+        (
+            "viewer may not assign",
+            claims("viewer", None),
+            json!([]),
+            403,
+        ),
+        ("no Klaxon role", claims("owner", None), json!([]), 403),
+        (
+            "another tenant's incident",
+            claims("commander", Some("[globex.atlassian.net]")),
+            json!([]),
+            404,
+        ),
+        (
+            "commander by scope",
+            claims("", Some("[acme.atlassian.net]")),
+            json!(["openid", "klaxon/commander"]),
+            200,
+        ),
+    ];
+    for (name, claims, scopes, want) in cases {
+        let reply = ok_body(
+            invoke_with(
+                &stack,
+                "klaxon-respond",
+                jwt_event("POST", &path, claims, scopes, Some(assign.clone())),
+                &[("KLAXON_API_TOKENS", "")],
+            )
+            .await,
+        );
+        assert_eq!(reply["statusCode"], want, "{name}: {reply}");
+    }
+    let stored = store
+        .get(created.incident.id)
+        .await
+        .expect("get")
+        .expect("incident");
+    assert_eq!(
+        stored.roles.get("incident_commander").map(String::as_str),
+        Some("ana")
+    );
+    assert_eq!(
+        stored.role_history.len(),
+        1,
+        "only the permitted call wrote"
+    );
+    assert_eq!(stored.role_history[0].by, "ana@example.com");
+}

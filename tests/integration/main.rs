@@ -14,6 +14,7 @@ mod notify;
 mod openapi;
 mod outbox;
 mod report_form;
+mod respond;
 mod sns_fanout;
 mod webhooks;
 

@@ -115,6 +115,7 @@ impl FileConfig {
             intake: IntakeSettings::load(&lookup)?,
             notify: klaxon_core::config::NotifySettings::load(&lookup)?,
             policy,
+            jwt: Default::default(),
         })
     }
 }

@@ -70,6 +70,7 @@ pub async fn settings(sdk: &aws_config::SdkConfig) -> Result<Settings, ConfigErr
         api_tokens: ApiTokens::parse(&lookup.get("KLAXON_API_TOKENS").unwrap_or_default())?,
         intake: IntakeSettings::load(&lookup)?,
         notify: crate::config::NotifySettings::load(&lookup)?,
+        jwt: crate::config::JwtClaims::load(&lookup),
         policy: match lookup.get("KLAXON_POLICY_FILE") {
             None => crate::policy::Policy::builtin(),
             Some(path) => std::sync::Arc::new(

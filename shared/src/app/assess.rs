@@ -3,8 +3,8 @@
 
 use super::{App, HandlerError, outbox};
 use crate::domain::{
-    Assessment, Change, DomainEvent, EventKind, Incident, IncidentId, Severity, SeverityOverride,
-    Status, TimelineKind,
+    Assessment, Change, DomainEvent, EventKind, Incident, Severity, SeverityOverride, Status,
+    TimelineKind,
 };
 use crate::policy::{self, Facts, Policy};
 use crate::ports::StoreError;
@@ -71,7 +71,21 @@ fn apply(
     policy: &Policy,
     confirmed_at: chrono::DateTime<chrono::Utc>,
 ) -> Option<Option<Severity>> {
-    let a = policy::assess(&facts(&change.incident));
+    let mut a = policy::assess(&facts(&change.incident));
+    // A drill plays out the scenario it was started with, whatever its text says.
+    if let Some(sc) = change.incident.drill_scenario {
+        a.class = sc.class;
+        a.play = sc.class.play();
+        a.severity = sc.severity;
+        a.reasons.insert(
+            0,
+            crate::domain::Reason {
+                rule: "drill".into(),
+                evidence: format!("drill scenario: {} at {}", sc.class, sc.severity),
+                severity: Some(sc.severity),
+            },
+        );
+    }
     let before = change.incident.severity;
     let severity = change
         .incident
@@ -91,6 +105,7 @@ fn apply(
     change.incident.deadlines = deadlines_for(policy, &a, severity, &change.incident, confirmed_at);
     change.incident.severity = Some(severity);
     change.incident.assessment = Some(a);
+    change.open_checklists(policy);
     (before != Some(severity)).then_some(before)
 }
 
@@ -194,12 +209,11 @@ pub fn reassess(change: &mut Change, policy: &Policy, why: &str) {
 /// A responder sets the severity, with a reason. Deadlines follow it.
 pub async fn override_severity(
     app: &Arc<App>,
-    id: IncidentId,
+    incident: Incident,
     severity: Severity,
     reason: &str,
     actor: &str,
 ) -> Result<Incident, StoreError> {
-    let incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
     super::update(app, incident, |current, now| {
         let mut change = Change::begin(current, now);
         let before = current.severity;

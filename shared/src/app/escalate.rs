@@ -35,6 +35,8 @@ pub struct Tick {
     pub failed: usize,
     /// Stranded outbox events re-published.
     pub republished: usize,
+    /// Closed incidents purged because their retention ran out.
+    pub purged: usize,
 }
 
 /// One sweep: runs every step due now, then re-publishes stranded events.
@@ -63,6 +65,21 @@ pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
             }
             t.due += 1;
             let id = incident.id;
+            if incident.status == crate::domain::Status::Closed {
+                // A closed incident is in the due index only to expire.
+                match purge(app, &incident).await {
+                    Ok(()) => {
+                        t.purged += 1;
+                        progressed += 1;
+                    }
+                    Err(e) => {
+                        t.failed += 1;
+                        metrics::incr(Metric::SweepFailures);
+                        tracing::error!(incident_id = %id, error = %e, "purge failed; carrying on");
+                    }
+                }
+                continue;
+            }
             match step(app, incident).await {
                 Ok(n) => {
                     t.steps += n;
@@ -83,6 +100,7 @@ pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
     if t.due > 0 || t.republished > 0 || t.failed > 0 {
         tracing::info!(
             due = t.due,
+            purged = t.purged,
             steps = t.steps,
             failed = t.failed,
             examined = t.examined,
@@ -91,6 +109,22 @@ pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
         );
     }
     Ok(t)
+}
+
+/// Deletes a closed incident whose retention has run out, with everything
+/// kept with it. A legal hold placed since the read keeps it: the record is
+/// read again first.
+async fn purge(app: &Arc<App>, incident: &Incident) -> Result<(), StoreError> {
+    let Some(current) = app.store.get(incident.id).await? else {
+        return Ok(());
+    };
+    let expired =
+        current.legal_hold.is_none() && current.expires_at.is_some_and(|at| at <= app.clock.now());
+    if current.status == crate::domain::Status::Closed && expired {
+        app.store.delete(current.id).await?;
+        tracing::info!(incident_id = %current.id, reference = %current.reference, "retention ran out; incident purged");
+    }
+    Ok(())
 }
 
 /// Runs one incident's due steps. Returns how many were announced.
@@ -212,11 +246,38 @@ pub async fn meet(
     let incident = find(app, key)
         .await?
         .ok_or_else(|| AckError::NotFound(key.to_owned()))?;
+    Ok(meet_incident(app, incident, kind, actor, note, None).await?)
+}
+
+/// [`meet`] on an incident already read. `at` is when the obligation was
+/// met, if earlier than now (the report was filed an hour ago).
+pub async fn meet_incident(
+    app: &Arc<App>,
+    incident: Incident,
+    kind: DeadlineKind,
+    actor: &str,
+    note: &str,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Incident, StoreError> {
     let policy = Arc::clone(&app.settings.policy);
-    Ok(update(app, incident, |current, now| {
+    update(app, incident, |current, now| {
         let mut change = Change::begin(current, now);
         clocks::meet(&mut change, &policy, kind, actor, note);
+        if let Some(at) = at.filter(|at| *at < now)
+            && kind != DeadlineKind::StatusUpdate
+            && let Some(d) = change.incident.deadline_mut(kind)
+            && d.met_at == Some(now)
+        {
+            d.met_at = Some(at);
+        }
+        if kind == DeadlineKind::PostIncidentReview {
+            change.satisfy(
+                actor,
+                crate::domain::REVIEW_CRITERION,
+                "post-incident review recorded",
+            );
+        }
         Ok(Some(change))
     })
-    .await?)
+    .await
 }

@@ -8,6 +8,7 @@ pub mod escalate;
 pub mod intake;
 pub mod notify;
 pub mod outbox;
+pub mod respond;
 
 use crate::ports::{Clock, EventPublisher, Notifier, NotifyError, PublishError, Store, StoreError};
 use std::sync::Arc;

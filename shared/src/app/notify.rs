@@ -6,6 +6,7 @@ use crate::ack::{self, AckToken};
 use crate::domain::{Audience, DomainEvent, EventKind, Incident};
 use crate::messages::{self, Inputs, Kind};
 use crate::metrics::{self, Metric};
+use crate::ports::SentNotification;
 use chrono::Duration;
 
 /// How long a claimed-but-unfinished delivery blocks a retry. Longer than any
@@ -81,12 +82,15 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
             api_base: app.settings.intake.public_url.as_deref(),
             note: event.note.as_deref(),
         };
+        let mut subject = String::new();
         let outcome = match messages::render(event, &incident, audience, kind, &inputs) {
-            Ok(message) => app
-                .notifier
-                .send(&message)
-                .await
-                .map_err(HandlerError::from),
+            Ok(message) => {
+                subject.clone_from(&message.subject);
+                app.notifier
+                    .send(&message)
+                    .await
+                    .map_err(HandlerError::from)
+            }
             Err(e) => Err(HandlerError::Render(e)),
         };
         if let Err(e) = outcome {
@@ -97,7 +101,22 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
             }
             return Err(e);
         }
-        app.store.complete(&key, app.clock.now()).await?;
+        let at = app.clock.now();
+        // Kept with the incident for its review ("communications sent"). A
+        // failure here must not re-page: the message is out, so log it.
+        let record = SentNotification {
+            incident_id: incident.id,
+            key: key.clone(),
+            at,
+            event: event.kind,
+            audience,
+            kind: kind.as_str().to_owned(),
+            subject,
+        };
+        if let Err(e) = app.store.record_notification(&record).await {
+            tracing::warn!(incident_id = %incident.id, error = %e, "could not record the notification");
+        }
+        app.store.complete(&key, at).await?;
         if kind == Kind::Page {
             metrics::incr(Metric::PagesSent);
         }

@@ -44,6 +44,8 @@ pub enum Source {
     Guardduty,
     SecurityHub,
     Cloudwatch,
+    /// An incident response drill started from the API or `klaxon drill`.
+    Drill,
 }
 
 impl Source {
@@ -59,6 +61,7 @@ impl Source {
             Self::Guardduty => "guardduty",
             Self::SecurityHub => "security_hub",
             Self::Cloudwatch => "cloudwatch",
+            Self::Drill => "drill",
         }
     }
 

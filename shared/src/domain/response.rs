@@ -318,7 +318,11 @@ impl Change {
             self.record(
                 "klaxon",
                 TimelineKind::Task,
-                format!("{verb} the {} play: {} steps", play_name(a.play), steps.len()),
+                format!(
+                    "{verb} the {} play: {} steps",
+                    play_name(a.play),
+                    steps.len()
+                ),
             );
         }
         for (key, text) in lists.closure_for(sev) {
@@ -351,7 +355,10 @@ impl Change {
             return Ok(false);
         }
         match &person {
-            Some(p) => self.incident.roles.insert(role.as_str().to_owned(), p.clone()),
+            Some(p) => self
+                .incident
+                .roles
+                .insert(role.as_str().to_owned(), p.clone()),
             None => self.incident.roles.remove(role.as_str()),
         };
         let message = match (&previous, &person) {
@@ -382,7 +389,11 @@ impl Change {
         Ok(())
     }
 
-    pub fn add_evidence(&mut self, actor: &str, input: EvidenceInput) -> Result<u32, ResponseError> {
+    pub fn add_evidence(
+        &mut self,
+        actor: &str,
+        input: EvidenceInput,
+    ) -> Result<u32, ResponseError> {
         let name = required_text("name", &input.name)?;
         let location = required_text("location", &input.location)?;
         let sha256 = input.sha256.trim().to_ascii_lowercase();
@@ -406,7 +417,14 @@ impl Change {
                 "evidence with SHA-256 {sha256} is already recorded"
             )));
         }
-        let id = self.incident.evidence.iter().map(|e| e.id).max().unwrap_or(0) + 1;
+        let id = self
+            .incident
+            .evidence
+            .iter()
+            .map(|e| e.id)
+            .max()
+            .unwrap_or(0)
+            + 1;
         self.record(
             actor,
             TimelineKind::Evidence,
@@ -573,12 +591,19 @@ impl Change {
                 }
                 self.incident.stale = None;
                 if let Some(sev) = self.incident.severity
-                    && self.incident.deadline(super::DeadlineKind::PostIncidentReview).is_none()
+                    && self
+                        .incident
+                        .deadline(super::DeadlineKind::PostIncidentReview)
+                        .is_none()
                     && let Some(d) = policy.review_deadline(sev, now)
                 {
                     self.incident.deadlines.push(d);
                 }
-                self.satisfy(actor, ROOT_CAUSE_CRITERION, "root cause recorded at resolution");
+                self.satisfy(
+                    actor,
+                    ROOT_CAUSE_CRITERION,
+                    "root cause recorded at resolution",
+                );
             }
             Status::Closed => {
                 let open: Vec<String> = self
@@ -632,11 +657,19 @@ impl Change {
                 at: now,
             });
             self.incident.expires_at = None;
-            self.record(actor, TimelineKind::Retention, format!("legal hold placed: {reason}"));
+            self.record(
+                actor,
+                TimelineKind::Retention,
+                format!("legal hold placed: {reason}"),
+            );
         } else {
             self.incident.legal_hold = None;
             self.incident.expires_at = self.incident.closed_at.map(|c| c + retention);
-            self.record(actor, TimelineKind::Retention, format!("legal hold lifted: {reason}"));
+            self.record(
+                actor,
+                TimelineKind::Retention,
+                format!("legal hold lifted: {reason}"),
+            );
         }
         Ok(true)
     }

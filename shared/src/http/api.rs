@@ -4,7 +4,7 @@ use super::{ApiError, json_response};
 use crate::app::App;
 use crate::app::escalate::{self, AckError};
 use crate::config::{Caller, Role};
-use crate::domain::{DeadlineKind, IncidentId, Status, UnknownStatus};
+use crate::domain::{DeadlineKind, Status};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode, header};
 use serde_json::json;
@@ -16,6 +16,14 @@ pub fn authorize(app: &App, req: &Request<Bytes>, need: Role) -> Result<Caller, 
             "send an Authorization: Bearer <token> header with a valid API token".into(),
         )
     };
+    // Behind API Gateway's JWT authorizer the transport has already verified
+    // the caller and put it on the request; no bearer token is checked then.
+    if let Some(caller) = req.extensions().get::<Caller>() {
+        if caller.role < need {
+            return Err(ApiError::Forbidden);
+        }
+        return Ok(caller.clone());
+    }
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -47,11 +55,9 @@ struct OverrideBody {
 pub async fn override_severity(
     app: &std::sync::Arc<App>,
     req: &Request<Bytes>,
-    id: &str,
+    key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Commander)?;
-    let not_found = || ApiError::NotFound(format!("incident {id} not found"));
-    let id: IncidentId = id.parse().map_err(|_| not_found())?;
     let body: OverrideBody = json_body(req, "{\"severity\": \"SEV-2\", \"reason\": \"...\"}")?;
     let severity: crate::domain::Severity =
         body.severity
@@ -63,17 +69,22 @@ pub async fn override_severity(
     let reason = crate::domain::redact::redact(body.reason.trim())
         .text
         .into_owned();
-    if reason.is_empty() || reason.len() > 2000 {
+    if reason.is_empty() || reason.chars().count() > 2000 {
         return Err(ApiError::BadRequest {
             code: "invalid_reason",
             message: "reason is required (at most 2000 characters)".into(),
         });
     }
-    if app.store.get(id).await?.is_none() {
-        return Err(not_found());
+    let current = crate::app::respond::visible(app, &caller, key).await?;
+    if current.status == Status::Closed {
+        return Err(ApiError::Conflict(format!(
+            "incident {} is closed; its record can no longer change",
+            current.reference
+        )));
     }
     let incident =
-        crate::app::assess::override_severity(app, id, severity, &reason, &caller.name).await?;
+        crate::app::assess::override_severity(app, current, severity, &reason, &caller.name)
+            .await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({ "incident": incident }),
@@ -98,6 +109,10 @@ pub async fn acknowledge(
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Responder)?;
+    if caller.tenants.is_some() {
+        // Scoped callers may only act on their tenants' incidents.
+        crate::app::respond::visible(app, &caller, key).await?;
+    }
     // The body is optional: `{"note": "..."}` goes on the timeline.
     let note = if req.body().iter().all(u8::is_ascii_whitespace) {
         String::new()
@@ -120,7 +135,7 @@ struct AckBody {
 }
 
 /// A JSON body within the size limit, or the error that says how to fix it.
-fn json_body<T: serde::de::DeserializeOwned>(
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     req: &Request<Bytes>,
     example: &str,
 ) -> Result<T, ApiError> {
@@ -154,18 +169,28 @@ struct ObligationBody {
     kind: String,
     #[serde(default)]
     note: String,
+    /// The ticket, message id or release: `ECOHELP-1234`, `v0.4.2-patch1`.
+    #[serde(default)]
+    reference: Option<String>,
+    /// When it was met, if not now (RFC 3339, not in the future).
+    #[serde(default)]
+    at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `POST /api/v1/incidents/{id}/obligations`: a status update posted, a
 /// notification sent, the Atlassian report filed, the customer notice sent,
-/// the fix released or the review done. Stops that deadline's clock.
+/// the fix released or the review done, with its reference and time. Stops
+/// that deadline's clock.
 pub async fn record_obligation(
     app: &std::sync::Arc<App>,
     req: &Request<Bytes>,
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Responder)?;
-    let body: ObligationBody = json_body(req, "{\"kind\": \"status_update\", \"note\": \"...\"}")?;
+    let body: ObligationBody = json_body(
+        req,
+        "{\"kind\": \"atlassian_report\", \"reference\": \"ECOHELP-1234\", \"note\": \"...\"}",
+    )?;
     let kind: DeadlineKind = body.kind.parse().map_err(|message| ApiError::BadRequest {
         code: "invalid_kind",
         message,
@@ -179,62 +204,45 @@ pub async fn record_obligation(
             message: format!("{kind} is met by acknowledging: POST /api/v1/incidents/{{id}}/ack"),
         });
     }
-    let note = note_text(&body.note)?;
-    let incident = escalate::meet(app, key, kind, &caller.name, &note).await?;
+    let mut note = note_text(&body.note)?;
+    if let Some(r) = body
+        .reference
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        let r = note_text(r)?;
+        if r.chars().count() > 200 {
+            return Err(ApiError::BadRequest {
+                code: "invalid_reference",
+                message: "reference must be at most 200 characters".into(),
+            });
+        }
+        note = if note.is_empty() {
+            format!("reference {r}")
+        } else {
+            format!("reference {r}; {note}")
+        };
+    }
+    let current = crate::app::respond::visible(app, &caller, key).await?;
+    if let Some(at) = body.at
+        && (at > app.clock.now() || at < current.created_at)
+    {
+        return Err(ApiError::BadRequest {
+            code: "invalid_at",
+            message: "at must be between the incident's creation and now".into(),
+        });
+    }
+    if current.status == Status::Closed {
+        return Err(ApiError::Conflict(format!(
+            "incident {} is closed; its record can no longer change",
+            current.reference
+        )));
+    }
+    let incident =
+        escalate::meet_incident(app, current, kind, &caller.name, &note, body.at).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({ "incident": incident }),
-    ))
-}
-
-pub async fn get_incident(
-    app: &App,
-    req: &Request<Bytes>,
-    key: &str,
-) -> Result<Response<Bytes>, ApiError> {
-    authorize(app, req, Role::Viewer)?;
-    let not_found = || ApiError::NotFound(format!("incident {key} not found"));
-    let incident = escalate::find(app, key).await?.ok_or_else(not_found)?;
-    let timeline = app.store.timeline(incident.id).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"incident": incident, "timeline": timeline}),
-    ))
-}
-
-pub async fn list_incidents(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
-    authorize(app, req, Role::Viewer)?;
-    let mut status = Status::Triaged;
-    let mut limit = 50usize;
-    for pair in req
-        .uri()
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        match k {
-            "status" => {
-                status = v.parse().map_err(|e: UnknownStatus| ApiError::BadRequest {
-                    code: "invalid_status",
-                    message: e.to_string(),
-                })?
-            }
-            "limit" => {
-                limit = v.parse().ok().filter(|n| (1..=200).contains(n)).ok_or(
-                    ApiError::BadRequest {
-                        code: "invalid_limit",
-                        message: "limit must be a number from 1 to 200".into(),
-                    },
-                )?
-            }
-            _ => {}
-        }
-    }
-    let incidents = app.store.list_by_status(status, limit).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "incidents": incidents }),
     ))
 }

@@ -9,6 +9,7 @@
 pub mod ack;
 pub mod api;
 pub mod reports;
+pub mod respond;
 pub mod webhooks;
 
 use crate::app::App;
@@ -58,6 +59,20 @@ pub enum RouteId {
     RecordObligation,
     AckLinkPage,
     AckLinkConfirm,
+    SetStatus,
+    AssignRole,
+    AddNote,
+    AddEvidence,
+    EvidenceManifest,
+    AddTask,
+    SettleTask,
+    LegalHold,
+    DeleteIncident,
+    Review,
+    DrillReport,
+    StartDrill,
+    Metrics,
+    AnnualReport,
 }
 
 pub struct Route {
@@ -170,6 +185,90 @@ pub static ROUTES: &[Route] = &[
         id: RouteId::RecordObligation,
         method: Method::POST,
         path: "/api/v1/incidents/{id}/obligations",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::SetStatus,
+        method: Method::POST,
+        path: "/api/v1/incidents/{id}/status",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::AssignRole,
+        method: Method::POST,
+        path: "/api/v1/incidents/{id}/roles",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::AddNote,
+        method: Method::POST,
+        path: "/api/v1/incidents/{id}/notes",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::AddEvidence,
+        method: Method::POST,
+        path: "/api/v1/incidents/{id}/evidence",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::EvidenceManifest,
+        method: Method::GET,
+        path: "/api/v1/incidents/{id}/evidence",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::AddTask,
+        method: Method::POST,
+        path: "/api/v1/incidents/{id}/tasks",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::SettleTask,
+        method: Method::POST,
+        path: "/api/v1/incidents/{id}/tasks/{task}",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::LegalHold,
+        method: Method::POST,
+        path: "/api/v1/incidents/{id}/legal-hold",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::DeleteIncident,
+        method: Method::DELETE,
+        path: "/api/v1/incidents/{id}",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::Review,
+        method: Method::GET,
+        path: "/api/v1/incidents/{id}/review.md",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::DrillReport,
+        method: Method::GET,
+        path: "/api/v1/incidents/{id}/drill-report",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::StartDrill,
+        method: Method::POST,
+        path: "/api/v1/drills",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::Metrics,
+        method: Method::GET,
+        path: "/api/v1/metrics",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::AnnualReport,
+        method: Method::GET,
+        path: "/api/v1/reports/annual",
         group: Routes::Api,
     },
 ];
@@ -398,13 +497,30 @@ async fn route(
         | RouteId::ConnectWebhook
         | RouteId::ForgeWebhook
         | RouteId::PagerdutyEnqueue => webhooks::handle(app, id, req).await,
-        RouteId::ListIncidents => api::list_incidents(app, &req).await,
-        RouteId::GetIncident => api::get_incident(app, &req, first(&params)).await,
+        RouteId::ListIncidents => respond::list(app, &req).await,
+        RouteId::GetIncident => respond::get(app, &req, first(&params)).await,
         RouteId::OverrideSeverity => api::override_severity(app, &req, first(&params)).await,
         RouteId::AcknowledgeIncident => api::acknowledge(app, &req, first(&params)).await,
         RouteId::RecordObligation => api::record_obligation(app, &req, first(&params)).await,
         RouteId::AckLinkPage => Ok(ack::show(app, first(&params)).await),
         RouteId::AckLinkConfirm => Ok(ack::confirm(app, first(&params)).await),
+        RouteId::SetStatus => respond::set_status(app, &req, first(&params)).await,
+        RouteId::AssignRole => respond::assign_role(app, &req, first(&params)).await,
+        RouteId::AddNote => respond::add_note(app, &req, first(&params)).await,
+        RouteId::AddEvidence => respond::add_evidence(app, &req, first(&params)).await,
+        RouteId::EvidenceManifest => respond::evidence_manifest(app, &req, first(&params)).await,
+        RouteId::AddTask => respond::add_task(app, &req, first(&params)).await,
+        RouteId::SettleTask => {
+            let task = params.get(1).map(String::as_str).unwrap_or("");
+            respond::settle_task(app, &req, first(&params), task).await
+        }
+        RouteId::LegalHold => respond::legal_hold(app, &req, first(&params)).await,
+        RouteId::DeleteIncident => respond::delete(app, &req, first(&params)).await,
+        RouteId::Review => respond::review(app, &req, first(&params)).await,
+        RouteId::DrillReport => respond::drill_report(app, &req, first(&params)).await,
+        RouteId::StartDrill => respond::start_drill(app, &req).await,
+        RouteId::Metrics => respond::metrics(app, &req).await,
+        RouteId::AnnualReport => respond::annual(app, &req).await,
     }
 }
 

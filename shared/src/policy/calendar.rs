@@ -44,6 +44,11 @@ fn weekday(s: &str) -> Option<Weekday> {
 }
 
 impl Calendar {
+    /// The plan's time zone, for showing times to people.
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
     pub fn from_spec(spec: &CalendarSpec) -> Result<Self, String> {
         let tz: Tz = spec.time_zone.parse().map_err(|_| {
             format!(

@@ -500,6 +500,13 @@ impl Policy {
 /// keeps its clock (reminders sent, breach), a moved one starts afresh. A
 /// recurring deadline (status updates) keeps its current cycle.
 pub fn merge_deadlines(old: &[Deadline], new: Vec<Deadline>) -> Vec<Deadline> {
+    // The review is owed from resolution, not from the assessment: keep it.
+    let review: Vec<Deadline> = old
+        .iter()
+        .filter(|d| d.kind == DeadlineKind::PostIncidentReview)
+        .filter(|d| !new.iter().any(|n| n.kind == d.kind))
+        .cloned()
+        .collect();
     new.into_iter()
         .map(|d| match old.iter().find(|o| o.kind == d.kind) {
             Some(prev) if prev.met_at.is_some() => Deadline {
@@ -512,6 +519,7 @@ pub fn merge_deadlines(old: &[Deadline], new: Vec<Deadline>) -> Vec<Deadline> {
             }
             _ => d,
         })
+        .chain(review)
         .collect()
 }
 

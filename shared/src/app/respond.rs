@@ -1,0 +1,173 @@
+//! Respond: what a responder does once paged, as use cases over the store.
+//!
+//! Every write is one conditional commit of a [`Change`] built by the pure
+//! domain ([`crate::domain`]'s response steps), rebuilt from a fresh read if
+//! someone else wrote first. Reads honour the caller's tenant scope: an
+//! incident outside it is "not found", exactly as if it did not exist.
+
+use super::{App, update};
+use crate::config::Caller;
+use crate::domain::{
+    Change, DrillScenario, Incident, IncidentKey, NewIncident, Report, ReportInput, ResponseError,
+    Source, Status, TimelineKind,
+};
+use crate::ports::{IncidentQuery, StoreError};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RespondError {
+    #[error("incident {0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Response(#[from] ResponseError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The incident `key` names, if it exists and the caller may see it.
+pub async fn visible(app: &App, caller: &Caller, key: &str) -> Result<Incident, RespondError> {
+    let not_found = || RespondError::NotFound(key.to_owned());
+    let key = IncidentKey::parse(key).ok_or_else(not_found)?;
+    let incident = app.store.find(&key).await?.ok_or_else(not_found)?;
+    if !caller.may_see(incident.tenant.as_deref()) {
+        return Err(not_found());
+    }
+    Ok(incident)
+}
+
+/// Applies one response step as the caller. `step` edits the change and
+/// says whether anything changed; nothing is written when it did not, or
+/// when it refuses. Returns the stored incident.
+pub async fn act<F>(
+    app: &Arc<App>,
+    caller: &Caller,
+    key: &str,
+    step: F,
+) -> Result<Incident, RespondError>
+where
+    F: Fn(&mut Change) -> Result<bool, ResponseError>,
+{
+    let incident = visible(app, caller, key).await?;
+    // `update` speaks StoreError; a refusal is carried out beside it.
+    let refused: Mutex<Option<ResponseError>> = Mutex::new(None);
+    let stored = update(app, incident, |current, now| {
+        let mut change = Change::begin(current, now);
+        match step(&mut change) {
+            Ok(true) => Ok(Some(change)),
+            Ok(false) => Ok(None),
+            Err(e) => {
+                *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                Ok(None)
+            }
+        }
+    })
+    .await?;
+    match refused.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e.into()),
+        None => Ok(stored),
+    }
+}
+
+/// Writes on a closed incident are refused, except retention decisions.
+pub fn open_for_writes(change: &Change) -> Result<(), ResponseError> {
+    if change.incident.status == Status::Closed {
+        return Err(ResponseError::Refused(format!(
+            "incident {} is closed; its record can no longer change",
+            change.incident.reference
+        )));
+    }
+    Ok(())
+}
+
+/// Every incident in `[from, to)` the caller may see, read a page at a time.
+pub async fn all_between(
+    app: &App,
+    caller: &Caller,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Incident>, StoreError> {
+    let mut q = IncidentQuery {
+        from: Some(from),
+        to: Some(to),
+        tenants: caller.tenants.clone(),
+        limit: 200,
+        ..IncidentQuery::default()
+    };
+    let mut out = Vec::new();
+    loop {
+        let page = app.store.list(&q).await?;
+        out.extend(page.items);
+        match page.next {
+            Some(c) => q.after = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Starts a drill: a real incident, marked as a drill, that plays out the
+/// chosen class and severity through the whole pipeline (assessment,
+/// pages marked `[DRILL]`, clocks, acknowledgement).
+pub async fn start_drill(
+    app: &Arc<App>,
+    caller: &Caller,
+    scenario: DrillScenario,
+    title: Option<&str>,
+    tenant: Option<&str>,
+) -> Result<Incident, RespondError> {
+    let title = title
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("Drill: {}", scenario.class.id().replace('_', " ")));
+    let report = Report::parse(ReportInput {
+        title: Some(title),
+        description: Some(format!(
+            "Incident response drill started by {} to exercise the {} scenario at {}. \
+             Walk through the workflow, validate contact information and test notification systems.",
+            caller.name, scenario.class, scenario.severity
+        )),
+        tenant: tenant.map(str::to_owned),
+        drill: true,
+        ..Default::default()
+    })
+    .map_err(|errs| ResponseError::Invalid {
+        field: "title",
+        message: errs
+            .iter()
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+    })?;
+    if !caller.may_see(report.tenant.as_deref()) {
+        return Err(ResponseError::Invalid {
+            field: "tenant",
+            message: "a drill must name one of your tenants".into(),
+        }
+        .into());
+    }
+    let now = app.clock.now();
+    let mut new = NewIncident::from_report(report, Source::Drill, None, now);
+    new.incident.drill_scenario = Some(scenario);
+    let seq = new.incident.timeline_len;
+    new.incident.timeline_len += 1;
+    new.timeline.push(crate::domain::TimelineEntry {
+        incident_id: new.incident.id,
+        seq,
+        at: now,
+        actor: caller.name.clone(),
+        kind: TimelineKind::Note,
+        message: format!("drill started: {} at {}", scenario.class, scenario.severity),
+    });
+    let mut attempt = 0;
+    let created = loop {
+        match app.store.create(new.clone()).await {
+            Err(StoreError::ReferenceTaken(_)) if attempt < 3 => {
+                attempt += 1;
+                new = new.with_new_reference();
+            }
+            other => break other?,
+        }
+    };
+    super::outbox::flush(app, new.events).await;
+    Ok(created.incident)
+}
