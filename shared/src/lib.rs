@@ -23,6 +23,7 @@ pub mod messages;
 pub mod metrics;
 pub mod policy;
 pub mod ports;
+pub mod reports;
 pub mod webhook;
 
 pub use app::App;
