@@ -87,13 +87,17 @@ fn owed_after_resolution(kind: DeadlineKind) -> bool {
 /// Judges `d` at `as_of`; with no `as_of`, an unmet deadline is open. A
 /// response clock (acknowledgement, notification, response target, status
 /// update, fix) that resolution stopped before it fell due was not owed.
+/// A zero-length ("immediate") deadline met at all was met on time.
 pub fn deadline_outcome(
     incident: &Incident,
     d: &Deadline,
     as_of: Option<DateTime<Utc>>,
 ) -> DeadlineOutcome {
     if let Some(met) = d.met_at {
-        return if met <= d.due_at {
+        // An "immediate" target (SEV-1's incident command) has no length:
+        // paging enforces it, and any acknowledgement meets it.
+        let immediate = d.due_at <= d.starts_at;
+        return if met <= d.due_at || immediate {
             DeadlineOutcome::MetOnTime
         } else {
             DeadlineOutcome::MetLate

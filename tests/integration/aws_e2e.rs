@@ -154,3 +154,125 @@ async fn report_to_page_over_aws_apis() {
             .is_empty()
     );
 }
+
+/// A drill over the AWS APIs: started through the responder API, stored in
+/// DynamoDB, triaged as its scenario from the EventBridge event, paged on
+/// SNS marked as a drill (filterable with `drill=true`), acknowledged, and
+/// its report records the page and the time to ack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_end_to_end_over_aws_apis() {
+    let stack = Stack::create().await;
+    let token = "drill-commander-token-0123456789";
+    let settings = Settings {
+        api_tokens: klaxon_core::config::ApiTokens::parse(&format!("dana:commander:{token}"))
+            .expect("tokens"),
+        ..Settings::default()
+    };
+    let app = aws::app(&stack.sdk, &stack.resources, settings);
+    let call = |method: &str, path: &str, body: Option<Value>| {
+        let mut b = ::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"));
+        if body.is_some() {
+            b = b.header("content-type", "application/json");
+        }
+        b.body(Bytes::from(body.map(|v| v.to_string()).unwrap_or_default()))
+            .expect("request")
+    };
+    let resp = http::handle(
+        &app,
+        Routes::Api,
+        call(
+            "POST",
+            "/api/v1/drills",
+            Some(json!({"class": "cloud_admin_compromise", "severity": "SEV-1"})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        resp.status(),
+        201,
+        "{}",
+        String::from_utf8_lossy(resp.body())
+    );
+    let started: Value = serde_json::from_slice(resp.body()).expect("json");
+    let reference = started["incident"]["reference"]
+        .as_str()
+        .expect("ref")
+        .to_owned();
+
+    let received = next_events(&stack, 1).await;
+    assert_eq!(received[0].kind, EventKind::ReportReceived);
+    assert!(received[0].drill, "the event says it is a drill");
+    assert_eq!(
+        assess::on_event(&app, &received[0]).await.expect("assess"),
+        assess::Outcome::Triaged
+    );
+    for e in next_events(&stack, 2).await {
+        notify::on_event(&app, &e).await.expect("notify");
+    }
+    let pages = stack
+        .receive(&stack.topic_queues[&Audience::OncallPrimary], 1)
+        .await;
+    assert_eq!(pages.len(), 1, "the drill pages the primary");
+    let envelope: Value = serde_json::from_str(&pages[0]).expect("SNS envelope");
+    assert_eq!(attr(&envelope, "drill"), "true");
+    assert_eq!(attr(&envelope, "severity"), "SEV-1");
+    assert!(
+        envelope["Subject"]
+            .as_str()
+            .unwrap_or("")
+            .contains("[DRILL]"),
+        "{envelope}"
+    );
+
+    let ack = http::handle(
+        &app,
+        Routes::Api,
+        call("POST", &format!("/api/v1/incidents/{reference}/ack"), None),
+    )
+    .await;
+    assert_eq!(ack.status(), 200, "{}", String::from_utf8_lossy(ack.body()));
+    let view = http::handle(
+        &app,
+        Routes::Api,
+        call("GET", &format!("/api/v1/incidents/{reference}"), None),
+    )
+    .await;
+    let view: Value = serde_json::from_slice(view.body()).expect("json");
+    assert_eq!(
+        view["incident"]["assessment"]["class"],
+        "cloud_admin_compromise"
+    );
+    assert!(
+        view["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .any(|t| t["text"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Disable or restrict the identity")),
+        "the suspicious cloud admin play"
+    );
+    let report = http::handle(
+        &app,
+        Routes::Api,
+        call(
+            "GET",
+            &format!("/api/v1/incidents/{reference}/drill-report"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(report.status(), 200);
+    let report: Value = serde_json::from_slice(report.body()).expect("json");
+    assert_eq!(report["report"]["pages"][0]["audience"], "oncall-primary");
+    assert_eq!(report["report"]["acknowledged"]["by"], "dana");
+    assert!(
+        report["report"]["time_to_ack_seconds"]
+            .as_i64()
+            .is_some_and(|s| s >= 0)
+    );
+}

@@ -703,12 +703,7 @@ pub async fn annual(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, 
             }
         }
     }
-    let start = |y: i32| {
-        Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0)
-            .single()
-            .ok_or_else(|| bad("invalid_year", "year must be a year such as 2026"))
-    };
-    let (from, to) = (start(year)?, start(year + 1)?);
+    let (from, to) = crate::reports::year_window(year);
     let incidents = respond::all_between(app, &caller, from, to).await?;
     let m = crate::reports::metrics(&incidents, from, to, now);
     let org = app.settings.intake.products.join(", ");
