@@ -159,14 +159,10 @@ pub async fn list(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, Ap
         }
     }
     // A tenant filter narrows the caller's scope; it never widens it.
-    q.tenants = match (tenant, caller.tenants.clone()) {
-        (Some(t), None) => Some(vec![t]),
-        (Some(t), Some(scope)) if caller.may_see(Some(&t)) => {
-            let _ = scope;
-            Some(vec![t])
-        }
-        (Some(_), Some(_)) => Some(Vec::new()),
-        (None, scope) => scope,
+    q.tenants = match tenant {
+        Some(t) if caller.may_see(Some(&t)) => Some(vec![t]),
+        Some(_) => Some(Vec::new()),
+        None => caller.tenants.clone(),
     };
     let page = if q.tenants.as_ref().is_some_and(Vec::is_empty) {
         crate::ports::IncidentPage::default()
