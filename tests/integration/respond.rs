@@ -21,8 +21,12 @@ const ADMIN: &str = "admin-token-0123456789abc";
 const ACME: &str = "acme-commander-token-0123";
 
 fn harness() -> Harness {
+    harness_on(crate::sqlite_store())
+}
+
+fn harness_on(store: std::sync::Arc<dyn klaxon_core::ports::Store>) -> Harness {
     Harness::with_settings(
-        crate::sqlite_store(),
+        store,
         RecordingPublisher::default(),
         RecordingNotifier::default(),
         Settings {
@@ -670,7 +674,17 @@ async fn a_whole_incident_then_retention() {
 /// runs out, with its timeline; a legal hold keeps it.
 #[tokio::test]
 async fn retention_expiry_with_and_without_legal_hold() {
-    let h = harness();
+    retention(harness()).await;
+}
+
+/// The same against DynamoDB (moto): the due index holds closed incidents
+/// at their expiry, and the purge takes the whole partition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_expiry_on_dynamodb() {
+    retention(harness_on(crate::dynamo_store().await)).await;
+}
+
+async fn retention(h: Harness) {
     let p = Pipeline::new();
     let mut refs = Vec::new();
     for title in ["kept", "held"] {
