@@ -68,15 +68,21 @@ where
     }
 }
 
-/// Writes on a closed incident are refused, except retention decisions.
-pub fn open_for_writes(change: &Change) -> Result<(), ResponseError> {
-    if change.incident.status == Status::Closed {
+/// Writes on a closed incident are refused, except retention decisions
+/// and follow-up actions.
+pub fn writable(incident: &Incident) -> Result<(), ResponseError> {
+    if incident.status == Status::Closed {
         return Err(ResponseError::Refused(format!(
             "incident {} is closed; its record can no longer change",
-            change.incident.reference
+            incident.reference
         )));
     }
     Ok(())
+}
+
+/// [`writable`], inside a change.
+pub fn open_for_writes(change: &Change) -> Result<(), ResponseError> {
+    writable(&change.incident)
 }
 
 /// Every incident in `[from, to)` the caller may see, read a page at a time.

@@ -4,7 +4,7 @@ use super::{ApiError, json_response};
 use crate::app::App;
 use crate::app::escalate::{self, AckError};
 use crate::config::{Caller, Role};
-use crate::domain::{DeadlineKind, Status};
+use crate::domain::DeadlineKind;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode, header};
 use serde_json::json;
@@ -76,12 +76,7 @@ pub async fn override_severity(
         });
     }
     let current = crate::app::respond::visible(app, &caller, key).await?;
-    if current.status == Status::Closed {
-        return Err(ApiError::Conflict(format!(
-            "incident {} is closed; its record can no longer change",
-            current.reference
-        )));
-    }
+    crate::app::respond::writable(&current)?;
     let incident =
         crate::app::assess::override_severity(app, current, severity, &reason, &caller.name)
             .await?;
@@ -233,12 +228,7 @@ pub async fn record_obligation(
             message: "at must be between the incident's creation and now".into(),
         });
     }
-    if current.status == Status::Closed {
-        return Err(ApiError::Conflict(format!(
-            "incident {} is closed; its record can no longer change",
-            current.reference
-        )));
-    }
+    crate::app::respond::writable(&current)?;
     let incident =
         escalate::meet_incident(app, current, kind, &caller.name, &note, body.at).await?;
     Ok(json_response(
