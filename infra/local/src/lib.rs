@@ -2,11 +2,13 @@
 //! SQLite store, an in-process event bus and a file notifier.
 //!
 //! - [`cli`]: the command line.
-//! - [`commands`]: `assess`, `policy default` and `show`.
+//! - [`commands`]: what each subcommand does and prints.
+//! - [`client`]: the responder API over HTTP, for the API subcommands.
 //! - [`settings`]: the optional TOML config file.
 //! - [`serve`]: wiring, the HTTP server and the escalation timer.
 
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub mod serve;
 pub mod settings;
