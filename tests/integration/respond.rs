@@ -284,6 +284,9 @@ async fn tenant_scope_hides_other_tenants() {
             .status,
         200
     );
+    let encoded = ours.replace('-', "%2D");
+    let decoded = get(&h, &format!("/api/v1/incidents/{encoded}"), ACME).await;
+    assert_eq!(decoded.status, 200, "segments are percent-decoded");
     let t = format!("/api/v1/incidents/{theirs}");
     let missing = get(&h, "/api/v1/incidents/KLX-2026-ZZZZZZ", ACME).await;
     for (method, path, body) in [

@@ -199,7 +199,7 @@ async fn incident_lifecycle_through_the_cli() {
         "incident_commander",
         "(unassigned)",
         "acknowledge",
-        "running",
+        "open",
         "open tasks",
         "#1",
         "timeline",

@@ -36,6 +36,7 @@ async fn start(data_dir: &Path) -> Server {
 async fn start_with(data_dir: &Path, extra: &[&std::ffi::OsStr]) -> Server {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .env_remove("KLAXON_API_URL")
         .args([
             "serve",
             "--listen",
@@ -162,6 +163,7 @@ async fn report_pages_and_survives_restart() {
     // `klaxon show` prints the severity, the reasons and every deadline.
     let reference = accepted["reference"].as_str().expect("reference");
     let out = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .env_remove("KLAXON_API_URL")
         .args(["show", reference, "--data-dir"])
         .arg(dir.path())
         .output()
@@ -205,6 +207,7 @@ fn bad_config_fails_fast() {
     let cfg = dir.path().join("klaxon.toml");
     std::fs::write(&cfg, "escalate_interval_secs = \"soon\"").expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .env_remove("KLAXON_API_URL")
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&cfg)
         .arg("--data-dir")
@@ -221,6 +224,7 @@ fn bad_config_fails_fast() {
 fn assess_dry_run() {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .env_remove("KLAXON_API_URL")
         .args(["assess", "--now", "2026-11-23T09:00:00Z"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -255,6 +259,7 @@ fn assess_dry_run() {
     );
 
     let policy = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .env_remove("KLAXON_API_URL")
         .args(["policy", "default"])
         .output()
         .expect("policy");
@@ -337,6 +342,7 @@ async fn unacknowledged_critical_walks_up_the_levels_until_klaxon_ack() {
     );
 
     let out = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .env_remove("KLAXON_API_URL")
         .args(["ack", &reference, "--by", "alice", "--data-dir"])
         .arg(&data)
         .arg("--policy")
@@ -368,6 +374,7 @@ async fn unacknowledged_critical_walks_up_the_levels_until_klaxon_ack() {
 
     // A second ack is harmless and says so.
     let again = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .env_remove("KLAXON_API_URL")
         .args(["ack", &reference, "--data-dir"])
         .arg(&data)
         .output()

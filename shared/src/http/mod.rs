@@ -471,10 +471,17 @@ async fn route(
         if let Some(params) = match_path(r.path, &path) {
             allowed = true;
             if r.method == req.method() {
-                matched = Some((
-                    r.id,
-                    params.into_iter().map(str::to_owned).collect::<Vec<_>>(),
-                ));
+                // Clients percent-encode segments (`KLX%2D...`, `%2313`).
+                let decoded = params
+                    .into_iter()
+                    .map(|p| {
+                        percent_encoding::percent_decode_str(p)
+                            .decode_utf8()
+                            .map(|d| d.into_owned())
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| ApiError::NotFound(format!("no route for {path}")))?;
+                matched = Some((r.id, decoded));
                 break;
             }
         }

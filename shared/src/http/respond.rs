@@ -178,17 +178,15 @@ pub async fn list(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, Ap
     ))
 }
 
-/// A deadline with its state spelled out for people and dashboards.
-fn deadline_view(d: &Deadline, now: DateTime<Utc>) -> serde_json::Value {
-    let state = match (d.met_at, d.breached_at) {
-        (Some(m), _) if m <= d.due_at => "met",
-        (Some(_), _) => "met_late",
-        (None, Some(_)) => "breached",
-        (None, None) if d.due_at <= now => "overdue",
-        (None, None) => "running",
-    };
+/// A deadline with its state spelled out for people and dashboards, judged
+/// as the review and metrics judge it.
+fn deadline_view(
+    incident: &crate::domain::Incident,
+    d: &Deadline,
+    now: DateTime<Utc>,
+) -> serde_json::Value {
     let mut v = json!(d);
-    v["state"] = json!(state);
+    v["state"] = json!(crate::reports::deadline_outcome(incident, d, Some(now)));
     v
 }
 
@@ -203,7 +201,7 @@ pub async fn get(app: &App, req: &Request<Bytes>, key: &str) -> Result<Response<
     let deadlines: Vec<_> = incident
         .deadlines
         .iter()
-        .map(|d| deadline_view(d, now))
+        .map(|d| deadline_view(&incident, d, now))
         .collect();
     Ok(json_response(
         StatusCode::OK,

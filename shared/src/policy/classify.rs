@@ -65,7 +65,7 @@ static CLASS_RULES: LazyLock<Vec<ClassRule>> = LazyLock::new(|| {
         ),
         (
             LeakedProductionSecret,
-            r"\b((leaked|exposed|committed|hard-?coded|pasted|published) (an? |the |our )?([\w-]+ ){0,3}(secrets?|tokens?|keys?|passwords?|credentials?)|(secrets?|tokens?|api keys?|passwords?|credentials?|access keys?|private keys?|signing keys?) (was |were |is |are |has been |have been )?(leaked|exposed|committed|public\w*)|secret scanning)|\[REDACTED:(aws-access-key-id|aws-secret-access-key|github-token|slack-token|atlassian-api-token|private-key)",
+            r"\b((leaked|exposed|committed|hard-?coded|pasted|published|pushed) (an? |the |our )?([\w-]+ ){0,3}(secrets?|tokens?|keys?|passwords?|credentials?)|(secrets?|tokens?|api keys?|passwords?|credentials?|access keys?|secret keys?|private keys?|signing keys?) (was |were |is |are |has been |have been )?(leaked|exposed|committed|pushed|public\w*)|secret scanning)|\[REDACTED:(aws-access-key-id|aws-secret-access-key|github-token|slack-token|atlassian-api-token|private-key)",
         ),
         (
             ExploitedInternetService,
@@ -489,6 +489,16 @@ mod tests {
             ("Compromised cloud root account", CloudAdminCompromise, Sev1),
             (
                 "Leaked production secret: the Stripe key was committed to a public repo",
+                LeakedProductionSecret,
+                Sev2,
+            ),
+            (
+                "A production AWS secret access key was pushed to a public GitHub repository",
+                LeakedProductionSecret,
+                Sev2,
+            ),
+            (
+                "Production AWS secret key leaked on GitHub",
                 LeakedProductionSecret,
                 Sev2,
             ),
