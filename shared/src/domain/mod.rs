@@ -17,12 +17,12 @@ pub use incident::{
     Acknowledgement, Change, Deadline, DeadlineKind, Incident, IncidentId, IncidentKey,
     NewIncident, Paging, Reference, StaleWatch, TimelineEntry, TimelineKind,
 };
-pub use response::{
-    Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, IncidentRole, LegalHold,
-    MAX_TEXT, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, ResponseError, RoleChange, RootCause,
-    StatusFields, Task, TaskSection, TaskState, play_name, required_text,
-};
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
+pub use response::{
+    Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, IncidentRole,
+    LegalHold, MAX_TEXT, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, ResponseError, RoleChange,
+    RootCause, StatusFields, Task, TaskSection, TaskState, play_name, required_text,
+};
 pub use severity::{Severity, UnknownSeverity};
 pub use status::{IllegalTransition, Status, UnknownStatus};
 
