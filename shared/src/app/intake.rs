@@ -39,7 +39,7 @@ pub async fn submit_keyed(
     repeat: Repeat,
 ) -> Result<Created, StoreError> {
     let mut new = NewIncident::from_report(report, source, key, app.clock.now());
-    let mut created = create(app, new.clone()).await?;
+    let (mut created, mut events) = create(app, new.clone()).await?;
     if created.duplicate && repeat == Repeat::Occurrence {
         if created.incident.status.is_open() {
             let incident =
@@ -50,7 +50,7 @@ pub async fn submit_keyed(
             };
         } else {
             new.supersedes = Some(created.incident.id);
-            created = create(app, new.clone()).await?;
+            (created, events) = create(app, new.clone()).await?;
         }
     }
     if created.duplicate {
@@ -59,12 +59,17 @@ pub async fn submit_keyed(
     } else {
         metrics::incr(Metric::ReportsReceived);
         tracing::info!(incident_id = %created.incident.id, reference = %created.incident.reference, source = source.as_str(), "report stored");
-        outbox::flush(app, new.events).await;
+        outbox::flush(app, events).await;
     }
     Ok(created)
 }
 
-async fn create(app: &App, mut new: NewIncident) -> Result<Created, StoreError> {
+/// Stores `new`, drawing a fresh reference after a collision. Returns the
+/// events as committed: a redraw changes the reference they carry.
+async fn create(
+    app: &App,
+    mut new: NewIncident,
+) -> Result<(Created, Vec<crate::domain::DomainEvent>), StoreError> {
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -73,7 +78,7 @@ async fn create(app: &App, mut new: NewIncident) -> Result<Created, StoreError> 
                 tracing::info!(reference = %r, "reference collision; drawing another");
                 new = new.with_new_reference();
             }
-            other => return other,
+            other => return other.map(|c| (c, new.events)),
         }
     }
 }
