@@ -1,5 +1,5 @@
-# The two commands the README promises, plus the lint CI runs.
-.PHONY: run test lint
+# The two commands the README promises, plus the lint CI runs and packaging.
+.PHONY: run test lint package
 
 run:
 	cargo run -p klaxon -- serve
@@ -10,3 +10,8 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# sam build (cargo-lambda) and one zip per function in target/package;
+# arm64 unless ARCH=x86_64.
+package:
+	bash infra/package.sh
