@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Intake under load, dedup under contention, crash safety and a secret scan,
+against a release build of `klaxon serve` (SQLite, in-process bus, file
+notifier), driven by oha.
+
+  bench/load.py throughput   30 s of reports at full speed: rate, latency, lost
+  bench/load.py dedup        1,000 concurrent posts with one Idempotency-Key
+  bench/load.py crash        load, kill -9 mid-run, restart; three times
+  bench/load.py all          the three, then the secret scan
+
+Each report carries secrets (an AWS key pair, a GitHub token, a password)
+that must never reach the store, the outbox or the logs; the scan greps the
+whole data directory (database, WAL, outbox.jsonl) and serve's logs for
+them. Needs `oha` on PATH (`cargo install oha`) or OHA=/path/to/oha.
+"""
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KLAXON = os.path.join(ROOT, "target", "release", "klaxon")
+OHA = os.environ.get("OHA", "oha")
+
+# Secrets fed in; none may be found anywhere afterwards.
+SECRETS = [
+    "AKIAZ3XAMPLEK3YQ7WBN",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY7",
+    "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+    "hunter2-correct-horse-battery",
+]
+REPORT = {
+    "title": "RCE in the webhook handler of the Jira app",
+    "description": (
+        "Unauthenticated remote code execution through the webhook endpoint. "
+        f"The attacker's script used aws_access_key_id={SECRETS[0]} and "
+        f"aws_secret_access_key={SECRETS[1]}, and a GitHub token {SECRETS[2]}; "
+        f"the admin password was password={SECRETS[3]}."
+    ),
+    "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+    "tenant": "acme.atlassian.net",
+}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Serve:
+    def __init__(self, data_dir, log_path):
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        env = dict(os.environ)
+        env.update({"KLAXON_REPORT_RATE_LIMIT": "0", "RUST_LOG": "warn"})
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [KLAXON, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir],
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
+                return
+            except Exception:
+                time.sleep(0.05)
+        sys.exit("klaxon serve did not start")
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/reports"
+
+
+def oha(url, *args):
+    """Runs oha, returns its JSON summary."""
+    body = json.dumps(REPORT)
+    cmd = [OHA, "--no-tui", "--output-format", "json", "-m", "POST",
+           "-H", "content-type: application/json", "-d", body, *args, url]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0 and not out.stdout.strip():
+        sys.exit(f"oha failed: {out.stderr}")
+    return json.loads(out.stdout)
+
+
+def statuses(summary):
+    return {int(k): v for k, v in summary.get("statusCodeDistribution", {}).items()}
+
+
+def db(data_dir):
+    return sqlite3.connect(f"file:{os.path.join(data_dir, 'klaxon.db')}?mode=ro", uri=True)
+
+
+def stored(data_dir):
+    with db(data_dir) as c:
+        total = c.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
+        by_status = dict(c.execute("SELECT status, COUNT(*) FROM incidents GROUP BY status").fetchall())
+        pending = c.execute("SELECT COUNT(*) FROM events WHERE published_at IS NULL").fetchone()[0]
+    return total, by_status, pending
+
+
+def outbox(data_dir):
+    path = os.path.join(data_dir, "outbox.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def settle(data_dir, want_total):
+    """Waits until every stored incident is triaged and nothing is pending."""
+    for _ in range(600):
+        total, by_status, pending = stored(data_dir)
+        if by_status.get("reported", 0) == 0 and pending == 0 and total >= want_total:
+            return
+        time.sleep(0.1)
+    print(f"  not settled: {stored(data_dir)}")
+
+
+def page_check(data_dir):
+    """Every SEV-1 incident paged its primary exactly once; no message twice."""
+    lines = outbox(data_dir)
+    keys = Counter((l["audience"], l["subject"]) for l in lines)
+    doubled = {k: n for k, n in keys.items() if n > 1}
+    pages = Counter(
+        l["subject"].split("] ", 1)[-1].split(":", 1)[0]
+        for l in lines
+        if l["audience"] == "oncall-primary" and "PAGE L1 R1" in l["subject"]
+    )
+    with db(data_dir) as c:
+        refs = [r for (r,) in c.execute("SELECT reference FROM incidents")]
+    missing = [r for r in refs if pages.get(r, 0) == 0]
+    twice = [r for r in refs if pages.get(r, 0) > 1]
+    return len(lines), len(doubled), missing, twice
+
+
+def latency(summary, q):
+    return summary["latencyPercentiles"][q] * 1000
+
+
+def throughput(seconds=30, connections=32):
+    tmp = tempfile.mkdtemp(prefix="klaxon-load-")
+    serve = Serve(tmp, os.path.join(tmp, "serve.log"))
+    serve.start()
+    s = oha(serve.url, "-z", f"{seconds}s", "-c", str(connections))
+    accepted = statuses(s).get(202, 0)
+    settle(tmp, accepted)
+    total, by_status, pending = stored(tmp)
+    lines, doubled, missing, twice = page_check(tmp)
+    serve.stop()
+    print("## throughput")
+    print(f"  {seconds} s, {connections} connections: {s['summary']['requestsPerSec']:.0f} req/s, "
+          f"statuses {statuses(s)}")
+    print(f"  latency p50 {latency(s, 'p50'):.2f} ms, p99 {latency(s, 'p99'):.2f} ms, "
+          f"p99.9 {latency(s, 'p99.9'):.2f} ms")
+    print(f"  202s {accepted}, stored {total}, lost {max(0, accepted - total)}; by status {by_status}; "
+          f"pending events {pending}")
+    print(f"  outbox lines {lines}, doubled {doubled}, incidents never paged {len(missing)}, paged twice {len(twice)}")
+    return tmp, serve.log_path
+
+
+def dedup(n=1000):
+    tmp = tempfile.mkdtemp(prefix="klaxon-dedup-")
+    serve = Serve(tmp, os.path.join(tmp, "serve.log"))
+    serve.start()
+    s = oha(serve.url, "-n", str(n), "-c", str(n), "-H", "Idempotency-Key: one-key-for-all")
+    settle(tmp, 1)
+    total, by_status, _ = stored(tmp)
+    serve.stop()
+    print("## dedup")
+    print(f"  {n} concurrent posts with one Idempotency-Key: statuses {statuses(s)}; incidents stored {total} {by_status}")
+    return tmp, serve.log_path
+
+
+def crash(rounds=3, load_secs=8, kill_after=4):
+    tmp = tempfile.mkdtemp(prefix="klaxon-crash-")
+    log = os.path.join(tmp, "serve.log")
+    acked = 0
+    print("## crash")
+    for r in range(1, rounds + 1):
+        serve = Serve(tmp, log)
+        serve.start()
+        load = subprocess.Popen(
+            [OHA, "--no-tui", "--output-format", "json", "-m", "POST", "-H", "content-type: application/json",
+             "-d", json.dumps(REPORT), "-z", f"{load_secs}s", "-c", "16", serve.url],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        time.sleep(kill_after)
+        serve.kill9()
+        out, _ = load.communicate()
+        got = statuses(json.loads(out)).get(202, 0)
+        acked += got
+        # Restart: recovery re-publishes what the crash left pending.
+        serve = Serve(tmp, log)
+        serve.start()
+        settle(tmp, acked)
+        total, by_status, pending = stored(tmp)
+        lines, doubled, missing, twice = page_check(tmp)
+        serve.stop()
+        print(f"  round {r}: 202s so far {acked}, stored {total} (lost {max(0, acked - total)}), "
+              f"by status {by_status}, pending {pending}; outbox lines {lines}, doubled {doubled}, "
+              f"never paged {len(missing)}, paged twice {len(twice)}")
+    return tmp, log
+
+
+def scan(paths):
+    """Greps every file under the given directories for the secrets fed in."""
+    found = []
+    for top in paths:
+        for dirpath, _, files in os.walk(top):
+            for name in files:
+                path = os.path.join(dirpath, name)
+                with open(path, "rb") as f:
+                    data = f.read()
+                for secret in SECRETS:
+                    if secret.encode() in data:
+                        found.append((path, secret[:6] + "..."))
+    print("## secret scan")
+    print(f"  scanned {len(paths)} data directories (database, WAL, outbox.jsonl, serve logs): "
+          f"{len(found)} matches {found}")
+    return found
+
+
+def main():
+    what = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if not os.path.exists(KLAXON):
+        sys.exit("build first: cargo build --release -p klaxon")
+    dirs = []
+    if what in ("throughput", "all"):
+        dirs.append(throughput()[0])
+    if what in ("dedup", "all"):
+        dirs.append(dedup()[0])
+    if what in ("crash", "all"):
+        dirs.append(crash()[0])
+    if scan(dirs):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
