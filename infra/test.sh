@@ -2,7 +2,9 @@
 # The test command (`make test`): installs the pinned emulator and linter in
 # a venv, starts moto in server mode on a free loopback port, runs every
 # test against it through AWS_ENDPOINT_URL, lints the SAM template, and
-# stops moto. Extra arguments go to `cargo test`.
+# stops moto. Extra arguments go to `cargo test`. The template is also
+# checked by infra/check_template.py (IAM wildcards, encryption, DLQs and
+# their alarms).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,5 +57,10 @@ cargo build --workspace --bins
 cargo test --workspace --no-fail-fast "$@"
 "$venv/bin/cfn-lint" template.yaml
 echo "cfn-lint: template.yaml clean" >&2
+# No wildcard IAM, everything encrypted, every asynchronous consumer with a
+# dead-letter queue and every dead-letter queue with an alarm; the checker's
+# own self-test first.
+"$venv/bin/python" infra/check_template.py --self-test
+"$venv/bin/python" infra/check_template.py template.yaml
 "$venv/bin/openapi-spec-validator" docs/openapi.json
 "$venv/bin/python" infra/browser_test.py "${CARGO_TARGET_DIR:-target}/debug/klaxon"
