@@ -54,6 +54,8 @@ const FILTERED_PAGE: usize = 100;
 const DELIVERY_TTL_DAYS: i64 = 30;
 /// Transaction conflicts clear quickly; retry a few times before giving up.
 const CONFLICT_RETRIES: u32 = 4;
+/// Cancellation reasons of a transaction that was throttled.
+const THROTTLED: &[&str] = &["ThrottlingError", "ProvisionedThroughputExceeded"];
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -546,6 +548,11 @@ impl IncidentStore for DynamoIncidentStore {
                         expected: change.expected_version,
                     })
                 }
+                // A throttled transaction is cancelled with these reasons
+                // rather than failing with a throttling error.
+                Some(codes) if codes.iter().any(|c| THROTTLED.contains(&c.as_str())) => Err(
+                    StoreError::Unavailable(format!("transaction cancelled: {}", codes.join(", "))),
+                ),
                 Some(codes) => Err(StoreError::Backend(format!(
                     "transaction cancelled: {}",
                     codes.join(", ")
