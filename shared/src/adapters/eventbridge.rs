@@ -49,11 +49,24 @@ impl EventPublisher for EventBridgePublisher {
             match req.send().await {
                 Ok(out) if out.failed_entry_count() > 0 => {
                     // Entries come back in request order; failed ones carry an error code.
+                    let before = failed.len();
                     for (ev, entry) in chunk.iter().zip(out.entries()) {
                         if let Some(code) = entry.error_code() {
                             failed.push(ev.id);
                             reason = format!("{code}: {}", entry.error_message().unwrap_or(""));
                         }
+                    }
+                    // A count the entries do not account for: count the whole
+                    // chunk failed. A repeat is harmless; a loss is not.
+                    let count = usize::try_from(out.failed_entry_count()).unwrap_or(0);
+                    if failed.len() - before < count {
+                        failed.truncate(before);
+                        failed.extend(chunk.iter().map(|e| e.id));
+                        reason = format!(
+                            "{} of {} entries failed, not all named",
+                            out.failed_entry_count(),
+                            chunk.len()
+                        );
                     }
                 }
                 Ok(_) => {}
