@@ -7,8 +7,27 @@ use crate::app::{App, Relay};
 use crate::config::{self, ApiTokens, ConfigError, IntakeSettings, Layered, Lookup, Settings};
 use crate::domain::Audience;
 use crate::ports::SystemClock;
+use aws_config::retry::RetryConfig;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// Attempts per AWS call, the first included.
+pub const SDK_MAX_ATTEMPTS: u32 = 3;
+
+/// The SDK retry every client uses, set here rather than left to the
+/// environment: standard mode (throttling, 5xx and transport errors, with
+/// jittered exponential backoff) and a small, fixed number of attempts, so
+/// one invocation never spends its timeout retrying. Past that the failure
+/// surfaces as retryable and the caller's retry (Lambda's, then the DLQ; the
+/// HTTP client's; the outbox sweep) takes over.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(SDK_MAX_ATTEMPTS)
+}
+
+/// `sdk` with Klaxon's [`retry_config`].
+fn with_retries(sdk: &aws_config::SdkConfig) -> aws_config::SdkConfig {
+    sdk.to_builder().retry_config(retry_config()).build()
+}
 
 /// The names of the AWS resources a function uses.
 #[derive(Debug, Clone)]
@@ -39,6 +58,7 @@ impl AwsResources {
 /// Secrets Manager secret named by `KLAXON_SECRETS_ARN` (read once, at cold
 /// start). Keys are the same variable names.
 pub async fn settings(sdk: &aws_config::SdkConfig) -> Result<Settings, ConfigError> {
+    let sdk = &with_retries(sdk);
     let mut fallback = BTreeMap::new();
     if let Some(arn) = config::optional("KLAXON_SECRETS_ARN") {
         let invalid = |reason: String| ConfigError::Invalid {
@@ -87,6 +107,7 @@ pub async fn settings(sdk: &aws_config::SdkConfig) -> Result<Settings, ConfigErr
 
 /// Builds the App once; clients are reused for every invocation.
 pub fn app(sdk: &aws_config::SdkConfig, res: &AwsResources, settings: Settings) -> Arc<App> {
+    let sdk = &with_retries(sdk);
     Arc::new(App::new(
         Arc::new(DynamoIncidentStore::new(
             aws_sdk_dynamodb::Client::new(sdk),
