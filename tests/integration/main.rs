@@ -8,6 +8,7 @@ mod assessment;
 mod aws_e2e;
 mod contract;
 mod escalation;
+mod faults;
 mod http_intake;
 mod lambda_runtime;
 mod notify;
