@@ -6,6 +6,7 @@
 mod ack_links;
 mod assessment;
 mod aws_e2e;
+mod conformance;
 mod contract;
 mod escalation;
 mod faults;

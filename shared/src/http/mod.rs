@@ -308,8 +308,9 @@ pub enum ApiError {
     Forbidden,
     #[error("{0}")]
     NotFound(String),
+    /// The method, and the methods the path does take (for `Allow`).
     #[error("method {0} is not allowed here")]
-    MethodNotAllowed(Method),
+    MethodNotAllowed(Method, Vec<Method>),
     #[error("{0}")]
     Conflict(String),
     #[error("too many requests from your address; try again in {0} seconds")]
@@ -329,7 +330,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -346,7 +347,7 @@ impl ApiError {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::NotFound(_) => "not_found",
-            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::MethodNotAllowed(..) => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::TooManyRequests(_) => "rate_limited",
             Self::Unavailable => "unavailable",
@@ -373,6 +374,17 @@ impl ApiError {
         }
         let mut resp = json_response(self.status(), &json!({ "error": error }));
         match self {
+            // RFC 9110: a 405 lists the methods the resource does take.
+            Self::MethodNotAllowed(_, allow) => {
+                let allow = allow
+                    .iter()
+                    .map(Method::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if let Ok(v) = http::HeaderValue::from_str(&allow) {
+                    resp.headers_mut().insert(header::ALLOW, v);
+                }
+            }
             Self::Unauthorized(_) => {
                 resp.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
@@ -466,10 +478,10 @@ async fn route(
     let path = req.uri().path().to_owned();
     let serves = |g: Routes| routes == Routes::All || g == Routes::All || g == routes;
     let mut matched = None;
-    let mut allowed = false;
+    let mut allowed = Vec::new();
     for r in ROUTES.iter().filter(|r| serves(r.group)) {
         if let Some(params) = match_path(r.path, &path) {
-            allowed = true;
+            allowed.push(r.method.clone());
             if r.method == req.method() {
                 // Clients percent-encode segments (`KLX%2D...`, `%2313`).
                 let decoded = params
@@ -487,8 +499,8 @@ async fn route(
         }
     }
     let Some((id, params)) = matched else {
-        return Err(if allowed {
-            ApiError::MethodNotAllowed(req.method().clone())
+        return Err(if !allowed.is_empty() {
+            ApiError::MethodNotAllowed(req.method().clone(), allowed)
         } else {
             ApiError::NotFound(format!("no route for {path}"))
         });
