@@ -4,8 +4,43 @@
 
 use crate::Harness;
 use bytes::Bytes;
+use klaxon_core::config::{ApiTokens, IntakeSettings, Secret, Settings};
 use klaxon_core::http::{self, ROUTES, Routes};
-use serde_json::Value;
+use klaxon_tests::fakes::{RecordingNotifier, RecordingPublisher};
+use serde_json::{Value, json};
+
+const ADMIN: &str = "admin-token-0123456789abc";
+const PD_KEY: &str = "R0UTINGKEY00000000000000000000AB";
+
+fn harness() -> Harness {
+    Harness::with_settings(
+        crate::sqlite_store(),
+        RecordingPublisher::default(),
+        RecordingNotifier::default(),
+        Settings {
+            api_tokens: ApiTokens::parse(&format!("ada:admin:{ADMIN}")).expect("tokens"),
+            intake: IntakeSettings {
+                pagerduty_routing_keys: vec![Secret::new(PD_KEY)],
+                ..IntakeSettings::default()
+            },
+            ..Settings::default()
+        },
+    )
+}
+
+async fn post_json(h: &Harness, uri: &str, body: &Value) -> (u16, Value) {
+    let req = ::http::Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {ADMIN}"))
+        .body(Bytes::from(body.to_string()))
+        .expect("request");
+    let resp = http::handle(&h.app, Routes::All, req).await;
+    let status = resp.status().as_u16();
+    let body = serde_json::from_slice(resp.body()).expect("JSON");
+    (status, body)
+}
 
 async fn call(h: &Harness, method: &str, uri: &str) -> ::http::Response<Bytes> {
     let req = ::http::Request::builder()
@@ -70,4 +105,61 @@ async fn every_path_gives_allow_from_the_route_table() {
         let got: Vec<&str> = allow.split(", ").collect();
         assert_eq!(got, want, "TRACE {uri}");
     }
+}
+
+/// `maxLength` in the OpenAPI description counts the characters sent:
+/// whitespace around the text counts, and so does a field this request
+/// does not use. (The server used to measure only trimmed text it used.)
+#[tokio::test]
+async fn text_limits_count_what_is_sent() {
+    let h = harness();
+    let (status, drill) = post_json(
+        &h,
+        "/api/v1/drills",
+        &json!({"class": "data_breach", "severity": "SEV-2"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{drill}");
+    let id = drill["incident"]["id"].as_str().expect("id");
+    let padded = format!(" {}", "x".repeat(2000));
+    let cases = [
+        (
+            "notes",
+            json!({"kind": "fact", "text": padded}),
+            "invalid_text",
+        ),
+        ("ack", json!({"note": padded}), "invalid_note"),
+        (
+            "status",
+            json!({"status": "investigating", "containment": "x".repeat(2001)}),
+            "invalid_containment",
+        ),
+        (
+            "tasks",
+            json!({"text": "rotate the key", "owner": padded}),
+            "invalid_owner",
+        ),
+        (
+            "obligations",
+            json!({"kind": "fix", "reference": format!(" {}", "r".repeat(200))}),
+            "invalid_reference",
+        ),
+    ];
+    for (route, body, code) in cases {
+        let (status, resp) = post_json(&h, &format!("/api/v1/incidents/{id}/{route}"), &body).await;
+        assert_eq!(
+            (status, resp["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{route}: {resp}"
+        );
+    }
+    // At the limit, surrounding whitespace and all, it is accepted.
+    let at_limit = format!(" {}", "x".repeat(1999));
+    let (status, resp) = post_json(
+        &h,
+        &format!("/api/v1/incidents/{id}/notes"),
+        &json!({"kind": "fact", "text": at_limit}),
+    )
+    .await;
+    assert_eq!(status, 201, "{resp}");
 }

@@ -66,6 +66,7 @@ pub async fn override_severity(
                 code: "invalid_severity",
                 message: e.to_string(),
             })?;
+    super::respond::at_most("reason", Some(&body.reason), 2000)?;
     let reason = crate::domain::redact::redact(body.reason.trim())
         .text
         .into_owned();
@@ -148,6 +149,7 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
 
 /// A free-text note, redacted, at most 2000 characters.
 fn note_text(raw: &str) -> Result<String, ApiError> {
+    super::respond::at_most("note", Some(raw), 2000)?;
     let note = crate::domain::redact::redact(raw.trim()).text.into_owned();
     if note.chars().count() > 2000 {
         return Err(ApiError::BadRequest {
@@ -199,6 +201,7 @@ pub async fn record_obligation(
             message: format!("{kind} is met by acknowledging: POST /api/v1/incidents/{{id}}/ack"),
         });
     }
+    super::respond::at_most("reference", body.reference.as_deref(), 200)?;
     let mut note = note_text(&body.note)?;
     if let Some(r) = body
         .reference

@@ -10,8 +10,8 @@ use crate::app::App;
 use crate::app::respond::{self, RespondError};
 use crate::config::Role;
 use crate::domain::{
-    Basis, Deadline, DrillScenario, EvidenceInput, IncidentClass, IncidentRole, ResponseError,
-    Severity, Status, StatusFields, TaskSection, TaskState, redact,
+    Basis, Deadline, DrillScenario, EvidenceInput, IncidentClass, IncidentRole, MAX_TEXT,
+    ResponseError, Severity, Status, StatusFields, TaskSection, TaskState, redact,
 };
 use crate::ports::{Cursor, IncidentQuery};
 use bytes::Bytes;
@@ -59,6 +59,7 @@ fn invalid_code(field: &str) -> &'static str {
         "owner" => "invalid_owner",
         "task" => "invalid_task",
         "reason" => "invalid_reason",
+        "reference" => "invalid_reference",
         "note" => "invalid_note",
         "tenant" => "invalid_tenant",
         "title" => "invalid_title",
@@ -70,6 +71,24 @@ fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::BadRequest {
         code,
         message: message.into(),
+    }
+}
+
+/// The OpenAPI description's `maxLength`: at most `max` characters as sent,
+/// surrounding whitespace included, and whether or not this request uses
+/// the field (`containment` when resolving, say). The domain then checks
+/// the trimmed text.
+pub(crate) fn at_most(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<(), ApiError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(bad(
+            invalid_code(field),
+            format!("{field} must be at most {max} characters"),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -244,6 +263,13 @@ pub async fn set_status(
         req,
         "{\"status\": \"contained\", \"containment\": \"revoked the token\"}",
     )?;
+    for (field, value) in [
+        ("containment", &body.fields.containment),
+        ("root_cause", &body.fields.root_cause),
+        ("rationale", &body.fields.rationale),
+    ] {
+        at_most(field, value.as_deref(), MAX_TEXT)?;
+    }
     let to: Status = body
         .status
         .parse()
@@ -291,6 +317,7 @@ pub async fn assign_role(
         "{\"role\": \"incident_commander\", \"person\": \"alice\"}",
     )?;
     let role: IncidentRole = body.role.parse().map_err(|m| bad("invalid_role", m))?;
+    at_most("person", body.person.as_deref(), 200)?;
     let person = clean_opt(&body.person);
     let incident = respond::act(app, &caller, key, |ch| {
         respond::open_for_writes(ch)?;
@@ -320,6 +347,7 @@ pub async fn add_note(
         "{\"kind\": \"fact\", \"text\": \"the token was used from 203.0.113.7\"}",
     )?;
     let basis: Basis = body.kind.parse().map_err(|m| bad("invalid_kind", m))?;
+    at_most("text", Some(&body.text), MAX_TEXT)?;
     let text = clean(&body.text);
     let incident = respond::act(app, &caller, key, |ch| {
         respond::open_for_writes(ch)?;
@@ -345,6 +373,9 @@ pub async fn add_evidence(
         req,
         "{\"name\": \"cloudtrail.json.gz\", \"location\": \"s3://ir-evidence/...\", \"sha256\": \"<64 hex>\"}",
     )?;
+    at_most("name", Some(&input.name), MAX_TEXT)?;
+    at_most("location", Some(&input.location), MAX_TEXT)?;
+    at_most("collected_by", input.collected_by.as_deref(), MAX_TEXT)?;
     input.name = clean(&input.name);
     input.location = clean(&input.location);
     input.collected_by = clean_opt(&input.collected_by);
@@ -407,6 +438,8 @@ pub async fn add_task(
         req,
         "{\"text\": \"add a secret-scanning rule\", \"owner\": \"bob\", \"due\": \"2026-12-15\"}",
     )?;
+    at_most("text", Some(&body.text), MAX_TEXT)?;
+    at_most("owner", body.owner.as_deref(), MAX_TEXT)?;
     let due = body
         .due
         .as_deref()
@@ -463,6 +496,7 @@ pub async fn settle_task(
             ));
         }
     };
+    at_most("note", body.note.as_deref(), MAX_TEXT)?;
     let note = clean_opt(&body.note);
     let current = respond::visible(app, &caller, key).await?;
     let target = current
@@ -509,6 +543,7 @@ pub async fn legal_hold(
         req,
         "{\"hold\": true, \"reason\": \"litigation hold LH-7\"}",
     )?;
+    at_most("reason", Some(&body.reason), MAX_TEXT)?;
     let reason = clean(&body.reason);
     let retention = app.settings.policy.retention;
     let incident = respond::act(app, &caller, key, |ch| {
@@ -585,6 +620,11 @@ pub async fn start_drill(
         .severity
         .parse()
         .map_err(|e: crate::domain::UnknownSeverity| bad("invalid_severity", e.to_string()))?;
+    at_most(
+        "title",
+        body.title.as_deref(),
+        crate::domain::report::MAX_TITLE,
+    )?;
     let title = clean_opt(&body.title);
     let incident = respond::start_drill(
         app,
