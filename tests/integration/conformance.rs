@@ -163,3 +163,55 @@ async fn text_limits_count_what_is_sent() {
     .await;
     assert_eq!(status, 201, "{resp}");
 }
+
+/// PagerDuty's optional text fields must be text when given: a numeric
+/// `dedup_key` used to be dropped silently, so every retry of the alert
+/// opened a new incident. `null` still means absent.
+#[tokio::test]
+async fn pagerduty_optional_fields_must_be_strings() {
+    let h = harness();
+    let event = |dedup: Value, component: Value| {
+        json!({
+            "routing_key": PD_KEY,
+            "event_action": "trigger",
+            "dedup_key": dedup,
+            "payload": {"summary": "disk full", "source": "db-1", "severity": "warning", "component": component},
+        })
+    };
+    for (body, field) in [
+        (event(json!(42), json!("disk")), "dedup_key"),
+        (event(json!("disk-1"), json!(5)), "payload.component"),
+    ] {
+        let (status, resp) = post_json(&h, "/v2/enqueue", &body).await;
+        assert_eq!(status, 400, "{resp}");
+        assert_eq!(resp["status"], "invalid event");
+        assert_eq!(resp["error"]["code"], "invalid_payload");
+        let message = resp["error"]["message"].as_str().expect("message");
+        assert_eq!(message, format!("{field} must be a string"));
+    }
+    assert_eq!(h.stored().await, 0, "a refused event was stored");
+    let (status, resp) = post_json(&h, "/v2/enqueue", &event(Value::Null, Value::Null)).await;
+    assert_eq!(status, 202, "{resp}");
+    assert_eq!(h.stored().await, 1);
+}
+
+/// An alert summary with a control character in it (here U+0014, as log
+/// lines carry) becomes a one-line title instead of a refused event.
+#[tokio::test]
+async fn pagerduty_summary_control_characters_become_spaces() {
+    let h = harness();
+    let event = json!({
+        "routing_key": PD_KEY,
+        "event_action": "trigger",
+        "payload": {"summary": "disk\u{14}full\non db-1", "source": "db-1", "severity": "warning"},
+    });
+    let (status, resp) = post_json(&h, "/v2/enqueue", &event).await;
+    assert_eq!(status, 202, "{resp}");
+    let id = resp["incident_id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("ulid");
+    let incident = h.app.store.get(id).await.expect("get").expect("stored");
+    assert_eq!(incident.title, "disk full on db-1");
+}

@@ -369,6 +369,28 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
             unauthorized("pagerduty", VerifyError::Mismatch("routing_key")),
         ));
     }
+    // Optional text fields are text (or null) when present: a numeric
+    // dedup_key quietly dropped would open a new incident on every retry.
+    if let Some(p) = [
+        "/dedup_key",
+        "/payload/component",
+        "/payload/group",
+        "/payload/class",
+    ]
+    .into_iter()
+    .find(|p| {
+        payload
+            .pointer(p)
+            .is_some_and(|v| !(v.is_string() || v.is_null()))
+    }) {
+        return Ok(pd_response(
+            StatusCode::BAD_REQUEST,
+            bad(format!(
+                "{} must be a string",
+                p.trim_start_matches('/').replace('/', ".")
+            )),
+        ));
+    }
     let action = payload
         .get("event_action")
         .and_then(Value::as_str)
@@ -432,12 +454,14 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
             .collect::<Vec<_>>()
             .join("\n");
             let input = ReportInput {
+                // A title is one line: any control character (a newline,
+                // a stray \u{14} from a log line) becomes a space.
                 title: Some(
                     summary
                         .chars()
                         .take(crate::domain::report::MAX_TITLE)
-                        .collect::<String>()
-                        .replace(['\n', '\r'], " "),
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .collect::<String>(),
                 ),
                 description: Some(description),
                 signal: Some(crate::domain::SourceSignal {
