@@ -215,3 +215,41 @@ async fn pagerduty_summary_control_characters_become_spaces() {
     let incident = h.app.store.get(id).await.expect("get").expect("stored");
     assert_eq!(incident.title, "disk full on db-1");
 }
+
+/// JSON bodies are objects. serde reads a struct from an array too, so
+/// `["Stored XSS"]` used to be a report titled "Stored XSS" and `[]` an
+/// acknowledgement; both are malformed now.
+#[tokio::test]
+async fn json_bodies_must_be_objects() {
+    let h = harness();
+    let (status, drill) = post_json(
+        &h,
+        "/api/v1/drills",
+        &json!({"class": "data_breach", "severity": "SEV-2"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{drill}");
+    let id = drill["incident"]["id"].as_str().expect("id");
+    let cases = [
+        (format!("/api/v1/incidents/{id}/ack"), json!([])),
+        (
+            format!("/api/v1/incidents/{id}/severity"),
+            json!(["SEV-4", "an array"]),
+        ),
+        ("/reports".to_owned(), json!(["Stored XSS", "in the macro"])),
+    ];
+    for (uri, body) in cases {
+        let (status, resp) = post_json(&h, &uri, &body).await;
+        assert_eq!(status, 400, "{uri}: {resp}");
+        assert_eq!(resp["error"]["code"], "malformed_json", "{uri}: {resp}");
+    }
+    assert_eq!(h.stored().await, 1, "only the drill is stored");
+    let incident = h
+        .app
+        .store
+        .get(id.parse().expect("ulid"))
+        .await
+        .expect("get")
+        .expect("stored");
+    assert!(incident.acknowledged.is_none(), "[] acknowledged it");
+}

@@ -141,10 +141,23 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     if req.body().len() > super::MAX_BODY {
         return Err(ApiError::PayloadTooLarge(super::MAX_BODY));
     }
+    // serde reads a struct from a JSON array too (`["SEV-2", "why"]`); the
+    // API takes objects only.
+    if !starts_object(req.body()) {
+        return Err(ApiError::BadRequest {
+            code: "malformed_json",
+            message: format!("send a JSON object: {example}"),
+        });
+    }
     serde_json::from_slice(req.body()).map_err(|e| ApiError::BadRequest {
         code: "malformed_json",
         message: format!("send {example}: {e}"),
     })
+}
+
+/// Whether a JSON body is an object (its first non-blank byte is `{`).
+pub(crate) fn starts_object(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// A free-text note, redacted, at most 2000 characters.

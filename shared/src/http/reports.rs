@@ -223,6 +223,13 @@ async fn accept(
     }
     let key = idempotency_key(req).map_err(refuse)?;
     let input = match media {
+        "application/json" if !super::api::starts_object(req.body()) => {
+            return Err(refuse(ApiError::BadRequest {
+                code: "malformed_json",
+                message: "the body must be a JSON report object".into(),
+            })
+            .into());
+        }
         "application/json" => serde_json::from_slice::<ReportInput>(req.body()).map_err(|e| {
             refuse(ApiError::BadRequest {
                 code: "malformed_json",
