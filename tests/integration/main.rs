@@ -16,6 +16,7 @@ mod notify;
 mod openapi;
 mod outbox;
 mod report_form;
+mod request_count;
 mod respond;
 mod sns_fanout;
 mod webhooks;

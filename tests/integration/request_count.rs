@@ -1,0 +1,99 @@
+//! The AWS requests one report costs on the intake path, counted by an SDK
+//! interceptor on the real DynamoDB and EventBridge clients (against moto).
+//! `docs/PERFORMANCE.md` records the figures and the target.
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use bytes::Bytes;
+use klaxon_core::adapters::dynamo::DynamoIncidentStore;
+use klaxon_core::adapters::eventbridge::EventBridgePublisher;
+use klaxon_core::adapters::sns::SnsNotifier;
+use klaxon_core::app::{App, Relay};
+use klaxon_core::config::Settings;
+use klaxon_core::http::{self, Routes};
+use klaxon_core::ports::SystemClock;
+use klaxon_tests::emulator::Stack;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// Counts every request sent (retries included), by operation.
+#[derive(Debug, Clone, Default)]
+struct Counter(Arc<Mutex<BTreeMap<String, u32>>>);
+
+impl Intercept for Counter {
+    fn name(&self) -> &'static str {
+        "Counter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let Some(m) = cfg.load::<Metadata>() {
+            let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            *map.entry(format!("{}.{}", m.service(), m.name()))
+                .or_default() += 1;
+        }
+        Ok(())
+    }
+}
+
+impl Counter {
+    fn take(&self) -> BTreeMap<String, u32> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// One report through the intake handler costs one DynamoDB transaction and
+/// one PutEvents, plus the write that marks its event published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_requests_per_report() {
+    let stack = Stack::create().await;
+    let counter = Counter::default();
+    let dynamo = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&stack.sdk)
+            .interceptor(counter.clone())
+            .build(),
+    );
+    let events = aws_sdk_eventbridge::Client::from_conf(
+        aws_sdk_eventbridge::config::Builder::from(&stack.sdk)
+            .interceptor(counter.clone())
+            .build(),
+    );
+    let app = Arc::new(App::new(
+        Arc::new(DynamoIncidentStore::new(dynamo, &stack.resources.table)),
+        Arc::new(EventBridgePublisher::new(
+            events,
+            &stack.resources.event_bus,
+        )),
+        Arc::new(SnsNotifier::new(
+            aws_sdk_sns::Client::new(&stack.sdk),
+            stack.resources.topics.clone(),
+        )),
+        Arc::new(SystemClock),
+        Relay::Inline,
+        Settings::default(),
+    ));
+    let mut per_report = Vec::new();
+    for n in 0..3 {
+        let body = serde_json::json!({"title": format!("XSS in macro {n}"), "description": "Stored XSS in the macro editor."});
+        let req = ::http::Request::post("/reports")
+            .header("content-type", "application/json")
+            .body(Bytes::from(body.to_string()))
+            .expect("request");
+        let resp = http::handle(&app, Routes::Intake, req).await;
+        assert_eq!(resp.status(), 202);
+        per_report.push(counter.take());
+    }
+    for counts in per_report {
+        let want = BTreeMap::from([
+            ("DynamoDB.TransactWriteItems".to_owned(), 1),
+            ("DynamoDB.UpdateItem".to_owned(), 1),
+            ("EventBridge.PutEvents".to_owned(), 1),
+        ]);
+        assert_eq!(counts, want, "requests for one report");
+    }
+}
