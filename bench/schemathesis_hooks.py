@@ -1,0 +1,76 @@
+"""Schemathesis hooks for bench/schemathesis.sh: sign webhook deliveries the
+way each sender does, with the test secrets the script gives klaxon serve, so
+the fuzzer reaches the payload handling behind the signature check.
+
+Only a delivery that carries the signature header is signed: a case where
+schemathesis left the header out must still be refused (401).
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import time
+
+import schemathesis
+
+HUB = {
+    "/webhooks/github": ("X-Hub-Signature-256", "ST_GITHUB_SECRET"),
+    "/webhooks/jira": ("X-Hub-Signature", "ST_JIRA_SECRET"),
+    "/webhooks/bitbucket": ("X-Hub-Signature", "ST_BITBUCKET_SECRET"),
+}
+
+
+def _raw_body(case):
+    """The bytes requests sends for this case's body, or None if unknown."""
+    body = case.body
+    if isinstance(body, bytes):
+        return body
+    if body is None or not (case.media_type or "").startswith("application/json"):
+        return None
+    try:
+        # What requests does with `json=`.
+        return json.dumps(body, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError):
+        return None
+
+
+def _header(case, name):
+    """The case's header name as spelled there, if present."""
+    for key in case.headers or {}:
+        if key.lower() == name.lower():
+            return key
+    return None
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    path = case.operation.path
+    raw = _raw_body(case)
+    if raw is None:
+        return
+    if path in HUB:
+        name, env = HUB[path]
+        key = _header(case, name)
+        if key is not None:
+            mac = hmac.new(os.environ[env].encode(), raw, hashlib.sha256).hexdigest()
+            case.headers[key] = f"sha256={mac}"
+    elif path == "/webhooks/forge":
+        key = _header(case, "webhook-signature")
+        if key is not None:
+            secret = os.environ["ST_FORGE_WEBHOOK_SECRET"].removeprefix("whsec_")
+            # The server trims header values, and signs what it reads.
+            given = case.headers.get(_header(case, "webhook-id") or "webhook-id") or ""
+            msg_id = given.strip() or "st-msg"
+            ts = str(int(time.time()))
+            for name in ("webhook-id", "webhook-timestamp"):
+                old = _header(case, name)
+                if old is not None and old != name:
+                    del case.headers[old]
+            case.headers["webhook-id"] = msg_id
+            case.headers["webhook-timestamp"] = ts
+            mac = hmac.new(
+                base64.b64decode(secret), f"{msg_id}.{ts}.".encode() + raw, hashlib.sha256
+            ).digest()
+            case.headers[key] = "v1," + base64.b64encode(mac).decode()
