@@ -111,7 +111,7 @@ for logical_id, binary in sorted(functions.items(), key=lambda kv: kv[1]):
         header = f.read(20)
     # ELF e_machine (little-endian, offset 18): 62 is x86-64, 183 is AArch64.
     if header[:4] != b"\x7fELF" or int.from_bytes(header[18:20], "little") != elf_machine:
-        sys.exit(f"error: {bootstrap} is not a {arch} Linux executable")
+        sys.exit(f"error: {bootstrap} is not a Linux executable for {arch}")
     zip_path = os.path.join(out_dir, f"{binary}-{arch}.zip")
     # A fixed timestamp and mode: the same binary gives the same zip.
     info = zipfile.ZipInfo("bootstrap", date_time=(1980, 1, 1, 0, 0, 0))
