@@ -226,7 +226,7 @@ async fn accept(
         "application/json" if !super::api::starts_object(req.body()) => {
             return Err(refuse(ApiError::BadRequest {
                 code: "malformed_json",
-                message: "the body must be a JSON report object".into(),
+                message: "the body is not a valid report object: send a JSON object".into(),
             })
             .into());
         }
