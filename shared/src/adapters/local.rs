@@ -67,14 +67,14 @@ impl EventPublisher for InProcessBus {
 /// Appends one JSON object per message to a file and prints a summary line.
 pub struct FileNotifier {
     path: PathBuf,
-    lock: Mutex<()>,
+    lock: Arc<Mutex<()>>,
 }
 
 impl FileNotifier {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
-            lock: Mutex::new(()),
+            lock: Arc::new(Mutex::new(())),
         }
     }
 }
@@ -86,18 +86,23 @@ impl Notifier for FileNotifier {
         // attributes and the per-protocol bodies.
         let line = serde_json::to_string(m)
             .map_err(|e| NotifyError::Unavailable(format!("serialise: {e}")))?;
-        {
-            let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        // Appending and fsyncing block: off the async workers, or every
+        // HTTP request waits behind the disk.
+        let (path, lock) = (self.path.clone(), Arc::clone(&self.lock));
+        tokio::task::spawn_blocking(move || {
+            let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
             let mut f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(&self.path)
-                .map_err(|e| NotifyError::Unavailable(format!("{}: {e}", self.path.display())))?;
+                .open(&path)
+                .map_err(|e| NotifyError::Unavailable(format!("{}: {e}", path.display())))?;
             // One write per line keeps lines whole even if two processes append.
             f.write_all(format!("{line}\n").as_bytes())
                 .and_then(|()| f.sync_data())
-                .map_err(|e| NotifyError::Unavailable(format!("{}: {e}", self.path.display())))?;
-        }
+                .map_err(|e| NotifyError::Unavailable(format!("{}: {e}", path.display())))
+        })
+        .await
+        .map_err(|e| NotifyError::Unavailable(format!("outbox writer failed: {e}")))??;
         let verb = if m.attr("kind") == "page" {
             "PAGE"
         } else {
