@@ -10,6 +10,7 @@ use regex::Regex;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::fmt::Write;
+use std::ops::Range;
 use std::sync::LazyLock;
 
 struct Rule {
@@ -95,7 +96,26 @@ fn marker(kind: &str, secret: &str) -> String {
     format!("[REDACTED:{kind}:{hex}]")
 }
 
-/// Replaces every known secret shape in `text`.
+/// A marker already in the text, from an earlier rule or an earlier pass.
+static MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\[REDACTED:[a-z-]+:[0-9a-f]{8}\]")
+        .unwrap_or_else(|e| panic!("marker pattern: {e}"))
+});
+
+/// May a rule replace `span`? Not inside a marker (`github-token:1a2b3c4d`
+/// reads as a `token:` assignment), not across a marker's edge, and not a
+/// marker alone (a URL password may contain brackets). A span that holds
+/// whole markers and more, such as a URL password with a token in it, is
+/// replaced whole.
+fn replaceable(span: Range<usize>, markers: &[Range<usize>]) -> bool {
+    markers
+        .iter()
+        .filter(|m| m.start < span.end && span.start < m.end)
+        .all(|m| span.start <= m.start && m.end <= span.end && *m != span)
+}
+
+/// Replaces every known secret shape in `text`. Markers are never
+/// redacted again, so redacting the output changes nothing.
 pub fn redact(text: &str) -> Redacted<'_> {
     let mut out = Cow::Borrowed(text);
     let mut kinds = Vec::new();
@@ -103,18 +123,25 @@ pub fn redact(text: &str) -> Redacted<'_> {
         if !rule.re.is_match(&out) {
             continue;
         }
+        let markers: Vec<Range<usize>> = MARKER.find_iter(&out).map(|m| m.range()).collect();
         let mut result = String::with_capacity(out.len());
         let mut last = 0;
+        let mut replaced = false;
         for caps in rule.re.captures_iter(&out) {
             let span = caps.name("secret").or_else(|| caps.get(0));
-            let Some(span) = span else { continue };
+            let Some(span) = span.filter(|s| replaceable(s.range(), &markers)) else {
+                continue;
+            };
             result.push_str(&out[last..span.start()]);
             result.push_str(&marker(rule.kind, span.as_str()));
             last = span.end();
+            replaced = true;
             kinds.push(rule.kind);
         }
-        result.push_str(&out[last..]);
-        out = Cow::Owned(result);
+        if replaced {
+            result.push_str(&out[last..]);
+            out = Cow::Owned(result);
+        }
     }
     Redacted { text: out, kinds }
 }
@@ -305,6 +332,62 @@ mod tests {
         assert_eq!(r.text.matches(&m).count(), 2, "{}", r.text);
         assert!(r.text.starts_with("password=[REDACTED"), "{}", r.text);
         assert_eq!(r.kinds.len(), 3);
+    }
+
+    /// Found by the `redact` fuzz target: `github-token:1a2b3c4d` inside a
+    /// marker read as a `token:` assignment, and a URL password (any run of
+    /// non-separators) matched a whole marker, so markers were redacted
+    /// again, in the same pass or the next, and one secret counted twice.
+    #[test]
+    fn markers_are_never_redacted_again() {
+        // (input, the kinds found, in order)
+        let cases: [(&str, &[&str]); 8] = [
+            (
+                "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+                &["github-token"],
+            ),
+            ("xoxb-123456789012-abcdefghij", &["slack-token"]),
+            (
+                "ATATT3xFfGF0abcdefghijklmnopqrstuvwxyz0123",
+                &["atlassian-api-token"],
+            ),
+            (
+                "https://admin:s3cretpass@db.example.com/x",
+                &["url-credentials"],
+            ),
+            (
+                "https://x-access-token:ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789@github.com/acme/app",
+                &["github-token"],
+            ),
+            (
+                "https://ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789@github.com/acme/app",
+                &["github-token"],
+            ),
+            // The password holds a token and more: the whole password goes.
+            (
+                "https://admin:pw-ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789@github.com",
+                &["github-token", "url-credentials"],
+            ),
+            (
+                "curl -H 'Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==' https://admin:s3cretpass@db.example.com/x?token=abcd1234&x=1",
+                &["authorization", "url-credentials", "credential-assignment"],
+            ),
+        ];
+        for (input, want) in cases {
+            let once = redact(input);
+            assert_eq!(once.kinds, want, "{input}: {}", once.text);
+            assert_eq!(
+                MARKER.find_iter(&once.text).count(),
+                once.text.matches("[REDACTED:").count(),
+                "{input}: a marker was broken: {}",
+                once.text
+            );
+            assert!(!once.text.contains("pw-"), "{}", once.text);
+            let twice = redact(&once.text);
+            assert_eq!(twice.text, once.text, "{input}");
+            assert!(twice.kinds.is_empty(), "{input}: {:?}", twice.kinds);
+            assert!(matches!(twice.text, Cow::Borrowed(_)), "{input}");
+        }
     }
 
     #[test]
