@@ -136,8 +136,9 @@ def outbox(data_dir):
 
 
 def settle(data_dir, want_total):
-    """Waits until every stored incident is triaged and nothing is pending."""
-    for _ in range(600):
+    """Waits until every stored incident is triaged and nothing is pending
+    (the sweep re-publishes anything left pending after a minute)."""
+    for _ in range(1500):
         total, by_status, pending = stored(data_dir)
         if by_status.get("reported", 0) == 0 and pending == 0 and total >= want_total:
             return

@@ -883,6 +883,19 @@ async fn drill_runs_the_pipeline_and_reports() {
     )
     .await;
     assert_eq!((bad.status, code(&bad)), (400, "invalid_class"));
+    let bad_tenant = post(
+        &h,
+        "/api/v1/drills",
+        COMMANDER,
+        json!({"class": "informational", "severity": "SEV-4", "tenant": "not a tenant!"}),
+    )
+    .await;
+    assert_eq!(
+        (bad_tenant.status, code(&bad_tenant)),
+        (400, "invalid_tenant"),
+        "{}",
+        bad_tenant.text
+    );
     let started = post(
         &h,
         "/api/v1/drills",

@@ -120,13 +120,17 @@ async fn handle(
         Err(_) => return into_axum(http::payload_too_large(MAX_ANY_BODY)),
     };
     parts.extensions.insert(ClientIp(peer.ip()));
-    let resp = http::handle(
-        &app,
-        Routes::All,
-        axum::http::Request::from_parts(parts, bytes),
-    )
-    .await;
-    into_axum(resp)
+    // On its own task: a client that hangs up must not cancel a request
+    // between its commit and the publish that follows it.
+    let req = axum::http::Request::from_parts(parts, bytes);
+    let work = tokio::spawn(async move { http::handle(&app, Routes::All, req).await });
+    match work.await {
+        Ok(resp) => into_axum(resp),
+        Err(e) => {
+            tracing::error!(error = %e, "request task failed");
+            into_axum(http::ApiError::Internal.into_response())
+        }
+    }
 }
 
 fn into_axum(resp: axum::http::Response<Bytes>) -> Response {

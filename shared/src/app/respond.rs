@@ -137,7 +137,12 @@ pub async fn start_drill(
         ..Default::default()
     })
     .map_err(|errs| ResponseError::Invalid {
-        field: "title",
+        // The drill's own fields: a bad tenant is the tenant's fault.
+        field: if errs.iter().any(|e| e.field == "tenant") {
+            "tenant"
+        } else {
+            "title"
+        },
         message: errs
             .iter()
             .map(|e| e.message.clone())
