@@ -257,6 +257,11 @@ pub trait DeliveryLedger: Send + Sync {
 
     async fn complete(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// True once the effect was completed. A claim that is not (its holder
+    /// is still working, or died) is not delivered: the caller must retry
+    /// later rather than count it done.
+    async fn delivered(&self, key: &str) -> Result<bool, StoreError>;
+
     /// Gives a claim back after the effect failed, so a retry can take it.
     async fn release(&self, key: &str) -> Result<(), StoreError>;
 }

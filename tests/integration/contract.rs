@@ -35,6 +35,7 @@ contract_suite!(
     reference_is_unique,
     outbox_pending_until_published,
     delivery_ledger,
+    delivered_only_when_completed,
     superseding_key,
     due_index,
     list_filters,

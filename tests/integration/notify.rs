@@ -153,3 +153,52 @@ async fn failed_send_is_retried() {
         sent[0].subject
     );
 }
+
+/// A sender that died between claiming a page and sending it leaves a
+/// claim that is not a delivery: a redelivery in the meantime fails
+/// retryably (the event stays pending) instead of counting the page as
+/// sent, and once the claim's lease runs out the page goes out once.
+#[tokio::test]
+async fn a_dead_senders_claim_delays_the_page_but_never_drops_it() {
+    let h = Harness::sqlite();
+    let events = triage(&h, Some(klaxon_tests::CRITICAL)).await;
+    let page = events
+        .iter()
+        .find(|e| e.kind == EventKind::EscalationTriggered)
+        .expect("page event");
+    let key = format!("notify#{}#oncall-primary#page", page.id);
+    // The crashed sender: claimed, never sent, never completed.
+    assert!(
+        h.app
+            .store
+            .try_claim(&key, h.app.clock.now(), chrono::Duration::seconds(120))
+            .await
+            .expect("claim")
+    );
+    let err = notify::on_event(&h.app, page)
+        .await
+        .expect_err("not delivered yet");
+    assert_eq!(err.error_type(), "Retryable.Notify", "{err}");
+    assert!(
+        h.notifier.sent().is_empty(),
+        "nothing was sent twice or early"
+    );
+    h.clock.advance(chrono::Duration::seconds(121));
+    assert_eq!(
+        notify::on_event(&h.app, page)
+            .await
+            .expect("after the lease"),
+        1
+    );
+    assert_eq!(
+        notify::on_event(&h.app, page).await.expect("redelivered"),
+        0
+    );
+    let pages: Vec<_> = h
+        .notifier
+        .sent()
+        .into_iter()
+        .filter(|m| m.audience == Audience::OncallPrimary)
+        .collect();
+    assert_eq!(pages.len(), 1, "paged exactly once");
+}

@@ -774,3 +774,22 @@ pub async fn delete_missing_is_false(store: Dyn) {
     assert!(!store.delete(IncidentId::new()).await.expect("delete"));
     assert_eq!(store.get(kept.id).await.expect("get"), Some(kept));
 }
+
+/// A claim is not a delivery until it is completed.
+pub async fn delivered_only_when_completed(store: Dyn) {
+    let now = t0();
+    let key = format!("k-{}", ulid::Ulid::new());
+    assert!(!store.delivered(&key).await.expect("unknown"));
+    assert!(
+        store
+            .try_claim(&key, now, Duration::seconds(60))
+            .await
+            .expect("claim")
+    );
+    assert!(
+        !store.delivered(&key).await.expect("claimed"),
+        "claimed is not delivered"
+    );
+    store.complete(&key, now).await.expect("complete");
+    assert!(store.delivered(&key).await.expect("done"));
+}

@@ -915,6 +915,15 @@ impl DeliveryLedger for DynamoIncidentStore {
         }
     }
 
+    async fn delivered(&self, k: &str) -> Result<bool, StoreError> {
+        let item = self.get_item(format!("DLV#{k}"), "DLV").await?;
+        Ok(item
+            .as_ref()
+            .and_then(|i| i.get("state"))
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|v| v == "done"))
+    }
+
     async fn complete(&self, k: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.client
             .update_item()

@@ -577,6 +577,20 @@ impl DeliveryLedger for SqliteIncidentStore {
         .await
     }
 
+    async fn delivered(&self, key: &str) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        self.with(move |conn| {
+            let state: Option<String> = conn
+                .query_row("SELECT state FROM deliveries WHERE key = ?1", [key], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(backend)?;
+            Ok(state.as_deref() == Some("done"))
+        })
+        .await
+    }
+
     async fn complete(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         let key = key.to_owned();
         self.with(move |conn| {

@@ -6,7 +6,7 @@ use crate::ack::{self, AckToken};
 use crate::domain::{Audience, DomainEvent, EventKind, Incident};
 use crate::messages::{self, Inputs, Kind};
 use crate::metrics::{self, Metric};
-use crate::ports::SentNotification;
+use crate::ports::{NotifyError, SentNotification};
 use chrono::Duration;
 
 /// How long a claimed-but-unfinished delivery blocks a retry. Longer than any
@@ -68,8 +68,16 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
             .try_claim(&key, now, Duration::seconds(DELIVERY_LEASE_SECS))
             .await?
         {
-            tracing::info!(incident_id = %incident.id, event_id = %event.id, %audience, kind = kind.as_str(), "already delivered; skipping");
-            continue;
+            if app.store.delivered(&key).await? {
+                tracing::info!(incident_id = %incident.id, event_id = %event.id, %audience, kind = kind.as_str(), "already delivered; skipping");
+                continue;
+            }
+            // Claimed but not delivered: another worker is sending it, or
+            // one died mid-send. Fail so the event stays pending and is
+            // retried after the claim's lease, instead of counting it done.
+            return Err(HandlerError::Notify(NotifyError::Unavailable(format!(
+                "delivery {key} is claimed but not completed; retrying after its lease"
+            ))));
         }
         let ack_url = (kind == Kind::Page)
             .then(|| ack_link(app, &incident, audience))
