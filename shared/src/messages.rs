@@ -245,6 +245,11 @@ pub fn plan(event: &DomainEvent, incident: &Incident) -> Vec<(Audience, Kind)> {
 /// `outbox.jsonl`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {
+    /// The delivery's id (the ledger key). A notifier that can deduplicate
+    /// (the local file) uses it to deliver a redelivered message once;
+    /// standard SNS topics cannot, so they are at least once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub audience: Audience,
     pub subject: String,
     /// `severity`, `audience`, `event`, `kind`, `incident_class`, `tenant`,
@@ -263,7 +268,7 @@ impl Message {
 }
 
 /// One body per protocol (`MessageStructure=json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Bodies {
     pub default: String,
     /// At most [`SMS_LIMIT`] characters.
@@ -523,6 +528,7 @@ pub fn render(
     );
     attrs.insert("drill".into(), incident.drill.to_string());
     Ok(Message {
+        id: None,
         audience,
         subject,
         message_attributes: attrs,

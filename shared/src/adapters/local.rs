@@ -4,6 +4,7 @@
 use crate::domain::DomainEvent;
 use crate::ports::{EventPublisher, Message, Notifier, NotifyError, PublishError};
 use async_trait::async_trait;
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -67,14 +68,28 @@ impl EventPublisher for InProcessBus {
 /// Appends one JSON object per message to a file and prints a summary line.
 pub struct FileNotifier {
     path: PathBuf,
-    lock: Arc<Mutex<()>>,
+    /// Ids of the messages already in the file. Guarding the appends too, so
+    /// the check and the write are one step.
+    written: Arc<Mutex<HashSet<String>>>,
 }
 
 impl FileNotifier {
     pub fn new(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        // A crash after the append but before the ledger heard of it makes
+        // notify send again: the ids on file turn that into a no-op, so a
+        // page is in the file exactly once.
+        let written = std::fs::read_to_string(&path)
+            .map(|text| {
+                text.lines()
+                    .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                    .filter_map(|v| v.get("id")?.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
         Self {
-            path: path.into(),
-            lock: Arc::new(Mutex::new(())),
+            path,
+            written: Arc::new(Mutex::new(written)),
         }
     }
 }
@@ -88,9 +103,12 @@ impl Notifier for FileNotifier {
             .map_err(|e| NotifyError::Unavailable(format!("serialise: {e}")))?;
         // Appending and fsyncing block: off the async workers, or every
         // HTTP request waits behind the disk.
-        let (path, lock) = (self.path.clone(), Arc::clone(&self.lock));
-        tokio::task::spawn_blocking(move || {
-            let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let (path, written, id) = (self.path.clone(), Arc::clone(&self.written), m.id.clone());
+        let fresh = tokio::task::spawn_blocking(move || {
+            let mut written = written.lock().unwrap_or_else(|p| p.into_inner());
+            if id.as_ref().is_some_and(|id| written.contains(id)) {
+                return Ok(false);
+            }
             let mut f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -99,10 +117,15 @@ impl Notifier for FileNotifier {
             // One write per line keeps lines whole even if two processes append.
             f.write_all(format!("{line}\n").as_bytes())
                 .and_then(|()| f.sync_data())
-                .map_err(|e| NotifyError::Unavailable(format!("{}: {e}", path.display())))
+                .map_err(|e| NotifyError::Unavailable(format!("{}: {e}", path.display())))?;
+            written.extend(id);
+            Ok(true)
         })
         .await
         .map_err(|e| NotifyError::Unavailable(format!("outbox writer failed: {e}")))??;
+        if !fresh {
+            return Ok(());
+        }
         let verb = if m.attr("kind") == "page" {
             "PAGE"
         } else {
@@ -110,5 +133,53 @@ impl Notifier for FileNotifier {
         };
         println!("{verb} {}: {}", m.audience, m.subject);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messages::Bodies;
+
+    fn message(id: Option<&str>) -> Message {
+        Message {
+            id: id.map(str::to_owned),
+            audience: crate::domain::Audience::OncallPrimary,
+            subject: "PAGE".into(),
+            message_attributes: Default::default(),
+            message: Bodies::default(),
+        }
+    }
+
+    /// A message sent again with the same id, even by a new process after
+    /// a crash, is in the file once; messages without an id always append.
+    #[tokio::test]
+    async fn file_notifier_writes_each_id_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("outbox.jsonl");
+        let n = FileNotifier::new(&path);
+        for m in [
+            message(Some("a")),
+            message(Some("a")),
+            message(None),
+            message(None),
+        ] {
+            n.send(&m).await.expect("send");
+        }
+        // A restarted process reads the ids already on file.
+        let again = FileNotifier::new(&path);
+        again.send(&message(Some("a"))).await.expect("send");
+        again.send(&message(Some("b"))).await.expect("send");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let ids: Vec<Option<String>> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+            .map(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![Some("a".into()), None, None, Some("b".into())],
+            "{text}"
+        );
     }
 }

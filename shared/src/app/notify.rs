@@ -92,7 +92,8 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
         };
         let mut subject = String::new();
         let outcome = match messages::render(event, &incident, audience, kind, &inputs) {
-            Ok(message) => {
+            Ok(mut message) => {
+                message.id = Some(key.clone());
                 subject.clone_from(&message.subject);
                 app.notifier
                     .send(&message)
