@@ -5,6 +5,7 @@
 use chrono::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use std::num::IntErrorKind;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,18 +21,28 @@ pub enum Span {
     Backlog,
 }
 
+/// The longest span a policy may set, in days: about a century. Longer
+/// is a typo, and would overflow the date arithmetic every deadline,
+/// paging step and retention period does.
+pub const MAX_DAYS: u32 = 36_525;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{0:?} is not a duration: use e.g. 90s, 10m, 4h, 5d, 4w, \"3 business days\", \"immediate\", \"same business day\", \"next business day\" or \"backlog\""
-)]
-pub struct BadSpan(pub String);
+pub enum BadSpan {
+    #[error(
+        "{0:?} is not a duration: use e.g. 90s, 10m, 4h, 5d, 4w, \"3 business days\", \"immediate\", \"same business day\", \"next business day\" or \"backlog\""
+    )]
+    Unknown(String),
+    #[error("{0:?} is too long: a duration may be at most {MAX_DAYS} days (about 100 years)")]
+    TooLong(String),
+}
 
 impl FromStr for Span {
     type Err = BadSpan;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim().to_ascii_lowercase();
-        let bad = || BadSpan(s.to_owned());
+        let bad = || BadSpan::Unknown(s.to_owned());
+        let too_long = || BadSpan::TooLong(s.to_owned());
         match t.as_str() {
             "immediate" | "immediately" => return Ok(Self::Fixed(Duration::zero())),
             "same business day" => return Ok(Self::SameBusinessDay),
@@ -43,25 +54,34 @@ impl FromStr for Span {
             .strip_suffix("business days")
             .or_else(|| t.strip_suffix("business day"))
         {
-            let n: u32 = n.trim().parse().map_err(|_| bad())?;
-            return if n == 0 {
-                Err(bad())
-            } else {
-                Ok(Self::BusinessDays(n))
+            return match n.trim().parse::<u32>() {
+                Ok(0) => Err(bad()),
+                Ok(n) if n <= MAX_DAYS => Ok(Self::BusinessDays(n)),
+                Ok(_) => Err(too_long()),
+                Err(e) if *e.kind() == IntErrorKind::PosOverflow => Err(too_long()),
+                Err(_) => Err(bad()),
             };
         }
         let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (num, unit) = t.split_at(split);
-        let n: i64 = num.parse().map_err(|_| bad())?;
-        let d = match unit.trim() {
-            "s" => Duration::seconds(n),
-            "m" => Duration::minutes(n),
-            "h" => Duration::hours(n),
-            "d" => Duration::days(n),
-            "w" => Duration::weeks(n),
+        let unit_secs: i64 = match unit.trim() {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 604_800,
             _ => return Err(bad()),
         };
-        Ok(Self::Fixed(d))
+        let n: i64 = match num.parse() {
+            Ok(n) => n,
+            Err(e) if *e.kind() == IntErrorKind::PosOverflow => return Err(too_long()),
+            Err(_) => return Err(bad()),
+        };
+        let secs = n
+            .checked_mul(unit_secs)
+            .filter(|s| *s <= i64::from(MAX_DAYS) * 86_400)
+            .ok_or_else(too_long)?;
+        Ok(Self::Fixed(Duration::seconds(secs)))
     }
 }
 
@@ -132,6 +152,50 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(input.parse::<Span>().ok(), want, "{input:?}");
+        }
+    }
+
+    /// Found by the `policy` fuzz target: `"49223372036807h"` panicked
+    /// (TimeDelta::hours out of bounds), and spans that parsed but were
+    /// centuries long overflowed the date arithmetic of deadlines, paging
+    /// and retention, or spun for seconds counting business days.
+    #[test]
+    fn overlong_spans_are_refused() {
+        let cases = [
+            ("49223372036807h", true),
+            ("9223372036854775807s", true),
+            ("99999999999999999999w", true),
+            ("999999999w", true),
+            ("36526d", true),
+            ("36525d", false),
+            ("5218w", true),
+            ("3155760000s", false),
+            ("4000000000 business days", true),
+            ("99999999999999999999 business days", true),
+            ("36525 business days", false),
+            ("36526 business days", true),
+        ];
+        for (input, too_long) in cases {
+            match (input.parse::<Span>(), too_long) {
+                (Err(BadSpan::TooLong(s)), true) => assert_eq!(s, input),
+                (Ok(_), false) => {}
+                (got, _) => panic!("{input}: {got:?}"),
+            }
+        }
+        let e = "999999999w".parse::<Span>().unwrap_err().to_string();
+        assert!(e.contains("at most 36525 days"), "{e}");
+        // Zero and non-numbers are still not durations at all.
+        for input in [
+            "0 business days",
+            "00 business days",
+            "x business days",
+            "h",
+            "-5h",
+        ] {
+            assert!(
+                matches!(input.parse::<Span>(), Err(BadSpan::Unknown(_))),
+                "{input}"
+            );
         }
     }
 

@@ -366,6 +366,12 @@ impl Policy {
                     "[retention] after_closure_days must be at least 1".into(),
                 ));
             }
+            Some(r) if r.after_closure_days > duration::MAX_DAYS => {
+                return Err(PolicyError::Invalid(format!(
+                    "[retention] after_closure_days must be at most {} (about 100 years)",
+                    duration::MAX_DAYS
+                )));
+            }
             Some(r) => Duration::days(i64::from(r.after_closure_days)),
             None => Duration::days(DEFAULT_RETENTION_DAYS),
         };
@@ -670,6 +676,22 @@ mod tests {
                 "oncall",
             ),
             ("[escalation.SEV-2]", "[escalation.SEV-7]", "SEV-7"),
+            // Found by the `policy` fuzz target: each of these loaded, then
+            // panicked in date arithmetic (a deadline, a paging step, the
+            // retention of a closed incident) or on parsing itself.
+            ("ack = \"4h\"", "ack = \"49223372036807h\"", "too long"),
+            ("fix = \"4w\"", "fix = \"999999999w\"", "too long"),
+            ("after = \"10m\"", "after = \"999999999w\"", "too long"),
+            (
+                "post_incident_review = \"5 business days\"",
+                "post_incident_review = \"4000000000 business days\"",
+                "too long",
+            ),
+            (
+                "after_closure_days = 730",
+                "after_closure_days = 4000000000",
+                "at most 36525",
+            ),
         ];
         for (from, to, want) in escalation_cases {
             let text = DEFAULT_POLICY.replacen(from, to, 1);
