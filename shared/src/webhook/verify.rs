@@ -224,7 +224,9 @@ pub fn connect_jwt(
         _ => VerifyError::Malformed("JWT"),
     })?;
     let claims = data.claims;
-    if claims.exp + (leeway_secs as i64) < now.timestamp() {
+    // The claims are the sender's numbers: saturate rather than overflow.
+    let leeway = i64::try_from(leeway_secs).unwrap_or(i64::MAX);
+    if claims.exp.saturating_add(leeway) < now.timestamp() {
         return Err(VerifyError::Rejected("the JWT has expired".into()));
     }
     if !client_keys.iter().any(|k| k == &claims.iss) {
@@ -233,7 +235,7 @@ pub fn connect_jwt(
         ));
     }
     if let Some(iat) = claims.iat
-        && iat > now.timestamp() + leeway_secs as i64
+        && iat > now.timestamp().saturating_add(leeway)
     {
         return Err(VerifyError::Rejected(
             "the JWT was issued in the future".into(),
@@ -545,6 +547,47 @@ mod tests {
             ),
             Err(VerifyError::Malformed("Authorization"))
         );
+    }
+
+    /// Found while fuzzing (`connect_jwt`): `exp` near `i64::MAX` overflowed
+    /// adding the leeway, a panic in debug builds and "expired" in release.
+    #[test]
+    fn connect_jwt_extreme_times() {
+        let now: DateTime<Utc> = "2026-11-23T03:00:00Z".parse().unwrap();
+        let t = now.timestamp();
+        let secret = "shared-secret-0123456789";
+        let keys = vec!["client-a".to_owned()];
+        let qsh = connect_qsh("POST", "/webhooks/connect", None);
+        let verify = |iat: i64, exp: i64, leeway: u64| {
+            let token = sign::connect_jwt(secret, "client-a", &qsh, iat, exp, "j1");
+            connect_jwt(
+                &Secret::new(secret),
+                &keys,
+                Some(&format!("JWT {token}")),
+                "POST",
+                "/webhooks/connect",
+                None,
+                now,
+                leeway,
+            )
+        };
+        // (iat, exp, leeway, accepted)
+        let cases = [
+            (t, i64::MAX, 60, true),
+            (t, i64::MAX - 30, 60, true),
+            (t, i64::MAX, u64::MAX, true),
+            (i64::MIN, t + 180, 60, true),
+            (i64::MAX, i64::MAX, 60, false),
+            (t, i64::MIN, 60, false),
+            (t, i64::MIN, u64::MAX, false),
+        ];
+        for (iat, exp, leeway, ok) in cases {
+            assert_eq!(
+                verify(iat, exp, leeway).is_ok(),
+                ok,
+                "iat {iat} exp {exp} leeway {leeway}"
+            );
+        }
     }
 
     #[test]
