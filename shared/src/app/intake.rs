@@ -66,7 +66,7 @@ pub async fn submit_keyed(
 
 /// Stores `new`, drawing a fresh reference after a collision. Returns the
 /// events as committed: a redraw changes the reference they carry.
-async fn create(
+pub(crate) async fn create(
     app: &App,
     mut new: NewIncident,
 ) -> Result<(Created, Vec<crate::domain::DomainEvent>), StoreError> {

@@ -169,16 +169,7 @@ pub async fn start_drill(
         kind: TimelineKind::Note,
         message: format!("drill started: {} at {}", scenario.class, scenario.severity),
     });
-    let mut attempt = 0;
-    let created = loop {
-        match app.store.create(new.clone()).await {
-            Err(StoreError::ReferenceTaken(_)) if attempt < 3 => {
-                attempt += 1;
-                new = new.with_new_reference();
-            }
-            other => break other?,
-        }
-    };
-    super::outbox::flush(app, new.events).await;
+    let (created, events) = super::intake::create(app, new).await?;
+    super::outbox::flush(app, events).await;
     Ok(created.incident)
 }
