@@ -67,9 +67,7 @@ pub async fn override_severity(
                 message: e.to_string(),
             })?;
     super::respond::at_most("reason", Some(&body.reason), 2000)?;
-    let reason = crate::domain::redact::redact(body.reason.trim())
-        .text
-        .into_owned();
+    let reason = clean(body.reason.trim());
     if reason.is_empty() || reason.chars().count() > 2000 {
         return Err(ApiError::BadRequest {
             code: "invalid_reason",
@@ -160,10 +158,15 @@ pub(crate) fn starts_object(body: &[u8]) -> bool {
     body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
+/// Free text from a caller, redacted before it is stored or logged.
+pub(crate) fn clean(s: &str) -> String {
+    crate::domain::redact::redact(s).text.into_owned()
+}
+
 /// A free-text note, redacted, at most 2000 characters.
 fn note_text(raw: &str) -> Result<String, ApiError> {
     super::respond::at_most("note", Some(raw), 2000)?;
-    let note = crate::domain::redact::redact(raw.trim()).text.into_owned();
+    let note = clean(raw.trim());
     if note.chars().count() > 2000 {
         return Err(ApiError::BadRequest {
             code: "invalid_note",

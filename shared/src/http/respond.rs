@@ -4,14 +4,14 @@
 //! parses the body into domain input, and leaves the rules to
 //! [`crate::domain`] and [`crate::app::respond`].
 
-use super::api::{authorize, json_body};
+use super::api::{authorize, clean, json_body};
 use super::{ApiError, json_response};
 use crate::app::App;
 use crate::app::respond::{self, RespondError};
 use crate::config::Role;
 use crate::domain::{
     Basis, Deadline, DrillScenario, EvidenceInput, IncidentClass, IncidentRole, MAX_TEXT,
-    ResponseError, Severity, Status, StatusFields, TaskSection, TaskState, redact,
+    ResponseError, Severity, Status, StatusFields, TaskSection, TaskState,
 };
 use crate::ports::{Cursor, IncidentQuery};
 use bytes::Bytes;
@@ -90,11 +90,6 @@ pub(crate) fn at_most(
         )),
         _ => Ok(()),
     }
-}
-
-/// Free text from a caller is redacted before it is stored.
-fn clean(s: &str) -> String {
-    redact::redact(s).text.into_owned()
 }
 
 fn clean_opt(s: &Option<String>) -> Option<String> {
