@@ -38,19 +38,12 @@ pub async fn serve_http(app: Arc<App>, routes: Routes) -> Result<(), Error> {
             let jwt = jwt_caller(&app.settings.jwt, &req);
             let (mut parts, body) = req.into_parts();
             let body = Bytes::copy_from_slice(body.as_ref());
-            match jwt {
-                JwtCaller::Verified(caller) => {
-                    parts.extensions.insert(caller);
-                }
-                JwtCaller::NoRole => {
-                    let resp = http::ApiError::Forbidden.into_response();
-                    let (parts, body) = resp.into_parts();
-                    let body = lambda_http::Body::Text(String::from_utf8_lossy(&body).into_owned());
-                    return Ok(lambda_http::Response::from_parts(parts, body));
-                }
-                JwtCaller::Absent => {}
+            if let JwtCaller::Verified(caller) = &jwt {
+                parts.extensions.insert(caller.clone());
             }
-            let resp = if pass_through && routes == Routes::Intake {
+            let resp = if matches!(jwt, JwtCaller::NoRole) {
+                http::ApiError::Forbidden.into_response()
+            } else if pass_through && routes == Routes::Intake {
                 findings(app, &body).await?
             } else if pass_through {
                 return Err(Diagnostic {
