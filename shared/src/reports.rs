@@ -803,12 +803,17 @@ fn containment(out: &mut String, i: &Incident, tz: Tz) {
         .unwrap_or("response");
     put!(out, "**Response play ({name}):** {}.", task_tally(&play));
     put!(out);
+    settled_table(out, "Step", &play, tz);
+}
+
+/// Tasks with who settled each, when, and the note or waiver reason.
+fn settled_table(out: &mut String, what: &str, tasks: &[&Task], tz: Tz) {
     put!(
         out,
-        "| # | Step | State | By | When | Note or waiver reason |"
+        "| # | {what} | State | By | When | Note or waiver reason |"
     );
     put!(out, "|---|---|---|---|---|---|");
-    for t in play {
+    for t in tasks {
         let (by, when) = settled(t, tz);
         put!(
             out,
@@ -995,23 +1000,7 @@ fn closure(out: &mut String, i: &Incident, tz: Tz) {
     }
     put!(out, "{}.", capitalised(&task_tally(&tasks)));
     put!(out);
-    put!(
-        out,
-        "| # | Criterion | State | By | When | Note or waiver reason |"
-    );
-    put!(out, "|---|---|---|---|---|---|");
-    for t in tasks {
-        let (by, when) = settled(t, tz);
-        put!(
-            out,
-            "| {} | {} | {} | {by} | {when} | {} |",
-            t.id,
-            cell(&t.text),
-            state_label(t.state),
-            t.note.as_deref().map(cell).unwrap_or_default()
-        );
-    }
-    put!(out);
+    settled_table(out, "Criterion", &tasks, tz);
 }
 
 /// The review prompts, each with what the record already says (where it
