@@ -24,7 +24,7 @@ use aws_sdk_eventbridge::operation::put_events::{PutEventsError, PutEventsInput,
 use aws_sdk_eventbridge::types::PutEventsResultEntry;
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_sdk_sns::types::error::KmsThrottlingException;
-use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
 use bytes::Bytes;
 use chrono::Duration;
 use klaxon_core::adapters::aws::{self, SDK_MAX_ATTEMPTS};
@@ -47,18 +47,18 @@ type Item = HashMap<String, AttributeValue>;
 
 /// Klaxon's retry config with a 1 ms first backoff: the attempts are the
 /// adapters', the waiting is not worth a test's time.
-fn retry() -> aws_sdk_dynamodb::config::retry::RetryConfig {
+pub(crate) fn retry() -> aws_sdk_dynamodb::config::retry::RetryConfig {
     aws::retry_config().with_initial_backoff(std::time::Duration::from_millis(1))
 }
 
 /// A retry partition of its own per client, so one test's retries never
 /// drain the token bucket another test's client retries from.
-fn partition() -> String {
+pub(crate) fn partition() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     format!("klaxon-faults-{}", NEXT.fetch_add(1, Ordering::SeqCst))
 }
 
-fn interceptor(mode: RuleMode, rules: &[&Rule]) -> MockResponseInterceptor {
+pub(crate) fn interceptor(mode: RuleMode, rules: &[&Rule]) -> MockResponseInterceptor {
     rules
         .iter()
         .fold(MockResponseInterceptor::new().rule_mode(mode), |i, r| {
@@ -74,14 +74,15 @@ macro_rules! mocked {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .retry_config(retry())
-            .retry_partition(RetryPartition::new(partition()))
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor($mode, $rules))
+            .retry_config($crate::faults::retry())
+            .retry_partition(RetryPartition::new($crate::faults::partition()))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor($crate::faults::interceptor($mode, $rules))
             .build();
         $sdk::Client::from_conf(conf)
     }};
 }
+pub(crate) use mocked;
 
 /// Error metadata as the SDK reads it off a real error response.
 fn meta(code: &str, message: &str) -> ErrorMetadata {
@@ -534,7 +535,7 @@ const TOPICS: [(Audience, &str); 3] = [
 
 /// An app over SQLite that pages through SNS with `sns` and publishes to a
 /// recording bus; returns it with the page event of a critical report.
-async fn paging(sns: aws_sdk_sns::Client) -> (Arc<App>, DomainEvent) {
+pub(crate) async fn paging(sns: aws_sdk_sns::Client) -> (Arc<App>, DomainEvent) {
     let topics = TOPICS
         .iter()
         .map(|(a, arn)| (*a, (*arn).to_owned()))

@@ -4,17 +4,14 @@
 //! retryable failure that gives its claim back, so the retry pages once.
 
 use klaxon_core::adapters::sns::SnsNotifier;
-use klaxon_core::app::{App, Relay, assess, intake, notify};
+use klaxon_core::app::notify;
 use klaxon_core::domain::{
-    Audience, DeadlineKind, DomainEvent, EventKind, Severity, Source, Status, Step, StepReason,
+    Audience, DeadlineKind, DomainEvent, EventKind, Severity, Status, Step, StepReason,
 };
 use klaxon_core::messages::{self, Inputs, Kind, Templates};
-use klaxon_core::ports::{Clock, EventPublisher, ManualClock, Notifier};
+use klaxon_core::ports::Notifier;
 use klaxon_tests::emulator::{self, Stack};
-use klaxon_tests::fakes::RecordingPublisher;
 use serde_json::Value;
-use std::collections::BTreeMap;
-use std::sync::Arc;
 
 fn page(sev: Severity, drill: bool) -> messages::Message {
     let mut n = klaxon_tests::new_incident("Auth bypass", None, klaxon_tests::t0());
@@ -126,27 +123,6 @@ async fn subscriptions_filter_on_attributes_and_get_their_form() {
     assert_eq!(attr(&envelope, "drill"), "false");
 }
 
-/// The SNS client as Lambda builds it, but answering from `rules`.
-fn mocked_sns(rule: &aws_smithy_mocks::Rule) -> aws_sdk_sns::Client {
-    use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
-    let interceptor = aws_smithy_mocks::MockResponseInterceptor::new()
-        .rule_mode(aws_smithy_mocks::RuleMode::Sequential)
-        .with_rule(rule);
-    let conf = aws_sdk_sns::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(std::time::Duration::from_millis(1)),
-        )
-        .http_client(aws_smithy_mocks::create_mock_http_client())
-        .interceptor(interceptor)
-        .build();
-    aws_sdk_sns::Client::from_conf(conf)
-}
-
 #[tokio::test]
 async fn sns_5xx_is_retried_then_surfaced_and_the_retry_pages_once() {
     use aws_sdk_sns::operation::publish::PublishOutput;
@@ -156,44 +132,12 @@ async fn sns_5xx_is_retried_then_surfaced_and_the_retry_pages_once() {
         .times(3)
         .output(|| PublishOutput::builder().message_id("m-1").build())
         .build();
-    let topics = BTreeMap::from([
-        (
-            Audience::OncallPrimary,
-            "arn:aws:sns:us-east-1:123456789012:primary".to_owned(),
-        ),
-        (
-            Audience::SecurityTeam,
-            "arn:aws:sns:us-east-1:123456789012:team".to_owned(),
-        ),
-        (
-            Audience::Comms,
-            "arn:aws:sns:us-east-1:123456789012:comms".to_owned(),
-        ),
-    ]);
-    let publisher = Arc::new(RecordingPublisher::default());
-    let app = Arc::new(App::new(
-        crate::sqlite_store(),
-        publisher.clone() as Arc<dyn EventPublisher>,
-        Arc::new(SnsNotifier::new(mocked_sns(&rule), topics)) as Arc<dyn Notifier>,
-        Arc::new(ManualClock::new(klaxon_tests::t0())) as Arc<dyn Clock>,
-        Relay::Inline,
-        klaxon_core::config::Settings::default(),
-    ));
-    intake::submit(
-        &app,
-        Source::Report,
-        klaxon_tests::report("RCE", Some(klaxon_tests::CRITICAL)),
-        None,
-    )
-    .await
-    .expect("submit");
-    let received = publisher.published()[0].clone();
-    assess::on_event(&app, &received).await.expect("assess");
-    let page_event = publisher
-        .published()
-        .into_iter()
-        .find(|e| e.kind == EventKind::EscalationTriggered)
-        .expect("page event");
+    let (app, page_event) = crate::faults::paging(crate::faults::mocked!(
+        aws_sdk_sns,
+        aws_smithy_mocks::RuleMode::Sequential,
+        &[&rule]
+    ))
+    .await;
 
     let err = notify::on_event(&app, &page_event)
         .await
