@@ -27,6 +27,7 @@ contract_suite!(
     create_then_get,
     idempotent_create,
     concurrent_create,
+    mixed_concurrent_writes,
     conditional_update,
     stale_update_conflicts,
     update_missing_is_not_found,

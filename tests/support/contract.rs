@@ -78,6 +78,98 @@ pub async fn concurrent_create(store: Dyn) {
     assert_eq!(originals, 1, "exactly one create must win");
 }
 
+/// Accepted and refused writes in flight together (for SQLite, committed in
+/// shared transactions) each get their own answer: every accepted one is
+/// stored whole and every refused one leaves nothing behind.
+pub async fn mixed_concurrent_writes(store: Dyn) {
+    let taken = new_incident("holds the reference", None, t0());
+    store.create(taken.clone()).await.expect("create");
+    let mut tasks = Vec::new();
+    for i in 0..48 {
+        let store = Arc::clone(&store);
+        let taken = taken.clone();
+        tasks.push(tokio::spawn(async move {
+            match i % 3 {
+                // A fresh incident: stored.
+                0 => {
+                    let n = new_incident(&format!("fresh {i}"), None, t0());
+                    let id = n.incident.id;
+                    (i, id, store.create(n).await.map(|_| ()))
+                }
+                // Its reference is taken: refused.
+                1 => {
+                    let mut n = new_incident(&format!("clash {i}"), None, t0());
+                    n.incident.reference = taken.incident.reference.clone();
+                    let id = n.incident.id;
+                    (i, id, store.create(n).await.map(|_| ()))
+                }
+                // A change from version 1 after the incident moved on: refused.
+                _ => {
+                    let mut stale = Change::begin(&taken.incident, t0());
+                    stale.incident.title = format!("stale {i}");
+                    stale.record("racer", TimelineKind::Note, format!("stale {i}"));
+                    let id = taken.incident.id;
+                    (i, id, store.commit(stale).await.map(|_| ()))
+                }
+            }
+        }));
+    }
+    // Moves `taken` to version 2 while the others are in flight.
+    let mut winner = Change::begin(&taken.incident, t0());
+    winner.move_to("alice", Status::Triaged).expect("legal");
+    let winner_result = store.commit(winner).await;
+    let mut stale_commits = 0;
+    for t in tasks {
+        let (i, id, result) = t.await.expect("task");
+        let stored = store.get(id).await.expect("get");
+        match i % 3 {
+            0 => {
+                result.expect("a fresh incident is stored");
+                assert!(stored.is_some(), "fresh {i} missing");
+            }
+            1 => {
+                assert!(
+                    matches!(result, Err(StoreError::ReferenceTaken(_))),
+                    "clash {i}: {result:?}"
+                );
+                assert!(stored.is_none(), "clash {i} stored a partial incident");
+            }
+            _ => {
+                // Each stale commit either ran before the winner (and won, at
+                // version 1) or after it (and conflicted); at most one wins.
+                match result {
+                    Ok(()) => stale_commits += 1,
+                    Err(StoreError::Conflict { expected, .. }) => assert_eq!(expected, 1),
+                    Err(e) => panic!("stale {i}: {e:?}"),
+                }
+            }
+        }
+    }
+    assert!(
+        stale_commits <= 1,
+        "{stale_commits} commits from version 1 won"
+    );
+    let got = store
+        .get(taken.incident.id)
+        .await
+        .expect("get")
+        .expect("present");
+    let timeline = store.timeline(taken.incident.id).await.expect("timeline");
+    let notes: Vec<_> = timeline.iter().filter(|e| e.actor == "racer").collect();
+    assert_eq!(
+        notes.len(),
+        stale_commits,
+        "only a winning change leaves a note"
+    );
+    if winner_result.is_ok() {
+        assert_eq!(got.status, Status::Triaged);
+        assert_eq!(stale_commits, 0, "two changes from version 1 both won");
+    } else {
+        assert_eq!(stale_commits, 1);
+    }
+    assert_eq!(got.version, 2, "exactly one change from version 1 applied");
+}
+
 /// A change derived from the stored version applies and bumps the version.
 pub async fn conditional_update(store: Dyn) {
     let new = new_incident("update me", None, t0());

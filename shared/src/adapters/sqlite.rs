@@ -22,7 +22,8 @@ use rusqlite::{
     params_from_iter,
 };
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc;
+use tokio::sync::oneshot;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS incidents (
@@ -68,9 +69,68 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 "#;
 
+/// Every operation runs on one thread that owns the connection. Operations
+/// that arrive while a transaction is running are committed together in
+/// the next one (group commit), each inside its own savepoint, so one
+/// refused change never undoes another. Callers hear back only after the
+/// commit, so an answer always means durable (or refused).
 pub struct SqliteIncidentStore {
-    conn: Arc<Mutex<Connection>>,
+    jobs: mpsc::Sender<Box<dyn Job>>,
 }
+
+/// One queued operation and the caller waiting for it.
+trait Job: Send {
+    /// Runs against the open transaction: whether it succeeded, and how to
+    /// answer its caller once the commit's outcome is known.
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Reply);
+    /// Answers without running: the transaction could not be used.
+    fn refuse(self: Box<Self>, e: StoreError);
+}
+
+type Reply = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+
+struct Queued<T, F> {
+    op: F,
+    answer: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Job for Queued<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Reply) {
+        let Queued { op, answer } = *self;
+        let result = op(conn);
+        let ok = result.is_ok();
+        let reply: Reply = Box::new(move |failed_commit| {
+            // A failed commit undoes the operations that succeeded too.
+            let result = match (result, failed_commit) {
+                (Ok(_), Some(e)) => Err(same(e)),
+                (r, _) => r,
+            };
+            let _ = answer.send(result);
+        });
+        (ok, reply)
+    }
+
+    fn refuse(self: Box<Self>, e: StoreError) {
+        let _ = self.answer.send(Err(e));
+    }
+}
+
+/// The error of a failed commit, for each caller in its batch.
+fn same(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+/// Operations per transaction, at most: bounds how long one commit holds
+/// the write lock against another process (`klaxon ack` on the same
+/// directory) and how long the first caller in a batch waits.
+const MAX_BATCH: usize = 512;
 
 fn backend(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
@@ -130,24 +190,103 @@ impl SqliteIncidentStore {
             "CREATE INDEX IF NOT EXISTS incidents_due ON incidents (next_due_at, id) WHERE next_due_at IS NOT NULL",
         )
         .map_err(backend)?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
+        std::thread::Builder::new()
+            .name("klaxon-sqlite".into())
+            .spawn(move || writer(conn, &queue))
+            .map_err(|e| StoreError::Backend(format!("start the store thread: {e}")))?;
+        Ok(Self { jobs })
     }
 
-    /// Runs blocking SQLite work off the async executor.
-    async fn with<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// Queues `op` for the store thread and waits for its committed result.
+    async fn with<T, F>(&self, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
+        let (answer, answered) = oneshot::channel();
+        self.jobs
+            .send(Box::new(Queued { op, answer }))
+            .map_err(|_| StoreError::Backend("the store thread has stopped".into()))?;
+        answered
+            .await
+            .map_err(|_| StoreError::Backend("the store thread dropped an operation".into()))?
+    }
+}
+
+/// The store thread: waits for work, then runs everything queued so far in
+/// one transaction. Ends when the store is dropped.
+fn writer(mut conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&mut conn, batch);
+    }
+}
+
+fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
+    // IMMEDIATE takes the write lock up front, so an idempotency check and
+    // its insert cannot interleave with another process's writer.
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let e = backend(e);
+            batch.into_iter().for_each(|job| job.refuse(same(&e)));
+            return;
+        }
+    };
+    let mut replies = Vec::with_capacity(batch.len());
+    let mut jobs = batch.into_iter();
+    let mut broken = None;
+    for job in jobs.by_ref() {
+        // Some errors (disk full, I/O) make SQLite roll the whole
+        // transaction back; no later job may run outside it.
+        if tx.is_autocommit() {
+            let e = StoreError::Unavailable("the transaction was rolled back".into());
+            job.refuse(same(&e));
+            broken = Some(e);
+            break;
+        }
+        let sp = match tx.savepoint() {
+            Ok(sp) => sp,
+            Err(e) => {
+                let e = backend(e);
+                job.refuse(same(&e));
+                broken = Some(e);
+                break;
+            }
+        };
+        // A panicking operation must not take the store thread with it: its
+        // caller hears that the operation was dropped, and its savepoint
+        // rolls back.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&sp)));
+        let (ok, reply) = ran.unwrap_or_else(|_| (false, Box::new(|_| {})));
+        // Dropping a savepoint rolls it back: a refused operation leaves no trace.
+        let kept = if ok {
+            sp.commit().map_err(backend)
+        } else {
+            Ok(())
+        };
+        replies.push(reply);
+        if let Err(e) = kept {
+            broken = Some(e);
+            break;
+        }
+    }
+    let failed = match broken {
+        Some(e) => Some(e), // dropping `tx` rolls back
+        None => tx.commit().map_err(backend).err(),
+    };
+    for reply in replies {
+        reply(failed.as_ref());
+    }
+    if let Some(e) = &failed {
+        jobs.for_each(|job| job.refuse(same(e)));
     }
 }
 
@@ -230,19 +369,19 @@ fn list_filter(q: &IncidentQuery) -> (String, Vec<Value>) {
 }
 
 fn insert_children(
-    tx: &rusqlite::Transaction<'_>,
+    conn: &Connection,
     timeline: &[TimelineEntry],
     events: &[DomainEvent],
 ) -> Result<(), StoreError> {
     for e in timeline {
-        tx.execute(
+        conn.execute(
             "INSERT INTO timeline (incident_id, seq, body) VALUES (?1, ?2, ?3)",
             params![e.incident_id.to_string(), e.seq, to_json(e)?],
         )
         .map_err(backend)?;
     }
     for ev in events {
-        tx.execute(
+        conn.execute(
             "INSERT INTO events (id, incident_id, occurred_at, body) VALUES (?1, ?2, ?3, ?4)",
             params![
                 ev.id.to_string(),
@@ -260,26 +399,22 @@ fn insert_children(
 impl IncidentStore for SqliteIncidentStore {
     async fn create(&self, new: NewIncident) -> Result<Created, StoreError> {
         self.with(move |conn| {
-            // IMMEDIATE takes the write lock up front, so the key check and
-            // the insert cannot interleave with another writer's.
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+            // The batch's IMMEDIATE transaction already holds the write lock.
             if let Some(key) = &new.idempotency_key {
-                let existing: Option<String> = tx
+                let existing: Option<String> = conn
                     .query_row("SELECT incident_id FROM idempotency WHERE key = ?1", [key], |r| r.get(0))
                     .optional()
                     .map_err(backend)?;
                 let superseded = new.supersedes.map(|id| id.to_string());
                 if let Some(id) = existing.filter(|id| Some(id) != superseded.as_ref()) {
-                    let incident = load(&tx, &id)?.ok_or_else(|| {
+                    let incident = load(conn, &id)?.ok_or_else(|| {
                         StoreError::Corrupt(format!("idempotency key names missing incident {id}"))
                     })?;
                     return Ok(Created { incident, duplicate: true });
                 }
             }
             let inc = &new.incident;
-            let inserted = tx.execute(
+            let inserted = conn.execute(
                 "INSERT INTO incidents (id, reference, status, created_at, version, body, next_due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     inc.id.to_string(),
@@ -299,16 +434,15 @@ impl IncidentStore for SqliteIncidentStore {
                 }
                 return Err(backend(e));
             }
-            insert_children(&tx, &new.timeline, &new.events)?;
+            insert_children(conn, &new.timeline, &new.events)?;
             if let Some(key) = &new.idempotency_key {
-                tx.execute(
+                conn.execute(
                     "INSERT INTO idempotency (key, incident_id) VALUES (?1, ?2)
                      ON CONFLICT (key) DO UPDATE SET incident_id = excluded.incident_id",
                     params![key, inc.id.to_string()],
                 )
                 .map_err(backend)?;
             }
-            tx.commit().map_err(backend)?;
             Ok(Created { incident: new.incident, duplicate: false })
         })
         .await
@@ -355,26 +489,22 @@ impl IncidentStore for SqliteIncidentStore {
 
     async fn commit(&self, change: Change) -> Result<Incident, StoreError> {
         self.with(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
             let inc = &change.incident;
             let id = inc.id.to_string();
-            let updated = tx
+            let updated = conn
                 .execute(
                     "UPDATE incidents SET status = ?1, version = ?2, body = ?3, next_due_at = ?6 WHERE id = ?4 AND version = ?5",
                     params![inc.status.as_str(), inc.version, to_json(inc)?, id, change.expected_version, inc.next_action_at().map(ts)],
                 )
                 .map_err(backend)?;
             if updated == 0 {
-                return Err(if load(&tx, &id)?.is_some() {
+                return Err(if load(conn, &id)?.is_some() {
                     StoreError::Conflict { id: inc.id, expected: change.expected_version }
                 } else {
                     StoreError::NotFound(inc.id)
                 });
             }
-            insert_children(&tx, &change.timeline, &change.events)?;
-            tx.commit().map_err(backend)?;
+            insert_children(conn, &change.timeline, &change.events)?;
             Ok(change.incident)
         })
         .await
@@ -501,22 +631,18 @@ impl IncidentStore for SqliteIncidentStore {
     async fn delete(&self, id: IncidentId) -> Result<bool, StoreError> {
         self.with(move |conn| {
             let id = id.to_string();
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
             // Children first: their foreign keys point at the incident. The
             // reference is a column of the incident row.
             for table in ["notifications", "timeline", "events", "idempotency"] {
-                tx.execute(
+                conn.execute(
                     &format!("DELETE FROM {table} WHERE incident_id = ?1"),
                     [&id],
                 )
                 .map_err(backend)?;
             }
-            let deleted = tx
+            let deleted = conn
                 .execute("DELETE FROM incidents WHERE id = ?1", [&id])
                 .map_err(backend)?;
-            tx.commit().map_err(backend)?;
             Ok(deleted == 1)
         })
         .await
@@ -615,5 +741,70 @@ impl DeliveryLedger for SqliteIncidentStore {
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Operations queued together share a transaction, but an operation that
+    /// fails after writing leaves nothing, and one that panics neither stops
+    /// the store nor undoes its neighbours.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_keeps_each_operation_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = std::sync::Arc::new(SqliteIncidentStore::open(dir.path()).expect("open"));
+        let ops: Vec<_> = (0..60).map(|i| {
+            let store = std::sync::Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .with(move |conn| {
+                        conn.execute(
+                            "INSERT INTO deliveries (key, state, claimed_at) VALUES (?1, 'done', 'now')",
+                            [format!("k{i}")],
+                        )
+                        .map_err(backend)?;
+                        match i % 3 {
+                            0 => Ok(i),
+                            1 => Err(StoreError::Backend(format!("refused {i}"))),
+                            _ => panic!("operation {i} panics after writing"),
+                        }
+                    })
+                    .await
+            })
+        }).collect();
+        for (i, op) in ops.into_iter().enumerate() {
+            let r = op.await.expect("task");
+            match i % 3 {
+                0 => assert_eq!(r.expect("kept"), i),
+                1 => {
+                    assert!(matches!(r, Err(StoreError::Backend(m)) if m == format!("refused {i}")))
+                }
+                _ => assert!(matches!(r, Err(StoreError::Backend(m)) if m.contains("dropped"))),
+            }
+        }
+        let keys: Vec<String> = store
+            .with(|conn| {
+                let mut stmt = conn
+                    .prepare("SELECT key FROM deliveries ORDER BY CAST(substr(key, 2) AS INTEGER)")
+                    .map_err(backend)?;
+                let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
+                rows.map(|r| r.map_err(backend)).collect()
+            })
+            .await
+            .expect("read");
+        let expected: Vec<String> = (0..60)
+            .filter(|i| i % 3 == 0)
+            .map(|i| format!("k{i}"))
+            .collect();
+        assert_eq!(keys, expected);
+        // Still serving, and what it answered is on disk for a new process.
+        drop(store);
+        let conn = Connection::open(dir.path().join("klaxon.db")).expect("reopen");
+        let stored: i64 = conn
+            .query_row("SELECT COUNT(*) FROM deliveries", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(stored, 20);
     }
 }
