@@ -52,6 +52,16 @@ impl Harness {
         notifier: RecordingNotifier,
         settings: Settings,
     ) -> Self {
+        Self::with_relay(store, publisher, notifier, settings, Relay::Inline)
+    }
+
+    pub fn with_relay(
+        store: Arc<dyn Store>,
+        publisher: RecordingPublisher,
+        notifier: RecordingNotifier,
+        settings: Settings,
+        relay: Relay,
+    ) -> Self {
         let publisher = Arc::new(publisher);
         let notifier = Arc::new(notifier);
         let clock = Arc::new(ManualClock::new(klaxon_tests::t0()));
@@ -60,7 +70,7 @@ impl Harness {
             publisher.clone() as Arc<dyn EventPublisher>,
             notifier.clone() as Arc<dyn Notifier>,
             clock.clone() as Arc<dyn Clock>,
-            Relay::Inline,
+            relay,
             settings,
         ));
         Self {

@@ -3,7 +3,7 @@
 
 use crate::{Harness, dynamo_store, sqlite_store};
 use chrono::Duration;
-use klaxon_core::app::{escalate, intake, outbox};
+use klaxon_core::app::{Relay, escalate, intake, outbox};
 use klaxon_core::domain::{EventKind, Source};
 use klaxon_core::ports::Store;
 use klaxon_tests::fakes::{RecordingNotifier, RecordingPublisher};
@@ -78,4 +78,137 @@ async fn sqlite_events_of_a_dead_process_are_recovered() {
 #[tokio::test]
 async fn dynamo_events_of_a_dead_process_are_recovered() {
     events_of_a_dead_process_are_recovered(dynamo_store().await).await;
+}
+
+/// Polls `done` every 20 ms for up to ten seconds.
+async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    for _ in 0..500 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("not within ten seconds: {what}");
+}
+
+fn background(publisher: RecordingPublisher) -> Harness {
+    Harness::with_relay(
+        sqlite_store(),
+        publisher,
+        RecordingNotifier::default(),
+        Default::default(),
+        Relay::Background,
+    )
+}
+
+/// `klaxon serve`'s background relay publishes every event committed by a
+/// burst of concurrent reports, each exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_relay_publishes_every_committed_event_once() {
+    let h = background(RecordingPublisher::default());
+    let submits: Vec<_> = (0..300)
+        .map(|i| {
+            let app = Arc::clone(&h.app);
+            tokio::spawn(async move {
+                intake::submit(
+                    &app,
+                    Source::Report,
+                    klaxon_tests::report(&format!("burst {i}"), None),
+                    None,
+                )
+                .await
+                .expect("submit")
+                .incident
+                .id
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for s in submits {
+        ids.push(s.await.expect("task"));
+    }
+    eventually("every event published", async || {
+        let pending = h
+            .app
+            .store
+            .pending_events(klaxon_tests::t0() + Duration::days(1), 1000)
+            .await
+            .expect("pending");
+        pending.is_empty() && h.publisher.published().len() >= 300
+    })
+    .await;
+    let published = h.publisher.published();
+    let mut seen = std::collections::HashSet::new();
+    assert!(
+        published.iter().all(|e| seen.insert(e.id)),
+        "an event was published twice"
+    );
+    let received: std::collections::HashSet<_> = published
+        .iter()
+        .filter(|e| e.kind == EventKind::ReportReceived)
+        .map(|e| e.incident_id)
+        .collect();
+    assert!(ids.iter().all(|id| received.contains(id)));
+    assert_eq!(received.len(), 300);
+}
+
+/// A publish that fails is not retried on every wake (a down bus must not
+/// spin the relay): newer events still go out, and the failed one goes out
+/// when the escalation tick's sweep asks the relay to retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_relay_leaves_a_failure_to_the_sweep() {
+    let h = background(RecordingPublisher::failing(1));
+    let first = intake::submit(
+        &h.app,
+        Source::Report,
+        klaxon_tests::report("bus down", None),
+        None,
+    )
+    .await
+    .expect("submit succeeds while the bus is down")
+    .incident
+    .id;
+    // The relay tried and failed once; it does not try again on its own.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(h.publisher.published().is_empty());
+    let second = intake::submit(
+        &h.app,
+        Source::Report,
+        klaxon_tests::report("bus back", None),
+        None,
+    )
+    .await
+    .expect("submit")
+    .incident
+    .id;
+    eventually("the second report published", async || {
+        h.publisher
+            .published()
+            .iter()
+            .any(|e| e.incident_id == second)
+    })
+    .await;
+    assert!(
+        h.publisher
+            .published()
+            .iter()
+            .all(|e| e.incident_id != first),
+        "the failed event was retried on a wake"
+    );
+    let tick = escalate::tick(&h.app).await.expect("tick");
+    assert_eq!(tick.republished, 0, "the relay, not the sweep, republishes");
+    eventually("the failed event republished", async || {
+        h.publisher
+            .published()
+            .iter()
+            .any(|e| e.incident_id == first)
+    })
+    .await;
+    let pending = h
+        .app
+        .store
+        .pending_events(klaxon_tests::t0() + Duration::days(1), 10)
+        .await
+        .expect("pending");
+    assert!(pending.is_empty(), "{pending:?}");
 }

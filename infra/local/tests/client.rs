@@ -143,6 +143,19 @@ fn ok_as(server: &Server, token: &str, args: &[&str]) -> String {
     out.stdout
 }
 
+/// Runs `args` until its output contains `want` (background work settling),
+/// for up to ten seconds; returns the last output.
+async fn wait_for(server: &Server, args: &[&str], want: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = ok(server, args);
+        if out.contains(want) || Instant::now() >= deadline {
+            return out;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn json_of(server: &Server, args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.push("--json");
@@ -167,15 +180,7 @@ async fn incident_lifecycle_through_the_cli() {
     let r = r.as_str();
 
     // The report is assessed in the background; wait for its severity.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut listed = String::new();
-    while Instant::now() < deadline {
-        listed = ok(&server, &["incidents"]);
-        if listed.contains("SEV-2") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let listed = wait_for(&server, &["incidents"], "SEV-2").await;
     let header = listed.lines().next().unwrap_or("");
     for col in ["REFERENCE", "SEVERITY", "STATUS", "CREATED", "TITLE"] {
         assert!(header.contains(col), "{listed}");
@@ -413,6 +418,8 @@ async fn drill_start_and_report() {
     assert!(drills.contains("Quarterly secret drill"), "{drills}");
     assert!(ok(&server, &["incidents", "--drill", "false"]).contains("no incidents match"));
 
+    // Triage runs in the background; a page can be acknowledged after it.
+    wait_for(&server, &["incident", &r], "triaged").await;
     ok(&server, &["ack", &r]);
     let report = ok(&server, &["drill", "report", &r]);
     assert!(report.contains(&r), "{report}");

@@ -173,6 +173,8 @@ impl SqliteIncidentStore {
             .map_err(backend)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(backend)?;
+        // Room for every fixed statement here, and the listings' variants.
+        conn.set_prepared_statement_cache_capacity(64);
         conn.execute_batch(SCHEMA).map_err(backend)?;
         // Added after the first schema: the escalation sweep's due index.
         let has_due: i64 = conn
@@ -290,6 +292,22 @@ fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
     }
 }
 
+/// `execute` through the statement cache: every statement here runs
+/// thousands of times, and parsing it each time showed in profiles.
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// `query_row` through the statement cache.
+fn row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, f)
+}
+
 /// Runs a query whose one column is a JSON body, and parses every row.
 fn bodies<T: serde::de::DeserializeOwned>(
     conn: &Connection,
@@ -304,12 +322,14 @@ fn bodies<T: serde::de::DeserializeOwned>(
 }
 
 fn load(conn: &Connection, id: &str) -> Result<Option<Incident>, StoreError> {
-    let body: Option<String> = conn
-        .query_row("SELECT body FROM incidents WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(backend)?;
+    let body: Option<String> = row(
+        conn,
+        "SELECT body FROM incidents WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(backend)?;
     body.map(|b| from_json(&b)).transpose()
 }
 
@@ -374,14 +394,16 @@ fn insert_children(
     events: &[DomainEvent],
 ) -> Result<(), StoreError> {
     for e in timeline {
-        conn.execute(
+        exec(
+            conn,
             "INSERT INTO timeline (incident_id, seq, body) VALUES (?1, ?2, ?3)",
             params![e.incident_id.to_string(), e.seq, to_json(e)?],
         )
         .map_err(backend)?;
     }
     for ev in events {
-        conn.execute(
+        exec(
+            conn,
             "INSERT INTO events (id, incident_id, occurred_at, body) VALUES (?1, ?2, ?3, ?4)",
             params![
                 ev.id.to_string(),
@@ -401,8 +423,7 @@ impl IncidentStore for SqliteIncidentStore {
         self.with(move |conn| {
             // The batch's IMMEDIATE transaction already holds the write lock.
             if let Some(key) = &new.idempotency_key {
-                let existing: Option<String> = conn
-                    .query_row("SELECT incident_id FROM idempotency WHERE key = ?1", [key], |r| r.get(0))
+                let existing: Option<String> = row(conn, "SELECT incident_id FROM idempotency WHERE key = ?1", [key], |r| r.get(0))
                     .optional()
                     .map_err(backend)?;
                 let superseded = new.supersedes.map(|id| id.to_string());
@@ -414,7 +435,7 @@ impl IncidentStore for SqliteIncidentStore {
                 }
             }
             let inc = &new.incident;
-            let inserted = conn.execute(
+            let inserted = exec(conn,
                 "INSERT INTO incidents (id, reference, status, created_at, version, body, next_due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     inc.id.to_string(),
@@ -436,7 +457,7 @@ impl IncidentStore for SqliteIncidentStore {
             }
             insert_children(conn, &new.timeline, &new.events)?;
             if let Some(key) = &new.idempotency_key {
-                conn.execute(
+                exec(conn,
                     "INSERT INTO idempotency (key, incident_id) VALUES (?1, ?2)
                      ON CONFLICT (key) DO UPDATE SET incident_id = excluded.incident_id",
                     params![key, inc.id.to_string()],
@@ -455,14 +476,14 @@ impl IncidentStore for SqliteIncidentStore {
     async fn find_by_reference(&self, reference: &str) -> Result<Option<Incident>, StoreError> {
         let reference = reference.to_owned();
         self.with(move |conn| {
-            let body: Option<String> = conn
-                .query_row(
-                    "SELECT body FROM incidents WHERE reference = ?1",
-                    [reference],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
+            let body: Option<String> = row(
+                conn,
+                "SELECT body FROM incidents WHERE reference = ?1",
+                [reference],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
             body.map(|b| from_json(&b)).transpose()
         })
         .await
@@ -471,14 +492,14 @@ impl IncidentStore for SqliteIncidentStore {
     async fn find_by_key(&self, key: &str) -> Result<Option<Incident>, StoreError> {
         let key = key.to_owned();
         self.with(move |conn| {
-            let id: Option<String> = conn
-                .query_row(
-                    "SELECT incident_id FROM idempotency WHERE key = ?1",
-                    [key],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
+            let id: Option<String> = row(
+                conn,
+                "SELECT incident_id FROM idempotency WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
             match id {
                 Some(id) => load(conn, &id),
                 None => Ok(None),
@@ -491,8 +512,7 @@ impl IncidentStore for SqliteIncidentStore {
         self.with(move |conn| {
             let inc = &change.incident;
             let id = inc.id.to_string();
-            let updated = conn
-                .execute(
+            let updated = exec(conn,
                     "UPDATE incidents SET status = ?1, version = ?2, body = ?3, next_due_at = ?6 WHERE id = ?4 AND version = ?5",
                     params![inc.status.as_str(), inc.version, to_json(inc)?, id, change.expected_version, inc.next_action_at().map(ts)],
                 )
@@ -597,7 +617,8 @@ impl IncidentStore for SqliteIncidentStore {
         self.with(move |conn| {
             // The first record of a key stands; the foreign key refuses an
             // incident that does not exist.
-            let inserted = conn.execute(
+            let inserted = exec(
+                conn,
                 "INSERT INTO notifications (incident_id, key, at, body) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (incident_id, key) DO NOTHING",
                 params![id.to_string(), key, at, body],
@@ -634,15 +655,15 @@ impl IncidentStore for SqliteIncidentStore {
             // Children first: their foreign keys point at the incident. The
             // reference is a column of the incident row.
             for table in ["notifications", "timeline", "events", "idempotency"] {
-                conn.execute(
+                exec(
+                    conn,
                     &format!("DELETE FROM {table} WHERE incident_id = ?1"),
                     [&id],
                 )
                 .map_err(backend)?;
             }
-            let deleted = conn
-                .execute("DELETE FROM incidents WHERE id = ?1", [&id])
-                .map_err(backend)?;
+            let deleted =
+                exec(conn, "DELETE FROM incidents WHERE id = ?1", [&id]).map_err(backend)?;
             Ok(deleted == 1)
         })
         .await
@@ -669,7 +690,8 @@ impl Outbox for SqliteIncidentStore {
     ) -> Result<(), StoreError> {
         let id = event.id.to_string();
         self.with(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "UPDATE events SET published_at = ?1 WHERE id = ?2 AND published_at IS NULL",
                 params![ts(at), id],
             )
@@ -690,14 +712,14 @@ impl DeliveryLedger for SqliteIncidentStore {
     ) -> Result<bool, StoreError> {
         let key = key.to_owned();
         self.with(move |conn| {
-            let n = conn
-                .execute(
-                    "INSERT INTO deliveries (key, state, claimed_at) VALUES (?1, 'pending', ?2)
+            let n = exec(
+                conn,
+                "INSERT INTO deliveries (key, state, claimed_at) VALUES (?1, 'pending', ?2)
                      ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at
                      WHERE deliveries.state = 'pending' AND deliveries.claimed_at <= ?3",
-                    params![key, ts(now), ts(now - lease)],
-                )
-                .map_err(backend)?;
+                params![key, ts(now), ts(now - lease)],
+            )
+            .map_err(backend)?;
             Ok(n == 1)
         })
         .await
@@ -706,12 +728,14 @@ impl DeliveryLedger for SqliteIncidentStore {
     async fn delivered(&self, key: &str) -> Result<bool, StoreError> {
         let key = key.to_owned();
         self.with(move |conn| {
-            let state: Option<String> = conn
-                .query_row("SELECT state FROM deliveries WHERE key = ?1", [key], |r| {
-                    r.get(0)
-                })
-                .optional()
-                .map_err(backend)?;
+            let state: Option<String> = row(
+                conn,
+                "SELECT state FROM deliveries WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
             Ok(state.as_deref() == Some("done"))
         })
         .await
@@ -720,7 +744,8 @@ impl DeliveryLedger for SqliteIncidentStore {
     async fn complete(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         let key = key.to_owned();
         self.with(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "UPDATE deliveries SET state = 'done', completed_at = ?1 WHERE key = ?2",
                 params![ts(now), key],
             )
@@ -733,7 +758,8 @@ impl DeliveryLedger for SqliteIncidentStore {
     async fn release(&self, key: &str) -> Result<(), StoreError> {
         let key = key.to_owned();
         self.with(move |conn| {
-            conn.execute(
+            exec(
+                conn,
                 "DELETE FROM deliveries WHERE key = ?1 AND state = 'pending'",
                 [key],
             )

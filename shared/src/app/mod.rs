@@ -18,8 +18,9 @@ use std::sync::Arc;
 pub enum Relay {
     /// Publish before returning: Lambda freezes the process after the response.
     Inline,
-    /// Publish on a spawned task: the local runner answers first. A crash
-    /// leaves the events pending and the sweep re-publishes them.
+    /// Publish from the outbox on a background task: the local runner
+    /// answers first. A crash leaves the events pending, and the next start
+    /// re-publishes them.
     Background,
 }
 
@@ -33,6 +34,8 @@ pub struct App {
     pub settings: crate::config::Settings,
     /// Per-client limit on report posts; built from the settings.
     pub report_limiter: Option<crate::http::reports::ReportLimiter>,
+    /// The relay task of [`Relay::Background`], started on first use.
+    background: outbox::BackgroundRelay,
 }
 
 impl App {
@@ -56,6 +59,7 @@ impl App {
             relay,
             settings,
             report_limiter,
+            background: outbox::BackgroundRelay::default(),
         }
     }
 }

@@ -5,10 +5,13 @@
 //! [`sweep`]; consumers are idempotent, so a repeat is harmless.
 
 use super::{App, Relay};
-use crate::domain::DomainEvent;
+use crate::domain::{DomainEvent, EventId};
 use crate::ports::PublishError;
 use chrono::{DateTime, Duration, Utc};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use tokio::sync::Notify;
 
 /// Events younger than this are left to the request that committed them.
 pub const SWEEP_GRACE_SECS: i64 = 60;
@@ -23,17 +26,121 @@ pub async fn flush(app: &Arc<App>, events: Vec<DomainEvent>) {
         Relay::Inline => {
             publish_and_mark(app, &events).await;
         }
-        Relay::Background => {
-            let app = Arc::clone(app);
-            tokio::spawn(async move {
-                publish_and_mark(&app, &events).await;
-            });
-        }
+        // The events are committed, so the relay finds them in the outbox.
+        Relay::Background => app.background.wake(app),
     }
 }
 
-/// Returns how many of `events` were published and marked.
-pub async fn publish_and_mark(app: &App, events: &[DomainEvent]) -> usize {
+/// Concurrent publishes of the background relay. The relay's share of the
+/// process is bounded, so a flood of reports is still answered quickly
+/// while triage and paging work through the outbox behind it.
+const RELAY_LANES: usize = 4;
+/// Events read from the outbox per relay pass.
+const RELAY_BATCH: usize = 256;
+/// Failed events the relay remembers, to leave to the sweep; past this it
+/// forgets them and tries them once more.
+const RELAY_SKIP_CAP: usize = 4096;
+
+/// The background relay of `klaxon serve`: one task, started by the first
+/// flush, that publishes whatever is pending in the outbox, oldest first,
+/// in [`RELAY_LANES`] concurrent lanes. Reading the outbox rather than a
+/// queue of its own keeps memory flat under a flood and means nothing
+/// committed can be missed, in this process or after a crash.
+#[derive(Default)]
+pub struct BackgroundRelay {
+    wake: Arc<Notify>,
+    started: AtomicBool,
+    /// Set by the sweep: retry the events whose publish failed.
+    retry: Arc<AtomicBool>,
+}
+
+impl BackgroundRelay {
+    fn running(&self) -> bool {
+        self.started.load(Ordering::Acquire)
+    }
+
+    fn wake(&self, app: &Arc<App>) {
+        if !self.started.swap(true, Ordering::AcqRel) {
+            tokio::spawn(relay(
+                Arc::downgrade(app),
+                Arc::clone(&self.wake),
+                Arc::clone(&self.retry),
+            ));
+        }
+        self.wake.notify_one();
+    }
+}
+
+async fn relay(app: Weak<App>, wake: Arc<Notify>, retry: Arc<AtomicBool>) {
+    let grace = std::time::Duration::from_secs(SWEEP_GRACE_SECS.unsigned_abs());
+    // Events whose publish failed are retried when the sweep asks (each
+    // escalation tick) or after the sweep's grace period, not on every
+    // wake: a bus that is down must not turn the relay into a hot loop.
+    let mut skip: HashSet<EventId> = HashSet::new();
+    let mut skip_since = tokio::time::Instant::now();
+    loop {
+        {
+            // Holding the app only during a pass lets it drop at shutdown.
+            let Some(app) = app.upgrade() else { return };
+            if retry.swap(false, Ordering::AcqRel)
+                || skip.len() > RELAY_SKIP_CAP
+                || skip_since.elapsed() >= grace
+            {
+                skip.clear();
+                skip_since = tokio::time::Instant::now();
+            }
+            while relay_pass(&app, &mut skip).await {}
+        }
+        let _ = tokio::time::timeout(grace, wake.notified()).await;
+    }
+}
+
+/// One batch from the outbox; false when there was nothing left to do.
+async fn relay_pass(app: &Arc<App>, skip: &mut HashSet<EventId>) -> bool {
+    // A margin past now covers events stamped by a clock slightly ahead.
+    let before = app.clock.now() + Duration::minutes(5);
+    let pending = match app
+        .store
+        .pending_events(before, RELAY_BATCH + skip.len())
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "relay could not read the outbox; the sweep will retry");
+            return false;
+        }
+    };
+    let fresh: Vec<DomainEvent> = pending
+        .into_iter()
+        .filter(|e| !skip.contains(&e.id))
+        .collect();
+    if fresh.is_empty() {
+        return false;
+    }
+    // One lane per incident, so each incident's events keep their order.
+    let mut lanes: Vec<Vec<DomainEvent>> = vec![Vec::new(); RELAY_LANES];
+    for event in fresh {
+        // The id's random bits spread incidents evenly.
+        let lane = event.incident_id.0.random() % RELAY_LANES as u128;
+        lanes[usize::try_from(lane).unwrap_or(0)].push(event);
+    }
+    let mut running = tokio::task::JoinSet::new();
+    for lane in lanes.into_iter().filter(|l| !l.is_empty()) {
+        let app = Arc::clone(app);
+        running.spawn(async move { publish_and_mark(&app, &lane).await });
+    }
+    while let Some(done) = running.join_next().await {
+        match done {
+            Ok(left) => skip.extend(left),
+            Err(e) => tracing::error!(error = %e, "relay lane failed"),
+        }
+    }
+    true
+}
+
+/// Publishes `events` and marks them published; returns the ids of those
+/// left pending (refused by the bus, or published but not marked).
+pub async fn publish_and_mark(app: &App, events: &[DomainEvent]) -> Vec<EventId> {
     let failed = match app.publisher.publish(events).await {
         Ok(()) => Vec::new(),
         Err(PublishError::Partial { failed, reason }) => {
@@ -42,26 +149,31 @@ pub async fn publish_and_mark(app: &App, events: &[DomainEvent]) -> usize {
         }
         Err(e) => {
             tracing::warn!(error = %e, "publish failed; the sweep will retry");
-            return 0;
+            return events.iter().map(|e| e.id).collect();
         }
     };
     let now = app.clock.now();
-    let mut marked = 0;
+    let mut left = failed.clone();
     for event in events.iter().filter(|e| !failed.contains(&e.id)) {
-        match app.store.mark_published(event, now).await {
-            Ok(()) => marked += 1,
+        if let Err(e) = app.store.mark_published(event, now).await {
             // Published but not marked: it will be published again, which
             // consumers tolerate.
-            Err(e) => {
-                tracing::warn!(event_id = %event.id, error = %e, "could not mark event published")
-            }
+            tracing::warn!(event_id = %event.id, error = %e, "could not mark event published");
+            left.push(event.id);
         }
     }
-    marked
+    left
 }
 
 /// Re-publishes events left pending longer than `grace`. Returns how many were published.
 pub async fn sweep(app: &App, grace: Duration) -> Result<usize, super::HandlerError> {
+    if app.relay == Relay::Background && app.background.running() {
+        // The background relay owns the outbox: it retries the failures;
+        // sweeping here too would publish its backlog twice.
+        app.background.retry.store(true, Ordering::Release);
+        app.background.wake.notify_one();
+        return Ok(0);
+    }
     sweep_before(app, app.clock.now() - grace).await
 }
 
@@ -73,9 +185,9 @@ async fn sweep_before(app: &App, before: DateTime<Utc>) -> Result<usize, super::
             return Ok(total);
         }
         let n = pending.len();
-        let done = publish_and_mark(app, &pending).await;
-        total += done;
-        if done < n {
+        let left = publish_and_mark(app, &pending).await.len();
+        total += n - left;
+        if left > 0 {
             // The bus is refusing: stop and let the next sweep try.
             return Ok(total);
         }
