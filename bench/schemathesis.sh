@@ -4,8 +4,9 @@
 # fresh data directory, an admin API token and every webhook source enabled,
 # runs every check (no 5xx, statuses, content types, headers and bodies as
 # documented, schema-valid input accepted, schema-invalid input refused, 405s
-# with Allow, stateful links) with a fixed seed, stops the server and exits
-# non-zero on any failure or if the server panicked.
+# with Allow, stateful links) with a fixed seed, scans the data directory
+# and the log for every secret fed in, stops the server and exits non-zero
+# on any failure, any secret found, or a panic.
 #
 #   bash bench/schemathesis.sh              # 100 examples per operation
 #   ST_MAX_EXAMPLES=20 bash bench/schemathesis.sh
@@ -57,9 +58,12 @@ env KLAXON_API_TOKENS="st:admin:$token" \
   "$target/debug/klaxon" serve --listen "127.0.0.1:$port" --data-dir "$data" \
   >"$out/serve.log" 2>&1 &
 server=$!
-stop() {
+halt() {
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
+}
+stop() {
+  halt
   rm -rf "$data"
 }
 trap stop EXIT
@@ -83,6 +87,17 @@ PYTHONPATH="$root/bench${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathe
   --no-color \
   --report junit,ndjson \
   --report-dir "$out" || status=$?
+
+# The secret scan, once the server has stopped writing: the API token, every
+# webhook secret and the secrets planted in reports must be nowhere in the
+# store, the outbox or the log.
+halt
+{
+  printf '%s\n' "$token" "$ST_GITHUB_SECRET" "$ST_JIRA_SECRET" "$ST_BITBUCKET_SECRET" \
+    "$ST_FORGE_WEBHOOK_SECRET" st-connect-secret st-forge-token-0123456789
+  PYTHONPATH="$root/bench" "$venv/bin/python" -c \
+    'import schemathesis_hooks as h; print("\n".join(h.PLANTED))'
+} | python3 bench/secret_scan.py "$data" "$out/serve.log" || status=1
 
 if grep -q "panicked" "$out/serve.log"; then
   echo "klaxon serve panicked; see $out/serve.log" >&2

@@ -4,6 +4,9 @@ the fuzzer reaches the payload handling behind the signature check.
 
 Only a delivery that carries the signature header is signed: a case where
 schemathesis left the header out must still be refused (401).
+
+Every report (JSON or form) also gets secrets planted in its description;
+bench/schemathesis.sh scans the store, outbox and log for them afterwards.
 """
 
 import base64
@@ -14,6 +17,19 @@ import os
 import time
 
 import schemathesis
+
+# Planted in report descriptions; none may be stored or logged.
+PLANTED = [
+    "AKIAQ7STPLANTEDKEY42",
+    "ghp_StPlantedTokenAbCdEfGhIjKlMnOpQrSt01",
+    "correct-horse-planted-by-schemathesis",
+]
+PLANT_TEXT = (
+    f" Found in the logs: aws_access_key_id={PLANTED[0]}, a GitHub token {PLANTED[1]}"
+    f" and password={PLANTED[2]}."
+)
+# The server's limit on a description (docs/openapi.json).
+DESCRIPTION_LIMIT = 32 * 1024
 
 HUB = {
     "/webhooks/github": ("X-Hub-Signature-256", "ST_GITHUB_SECRET"),
@@ -44,9 +60,23 @@ def _header(case, name):
     return None
 
 
+def _plant(case):
+    """Appends the planted secrets to a report's description, where the
+    description is a string (or absent) and stays within its limit."""
+    if case.operation.path != "/reports" or not isinstance(case.body, dict):
+        return
+    desc = case.body.get("description")
+    if desc is not None and not isinstance(desc, str):
+        return
+    planted = (desc or "") + PLANT_TEXT
+    if len(planted.encode()) <= DESCRIPTION_LIMIT:
+        case.body["description"] = planted
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     path = case.operation.path
+    _plant(case)
     raw = _raw_body(case)
     if raw is None:
         return

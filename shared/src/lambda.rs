@@ -26,7 +26,7 @@ pub async fn init(function: &str) -> Result<Arc<App>, Error> {
 /// Serves API Gateway HTTP API requests with the core router. Other events
 /// (EventBridge findings, for intake) arrive as pass-through requests whose
 /// body is the raw event and are handed to `events`.
-pub async fn serve_http(app: Arc<App>, routes: Routes) -> Result<(), Error> {
+pub async fn serve_http<G: http::Group>(app: Arc<App>) -> Result<(), Error> {
     let app = &app;
     lambda_http::run(lambda_http::service_fn(
         move |req: lambda_http::Request| async move {
@@ -43,7 +43,7 @@ pub async fn serve_http(app: Arc<App>, routes: Routes) -> Result<(), Error> {
             }
             let resp = if matches!(jwt, JwtCaller::NoRole) {
                 http::ApiError::Forbidden.into_response()
-            } else if pass_through && routes == Routes::Intake {
+            } else if pass_through && G::ROUTES == Routes::Intake {
                 findings(app, &body).await?
             } else if pass_through {
                 return Err(Diagnostic {
@@ -51,7 +51,7 @@ pub async fn serve_http(app: Arc<App>, routes: Routes) -> Result<(), Error> {
                     error_message: "this function only answers HTTP API requests".into(),
                 });
             } else {
-                http::handle(app, routes, ::http::Request::from_parts(parts, body)).await
+                http::serve::<G>(app, ::http::Request::from_parts(parts, body)).await
             };
             let (parts, body) = resp.into_parts();
             // Text bodies stay text, so API Gateway need not base64 them.

@@ -68,9 +68,15 @@ impl EventPublisher for InProcessBus {
 /// Appends one JSON object per message to a file and prints a summary line.
 pub struct FileNotifier {
     path: PathBuf,
-    /// Ids of the messages already in the file. Guarding the appends too, so
-    /// the check and the write are one step.
-    written: Arc<Mutex<HashSet<String>>>,
+    /// Ids of the messages already in the file, and the file, opened on
+    /// first use. One lock guards both, so the check and the append are one
+    /// step.
+    state: Arc<Mutex<Appender>>,
+}
+
+struct Appender {
+    written: HashSet<String>,
+    file: Option<std::fs::File>,
 }
 
 impl FileNotifier {
@@ -89,7 +95,10 @@ impl FileNotifier {
             .unwrap_or_default();
         Self {
             path,
-            written: Arc::new(Mutex::new(written)),
+            state: Arc::new(Mutex::new(Appender {
+                written,
+                file: None,
+            })),
         }
     }
 }
@@ -103,24 +112,34 @@ impl Notifier for FileNotifier {
             .map_err(|e| NotifyError::Unavailable(format!("serialise: {e}")))?;
         // Appending and fsyncing block: off the async workers, or every
         // HTTP request waits behind the disk.
-        let (path, written, id) = (self.path.clone(), Arc::clone(&self.written), m.id.clone());
+        let (path, state, id) = (self.path.clone(), Arc::clone(&self.state), m.id.clone());
         let fresh = tokio::task::spawn_blocking(move || {
-            let mut written = written.lock().unwrap_or_else(|p| p.into_inner());
-            if id.as_ref().is_some_and(|id| written.contains(id)) {
+            let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+            if id.as_ref().is_some_and(|id| state.written.contains(id)) {
                 return Ok(false);
             }
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| NotifyError::Unavailable(format!("{}: {e}", path.display())))?;
+            let failed =
+                |e: std::io::Error| NotifyError::Unavailable(format!("{}: {e}", path.display()));
+            let file = match &mut state.file {
+                Some(f) => f,
+                slot => slot.insert(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&path)
+                        .map_err(failed)?,
+                ),
+            };
             // One write per line keeps lines whole even if two processes append.
             // No fsync: like the store (SQLite WAL, synchronous=NORMAL), the
             // file survives a process crash but not a power cut; an fsync per
             // message capped intake at ~360 reports/s (docs/PERFORMANCE.md).
-            f.write_all(format!("{line}\n").as_bytes())
-                .map_err(|e| NotifyError::Unavailable(format!("{}: {e}", path.display())))?;
-            written.extend(id);
+            if let Err(e) = file.write_all(format!("{line}\n").as_bytes()) {
+                // Reopen next time: the file may have been moved or removed.
+                state.file = None;
+                return Err(failed(e));
+            }
+            state.written.extend(id);
             Ok(true)
         })
         .await

@@ -34,7 +34,7 @@ pub async fn flush(app: &Arc<App>, events: Vec<DomainEvent>) {
 /// Concurrent publishes of the background relay. The relay's share of the
 /// process is bounded, so a flood of reports is still answered quickly
 /// while triage and paging work through the outbox behind it.
-const RELAY_LANES: usize = 4;
+const RELAY_LANES: usize = 8;
 /// Events read from the outbox per relay pass.
 const RELAY_BATCH: usize = 256;
 /// Failed events the relay remembers, to leave to the sweep; past this it

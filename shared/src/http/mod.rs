@@ -458,8 +458,23 @@ pub fn payload_too_large(limit: usize) -> Response<Bytes> {
 pub const MAX_ANY_BODY: usize = MAX_WEBHOOK_BODY;
 
 /// Serves one request. Never panics on input; every failure is an [`ApiError`].
+/// Names every route group's handlers; a Lambda serves its own group with
+/// [`serve`] instead, so it links only that group's code.
 pub async fn handle(app: &Arc<App>, routes: Routes, req: Request<Bytes>) -> Response<Bytes> {
-    match route(app, routes, req).await {
+    match routes {
+        Routes::Intake => serve::<IntakeRoutes>(app, req).await,
+        Routes::Api => serve::<ApiRoutes>(app, req).await,
+        Routes::All => serve::<AllRoutes>(app, req).await,
+    }
+}
+
+/// Serves one request with group `G`'s routes.
+pub async fn serve<G: Group>(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
+    let result = match find(G::ROUTES, &req) {
+        Ok((id, params)) => G::dispatch(app, id, &params, req).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(resp) => resp,
         Err(e) => {
             if e.status().is_client_error() {
@@ -470,17 +485,78 @@ pub async fn handle(app: &Arc<App>, routes: Routes, req: Request<Bytes>) -> Resp
     }
 }
 
-async fn route(
-    app: &Arc<App>,
-    routes: Routes,
-    req: Request<Bytes>,
-) -> Result<Response<Bytes>, ApiError> {
-    let path = req.uri().path().to_owned();
+/// A set of routes one entry point serves. Each group's `dispatch` names
+/// only its own handlers: the intake Lambda then links no responder API,
+/// and the respond Lambda no webhook verifiers, report form or JWT code.
+pub trait Group {
+    const ROUTES: Routes;
+    fn dispatch(
+        app: &Arc<App>,
+        id: RouteId,
+        params: &[String],
+        req: Request<Bytes>,
+    ) -> impl Future<Output = Result<Response<Bytes>, ApiError>> + Send;
+}
+
+/// The report form, reports, webhooks and ack links.
+pub struct IntakeRoutes;
+/// The responder API.
+pub struct ApiRoutes;
+/// Everything: `klaxon serve`.
+pub struct AllRoutes;
+
+impl Group for IntakeRoutes {
+    const ROUTES: Routes = Routes::Intake;
+    fn dispatch(
+        app: &Arc<App>,
+        id: RouteId,
+        params: &[String],
+        req: Request<Bytes>,
+    ) -> impl Future<Output = Result<Response<Bytes>, ApiError>> + Send {
+        dispatch_intake(app, id, first(params).to_owned(), req)
+    }
+}
+
+impl Group for ApiRoutes {
+    const ROUTES: Routes = Routes::Api;
+    fn dispatch(
+        app: &Arc<App>,
+        id: RouteId,
+        params: &[String],
+        req: Request<Bytes>,
+    ) -> impl Future<Output = Result<Response<Bytes>, ApiError>> + Send {
+        dispatch_api(app, id, params.to_vec(), req)
+    }
+}
+
+impl Group for AllRoutes {
+    const ROUTES: Routes = Routes::All;
+    fn dispatch(
+        app: &Arc<App>,
+        id: RouteId,
+        params: &[String],
+        req: Request<Bytes>,
+    ) -> impl Future<Output = Result<Response<Bytes>, ApiError>> + Send {
+        let params = params.to_vec();
+        async move {
+            match ROUTES.iter().find(|r| r.id == id).map(|r| r.group) {
+                Some(Routes::Intake) => {
+                    dispatch_intake(app, id, first(&params).to_owned(), req).await
+                }
+                _ => dispatch_api(app, id, params, req).await,
+            }
+        }
+    }
+}
+
+/// The route `req` asks for among `routes`, with its decoded parameters;
+/// 404 for an unknown path, 405 (with what is allowed) for a wrong method.
+fn find(routes: Routes, req: &Request<Bytes>) -> Result<(RouteId, Vec<String>), ApiError> {
+    let path = req.uri().path();
     let serves = |g: Routes| routes == Routes::All || g == Routes::All || g == routes;
-    let mut matched = None;
     let mut allowed = Vec::new();
     for r in ROUTES.iter().filter(|r| serves(r.group)) {
-        if let Some(params) = match_path(r.path, &path) {
+        if let Some(params) = match_path(r.path, path) {
             allowed.push(r.method.clone());
             if r.method == req.method() {
                 // Clients percent-encode segments (`KLX%2D...`, `%2313`).
@@ -493,20 +569,35 @@ async fn route(
                     })
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|_| ApiError::NotFound(format!("no route for {path}")))?;
-                matched = Some((r.id, decoded));
-                break;
+                return Ok((r.id, decoded));
             }
         }
     }
-    let Some((id, params)) = matched else {
-        return Err(if !allowed.is_empty() {
-            ApiError::MethodNotAllowed(req.method().clone(), allowed)
-        } else {
-            ApiError::NotFound(format!("no route for {path}"))
-        });
-    };
+    Err(if !allowed.is_empty() {
+        ApiError::MethodNotAllowed(req.method().clone(), allowed)
+    } else {
+        ApiError::NotFound(format!("no route for {path}"))
+    })
+}
+
+fn health() -> Response<Bytes> {
+    json_response(StatusCode::OK, &json!({"status": "ok"}))
+}
+
+/// A route of another group: `find` never matches one, but the match must
+/// say something.
+fn elsewhere(req: &Request<Bytes>) -> ApiError {
+    ApiError::NotFound(format!("no route for {}", req.uri().path()))
+}
+
+async fn dispatch_intake(
+    app: &Arc<App>,
+    id: RouteId,
+    param: String,
+    req: Request<Bytes>,
+) -> Result<Response<Bytes>, ApiError> {
     match id {
-        RouteId::Health => Ok(json_response(StatusCode::OK, &json!({"status": "ok"}))),
+        RouteId::Health => Ok(health()),
         RouteId::ReportForm => Ok(reports::form_page(app)),
         RouteId::PostReport => reports::post(app, req).await,
         RouteId::SecurityTxt => Ok(reports::security_txt(app, &req)),
@@ -516,30 +607,44 @@ async fn route(
         | RouteId::ConnectWebhook
         | RouteId::ForgeWebhook
         | RouteId::PagerdutyEnqueue => webhooks::handle(app, id, req).await,
+        RouteId::AckLinkPage => Ok(ack::show(app, &param).await),
+        RouteId::AckLinkConfirm => Ok(ack::confirm(app, &param).await),
+        _ => Err(elsewhere(&req)),
+    }
+}
+
+async fn dispatch_api(
+    app: &Arc<App>,
+    id: RouteId,
+    params: Vec<String>,
+    req: Request<Bytes>,
+) -> Result<Response<Bytes>, ApiError> {
+    let id_param = first(&params);
+    match id {
+        RouteId::Health => Ok(health()),
         RouteId::ListIncidents => respond::list(app, &req).await,
-        RouteId::GetIncident => respond::get(app, &req, first(&params)).await,
-        RouteId::OverrideSeverity => api::override_severity(app, &req, first(&params)).await,
-        RouteId::AcknowledgeIncident => api::acknowledge(app, &req, first(&params)).await,
-        RouteId::RecordObligation => api::record_obligation(app, &req, first(&params)).await,
-        RouteId::AckLinkPage => Ok(ack::show(app, first(&params)).await),
-        RouteId::AckLinkConfirm => Ok(ack::confirm(app, first(&params)).await),
-        RouteId::SetStatus => respond::set_status(app, &req, first(&params)).await,
-        RouteId::AssignRole => respond::assign_role(app, &req, first(&params)).await,
-        RouteId::AddNote => respond::add_note(app, &req, first(&params)).await,
-        RouteId::AddEvidence => respond::add_evidence(app, &req, first(&params)).await,
-        RouteId::EvidenceManifest => respond::evidence_manifest(app, &req, first(&params)).await,
-        RouteId::AddTask => respond::add_task(app, &req, first(&params)).await,
+        RouteId::GetIncident => respond::get(app, &req, id_param).await,
+        RouteId::OverrideSeverity => api::override_severity(app, &req, id_param).await,
+        RouteId::AcknowledgeIncident => api::acknowledge(app, &req, id_param).await,
+        RouteId::RecordObligation => api::record_obligation(app, &req, id_param).await,
+        RouteId::SetStatus => respond::set_status(app, &req, id_param).await,
+        RouteId::AssignRole => respond::assign_role(app, &req, id_param).await,
+        RouteId::AddNote => respond::add_note(app, &req, id_param).await,
+        RouteId::AddEvidence => respond::add_evidence(app, &req, id_param).await,
+        RouteId::EvidenceManifest => respond::evidence_manifest(app, &req, id_param).await,
+        RouteId::AddTask => respond::add_task(app, &req, id_param).await,
         RouteId::SettleTask => {
             let task = params.get(1).map(String::as_str).unwrap_or("");
-            respond::settle_task(app, &req, first(&params), task).await
+            respond::settle_task(app, &req, id_param, task).await
         }
-        RouteId::LegalHold => respond::legal_hold(app, &req, first(&params)).await,
-        RouteId::DeleteIncident => respond::delete(app, &req, first(&params)).await,
-        RouteId::Review => respond::review(app, &req, first(&params)).await,
-        RouteId::DrillReport => respond::drill_report(app, &req, first(&params)).await,
+        RouteId::LegalHold => respond::legal_hold(app, &req, id_param).await,
+        RouteId::DeleteIncident => respond::delete(app, &req, id_param).await,
+        RouteId::Review => respond::review(app, &req, id_param).await,
+        RouteId::DrillReport => respond::drill_report(app, &req, id_param).await,
         RouteId::StartDrill => respond::start_drill(app, &req).await,
         RouteId::Metrics => respond::metrics(app, &req).await,
         RouteId::AnnualReport => respond::annual(app, &req).await,
+        _ => Err(elsewhere(&req)),
     }
 }
 
