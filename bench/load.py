@@ -130,11 +130,15 @@ def stored(data_dir):
 
 
 def outbox(data_dir):
+    """The outbox's messages, one at a time: after a 30 s flood the file
+    holds gigabytes."""
     path = os.path.join(data_dir, "outbox.jsonl")
     if not os.path.exists(path):
-        return []
+        return
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
 
 
 def settle(data_dir, want_total):
@@ -154,19 +158,20 @@ def settle(data_dir, want_total):
 
 def page_check(data_dir):
     """Every SEV-1 incident paged its primary exactly once; no message twice."""
-    lines = outbox(data_dir)
-    keys = Counter((l["audience"], l["subject"]) for l in lines)
+    keys = Counter()
+    pages = Counter()
+    lines = 0
+    for l in outbox(data_dir):
+        lines += 1
+        keys[(l["audience"], l["subject"])] += 1
+        if l["audience"] == "oncall-primary" and "PAGE L1 R1" in l["subject"]:
+            pages[l["subject"].split("] ", 1)[-1].split(":", 1)[0]] += 1
     doubled = {k: n for k, n in keys.items() if n > 1}
-    pages = Counter(
-        l["subject"].split("] ", 1)[-1].split(":", 1)[0]
-        for l in lines
-        if l["audience"] == "oncall-primary" and "PAGE L1 R1" in l["subject"]
-    )
     with db(data_dir) as c:
         refs = [r for (r,) in c.execute("SELECT reference FROM incidents")]
     missing = [r for r in refs if pages.get(r, 0) == 0]
     twice = [r for r in refs if pages.get(r, 0) > 1]
-    return len(lines), len(doubled), missing, twice
+    return lines, len(doubled), missing, twice
 
 
 def latency(summary, q):

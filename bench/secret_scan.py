@@ -24,13 +24,19 @@ def files(paths):
 
 def scan(paths, secrets):
     """Returns (path, secret prefix) for every secret found in every file."""
+    needles = [s.encode() for s in secrets]
+    # Chunks overlap by the longest secret, so none is missed at a seam.
+    overlap = max(map(len, needles)) - 1
     found = []
     for path in files(paths):
+        hits = set()
         with open(path, "rb") as f:
-            data = f.read()
-        for secret in secrets:
-            if secret.encode() in data:
-                found.append((path, secret[:6] + "..."))
+            tail = b""
+            while chunk := f.read(1 << 24):
+                window = tail + chunk
+                hits.update(i for i, n in enumerate(needles) if n in window)
+                tail = window[-overlap:] if overlap else b""
+        found.extend((path, secrets[i][:6] + "...") for i in sorted(hits))
     return found
 
 

@@ -149,14 +149,9 @@ pub async fn run(opts: ServeOptions) -> Result<(), BoxError> {
         Relay::Background,
         Some(opts.listen),
     )?;
-    // Recover anything a previous run committed but did not publish.
-    let recovered = outbox::recover(&app).await?;
-    if recovered > 0 {
-        tracing::info!(
-            recovered,
-            "re-published events left pending by the last run"
-        );
-    }
+    // Anything a previous run committed but did not publish goes out
+    // first: the relay reads the outbox oldest first.
+    outbox::resume(&app);
     let listener = TcpListener::bind(opts.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;

@@ -194,6 +194,17 @@ async fn sweep_before(app: &App, before: DateTime<Utc>) -> Result<usize, super::
     }
 }
 
+/// At start-up of a background relay (`klaxon serve`): starts the relay,
+/// which publishes everything pending, however young, in its lanes while
+/// the server already answers. After a crash mid-flood that can be
+/// hundreds of thousands of events; recovering them inline first kept the
+/// port closed for minutes.
+pub fn resume(app: &Arc<App>) {
+    if app.relay == Relay::Background {
+        app.background.wake(app);
+    }
+}
+
 /// At start-up: re-publishes everything pending, however young, since no
 /// request of this process can still be publishing it.
 pub async fn recover(app: &App) -> Result<usize, super::HandlerError> {
