@@ -212,3 +212,27 @@ async fn background_relay_leaves_a_failure_to_the_sweep() {
         .expect("pending");
     assert!(pending.is_empty(), "{pending:?}");
 }
+
+/// At start-up `klaxon serve` hands what a dead process left pending to the
+/// background relay, without waiting for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_relays_what_a_dead_process_left() {
+    let store = sqlite_store();
+    let new = klaxon_tests::new_incident("died", None, klaxon_tests::t0());
+    store.create(new.clone()).await.expect("create");
+    let h = Harness::with_relay(
+        store,
+        RecordingPublisher::default(),
+        RecordingNotifier::default(),
+        Default::default(),
+        Relay::Background,
+    );
+    outbox::resume(&h.app);
+    eventually("the dead process's event published", async || {
+        h.publisher
+            .published()
+            .iter()
+            .any(|e| e.id == new.events[0].id)
+    })
+    .await;
+}
