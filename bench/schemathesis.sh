@@ -98,6 +98,15 @@ halt
   PYTHONPATH="$root/bench" "$venv/bin/python" -c \
     'import schemathesis_hooks as h; print("\n".join(h.PLANTED))'
 } | python3 bench/secret_scan.py "$data" "$out/serve.log" || status=1
+# The scan proves something only if planted reports were stored.
+planted=$(python3 -c 'import sqlite3, sys
+db = sqlite3.connect(f"file:{sys.argv[1]}/klaxon.db?mode=ro", uri=True)
+print(db.execute("SELECT COUNT(*) FROM incidents WHERE body LIKE ?", ("%Found in the logs%",)).fetchone()[0])' "$data")
+echo "stored reports carrying the planted secrets (redacted): $planted"
+if [ "$planted" -eq 0 ]; then
+  echo "no planted report was stored, so the secret scan proved nothing" >&2
+  status=1
+fi
 
 if grep -q "panicked" "$out/serve.log"; then
   echo "klaxon serve panicked; see $out/serve.log" >&2

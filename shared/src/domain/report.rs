@@ -110,10 +110,13 @@ impl Report {
         let mut errors = Vec::new();
         let mut err = |field, message: String| errors.push(FieldError { field, message });
 
+        // Limits count what was sent, surrounding whitespace included, as
+        // the OpenAPI maxLength does; the stored value is trimmed.
+        let title_sent = chars(&input.title);
         let title = clean(input.title);
         match &title {
             None => err("title", "title (summary) is required".into()),
-            Some(t) if t.chars().count() > MAX_TITLE => err(
+            Some(_) if title_sent > MAX_TITLE => err(
                 "title",
                 format!("title (summary) must be at most {MAX_TITLE} characters"),
             ),
@@ -124,8 +127,9 @@ impl Report {
             _ => {}
         }
         let mut long_text = |field: &'static str, v: Option<String>| {
+            let sent = v.as_ref().map_or(0, String::len);
             let v = clean(v);
-            if v.as_ref().is_some_and(|t| t.len() > MAX_TEXT) {
+            if v.is_some() && sent > MAX_TEXT {
                 err(field, format!("{field} must be at most {MAX_TEXT} bytes"));
             }
             v
@@ -134,10 +138,11 @@ impl Report {
         let steps = long_text("steps_to_reproduce", input.steps_to_reproduce);
         let impact = long_text("impact", input.impact);
 
+        let name_sent = chars(&input.reporter_name);
         let reporter_name = clean(input.reporter_name);
         if reporter_name
             .as_ref()
-            .is_some_and(|n| n.chars().count() > MAX_SHORT || n.chars().any(char::is_control))
+            .is_some_and(|n| name_sent > MAX_SHORT || n.chars().any(char::is_control))
         {
             err(
                 "reporter_name",
@@ -153,24 +158,25 @@ impl Report {
                 "reporter_email must look like name@example.com, or be left out".into(),
             );
         }
+        let product_sent = chars(&input.product);
         let product = clean(input.product);
-        if product
-            .as_ref()
-            .is_some_and(|p| p.chars().count() > MAX_SHORT)
+        if product.is_some() && product_sent > MAX_SHORT
         {
             err(
                 "product",
                 format!("product must be at most {MAX_SHORT} characters"),
             );
         }
+        let cvss_sent = chars(&input.cvss);
         let cvss = clean(input.cvss);
-        if cvss.as_ref().is_some_and(|c| c.len() > MAX_CVSS) {
+        if cvss.is_some() && cvss_sent > MAX_CVSS {
             err(
                 "cvss",
                 format!("cvss must be at most {MAX_CVSS} characters"),
             );
         }
         let site_url = clean(input.site_url);
+        let tenant_sent = chars(&input.tenant);
         let mut tenant = clean(input.tenant);
         if let Some(u) = &site_url {
             match site_host(u) {
@@ -184,7 +190,9 @@ impl Report {
             }
         }
         if let Some(t) = &tenant
-            && (t.len() > MAX_SHORT || t.chars().any(|c| c.is_control() || c.is_whitespace()))
+            && (t.len() > MAX_SHORT
+                || tenant_sent > MAX_SHORT
+                || t.chars().any(|c| c.is_control() || c.is_whitespace()))
         {
             err(
                 "tenant",
@@ -223,6 +231,11 @@ impl Report {
             redactions,
         })
     }
+}
+
+/// The characters sent, before trimming.
+fn chars(s: &Option<String>) -> usize {
+    s.as_ref().map_or(0, |s| s.chars().count())
 }
 
 fn clean(s: Option<String>) -> Option<String> {
@@ -278,6 +291,9 @@ mod tests {
             (input(None), Some("title")),
             (input(Some("   ")), Some("title")),
             (input(Some(&long)), Some("title")),
+            // Limits count what was sent: 199 characters and two spaces is 201.
+            (input(Some(&format!(" {} ", "x".repeat(MAX_TITLE - 1)))), Some("title")),
+            (input(Some(&format!(" {} ", "x".repeat(MAX_TITLE - 2)))), None),
             (input(Some("two\nlines")), Some("title")),
             (
                 ReportInput {
