@@ -3,7 +3,6 @@
 
 use crate::Harness;
 use bytes::Bytes;
-use chrono::Duration;
 use klaxon_core::http::{self, MAX_BODY, Routes};
 use serde_json::{Value, json};
 
@@ -32,12 +31,7 @@ async fn call(h: &Harness, req: ::http::Request<Bytes>) -> (u16, Value) {
 
 async fn nothing_stored(h: &Harness) {
     assert_eq!(h.stored().await, 0, "an incident was stored");
-    let pending = h
-        .app
-        .store
-        .pending_events(klaxon_tests::t0() + Duration::days(1), 10)
-        .await
-        .expect("pending");
+    let pending = h.pending().await;
     assert!(pending.is_empty(), "an event was stored");
     assert!(h.publisher.published().is_empty(), "an event was published");
 }

@@ -81,6 +81,15 @@ impl Harness {
         }
     }
 
+    /// Every event still pending in the outbox (up to 1,000).
+    pub async fn pending(&self) -> Vec<klaxon_core::domain::DomainEvent> {
+        self.app
+            .store
+            .pending_events(klaxon_tests::t0() + chrono::Duration::days(1), 1000)
+            .await
+            .expect("pending")
+    }
+
     /// How many incidents the store holds, in any status.
     pub async fn stored(&self) -> usize {
         let mut n = 0;

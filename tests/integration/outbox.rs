@@ -128,12 +128,7 @@ async fn background_relay_publishes_every_committed_event_once() {
         ids.push(s.await.expect("task"));
     }
     eventually("every event published", async || {
-        let pending = h
-            .app
-            .store
-            .pending_events(klaxon_tests::t0() + Duration::days(1), 1000)
-            .await
-            .expect("pending");
+        let pending = h.pending().await;
         pending.is_empty() && h.publisher.published().len() >= 300
     })
     .await;
@@ -204,12 +199,7 @@ async fn background_relay_leaves_a_failure_to_the_sweep() {
             .any(|e| e.incident_id == first)
     })
     .await;
-    let pending = h
-        .app
-        .store
-        .pending_events(klaxon_tests::t0() + Duration::days(1), 10)
-        .await
-        .expect("pending");
+    let pending = h.pending().await;
     assert!(pending.is_empty(), "{pending:?}");
 }
 

@@ -160,8 +160,7 @@ impl Report {
         }
         let product_sent = chars(&input.product);
         let product = clean(input.product);
-        if product.is_some() && product_sent > MAX_SHORT
-        {
+        if product.is_some() && product_sent > MAX_SHORT {
             err(
                 "product",
                 format!("product must be at most {MAX_SHORT} characters"),
@@ -292,8 +291,14 @@ mod tests {
             (input(Some("   ")), Some("title")),
             (input(Some(&long)), Some("title")),
             // Limits count what was sent: 199 characters and two spaces is 201.
-            (input(Some(&format!(" {} ", "x".repeat(MAX_TITLE - 1)))), Some("title")),
-            (input(Some(&format!(" {} ", "x".repeat(MAX_TITLE - 2)))), None),
+            (
+                input(Some(&format!(" {} ", "x".repeat(MAX_TITLE - 1)))),
+                Some("title"),
+            ),
+            (
+                input(Some(&format!(" {} ", "x".repeat(MAX_TITLE - 2)))),
+                None,
+            ),
             (input(Some("two\nlines")), Some("title")),
             (
                 ReportInput {
