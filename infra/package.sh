@@ -60,6 +60,10 @@ venv_bin="$(cd "$venv/bin" && pwd)"
 # zig through this venv's python (`python3 -m ziglang`).
 export PATH="$venv_bin:$PATH"
 export SAM_CLI_TELEMETRY=0
+# The Lambda zips optimise for size ("z"); `klaxon serve` and the benches
+# keep the release profile's "s". A Lambda's time goes to AWS calls, and "z"
+# is what brings intake and respond under 4 MB (docs/PERFORMANCE.md).
+export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}"
 
 echo "sam build: $arch ($(cargo lambda --version 2>/dev/null), $(sam --version))" >&2
 # The build directory ignores itself, like cargo's target/.
