@@ -513,7 +513,7 @@ impl Group for IntakeRoutes {
         params: &[String],
         req: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<Bytes>, ApiError>> + Send {
-        dispatch_intake(app, id, first(params).to_owned(), req)
+        dispatch_intake(app, id, params, req)
     }
 }
 
@@ -525,26 +525,21 @@ impl Group for ApiRoutes {
         params: &[String],
         req: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<Bytes>, ApiError>> + Send {
-        dispatch_api(app, id, params.to_vec(), req)
+        dispatch_api(app, id, params, req)
     }
 }
 
 impl Group for AllRoutes {
     const ROUTES: Routes = Routes::All;
-    fn dispatch(
+    async fn dispatch(
         app: &Arc<App>,
         id: RouteId,
         params: &[String],
         req: Request<Bytes>,
-    ) -> impl Future<Output = Result<Response<Bytes>, ApiError>> + Send {
-        let params = params.to_vec();
-        async move {
-            match ROUTES.iter().find(|r| r.id == id).map(|r| r.group) {
-                Some(Routes::Intake) => {
-                    dispatch_intake(app, id, first(&params).to_owned(), req).await
-                }
-                _ => dispatch_api(app, id, params, req).await,
-            }
+    ) -> Result<Response<Bytes>, ApiError> {
+        match ROUTES.iter().find(|r| r.id == id).map(|r| r.group) {
+            Some(Routes::Intake) => dispatch_intake(app, id, params, req).await,
+            _ => dispatch_api(app, id, params, req).await,
         }
     }
 }
@@ -593,9 +588,10 @@ fn elsewhere(req: &Request<Bytes>) -> ApiError {
 async fn dispatch_intake(
     app: &Arc<App>,
     id: RouteId,
-    param: String,
+    params: &[String],
     req: Request<Bytes>,
 ) -> Result<Response<Bytes>, ApiError> {
+    let param = first(params);
     match id {
         RouteId::Health => Ok(health()),
         RouteId::ReportForm => Ok(reports::form_page(app)),
@@ -607,8 +603,8 @@ async fn dispatch_intake(
         | RouteId::ConnectWebhook
         | RouteId::ForgeWebhook
         | RouteId::PagerdutyEnqueue => webhooks::handle(app, id, req).await,
-        RouteId::AckLinkPage => Ok(ack::show(app, &param).await),
-        RouteId::AckLinkConfirm => Ok(ack::confirm(app, &param).await),
+        RouteId::AckLinkPage => Ok(ack::show(app, param).await),
+        RouteId::AckLinkConfirm => Ok(ack::confirm(app, param).await),
         _ => Err(elsewhere(&req)),
     }
 }
@@ -616,10 +612,10 @@ async fn dispatch_intake(
 async fn dispatch_api(
     app: &Arc<App>,
     id: RouteId,
-    params: Vec<String>,
+    params: &[String],
     req: Request<Bytes>,
 ) -> Result<Response<Bytes>, ApiError> {
-    let id_param = first(&params);
+    let id_param = first(params);
     match id {
         RouteId::Health => Ok(health()),
         RouteId::ListIncidents => respond::list(app, &req).await,
