@@ -42,6 +42,18 @@ async fn post_json(h: &Harness, uri: &str, body: &Value) -> (u16, Value) {
     (status, body)
 }
 
+/// Starts a drill through the API: an incident to aim requests at. Returns its id.
+async fn drill(h: &Harness) -> String {
+    let (status, drill) = post_json(
+        h,
+        "/api/v1/drills",
+        &json!({"class": "data_breach", "severity": "SEV-2"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{drill}");
+    drill["incident"]["id"].as_str().expect("id").to_owned()
+}
+
 async fn call(h: &Harness, method: &str, uri: &str) -> ::http::Response<Bytes> {
     let req = ::http::Request::builder()
         .method(method)
@@ -113,14 +125,7 @@ async fn every_path_gives_allow_from_the_route_table() {
 #[tokio::test]
 async fn text_limits_count_what_is_sent() {
     let h = harness();
-    let (status, drill) = post_json(
-        &h,
-        "/api/v1/drills",
-        &json!({"class": "data_breach", "severity": "SEV-2"}),
-    )
-    .await;
-    assert_eq!(status, 201, "{drill}");
-    let id = drill["incident"]["id"].as_str().expect("id");
+    let id = drill(&h).await;
     let padded = format!(" {}", "x".repeat(2000));
     let cases = [
         (
@@ -222,14 +227,7 @@ async fn pagerduty_summary_control_characters_become_spaces() {
 #[tokio::test]
 async fn json_bodies_must_be_objects() {
     let h = harness();
-    let (status, drill) = post_json(
-        &h,
-        "/api/v1/drills",
-        &json!({"class": "data_breach", "severity": "SEV-2"}),
-    )
-    .await;
-    assert_eq!(status, 201, "{drill}");
-    let id = drill["incident"]["id"].as_str().expect("id");
+    let id = drill(&h).await;
     let cases = [
         (format!("/api/v1/incidents/{id}/ack"), json!([])),
         (
