@@ -96,6 +96,39 @@ pub fn json_object(body: &[u8]) -> Option<Value> {
         .filter(Value::is_object)
 }
 
+/// A hub-signed delivery (GitHub, Jira, Bitbucket), picked by the control
+/// byte's low two bits: 0, 1: `rest` signed by `signer`; 2: the header is
+/// field 0 and the body field 1; 3: `rest` signed by another secret, which
+/// must be refused. Checks the verdict where it is known; returns the body
+/// as a JSON object if the signature was accepted.
+pub fn hub_delivery(
+    c: u8,
+    rest: &[u8],
+    secrets: &[Secret],
+    signer: &str,
+    header_name: &'static str,
+) -> Option<Value> {
+    use klaxon_core::webhook::verify::{self, sign};
+    let (header, body) = match c & 3 {
+        2 => {
+            let f = fields(rest, 2);
+            (Some(text(f[0])), f[1])
+        }
+        3 => (Some(sign::hub("not-the-secret", rest)), rest),
+        _ => (Some(sign::hub(signer, rest)), rest),
+    };
+    let verdict = verify::hub_signature(secrets, header_name, header.as_deref(), body);
+    match c & 3 {
+        3 => assert!(
+            verdict.is_err(),
+            "a signature by another secret was accepted"
+        ),
+        0 | 1 => assert_eq!(verdict, Ok(()), "a correct signature was refused"),
+        _ => {}
+    }
+    verdict.ok().and_then(|()| json_object(body))
+}
+
 /// A report a parser accepted, taken as far as the core takes it without
 /// I/O: validated and redacted, opened as an incident, assessed, deadlines
 /// and paging armed under the built-in policy, the clocks run a month on,
