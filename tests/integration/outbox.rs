@@ -226,3 +226,90 @@ async fn resume_relays_what_a_dead_process_left() {
     })
     .await;
 }
+
+/// Panics while publishing any event of `poison`; records the rest.
+struct PanicsOn {
+    poison: std::sync::Mutex<Option<klaxon_core::domain::IncidentId>>,
+    attempts: std::sync::atomic::AtomicUsize,
+    published: std::sync::Mutex<Vec<klaxon_core::domain::DomainEvent>>,
+}
+
+#[async_trait::async_trait]
+impl klaxon_core::ports::EventPublisher for PanicsOn {
+    async fn publish(
+        &self,
+        events: &[klaxon_core::domain::DomainEvent],
+    ) -> Result<(), klaxon_core::ports::PublishError> {
+        let poison = *self.poison.lock().expect("lock");
+        if events.iter().any(|e| Some(e.incident_id) == poison) {
+            self.attempts
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            panic!("a consumer panicked");
+        }
+        self.published
+            .lock()
+            .expect("lock")
+            .extend_from_slice(events);
+        Ok(())
+    }
+}
+
+/// A lane that panics leaves its events for the sweep, like a failed
+/// publish: the relay neither spins on them nor stops relaying others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_relay_survives_a_panicking_lane() {
+    let store = sqlite_store();
+    let bad = klaxon_tests::new_incident("poison", None, klaxon_tests::t0());
+    store.create(bad.clone()).await.expect("create");
+    let publisher = Arc::new(PanicsOn {
+        poison: std::sync::Mutex::new(Some(bad.incident.id)),
+        attempts: Default::default(),
+        published: Default::default(),
+    });
+    let app = Arc::new(klaxon_core::app::App::new(
+        store,
+        publisher.clone(),
+        Arc::new(RecordingNotifier::default()),
+        Arc::new(klaxon_core::ports::ManualClock::new(klaxon_tests::t0())),
+        Relay::Background,
+        Default::default(),
+    ));
+    outbox::resume(&app);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let good = intake::submit(
+        &app,
+        Source::Report,
+        klaxon_tests::report("fine", None),
+        None,
+    )
+    .await
+    .expect("submit")
+    .incident
+    .id;
+    eventually("the good report published", async || {
+        publisher
+            .published
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|e| e.incident_id == good)
+    })
+    .await;
+    assert_eq!(
+        publisher.attempts.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the panicking event was retried before the sweep asked"
+    );
+    // The sweep asks; the event goes out once it no longer panics.
+    *publisher.poison.lock().expect("lock") = None;
+    escalate::tick(&app).await.expect("tick");
+    eventually("the once-panicking event published", async || {
+        publisher
+            .published
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|e| e.incident_id == bad.incident.id)
+    })
+    .await;
+}

@@ -37,8 +37,8 @@ pub async fn flush(app: &Arc<App>, events: Vec<DomainEvent>) {
 const RELAY_LANES: usize = 8;
 /// Events read from the outbox per relay pass.
 const RELAY_BATCH: usize = 256;
-/// Failed events the relay remembers, to leave to the sweep; past this it
-/// forgets them and tries them once more.
+/// Failed events the relay remembers, until the sweep asks for a retry;
+/// past this it forgets them and tries them once more.
 const RELAY_SKIP_CAP: usize = 4096;
 
 /// The background relay of `klaxon serve`: one task, started by the first
@@ -125,14 +125,23 @@ async fn relay_pass(app: &Arc<App>, skip: &mut HashSet<EventId>) -> bool {
         lanes[usize::try_from(lane).unwrap_or(0)].push(event);
     }
     let mut running = tokio::task::JoinSet::new();
+    // Each lane's events by task, so a lane that panics has its events
+    // skipped like failed ones; otherwise the next pass would read them
+    // again at once, and the relay would spin.
+    let mut lane_events = std::collections::HashMap::new();
     for lane in lanes.into_iter().filter(|l| !l.is_empty()) {
+        let ids: Vec<EventId> = lane.iter().map(|e| e.id).collect();
         let app = Arc::clone(app);
-        running.spawn(async move { publish_and_mark(&app, &lane).await });
+        let task = running.spawn(async move { publish_and_mark(&app, &lane).await });
+        lane_events.insert(task.id(), ids);
     }
     while let Some(done) = running.join_next().await {
         match done {
             Ok(left) => skip.extend(left),
-            Err(e) => tracing::error!(error = %e, "relay lane failed"),
+            Err(e) => {
+                tracing::error!(error = %e, "relay lane failed; its events wait for the sweep");
+                skip.extend(lane_events.remove(&e.id()).unwrap_or_default());
+            }
         }
     }
     true
