@@ -79,42 +79,105 @@ fn mac(secret: &[u8], body: &str) -> Hmac<Sha256> {
 
 /// The token for a page to `audience`.
 pub fn sign(secret: &[u8], t: &AckToken) -> String {
-    let reference = t.reference.as_str().trim_start_matches("KLX-");
     let expiry = u64::try_from(t.expires_at.timestamp()).unwrap_or(0);
-    let body = format!("{reference}.{}.{}", code(t.audience), base36(expiry));
+    let body = body(&t.reference, t.audience, expiry);
     let tag = mac(secret, &body).finalize().into_bytes();
     format!("{body}.{}", URL_SAFE_NO_PAD.encode(&tag[..TAG_BYTES]))
 }
 
-/// Checks the tag (in constant time) and the expiry.
-pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<AckToken, TokenError> {
-    let mut parts = token.trim().split('.');
-    let (Some(reference), Some(aud), Some(exp), Some(tag), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Err(TokenError::Malformed);
-    };
-    let reference = Reference::parse(&format!("KLX-{reference}")).ok_or(TokenError::Malformed)?;
-    let audience = from_code(aud).ok_or(TokenError::Malformed)?;
-    let expiry = u64::from_str_radix(exp, 36).map_err(|_| TokenError::Malformed)?;
-    let tag = URL_SAFE_NO_PAD
-        .decode(tag)
-        .map_err(|_| TokenError::Malformed)?;
-    if tag.len() != TAG_BYTES {
-        return Err(TokenError::Malformed);
+/// A token exactly as [`sign`] writes it, parsed once from the link: its
+/// canonical text, and the fields it names. Whatever is keyed on a token
+/// (the single-use claim) keys on this value, never on the text as it
+/// arrived: a space, tab, line break or no-break space around it, another
+/// letter case or a zero-padded expiry is not the same token but no token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token {
+    reference: Reference,
+    audience: Audience,
+    expiry: u64,
+    tag: [u8; TAG_BYTES],
+}
+
+impl std::fmt::Debug for Token {
+    // A token is a capability: never in a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Token({}.{}, tag hidden)",
+            self.reference,
+            code(self.audience)
+        )
     }
-    let body = format!(
-        "{}.{aud}.{exp}",
-        reference.as_str().trim_start_matches("KLX-")
-    );
-    mac(secret, &body)
-        .verify_truncated_left(&tag)
+}
+
+impl Token {
+    /// Parses `text`, refusing anything that is not exactly a token.
+    pub fn parse(text: &str) -> Result<Self, TokenError> {
+        let mut parts = text.split('.');
+        let (Some(reference), Some(aud), Some(exp), Some(tag), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(TokenError::Malformed);
+        };
+        let reference =
+            Reference::parse(&format!("KLX-{reference}")).ok_or(TokenError::Malformed)?;
+        let audience = from_code(aud).ok_or(TokenError::Malformed)?;
+        let expiry = u64::from_str_radix(exp, 36).map_err(|_| TokenError::Malformed)?;
+        let tag: [u8; TAG_BYTES] = URL_SAFE_NO_PAD
+            .decode(tag)
+            .ok()
+            .and_then(|t| t.try_into().ok())
+            .ok_or(TokenError::Malformed)?;
+        let token = Self {
+            reference,
+            audience,
+            expiry,
+            tag,
+        };
+        // The grammar above is lenient in places (case, padding, a sign);
+        // only the one spelling `sign` produces is a token.
+        if token.to_string() != text {
+            return Err(TokenError::Malformed);
+        }
+        Ok(token)
+    }
+
+    fn body(&self) -> String {
+        body(&self.reference, self.audience, self.expiry)
+    }
+
+    /// The ledger key that makes the token single-use: its tag, which the
+    /// secret binds to the reference, audience and expiry.
+    pub fn use_key(&self) -> String {
+        format!("ack-link#{}", URL_SAFE_NO_PAD.encode(self.tag))
+    }
+}
+
+impl std::fmt::Display for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.body(), URL_SAFE_NO_PAD.encode(self.tag))
+    }
+}
+
+fn body(reference: &Reference, audience: Audience, expiry: u64) -> String {
+    format!(
+        "{}.{}.{}",
+        reference.as_str().trim_start_matches("KLX-"),
+        code(audience),
+        base36(expiry)
+    )
+}
+
+/// Checks the tag (in constant time) and the expiry.
+pub fn verify(secret: &[u8], token: &Token, now: DateTime<Utc>) -> Result<AckToken, TokenError> {
+    mac(secret, &token.body())
+        .verify_truncated_left(&token.tag)
         .map_err(|_| TokenError::Forged)?;
-    let expires_at = i64::try_from(expiry)
+    let expires_at = i64::try_from(token.expiry)
         .ok()
         .and_then(|s| DateTime::from_timestamp(s, 0))
         .ok_or(TokenError::Malformed)?;
@@ -122,15 +185,10 @@ pub fn verify(secret: &[u8], token: &str, now: DateTime<Utc>) -> Result<AckToken
         return Err(TokenError::Expired(expires_at));
     }
     Ok(AckToken {
-        reference,
-        audience,
+        reference: token.reference.clone(),
+        audience: token.audience,
         expires_at,
     })
-}
-
-/// The ledger key that makes a token single-use: its tag.
-pub fn use_key(token: &str) -> String {
-    format!("ack-link#{}", token.rsplit('.').next().unwrap_or(token))
 }
 
 #[cfg(test)]
@@ -151,12 +209,17 @@ mod tests {
         }
     }
 
+    fn check(token: &str, now: DateTime<Utc>) -> Result<AckToken, TokenError> {
+        verify(SECRET, &Token::parse(token)?, now)
+    }
+
     #[test]
     fn round_trips_and_is_short() {
         let s = sign(SECRET, &token());
         assert!(s.starts_with("2026-7QX4MZ.s."), "{s}");
         assert!(s.len() <= 50, "{} chars: {s}", s.len());
-        assert_eq!(verify(SECRET, &s, t("2026-11-23T03:00:00Z")), Ok(token()));
+        assert_eq!(check(&s, t("2026-11-23T03:00:00Z")), Ok(token()));
+        assert_eq!(Token::parse(&s).map(|t| t.to_string()), Ok(s));
     }
 
     #[test]
@@ -185,13 +248,59 @@ mod tests {
             (swapped.as_str(), Err(TokenError::Forged)),
         ];
         for (input, want) in cases {
-            assert_eq!(verify(SECRET, input, now).map(|_| ()), want, "{input:?}");
+            assert_eq!(check(input, now).map(|_| ()), want, "{input:?}");
         }
         assert_eq!(
-            verify(SECRET, &good, t("2026-11-24T03:00:00Z")),
+            check(&good, t("2026-11-24T03:00:00Z")),
             Err(TokenError::Expired(t("2026-11-24T03:00:00Z")))
         );
-        assert_eq!(use_key(&good), use_key(&good.clone()));
-        assert_ne!(use_key(&good), use_key(&sign(SECRET, &other_aud)));
+    }
+
+    /// Only the exact text `sign` wrote is a token. Each of these verified
+    /// before (`verify` trimmed, the reference was upper-cased), under a
+    /// single-use key of its own, so a used link acknowledged again.
+    #[test]
+    fn only_the_exact_spelling_is_a_token() {
+        let good = sign(SECRET, &token());
+        let (body, tag) = good.rsplit_once('.').expect("tag");
+        let (head, exp) = body.rsplit_once('.').expect("expiry");
+        let mut variants: Vec<String> = Vec::new();
+        for junk in [
+            " ", "\t", "\n", "\r", "\r\n", "\u{a0}", "\u{2028}", "\u{feff}", "\0",
+        ] {
+            variants.push(format!("{good}{junk}"));
+            variants.push(format!("{junk}{good}"));
+        }
+        variants.extend([
+            good.to_lowercase(),
+            good.replacen("7QX4MZ", "7qx4mz", 1),
+            format!("{head}.0{exp}.{tag}"),
+            format!("{head}.+{exp}.{tag}"),
+            format!("{head}.{}.{tag}", exp.to_uppercase()),
+            format!("{body}.{tag}="),
+            format!("{body}.{tag}."),
+            format!("KLX-{good}"),
+            good.replace('.', ". "),
+        ]);
+        for v in &variants {
+            assert_ne!(v, &good);
+            assert_eq!(
+                Token::parse(v).map(|_| ()),
+                Err(TokenError::Malformed),
+                "{v:?}"
+            );
+        }
+        // The one token has one key, and other tokens have others.
+        let parsed = Token::parse(&good).expect("token");
+        assert_eq!(
+            parsed.use_key(),
+            Token::parse(&good).expect("again").use_key()
+        );
+        assert_eq!(parsed.use_key(), format!("ack-link#{tag}"));
+        let mut other_aud = token();
+        other_aud.audience = Audience::OncallPrimary;
+        let other = Token::parse(&sign(SECRET, &other_aud)).expect("token");
+        assert_ne!(parsed.use_key(), other.use_key());
+        assert!(!format!("{parsed:?}").contains(tag), "{parsed:?}");
     }
 }

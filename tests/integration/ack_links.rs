@@ -207,3 +207,55 @@ async fn pages_carry_no_link_without_a_secret() {
     assert_eq!(status, 404);
     assert!(body.contains("KLAXON_ACK_SECRET"), "{body}");
 }
+
+/// A used link with whitespace around its token is not a fresh link: the
+/// token is parsed once into its one spelling, and anything else is not a
+/// token. (It acknowledged again: `verify` trimmed, the claim did not.)
+#[tokio::test]
+async fn a_used_link_cannot_be_reused_with_padding() {
+    let h = harness();
+    let (id, path) = paged(&h).await;
+    let (status, body) = call(&h, "POST", &path).await;
+    assert_eq!(status, 200, "{body}");
+    let token = path.strip_prefix("/ack/").expect("ack path");
+    let version = h
+        .app
+        .store
+        .get(id)
+        .await
+        .expect("get")
+        .expect("present")
+        .version;
+    let timeline = h.app.store.timeline(id).await.expect("timeline").len();
+    for junk in [
+        "%20",
+        "%09",
+        "%0A",
+        "%0D%0A",
+        "%C2%A0",
+        "%E2%80%A8",
+        "%00",
+        "+",
+    ] {
+        for variant in [format!("/ack/{token}{junk}"), format!("/ack/{junk}{token}")] {
+            for method in ["GET", "POST"] {
+                let (got, page) = call(&h, method, &variant).await;
+                assert_eq!(got, 400, "{method} {variant}: {page}");
+                assert!(page.contains("not valid"), "{method} {variant}: {page}");
+            }
+        }
+    }
+    let after = h.app.store.get(id).await.expect("get").expect("present");
+    assert_eq!(after.version, version, "nothing changed");
+    assert_eq!(
+        h.app.store.timeline(id).await.expect("timeline").len(),
+        timeline
+    );
+    let acks = h
+        .publisher
+        .published()
+        .into_iter()
+        .filter(|e| e.kind == EventKind::IncidentAcknowledged)
+        .count();
+    assert_eq!(acks, 1, "acknowledged once");
+}

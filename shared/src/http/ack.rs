@@ -5,7 +5,7 @@
 //! works once. Every refusal is a page that says why and changes nothing.
 
 use super::reports::{html, render};
-use crate::ack::{self, AckToken, TokenError};
+use crate::ack::{self, AckToken, Token, TokenError};
 use crate::app::App;
 use crate::app::escalate::{self, AckError};
 use crate::domain::Incident;
@@ -43,9 +43,9 @@ fn page(
     }
 }
 
-/// Verifies the token and loads its incident, or answers with the page
-/// explaining why not.
-async fn check(app: &App, token: &str) -> Result<(AckToken, Incident), Response<Bytes>> {
+/// Parses and verifies the token and loads its incident, or answers with
+/// the page explaining why not.
+async fn check(app: &App, token: &str) -> Result<(Token, AckToken, Incident), Response<Bytes>> {
     let Some(secret) = app.settings.notify.ack_secret.as_ref() else {
         return Err(page(
             StatusCode::NOT_FOUND,
@@ -55,7 +55,10 @@ async fn check(app: &App, token: &str) -> Result<(AckToken, Incident), Response<
             None,
         ));
     };
-    let t = match ack::verify(secret.expose().as_bytes(), token, app.clock.now()) {
+    let verified = Token::parse(token).and_then(|token| {
+        ack::verify(secret.expose().as_bytes(), &token, app.clock.now()).map(|t| (token, t))
+    });
+    let (token, t) = match verified {
         Ok(t) => t,
         Err(e @ TokenError::Expired(_)) => {
             return Err(page(
@@ -79,7 +82,7 @@ async fn check(app: &App, token: &str) -> Result<(AckToken, Incident), Response<
         }
     };
     match escalate::find(app, t.reference.as_str()).await {
-        Ok(Some(i)) => Ok((t, i)),
+        Ok(Some(i)) => Ok((token, t, i)),
         Ok(None) => Err(page(
             StatusCode::NOT_FOUND,
             "Incident not found",
@@ -102,7 +105,7 @@ async fn check(app: &App, token: &str) -> Result<(AckToken, Incident), Response<
 
 /// `GET /ack/{token}`: the confirmation page. Changes nothing.
 pub async fn show(app: &Arc<App>, token: &str) -> Response<Bytes> {
-    let (t, incident) = match check(app, token).await {
+    let (_, t, incident) = match check(app, token).await {
         Ok(v) => v,
         Err(resp) => return resp,
     };
@@ -136,11 +139,12 @@ pub async fn show(app: &Arc<App>, token: &str) -> Response<Bytes> {
 
 /// `POST /ack/{token}`: acknowledges, once per token.
 pub async fn confirm(app: &Arc<App>, token: &str) -> Response<Bytes> {
-    let (t, incident) = match check(app, token).await {
+    let (token, t, incident) = match check(app, token).await {
         Ok(v) => v,
         Err(resp) => return resp,
     };
-    let key = ack::use_key(token);
+    // Keyed on the parsed token, not the text of the path.
+    let key = token.use_key();
     let now = app.clock.now();
     // The claim outlives the token, so a used token stays used.
     let lease = (t.expires_at - now) + Duration::days(1);
