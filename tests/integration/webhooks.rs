@@ -5,9 +5,12 @@
 use crate::{Harness, sqlite_store};
 use base64::Engine;
 use bytes::Bytes;
+use chrono::Duration;
+use klaxon_core::app::{assess, escalate};
 use klaxon_core::config::{ConnectSettings, IntakeSettings, Secret, Settings};
-use klaxon_core::domain::Status;
+use klaxon_core::domain::{DeadlineKind, EventKind, IncidentId, Severity, Status};
 use klaxon_core::http::{self, MAX_WEBHOOK_BODY, Routes};
+use klaxon_core::ports::Clock;
 use klaxon_core::webhook::verify::{connect_qsh, sign};
 use klaxon_tests::fakes::{RecordingNotifier, RecordingPublisher};
 use serde_json::{Value, json};
@@ -361,7 +364,7 @@ async fn other_events_are_ignored_with_202() {
 }
 
 /// A repeated dedup key on an open incident counts an occurrence; acknowledge
-/// and resolve follow PagerDuty's semantics.
+/// and resolve are recorded and answered as PagerDuty answers them.
 #[tokio::test]
 async fn pagerduty_dedup_acknowledge_resolve() {
     let h = harness();
@@ -396,7 +399,11 @@ async fn pagerduty_dedup_acknowledge_resolve() {
     .await;
     assert_eq!((status, resp["status"].as_str()), (202, Some("success")));
     let incident = h.app.store.get(id).await.expect("get").expect("present");
-    assert_eq!(incident.status, Status::Acknowledged);
+    assert_eq!(
+        incident.status,
+        Status::Triaged,
+        "a source acknowledge does not acknowledge a security incident"
+    );
     let resolve = json!({"routing_key": PD_KEY, "event_action": "resolve", "dedup_key": "disk-1"})
         .to_string();
     let (status, _) = send(
@@ -408,7 +415,7 @@ async fn pagerduty_dedup_acknowledge_resolve() {
     let incident = h.app.store.get(id).await.expect("get").expect("present");
     assert_eq!(
         incident.status,
-        Status::Acknowledged,
+        Status::Triaged,
         "a source resolve does not close a security incident"
     );
 
@@ -485,4 +492,108 @@ async fn concurrent_duplicate_deliveries_make_one_incident() {
             assert_eq!(incident.occurrences, 12);
         }
     }
+}
+
+/// A PagerDuty `acknowledge` is the tool saying someone saw its alert, not a
+/// responder taking the incident: it is recorded on the timeline by the
+/// source and changes nothing else, so the incident stays consistent and
+/// the sweep pages on. (It used to move the status alone: acknowledged, yet
+/// no acknowledgement, no event, the ack deadline open and paging going
+/// on.) A responder's acknowledge then stops the paging as always.
+#[tokio::test]
+async fn pagerduty_acknowledge_is_recorded_and_paging_goes_on() {
+    let h = harness();
+    let trigger = Sender::Pagerduty.body(Auth::Valid);
+    let (_, first) = send(&h, Sender::Pagerduty.request(&trigger, Auth::Valid, "")).await;
+    let id: IncidentId = first["incident_id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("ulid");
+    let received = h.publisher.published()[0].clone();
+    assess::on_event(&h.app, &received).await.expect("assess");
+    // SEV-1 whatever the engine made of the summary: it pages.
+    let incident = h.app.store.get(id).await.expect("get").expect("present");
+    assess::override_severity(
+        &h.app,
+        incident,
+        Severity::Sev1,
+        "WAF alert on prod",
+        "lead",
+    )
+    .await
+    .expect("override");
+    let pages = |h: &Harness| {
+        h.publisher
+            .published()
+            .into_iter()
+            .filter(|e| e.incident_id == id && e.kind == EventKind::EscalationTriggered)
+            .count()
+    };
+    let acks = |h: &Harness| {
+        h.publisher
+            .published()
+            .into_iter()
+            .filter(|e| e.incident_id == id && e.kind == EventKind::IncidentAcknowledged)
+            .count()
+    };
+    let before = h.app.store.get(id).await.expect("get").expect("present");
+    let next_page = before
+        .paging
+        .as_ref()
+        .and_then(|p| p.next_at)
+        .expect("paging is live");
+    let paged = pages(&h);
+
+    let ack = json!({"routing_key": PD_KEY, "event_action": "acknowledge", "dedup_key": "disk-1"})
+        .to_string();
+    let (status, resp) = send(
+        &h,
+        Sender::Pagerduty.request(ack.as_bytes(), Auth::Valid, ""),
+    )
+    .await;
+    assert_eq!((status, resp["status"].as_str()), (202, Some("success")));
+    assert_eq!(resp["incident_id"], first["incident_id"]);
+
+    let after = h.app.store.get(id).await.expect("get").expect("present");
+    assert_eq!(after.status, before.status, "the state is unchanged");
+    assert!(after.acknowledged.is_none(), "no acknowledgement recorded");
+    assert_eq!(after.paging, before.paging, "paging goes on as it was");
+    assert_eq!(after.deadlines, before.deadlines, "no deadline is met");
+    assert!(
+        after
+            .deadline(DeadlineKind::Acknowledge)
+            .is_some_and(|d| d.met_at.is_none())
+    );
+    assert_eq!(acks(&h), 0, "no Incident Acknowledged");
+    let timeline = h.app.store.timeline(id).await.expect("timeline");
+    let note = timeline.last().expect("an entry");
+    assert_eq!(note.actor, "pagerduty", "the source is the actor");
+    assert!(
+        note.message
+            .starts_with("the source acknowledged its alert"),
+        "{}",
+        note.message
+    );
+
+    // The sweep pages the next level when it falls due.
+    h.clock.advance(next_page - h.clock.now());
+    escalate::tick(&h.app).await.expect("tick");
+    assert!(pages(&h) > paged, "the sweep paged on");
+
+    // A responder's acknowledge is the one that stops it.
+    let acked = escalate::acknowledge(&h.app, &id.to_string(), "alice", "api", "")
+        .await
+        .expect("ack");
+    assert!(acked.changed);
+    assert_eq!(acked.incident.status, Status::Acknowledged);
+    assert_eq!(acks(&h), 1);
+    let paged = pages(&h);
+    h.clock.advance(Duration::hours(2));
+    escalate::tick(&h.app).await.expect("tick");
+    assert_eq!(
+        pages(&h),
+        paged,
+        "no page after the responder's acknowledge"
+    );
 }

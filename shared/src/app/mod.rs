@@ -9,6 +9,7 @@ pub mod intake;
 pub mod notify;
 pub mod outbox;
 pub mod respond;
+pub mod sources;
 
 use crate::ports::{Clock, EventPublisher, Notifier, NotifyError, PublishError, Store, StoreError};
 use std::sync::Arc;

@@ -5,9 +5,9 @@
 use super::{ApiError, MAX_WEBHOOK_BODY, RouteId, header_str, json_response};
 use crate::app::App;
 use crate::app::intake::{self, Repeat};
-use crate::domain::{Change, Report, ReportInput, Source, Status, TimelineKind};
+use crate::app::sources::{self, SourceAction};
+use crate::domain::{Report, ReportInput, Source};
 use crate::metrics::{self, Metric};
-use crate::ports::StoreError;
 use crate::webhook::normalize::{self, Key, Normalized, PAGERDUTY_SEVERITIES, ShapeError};
 use crate::webhook::verify::{self, VerifyError};
 use bytes::Bytes;
@@ -492,14 +492,15 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
                     bad(format!("dedup_key is required to {action}")),
                 ));
             };
-            let found = app
-                .store
-                .find_by_key(&Source::Pagerduty.scoped_key(dedup))
-                .await?;
+            let action = if action == "acknowledge" {
+                SourceAction::Acknowledge
+            } else {
+                SourceAction::Resolve
+            };
+            let updated = sources::source_update(app, Source::Pagerduty, dedup, action).await?;
             let mut extra =
                 json!({"status": "success", "message": "Event processed", "dedup_key": dedup});
-            if let Some(incident) = found {
-                let updated = source_update(app, incident, action).await?;
+            if let Some(updated) = updated {
                 extra["incident_id"] = json!(updated.id);
                 extra["reference"] = json!(updated.reference);
             }
@@ -510,31 +511,4 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
             bad("event_action must be trigger, acknowledge or resolve"),
         )),
     }
-}
-
-/// The source acknowledged or resolved its alert: recorded on the timeline.
-/// An acknowledgement acknowledges a triaged incident; a resolve does not
-/// close a security incident, which needs a person.
-async fn source_update(
-    app: &Arc<App>,
-    incident: crate::domain::Incident,
-    action: &str,
-) -> Result<crate::domain::Incident, ApiError> {
-    let updated = crate::app::update(app, incident, |current, now| {
-        let mut change = Change::begin(current, now);
-        if action == "acknowledge" && current.status == Status::Triaged {
-            change
-                .move_to("pagerduty", Status::Acknowledged)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        }
-        let msg = if action == "acknowledge" {
-            "the source acknowledged the alert (PagerDuty-compatible event)"
-        } else {
-            "the source reported the alert resolved (PagerDuty-compatible event); the incident stays open until a responder closes it"
-        };
-        change.record("pagerduty", TimelineKind::Note, msg);
-        Ok(Some(change))
-    })
-    .await?;
-    Ok(updated)
 }
