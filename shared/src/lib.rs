@@ -8,6 +8,8 @@
 //!   SQLite (feature `sqlite`), and the in-process bus and file notifier.
 //! - [`app`]: the use cases (intake, assess, notify, escalate, the outbox relay).
 //! - [`http`]: the HTTP routes, one error type, one place that picks status codes.
+//! - [`escape`]: untrusted text made safe for each format people read: Markdown, chat,
+//!   `sha256sum` manifests, the terminal. Pure.
 //! - [`config`] and [`metrics`]: typed configuration and EMF counters.
 //! - [`lambda`] (feature `lambda`): the glue each Lambda `main.rs` calls.
 
@@ -16,6 +18,7 @@ pub mod adapters;
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod escape;
 pub mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;

@@ -8,6 +8,7 @@
 //! none of them.
 
 use crate::domain::{Audience, DeadlineKind, DomainEvent, EventKind, Incident, Severity};
+use crate::escape::chat;
 use chrono::{DateTime, Utc};
 use minijinja::Environment;
 use serde::Serialize;
@@ -487,20 +488,22 @@ pub fn render(
     if matches!(kind, Kind::Page | Kind::Clock) {
         next_steps.push(format!("Or run: klaxon ack {}", incident.reference));
     }
+    // Slack and Teams render this body as markup: everything in it that
+    // carries free text goes through the one chat escaper.
     let chat = json!({
         "version": "1.0",
         "source": "custom",
         "id": format!("{}-{}", event.id, audience),
         "content": {
             "textType": "client-markdown",
-            "title": truncate(&subject, 250),
-            "description": truncate(&text, 3500),
+            "title": chat::fit(&subject, 250),
+            "description": chat::fit(&text, 3500),
             "nextSteps": next_steps,
             "keywords": [sev_code, class, audience.as_str()],
         },
         "metadata": {
             "threadId": incident.reference,
-            "summary": truncate(&subject, 250),
+            "summary": chat::fit(&subject, 250),
             "eventType": event.kind.detail_type(),
             "additionalContext": {
                 "incident_id": incident.id.to_string(),
@@ -881,6 +884,61 @@ mod tests {
                 assert!(body.contains(n), "{kind:?} lacks {n:?}:\n{body}");
             }
         }
+    }
+
+    /// A report's text reaches chat as text: no `<!channel>`, mention,
+    /// Slack link or Markdown link/image survives into the Chatbot body.
+    /// (The description went in raw.) Email and the JSON document keep
+    /// the text as typed: they are not markup.
+    #[test]
+    fn the_chat_body_escapes_free_text() {
+        let t = Templates::builtin();
+        let hostile = "<!channel> <@U024BE7LH> <https://evil.example|Klaxon SSO> [Log in](https://evil.example) ![](https://evil.example/p.png) @here";
+        let mut i = incident(
+            Severity::Sev1,
+            ALL_FLAGS,
+            false,
+            "Auth <!here> [bypass](https://evil.example)",
+        );
+        i.description = hostile.into();
+        let e = event(EventKind::IncidentTriaged, &i, None);
+        let m = render(
+            &e,
+            &i,
+            Audience::SecurityTeam,
+            Kind::Triage,
+            &inputs(&t, None),
+        )
+        .expect("render");
+        let content = &m.message.https["content"];
+        let chat_text = [
+            content["title"].as_str().expect("title"),
+            content["description"].as_str().expect("description"),
+            m.message.https["metadata"]["summary"]
+                .as_str()
+                .expect("summary"),
+        ];
+        for text in chat_text {
+            for bad in ["<!", "<@", "<http", "](", "@here"] {
+                let raw = text
+                    .match_indices(bad)
+                    .any(|(at, _)| bad != "](" || !text[..at].ends_with('\\'));
+                assert!(!raw, "{bad:?} in the chat body: {text}");
+            }
+        }
+        let description = chat_text[1];
+        assert!(description.contains("&lt;!channel&gt;"), "{description}");
+        assert!(
+            description.contains("\\[Log in\\](https://evil.example)"),
+            "{description}"
+        );
+        assert!(m.message.email.contains(hostile), "email is plain text");
+        assert!(
+            m.message.json["text"]
+                .as_str()
+                .is_some_and(|t| t.contains(hostile)),
+            "the JSON document carries the text as typed"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::domain::{
     Acknowledgement, Audience, Deadline, DeadlineKind, DrillScenario, Incident, IncidentRole,
     Severity, Status, Task, TaskSection, TaskState, TimelineEntry, TimelineKind, play_name,
 };
+use crate::escape::{manifest, markdown};
 use crate::ports::SentNotification;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -154,14 +155,16 @@ fn span(d: Duration) -> String {
     span_secs(d.num_seconds())
 }
 
-/// Free text made safe for prose: no raw HTML (an XSS report's title must
-/// show its payload, not run it).
+/// Free text in prose: shown as the text it is, never as Markdown or HTML
+/// (an XSS report's title must show its payload, not run it; a link or an
+/// image from an anonymous report must not become one). See
+/// [`markdown`].
 fn prose(s: &str) -> String {
-    s.replace('<', "&lt;")
+    markdown::block(s)
 }
 
-/// Free text made safe for a table cell: one line, pipes escaped. A
-/// multi-line entry (an assessment and its reasons) becomes `a; b; c`.
+/// Free text made safe for a table cell: one line, escaped. A multi-line
+/// entry (an assessment and its reasons) becomes `a; b; c`.
 fn cell(s: &str) -> String {
     let lines: Vec<&str> = s
         .lines()
@@ -169,14 +172,14 @@ fn cell(s: &str) -> String {
         .filter(|l| !l.is_empty())
         .map(|l| l.strip_prefix("- ").unwrap_or(l))
         .collect();
-    prose(&lines.join("; ")).replace('|', "\\|")
+    markdown::inline(&lines.join("; "))
 }
 
 /// A block quote of free text, line by line.
 fn quote(s: &str) -> String {
-    s.lines()
+    markdown::lines(s)
+        .into_iter()
         .map(|l| {
-            let l = prose(l.trim_end());
             if l.is_empty() {
                 ">".to_owned()
             } else {
@@ -950,6 +953,15 @@ fn evidence(out: &mut String, i: &Incident, tz: Tz) {
         );
     }
     put!(out);
+}
+
+/// The evidence as `sha256sum -c` input: one line per item, whatever its
+/// name holds (see [`manifest`]).
+pub fn evidence_manifest(i: &Incident) -> String {
+    i.evidence
+        .iter()
+        .map(|e| manifest::line(&e.sha256, &e.name))
+        .collect()
 }
 
 fn follow_ups(out: &mut String, i: &Incident, tz: Tz) {
@@ -2413,6 +2425,7 @@ mod tests {
                 "<img src=x onerror=alert(1)>",
                 "&lt;img src=x onerror=alert(1)>",
             ),
+            ("[x](https://evil.example)", "\\[x\\](https://evil.example)"),
         ];
         for (raw, want) in cases {
             assert_eq!(cell(raw), want, "{raw:?}");
@@ -2425,6 +2438,60 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("No messages were recorded as sent."));
+    }
+
+    /// An anonymous report's links, images and block markup reach
+    /// `review.md` as text: every field a reporter, sender or responder
+    /// fills is escaped. (Only `<` was: `[here](…)` and `![](…)` rendered.)
+    #[test]
+    fn free_text_cannot_add_markup_to_the_review() {
+        const LINK: &str = "[Verify your account](https://evil.example/login)";
+        const IMAGE: &str = "![](https://evil.example/pixel.png)";
+        let mut s = leaked_key();
+        let hostile = format!("{LINK} {IMAGE} <b>x</b>");
+        s.incident.title = hostile.clone();
+        s.incident.description =
+            format!("{LINK}\n# Heading\n- item\n1. item\n{IMAGE}\n[ref]: https://evil.example");
+        s.incident.impact = Some(format!("{IMAGE}\n> quoted"));
+        s.incident.product = Some(hostile.clone());
+        s.incident.tenant = Some(hostile.clone());
+        s.incident.reporter_name = Some(hostile.clone());
+        if let Some(c) = s.incident.containment.as_mut() {
+            c.action = hostile.clone();
+        }
+        if let Some(rc) = s.incident.root_cause.as_mut() {
+            rc.cause = format!("{LINK}\n## Injected section\n{IMAGE}");
+            rc.rationale = Some(hostile.clone());
+        }
+        for e in &mut s.incident.evidence {
+            e.name = hostile.clone();
+            e.location = hostile.clone();
+        }
+        for t in &mut s.incident.tasks {
+            t.text = hostile.clone();
+            t.note = Some(hostile.clone());
+        }
+        for e in &mut s.timeline {
+            e.message = format!("{LINK}\n{IMAGE}");
+        }
+        let md = review_markdown(&s.incident, &s.timeline, &s.sent, chrono_tz::UTC);
+        for bad in [
+            "](",
+            "<b>",
+            "\n# Heading",
+            "\n## Injected",
+            "\n- item",
+            "\n1. item",
+            "\n[ref]:",
+        ] {
+            let raw_markup = md
+                .match_indices(bad)
+                .any(|(at, _)| bad != "](" || !md[..at].ends_with('\\'));
+            assert!(!raw_markup, "{bad:?} reached the review:\n{md}");
+        }
+        assert!(md.contains("\\[Verify your account\\](https://evil.example/login)"));
+        assert!(md.contains("!\\[\\](https://evil.example/pixel.png)"));
+        assert!(md.contains("> \\# Heading"), "{md}");
     }
 
     /// A report nobody has triaged yet still renders, saying what is missing.
@@ -2829,7 +2896,7 @@ mod tests {
             "| First page | 2026-05-12 09:01 UTC (2 pages sent) |",
             "| Time to acknowledge | 12m from the start, 11m from the first page |",
             "| Tasks | 3 done, 1 waived, 9 open, of 13 |",
-            "| 2026-05-12 09:11 UTC | oncall-secondary | [DRILL] PAGE L2 R1 |",
+            "| 2026-05-12 09:11 UTC | oncall-secondary | \\[DRILL\\] PAGE L2 R1 |",
             "| Acknowledgement | 2026-05-12 13:00 UTC | 2026-05-12 09:12 UTC | met on time |",
             "### Waived\n\n- #5 Rebuild affected artifacts",
         ] {

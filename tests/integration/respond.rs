@@ -1015,3 +1015,73 @@ async fn metrics_and_annual_report() {
     let bad = get(&h, "/api/v1/reports/annual?year=twenty", VIEWER).await;
     assert_eq!((bad.status, code(&bad)), (400, "invalid_year"));
 }
+
+/// What an anonymous reporter or a responder types reaches people as text:
+/// the review has no link, image or heading from it, the chat body no
+/// `<!channel>` or link, and an evidence name with a line break stays one
+/// line of the `sha256sum -c` manifest. (The review escaped only `<`, the
+/// chat body was raw, and the manifest wrote names as they were.)
+#[tokio::test]
+async fn hostile_text_reaches_people_as_text() {
+    let h = harness();
+    let p = Pipeline::new();
+    let link = "[Reset your SSO password](https://evil.example/login)";
+    let image = "![](https://evil.example/pixel.png)";
+    let description = format!("<!channel> {link}\n# Urgent\n{image} @here");
+    let r = open(&h, &p, "Phishing kit", "acme.atlassian.net", &description).await;
+    let i = format!("/api/v1/incidents/{r}");
+
+    // A forged manifest line after a line break in the evidence name.
+    let digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    let name = format!("kit.zip\n{}  /etc/passwd", "0".repeat(64));
+    let ev = post(
+        &h,
+        &format!("{i}/evidence"),
+        RESPONDER,
+        json!({"name": name, "location": "s3://evidence/kit.zip", "sha256": digest}),
+    )
+    .await;
+    assert_eq!(ev.status, 201, "{}", ev.text);
+    let manifest = get(&h, &format!("{i}/evidence"), VIEWER).await;
+    let sha256sum = manifest.json["sha256sum"].as_str().expect("manifest");
+    assert_eq!(sha256sum.lines().count(), 1, "{sha256sum:?}");
+    assert_eq!(
+        sha256sum,
+        format!("\\{digest}  kit.zip\\n{}  /etc/passwd\n", "0".repeat(64))
+    );
+    let note = post(
+        &h,
+        &format!("{i}/notes"),
+        RESPONDER,
+        json!({"kind": "fact", "text": format!("kit mirrors {link}")}),
+    )
+    .await;
+    assert_eq!(note.status, 201, "{}", note.text);
+
+    let review = get(&h, &format!("{i}/review.md"), VIEWER).await;
+    assert_eq!(review.status, 200);
+    let md = &review.text;
+    let unescaped = |text: &str, what: &str| {
+        text.match_indices(what)
+            .any(|(at, _)| !text[..at].ends_with('\\'))
+    };
+    assert!(!unescaped(md, "]("), "a link or image in the review:\n{md}");
+    assert!(!md.contains("\n# Urgent"), "a heading in the review:\n{md}");
+    assert!(md.contains("> \\# Urgent"), "{md}");
+    assert!(md.contains("\\[Reset your SSO password\\](https://evil.example/login)"));
+
+    let sent = h.notifier.sent();
+    let triage = sent
+        .iter()
+        .find(|m| m.attr("kind") == "triage")
+        .expect("the team's triage message");
+    let chat = triage.message.https["content"]["description"]
+        .as_str()
+        .expect("chat body");
+    assert!(chat.contains("&lt;!channel&gt;"), "{chat}");
+    assert!(
+        !chat.contains("<!channel>") && !chat.contains("@here"),
+        "{chat}"
+    );
+    assert!(!unescaped(chat, "]("), "a link in the chat body: {chat}");
+}

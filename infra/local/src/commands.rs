@@ -11,6 +11,7 @@ use crate::client::{Client, Reply};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::app::assess;
 use klaxon_core::domain::{IncidentKey, NewIncident, Report, ReportInput, Source, SourceSignal};
+use klaxon_core::escape::terminal;
 use klaxon_core::policy::{self, DEFAULT_POLICY, Policy};
 use klaxon_core::ports::IncidentStore;
 use serde::Deserialize;
@@ -120,7 +121,7 @@ pub fn assess(
             failed += 1;
             json!({"line": n + 1, "error": e})
         });
-        writeln!(out, "{verdict}")?;
+        writeln!(out, "{}", terminal::json(&verdict.to_string()))?;
     }
     Ok(failed)
 }

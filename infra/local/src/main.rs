@@ -2,8 +2,19 @@
 //! and a command line for the responder API.
 
 use clap::Parser;
+use klaxon_core::escape::terminal;
 use klaxon_local::cli::{Cli, Command, PolicyCommand};
 use klaxon_local::commands;
+
+/// Prints a command's output. Everything `klaxon` prints goes through here,
+/// so text from reports and notes never drives the terminal.
+fn emit(s: &str, json: bool) {
+    if json {
+        print!("{}", terminal::json(s));
+    } else {
+        print!("{}", terminal::text(s));
+    }
+}
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -22,7 +33,7 @@ async fn main() -> std::process::ExitCode {
         Command::Policy {
             command: PolicyCommand::Default,
         } => {
-            print!("{}", commands::policy_default());
+            emit(commands::policy_default(), false);
             Ok(())
         }
         Command::Ack {
@@ -51,16 +62,16 @@ async fn main() -> std::process::ExitCode {
                 .await
             }
         }
-        .map(|s| print!("{s}")),
+        .map(|s| emit(&s, json)),
         Command::Show { id, data_dir } => commands::show(&data_dir, &id, json)
             .await
-            .map(|s| print!("{s}")),
-        Command::Api(cmd) => commands::api(api, json, cmd).await.map(|s| print!("{s}")),
+            .map(|s| emit(&s, json)),
+        Command::Api(cmd) => commands::api(api, json, cmd).await.map(|s| emit(&s, json)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", terminal::text(&e.to_string()));
             if let Some(hint) = commands::hint(e.as_ref()) {
                 eprintln!("hint: {hint}");
             }

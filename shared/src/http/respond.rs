@@ -394,12 +394,7 @@ pub async fn evidence_manifest(
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Viewer)?;
     let incident = respond::visible(app, &caller, key).await?;
-    // `sha256sum -c` reads this form: one "<digest>  <name>" line per item.
-    let sha256sum: String = incident
-        .evidence
-        .iter()
-        .map(|e| format!("{}  {}\n", e.sha256, e.name))
-        .collect();
+    let sha256sum = crate::reports::evidence_manifest(&incident);
     Ok(json_response(
         StatusCode::OK,
         &json!({
