@@ -4,14 +4,14 @@
 //! and an expiry, and carries an HMAC-SHA256 tag over them with the
 //! configured secret. It is short enough for an SMS: `2026-7QX4MZ.p.t4kx2b.`
 //! plus a 22-character tag. Each token acknowledges once: the delivery
-//! ledger remembers its tag.
+//! ledger remembers a digest of its tag.
 
 use crate::domain::{Audience, Reference};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 /// The tag is truncated to 128 bits: forging one still takes 2^128 tries.
 const TAG_BYTES: usize = 16;
@@ -140,7 +140,7 @@ impl Token {
         };
         // The grammar above is lenient in places (case, padding, a sign);
         // only the one spelling `sign` produces is a token.
-        if token.to_string() != text {
+        if token.spelling() != text {
             return Err(TokenError::Malformed);
         }
         Ok(token)
@@ -150,16 +150,17 @@ impl Token {
         body(&self.reference, self.audience, self.expiry)
     }
 
-    /// The ledger key that makes the token single-use: its tag, which the
-    /// secret binds to the reference, audience and expiry.
-    pub fn use_key(&self) -> String {
-        format!("ack-link#{}", URL_SAFE_NO_PAD.encode(self.tag))
+    /// The token's one spelling. Not `Display`, so it is never formatted
+    /// into a log by accident.
+    pub fn spelling(&self) -> String {
+        format!("{}.{}", self.body(), URL_SAFE_NO_PAD.encode(self.tag))
     }
-}
 
-impl std::fmt::Display for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.body(), URL_SAFE_NO_PAD.encode(self.tag))
+    /// The ledger key that makes the token single-use: the SHA-256 of its
+    /// tag (which the secret binds to the reference, audience and expiry),
+    /// so the ledger never holds a working part of a link.
+    pub fn use_key(&self) -> String {
+        format!("ack-link#{}", hex::encode(Sha256::digest(self.tag)))
     }
 }
 
@@ -219,7 +220,7 @@ mod tests {
         assert!(s.starts_with("2026-7QX4MZ.s."), "{s}");
         assert!(s.len() <= 50, "{} chars: {s}", s.len());
         assert_eq!(check(&s, t("2026-11-23T03:00:00Z")), Ok(token()));
-        assert_eq!(Token::parse(&s).map(|t| t.to_string()), Ok(s));
+        assert_eq!(Token::parse(&s).map(|t| t.spelling()), Ok(s));
     }
 
     #[test]
@@ -296,7 +297,12 @@ mod tests {
             parsed.use_key(),
             Token::parse(&good).expect("again").use_key()
         );
-        assert_eq!(parsed.use_key(), format!("ack-link#{tag}"));
+        let digest = hex::encode(Sha256::digest(URL_SAFE_NO_PAD.decode(tag).expect("tag")));
+        assert_eq!(parsed.use_key(), format!("ack-link#{digest}"));
+        assert!(
+            !parsed.use_key().contains(tag),
+            "the key holds no part of the link"
+        );
         let mut other_aud = token();
         other_aud.audience = Audience::OncallPrimary;
         let other = Token::parse(&sign(SECRET, &other_aud)).expect("token");
