@@ -543,7 +543,7 @@ fn detection(out: &mut String, i: &Incident, first: Option<&TimelineEntry>, tz: 
         );
     }
     if let Some(sig) = &i.signal {
-        let mut said = format!("`{}`", sig.kind);
+        let mut said = markdown::code(&sig.kind);
         if let Some(sev) = &sig.severity {
             let _ = write!(said, ", severity {}", cell(sev));
         }
@@ -576,7 +576,7 @@ fn detection(out: &mut String, i: &Incident, first: Option<&TimelineEntry>, tz: 
             .and_then(|a| a.cvss.as_ref())
             .map(|c| format!(" (CVSS {} base score {:.1})", c.version, c.score))
             .unwrap_or_default();
-        put!(out, "- **CVSS vector:** `{}`{score}", v.replace('`', "'"));
+        put!(out, "- **CVSS vector:** {}{score}", markdown::code(v));
     }
     match &i.assessment {
         Some(a) => {
@@ -1029,7 +1029,7 @@ fn prompts(
         let signal = i
             .signal
             .as_ref()
-            .map(|s| format!(" (`{}`)", s.kind))
+            .map(|s| format!(" ({})", markdown::code(&s.kind)))
             .unwrap_or_default();
         hints.insert(
             0,

@@ -30,6 +30,22 @@ pub fn inline(s: &str) -> String {
     line(&one_line)
 }
 
+/// A code span of text from outside (a CVSS vector, a sender's signal
+/// kind): inside one nothing is markup but a backtick, which would end it,
+/// so backticks become `'`; line breaks and control characters become
+/// spaces. (Not for table cells: there `|` would split the cell.)
+pub fn code(s: &str) -> String {
+    let inner: String = s
+        .chars()
+        .map(|c| match c {
+            '`' => '\'',
+            c if is_break(c) || c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
+    format!("`{}`", inner.trim())
+}
+
 /// Free text of any number of lines, each escaped, joined by `\n`; for a
 /// paragraph or, line by line, a block quote. Control characters other
 /// than line breaks become spaces, and trailing spaces go (two would be a
@@ -144,6 +160,22 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(block(raw), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn code_table() {
+        let cases = [
+            ("CVSS:3.1/AV:N/AC:L", "`CVSS:3.1/AV:N/AC:L`"),
+            (
+                "github:secret_scanning_alert",
+                "`github:secret_scanning_alert`",
+            ),
+            ("x` [a](b) `y", "`x' [a](b) 'y`"),
+            ("a\n\n# b", "`a  # b`"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(code(raw), want, "{raw:?}");
         }
     }
 
