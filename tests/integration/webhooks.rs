@@ -556,6 +556,18 @@ async fn pagerduty_acknowledge_is_recorded_and_paging_goes_on() {
     assert_eq!(resp["incident_id"], first["incident_id"]);
 
     let after = h.app.store.get(id).await.expect("get").expect("present");
+    // The tool sending it again records nothing more.
+    let (status, _) = send(
+        &h,
+        Sender::Pagerduty.request(ack.as_bytes(), Auth::Valid, ""),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let again = h.app.store.get(id).await.expect("get").expect("present");
+    assert_eq!(
+        again.version, after.version,
+        "a repeated acknowledge is recorded once"
+    );
     assert_eq!(after.status, before.status, "the state is unchanged");
     assert!(after.acknowledged.is_none(), "no acknowledgement recorded");
     assert_eq!(after.paging, before.paging, "paging goes on as it was");

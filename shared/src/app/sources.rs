@@ -38,7 +38,8 @@ impl SourceAction {
 
 /// Records `action` on the incident `source` opened under `key`. Returns
 /// the incident, or `None` when the source's key names none. A closed
-/// incident's record no longer changes.
+/// incident's record no longer changes, and a repeat of the source's last
+/// word (a tool re-sending its acknowledge) is recorded once.
 pub async fn source_update(
     app: &Arc<App>,
     source: Source,
@@ -48,6 +49,14 @@ pub async fn source_update(
     let Some(incident) = app.store.find_by_key(&source.scoped_key(key)).await? else {
         return Ok(None);
     };
+    let timeline = app.store.timeline(incident.id).await?;
+    let last_word = timeline
+        .iter()
+        .rev()
+        .find(|e| e.actor == source.as_str() && e.kind == TimelineKind::Note);
+    if last_word.is_some_and(|e| e.message == action.note()) {
+        return Ok(Some(incident));
+    }
     let updated = update(app, incident, |current, now| {
         if current.status == Status::Closed {
             return Ok(None);
