@@ -5,6 +5,7 @@ use crate::domain::{
     Audience, Change, DomainEvent, EventId, EventKind, Incident, IncidentId, IncidentKey,
     NewIncident, Severity, Status, TimelineEntry,
 };
+pub use crate::domain::{IdempotencyKey, SenderKey};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
@@ -16,6 +17,10 @@ pub enum StoreError {
     NotFound(IncidentId),
     #[error("reference {0} is already in use")]
     ReferenceTaken(String),
+    /// The idempotency key names an incident created from other content.
+    /// Carries nothing about that incident.
+    #[error("the key was already used for a different request")]
+    KeyReused,
     /// Throttling, a transaction conflict or a dropped connection: worth a retry.
     #[error("store temporarily unavailable: {0}")]
     Unavailable(String),
@@ -162,12 +167,40 @@ pub struct SentNotification {
     pub subject: String,
 }
 
+/// A delivery ledger key: `<purpose>#<hex SHA-256 of the key>`. Built only
+/// by hashing, so a claim keyed on outside text (a delivery id, a link's
+/// token) never stores that text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LedgerKey(String);
+
+impl LedgerKey {
+    pub fn new(purpose: &'static str, raw: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        Self(format!(
+            "{purpose}#{}",
+            hex::encode(Sha256::digest(raw.as_bytes()))
+        ))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for LedgerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Incidents, their timelines and their idempotency keys.
 #[async_trait]
 pub trait IncidentStore: Send + Sync {
     /// Writes the incident, its first timeline entries, its events and its
     /// idempotency key in one transaction. If the key exists, returns the
-    /// incident it names with `duplicate: true` and writes nothing.
+    /// incident it names with `duplicate: true` and writes nothing; if the
+    /// key was bound to other content, fails with `KeyReused` and writes
+    /// nothing.
     async fn create(&self, new: NewIncident) -> Result<Created, StoreError>;
 
     async fn get(&self, id: IncidentId) -> Result<Option<Incident>, StoreError>;
@@ -183,8 +216,9 @@ pub trait IncidentStore: Send + Sync {
         }
     }
 
-    /// The incident a (source-scoped) idempotency key names, if any.
-    async fn find_by_key(&self, key: &str) -> Result<Option<Incident>, StoreError>;
+    /// The incident a (source-scoped) idempotency key names, if any. The
+    /// key's content binding plays no part in a lookup.
+    async fn find_by_key(&self, key: &IdempotencyKey) -> Result<Option<Incident>, StoreError>;
 
     /// Applies a change if the stored version still equals
     /// `change.expected_version`; otherwise fails with `Conflict` and writes nothing.
@@ -250,20 +284,20 @@ pub trait DeliveryLedger: Send + Sync {
     /// True if the caller now holds the claim and should perform the effect.
     async fn try_claim(
         &self,
-        key: &str,
+        key: &LedgerKey,
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<bool, StoreError>;
 
-    async fn complete(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn complete(&self, key: &LedgerKey, now: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// True once the effect was completed. A claim that is not (its holder
     /// is still working, or died) is not delivered: the caller must retry
     /// later rather than count it done.
-    async fn delivered(&self, key: &str) -> Result<bool, StoreError>;
+    async fn delivered(&self, key: &LedgerKey) -> Result<bool, StoreError>;
 
     /// Gives a claim back after the effect failed, so a retry can take it.
-    async fn release(&self, key: &str) -> Result<(), StoreError>;
+    async fn release(&self, key: &LedgerKey) -> Result<(), StoreError>;
 }
 
 /// Everything a Klaxon deployment persists.

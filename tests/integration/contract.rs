@@ -26,6 +26,7 @@ macro_rules! contract_suite {
 contract_suite!(
     create_then_get,
     idempotent_create,
+    key_reused_with_other_content,
     concurrent_create,
     mixed_concurrent_writes,
     conditional_update,

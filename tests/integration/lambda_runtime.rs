@@ -463,7 +463,7 @@ async fn intake_takes_aws_findings() {
         &stack.resources.table,
     );
     let incident = store
-        .find_by_key("guardduty#gd-finding-1")
+        .find_by_key(&klaxon_core::domain::Source::Guardduty.scoped_key("gd-finding-1".into()))
         .await
         .expect("find")
         .expect("stored");

@@ -11,6 +11,7 @@ mod contract;
 mod escalation;
 mod faults;
 mod http_intake;
+mod keys;
 mod lambda_runtime;
 mod notify;
 mod openapi;

@@ -171,7 +171,11 @@ async fn a_dead_senders_claim_delays_the_page_but_never_drops_it() {
     assert!(
         h.app
             .store
-            .try_claim(&key, h.app.clock.now(), chrono::Duration::seconds(120))
+            .try_claim(
+                &klaxon_core::ports::LedgerKey::new("notify", &key),
+                h.app.clock.now(),
+                chrono::Duration::seconds(120)
+            )
             .await
             .expect("claim")
     );

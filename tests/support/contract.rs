@@ -4,9 +4,9 @@
 use crate::{new_incident, t0};
 use chrono::Duration;
 use klaxon_core::domain::{
-    Audience, Change, EventKind, IncidentId, Severity, Status, TimelineKind,
+    Audience, Change, EventKind, IncidentId, SenderKey, Severity, Source, Status, TimelineKind,
 };
-use klaxon_core::ports::{Cursor, IncidentQuery, SentNotification, Store, StoreError};
+use klaxon_core::ports::{Cursor, IncidentQuery, LedgerKey, SentNotification, Store, StoreError};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -47,6 +47,62 @@ pub async fn idempotent_create(store: Dyn) {
         .await
         .expect("pending");
     assert!(pending.iter().all(|e| e.incident_id != second.incident.id));
+}
+
+/// A key bound to its request's content (an `Idempotency-Key`) answers the
+/// same content with the first incident, and refuses other content with
+/// `KeyReused`, writing nothing. A key without content (a natural key) and a
+/// key stored without content match any. Issue 16, finding 9.
+pub async fn key_reused_with_other_content(store: Dyn) {
+    let bound = |title: &str, body: &[u8]| {
+        let mut n = new_incident(title, None, t0());
+        n.idempotency_key =
+            Some(Source::Report.scoped_key(SenderKey::new("retry-1").for_content(body)));
+        n
+    };
+    let first = bound("first", b"{\"title\":\"first\"}");
+    let a = store.create(first.clone()).await.expect("first create");
+    assert!(!a.duplicate);
+
+    let again = bound("first again", b"{\"title\":\"first\"}");
+    let b = store.create(again.clone()).await.expect("same content");
+    assert!(b.duplicate);
+    assert_eq!(b.incident.id, first.incident.id);
+
+    let other = bound("other", b"{\"title\":\"other\"}");
+    let refused = store.create(other.clone()).await;
+    assert!(
+        matches!(refused, Err(StoreError::KeyReused)),
+        "{:?}",
+        refused.map(|c| c.incident.id)
+    );
+    for id in [again.incident.id, other.incident.id] {
+        assert!(store.get(id).await.expect("get").is_none(), "stored");
+    }
+    let pending = store
+        .pending_events(t0() + Duration::days(1), 100)
+        .await
+        .expect("pending");
+    assert_eq!(pending.len(), 1, "only the first incident's event");
+
+    // A lookup ignores content; an unbound key with the same text matches.
+    let key = other.idempotency_key.clone().expect("key");
+    let found = store.find_by_key(&key).await.expect("find");
+    assert_eq!(found.map(|i| i.id), Some(first.incident.id));
+    let unbound = new_incident("unbound", Some("retry-1"), t0());
+    let c = store.create(unbound).await.expect("unbound");
+    assert!(c.duplicate);
+    assert_eq!(c.incident.id, first.incident.id);
+
+    // A key first stored without content takes any content.
+    let plain = new_incident("plain", Some("retry-2"), t0());
+    store.create(plain.clone()).await.expect("plain");
+    let mut later = new_incident("later", None, t0());
+    later.idempotency_key =
+        Some(Source::Report.scoped_key(SenderKey::new("retry-2").for_content(b"anything")));
+    let c = store.create(later).await.expect("later");
+    assert!(c.duplicate);
+    assert_eq!(c.incident.id, plain.incident.id);
 }
 
 /// Many concurrent creates with one key yield exactly one incident.
@@ -323,7 +379,7 @@ pub async fn outbox_pending_until_published(store: Dyn) {
 /// A delivery is claimed once; a crashed claim is retaken after its lease;
 /// a completed one never is; a released one is free again.
 pub async fn delivery_ledger(store: Dyn) {
-    let key = format!("notify#{}#oncall", ulid::Ulid::new());
+    let key = LedgerKey::new("notify", &format!("{}#oncall", ulid::Ulid::new()));
     let lease = Duration::minutes(2);
     assert!(store.try_claim(&key, t0(), lease).await.expect("claim"));
     assert!(
@@ -349,7 +405,7 @@ pub async fn delivery_ledger(store: Dyn) {
             .expect("claim after done")
     );
 
-    let other = format!("notify#{}#oncall", ulid::Ulid::new());
+    let other = LedgerKey::new("notify", &format!("{}#oncall", ulid::Ulid::new()));
     assert!(store.try_claim(&other, t0(), lease).await.expect("claim"));
     store.release(&other).await.expect("release");
     assert!(
@@ -840,7 +896,7 @@ pub async fn delete_removes_everything(store: Dyn) {
 
     // The moved key and its incident are untouched.
     let kept = store
-        .find_by_key(next.idempotency_key.as_deref().expect("key"))
+        .find_by_key(next.idempotency_key.as_ref().expect("key"))
         .await;
     assert_eq!(kept.expect("find").map(|i| i.id), Some(next.incident.id));
     assert!(
@@ -870,7 +926,7 @@ pub async fn delete_missing_is_false(store: Dyn) {
 /// A claim is not a delivery until it is completed.
 pub async fn delivered_only_when_completed(store: Dyn) {
     let now = t0();
-    let key = format!("k-{}", ulid::Ulid::new());
+    let key = LedgerKey::new("k", &ulid::Ulid::new().to_string());
     assert!(!store.delivered(&key).await.expect("unknown"));
     assert!(
         store

@@ -90,11 +90,12 @@ async fn report_pages_and_survives_restart() {
     let client = reqwest::Client::new();
     let server = start(dir.path()).await;
 
+    let report = json!({"title": "Auth bypass", "description": "admin API open", "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}).to_string();
     let resp = client
         .post(format!("{}/reports", server.base))
         .header("content-type", "application/json")
         .header("idempotency-key", "local-1")
-        .body(json!({"title": "Auth bypass", "description": "admin API open", "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}).to_string())
+        .body(report.clone())
         .send()
         .await
         .expect("post");
@@ -140,11 +141,12 @@ async fn report_pages_and_survives_restart() {
     assert!(body["timeline"].as_array().expect("timeline").len() >= 3);
 
     // The same key after the restart is still a duplicate, and pages nobody.
+    // (The same body too: a key reused with another body is refused.)
     let again: Value = client
         .post(format!("{}/reports", server.base))
         .header("content-type", "application/json")
         .header("idempotency-key", "local-1")
-        .body(json!({"title": "Auth bypass"}).to_string())
+        .body(report)
         .send()
         .await
         .expect("post")

@@ -7,9 +7,12 @@
 //! | outbox event | `INC#<id>`        | `EVT#<event>`   | gsi2 while pending: `OUTBOX` / `<at>#<event>` |
 //! | notification | `INC#<id>`        | `NTF#<key>`     |                                          |
 //! | key pointer  | `INC#<id>`        | `IDEMREF#<key>` | finds the incident's idempotency keys    |
-//! | idempotency  | `IDEM#<key>`      | `IDEM`          |                                          |
+//! | idempotency  | `IDEM#<key>`      | `IDEM`          | `content`: the request a replay key was bound to |
 //! | reference    | `REF#<reference>` | `REF`           |                                          |
 //! | delivery     | `DLV#<key>`       | `DLV`           | TTL `expires_at`                         |
+//!
+//! Keys from outside are SHA-256 digests (`IdempotencyKey`, `LedgerKey`):
+//! no item key holds a sender's raw text.
 //!
 //! Creates and changes are one `TransactWriteItems` each, so the incident,
 //! its timeline, its outbox events and its keys land together or not at all.
@@ -22,8 +25,8 @@ use crate::domain::{
     Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry,
 };
 use crate::ports::{
-    Created, Cursor, DeliveryLedger, DueBatch, IncidentPage, IncidentQuery, IncidentStore, Outbox,
-    SentNotification, StoreError,
+    Created, Cursor, DeliveryLedger, DueBatch, IdempotencyKey, IncidentPage, IncidentQuery,
+    IncidentStore, LedgerKey, Outbox, SentNotification, StoreError,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -318,10 +321,23 @@ impl DynamoIncidentStore {
         self.batch_write(requests).await
     }
 
-    async fn idempotent_hit(&self, idem_key: &str) -> Result<Option<Incident>, StoreError> {
-        let Some(item) = self.get_item(format!("IDEM#{idem_key}"), "IDEM").await? else {
+    /// The incident a key names. With `check_content`, a key bound to other
+    /// content is `KeyReused`.
+    async fn idempotent_hit(
+        &self,
+        idem_key: &IdempotencyKey,
+        check_content: bool,
+    ) -> Result<Option<Incident>, StoreError> {
+        let Some(item) = self
+            .get_item(format!("IDEM#{}", idem_key.as_str()), "IDEM")
+            .await?
+        else {
             return Ok(None);
         };
+        let stored = item.get("content").and_then(|v| v.as_s().ok());
+        if check_content && !idem_key.same_content(stored.map(String::as_str)) {
+            return Err(StoreError::KeyReused);
+        }
         let id: IncidentId = match item.get("incident_id") {
             Some(AttributeValue::S(id)) => id
                 .parse()
@@ -406,8 +422,11 @@ impl IncidentStore for DynamoIncidentStore {
         )?);
         const IDEM_POS: usize = 2;
         if let Some(k) = &new.idempotency_key {
-            let mut idem = key(format!("IDEM#{k}"), "IDEM");
+            let mut idem = key(format!("IDEM#{}", k.as_str()), "IDEM");
             idem.insert("incident_id".into(), s(inc.id.to_string()));
+            if let Some(content) = k.content() {
+                idem.insert("content".into(), s(content));
+            }
             let item = match new.supersedes {
                 None => put(&self.table, idem, Some("attribute_not_exists(pk)"))?,
                 // Re-point a key from a closed incident, unless someone already did.
@@ -424,7 +443,7 @@ impl IncidentStore for DynamoIncidentStore {
             };
             items.push(item);
             // So a delete can find the key, which lives in its own partition.
-            let mut pointer = key(inc_pk(inc.id), &format!("{IDEMREF}{k}"));
+            let mut pointer = key(inc_pk(inc.id), &format!("{IDEMREF}{}", k.as_str()));
             pointer.insert("kind".into(), s("key_pointer"));
             items.push(put(&self.table, pointer, None)?);
         }
@@ -453,7 +472,7 @@ impl IncidentStore for DynamoIncidentStore {
             let code = |i: usize| codes.get(i).map(String::as_str).unwrap_or("None");
             if let Some(k) = &new.idempotency_key
                 && code(IDEM_POS) == "ConditionalCheckFailed"
-                && let Some(incident) = self.idempotent_hit(k).await?
+                && let Some(incident) = self.idempotent_hit(k, true).await?
             {
                 return Ok(Created {
                     incident,
@@ -501,8 +520,8 @@ impl IncidentStore for DynamoIncidentStore {
         }
     }
 
-    async fn find_by_key(&self, key: &str) -> Result<Option<Incident>, StoreError> {
-        self.idempotent_hit(key).await
+    async fn find_by_key(&self, key: &IdempotencyKey) -> Result<Option<Incident>, StoreError> {
+        self.idempotent_hit(key, false).await
     }
 
     async fn commit(&self, change: Change) -> Result<Incident, StoreError> {
@@ -880,11 +899,11 @@ impl Outbox for DynamoIncidentStore {
 impl DeliveryLedger for DynamoIncidentStore {
     async fn try_claim(
         &self,
-        k: &str,
+        k: &LedgerKey,
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<bool, StoreError> {
-        let mut item = key(format!("DLV#{k}"), "DLV");
+        let mut item = key(format!("DLV#{}", k.as_str()), "DLV");
         item.insert("state".into(), s("pending"));
         item.insert("claimed_at".into(), s(ts(now)));
         item.insert(
@@ -915,8 +934,8 @@ impl DeliveryLedger for DynamoIncidentStore {
         }
     }
 
-    async fn delivered(&self, k: &str) -> Result<bool, StoreError> {
-        let item = self.get_item(format!("DLV#{k}"), "DLV").await?;
+    async fn delivered(&self, k: &LedgerKey) -> Result<bool, StoreError> {
+        let item = self.get_item(format!("DLV#{}", k.as_str()), "DLV").await?;
         Ok(item
             .as_ref()
             .and_then(|i| i.get("state"))
@@ -924,11 +943,11 @@ impl DeliveryLedger for DynamoIncidentStore {
             .is_some_and(|v| v == "done"))
     }
 
-    async fn complete(&self, k: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn complete(&self, k: &LedgerKey, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(format!("DLV#{k}"), "DLV")))
+            .set_key(Some(key(format!("DLV#{}", k.as_str()), "DLV")))
             .update_expression("SET #state = :done, completed_at = :at")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":done", s("done"))
@@ -939,12 +958,12 @@ impl DeliveryLedger for DynamoIncidentStore {
         Ok(())
     }
 
-    async fn release(&self, k: &str) -> Result<(), StoreError> {
+    async fn release(&self, k: &LedgerKey) -> Result<(), StoreError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(format!("DLV#{k}"), "DLV")))
+            .set_key(Some(key(format!("DLV#{}", k.as_str()), "DLV")))
             .condition_expression("#state = :pending")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":pending", s("pending"))

@@ -11,8 +11,8 @@ use crate::domain::{
     Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry,
 };
 use crate::ports::{
-    Created, Cursor, DeliveryLedger, DueBatch, IncidentPage, IncidentQuery, IncidentStore, Outbox,
-    SentNotification, StoreError,
+    Created, Cursor, DeliveryLedger, DueBatch, IdempotencyKey, IncidentPage, IncidentQuery,
+    IncidentStore, LedgerKey, Outbox, SentNotification, StoreError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -42,9 +42,12 @@ CREATE TABLE IF NOT EXISTS timeline (
     body TEXT NOT NULL,
     PRIMARY KEY (incident_id, seq)
 );
+-- Keys are SHA-256 digests (`IdempotencyKey`); `content` is the digest of
+-- the request a replay key was first used with.
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY,
-    incident_id TEXT NOT NULL REFERENCES incidents (id)
+    incident_id TEXT NOT NULL REFERENCES incidents (id),
+    content TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY,
@@ -216,6 +219,7 @@ impl SqliteIncidentStore {
             "CREATE INDEX IF NOT EXISTS incidents_due ON incidents (next_due_at, id) WHERE next_due_at IS NOT NULL",
         )
         .map_err(backend)?;
+        add_key_content(&conn)?;
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         std::thread::Builder::new()
             .name("klaxon-sqlite".into())
@@ -339,6 +343,22 @@ fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
     if let Some(e) = &failed {
         jobs.for_each(|job| job.refuse(same(e)));
     }
+}
+
+/// Added after the first schema: the content a replay key is bound to.
+fn add_key_content(conn: &Connection) -> Result<(), StoreError> {
+    let has: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('idempotency') WHERE name = 'content'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    if has == 0 {
+        conn.execute_batch("ALTER TABLE idempotency ADD COLUMN content TEXT")
+            .map_err(backend)?;
+    }
+    Ok(())
 }
 
 /// `execute` through the statement cache: every statement here runs
@@ -472,11 +492,14 @@ impl IncidentStore for SqliteIncidentStore {
         self.with(move |conn| {
             // The batch's IMMEDIATE transaction already holds the write lock.
             if let Some(key) = &new.idempotency_key {
-                let existing: Option<String> = row(conn, "SELECT incident_id FROM idempotency WHERE key = ?1", [key], |r| r.get(0))
+                let existing: Option<(String, Option<String>)> = row(conn, "SELECT incident_id, content FROM idempotency WHERE key = ?1", [key.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()
                     .map_err(backend)?;
                 let superseded = new.supersedes.map(|id| id.to_string());
-                if let Some(id) = existing.filter(|id| Some(id) != superseded.as_ref()) {
+                if let Some((id, content)) = existing.filter(|(id, _)| Some(id) != superseded.as_ref()) {
+                    if !key.same_content(content.as_deref()) {
+                        return Err(StoreError::KeyReused);
+                    }
                     let incident = load(conn, &id)?.ok_or_else(|| {
                         StoreError::Corrupt(format!("idempotency key names missing incident {id}"))
                     })?;
@@ -507,9 +530,9 @@ impl IncidentStore for SqliteIncidentStore {
             insert_children(conn, &new.timeline, &new.events)?;
             if let Some(key) = &new.idempotency_key {
                 exec(conn,
-                    "INSERT INTO idempotency (key, incident_id) VALUES (?1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET incident_id = excluded.incident_id",
-                    params![key, inc.id.to_string()],
+                    "INSERT INTO idempotency (key, incident_id, content) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (key) DO UPDATE SET incident_id = excluded.incident_id, content = excluded.content",
+                    params![key.as_str(), inc.id.to_string(), key.content()],
                 )
                 .map_err(backend)?;
             }
@@ -538,8 +561,8 @@ impl IncidentStore for SqliteIncidentStore {
         .await
     }
 
-    async fn find_by_key(&self, key: &str) -> Result<Option<Incident>, StoreError> {
-        let key = key.to_owned();
+    async fn find_by_key(&self, key: &IdempotencyKey) -> Result<Option<Incident>, StoreError> {
+        let key = key.as_str().to_owned();
         self.with(move |conn| {
             let id: Option<String> = row(
                 conn,
@@ -755,11 +778,11 @@ impl Outbox for SqliteIncidentStore {
 impl DeliveryLedger for SqliteIncidentStore {
     async fn try_claim(
         &self,
-        key: &str,
+        key: &LedgerKey,
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<bool, StoreError> {
-        let key = key.to_owned();
+        let key = key.as_str().to_owned();
         self.with(move |conn| {
             let n = exec(
                 conn,
@@ -774,8 +797,8 @@ impl DeliveryLedger for SqliteIncidentStore {
         .await
     }
 
-    async fn delivered(&self, key: &str) -> Result<bool, StoreError> {
-        let key = key.to_owned();
+    async fn delivered(&self, key: &LedgerKey) -> Result<bool, StoreError> {
+        let key = key.as_str().to_owned();
         self.with(move |conn| {
             let state: Option<String> = row(
                 conn,
@@ -790,8 +813,8 @@ impl DeliveryLedger for SqliteIncidentStore {
         .await
     }
 
-    async fn complete(&self, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let key = key.to_owned();
+    async fn complete(&self, key: &LedgerKey, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let key = key.as_str().to_owned();
         self.with(move |conn| {
             exec(
                 conn,
@@ -804,8 +827,8 @@ impl DeliveryLedger for SqliteIncidentStore {
         .await
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        let key = key.to_owned();
+    async fn release(&self, key: &LedgerKey) -> Result<(), StoreError> {
+        let key = key.as_str().to_owned();
         self.with(move |conn| {
             exec(
                 conn,

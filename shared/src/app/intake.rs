@@ -3,7 +3,7 @@
 use super::{App, outbox};
 use crate::domain::{Change, Incident, NewIncident, Report, Source, TimelineKind};
 use crate::metrics::{self, Metric};
-use crate::ports::{Created, StoreError};
+use crate::ports::{Created, SenderKey, StoreError};
 use std::sync::Arc;
 
 /// References are random; a collision is rare, and each retry draws afresh.
@@ -21,12 +21,14 @@ pub enum Repeat {
 }
 
 /// Stores the report as a new incident, or returns the existing one for a
-/// repeated key. `Report Received` is committed with a new incident.
+/// repeated key. `Report Received` is committed with a new incident. A key
+/// bound to other content ([`SenderKey::for_content`]) is refused with
+/// `KeyReused`. Keys are hashed: the store never sees the sender's text.
 pub async fn submit(
     app: &Arc<App>,
     source: Source,
     report: Report,
-    key: Option<String>,
+    key: Option<SenderKey>,
 ) -> Result<Created, StoreError> {
     submit_keyed(app, source, report, key, Repeat::Replay).await
 }
@@ -35,7 +37,7 @@ pub async fn submit_keyed(
     app: &Arc<App>,
     source: Source,
     report: Report,
-    key: Option<String>,
+    key: Option<SenderKey>,
     repeat: Repeat,
 ) -> Result<Created, StoreError> {
     let mut new = NewIncident::from_report(report, source, key, app.clock.now());
@@ -172,7 +174,8 @@ pub async fn findings(
     for (input, key) in reports {
         match Report::parse(input) {
             Ok(report) => {
-                let created = submit_keyed(app, source, report, Some(key.key), key.repeat).await?;
+                let created =
+                    submit_keyed(app, source, report, Some(key.key.into()), key.repeat).await?;
                 if created.duplicate {
                     out.duplicates += 1;
                 } else {

@@ -6,7 +6,7 @@ use crate::ack::{self, AckToken};
 use crate::domain::{Audience, DomainEvent, EventKind, Incident};
 use crate::messages::{self, Inputs, Kind};
 use crate::metrics::{self, Metric};
-use crate::ports::{NotifyError, SentNotification};
+use crate::ports::{LedgerKey, NotifyError, SentNotification};
 use chrono::Duration;
 
 /// How long a claimed-but-unfinished delivery blocks a retry. Longer than any
@@ -62,13 +62,14 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
             audience.as_str(),
             kind.as_str()
         );
+        let claim = LedgerKey::new("notify", &key);
         let now = app.clock.now();
         if !app
             .store
-            .try_claim(&key, now, Duration::seconds(DELIVERY_LEASE_SECS))
+            .try_claim(&claim, now, Duration::seconds(DELIVERY_LEASE_SECS))
             .await?
         {
-            if app.store.delivered(&key).await? {
+            if app.store.delivered(&claim).await? {
                 tracing::info!(incident_id = %incident.id, event_id = %event.id, %audience, kind = kind.as_str(), "already delivered; skipping");
                 continue;
             }
@@ -105,7 +106,7 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
         if let Err(e) = outcome {
             metrics::incr(Metric::Errors);
             // Give the claim back so the retry can deliver.
-            if let Err(release) = app.store.release(&key).await {
+            if let Err(release) = app.store.release(&claim).await {
                 tracing::warn!(error = %release, "could not release delivery claim");
             }
             return Err(e);
@@ -125,7 +126,7 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
         if let Err(e) = app.store.record_notification(&record).await {
             tracing::warn!(incident_id = %incident.id, error = %e, "could not record the notification");
         }
-        app.store.complete(&key, at).await?;
+        app.store.complete(&claim, at).await?;
         if kind == Kind::Page {
             metrics::incr(Metric::PagesSent);
         }

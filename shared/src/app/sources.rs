@@ -46,7 +46,11 @@ pub async fn source_update(
     key: &str,
     action: SourceAction,
 ) -> Result<Option<Incident>, StoreError> {
-    let Some(incident) = app.store.find_by_key(&source.scoped_key(key)).await? else {
+    let Some(incident) = app
+        .store
+        .find_by_key(&source.scoped_key(key.into()))
+        .await?
+    else {
         return Ok(None);
     };
     let timeline = app.store.timeline(incident.id).await?;

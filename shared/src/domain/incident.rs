@@ -402,8 +402,9 @@ fn one() -> u32 {
 #[derive(Debug, Clone)]
 pub struct NewIncident {
     pub incident: Incident,
-    /// Source-scoped key; a second create with the same key returns the first incident.
-    pub idempotency_key: Option<String>,
+    /// Source-scoped key digest; a second create with the same key returns
+    /// the first incident (or is refused, if its content differs).
+    pub idempotency_key: Option<super::IdempotencyKey>,
     /// Set when the key already names this (closed) incident and should now
     /// name the new one: a dedup key seen again after its incident closed.
     pub supersedes: Option<IncidentId>,
@@ -416,7 +417,7 @@ impl NewIncident {
     pub fn from_report(
         report: Report,
         source: Source,
-        idempotency_key: Option<String>,
+        idempotency_key: Option<super::SenderKey>,
         now: DateTime<Utc>,
     ) -> Self {
         let id = IncidentId::new();
@@ -479,7 +480,7 @@ impl NewIncident {
         let event = DomainEvent::new(EventKind::ReportReceived, &incident, now);
         Self {
             incident,
-            idempotency_key: idempotency_key.map(|k| source.scoped_key(&k)),
+            idempotency_key: idempotency_key.map(|k| source.scoped_key(k)),
             supersedes: None,
             timeline,
             events: vec![event],
@@ -671,7 +672,10 @@ mod tests {
         );
         assert_eq!(n.events.len(), 1);
         assert_eq!(n.events[0].kind, EventKind::ReportReceived);
-        assert_eq!(n.idempotency_key.as_deref(), Some("report#k1"));
+        assert_eq!(
+            n.idempotency_key,
+            Some(Source::Report.scoped_key("k1".into()))
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod assessment;
 mod event;
 mod incident;
+mod key;
 pub mod redact;
 pub mod report;
 mod response;
@@ -17,6 +18,7 @@ pub use incident::{
     Acknowledgement, Change, Deadline, DeadlineKind, Incident, IncidentId, IncidentKey,
     NewIncident, Paging, Reference, StaleWatch, TimelineEntry, TimelineKind,
 };
+pub use key::{IdempotencyKey, SenderKey};
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use response::{
     Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, IncidentRole,
@@ -65,8 +67,8 @@ impl Source {
         }
     }
 
-    /// Idempotency keys are stored scoped by source.
-    pub fn scoped_key(self, key: &str) -> String {
-        format!("{}#{key}", self.as_str())
+    /// Idempotency keys are stored scoped by source, and hashed.
+    pub fn scoped_key(self, key: SenderKey) -> IdempotencyKey {
+        IdempotencyKey::new(self, key)
     }
 }

@@ -144,7 +144,7 @@ pub async fn confirm(app: &Arc<App>, token: &str) -> Response<Bytes> {
         Err(resp) => return resp,
     };
     // Keyed on the parsed token, not the text of the path.
-    let key = token.use_key();
+    let key = crate::ports::LedgerKey::new("ack-link", &token.use_key());
     let now = app.clock.now();
     // The claim outlives the token, so a used token stays used.
     let lease = (t.expires_at - now) + Duration::days(1);

@@ -313,6 +313,9 @@ pub enum ApiError {
     MethodNotAllowed(Method, Vec<Method>),
     #[error("{0}")]
     Conflict(String),
+    /// Well-formed, but refused for what it means (RFC 9110 §15.5.21).
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
     #[error("too many requests from your address; try again in {0} seconds")]
     TooManyRequests(u64),
     #[error("the service is briefly unavailable; retry shortly")]
@@ -332,6 +335,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -349,6 +353,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed(..) => "method_not_allowed",
             Self::Conflict(_) => "conflict",
+            Self::Unprocessable { code, .. } => code,
             Self::TooManyRequests(_) => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
@@ -406,6 +411,13 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(id) => Self::NotFound(format!("incident {id} not found")),
             StoreError::Conflict { .. } => Self::Conflict(e.to_string()),
+            // Says nothing of the incident the key names.
+            StoreError::KeyReused => Self::Unprocessable {
+                code: "idempotency_key_reused",
+                message: "this Idempotency-Key was already used with a different request body; \
+                          use a new key for a new request"
+                    .into(),
+            },
             e if e.is_retryable() => {
                 tracing::warn!(error = %e, "store unavailable");
                 Self::Unavailable

@@ -4,7 +4,7 @@
 use super::{ApiError, ClientIp, MAX_BODY, json_response, media_type};
 use crate::app::{App, intake};
 use crate::config::RateLimit;
-use crate::domain::{FieldError, Report, ReportInput, Source};
+use crate::domain::{FieldError, Report, ReportInput, SenderKey, Source};
 use crate::metrics::{self, Metric};
 use bytes::Bytes;
 use governor::clock::{Clock as _, DefaultClock};
@@ -311,7 +311,9 @@ async fn accept(
     })
 }
 
-fn idempotency_key(req: &Request<Bytes>) -> Result<Option<String>, ApiError> {
+/// The `Idempotency-Key`, hashed and bound to the body: the same key with
+/// another body is refused (see `intake::submit`).
+fn idempotency_key(req: &Request<Bytes>) -> Result<Option<SenderKey>, ApiError> {
     let Some(v) = req.headers().get("idempotency-key") else {
         return Ok(None);
     };
@@ -325,7 +327,7 @@ fn idempotency_key(req: &Request<Bytes>) -> Result<Option<String>, ApiError> {
     if s.is_empty() || s.len() > MAX_IDEMPOTENCY_KEY || !s.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(bad());
     }
-    Ok(Some(s.to_owned()))
+    Ok(Some(SenderKey::new(s).for_content(req.body())))
 }
 
 /// `GET /.well-known/security.txt` (RFC 9116): contact, expiry, and the form.

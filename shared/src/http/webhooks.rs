@@ -8,6 +8,7 @@ use crate::app::intake::{self, Repeat};
 use crate::app::sources::{self, SourceAction};
 use crate::domain::{Report, ReportInput, Source};
 use crate::metrics::{self, Metric};
+use crate::ports::{LedgerKey, SenderKey, StoreError};
 use crate::webhook::normalize::{self, Key, Normalized, PAGERDUTY_SEVERITIES, ShapeError};
 use crate::webhook::verify::{self, VerifyError};
 use bytes::Bytes;
@@ -21,6 +22,99 @@ use std::sync::Arc;
 const DELIVERY_LEASE_SECS: i64 = 120;
 /// Clock skew allowed on Connect JWTs.
 const JWT_LEEWAY_SECS: u64 = 60;
+
+/// What makes a delivery itself, for telling a replay from a new delivery.
+/// Only signed material counts: the delivery-id headers (`X-GitHub-Delivery`,
+/// `X-Atlassian-Webhook-Identifier`, `X-Request-UUID`) are not signed, so a
+/// captured delivery replayed under a fresh id would pass for a new one.
+enum Delivery<'a> {
+    /// The signed body is the identity: a replay of it is the same delivery,
+    /// whatever its headers say.
+    SignedBody(&'a [u8]),
+    /// A key the sender chose for one request (a Connect token, a Standard
+    /// Webhooks id, an `Idempotency-Key`), bound to the body it came with:
+    /// the same key with another body is refused.
+    Keyed { key: String, body: &'a [u8] },
+}
+
+impl Delivery<'_> {
+    /// The incident store's key, for a delivery with no natural key.
+    fn store_key(&self) -> SenderKey {
+        match self {
+            Self::SignedBody(body) => SenderKey::new(&body_hash(body)),
+            Self::Keyed { key, body } => SenderKey::new(key).for_content(body),
+        }
+    }
+}
+
+/// What the ledger said about a delivery.
+enum Claim {
+    /// First sight: these claims are held until the delivery is stored.
+    New(Vec<LedgerKey>),
+    /// Seen before (or in flight): answer as a duplicate.
+    Repeat,
+    /// Its key was used before with another body.
+    Reused,
+}
+
+/// Claims a delivery in the ledger (for sources whose natural key is the
+/// store key). A keyed delivery takes two claims: one for the key with this
+/// body (a retry), one for the key alone (so another body is refused).
+async fn claim(app: &App, source: Source, delivery: &Delivery<'_>) -> Result<Claim, StoreError> {
+    let lease = Duration::seconds(DELIVERY_LEASE_SECS);
+    let now = app.clock.now();
+    let src = source.as_str();
+    match delivery {
+        Delivery::SignedBody(body) => {
+            let k = LedgerKey::new("delivery", &format!("{src}#{}", body_hash(body)));
+            Ok(if app.store.try_claim(&k, now, lease).await? {
+                Claim::New(vec![k])
+            } else {
+                Claim::Repeat
+            })
+        }
+        Delivery::Keyed { key, body } => {
+            let bound = LedgerKey::new(
+                "delivery",
+                &format!(
+                    "{src}#{}#{}",
+                    hex::encode(Sha256::digest(key)),
+                    body_hash(body)
+                ),
+            );
+            if !app.store.try_claim(&bound, now, lease).await? {
+                return Ok(Claim::Repeat);
+            }
+            let used = LedgerKey::new("delivery-key", &format!("{src}#{key}"));
+            if app.store.try_claim(&used, now, lease).await? {
+                Ok(Claim::New(vec![bound, used]))
+            } else {
+                app.store.release(&bound).await?;
+                Ok(Claim::Reused)
+            }
+        }
+    }
+}
+
+/// A delivery key used before with another body. Nothing about the first
+/// incident is said. Connect gets 409, which Jira retries with a fresh
+/// token: two of its webhooks in one second can carry the same token.
+fn reused(source: Source) -> ApiError {
+    metrics::incr(Metric::ReportsRejected);
+    tracing::warn!(
+        source = source.as_str(),
+        "delivery key reused with another body; refused"
+    );
+    match source {
+        Source::Connect => ApiError::Conflict(
+            "this JWT was already used for a request with a different body; sign a new token for each request".into(),
+        ),
+        _ => ApiError::Unprocessable {
+            code: "idempotency_key_reused",
+            message: "this delivery key (webhook-id or Idempotency-Key) was already used with a different body; use a new key for a new delivery".into(),
+        },
+    }
+}
 
 fn disabled(path: &str) -> ApiError {
     ApiError::NotFound(format!("no route for {path}: this source is not enabled"))
@@ -101,7 +195,7 @@ pub async fn handle(
             ingest(
                 app,
                 Source::Github,
-                header_str(&req, "x-github-delivery"),
+                Some(Delivery::SignedBody(body)),
                 n,
                 None,
             )
@@ -117,14 +211,7 @@ pub async fn handle(
             .map_err(|e| unauthorized("jira", e))?;
             let payload = parse_json(body)?;
             let n = normalize::jira(&payload, &s.jira_projects).map_err(shape)?;
-            ingest(
-                app,
-                Source::Jira,
-                header_str(&req, "x-atlassian-webhook-identifier"),
-                n,
-                None,
-            )
-            .await
+            ingest(app, Source::Jira, Some(Delivery::SignedBody(body)), n, None).await
         }
         RouteId::BitbucketWebhook => {
             verify::hub_signature(
@@ -141,7 +228,7 @@ pub async fn handle(
             ingest(
                 app,
                 Source::Bitbucket,
-                header_str(&req, "x-request-uuid"),
+                Some(Delivery::SignedBody(body)),
                 n,
                 None,
             )
@@ -177,8 +264,13 @@ pub async fn handle(
             {
                 input.tenant = Some(caller.client_key.clone());
             }
-            let delivery = caller.jti.clone().unwrap_or_else(|| body_hash(body));
-            ingest(app, Source::Connect, Some(&delivery), n, None).await
+            // The token does not sign the body (`qsh` covers the method,
+            // path and query only): one token, one body.
+            let delivery = Delivery::Keyed {
+                key: caller.token_id,
+                body,
+            };
+            ingest(app, Source::Connect, Some(delivery), n, None).await
         }
         RouteId::ForgeWebhook => {
             let signed = header_str(&req, "webhook-signature").is_some();
@@ -200,8 +292,12 @@ pub async fn handle(
             .map_err(|e| unauthorized("forge", e))?;
             let payload = parse_json(body)?;
             let input = normalize::report_object(&payload).map_err(shape)?;
-            let delivery =
-                header_str(&req, "webhook-id").or_else(|| header_str(&req, "idempotency-key"));
+            let delivery = header_str(&req, "webhook-id")
+                .or_else(|| header_str(&req, "idempotency-key"))
+                .map(|key| Delivery::Keyed {
+                    key: key.to_owned(),
+                    body,
+                });
             ingest(
                 app,
                 Source::Forge,
@@ -217,13 +313,12 @@ pub async fn handle(
 }
 
 /// Stores a normalised delivery once. A natural key (an alert, an issue) is
-/// the store key; the delivery id is then claimed in the ledger so a replay
-/// of the same delivery changes nothing. Without a natural key the delivery
-/// id is the store key.
+/// the store key; the delivery is then claimed in the ledger so a replay of
+/// it changes nothing. Without a natural key the delivery is the store key.
 async fn ingest(
     app: &Arc<App>,
     source: Source,
-    delivery: Option<&str>,
+    delivery: Option<Delivery<'_>>,
     normalized: Normalized,
     extra: Option<Value>,
 ) -> Result<Response<Bytes>, ApiError> {
@@ -241,49 +336,47 @@ async fn ingest(
         metrics::incr(Metric::ReportsRejected);
         ApiError::Validation(e)
     })?;
-    let (created, claim) = match (key, delivery) {
+    let (created, claims) = match (key, delivery) {
         (Some(Key { key, repeat }), Some(delivery)) => {
-            let claim = format!("delivery#{}#{delivery}", source.as_str());
-            if !app
-                .store
-                .try_claim(
-                    &claim,
-                    app.clock.now(),
-                    Duration::seconds(DELIVERY_LEASE_SECS),
-                )
-                .await?
-            {
-                metrics::incr(Metric::ReportsDuplicated);
-                let existing = app.store.find_by_key(&source.scoped_key(&key)).await?;
-                return Ok(accepted(
-                    existing.map(|i| (i.id.to_string(), i.reference.to_string())),
-                    true,
-                    extra,
-                ));
-            }
-            let result = intake::submit_keyed(app, source, report, Some(key), repeat).await;
-            (result, Some(claim))
+            let claims = match claim(app, source, &delivery).await? {
+                Claim::New(claims) => claims,
+                Claim::Reused => return Err(reused(source)),
+                Claim::Repeat => {
+                    metrics::incr(Metric::ReportsDuplicated);
+                    let existing = app
+                        .store
+                        .find_by_key(&source.scoped_key(key.into()))
+                        .await?;
+                    return Ok(accepted(
+                        existing.map(|i| (i.id.to_string(), i.reference.to_string())),
+                        true,
+                        extra,
+                    ));
+                }
+            };
+            let result = intake::submit_keyed(app, source, report, Some(key.into()), repeat).await;
+            (result, claims)
         }
         (Some(Key { key, repeat }), None) => (
-            intake::submit_keyed(app, source, report, Some(key), repeat).await,
-            None,
+            intake::submit_keyed(app, source, report, Some(key.into()), repeat).await,
+            Vec::new(),
         ),
         (None, delivery) => (
             intake::submit_keyed(
                 app,
                 source,
                 report,
-                delivery.map(str::to_owned),
+                delivery.map(|d| d.store_key()),
                 Repeat::Replay,
             )
             .await,
-            None,
+            Vec::new(),
         ),
     };
-    match (created, claim) {
-        (Ok(c), claim) => {
-            if let Some(claim) = claim {
-                app.store.complete(&claim, app.clock.now()).await?;
+    match created {
+        Ok(c) => {
+            for claim in &claims {
+                app.store.complete(claim, app.clock.now()).await?;
             }
             Ok(accepted(
                 Some((c.incident.id.to_string(), c.incident.reference.to_string())),
@@ -291,12 +384,16 @@ async fn ingest(
                 extra,
             ))
         }
-        (Err(e), Some(claim)) => {
+        Err(e) => {
             // Let the sender's retry through.
-            let _ = app.store.release(&claim).await;
-            Err(e.into())
+            for claim in &claims {
+                let _ = app.store.release(claim).await;
+            }
+            Err(match e {
+                StoreError::KeyReused => reused(source),
+                e => e.into(),
+            })
         }
-        (Err(e), None) => Err(e.into()),
     }
 }
 

@@ -180,15 +180,24 @@ struct ConnectClaims {
     jti: Option<String>,
 }
 
-/// A verified Connect request: which installation sent it, and its token id.
+/// A verified Connect request: which installation sent it, and its token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectCaller {
     pub client_key: String,
     pub jti: Option<String>,
+    /// What names this token among all others: `jti` if it has one, else
+    /// its signed claims (`iss`, `qsh`, `iat`, `exp`). One token, one request.
+    pub token_id: String,
 }
 
+/// The longest a Connect JWT may live, `exp - iat`. Atlassian's own tokens
+/// live 3 minutes; a captured token is good for no longer than this.
+pub const MAX_JWT_LIFETIME_SECS: i64 = 3600;
+
 /// `Authorization: JWT <token>`: HS256 with the shared secret, `iss` a
-/// configured client key, `exp`/`iat` within `leeway`, `qsh` matching the request.
+/// configured client key, `iat` present and not in the future, `exp` not
+/// past (both within `leeway`), a lifetime of at most
+/// [`MAX_JWT_LIFETIME_SECS`], and `qsh` matching the request.
 #[allow(clippy::too_many_arguments)]
 pub fn connect_jwt(
     shared_secret: &Secret,
@@ -234,21 +243,32 @@ pub fn connect_jwt(
             "the JWT issuer is not a configured Connect client key".into(),
         ));
     }
-    if let Some(iat) = claims.iat
-        && iat > now.timestamp().saturating_add(leeway)
-    {
+    let iat = claims.iat.ok_or(VerifyError::Missing("iat claim"))?;
+    if iat > now.timestamp().saturating_add(leeway) {
         return Err(VerifyError::Rejected(
             "the JWT was issued in the future".into(),
         ));
+    }
+    if claims.exp < iat || claims.exp.saturating_sub(iat) > MAX_JWT_LIFETIME_SECS {
+        return Err(VerifyError::Rejected(format!(
+            "the JWT must expire within {} minutes of iat",
+            MAX_JWT_LIFETIME_SECS / 60
+        )));
     }
     let expected = connect_qsh(method, path, query);
     let qsh = claims.qsh.ok_or(VerifyError::Missing("qsh claim"))?;
     if !bool::from(qsh.as_bytes().ct_eq(expected.as_bytes())) {
         return Err(VerifyError::Mismatch("qsh claim"));
     }
+    // NUL-separated: no claim value can shift another's boundary.
+    let token_id = match &claims.jti {
+        Some(jti) => format!("jti\0{}\0{jti}", claims.iss),
+        None => format!("claims\0{}\0{qsh}\0{iat}\0{}", claims.iss, claims.exp),
+    };
     Ok(ConnectCaller {
         client_key: claims.iss,
         jti: claims.jti,
+        token_id,
     })
 }
 
@@ -288,11 +308,17 @@ pub mod sign {
         exp: i64,
         jti: &str,
     ) -> String {
-        let claims =
-            serde_json::json!({"iss": client_key, "iat": iat, "exp": exp, "qsh": qsh, "jti": jti});
+        connect_claims(
+            secret,
+            &serde_json::json!({"iss": client_key, "iat": iat, "exp": exp, "qsh": qsh, "jti": jti}),
+        )
+    }
+
+    /// A Connect JWT with exactly these claims (Atlassian's carry no `jti`).
+    pub fn connect_claims(secret: &str, claims: &serde_json::Value) -> String {
         jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            &claims,
+            claims,
             &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
         )
         .unwrap_or_default()
@@ -470,12 +496,10 @@ mod tests {
             t + 180,
             "j1",
         );
+        let caller = verify(&good).expect("valid");
         assert_eq!(
-            verify(&good),
-            Ok(ConnectCaller {
-                client_key: "client-a".into(),
-                jti: Some("j1".into())
-            })
+            (caller.client_key.as_str(), caller.jti.as_deref()),
+            ("client-a", Some("j1"))
         );
         let wrong_secret = sign::connect_jwt("other-secret", "client-a", &qsh, t, t + 180, "j1");
         assert_eq!(
@@ -571,15 +595,19 @@ mod tests {
                 leeway,
             )
         };
-        // (iat, exp, leeway, accepted)
+        // (iat, exp, leeway, accepted). The far-future and far-past ones
+        // are now also refused for their lifetime (issue 16, finding 8):
+        // what this test holds is that none of them overflows.
         let cases = [
-            (t, i64::MAX, 60, true),
-            (t, i64::MAX - 30, 60, true),
-            (t, i64::MAX, u64::MAX, true),
-            (i64::MIN, t + 180, 60, true),
+            (t, i64::MAX, 60, false),
+            (t, i64::MAX - 30, 60, false),
+            (t, i64::MAX, u64::MAX, false),
+            (i64::MIN, t + 180, 60, false),
             (i64::MAX, i64::MAX, 60, false),
             (t, i64::MIN, 60, false),
             (t, i64::MIN, u64::MAX, false),
+            (t, t + 180, u64::MAX, true),
+            (i64::MIN, i64::MIN, u64::MAX, false),
         ];
         for (iat, exp, leeway, ok) in cases {
             assert_eq!(
@@ -588,6 +616,104 @@ mod tests {
                 "iat {iat} exp {exp} leeway {leeway}"
             );
         }
+    }
+
+    /// Issue 16, finding 8: a 100-year token was accepted. A token lives at
+    /// most an hour, needs `iat`, and may not be issued in the future.
+    #[test]
+    fn connect_jwt_lifetime_table() {
+        let now: DateTime<Utc> = "2026-11-23T03:00:00Z".parse().unwrap();
+        let t = now.timestamp();
+        let secret = "shared-secret-0123456789";
+        let qsh = connect_qsh("POST", "/webhooks/connect", None);
+        let verify = |claims: serde_json::Value| {
+            connect_jwt(
+                &Secret::new(secret),
+                &["client-a".to_owned()],
+                Some(&format!("JWT {}", sign::connect_claims(secret, &claims))),
+                "POST",
+                "/webhooks/connect",
+                None,
+                now,
+                60,
+            )
+        };
+        let claims = |iat: Option<i64>, exp: i64| {
+            let mut c = serde_json::json!({"iss": "client-a", "exp": exp, "qsh": qsh});
+            if let Some(iat) = iat {
+                c["iat"] = iat.into();
+            }
+            c
+        };
+        let year = 365 * 24 * 3600;
+        // (iat, exp, accepted, what the refusal says)
+        let cases = [
+            (Some(t), t + 180, true, ""),
+            (Some(t - 3000), t + 600, true, ""),
+            (Some(t), t + MAX_JWT_LIFETIME_SECS, true, ""),
+            (
+                Some(t),
+                t + MAX_JWT_LIFETIME_SECS + 1,
+                false,
+                "expire within 60 minutes",
+            ),
+            (Some(t), t + 100 * year, false, "expire within 60 minutes"),
+            (Some(t - 100 * year), t + 100 * year, false, "expire within"),
+            (Some(t + 30), t + 200, true, ""),
+            (Some(t + 61), t + 200, false, "future"),
+            (Some(t + 10), t, false, "expire within"),
+            (None, t + 180, false, "missing iat claim"),
+            (Some(t - 400), t - 61, false, "expired"),
+        ];
+        for (iat, exp, ok, why) in cases {
+            let got = verify(claims(iat, exp));
+            assert_eq!(got.is_ok(), ok, "iat {iat:?} exp {exp}: {got:?}");
+            if let Err(e) = got {
+                assert!(e.to_string().contains(why), "iat {iat:?} exp {exp}: {e}");
+            }
+        }
+    }
+
+    /// Without `jti` a token is named by its signed claims; with one, by
+    /// issuer and `jti`. Equal claims are the same token.
+    #[test]
+    fn connect_token_id_table() {
+        let now: DateTime<Utc> = "2026-11-23T03:00:00Z".parse().unwrap();
+        let t = now.timestamp();
+        let secret = "shared-secret-0123456789";
+        let qsh = connect_qsh("POST", "/webhooks/connect", None);
+        let id = |claims: serde_json::Value| {
+            connect_jwt(
+                &Secret::new(secret),
+                &["client-a".to_owned(), "client-b".to_owned()],
+                Some(&format!("JWT {}", sign::connect_claims(secret, &claims))),
+                "POST",
+                "/webhooks/connect",
+                None,
+                now,
+                60,
+            )
+            .expect("valid")
+            .token_id
+        };
+        let base = serde_json::json!({"iss": "client-a", "iat": t, "exp": t + 180, "qsh": qsh});
+        let with = |k: &str, v: serde_json::Value| {
+            let mut c = base.clone();
+            c[k] = v;
+            c
+        };
+        assert_eq!(id(base.clone()), id(base.clone()));
+        assert_ne!(id(base.clone()), id(with("iat", (t - 1).into())));
+        assert_ne!(id(base.clone()), id(with("exp", (t + 170).into())));
+        assert_ne!(id(base.clone()), id(with("iss", "client-b".into())));
+        assert_ne!(id(base.clone()), id(with("jti", "j1".into())));
+        let jti = with("jti", "j1".into());
+        let mut later = jti.clone();
+        later["iat"] = (t + 5).into();
+        assert_eq!(id(jti.clone()), id(later), "a jti names the token");
+        let mut other_issuer = jti.clone();
+        other_issuer["iss"] = "client-b".into();
+        assert_ne!(id(jti), id(other_issuer));
     }
 
     #[test]
