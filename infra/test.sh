@@ -2,7 +2,8 @@
 # The test command (`make test`): installs the pinned emulator and linter in
 # a venv, starts moto in server mode on a free loopback port, runs every
 # test against it through AWS_ENDPOINT_URL, lints the SAM template, and
-# stops moto. Extra arguments go to `cargo test`. The template is also
+# stops moto. Extra arguments go to `cargo test`. Then the secret scan
+# (bench/secret_scan.py) runs against `klaxon serve`. The template is also
 # checked by infra/check_template.py (IAM wildcards, encryption, DLQs and
 # their alarms).
 set -euo pipefail
@@ -55,6 +56,10 @@ echo "moto listening on $AWS_ENDPOINT_URL" >&2
 # The Lambda binaries first: the runtime tests start them as Lambda would.
 cargo build --workspace --bins
 cargo test --workspace --no-fail-fast "$@"
+# The secret scan (a few seconds): a secret planted in every field of every
+# intake path and API write route, in every header, key and refused
+# parameter, against klaxon serve; then its data dir and log are searched.
+"$venv/bin/python" bench/secret_scan.py --serve "${CARGO_TARGET_DIR:-target}/debug/klaxon"
 "$venv/bin/cfn-lint" template.yaml
 echo "cfn-lint: template.yaml clean" >&2
 # No wildcard IAM, everything encrypted, every asynchronous consumer with a
