@@ -489,7 +489,7 @@ def plant_api(p, incident):
     # Triage runs after intake; acknowledging before it is refused.
     for _ in range(100):
         s, r = p.call("api wait for triage", "GET", inc)
-        if s == 200 and (r or {}).get("status") != "reported":
+        if s == 200 and ((r or {}).get("incident") or {}).get("status") not in (None, "reported"):
             break
         time.sleep(0.05)
     writes = [
@@ -559,6 +559,20 @@ def plant_api(p, incident):
     return ok
 
 
+def settled(path, timeout=10.0):
+    """Waits until the file exists and has stopped growing."""
+    deadline = time.monotonic() + timeout
+    last, still = -1, 0
+    while time.monotonic() < deadline:
+        size = os.path.getsize(path) if os.path.exists(path) else -1
+        still = still + 1 if size == last and size > 0 else 0
+        if still >= 3:
+            return True
+        last = size
+        time.sleep(0.2)
+    return False
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -611,6 +625,8 @@ def serve_and_scan(klaxon):
             ok += plant_api(p, incident)
         else:
             ok.append(("an incident for the API routes", False))
+        # Let the relay write what it will (outbox.jsonl): the scan reads it.
+        ok.append(("messages in outbox.jsonl", settled(os.path.join(data, "outbox.jsonl"))))
     finally:
         # Ctrl-C is serve's graceful stop; a kill if it does not stop.
         server.send_signal(signal.SIGINT)
@@ -652,7 +668,7 @@ def serve_and_scan(klaxon):
         error = (p.answers.get(label) or {}).get("error")
         print(f"  NOT ACCEPTED: {label} (status {p.statuses.get(label)}: {error}): the scan proves less")
     status = 1 if failed or refused_plants else 0
-    if status == 0:
+    if status == 0 and not os.environ.get("SCAN_KEEP"):
         shutil.rmtree(data, ignore_errors=True)
         shutil.rmtree(os.path.dirname(log_path), ignore_errors=True)
     else:

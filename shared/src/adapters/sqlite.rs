@@ -220,6 +220,7 @@ impl SqliteIncidentStore {
         )
         .map_err(backend)?;
         add_key_content(&conn)?;
+        hash_raw_keys(&conn)?;
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         std::thread::Builder::new()
             .name("klaxon-sqlite".into())
@@ -359,6 +360,83 @@ fn add_key_content(conn: &Connection) -> Result<(), StoreError> {
             .map_err(backend)?;
     }
     Ok(())
+}
+
+/// `PRAGMA user_version` once every stored key is a digest.
+const KEYS_HASHED: i64 = 1;
+
+/// Is this stored key `<prefix>#<64 hex>`, the shape every key is now
+/// written in?
+fn is_digest(key: &str) -> bool {
+    key.split_once('#').is_some_and(|(_, d)| {
+        d.len() == 64
+            && d.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// Once, for a database written before keys were hashed: rewrites raw
+/// keys as the digests the code now looks up. An idempotency key
+/// `<source>#<raw>` becomes `<source>#<sha256(raw)>`, as `IdempotencyKey`
+/// writes it; a ledger key `<purpose>#...` becomes
+/// `<purpose>#<sha256(whole key)>`, as `LedgerKey` writes the notify
+/// claims, so a delivered page stays delivered. (An ack link's claim is now
+/// keyed on a digest of its tag, so an old one matches nothing: a link used
+/// before the upgrade may acknowledge once more.) One transaction.
+fn hash_raw_keys(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(backend)?;
+    if version >= KEYS_HASHED {
+        return Ok(());
+    }
+    // Freed cells are zeroed, so the raw text does not linger in the file.
+    conn.pragma_update(None, "secure_delete", true)
+        .map_err(backend)?;
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
+    let run = || -> Result<(), StoreError> {
+        for (table, whole) in [("idempotency", false), ("deliveries", true)] {
+            let keys: Vec<String> = {
+                let mut stmt = conn
+                    .prepare(&format!("SELECT key FROM {table}"))
+                    .map_err(backend)?;
+                let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)?
+            };
+            let mut update = conn
+                .prepare(&format!(
+                    "UPDATE OR REPLACE {table} SET key = ?1 WHERE key = ?2"
+                ))
+                .map_err(backend)?;
+            for old in keys.iter().filter(|k| !is_digest(k)) {
+                let (prefix, rest) = old.split_once('#').unwrap_or(("key", old));
+                let digest = sha256_hex(if whole { old } else { rest });
+                update
+                    .execute(params![format!("{prefix}#{digest}"), old])
+                    .map_err(backend)?;
+            }
+        }
+        conn.pragma_update(None, "user_version", KEYS_HASHED)
+            .map_err(backend)
+    };
+    let done = match run() {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(backend),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    };
+    conn.pragma_update(None, "secure_delete", false)
+        .map_err(backend)?;
+    done?;
+    // And the WAL's copies of the old pages go too.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .map_err(backend)
 }
 
 /// `execute` through the statement cache: every statement here runs
@@ -904,6 +982,85 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM deliveries", [], |r| r.get(0))
             .expect("count");
         assert_eq!(stored, 20);
+    }
+
+    /// A database written before keys were hashed holds them raw: the
+    /// first open rewrites each as the digest the code looks up, so a
+    /// retried key still finds its incident and a delivered page stays
+    /// delivered, and no raw key is left (issue 16, finding 1).
+    #[tokio::test]
+    async fn raw_keys_of_an_older_database_are_hashed_on_open() {
+        use crate::domain::{SenderKey, Source};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let new = crate::domain::NewIncident::from_report(
+            crate::domain::Report::parse(crate::domain::ReportInput {
+                title: Some("older".into()),
+                ..Default::default()
+            })
+            .expect("report"),
+            Source::Github,
+            None,
+            "2026-11-23T03:00:00Z".parse().expect("time"),
+        );
+        let id = new.incident.id;
+        {
+            let store = SqliteIncidentStore::open(dir.path()).expect("open");
+            store.create(new).await.expect("create");
+            // What the older code wrote.
+            store
+                .with(move |conn| {
+                    conn.execute_batch(&format!(
+                        "INSERT INTO idempotency (key, incident_id) VALUES ('github#ghp_RawDeliveryToken', '{id}');
+                         INSERT INTO deliveries (key, state, claimed_at) VALUES ('notify#01EVENT#oncall-primary#page', 'done', 'x');
+                         INSERT INTO deliveries (key, state, claimed_at) VALUES ('ack-link#RawAckTag', 'done', 'x');
+                         PRAGMA user_version = 0;"
+                    ))
+                    .map_err(backend)
+                })
+                .await
+                .expect("write raw keys");
+        }
+        let store = SqliteIncidentStore::open(dir.path()).expect("reopen");
+        let found = store
+            .find_by_key(&Source::Github.scoped_key(SenderKey::new("ghp_RawDeliveryToken")))
+            .await
+            .expect("find");
+        assert_eq!(found.map(|i| i.id), Some(id));
+        for (purpose, raw) in [
+            ("notify", "notify#01EVENT#oncall-primary#page"),
+            ("ack-link", "ack-link#RawAckTag"),
+        ] {
+            assert!(
+                store
+                    .delivered(&LedgerKey::new(purpose, raw))
+                    .await
+                    .expect("delivered"),
+                "{raw}"
+            );
+        }
+        let keys: Vec<String> = store
+            .with(|conn| {
+                let mut stmt = conn
+                    .prepare("SELECT key FROM idempotency UNION ALL SELECT key FROM deliveries")
+                    .map_err(backend)?;
+                let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
+                rows.map(|r| r.map_err(backend)).collect()
+            })
+            .await
+            .expect("keys");
+        assert_eq!(keys.len(), 3);
+        assert!(keys.iter().all(|k| is_digest(k)), "{keys:?}");
+        drop(store);
+        let raw = ["RawDeliveryToken", "RawAckTag", "01EVENT"];
+        for entry in std::fs::read_dir(dir.path()).expect("dir") {
+            let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+            for r in raw {
+                assert!(
+                    !bytes.windows(r.len()).any(|w| w == r.as_bytes()),
+                    "{r} is still in the files"
+                );
+            }
+        }
     }
 
     /// The checkpoint thread, not the writer, copies the WAL into the
