@@ -237,6 +237,15 @@ fn check_message(m: &Message) {
         "subject spans lines: {:?}",
         m.subject
     );
+    // Slack reads `<...>` as mentions and links: none may reach chat raw.
+    for text in [
+        &m.message.https["content"]["title"],
+        &m.message.https["content"]["description"],
+        &m.message.https["metadata"]["summary"],
+    ] {
+        let text = text.as_str().unwrap_or("");
+        assert!(!text.contains(['<', '>']), "raw markup in chat: {text:?}");
+    }
 }
 
 struct NullBus;
