@@ -135,13 +135,61 @@ def _private_key():
     return f"-----BEGIN RSA PRIVATE KEY-----\n{s}\n-----END RSA PRIVATE KEY-----", s
 
 
-# Added when the redactor learned them (issue 16, finding 2). Empty until
-# those rules are on main.
+# The shapes issue 16 (finding 2) found stored verbatim. Planted once the
+# redactor on main catches them (NEWER_SHAPES below).
+def _env_assignment():
+    s = rnd(24)
+    name = rng.choice(["DB_PASSWORD", "API_TOKEN", "SECRET_KEY"])
+    return f"export {name}={s} in the deploy script", s
+
+
+def _prose_password():
+    s = rnd(12) + "7x"
+    return f"the password is {s} for prod", s
+
+
+def _quoted_password():
+    s = rnd(10) + " " + rnd(10)
+    return f'password="{s}" in settings', s.split(" ")[1]
+
+
+def _mysql():
+    s = rnd(16)
+    return f"ran mysql -uroot -p{s} -h db", s
+
+
+def _pgp():
+    s = rnd(64)
+    return f"-----BEGIN PGP PRIVATE KEY BLOCK-----\n{s}\n-----END PGP PRIVATE KEY BLOCK-----", s
+
+
+def _spaced_jwt():
+    header = b64url(b'{ "alg": "HS256", "typ": "JWT" }')
+    payload = b64url(json.dumps({"sub": rnd(12), "iat": 1764547200}).encode())
+    s = rnd(43)
+    return f"cookie {header}.{payload}.{s} reused", s
+
+
+def _provider_tokens():
+    s = rng.choice(["glpat-", "sk_live_", "npm_", "xapp-1-"]) + rnd(36)
+    return f"token {s} committed", s
+
+
+def _aws_prose():
+    s = rnd(40)
+    return f"aws secret access key {s} in a gist", s
+
+
+PENDING_SHAPES = [_env_assignment, _prose_password, _quoted_password, _mysql, _pgp,
+                  _spaced_jwt, _provider_tokens, _aws_prose]
+# Shapes the redactor on main catches beyond the first set. Until the
+# finding 2 rules are on main this stays empty.
 NEWER_SHAPES = []
 
 # One-line shapes; a private key only goes where text may span lines.
-LINE_SHAPES = [_ghp, _akia, _slack, _password, _bearer, _jwt, _url_creds, _atlassian] + NEWER_SHAPES
-MULTILINE_SHAPES = LINE_SHAPES + [_private_key]
+LINE_SHAPES = [_ghp, _akia, _slack, _password, _bearer, _jwt, _url_creds, _atlassian] + [
+    f for f in NEWER_SHAPES if f is not _pgp]
+MULTILINE_SHAPES = LINE_SHAPES + [_private_key] + [f for f in NEWER_SHAPES if f is _pgp]
 # A bare token, for fields that take one word (a tenant, a name).
 BARE_SHAPES = [
     lambda: ("ghp_" + rnd(36),) * 2,

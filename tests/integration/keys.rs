@@ -426,6 +426,26 @@ async fn connect_token_reused_with_another_body_is_refused() {
         assert_eq!(s, 202, "{fresh}");
         assert_eq!(fresh["duplicate"], false);
         assert_eq!(h.stored().await, 2);
+        // A retry of the first body under a fresh token (as Jira retries)
+        // is the same delivery: no incident and no occurrence.
+        let mut claims = atlassian_claims();
+        claims["iat"] = json!(now() + 2);
+        let (s, retry) = send(
+            &h,
+            post("/webhooks/connect", &[connect_auth(claims)], &first_body),
+        )
+        .await;
+        assert_eq!(s, 202, "{retry}");
+        assert_eq!(retry["duplicate"], true, "{retry}");
+        assert_eq!(retry["incident_id"], first["incident_id"]);
+        assert_eq!(h.stored().await, 2);
+        let id = first["incident_id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("ulid");
+        let incident = h.app.store.get(id).await.expect("get").expect("stored");
+        assert_eq!(incident.occurrences, 1, "a retry counted an occurrence");
     }
 }
 

@@ -31,9 +31,13 @@ enum Delivery<'a> {
     /// The signed body is the identity: a replay of it is the same delivery,
     /// whatever its headers say.
     SignedBody(&'a [u8]),
-    /// A key the sender chose for one request (a Connect token, a Standard
-    /// Webhooks id, an `Idempotency-Key`), bound to the body it came with:
-    /// the same key with another body is refused.
+    /// A Connect JWT, which signs the request but not its body: one token
+    /// carries one body (another is refused), and the body is the identity,
+    /// so a retry under a fresh token is the same delivery.
+    Token { token: String, body: &'a [u8] },
+    /// A key the sender chose for one request (a Standard Webhooks id, an
+    /// `Idempotency-Key`), bound to the body it came with: the same key
+    /// with another body is refused.
     Keyed { key: String, body: &'a [u8] },
 }
 
@@ -41,7 +45,7 @@ impl Delivery<'_> {
     /// The incident store's key, for a delivery with no natural key.
     fn store_key(&self) -> SenderKey {
         match self {
-            Self::SignedBody(body) => SenderKey::new(&body_hash(body)),
+            Self::SignedBody(body) | Self::Token { body, .. } => SenderKey::new(&body_hash(body)),
             Self::Keyed { key, body } => SenderKey::new(key).for_content(body),
         }
     }
@@ -57,43 +61,67 @@ enum Claim {
     Reused,
 }
 
-/// Claims a delivery in the ledger (for sources whose natural key is the
-/// store key). A keyed delivery takes two claims: one for the key with this
-/// body (a retry), one for the key alone (so another body is refused).
-async fn claim(app: &App, source: Source, delivery: &Delivery<'_>) -> Result<Claim, StoreError> {
-    let lease = Duration::seconds(DELIVERY_LEASE_SECS);
-    let now = app.clock.now();
+/// Claims a delivery in the ledger, in order. A token or key takes two
+/// claims: the key with this body (failing: a retry) and the key alone
+/// (failing then: another body, refused). With a natural key as the store
+/// key, the body is claimed too (failing: the same delivery again).
+async fn claim(
+    app: &App,
+    source: Source,
+    delivery: &Delivery<'_>,
+    natural: bool,
+) -> Result<Claim, StoreError> {
     let src = source.as_str();
-    match delivery {
-        Delivery::SignedBody(body) => {
-            let k = LedgerKey::new("delivery", &format!("{src}#{}", body_hash(body)));
-            Ok(if app.store.try_claim(&k, now, lease).await? {
-                Claim::New(vec![k])
-            } else {
-                Claim::Repeat
-            })
-        }
-        Delivery::Keyed { key, body } => {
-            let bound = LedgerKey::new(
+    let body_claim =
+        |body: &[u8]| LedgerKey::new("delivery", &format!("{src}#{}", body_hash(body)));
+    let key_claims = |key: &str, body: &[u8]| {
+        [
+            LedgerKey::new(
                 "delivery",
                 &format!(
                     "{src}#{}#{}",
                     hex::encode(Sha256::digest(key)),
                     body_hash(body)
                 ),
-            );
-            if !app.store.try_claim(&bound, now, lease).await? {
-                return Ok(Claim::Repeat);
-            }
-            let used = LedgerKey::new("delivery-key", &format!("{src}#{key}"));
-            if app.store.try_claim(&used, now, lease).await? {
-                Ok(Claim::New(vec![bound, used]))
-            } else {
-                app.store.release(&bound).await?;
-                Ok(Claim::Reused)
+            ),
+            LedgerKey::new("delivery-key", &format!("{src}#{key}")),
+        ]
+    };
+    // (claim, what its failure means)
+    let mut wanted: Vec<(LedgerKey, Claim)> = Vec::new();
+    match delivery {
+        Delivery::Token { token: key, body } | Delivery::Keyed { key, body } => {
+            let [bound, used] = key_claims(key, body);
+            wanted.push((bound, Claim::Repeat));
+            wanted.push((used, Claim::Reused));
+        }
+        Delivery::SignedBody(_) => {}
+    }
+    match delivery {
+        Delivery::SignedBody(body) | Delivery::Token { body, .. } if natural => {
+            wanted.push((body_claim(body), Claim::Repeat));
+        }
+        _ => {}
+    }
+    let lease = Duration::seconds(DELIVERY_LEASE_SECS);
+    let now = app.clock.now();
+    let mut held = Vec::new();
+    for (key, failure) in wanted {
+        if app.store.try_claim(&key, now, lease).await? {
+            held.push(key);
+            continue;
+        }
+        for k in &held {
+            match failure {
+                // This token's one body was already seen: it stays used.
+                Claim::Repeat => app.store.complete(k, now).await?,
+                // Its body is another one: this attempt leaves nothing.
+                _ => app.store.release(k).await?,
             }
         }
+        return Ok(failure);
     }
+    Ok(Claim::New(held))
 }
 
 /// A delivery key used before with another body. Nothing about the first
@@ -266,8 +294,8 @@ pub async fn handle(
             }
             // The token does not sign the body (`qsh` covers the method,
             // path and query only): one token, one body.
-            let delivery = Delivery::Keyed {
-                key: caller.token_id,
+            let delivery = Delivery::Token {
+                token: caller.token_id,
                 body,
             };
             ingest(app, Source::Connect, Some(delivery), n, None).await
@@ -338,7 +366,7 @@ async fn ingest(
     })?;
     let (created, claims) = match (key, delivery) {
         (Some(Key { key, repeat }), Some(delivery)) => {
-            let claims = match claim(app, source, &delivery).await? {
+            let claims = match claim(app, source, &delivery, true).await? {
                 Claim::New(claims) => claims,
                 Claim::Reused => return Err(reused(source)),
                 Claim::Repeat => {
@@ -361,15 +389,25 @@ async fn ingest(
             intake::submit_keyed(app, source, report, Some(key.into()), repeat).await,
             Vec::new(),
         ),
-        (None, delivery) => (
-            intake::submit_keyed(
-                app,
-                source,
-                report,
-                delivery.map(|d| d.store_key()),
-                Repeat::Replay,
+        (None, Some(delivery)) => {
+            // A token is claimed here too: one token, one body. A repeat
+            // goes on to the store, which answers with the first incident.
+            let claims = match &delivery {
+                Delivery::Token { .. } => match claim(app, source, &delivery, false).await? {
+                    Claim::New(claims) => claims,
+                    Claim::Reused => return Err(reused(source)),
+                    Claim::Repeat => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            let key = Some(delivery.store_key());
+            (
+                intake::submit_keyed(app, source, report, key, Repeat::Replay).await,
+                claims,
             )
-            .await,
+        }
+        (None, None) => (
+            intake::submit_keyed(app, source, report, None, Repeat::Replay).await,
             Vec::new(),
         ),
     };
