@@ -5,12 +5,17 @@
 //! replaced by `[REDACTED:<kind>:<first 8 hex of its SHA-256>]`: responders
 //! can tell two mentions of the same secret apart from two different ones
 //! without ever seeing either.
+//!
+//! Free text from outside is held as a [`RedactedText`], which can only be
+//! made by redacting: the report, the incident and everything built from
+//! them take that type, so a new field cannot be stored raw.
 
 use regex::Regex;
+use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::fmt::Write;
-use std::ops::Range;
+use std::fmt::{self, Write};
+use std::ops::{Deref, Range};
 use std::sync::LazyLock;
 
 struct Rule {
@@ -18,67 +23,183 @@ struct Rule {
     /// If the pattern has a group named `secret`, only that span is replaced;
     /// the rest of the match (a key name, a prefix) is kept for context.
     re: Regex,
+    /// A match counts only if this accepts its secret: for shapes that
+    /// ordinary words can take (`sk-learn-...`, `the password is required`).
+    check: Check,
 }
 
+type Check = Option<fn(&str) -> bool>;
+
+/// Words that name a credential, for the assignment shapes: `DB_PASSWORD=`,
+/// `"api_key":`, `client-secret:`. The key may have any prefix (`DB_`,
+/// `--`, `spring.datasource.`) and a `key`/`value` suffix; other suffixes
+/// (`secret_type`, `token_count`) name something else.
+const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|_pass|secret|token|api_?key|apikey|access_?key|private_?key|auth_?key|signing_?key|encryption_?key|credentials?)(?:_?key|_?value)?";
+
 // Order matters: specific shapes first, so a GitHub token inside a
-// `token=` assignment is named as a GitHub token.
-const RULES_SRC: [(&str, &str); 12] = [
-    (
-        "private-key",
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
-    ),
-    (
-        "aws-access-key-id",
-        r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
-    ),
-    (
-        "aws-secret-access-key",
-        r#"(?i)aws_?secret_?access_?key["']?\s*[:=]\s*["']?(?P<secret>[A-Za-z0-9/+]{40})"#,
-    ),
+// `token=` assignment is named as a GitHub token, and the generic
+// assignment, prose and entropy shapes last.
+#[rustfmt::skip]
+const RULES_SRC: &[(&str, &str, Check)] = &[
+    // PEM and PGP (`PRIVATE KEY BLOCK`); a paste cut short is redacted to the end.
+    ("private-key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)", None),
+    ("aws-access-key-id", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b", None),
+    // `aws_secret_access_key = …`, `AWS secret access key …`, `secret access key is …`.
+    ("aws-secret-access-key", r#"(?i)(?:aws[ _-]?)?secret[ _-]?access[ _-]?key["']?(?:[ \t]*[:=][ \t]*|\s+(?:(?:is|was)\s+)?)["']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|\z)"#, None),
     // A 40-character key right after a redacted access key id: the pair a
     // credentials file or a console paste contains.
-    (
-        "aws-secret-access-key",
-        r"\[REDACTED:aws-access-key-id:[0-9a-f]{8}\][^A-Za-z0-9/+]{1,40}?(?:[A-Za-z_ ]{0,40}[:=]\s*)?[\x22']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|\z)",
-    ),
-    (
-        "github-token",
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
-    ),
-    (
-        "slack-webhook",
-        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+",
-    ),
-    ("slack-token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}"),
-    ("atlassian-api-token", r"\bATATT[A-Za-z0-9_=-]{20,}"),
-    (
-        "jwt",
-        r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}",
-    ),
-    (
-        "authorization",
-        r"(?i)\b(?:bearer|basic)\s+(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",
-    ),
-    (
-        "url-credentials",
-        r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:(?P<secret>[^\s@/]+)@",
-    ),
-    (
-        "credential-assignment",
-        r#"(?i)\b(?:password|passwd|pwd|secret|client_?secret|token|access_?token|auth_?token|api_?key|apikey)["']?\s*[:=]\s*["']?(?P<secret>[^\s"'&,;\[\]]{4,})"#,
-    ),
+    ("aws-secret-access-key", r"\[REDACTED:aws-access-key-id:[0-9a-f]{8}\][^A-Za-z0-9/+]{1,40}?(?:[A-Za-z_ ]{0,40}[:=]\s*)?[\x22']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|\z)", None),
+    ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b", None),
+    ("gitlab-token", r"\bgl(?:pat|ptt|rt|dt|cbt|soat|oas|ft|imt|agent|wt)-[A-Za-z0-9_-][A-Za-z0-9_.-]{18,}[A-Za-z0-9_-]", None),
+    ("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+", None),
+    ("slack-token", r"\b(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,}", None),
+    ("atlassian-api-token", r"\bATATT[A-Za-z0-9_=-]{20,}", None),
+    ("stripe-key", r"\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})", None),
+    ("npm-token", r"\bnpm_[A-Za-z0-9]{30,}", None),
+    ("twilio-api-key", r"\bSK[0-9a-fA-F]{32}\b", None),
+    ("sendgrid-api-key", r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}", None),
+    ("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}", None),
+    ("google-oauth", r"\b(?:GOCSPX-[A-Za-z0-9_-]{20,}|ya29\.[0-9A-Za-z_-]{20,})", None),
+    ("anthropic-api-key", r"\bsk-ant-[a-z0-9]+-[A-Za-z0-9_-]{20,}", None),
+    ("openai-api-key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}", Some(random_token)),
+    ("pypi-token", r"\bpypi-AgE[A-Za-z0-9_-]{50,}", None),
+    ("shopify-token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", None),
+    ("digitalocean-token", r"\bdo[por]_v1_[a-f0-9]{64}\b", None),
+    ("heroku-api-key", r"\bHRKU-[A-Za-z0-9_-]{20,}", None),
+    ("heroku-api-key", r"(?i)\bheroku\b[^\n]{0,40}?\b(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b", None),
+    // Azure storage and service bus connection strings, and SAS signatures.
+    ("azure-key", r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)[ \t]*=[ \t]*(?P<secret>[A-Za-z0-9+/%]{16,}=*)", None),
+    ("azure-key", r"[?&]sig=(?P<secret>[A-Za-z0-9%+/]{20,}=*)", None),
+    // A JSON header: `{"` is `eyJ`, `{ "` is `eyAi`, `{\n` is `ew`.
+    ("jwt", r"\be[yw][A-Za-z0-9_-]{10,}\.e[yw][A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*", Some(jwt_like)),
+    ("authorization", r"(?i)\b(?:bearer|basic)\s+(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)", None),
+    // `postgres://app:pw@db`, `mongodb+srv://u:p@ss@cluster`, `redis://:pw@host`.
+    ("url-credentials", r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]*:(?P<secret>[^\s/?#]+)@", None),
+    // `mysql -uroot -pS3cret`, `mysqldump -p'S3 cret'`; not `-p` alone (a prompt).
+    ("mysql-password", r#"\b(?i:mysql|mysqldump|mysqladmin|mysqlsh|mariadb)\b[^\n]*?\s-p["'](?P<secret>[^"'\n]+)["']"#, None),
+    ("mysql-password", r#"\b(?i:mysql|mysqldump|mysqladmin|mysqlsh|mariadb)\b[^\n]*?\s-p(?P<secret>[^\s"'-][^\s"']*)"#, None),
+    ("basic-credentials", r#"\bcurl\b[^\n]*?\s(?:-u|--user)\s*["']?[^\s:"']+:(?P<secret>[^\s"']+)"#, None),
 ];
 
+/// The shapes that ordinary words come close to, built around [`KEY`].
+fn generic_rules() -> [(&'static str, String, Check); 6] {
+    let assign = format!(r#"(?i)\b{KEY}["']?[ \t]*[:=][ \t]*"#);
+    [
+        // `password="hunter 2"`, `"api_key": "…"`: the whole quoted value.
+        ("credential-assignment", format!(r#"{assign}"(?P<secret>[^"\n$<{{%][^"\n]{{3,}})""#), Some(not_placeholder)),
+        ("credential-assignment", format!(r#"{assign}'(?P<secret>[^'\n$<{{%][^'\n]{{3,}})'"#), Some(not_placeholder)),
+        // `DB_PASSWORD=x`, `token: x`, `?access_token=x&`; not `$VAR`, `<token>` or `{{ var }}`.
+        ("credential-assignment", format!(r#"{assign}(?P<secret>[^\s"'`&,;<>\[\]$%{{}}()][^\s"'`&,;<>\[\]]{{3,}})"#), Some(not_placeholder)),
+        // `the password is hunter2.`, `the token for prod was: Xy9…`.
+        ("credential-prose", r#"(?i)\b(?:passwd|password|passphrase|pwd|secret|token|api[ _-]?key|secret[ _-]?key|access[ _-]?key|private[ _-]?key)(?:\s+for\s+\S+)?\s+(?:is|was|of)\s*:?\s+["'`]?(?P<secret>[^\s"'`]*[^\s"'`.,;:!?)])"#.into(), Some(secretish)),
+        // `the password 'hunter2'`.
+        ("credential-prose", r#"(?i)\b(?:passwd|password|passphrase|secret|token|api[ _-]?key)\s+["'`](?P<secret>[^"'`\n]{4,})["'`]"#.into(), Some(secretish)),
+        // A long random token within a few words after a credential word.
+        ("high-entropy-token", r"(?i)(?:token|secret|key|passw(?:or)?d|pwd|credential|auth)[a-z_]*[^\n]{0,40}?[^A-Za-z0-9+/=_\n-](?P<secret>[A-Za-z0-9+/=_-]{20,})".into(), Some(random_token)),
+    ]
+}
+
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
-    RULES_SRC
+    let fixed = RULES_SRC
         .iter()
-        .map(|(kind, pat)| Rule {
+        .map(|(kind, pat, check)| (*kind, Cow::Borrowed(*pat), *check));
+    let generic = generic_rules()
+        .into_iter()
+        .map(|(kind, pat, check)| (kind, Cow::Owned(pat), check));
+    fixed
+        .chain(generic)
+        .map(|(kind, pat, check)| Rule {
             kind,
             // The patterns are constants; the tests below compile every one.
-            re: Regex::new(pat).unwrap_or_else(|e| panic!("redaction rule {kind}: {e}")),
+            re: Regex::new(&pat).unwrap_or_else(|e| panic!("redaction rule {kind}: {e}")),
+            check,
         })
         .collect()
 });
+
+/// Values that stand for a secret without being one.
+fn not_placeholder(v: &str) -> bool {
+    const WORDS: [&str; 14] = [
+        "null",
+        "none",
+        "nil",
+        "true",
+        "false",
+        "undefined",
+        "redacted",
+        "required",
+        "optional",
+        "empty",
+        "string",
+        "hidden",
+        "masked",
+        "unset",
+    ];
+    let lower = v.to_ascii_lowercase();
+    !WORDS.contains(&lower.as_str()) && !v.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '•'))
+}
+
+/// A word after "password is" that is a password rather than prose: a
+/// digit, a symbol, or capitals after the first letter.
+fn secretish(v: &str) -> bool {
+    let upper_inside = v.chars().skip(1).any(char::is_uppercase);
+    v.chars().count() >= 6
+        && not_placeholder(v)
+        && (v.chars().any(|c| c.is_ascii_digit())
+            || v.chars()
+                .any(|c| !c.is_alphanumeric() && c != '-' && c != '\'')
+            || (upper_inside && v.chars().any(|c| c.is_lowercase())))
+}
+
+fn jwt_like(v: &str) -> bool {
+    v.split('.').next().is_some_and(|h| {
+        h[2..]
+            .bytes()
+            .any(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
+}
+
+/// Shannon entropy of `s`, in bits per character.
+fn entropy(s: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|c| **c > 0)
+        .map(|c| {
+            let p = f64::from(*c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Random rather than words: some run between separators is 16 characters
+/// or more, switches often between lower case, capitals and digits (a
+/// capitalised word switches once) and has high entropy.
+fn random_token(v: &str) -> bool {
+    fn class(b: u8) -> u8 {
+        match b {
+            b'a'..=b'z' => 0,
+            b'A'..=b'Z' => 1,
+            b'0'..=b'9' => 2,
+            _ => 3,
+        }
+    }
+    v.split(['-', '_', '.']).any(|part| {
+        let switches = part
+            .as_bytes()
+            .windows(2)
+            .filter(|w| {
+                let (a, b) = (class(w[0]), class(w[1]));
+                a != b && !(a == 1 && b == 0)
+            })
+            .count();
+        part.len() >= 16 && switches >= 4 && entropy(part) >= 3.0
+    })
+}
 
 /// Text with its secrets replaced, and the kinds that were found, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +249,10 @@ fn apply(rule: &Rule, text: &str, kinds: &mut Vec<&'static str>) -> Option<Strin
     let mut replaced = false;
     for caps in rule.re.captures_iter(text) {
         let span = caps.name("secret").or_else(|| caps.get(0));
-        let Some(span) = span.filter(|s| replaceable(s.range(), &markers)) else {
+        let Some(span) = span
+            .filter(|s| replaceable(s.range(), &markers))
+            .filter(|s| rule.check.is_none_or(|check| check(s.as_str())))
+        else {
             continue;
         };
         result.push_str(&text[last..span.start()]);
@@ -181,6 +305,108 @@ pub fn summary(kinds: &[&str]) -> Option<String> {
             let noun = if n == 1 { "secret" } else { "secrets" };
             Some(format!("{n} {noun} redacted: {}", unique.join(", ")))
         }
+    }
+}
+
+/// Free text from outside with its secrets replaced. The only ways to make
+/// one redact: [`RedactedText::redact`], `From` and deserializing (a stored
+/// record is redacted again as it is read, which changes nothing unless
+/// the detector has learnt a shape since it was written). Stores, messages
+/// and logs get free text only as this type.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct RedactedText(String);
+
+impl RedactedText {
+    /// `raw` redacted; the kinds of secret removed are added to `kinds`.
+    pub fn redact(raw: &str, kinds: &mut Vec<&'static str>) -> Self {
+        let r = redact(raw);
+        kinds.extend(r.kinds);
+        Self(r.text.into_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl From<&str> for RedactedText {
+    fn from(raw: &str) -> Self {
+        Self(redact(raw).text.into_owned())
+    }
+}
+
+impl From<String> for RedactedText {
+    fn from(raw: String) -> Self {
+        match redact(&raw) {
+            Redacted {
+                text: Cow::Owned(text),
+                ..
+            } => Self(text),
+            Redacted {
+                text: Cow::Borrowed(_),
+                ..
+            } => Self(raw),
+        }
+    }
+}
+
+impl From<RedactedText> for String {
+    fn from(t: RedactedText) -> Self {
+        t.0
+    }
+}
+
+impl<'de> Deserialize<'de> for RedactedText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::from)
+    }
+}
+
+impl Deref for RedactedText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for RedactedText {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RedactedText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for RedactedText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl PartialEq<str> for RedactedText {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for RedactedText {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for RedactedText {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
     }
 }
 
@@ -294,7 +520,7 @@ mod tests {
             ("?token=abcd1234&x=1", "credential-assignment", "abcd1234"),
             (
                 "\"api_key\": \"sk_live_abcdef123456\"",
-                "credential-assignment",
+                "stripe-key",
                 "sk_live",
             ),
             (
@@ -426,5 +652,387 @@ mod tests {
             summary(&["aws-access-key-id", "jwt", "jwt"]).as_deref(),
             Some("3 secrets redacted: aws-access-key-id, jwt")
         );
+    }
+
+    /// Every shape the detector knows, each with a secret that must vanish.
+    /// The issue-16 probes first: each was stored verbatim before.
+    #[test]
+    fn shape_table() {
+        let pgp = "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGVxZ3kBCADJq9\n-----END PGP PRIVATE KEY BLOCK-----";
+        let azure = "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;EndpointSuffix=core.windows.net";
+        // (input, kind, the secret that must vanish)
+        let cases: &[(&str, &str, &str)] = &[
+            // `_` before the keyword: `\b` never matched there.
+            (
+                "DB_PASSWORD=Tr0ub4dor3x",
+                "credential-assignment",
+                "Tr0ub4dor3x",
+            ),
+            (
+                "API_TOKEN=abc123def456ghi789",
+                "credential-assignment",
+                "abc123def456ghi789",
+            ),
+            (
+                "SECRET_KEY=django-insecure-k3y",
+                "credential-assignment",
+                "django-insecure-k3y",
+            ),
+            (
+                "export AWS_SESSION_TOKEN=FwoGZXIvYXdzEJr",
+                "credential-assignment",
+                "FwoGZXIvYXdzEJr",
+            ),
+            (
+                "spring.datasource.password: hunter2hunter2",
+                "credential-assignment",
+                "hunter2hunter2",
+            ),
+            (
+                "--password=S3cretPass",
+                "credential-assignment",
+                "S3cretPass",
+            ),
+            ("DB_PASS=pa55word", "credential-assignment", "pa55word"),
+            // Quoted values go whole, spaces and separators included.
+            (
+                "password=\"correct horse battery\"",
+                "credential-assignment",
+                "horse battery",
+            ),
+            (
+                "{\"password\": \"p@ss, w;rd\"}",
+                "credential-assignment",
+                "w;rd",
+            ),
+            ("client_secret='s3 cr3t'", "credential-assignment", "cr3t"),
+            ("token: 9f2c1e7a", "credential-assignment", "9f2c1e7a"),
+            // Prose.
+            ("the password is hunter2", "credential-prose", "hunter2"),
+            (
+                "The admin password was: S3cure!pass.",
+                "credential-prose",
+                "S3cure!pass",
+            ),
+            (
+                "the password for root is Summer2024",
+                "credential-prose",
+                "Summer2024",
+            ),
+            (
+                "the api key is AbCdEfGhIj",
+                "credential-prose",
+                "AbCdEfGhIj",
+            ),
+            (
+                "log in with the password 'hunter2'",
+                "credential-prose",
+                "hunter2",
+            ),
+            (
+                "mysql -u root -pS3cretPass appdb",
+                "mysql-password",
+                "S3cretPass",
+            ),
+            (
+                "mysqldump -uroot -p'S3 cret' appdb",
+                "mysql-password",
+                "S3 cret",
+            ),
+            (
+                "curl -u admin:S3cretPass https://x.example",
+                "basic-credentials",
+                "S3cretPass",
+            ),
+            (pgp, "private-key", "lQOYBGVxZ3kBCADJq9"),
+            // `{ "alg": …}` encodes as `eyAi`, `{\n` as `ew`.
+            (
+                "eyAiYWxnIjogIkhTMjU2IiwgInR5cCI6ICJKV1QiIH0.eyAic3ViIjogIjEyMzQ1Njc4OTAiIH0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+                "jwt",
+                "SflKxwRJSMeKKF2QT4fw",
+            ),
+            (
+                "ewogICJhbGciOiAiSFMyNTYiCn0.eyJzdWIiOiIxMjM0NTY3ODkwIn0.",
+                "jwt",
+                "ewogICJhbGciOiAi",
+            ),
+            (
+                "glpat-AbCdEfGhIjKlMnOpQrSt",
+                "gitlab-token",
+                "AbCdEfGhIjKlMnOp",
+            ),
+            (
+                "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+                "stripe-key",
+                "4eC39HqLyjWDarjtT1zdp7dc",
+            ),
+            (
+                "rk_live_51H8abcDEF0123456789xyz",
+                "stripe-key",
+                "51H8abcDEF0123456789xyz",
+            ),
+            (
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "stripe-key",
+                "MfKQ9r8GKYqrTwjUPD8I",
+            ),
+            (
+                "npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+                "npm-token",
+                "AbCdEfGhIjKlMnOpQrSt",
+            ),
+            (
+                "xapp-1-A0123456789-1234567890123-abcdef0123456789",
+                "slack-token",
+                "A0123456789",
+            ),
+            (
+                "aws secret access key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "aws-secret-access-key",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
+            (
+                "MY_AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "aws-secret-access-key",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
+            // Provider prefixes.
+            (
+                "SK0123456789abcdef0123456789abcdef",
+                "twilio-api-key",
+                "0123456789abcdef0123",
+            ),
+            (
+                "SG.abcdefghijklmnopqrstuv.ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq",
+                "sendgrid-api-key",
+                "abcdefghijklmnopqrstuv",
+            ),
+            (
+                "AIzaSyA-1234567890abcdefghijklmnopqrstu",
+                "google-api-key",
+                "1234567890abcdefghij",
+            ),
+            (
+                "GOCSPX-AbCdEfGhIjKlMnOpQrStUvWxYz12",
+                "google-oauth",
+                "AbCdEfGhIjKlMnOpQrSt",
+            ),
+            (
+                "sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56",
+                "openai-api-key",
+                "Ab12Cd34Ef56Gh78Ij90",
+            ),
+            (
+                "sk-Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78St90",
+                "openai-api-key",
+                "Ab12Cd34Ef56Gh78Ij90",
+            ),
+            (
+                "sk-ant-api03-Ab12Cd34Ef56Gh78Ij90Kl12Mn34",
+                "anthropic-api-key",
+                "Ab12Cd34Ef56Gh78Ij90",
+            ),
+            (
+                "pypi-AgEIcHlwaS5vcmcCJGQ5YmI4ZDk4LTVlNjEtNGQ3Ni1hNzEwLWQ4YzBmMmQ5ZTFiMwACKlszLCJmNTJi",
+                "pypi-token",
+                "cHlwaS5vcmcCJGQ5YmI4ZDk4",
+            ),
+            (
+                "shpat_0123456789abcdef0123456789abcdef",
+                "shopify-token",
+                "0123456789abcdef0123",
+            ),
+            (
+                "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                "digitalocean-token",
+                "0123456789abcdef0123",
+            ),
+            (
+                "HRKU-AAbcdEFgh1234567890_abcdefghij",
+                "heroku-api-key",
+                "AAbcdEFgh1234567890",
+            ),
+            (
+                "heroku api key 01234567-89ab-cdef-0123-456789abcdef",
+                "heroku-api-key",
+                "01234567-89ab-cdef",
+            ),
+            (azure, "azure-key", "Eby8vdM02xNOcqFlqUwJ"),
+            (
+                "https://acme.blob.core.windows.net/c?sv=2021-08-06&sig=AbCdEf0123456789abcdefGHIJ%2B%3D",
+                "azure-key",
+                "AbCdEf0123456789abcdefGHIJ",
+            ),
+            (
+                "postgres://app:Sup3rSecret@db.internal:5432/app",
+                "url-credentials",
+                "Sup3rSecret",
+            ),
+            (
+                "mongodb+srv://admin:p@ss@cluster0.mongodb.net/test",
+                "url-credentials",
+                "p@ss",
+            ),
+            (
+                "redis://:h0tpassw0rd@cache:6379",
+                "url-credentials",
+                "h0tpassw0rd",
+            ),
+            (
+                "host=db user=app password=Sup3rSecret dbname=app",
+                "credential-assignment",
+                "Sup3rSecret",
+            ),
+            (
+                "Server=tcp:db;User Id=sa;Pwd=Sup3rSecret;",
+                "credential-assignment",
+                "Sup3rSecret",
+            ),
+            // Long random tokens a few words after a credential word.
+            (
+                "the deploy key for prod: Zx9Qm2Lp8Rt5Vw3Ny7Kb",
+                "high-entropy-token",
+                "Zx9Qm2Lp8Rt5Vw3Ny7Kb",
+            ),
+            (
+                "Twilio auth token 9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+                "high-entropy-token",
+                "9f8e7d6c5b4a3928",
+            ),
+            (
+                "our webhook secret leaked, it was aB3xY9kL2mN8pQ7rS5tU",
+                "high-entropy-token",
+                "aB3xY9kL2mN8pQ7rS5tU",
+            ),
+        ];
+        for (input, kind, secret) in cases {
+            let r = redact(input);
+            assert!(!r.text.contains(secret), "{kind}: {input:?} -> {}", r.text);
+            assert!(
+                r.text.contains(&format!("[REDACTED:{kind}:")),
+                "{kind}: {input:?} -> {} {:?}",
+                r.text,
+                r.kinds
+            );
+            let again = redact(&r.text);
+            assert!(again.kinds.is_empty(), "{input:?}: {:?}", again.kinds);
+        }
+    }
+
+    /// Near misses: prose and config that must come back unchanged.
+    #[test]
+    fn prose_near_misses_are_left_alone() {
+        let cases = [
+            "the password is required",
+            "The token is signed with HMAC-SHA256 and names the incident.",
+            "the secret is out, and the token was e-mailed to the wrong team",
+            "\"secret_type_display_name\":\"AWS Access Key\"",
+            "max_tokens: 4096",
+            "password: ********",
+            "token=$GITHUB_TOKEN and password: ${DB_PASSWORD}",
+            "KLAXON_API_TOKENS=<name>:<role>:<token>[,...]",
+            "sk-learn-compatible-estimators-for-everyone",
+            "eyeballing.eyewitnessing.accounts",
+            "mysql -p -u root appdb",
+            "Rotate the API key, then the secret; see the key rotation runbook from 2026-11-23.",
+            "Disable the token and identify all workflows, repositories and ConfigurationManagementService logs.",
+            "secret: none",
+        ];
+        for input in cases {
+            let r = redact(input);
+            assert!(
+                r.kinds.is_empty(),
+                "false positive in {input:?}: {} {:?}",
+                r.text,
+                r.kinds
+            );
+        }
+    }
+
+    /// The text between Markdown code fences and inline code: what the
+    /// README says in words, not its example commands.
+    fn prose(markdown: &str) -> String {
+        let mut out = String::new();
+        let mut fenced = false;
+        for line in markdown.lines() {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+                continue;
+            }
+            if fenced {
+                continue;
+            }
+            for (i, part) in line.split('`').enumerate() {
+                if i % 2 == 0 {
+                    out.push_str(part);
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The false-positive rate on ordinary prose: the playbooks Klaxon was
+    /// built from (`shared/tests/prose/`, about 22 KB) and the README's prose.
+    /// Zero redactions; docs/RELIABILITY.md records the figure.
+    #[test]
+    fn ordinary_prose_has_no_redactions() {
+        let texts = [
+            ("seed 000", include_str!("../../tests/prose/000.txt")),
+            ("seed 001", include_str!("../../tests/prose/001.txt")),
+            ("seed 002", include_str!("../../tests/prose/002.txt")),
+            ("seed 003", include_str!("../../tests/prose/003.txt")),
+            ("seed 004", include_str!("../../tests/prose/004.txt")),
+        ];
+        let readme = prose(include_str!("../../../README.md"));
+        for (name, text) in texts
+            .iter()
+            .copied()
+            .chain([("README prose", readme.as_str())])
+        {
+            let r = redact(text);
+            assert!(r.kinds.is_empty(), "{name}: {:?}", r.kinds);
+            assert!(matches!(r.text, Cow::Borrowed(_)), "{name}");
+        }
+    }
+
+    #[test]
+    fn redacted_text_is_made_only_by_redacting() {
+        let raw = "token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
+        let mut kinds = Vec::new();
+        let t = RedactedText::redact(raw, &mut kinds);
+        assert_eq!(kinds, ["github-token"]);
+        assert!(!t.contains("aBcDeFgH"), "{t}");
+        assert_eq!(RedactedText::from(raw), t);
+        assert_eq!(RedactedText::from(raw.to_owned()), t);
+        // Deserializing redacts too: a raw secret in a stored record, or
+        // anywhere serde builds one, does not survive the read.
+        let read: RedactedText = serde_json::from_str(&format!("{raw:?}")).expect("json");
+        assert_eq!(read, t);
+        // And stores it as a plain string.
+        assert_eq!(
+            serde_json::to_string(&t).expect("json"),
+            format!("{:?}", t.as_str())
+        );
+        assert_eq!(RedactedText::from("plain words"), "plain words");
+    }
+
+    proptest::proptest! {
+        /// Any mix of credential words, separators, tokens and markers:
+        /// redacting the output again finds nothing and changes nothing.
+        #[test]
+        fn redaction_is_idempotent(parts in proptest::collection::vec(proptest::sample::select(vec![
+            "password", "DB_PASSWORD", "token", "secret", "key", "api_key", " ", "=", ": ", "\"", "'", " is ",
+            "the ", "\n", "@", "://", "u:", "hunter2", "Zx9Qm2Lp8Rt5Vw3Ny7Kb", "aB3xY9kL2mN8pQ7rS5tU",
+            "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "[REDACTED:jwt:0123abcd]", "-p", "mysql ",
+            "eyJhbGciOiJIUzI1NiJ9", ".", "sk-", "glpat-", "/", ",", ";", "&",
+        ]), 0..24)) {
+            let text: String = parts.concat();
+            let once = redact(&text);
+            let twice = redact(&once.text);
+            proptest::prop_assert!(twice.kinds.is_empty(), "{:?} -> {:?} -> {:?}", text, once.text, twice.kinds);
+            proptest::prop_assert_eq!(&twice.text, &once.text);
+        }
     }
 }
