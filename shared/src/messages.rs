@@ -525,9 +525,10 @@ pub fn render(
         "tenant".into(),
         incident
             .tenant
-            .clone()
+            .as_deref()
             .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| "none".into()),
+            .unwrap_or("none")
+            .to_owned(),
     );
     attrs.insert("drill".into(), incident.drill.to_string());
     Ok(Message {

@@ -1684,10 +1684,10 @@ pub fn drill_report(incident: &Incident, sent: &[SentNotification]) -> DrillRepo
     );
     DrillReport {
         reference: i.reference.to_string(),
-        title: i.title.clone(),
+        title: i.title.to_string(),
         drill: i.drill,
         scenario: i.drill_scenario,
-        tenant: i.tenant.clone(),
+        tenant: i.tenant.as_deref().map(str::to_owned),
         started_at: i.created_at,
         first_page_at,
         acknowledged: i.acknowledged.clone(),
@@ -2449,13 +2449,14 @@ mod tests {
         const IMAGE: &str = "![](https://evil.example/pixel.png)";
         let mut s = leaked_key();
         let hostile = format!("{LINK} {IMAGE} <b>x</b>");
-        s.incident.title = hostile.clone();
+        s.incident.title = hostile.as_str().into();
         s.incident.description =
-            format!("{LINK}\n# Heading\n- item\n1. item\n{IMAGE}\n[ref]: https://evil.example");
-        s.incident.impact = Some(format!("{IMAGE}\n> quoted"));
-        s.incident.product = Some(hostile.clone());
-        s.incident.tenant = Some(hostile.clone());
-        s.incident.reporter_name = Some(hostile.clone());
+            format!("{LINK}\n# Heading\n- item\n1. item\n{IMAGE}\n[ref]: https://evil.example")
+                .into();
+        s.incident.impact = Some(format!("{IMAGE}\n> quoted").into());
+        s.incident.product = Some(hostile.as_str().into());
+        s.incident.tenant = Some(hostile.as_str().into());
+        s.incident.reporter_name = Some(hostile.as_str().into());
         if let Some(c) = s.incident.containment.as_mut() {
             c.action = hostile.clone();
         }

@@ -162,7 +162,7 @@ pub async fn mixed_concurrent_writes(store: Dyn) {
                 // A change from version 1 after the incident moved on: refused.
                 _ => {
                     let mut stale = Change::begin(&taken.incident, t0());
-                    stale.incident.title = format!("stale {i}");
+                    stale.incident.title = format!("stale {i}").into();
                     stale.record("racer", TimelineKind::Note, format!("stale {i}"));
                     let id = taken.incident.id;
                     (i, id, store.commit(stale).await.map(|_| ()))

@@ -62,7 +62,7 @@ pub fn assess_line(
                         .map(|x| x.as_str().to_owned())
                         .unwrap_or_else(|| "report".into())
                 }),
-                severity: s.severity,
+                severity: s.severity.map(Into::into),
                 score: s.score,
             });
         }

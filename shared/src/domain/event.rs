@@ -95,7 +95,7 @@ pub struct DomainEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
+    pub tenant: Option<super::redact::RedactedText>,
     #[serde(default)]
     pub drill: bool,
     /// For escalation and clock events: who is told, and why.

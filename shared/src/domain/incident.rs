@@ -4,6 +4,7 @@
 //! version it was derived from, the timeline entries and the domain events it
 //! causes. Stores apply a change atomically or not at all.
 
+use super::redact::RedactedText;
 use super::{DomainEvent, EventKind, Report, Severity, Source, SourceSignal, Status};
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -259,29 +260,30 @@ impl FromStr for DeadlineKind {
 pub struct Incident {
     pub id: IncidentId,
     pub reference: Reference,
+    // Free text from outside is `RedactedText` only: the report redacted it
+    // at the edge, and a raw `String` here would not compile from a report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
+    pub tenant: Option<RedactedText>,
     pub source: Source,
-    pub title: String,
-    /// Already redacted: secrets never reach a store.
-    pub description: String,
+    pub title: RedactedText,
+    pub description: RedactedText,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub steps_to_reproduce: Option<String>,
+    pub steps_to_reproduce: Option<RedactedText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<String>,
+    pub impact: Option<RedactedText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reporter_name: Option<String>,
+    pub reporter_name: Option<RedactedText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reporter_email: Option<String>,
+    pub reporter_email: Option<RedactedText>,
     /// The reporter agreed to be contacted about this report.
     #[serde(default)]
     pub contact_consent: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<String>,
+    pub product: Option<RedactedText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_url: Option<String>,
+    pub site_url: Option<RedactedText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cvss: Option<String>,
+    pub cvss: Option<RedactedText>,
     /// What the sending system said about severity, for assessment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<SourceSignal>,
@@ -676,6 +678,49 @@ mod tests {
             n.idempotency_key,
             Some(Source::Report.scoped_key("k1".into()))
         );
+    }
+
+    /// Issue 16, finding 1: a token planted in every text field of a report
+    /// (and in the sender's severity word) reaches neither the stored
+    /// incident nor its event, and each removal is counted.
+    #[test]
+    fn no_text_field_of_a_report_is_stored_raw() {
+        let token = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
+        let input = crate::domain::ReportInput {
+            title: Some(format!("title {token}")),
+            description: Some(format!("description {token}")),
+            steps_to_reproduce: Some(format!("steps {token}")),
+            impact: Some(format!("impact {token}")),
+            reporter_name: Some(format!("name {token}")),
+            reporter_email: Some(format!("{token}@example.com")),
+            product: Some(format!("product {token}")),
+            cvss: Some(format!("CVSS:3.1/{token}")),
+            site_url: Some(format!("https://acme.atlassian.net/{token}")),
+            tenant: Some(token.into()),
+            signal: Some(SourceSignal {
+                kind: "app".into(),
+                severity: Some(token.into()),
+                score: None,
+            }),
+            ..Default::default()
+        };
+        let report = Report::parse(input).expect("valid");
+        assert_eq!(report.redactions.len(), 10, "{:?}", report.redactions);
+        let now = "2026-11-23T00:00:00Z".parse().unwrap();
+        let n = NewIncident::from_report(report, Source::Report, None, now);
+        let stored = serde_json::to_string(&n.incident).unwrap();
+        let event = serde_json::to_string(&n.events).unwrap();
+        for text in [&stored, &event] {
+            assert!(!text.contains("aBcDeFgHiJ"), "{text}");
+        }
+        assert!(
+            stored.contains("\"tenant\":\"[REDACTED:github-token:"),
+            "{stored}"
+        );
+        // A stored record is redacted again as it is read.
+        let raw = stored.replace("\"impact\":\"impact ", &format!("\"impact\":\"{token} "));
+        let read: Incident = serde_json::from_str(&raw).unwrap();
+        assert!(!read.impact.unwrap().contains("aBcDeFgHiJ"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A report as it arrives from any intake path, parsed into something safe
 //! to store: validated, trimmed and redacted.
 
-use super::redact::redact;
+use super::redact::RedactedText;
 use serde::{Deserialize, Serialize};
 
 /// The raw fields of a report, from the form, JSON or a webhook normaliser.
@@ -61,27 +61,29 @@ fn flexible_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Erro
 pub struct SourceSignal {
     /// e.g. `guardduty`, `security_hub`, `pagerduty`, `github:dependabot_alert`.
     pub kind: String,
-    /// The sender's own severity word, e.g. `HIGH`, `critical`.
+    /// The sender's own severity word, e.g. `HIGH`, `critical`: free text
+    /// from the sender (Connect and Forge `severity`, Jira priority).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    pub severity: Option<RedactedText>,
     /// A numeric severity where the sender has one (GuardDuty's 1.0-10.0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
 }
 
-/// A validated report. Free text is redacted on the way in.
+/// A validated report. Every text field is [`RedactedText`]: free text
+/// from outside is redacted here, at the edge, and cannot be stored raw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
-    pub title: String,
-    pub description: String,
-    pub steps_to_reproduce: Option<String>,
-    pub impact: Option<String>,
-    pub reporter_name: Option<String>,
-    pub reporter_email: Option<String>,
-    pub product: Option<String>,
-    pub cvss: Option<String>,
-    pub site_url: Option<String>,
-    pub tenant: Option<String>,
+    pub title: RedactedText,
+    pub description: RedactedText,
+    pub steps_to_reproduce: Option<RedactedText>,
+    pub impact: Option<RedactedText>,
+    pub reporter_name: Option<RedactedText>,
+    pub reporter_email: Option<RedactedText>,
+    pub product: Option<RedactedText>,
+    pub cvss: Option<RedactedText>,
+    pub site_url: Option<RedactedText>,
+    pub tenant: Option<RedactedText>,
     pub contact_consent: bool,
     pub drill: bool,
     pub customer_data_involved: Option<bool>,
@@ -204,30 +206,31 @@ impl Report {
         let Some(title) = title.filter(|_| errors.is_empty()) else {
             return Err(errors);
         };
-        let mut redactions = Vec::new();
-        let mut scrub = |s: String| {
-            let r = redact(&s);
-            redactions.extend(r.kinds.iter().map(|k| (*k).to_owned()));
-            r.text.into_owned()
-        };
-        Ok(Self {
+        let mut kinds = Vec::new();
+        let mut scrub = |s: String| RedactedText::redact(&s, &mut kinds);
+        let report = Self {
             title: scrub(title),
             description: scrub(description.unwrap_or_default()),
             steps_to_reproduce: steps.map(&mut scrub),
             impact: impact.map(&mut scrub),
-            reporter_name,
-            reporter_email,
-            product,
-            cvss,
+            reporter_name: reporter_name.map(&mut scrub),
+            reporter_email: reporter_email.map(&mut scrub),
+            product: product.map(&mut scrub),
+            cvss: cvss.map(&mut scrub),
             site_url: site_url.map(&mut scrub),
-            tenant,
+            tenant: tenant.map(&mut scrub),
             contact_consent: input.contact_consent,
             drill: input.drill,
             customer_data_involved: input.customer_data_involved,
             atlassian_systems_affected: input.atlassian_systems_affected,
             production: input.production,
+            // Redacted as the normaliser built it (`From` redacts).
             signal: input.signal,
-            redactions,
+            redactions: Vec::new(),
+        };
+        Ok(Self {
+            redactions: kinds.into_iter().map(str::to_owned).collect(),
+            ..report
         })
     }
 }

@@ -601,7 +601,7 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
                 description: Some(description),
                 signal: Some(crate::domain::SourceSignal {
                     kind: "pagerduty".into(),
-                    severity: Some(severity.to_owned()),
+                    severity: Some(severity.into()),
                     score: None,
                 }),
                 ..Default::default()

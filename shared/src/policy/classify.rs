@@ -315,7 +315,7 @@ pub fn assess(f: &Facts<'_>) -> Assessment {
         let said = sig
             .score
             .map(|s| format!("{s:.1}"))
-            .or_else(|| sig.severity.clone())
+            .or_else(|| sig.severity.as_deref().map(str::to_owned))
             .unwrap_or_default();
         reasons.push(Reason {
             rule: format!("source:{}", sig.kind),

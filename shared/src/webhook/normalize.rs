@@ -49,7 +49,8 @@ fn signal(
 ) -> Option<SourceSignal> {
     Some(SourceSignal {
         kind: kind.into(),
-        severity,
+        // The sender's word is free text: redacted as the signal is made.
+        severity: severity.map(Into::into),
         score,
     })
 }
