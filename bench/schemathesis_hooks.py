@@ -92,7 +92,9 @@ def before_call(context, case, kwargs):
             secret = os.environ["ST_FORGE_WEBHOOK_SECRET"].removeprefix("whsec_")
             # The server trims header values, and signs what it reads.
             given = case.headers.get(_header(case, "webhook-id") or "webhook-id") or ""
-            msg_id = given.strip() or "st-msg"
+            # One id per body when the case has none: the same id with
+            # another body is (rightly) refused with 422.
+            msg_id = given.strip() or "st-msg-" + hashlib.sha256(raw).hexdigest()[:16]
             ts = str(int(time.time()))
             for name in ("webhook-id", "webhook-timestamp"):
                 old = _header(case, name)
