@@ -40,7 +40,7 @@ fn pipeline(c: &mut Criterion) {
                     ("description", report.description.as_str()),
                     ("impact", report.impact.as_deref().unwrap_or("")),
                 ];
-                let a = policy::assess(&Facts {
+                let a = policy.assess(&Facts {
                     texts,
                     cvss: report.cvss.as_deref(),
                     ..Facts::default()

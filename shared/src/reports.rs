@@ -1934,9 +1934,10 @@ mod tests {
             self.step(at, |ch, p| {
                 let now = ch.incident.updated_at;
                 ch.incident.confirmed_at = Some(now);
-                let mut a = policy::assess(&facts(&ch.incident));
+                let mut a = p.assess(&facts(&ch.incident));
                 if let Some(sc) = ch.incident.drill_scenario {
-                    (a.class, a.play, a.severity) = (sc.class, sc.class.play(), sc.severity);
+                    (a.class, a.play, a.severity) =
+                        (sc.class, p.judgement.play(sc.class), sc.severity);
                 }
                 ch.record("klaxon:assess", TimelineKind::Assessed, explain(&a));
                 ch.incident.deadlines = p.deadlines(&a, ch.incident.created_at, now);
@@ -2487,7 +2488,7 @@ mod tests {
         i.reference = Reference::parse(reference).expect("reference");
         i.severity = severity;
         if let Some(sev) = severity {
-            let mut a = policy::assess(&facts(&i));
+            let mut a = Policy::builtin().assess(&facts(&i));
             (a.severity, a.class) = (sev, IncidentClass::LeakedProductionSecret);
             i.assessment = Some(a);
             i.status = Status::Triaged;

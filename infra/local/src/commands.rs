@@ -79,7 +79,7 @@ pub fn assess_line(
     // The same path a stored incident takes, without the store.
     let incident =
         NewIncident::from_report(report, source.unwrap_or(Source::Report), None, now).incident;
-    let a = policy::assess(&assess::facts(&incident));
+    let a = policy.assess(&assess::facts(&incident));
     let deadlines: Vec<Value> = policy
         .deadlines(&a, now, now)
         .iter()
@@ -93,6 +93,8 @@ pub fn assess_line(
         "flags": a.flags,
         "reasons": a.reasons,
         "notes": a.notes,
+        "needs_triage": a.needs_triage,
+        "confidence": a.confidence,
         "deadlines": deadlines,
     }))
 }

@@ -56,16 +56,24 @@ pub fn schedule(incident: &mut Incident, policy: &Policy) {
 pub fn arm(change: &mut Change, policy: &Policy, now: DateTime<Utc>) {
     schedule(&mut change.incident, policy);
     let inc = &change.incident;
-    let esc = inc.severity.and_then(|s| policy.escalation(s));
+    let esc = policy.escalation_for(inc);
     let paging_live = inc.paging.as_ref().is_some_and(|p| p.next_at.is_some());
     let unpaged = inc.acknowledged.is_none() && inc.paging.is_none() && inc.status.is_open();
     let sev = inc.severity.map(|s| s.to_string()).unwrap_or_default();
     match esc {
         Some(esc) if unpaged => {
+            let mut first = now + esc.levels[0].after;
+            // Triage that may not wake anyone waits for the working day.
+            if inc.needs_triage()
+                && inc.severity.and_then(|s| policy.escalation(s)).is_none()
+                && !policy.triage.at_night
+            {
+                first = policy.calendar.working_time(first);
+            }
             change.incident.paging = Some(Paging {
                 round: 1,
                 fired: 0,
-                next_at: Some(now + esc.levels[0].after),
+                next_at: Some(first),
                 reason: StepReason::Unacknowledged,
             });
         }
@@ -102,7 +110,7 @@ fn page(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
         let Some(at) = p.next_at.filter(|at| *at <= now) else {
             return fired;
         };
-        let esc = inc.severity.and_then(|s| policy.escalation(s));
+        let esc = policy.escalation_for(inc);
         let stop = esc.is_none()
             || !inc.status.is_open()
             || (p.reason == StepReason::Unacknowledged && inc.acknowledged.is_some());
@@ -182,7 +190,7 @@ fn stale(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
     let Some(watch) = inc.stale.clone().filter(|w| w.check_at <= now) else {
         return 0;
     };
-    let esc = inc.severity.and_then(|s| policy.escalation(s));
+    let esc = policy.escalation_for(inc);
     let Some((esc, after)) = esc
         .and_then(|e| e.stale_ack_after.map(|a| (e, a)))
         .filter(|_| inc.acknowledged.is_some() && inc.status.is_open())
@@ -384,9 +392,8 @@ fn note_suffix(note: &str) -> String {
 }
 
 fn watch_for_updates(inc: &mut Incident, policy: &Policy, now: DateTime<Utc>) {
-    inc.stale = inc
-        .severity
-        .and_then(|s| policy.escalation(s))
+    inc.stale = policy
+        .escalation_for(inc)
         .and_then(|e| e.stale_ack_after)
         .filter(|_| inc.acknowledged.is_some())
         .map(|after| StaleWatch {

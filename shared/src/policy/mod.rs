@@ -1,6 +1,7 @@
 //! Policy: the incident response plans as data and pure functions.
 //!
-//! - [`classify`]: the severity engine (facts in, an explainable assessment out).
+//! - [`classify`]: the severity engine (facts in, an explainable assessment out),
+//!   reading words with [`text`], finding [`facts`] by the [`lexicon`]'s tables.
 //! - [`calendar`]: business days in the vendor's zone.
 //! - [`duration`]: the policy file's durations.
 //! - This module: the policy file itself and the deadlines it sets.
@@ -9,8 +10,12 @@ pub mod calendar;
 pub mod classify;
 pub mod clocks;
 pub mod duration;
+pub mod facts;
+pub mod lexicon;
+pub mod text;
 
-pub use classify::{DEFAULT_SEVERITY, Facts, assess};
+pub use classify::{DEFAULT_SEVERITY, Facts};
+pub use lexicon::Judgement;
 
 use crate::domain::{Assessment, Audience, Deadline, DeadlineKind, Play, Severity};
 use calendar::{Calendar, CalendarSpec};
@@ -59,6 +64,38 @@ struct PolicyFile {
     plays: Option<BTreeMap<Play, Vec<String>>>,
     #[serde(default)]
     closure: Option<Vec<Criterion>>,
+    #[serde(default)]
+    judgement: Option<lexicon::JudgementFile>,
+    #[serde(default)]
+    triage: Option<TriageFile>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[triage]`: how a report the engine cannot place is triaged.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TriageFile {
+    ack: Span,
+    #[serde(default = "yes")]
+    at_night: bool,
+    levels: Vec<LevelFile>,
+    #[serde(default)]
+    repeat: Option<u8>,
+    #[serde(default)]
+    repeat_after: Option<Span>,
+}
+
+/// Triage of what the engine cannot place ("needs triage"): who is paged,
+/// how soon it must be acknowledged, and whether pages wait for the
+/// working day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Triage {
+    pub ack: Span,
+    pub at_night: bool,
+    pub escalation: Escalation,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -169,6 +206,9 @@ pub struct Policy {
     pub retention: Duration,
     plays: BTreeMap<Play, Vec<String>>,
     closure: Vec<Criterion>,
+    /// The severity engine's tables.
+    pub judgement: Arc<Judgement>,
+    pub triage: Triage,
 }
 
 /// The plans keep incident records for 2 years after closure.
@@ -307,6 +347,53 @@ fn builtin_checklists() -> Result<ChecklistTables, PolicyError> {
     Ok((only.plays, only.closure))
 }
 
+/// The built-in severity engine tables, read from the default file.
+fn builtin_judgement() -> Result<lexicon::JudgementFile, PolicyError> {
+    #[derive(Deserialize)]
+    struct Only {
+        judgement: lexicon::JudgementFile,
+    }
+    let only: Only =
+        toml::from_str(DEFAULT_POLICY).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+    Ok(only.judgement)
+}
+
+fn builtin_triage() -> Result<TriageFile, PolicyError> {
+    #[derive(Deserialize)]
+    struct Only {
+        triage: TriageFile,
+    }
+    let only: Only =
+        toml::from_str(DEFAULT_POLICY).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+    Ok(only.triage)
+}
+
+impl Triage {
+    fn from_file(f: TriageFile) -> Result<Self, String> {
+        if f.ack == Span::Backlog {
+            return Err("[triage] ack needs a real duration, not backlog".into());
+        }
+        let escalation = Escalation::from_file(
+            "triage",
+            EscalationFile {
+                levels: f.levels,
+                repeat: f.repeat,
+                repeat_after: f.repeat_after,
+                stale_ack_after: None,
+                stale_escalate_after: None,
+                stale_remind: None,
+                breach: None,
+            },
+        )
+        .map_err(|e| e.replace("[escalation.triage]", "[triage]"))?;
+        Ok(Self {
+            ack: f.ack,
+            at_night: f.at_night,
+            escalation,
+        })
+    }
+}
+
 static BUILTIN: LazyLock<Arc<Policy>> = LazyLock::new(|| {
     // The default file ships in the binary and a test parses it.
     Arc::new(Policy::parse(DEFAULT_POLICY).unwrap_or_else(|e| panic!("built-in policy: {e}")))
@@ -399,6 +486,16 @@ impl Policy {
                 )));
             }
         }
+        let judgement = match file.judgement {
+            None => builtin_judgement()?,
+            Some(own) if !own.extends_builtin => own,
+            Some(own) => builtin_judgement()?.extended_by(own),
+        };
+        let judgement = Arc::new(Judgement::compile(&judgement).map_err(PolicyError::Invalid)?);
+        let triage = match file.triage {
+            Some(t) => Triage::from_file(t).map_err(PolicyError::Invalid)?,
+            None => Triage::from_file(builtin_triage()?).map_err(PolicyError::Invalid)?,
+        };
         Ok(Self {
             calendar,
             severities,
@@ -408,12 +505,29 @@ impl Policy {
             retention,
             plays,
             closure,
+            judgement,
+            triage,
         })
     }
 
     /// The paging policy for a severity; `None` means it pages no one.
     pub fn escalation(&self, sev: Severity) -> Option<&Escalation> {
         self.escalations.get(&sev)
+    }
+
+    /// The paging policy an incident is under: triage's while it needs
+    /// triage (unless its severity pages anyway), else its severity's.
+    pub fn escalation_for(&self, inc: &crate::domain::Incident) -> Option<&Escalation> {
+        let own = inc.severity.and_then(|s| self.escalation(s));
+        match own {
+            None if inc.needs_triage() => Some(&self.triage.escalation),
+            own => own,
+        }
+    }
+
+    /// The severity engine on this policy's tables.
+    pub fn assess(&self, facts: &Facts<'_>) -> Assessment {
+        classify::assess(&self.judgement, facts)
     }
 
     /// Who hears that a deadline of this severity was breached.
@@ -456,7 +570,16 @@ impl Policy {
         let p = self.for_severity(a.severity);
         let o = &self.obligations;
         let mut out = Vec::new();
-        out.extend(self.due(DeadlineKind::Acknowledge, p.ack, reported_at));
+        // Needing triage, it must be acknowledged as soon as triage asks.
+        let ack = self.due(DeadlineKind::Acknowledge, p.ack, reported_at);
+        let triage_ack = a
+            .needs_triage
+            .then(|| self.due(DeadlineKind::Acknowledge, self.triage.ack, reported_at))
+            .flatten();
+        out.extend(match (ack, triage_ack) {
+            (Some(a), Some(t)) if t.due_at < a.due_at => Some(t),
+            (a, t) => a.or(t),
+        });
         out.extend(self.due(DeadlineKind::Notify, p.notify, reported_at));
         out.extend(self.due(DeadlineKind::ResponseTarget, p.response_target, reported_at));
         if let Some(every) = p.status_update_every {
@@ -544,6 +667,8 @@ mod tests {
             cvss: None,
             flags,
             notes: vec![],
+            needs_triage: false,
+            confidence: Default::default(),
         }
     }
 
