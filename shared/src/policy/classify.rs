@@ -183,13 +183,17 @@ fn placements(j: &Judgement, found: &Found<'_>, f: &Facts<'_>) -> Vec<Placed> {
         }
         out.push(placed);
     }
-    let replaced: Vec<IncidentClass> = j
+    // A stated class stands in for a guessed one found in the same part.
+    let replaced: Vec<(IncidentClass, bool)> = j
         .rules
         .iter()
-        .filter(|r| out.iter().any(|p| p.rule_class == r.class))
-        .flat_map(|r| r.replaces.iter().copied())
+        .flat_map(|r| {
+            out.iter()
+                .filter(move |p| p.rule_class == r.class)
+                .flat_map(move |p| r.replaces.iter().map(move |c| (*c, p.in_title)))
+        })
         .collect();
-    out.retain(|p| !replaced.contains(&p.rule_class));
+    out.retain(|p| !replaced.contains(&(p.rule_class, p.in_title)));
     out
 }
 
@@ -227,9 +231,16 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     // job") takes the dismissed class; if anything else in it would page,
     // a person confirms.
     let mut dismissed_over = None;
-    let dismissed = found.dismissal.is_some() && j.dismissed_class.is_some();
+    let dismissed = found.dismissal.is_some_and(|k| {
+        j.dismissed_class.is_some()
+            && (found.in_title(k) || !placed.iter().any(|p| p.in_title && p.severity.pages_oncall()))
+    });
+    let title_pages = placed
+        .iter()
+        .any(|p| p.in_title && p.severity.pages_oncall());
     if let Some(k) = found.dismissal
         && let Some(d) = j.dismissed_class.and_then(|c| j.class(c))
+        && (found.in_title(k) || !title_pages)
     {
         dismissed_over = placed
             .first()
@@ -377,6 +388,10 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         let Some(m) = found.find(&e.pattern) else {
             continue;
         };
+        // What was only tried, or only possible, does not raise to SEV-1.
+        if m.attempted || (m.theoretical && e.severity == Severity::Sev1) {
+            continue;
+        }
         let ev = evidence(&found, j, &m);
         match e.sets {
             Some(Flag::CustomerData) => {
@@ -428,7 +443,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
 
     // Alarming facts beside a verdict that pages no one.
     let mut alarms = Vec::new();
-    if !severity.pages_oncall() && !dismissed {
+    if !severity.pages_oncall() {
         for &a in &j.alarms {
             if let Some(k) = found.has(a) {
                 alarms.push(format!(
@@ -508,3 +523,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     }
 }
 
+
+#[cfg(test)]
+#[path = "classify_tests.rs"]
+mod tests;

@@ -201,6 +201,11 @@ impl Found<'_> {
     /// The best way the pattern's groups are all found within its window:
     /// the fewest merely possible mentions, then the tightest span.
     pub fn find(&self, p: &Pattern) -> Option<Match> {
+        self.find_in(p, Some(0)).or_else(|| self.find_in(p, None))
+    }
+
+    /// As [`Found::find`], within one field (the title is field 0) or all.
+    fn find_in(&self, p: &Pattern, field: Option<usize>) -> Option<Match> {
         let candidates: Vec<Vec<usize>> = p
             .groups
             .iter()
@@ -209,8 +214,9 @@ impl Found<'_> {
                     .iter()
                     .enumerate()
                     .filter(|(_, m)| {
-                        g.iter()
-                            .any(|w| w.concept == m.concept && w.negated == m.negated)
+                        field.is_none_or(|f| self.tokens[m.first].field == f)
+                            && g.iter()
+                                .any(|w| w.concept == m.concept && w.negated == m.negated)
                     })
                     .map(|(k, _)| k)
                     .collect()
@@ -226,12 +232,19 @@ impl Found<'_> {
             let hi = a + p.window;
             let mut picked = Vec::with_capacity(candidates.len());
             for group in &candidates {
+                let taken = |k: usize| {
+                    let m = &self.mentions[k];
+                    picked.iter().any(|&o: &usize| {
+                        let o = &self.mentions[o];
+                        o.first <= m.last && m.first <= o.last
+                    })
+                };
                 let choice = group
                     .iter()
                     .copied()
                     .filter(|&k| {
                         let m = &self.mentions[k];
-                        m.first >= lo && m.first <= hi
+                        m.first >= lo && m.first <= hi && !taken(k)
                     })
                     .min_by_key(|&k| {
                         let m = &self.mentions[k];

@@ -541,6 +541,71 @@ mod tests {
     }
 
     #[test]
+    fn a_teams_file_extends_the_tables() {
+        let base = file(
+            r#"dismissed_class = "info"
+               alarms = ["bad"]
+               [concepts]
+               bad = ["evil"]
+               [classes.info]
+               severity = "SEV-4"
+               [classes.x]
+               severity = "SEV-3"
+               [[rules]]
+               class = "x"
+               all = ["bad"]"#,
+        );
+        let own = file(
+            r#"alarms = ["bad", "worse"]
+               [concepts]
+               bad = ["evil", "wicked"]
+               worse = ["vile"]
+               [classes.x]
+               severity = "SEV-1"
+               [[rules]]
+               class = "x"
+               all = ["worse"]"#,
+        );
+        let merged = base.extended_by(own);
+        assert_eq!(merged.concepts["bad"], ["evil", "wicked"], "no duplicates");
+        assert_eq!(merged.alarms, ["bad", "worse"]);
+        assert_eq!(merged.rules.len(), 2);
+        assert_eq!(merged.dismissed_class.as_deref(), Some("info"), "kept");
+        let j = Judgement::compile(&merged).expect("valid");
+        let x = j.class(IncidentClass::intern("x")).expect("class x");
+        assert_eq!(x.severity, Severity::Sev1, "a class of the same id is replaced");
+        let toks = text::tokenize(&["a wicked, vile thing"]);
+        let bad = j.concept("bad").expect("bad");
+        let worse = j.concept("worse").expect("worse");
+        assert_eq!(j.starting_at(&toks, 1), vec![(bad, 1)]);
+        assert_eq!(j.starting_at(&toks, 2), vec![(worse, 1)]);
+    }
+
+    #[test]
+    fn the_longest_term_of_a_concept_wins_and_camel_case_joins() {
+        let j = Judgement::compile(&file(
+            r#"[concepts]
+               secret = ["key", "key pair"]
+               tool = ["guardduty"]"#,
+        ))
+        .expect("valid");
+        let secret = j.concept("secret").expect("secret");
+        let toks = text::tokenize(&["the key pairs"]);
+        assert_eq!(j.starting_at(&toks, 1), vec![(secret, 2)]);
+        // A term does not run across fields.
+        let toks = text::tokenize(&["the key", "pair"]);
+        assert_eq!(j.starting_at(&toks, 1), vec![(secret, 1)]);
+        // "GuardDuty" is found by its joined stem.
+        let toks = text::tokenize(&["GuardDuty finding"]);
+        let tool = j.concept("tool").expect("tool");
+        assert_eq!(j.starting_at(&toks, 0), vec![(tool, 1)]);
+        // The reserved concepts exist even when the file names none.
+        assert!(j.concept(reserved::NEGATION).is_some());
+        assert!(j.concept(reserved::DISMISSAL).is_some());
+        assert_eq!(j.play(IncidentClass::intern("nothing_known")), Play::Generic);
+    }
+
+    #[test]
     fn multi_word_terms_match_by_stem() {
         let j = Judgement::compile(&file(
             r#"[concepts]
