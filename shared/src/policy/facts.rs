@@ -113,7 +113,7 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
         };
         let mut negated = before(&neg_at, reach);
         if !negated && j.negated_after(concept) {
-            negated = neg_after_at.iter().chain(&neg_at).any(|&(cs, _)| {
+            negated = neg_after_at.iter().any(|&(cs, _)| {
                 cs > last && cs - last <= NEGATION_AFTER_REACH && clause(cs) == clause(last)
             });
         }
