@@ -608,6 +608,8 @@ mod tests {
             cvss: None,
             flags,
             notes: vec![],
+            needs_triage: false,
+            confidence: Default::default(),
         });
         i.deadlines = crate::policy::Policy::builtin().deadlines(
             i.assessment.as_ref().expect("assessment"),

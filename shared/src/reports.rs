@@ -1887,7 +1887,7 @@ mod tests {
         Basis, Change, EventKind, EvidenceInput, IncidentClass, IncidentId, NewIncident,
         REVIEW_CRITERION, Reference, Report, ReportInput, Source, SourceSignal, StatusFields,
     };
-    use crate::policy::{self, Policy, clocks};
+    use crate::policy::{Policy, clocks};
     use std::sync::Arc;
 
     fn t(s: &str) -> DateTime<Utc> {
@@ -2051,6 +2051,9 @@ mod tests {
                 ),
                 product: Some("Workzone for Bitbucket Cloud".into()),
                 production: Some(true),
+                // The key reads tenant data: the reporter says customer
+                // data is involved (the words alone say only that it could be).
+                customer_data_involved: Some(true),
                 signal: Some(SourceSignal {
                     kind: "github:secret_scanning_alert".into(),
                     severity: Some("high".into()),

@@ -573,7 +573,11 @@ mod tests {
         assert_eq!(merged.dismissed_class.as_deref(), Some("info"), "kept");
         let j = Judgement::compile(&merged).expect("valid");
         let x = j.class(IncidentClass::intern("x")).expect("class x");
-        assert_eq!(x.severity, Severity::Sev1, "a class of the same id is replaced");
+        assert_eq!(
+            x.severity,
+            Severity::Sev1,
+            "a class of the same id is replaced"
+        );
         let toks = text::tokenize(&["a wicked, vile thing"]);
         let bad = j.concept("bad").expect("bad");
         let worse = j.concept("worse").expect("worse");
@@ -602,7 +606,10 @@ mod tests {
         // The reserved concepts exist even when the file names none.
         assert!(j.concept(reserved::NEGATION).is_some());
         assert!(j.concept(reserved::DISMISSAL).is_some());
-        assert_eq!(j.play(IncidentClass::intern("nothing_known")), Play::Generic);
+        assert_eq!(
+            j.play(IncidentClass::intern("nothing_known")),
+            Play::Generic
+        );
     }
 
     #[test]

@@ -174,14 +174,31 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("Leaked keys", &["leak", "key"]),
             ("leaking the key", &["leak", "the", "key"]),
-            ("wasn't exploited", &["wasn", "not", "exploit"]),
+            ("wasn't exploited", &["was", "not", "exploit"]),
             ("the customer's data", &["the", "custom", "data"]),
             (
                 "UnauthorizedAccess:IAMUser/RootCredentialUsage",
-                &["unauthor", "access", "iam", "user", "root", "credenti", "usag"],
+                &[
+                    "unauthor", "access", "iam", "user", "root", "credenti", "usag",
+                ],
             ),
             ("github.com/acme", &["github", "com", "acm"]),
             ("can't", &["can", "not"]),
+            ("won't rotate", &["will", "not", "rotat"]),
+            // A curly apostrophe is an apostrophe.
+            ("didn\u{2019}t leak", &["did", "not", "leak"]),
+            ("the tenants' pages", &["the", "tenant", "page"]),
+            ("EXFILTRATED Databases", &["exfiltr", "databas"]),
+            (
+                "compromised, compromising, compromises",
+                &["compromis", "compromis", "compromis"],
+            ),
+            ("ransomware encrypted", &["ransomwar", "encrypt"]),
+            ("CVSS 9.8", &["cvss", "9", "8"]),
+            ("ap-southeast-2", &["ap", "southeast", "2"]),
+            ("IAMUser", &["iam", "user"]),
+            ("s3 bucket", &["s3", "bucket"]),
+            ("  \t ", &[]),
         ];
         for (text, want) in cases {
             assert_eq!(stems(text), *want, "{text}");
@@ -200,6 +217,53 @@ mod tests {
         // A version number does not end a sentence.
         let t = tokenize(&["CVSS 9.8 critical"]);
         assert!(t.iter().all(|x| x.sentence == t[0].sentence));
+    }
+
+    #[test]
+    fn clause_words_and_marks_end_a_clause() {
+        let cases = [
+            ("not leaked but exploited", "leak", "exploit", false),
+            ("not leaked; exploited", "leak", "exploit", false),
+            ("not leaked (exploited)", "leak", "exploit", false),
+            ("not leaked and exploited", "leak", "exploit", false),
+            ("not leaked or exploited", "leak", "exploit", true),
+            ("no leaked key", "leak", "key", true),
+        ];
+        for (text, a, b, same) in cases {
+            let t = tokenize(&[text]);
+            let by = |w: &str| t.iter().find(|x| x.stem == w).expect(w).clause;
+            assert_eq!(by(a) == by(b), same, "{text}");
+        }
+        // Sentence marks, new lines and table cells end a sentence.
+        for text in [
+            "one. two",
+            "one! two",
+            "one? two",
+            "one\ntwo",
+            "one | two",
+            "one \u{2022} two",
+        ] {
+            let t = tokenize(&[text]);
+            assert_ne!(t[0].sentence, t[1].sentence, "{text:?}");
+            assert_ne!(t[0].clause, t[1].clause, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_point_at_the_words_as_written() {
+        let texts = ["The Production DB", "Creds leaked: caf\u{e9}"];
+        let t = tokenize(&texts);
+        let written: Vec<&str> = t.iter().map(|x| &texts[x.field][x.start..x.end]).collect();
+        assert_eq!(
+            written,
+            ["The", "Production", "DB", "Creds", "leaked", "caf\u{e9}"]
+        );
+        assert_eq!(t[3].field, 1);
+        // A contraction's two tokens both point at the word.
+        let texts = ["wasn't"];
+        let t = tokenize(&texts);
+        assert_eq!(t.len(), 2);
+        assert!(t.iter().all(|x| &texts[0][x.start..x.end] == "wasn't"));
     }
 
     #[test]
