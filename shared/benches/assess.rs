@@ -51,5 +51,27 @@ fn pipeline(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, pipeline);
+/// What a cold start pays once: the built-in policy, its severity tables
+/// compiled (every word stemmed).
+fn policy_load(c: &mut Criterion) {
+    c.bench_function("policy parse + judgement compile (built-in, once per cold start)", |b| {
+        b.iter(|| Policy::parse(black_box(policy::DEFAULT_POLICY)).expect("built-in policy"))
+    });
+}
+
+/// A long report: the engine's cost grows with the words it reads.
+fn long_report(c: &mut Criterion) {
+    let policy = Policy::builtin();
+    let body = "Heads up from the platform team. Last night a junior dev pushed a branch to a public fork that included the access key for the ci-staging IAM user. That user lives in our staging AWS account, which is a separate account in the organisation with no trust relationships to production and only synthetic data. We checked: production is explicitly unaffected, no shared credentials, no cross-account roles. The key has been deactivated and the branch removed. Logging for the record. ".repeat(4);
+    c.bench_function("assess (2,000-character description)", |b| {
+        b.iter(|| {
+            policy.assess(&Facts {
+                texts: vec![("title", "Staging AWS key pushed to a public repo"), ("description", black_box(&body))],
+                ..Facts::default()
+            })
+        })
+    });
+}
+
+criterion_group!(benches, pipeline, policy_load, long_report);
 criterion_main!(benches);

@@ -49,8 +49,9 @@ pub struct Found<'a> {
     pub environment: Environment,
     /// Evidence for the environment verdict.
     pub environment_evidence: Vec<usize>,
-    /// Token ranges of attempt cues.
+    /// Token ranges of attempt cues, and of success cues that overrule them.
     attempts: Vec<(usize, usize)>,
+    successes: Vec<(usize, usize)>,
     /// Mention index of a dismissal ("false positive"), if any.
     pub dismissal: Option<usize>,
 }
@@ -96,6 +97,38 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
     );
     let is_cue = |c: ConceptId| [neg, neg_after, modal, suspected].contains(&Some(c));
     let clause = |i: usize| tokens[i].clause;
+    // A negation reaches the first fact after it, and the facts joined to
+    // that one by "or"/"nor" ("no sign of exploitation or exfiltration"),
+    // not every fact later in the clause ("we did not rotate the leaked key").
+    let mut facts_at: Vec<(usize, usize)> = raw
+        .iter()
+        .filter(|(c, _, _)| !is_cue(*c))
+        .map(|&(_, a, b)| (a, b))
+        .collect();
+    facts_at.sort_unstable();
+    let scope_end = |ce: usize| -> Option<usize> {
+        let next = |from: usize, reach: usize| {
+            facts_at
+                .iter()
+                .find(|&&(a, _)| a > from && a - from <= reach && clause(a) == clause(ce))
+                .copied()
+        };
+        let (_, mut end) = next(ce, NEGATION_REACH)?;
+        while tokens
+            .get(end + 1)
+            .is_some_and(|t| matches!(t.stem.as_str(), "or" | "nor"))
+        {
+            match next(end + 1, 2) {
+                Some((_, e)) => end = e,
+                None => break,
+            }
+        }
+        Some(end)
+    };
+    let neg_scopes: Vec<(usize, usize)> = neg_at
+        .iter()
+        .filter_map(|&(_, ce)| scope_end(ce).map(|e| (ce, e)))
+        .collect();
     let mut mentions = Vec::new();
     for &(concept, first, last) in &raw {
         if is_cue(concept) {
@@ -111,7 +144,9 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
         } else {
             NEGATION_REACH
         };
-        let mut negated = before(&neg_at, reach);
+        let mut negated = neg_scopes.iter().any(|&(ce, end)| {
+            ce < first && first <= end && (first - ce <= reach || !j.is_thing(concept))
+        });
         if !negated && j.negated_after(concept) {
             negated = neg_after_at.iter().any(|&(cs, _)| {
                 cs > last && cs - last <= NEGATION_AFTER_REACH && clause(cs) == clause(last)
@@ -128,8 +163,8 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
                 .any(|&(s, _)| tokens[s].sentence == tokens[first].sentence),
         });
     }
-    let attempt = cue(reserved::ATTEMPT);
-    let attempts = cues_of(attempt);
+    let attempts = cues_of(cue(reserved::ATTEMPT));
+    let successes = cues_of(cue(reserved::SUCCESS));
     let dismissal = cue(reserved::DISMISSAL);
     let dismissal = mentions
         .iter()
@@ -141,6 +176,7 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
         environment: Environment::Unknown,
         environment_evidence: Vec::new(),
         attempts,
+        successes,
         dismissal,
     };
     environment(j, &mut found);
@@ -163,6 +199,13 @@ fn environment(j: &Judgement, f: &mut Found<'_>) {
     for (k, m) in f.mentions.iter().enumerate() {
         let c = Some(m.concept);
         if c == prod {
+            // "non-prod" holds "prod": the longer reading wins.
+            let inside = f.mentions.iter().any(|o| {
+                Some(o.concept) == nonprod && o.first <= m.first && o.last >= m.last
+            });
+            if inside {
+                continue;
+            }
             if m.negated { &mut n } else { &mut p }.push(k);
         } else if c == nonprod && !m.negated {
             n.push(k);
@@ -232,11 +275,12 @@ impl Found<'_> {
             let hi = a + p.window;
             let mut picked = Vec::with_capacity(candidates.len());
             for group in &candidates {
+                // One span is one fact: a mention identical to one already picked is not another.
                 let taken = |k: usize| {
                     let m = &self.mentions[k];
                     picked.iter().any(|&o: &usize| {
                         let o = &self.mentions[o];
-                        o.first <= m.last && m.first <= o.last
+                        o.first == m.first && o.last == m.last
                     })
                 };
                 let choice = group
@@ -289,10 +333,14 @@ impl Found<'_> {
             let first = plain.iter().map(|m| m.first).min().unwrap_or(0);
             let last = plain.iter().map(|m| m.last).max().unwrap_or(0);
             let sentence = |i: usize| self.tokens[i].sentence;
-            let attempted = self.attempts.iter().any(|&(s, e)| {
-                let near = (s <= last + ATTEMPT_REACH) && (e + ATTEMPT_REACH >= first);
-                near && (sentence(s) == sentence(first) || sentence(s) == sentence(last))
-            });
+            let near = |cues: &[(usize, usize)]| {
+                cues.iter().any(|&(s, e)| {
+                    let close = (s <= last + ATTEMPT_REACH) && (e + ATTEMPT_REACH >= first);
+                    close && (sentence(s) == sentence(first) || sentence(s) == sentence(last))
+                })
+            };
+            // "Brute force led to a takeover" was more than an attempt.
+            let attempted = near(&self.attempts) && !near(&self.successes);
             Match {
                 theoretical: !plain.is_empty() && plain.iter().any(|m| m.modal),
                 suspected: plain.iter().any(|m| m.suspected),

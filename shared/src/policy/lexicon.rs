@@ -29,6 +29,8 @@ pub mod reserved {
     pub const ATTEMPT: &str = "attempt";
     /// "false positive", "was our own job": the report explains itself away.
     pub const DISMISSAL: &str = "dismissal";
+    /// "led to", "succeeded": an attempt that worked.
+    pub const SUCCESS: &str = "success";
 }
 
 pub type ConceptId = u16;
@@ -253,6 +255,7 @@ impl Judgement {
             reserved::TEST_ACTIVITY,
             reserved::ATTEMPT,
             reserved::DISMISSAL,
+            reserved::SUCCESS,
         ] {
             if !names.iter().any(|n| n == r) {
                 names.push(r.to_owned());
