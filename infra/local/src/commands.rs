@@ -11,7 +11,7 @@ use crate::client::{Client, Reply};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::app::assess;
 use klaxon_core::domain::{IncidentKey, NewIncident, Report, ReportInput, Source, SourceSignal};
-use klaxon_core::policy::{self, DEFAULT_POLICY, Policy};
+use klaxon_core::policy::{DEFAULT_POLICY, Policy};
 use klaxon_core::ports::IncidentStore;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -934,6 +934,9 @@ pub fn incident_summary(v: &Value, last: usize) -> String {
             field(a, "play")
         ));
     }
+    if v["needs_triage"] == json!(true) {
+        s.push_str("triage:   needs triage: the engine could not place it; set the severity (klaxon severity)\n");
+    }
     let o = &i["severity_override"];
     if o.is_object() {
         s.push_str(&format!(
@@ -1179,6 +1182,11 @@ mod tests {
             assert!(s.contains(want), "{want:?} missing:\n{s}");
         }
         assert!(!s.contains("entry 8"), "{s}");
+        assert!(!s.contains("needs triage"), "{s}");
+        let mut flagged = v.clone();
+        flagged["needs_triage"] = json!(true);
+        let s = incident_summary(&flagged, 3);
+        assert!(s.contains("triage:   needs triage"), "{s}");
         // Another version's answer with nothing in it renders, not panics.
         let empty = incident_summary(&json!({}), 10);
         assert!(
