@@ -354,6 +354,7 @@ pub fn render(
         "source": incident.source.as_str(),
         "started": when(incident.created_at),
         "commander": incident.roles.get("incident_commander").map(String::as_str).unwrap_or("unassigned"),
+        "needs_triage": incident.needs_triage(),
     });
     let step = event.step.as_ref().map(|s| {
         json!({

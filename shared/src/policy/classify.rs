@@ -467,6 +467,19 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             facts.push(item);
         }
     }
+    // A paging rule all but one of whose facts are there: a near miss.
+    if !severity.pages_oncall() && !dismissed {
+        for rule in &j.rules {
+            let pages = j
+                .class(rule.class)
+                .is_some_and(|c| c.severity.pages_oncall());
+            let (have, of) = found.partial(&rule.pattern);
+            if pages && of >= 3 && have + 1 == of && found.find(&rule.pattern).is_none() {
+                alarms.push(format!("{have} of the {of} facts of {}", rule.class));
+                break;
+            }
+        }
+    }
     if let Some(over) = &dismissed_over {
         alarms.push(format!("dismissed, but the rest reads as {over}"));
     }

@@ -54,6 +54,8 @@ pub struct Found<'a> {
     successes: Vec<(usize, usize)>,
     /// Mention index of a dismissal ("false positive"), if any.
     pub dismissal: Option<usize>,
+    /// Mention indices by concept.
+    by_concept: Vec<Vec<usize>>,
 }
 
 /// A pattern found: the mentions that satisfied each group.
@@ -69,7 +71,7 @@ pub struct Match {
 
 pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found<'a> {
     let plain: Vec<&str> = texts.iter().map(|(_, t)| *t).collect();
-    let tokens = text::tokenize(&plain);
+    let tokens = text::tokenize_with(&plain, &|w| j.worth_stemming(w));
     let mut raw: Vec<(ConceptId, usize, usize)> = Vec::new();
     for at in 0..tokens.len() {
         for (c, len) in j.starting_at(&tokens, at) {
@@ -163,6 +165,14 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
                 .any(|&(s, _)| tokens[s].sentence == tokens[first].sentence),
         });
     }
+    let mut by_concept: Vec<Vec<usize>> = Vec::new();
+    for (k, m) in mentions.iter().enumerate() {
+        let c = usize::from(m.concept);
+        if by_concept.len() <= c {
+            by_concept.resize(c + 1, Vec::new());
+        }
+        by_concept[c].push(k);
+    }
     let attempts = cues_of(cue(reserved::ATTEMPT));
     let successes = cues_of(cue(reserved::SUCCESS));
     let dismissal = cue(reserved::DISMISSAL);
@@ -178,6 +188,7 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
         attempts,
         successes,
         dismissal,
+        by_concept,
     };
     environment(j, &mut found);
     found
@@ -249,27 +260,48 @@ impl Found<'_> {
 
     /// As [`Found::find`], within one field (the title is field 0) or all.
     fn find_in(&self, p: &Pattern, field: Option<usize>) -> Option<Match> {
+        let of = |c: ConceptId| {
+            self.by_concept
+                .get(usize::from(c))
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+        };
+        // Most rules name a concept the report never mentions.
+        if p.groups
+            .iter()
+            .any(|g| g.iter().all(|w| of(w.concept).is_empty()))
+        {
+            return None;
+        }
         let candidates: Vec<Vec<usize>> = p
             .groups
             .iter()
             .map(|g| {
-                self.mentions
+                let mut ks: Vec<usize> = g
                     .iter()
-                    .enumerate()
-                    .filter(|(_, m)| {
-                        field.is_none_or(|f| self.tokens[m.first].field == f)
-                            && g.iter()
-                                .any(|w| w.concept == m.concept && w.negated == m.negated)
+                    .flat_map(|w| {
+                        of(w.concept).iter().copied().filter(move |&k| {
+                            let m = &self.mentions[k];
+                            m.negated == w.negated
+                                && field.is_none_or(|f| self.tokens[m.first].field == f)
+                        })
                     })
-                    .map(|(k, _)| k)
-                    .collect()
+                    .collect();
+                ks.sort_unstable();
+                ks
             })
             .collect();
         if candidates.iter().any(Vec::is_empty) {
             return None;
         }
+        // Every combination holds a member of the smallest group: anchor there.
+        let anchors = candidates
+            .iter()
+            .min_by_key(|c| c.len())
+            .cloned()
+            .unwrap_or_default();
         let mut best: Option<(usize, usize, Vec<usize>)> = None;
-        for &anchor in candidates.iter().flatten() {
+        for &anchor in &anchors {
             let a = self.mentions[anchor].first;
             let lo = a.saturating_sub(p.window);
             let hi = a + p.window;
@@ -312,8 +344,11 @@ impl Found<'_> {
                 continue;
             }
             let (lo, hi) = (first.saturating_sub(p.window), last + p.window);
-            let vetoed = self.mentions.iter().any(|m| {
-                !m.negated && p.unless.contains(&m.concept) && m.first >= lo && m.first <= hi
+            let vetoed = p.unless.iter().any(|&c| {
+                of(c).iter().any(|&k| {
+                    let m = &self.mentions[k];
+                    !m.negated && m.first >= lo && m.first <= hi
+                })
             });
             if vetoed {
                 continue;
@@ -348,6 +383,23 @@ impl Found<'_> {
                 mentions: picked,
             }
         })
+    }
+
+    /// For a pattern that is not found: the groups it has plain mentions
+    /// for, of how many.
+    pub fn partial(&self, p: &Pattern) -> (usize, usize) {
+        let found = p
+            .groups
+            .iter()
+            .filter(|g| {
+                g.iter().any(|w| {
+                    self.by_concept
+                        .get(usize::from(w.concept))
+                        .is_some_and(|ks| ks.iter().any(|&k| self.mentions[k].negated == w.negated))
+                })
+            })
+            .count();
+        (found, p.groups.len())
     }
 
     /// The words a mention was found in, as written.

@@ -191,6 +191,9 @@ struct Term {
 #[derive(Debug, Clone)]
 pub struct Judgement {
     names: Vec<String>,
+    /// The first letters of every word the tables know, stemmed or not: a
+    /// report's word that starts otherwise cannot match, so it is not stemmed.
+    prefixes: std::collections::HashSet<String>,
     index: HashMap<String, Vec<Term>>,
     negated_after: Vec<bool>,
     things: Vec<bool>,
@@ -271,6 +274,7 @@ impl Judgement {
                 .and_then(|p| ConceptId::try_from(p).ok())
         };
         let mut index: HashMap<String, Vec<Term>> = HashMap::new();
+        let mut prefixes = std::collections::HashSet::new();
         for (name, terms) in &file.concepts {
             let concept = id_of(name).ok_or_else(|| format!("concept {name:?}"))?;
             for term in terms {
@@ -278,6 +282,9 @@ impl Judgement {
                     .into_iter()
                     .map(|t| t.stem)
                     .collect();
+                for w in stems.iter().map(String::as_str).chain(term.split_whitespace()) {
+                    prefixes.insert(prefix(&w.to_lowercase()));
+                }
                 let Some((first, rest)) = stems.split_first() else {
                     return Err(format!(
                         "[judgement.concepts] {name}: an empty word ({term:?})"
@@ -394,6 +401,7 @@ impl Judgement {
         }
         Ok(Self {
             names,
+            prefixes,
             index,
             negated_after,
             things,
@@ -403,6 +411,11 @@ impl Judgement {
             escalators,
             alarms,
         })
+    }
+
+    /// Whether a lower-cased word could be one the tables know.
+    pub fn worth_stemming(&self, lower: &str) -> bool {
+        self.prefixes.contains(&prefix(lower))
     }
 
     pub fn name(&self, c: ConceptId) -> &str {
@@ -461,6 +474,11 @@ impl Judgement {
         }
         out
     }
+}
+
+/// A word's first three characters (all of a shorter word).
+fn prefix(lower: &str) -> String {
+    lower.chars().take(3).collect()
 }
 
 fn compile_pattern(

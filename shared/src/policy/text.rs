@@ -35,6 +35,12 @@ pub fn stem(word: &str) -> String {
 
 /// Every word of every text, in order. Field boundaries end a sentence.
 pub fn tokenize(texts: &[&str]) -> Vec<Token> {
+    tokenize_with(texts, &|_| true)
+}
+
+/// As [`tokenize`], stemming only the words `worth` says a lexicon could
+/// know (stemming is most of the cost); the rest keep their lower case.
+pub fn tokenize_with(texts: &[&str], worth: &dyn Fn(&str) -> bool) -> Vec<Token> {
     let mut out = Vec::new();
     let mut sentence = 0u32;
     let mut clause = 0u32;
@@ -59,7 +65,7 @@ pub fn tokenize(texts: &[&str]) -> Vec<Token> {
                         break;
                     }
                 }
-                push_word(&mut out, text, i, end, field, sentence, clause);
+                push_word(&mut out, text, i, end, field, sentence, clause, worth);
                 if CLAUSE_WORDS.contains(&out.last().map(|t| t.stem.as_str()).unwrap_or("")) {
                     clause += 1;
                 }
@@ -87,6 +93,7 @@ pub fn tokenize(texts: &[&str]) -> Vec<Token> {
 
 /// Splits one word: contractions become "not", possessives lose their 's,
 /// camel case is split ("RootCredentialUsage" is three words).
+#[allow(clippy::too_many_arguments)]
 fn push_word(
     out: &mut Vec<Token>,
     text: &str,
@@ -95,7 +102,15 @@ fn push_word(
     field: usize,
     sentence: u32,
     clause: u32,
+    worth: &dyn Fn(&str) -> bool,
 ) {
+    let stem = |w: &str| {
+        if worth(w) {
+            stem(w)
+        } else {
+            w.to_lowercase()
+        }
+    };
     let word = &text[start..end];
     let lower = word.to_lowercase().replace('’', "'");
     let token = |stem: String, s: usize, e: usize, joined: Option<String>| Token {
