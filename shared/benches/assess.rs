@@ -8,14 +8,7 @@ use klaxon_core::policy::{self, Facts, Policy};
 use klaxon_core::webhook::verify;
 use std::hint::black_box;
 
-const BODY: &str = r#"{
-  "title": "Stored XSS in the page macro lets a viewer's session be stolen",
-  "description": "The macro renders user-supplied HTML without escaping. Any page viewer runs the script. We saw no evidence of exploitation. Customer data such as page content can be read through the session. Example token from our test: password=hunter2hunter2",
-  "steps_to_reproduce": "1. Insert the macro\n2. Paste <img src=x onerror=alert(document.cookie)>\n3. Publish and view",
-  "impact": "Session theft for any viewer of the page",
-  "cvss": "CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:H/I:H/A:N",
-  "site_url": "https://acme.atlassian.net/wiki/spaces/X"
-}"#;
+const BODY: &str = include_str!("typical_report.json");
 
 fn pipeline(c: &mut Criterion) {
     let secret = vec![Secret::new("github-webhook-secret")];

@@ -455,18 +455,16 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             }
         }
     }
-    let mut facts: Vec<String> = Vec::new();
-    for (k, m) in found.mentions.iter().enumerate() {
-        let name = j.name(m.concept);
-        let item = if m.negated {
-            format!("not {name}")
-        } else {
-            name.to_owned()
-        };
-        if !facts.contains(&item) && !found.words(k).is_empty() {
-            facts.push(item);
-        }
-    }
+    let facts: Vec<String> = found
+        .concepts()
+        .map(|(c, negated)| {
+            if negated {
+                format!("not {}", j.name(c))
+            } else {
+                j.name(c).to_owned()
+            }
+        })
+        .collect();
     // A paging rule all but one of whose facts are there: a near miss.
     if !severity.pages_oncall() && !dismissed {
         for rule in &j.rules {

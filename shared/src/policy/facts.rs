@@ -430,8 +430,24 @@ impl Found<'_> {
 
     /// Plain (not negated) mentions of a concept.
     pub fn has(&self, c: ConceptId) -> Option<usize> {
-        self.mentions
+        self.by_concept
+            .get(usize::from(c))?
             .iter()
-            .position(|m| m.concept == c && !m.negated)
+            .copied()
+            .find(|&k| !self.mentions[k].negated)
+    }
+
+    /// The concepts mentioned, in the order of the tables: each once plainly
+    /// and once negated at most.
+    pub fn concepts(&self) -> impl Iterator<Item = (ConceptId, bool)> + '_ {
+        self.by_concept.iter().enumerate().flat_map(move |(c, ks)| {
+            let c = ConceptId::try_from(c).unwrap_or(ConceptId::MAX);
+            let plain = ks.iter().any(|&k| !self.mentions[k].negated);
+            let negated = ks.iter().any(|&k| self.mentions[k].negated);
+            [(c, false)]
+                .into_iter()
+                .filter(move |_| plain)
+                .chain([(c, true)].into_iter().filter(move |_| negated))
+        })
     }
 }

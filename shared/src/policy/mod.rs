@@ -25,8 +25,17 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
-/// The built-in policy, the seeds' tables, as a file a team can copy and edit.
-pub const DEFAULT_POLICY: &str = include_str!("../../policy/default.toml");
+/// The built-in policy, the seeds' tables, as a file a team can copy and
+/// edit: the deadlines and paging, then the severity engine's tables.
+pub const DEFAULT_POLICY: &str = concat!(
+    include_str!("../../policy/default.toml"),
+    "\n",
+    include_str!("../../policy/judgement.toml")
+);
+/// The deadlines and paging alone: what a cold start parses. The engine's
+/// tables are compiled on the first assessment, not at start-up.
+const BASE_POLICY: &str = include_str!("../../policy/default.toml");
+const JUDGEMENT_TABLES: &str = include_str!("../../policy/judgement.toml");
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -207,7 +216,7 @@ pub struct Policy {
     plays: BTreeMap<Play, Vec<String>>,
     closure: Vec<Criterion>,
     /// The severity engine's tables.
-    pub judgement: Arc<Judgement>,
+    pub judgement: Tables,
     pub triage: Triage,
 }
 
@@ -343,19 +352,45 @@ fn builtin_checklists() -> Result<ChecklistTables, PolicyError> {
         closure: Vec<Criterion>,
     }
     let only: Only =
-        toml::from_str(DEFAULT_POLICY).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+        toml::from_str(BASE_POLICY).map_err(|e| PolicyError::Invalid(e.to_string()))?;
     Ok((only.plays, only.closure))
 }
 
-/// The built-in severity engine tables, read from the default file.
+/// The built-in severity engine tables.
 fn builtin_judgement() -> Result<lexicon::JudgementFile, PolicyError> {
     #[derive(Deserialize)]
     struct Only {
         judgement: lexicon::JudgementFile,
     }
     let only: Only =
-        toml::from_str(DEFAULT_POLICY).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+        toml::from_str(JUDGEMENT_TABLES).map_err(|e| PolicyError::Invalid(e.to_string()))?;
     Ok(only.judgement)
+}
+
+static BUILTIN_JUDGEMENT: LazyLock<Judgement> = LazyLock::new(|| {
+    // The tables ship in the binary and a test compiles them.
+    builtin_judgement()
+        .and_then(|f| Judgement::compile(&f).map_err(PolicyError::Invalid))
+        .unwrap_or_else(|e| panic!("built-in severity tables: {e}"))
+});
+
+/// The engine's tables: the built-in ones (compiled when first used) or a
+/// policy file's own (compiled, and so checked, when the file is read).
+#[derive(Debug, Clone)]
+pub enum Tables {
+    Builtin,
+    Own(Arc<Judgement>),
+}
+
+impl std::ops::Deref for Tables {
+    type Target = Judgement;
+
+    fn deref(&self) -> &Judgement {
+        match self {
+            Self::Builtin => &BUILTIN_JUDGEMENT,
+            Self::Own(j) => j,
+        }
+    }
 }
 
 fn builtin_triage() -> Result<TriageFile, PolicyError> {
@@ -364,7 +399,7 @@ fn builtin_triage() -> Result<TriageFile, PolicyError> {
         triage: TriageFile,
     }
     let only: Only =
-        toml::from_str(DEFAULT_POLICY).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+        toml::from_str(BASE_POLICY).map_err(|e| PolicyError::Invalid(e.to_string()))?;
     Ok(only.triage)
 }
 
@@ -396,7 +431,7 @@ impl Triage {
 
 static BUILTIN: LazyLock<Arc<Policy>> = LazyLock::new(|| {
     // The default file ships in the binary and a test parses it.
-    Arc::new(Policy::parse(DEFAULT_POLICY).unwrap_or_else(|e| panic!("built-in policy: {e}")))
+    Arc::new(Policy::parse(BASE_POLICY).unwrap_or_else(|e| panic!("built-in policy: {e}")))
 });
 
 impl Default for Policy {
@@ -486,12 +521,13 @@ impl Policy {
                 )));
             }
         }
+        let compile =
+            |f: lexicon::JudgementFile| Judgement::compile(&f).map_err(PolicyError::Invalid);
         let judgement = match file.judgement {
-            None => builtin_judgement()?,
-            Some(own) if !own.extends_builtin => own,
-            Some(own) => builtin_judgement()?.extended_by(own),
+            None => Tables::Builtin,
+            Some(own) if !own.extends_builtin => Tables::Own(Arc::new(compile(own)?)),
+            Some(own) => Tables::Own(Arc::new(compile(builtin_judgement()?.extended_by(own))?)),
         };
-        let judgement = Arc::new(Judgement::compile(&judgement).map_err(PolicyError::Invalid)?);
         let triage = match file.triage {
             Some(t) => Triage::from_file(t).map_err(PolicyError::Invalid)?,
             None => Triage::from_file(builtin_triage()?).map_err(PolicyError::Invalid)?,
@@ -570,11 +606,18 @@ impl Policy {
         let p = self.for_severity(a.severity);
         let o = &self.obligations;
         let mut out = Vec::new();
-        // Needing triage, it must be acknowledged as soon as triage asks.
+        // Needing triage, it must be acknowledged as soon as triage asks;
+        // triage that waits for the working day counts from its start, as
+        // its page does (see `clocks::arm`).
         let ack = self.due(DeadlineKind::Acknowledge, p.ack, reported_at);
+        let triage_from = if self.triage.at_night || self.escalation(a.severity).is_some() {
+            reported_at
+        } else {
+            self.calendar.working_time(reported_at)
+        };
         let triage_ack = a
             .needs_triage
-            .then(|| self.due(DeadlineKind::Acknowledge, self.triage.ack, reported_at))
+            .then(|| self.due(DeadlineKind::Acknowledge, self.triage.ack, triage_from))
             .flatten();
         out.extend(match (ack, triage_ack) {
             (Some(a), Some(t)) if t.due_at < a.due_at => Some(t),
@@ -679,6 +722,8 @@ mod tests {
     #[test]
     fn builtin_policy_parses_and_matches_the_seed_table() {
         let p = Policy::builtin();
+        // The engine's tables are compiled on first use: force it here.
+        assert!(!p.judgement.rules.is_empty() && !p.judgement.classes.is_empty());
         let t0 = t("2026-11-23T09:00:00Z"); // a Monday
         let cases = [
             (Severity::Sev1, 4, 24, Some(t0), 4),
@@ -712,6 +757,54 @@ mod tests {
             );
             assert_eq!(get(DeadlineKind::AtlassianReport), None);
         }
+    }
+
+    /// Needing triage, the acknowledgement is triage's (1 h) when that is
+    /// sooner than the severity's; with `at_night = false` it counts from
+    /// the start of the working day, when triage pages.
+    #[test]
+    fn triage_sets_the_acknowledgement_deadline() {
+        let mut a = assessment(Severity::Sev3, Flags::default());
+        a.needs_triage = true;
+        let ack = |p: &Policy, a: &Assessment, at: &str| {
+            p.deadlines(a, t(at), t(at))
+                .into_iter()
+                .find(|d| d.kind == DeadlineKind::Acknowledge)
+                .map(|d| (d.starts_at, d.due_at))
+        };
+        let p = Policy::builtin();
+        let night = "2026-11-23T03:00:00Z"; // a Monday
+        assert_eq!(
+            ack(&p, &a, night),
+            Some((t(night), t("2026-11-23T04:00:00Z")))
+        );
+        let quiet = Policy::parse(&DEFAULT_POLICY.replace("at_night = true", "at_night = false"))
+            .expect("policy");
+        assert_eq!(
+            ack(&quiet, &a, night),
+            Some((t("2026-11-23T09:00:00Z"), t("2026-11-23T10:00:00Z"))),
+            "no breach before anyone is paged"
+        );
+        let day = "2026-11-23T11:00:00Z";
+        assert_eq!(
+            ack(&quiet, &a, day),
+            Some((t(day), t("2026-11-23T12:00:00Z")))
+        );
+        // Not needing triage: the severity's own 24 h.
+        a.needs_triage = false;
+        assert_eq!(
+            ack(&quiet, &a, night),
+            Some((t(night), t("2026-11-24T03:00:00Z")))
+        );
+        // A severity whose own ack is sooner keeps it.
+        let mut a = assessment(Severity::Sev1, Flags::default());
+        a.needs_triage = true;
+        let p =
+            Policy::parse(&DEFAULT_POLICY.replace("ack = \"1h\"", "ack = \"6h\"")).expect("policy");
+        assert_eq!(
+            ack(&p, &a, night),
+            Some((t(night), t("2026-11-23T07:00:00Z")))
+        );
     }
 
     #[test]

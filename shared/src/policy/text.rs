@@ -3,7 +3,8 @@
 //! inflection and word order and negation can be scoped. Pure.
 
 use rust_stemmers::{Algorithm, Stemmer};
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, RwLock};
 
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 
@@ -29,8 +30,30 @@ const CLAUSE_WORDS: [&str; 9] = [
     "but", "however", "although", "though", "whereas", "except", "yet", "and", "while",
 ];
 
+/// Stems already worked out: reports reuse their words, and stemming is
+/// most of the engine's cost. Bounded, so hostile text cannot grow it.
+static MEMO: LazyLock<RwLock<HashMap<String, String>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+const MEMO_MAX: usize = 50_000;
+
 pub fn stem(word: &str) -> String {
-    STEMMER.stem(&word.to_lowercase()).into_owned()
+    let lower = if word.chars().any(char::is_uppercase) {
+        word.to_lowercase()
+    } else {
+        word.to_owned()
+    };
+    if let Ok(memo) = MEMO.read()
+        && let Some(s) = memo.get(&lower)
+    {
+        return s.clone();
+    }
+    let s = STEMMER.stem(&lower).into_owned();
+    if let Ok(mut memo) = MEMO.write()
+        && memo.len() < MEMO_MAX
+    {
+        memo.insert(lower, s.clone());
+    }
+    s
 }
 
 /// Every word of every text, in order. Field boundaries end a sentence.
@@ -112,7 +135,10 @@ fn push_word(
         }
     };
     let word = &text[start..end];
-    let lower = word.to_lowercase().replace('’', "'");
+    let mut lower = word.to_lowercase();
+    if lower.contains('’') {
+        lower = lower.replace('’', "'");
+    }
     let token = |stem: String, s: usize, e: usize, joined: Option<String>| Token {
         stem,
         start: s,
@@ -153,6 +179,11 @@ fn push_word(
 /// Byte ranges of a camel-case word's parts ("IAMUser" is "IAM", "User");
 /// a word that is not camel case is one part.
 fn camel_parts(word: &str) -> Vec<(usize, usize)> {
+    // Most words are not camel case: say so without looking at every pair.
+    let mut inner = word.chars().skip(1);
+    if !inner.any(char::is_uppercase) || !word.chars().any(char::is_lowercase) {
+        return vec![(0, word.len())];
+    }
     let chars: Vec<(usize, char)> = word.char_indices().collect();
     let has_lower = chars.iter().any(|(_, c)| c.is_lowercase());
     let has_inner_upper = chars.iter().skip(1).any(|(_, c)| c.is_uppercase());
