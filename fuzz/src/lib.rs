@@ -156,7 +156,7 @@ pub fn exercise_incident(report: Report, policy: &Policy) {
     let now = t0();
     let new = NewIncident::from_report(report, Source::Report, None, now);
     let mut change = Change::begin(&new.incident, now);
-    let assessment = policy::assess(&klaxon_core::app::assess::facts(&change.incident));
+    let assessment = policy.assess(&klaxon_core::app::assess::facts(&change.incident));
     let _ = klaxon_core::app::assess::explain(&assessment);
     change.incident.confirmed_at = Some(now);
     change.incident.deadlines = policy.deadlines(&assessment, now, now);

@@ -8,14 +8,7 @@ use klaxon_core::policy::{self, Facts, Policy};
 use klaxon_core::webhook::verify;
 use std::hint::black_box;
 
-const BODY: &str = r#"{
-  "title": "Stored XSS in the page macro lets a viewer's session be stolen",
-  "description": "The macro renders user-supplied HTML without escaping. Any page viewer runs the script. We saw no evidence of exploitation. Customer data such as page content can be read through the session. Example token from our test: password=hunter2hunter2",
-  "steps_to_reproduce": "1. Insert the macro\n2. Paste <img src=x onerror=alert(document.cookie)>\n3. Publish and view",
-  "impact": "Session theft for any viewer of the page",
-  "cvss": "CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:H/I:H/A:N",
-  "site_url": "https://acme.atlassian.net/wiki/spaces/X"
-}"#;
+const BODY: &str = include_str!("typical_report.json");
 
 fn pipeline(c: &mut Criterion) {
     let secret = vec![Secret::new("github-webhook-secret")];
@@ -40,7 +33,7 @@ fn pipeline(c: &mut Criterion) {
                     ("description", report.description.as_str()),
                     ("impact", report.impact.as_deref().unwrap_or("")),
                 ];
-                let a = policy::assess(&Facts {
+                let a = policy.assess(&Facts {
                     texts,
                     cvss: report.cvss.as_deref(),
                     ..Facts::default()
@@ -51,5 +44,27 @@ fn pipeline(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, pipeline);
+/// What a cold start pays once: the built-in policy, its severity tables
+/// compiled (every word stemmed).
+fn policy_load(c: &mut Criterion) {
+    c.bench_function("policy parse + judgement compile (built-in, once per cold start)", |b| {
+        b.iter(|| Policy::parse(black_box(policy::DEFAULT_POLICY)).expect("built-in policy"))
+    });
+}
+
+/// A long report: the engine's cost grows with the words it reads.
+fn long_report(c: &mut Criterion) {
+    let policy = Policy::builtin();
+    let body = "Heads up from the platform team. Last night a junior dev pushed a branch to a public fork that included the access key for the ci-staging IAM user. That user lives in our staging AWS account, which is a separate account in the organisation with no trust relationships to production and only synthetic data. We checked: production is explicitly unaffected, no shared credentials, no cross-account roles. The key has been deactivated and the branch removed. Logging for the record. ".repeat(4);
+    c.bench_function("assess (2,000-character description)", |b| {
+        b.iter(|| {
+            policy.assess(&Facts {
+                texts: vec![("title", "Staging AWS key pushed to a public repo"), ("description", black_box(&body))],
+                ..Facts::default()
+            })
+        })
+    });
+}
+
+criterion_group!(benches, pipeline, policy_load, long_report);
 criterion_main!(benches);

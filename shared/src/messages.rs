@@ -355,6 +355,7 @@ pub fn render(
         "source": incident.source.as_str(),
         "started": when(incident.created_at),
         "commander": incident.roles.get("incident_commander").map(String::as_str).unwrap_or("unassigned"),
+        "needs_triage": incident.needs_triage(),
     });
     let step = event.step.as_ref().map(|s| {
         json!({
@@ -612,6 +613,8 @@ mod tests {
             cvss: None,
             flags,
             notes: vec![],
+            needs_triage: false,
+            confidence: Default::default(),
         });
         i.deadlines = crate::policy::Policy::builtin().deadlines(
             i.assessment.as_ref().expect("assessment"),

@@ -14,6 +14,12 @@ pub enum Metric {
     Escalations,
     SweepFailures,
     Errors,
+    /// Reports the engine could not place: a person is paged to triage.
+    TriageNeeded,
+    /// A person set the severity of an incident that needed triage...
+    TriageSettled,
+    /// ...and it differed from the engine's.
+    TriageVerdictChanged,
 }
 
 impl Metric {
@@ -27,6 +33,9 @@ impl Metric {
             Self::Escalations => "Escalations",
             Self::SweepFailures => "SweepFailures",
             Self::Errors => "Errors",
+            Self::TriageNeeded => "TriageNeeded",
+            Self::TriageSettled => "TriageSettled",
+            Self::TriageVerdictChanged => "TriageVerdictChanged",
         }
     }
 }

@@ -1899,7 +1899,7 @@ mod tests {
         Basis, Change, EventKind, EvidenceInput, IncidentClass, IncidentId, NewIncident,
         REVIEW_CRITERION, Reference, Report, ReportInput, Source, SourceSignal, StatusFields,
     };
-    use crate::policy::{self, Policy, clocks};
+    use crate::policy::{Policy, clocks};
     use std::sync::Arc;
 
     fn t(s: &str) -> DateTime<Utc> {
@@ -1946,9 +1946,10 @@ mod tests {
             self.step(at, |ch, p| {
                 let now = ch.incident.updated_at;
                 ch.incident.confirmed_at = Some(now);
-                let mut a = policy::assess(&facts(&ch.incident));
+                let mut a = p.assess(&facts(&ch.incident));
                 if let Some(sc) = ch.incident.drill_scenario {
-                    (a.class, a.play, a.severity) = (sc.class, sc.class.play(), sc.severity);
+                    (a.class, a.play, a.severity) =
+                        (sc.class, p.judgement.play(sc.class), sc.severity);
                 }
                 ch.record("klaxon:assess", TimelineKind::Assessed, explain(&a));
                 ch.incident.deadlines = p.deadlines(&a, ch.incident.created_at, now);
@@ -2062,6 +2063,9 @@ mod tests {
                 ),
                 product: Some("Workzone for Bitbucket Cloud".into()),
                 production: Some(true),
+                // The key reads tenant data: the reporter says customer
+                // data is involved (the words alone say only that it could be).
+                customer_data_involved: Some(true),
                 signal: Some(SourceSignal {
                     kind: "github:secret_scanning_alert".into(),
                     severity: Some("high".into()),
@@ -2555,7 +2559,7 @@ mod tests {
         i.reference = Reference::parse(reference).expect("reference");
         i.severity = severity;
         if let Some(sev) = severity {
-            let mut a = policy::assess(&facts(&i));
+            let mut a = Policy::builtin().assess(&facts(&i));
             (a.severity, a.class) = (sev, IncidentClass::LeakedProductionSecret);
             i.assessment = Some(a);
             i.status = Status::Triaged;

@@ -276,3 +276,73 @@ async fn drill_end_to_end_over_aws_apis() {
             .is_some_and(|s| s >= 0)
     );
 }
+
+/// A report the engine cannot place, over the AWS APIs: assess flags it for
+/// triage and pages the primary on-call's SNS topic at once, though SEV-3
+/// pages no one on its own, with triage's 1 h acknowledgement deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unplaceable_report_pages_oncall_primary_to_triage_over_aws_apis() {
+    let stack = Stack::create().await;
+    let app = aws::app(&stack.sdk, &stack.resources, Settings::default());
+    let body = json!({
+        "title": "Please take a look",
+        "description": "Something is going on, please take a look",
+    });
+    let req = ::http::Request::builder()
+        .method("POST")
+        .uri("/reports")
+        .header("content-type", "application/json")
+        .body(Bytes::from(body.to_string()))
+        .expect("request");
+    let resp = http::handle(&app, Routes::Intake, req).await;
+    assert_eq!(resp.status(), 202);
+    let accepted: Value = serde_json::from_slice(resp.body()).expect("json");
+    let id = accepted["incident_id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("ulid");
+
+    let received = next_events(&stack, 1).await;
+    assert_eq!(received[0].kind, EventKind::ReportReceived);
+    assert_eq!(
+        assess::on_event(&app, &received[0]).await.expect("assess"),
+        assess::Outcome::Triaged
+    );
+    let stored = app.store.get(id).await.expect("get").expect("stored");
+    assert!(stored.needs_triage(), "{:?}", stored.assessment);
+    assert_eq!(stored.severity, Some(klaxon_core::domain::Severity::Sev3));
+    let ack = stored
+        .deadline(klaxon_core::domain::DeadlineKind::Acknowledge)
+        .expect("ack deadline");
+    assert_eq!(
+        ack.due_at - stored.created_at,
+        chrono::Duration::hours(1),
+        "triage's ack, not SEV-3's 24 h"
+    );
+
+    // Incident Triaged and triage's first level; notify consumes both.
+    let events = next_events(&stack, 2).await;
+    let mut kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    kinds.sort_by_key(|k| *k != EventKind::IncidentTriaged);
+    assert_eq!(
+        kinds,
+        [EventKind::IncidentTriaged, EventKind::EscalationTriggered],
+        "triage pages its first level, the primary, at once"
+    );
+    for e in &events {
+        notify::on_event(&app, e).await.expect("notify");
+    }
+    let pages = stack
+        .receive(&stack.topic_queues[&Audience::OncallPrimary], 1)
+        .await;
+    assert_eq!(pages.len(), 1, "exactly one page to the primary");
+    let envelope: Value = serde_json::from_str(&pages[0]).expect("SNS envelope");
+    assert_eq!(attr(&envelope, "audience"), "oncall-primary");
+    assert_eq!(attr(&envelope, "event"), "Escalation Triggered");
+    assert_eq!(attr(&envelope, "severity"), "SEV-3");
+    let doc: Value = serde_json::from_str(envelope["Message"].as_str().expect("message"))
+        .expect("SQS gets the JSON document");
+    assert_eq!(doc["reference"], accepted["reference"]);
+    assert_eq!(doc["severity"], "SEV-3");
+}

@@ -38,7 +38,9 @@ async fn notify_all(h: &Harness, events: &[klaxon_core::domain::DomainEvent]) ->
 
 /// Severity decides who hears: SEV-1/2 page the primary on-call at once
 /// (the escalation policy's first level) and get a Critical/High notice
-/// drafted for comms; every severity tells the security team.
+/// drafted for comms; every severity tells the security team. A report
+/// nothing places (no class, score or source severity) is SEV-3 but needs
+/// triage: it pages the primary too.
 #[tokio::test]
 async fn audiences_follow_severity() {
     let cases = [
@@ -60,7 +62,16 @@ async fn audiences_follow_severity() {
                 Audience::OncallPrimary,
             ],
         ),
-        (None, Severity::Sev3, vec![Audience::SecurityTeam]),
+        (
+            Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"),
+            Severity::Sev3,
+            vec![Audience::SecurityTeam],
+        ),
+        (
+            None,
+            Severity::Sev3,
+            vec![Audience::SecurityTeam, Audience::OncallPrimary],
+        ),
         (
             Some("CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"),
             Severity::Sev4,

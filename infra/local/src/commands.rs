@@ -12,7 +12,7 @@ use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::app::assess;
 use klaxon_core::domain::{IncidentKey, NewIncident, Report, ReportInput, Source, SourceSignal};
 use klaxon_core::escape::terminal;
-use klaxon_core::policy::{self, DEFAULT_POLICY, Policy};
+use klaxon_core::policy::{DEFAULT_POLICY, Policy};
 use klaxon_core::ports::IncidentStore;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -80,7 +80,7 @@ pub fn assess_line(
     // The same path a stored incident takes, without the store.
     let incident =
         NewIncident::from_report(report, source.unwrap_or(Source::Report), None, now).incident;
-    let a = policy::assess(&assess::facts(&incident));
+    let a = policy.assess(&assess::facts(&incident));
     let deadlines: Vec<Value> = policy
         .deadlines(&a, now, now)
         .iter()
@@ -94,6 +94,8 @@ pub fn assess_line(
         "flags": a.flags,
         "reasons": a.reasons,
         "notes": a.notes,
+        "needs_triage": a.needs_triage,
+        "confidence": a.confidence,
         "deadlines": deadlines,
     }))
 }
@@ -933,6 +935,9 @@ pub fn incident_summary(v: &Value, last: usize) -> String {
             field(a, "play")
         ));
     }
+    if v["needs_triage"] == json!(true) {
+        s.push_str("triage:   needs triage: the engine could not place it; set the severity (klaxon severity)\n");
+    }
     let o = &i["severity_override"];
     if o.is_object() {
         s.push_str(&format!(
@@ -1178,6 +1183,11 @@ mod tests {
             assert!(s.contains(want), "{want:?} missing:\n{s}");
         }
         assert!(!s.contains("entry 8"), "{s}");
+        assert!(!s.contains("needs triage"), "{s}");
+        let mut flagged = v.clone();
+        flagged["needs_triage"] = json!(true);
+        let s = incident_summary(&flagged, 3);
+        assert!(s.contains("triage:   needs triage"), "{s}");
         // Another version's answer with nothing in it renders, not panics.
         let empty = incident_summary(&json!({}), 10);
         assert!(

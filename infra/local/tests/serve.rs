@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "test-viewer-token-0123456789";
+const COMMANDER: &str = "test-commander-token-0123456789";
 
 struct Server {
     child: Child,
@@ -45,7 +46,10 @@ async fn start_with(data_dir: &Path, extra: &[&std::ffi::OsStr]) -> Server {
         ])
         .arg(data_dir)
         .args(extra)
-        .env("KLAXON_API_TOKENS", format!("tester:viewer:{TOKEN}"))
+        .env(
+            "KLAXON_API_TOKENS",
+            format!("tester:viewer:{TOKEN},carol:commander:{COMMANDER}"),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -383,5 +387,241 @@ async fn unacknowledged_critical_walks_up_the_levels_until_klaxon_ack() {
         .expect("klaxon ack again");
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("already acknowledged"));
+    drop(server);
+}
+
+/// The escalation pages in the outbox: (audience, severity), in order.
+fn pages_of(lines: &[Value], reference: &str) -> Vec<(String, String)> {
+    lines
+        .iter()
+        .filter(|l| l["message_attributes"]["event"] == "Escalation Triggered")
+        .filter(|l| l["message"]["json"]["reference"] == reference)
+        .map(|l| {
+            let s = |v: &Value| v.as_str().unwrap_or("").to_owned();
+            (s(&l["audience"]), s(&l["message_attributes"]["severity"]))
+        })
+        .collect()
+}
+
+/// Waits until the outbox holds `n` pages for `reference`.
+async fn wait_for_pages(data_dir: &Path, reference: &str, n: usize) -> Vec<(String, String)> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let pages = pages_of(&outbox_lines(data_dir, 0).await, reference);
+        if pages.len() >= n || Instant::now() > deadline {
+            return pages;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn get_incident(server: &Server, id: &str) -> Value {
+    let resp = reqwest::Client::new()
+        .get(format!("{}/api/v1/incidents/{id}", server.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 200);
+    resp.json().await.expect("json")
+}
+
+fn ack_due(view: &Value) -> chrono::DateTime<chrono::Utc> {
+    view["deadlines"]
+        .as_array()
+        .expect("deadlines")
+        .iter()
+        .find(|d| d["kind"] == "acknowledge")
+        .and_then(|d| d["due_at"].as_str())
+        .expect("an acknowledge deadline")
+        .parse()
+        .expect("time")
+}
+
+fn created(view: &Value) -> chrono::DateTime<chrono::Utc> {
+    view["incident"]["created_at"]
+        .as_str()
+        .expect("created_at")
+        .parse()
+        .expect("time")
+}
+
+/// Posts a report and waits for the engine's verdict; (id, reference).
+async fn post_report(server: &Server, body: Value) -> (String, String) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/reports", server.base))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 202);
+    let accepted: Value = resp.json().await.expect("json");
+    let s = |k: &str| accepted[k].as_str().expect(k).to_owned();
+    (s("incident_id"), s("reference"))
+}
+
+/// `klaxon <args>` against the server's API as the commander.
+fn cli(server: &Server, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .args(args)
+        .env("KLAXON_API_URL", &server.base)
+        .env("KLAXON_API_TOKEN", COMMANDER)
+        .output()
+        .expect("run klaxon");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "klaxon {args:?}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// A report the engine cannot place pages the primary on-call to triage it
+/// (SEV-3 pages no one on its own), with triage's 1 h acknowledgement
+/// instead of SEV-3's 24 h. It stays flagged until a person sets the
+/// severity; then paging follows that severity: SEV-4 stops it, SEV-1
+/// carries on up SEV-1's levels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unplaceable_report_pages_for_triage_until_a_person_sets_the_severity() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("policy.toml");
+    // Seconds instead of minutes after the first page. The triage
+    // secondary waits long enough for the override to come first.
+    let default = klaxon_core::policy::DEFAULT_POLICY;
+    let triage_at = default.find("\n[triage]\n").expect("a [triage] table");
+    let (head, tail) = default.split_at(triage_at);
+    let fast =
+        head.replace(
+            "{ audience = \"oncall-secondary\", after = \"10m\" }",
+            "{ audience = \"oncall-secondary\", after = \"1s\" }",
+        )
+        .replace(
+            "{ audience = \"incident-manager\", after = \"20m\" }",
+            "{ audience = \"incident-manager\", after = \"1s\" }",
+        ) + &tail.replacen(
+            "{ audience = \"oncall-secondary\", after = \"30m\" }",
+            "{ audience = \"oncall-secondary\", after = \"8s\" }",
+            1,
+        );
+    assert!(fast.contains("after = \"8s\"") && fast.contains("after = \"1s\""));
+    std::fs::write(&policy, fast).expect("write policy");
+    let config = dir.path().join("klaxon.toml");
+    std::fs::write(&config, "escalate_interval_secs = 1\n").expect("write config");
+    let data = dir.path().join("data");
+    let server = start_with(
+        &data,
+        &[
+            "--policy".as_ref(),
+            policy.as_os_str(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
+    )
+    .await;
+    let vague = json!({
+        "title": "Please take a look",
+        "description": "Something is going on, please take a look",
+    });
+
+    // 1. Paged to triage, flagged, with triage's acknowledgement deadline.
+    let (id, reference) = post_report(&server, vague.clone()).await;
+    let pages = wait_for_pages(&data, &reference, 1).await;
+    assert_eq!(
+        pages,
+        [("oncall-primary".to_owned(), "SEV-3".to_owned())],
+        "triage pages the primary"
+    );
+    let view = get_incident(&server, &id).await;
+    assert_eq!(view["needs_triage"], true, "{view:#}");
+    assert_eq!(view["incident"]["severity"], "SEV-3");
+    assert_eq!(view["incident"]["assessment"]["class"], "unclassified");
+    assert!(
+        view["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .any(|r| r["rule"] == "needs-triage"),
+        "{view:#}"
+    );
+    assert_eq!(
+        ack_due(&view) - created(&view),
+        chrono::Duration::hours(1),
+        "triage's ack, not SEV-3's 24 h"
+    );
+    let summary = cli(&server, &["incident", &reference]);
+    assert!(summary.contains("needs triage"), "{summary}");
+
+    // 2. A person says SEV-1: the flag clears, and the next page is SEV-1's
+    // second level, then its third (triage has only two).
+    let out = cli(
+        &server,
+        &[
+            "severity",
+            &reference,
+            "SEV-1",
+            "--reason",
+            "the payments API is down",
+        ],
+    );
+    assert!(out.contains("severity is now SEV-1"), "{out}");
+    let view = get_incident(&server, &id).await;
+    assert_eq!(view["needs_triage"], false, "{view:#}");
+    assert_eq!(view["incident"]["severity"], "SEV-1");
+    assert_eq!(
+        ack_due(&view) - created(&view),
+        chrono::Duration::hours(4),
+        "SEV-1's ack"
+    );
+    let summary = cli(&server, &["incident", &reference]);
+    assert!(!summary.contains("needs triage"), "{summary}");
+    let pages = wait_for_pages(&data, &reference, 3).await;
+    let want = [
+        ("oncall-primary", "SEV-3"),
+        ("oncall-secondary", "SEV-1"),
+        ("incident-manager", "SEV-1"),
+    ]
+    .map(|(a, s)| (a.to_owned(), s.to_owned()));
+    assert_eq!(pages[..], want[..], "{pages:?}");
+
+    // 3. Another one; a person says SEV-4: paging stops and the deadlines
+    // are SEV-4's.
+    let (id, reference) = post_report(&server, vague).await;
+    assert_eq!(wait_for_pages(&data, &reference, 1).await.len(), 1);
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v1/incidents/{id}/severity", server.base))
+        .bearer_auth(COMMANDER)
+        .header("content-type", "application/json")
+        .body(json!({"severity": "SEV-4", "reason": "a typo report"}).to_string())
+        .send()
+        .await
+        .expect("override");
+    assert_eq!(resp.status(), 200);
+    let view = get_incident(&server, &id).await;
+    assert_eq!(view["needs_triage"], false, "{view:#}");
+    assert_eq!(view["incident"]["severity"], "SEV-4");
+    assert!(
+        view["incident"]["paging"]["next_at"].is_null(),
+        "nothing more is scheduled: {:#}",
+        view["incident"]["paging"]
+    );
+    assert_eq!(
+        ack_due(&view) - created(&view),
+        chrono::Duration::days(5),
+        "SEV-4's ack"
+    );
+    assert!(
+        view["timeline"]
+            .as_array()
+            .expect("timeline")
+            .iter()
+            .any(|e| e["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("paging stopped")),
+        "{:#}",
+        view["timeline"]
+    );
     drop(server);
 }

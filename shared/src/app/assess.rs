@@ -71,11 +71,12 @@ fn apply(
     policy: &Policy,
     confirmed_at: chrono::DateTime<chrono::Utc>,
 ) -> Option<Option<Severity>> {
-    let mut a = policy::assess(&facts(&change.incident));
+    let mut a = policy.assess(&facts(&change.incident));
     // A drill plays out the scenario it was started with, whatever its text says.
     if let Some(sc) = change.incident.drill_scenario {
         a.class = sc.class;
-        a.play = sc.class.play();
+        a.play = policy.judgement.play(sc.class);
+        a.needs_triage = false;
         a.severity = sc.severity;
         a.reasons.insert(
             0,
@@ -102,7 +103,12 @@ fn apply(
     if !unchanged {
         change.record(ACTOR, TimelineKind::Assessed, explain(&a));
     }
-    change.incident.deadlines = deadlines_for(policy, &a, severity, &change.incident, confirmed_at);
+    let overridden = change.incident.severity_override.is_some();
+    if a.needs_triage && !overridden && change.incident.assessment.as_ref().is_none_or(|o| !o.needs_triage) {
+        crate::metrics::incr(crate::metrics::Metric::TriageNeeded);
+    }
+    change.incident.deadlines =
+        deadlines_for(policy, &a, severity, overridden, &change.incident, confirmed_at);
     change.incident.severity = Some(severity);
     change.incident.assessment = Some(a);
     change.open_checklists(policy);
@@ -115,11 +121,14 @@ fn deadlines_for(
     policy: &Policy,
     a: &Assessment,
     severity: Severity,
+    overridden: bool,
     incident: &Incident,
     confirmed_at: chrono::DateTime<chrono::Utc>,
 ) -> Vec<crate::domain::Deadline> {
     let mut effective = a.clone();
     effective.severity = severity;
+    // A person's severity ends triage: its own deadlines apply.
+    effective.needs_triage = a.needs_triage && !overridden;
     let fresh = policy.deadlines(&effective, incident.created_at, confirmed_at);
     policy::merge_deadlines(&incident.deadlines, fresh)
 }
@@ -229,9 +238,16 @@ pub async fn override_severity(
                 &app.settings.policy,
                 a,
                 severity,
+                true,
                 current,
                 confirmed_at(current),
             );
+            if current.needs_triage() {
+                crate::metrics::incr(crate::metrics::Metric::TriageSettled);
+                if severity != a.severity {
+                    crate::metrics::incr(crate::metrics::Metric::TriageVerdictChanged);
+                }
+            }
         }
         let before_s = before
             .map(|s| s.to_string())

@@ -10,7 +10,10 @@ mod response;
 mod severity;
 mod status;
 
-pub use assessment::{Assessment, CvssScore, Flags, IncidentClass, Play, Reason, SeverityOverride};
+pub use assessment::{
+    Assessment, Confidence, ConfidenceLevel, CvssScore, Flags, IncidentClass, Play, Reason,
+    SeverityOverride,
+};
 pub use event::{
     Audience, DomainEvent, EVENT_SOURCE, EventId, EventKind, Step, StepReason, UnknownAudience,
 };

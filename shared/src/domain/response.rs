@@ -738,6 +738,8 @@ mod tests {
             cvss: None,
             flags: Default::default(),
             notes: Vec::new(),
+            needs_triage: false,
+            confidence: Default::default(),
         });
         let mut ch = Change::begin(&inc, t(0));
         ch.open_checklists(policy);

@@ -204,8 +204,9 @@ fn deadline_view(
     v
 }
 
-/// `GET /api/v1/incidents/{id}`: the incident with its reasons, deadlines
-/// and their state, timeline, tasks, evidence, roles and notifications.
+/// `GET /api/v1/incidents/{id}`: the incident with its reasons, whether it
+/// still needs triage, deadlines and their state, timeline, tasks, evidence,
+/// roles and notifications.
 pub async fn get(app: &App, req: &Request<Bytes>, key: &str) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Viewer)?;
     let incident = respond::visible(app, &caller, key).await?;
@@ -221,6 +222,7 @@ pub async fn get(app: &App, req: &Request<Bytes>, key: &str) -> Result<Response<
         StatusCode::OK,
         &json!({
             "incident": incident,
+            "needs_triage": incident.needs_triage(),
             "reasons": incident.assessment.as_ref().map(|a| &a.reasons),
             "deadlines": deadlines,
             "roles": incident.roles,

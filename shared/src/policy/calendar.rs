@@ -15,14 +15,22 @@ pub struct CalendarSpec {
     pub time_zone: String,
     pub workdays: Vec<String>,
     pub business_day_end: String,
+    /// When a business day starts, for pages that wait for working hours.
+    #[serde(default = "nine")]
+    pub business_day_start: String,
     #[serde(default)]
     pub holidays: Vec<String>,
+}
+
+fn nine() -> String {
+    "09:00".into()
 }
 
 #[derive(Debug, Clone)]
 pub struct Calendar {
     tz: Tz,
     workdays: [bool; 7],
+    day_start: NaiveTime,
     day_end: NaiveTime,
     holidays: BTreeSet<NaiveDate>,
 }
@@ -72,6 +80,15 @@ impl Calendar {
                     spec.business_day_end
                 )
             })?;
+        let day_start = NaiveTime::parse_from_str(spec.business_day_start.trim(), "%H:%M")
+            .ok()
+            .filter(|t| *t < day_end)
+            .ok_or_else(|| {
+                format!(
+                    "calendar.business_day_start {:?} must be HH:MM, before business_day_end",
+                    spec.business_day_start
+                )
+            })?;
         let holidays = spec
             .holidays
             .iter()
@@ -83,6 +100,7 @@ impl Calendar {
         Ok(Self {
             tz,
             workdays,
+            day_start,
             day_end,
             holidays,
         })
@@ -92,6 +110,7 @@ impl Calendar {
         Self {
             tz: chrono_tz::UTC,
             workdays: [true, true, true, true, true, false, false],
+            day_start: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN),
             day_end: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or(NaiveTime::MIN),
             holidays: BTreeSet::new(),
         }
@@ -111,6 +130,37 @@ impl Calendar {
         let mut local = d.and_time(self.day_end);
         for _ in 0..4 {
             if let Some(t) = self.tz.from_local_datetime(&local).latest() {
+                return t.with_timezone(&Utc);
+            }
+            local += Duration::minutes(30);
+        }
+        Utc.from_utc_datetime(&local)
+    }
+
+    /// `t` if it falls in working hours, else the start of the next
+    /// business day (the same day's, before it starts).
+    pub fn working_time(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let local = t.with_timezone(&self.tz);
+        let day = local.date_naive();
+        let time = local.time();
+        if self.is_business_day(day) {
+            if time >= self.day_start && time < self.day_end {
+                return t;
+            }
+            if time < self.day_start {
+                return self.start_of(day).max(t);
+            }
+        }
+        match self.next_business_day(day) {
+            Some(d) => self.start_of(d).max(t),
+            None => t,
+        }
+    }
+
+    fn start_of(&self, d: NaiveDate) -> DateTime<Utc> {
+        let mut local = d.and_time(self.day_start);
+        for _ in 0..4 {
+            if let Some(t) = self.tz.from_local_datetime(&local).earliest() {
                 return t.with_timezone(&Utc);
             }
             local += Duration::minutes(30);
@@ -167,6 +217,7 @@ mod tests {
                 .map(String::from)
                 .to_vec(),
             business_day_end: "17:00".into(),
+            business_day_start: "09:00".into(),
             holidays: vec!["2026-12-25".into(), "2026-12-28".into()],
         })
         .unwrap()
@@ -234,11 +285,28 @@ mod tests {
     }
 
     #[test]
+    fn working_time_table() {
+        let c = berlin();
+        // Berlin is UTC+1 in December: 09:00 local is 08:00Z, 17:00 is 16:00Z.
+        let cases = [
+            ("2026-12-01T10:00:00Z", "2026-12-01T10:00:00Z"), // a Tuesday, working
+            ("2026-12-01T05:00:00Z", "2026-12-01T08:00:00Z"), // before the day starts
+            ("2026-12-01T20:00:00Z", "2026-12-02T08:00:00Z"), // after it ends
+            ("2026-12-05T12:00:00Z", "2026-12-07T08:00:00Z"), // Saturday -> Monday
+            ("2026-12-24T18:00:00Z", "2026-12-29T08:00:00Z"), // over the holidays
+        ];
+        for (at, want) in cases {
+            assert_eq!(c.working_time(t(at)), t(want), "{at}");
+        }
+    }
+
+    #[test]
     fn spec_errors_name_the_field() {
         let base = CalendarSpec {
             time_zone: "UTC".into(),
             workdays: vec!["Mon".into()],
             business_day_end: "17:00".into(),
+            business_day_start: "09:00".into(),
             holidays: vec![],
         };
         let cases = [
@@ -269,6 +337,13 @@ mod tests {
                     ..base.clone()
                 },
                 "business_day_end",
+            ),
+            (
+                CalendarSpec {
+                    business_day_start: "18:00".into(),
+                    ..base.clone()
+                },
+                "business_day_start",
             ),
             (
                 CalendarSpec {

@@ -1,11 +1,19 @@
 //! The severity engine: facts in, an explainable assessment out. Pure.
 //!
-//! Every rule that fires adds a [`Reason`] naming the rule and the evidence
-//! (a field, a text span, a signal) and the severity it proposes. The
-//! incident gets the most severe proposal; the class is the most severe
-//! class whose words appear, not negated, in the report.
+//! The report's words are read as facts (concepts from the policy file's
+//! lexicon, in any inflection and word order, negated, possible or
+//! suspected), and the policy's rules combine facts into a class, as the
+//! seeds' tables read. Every rule that fires adds a [`Reason`] naming the
+//! facts and the words that carried them. The incident gets the most
+//! severe proposal of the class, the escalators, a CVSS vector and the
+//! source's own severity. A report the engine cannot place, or a low
+//! verdict beside an alarming fact, is flagged for a person to triage.
 
-use crate::domain::{Assessment, CvssScore, Flags, IncidentClass, Reason, Severity, SourceSignal};
+use super::facts::{self, Environment, Found, Match};
+use super::lexicon::{Flag, Judgement};
+use crate::domain::{
+    Assessment, Confidence, CvssScore, Flags, IncidentClass, Reason, Severity, SourceSignal,
+};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -25,163 +33,39 @@ pub struct Facts<'a> {
     pub production: Option<bool>,
 }
 
-struct ClassRule {
-    class: IncidentClass,
-    re: Regex,
-}
-
-fn re(p: &str) -> Regex {
-    // The patterns are constants; a test compiles every one.
-    Regex::new(&format!("(?i){p}")).unwrap_or_else(|e| panic!("classification pattern {p}: {e}"))
-}
-
-/// In priority order: the first class that matches wins.
-static CLASS_RULES: LazyLock<Vec<ClassRule>> = LazyLock::new(|| {
-    use IncidentClass::*;
-    let rules: [(IncidentClass, &str); 17] = [
-        (
-            ActiveExploitation,
-            r"\b(actively exploit\w*|active(ly)? exploit(ation|ed|ing)?|exploited in the wild|in[- ]the[- ]wild|being exploited|ongoing (attack|exploitation)|under (active )?attack|exploitation (is )?(ongoing|observed|detected|confirmed))",
-        ),
-        (
-            DataBreach,
-            r"\b(data breach|breach of (customer |personal )?data|exfiltrat\w*|data (was |were |has been )?(stolen|dumped|exfiltrated)|confirmed (data )?(leak|exposure|breach)|(customer|personal|user) data (was |were |has been )?(exposed|accessed|downloaded|leaked|stolen))",
-        ),
-        (
-            CrossTenantAccess,
-            r"\b(cross[- ]tenant|another (tenant|customer)('s)? (data|site|instance|pages?|issues?)|other (tenants?|customers?)('s?)? (data|sites?|instances?)|tenant isolation|scope escalation)",
-        ),
-        (
-            AttackerInProduction,
-            r"\b(attacker (is |was |has been )?(in|inside|on|into) (our )?prod\w*|intruder|reverse shell|web ?shell|backdoor|malware|rootkit|compromised (prod\w* )?(server|host|instance|container|pod|node)s?)",
-        ),
-        (
-            CloudAdminCompromise,
-            r"\b((aws |cloud |gcp |azure )?(root|admin\w*) (account|user|credentials?|access|keys?) (was |were |is |are |has been )?(compromised|stolen|hijacked)|compromised (aws |cloud |gcp |azure )?(root|admin\w*)|suspicious (cloud )?admin\w* activity|root ?credential ?usage|root (account )?(login|sign[- ]?in)|iam (admin|root) (compromise|takeover))",
-        ),
-        (
-            CompromisedCiToken,
-            r"\b((ci|cd|ci/cd|pipelines?|github actions|bitbucket pipelines|deploy(ment)?|runner|npm publish|pypi) (token|key|secret|credential)s? (was |were |is |are |has been )?(compromised|leaked|exposed|stolen)|compromised (ci|cd|ci/cd|pipeline|deploy) (token|key|credential)s?|runner (was |is )?compromised)",
-        ),
-        (
-            LeakedProductionSecret,
-            r"\b((leaked|exposed|committed|hard-?coded|pasted|published|pushed) (an? |the |our )?([\w-]+ ){0,3}(secrets?|tokens?|keys?|passwords?|credentials?)|(secrets?|tokens?|api keys?|passwords?|credentials?|access keys?|secret keys?|private keys?|signing keys?) (was |were |is |are |has been |have been )?(leaked|exposed|committed|pushed|public\w*)|secret scanning)|\[REDACTED:(aws-access-key-id|aws-secret-access-key|github-token|slack-token|atlassian-api-token|private-key)",
-        ),
-        (
-            ExploitedInternetService,
-            r"\b(exploited (an? |our |the )?(internet[- ]facing|public|external|exposed) (service|endpoint|api|server|host)|(internet[- ]facing|public|external) (service|endpoint|api|server) (was |is |has been )?exploited)",
-        ),
-        (
-            PrivilegeEscalation,
-            r"\b(privilege escalation|escalat\w* (of )?privileges?|elevat\w* (of )?privileges?|become (an? )?admin\w*|gain\w* admin\w*|broken access control|idor\b|insecure direct object|authori[sz]ation bypass|(post|put|delete) (endpoints?|methods?|requests?|operations?) (discovered|found|exposed))",
-        ),
-        (
-            AtlassianDegradation,
-            r"\b((degrad\w*|overload\w*|flood\w*|ddos\w*|hammer\w*|impact\w*) (the )?atlassian|atlassian('s)? (platform|systems?|infrastructure|apis?|cloud) (is |are |was |were )?(degraded|affected|impacted|down|overloaded)|rate[- ]limited by atlassian)",
-        ),
-        (
-            ThirdPartyIncident,
-            r"\b(third[- ]party (incident|breach|outage|compromise|provider|vendor)|(vendor|provider|supplier|sub-?processor)('s)? (incident|breach|outage|compromise)|(forge|atlassian) platform (incident|issue|outage|vulnerability)|platform[- ]owned)",
-        ),
-        (
-            CriticalVulnerability,
-            r"\b(critical (vulnerability|vuln|cve|flaw|bug)|unpatched (critical )?cve|remote code execution|\brce\b|sql injection|\bsqli\b|command injection|insecure deserial\w*|\bssrf\b|server[- ]side request forgery|\bxxe\b|authentication bypass|auth bypass)",
-        ),
-        (
-            SuspiciousAccess,
-            r"\b(suspicious (login|sign[- ]?in|access|activity|ip|requests?|api calls?)|unusual (login|access|activity)|brute[- ]?force|credential stuffing|impossible travel|unauthori[sz]ed access|unauthorizedaccess|tor (exit|ip|node)|toripcaller|anomalous (behaviou?r|activity|api))",
-        ),
-        (
-            FailedControl,
-            r"\b(failed control|control (failure|failed)|(mfa|2fa|logging|audit log\w*|cloudtrail|backups?|monitoring|alarms?|scanners?|waf|encryption|guardduty) (is |was |were |are |has been )?(disabled|not enabled|turned off|failing|failed|broken|missing)|s3 bucket (is |was )?public|publicly accessible (bucket|database|snapshot)|security group (opened|open to|change))",
-        ),
-        (
-            MinorVulnerability,
-            r"\b(missing (input )?validation|input validation|\bxss\b|cross[- ]site scripting|\bcsrf\b|open redirect|clickjacking|low[- ]impact (crypto\w*|vulnerability|issue)|weak (cipher|crypto\w*|hash\w*)|minor vulnerab\w*|information disclosure|missing (security )?headers?)",
-        ),
-        (
-            StaleAccess,
-            r"\b(stale (access|accounts?|users?|keys?|credentials?|tokens?|permissions?)|unused (access|accounts?|keys?|credentials?)|former (employee|contractor)s?|not offboarded|dormant accounts?|orphaned (accounts?|keys?))",
-        ),
-        (
-            Informational,
-            r"\b(informational|documentation gaps?|docs? gap|best practices?|development practices?( note)?|hardening (suggestion|recommendation)|scanner (finding|result|report)|no security impact)",
-        ),
-    ];
-    rules
-        .into_iter()
-        .map(|(class, p)| ClassRule { class, re: re(p) })
-        .collect()
+/// A CVSS base score written in the text ("CVSS 9.8", "CVSSv3 score: 7.5").
+static CVSS_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bcvss\s*(?:v?[234](?:\.[01])?)?\s*(?:base\s*)?(?:score)?\s*(?:of|is|:|=)?\s*(10(?:\.0)?|[0-9]\.[0-9])\b")
+        .unwrap_or_else(|e| panic!("CVSS score pattern: {e}"))
 });
-
-static NEGATION: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"\b(no|not|never|without|unlikely|isn't|wasn't|aren't|weren't|false positive|no evidence of|no sign of|no indication of|nothing suggests|ruled out)\b[^.;!?\n]*$",
-    )
-});
-
-static NON_PRODUCTION: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"\b(staging|non-?prod\w*|development (env\w*|account|database|key|token)|dev (env\w*|account|database|key|token|instance)|test (env\w*|account|database|key|token|instance)|sandbox|local(host)? (env\w*|database|setup))\b",
-    )
-});
-
-static PRODUCTION: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\b(production|prod|live (system|site|environment))\b"));
-
-static CUSTOMER_DATA: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"\b(customer data|customers'? data|personal data|\bpii\b|user data|tenant data|end[- ]user data|customer (records|information|emails?|content)|personally identifiable)",
-    )
-});
-
-static ATLASSIAN_SYSTEMS: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"\b(atlassian('s)? (platform|systems?|infrastructure|apis?|cloud) (is |are |was |were )?(degraded|affected|impacted|down|overloaded)|(degrad\w*|overload\w*|flood\w*|ddos\w*|impact\w*) (the )?atlassian)",
-    )
-});
-
-static EXPLOITED: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"\b(actively exploit\w*|exploited in the wild|being exploited|exfiltrat\w*|confirmed (data )?(breach|exfiltration))",
-    )
-});
-
-/// A match that is not negated by the words just before it in the same clause.
-fn find<'t>(re: &Regex, text: &'t str) -> Option<&'t str> {
-    re.find_iter(text)
-        .find(|m| {
-            let start = m.start();
-            let window_start = text[..start]
-                .char_indices()
-                .rev()
-                .nth(60)
-                .map(|(i, _)| i)
-                .unwrap_or(0);
-            !NEGATION.is_match(&text[window_start..start])
-        })
-        .map(|m| m.as_str())
-}
-
-fn find_in<'t>(re: &Regex, texts: &[(&'static str, &'t str)]) -> Option<(&'static str, &'t str)> {
-    texts
-        .iter()
-        .find_map(|(field, text)| find(re, text).map(|m| (*field, m)))
-}
-
-/// "production" or "prod", but not as part of "non-production".
-fn mentions_production(texts: &[(&'static str, &str)]) -> bool {
-    texts.iter().any(|(_, t)| {
-        PRODUCTION.find_iter(t).any(|m| {
-            let before = t[..m.start()].to_ascii_lowercase();
-            !(before.ends_with("non-") || before.ends_with("non ") || before.ends_with("non"))
-        })
-    })
-}
 
 fn quote(field: &str, span: &str) -> String {
     let span: String = span.chars().take(120).collect();
     format!("{field}: \"{span}\"")
+}
+
+/// "concept \"words\"" for each fact of a match, with the field of the first.
+fn evidence(found: &Found<'_>, j: &Judgement, m: &Match) -> String {
+    let field = m.mentions.first().map(|&k| found.field(k)).unwrap_or("text");
+    let facts: Vec<String> = m
+        .mentions
+        .iter()
+        .map(|&k| {
+            let neg = if found.mentions[k].negated { "not " } else { "" };
+            format!(
+                "{neg}{}=\"{}\"",
+                j.name(found.mentions[k].concept),
+                found.words(k)
+            )
+        })
+        .collect();
+    let mut out = format!("{field}: {}", facts.join(", "));
+    if m.theoretical {
+        out.push_str(" (possible, not observed)");
+    } else if m.suspected {
+        out.push_str(" (suspected)");
+    }
+    out
 }
 
 /// A source's own severity on Klaxon's scale.
@@ -221,72 +105,207 @@ pub fn score_cvss(vector: &str) -> Result<CvssScore, String> {
     })
 }
 
+/// A class some rule placed the report in, with its severity after the
+/// environment and certainty were weighed.
+struct Placed {
+    class: IncidentClass,
+    severity: Severity,
+    evidence: String,
+    notes: Vec<String>,
+    /// A paging class lowered on a doubtful reading: a person confirms.
+    lowered_by_doubt: Option<String>,
+    /// A fact of it is in the title.
+    in_title: bool,
+    /// The class as the rule named it, before environment and certainty.
+    rule_class: IncidentClass,
+}
+
+/// Every rule that fires, each as the class it proposes.
+fn placements(j: &Judgement, found: &Found<'_>, f: &Facts<'_>) -> Vec<Placed> {
+    let non_prod = match f.production {
+        Some(p) => !p,
+        None => matches!(
+            found.environment,
+            Environment::NonProduction | Environment::NonProductionByTitle
+        ),
+    };
+    let mut out: Vec<Placed> = Vec::new();
+    for rule in &j.rules {
+        let Some(m) = found.find(&rule.pattern) else {
+            continue;
+        };
+        let Some(class) = j.class(rule.class) else {
+            continue;
+        };
+        let mut placed = Placed {
+            class: class.id,
+            severity: class.severity,
+            evidence: evidence(found, j, &m),
+            notes: Vec::new(),
+            lowered_by_doubt: None,
+            in_title: m.mentions.iter().any(|&k| found.in_title(k)),
+            rule_class: class.id,
+        };
+        if m.theoretical
+            && let Some(t) = class.theoretical
+        {
+            placed.severity = placed.severity.max(t);
+            placed.notes.push(format!("only possible: {t}"));
+        }
+        if m.attempted
+            && let Some(at) = class.attempted.and_then(|c| j.class(c))
+        {
+            placed.class = at.id;
+            placed.severity = placed.severity.max(at.severity);
+            placed.notes.push("attempted, not achieved".into());
+        }
+        if non_prod
+            && let Some(np) = class.non_production.and_then(|c| j.class(c))
+        {
+            if found.environment == Environment::NonProductionByTitle
+                && f.production.is_none()
+                && placed.severity.pages_oncall()
+            {
+                placed.lowered_by_doubt = Some(format!("{} ({})", placed.class, placed.severity));
+            }
+            placed.class = np.id;
+            placed.severity = placed.severity.max(np.severity);
+            let why = match f.production {
+                Some(false) => "production: false".to_owned(),
+                _ => found
+                    .environment_evidence
+                    .iter()
+                    .map(|&k| format!("\"{}\"", found.words(k)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            placed.notes.push(format!("non-production: {why}"));
+        }
+        out.push(placed);
+    }
+    // A stated class stands in for a guessed one found in the same part.
+    let replaced: Vec<(IncidentClass, bool)> = j
+        .rules
+        .iter()
+        .flat_map(|r| {
+            out.iter()
+                .filter(move |p| p.rule_class == r.class)
+                .flat_map(move |p| r.replaces.iter().map(move |c| (*c, p.in_title)))
+        })
+        .collect();
+    out.retain(|p| !replaced.contains(&(p.rule_class, p.in_title)));
+    out
+}
+
+/// The title says what the report is: its most severe placement is the
+/// class, and the body overrides it only to raise it into paging.
+fn choose(mut placed: Vec<Placed>) -> Vec<Placed> {
+    placed.sort_by_key(|p| (p.severity, !p.in_title));
+    let title = placed.iter().position(|p| p.in_title);
+    let body = placed.iter().position(|p| !p.in_title);
+    let pick = match (title, body) {
+        (Some(t), Some(b)) => {
+            let (ts, bs) = (placed[t].severity, placed[b].severity);
+            if bs < ts && bs.pages_oncall() { b } else { t }
+        }
+        (Some(t), None) => t,
+        (None, Some(b)) => b,
+        (None, None) => return placed,
+    };
+    let top = placed.remove(pick);
+    placed.insert(0, top);
+    placed
+}
+
 /// The whole judgement.
-pub fn assess(f: &Facts<'_>) -> Assessment {
+pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
+    let found = facts::extract(j, &f.texts);
     let mut reasons: Vec<Reason> = Vec::new();
     let mut notes = Vec::new();
     let mut cvss = None;
+    let mut conflicts = Vec::new();
 
-    // The class: the first rule, in priority order, whose words appear.
+    // The class: the most severe placement; the first rule breaks a tie.
+    let mut placed = choose(placements(j, &found, f));
+    // A report that explains itself away ("false positive", "was our own
+    // job") takes the dismissed class; if anything else in it would page,
+    // a person confirms.
+    let mut dismissed_over = None;
+    let dismissed = found.dismissal.is_some_and(|k| {
+        j.dismissed_class.is_some()
+            && (found.in_title(k) || !placed.iter().any(|p| p.in_title && p.severity.pages_oncall()))
+    });
+    let title_pages = placed
+        .iter()
+        .any(|p| p.in_title && p.severity.pages_oncall());
+    if let Some(k) = found.dismissal
+        && let Some(d) = j.dismissed_class.and_then(|c| j.class(c))
+        && (found.in_title(k) || !title_pages)
+    {
+        dismissed_over = placed
+            .first()
+            .filter(|p| p.severity.pages_oncall())
+            .map(|p| format!("{} ({})", p.class, p.severity));
+        placed.insert(
+            0,
+            Placed {
+                class: d.id,
+                severity: d.severity,
+                evidence: format!("{}: dismissal=\"{}\"", found.field(k), found.words(k)),
+                notes: dismissed_over
+                    .iter()
+                    .map(|o| format!("set aside: {o}"))
+                    .collect(),
+                lowered_by_doubt: None,
+                in_title: found.in_title(k),
+                rule_class: d.id,
+            },
+        );
+    }
     let mut class = IncidentClass::Unclassified;
-    for rule in CLASS_RULES.iter() {
-        if let Some((field, span)) = find_in(&rule.re, &f.texts) {
-            class = rule.class;
-            reasons.push(Reason {
-                rule: format!("class:{}", rule.class),
-                evidence: quote(field, span),
-                severity: rule.class.default_severity(),
-            });
-            break;
+    if let Some(top) = placed.first() {
+        class = top.class;
+        let mut evidence = top.evidence.clone();
+        for n in &top.notes {
+            evidence.push_str(&format!("; {n}"));
         }
+        reasons.push(Reason {
+            rule: format!("class:{}", top.class),
+            evidence,
+            severity: Some(top.severity),
+        });
     }
     if class == IncidentClass::Unclassified
         && let Some(sig) = f.signal
         && sig.kind.contains("secret_scanning")
+        && let Some(c) = j.class(IncidentClass::LeakedProductionSecret)
     {
-        class = IncidentClass::LeakedProductionSecret;
+        class = c.id;
         reasons.push(Reason {
-            rule: "class:leaked_production_secret".into(),
+            rule: format!("class:{class}"),
             evidence: format!("signal: {} alert", sig.kind),
-            severity: class.default_severity(),
+            severity: Some(c.severity),
         });
     }
-
-    // Production or not, for the classes where it matters.
-    let non_prod = match f.production {
-        Some(p) => !p,
-        None => find_in(&NON_PRODUCTION, &f.texts).is_some() && !mentions_production(&f.texts),
-    };
-    if non_prod
-        && matches!(
-            class,
-            IncidentClass::LeakedProductionSecret | IncidentClass::AttackerInProduction
-        )
+    if matches!(
+        found.environment,
+        Environment::Conflict | Environment::NonProductionByTitle
+    ) && f.production.is_none()
     {
-        let evidence = match (f.production, find_in(&NON_PRODUCTION, &f.texts)) {
-            (Some(false), _) => "production: false".to_owned(),
-            (_, Some((field, span))) => quote(field, span),
-            _ => "non-production".to_owned(),
-        };
-        let new_class = if class == IncidentClass::LeakedProductionSecret {
-            IncidentClass::NonProductionSecret
+        let words: Vec<String> = found
+            .environment_evidence
+            .iter()
+            .map(|&k| format!("\"{}\"", found.words(k)))
+            .collect();
+        let read = if found.environment == Environment::Conflict {
+            "production"
         } else {
-            IncidentClass::SuspiciousAccess
+            "non-production, as the title says"
         };
-        // The non-production class takes the production one's place.
-        if let Some(r) = reasons
-            .iter_mut()
-            .find(|r| r.rule == format!("class:{class}"))
-        {
-            r.rule = format!("class:{new_class}");
-            r.severity = new_class.default_severity();
-        }
-        reasons.push(Reason {
-            rule: "non-production".into(),
-            evidence,
-            severity: None,
-        });
-        class = new_class;
+        conflicts.push(format!(
+            "production and non-production both mentioned ({}): read as {read}",
+            words.join(", ")
+        ));
     }
 
     if let Some(vector) = f.cvss.map(str::trim).filter(|v| !v.is_empty()) {
@@ -308,7 +327,23 @@ pub fn assess(f: &Facts<'_>) -> Assessment {
             Err(e) => notes.push(e),
         }
     }
+    if cvss.is_none()
+        && let Some((field, span, score)) = f.texts.iter().find_map(|(field, t)| {
+            let c = CVSS_IN_TEXT.captures(t)?;
+            let score: f64 = c.get(1)?.as_str().parse().ok()?;
+            Some((*field, c.get(0)?.as_str(), score))
+        })
+    {
+        let sev = Severity::from_cvss_score(score);
+        reasons.push(Reason {
+            rule: "cvss:text".into(),
+            evidence: format!("{} ({} band)", quote(field, span), sev.name()),
+            severity: Some(sev),
+        });
+    }
 
+    // A source's own severity places what the words do not; beside a
+    // class it is kept as evidence, since the plans judge by what happened.
     if let Some(sig) = f.signal
         && let Some(sev) = source_severity(sig)
     {
@@ -317,57 +352,82 @@ pub fn assess(f: &Facts<'_>) -> Assessment {
             .map(|s| format!("{s:.1}"))
             .or_else(|| sig.severity.as_deref().map(str::to_owned))
             .unwrap_or_default();
+        let classed = class != IncidentClass::Unclassified;
         reasons.push(Reason {
             rule: format!("source:{}", sig.kind),
-            evidence: format!("signal: {} severity {said}", sig.kind),
-            severity: Some(sev),
+            evidence: if classed {
+                format!("signal: {} severity {said} (the class decides)", sig.kind)
+            } else {
+                format!("signal: {} severity {said}", sig.kind)
+            },
+            severity: (!classed).then_some(sev),
         });
     }
 
-    // Escalators.
-    let customer_data = match f.customer_data {
+    // Escalators: what the reporter stated wins over what the words say.
+    let class_spec = j.class(class);
+    let mut customer_data = match f.customer_data {
         Some(v) => v.then(|| "customer_data_involved: true".to_owned()),
-        None => find_in(&CUSTOMER_DATA, &f.texts)
-            .map(|(field, span)| quote(field, span))
-            .or_else(|| {
-                matches!(
-                    class,
-                    IncidentClass::DataBreach | IncidentClass::CrossTenantAccess
-                )
-                .then(|| format!("class: {class}"))
-            }),
+        None => class_spec
+            .filter(|c| c.customer_data)
+            .map(|_| format!("class: {class}")),
     };
-    let atlassian = match f.atlassian_systems {
+    let mut atlassian = match f.atlassian_systems {
         Some(v) => v.then(|| "atlassian_systems_affected: true".to_owned()),
-        None => find_in(&ATLASSIAN_SYSTEMS, &f.texts)
-            .map(|(field, span)| quote(field, span))
-            .or_else(|| {
-                (class == IncidentClass::AtlassianDegradation).then(|| format!("class: {class}"))
-            }),
+        None => None,
     };
-    if let Some(evidence) = &customer_data {
+    for e in j.escalators.iter().filter(|_| !dismissed) {
+        let stated = match e.sets {
+            Some(Flag::CustomerData) => f.customer_data.is_some(),
+            Some(Flag::AtlassianSystems) => f.atlassian_systems.is_some(),
+            None => false,
+        };
+        if stated {
+            continue;
+        }
+        let Some(m) = found.find(&e.pattern) else {
+            continue;
+        };
+        // What was only tried, or only possible, does not raise to SEV-1.
+        if m.attempted || (m.theoretical && e.severity == Severity::Sev1) {
+            continue;
+        }
+        let ev = evidence(&found, j, &m);
+        match e.sets {
+            Some(Flag::CustomerData) => {
+                customer_data.get_or_insert(ev.clone());
+            }
+            Some(Flag::AtlassianSystems) => {
+                atlassian.get_or_insert(ev.clone());
+            }
+            None => {}
+        }
         reasons.push(Reason {
-            rule: "escalator:customer-data".into(),
-            evidence: evidence.clone(),
-            severity: Some(Severity::Sev2),
+            rule: format!("escalator:{}", e.name),
+            evidence: ev,
+            severity: Some(e.severity),
         });
     }
-    if let Some(evidence) = &atlassian {
+    let already = reasons.iter().any(|r| r.rule == "escalator:customer-data");
+    if !already && (f.customer_data == Some(true) || class_spec.is_some_and(|c| c.customer_data)) {
+        if let Some(ev) = &customer_data {
+            reasons.push(Reason {
+                rule: "escalator:customer-data".into(),
+                evidence: ev.clone(),
+                severity: Some(Severity::Sev2),
+            });
+        }
+    }
+    if f.atlassian_systems == Some(true) {
         reasons.push(Reason {
             rule: "escalator:atlassian-systems".into(),
-            evidence: evidence.clone(),
+            evidence: "atlassian_systems_affected: true".into(),
             severity: Some(Severity::Sev2),
-        });
-    }
-    if let Some((field, span)) = find_in(&EXPLOITED, &f.texts) {
-        reasons.push(Reason {
-            rule: "escalator:exploitation-or-exfiltration".into(),
-            evidence: quote(field, span),
-            severity: Some(Severity::Sev1),
         });
     }
 
     // The most severe proposal wins; with none, the default.
+    let placed_by_anything = reasons.iter().any(|r| r.severity.is_some());
     let severity = reasons
         .iter()
         .filter_map(|r| r.severity)
@@ -375,455 +435,106 @@ pub fn assess(f: &Facts<'_>) -> Assessment {
         .unwrap_or_else(|| {
             reasons.push(Reason {
                 rule: "default".into(),
-                evidence: "no class, CVSS vector or source severity".into(),
+                evidence: "no class, CVSS score or source severity".into(),
                 severity: Some(DEFAULT_SEVERITY),
             });
             DEFAULT_SEVERITY
         });
+
+    // Alarming facts beside a verdict that pages no one.
+    let mut alarms = Vec::new();
+    if !severity.pages_oncall() {
+        for &a in &j.alarms {
+            if let Some(k) = found.has(a) {
+                alarms.push(format!(
+                    "{}=\"{}\" ({})",
+                    j.name(a),
+                    found.words(k),
+                    found.field(k)
+                ));
+            }
+        }
+    }
+    let facts: Vec<String> = found
+        .concepts()
+        .map(|(c, negated)| {
+            if negated {
+                format!("not {}", j.name(c))
+            } else {
+                j.name(c).to_owned()
+            }
+        })
+        .collect();
+    // A paging rule all but one of whose facts are there: a near miss.
+    if !severity.pages_oncall() && !dismissed {
+        for rule in &j.rules {
+            let pages = j
+                .class(rule.class)
+                .is_some_and(|c| c.severity.pages_oncall());
+            let (have, of) = found.partial(&rule.pattern);
+            if pages && of >= 3 && have + 1 == of && found.find(&rule.pattern).is_none() {
+                alarms.push(format!("{have} of the {of} facts of {}", rule.class));
+                break;
+            }
+        }
+    }
+    if let Some(over) = &dismissed_over {
+        alarms.push(format!("dismissed, but the rest reads as {over}"));
+    }
+    if !severity.pages_oncall()
+        && let Some(d) = placed.first().and_then(|p| p.lowered_by_doubt.as_ref())
+    {
+        alarms.push(format!(
+            "read as non-production from the title, but production is mentioned: else {d}"
+        ));
+    }
+    let needs_triage = !placed_by_anything || !alarms.is_empty();
+    let confidence = Confidence {
+        level: if !placed_by_anything {
+            crate::domain::ConfidenceLevel::None
+        } else if !alarms.is_empty() || !conflicts.is_empty() {
+            crate::domain::ConfidenceLevel::Low
+        } else {
+            crate::domain::ConfidenceLevel::High
+        },
+        facts,
+        conflicts: [conflicts, alarms.iter().map(|a| format!("alarm: {a}")).collect()].concat(),
+    };
+    if needs_triage {
+        let why = if placed_by_anything {
+            format!("{severity} pages no one, but: {}", alarms.join(", "))
+        } else {
+            "no class, CVSS score or source severity".to_owned()
+        };
+        reasons.push(Reason {
+            rule: "needs-triage".into(),
+            evidence: why,
+            severity: None,
+        });
+    }
 
     let customer_data_involved = customer_data.is_some();
     let flags = Flags {
         customer_data_involved,
         atlassian_notification_required: customer_data_involved
             || atlassian.is_some()
-            || matches!(
-                class,
-                IncidentClass::ActiveExploitation
-                    | IncidentClass::DataBreach
-                    | IncidentClass::CrossTenantAccess
-                    | IncidentClass::AttackerInProduction
-            ),
+            || class_spec.is_some_and(|c| c.tells_atlassian),
         customer_notification_required: customer_data_involved,
     };
     Assessment {
         severity,
         class,
-        play: class.play(),
+        play: j.play(class),
         reasons,
         cvss,
         flags,
         notes,
+        needs_triage,
+        confidence,
     }
 }
+
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use IncidentClass::*;
-    use Severity::*;
-
-    fn text(t: &str) -> Assessment {
-        assess(&Facts {
-            texts: vec![("description", t)],
-            ..Facts::default()
-        })
-    }
-
-    /// Every example in the seeds' severity tables and definitions.
-    #[test]
-    fn seed_examples_table() {
-        let cases: &[(&str, IncidentClass, Severity)] = &[
-            // FirstTry table (Critical / High / Medium / Low examples).
-            (
-                "Active exploit observed: the endpoint is being exploited",
-                ActiveExploitation,
-                Sev1,
-            ),
-            (
-                "Data breach: customer records downloaded by an unknown party",
-                DataBreach,
-                Sev1,
-            ),
-            (
-                "Scope escalation detected: the app reads other tenants' data",
-                CrossTenantAccess,
-                Sev1,
-            ),
-            (
-                "Unpatched critical CVE in our image parser",
-                CriticalVulnerability,
-                Sev3,
-            ),
-            (
-                "Privilege escalation vulnerability in the admin settings",
-                PrivilegeEscalation,
-                Sev2,
-            ),
-            (
-                "POST/PUT/DELETE endpoints discovered in code without auth checks",
-                PrivilegeEscalation,
-                Sev2,
-            ),
-            (
-                "Minor vulnerability: missing input validation on the title",
-                MinorVulnerability,
-                Sev3,
-            ),
-            (
-                "Low-impact cryptography issue: weak hash for cache keys",
-                MinorVulnerability,
-                Sev3,
-            ),
-            ("Informational finding about logging", Informational, Sev4),
-            (
-                "Documentation gaps in the security page",
-                Informational,
-                Sev4,
-            ),
-            (
-                "Development practices note: use lockfiles",
-                Informational,
-                Sev4,
-            ),
-            // Runbook severity model.
-            (
-                "Confirmed data exfiltration from the reporting database",
-                DataBreach,
-                Sev1,
-            ),
-            (
-                "An attacker was in production for two hours",
-                AttackerInProduction,
-                Sev1,
-            ),
-            ("Compromised cloud root account", CloudAdminCompromise, Sev1),
-            (
-                "Leaked production secret: the Stripe key was committed to a public repo",
-                LeakedProductionSecret,
-                Sev2,
-            ),
-            (
-                "A production AWS secret access key was pushed to a public GitHub repository",
-                LeakedProductionSecret,
-                Sev2,
-            ),
-            (
-                "Production AWS secret key leaked on GitHub",
-                LeakedProductionSecret,
-                Sev2,
-            ),
-            (
-                "The GitHub Actions token was compromised via a malicious PR",
-                CompromisedCiToken,
-                Sev2,
-            ),
-            (
-                "We exploited internet-facing service checks... the public API was exploited",
-                ExploitedInternetService,
-                Sev2,
-            ),
-            (
-                "Critical vulnerability with exposure on the public login page",
-                CriticalVulnerability,
-                Sev3,
-            ),
-            (
-                "Suspicious access to the admin API from a Tor exit node",
-                SuspiciousAccess,
-                Sev3,
-            ),
-            (
-                "Failed control: CloudTrail logging was disabled",
-                FailedControl,
-                Sev3,
-            ),
-            (
-                "Non-production secret: staging database password leaked in a test log",
-                NonProductionSecret,
-                Sev4,
-            ),
-            (
-                "Stale access: a former employee still has a deploy key",
-                StaleAccess,
-                Sev4,
-            ),
-            ("Informational scanner finding", Informational, Sev4),
-            // Definitions in the other plans.
-            (
-                "Our app is flooding Atlassian APIs and degrading the Atlassian platform",
-                AtlassianDegradation,
-                Sev2,
-            ),
-            (
-                "A third-party provider breach at our email vendor",
-                ThirdPartyIncident,
-                Sev3,
-            ),
-            (
-                "Forge platform incident affecting all apps",
-                ThirdPartyIncident,
-                Sev3,
-            ),
-        ];
-        for (t, class, sev) in cases {
-            let a = text(t);
-            assert_eq!(a.class, *class, "{t}: {:?}", a.reasons);
-            assert!(
-                a.reasons.iter().any(|r| r.rule == format!("class:{class}")),
-                "{t}: {:?}",
-                a.reasons
-            );
-            let class_reason = a
-                .reasons
-                .iter()
-                .find(|r| r.rule.starts_with("class:"))
-                .unwrap();
-            assert!(
-                class_reason.evidence.starts_with("description: \""),
-                "{:?}",
-                class_reason
-            );
-            // Escalators may raise, never lower, the class's severity.
-            assert!(a.severity <= *sev, "{t}: {} vs {}", a.severity, sev);
-            if !a.flags.customer_data_involved && !a.flags.atlassian_notification_required
-                || a.severity == *sev
-            {
-                assert_eq!(a.severity, *sev, "{t}: {:?}", a.reasons);
-            }
-        }
-    }
-
-    /// The runbook's response plays: each example selects its play.
-    #[test]
-    fn response_play_examples() {
-        use crate::domain::Play;
-        let cases = [
-            (
-                "Leaked production secret: the signing key was pasted in a public channel",
-                LeakedProductionSecret,
-                Sev2,
-                Play::LeakedProductionSecret,
-            ),
-            (
-                "Compromised CI/CD token: the deploy token was leaked in build logs",
-                CompromisedCiToken,
-                Sev2,
-                Play::CompromisedCiToken,
-            ),
-            (
-                "Suspicious cloud administrator activity: new IAM users and keys we did not create",
-                CloudAdminCompromise,
-                Sev1,
-                Play::SuspiciousCloudAdminActivity,
-            ),
-            (
-                "Stored XSS in the page macro",
-                MinorVulnerability,
-                Sev3,
-                Play::Generic,
-            ),
-        ];
-        for (t, class, sev, play) in cases {
-            let a = text(t);
-            assert_eq!(
-                (a.class, a.severity, a.play),
-                (class, sev, play),
-                "{t}: {:?}",
-                a.reasons
-            );
-            assert!(a.reasons.iter().any(|r| r.rule == format!("class:{class}")));
-        }
-    }
-
-    #[test]
-    fn every_class_has_a_severity_and_play() {
-        for c in IncidentClass::ALL {
-            assert_eq!(c.default_severity().is_none(), c == Unclassified);
-            let _ = c.play();
-        }
-        assert_eq!(
-            LeakedProductionSecret.play(),
-            crate::domain::Play::LeakedProductionSecret
-        );
-        assert_eq!(
-            CompromisedCiToken.play(),
-            crate::domain::Play::CompromisedCiToken
-        );
-        assert_eq!(
-            CloudAdminCompromise.play(),
-            crate::domain::Play::SuspiciousCloudAdminActivity
-        );
-    }
-
-    #[test]
-    fn negation_is_respected() {
-        let a = text("No evidence of exploitation; the bug is an XSS in the preview.");
-        assert_eq!(a.class, MinorVulnerability, "{:?}", a.reasons);
-        assert!(
-            !a.reasons
-                .iter()
-                .any(|r| r.rule.starts_with("escalator:exploitation"))
-        );
-        let a = text("The key was not leaked. Separately, the endpoint is actively exploited.");
-        assert_eq!(a.class, ActiveExploitation);
-        let a = text("There is no customer data involved in this XSS");
-        assert!(!a.flags.customer_data_involved, "{:?}", a.reasons);
-    }
-
-    #[test]
-    fn escalators_table() {
-        // Customer data or Atlassian systems: at least SEV-2.
-        let a = text("Missing input validation lets a user read customer data");
-        assert_eq!((a.class, a.severity), (MinorVulnerability, Sev2));
-        assert!(
-            a.flags.customer_data_involved
-                && a.flags.customer_notification_required
-                && a.flags.atlassian_notification_required
-        );
-        let a = assess(&Facts {
-            texts: vec![("title", "Stale access")],
-            atlassian_systems: Some(true),
-            ..Facts::default()
-        });
-        assert_eq!(a.severity, Sev2);
-        assert!(a.flags.atlassian_notification_required && !a.flags.customer_notification_required);
-        // Exploitation or exfiltration: SEV-1 whatever the class.
-        let a = text("An XSS that is actively exploited against admins");
-        assert_eq!(a.severity, Sev1, "{:?}", a.reasons);
-        // Production vs non-production.
-        let a = assess(&Facts {
-            texts: vec![("title", "Leaked API key in a gist")],
-            production: Some(false),
-            ..Facts::default()
-        });
-        assert_eq!((a.class, a.severity), (NonProductionSecret, Sev4));
-        let a = assess(&Facts {
-            texts: vec![("title", "Leaked API key in a gist")],
-            production: Some(true),
-            ..Facts::default()
-        });
-        assert_eq!((a.class, a.severity), (LeakedProductionSecret, Sev2));
-        let a = text("The staging database password was leaked, production is unaffected");
-        assert_eq!(
-            a.class, LeakedProductionSecret,
-            "production mentioned: stay conservative"
-        );
-    }
-
-    #[test]
-    fn signals_table() {
-        let sig = |kind: &str, sev: Option<&str>, score: Option<f64>| SourceSignal {
-            kind: kind.into(),
-            severity: sev.map(Into::into),
-            score,
-        };
-        let cases = [
-            (sig("guardduty", Some("8.0"), Some(8.0)), Sev2),
-            (sig("guardduty", Some("9.5"), Some(9.5)), Sev1),
-            (sig("guardduty", Some("2.0"), Some(2.0)), Sev4),
-            (sig("security_hub", Some("CRITICAL"), None), Sev1),
-            (sig("security_hub", Some("MEDIUM"), None), Sev3),
-            (sig("security_hub", Some("INFORMATIONAL"), None), Sev4),
-            (sig("pagerduty", Some("critical"), None), Sev1),
-            (sig("pagerduty", Some("error"), None), Sev2),
-            (sig("pagerduty", Some("warning"), None), Sev3),
-            (sig("pagerduty", Some("info"), None), Sev4),
-            (sig("github:dependabot_alert", Some("high"), None), Sev2),
-            (
-                sig("github:code_scanning_alert", Some("critical"), None),
-                Sev1,
-            ),
-        ];
-        for (s, want) in cases {
-            let a = assess(&Facts {
-                texts: vec![("title", "alert")],
-                signal: Some(&s),
-                ..Facts::default()
-            });
-            assert_eq!(a.severity, want, "{s:?}");
-            assert!(
-                a.reasons
-                    .iter()
-                    .any(|r| r.rule == format!("source:{}", s.kind)),
-                "{:?}",
-                a.reasons
-            );
-        }
-        let s = sig("github:secret_scanning_alert", None, None);
-        let a = assess(&Facts {
-            texts: vec![("title", "GitHub alert #1: Slack token in acme/app")],
-            signal: Some(&s),
-            ..Facts::default()
-        });
-        assert_eq!((a.class, a.severity), (LeakedProductionSecret, Sev2));
-    }
-
-    /// Official vectors and scores: FIRST's CVSS v3.1 and v4.0 examples.
-    #[test]
-    fn cvss_official_examples() {
-        let cases = [
-            // v3.1 specification examples (CVE-2014-0160, CVE-2014-6271, CVE-2016-5195, CVE-2013-1937).
-            (
-                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
-                "3.1",
-                7.5,
-                Sev2,
-            ),
-            (
-                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-                "3.1",
-                9.8,
-                Sev1,
-            ),
-            (
-                "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H",
-                "3.1",
-                7.8,
-                Sev2,
-            ),
-            (
-                "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N",
-                "3.1",
-                6.1,
-                Sev3,
-            ),
-            // v3.0 and v2 are recognised.
-            (
-                "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-                "3.0",
-                9.8,
-                Sev1,
-            ),
-            ("AV:N/AC:L/Au:N/C:P/I:P/A:P", "2.0", 7.5, Sev2),
-            // v4.0 examples.
-            (
-                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
-                "4.0",
-                9.3,
-                Sev1,
-            ),
-            (
-                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N",
-                "4.0",
-                8.7,
-                Sev2,
-            ),
-        ];
-        for (v, version, score, sev) in cases {
-            let s = score_cvss(v).unwrap();
-            assert_eq!((s.version.as_str(), s.score), (version, score), "{v}");
-            let a = assess(&Facts {
-                texts: vec![("title", "report")],
-                cvss: Some(v),
-                ..Facts::default()
-            });
-            assert_eq!(a.severity, sev, "{v}");
-            assert_eq!(a.cvss, Some(s));
-        }
-        let a = assess(&Facts {
-            texts: vec![("title", "report")],
-            cvss: Some("CVSS:3.1/AV:X"),
-            ..Facts::default()
-        });
-        assert!(a.notes[0].contains("invalid"), "{:?}", a.notes);
-        assert_eq!(a.severity, DEFAULT_SEVERITY);
-        assert_eq!(a.cvss, None);
-    }
-
-    #[test]
-    fn nothing_known_is_the_default_with_a_reason() {
-        let a = text("Something odd in the settings page");
-        assert_eq!((a.class, a.severity), (Unclassified, Sev3));
-        assert_eq!(a.reasons.last().unwrap().rule, "default");
-    }
-}
+#[path = "classify_tests.rs"]
+mod tests;

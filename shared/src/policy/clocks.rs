@@ -56,16 +56,24 @@ pub fn schedule(incident: &mut Incident, policy: &Policy) {
 pub fn arm(change: &mut Change, policy: &Policy, now: DateTime<Utc>) {
     schedule(&mut change.incident, policy);
     let inc = &change.incident;
-    let esc = inc.severity.and_then(|s| policy.escalation(s));
+    let esc = policy.escalation_for(inc);
     let paging_live = inc.paging.as_ref().is_some_and(|p| p.next_at.is_some());
     let unpaged = inc.acknowledged.is_none() && inc.paging.is_none() && inc.status.is_open();
     let sev = inc.severity.map(|s| s.to_string()).unwrap_or_default();
     match esc {
         Some(esc) if unpaged => {
+            let mut first = now + esc.levels[0].after;
+            // Triage that may not wake anyone waits for the working day.
+            if inc.needs_triage()
+                && inc.severity.and_then(|s| policy.escalation(s)).is_none()
+                && !policy.triage.at_night
+            {
+                first = policy.calendar.working_time(first);
+            }
             change.incident.paging = Some(Paging {
                 round: 1,
                 fired: 0,
-                next_at: Some(now + esc.levels[0].after),
+                next_at: Some(first),
                 reason: StepReason::Unacknowledged,
             });
         }
@@ -102,7 +110,7 @@ fn page(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
         let Some(at) = p.next_at.filter(|at| *at <= now) else {
             return fired;
         };
-        let esc = inc.severity.and_then(|s| policy.escalation(s));
+        let esc = policy.escalation_for(inc);
         let stop = esc.is_none()
             || !inc.status.is_open()
             || (p.reason == StepReason::Unacknowledged && inc.acknowledged.is_some());
@@ -182,7 +190,7 @@ fn stale(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
     let Some(watch) = inc.stale.clone().filter(|w| w.check_at <= now) else {
         return 0;
     };
-    let esc = inc.severity.and_then(|s| policy.escalation(s));
+    let esc = policy.escalation_for(inc);
     let Some((esc, after)) = esc
         .and_then(|e| e.stale_ack_after.map(|a| (e, a)))
         .filter(|_| inc.acknowledged.is_some() && inc.status.is_open())
@@ -384,9 +392,8 @@ fn note_suffix(note: &str) -> String {
 }
 
 fn watch_for_updates(inc: &mut Incident, policy: &Policy, now: DateTime<Utc>) {
-    inc.stale = inc
-        .severity
-        .and_then(|s| policy.escalation(s))
+    inc.stale = policy
+        .escalation_for(inc)
         .and_then(|e| e.stale_ack_after)
         .filter(|_| inc.acknowledged.is_some())
         .map(|after| StaleWatch {
@@ -580,6 +587,119 @@ mod tests {
             let mut ch = Change::begin(&i, t(1));
             assert_eq!(acknowledge(&mut ch, &p, "a", "api", ""), want, "{status}");
         }
+    }
+
+    /// An incident the engine could not place, judged `sev`.
+    fn unplaced(sev: Severity, at: DateTime<Utc>) -> Incident {
+        let mut i = incident(sev, Status::Triaged);
+        i.created_at = at;
+        i.assessment = Some(crate::domain::Assessment {
+            severity: sev,
+            class: crate::domain::IncidentClass::Unclassified,
+            play: crate::domain::Play::Generic,
+            reasons: Vec::new(),
+            cvss: None,
+            flags: Default::default(),
+            notes: Vec::new(),
+            needs_triage: true,
+            confidence: Default::default(),
+        });
+        i
+    }
+
+    fn first_page(i: &Incident, p: &Policy, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut ch = Change::begin(i, now);
+        arm(&mut ch, p, now);
+        ch.incident.paging.and_then(|p| p.next_at)
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("time")
+    }
+
+    #[test]
+    fn needing_triage_pages_under_triage_until_a_person_sets_the_severity() {
+        let p = Policy::builtin();
+        assert!(p.triage.at_night, "the built-in policy wakes someone");
+        // SEV-3 pages no one, but needing triage it pages at once, the primary.
+        let i = unplaced(Severity::Sev3, t(0));
+        assert_eq!(first_page(&i, &p, t(0)), Some(t(0)));
+        let mut ch = Change::begin(&i, t(0));
+        arm(&mut ch, &p, t(0));
+        assert_eq!(run_due(&mut ch, &p, t(0)), 1);
+        let step = ch.events[0].step.clone().expect("step");
+        assert_eq!(
+            (step.audience, step.level),
+            (Audience::OncallPrimary, Some(1))
+        );
+        assert_eq!(
+            ch.incident.paging.as_ref().and_then(|p| p.next_at),
+            Some(t(30)),
+            "then the secondary, as [triage] says"
+        );
+        // A person's severity ends it: SEV-3 pages no one.
+        let mut set = ch.incident.clone();
+        set.severity_override = Some(crate::domain::SeverityOverride {
+            severity: Severity::Sev3,
+            reason: "seen".into(),
+            by: "carol".into(),
+            at: t(5),
+        });
+        assert!(!set.needs_triage());
+        let mut ch = Change::begin(&set, t(5));
+        arm(&mut ch, &p, t(5));
+        assert_eq!(ch.incident.paging.as_ref().and_then(|p| p.next_at), None);
+        // A severity that pages on its own pages as that severity does.
+        let i = unplaced(Severity::Sev1, t(0));
+        assert_eq!(
+            p.escalation_for(&i).map(|e| e.levels.len()),
+            p.escalation(Severity::Sev1).map(|e| e.levels.len())
+        );
+    }
+
+    #[test]
+    fn triage_that_may_not_wake_anyone_waits_for_the_working_day() {
+        let quiet = crate::policy::DEFAULT_POLICY.replace("at_night = true", "at_night = false");
+        assert_ne!(quiet, crate::policy::DEFAULT_POLICY, "the edit applied");
+        let p = Policy::parse(&quiet).expect("policy");
+        assert!(!p.triage.at_night);
+        // The built-in calendar: UTC, Monday to Friday, 09:00 to 17:00.
+        let cases = [
+            // Monday 03:00: at 09:00.
+            ("2026-11-23T03:00:00Z", "2026-11-23T09:00:00Z"),
+            // Monday 10:00, working hours: at once.
+            ("2026-11-23T10:00:00Z", "2026-11-23T10:00:00Z"),
+            // Friday 18:00: Monday 09:00.
+            ("2026-11-27T18:00:00Z", "2026-11-30T09:00:00Z"),
+            // Saturday noon: Monday 09:00.
+            ("2026-11-28T12:00:00Z", "2026-11-30T09:00:00Z"),
+        ];
+        for (now, want) in cases {
+            let i = unplaced(Severity::Sev3, at(now));
+            assert_eq!(first_page(&i, &p, at(now)), Some(at(want)), "{now}");
+        }
+        // The sweep at night pages no one; at 09:00 the primary.
+        let night = at("2026-11-23T03:00:00Z");
+        let i = unplaced(Severity::Sev3, night);
+        let mut ch = Change::begin(&i, night);
+        arm(&mut ch, &p, night);
+        assert_eq!(run_due(&mut ch, &p, night), 0);
+        let nine = at("2026-11-23T09:00:00Z");
+        assert_eq!(run_due(&mut ch, &p, nine), 1);
+        let step = ch.events[0].step.clone().expect("step");
+        assert_eq!(step.audience, Audience::OncallPrimary);
+        // A severity that pages on its own is not held back.
+        let i = unplaced(Severity::Sev1, night);
+        assert_eq!(first_page(&i, &p, night), Some(night));
+        // Nor is an incident that does not need triage.
+        let mut i = unplaced(Severity::Sev2, night);
+        if let Some(a) = i.assessment.as_mut() {
+            a.needs_triage = false;
+        }
+        assert_eq!(first_page(&i, &p, night), Some(night));
+        // With at_night (the default) triage pages at night.
+        let i = unplaced(Severity::Sev3, night);
+        assert_eq!(first_page(&i, &Policy::builtin(), night), Some(night));
     }
 
     #[test]

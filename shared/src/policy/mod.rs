@@ -1,6 +1,7 @@
 //! Policy: the incident response plans as data and pure functions.
 //!
-//! - [`classify`]: the severity engine (facts in, an explainable assessment out).
+//! - [`classify`]: the severity engine (facts in, an explainable assessment out),
+//!   reading words with [`text`], finding [`facts`] by the [`lexicon`]'s tables.
 //! - [`calendar`]: business days in the vendor's zone.
 //! - [`duration`]: the policy file's durations.
 //! - This module: the policy file itself and the deadlines it sets.
@@ -9,8 +10,12 @@ pub mod calendar;
 pub mod classify;
 pub mod clocks;
 pub mod duration;
+pub mod facts;
+pub mod lexicon;
+pub mod text;
 
-pub use classify::{DEFAULT_SEVERITY, Facts, assess};
+pub use classify::{DEFAULT_SEVERITY, Facts};
+pub use lexicon::Judgement;
 
 use crate::domain::{Assessment, Audience, Deadline, DeadlineKind, Play, Severity};
 use calendar::{Calendar, CalendarSpec};
@@ -20,8 +25,17 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
-/// The built-in policy, the seeds' tables, as a file a team can copy and edit.
-pub const DEFAULT_POLICY: &str = include_str!("../../policy/default.toml");
+/// The built-in policy, the seeds' tables, as a file a team can copy and
+/// edit: the deadlines and paging, then the severity engine's tables.
+pub const DEFAULT_POLICY: &str = concat!(
+    include_str!("../../policy/default.toml"),
+    "\n",
+    include_str!("../../policy/judgement.toml")
+);
+/// The deadlines and paging alone: what a cold start parses. The engine's
+/// tables are compiled on the first assessment, not at start-up.
+const BASE_POLICY: &str = include_str!("../../policy/default.toml");
+const JUDGEMENT_TABLES: &str = include_str!("../../policy/judgement.toml");
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +73,38 @@ struct PolicyFile {
     plays: Option<BTreeMap<Play, Vec<String>>>,
     #[serde(default)]
     closure: Option<Vec<Criterion>>,
+    #[serde(default)]
+    judgement: Option<lexicon::JudgementFile>,
+    #[serde(default)]
+    triage: Option<TriageFile>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[triage]`: how a report the engine cannot place is triaged.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TriageFile {
+    ack: Span,
+    #[serde(default = "yes")]
+    at_night: bool,
+    levels: Vec<LevelFile>,
+    #[serde(default)]
+    repeat: Option<u8>,
+    #[serde(default)]
+    repeat_after: Option<Span>,
+}
+
+/// Triage of what the engine cannot place ("needs triage"): who is paged,
+/// how soon it must be acknowledged, and whether pages wait for the
+/// working day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Triage {
+    pub ack: Span,
+    pub at_night: bool,
+    pub escalation: Escalation,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -169,6 +215,9 @@ pub struct Policy {
     pub retention: Duration,
     plays: BTreeMap<Play, Vec<String>>,
     closure: Vec<Criterion>,
+    /// The severity engine's tables.
+    pub judgement: Tables,
+    pub triage: Triage,
 }
 
 /// The plans keep incident records for 2 years after closure.
@@ -303,13 +352,86 @@ fn builtin_checklists() -> Result<ChecklistTables, PolicyError> {
         closure: Vec<Criterion>,
     }
     let only: Only =
-        toml::from_str(DEFAULT_POLICY).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+        toml::from_str(BASE_POLICY).map_err(|e| PolicyError::Invalid(e.to_string()))?;
     Ok((only.plays, only.closure))
+}
+
+/// The built-in severity engine tables.
+fn builtin_judgement() -> Result<lexicon::JudgementFile, PolicyError> {
+    #[derive(Deserialize)]
+    struct Only {
+        judgement: lexicon::JudgementFile,
+    }
+    let only: Only =
+        toml::from_str(JUDGEMENT_TABLES).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+    Ok(only.judgement)
+}
+
+static BUILTIN_JUDGEMENT: LazyLock<Judgement> = LazyLock::new(|| {
+    // The tables ship in the binary and a test compiles them.
+    builtin_judgement()
+        .and_then(|f| Judgement::compile(&f).map_err(PolicyError::Invalid))
+        .unwrap_or_else(|e| panic!("built-in severity tables: {e}"))
+});
+
+/// The engine's tables: the built-in ones (compiled when first used) or a
+/// policy file's own (compiled, and so checked, when the file is read).
+#[derive(Debug, Clone)]
+pub enum Tables {
+    Builtin,
+    Own(Arc<Judgement>),
+}
+
+impl std::ops::Deref for Tables {
+    type Target = Judgement;
+
+    fn deref(&self) -> &Judgement {
+        match self {
+            Self::Builtin => &BUILTIN_JUDGEMENT,
+            Self::Own(j) => j,
+        }
+    }
+}
+
+fn builtin_triage() -> Result<TriageFile, PolicyError> {
+    #[derive(Deserialize)]
+    struct Only {
+        triage: TriageFile,
+    }
+    let only: Only =
+        toml::from_str(BASE_POLICY).map_err(|e| PolicyError::Invalid(e.to_string()))?;
+    Ok(only.triage)
+}
+
+impl Triage {
+    fn from_file(f: TriageFile) -> Result<Self, String> {
+        if f.ack == Span::Backlog {
+            return Err("[triage] ack needs a real duration, not backlog".into());
+        }
+        let escalation = Escalation::from_file(
+            "triage",
+            EscalationFile {
+                levels: f.levels,
+                repeat: f.repeat,
+                repeat_after: f.repeat_after,
+                stale_ack_after: None,
+                stale_escalate_after: None,
+                stale_remind: None,
+                breach: None,
+            },
+        )
+        .map_err(|e| e.replace("[escalation.triage]", "[triage]"))?;
+        Ok(Self {
+            ack: f.ack,
+            at_night: f.at_night,
+            escalation,
+        })
+    }
 }
 
 static BUILTIN: LazyLock<Arc<Policy>> = LazyLock::new(|| {
     // The default file ships in the binary and a test parses it.
-    Arc::new(Policy::parse(DEFAULT_POLICY).unwrap_or_else(|e| panic!("built-in policy: {e}")))
+    Arc::new(Policy::parse(BASE_POLICY).unwrap_or_else(|e| panic!("built-in policy: {e}")))
 });
 
 impl Default for Policy {
@@ -399,6 +521,17 @@ impl Policy {
                 )));
             }
         }
+        let compile =
+            |f: lexicon::JudgementFile| Judgement::compile(&f).map_err(PolicyError::Invalid);
+        let judgement = match file.judgement {
+            None => Tables::Builtin,
+            Some(own) if !own.extends_builtin => Tables::Own(Arc::new(compile(own)?)),
+            Some(own) => Tables::Own(Arc::new(compile(builtin_judgement()?.extended_by(own))?)),
+        };
+        let triage = match file.triage {
+            Some(t) => Triage::from_file(t).map_err(PolicyError::Invalid)?,
+            None => Triage::from_file(builtin_triage()?).map_err(PolicyError::Invalid)?,
+        };
         Ok(Self {
             calendar,
             severities,
@@ -408,12 +541,29 @@ impl Policy {
             retention,
             plays,
             closure,
+            judgement,
+            triage,
         })
     }
 
     /// The paging policy for a severity; `None` means it pages no one.
     pub fn escalation(&self, sev: Severity) -> Option<&Escalation> {
         self.escalations.get(&sev)
+    }
+
+    /// The paging policy an incident is under: triage's while it needs
+    /// triage (unless its severity pages anyway), else its severity's.
+    pub fn escalation_for(&self, inc: &crate::domain::Incident) -> Option<&Escalation> {
+        let own = inc.severity.and_then(|s| self.escalation(s));
+        match own {
+            None if inc.needs_triage() => Some(&self.triage.escalation),
+            own => own,
+        }
+    }
+
+    /// The severity engine on this policy's tables.
+    pub fn assess(&self, facts: &Facts<'_>) -> Assessment {
+        classify::assess(&self.judgement, facts)
     }
 
     /// Who hears that a deadline of this severity was breached.
@@ -456,7 +606,23 @@ impl Policy {
         let p = self.for_severity(a.severity);
         let o = &self.obligations;
         let mut out = Vec::new();
-        out.extend(self.due(DeadlineKind::Acknowledge, p.ack, reported_at));
+        // Needing triage, it must be acknowledged as soon as triage asks;
+        // triage that waits for the working day counts from its start, as
+        // its page does (see `clocks::arm`).
+        let ack = self.due(DeadlineKind::Acknowledge, p.ack, reported_at);
+        let triage_from = if self.triage.at_night || self.escalation(a.severity).is_some() {
+            reported_at
+        } else {
+            self.calendar.working_time(reported_at)
+        };
+        let triage_ack = a
+            .needs_triage
+            .then(|| self.due(DeadlineKind::Acknowledge, self.triage.ack, triage_from))
+            .flatten();
+        out.extend(match (ack, triage_ack) {
+            (Some(a), Some(t)) if t.due_at < a.due_at => Some(t),
+            (a, t) => a.or(t),
+        });
         out.extend(self.due(DeadlineKind::Notify, p.notify, reported_at));
         out.extend(self.due(DeadlineKind::ResponseTarget, p.response_target, reported_at));
         if let Some(every) = p.status_update_every {
@@ -544,6 +710,8 @@ mod tests {
             cvss: None,
             flags,
             notes: vec![],
+            needs_triage: false,
+            confidence: Default::default(),
         }
     }
 
@@ -554,6 +722,8 @@ mod tests {
     #[test]
     fn builtin_policy_parses_and_matches_the_seed_table() {
         let p = Policy::builtin();
+        // The engine's tables are compiled on first use: force it here.
+        assert!(!p.judgement.rules.is_empty() && !p.judgement.classes.is_empty());
         let t0 = t("2026-11-23T09:00:00Z"); // a Monday
         let cases = [
             (Severity::Sev1, 4, 24, Some(t0), 4),
@@ -587,6 +757,54 @@ mod tests {
             );
             assert_eq!(get(DeadlineKind::AtlassianReport), None);
         }
+    }
+
+    /// Needing triage, the acknowledgement is triage's (1 h) when that is
+    /// sooner than the severity's; with `at_night = false` it counts from
+    /// the start of the working day, when triage pages.
+    #[test]
+    fn triage_sets_the_acknowledgement_deadline() {
+        let mut a = assessment(Severity::Sev3, Flags::default());
+        a.needs_triage = true;
+        let ack = |p: &Policy, a: &Assessment, at: &str| {
+            p.deadlines(a, t(at), t(at))
+                .into_iter()
+                .find(|d| d.kind == DeadlineKind::Acknowledge)
+                .map(|d| (d.starts_at, d.due_at))
+        };
+        let p = Policy::builtin();
+        let night = "2026-11-23T03:00:00Z"; // a Monday
+        assert_eq!(
+            ack(&p, &a, night),
+            Some((t(night), t("2026-11-23T04:00:00Z")))
+        );
+        let quiet = Policy::parse(&DEFAULT_POLICY.replace("at_night = true", "at_night = false"))
+            .expect("policy");
+        assert_eq!(
+            ack(&quiet, &a, night),
+            Some((t("2026-11-23T09:00:00Z"), t("2026-11-23T10:00:00Z"))),
+            "no breach before anyone is paged"
+        );
+        let day = "2026-11-23T11:00:00Z";
+        assert_eq!(
+            ack(&quiet, &a, day),
+            Some((t(day), t("2026-11-23T12:00:00Z")))
+        );
+        // Not needing triage: the severity's own 24 h.
+        a.needs_triage = false;
+        assert_eq!(
+            ack(&quiet, &a, night),
+            Some((t(night), t("2026-11-24T03:00:00Z")))
+        );
+        // A severity whose own ack is sooner keeps it.
+        let mut a = assessment(Severity::Sev1, Flags::default());
+        a.needs_triage = true;
+        let p =
+            Policy::parse(&DEFAULT_POLICY.replace("ack = \"1h\"", "ack = \"6h\"")).expect("policy");
+        assert_eq!(
+            ack(&p, &a, night),
+            Some((t(night), t("2026-11-23T07:00:00Z")))
+        );
     }
 
     #[test]

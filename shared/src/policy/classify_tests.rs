@@ -1,0 +1,970 @@
+//! The severity engine's tables, case by case: the seeds' examples, and
+//! what negation, environment, possibility, attempts, dismissal, CVSS and
+//! source severities do to them. Expectations are the seeds' tables; where
+//! the seeds disagree the more severe reading is kept (see the policy file).
+
+use super::*;
+use crate::domain::{ConfidenceLevel, Play};
+use crate::policy::{DEFAULT_POLICY, Policy};
+use IncidentClass as C;
+use Severity::*;
+
+fn judge(f: &Facts<'_>) -> Assessment {
+    assess(&Policy::builtin().judgement, f)
+}
+
+fn text(t: &str) -> Assessment {
+    judge(&Facts {
+        texts: vec![("description", t)],
+        ..Facts::default()
+    })
+}
+
+fn title(t: &str) -> Assessment {
+    judge(&Facts {
+        texts: vec![("title", t)],
+        ..Facts::default()
+    })
+}
+
+fn class_reason(a: &Assessment) -> Option<&Reason> {
+    a.reasons.iter().find(|r| r.rule.starts_with("class:"))
+}
+
+/// The words an evidence string quotes: every `"..."` in it.
+fn quoted(evidence: &str) -> Vec<&str> {
+    evidence.split('"').skip(1).step_by(2).collect()
+}
+
+/// Every example row of the seeds' severity tables and definitions.
+#[test]
+fn seed_examples_table() {
+    let cases: &[(&str, IncidentClass, Severity)] = &[
+        // FirstTry's table (Critical / High / Medium / Low examples).
+        (
+            "Active exploit observed: the endpoint is being exploited",
+            C::ActiveExploitation,
+            Sev1,
+        ),
+        (
+            "Data breach: customer records downloaded by an unknown party",
+            C::DataBreach,
+            Sev1,
+        ),
+        (
+            "Scope escalation detected: the app reads other tenants' data",
+            C::CrossTenantAccess,
+            Sev1,
+        ),
+        // FirstTry's "unpatched critical CVE" is Critical: SEV-1, the more
+        // severe reading (the runbook's "critical vulnerability" is SEV-3).
+        (
+            "Unpatched critical CVE in our image parser",
+            C::CriticalVulnerability,
+            Sev1,
+        ),
+        (
+            "Privilege escalation vulnerability in the admin settings",
+            C::PrivilegeEscalation,
+            Sev2,
+        ),
+        (
+            "POST/PUT/DELETE endpoints discovered in code without auth checks",
+            C::PrivilegeEscalation,
+            Sev2,
+        ),
+        (
+            "Minor vulnerability: missing input validation on the title",
+            C::MinorVulnerability,
+            Sev3,
+        ),
+        (
+            "Low-impact cryptography issue: weak hash for cache keys",
+            C::MinorVulnerability,
+            Sev3,
+        ),
+        (
+            "Informational finding about logging",
+            C::Informational,
+            Sev4,
+        ),
+        (
+            "Documentation gaps in the security page",
+            C::Informational,
+            Sev4,
+        ),
+        (
+            "Development practices note: use lockfiles",
+            C::Informational,
+            Sev4,
+        ),
+        // The runbook's severity model.
+        (
+            "Confirmed data exfiltration from the reporting database",
+            C::DataBreach,
+            Sev1,
+        ),
+        (
+            "An attacker was in production for two hours",
+            C::AttackerInProduction,
+            Sev1,
+        ),
+        (
+            "Compromised cloud root account",
+            C::CloudAdminCompromise,
+            Sev1,
+        ),
+        (
+            "Leaked production secret: the Stripe key was committed to a public repo",
+            C::LeakedProductionSecret,
+            Sev2,
+        ),
+        (
+            "A production AWS secret access key was pushed to a public GitHub repository",
+            C::LeakedProductionSecret,
+            Sev2,
+        ),
+        (
+            "Production AWS secret key leaked on GitHub",
+            C::LeakedProductionSecret,
+            Sev2,
+        ),
+        (
+            "The GitHub Actions token was compromised via a malicious PR",
+            C::CompromisedCiToken,
+            Sev2,
+        ),
+        // The runbook's "exploited internet-facing service" (SEV-2) is
+        // FirstTry's "active exploit" (Critical): SEV-1.
+        (
+            "The public API was exploited by an attacker",
+            C::ActiveExploitation,
+            Sev1,
+        ),
+        (
+            "Critical vulnerability with exposure on the public login page",
+            C::CriticalVulnerability,
+            Sev1,
+        ),
+        (
+            "Suspicious access to the admin API from a Tor exit node",
+            C::SuspiciousAccess,
+            Sev3,
+        ),
+        (
+            "Failed control: CloudTrail logging was disabled",
+            C::FailedControl,
+            Sev3,
+        ),
+        (
+            "Non-production secret: staging database password leaked in a test log",
+            C::NonProductionSecret,
+            Sev4,
+        ),
+        (
+            "Stale access: a former employee still has a deploy key",
+            C::StaleAccess,
+            Sev4,
+        ),
+        ("Informational scanner finding", C::Informational, Sev4),
+        // Definitions in the other plans.
+        (
+            "Our app is flooding Atlassian APIs and degrading the Atlassian platform",
+            C::AtlassianDegradation,
+            Sev2,
+        ),
+        (
+            "A third-party provider breach at our email vendor",
+            C::ThirdPartyIncident,
+            Sev3,
+        ),
+        // The issue's misses, said as a new user would.
+        (
+            "Someone logged into the AWS root account and disabled CloudTrail",
+            C::CloudAdminCompromise,
+            Sev1,
+        ),
+        (
+            "Ransomware encrypted the production database servers",
+            C::AttackerInProduction,
+            Sev1,
+        ),
+        (
+            "The production Stripe secret key was pasted into a public Slack channel",
+            C::LeakedProductionSecret,
+            Sev2,
+        ),
+        (
+            "Our CircleCI context token was compromised and used to run unauthorized pipelines",
+            C::CompromisedCiToken,
+            Sev2,
+        ),
+        (
+            "Customer site A can read the pages of customer site B in our app",
+            C::CrossTenantAccess,
+            Sev1,
+        ),
+        (
+            "An old test API key for the sandbox environment was found in a README",
+            C::NonProductionSecret,
+            Sev4,
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (t, class, sev) in cases {
+        let a = text(t);
+        if (a.class, a.severity) != (*class, *sev) {
+            wrong.push(format!(
+                "{t}\n   want {class} {sev}, got {} {}: {:?}",
+                a.class, a.severity, a.reasons
+            ));
+            continue;
+        }
+        let r = class_reason(&a).expect("a class reason");
+        assert_eq!(r.rule, format!("class:{class}"), "{t}");
+        assert!(r.evidence.starts_with("description: "), "{t}: {r:?}");
+        if a.needs_triage {
+            wrong.push(format!("{t}\n   placed, yet flagged: {:?}", a.reasons));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The runbook's response plays: each example selects its play.
+#[test]
+fn response_play_examples() {
+    let cases = [
+        (
+            "Leaked production secret: the signing key was pasted in a public channel",
+            C::LeakedProductionSecret,
+            Sev2,
+            Play::LeakedProductionSecret,
+        ),
+        (
+            "Compromised CI/CD token: the deploy token was leaked in build logs",
+            C::CompromisedCiToken,
+            Sev2,
+            Play::CompromisedCiToken,
+        ),
+        (
+            "Suspicious cloud administrator activity: new IAM users and keys we did not create",
+            C::CloudAdminCompromise,
+            Sev1,
+            Play::SuspiciousCloudAdminActivity,
+        ),
+        (
+            "Stored XSS in the page macro",
+            C::MinorVulnerability,
+            Sev3,
+            Play::Generic,
+        ),
+    ];
+    for (t, class, sev, play) in cases {
+        let a = text(t);
+        assert_eq!(
+            (a.class, a.severity, a.play),
+            (class, sev, play),
+            "{t}: {:?}",
+            a.reasons
+        );
+    }
+}
+
+#[test]
+fn every_builtin_class_has_a_severity_and_the_seed_plays() {
+    let j = &Policy::builtin().judgement;
+    for c in IncidentClass::ALL {
+        assert_eq!(j.class(c).is_none(), c == C::Unclassified, "{c}");
+    }
+    assert_eq!(j.play(C::Unclassified), Play::Generic);
+    assert_eq!(
+        j.play(C::LeakedProductionSecret),
+        Play::LeakedProductionSecret
+    );
+    assert_eq!(j.play(C::CompromisedCiToken), Play::CompromisedCiToken);
+    assert_eq!(
+        j.play(C::CloudAdminCompromise),
+        Play::SuspiciousCloudAdminActivity
+    );
+}
+
+/// A negated fact does not fire; the rest of the report still counts.
+#[test]
+fn negation_table() {
+    let cases: &[(&str, IncidentClass, Severity)] = &[
+        (
+            "No evidence of exploitation; the bug is an XSS in the preview.",
+            C::MinorVulnerability,
+            Sev3,
+        ),
+        (
+            "The key was not leaked. Separately, the endpoint is actively exploited.",
+            C::ActiveExploitation,
+            Sev1,
+        ),
+        (
+            "Stored XSS in the comment field, exploitation was ruled out",
+            C::MinorVulnerability,
+            Sev3,
+        ),
+        (
+            "No evidence the secret was used, but the production key is in a public gist",
+            C::LeakedProductionSecret,
+            Sev2,
+        ),
+    ];
+    for (t, class, sev) in cases {
+        let a = text(t);
+        assert_eq!(
+            (a.class, a.severity),
+            (*class, *sev),
+            "{t}: {:?}",
+            a.reasons
+        );
+    }
+    let a = text("No evidence of exploitation; the bug is an XSS in the preview.");
+    assert!(
+        !a.reasons
+            .iter()
+            .any(|r| r.rule.starts_with("escalator:exploitation")),
+        "{:?}",
+        a.reasons
+    );
+    assert!(
+        a.confidence.facts.iter().any(|f| f == "not exploitation"),
+        "the negated fact is recorded as such: {:?}",
+        a.confidence.facts
+    );
+    let a = text("There is no customer data involved in this XSS");
+    assert!(!a.flags.customer_data_involved, "{:?}", a.reasons);
+}
+
+/// Non-production: the class's non-production class, from the words or the
+/// reporter's `production: false`; production stated wins.
+#[test]
+fn environment_table() {
+    let cases: &[(&str, Option<bool>, IncidentClass, Severity)] = &[
+        (
+            "The staging database password was leaked, production is unaffected",
+            None,
+            C::NonProductionSecret,
+            Sev4,
+        ),
+        (
+            "A sandbox API key was committed to a public repository",
+            None,
+            C::NonProductionSecret,
+            Sev4,
+        ),
+        (
+            "Leaked API key in a gist",
+            Some(false),
+            C::NonProductionSecret,
+            Sev4,
+        ),
+        (
+            "Leaked API key in a gist",
+            Some(true),
+            C::LeakedProductionSecret,
+            Sev2,
+        ),
+        (
+            "Leaked API key in a gist",
+            None,
+            C::LeakedProductionSecret,
+            Sev2,
+        ),
+        // Both said: the safer reading, production.
+        (
+            "The staging and production database passwords were leaked in a public repo",
+            None,
+            C::LeakedProductionSecret,
+            Sev2,
+        ),
+        // A pen test is not a test environment.
+        (
+            "During a pen test the production API key was found in a public bucket",
+            None,
+            C::LeakedProductionSecret,
+            Sev2,
+        ),
+    ];
+    for (t, production, class, sev) in cases {
+        let a = judge(&Facts {
+            texts: vec![("title", t)],
+            production: *production,
+            ..Facts::default()
+        });
+        assert_eq!(
+            (a.class, a.severity),
+            (*class, *sev),
+            "{t} (production {production:?}): {:?}",
+            a.reasons
+        );
+    }
+    let a = title("The staging database password was leaked, production is unaffected");
+    let r = class_reason(&a).expect("class reason");
+    assert!(
+        r.evidence.contains("non-production: ") && r.evidence.contains("\"staging\""),
+        "the reason names what made it non-production: {r:?}"
+    );
+    let a = title("The staging and production database passwords were leaked in a public repo");
+    assert!(
+        a.confidence
+            .conflicts
+            .iter()
+            .any(|c| c.contains("production and non-production both")),
+        "{:?}",
+        a.confidence
+    );
+    assert_eq!(a.confidence.level, ConfidenceLevel::Low);
+}
+
+/// What only could happen takes the class's theoretical severity.
+#[test]
+fn theoretical_table() {
+    let cases: &[(&str, IncidentClass, Severity)] = &[
+        (
+            "A bug in the admin API could allow an attacker to take over the AWS root account",
+            C::CloudAdminCompromise,
+            Sev2,
+        ),
+        (
+            "Ransomware could encrypt production servers if the patch is not applied",
+            C::AttackerInProduction,
+            Sev2,
+        ),
+    ];
+    for (t, class, sev) in cases {
+        let a = text(t);
+        assert_eq!(
+            (a.class, a.severity),
+            (*class, *sev),
+            "{t}: {:?}",
+            a.reasons
+        );
+        let r = class_reason(&a).expect("class reason");
+        assert!(
+            r.evidence.contains("possible, not observed") || r.evidence.contains("only possible"),
+            "{t}: {r:?}"
+        );
+    }
+    // The same facts, observed: the class's own severity.
+    let a = text("An attacker took over the AWS root account");
+    assert_eq!((a.class, a.severity), (C::CloudAdminCompromise, Sev1));
+}
+
+/// What was only attempted ("blocked by the WAF") is suspicious access.
+#[test]
+fn attempts_table() {
+    let cases: &[(&str, IncidentClass, Severity)] = &[
+        (
+            "Exploitation attempts against the login endpoint were blocked by the WAF",
+            C::SuspiciousAccess,
+            Sev3,
+        ),
+        (
+            "Failed login attempts against the AWS root account",
+            C::SuspiciousAccess,
+            Sev3,
+        ),
+    ];
+    for (t, class, sev) in cases {
+        let a = text(t);
+        assert_eq!(
+            (a.class, a.severity),
+            (*class, *sev),
+            "{t}: {:?}",
+            a.reasons
+        );
+    }
+    let a = text("Exploitation attempts against the login endpoint were blocked by the WAF");
+    let r = class_reason(&a).expect("class reason");
+    assert!(r.evidence.contains("attempted, not achieved"), "{r:?}");
+}
+
+/// A report that explains itself away is informational; when the rest of
+/// it would page, a person confirms.
+#[test]
+fn dismissal_table() {
+    let cases: &[(&str, Severity, bool)] = &[
+        // Nothing else in it pages: no triage.
+        ("False positive: the scanner flagged a comment", Sev4, false),
+        (
+            "Suspicious login from a new country, confirmed legitimate: it was her on holiday",
+            Sev4,
+            false,
+        ),
+        // The rest reads as SEV-1: informational, but flagged.
+        (
+            "False positive: the alert said an attacker took over the AWS root account",
+            Sev4,
+            true,
+        ),
+    ];
+    for (t, sev, triage) in cases {
+        let a = text(t);
+        assert_eq!(
+            (a.class, a.severity, a.needs_triage),
+            (C::Informational, *sev, *triage),
+            "{t}: {:?}",
+            a.reasons
+        );
+        let r = class_reason(&a).expect("class reason");
+        assert!(r.evidence.contains("dismissal=\""), "{t}: {r:?}");
+    }
+    let a = text("False positive: the alert said an attacker took over the AWS root account");
+    let t = a
+        .reasons
+        .iter()
+        .find(|r| r.rule == "needs-triage")
+        .expect("needs-triage reason");
+    assert!(
+        t.evidence
+            .contains("dismissed, but the rest reads as cloud_admin_compromise (SEV-1)"),
+        "{t:?}"
+    );
+    // A dismissed report raises no escalator.
+    assert!(
+        !a.reasons.iter().any(|r| r.rule.starts_with("escalator:")),
+        "{:?}",
+        a.reasons
+    );
+}
+
+/// Official vectors and scores: FIRST's CVSS v3.1 and v4.0 examples. A
+/// vector sets the band floor.
+#[test]
+fn cvss_official_examples() {
+    let cases = [
+        // v3.1 specification examples (CVE-2014-0160, CVE-2014-6271, CVE-2016-5195, CVE-2013-1937).
+        (
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
+            "3.1",
+            7.5,
+            Sev2,
+        ),
+        (
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            "3.1",
+            9.8,
+            Sev1,
+        ),
+        (
+            "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H",
+            "3.1",
+            7.8,
+            Sev2,
+        ),
+        (
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N",
+            "3.1",
+            6.1,
+            Sev3,
+        ),
+        // v3.0 and v2 are recognised.
+        (
+            "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            "3.0",
+            9.8,
+            Sev1,
+        ),
+        ("AV:N/AC:L/Au:N/C:P/I:P/A:P", "2.0", 7.5, Sev2),
+        // v4.0 examples.
+        (
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            "4.0",
+            9.3,
+            Sev1,
+        ),
+        (
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N",
+            "4.0",
+            8.7,
+            Sev2,
+        ),
+    ];
+    for (v, version, score, sev) in cases {
+        let s = score_cvss(v).expect("valid vector");
+        assert_eq!((s.version.as_str(), s.score), (version, score), "{v}");
+        let a = judge(&Facts {
+            texts: vec![("title", "report")],
+            cvss: Some(v),
+            ..Facts::default()
+        });
+        assert_eq!(a.severity, sev, "{v}");
+        assert_eq!(a.cvss, Some(s));
+        assert!(!a.needs_triage, "a score places it: {v}");
+        // The floor: a low class does not lower it...
+        let a = judge(&Facts {
+            texts: vec![("title", "Documentation gaps in the security page")],
+            cvss: Some(v),
+            ..Facts::default()
+        });
+        assert_eq!((a.class, a.severity), (C::Informational, sev), "{v}");
+        let r = a.reasons.iter().find(|r| r.rule == "cvss").expect("cvss");
+        assert!(r.evidence.contains(&format!("{score:.1}")), "{r:?}");
+    }
+    // ...and a more severe class is not lowered by it.
+    let a = judge(&Facts {
+        texts: vec![("title", "An attacker was in production for two hours")],
+        cvss: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"),
+        ..Facts::default()
+    });
+    assert_eq!(a.severity, Sev1, "{:?}", a.reasons);
+    // An invalid vector is a note, not a score.
+    let a = judge(&Facts {
+        texts: vec![("title", "report")],
+        cvss: Some("CVSS:3.1/AV:X"),
+        ..Facts::default()
+    });
+    assert!(a.notes[0].contains("invalid"), "{:?}", a.notes);
+    assert_eq!(a.severity, DEFAULT_SEVERITY);
+    assert_eq!(a.cvss, None);
+}
+
+/// A CVSS score written in the text places a report with no vector.
+#[test]
+fn cvss_score_in_text_table() {
+    let cases: &[(&str, Option<Severity>)] = &[
+        ("Scanner says CVSS 9.8 for the image parser", Some(Sev1)),
+        ("cvssv3 score: 7.5 on the export endpoint", Some(Sev2)),
+        ("CVSS base score of 5.3 in the widget", Some(Sev3)),
+        ("CVSS 10.0 in the gateway", Some(Sev1)),
+        ("cvss=2.1 for the footer", Some(Sev4)),
+        // A version number is not a score.
+        ("Upgrade to 9.8 of the widget library", None),
+    ];
+    for (t, want) in cases {
+        let a = title(t);
+        let r = a.reasons.iter().find(|r| r.rule == "cvss:text");
+        assert_eq!(r.and_then(|r| r.severity), *want, "{t}: {:?}", a.reasons);
+        if let Some(r) = r {
+            assert!(r.evidence.starts_with("title: \""), "{r:?}");
+            let span = quoted(&r.evidence)[0];
+            assert!(t.contains(span), "{t}: {r:?}");
+            assert_eq!(Some(a.severity), *want, "{t}: {:?}", a.reasons);
+        }
+    }
+    // A vector wins over a score in the text.
+    let a = judge(&Facts {
+        texts: vec![("title", "CVSS 9.8 says the scanner")],
+        cvss: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"),
+        ..Facts::default()
+    });
+    assert!(!a.reasons.iter().any(|r| r.rule == "cvss:text"));
+    assert_eq!(a.severity, Sev3);
+}
+
+fn sig(kind: &str, sev: Option<&str>, score: Option<f64>) -> SourceSignal {
+    SourceSignal {
+        kind: kind.into(),
+        severity: sev.map(Into::into),
+        score,
+    }
+}
+
+/// A source's own severity places a report no class placed.
+#[test]
+fn source_severity_table() {
+    let cases = [
+        (sig("guardduty", Some("8.0"), Some(8.0)), Sev2),
+        (sig("guardduty", Some("9.5"), Some(9.5)), Sev1),
+        (sig("guardduty", Some("2.0"), Some(2.0)), Sev4),
+        (sig("security_hub", Some("CRITICAL"), None), Sev1),
+        (sig("security_hub", Some("MEDIUM"), None), Sev3),
+        (sig("security_hub", Some("INFORMATIONAL"), None), Sev4),
+        (sig("pagerduty", Some("critical"), None), Sev1),
+        (sig("pagerduty", Some("error"), None), Sev2),
+        (sig("pagerduty", Some("warning"), None), Sev3),
+        (sig("pagerduty", Some("info"), None), Sev4),
+        (sig("github:dependabot_alert", Some("high"), None), Sev2),
+        (
+            sig("github:code_scanning_alert", Some("critical"), None),
+            Sev1,
+        ),
+    ];
+    for (s, want) in cases {
+        let a = judge(&Facts {
+            texts: vec![("title", "alert")],
+            signal: Some(&s),
+            ..Facts::default()
+        });
+        assert_eq!(a.severity, want, "{s:?}: {:?}", a.reasons);
+        let r = a
+            .reasons
+            .iter()
+            .find(|r| r.rule == format!("source:{}", s.kind))
+            .expect("source reason");
+        assert_eq!(r.severity, Some(want));
+        assert!(!a.needs_triage, "{s:?}: a source severity places it");
+    }
+    // Unknown words are no severity: nothing placed it.
+    let s = sig("pagerduty", Some("spicy"), None);
+    let a = judge(&Facts {
+        texts: vec![("title", "alert")],
+        signal: Some(&s),
+        ..Facts::default()
+    });
+    assert!(a.needs_triage, "{:?}", a.reasons);
+}
+
+/// Beside a class the source's severity is kept as evidence only: the
+/// plans judge by what happened.
+#[test]
+fn source_severity_yields_to_a_class() {
+    let cases = [
+        // The source says low, the words say a live attacker.
+        (
+            "An attacker was in production for two hours",
+            sig("security_hub", Some("LOW"), None),
+            C::AttackerInProduction,
+            Sev1,
+        ),
+        // The source says critical, the words say informational.
+        (
+            "Informational scanner finding",
+            sig("security_hub", Some("CRITICAL"), None),
+            C::Informational,
+            Sev4,
+        ),
+    ];
+    for (t, s, class, sev) in cases {
+        let a = judge(&Facts {
+            texts: vec![("title", t)],
+            signal: Some(&s),
+            ..Facts::default()
+        });
+        assert_eq!((a.class, a.severity), (class, sev), "{t}: {:?}", a.reasons);
+        let r = a
+            .reasons
+            .iter()
+            .find(|r| r.rule.starts_with("source:"))
+            .expect("source reason kept");
+        assert_eq!(r.severity, None, "{r:?}");
+        assert!(r.evidence.contains("the class decides"), "{r:?}");
+    }
+    // A secret-scanning alert with words nothing places is a leaked secret.
+    let s = sig("github:secret_scanning_alert", None, None);
+    let a = judge(&Facts {
+        texts: vec![("title", "GitHub alert #1 in acme/app")],
+        signal: Some(&s),
+        ..Facts::default()
+    });
+    assert_eq!(
+        (a.class, a.severity),
+        (C::LeakedProductionSecret, Sev2),
+        "{:?}",
+        a.reasons
+    );
+}
+
+/// Every reason that proposes a severity names its evidence: the field and
+/// the words as written in the report.
+#[test]
+fn every_reason_names_its_evidence_words() {
+    let texts = [
+        "Someone logged into the AWS root account and disabled CloudTrail",
+        "Ransomware encrypted the production database servers",
+        "The production Stripe secret key was pasted into a public Slack channel",
+        "Our CircleCI context token was compromised and used to run unauthorized pipelines",
+        "Missing input validation lets a user read customer data",
+        "Exploitation attempts against the login endpoint were blocked by the WAF",
+        "The staging database password was leaked, production is unaffected",
+        "An XSS that is actively exploited against admins",
+        "Stale access: a former employee still has a deploy key",
+    ];
+    for t in texts {
+        let a = text(t);
+        for r in &a.reasons {
+            if r.rule == "needs-triage" || r.rule == "default" {
+                continue;
+            }
+            assert!(
+                r.evidence.starts_with("description: "),
+                "{t}: {r:?} names the field"
+            );
+            let words = quoted(&r.evidence);
+            assert!(!words.is_empty(), "{t}: {r:?} quotes words");
+            for w in words {
+                assert!(t.contains(w), "{t}: {r:?}: {w:?} is not in the text");
+            }
+        }
+        let r = class_reason(&a).expect("class reason");
+        // "concept=\"words\"": each fact is named with its words.
+        assert!(r.evidence.contains("=\""), "{t}: {r:?}");
+    }
+    // In a title and a description, the field where the words are.
+    let a = judge(&Facts {
+        texts: vec![
+            ("title", "Weekly report"),
+            ("description", "An attacker was in production for two hours"),
+        ],
+        ..Facts::default()
+    });
+    let r = class_reason(&a).expect("class reason");
+    assert!(r.evidence.starts_with("description: "), "{r:?}");
+}
+
+/// What nothing places is flagged for a person, not silently SEV-3.
+#[test]
+fn unplaceable_text_needs_triage() {
+    for t in [
+        "Something is going on, please take a look",
+        "Please call me about the thing from yesterday",
+        "x",
+        "",
+    ] {
+        let a = title(t);
+        assert_eq!(
+            (a.class, a.severity, a.needs_triage),
+            (C::Unclassified, DEFAULT_SEVERITY, true),
+            "{t:?}: {:?}",
+            a.reasons
+        );
+        assert_eq!(a.confidence.level, ConfidenceLevel::None, "{t:?}");
+        let rules: Vec<&str> = a.reasons.iter().map(|r| r.rule.as_str()).collect();
+        assert_eq!(rules, ["default", "needs-triage"], "{t:?}");
+        assert_eq!(a.reasons[1].severity, None, "the flag proposes no severity");
+    }
+    // A vague unease is not a confident class: a person triages it.
+    let a = title("Something odd is going on, please take a look");
+    assert!(a.needs_triage, "{:?}", a.reasons);
+    assert!(a.severity <= Sev3, "{:?}", a.reasons);
+}
+
+/// A verdict that pages no one beside an alarming fact is flagged too.
+#[test]
+fn low_verdict_beside_an_alarm_needs_triage() {
+    let cases: &[(&str, bool)] = &[
+        // SEV-3 with malware mentioned: a person looks.
+        (
+            "Malware found on a laptop in the office, antivirus missing",
+            true,
+        ),
+        // SEV-3 with nothing alarming: no flag.
+        ("Failed control: CloudTrail logging was disabled", false),
+        // SEV-4 with nothing alarming: no flag.
+        ("Documentation gaps in the security page", false),
+        // It pages anyway: no flag.
+        ("An attacker was in production for two hours", false),
+    ];
+    for (t, want) in cases {
+        let a = text(t);
+        assert_eq!(a.needs_triage, *want, "{t}: {:?}", a.reasons);
+        if *want {
+            assert!(!a.severity.pages_oncall(), "{t}");
+            assert_eq!(a.confidence.level, ConfidenceLevel::Low, "{t}");
+            let r = a
+                .reasons
+                .iter()
+                .find(|r| r.rule == "needs-triage")
+                .expect("needs-triage reason");
+            assert!(r.evidence.contains("pages no one, but: "), "{r:?}");
+            for w in quoted(&r.evidence) {
+                assert!(t.contains(w), "{t}: {r:?}");
+            }
+        } else {
+            assert!(!a.reasons.iter().any(|r| r.rule == "needs-triage"), "{t}");
+        }
+    }
+}
+
+/// A team adds a class, its words and its severity in the policy file,
+/// without writing Rust.
+#[test]
+fn a_policy_file_adds_a_class() {
+    let extra = r#"
+[judgement]
+extends_builtin = true
+
+[judgement.concepts]
+badge = ["door badge", "access badge", "badge"]
+cloned = ["cloned", "copied", "duplicated", "skimmed"]
+# A word joins a built-in concept.
+production = ["money printer"]
+
+[judgement.classes.physical_access]
+severity = "SEV-2"
+non_production = "informational"
+
+[[judgement.rules]]
+class = "physical_access"
+all = ["badge", "cloned"]
+window = 8
+"#;
+    // The team's file: the default's tables up to its own [judgement]
+    // (a TOML table is said once), then the team's additions to it.
+    let base = DEFAULT_POLICY
+        .split_once("\n[judgement]\n")
+        .map(|(head, _)| head)
+        .expect("the default file has a [judgement] table");
+    let policy = Policy::parse(&format!("{base}\n{extra}")).expect("the team's policy parses");
+    let a = policy.assess(&Facts {
+        texts: vec![("title", "Someone cloned the CEO's door badges")],
+        ..Facts::default()
+    });
+    let physical = IncidentClass::intern("physical_access");
+    assert_eq!(
+        (a.class, a.severity, a.play),
+        (physical, Sev2, Play::Generic),
+        "{:?}",
+        a.reasons
+    );
+    let r = class_reason(&a).expect("class reason");
+    assert_eq!(r.rule, "class:physical_access");
+    assert!(
+        r.evidence.contains("badge=\"door badges\"") && r.evidence.contains("cloned=\"cloned\""),
+        "{r:?}"
+    );
+    assert!(!a.needs_triage);
+    // Its non-production class, and the built-in classes, still work.
+    let a = policy.assess(&Facts {
+        texts: vec![("title", "A test badge in the staging lab was cloned")],
+        ..Facts::default()
+    });
+    assert_eq!(
+        (a.class, a.severity),
+        (C::Informational, Sev4),
+        "{:?}",
+        a.reasons
+    );
+    let a = policy.assess(&Facts {
+        texts: vec![("title", "An attacker was in production for two hours")],
+        ..Facts::default()
+    });
+    assert_eq!((a.class, a.severity), (C::AttackerInProduction, Sev1));
+    // The built-in policy does not know the class.
+    let a = title("Someone cloned the CEO's door badges");
+    assert_ne!(a.class, physical);
+}
+
+/// A team's file that names what it does not define is refused, naming it.
+#[test]
+fn a_policy_file_with_a_bad_rule_is_refused() {
+    let base = DEFAULT_POLICY
+        .split_once("\n[judgement]\n")
+        .map(|(head, _)| head)
+        .expect("the default file has a [judgement] table");
+    let cases = [
+        (
+            "[judgement]\n[[judgement.rules]]\nclass = \"nope\"\nall = [\"intruder\"]\n",
+            "unknown class \"nope\"",
+        ),
+        (
+            "[judgement]\n[judgement.classes.x]\nseverity = \"SEV-2\"\n[[judgement.rules]]\nclass = \"x\"\nall = [\"no_such_concept\"]\n",
+            "unknown concept \"no_such_concept\"",
+        ),
+        (
+            "[judgement]\n[judgement.classes.x]\nseverity = \"SEV-9\"\n",
+            "SEV-9",
+        ),
+    ];
+    for (extra, want) in cases {
+        let err = Policy::parse(&format!("{base}\n{extra}"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains(want), "{extra}: {err}");
+    }
+}

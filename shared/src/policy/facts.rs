@@ -1,0 +1,453 @@
+//! Facts found in a report's words: each concept mention, whether it is
+//! negated, only possible, or suspected, and the environment the report is
+//! about. Then patterns (a rule's groups) are found among them. Pure.
+
+use super::lexicon::{ConceptId, Judgement, Pattern, reserved};
+use super::text::{self, Token};
+
+/// Words a cue reaches: a negation negates up to this many words after it.
+const NEGATION_REACH: usize = 4;
+/// ...and a thing ("no customer data") only from right before it.
+const THING_NEGATION_REACH: usize = 2;
+/// An attempt cue this close to a match makes it an attempt.
+const ATTEMPT_REACH: usize = 4;
+/// A "negation after" cue reaches back this many words.
+const NEGATION_AFTER_REACH: usize = 4;
+const MODAL_REACH: usize = 4;
+/// A weak non-production word counts when an environment noun follows this close.
+const WEAK_ENV_REACH: usize = 3;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    pub concept: ConceptId,
+    /// Token range.
+    pub first: usize,
+    pub last: usize,
+    pub negated: bool,
+    pub modal: bool,
+    pub suspected: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Unknown,
+    Production,
+    NonProduction,
+    /// Both said: treated as production, the safer reading.
+    Conflict,
+    /// Both said, the title non-production: read as non-production, and a
+    /// person confirms if that lowered a paging class.
+    NonProductionByTitle,
+}
+
+/// Everything found in one report.
+#[derive(Debug)]
+pub struct Found<'a> {
+    pub texts: &'a [(&'static str, &'a str)],
+    pub tokens: Vec<Token>,
+    pub mentions: Vec<Mention>,
+    pub environment: Environment,
+    /// Evidence for the environment verdict.
+    pub environment_evidence: Vec<usize>,
+    /// Token ranges of attempt cues, and of success cues that overrule them.
+    attempts: Vec<(usize, usize)>,
+    successes: Vec<(usize, usize)>,
+    /// Mention index of a dismissal ("false positive"), if any.
+    pub dismissal: Option<usize>,
+    /// Mention indices by concept.
+    by_concept: Vec<Vec<usize>>,
+}
+
+/// A pattern found: the mentions that satisfied each group.
+#[derive(Debug, Clone)]
+pub struct Match {
+    pub mentions: Vec<usize>,
+    /// Every plain mention in it is only possible ("could allow").
+    pub theoretical: bool,
+    pub suspected: bool,
+    /// An attempt cue stands beside it ("attempts were blocked").
+    pub attempted: bool,
+}
+
+pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found<'a> {
+    let plain: Vec<&str> = texts.iter().map(|(_, t)| *t).collect();
+    let tokens = text::tokenize_with(&plain, &|w| j.worth_stemming(w));
+    let mut raw: Vec<(ConceptId, usize, usize)> = Vec::new();
+    for at in 0..tokens.len() {
+        for (c, len) in j.starting_at(&tokens, at) {
+            raw.push((c, at, at + len - 1));
+        }
+    }
+    let cue = |name: &str| j.concept(name);
+    let (neg, neg_after, modal, suspected) = (
+        cue(reserved::NEGATION),
+        cue(reserved::NEGATION_AFTER),
+        cue(reserved::MODAL),
+        cue(reserved::SUSPECTED),
+    );
+    let cues_of = |id: Option<ConceptId>| -> Vec<(usize, usize)> {
+        raw.iter()
+            .filter(|(c, _, _)| Some(*c) == id)
+            .map(|&(_, a, b)| (a, b))
+            .collect()
+    };
+    let (neg_at, neg_after_at, modal_at, susp_at) = (
+        cues_of(neg),
+        cues_of(neg_after),
+        cues_of(modal),
+        cues_of(suspected),
+    );
+    let is_cue = |c: ConceptId| [neg, neg_after, modal, suspected].contains(&Some(c));
+    let clause = |i: usize| tokens[i].clause;
+    // A negation reaches the first fact after it, and the facts joined to
+    // that one by "or"/"nor" ("no sign of exploitation or exfiltration"),
+    // not every fact later in the clause ("we did not rotate the leaked key").
+    let mut facts_at: Vec<(usize, usize)> = raw
+        .iter()
+        .filter(|(c, _, _)| !is_cue(*c))
+        .map(|&(_, a, b)| (a, b))
+        .collect();
+    facts_at.sort_unstable();
+    let scope_end = |ce: usize| -> Option<usize> {
+        let next = |from: usize, reach: usize| {
+            facts_at
+                .iter()
+                .find(|&&(a, _)| a > from && a - from <= reach && clause(a) == clause(ce))
+                .copied()
+        };
+        let (_, mut end) = next(ce, NEGATION_REACH)?;
+        while tokens
+            .get(end + 1)
+            .is_some_and(|t| matches!(t.stem.as_str(), "or" | "nor"))
+        {
+            match next(end + 1, 2) {
+                Some((_, e)) => end = e,
+                None => break,
+            }
+        }
+        Some(end)
+    };
+    let neg_scopes: Vec<(usize, usize)> = neg_at
+        .iter()
+        .filter_map(|&(_, ce)| scope_end(ce).map(|e| (ce, e)))
+        .collect();
+    let mut mentions = Vec::new();
+    for &(concept, first, last) in &raw {
+        if is_cue(concept) {
+            continue;
+        }
+        let before = |cues: &[(usize, usize)], reach: usize| {
+            cues.iter().any(|&(_, ce)| {
+                ce < first && first - ce <= reach && clause(ce) == clause(first)
+            })
+        };
+        let reach = if j.is_thing(concept) {
+            THING_NEGATION_REACH
+        } else {
+            NEGATION_REACH
+        };
+        let mut negated = neg_scopes.iter().any(|&(ce, end)| {
+            ce < first && first <= end && (first - ce <= reach || !j.is_thing(concept))
+        });
+        if !negated && j.negated_after(concept) {
+            negated = neg_after_at.iter().any(|&(cs, _)| {
+                cs > last && cs - last <= NEGATION_AFTER_REACH && clause(cs) == clause(last)
+            });
+        }
+        mentions.push(Mention {
+            concept,
+            first,
+            last,
+            negated,
+            modal: before(&modal_at, MODAL_REACH),
+            suspected: susp_at
+                .iter()
+                .any(|&(s, _)| tokens[s].sentence == tokens[first].sentence),
+        });
+    }
+    let mut by_concept: Vec<Vec<usize>> = Vec::new();
+    for (k, m) in mentions.iter().enumerate() {
+        let c = usize::from(m.concept);
+        if by_concept.len() <= c {
+            by_concept.resize(c + 1, Vec::new());
+        }
+        by_concept[c].push(k);
+    }
+    let attempts = cues_of(cue(reserved::ATTEMPT));
+    let successes = cues_of(cue(reserved::SUCCESS));
+    let dismissal = cue(reserved::DISMISSAL);
+    let dismissal = mentions
+        .iter()
+        .position(|m: &Mention| Some(m.concept) == dismissal && !m.negated);
+    let mut found = Found {
+        texts,
+        tokens,
+        mentions,
+        environment: Environment::Unknown,
+        environment_evidence: Vec::new(),
+        attempts,
+        successes,
+        dismissal,
+        by_concept,
+    };
+    environment(j, &mut found);
+    found
+}
+
+/// Production or not, from the words: a negated "production" ("production
+/// is unaffected") speaks for non-production.
+fn environment(j: &Judgement, f: &mut Found<'_>) {
+    let id = |n| j.concept(n);
+    let (prod, nonprod, weak, noun, activity) = (
+        id(reserved::PRODUCTION),
+        id(reserved::NON_PRODUCTION),
+        id(reserved::NON_PRODUCTION_WEAK),
+        id(reserved::ENVIRONMENT_NOUN),
+        id(reserved::TEST_ACTIVITY),
+    );
+    let mut p = Vec::new();
+    let mut n = Vec::new();
+    for (k, m) in f.mentions.iter().enumerate() {
+        let c = Some(m.concept);
+        if c == prod {
+            // "non-prod" holds "prod": the longer reading wins.
+            let inside = f.mentions.iter().any(|o| {
+                Some(o.concept) == nonprod && o.first <= m.first && o.last >= m.last
+            });
+            if inside {
+                continue;
+            }
+            if m.negated { &mut n } else { &mut p }.push(k);
+        } else if c == nonprod && !m.negated {
+            n.push(k);
+        } else if c == weak && !m.negated {
+            let in_activity = f.mentions.iter().any(|o| {
+                Some(o.concept) == activity && o.first <= m.first && o.last >= m.last
+            });
+            let before_noun = f.mentions.iter().any(|o| {
+                Some(o.concept) == noun
+                    && o.first > m.last
+                    && o.first - m.last <= WEAK_ENV_REACH
+                    && f.tokens[o.first].clause == f.tokens[m.last].clause
+            });
+            if before_noun && !in_activity {
+                n.push(k);
+            }
+        }
+    }
+    let in_title = |list: &[usize]| {
+        list.iter()
+            .any(|&k| f.tokens[f.mentions[k].first].field == 0)
+    };
+    (f.environment, f.environment_evidence) = match (p.is_empty(), n.is_empty()) {
+        (true, true) => (Environment::Unknown, Vec::new()),
+        (false, true) => (Environment::Production, p),
+        (true, false) => (Environment::NonProduction, n),
+        // The title says what the report is about.
+        (false, false) if in_title(&n) && !in_title(&p) => {
+            (Environment::NonProductionByTitle, [n, p].concat())
+        }
+        (false, false) => (Environment::Conflict, [p, n].concat()),
+    };
+}
+
+impl Found<'_> {
+    /// The best way the pattern's groups are all found within its window:
+    /// the fewest merely possible mentions, then the tightest span.
+    pub fn find(&self, p: &Pattern) -> Option<Match> {
+        self.find_in(p, Some(0)).or_else(|| self.find_in(p, None))
+    }
+
+    /// As [`Found::find`], within one field (the title is field 0) or all.
+    fn find_in(&self, p: &Pattern, field: Option<usize>) -> Option<Match> {
+        let of = |c: ConceptId| {
+            self.by_concept
+                .get(usize::from(c))
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+        };
+        // Most rules name a concept the report never mentions.
+        if p.groups
+            .iter()
+            .any(|g| g.iter().all(|w| of(w.concept).is_empty()))
+        {
+            return None;
+        }
+        let candidates: Vec<Vec<usize>> = p
+            .groups
+            .iter()
+            .map(|g| {
+                let mut ks: Vec<usize> = g
+                    .iter()
+                    .flat_map(|w| {
+                        of(w.concept).iter().copied().filter(move |&k| {
+                            let m = &self.mentions[k];
+                            m.negated == w.negated
+                                && field.is_none_or(|f| self.tokens[m.first].field == f)
+                        })
+                    })
+                    .collect();
+                ks.sort_unstable();
+                ks
+            })
+            .collect();
+        if candidates.iter().any(Vec::is_empty) {
+            return None;
+        }
+        // Every combination holds a member of the smallest group: anchor there.
+        let anchors = candidates
+            .iter()
+            .min_by_key(|c| c.len())
+            .cloned()
+            .unwrap_or_default();
+        let mut best: Option<(usize, usize, Vec<usize>)> = None;
+        for &anchor in &anchors {
+            let a = self.mentions[anchor].first;
+            let lo = a.saturating_sub(p.window);
+            let hi = a + p.window;
+            let mut picked = Vec::with_capacity(candidates.len());
+            for group in &candidates {
+                // One span is one fact: a mention identical to one already picked is not another.
+                let taken = |k: usize| {
+                    let m = &self.mentions[k];
+                    picked.iter().any(|&o: &usize| {
+                        let o = &self.mentions[o];
+                        o.first == m.first && o.last == m.last
+                    })
+                };
+                let choice = group
+                    .iter()
+                    .copied()
+                    .filter(|&k| {
+                        let m = &self.mentions[k];
+                        m.first >= lo && m.first <= hi && !taken(k)
+                    })
+                    .min_by_key(|&k| {
+                        let m = &self.mentions[k];
+                        (m.modal, m.first.abs_diff(a))
+                    });
+                match choice {
+                    Some(k) => picked.push(k),
+                    None => break,
+                }
+            }
+            if picked.len() != candidates.len() {
+                continue;
+            }
+            // The span between where the mentions start: a long phrase is one fact.
+            let first = picked.iter().map(|&k| self.mentions[k].first).min();
+            let last = picked.iter().map(|&k| self.mentions[k].first).max();
+            let (Some(first), Some(last)) = (first, last) else {
+                continue;
+            };
+            if last - first > p.window {
+                continue;
+            }
+            let (lo, hi) = (first.saturating_sub(p.window), last + p.window);
+            let vetoed = p.unless.iter().any(|&c| {
+                of(c).iter().any(|&k| {
+                    let m = &self.mentions[k];
+                    !m.negated && m.first >= lo && m.first <= hi
+                })
+            });
+            if vetoed {
+                continue;
+            }
+            let modal = picked.iter().filter(|&&k| self.mentions[k].modal).count();
+            let key = (modal, last - first);
+            if best.as_ref().is_none_or(|(m, s, _)| key < (*m, *s)) {
+                best = Some((key.0, key.1, picked));
+            }
+        }
+        best.map(|(_, _, picked)| {
+            let plain: Vec<&Mention> = picked
+                .iter()
+                .map(|&k| &self.mentions[k])
+                .filter(|m| !m.negated)
+                .collect();
+            let first = plain.iter().map(|m| m.first).min().unwrap_or(0);
+            let last = plain.iter().map(|m| m.last).max().unwrap_or(0);
+            let sentence = |i: usize| self.tokens[i].sentence;
+            let near = |cues: &[(usize, usize)]| {
+                cues.iter().any(|&(s, e)| {
+                    let close = (s <= last + ATTEMPT_REACH) && (e + ATTEMPT_REACH >= first);
+                    close && (sentence(s) == sentence(first) || sentence(s) == sentence(last))
+                })
+            };
+            // "Brute force led to a takeover" was more than an attempt.
+            let attempted = near(&self.attempts) && !near(&self.successes);
+            Match {
+                theoretical: !plain.is_empty() && plain.iter().any(|m| m.modal),
+                suspected: plain.iter().any(|m| m.suspected),
+                attempted,
+                mentions: picked,
+            }
+        })
+    }
+
+    /// For a pattern that is not found: the groups it has plain mentions
+    /// for, of how many.
+    pub fn partial(&self, p: &Pattern) -> (usize, usize) {
+        let found = p
+            .groups
+            .iter()
+            .filter(|g| {
+                g.iter().any(|w| {
+                    self.by_concept
+                        .get(usize::from(w.concept))
+                        .is_some_and(|ks| ks.iter().any(|&k| self.mentions[k].negated == w.negated))
+                })
+            })
+            .count();
+        (found, p.groups.len())
+    }
+
+    /// The words a mention was found in, as written.
+    pub fn words(&self, k: usize) -> &str {
+        let Some(m) = self.mentions.get(k) else {
+            return "";
+        };
+        let (a, b) = (&self.tokens[m.first], &self.tokens[m.last]);
+        self.texts
+            .get(a.field)
+            .and_then(|(_, t)| t.get(a.start..b.end))
+            .unwrap_or("")
+    }
+
+    pub fn in_title(&self, k: usize) -> bool {
+        self.mentions
+            .get(k)
+            .is_some_and(|m| self.tokens[m.first].field == 0)
+    }
+
+    pub fn field(&self, k: usize) -> &'static str {
+        self.mentions
+            .get(k)
+            .and_then(|m| self.texts.get(self.tokens[m.first].field))
+            .map(|(f, _)| *f)
+            .unwrap_or("text")
+    }
+
+    /// Plain (not negated) mentions of a concept.
+    pub fn has(&self, c: ConceptId) -> Option<usize> {
+        self.by_concept
+            .get(usize::from(c))?
+            .iter()
+            .copied()
+            .find(|&k| !self.mentions[k].negated)
+    }
+
+    /// The concepts mentioned, in the order of the tables: each once plainly
+    /// and once negated at most.
+    pub fn concepts(&self) -> impl Iterator<Item = (ConceptId, bool)> + '_ {
+        self.by_concept.iter().enumerate().flat_map(move |(c, ks)| {
+            let c = ConceptId::try_from(c).unwrap_or(ConceptId::MAX);
+            let plain = ks.iter().any(|&k| !self.mentions[k].negated);
+            let negated = ks.iter().any(|&k| self.mentions[k].negated);
+            [(c, false)]
+                .into_iter()
+                .filter(move |_| plain)
+                .chain([(c, true)].into_iter().filter(move |_| negated))
+        })
+    }
+}

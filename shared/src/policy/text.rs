@@ -1,0 +1,322 @@
+//! Words for the severity engine: a report's text as stemmed tokens, each
+//! knowing its sentence and clause, so that facts can be found in any
+//! inflection and word order and negation can be scoped. Pure.
+
+use rust_stemmers::{Algorithm, Stemmer};
+use std::collections::HashMap;
+use std::sync::{LazyLock, RwLock};
+
+static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+
+/// One word of a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The English Snowball stem of the lower-cased word.
+    pub stem: String,
+    /// The word as written, for evidence.
+    pub start: usize,
+    pub end: usize,
+    /// Which text (field) it came from.
+    pub field: usize,
+    pub sentence: u32,
+    pub clause: u32,
+    /// The stem of a camel-case word as one piece ("GuardDuty"), kept on its
+    /// first part so a lexicon may name it either way.
+    pub joined: Option<String>,
+}
+
+/// Words that end a clause: negation and modality do not reach past them.
+const CLAUSE_WORDS: [&str; 9] = [
+    "but", "however", "although", "though", "whereas", "except", "yet", "and", "while",
+];
+
+/// Stems already worked out: reports reuse their words, and stemming is
+/// most of the engine's cost. Bounded, so hostile text cannot grow it.
+static MEMO: LazyLock<RwLock<HashMap<String, String>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+const MEMO_MAX: usize = 50_000;
+
+pub fn stem(word: &str) -> String {
+    let lower = if word.chars().any(char::is_uppercase) {
+        word.to_lowercase()
+    } else {
+        word.to_owned()
+    };
+    if let Ok(memo) = MEMO.read()
+        && let Some(s) = memo.get(&lower)
+    {
+        return s.clone();
+    }
+    let s = STEMMER.stem(&lower).into_owned();
+    if let Ok(mut memo) = MEMO.write()
+        && memo.len() < MEMO_MAX
+    {
+        memo.insert(lower, s.clone());
+    }
+    s
+}
+
+/// Every word of every text, in order. Field boundaries end a sentence.
+pub fn tokenize(texts: &[&str]) -> Vec<Token> {
+    tokenize_with(texts, &|_| true)
+}
+
+/// As [`tokenize`], stemming only the words `worth` says a lexicon could
+/// know (stemming is most of the cost); the rest keep their lower case.
+pub fn tokenize_with(texts: &[&str], worth: &dyn Fn(&str) -> bool) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut sentence = 0u32;
+    let mut clause = 0u32;
+    for (field, text) in texts.iter().enumerate() {
+        sentence += 1;
+        clause += 1;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c.is_alphanumeric() {
+                let mut end = i + c.len_utf8();
+                while let Some(&(j, d)) = chars.peek() {
+                    // Apostrophes inside a word: "isn't", "customer's".
+                    let inner = (d == '\'' || d == '’')
+                        && text[j + d.len_utf8()..]
+                            .chars()
+                            .next()
+                            .is_some_and(char::is_alphanumeric);
+                    if d.is_alphanumeric() || inner {
+                        end = j + d.len_utf8();
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                push_word(&mut out, text, i, end, field, sentence, clause, worth);
+                if CLAUSE_WORDS.contains(&out.last().map(|t| t.stem.as_str()).unwrap_or("")) {
+                    clause += 1;
+                }
+                continue;
+            }
+            let next = chars.peek().map(|&(_, d)| d);
+            match c {
+                // A full stop followed by a word character is inside a name
+                // ("github.com", "9.8", "e.g").
+                '.' | '!' | '?' if next.is_none_or(|d| !d.is_alphanumeric()) => {
+                    sentence += 1;
+                    clause += 1;
+                }
+                '\n' | '\r' | '|' | '•' => {
+                    sentence += 1;
+                    clause += 1;
+                }
+                ',' | ';' | ':' | '(' | ')' | '[' | ']' | '—' | '–' => clause += 1,
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Splits one word: contractions become "not", possessives lose their 's,
+/// camel case is split ("RootCredentialUsage" is three words).
+#[allow(clippy::too_many_arguments)]
+fn push_word(
+    out: &mut Vec<Token>,
+    text: &str,
+    start: usize,
+    end: usize,
+    field: usize,
+    sentence: u32,
+    clause: u32,
+    worth: &dyn Fn(&str) -> bool,
+) {
+    let stem = |w: &str| {
+        if worth(w) {
+            stem(w)
+        } else {
+            w.to_lowercase()
+        }
+    };
+    let word = &text[start..end];
+    let mut lower = word.to_lowercase();
+    if lower.contains('’') {
+        lower = lower.replace('’', "'");
+    }
+    let token = |stem: String, s: usize, e: usize, joined: Option<String>| Token {
+        stem,
+        start: s,
+        end: e,
+        field,
+        sentence,
+        clause,
+        joined,
+    };
+    if let Some(base) = lower.strip_suffix("n't") {
+        let base = match base {
+            "wo" => "will",
+            "ca" => "can",
+            b => b,
+        };
+        out.push(token(stem(base), start, end, None));
+        out.push(token("not".into(), start, end, None));
+        return;
+    }
+    let lower = lower
+        .strip_suffix("'s")
+        .or_else(|| lower.strip_suffix('\''))
+        .unwrap_or(&lower)
+        .to_owned();
+    let parts = camel_parts(word);
+    if parts.len() > 1 {
+        let joined = Some(stem(&lower));
+        for (n, (s, e)) in parts.into_iter().enumerate() {
+            let piece = text[start + s..start + e].to_lowercase();
+            let j = if n == 0 { joined.clone() } else { None };
+            out.push(token(stem(&piece), start + s, start + e, j));
+        }
+        return;
+    }
+    out.push(token(stem(&lower), start, end, None));
+}
+
+/// Byte ranges of a camel-case word's parts ("IAMUser" is "IAM", "User");
+/// a word that is not camel case is one part.
+fn camel_parts(word: &str) -> Vec<(usize, usize)> {
+    // Most words are not camel case: say so without looking at every pair.
+    let mut inner = word.chars().skip(1);
+    if !inner.any(char::is_uppercase) || !word.chars().any(char::is_lowercase) {
+        return vec![(0, word.len())];
+    }
+    let chars: Vec<(usize, char)> = word.char_indices().collect();
+    let has_lower = chars.iter().any(|(_, c)| c.is_lowercase());
+    let has_inner_upper = chars.iter().skip(1).any(|(_, c)| c.is_uppercase());
+    if !has_lower || !has_inner_upper || word.contains('\'') {
+        return vec![(0, word.len())];
+    }
+    let mut cuts = vec![0];
+    for k in 1..chars.len() {
+        let (i, c) = chars[k];
+        let prev = chars[k - 1].1;
+        let next = chars.get(k + 1).map(|&(_, n)| n);
+        let lower_to_upper = prev.is_lowercase() && c.is_uppercase();
+        let acronym_end =
+            prev.is_uppercase() && c.is_uppercase() && next.is_some_and(char::is_lowercase);
+        let digit_edge = prev.is_ascii_digit() != c.is_ascii_digit() && c.is_uppercase();
+        if lower_to_upper || acronym_end || digit_edge {
+            cuts.push(i);
+        }
+    }
+    cuts.push(word.len());
+    cuts.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stems(t: &str) -> Vec<String> {
+        tokenize(&[t]).into_iter().map(|t| t.stem).collect()
+    }
+
+    #[test]
+    fn words_are_stemmed_and_split() {
+        let cases: &[(&str, &[&str])] = &[
+            ("Leaked keys", &["leak", "key"]),
+            ("leaking the key", &["leak", "the", "key"]),
+            ("wasn't exploited", &["was", "not", "exploit"]),
+            ("the customer's data", &["the", "custom", "data"]),
+            (
+                "UnauthorizedAccess:IAMUser/RootCredentialUsage",
+                &[
+                    "unauthor", "access", "iam", "user", "root", "credenti", "usag",
+                ],
+            ),
+            ("github.com/acme", &["github", "com", "acm"]),
+            ("can't", &["can", "not"]),
+            ("won't rotate", &["will", "not", "rotat"]),
+            // A curly apostrophe is an apostrophe.
+            ("didn\u{2019}t leak", &["did", "not", "leak"]),
+            ("the tenants' pages", &["the", "tenant", "page"]),
+            ("EXFILTRATED Databases", &["exfiltr", "databas"]),
+            (
+                "compromised, compromising, compromises",
+                &["compromis", "compromis", "compromis"],
+            ),
+            ("ransomware encrypted", &["ransomwar", "encrypt"]),
+            ("CVSS 9.8", &["cvss", "9", "8"]),
+            ("ap-southeast-2", &["ap", "southeast", "2"]),
+            ("IAMUser", &["iam", "user"]),
+            ("s3 bucket", &["s3", "bucket"]),
+            ("  \t ", &[]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(stems(text), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn sentences_and_clauses_are_numbered() {
+        let t = tokenize(&["No exploit, but a leak. Then more", "next field"]);
+        let by = |w: &str| t.iter().find(|x| x.stem == w).unwrap().clone();
+        assert_eq!(by("exploit").clause, by("no").clause);
+        assert_ne!(by("exploit").clause, by("leak").clause);
+        assert_ne!(by("leak").sentence, by("then").sentence);
+        assert_ne!(by("more").sentence, by("next").sentence);
+        assert_eq!(by("next").field, 1);
+        // A version number does not end a sentence.
+        let t = tokenize(&["CVSS 9.8 critical"]);
+        assert!(t.iter().all(|x| x.sentence == t[0].sentence));
+    }
+
+    #[test]
+    fn clause_words_and_marks_end_a_clause() {
+        let cases = [
+            ("not leaked but exploited", "leak", "exploit", false),
+            ("not leaked; exploited", "leak", "exploit", false),
+            ("not leaked (exploited)", "leak", "exploit", false),
+            ("not leaked and exploited", "leak", "exploit", false),
+            ("not leaked or exploited", "leak", "exploit", true),
+            ("no leaked key", "leak", "key", true),
+        ];
+        for (text, a, b, same) in cases {
+            let t = tokenize(&[text]);
+            let by = |w: &str| t.iter().find(|x| x.stem == w).expect(w).clause;
+            assert_eq!(by(a) == by(b), same, "{text}");
+        }
+        // Sentence marks, new lines and table cells end a sentence.
+        for text in [
+            "one. two",
+            "one! two",
+            "one? two",
+            "one\ntwo",
+            "one | two",
+            "one \u{2022} two",
+        ] {
+            let t = tokenize(&[text]);
+            assert_ne!(t[0].sentence, t[1].sentence, "{text:?}");
+            assert_ne!(t[0].clause, t[1].clause, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_point_at_the_words_as_written() {
+        let texts = ["The Production DB", "Creds leaked: caf\u{e9}"];
+        let t = tokenize(&texts);
+        let written: Vec<&str> = t.iter().map(|x| &texts[x.field][x.start..x.end]).collect();
+        assert_eq!(
+            written,
+            ["The", "Production", "DB", "Creds", "leaked", "caf\u{e9}"]
+        );
+        assert_eq!(t[3].field, 1);
+        // A contraction's two tokens both point at the word.
+        let texts = ["wasn't"];
+        let t = tokenize(&texts);
+        assert_eq!(t.len(), 2);
+        assert!(t.iter().all(|x| &texts[0][x.start..x.end] == "wasn't"));
+    }
+
+    #[test]
+    fn camel_case_keeps_the_joined_stem() {
+        let t = tokenize(&["GuardDuty finding"]);
+        assert_eq!(t[0].stem, "guard");
+        assert_eq!(t[0].joined.as_deref(), Some("guardduti"));
+        assert_eq!(t[1].stem, "duti");
+    }
+}
