@@ -47,9 +47,10 @@ fn pipeline(c: &mut Criterion) {
 /// What a cold start pays once: the built-in policy, its severity tables
 /// compiled (every word stemmed).
 fn policy_load(c: &mut Criterion) {
-    c.bench_function("policy parse + judgement compile (built-in, once per cold start)", |b| {
-        b.iter(|| Policy::parse(black_box(policy::DEFAULT_POLICY)).expect("built-in policy"))
-    });
+    c.bench_function(
+        "policy parse + judgement compile (built-in, once per cold start)",
+        |b| b.iter(|| Policy::parse(black_box(policy::DEFAULT_POLICY)).expect("built-in policy")),
+    );
 }
 
 /// A long report: the engine's cost grows with the words it reads.
@@ -59,7 +60,10 @@ fn long_report(c: &mut Criterion) {
     c.bench_function("assess (2,000-character description)", |b| {
         b.iter(|| {
             policy.assess(&Facts {
-                texts: vec![("title", "Staging AWS key pushed to a public repo"), ("description", black_box(&body))],
+                texts: vec![
+                    ("title", "Staging AWS key pushed to a public repo"),
+                    ("description", black_box(&body)),
+                ],
                 ..Facts::default()
             })
         })

@@ -21,8 +21,13 @@ fn main() {
     // Warm: the engine's tables compile on first use, as in a Lambda.
     let _ = policy.assess(&Facts::default());
     for _ in 0..n {
-        verify::hub_signature(&secret, "X-Hub-Signature-256", Some(&sig), black_box(BODY.as_bytes()))
-            .expect("valid");
+        verify::hub_signature(
+            &secret,
+            "X-Hub-Signature-256",
+            Some(&sig),
+            black_box(BODY.as_bytes()),
+        )
+        .expect("valid");
         let input: ReportInput = serde_json::from_str(black_box(BODY)).expect("json");
         let report = Report::parse(input).expect("valid report");
         let texts = vec![

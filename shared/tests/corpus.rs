@@ -80,10 +80,18 @@ fn run(cases: &[Case]) -> Figures {
                 c.id,
                 c.accept.iter().map(|s| s.code()).collect::<Vec<_>>(),
                 a.severity,
-                if a.needs_triage { "needs triage" } else { "placed" },
+                if a.needs_triage {
+                    "needs triage"
+                } else {
+                    "placed"
+                },
                 a.class,
                 c.class,
-                if c.description.is_some() { "" } else { " title-only" },
+                if c.description.is_some() {
+                    ""
+                } else {
+                    " title-only"
+                },
                 c.title,
                 reasons.join("\n    "),
                 a.confidence.facts
@@ -172,7 +180,11 @@ fn tune_set_has_no_dangerous_miss_and_holds_its_accuracy() {
 fn held_out_set_has_no_dangerous_miss_and_holds_its_accuracy() {
     let f = report("heldout.jsonl");
     assert!(f.cases >= 100, "{} cases", f.cases);
-    assert!(f.dangerous.is_empty(), "dangerous misses: {:?}", f.dangerous);
+    assert!(
+        f.dangerous.is_empty(),
+        "dangerous misses: {:?}",
+        f.dangerous
+    );
     assert!(
         f.right * 100 >= f.cases * HELD_OUT_FLOOR_PERCENT,
         "{} of {} right",

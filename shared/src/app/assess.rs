@@ -104,11 +104,24 @@ fn apply(
         change.record(ACTOR, TimelineKind::Assessed, explain(&a));
     }
     let overridden = change.incident.severity_override.is_some();
-    if a.needs_triage && !overridden && change.incident.assessment.as_ref().is_none_or(|o| !o.needs_triage) {
+    if a.needs_triage
+        && !overridden
+        && change
+            .incident
+            .assessment
+            .as_ref()
+            .is_none_or(|o| !o.needs_triage)
+    {
         crate::metrics::incr(crate::metrics::Metric::TriageNeeded);
     }
-    change.incident.deadlines =
-        deadlines_for(policy, &a, severity, overridden, &change.incident, confirmed_at);
+    change.incident.deadlines = deadlines_for(
+        policy,
+        &a,
+        severity,
+        overridden,
+        &change.incident,
+        confirmed_at,
+    );
     change.incident.severity = Some(severity);
     change.incident.assessment = Some(a);
     change.open_checklists(policy);

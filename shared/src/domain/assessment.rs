@@ -99,9 +99,8 @@ impl Serialize for IncidentClass {
 impl<'de> Deserialize<'de> for IncidentClass {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        let ok =
+            !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_lowercase() || c == '_');
         if !ok {
             return Err(serde::de::Error::custom(
                 "a class is 1-64 lower-case letters and underscores",

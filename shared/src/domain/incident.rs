@@ -502,8 +502,7 @@ impl NewIncident {
 impl Incident {
     /// The engine could not place it and no person has set its severity yet.
     pub fn needs_triage(&self) -> bool {
-        self.severity_override.is_none()
-            && self.assessment.as_ref().is_some_and(|a| a.needs_triage)
+        self.severity_override.is_none() && self.assessment.as_ref().is_some_and(|a| a.needs_triage)
     }
 
     fn next_entry(

@@ -46,12 +46,20 @@ fn quote(field: &str, span: &str) -> String {
 
 /// "concept \"words\"" for each fact of a match, with the field of the first.
 fn evidence(found: &Found<'_>, j: &Judgement, m: &Match) -> String {
-    let field = m.mentions.first().map(|&k| found.field(k)).unwrap_or("text");
+    let field = m
+        .mentions
+        .first()
+        .map(|&k| found.field(k))
+        .unwrap_or("text");
     let facts: Vec<String> = m
         .mentions
         .iter()
         .map(|&k| {
-            let neg = if found.mentions[k].negated { "not " } else { "" };
+            let neg = if found.mentions[k].negated {
+                "not "
+            } else {
+                ""
+            };
             format!(
                 "{neg}{}=\"{}\"",
                 j.name(found.mentions[k].concept),
@@ -159,9 +167,7 @@ fn placements(j: &Judgement, found: &Found<'_>, f: &Facts<'_>) -> Vec<Placed> {
             placed.severity = placed.severity.max(at.severity);
             placed.notes.push("attempted, not achieved".into());
         }
-        if non_prod
-            && let Some(np) = class.non_production.and_then(|c| j.class(c))
-        {
+        if non_prod && let Some(np) = class.non_production.and_then(|c| j.class(c)) {
             if found.environment == Environment::NonProductionByTitle
                 && f.production.is_none()
                 && placed.severity.pages_oncall()
@@ -233,7 +239,10 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     let mut dismissed_over = None;
     let dismissed = found.dismissal.is_some_and(|k| {
         j.dismissed_class.is_some()
-            && (found.in_title(k) || !placed.iter().any(|p| p.in_title && p.severity.pages_oncall()))
+            && (found.in_title(k)
+                || !placed
+                    .iter()
+                    .any(|p| p.in_title && p.severity.pages_oncall()))
     });
     let title_pages = placed
         .iter()
@@ -498,7 +507,11 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             crate::domain::ConfidenceLevel::High
         },
         facts,
-        conflicts: [conflicts, alarms.iter().map(|a| format!("alarm: {a}")).collect()].concat(),
+        conflicts: [
+            conflicts,
+            alarms.iter().map(|a| format!("alarm: {a}")).collect(),
+        ]
+        .concat(),
     };
     if needs_triage {
         let why = if placed_by_anything {
@@ -533,7 +546,6 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         confidence,
     }
 }
-
 
 #[cfg(test)]
 #[path = "classify_tests.rs"]

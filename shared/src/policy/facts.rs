@@ -137,9 +137,8 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
             continue;
         }
         let before = |cues: &[(usize, usize)], reach: usize| {
-            cues.iter().any(|&(_, ce)| {
-                ce < first && first - ce <= reach && clause(ce) == clause(first)
-            })
+            cues.iter()
+                .any(|&(_, ce)| ce < first && first - ce <= reach && clause(ce) == clause(first))
         };
         let reach = if j.is_thing(concept) {
             THING_NEGATION_REACH
@@ -211,9 +210,10 @@ fn environment(j: &Judgement, f: &mut Found<'_>) {
         let c = Some(m.concept);
         if c == prod {
             // "non-prod" holds "prod": the longer reading wins.
-            let inside = f.mentions.iter().any(|o| {
-                Some(o.concept) == nonprod && o.first <= m.first && o.last >= m.last
-            });
+            let inside = f
+                .mentions
+                .iter()
+                .any(|o| Some(o.concept) == nonprod && o.first <= m.first && o.last >= m.last);
             if inside {
                 continue;
             }
@@ -221,9 +221,10 @@ fn environment(j: &Judgement, f: &mut Found<'_>) {
         } else if c == nonprod && !m.negated {
             n.push(k);
         } else if c == weak && !m.negated {
-            let in_activity = f.mentions.iter().any(|o| {
-                Some(o.concept) == activity && o.first <= m.first && o.last >= m.last
-            });
+            let in_activity = f
+                .mentions
+                .iter()
+                .any(|o| Some(o.concept) == activity && o.first <= m.first && o.last >= m.last);
             let before_noun = f.mentions.iter().any(|o| {
                 Some(o.concept) == noun
                     && o.first > m.last

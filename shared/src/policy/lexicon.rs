@@ -282,7 +282,11 @@ impl Judgement {
                     .into_iter()
                     .map(|t| t.stem)
                     .collect();
-                for w in stems.iter().map(String::as_str).chain(term.split_whitespace()) {
+                for w in stems
+                    .iter()
+                    .map(String::as_str)
+                    .chain(term.split_whitespace())
+                {
                     prefixes.insert(prefix(&w.to_lowercase()));
                 }
                 let Some((first, rest)) = stems.split_first() else {
@@ -309,8 +313,7 @@ impl Judgement {
         let things = flags(&file.things, "things")?;
         let mut classes = Vec::new();
         for (id, c) in &file.classes {
-            if id.trim().is_empty() || !id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')
-            {
+            if id.trim().is_empty() || !id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_') {
                 return Err(format!(
                     "[judgement.classes.{id}]: a class id is lower-case letters and underscores"
                 ));
@@ -369,7 +372,11 @@ impl Judgement {
                 ));
             }
             rules.push(Rule {
-                replaces: r.replaces.iter().map(|c| IncidentClass::intern(c)).collect(),
+                replaces: r
+                    .replaces
+                    .iter()
+                    .map(|c| IncidentClass::intern(c))
+                    .collect(),
                 class: IncidentClass::intern(&r.class),
                 pattern: pattern(
                     &r.all,
@@ -396,7 +403,8 @@ impl Judgement {
         let mut alarms = Vec::new();
         for a in &file.alarms {
             alarms.push(
-                id_of(a).ok_or_else(|| format!("[judgement] alarms names unknown concept {a:?}"))?,
+                id_of(a)
+                    .ok_or_else(|| format!("[judgement] alarms names unknown concept {a:?}"))?,
             );
         }
         Ok(Self {
@@ -466,7 +474,11 @@ impl Judgement {
                         .get(at + 1 + k)
                         .is_some_and(|t| &t.stem == w && t.field == tok.field)
                 });
-                if fits && !out.iter().any(|&(c, n)| c == term.concept && n > term.rest.len()) {
+                if fits
+                    && !out
+                        .iter()
+                        .any(|&(c, n)| c == term.concept && n > term.rest.len())
+                {
                     out.retain(|&(c, _)| c != term.concept);
                     out.push((term.concept, term.rest.len() + 1));
                 }

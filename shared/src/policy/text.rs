@@ -128,11 +128,7 @@ fn push_word(
     worth: &dyn Fn(&str) -> bool,
 ) {
     let stem = |w: &str| {
-        if worth(w) {
-            stem(w)
-        } else {
-            w.to_lowercase()
-        }
+        if worth(w) { stem(w) } else { w.to_lowercase() }
     };
     let word = &text[start..end];
     let mut lower = word.to_lowercase();
