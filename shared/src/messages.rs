@@ -942,6 +942,48 @@ mod tests {
                 .as_str()
                 .is_some_and(|t| t.contains(hostile)),
             "the JSON document carries the text as typed"
+
+    /// A page to triage says so in every form, until a person sets the
+    /// severity.
+    #[test]
+    fn a_triage_page_says_it_needs_triage() {
+        let t = Templates::builtin();
+        let mut i = incident(
+            Severity::Sev3,
+            Flags::default(),
+            false,
+            "Please take a look",
+        );
+        if let Some(a) = i.assessment.as_mut() {
+            a.needs_triage = true;
+        }
+        let m = render_page(&i, &t, Some("https://k.example.com/ack/x"));
+        assert!(m.subject.starts_with("TRIAGE PAGE L"), "{}", m.subject);
+        assert!(
+            m.message.sms.starts_with("TRIAGE SEV-3 "),
+            "{}",
+            m.message.sms
+        );
+        assert!(
+            m.message.sms.chars().count() <= SMS_LIMIT,
+            "{}",
+            m.message.sms
+        );
+        let text = m.message.json["text"].as_str().unwrap_or("");
+        assert!(text.contains("Needs triage: "), "{text}");
+        i.severity_override = Some(crate::domain::SeverityOverride {
+            severity: Severity::Sev2,
+            reason: "seen".into(),
+            by: "carol".into(),
+            at: at(),
+        });
+        let m = render_page(&i, &t, None);
+        assert!(m.subject.starts_with("PAGE L"), "{}", m.subject);
+        assert!(
+            !m.message.json["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Needs triage")
         );
     }
 
