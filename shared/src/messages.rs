@@ -942,6 +942,8 @@ mod tests {
                 .as_str()
                 .is_some_and(|t| t.contains(hostile)),
             "the JSON document carries the text as typed"
+        );
+    }
 
     /// A page to triage says so in every form, until a person sets the
     /// severity.

@@ -126,6 +126,8 @@ struct Placed {
     in_title: bool,
     /// The class as the rule named it, before environment and certainty.
     rule_class: IncidentClass,
+    /// The mentions the rule was found in.
+    mentions: Vec<usize>,
 }
 
 /// Every rule that fires, each as the class it proposes.
@@ -153,6 +155,7 @@ fn placements(j: &Judgement, found: &Found<'_>, f: &Facts<'_>) -> Vec<Placed> {
             lowered_by_doubt: None,
             in_title: m.mentions.iter().any(|&k| found.in_title(k)),
             rule_class: class.id,
+            mentions: m.mentions.clone(),
         };
         if m.theoretical
             && let Some(t) = class.theoretical
@@ -268,6 +271,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
                 lowered_by_doubt: None,
                 in_title: found.in_title(k),
                 rule_class: d.id,
+                mentions: vec![k],
             },
         );
     }
@@ -418,14 +422,15 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         });
     }
     let already = reasons.iter().any(|r| r.rule == "escalator:customer-data");
-    if !already && (f.customer_data == Some(true) || class_spec.is_some_and(|c| c.customer_data)) {
-        if let Some(ev) = &customer_data {
-            reasons.push(Reason {
-                rule: "escalator:customer-data".into(),
-                evidence: ev.clone(),
-                severity: Some(Severity::Sev2),
-            });
-        }
+    if !already
+        && (f.customer_data == Some(true) || class_spec.is_some_and(|c| c.customer_data))
+        && let Some(ev) = &customer_data
+    {
+        reasons.push(Reason {
+            rule: "escalator:customer-data".into(),
+            evidence: ev.clone(),
+            severity: Some(Severity::Sev2),
+        });
     }
     if f.atlassian_systems == Some(true) {
         reasons.push(Reason {
@@ -453,8 +458,13 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     // Alarming facts beside a verdict that pages no one.
     let mut alarms = Vec::new();
     if !severity.pages_oncall() {
+        // A fact the class was found on is accounted for.
+        let used: &[usize] = placed
+            .first()
+            .map(|p| p.mentions.as_slice())
+            .unwrap_or_default();
         for &a in &j.alarms {
-            if let Some(k) = found.has(a) {
+            if let Some(k) = found.has_besides(a, used) {
                 alarms.push(format!(
                     "{}=\"{}\" ({})",
                     j.name(a),
@@ -480,8 +490,9 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             let pages = j
                 .class(rule.class)
                 .is_some_and(|c| c.severity.pages_oncall());
-            let (have, of) = found.partial(&rule.pattern);
-            if pages && of >= 3 && have + 1 == of && found.find(&rule.pattern).is_none() {
+            // Present facts that are too common to alarm on their own do not count.
+            let (have, of, strong) = found.partial(&rule.pattern, &|c| !j.is_weak(c));
+            if pages && strong && of >= 3 && have + 1 == of && found.find(&rule.pattern).is_none() {
                 alarms.push(format!("{have} of the {of} facts of {}", rule.class));
                 break;
             }

@@ -223,9 +223,8 @@ fn seed_examples_table() {
         let r = class_reason(&a).expect("a class reason");
         assert_eq!(r.rule, format!("class:{class}"), "{t}");
         assert!(r.evidence.starts_with("description: "), "{t}: {r:?}");
-        if a.needs_triage {
-            wrong.push(format!("{t}\n   placed, yet flagged: {:?}", a.reasons));
-        }
+        // A placed report may still be flagged for triage when an
+        // alarming fact sits beside a low verdict: that is the fail-safe.
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

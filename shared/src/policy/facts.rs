@@ -388,19 +388,34 @@ impl Found<'_> {
 
     /// For a pattern that is not found: the groups it has plain mentions
     /// for, of how many.
-    pub fn partial(&self, p: &Pattern) -> (usize, usize) {
+    pub fn partial(&self, p: &Pattern, strong: &dyn Fn(ConceptId) -> bool) -> (usize, usize, bool) {
+        let mut any_strong = false;
         let found = p
             .groups
             .iter()
             .filter(|g| {
                 g.iter().any(|w| {
-                    self.by_concept
+                    let here = self
+                        .by_concept
                         .get(usize::from(w.concept))
-                        .is_some_and(|ks| ks.iter().any(|&k| self.mentions[k].negated == w.negated))
+                        .is_some_and(|ks| {
+                            ks.iter().any(|&k| self.mentions[k].negated == w.negated)
+                        });
+                    any_strong |= here && strong(w.concept);
+                    here
                 })
             })
             .count();
-        (found, p.groups.len())
+        (found, p.groups.len(), any_strong)
+    }
+
+    /// A plain mention of a concept outside the given mentions.
+    pub fn has_besides(&self, c: ConceptId, besides: &[usize]) -> Option<usize> {
+        self.by_concept
+            .get(usize::from(c))?
+            .iter()
+            .copied()
+            .find(|&k| !self.mentions[k].negated && !besides.contains(&k))
     }
 
     /// The words a mention was found in, as written.

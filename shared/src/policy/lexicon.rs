@@ -51,6 +51,9 @@ pub struct JudgementFile {
     /// ("no customer data"), not from across the clause.
     #[serde(default)]
     pub things: Vec<String>,
+    /// Concepts too common to make a near miss on their own.
+    #[serde(default)]
+    pub weak: Vec<String>,
     /// The class a dismissed report takes ("false positive").
     #[serde(default)]
     pub dismissed_class: Option<String>,
@@ -197,6 +200,7 @@ pub struct Judgement {
     index: HashMap<String, Vec<Term>>,
     negated_after: Vec<bool>,
     things: Vec<bool>,
+    weak: Vec<bool>,
     pub dismissed_class: Option<IncidentClass>,
     pub classes: Vec<Class>,
     pub rules: Vec<Rule>,
@@ -226,6 +230,11 @@ impl JudgementFile {
         for n in own.things {
             if !self.things.contains(&n) {
                 self.things.push(n);
+            }
+        }
+        for n in own.weak {
+            if !self.weak.contains(&n) {
+                self.weak.push(n);
             }
         }
         if own.dismissed_class.is_some() {
@@ -311,6 +320,7 @@ impl Judgement {
         };
         let negated_after = flags(&file.negated_after, "negated_after")?;
         let things = flags(&file.things, "things")?;
+        let weak = flags(&file.weak, "weak")?;
         let mut classes = Vec::new();
         for (id, c) in &file.classes {
             if id.trim().is_empty() || !id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_') {
@@ -413,6 +423,7 @@ impl Judgement {
             index,
             negated_after,
             things,
+            weak,
             dismissed_class,
             classes,
             rules,
@@ -447,6 +458,11 @@ impl Judgement {
             .unwrap_or(false)
     }
 
+    /// Too common to make a near miss on its own.
+    pub fn is_weak(&self, c: ConceptId) -> bool {
+        self.weak.get(usize::from(c)).copied().unwrap_or(false)
+    }
+
     /// A thing, not an event: only an adjacent negation negates it.
     pub fn is_thing(&self, c: ConceptId) -> bool {
         self.things.get(usize::from(c)).copied().unwrap_or(false)
@@ -467,20 +483,21 @@ impl Judgement {
         let Some(tok) = tokens.get(at) else {
             return out;
         };
-        for key in std::iter::once(&tok.stem).chain(tok.joined.as_ref()) {
+        // The joined stem of a camel-case word covers all its parts.
+        let keys = [(&tok.stem, 1)]
+            .into_iter()
+            .chain(tok.joined.as_ref().map(|j| (j, tok.parts.max(1))));
+        for (key, width) in keys {
             for term in self.index.get(key).into_iter().flatten() {
                 let fits = term.rest.iter().enumerate().all(|(k, w)| {
                     tokens
-                        .get(at + 1 + k)
+                        .get(at + width + k)
                         .is_some_and(|t| &t.stem == w && t.field == tok.field)
                 });
-                if fits
-                    && !out
-                        .iter()
-                        .any(|&(c, n)| c == term.concept && n > term.rest.len())
-                {
+                let len = width + term.rest.len();
+                if fits && !out.iter().any(|&(c, n)| c == term.concept && n > len) {
                     out.retain(|&(c, _)| c != term.concept);
-                    out.push((term.concept, term.rest.len() + 1));
+                    out.push((term.concept, len));
                 }
             }
         }
@@ -632,10 +649,10 @@ mod tests {
         // A term does not run across fields.
         let toks = text::tokenize(&["the key", "pair"]);
         assert_eq!(j.starting_at(&toks, 1), vec![(secret, 1)]);
-        // "GuardDuty" is found by its joined stem.
+        // "GuardDuty" is found by its joined stem, covering both parts.
         let toks = text::tokenize(&["GuardDuty finding"]);
         let tool = j.concept("tool").expect("tool");
-        assert_eq!(j.starting_at(&toks, 0), vec![(tool, 1)]);
+        assert_eq!(j.starting_at(&toks, 0), vec![(tool, 2)]);
         // The reserved concepts exist even when the file names none.
         assert!(j.concept(reserved::NEGATION).is_some());
         assert!(j.concept(reserved::DISMISSAL).is_some());

@@ -23,6 +23,8 @@ pub struct Token {
     /// The stem of a camel-case word as one piece ("GuardDuty"), kept on its
     /// first part so a lexicon may name it either way.
     pub joined: Option<String>,
+    /// How many tokens that word was split into (on its first part).
+    pub parts: usize,
 }
 
 /// Words that end a clause: negation and modality do not reach past them.
@@ -143,6 +145,7 @@ fn push_word(
         sentence,
         clause,
         joined,
+        parts: 1,
     };
     if let Some(base) = lower.strip_suffix("n't") {
         let base = match base {
@@ -162,10 +165,15 @@ fn push_word(
     let parts = camel_parts(word);
     if parts.len() > 1 {
         let joined = Some(stem(&lower));
+        let n_parts = parts.len();
         for (n, (s, e)) in parts.into_iter().enumerate() {
             let piece = text[start + s..start + e].to_lowercase();
             let j = if n == 0 { joined.clone() } else { None };
-            out.push(token(stem(&piece), start + s, start + e, j));
+            let mut t = token(stem(&piece), start + s, start + e, j);
+            if n == 0 {
+                t.parts = n_parts;
+            }
+            out.push(t);
         }
         return;
     }
