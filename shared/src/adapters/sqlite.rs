@@ -799,9 +799,31 @@ impl IncidentStore for SqliteIncidentStore {
         .await
     }
 
-    async fn delete(&self, id: IncidentId) -> Result<bool, StoreError> {
+    async fn delete(&self, id: IncidentId, expected_version: u64) -> Result<bool, StoreError> {
         self.with(move |conn| {
+            let incident = id;
             let id = id.to_string();
+            // The check and the deletes share the writer's transaction, so
+            // nothing can commit in between: a hold placed after the
+            // caller's read moved the version, and nothing goes.
+            let version: Option<u64> = row(
+                conn,
+                "SELECT version FROM incidents WHERE id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+            match version {
+                None => return Ok(false),
+                Some(v) if v != expected_version => {
+                    return Err(StoreError::Conflict {
+                        id: incident,
+                        expected: expected_version,
+                    });
+                }
+                Some(_) => {}
+            }
             // Children first: their foreign keys point at the incident. The
             // reference is a column of the incident row.
             for table in ["notifications", "timeline", "events", "idempotency"] {
