@@ -385,3 +385,53 @@ async fn unacknowledged_critical_walks_up_the_levels_until_klaxon_ack() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("already acknowledged"));
     drop(server);
 }
+
+/// The data directory is created owner-only (0700), and every file in it
+/// (the database, its WAL and shared memory, outbox.jsonl, the ack key) is
+/// 0600. Files an older version left world-readable are narrowed.
+#[cfg(unix)]
+#[tokio::test]
+async fn data_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    // An upgrade: a directory and files left 0644 by an older version.
+    let old = dir.path().join("old");
+    std::fs::create_dir(&old).expect("mkdir");
+    for f in ["klaxon.db", "outbox.jsonl"] {
+        std::fs::write(old.join(f), "").expect("write");
+        std::fs::set_permissions(old.join(f), std::fs::Permissions::from_mode(0o644))
+            .expect("chmod");
+    }
+    for data in [dir.path().join("fresh").join("data"), old.clone()] {
+        let server = start(&data).await;
+        let resp = reqwest::Client::new()
+            .post(format!("{}/reports", server.base))
+            .header("content-type", "application/json")
+            .body(json!({"title": "Auth bypass", "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}).to_string())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 202);
+        assert_eq!(outbox_lines(&data, 3).await.len(), 3);
+        if data != old {
+            assert_eq!(mode(&data), 0o700, "{}", data.display());
+        }
+        for f in [
+            "klaxon.db",
+            "klaxon.db-wal",
+            "klaxon.db-shm",
+            "outbox.jsonl",
+            "ack-secret",
+        ] {
+            assert_eq!(mode(&data.join(f)), 0o600, "{f} in {}", data.display());
+        }
+        drop(server);
+    }
+}

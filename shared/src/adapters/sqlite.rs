@@ -167,9 +167,10 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
 impl SqliteIncidentStore {
     /// Opens (creating if needed) `klaxon.db` in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir)
+        super::local::create_private_dir(dir)
             .map_err(|e| StoreError::Backend(format!("create {}: {e}", dir.display())))?;
         let path = dir.join("klaxon.db");
+        private_files(&path)?;
         let conn = Connection::open(&path).map_err(backend)?;
         let mut store = Self::init(conn)?;
         store.checkpoints = Some(checkpointer(&path)?);
@@ -246,6 +247,33 @@ impl SqliteIncidentStore {
             .await
             .map_err(|_| StoreError::Backend("the store thread dropped an operation".into()))?
     }
+}
+
+/// Creates the database file owner-only (0600) before SQLite opens it:
+/// SQLite gives its WAL and shared-memory files the database file's mode.
+/// Files an older version left world-readable are narrowed to 0600.
+fn private_files(db: &Path) -> Result<(), StoreError> {
+    let io = |p: &Path, e: std::io::Error| StoreError::Backend(format!("{}: {e}", p.display()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(db).map_err(|e| io(db, e))?;
+    super::local::restrict(&file).map_err(|e| io(db, e))?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = db.as_os_str().to_owned();
+        side.push(suffix);
+        let side = Path::new(&side);
+        match std::fs::OpenOptions::new().write(true).open(side) {
+            Ok(f) => super::local::restrict(&f).map_err(|e| io(side, e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(side, e)),
+        }
+    }
+    Ok(())
 }
 
 /// Starts the thread that checkpoints the WAL on its own connection, so
