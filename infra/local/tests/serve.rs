@@ -435,3 +435,147 @@ async fn data_is_owner_only() {
         drop(server);
     }
 }
+
+/// A server with the given `[server]` settings.
+async fn start_limited(dir: &Path, server: &str) -> Server {
+    let config = dir.join("klaxon.toml");
+    std::fs::write(&config, format!("[server]\n{server}\n")).expect("write config");
+    start_with(
+        &dir.join("data"),
+        &["--config".as_ref(), config.as_os_str()],
+    )
+    .await
+}
+
+fn addr(server: &Server) -> String {
+    server.base.trim_start_matches("http://").to_owned()
+}
+
+/// Reads until the server closes the connection; `Err` if it has not
+/// within `bound` (generous: this checks that it closes, not how fast).
+async fn closed_within(stream: &mut tokio::net::TcpStream, bound: Duration) -> Result<Vec<u8>, ()> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(bound, read).await.map_err(|_| ())?;
+    Ok(got)
+}
+
+/// A client that sends half its headers and stalls is disconnected, and so
+/// is a keep-alive connection left idle after its answer.
+#[tokio::test]
+async fn stalled_headers_and_idle_connections_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_limited(dir.path(), "header_timeout_secs = 1").await;
+
+    let mut half = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    half.write_all(b"POST /reports HTTP/1.1\r\nHost: klaxon\r\nContent-Type: applic")
+        .await
+        .expect("write");
+    assert!(
+        closed_within(&mut half, Duration::from_secs(20))
+            .await
+            .is_ok(),
+        "a connection stalled mid-headers stayed open"
+    );
+
+    let mut idle = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: klaxon\r\n\r\n")
+        .await
+        .expect("write");
+    let got = closed_within(&mut idle, Duration::from_secs(20))
+        .await
+        .expect("an idle keep-alive connection stayed open");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200"), "answered first: {text}");
+}
+
+/// A body that trickles in (a byte at a time, never stalling long enough
+/// for a per-read timeout) is cut off with 408 at the request deadline.
+#[tokio::test]
+async fn slow_body_is_cut_off_with_408() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_limited(dir.path(), "request_timeout_secs = 2").await;
+    let stream = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    let (mut read, mut write) = stream.into_split();
+    write
+        .write_all(b"POST /reports HTTP/1.1\r\nHost: klaxon\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{\"title\": \"")
+        .await
+        .expect("write");
+    // At most 100 bytes over 20 s: far from the 4,000 promised.
+    let trickle = tokio::spawn(async move {
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if write.write_all(b"a").await.is_err() {
+                return;
+            }
+        }
+    });
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let answered = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&got).contains("\r\n\r\n") {
+            match read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    trickle.abort();
+    let text = String::from_utf8_lossy(&got);
+    assert!(answered.is_ok(), "no answer to a trickling body: {text}");
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+}
+
+/// Connections beyond `max_connections` wait to be accepted: a third
+/// client's request is answered only once one of the first two leaves.
+#[tokio::test]
+async fn connections_beyond_the_cap_wait() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_limited(dir.path(), "max_connections = 2\nheader_timeout_secs = 60").await;
+    let first = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    let second = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    let mut third = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: klaxon\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    assert!(
+        closed_within(&mut third, Duration::from_secs(2))
+            .await
+            .is_err(),
+        "the third connection was served while two held every slot"
+    );
+    drop(first);
+    drop(second);
+    let got = closed_within(&mut third, Duration::from_secs(20))
+        .await
+        .expect("the waiting connection was never served");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+}
