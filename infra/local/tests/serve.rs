@@ -104,20 +104,21 @@ async fn report_pages_and_survives_restart() {
     let id = accepted["incident_id"].as_str().expect("id").to_owned();
 
     let lines = outbox_lines(dir.path(), 3).await;
-    assert_eq!(lines.len(), 3, "team message, page, comms draft: {lines:?}");
+    assert_eq!(lines.len(), 3, "page, team message, comms draft: {lines:?}");
     let attrs = |l: &Value, k: &str| l["message_attributes"][k].clone();
-    assert_eq!(lines[0]["audience"], "security-team");
-    assert_eq!(attrs(&lines[0], "event"), "Incident Triaged");
-    assert_eq!(lines[1]["audience"], "comms");
-    assert_eq!(attrs(&lines[1], "kind"), "severity_notification_draft");
-    assert_eq!(lines[2]["audience"], "oncall-primary");
-    assert_eq!(attrs(&lines[2], "event"), "Escalation Triggered");
-    assert_eq!(attrs(&lines[2], "severity"), "SEV-1");
+    // The page goes first: paging has priority over triage's messages and drafts.
+    assert_eq!(lines[0]["audience"], "oncall-primary");
+    assert_eq!(attrs(&lines[0], "event"), "Escalation Triggered");
+    assert_eq!(attrs(&lines[0], "severity"), "SEV-1");
     assert_eq!(
-        lines[2]["message"]["json"]["reference"],
+        lines[0]["message"]["json"]["reference"],
         accepted["reference"]
     );
-    let sms = lines[2]["message"]["sms"].as_str().expect("sms");
+    assert_eq!(lines[1]["audience"], "security-team");
+    assert_eq!(attrs(&lines[1], "event"), "Incident Triaged");
+    assert_eq!(lines[2]["audience"], "comms");
+    assert_eq!(attrs(&lines[2], "kind"), "severity_notification_draft");
+    let sms = lines[0]["message"]["sms"].as_str().expect("sms");
     assert!(sms.chars().count() <= 160, "{sms}");
     assert!(
         sms.contains("/ack/"),
@@ -578,4 +579,76 @@ async fn connections_beyond_the_cap_wait() {
         .expect("the waiting connection was never served");
     let text = String::from_utf8_lossy(&got);
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+}
+
+/// Under a backlog, a critical report's page does not wait its turn: it
+/// is in outbox.jsonl while low-severity reports committed before it are
+/// still waiting for triage. (Oldest first, it would come after all of
+/// them.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_critical_page_overtakes_the_backlog() {
+    use klaxon_core::app::{Relay, intake};
+    use klaxon_core::domain::{Report, ReportInput, Source, Status};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = klaxon_local::serve::build(
+        dir.path(),
+        &klaxon_local::settings::FileConfig::default(),
+        None,
+        std::sync::Arc::new(klaxon_core::ports::SystemClock),
+        Relay::Background,
+        None,
+    )
+    .expect("build");
+    let report = |title: &str, description: &str, cvss: Option<&str>| {
+        Report::parse(ReportInput {
+            title: Some(title.into()),
+            description: Some(description.into()),
+            cvss: cvss.map(Into::into),
+            ..Default::default()
+        })
+        .expect("valid report")
+    };
+    for i in 0..2000 {
+        let low = report(
+            &format!("Typo in the footer of the help centre #{i}"),
+            "The footer says 'Copyrigth'. Cosmetic only; nothing is exposed.",
+            None,
+        );
+        intake::submit(&app, Source::Report, low, None)
+            .await
+            .expect("submit");
+    }
+    let critical = report(
+        "RCE in the webhook handler",
+        "Unauthenticated remote code execution through the webhook endpoint.",
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+    );
+    let reference = intake::submit(&app, Source::Report, critical, None)
+        .await
+        .expect("submit")
+        .incident
+        .reference
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let paged = loop {
+        let lines = outbox_lines(dir.path(), 0).await;
+        let paged = lines.iter().any(|l| {
+            l["audience"] == "oncall-primary"
+                && l["message"]["json"]["reference"] == reference.as_str()
+        });
+        if paged || Instant::now() > deadline {
+            break paged;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let waiting = app
+        .store
+        .list_by_status(Status::Reported, 10)
+        .await
+        .expect("list");
+    assert!(paged, "the critical report was never paged");
+    assert!(
+        !waiting.is_empty(),
+        "the page waited until the whole backlog was triaged"
+    );
 }
