@@ -6,22 +6,30 @@ notifier), driven by oha.
   bench/load.py throughput   30 s of reports at full speed: rate, latency, lost
   bench/load.py dedup        1,000 concurrent posts with one Idempotency-Key
   bench/load.py crash        load, kill -9 mid-run, restart; three times
-  bench/load.py all          the three, then the secret scan
+  bench/load.py flood [SECONDS [CONNECTIONS]]
+                             5,000 low-severity reports/s, one critical a
+                             second: report -> page latency (default 60 s, 32)
+  bench/load.py all          all four, then the secret scan
 
 Each report carries secrets (an AWS key pair, a GitHub token, a password)
 that must never reach the store, the outbox or the logs; the scan greps the
 whole data directory (database, WAL, outbox.jsonl) and serve's logs for
-them. Needs `oha` on PATH (`cargo install oha`) or OHA=/path/to/oha.
+them. Needs `oha` on PATH (`cargo install oha`) or OHA=/path/to/oha, and the
+release build at target/release/klaxon or KLAXON_BIN=/path/to/klaxon.
 """
 
 import json
+import math
 import os
+import re
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections import Counter
@@ -29,7 +37,7 @@ from collections import Counter
 import secret_scan
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KLAXON = os.path.join(ROOT, "target", "release", "klaxon")
+KLAXON = os.environ.get("KLAXON_BIN", os.path.join(ROOT, "target", "release", "klaxon"))
 OHA = os.environ.get("OHA", "oha")
 
 # Secrets fed in; none may be found anywhere afterwards.
@@ -48,6 +56,14 @@ REPORT = {
         f"the admin password was password={SECRETS[3]}."
     ),
     "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+    "tenant": "acme.atlassian.net",
+}
+
+# The flood: a cosmetic report the engine rates low. It pages nobody; its
+# triage tells the security team, in bulk behind any page.
+LOW_REPORT = {
+    "title": "Typo in the footer of the help centre",
+    "description": "The footer of the help centre says 'Copyrigth'. Cosmetic only; nothing is exposed.",
     "tenant": "acme.atlassian.net",
 }
 
@@ -102,9 +118,9 @@ class Serve:
         return f"http://127.0.0.1:{self.port}/reports"
 
 
-def oha(url, *args):
+def oha(url, *args, report=REPORT):
     """Runs oha, returns its JSON summary."""
-    body = json.dumps(REPORT)
+    body = json.dumps(report)
     cmd = [OHA, "--no-tui", "--output-format", "json", "-m", "POST",
            "-H", "content-type: application/json", "-d", body, *args, url]
     out = subprocess.run(cmd, capture_output=True, text=True)
@@ -243,6 +259,135 @@ def crash(rounds=3, load_secs=8, kill_after=4):
     return tmp, log
 
 
+class PageTail(threading.Thread):
+    """Follows outbox.jsonl as the file notifier appends to it and notes
+    when each incident's first on-call page appears (by reference)."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path = path
+        self.seen = {}
+        self.lines = 0
+        self.stop = threading.Event()
+
+    def run(self):
+        while not os.path.exists(self.path) and not self.stop.is_set():
+            time.sleep(0.001)
+        with open(self.path, "rb") as f:
+            partial = b""
+            while not self.stop.is_set():
+                chunk = f.read(1 << 20)
+                if not chunk:
+                    time.sleep(0.001)
+                    continue
+                now = time.monotonic()
+                *whole, partial = (partial + chunk).split(b"\n")
+                for line in whole:
+                    self.lines += 1
+                    # Only pages need parsing; the bulk is told-only.
+                    if b'"oncall-primary"' not in line or b"Escalation Triggered" not in line:
+                        continue
+                    ref = json.loads(line)["message"]["json"].get("reference")
+                    self.seen.setdefault(ref, now)
+
+
+def post_report(url, report):
+    """POSTs one report; returns its reference."""
+    req = urllib.request.Request(url, data=json.dumps(report).encode(), method="POST",
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())["reference"]
+
+
+def pct(values, q):
+    """Nearest-rank percentile."""
+    v = sorted(values)
+    return v[min(len(v), max(1, math.ceil(q / 100 * len(v)))) - 1]
+
+
+def critical_pages(url, tail, n, every=1.0, deadline=None):
+    """Posts a critical report every `every` seconds, `n` times (or until
+    `deadline`), and returns (sent, latencies in ms, never paged)."""
+    sent = {}
+    next_at = time.monotonic()
+    for i in range(n):
+        if deadline and time.monotonic() >= deadline:
+            break
+        t = time.monotonic()
+        sent[post_report(url, dict(REPORT, title=f"{REPORT['title']} #{i}"))] = t
+        next_at += every
+        time.sleep(max(0.0, next_at - time.monotonic()))
+    wait_until = time.monotonic() + 10
+    while time.monotonic() < wait_until and any(r not in tail.seen for r in sent):
+        time.sleep(0.05)
+    lat = [(tail.seen[r] - t) * 1000 for r, t in sent.items() if r in tail.seen]
+    return sent, lat, [r for r in sent if r not in tail.seen]
+
+
+class RateLoad:
+    """A fixed-rate POST load in the background: oha (`-q`, total rate) if
+    it is installed, else hey (`-q` is per worker)."""
+
+    def __init__(self, url, report, seconds, connections, rate):
+        body = json.dumps(report)
+        self.tool = "oha" if shutil.which(OHA) else "hey"
+        if self.tool == "oha":
+            cmd = [OHA, "--no-tui", "--output-format", "json", "-m", "POST", "-H",
+                   "content-type: application/json", "-d", body, "-z", f"{seconds}s",
+                   "-c", str(connections), "-q", str(rate), url]
+        else:
+            cmd = ["hey", "-z", f"{seconds}s", "-c", str(connections), "-q",
+                   str(max(1, round(rate / connections))), "-m", "POST", "-T",
+                   "application/json", "-d", body, url]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+    def result(self):
+        """(requests/s, {status: count}, p99 ms) once the load has ended."""
+        out, _ = self.proc.communicate()
+        if self.tool == "oha":
+            s = json.loads(out)
+            return s["summary"]["requestsPerSec"], statuses(s), latency(s, "p99")
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        codes = {int(c): int(n) for c, n in re.findall(r"\[(\d+)\]\s+(\d+) responses", out)}
+        p99 = re.search(r"99%+ in ([\d.]+) secs", out)
+        return rps, codes, float(p99.group(1)) * 1000 if p99 else float("nan")
+
+
+def flood(seconds=60, connections=32, rate=5000):
+    """While oha posts `rate` low-severity reports a second, one critical
+    report a second; each one's report -> page latency is when its page
+    line appears in outbox.jsonl, measured from just before its POST."""
+    tmp = tempfile.mkdtemp(prefix="klaxon-flood-")
+    serve = Serve(tmp, os.path.join(tmp, "serve.log"))
+    serve.start()
+    tail = PageTail(os.path.join(tmp, "outbox.jsonl"))
+    tail.start()
+    print("## flood")
+    # With no load first, for comparison.
+    _, quiet, _ = critical_pages(serve.url, tail, 5, every=0.2)
+    print(f"  no load: report -> page p50 {pct(quiet, 50):.1f} ms, max {max(quiet):.1f} ms "
+          f"({len(quiet)} reports)", flush=True)
+    load = RateLoad(serve.url, LOW_REPORT, seconds, connections, rate)
+    started = time.monotonic()
+    # The backlog builds for a few seconds before the first critical report.
+    time.sleep(3)
+    sent, lat, missing = critical_pages(serve.url, tail, seconds, deadline=started + seconds - 1)
+    rps, codes, p99 = load.result()
+    total, by_status, pending = stored(tmp)
+    tail.stop.set()
+    serve.stop()
+    print(f"  low-severity flood ({load.tool}): {rps:.0f} req/s for {seconds} s on "
+          f"{connections} connections (asked {rate}/s), statuses {codes}, intake p99 {p99:.2f} ms")
+    print(f"  backlog at the end: {by_status.get('reported', 0)} reports untriaged, {pending} events pending "
+          f"of {total} incidents")
+    if lat:
+        print(f"  critical report -> page: n={len(lat)}, p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms, "
+              f"max {max(lat):.1f} ms; never paged {len(missing)}")
+    else:
+        print(f"  critical report -> page: none of {len(sent)} paged")
+    return tmp, serve.log_path
+
+
 def scan(paths):
     """Greps every file under the given directories for the secrets fed in."""
     found = secret_scan.scan(paths, SECRETS)
@@ -255,7 +400,7 @@ def scan(paths):
 def main():
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
     if not os.path.exists(KLAXON):
-        sys.exit("build first: cargo build --release -p klaxon")
+        sys.exit("build first (cargo build --release -p klaxon), or set KLAXON_BIN")
     dirs = []
     if what in ("throughput", "all"):
         dirs.append(throughput()[0])
@@ -263,6 +408,9 @@ def main():
         dirs.append(dedup()[0])
     if what in ("crash", "all"):
         dirs.append(crash()[0])
+    if what in ("flood", "all"):
+        args = [int(a) for a in sys.argv[2:4]] if what == "flood" else []
+        dirs.append(flood(*args)[0])
     if scan(dirs):
         sys.exit(1)
 

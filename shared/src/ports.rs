@@ -253,9 +253,11 @@ pub trait IncidentStore: Send + Sync {
     async fn notifications(&self, id: IncidentId) -> Result<Vec<SentNotification>, StoreError>;
 
     /// Deletes the incident and everything kept with it: timeline, outbox
-    /// events, notifications, its reference and its idempotency keys. False
-    /// if it did not exist.
-    async fn delete(&self, id: IncidentId) -> Result<bool, StoreError>;
+    /// events, notifications, its reference and its idempotency keys, if it
+    /// is still at `expected_version`, the version the caller decided on.
+    /// A change committed since (a legal hold) makes it `Conflict`, and
+    /// nothing is deleted. False if it did not exist.
+    async fn delete(&self, id: IncidentId, expected_version: u64) -> Result<bool, StoreError>;
 }
 
 /// The transactional outbox: events written with their state change and

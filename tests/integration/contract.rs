@@ -46,6 +46,7 @@ contract_suite!(
     notifications_once_in_order,
     delete_removes_everything,
     delete_missing_is_false,
+    delete_refused_after_a_hold,
 );
 
 /// A file-backed SQLite store keeps its data across a reopen (a restart).

@@ -859,8 +859,20 @@ pub async fn delete_removes_everything(store: Dyn) {
     next.supersedes = Some(moved.incident.id);
     store.create(next.clone()).await.expect("supersede");
 
-    assert!(store.delete(inc.id).await.expect("delete"));
-    assert!(store.delete(moved.incident.id).await.expect("delete"));
+    let v = store
+        .get(inc.id)
+        .await
+        .expect("get")
+        .expect("present")
+        .version;
+    let moved_v = moved.incident.version;
+    assert!(store.delete(inc.id, v).await.expect("delete"));
+    assert!(
+        store
+            .delete(moved.incident.id, moved_v)
+            .await
+            .expect("delete")
+    );
 
     assert!(store.get(inc.id).await.expect("get").is_none());
     assert!(
@@ -913,14 +925,77 @@ pub async fn delete_removes_everything(store: Dyn) {
     assert!(!created.duplicate);
     assert_eq!(created.incident.id, again.incident.id);
 
-    assert!(!store.delete(inc.id).await.expect("second delete"));
+    assert!(!store.delete(inc.id, v).await.expect("second delete"));
 }
 
 /// Deleting an id that was never stored reports false and changes nothing.
 pub async fn delete_missing_is_false(store: Dyn) {
     let kept = stored_incident(&store, "kept", 0, Status::Reported, |_| {}).await;
-    assert!(!store.delete(IncidentId::new()).await.expect("delete"));
+    assert!(!store.delete(IncidentId::new(), 1).await.expect("delete"));
     assert_eq!(store.get(kept.id).await.expect("get"), Some(kept));
+}
+
+/// A delete is conditional on the version its caller read: a legal hold
+/// placed after that read (the retention sweep's race) makes the store
+/// refuse, and the record survives whole, with its timeline, reference,
+/// key and outbox events. At the new version the delete goes through.
+pub async fn delete_refused_after_a_hold(store: Dyn) {
+    let new = new_incident("held", Some("held-key"), t0());
+    let key = new.idempotency_key.clone().expect("scoped key");
+    let created = store.create(new).await.expect("create").incident;
+    let mut ch = Change::begin(&created, t0() + Duration::minutes(1));
+    ch.move_to("t", Status::Triaged).expect("legal");
+    ch.emit(EventKind::IncidentTriaged);
+    let read = store.commit(ch).await.expect("commit");
+
+    // The sweep has read `read` and decided to purge; a hold lands first.
+    let mut hold = Change::begin(&read, t0() + Duration::minutes(2));
+    hold.incident.legal_hold = Some(klaxon_core::domain::LegalHold {
+        reason: "LH-7".into(),
+        by: "counsel".into(),
+        at: t0() + Duration::minutes(2),
+    });
+    hold.record(
+        "counsel",
+        TimelineKind::Retention,
+        "legal hold placed: LH-7",
+    );
+    let held = store.commit(hold).await.expect("hold");
+    let timeline = store.timeline(read.id).await.expect("timeline");
+
+    match store.delete(read.id, read.version).await {
+        Err(StoreError::Conflict { id, expected }) => {
+            assert_eq!((id, expected), (read.id, read.version));
+        }
+        other => panic!("a delete at the version before the hold must conflict, got {other:?}"),
+    }
+    assert_eq!(store.get(read.id).await.expect("get"), Some(held.clone()));
+    assert_eq!(
+        store.timeline(read.id).await.expect("timeline"),
+        timeline,
+        "the refused delete removed part of the timeline"
+    );
+    assert_eq!(
+        store
+            .find_by_reference(read.reference.as_str())
+            .await
+            .expect("find")
+            .map(|i| i.id),
+        Some(read.id)
+    );
+    assert_eq!(
+        store.find_by_key(&key).await.expect("find").map(|i| i.id),
+        Some(read.id)
+    );
+    let pending = store
+        .pending_events(t0() + Duration::days(1), 1000)
+        .await
+        .expect("pending");
+    assert!(pending.iter().any(|e| e.incident_id == read.id));
+
+    // Deciding again on what is there now: the delete goes through.
+    assert!(store.delete(read.id, held.version).await.expect("delete"));
+    assert!(store.get(read.id).await.expect("get").is_none());
 }
 
 /// A claim is not a delivery until it is completed.

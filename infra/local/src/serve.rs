@@ -1,12 +1,17 @@
 //! `klaxon serve`: wiring, the HTTP server and the escalation timer.
 
 use crate::cli::ServeOptions;
-use crate::settings::FileConfig;
+use crate::settings::{FileConfig, ServerSettings};
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use klaxon_core::adapters::local::{EventHandler, FileNotifier, InProcessBus};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::app::{App, Relay, assess, escalate, notify, outbox};
@@ -18,6 +23,9 @@ use std::path::Path;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+use tower_http::timeout::TimeoutLayer;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -164,16 +172,84 @@ pub async fn run(opts: ServeOptions) -> Result<(), BoxError> {
         Arc::clone(&app),
         Duration::from_secs(config.escalate_interval_secs),
     ));
-    axum::serve(
-        listener,
-        router(app).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    serve_http(listener, router(app), &config.server, async {
         let _ = tokio::signal::ctrl_c().await;
     })
-    .await?;
+    .await;
     ticker.abort();
     Ok(())
+}
+
+/// The connection loop, bounded against hostile clients: at most
+/// `max_connections` at once (the rest wait in the listen backlog), a
+/// request head within `header_timeout` (hyper's timer, which also closes
+/// idle keep-alive connections), and a whole request within
+/// `request_timeout`, or 408. axum::serve sets no timer, so none of these
+/// held there; this is the same hyper connection it builds, configured.
+pub async fn serve_http(
+    listener: TcpListener,
+    router: Router,
+    limits: &ServerSettings,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    // The deadline runs from the head until the answer: a slow body is cut
+    // off with 408. The request's work runs on its own task (see `handle`),
+    // so a late answer never undoes what was committed.
+    let router = router.layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        limits.request_timeout(),
+    ));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout());
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // Not accepting while full: the kernel holds further connections
+        // in the backlog until a slot frees.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => slot,
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slot else { break };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off
+                    // rather than spin on accept.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = router
+            .clone()
+            .map_request(move |mut req: axum::http::Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            });
+        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                // Timeouts and clients that hang up: theirs, not ours.
+                tracing::debug!(%peer, error = %e, "connection ended");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    // In-flight requests finish; idle connections close at once.
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.request_timeout()) => {
+            tracing::warn!("connections still open at shutdown; closing them");
+        }
+    }
 }
 
 /// What the EventBridge schedule does in AWS.

@@ -6,6 +6,17 @@
 //! # Responder API tokens, as in KLAXON_API_TOKENS (which is added to these).
 //! api_tokens = ["alice:commander:a-long-random-token"]
 //!
+//! # What a client may hold of the server (the defaults shown).
+//! [server]
+//! # A request's head must arrive within this. hyper runs this one timer
+//! # whenever a connection waits for a request, so it is also how long an
+//! # idle keep-alive connection is kept.
+//! header_timeout_secs = 10
+//! # Receiving the body and answering: past this the answer is a 408.
+//! request_timeout_secs = 30
+//! # Open connections at most; more wait in the listen backlog.
+//! max_connections = 512
+//!
 //! # Any KLAXON_* setting, by its environment variable name. The
 //! # environment wins where both are set.
 //! [variables]
@@ -31,6 +42,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub api_tokens: Vec<String>,
     #[serde(default)]
+    pub server: ServerSettings,
+    #[serde(default)]
     pub variables: BTreeMap<String, String>,
 }
 
@@ -43,8 +56,59 @@ impl Default for FileConfig {
         Self {
             escalate_interval_secs: default_interval(),
             api_tokens: Vec::new(),
+            server: ServerSettings::default(),
             variables: BTreeMap::new(),
         }
+    }
+}
+
+/// The `[server]` table: bounds on what one client can hold open.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Stalled request heads and idle keep-alive connections are closed after this.
+    pub header_timeout_secs: u64,
+    /// A request (its body and the answer) that takes longer is answered 408.
+    pub request_timeout_secs: u64,
+    /// Connections served at once; further ones wait to be accepted.
+    pub max_connections: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            header_timeout_secs: 10,
+            // A 256 KiB webhook takes well under a second on any real link.
+            request_timeout_secs: 30,
+            max_connections: 512,
+        }
+    }
+}
+
+impl ServerSettings {
+    pub fn header_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.header_timeout_secs)
+    }
+
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// The first setting that cannot work, by name.
+    fn check(&self) -> Result<(), String> {
+        let s = self;
+        for (name, v, max) in [
+            ("header_timeout_secs", s.header_timeout_secs, 3600),
+            ("request_timeout_secs", s.request_timeout_secs, 3600),
+        ] {
+            if !(1..=max).contains(&v) {
+                return Err(format!("[server] {name} must be 1 to {max}"));
+            }
+        }
+        if !(1..=65_536).contains(&s.max_connections) {
+            return Err("[server] max_connections must be 1 to 65536".into());
+        }
+        Ok(())
     }
 }
 
@@ -89,6 +153,10 @@ impl FileConfig {
                 message: "escalate_interval_secs must be at least 1".into(),
             });
         }
+        cfg.server.check().map_err(|message| SettingsError::Parse {
+            path: shown,
+            message,
+        })?;
         Ok(cfg)
     }
 
@@ -133,6 +201,20 @@ mod tests {
             ("escalate_interval_secs = 0", Err("at least 1")),
             ("escalate_intervl_secs = 5", Err("unknown field")),
             ("api_tokens = \"x\"", Err("invalid type")),
+            (
+                "[server]\nheader_timeout_secs = 0",
+                Err("header_timeout_secs must be 1"),
+            ),
+            (
+                "[server]\nrequest_timeout_secs = 7200",
+                Err("request_timeout_secs must be 1"),
+            ),
+            (
+                "[server]\nmax_connections = 0",
+                Err("max_connections must be 1"),
+            ),
+            ("[server]\nidle_secs = 5", Err("unknown field")),
+            ("[server]\nmax_connections = 8", Ok(15)),
         ];
         for (i, (text, want)) in cases.into_iter().enumerate() {
             let path = dir.path().join(format!("c{i}.toml"));
@@ -143,6 +225,18 @@ mod tests {
                 (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
             }
         }
+        // Unset, the server's bounds are the documented defaults.
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, "[server]\nmax_connections = 8").unwrap();
+        let server = FileConfig::load(Some(&path)).unwrap().server;
+        assert_eq!(
+            (
+                server.header_timeout_secs,
+                server.request_timeout_secs,
+                server.max_connections
+            ),
+            (10, 30, 8)
+        );
         let missing = FileConfig::load(Some(&dir.path().join("nope.toml"))).unwrap_err();
         assert!(missing.to_string().contains("nope.toml"), "{missing}");
     }

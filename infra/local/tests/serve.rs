@@ -108,20 +108,21 @@ async fn report_pages_and_survives_restart() {
     let id = accepted["incident_id"].as_str().expect("id").to_owned();
 
     let lines = outbox_lines(dir.path(), 3).await;
-    assert_eq!(lines.len(), 3, "team message, page, comms draft: {lines:?}");
+    assert_eq!(lines.len(), 3, "page, team message, comms draft: {lines:?}");
     let attrs = |l: &Value, k: &str| l["message_attributes"][k].clone();
-    assert_eq!(lines[0]["audience"], "security-team");
-    assert_eq!(attrs(&lines[0], "event"), "Incident Triaged");
-    assert_eq!(lines[1]["audience"], "comms");
-    assert_eq!(attrs(&lines[1], "kind"), "severity_notification_draft");
-    assert_eq!(lines[2]["audience"], "oncall-primary");
-    assert_eq!(attrs(&lines[2], "event"), "Escalation Triggered");
-    assert_eq!(attrs(&lines[2], "severity"), "SEV-1");
+    // The page goes first: paging has priority over triage's messages and drafts.
+    assert_eq!(lines[0]["audience"], "oncall-primary");
+    assert_eq!(attrs(&lines[0], "event"), "Escalation Triggered");
+    assert_eq!(attrs(&lines[0], "severity"), "SEV-1");
     assert_eq!(
-        lines[2]["message"]["json"]["reference"],
+        lines[0]["message"]["json"]["reference"],
         accepted["reference"]
     );
-    let sms = lines[2]["message"]["sms"].as_str().expect("sms");
+    assert_eq!(lines[1]["audience"], "security-team");
+    assert_eq!(attrs(&lines[1], "event"), "Incident Triaged");
+    assert_eq!(lines[2]["audience"], "comms");
+    assert_eq!(attrs(&lines[2], "kind"), "severity_notification_draft");
+    let sms = lines[0]["message"]["sms"].as_str().expect("sms");
     assert!(sms.chars().count() <= 160, "{sms}");
     assert!(
         sms.contains("/ack/"),
@@ -388,6 +389,272 @@ async fn unacknowledged_critical_walks_up_the_levels_until_klaxon_ack() {
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("already acknowledged"));
     drop(server);
+}
+
+/// The data directory is created owner-only (0700), and every file in it
+/// (the database, its WAL and shared memory, outbox.jsonl, the ack key) is
+/// 0600. Files an older version left world-readable are narrowed.
+#[cfg(unix)]
+#[tokio::test]
+async fn data_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    // An upgrade: a directory and files left 0644 by an older version.
+    let old = dir.path().join("old");
+    std::fs::create_dir(&old).expect("mkdir");
+    for f in ["klaxon.db", "outbox.jsonl"] {
+        std::fs::write(old.join(f), "").expect("write");
+        std::fs::set_permissions(old.join(f), std::fs::Permissions::from_mode(0o644))
+            .expect("chmod");
+    }
+    for data in [dir.path().join("fresh").join("data"), old.clone()] {
+        let server = start(&data).await;
+        let resp = reqwest::Client::new()
+            .post(format!("{}/reports", server.base))
+            .header("content-type", "application/json")
+            .body(json!({"title": "Auth bypass", "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}).to_string())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 202);
+        assert_eq!(outbox_lines(&data, 3).await.len(), 3);
+        if data != old {
+            assert_eq!(mode(&data), 0o700, "{}", data.display());
+        }
+        for f in [
+            "klaxon.db",
+            "klaxon.db-wal",
+            "klaxon.db-shm",
+            "outbox.jsonl",
+            "ack-secret",
+        ] {
+            assert_eq!(mode(&data.join(f)), 0o600, "{f} in {}", data.display());
+        }
+        drop(server);
+    }
+}
+
+/// A server with the given `[server]` settings.
+async fn start_limited(dir: &Path, server: &str) -> Server {
+    let config = dir.join("klaxon.toml");
+    std::fs::write(&config, format!("[server]\n{server}\n")).expect("write config");
+    start_with(
+        &dir.join("data"),
+        &["--config".as_ref(), config.as_os_str()],
+    )
+    .await
+}
+
+fn addr(server: &Server) -> String {
+    server.base.trim_start_matches("http://").to_owned()
+}
+
+/// Reads until the server closes the connection; `Err` if it has not
+/// within `bound` (generous: this checks that it closes, not how fast).
+async fn closed_within(stream: &mut tokio::net::TcpStream, bound: Duration) -> Result<Vec<u8>, ()> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(bound, read).await.map_err(|_| ())?;
+    Ok(got)
+}
+
+/// A client that sends half its headers and stalls is disconnected, and so
+/// is a keep-alive connection left idle after its answer.
+#[tokio::test]
+async fn stalled_headers_and_idle_connections_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_limited(dir.path(), "header_timeout_secs = 1").await;
+
+    let mut half = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    half.write_all(b"POST /reports HTTP/1.1\r\nHost: klaxon\r\nContent-Type: applic")
+        .await
+        .expect("write");
+    assert!(
+        closed_within(&mut half, Duration::from_secs(20))
+            .await
+            .is_ok(),
+        "a connection stalled mid-headers stayed open"
+    );
+
+    let mut idle = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: klaxon\r\n\r\n")
+        .await
+        .expect("write");
+    let got = closed_within(&mut idle, Duration::from_secs(20))
+        .await
+        .expect("an idle keep-alive connection stayed open");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200"), "answered first: {text}");
+}
+
+/// A body that trickles in (a byte at a time, never stalling long enough
+/// for a per-read timeout) is cut off with 408 at the request deadline.
+#[tokio::test]
+async fn slow_body_is_cut_off_with_408() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_limited(dir.path(), "request_timeout_secs = 2").await;
+    let stream = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    let (mut read, mut write) = stream.into_split();
+    write
+        .write_all(b"POST /reports HTTP/1.1\r\nHost: klaxon\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{\"title\": \"")
+        .await
+        .expect("write");
+    // At most 100 bytes over 20 s: far from the 4,000 promised.
+    let trickle = tokio::spawn(async move {
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if write.write_all(b"a").await.is_err() {
+                return;
+            }
+        }
+    });
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let answered = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&got).contains("\r\n\r\n") {
+            match read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    trickle.abort();
+    let text = String::from_utf8_lossy(&got);
+    assert!(answered.is_ok(), "no answer to a trickling body: {text}");
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+}
+
+/// Connections beyond `max_connections` wait to be accepted: a third
+/// client's request is answered only once one of the first two leaves.
+#[tokio::test]
+async fn connections_beyond_the_cap_wait() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_limited(dir.path(), "max_connections = 2\nheader_timeout_secs = 60").await;
+    let first = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    let second = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    let mut third = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: klaxon\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    assert!(
+        closed_within(&mut third, Duration::from_secs(2))
+            .await
+            .is_err(),
+        "the third connection was served while two held every slot"
+    );
+    drop(first);
+    drop(second);
+    let got = closed_within(&mut third, Duration::from_secs(20))
+        .await
+        .expect("the waiting connection was never served");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+}
+
+/// Under a backlog, a critical report's page does not wait its turn: it
+/// is in outbox.jsonl while low-severity reports committed before it are
+/// still waiting for triage. (Oldest first, it would come after all of
+/// them.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_critical_page_overtakes_the_backlog() {
+    use klaxon_core::app::{Relay, intake};
+    use klaxon_core::domain::{Report, ReportInput, Source, Status};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = klaxon_local::serve::build(
+        dir.path(),
+        &klaxon_local::settings::FileConfig::default(),
+        None,
+        std::sync::Arc::new(klaxon_core::ports::SystemClock),
+        Relay::Background,
+        None,
+    )
+    .expect("build");
+    let report = |title: &str, description: &str, cvss: Option<&str>| {
+        Report::parse(ReportInput {
+            title: Some(title.into()),
+            description: Some(description.into()),
+            cvss: cvss.map(Into::into),
+            ..Default::default()
+        })
+        .expect("valid report")
+    };
+    for i in 0..2000 {
+        let low = report(
+            &format!("Typo in the footer of the help centre #{i}"),
+            "The footer says 'Copyrigth'. Cosmetic only; nothing is exposed.",
+            None,
+        );
+        intake::submit(&app, Source::Report, low, None)
+            .await
+            .expect("submit");
+    }
+    let critical = report(
+        "RCE in the webhook handler",
+        "Unauthenticated remote code execution through the webhook endpoint.",
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+    );
+    let reference = intake::submit(&app, Source::Report, critical, None)
+        .await
+        .expect("submit")
+        .incident
+        .reference
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let paged = loop {
+        let lines = outbox_lines(dir.path(), 0).await;
+        let paged = lines.iter().any(|l| {
+            l["audience"] == "oncall-primary"
+                && l["message"]["json"]["reference"] == reference.as_str()
+        });
+        if paged || Instant::now() > deadline {
+            break paged;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let waiting = app
+        .store
+        .list_by_status(Status::Reported, 10)
+        .await
+        .expect("list");
+    assert!(paged, "the critical report was never paged");
+    assert!(
+        !waiting.is_empty(),
+        "the page waited until the whole backlog was triaged"
+    );
 }
 
 /// The escalation pages in the outbox: (audience, severity), in order.

@@ -10,15 +10,18 @@
 //! | idempotency  | `IDEM#<key>`      | `IDEM`          | `content`: the request a replay key was bound to |
 //! | reference    | `REF#<reference>` | `REF`           |                                          |
 //! | delivery     | `DLV#<key>`       | `DLV`           | TTL `expires_at`                         |
+//! | purge marker | `PURGE`           | `<id>`          | a delete whose children may remain       |
 //!
 //! Keys from outside are SHA-256 digests (`IdempotencyKey`, `LedgerKey`):
 //! no item key holds a sender's raw text.
 //!
 //! Creates and changes are one `TransactWriteItems` each, so the incident,
 //! its timeline, its outbox events and its keys land together or not at all.
-//! A delete is not one transaction (an incident can outgrow one): it removes
-//! the keys and children first and the `META` item last, so an interrupted
-//! delete leaves an incident that a second delete finishes.
+//! A delete is not one transaction (an incident can outgrow one). Its one
+//! decision is: `META` (conditional on the version the caller read) and the
+//! reference go, and a purge marker is written, in one transaction. The
+//! children follow, then the marker; a delete interrupted in between is
+//! finished by the next one.
 
 use super::sortable_ts as ts;
 use crate::domain::{
@@ -34,7 +37,7 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, DeleteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, DeleteRequest,
     GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, Put, PutRequest,
     ScalarAttributeType, TransactWriteItem, WriteRequest,
 };
@@ -50,6 +53,10 @@ const OUTBOX_PK: &str = "OUTBOX";
 const DUE_PK: &str = "DUE";
 const CREATED_PK: &str = "INCIDENT";
 const IDEMREF: &str = "IDEMREF#";
+/// Purges whose `META` is gone but whose children may not be yet.
+const PURGE_PK: &str = "PURGE";
+/// Interrupted purges one delete finishes before its own.
+const PURGES_PER_DELETE: usize = 10;
 const NOTIFICATION: &str = "NTF#";
 /// A listing with filters the index cannot apply reads this many at a time.
 const FILTERED_PAGE: usize = 100;
@@ -319,6 +326,37 @@ impl DynamoIncidentStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         self.batch_write(requests).await
+    }
+
+    /// Removes a purged incident's children, then its purge marker.
+    async fn finish_purge(&self, id: IncidentId) -> Result<(), StoreError> {
+        self.delete_children(id).await?;
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(PURGE_PK.to_owned(), &id.to_string())))
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(())
+    }
+
+    /// Finishes the purges an interrupted delete left, a few at a time.
+    async fn finish_purges(&self) -> Result<(), StoreError> {
+        let values = HashMap::from([(":pk".to_owned(), s(PURGE_PK))]);
+        let (left, _) = self
+            .query_items(None, "pk = :pk", values, Some(PURGES_PER_DELETE))
+            .await?;
+        for item in left {
+            let id = item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|v| v.parse::<IncidentId>().ok());
+            if let Some(id) = id {
+                self.finish_purge(id).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The incident a key names. With `check_content`, a key bound to other
@@ -798,51 +836,105 @@ impl IncidentStore for DynamoIncidentStore {
         Ok(sent)
     }
 
-    async fn delete(&self, id: IncidentId) -> Result<bool, StoreError> {
-        for _ in 0..=CONFLICT_RETRIES {
-            let Some(meta) = self.get_item(inc_pk(id), "META").await? else {
-                // Gone, or a delete was interrupted after META: finish it.
-                self.delete_children(id).await?;
-                return Ok(false);
-            };
+    async fn delete(&self, id: IncidentId, expected_version: u64) -> Result<bool, StoreError> {
+        // Finish what an interrupted delete left: its children stay until then.
+        self.finish_purges().await?;
+        let Some(meta) = self.get_item(inc_pk(id), "META").await? else {
+            // Gone, or a delete was interrupted after META: finish it.
             self.delete_children(id).await?;
-            // Read from the raw item, so even an unreadable incident can go.
-            let reference = meta
-                .get("data")
-                .and_then(|d| d.as_m().ok())
-                .and_then(|d| d.get("reference"))
-                .and_then(|r| r.as_s().ok());
-            if let Some(r) = reference {
-                self.delete_if_names(key(format!("REF#{r}"), "REF"), id)
-                    .await?;
-            }
-            // A commit since the read wrote children this pass missed:
-            // then META's version moved and the next pass takes them.
-            let mut last = self
+            return Ok(false);
+        };
+        let conflict = || StoreError::Conflict {
+            id,
+            expected: expected_version,
+        };
+        let version = meta
+            .get("version")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u64>().ok());
+        if version != Some(expected_version) {
+            return Err(conflict());
+        }
+        // One transaction decides: META goes only at the version the caller
+        // read, with its reference, and a marker records the purge. A hold
+        // committed since fails the condition and nothing is touched. Once
+        // META is gone no commit can add a child (commits are conditional
+        // on META), so the children below are all there is; the marker lets
+        // the next delete finish them if this one is interrupted.
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(inc_pk(id), "META")))
+                        .condition_expression("version = :v")
+                        .expression_attribute_values(
+                            ":v",
+                            AttributeValue::N(expected_version.to_string()),
+                        )
+                        .build()
+                        .map_err(|e| StoreError::Backend(e.to_string()))?,
+                )
+                .build(),
+        ];
+        let mut marker = key(PURGE_PK.to_owned(), &id.to_string());
+        marker.insert("kind".into(), s("purge"));
+        items.push(put(&self.table, marker, None)?);
+        // Read from the raw item, so even an unreadable incident can go.
+        let reference = meta
+            .get("data")
+            .and_then(|d| d.as_m().ok())
+            .and_then(|d| d.get("reference"))
+            .and_then(|r| r.as_s().ok());
+        if let Some(r) = reference {
+            items.push(
+                TransactWriteItem::builder()
+                    .delete(
+                        Delete::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(key(format!("REF#{r}"), "REF")))
+                            .condition_expression("attribute_not_exists(pk) OR incident_id = :id")
+                            .expression_attribute_values(":id", s(id.to_string()))
+                            .build()
+                            .map_err(|e| StoreError::Backend(e.to_string()))?,
+                    )
+                    .build(),
+            );
+        }
+        for attempt in 0..=CONFLICT_RETRIES {
+            let result = self
                 .client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(key(inc_pk(id), "META")));
-            last = match meta.get("version") {
-                Some(v) => last
-                    .condition_expression("version = :v")
-                    .expression_attribute_values(":v", v.clone()),
-                None => last.condition_expression("attribute_exists(pk)"),
-            };
-            match last.send().await {
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match result {
                 Ok(_) => {
-                    // Writes that raced the delete were conditional on META
-                    // and committed before it went: sweep them too.
-                    self.delete_children(id).await?;
+                    self.finish_purge(id).await?;
                     return Ok(true);
                 }
-                Err(e) if e.code() == Some("ConditionalCheckFailedException") => continue,
-                Err(e) => return Err(classify(&e)),
+                Err(e) => e,
+            };
+            let Some(codes) = cancellation_codes(&err) else {
+                return Err(classify(&err));
+            };
+            if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") {
+                // Changed since the read, or deleted by someone else.
+                return match self.get_item(inc_pk(id), "META").await? {
+                    Some(_) => Err(conflict()),
+                    None => Ok(false),
+                };
             }
+            if codes.iter().any(|c| c == "TransactionConflict") && attempt < CONFLICT_RETRIES {
+                backoff(attempt + 1).await;
+                continue;
+            }
+            return Err(StoreError::Unavailable(format!(
+                "transaction cancelled: {}",
+                codes.join(", ")
+            )));
         }
-        Err(StoreError::Unavailable(format!(
-            "incident {id} kept changing while it was deleted"
-        )))
+        Err(conflict())
     }
 }
 

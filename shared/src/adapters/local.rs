@@ -6,8 +6,62 @@ use crate::ports::{EventPublisher, Message, Notifier, NotifyError, PublishError}
 use async_trait::async_trait;
 use std::collections::HashSet;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
+
+/// The data directory holds incidents, the messages sent and the ack key:
+/// nobody but its owner may read it. Creates `dir` (and any missing parent)
+/// owner-only, 0700. An existing directory keeps its mode, since it may be
+/// one the user chose (`--data-dir .`), but a group- or world-readable one
+/// is logged.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir)?;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(dir = %dir.display(), mode = format!("{:o}", mode & 0o777), "the data directory is readable by others; its files are owner-only, but consider chmod 700");
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    builder.create(dir)
+}
+
+/// Opens `path` for appending, creating it owner-only (0600); a file an
+/// older version created world-readable is narrowed to 0600.
+pub fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(path)?;
+    restrict(&file)?;
+    Ok(file)
+}
+
+/// Narrows an open file to owner-only (0600) if it is not already.
+#[cfg(unix)]
+pub fn restrict(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = file.metadata()?.permissions().mode();
+    if mode & 0o077 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn restrict(_file: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
+}
 
 /// Something that consumes events from the local bus.
 #[async_trait]
@@ -122,13 +176,8 @@ impl Notifier for FileNotifier {
                 |e: std::io::Error| NotifyError::Unavailable(format!("{}: {e}", path.display()));
             let file = match &mut state.file {
                 Some(f) => f,
-                slot => slot.insert(
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(&path)
-                        .map_err(failed)?,
-                ),
+                // Owner-only: the messages carry incident details.
+                slot => slot.insert(open_private_append(&path).map_err(failed)?),
             };
             // One write per line keeps lines whole even if two processes append.
             // No fsync: like the store (SQLite WAL, synchronous=NORMAL), the

@@ -167,9 +167,10 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
 impl SqliteIncidentStore {
     /// Opens (creating if needed) `klaxon.db` in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir)
+        super::local::create_private_dir(dir)
             .map_err(|e| StoreError::Backend(format!("create {}: {e}", dir.display())))?;
         let path = dir.join("klaxon.db");
+        private_files(&path)?;
         let conn = Connection::open(&path).map_err(backend)?;
         let mut store = Self::init(conn)?;
         store.checkpoints = Some(checkpointer(&path)?);
@@ -246,6 +247,33 @@ impl SqliteIncidentStore {
             .await
             .map_err(|_| StoreError::Backend("the store thread dropped an operation".into()))?
     }
+}
+
+/// Creates the database file owner-only (0600) before SQLite opens it:
+/// SQLite gives its WAL and shared-memory files the database file's mode.
+/// Files an older version left world-readable are narrowed to 0600.
+fn private_files(db: &Path) -> Result<(), StoreError> {
+    let io = |p: &Path, e: std::io::Error| StoreError::Backend(format!("{}: {e}", p.display()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(db).map_err(|e| io(db, e))?;
+    super::local::restrict(&file).map_err(|e| io(db, e))?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = db.as_os_str().to_owned();
+        side.push(suffix);
+        let side = Path::new(&side);
+        match std::fs::OpenOptions::new().write(true).open(side) {
+            Ok(f) => super::local::restrict(&f).map_err(|e| io(side, e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(side, e)),
+        }
+    }
+    Ok(())
 }
 
 /// Starts the thread that checkpoints the WAL on its own connection, so
@@ -799,9 +827,31 @@ impl IncidentStore for SqliteIncidentStore {
         .await
     }
 
-    async fn delete(&self, id: IncidentId) -> Result<bool, StoreError> {
+    async fn delete(&self, id: IncidentId, expected_version: u64) -> Result<bool, StoreError> {
         self.with(move |conn| {
+            let incident = id;
             let id = id.to_string();
+            // The check and the deletes share the writer's transaction, so
+            // nothing can commit in between: a hold placed after the
+            // caller's read moved the version, and nothing goes.
+            let version: Option<u64> = row(
+                conn,
+                "SELECT version FROM incidents WHERE id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+            match version {
+                None => return Ok(false),
+                Some(v) if v != expected_version => {
+                    return Err(StoreError::Conflict {
+                        id: incident,
+                        expected: expected_version,
+                    });
+                }
+                Some(_) => {}
+            }
             // Children first: their foreign keys point at the incident. The
             // reference is a column of the incident row.
             for table in ["notifications", "timeline", "events", "idempotency"] {
@@ -1053,11 +1103,10 @@ mod tests {
         drop(store);
         let raw = ["RawDeliveryToken", "RawAckTag", "01EVENT"];
         for entry in std::fs::read_dir(dir.path()).expect("dir") {
-            // The WAL and shared-memory files may go as the last connection closes.
-            let bytes = match std::fs::read(entry.expect("entry").path()) {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => panic!("read: {e}"),
+            // The closing store removes its WAL and SHM meanwhile: a file
+            // that is gone holds nothing.
+            let Ok(bytes) = std::fs::read(entry.expect("entry").path()) else {
+                continue;
             };
             for r in raw {
                 assert!(

@@ -68,8 +68,8 @@ pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
             if incident.status == crate::domain::Status::Closed {
                 // A closed incident is in the due index only to expire.
                 match purge(app, &incident).await {
-                    Ok(()) => {
-                        t.purged += 1;
+                    Ok(purged) => {
+                        t.purged += usize::from(purged);
                         progressed += 1;
                     }
                     Err(e) => {
@@ -112,19 +112,33 @@ pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
 }
 
 /// Deletes a closed incident whose retention has run out, with everything
-/// kept with it. A legal hold placed since the read keeps it: the record is
-/// read again first.
-async fn purge(app: &Arc<App>, incident: &Incident) -> Result<(), StoreError> {
+/// kept with it. The delete is conditional on the version decided on: a
+/// legal hold placed since the read moved the version, so the store refuses
+/// and the record stays. Returns whether it was deleted.
+async fn purge(app: &Arc<App>, incident: &Incident) -> Result<bool, StoreError> {
     let Some(current) = app.store.get(incident.id).await? else {
-        return Ok(());
+        return Ok(false);
     };
     let expired =
         current.legal_hold.is_none() && current.expires_at.is_some_and(|at| at <= app.clock.now());
-    if current.status == crate::domain::Status::Closed && expired {
-        app.store.delete(current.id).await?;
-        tracing::info!(incident_id = %current.id, reference = %current.reference, "retention ran out; incident purged");
+    if current.status != crate::domain::Status::Closed || !expired {
+        return Ok(false);
     }
-    Ok(())
+    match app.store.delete(current.id, current.version).await {
+        Ok(deleted) => {
+            if deleted {
+                tracing::info!(incident_id = %current.id, reference = %current.reference, "retention ran out; incident purged");
+            }
+            Ok(deleted)
+        }
+        Err(StoreError::Conflict { .. }) => {
+            // Changed since the read (a hold, a reopen): the next sweep
+            // decides again on what it then reads.
+            tracing::info!(incident_id = %current.id, "incident changed while it was purged; kept");
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Runs one incident's due steps. Returns how many were announced.

@@ -61,7 +61,7 @@ pub async fn submit_keyed(
     } else {
         metrics::incr(Metric::ReportsReceived);
         tracing::info!(incident_id = %created.incident.id, reference = %created.incident.reference, source = source.as_str(), "report stored");
-        outbox::flush(app, events).await;
+        outbox::flush_new(app, &created.incident, events).await;
     }
     Ok(created)
 }

@@ -170,6 +170,6 @@ pub async fn start_drill(
         message: format!("drill started: {} at {}", scenario.class, scenario.severity),
     });
     let (created, events) = super::intake::create(app, new).await?;
-    super::outbox::flush(app, events).await;
+    super::outbox::flush_new(app, &created.incident, events).await;
     Ok(created.incident)
 }

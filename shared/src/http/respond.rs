@@ -566,7 +566,9 @@ pub async fn delete(
             incident.reference, incident.status
         )));
     }
-    app.store.delete(incident.id).await?;
+    // Conditional on the version checked above: a hold placed since makes
+    // it a 409, and nothing is deleted.
+    app.store.delete(incident.id, incident.version).await?;
     tracing::info!(incident_id = %incident.id, by = %caller.name, "incident deleted");
     let mut resp = Response::new(Bytes::new());
     *resp.status_mut() = StatusCode::NO_CONTENT;
