@@ -18,7 +18,7 @@ async fn failed_publish_is_retried_by_the_sweep(store: Arc<dyn Store>) {
     let created = intake::submit(
         &h.app,
         Source::Report,
-        klaxon_tests::report("bus down", None),
+        klaxon_tests::report("Reflected XSS in the search preview", None),
         None,
     )
     .await
@@ -156,7 +156,7 @@ async fn background_relay_leaves_a_failure_to_the_sweep() {
     let first = intake::submit(
         &h.app,
         Source::Report,
-        klaxon_tests::report("bus down", None),
+        klaxon_tests::report("Reflected XSS in the search preview", None),
         None,
     )
     .await
@@ -169,7 +169,7 @@ async fn background_relay_leaves_a_failure_to_the_sweep() {
     let second = intake::submit(
         &h.app,
         Source::Report,
-        klaxon_tests::report("bus back", None),
+        klaxon_tests::report("Stored XSS in the page title", None),
         None,
     )
     .await
