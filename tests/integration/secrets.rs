@@ -200,3 +200,180 @@ async fn public_intake_cannot_start_a_drill() {
     let only = h.publisher.published();
     assert!(!only[0].drill, "not a drill");
 }
+
+/// Log lines, captured for a search.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+const ADMIN: &str = "admin-token-0123456789abc";
+
+fn api(method: &str, uri: &str, body: Option<Value>) -> ::http::Request<Bytes> {
+    ::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {ADMIN}"))
+        .body(body.map(|b| Bytes::from(b.to_string())).unwrap_or_default())
+        .expect("request")
+}
+
+/// Finding 3: a token planted in each kind of refused parameter (a JSON
+/// or form field the parser rejects, an enum value, a path segment, a query
+/// name and value, an unknown route) is in neither the JSON error nor the
+/// log. Parser and enum errors quoted it ("unknown variant `ghp_…`") and the
+/// router logged that message.
+#[tokio::test]
+async fn refused_requests_echo_no_value_into_the_response_or_the_log() {
+    let log = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(log.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut s = settings();
+    s.api_tokens =
+        klaxon_core::config::ApiTokens::parse(&format!("ada:admin:{ADMIN}")).expect("tokens");
+    let h = Harness::with_settings(
+        crate::sqlite_store(),
+        RecordingPublisher::default(),
+        RecordingNotifier::default(),
+        s,
+    );
+    let (status, drill) = send(
+        &h,
+        api(
+            "POST",
+            "/api/v1/drills",
+            Some(json!({"class": "data_breach", "severity": "SEV-2"})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{drill}");
+    let drill: Value = serde_json::from_str(&drill).expect("json");
+    let id = drill["incident"]["id"].as_str().expect("id").to_owned();
+    let on = |rest: &str| format!("/api/v1/incidents/{id}{rest}");
+    let t = TOKEN;
+    let form = post("/reports", "application/x-www-form-urlencoded")
+        .body(Bytes::from(format!(
+            "summary=t&description=x&production={t}"
+        )))
+        .expect("request");
+    let probes: Vec<(&str, ::http::Request<Bytes>)> = vec![
+        (
+            "report: a boolean",
+            json_report(json!({"title": "t", "customer_data_involved": t})),
+        ),
+        (
+            "report: a text field's type",
+            json_report(json!({"title": {t: 1}})),
+        ),
+        ("report form: a boolean", form),
+        (
+            "forge: a boolean",
+            forge(&json!({"title": "t", "production": t})),
+        ),
+        (
+            "connect: a boolean",
+            connect(&json!({"title": "t", "production": t})),
+        ),
+        (
+            "status",
+            api("POST", &on("/status"), Some(json!({"status": t}))),
+        ),
+        (
+            "severity",
+            api(
+                "POST",
+                &on("/severity"),
+                Some(json!({"severity": t, "reason": "r"})),
+            ),
+        ),
+        (
+            "note kind",
+            api("POST", &on("/notes"), Some(json!({"kind": t, "text": "x"}))),
+        ),
+        (
+            "obligation",
+            api("POST", &on("/obligations"), Some(json!({"kind": t}))),
+        ),
+        (
+            "task state",
+            api("POST", &on("/tasks/1"), Some(json!({"state": t}))),
+        ),
+        (
+            "task path",
+            api(
+                "POST",
+                &on(&format!("/tasks/{t}")),
+                Some(json!({"state": "done"})),
+            ),
+        ),
+        (
+            "legal hold type",
+            api(
+                "POST",
+                &on("/legal-hold"),
+                Some(json!({"hold": t, "reason": "r"})),
+            ),
+        ),
+        (
+            "incident path",
+            api("GET", &format!("/api/v1/incidents/{t}"), None),
+        ),
+        (
+            "list filter",
+            api("GET", &format!("/api/v1/incidents?status={t}"), None),
+        ),
+        (
+            "list parameter",
+            api("GET", &format!("/api/v1/incidents?{t}=1"), None),
+        ),
+        (
+            "metrics time",
+            api("GET", &format!("/api/v1/metrics?from={t}"), None),
+        ),
+        (
+            "drill class",
+            api(
+                "POST",
+                "/api/v1/drills",
+                Some(json!({"class": t, "severity": "SEV-2"})),
+            ),
+        ),
+        ("unknown route", api("GET", &format!("/{t}"), None)),
+    ];
+    let mut refused = 0;
+    for (name, req) in probes {
+        let (status, body) = send(&h, req).await;
+        assert!((400..500).contains(&status), "{name}: {status} {body}");
+        assert!(
+            !body.contains(NEEDLE),
+            "{name}: the response echoes the token: {body}"
+        );
+        refused += 1;
+    }
+    let log = String::from_utf8_lossy(&log.0.lock().expect("lock")).into_owned();
+    assert!(
+        log.matches("request refused").count() >= refused - 1,
+        "{log}"
+    );
+    assert!(!log.contains(NEEDLE), "the log echoes the token: {log}");
+}
