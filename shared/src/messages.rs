@@ -598,11 +598,11 @@ mod tests {
             title: Some(title.into()),
             description: Some("The admin API answers without a session.".into()),
             tenant: Some("acme.atlassian.net".into()),
-            drill,
             ..Default::default()
         })
         .expect("report");
         let mut i = NewIncident::from_report(report, Source::Report, None, at()).incident;
+        i.drill = drill;
         i.severity = Some(sev);
         i.status = Status::Triaged;
         i.assessment = Some(Assessment {

@@ -2825,13 +2825,13 @@ mod tests {
                 title: Some("Drill: compromised CI token".into()),
                 description: Some("Annual incident response drill.".into()),
                 tenant: Some("acme.atlassian.net".into()),
-                drill: true,
                 ..Default::default()
             },
             Source::Report,
             "KLX-2026-DR0001",
             "2026-05-12T09:00:00Z",
         );
+        s.incident.drill = true;
         s.incident.drill_scenario = Some(DrillScenario {
             class: IncidentClass::CompromisedCiToken,
             severity: Severity::Sev1,

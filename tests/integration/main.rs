@@ -19,6 +19,7 @@ mod outbox;
 mod report_form;
 mod request_count;
 mod respond;
+mod secrets;
 mod sns_fanout;
 mod webhooks;
 

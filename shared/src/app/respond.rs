@@ -133,7 +133,6 @@ pub async fn start_drill(
             caller.name, scenario.class, scenario.severity
         )),
         tenant: tenant.map(str::to_owned),
-        drill: true,
         ..Default::default()
     })
     .map_err(|errs| ResponseError::Invalid {

@@ -453,7 +453,8 @@ impl NewIncident {
             created_at: now,
             updated_at: now,
             version: 1,
-            drill: report.drill,
+            // Only a drill started by a commander is one: never the report's say.
+            drill: source == Source::Drill,
             timeline_len: 0,
             acknowledged: None,
             paging: None,

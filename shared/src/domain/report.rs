@@ -25,6 +25,9 @@ pub struct ReportInput {
     pub tenant: Option<String>,
     #[serde(default, deserialize_with = "flexible_bool")]
     pub contact_consent: bool,
+    /// Read only to be refused: a report never starts a drill (issue 16).
+    /// Drills are incidents of [`super::Source::Drill`], which only
+    /// `POST /api/v1/drills` (a commander) opens.
     #[serde(default, deserialize_with = "flexible_bool")]
     pub drill: bool,
     /// Facts the sender may state; `None` leaves assessment to the text.
@@ -85,7 +88,6 @@ pub struct Report {
     pub site_url: Option<RedactedText>,
     pub tenant: Option<RedactedText>,
     pub contact_consent: bool,
-    pub drill: bool,
     pub customer_data_involved: Option<bool>,
     pub atlassian_systems_affected: Option<bool>,
     pub production: Option<bool>,
@@ -203,6 +205,14 @@ impl Report {
             );
         }
 
+        if input.drill {
+            err(
+                "drill",
+                "drill cannot be set on a report: a commander starts drills with POST /api/v1/drills"
+                    .into(),
+            );
+        }
+
         let Some(title) = title.filter(|_| errors.is_empty()) else {
             return Err(errors);
         };
@@ -220,7 +230,6 @@ impl Report {
             site_url: site_url.map(&mut scrub),
             tenant: tenant.map(&mut scrub),
             contact_consent: input.contact_consent,
-            drill: input.drill,
             customer_data_involved: input.customer_data_involved,
             atlassian_systems_affected: input.atlassian_systems_affected,
             production: input.production,
@@ -344,6 +353,14 @@ mod tests {
                     ..input(Some("t"))
                 },
                 Some("impact"),
+            ),
+            // Issue 16, finding 4: a report cannot start a drill.
+            (
+                ReportInput {
+                    drill: true,
+                    ..input(Some("t"))
+                },
+                Some("drill"),
             ),
             (
                 ReportInput {

@@ -361,7 +361,12 @@ impl ApiError {
     }
 
     /// A message a person can act on; for invalid fields, every field's.
+    /// It names the field and the rule, never the value: see [`public_text`].
     pub fn message(&self) -> String {
+        public_text(&self.raw_message(), &[])
+    }
+
+    fn raw_message(&self) -> String {
         match self {
             Self::Validation(fields) => fields
                 .iter()
@@ -373,8 +378,18 @@ impl ApiError {
     }
 
     pub fn into_response(self) -> Response<Bytes> {
-        let mut error = json!({"code": self.code(), "message": self.message()});
+        self.render(&[])
+    }
+
+    /// The response, with `echo` (the request's own values) kept out of it.
+    fn render(self, echo: &[String]) -> Response<Bytes> {
+        let mut error =
+            json!({"code": self.code(), "message": public_text(&self.raw_message(), echo)});
         if let Self::Validation(fields) = &self {
+            let fields: Vec<serde_json::Value> = fields
+                .iter()
+                .map(|f| json!({"field": f.field, "message": public_text(&f.message, echo)}))
+                .collect();
             error["fields"] = json!(fields);
         }
         let mut resp = json_response(self.status(), &json!({ "error": error }));
@@ -482,6 +497,9 @@ pub async fn handle(app: &Arc<App>, routes: Routes, req: Request<Bytes>) -> Resp
 
 /// Serves one request with group `G`'s routes.
 pub async fn serve<G: Group>(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
+    // Kept (cheaply: shared buffers) so that a refusal can leave the
+    // request's own values out of what it says.
+    let sent = (req.uri().clone(), req.headers().clone(), req.body().clone());
     let result = match find(G::ROUTES, &req) {
         Ok((id, params)) => G::dispatch(app, id, &params, req).await,
         Err(e) => Err(e),
@@ -489,11 +507,147 @@ pub async fn serve<G: Group>(app: &Arc<App>, req: Request<Bytes>) -> Response<By
     match result {
         Ok(resp) => resp,
         Err(e) => {
+            let echo = echo(&sent.0, &sent.1, &sent.2);
             if e.status().is_client_error() {
-                tracing::info!(code = e.code(), reason = %e.message(), "request refused");
+                let reason = public_text(&e.raw_message(), &echo);
+                tracing::info!(code = e.code(), %reason, "request refused");
             }
-            e.into_response()
+            e.render(&echo)
         }
+    }
+}
+
+/// What a refusal may say, in the response and in the log: the field and
+/// the rule, never the value (issue 16). Parser and enum errors quote the
+/// input (``unknown variant `ghp_…` ``, `invalid type: string "…"`) and
+/// handlers quote it with `{:?}`, so every quoted span goes, except the
+/// schema's own names: those serde lists after "expected", and the field
+/// of `missing field` and `duplicate field`. Then any of the request's own
+/// values (`echo`) still in the text goes, and the rest is redacted.
+pub(crate) fn public_text(message: &str, echo: &[String]) -> String {
+    let (head, tail) = match message.find("expected") {
+        Some(at) => message.split_at(at),
+        None => (message, ""),
+    };
+    let mut out = unquote(head, true);
+    out.push_str(&unquote(tail, false));
+    for value in echo {
+        if out.contains(value.as_str()) {
+            out = out.replace(value.as_str(), "…");
+        }
+    }
+    crate::domain::redact::redact(&out).text.into_owned()
+}
+
+/// `text` without its quoted spans: double-quoted ones (with `\"`
+/// escapes) and, if `backticks`, backticked ones, each with the space before
+/// it. An unclosed quote runs to the end.
+fn unquote(text: &str, backticks: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.char_indices();
+    while let Some((_, c)) = chars.next() {
+        let quote = c == '"' || (backticks && c == '`');
+        let schema_name =
+            c == '`' && (out.ends_with("missing field ") || out.ends_with("duplicate field "));
+        if !quote {
+            out.push(c);
+            continue;
+        }
+        if schema_name {
+            out.push(c);
+            for (_, q) in chars.by_ref() {
+                out.push(q);
+                if q == '`' {
+                    break;
+                }
+            }
+            continue;
+        }
+        let mut closed = false;
+        let mut escaped = false;
+        for (_, q) in chars.by_ref() {
+            if escaped {
+                escaped = false;
+            } else if q == '\\' && c == '"' {
+                escaped = true;
+            } else if q == c {
+                closed = true;
+                break;
+            }
+        }
+        if out.ends_with(' ') {
+            out.pop();
+        }
+        if !closed {
+            break;
+        }
+    }
+    out
+}
+
+/// The request's own values, for [`public_text`] to keep out: the path's
+/// segments, the query's names and values, header values, and the body's
+/// strings and names (JSON or a form). Words of the API's own vocabulary
+/// (lower case, like `acknowledged`) and short values are not worth
+/// hiding and would blank out the message that names them.
+fn echo(uri: &http::Uri, headers: &http::HeaderMap, body: &Bytes) -> Vec<String> {
+    const PLAIN: [header::HeaderName; 5] = [
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::ACCEPT,
+        header::HOST,
+        header::USER_AGENT,
+    ];
+    let mut values: Vec<String> = uri
+        .path()
+        .split('/')
+        .filter_map(|s| percent_encoding::percent_decode_str(s).decode_utf8().ok())
+        .map(|s| s.into_owned())
+        .collect();
+    if let Some(q) = uri.query() {
+        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+            values.push(k.into_owned());
+            values.push(v.into_owned());
+        }
+    }
+    for (name, v) in headers {
+        if !PLAIN.contains(name)
+            && let Ok(v) = v.to_str()
+        {
+            values.push(v.trim().to_owned());
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => json_strings(&v, &mut values),
+        Err(_) => {
+            for (k, v) in form_urlencoded::parse(body) {
+                values.push(k.into_owned());
+                values.push(v.into_owned());
+            }
+        }
+    }
+    let vocabulary = |v: &str| {
+        v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b"_ -".contains(&b))
+    };
+    values.retain(|v| v.chars().count() >= 6 && !vocabulary(v));
+    // Longest first, so a value is not left half-hidden by one inside it.
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values.dedup();
+    values
+}
+
+fn json_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|i| json_strings(i, out)),
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                json_strings(v, out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -659,6 +813,45 @@ async fn dispatch_api(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Refusals name the field and the rule, never the value (issue 16).
+    #[test]
+    fn public_text_table() {
+        let t = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
+        let cases = [
+            (
+                format!("unknown variant `{t}`, expected one of `open`, `closed`"),
+                "unknown variant, expected one of `open`, `closed`".to_owned(),
+            ),
+            (
+                format!("invalid type: string \"{t}\", expected a boolean at line 1 column 9"),
+                "invalid type: string, expected a boolean at line 1 column 9".to_owned(),
+            ),
+            (
+                format!("unknown task state \"{t}\": use done, waived or open"),
+                "unknown task state: use done, waived or open".to_owned(),
+            ),
+            (
+                "missing field `title` at line 1 column 2".to_owned(),
+                "missing field `title` at line 1 column 2".to_owned(),
+            ),
+            (format!("unclosed \"{t}"), "unclosed".to_owned()),
+            (
+                format!("escaped \"a\\\"{t}\" here"),
+                "escaped here".to_owned(),
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(public_text(&input, &[]), want, "{input}");
+        }
+        // Unquoted, it is the request's own value that goes; a secret
+        // shape goes anyway.
+        assert_eq!(
+            public_text(&format!("incident {t}x not found"), &[format!("{t}x")]),
+            "incident … not found"
+        );
+        assert!(!public_text(&format!("task {t} not found"), &[]).contains("aBcDeFgH"));
+    }
 
     #[test]
     fn path_matching_table() {

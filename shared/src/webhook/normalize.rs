@@ -81,9 +81,10 @@ pub fn github(event: &str, body: &Value) -> Result<Normalized, ShapeError> {
             | "publicly_leaked"
     );
     if !opening {
-        return Ok(Normalized::Ignored(format!(
-            "GitHub {event} action {action:?} does not open an incident"
-        )));
+        // Reasons name the field, never its value: they are logged.
+        return Ok(Normalized::Ignored(
+            "GitHub: this action does not open an incident".into(),
+        ));
     }
     let (title, description, severity, cvss, key) = match event {
         "secret_scanning_alert" => {
@@ -182,10 +183,10 @@ pub fn github(event: &str, body: &Value) -> Result<Normalized, ShapeError> {
                 format!("{repo_id}#advisory#{ghsa}"),
             )
         }
-        other => {
-            return Ok(Normalized::Ignored(format!(
-                "GitHub event {other} is not a security alert"
-            )));
+        _ => {
+            return Ok(Normalized::Ignored(
+                "GitHub: X-GitHub-Event is not a security alert".into(),
+            ));
         }
     };
     Ok(Normalized::Report(
@@ -234,16 +235,16 @@ fn adf_text(v: &Value) -> String {
 pub fn jira(body: &Value, projects: &[String]) -> Result<Normalized, ShapeError> {
     let event = required(body, "/webhookEvent")?;
     if event != "jira:issue_created" && event != "jira:issue_updated" {
-        return Ok(Normalized::Ignored(format!(
-            "Jira event {event} is not an issue being created or updated"
-        )));
+        return Ok(Normalized::Ignored(
+            "Jira: webhookEvent is not jira:issue_created or jira:issue_updated".into(),
+        ));
     }
     let key = required(body, "/issue/key")?;
     let project = required(body, "/issue/fields/project/key")?;
     if !projects.iter().any(|p| p.eq_ignore_ascii_case(&project)) {
-        return Ok(Normalized::Ignored(format!(
-            "Jira project {project} is not in KLAXON_JIRA_PROJECTS"
-        )));
+        return Ok(Normalized::Ignored(
+            "Jira: the issue's project is not in KLAXON_JIRA_PROJECTS".into(),
+        ));
     }
     let summary = required(body, "/issue/fields/summary")?;
     let description = body
@@ -274,9 +275,9 @@ pub fn bitbucket(
     events: &[String],
 ) -> Result<Normalized, ShapeError> {
     if !events.iter().any(|e| e == event_key) {
-        return Ok(Normalized::Ignored(format!(
-            "Bitbucket event {event_key} is not in KLAXON_BITBUCKET_EVENTS"
-        )));
+        return Ok(Normalized::Ignored(
+            "Bitbucket: X-Event-Key is not in KLAXON_BITBUCKET_EVENTS".into(),
+        ));
     }
     if !body.is_object() {
         return Err(ShapeError("the body must be a JSON object".into()));
