@@ -215,40 +215,28 @@ impl JudgementFile {
     /// a class of the same id is replaced, rules and escalators are added.
     pub fn extended_by(mut self, own: JudgementFile) -> JudgementFile {
         for (name, words) in own.concepts {
-            let entry = self.concepts.entry(name).or_default();
-            for w in words {
-                if !entry.contains(&w) {
-                    entry.push(w);
-                }
-            }
+            add_new(self.concepts.entry(name).or_default(), words);
         }
-        for n in own.negated_after {
-            if !self.negated_after.contains(&n) {
-                self.negated_after.push(n);
-            }
-        }
-        for n in own.things {
-            if !self.things.contains(&n) {
-                self.things.push(n);
-            }
-        }
-        for n in own.weak {
-            if !self.weak.contains(&n) {
-                self.weak.push(n);
-            }
-        }
+        add_new(&mut self.negated_after, own.negated_after);
+        add_new(&mut self.things, own.things);
+        add_new(&mut self.weak, own.weak);
+        add_new(&mut self.alarms, own.alarms);
         if own.dismissed_class.is_some() {
             self.dismissed_class = own.dismissed_class;
         }
         self.classes.extend(own.classes);
         self.rules.extend(own.rules);
         self.escalators.extend(own.escalators);
-        for a in own.alarms {
-            if !self.alarms.contains(&a) {
-                self.alarms.push(a);
-            }
-        }
         self
+    }
+}
+
+/// Appends the names `more` has that `list` lacks, in their order.
+fn add_new(list: &mut Vec<String>, more: Vec<String>) {
+    for m in more {
+        if !list.contains(&m) {
+            list.push(m);
+        }
     }
 }
 
