@@ -194,6 +194,8 @@ struct Term {
 #[derive(Debug, Clone)]
 pub struct Judgement {
     names: Vec<String>,
+    /// Concept ids by name: the engine asks for its reserved ones per report.
+    by_name: HashMap<String, ConceptId>,
     /// The first letters of every word the tables know, stemmed or not: a
     /// report's word that starts otherwise cannot match, so it is not stemmed.
     prefixes: std::collections::HashSet<String>,
@@ -406,6 +408,11 @@ impl Judgement {
             );
         }
         Ok(Self {
+            by_name: names
+                .iter()
+                .enumerate()
+                .filter_map(|(p, n)| Some((n.clone(), ConceptId::try_from(p).ok()?)))
+                .collect(),
             names,
             prefixes,
             index,
@@ -433,10 +440,7 @@ impl Judgement {
     }
 
     pub fn concept(&self, name: &str) -> Option<ConceptId> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .and_then(|p| ConceptId::try_from(p).ok())
+        self.by_name.get(name).copied()
     }
 
     pub fn negated_after(&self, c: ConceptId) -> bool {
