@@ -492,7 +492,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
                 .is_some_and(|c| c.severity.pages_oncall());
             // Present facts that are too common to alarm on their own do not count.
             let (have, of, strong) = found.partial(&rule.pattern, &|c| !j.is_weak(c));
-            if pages && strong && of >= 3 && have + 1 == of && found.find(&rule.pattern).is_none() {
+            if pages && strong && of >= 3 && have + 1 == of {
                 alarms.push(format!("{have} of the {of} facts of {}", rule.class));
                 break;
             }
