@@ -54,7 +54,9 @@ export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 echo "moto listening on $AWS_ENDPOINT_URL" >&2
 
 # The Lambda binaries first: the runtime tests start them as Lambda would.
-cargo build --workspace --bins
+# With the tests in the same build, so the binaries get the same features as
+# `cargo test` below and nothing is compiled twice.
+cargo build --workspace --bins --tests
 cargo test --workspace --no-fail-fast "$@"
 # The secret scan (a few seconds): a secret planted in every field of every
 # intake path and API write route, in every header, key and refused
