@@ -16,6 +16,16 @@ const NEGATION_AFTER_REACH: usize = 4;
 const MODAL_REACH: usize = 4;
 /// A weak non-production word counts when an environment noun follows this close.
 const WEAK_ENV_REACH: usize = 3;
+/// A title sentence this short is one thought: a rule with a window of at least
+/// `SENTENCE_WINDOW_MIN` finds its facts anywhere in it ("the connection
+/// string for the load-test MongoDB ended up in a public gist").
+const SHORT_SENTENCE: usize = 18;
+const SENTENCE_WINDOW_MIN: usize = 8;
+/// Words that do not make a phrase more than the cue inside it.
+const FUNCTION_WORDS: [&str; 16] = [
+    "is", "are", "was", "were", "be", "been", "has", "have", "had", "do", "doe", "did", "should",
+    "it", "the", "a",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mention {
@@ -56,6 +66,8 @@ pub struct Found<'a> {
     pub dismissal: Option<usize>,
     /// Mention indices by concept.
     by_concept: Vec<Vec<usize>>,
+    /// Per token: the first and last token of its sentence.
+    sentences: Vec<(usize, usize)>,
 }
 
 /// A pattern found: the mentions that satisfied each group.
@@ -85,10 +97,26 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
         cue(reserved::MODAL),
         cue(reserved::SUSPECTED),
     );
+    let is_cue = |c: ConceptId| [neg, neg_after, modal, suspected].contains(&Some(c));
+    // A cue inside a longer fact is part of that fact's words: "none of
+    // us", "isn't staff", "not patched", "no auth check" say one thing and
+    // negate nothing after them. A fact longer only by a function word ("is
+    // not") leaves the cue its force.
+    let inside_fact = |a: usize, b: usize| {
+        raw.iter().any(|&(c, x, y)| {
+            !is_cue(c)
+                && x <= a
+                && y >= b
+                && (x..=y)
+                    .filter(|&i| i < a || i > b)
+                    .any(|i| !FUNCTION_WORDS.contains(&tokens[i].stem.as_str()))
+        })
+    };
     let cues_of = |id: Option<ConceptId>| -> Vec<(usize, usize)> {
         raw.iter()
             .filter(|(c, _, _)| Some(*c) == id)
             .map(|&(_, a, b)| (a, b))
+            .filter(|&(a, b)| !inside_fact(a, b))
             .collect()
     };
     let (neg_at, neg_after_at, modal_at, susp_at) = (
@@ -97,7 +125,6 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
         cues_of(modal),
         cues_of(suspected),
     );
-    let is_cue = |c: ConceptId| [neg, neg_after, modal, suspected].contains(&Some(c));
     let clause = |i: usize| tokens[i].clause;
     // A negation reaches the first fact after it, and the facts joined to
     // that one by "or"/"nor" ("no sign of exploitation or exfiltration"),
@@ -178,8 +205,10 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
     let dismissal = mentions
         .iter()
         .position(|m: &Mention| Some(m.concept) == dismissal && !m.negated);
+    let sentences = sentence_spans(&tokens);
     let mut found = Found {
         texts,
+        sentences,
         tokens,
         mentions,
         environment: Environment::Unknown,
@@ -191,6 +220,23 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
     };
     environment(j, &mut found);
     found
+}
+
+fn sentence_spans(tokens: &[Token]) -> Vec<(usize, usize)> {
+    let mut out = vec![(0, 0); tokens.len()];
+    let mut start = 0;
+    for i in 0..tokens.len() {
+        let ends = tokens
+            .get(i + 1)
+            .is_none_or(|n| n.sentence != tokens[i].sentence);
+        if ends {
+            for slot in &mut out[start..=i] {
+                *slot = (start, i);
+            }
+            start = i + 1;
+        }
+    }
+    out
 }
 
 /// Production or not, from the words: a negated "production" ("production
@@ -304,8 +350,14 @@ impl Found<'_> {
         let mut best: Option<(usize, usize, Vec<usize>)> = None;
         for &anchor in &anchors {
             let a = self.mentions[anchor].first;
-            let lo = a.saturating_sub(p.window);
-            let hi = a + p.window;
+            let (mut lo, mut hi) = (a.saturating_sub(p.window), a + p.window);
+            let (s0, s1) = self.sentences[a];
+            let short = p.window >= SENTENCE_WINDOW_MIN
+                && s1 - s0 < SHORT_SENTENCE
+                && self.tokens[a].field == 0;
+            if short {
+                (lo, hi) = (lo.min(s0), hi.max(s1));
+            }
             let mut picked = Vec::with_capacity(candidates.len());
             for group in &candidates {
                 // One span is one fact: a mention identical to one already picked is not another.
@@ -341,7 +393,7 @@ impl Found<'_> {
             let (Some(first), Some(last)) = (first, last) else {
                 continue;
             };
-            if last - first > p.window {
+            if last - first > p.window && !(short && first >= s0 && last <= s1) {
                 continue;
             }
             let (lo, hi) = (first.saturating_sub(p.window), last + p.window);
