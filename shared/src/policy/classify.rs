@@ -115,7 +115,7 @@ pub fn score_cvss(vector: &str) -> Result<CvssScore, String> {
 
 /// A class some rule placed the report in, with its severity after the
 /// environment and certainty were weighed.
-struct Placed {
+struct Placed<'a> {
     class: IncidentClass,
     severity: Severity,
     evidence: String,
@@ -128,10 +128,12 @@ struct Placed {
     rule_class: IncidentClass,
     /// The mentions the rule was found in.
     mentions: Vec<usize>,
+    /// The classes the rule stands in for (its `replaces`).
+    replaces: &'a [IncidentClass],
 }
 
 /// Every rule that fires, each as the class it proposes.
-fn placements(j: &Judgement, found: &Found<'_>, f: &Facts<'_>) -> Vec<Placed> {
+fn placements<'a>(j: &'a Judgement, found: &Found<'_>, f: &Facts<'_>) -> Vec<Placed<'a>> {
     let non_prod = match f.production {
         Some(p) => !p,
         None => matches!(
@@ -156,6 +158,7 @@ fn placements(j: &Judgement, found: &Found<'_>, f: &Facts<'_>) -> Vec<Placed> {
             in_title: m.mentions.iter().any(|&k| found.in_title(k)),
             rule_class: class.id,
             mentions: m.mentions.clone(),
+            replaces: &rule.replaces,
         };
         if m.theoretical
             && let Some(t) = class.theoretical
@@ -192,15 +195,12 @@ fn placements(j: &Judgement, found: &Found<'_>, f: &Facts<'_>) -> Vec<Placed> {
         }
         out.push(placed);
     }
-    // A stated class stands in for a guessed one found in the same part.
-    let replaced: Vec<(IncidentClass, bool)> = j
-        .rules
+    // A stated class stands in for a guessed one found in the same part;
+    // only the rule that states it does ("High severity ..."), not every
+    // rule of its class.
+    let replaced: Vec<(IncidentClass, bool)> = out
         .iter()
-        .flat_map(|r| {
-            out.iter()
-                .filter(move |p| p.rule_class == r.class)
-                .flat_map(move |p| r.replaces.iter().map(move |c| (*c, p.in_title)))
-        })
+        .flat_map(|p| p.replaces.iter().map(move |c| (*c, p.in_title)))
         .collect();
     out.retain(|p| !replaced.contains(&(p.rule_class, p.in_title)));
     out
@@ -208,7 +208,7 @@ fn placements(j: &Judgement, found: &Found<'_>, f: &Facts<'_>) -> Vec<Placed> {
 
 /// The title says what the report is: its most severe placement is the
 /// class, and the body overrides it only to raise it into paging.
-fn choose(mut placed: Vec<Placed>) -> Vec<Placed> {
+fn choose(mut placed: Vec<Placed<'_>>) -> Vec<Placed<'_>> {
     placed.sort_by_key(|p| (p.severity, !p.in_title));
     let title = placed.iter().position(|p| p.in_title);
     let body = placed.iter().position(|p| !p.in_title);
@@ -272,6 +272,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
                 in_title: found.in_title(k),
                 rule_class: d.id,
                 mentions: vec![k],
+                replaces: &[],
             },
         );
     }
