@@ -390,7 +390,15 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         Some(v) => v.then(|| "atlassian_systems_affected: true".to_owned()),
         None => None,
     };
-    for e in j.escalators.iter().filter(|_| !dismissed) {
+    let non_prod = match f.production {
+        Some(p) => !p,
+        None => found.environment == Environment::NonProduction,
+    };
+    for e in j
+        .escalators
+        .iter()
+        .filter(|e| !dismissed && (e.in_non_production || !non_prod))
+    {
         let stated = match e.sets {
             Some(Flag::CustomerData) => f.customer_data.is_some(),
             Some(Flag::AtlassianSystems) => f.atlassian_systems.is_some(),

@@ -90,6 +90,20 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
             raw.push((c, at, at + len - 1));
         }
     }
+    // A masking phrase hides the facts inside it ("can someone look").
+    let masks: Vec<(usize, usize)> = raw
+        .iter()
+        .filter(|(c, _, _)| j.is_masking(*c))
+        .map(|&(_, a, b)| (a, b))
+        .collect();
+    if !masks.is_empty() {
+        raw.retain(|&(c, a, b)| {
+            j.is_masking(c)
+                || !masks
+                    .iter()
+                    .any(|&(x, y)| x <= a && y >= b && y - x > b - a)
+        });
+    }
     let cue = |name: &str| j.concept(name);
     let (neg, neg_after, modal, suspected) = (
         cue(reserved::NEGATION),

@@ -54,6 +54,10 @@ pub struct JudgementFile {
     /// Concepts too common to make a near miss on their own.
     #[serde(default)]
     pub weak: Vec<String>,
+    /// Concepts whose phrases hide the shorter facts inside them: "can
+    /// someone check" is a request, not an intruder.
+    #[serde(default)]
+    pub masking: Vec<String>,
     /// The class a dismissed report takes ("false positive").
     #[serde(default)]
     pub dismissed_class: Option<String>,
@@ -132,6 +136,9 @@ pub struct EscalatorFile {
     /// "customer_data" or "atlassian_systems": the flag this escalator sets.
     #[serde(default)]
     pub sets: Option<Flag>,
+    /// With `false`, a report about non-production is not raised by it.
+    #[serde(default = "yes")]
+    pub in_non_production: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -181,6 +188,7 @@ pub struct Escalator {
     pub severity: Severity,
     pub pattern: Pattern,
     pub sets: Option<Flag>,
+    pub in_non_production: bool,
 }
 
 /// A term's words after its first, by stem.
@@ -203,6 +211,7 @@ pub struct Judgement {
     negated_after: Vec<bool>,
     things: Vec<bool>,
     weak: Vec<bool>,
+    masking: Vec<bool>,
     pub dismissed_class: Option<IncidentClass>,
     pub classes: Vec<Class>,
     pub rules: Vec<Rule>,
@@ -222,6 +231,7 @@ impl JudgementFile {
         add_new(&mut self.negated_after, own.negated_after);
         add_new(&mut self.things, own.things);
         add_new(&mut self.weak, own.weak);
+        add_new(&mut self.masking, own.masking);
         add_new(&mut self.alarms, own.alarms);
         if own.dismissed_class.is_some() {
             self.dismissed_class = own.dismissed_class;
@@ -311,6 +321,7 @@ impl Judgement {
         let negated_after = flags(&file.negated_after, "negated_after")?;
         let things = flags(&file.things, "things")?;
         let weak = flags(&file.weak, "weak")?;
+        let masking = flags(&file.masking, "masking")?;
         let mut classes = Vec::new();
         for (id, c) in &file.classes {
             if id.trim().is_empty() || !id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_') {
@@ -398,6 +409,7 @@ impl Judgement {
                     &format!("[[judgement.escalators]] {}", e.name),
                 )?,
                 sets: e.sets,
+                in_non_production: e.in_non_production,
             });
         }
         let mut alarms = Vec::new();
@@ -419,6 +431,7 @@ impl Judgement {
             negated_after,
             things,
             weak,
+            masking,
             dismissed_class,
             classes,
             rules,
@@ -453,6 +466,11 @@ impl Judgement {
     /// Too common to make a near miss on its own.
     pub fn is_weak(&self, c: ConceptId) -> bool {
         self.weak.get(usize::from(c)).copied().unwrap_or(false)
+    }
+
+    /// Its phrases hide the shorter facts inside them.
+    pub fn is_masking(&self, c: ConceptId) -> bool {
+        self.masking.get(usize::from(c)).copied().unwrap_or(false)
     }
 
     /// A thing, not an event: only an adjacent negation negates it.
