@@ -340,6 +340,85 @@ fn negation_table() {
 
 /// Non-production: the class's non-production class, from the words or the
 /// reporter's `production: false`; production stated wins.
+/// How far a word reaches: a cue inside a longer fact, a short title as one
+/// window, a phrase that masks the facts inside it, a mention two groups of
+/// a rule could use, and a stated severity that stands in only where stated.
+#[test]
+fn phrase_scope_table() {
+    let cases: &[(&str, IncidentClass, Severity)] = &[
+        // "isn't" is part of the actor; it negates nothing after it.
+        (
+            "Somebody who isn't an employee got into the billing backend",
+            C::AttackerInProduction,
+            Sev1,
+        ),
+        // "not patched" is one fact: "exploited" after it stands.
+        (
+            "Confluence not patched, exploited in the wild",
+            C::ActiveExploitation,
+            Sev1,
+        ),
+        // Credential and exposure 14 words apart, in one short title.
+        (
+            "Connection string for the reporting replica on the analytics cluster ended up in a public gist",
+            C::LeakedProductionSecret,
+            Sev2,
+        ),
+        // "handlers" is both where it was found and the endpoint: the
+        // endpoint group, with no other mention, gets it.
+        (
+            "Code review turned up PATCH and DELETE handlers nobody documented",
+            C::PrivilegeEscalation,
+            Sev2,
+        ),
+        // Only a rule that states a severity replaces: an unpatched,
+        // reachable weakness does not hide that it is an RCE.
+        (
+            "Unauthenticated RCE in the public upload service, still unpatched",
+            C::CriticalVulnerability,
+            Sev1,
+        ),
+        (
+            "Any guest can change the workspace settings",
+            C::PrivilegeEscalation,
+            Sev2,
+        ),
+        (
+            "The binary on the download server is not what CI built",
+            C::AttackerInProduction,
+            Sev1,
+        ),
+        // In staging, exploitation is the class's non-production reading,
+        // not raised to SEV-1 by the exploitation escalator.
+        (
+            "Staging web server exploited through an old plugin",
+            C::SuspiciousAccess,
+            Sev3,
+        ),
+    ];
+    for (t, class, sev) in cases {
+        let a = title(t);
+        assert_eq!(
+            (a.class, a.severity),
+            (*class, *sev),
+            "{t}: {:?}",
+            a.reasons
+        );
+    }
+    // The same credential and exposure that far apart in a long body are
+    // not one fact.
+    let far = text(
+        "The connection string for the reporting replica that we run on the analytics cluster in \
+         another account, which is a long story, is something a colleague mentioned. A public gist.",
+    );
+    assert_ne!(far.class, C::LeakedProductionSecret, "{:?}", far.reasons);
+    // A request for help is not an intruder.
+    let help = title("Can someone look into the prod database alerts");
+    assert_ne!(help.severity, Sev1, "{:?}", help.reasons);
+    let intruder = title("Someone got into the prod database");
+    assert_eq!(intruder.severity, Sev1, "{:?}", intruder.reasons);
+}
+
 #[test]
 fn environment_table() {
     let cases: &[(&str, Option<bool>, IncidentClass, Severity)] = &[

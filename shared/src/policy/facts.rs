@@ -361,6 +361,8 @@ impl Found<'_> {
             .min_by_key(|c| c.len())
             .cloned()
             .unwrap_or_default();
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        order.sort_by_key(|&g| candidates[g].len());
         let mut best: Option<(usize, usize, Vec<usize>)> = None;
         for &anchor in &anchors {
             let a = self.mentions[anchor].first;
@@ -373,7 +375,11 @@ impl Found<'_> {
                 (lo, hi) = (lo.min(s0), hi.max(s1));
             }
             let mut picked = Vec::with_capacity(candidates.len());
-            for group in &candidates {
+            // The groups with fewest mentions choose first, so a mention two
+            // groups share goes to the one that has no other.
+            let mut by_group = Vec::with_capacity(candidates.len());
+            for &g in &order {
+                let group = &candidates[g];
                 // One span is one fact: a mention identical to one already picked is not another.
                 let taken = |k: usize| {
                     let m = &self.mentions[k];
@@ -394,13 +400,19 @@ impl Found<'_> {
                         (m.modal, m.first.abs_diff(a))
                     });
                 match choice {
-                    Some(k) => picked.push(k),
+                    Some(k) => {
+                        picked.push(k);
+                        by_group.push((g, k));
+                    }
                     None => break,
                 }
             }
             if picked.len() != candidates.len() {
                 continue;
             }
+            // Evidence reads in the rule's order.
+            by_group.sort_unstable();
+            let picked: Vec<usize> = by_group.into_iter().map(|(_, k)| k).collect();
             // The span between where the mentions start: a long phrase is one fact.
             let first = picked.iter().map(|&k| self.mentions[k].first).min();
             let last = picked.iter().map(|&k| self.mentions[k].first).max();
