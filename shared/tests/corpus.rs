@@ -1,7 +1,9 @@
 //! The labelled corpus (`tests/corpus/*.jsonl`) run through the built-in
 //! policy's severity engine. `tune.jsonl` is what the tables were tuned on;
-//! `heldout.jsonl` was written by someone else before any tuning and is
-//! reported apart. `bench/corpus.sh` prints the figures.
+//! `tune-2.jsonl` was written as a held-out set, measured, and then tuned on
+//! (docs/severity.md). `heldout.jsonl` was written by someone else, from the
+//! seeds alone, before any tuning, and is reported apart. `bench/corpus.sh`
+//! prints the figures.
 
 use klaxon_core::domain::{Severity, SourceSignal};
 use klaxon_core::policy::{Facts, Policy};
@@ -141,10 +143,13 @@ fn render(name: &str, f: &Figures) -> String {
     out
 }
 
+/// `KLAXON_CORPUS_MISSES=1` lists the tuning set's misses; `=all` the
+/// held-out sets' too, which makes them no longer held out.
 fn report(name: &str) -> Figures {
     let f = run(&load(name));
     println!("{}", render(name, &f));
-    if std::env::var_os("KLAXON_CORPUS_MISSES").is_some() {
+    let misses = std::env::var("KLAXON_CORPUS_MISSES").unwrap_or_default();
+    if misses == "all" || (!misses.is_empty() && name.starts_with("tune")) {
         for w in &f.wrong {
             println!("MISS {w}");
         }
@@ -154,7 +159,7 @@ fn report(name: &str) -> Figures {
 
 /// Where the engine stands (docs/severity.md): no dangerous miss, and
 /// accuracy no lower than last measured. The bar is 97 %.
-const TUNE_FLOOR_PERCENT: usize = 82;
+const TUNE_FLOOR_PERCENT: usize = 89;
 const HELD_OUT_FLOOR_PERCENT: usize = 75;
 
 #[test]
@@ -176,9 +181,9 @@ fn tune_set_has_no_dangerous_miss_and_holds_its_accuracy() {
     );
 }
 
-/// One held-out case is still a dangerous miss; it has not been read, so
-/// that the set stays held out (docs/severity.md). No more may appear.
-const HELD_OUT_DANGEROUS_AT_MOST: usize = 1;
+/// The held-out set's one dangerous miss went with general changes, unread
+/// (docs/severity.md); none may come back.
+const HELD_OUT_DANGEROUS_AT_MOST: usize = 0;
 
 #[test]
 fn held_out_set_holds_its_dangerous_misses_and_accuracy() {
@@ -194,6 +199,29 @@ fn held_out_set_holds_its_dangerous_misses_and_accuracy() {
         "{} of {} right",
         f.right,
         f.cases
+    );
+}
+
+/// The second tuning set: 130 reports written from the seeds by someone
+/// who had not seen the engine, measured as held out, then tuned on.
+const TUNE_2_FLOOR_PERCENT: usize = 87;
+
+#[test]
+fn second_tuning_set_has_no_dangerous_miss_and_holds_its_accuracy() {
+    let f = report("tune-2.jsonl");
+    assert!(f.cases >= 100, "{} cases", f.cases);
+    assert!(
+        f.dangerous.is_empty(),
+        "dangerous misses: {:?}\n{}",
+        f.dangerous,
+        f.wrong.join("\n")
+    );
+    assert!(
+        f.right * 100 >= f.cases * TUNE_2_FLOOR_PERCENT,
+        "{} of {} right\n{}",
+        f.right,
+        f.cases,
+        f.wrong.join("\n")
     );
 }
 

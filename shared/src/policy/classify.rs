@@ -202,7 +202,12 @@ fn placements<'a>(j: &'a Judgement, found: &Found<'_>, f: &Facts<'_>) -> Vec<Pla
         .iter()
         .flat_map(|p| p.replaces.iter().map(move |c| (*c, p.in_title)))
         .collect();
-    out.retain(|p| !replaced.contains(&(p.rule_class, p.in_title)));
+    // A severity stated in the title stands in for the body's guesses too.
+    out.retain(|p| {
+        !replaced
+            .iter()
+            .any(|&(c, title)| c == p.rule_class && (title || !p.in_title))
+    });
     out
 }
 
@@ -341,6 +346,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             Err(e) => notes.push(e),
         }
     }
+    let mut text_score = None;
     if cvss.is_none()
         && let Some((field, span, score)) = f.texts.iter().find_map(|(field, t)| {
             let c = CVSS_IN_TEXT.captures(t)?;
@@ -349,11 +355,37 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         })
     {
         let sev = Severity::from_cvss_score(score);
+        text_score = Some(score);
         reasons.push(Reason {
             rule: "cvss:text".into(),
             evidence: format!("{} ({} band)", quote(field, span), sev.name()),
             severity: Some(sev),
         });
+    }
+
+    // A class guessed from a weakness's name yields to a score given with
+    // the report: FirstTry's bands are CVSS ranges.
+    // GuardDuty's and Security Hub's scores are their own scales.
+    let scanner_score = f
+        .signal
+        .filter(|s| !matches!(s.kind.as_str(), "guardduty" | "security_hub"))
+        .and_then(|s| s.score)
+        .filter(|s| (0.0..=10.0).contains(s));
+    let given_score = cvss
+        .as_ref()
+        .map(|c| c.score)
+        .or(text_score)
+        .or(scanner_score);
+    if let Some(score) = given_score
+        && j.class(class).is_some_and(|c| c.scored)
+        && let Some(r) = reasons.iter_mut().find(|r| r.rule.starts_with("class:"))
+    {
+        let band = Severity::from_cvss_score(score);
+        if r.severity != Some(band) {
+            r.evidence
+                .push_str(&format!("; scored {score:.1}: {} band", band.name()));
+            r.severity = Some(band);
+        }
     }
 
     // A source's own severity places what the words do not; beside a

@@ -21,6 +21,8 @@ const WEAK_ENV_REACH: usize = 3;
 /// string for the load-test MongoDB ended up in a public gist").
 const SHORT_SENTENCE: usize = 18;
 const SENTENCE_WINDOW_MIN: usize = 8;
+/// An `unless` concept vetoes a match this close, even for a one-word rule.
+const VETO_REACH: usize = 6;
 /// Words that do not make a phrase more than the cue inside it.
 const FUNCTION_WORDS: [&str; 16] = [
     "is", "are", "was", "were", "be", "been", "has", "have", "had", "do", "doe", "did", "should",
@@ -422,11 +424,17 @@ impl Found<'_> {
             if last - first > p.window && !(short && first >= s0 && last <= s1) {
                 continue;
             }
-            let (lo, hi) = (first.saturating_sub(p.window), last + p.window);
+            let reach = p.window.max(VETO_REACH);
+            let (lo, hi) = (first.saturating_sub(reach), last + reach);
+            // A veto speaks to the same text: a title's match is not undone by the body.
+            let home = self.tokens[first].field;
             let vetoed = p.unless.iter().any(|&c| {
                 of(c).iter().any(|&k| {
                     let m = &self.mentions[k];
-                    !m.negated && m.first >= lo && m.first <= hi
+                    !m.negated
+                        && m.first >= lo
+                        && m.first <= hi
+                        && self.tokens[m.first].field == home
                 })
             });
             if vetoed {

@@ -94,6 +94,11 @@ pub struct ClassFile {
     /// The class to use instead when it was only attempted ("blocked").
     #[serde(default)]
     pub attempted: Option<String>,
+    /// The class is guessed from a weakness's name: a CVSS score given with
+    /// the report (a vector, a score in the text, a scanner's score) decides
+    /// its severity instead.
+    #[serde(default)]
+    pub scored: bool,
 }
 
 fn yes() -> bool {
@@ -159,6 +164,7 @@ pub struct Class {
     pub non_production: Option<IncidentClass>,
     pub theoretical: Option<Severity>,
     pub attempted: Option<IncidentClass>,
+    pub scored: bool,
 }
 
 /// One alternative of a group: a concept, mentioned plainly or negated.
@@ -338,6 +344,7 @@ impl Judgement {
                 non_production: None,
                 theoretical: c.theoretical,
                 attempted: None,
+                scored: c.scored,
             });
         }
         let known = |what: &str, id: &str, other: &Option<String>| match other {
