@@ -159,7 +159,7 @@ fn report(name: &str) -> Figures {
 
 /// Where the engine stands (docs/severity.md): no dangerous miss, and
 /// accuracy no lower than last measured. The bar is 97 %.
-const TUNE_FLOOR_PERCENT: usize = 89;
+const TUNE_FLOOR_PERCENT: usize = 92;
 const HELD_OUT_FLOOR_PERCENT: usize = 75;
 
 #[test]
@@ -204,7 +204,7 @@ fn held_out_set_holds_its_dangerous_misses_and_accuracy() {
 
 /// The second tuning set: 130 reports written from the seeds by someone
 /// who had not seen the engine, measured as held out, then tuned on.
-const TUNE_2_FLOOR_PERCENT: usize = 87;
+const TUNE_2_FLOOR_PERCENT: usize = 89;
 
 #[test]
 fn second_tuning_set_has_no_dangerous_miss_and_holds_its_accuracy() {

@@ -424,13 +424,14 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     };
     let non_prod = match f.production {
         Some(p) => !p,
-        None => found.environment == Environment::NonProduction,
+        None => matches!(
+            found.environment,
+            Environment::NonProduction | Environment::NonProductionByTitle
+        ),
     };
-    for e in j
-        .escalators
-        .iter()
-        .filter(|e| !dismissed && (e.in_non_production || !non_prod))
-    {
+    // An escalator set aside because only the title said non-production.
+    let mut escalator_doubt = None;
+    for e in j.escalators.iter().filter(|_| !dismissed) {
         let stated = match e.sets {
             Some(Flag::CustomerData) => f.customer_data.is_some(),
             Some(Flag::AtlassianSystems) => f.atlassian_systems.is_some(),
@@ -444,6 +445,12 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         };
         // What was only tried, or only possible, does not raise to SEV-1.
         if m.attempted || (m.theoretical && e.severity == Severity::Sev1) {
+            continue;
+        }
+        if non_prod && !e.in_non_production {
+            if found.environment == Environment::NonProductionByTitle && f.production.is_none() {
+                escalator_doubt.get_or_insert(format!("{} ({})", e.name, e.severity));
+            }
             continue;
         }
         let ev = evidence(&found, j, &m);
@@ -543,7 +550,10 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         alarms.push(format!("dismissed, but the rest reads as {over}"));
     }
     if !severity.pages_oncall()
-        && let Some(d) = placed.first().and_then(|p| p.lowered_by_doubt.as_ref())
+        && let Some(d) = placed
+            .first()
+            .and_then(|p| p.lowered_by_doubt.as_ref())
+            .or(escalator_doubt.as_ref())
     {
         alarms.push(format!(
             "read as non-production from the title, but production is mentioned: else {d}"

@@ -388,6 +388,28 @@ fn phrase_scope_table() {
             C::AttackerInProduction,
             Sev1,
         ),
+        // "Should not" states the rule the finding says is broken.
+        (
+            "Security groups should not allow unrestricted SSH from the internet",
+            C::FailedControl,
+            Sev3,
+        ),
+        (
+            "Password reset links never expire, so anyone with an old email can take over the account",
+            C::HighVulnerability,
+            Sev2,
+        ),
+        (
+            "Our DNS registrar account was hijacked last night",
+            C::CloudAdminCompromise,
+            Sev1,
+        ),
+        // An outage on purpose is an attack on availability.
+        (
+            "The API keeps being crashed deliberately with one crafted query",
+            C::ActiveExploitation,
+            Sev1,
+        ),
         // In staging, exploitation is the class's non-production reading,
         // not raised to SEV-1 by the exploitation escalator.
         (

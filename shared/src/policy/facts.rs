@@ -135,12 +135,19 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
             .filter(|&(a, b)| !inside_fact(a, b))
             .collect()
     };
-    let (neg_at, neg_after_at, modal_at, susp_at) = (
-        cues_of(neg),
-        cues_of(neg_after),
-        cues_of(modal),
-        cues_of(suspected),
-    );
+    // "Should not allow unrestricted access" states a rule the finding
+    // says is broken; it negates nothing.
+    let deontic = |a: usize| {
+        a > 0
+            && matches!(
+                tokens[a - 1].stem.as_str(),
+                "should" | "must" | "ought" | "shall"
+            )
+    };
+    let mut neg_at = cues_of(neg);
+    neg_at.retain(|&(a, _)| !deontic(a));
+    let (neg_after_at, modal_at, susp_at) =
+        (cues_of(neg_after), cues_of(modal), cues_of(suspected));
     let clause = |i: usize| tokens[i].clause;
     // A negation reaches the first fact after it, and the facts joined to
     // that one by "or"/"nor" ("no sign of exploitation or exfiltration"),
