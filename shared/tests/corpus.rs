@@ -165,8 +165,8 @@ fn report(name: &str) -> Figures {
 
 /// Where the engine stands (docs/severity.md): no dangerous miss, and
 /// accuracy no lower than last measured. The bar is 97 %.
-const TUNE_FLOOR_PERCENT: usize = 92;
-const HELD_OUT_FLOOR_PERCENT: usize = 75;
+const TUNE_FLOOR_PERCENT: usize = 94;
+const HELD_OUT_FLOOR_PERCENT: usize = 82;
 
 #[test]
 fn tune_set_has_no_dangerous_miss_and_holds_its_accuracy() {
@@ -187,16 +187,14 @@ fn tune_set_has_no_dangerous_miss_and_holds_its_accuracy() {
     );
 }
 
-/// The held-out set's one dangerous miss went with general changes, unread
-/// (docs/severity.md); none may come back.
-const HELD_OUT_DANGEROUS_AT_MOST: usize = 0;
-
 #[test]
 fn held_out_set_holds_its_dangerous_misses_and_accuracy() {
     let f = report("heldout.jsonl");
     assert!(f.cases >= 100, "{} cases", f.cases);
+    // Its one dangerous miss went with general changes, unread
+    // (docs/severity.md); none may come back.
     assert!(
-        f.dangerous.len() <= HELD_OUT_DANGEROUS_AT_MOST,
+        f.dangerous.is_empty(),
         "dangerous misses: {:?}",
         f.dangerous
     );
@@ -210,7 +208,7 @@ fn held_out_set_holds_its_dangerous_misses_and_accuracy() {
 
 /// The second tuning set: 130 reports written from the seeds by someone
 /// who had not seen the engine, measured as held out, then tuned on.
-const TUNE_2_FLOOR_PERCENT: usize = 89;
+const TUNE_2_FLOOR_PERCENT: usize = 92;
 
 #[test]
 fn second_tuning_set_has_no_dangerous_miss_and_holds_its_accuracy() {
@@ -234,7 +232,7 @@ fn second_tuning_set_has_no_dangerous_miss_and_holds_its_accuracy() {
 /// The third held-out set: 140 short paraphrases of the seeds' examples and
 /// longer write-ups, written by someone who had seen neither the engine
 /// nor the other sets, before the last round of tuning, and never read.
-const HELD_OUT_3_FLOOR_PERCENT: usize = 65;
+const HELD_OUT_3_FLOOR_PERCENT: usize = 70;
 /// Two of its cases are dangerous misses, unread (docs/severity.md).
 const HELD_OUT_3_DANGEROUS_AT_MOST: usize = 2;
 
@@ -268,4 +266,37 @@ fn explain() {
         ..Facts::default()
     });
     println!("{}", serde_json::to_string_pretty(&a).unwrap_or_default());
+}
+
+/// The fallback's committed counts are what the tuning sets give, so the
+/// file cannot drift from the corpus or take in a held-out set.
+#[test]
+fn nearest_model_is_learnt_from_the_tuning_sets_only() {
+    let dir = format!("{}/tests/corpus", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("corpus dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("tune") && n.ends_with(".jsonl"))
+        .collect();
+    names.sort();
+    let texts: Vec<(String, String)> = names
+        .iter()
+        .map(|n| {
+            (
+                n.clone(),
+                std::fs::read_to_string(format!("{dir}/{n}")).expect(n),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let fresh = klaxon_core::policy::nearest::train_jsonl(&files).expect("train");
+    let committed = include_str!("../policy/nearest.tsv");
+    assert!(
+        fresh == committed,
+        "shared/policy/nearest.tsv is stale: run `cargo run -p klaxon-core --example train_nearest`"
+    );
+    assert!(klaxon_core::policy::nearest::builtin().is_some());
 }

@@ -11,6 +11,7 @@
 
 use super::facts::{self, Environment, Found, Match};
 use super::lexicon::{Flag, Judgement};
+use super::nearest;
 use crate::domain::{
     Assessment, Confidence, CvssScore, Flags, IncidentClass, Reason, Severity, SourceSignal,
 };
@@ -363,6 +364,32 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         });
     }
 
+    // No rule placed it, and nothing else scores it: the class whose
+    // labelled reports its words are most like, flagged for a person.
+    let mut by_nearest = None;
+    if class == IncidentClass::Unclassified
+        && cvss.is_none()
+        && text_score.is_none()
+        && f.signal.and_then(source_severity).is_none()
+        && let Some(model) = nearest::builtin()
+        && let Some(g) = model.guess(&f.texts.iter().map(|(_, t)| *t).collect::<Vec<_>>())
+        && let Some(c) = j.class(IncidentClass::intern(&g.class))
+        && c.id != IncidentClass::Unclassified
+    {
+        class = c.id;
+        let words: Vec<String> = g.words.iter().map(|w| format!("\"{w}\"")).collect();
+        reasons.push(Reason {
+            rule: format!("nearest:{class}"),
+            evidence: format!(
+                "no rule placed it; its words are most like the labelled {class} reports: {} (margin {:.1})",
+                words.join(", "),
+                g.margin
+            ),
+            severity: Some(c.severity),
+        });
+        by_nearest = Some(format!("no rule placed it; read as {class} from its words"));
+    }
+
     // A class guessed from a weakness's name yields to a score given with
     // the report: FirstTry's bands are CVSS ranges.
     // GuardDuty's and Security Hub's scores are their own scales.
@@ -558,6 +585,9 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         alarms.push(format!(
             "read as non-production from the title, but production is mentioned: else {d}"
         ));
+    }
+    if let Some(n) = &by_nearest {
+        alarms.push(n.clone());
     }
     let needs_triage = !placed_by_anything || !alarms.is_empty();
     let confidence = Confidence {

@@ -12,6 +12,7 @@ pub mod clocks;
 pub mod duration;
 pub mod facts;
 pub mod lexicon;
+pub mod nearest;
 pub mod text;
 
 pub use classify::{DEFAULT_SEVERITY, Facts};

@@ -1,0 +1,277 @@
+//! The fallback for a report no rule places: which labelled class its words
+//! are most like, by multinomial naive Bayes over word stems. The counts are
+//! learnt from the tuning corpus (`shared/tests/corpus/tune*.jsonl`, never
+//! the held-out sets) and committed as `shared/policy/nearest.tsv`, so the
+//! engine needs no model download and stays pure. It only speaks when no
+//! rule did, and such a report stays flagged for triage.
+
+use super::text::{self, Token};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+/// The committed model, read on first use.
+static BUILTIN: LazyLock<Option<Nearest>> =
+    LazyLock::new(|| Nearest::parse(include_str!("../../policy/nearest.tsv")).ok());
+
+/// The built-in model; `None` only if the committed file is broken, which a
+/// test refuses.
+pub fn builtin() -> Option<&'static Nearest> {
+    BUILTIN.as_ref()
+}
+
+/// Laplace smoothing: an unseen word is not impossible in any class.
+const ALPHA: f64 = 0.5;
+/// A title's words say more about what the report is than the body's.
+const TITLE_WEIGHT: f64 = 2.0;
+/// A word seen fewer times than this in the whole corpus is not kept.
+const MIN_COUNT: u32 = 2;
+/// The best class must beat the next by this many nats, or nothing is said.
+pub const MIN_MARGIN: f64 = 1.5;
+/// Fewer known words than this is too little to go on.
+const MIN_WORDS: usize = 3;
+
+/// Words that say nothing about a class.
+const STOP: [&str; 40] = [
+    "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "was", "were", "be",
+    "it", "its", "this", "that", "with", "as", "at", "by", "from", "we", "our", "us", "i", "you",
+    "they", "has", "have", "had", "there", "so", "but", "if", "then", "than", "about",
+];
+
+#[derive(Debug)]
+pub struct Nearest {
+    classes: Vec<String>,
+    totals: Vec<f64>,
+    /// stem -> count per class.
+    counts: HashMap<String, Vec<u32>>,
+}
+
+/// What the words are most like, and the words that said so.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Guess {
+    pub class: String,
+    /// How much better than the next class, in nats.
+    pub margin: f64,
+    pub words: Vec<String>,
+}
+
+/// The stems a report is judged by, with their weights.
+fn features(tokens: &[Token]) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for t in tokens {
+        let s = t.stem.as_str();
+        if s.len() < 2 || s.chars().all(|c| c.is_ascii_digit()) || STOP.contains(&s) {
+            continue;
+        }
+        let w = if t.field == 0 { TITLE_WEIGHT } else { 1.0 };
+        *out.entry(s.to_owned()).or_insert(0.0) += w;
+    }
+    out
+}
+
+/// The model file for labelled examples: (class, texts) pairs.
+pub fn train<'a>(examples: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>) -> String {
+    let mut classes: Vec<String> = Vec::new();
+    let mut counts: BTreeMap<String, BTreeMap<usize, u32>> = BTreeMap::new();
+    for (class, texts) in examples {
+        let c = match classes.iter().position(|k| k == class) {
+            Some(c) => c,
+            None => {
+                classes.push(class.to_owned());
+                classes.len() - 1
+            }
+        };
+        for (stem, w) in features(&text::tokenize(&texts)) {
+            // Weights are small whole numbers (1 or 2 per mention).
+            *counts.entry(stem).or_default().entry(c).or_default() += w as u32;
+        }
+    }
+    counts.retain(|_, by| by.values().sum::<u32>() >= MIN_COUNT);
+    let mut totals = vec![0u32; classes.len()];
+    for by in counts.values() {
+        for (&c, &n) in by {
+            totals[c] += n;
+        }
+    }
+    let mut out = String::from(
+        "# Word-stem counts per class, learnt from shared/tests/corpus/tune*.jsonl by\n\
+         # `cargo run -p klaxon-core --example train_nearest`; do not edit by hand.\n",
+    );
+    out.push_str(&format!("classes\t{}\n", classes.join(",")));
+    let totals: Vec<String> = totals.iter().map(u32::to_string).collect();
+    out.push_str(&format!("totals\t{}\n", totals.join(",")));
+    for (stem, by) in &counts {
+        let cells: Vec<String> = by.iter().map(|(c, n)| format!("{c}:{n}")).collect();
+        out.push_str(&format!("{stem}\t{}\n", cells.join(",")));
+    }
+    out
+}
+
+/// [`train`] over labelled JSON lines (`title`, `description`, `class`),
+/// the corpus's format. Err names the file and line.
+pub fn train_jsonl(files: &[(&str, &str)]) -> Result<String, String> {
+    #[derive(serde::Deserialize)]
+    struct Case {
+        title: String,
+        #[serde(default)]
+        description: Option<String>,
+        class: String,
+    }
+    let mut cases = Vec::new();
+    for (name, text) in files {
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let c: Case =
+                serde_json::from_str(line).map_err(|e| format!("{name}:{}: {e}", n + 1))?;
+            cases.push(c);
+        }
+    }
+    Ok(train(cases.iter().map(|c| {
+        let mut texts = vec![c.title.as_str()];
+        texts.extend(c.description.as_deref());
+        (c.class.as_str(), texts)
+    })))
+}
+
+impl Nearest {
+    /// Reads a model file written by [`train`]. Err names the bad line.
+    pub fn parse(tsv: &str) -> Result<Self, String> {
+        let mut classes = Vec::new();
+        let mut totals = Vec::new();
+        let mut counts = HashMap::new();
+        for (n, line) in tsv.lines().enumerate() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let bad = || format!("nearest.tsv line {}: {line:?}", n + 1);
+            let (key, rest) = line.split_once('\t').ok_or_else(bad)?;
+            match key {
+                "classes" => classes = rest.split(',').map(str::to_owned).collect(),
+                "totals" => {
+                    totals = rest
+                        .split(',')
+                        .map(|t| t.parse::<f64>().map_err(|_| bad()))
+                        .collect::<Result<_, _>>()?;
+                }
+                stem => {
+                    let mut by = vec![0u32; classes.len()];
+                    for cell in rest.split(',') {
+                        let (c, k) = cell.split_once(':').ok_or_else(bad)?;
+                        let c: usize = c.parse().map_err(|_| bad())?;
+                        *by.get_mut(c).ok_or_else(bad)? = k.parse().map_err(|_| bad())?;
+                    }
+                    counts.insert(stem.to_owned(), by);
+                }
+            }
+        }
+        if classes.is_empty() || totals.len() != classes.len() {
+            return Err(
+                "nearest.tsv: classes and totals must both be given, one total per class".into(),
+            );
+        }
+        Ok(Self {
+            classes,
+            totals,
+            counts,
+        })
+    }
+
+    /// The class the report's words are most like, if clearly so.
+    pub fn guess(&self, texts: &[&str]) -> Option<Guess> {
+        let feats = features(&text::tokenize(texts));
+        let known: Vec<(&Vec<u32>, f64, &str)> = feats
+            .iter()
+            .filter_map(|(s, &w)| self.counts.get(s).map(|by| (by, w, s.as_str())))
+            .collect();
+        if known.len() < MIN_WORDS {
+            return None;
+        }
+        let vocab = self.counts.len() as f64;
+        let log_p = |by: &Vec<u32>, c: usize| {
+            ((f64::from(by[c]) + ALPHA) / (self.totals[c] + ALPHA * vocab)).ln()
+        };
+        let mut scores: Vec<(f64, usize)> = (0..self.classes.len())
+            .map(|c| (known.iter().map(|(by, w, _)| w * log_p(by, c)).sum(), c))
+            .collect();
+        scores.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let (&(best, c), &(next, c2)) = (scores.first()?, scores.get(1)?);
+        let margin = best - next;
+        if margin < MIN_MARGIN {
+            return None;
+        }
+        // The words that most set the winner apart from the runner-up.
+        let mut telling: Vec<(f64, &str)> = known
+            .iter()
+            .map(|(by, w, s)| (w * (log_p(by, c) - log_p(by, c2)), *s))
+            .filter(|(d, _)| *d > 0.0)
+            .collect();
+        telling.sort_by(|a, b| b.0.total_cmp(&a.0));
+        Some(Guess {
+            class: self.classes[c].clone(),
+            margin,
+            words: telling
+                .iter()
+                .take(4)
+                .map(|(_, s)| (*s).to_owned())
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> Nearest {
+        let tsv = train([
+            (
+                "leak",
+                vec!["api key pasted in slack", "token committed to github"],
+            ),
+            (
+                "leak",
+                vec!["secret key posted publicly", "the key leaked in slack"],
+            ),
+            (
+                "scan",
+                vec!["port scan from tor", "scanner probing the login"],
+            ),
+            ("scan", vec!["probing and a port scan", "tor scanner again"]),
+        ]);
+        Nearest::parse(&tsv).expect("model")
+    }
+
+    #[test]
+    fn guesses_the_class_whose_words_it_shares() {
+        let m = model();
+        let cases: &[(&str, Option<&str>)] = &[
+            ("our key got pasted in slack, token too", Some("leak")),
+            ("tor port scan probing us", Some("scan")),
+            // Too few known words: nothing is said.
+            ("ransomware everywhere", None),
+        ];
+        for (t, want) in cases {
+            let got = m.guess(&[t]).map(|g| g.class);
+            assert_eq!(got.as_deref(), *want, "{t}");
+        }
+        let g = m
+            .guess(&["the key pasted in slack and a token"])
+            .expect("guess");
+        assert!(g.words.iter().any(|w| w == "key" || w == "slack"), "{g:?}");
+        assert!(g.margin >= MIN_MARGIN);
+    }
+
+    #[test]
+    fn a_bad_model_file_names_its_line() {
+        for bad in [
+            "classes\ta\ntotals\tx\n",
+            "classes\ta\ntotals\t1\nkey\t5:1\n",
+            "nonsense",
+        ] {
+            let e = Nearest::parse(bad).expect_err(bad);
+            assert!(e.contains("nearest.tsv"), "{e}");
+        }
+    }
+}
