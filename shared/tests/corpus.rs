@@ -229,12 +229,37 @@ fn second_tuning_set_has_no_dangerous_miss_and_holds_its_accuracy() {
     );
 }
 
+/// The third tuning set: 240 paraphrases of every example of the seeds,
+/// written by someone who had not seen the engine, measured as held out,
+/// then tuned on.
+const TUNE_3_FLOOR_PERCENT: usize = 73;
+
+#[test]
+fn third_tuning_set_has_no_dangerous_miss_and_holds_its_accuracy() {
+    let f = report("tune-3.jsonl");
+    assert!(f.cases >= 200, "{} cases", f.cases);
+    assert!(
+        f.dangerous.is_empty(),
+        "dangerous misses: {:?}\n{}",
+        f.dangerous,
+        f.wrong.join("\n")
+    );
+    assert!(
+        f.right * 100 >= f.cases * TUNE_3_FLOOR_PERCENT,
+        "{} of {} right\n{}",
+        f.right,
+        f.cases,
+        f.wrong.join("\n")
+    );
+}
+
 /// The third held-out set: 140 short paraphrases of the seeds' examples and
 /// longer write-ups, written by someone who had seen neither the engine
 /// nor the other sets, before the last round of tuning, and never read.
-const HELD_OUT_3_FLOOR_PERCENT: usize = 70;
-/// Two of its cases are dangerous misses, unread (docs/severity.md).
-const HELD_OUT_3_DANGEROUS_AT_MOST: usize = 2;
+const HELD_OUT_3_FLOOR_PERCENT: usize = 74;
+/// One of its cases is a dangerous miss, unread (docs/severity.md); no
+/// more may appear.
+const HELD_OUT_3_DANGEROUS_AT_MOST: usize = 1;
 
 #[test]
 fn third_held_out_set_has_no_dangerous_miss_and_holds_its_accuracy() {

@@ -588,6 +588,21 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     }
     if let Some(n) = &by_nearest {
         alarms.push(n.clone());
+    } else if !severity.pages_oncall()
+        && !dismissed
+        && let Some(model) = nearest::builtin()
+        && let Some(g) = model.guess(&f.texts.iter().map(|(_, t)| *t).collect::<Vec<_>>())
+        && g.margin >= nearest::ALARM_MARGIN
+        && let Some(c) = j.class(IncidentClass::intern(&g.class))
+        && c.severity.pages_oncall()
+    {
+        // The rules placed it low, but its words read like a paging class.
+        let words: Vec<String> = g.words.iter().map(|w| format!("\"{w}\"")).collect();
+        alarms.push(format!(
+            "its words are most like the labelled {} reports: {}",
+            c.id,
+            words.join(", ")
+        ));
     }
     let needs_triage = !placed_by_anything || !alarms.is_empty();
     let confidence = Confidence {

@@ -302,7 +302,7 @@ impl Judgement {
                     .map(String::as_str)
                     .chain(term.split_whitespace())
                 {
-                    prefixes.insert(prefix(&w.to_lowercase()));
+                    prefixes.insert(prefix(&w.to_lowercase()).to_owned());
                 }
                 let Some((first, rest)) = stems.split_first() else {
                     return Err(format!(
@@ -449,7 +449,7 @@ impl Judgement {
 
     /// Whether a lower-cased word could be one the tables know.
     pub fn worth_stemming(&self, lower: &str) -> bool {
-        self.prefixes.contains(&prefix(lower))
+        self.prefixes.contains(prefix(lower))
     }
 
     pub fn name(&self, c: ConceptId) -> &str {
@@ -523,8 +523,9 @@ impl Judgement {
 }
 
 /// A word's first three characters (all of a shorter word).
-fn prefix(lower: &str) -> String {
-    lower.chars().take(3).collect()
+fn prefix(lower: &str) -> &str {
+    let end = lower.char_indices().nth(3).map_or(lower.len(), |(i, _)| i);
+    &lower[..end]
 }
 
 fn compile_pattern(

@@ -39,21 +39,23 @@ static MEMO: LazyLock<RwLock<HashMap<String, String>>> =
 const MEMO_MAX: usize = 50_000;
 
 pub fn stem(word: &str) -> String {
+    let owned;
     let lower = if word.chars().any(char::is_uppercase) {
-        word.to_lowercase()
+        owned = word.to_lowercase();
+        owned.as_str()
     } else {
-        word.to_owned()
+        word
     };
     if let Ok(memo) = MEMO.read()
-        && let Some(s) = memo.get(&lower)
+        && let Some(s) = memo.get(lower)
     {
         return s.clone();
     }
-    let s = STEMMER.stem(&lower).into_owned();
+    let s = STEMMER.stem(lower).into_owned();
     if let Ok(mut memo) = MEMO.write()
         && memo.len() < MEMO_MAX
     {
-        memo.insert(lower, s.clone());
+        memo.insert(lower.to_owned(), s.clone());
     }
     s
 }
@@ -157,11 +159,18 @@ fn push_word(
         out.push(token("not".into(), start, end, None));
         return;
     }
-    let lower = lower
+    if let Some(cut) = lower
         .strip_suffix("'s")
         .or_else(|| lower.strip_suffix('\''))
-        .unwrap_or(&lower)
-        .to_owned();
+        .map(str::len)
+    {
+        lower.truncate(cut);
+    }
+    // Most words are not camel case: no parts to work out.
+    if !maybe_camel(word) {
+        out.push(token(stem(&lower), start, end, None));
+        return;
+    }
     let parts = camel_parts(word);
     if parts.len() > 1 {
         let joined = Some(stem(&lower));
@@ -178,6 +187,10 @@ fn push_word(
         return;
     }
     out.push(token(stem(&lower), start, end, None));
+}
+
+fn maybe_camel(word: &str) -> bool {
+    word.chars().skip(1).any(char::is_uppercase) && word.chars().any(char::is_lowercase)
 }
 
 /// Byte ranges of a camel-case word's parts ("IAMUser" is "IAM", "User");
