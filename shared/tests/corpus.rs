@@ -232,7 +232,7 @@ fn second_tuning_set_has_no_dangerous_miss_and_holds_its_accuracy() {
 /// The third tuning set: 240 paraphrases of every example of the seeds,
 /// written by someone who had not seen the engine, measured as held out,
 /// then tuned on.
-const TUNE_3_FLOOR_PERCENT: usize = 73;
+const TUNE_3_FLOOR_PERCENT: usize = 79;
 
 #[test]
 fn third_tuning_set_has_no_dangerous_miss_and_holds_its_accuracy() {
@@ -256,7 +256,7 @@ fn third_tuning_set_has_no_dangerous_miss_and_holds_its_accuracy() {
 /// The third held-out set: 140 short paraphrases of the seeds' examples and
 /// longer write-ups, written by someone who had seen neither the engine
 /// nor the other sets, before the last round of tuning, and never read.
-const HELD_OUT_3_FLOOR_PERCENT: usize = 74;
+const HELD_OUT_3_FLOOR_PERCENT: usize = 75;
 /// One of its cases is a dangerous miss, unread (docs/severity.md); no
 /// more may appear.
 const HELD_OUT_3_DANGEROUS_AT_MOST: usize = 1;
