@@ -1,24 +1,13 @@
 //! Intake: turns a parsed report into a stored incident.
 
 use super::{App, outbox};
-use crate::domain::{Change, Incident, NewIncident, Report, Source, TimelineKind};
+use crate::domain::{Change, Incident, NewIncident, Repeat, Report, Source, TimelineKind};
 use crate::metrics::{self, Metric};
 use crate::ports::{Created, SenderKey, StoreError};
 use std::sync::Arc;
 
 /// References are random; a collision is rare, and each retry draws afresh.
 const REFERENCE_ATTEMPTS: usize = 5;
-
-/// What a repeated key means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Repeat {
-    /// A delivery id or `Idempotency-Key`: the same delivery again. Nothing is written.
-    Replay,
-    /// A dedup key (PagerDuty, a finding id): the same alert firing again. An
-    /// open incident counts an occurrence; a resolved or closed one is
-    /// followed by a new incident.
-    Occurrence,
-}
 
 /// Stores the report as a new incident, or returns the existing one for a
 /// repeated key. `Report Received` is committed with a new incident. A key

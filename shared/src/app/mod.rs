@@ -6,6 +6,7 @@
 pub mod assess;
 pub mod escalate;
 pub mod intake;
+pub mod limiter;
 pub mod notify;
 pub mod outbox;
 pub mod respond;
@@ -13,6 +14,25 @@ pub mod sources;
 
 use crate::ports::{Clock, EventPublisher, Notifier, NotifyError, PublishError, Store, StoreError};
 use std::sync::Arc;
+
+/// The plan, as the domain's lifecycle asks for it.
+impl crate::domain::Lifecycle for crate::policy::Policy {
+    fn review_deadline(
+        &self,
+        severity: crate::domain::Severity,
+        resolved_at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<crate::domain::Deadline> {
+        crate::policy::Policy::review_deadline(self, severity, resolved_at)
+    }
+
+    fn retention(&self) -> chrono::Duration {
+        self.retention
+    }
+
+    fn reschedule(&self, incident: &mut crate::domain::Incident) {
+        crate::policy::clocks::schedule(incident, self);
+    }
+}
 
 /// How committed events reach the bus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +54,7 @@ pub struct App {
     pub relay: Relay,
     pub settings: crate::config::Settings,
     /// Per-client limit on report posts; built from the settings.
-    pub report_limiter: Option<crate::http::reports::ReportLimiter>,
+    pub report_limiter: Option<limiter::ReportLimiter>,
     /// The relay task of [`Relay::Background`], started on first use.
     background: outbox::BackgroundRelay,
 }
@@ -51,7 +71,7 @@ impl App {
         let report_limiter = settings
             .intake
             .report_rate_limit
-            .map(crate::http::reports::ReportLimiter::new);
+            .map(limiter::ReportLimiter::new);
         Self {
             store,
             publisher,

@@ -6,10 +6,9 @@
 //! incident outside it is "not found", exactly as if it did not exist.
 
 use super::{App, update};
-use crate::config::Caller;
 use crate::domain::{
-    Change, DrillScenario, Incident, IncidentKey, NewIncident, Report, ReportInput, ResponseError,
-    Source, Status, TimelineKind,
+    Caller, Change, DrillScenario, Incident, IncidentKey, NewIncident, Report, ReportInput,
+    ResponseError, Source, Status, TimelineKind,
 };
 use crate::ports::{IncidentQuery, StoreError};
 use std::sync::{Arc, Mutex};

@@ -3,8 +3,7 @@
 use super::{ApiError, json_response};
 use crate::app::App;
 use crate::app::escalate::{self, AckError};
-use crate::config::{Caller, Role};
-use crate::domain::DeadlineKind;
+use crate::domain::{Caller, DeadlineKind, Role};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode, header};
 use serde_json::json;

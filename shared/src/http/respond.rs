@@ -8,10 +8,9 @@ use super::api::{authorize, clean, json_body};
 use super::{ApiError, json_response};
 use crate::app::App;
 use crate::app::respond::{self, RespondError};
-use crate::config::Role;
 use crate::domain::{
     Basis, Deadline, DrillScenario, EvidenceInput, IncidentClass, IncidentRole, MAX_TEXT,
-    ResponseError, Severity, Status, StatusFields, TaskSection, TaskState,
+    ResponseError, Role, Severity, Status, StatusFields, TaskSection, TaskState,
 };
 use crate::ports::{Cursor, IncidentQuery};
 use bytes::Bytes;
@@ -287,7 +286,7 @@ pub async fn set_status(
     };
     let policy = Arc::clone(&app.settings.policy);
     let incident = respond::act(app, &caller, key, |ch| {
-        ch.set_status(&caller.name, to, &fields, &policy)?;
+        ch.set_status(&caller.name, to, &fields, &*policy)?;
         Ok(true)
     })
     .await?;

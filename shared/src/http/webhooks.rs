@@ -4,9 +4,9 @@
 
 use super::{ApiError, MAX_WEBHOOK_BODY, RouteId, header_str, json_response};
 use crate::app::App;
-use crate::app::intake::{self, Repeat};
+use crate::app::intake;
 use crate::app::sources::{self, SourceAction};
-use crate::domain::{Report, ReportInput, Source};
+use crate::domain::{Repeat, Report, ReportInput, Source};
 use crate::metrics::{self, Metric};
 use crate::ports::{LedgerKey, SenderKey, StoreError};
 use crate::webhook::normalize::{self, Key, Normalized, PAGERDUTY_SEVERITIES, ShapeError};

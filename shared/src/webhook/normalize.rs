@@ -3,8 +3,7 @@
 //! Only events that describe a security problem become reports; the rest
 //! are acknowledged and ignored with a reason for the log.
 
-use crate::app::intake::Repeat;
-use crate::domain::{ReportInput, SourceSignal};
+use crate::domain::{Repeat, ReportInput, SourceSignal};
 use serde_json::Value;
 
 /// A store key for the report and what a repeat of it means.
