@@ -4,6 +4,7 @@
 //! adapters sit behind the ports.
 
 pub mod assess;
+pub mod delivery;
 pub mod escalate;
 pub mod intake;
 pub mod limiter;

@@ -4,6 +4,7 @@
 
 use super::{ApiError, MAX_WEBHOOK_BODY, RouteId, header_str, json_response};
 use crate::app::App;
+use crate::app::delivery::{self, Guard, Lease};
 use crate::app::intake;
 use crate::app::sources::{self, SourceAction};
 use crate::domain::{Repeat, Report, ReportInput, Source};
@@ -18,8 +19,6 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-/// How long a delivery id stays claimed while its delivery is processed.
-const DELIVERY_LEASE_SECS: i64 = 120;
 /// Clock skew allowed on Connect JWTs.
 const JWT_LEEWAY_SECS: u64 = 60;
 
@@ -52,9 +51,9 @@ impl Delivery<'_> {
 }
 
 /// What the ledger said about a delivery.
-enum Claim {
+enum Claim<'a> {
     /// First sight: these claims are held until the delivery is stored.
-    New(Vec<LedgerKey>),
+    New(Guard<'a>),
     /// Seen before (or in flight): answer as a duplicate.
     Repeat,
     /// Its key was used before with another body.
@@ -65,12 +64,12 @@ enum Claim {
 /// claims: the key with this body (failing: a retry) and the key alone
 /// (failing then: another body, refused). With a natural key as the store
 /// key, the body is claimed too (failing: the same delivery again).
-async fn claim(
-    app: &App,
+async fn claim<'a>(
+    app: &'a App,
     source: Source,
     delivery: &Delivery<'_>,
     natural: bool,
-) -> Result<Claim, StoreError> {
+) -> Result<Claim<'a>, StoreError> {
     let src = source.as_str();
     let body_claim =
         |body: &[u8]| LedgerKey::new("delivery", &format!("{src}#{}", body_hash(body)));
@@ -103,25 +102,20 @@ async fn claim(
         }
         _ => {}
     }
-    let lease = Duration::seconds(DELIVERY_LEASE_SECS);
-    let now = app.clock.now();
-    let mut held = Vec::new();
-    for (key, failure) in wanted {
-        if app.store.try_claim(&key, now, lease).await? {
-            held.push(key);
-            continue;
-        }
-        for k in &held {
+    let (keys, failures): (Vec<_>, Vec<_>) = wanted.into_iter().unzip();
+    match delivery::claim(app, keys, Lease::Attempt).await? {
+        delivery::Claim::Held(guard) => Ok(Claim::New(guard)),
+        delivery::Claim::Taken { taken, earlier } => {
+            let failure = failures.into_iter().nth(taken).unwrap_or(Claim::Repeat);
             match failure {
                 // This token's one body was already seen: it stays used.
-                Claim::Repeat => app.store.complete(k, now).await?,
+                Claim::Repeat => earlier.complete().await?,
                 // Its body is another one: this attempt leaves nothing.
-                _ => app.store.release(k).await?,
+                _ => earlier.release().await?,
             }
+            Ok(failure)
         }
-        return Ok(failure);
     }
-    Ok(Claim::New(held))
 }
 
 /// A delivery key used before with another body. Nothing about the first
@@ -364,10 +358,10 @@ async fn ingest(
         metrics::incr(Metric::ReportsRejected);
         ApiError::Validation(e)
     })?;
-    let (created, claims) = match (key, delivery) {
+    let (created, guard) = match (key, delivery) {
         (Some(Key { key, repeat }), Some(delivery)) => {
-            let claims = match claim(app, source, &delivery, true).await? {
-                Claim::New(claims) => claims,
+            let guard = match claim(app, source, &delivery, true).await? {
+                Claim::New(guard) => guard,
                 Claim::Reused => return Err(reused(source)),
                 Claim::Repeat => {
                     metrics::incr(Metric::ReportsDuplicated);
@@ -383,55 +377,47 @@ async fn ingest(
                 }
             };
             let result = intake::submit_keyed(app, source, report, Some(key.into()), repeat).await;
-            (result, claims)
+            (result, Some(guard))
         }
         (Some(Key { key, repeat }), None) => (
             intake::submit_keyed(app, source, report, Some(key.into()), repeat).await,
-            Vec::new(),
+            None,
         ),
         (None, Some(delivery)) => {
             // A token is claimed here too: one token, one body. A repeat
             // goes on to the store, which answers with the first incident.
-            let claims = match &delivery {
+            let guard = match &delivery {
                 Delivery::Token { .. } => match claim(app, source, &delivery, false).await? {
-                    Claim::New(claims) => claims,
+                    Claim::New(guard) => Some(guard),
                     Claim::Reused => return Err(reused(source)),
-                    Claim::Repeat => Vec::new(),
+                    Claim::Repeat => None,
                 },
-                _ => Vec::new(),
+                _ => None,
             };
             let key = Some(delivery.store_key());
             (
                 intake::submit_keyed(app, source, report, key, Repeat::Replay).await,
-                claims,
+                guard,
             )
         }
         (None, None) => (
             intake::submit_keyed(app, source, report, None, Repeat::Replay).await,
-            Vec::new(),
+            None,
         ),
     };
+    // Completed once stored; released after a failure, to let the sender's retry through.
+    let created = match guard {
+        Some(guard) => guard.settle(created).await,
+        None => created,
+    };
     match created {
-        Ok(c) => {
-            for claim in &claims {
-                app.store.complete(claim, app.clock.now()).await?;
-            }
-            Ok(accepted(
-                Some((c.incident.id.to_string(), c.incident.reference.to_string())),
-                c.duplicate,
-                extra,
-            ))
-        }
-        Err(e) => {
-            // Let the sender's retry through.
-            for claim in &claims {
-                let _ = app.store.release(claim).await;
-            }
-            Err(match e {
-                StoreError::KeyReused => reused(source),
-                e => e.into(),
-            })
-        }
+        Ok(c) => Ok(accepted(
+            Some((c.incident.id.to_string(), c.incident.reference.to_string())),
+            c.duplicate,
+            extra,
+        )),
+        Err(StoreError::KeyReused) => Err(reused(source)),
+        Err(e) => Err(e.into()),
     }
 }
 
