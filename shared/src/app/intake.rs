@@ -1,6 +1,6 @@
 //! Intake: turns a parsed report into a stored incident.
 
-use super::{App, outbox};
+use super::{App, Write, outbox};
 use crate::domain::{Change, Incident, NewIncident, Repeat, Report, Source, TimelineKind};
 use crate::metrics::{self, Metric};
 use crate::ports::{Created, SenderKey, StoreError};
@@ -82,7 +82,7 @@ async fn count_occurrence(
     incident: Incident,
     signal: Option<crate::domain::SourceSignal>,
 ) -> Result<Incident, StoreError> {
-    super::update(app, incident, |current, now| {
+    let (incident, ()) = super::update(app, incident, |current, now| {
         let mut change = Change::begin(current, now);
         change.incident.occurrences += 1;
         let n = change.incident.occurrences;
@@ -102,9 +102,10 @@ async fn count_occurrence(
             &app.settings.policy,
             "the source reported it again",
         );
-        Ok(Some(change))
+        Ok::<_, StoreError>(Write::Commit(change, ()))
     })
-    .await
+    .await?;
+    Ok(incident)
 }
 
 fn more_severe(

@@ -89,42 +89,53 @@ impl App {
 /// Version conflicts on one hot incident clear quickly; retry this often.
 const CONFLICT_RETRIES: u32 = 12;
 
+/// What [`update`]'s builder decided, with what the caller learns from it.
+// Built, then moved straight into the commit, once per attempt: as large as
+// the `Option<Change>` it replaces, and boxing would allocate for every write.
+#[allow(clippy::large_enum_variant)]
+pub enum Write<T> {
+    /// Commit this change.
+    Commit(crate::domain::Change, T),
+    /// Nothing to write.
+    Keep(T),
+}
+
 /// Commits a change built from the current incident, rebuilding it from a
 /// fresh read after a version conflict (with jittered backoff), then
-/// publishes its events. `build` returns `None` when there is nothing to do.
-/// After the retries it is `Unavailable`, so the caller's sender retries.
-pub async fn update<F>(
+/// publishes its events. `build` decides from what it reads: commit a
+/// change, keep the incident as it is, or refuse with its own error, which
+/// is returned as it is and writes nothing. Returns the stored incident and
+/// the builder's value. After the retries it is `Unavailable`, so the
+/// caller's sender retries. Every conditional write goes through here.
+pub async fn update<T, E, F>(
     app: &Arc<App>,
     mut incident: crate::domain::Incident,
     build: F,
-) -> Result<crate::domain::Incident, StoreError>
+) -> Result<(crate::domain::Incident, T), E>
 where
-    F: Fn(
-        &crate::domain::Incident,
-        chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<crate::domain::Change>, StoreError>,
+    F: Fn(&crate::domain::Incident, chrono::DateTime<chrono::Utc>) -> Result<Write<T>, E>,
+    E: From<StoreError>,
 {
     for attempt in 1..=CONFLICT_RETRIES {
-        let Some(change) = build(&incident, app.clock.now())? else {
-            return Ok(incident);
+        let (change, value) = match build(&incident, app.clock.now())? {
+            Write::Commit(change, value) => (change, value),
+            Write::Keep(value) => return Ok((incident, value)),
         };
         let events = change.events.clone();
         match app.store.commit(change).await {
             Ok(stored) => {
                 outbox::flush(app, events).await;
-                return Ok(stored);
+                return Ok((stored, value));
             }
             Err(StoreError::Conflict { id, .. }) => {
                 let jitter = u64::from(rand::random::<u8>() % 8) + u64::from(attempt) * 2;
                 tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
                 incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
-    Err(StoreError::Unavailable(
-        "the incident is busy; retry shortly".into(),
-    ))
+    Err(StoreError::Unavailable("the incident is busy; retry shortly".into()).into())
 }
 
 /// Why an event handler or sweep failed.
@@ -138,6 +149,9 @@ pub enum HandlerError {
     Publish(#[from] PublishError),
     #[error("event for incident {0} arrived but the incident does not exist")]
     MissingIncident(crate::domain::IncidentId),
+    /// A step the lifecycle refuses (a bug: the handler checks the status first).
+    #[error(transparent)]
+    Transition(#[from] crate::domain::IllegalTransition),
     /// An edited template that fails at render time.
     #[error("message could not be rendered: {0}")]
     Render(String),
@@ -153,6 +167,7 @@ impl HandlerError {
             Self::Notify(_) => "Notify",
             Self::Publish(_) => "Retryable.Publish",
             Self::MissingIncident(_) => "MissingIncident",
+            Self::Transition(_) => "IllegalTransition",
             Self::Render(_) => "Render",
         }
     }

@@ -5,13 +5,13 @@
 //! someone else wrote first. Reads honour the caller's tenant scope: an
 //! incident outside it is "not found", exactly as if it did not exist.
 
-use super::{App, update};
+use super::{App, Write, update};
 use crate::domain::{
     Caller, Change, DrillScenario, Incident, IncidentKey, NewIncident, Report, ReportInput,
     ResponseError, Source, Status, TimelineKind,
 };
 use crate::ports::{IncidentQuery, StoreError};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RespondError {
@@ -47,24 +47,16 @@ where
     F: Fn(&mut Change) -> Result<bool, ResponseError>,
 {
     let incident = visible(app, caller, key).await?;
-    // `update` speaks StoreError; a refusal is carried out beside it.
-    let refused: Mutex<Option<ResponseError>> = Mutex::new(None);
-    let stored = update(app, incident, |current, now| {
+    let (stored, ()) = update(app, incident, |current, now| {
         let mut change = Change::begin(current, now);
-        match step(&mut change) {
-            Ok(true) => Ok(Some(change)),
-            Ok(false) => Ok(None),
-            Err(e) => {
-                *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                Ok(None)
-            }
-        }
+        Ok::<_, RespondError>(if step(&mut change)? {
+            Write::Commit(change, ())
+        } else {
+            Write::Keep(())
+        })
     })
     .await?;
-    match refused.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        Some(e) => Err(e.into()),
-        None => Ok(stored),
-    }
+    Ok(stored)
 }
 
 /// Writes on a closed incident are refused, except retention decisions
