@@ -6,6 +6,7 @@
 pub mod assess;
 pub mod delivery;
 pub mod escalate;
+pub mod ingest;
 pub mod intake;
 pub mod limiter;
 pub mod notify;
