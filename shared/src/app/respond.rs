@@ -7,10 +7,11 @@
 
 use super::{App, Write, update};
 use crate::domain::{
-    Caller, Change, DrillScenario, Incident, IncidentKey, NewIncident, Report, ReportInput,
-    ResponseError, Source, Status, TimelineKind,
+    Caller, Change, Deadline, DrillScenario, Incident, IncidentKey, NewIncident, Report,
+    ReportInput, ResponseError, Source, Status, TimelineEntry, TimelineKind,
 };
-use crate::ports::{IncidentQuery, StoreError};
+use crate::ports::{IncidentQuery, SentNotification, StoreError};
+use crate::reports::{DeadlineOutcome, deadline_outcome};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,61 @@ pub async fn visible(app: &App, caller: &Caller, key: &str) -> Result<Incident, 
         return Err(not_found());
     }
     Ok(incident)
+}
+
+/// An incident as a responder reads it: the record, its timeline and the
+/// messages sent, and each deadline's state now.
+#[derive(Debug, Clone)]
+pub struct IncidentView {
+    pub incident: Incident,
+    pub timeline: Vec<TimelineEntry>,
+    pub notifications: Vec<SentNotification>,
+    /// Each deadline, judged as the review and metrics judge it.
+    pub deadlines: Vec<(Deadline, DeadlineOutcome)>,
+}
+
+/// The incident `key` names, with all it holds, if the caller may see it.
+pub async fn view(app: &App, caller: &Caller, key: &str) -> Result<IncidentView, RespondError> {
+    let incident = visible(app, caller, key).await?;
+    let timeline = app.store.timeline(incident.id).await?;
+    let notifications = app.store.notifications(incident.id).await?;
+    let now = app.clock.now();
+    let deadlines = incident
+        .deadlines
+        .iter()
+        .map(|d| (d.clone(), deadline_outcome(&incident, d, Some(now))))
+        .collect();
+    Ok(IncidentView {
+        incident,
+        timeline,
+        notifications,
+        deadlines,
+    })
+}
+
+/// Removes a closed incident and all it holds before its retention runs
+/// out. Refused under legal hold, and for an incident still open.
+pub async fn delete(app: &App, caller: &Caller, key: &str) -> Result<(), RespondError> {
+    let incident = visible(app, caller, key).await?;
+    if incident.legal_hold.is_some() {
+        return Err(ResponseError::Refused(format!(
+            "incident {} is under legal hold; lift the hold first",
+            incident.reference
+        ))
+        .into());
+    }
+    if incident.status != Status::Closed {
+        return Err(ResponseError::Refused(format!(
+            "incident {} is {}; only closed incidents can be deleted",
+            incident.reference, incident.status
+        ))
+        .into());
+    }
+    // Conditional on the version checked above: a hold placed since makes
+    // it a conflict, and nothing is deleted.
+    app.store.delete(incident.id, incident.version).await?;
+    tracing::info!(incident_id = %incident.id, by = %caller.name, "incident deleted");
+    Ok(())
 }
 
 /// Applies one response step as the caller. `step` edits the change and
