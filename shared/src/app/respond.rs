@@ -7,8 +7,8 @@
 
 use super::{App, Write, update};
 use crate::domain::{
-    Caller, Change, Deadline, DrillScenario, Incident, IncidentKey, NewIncident, Report,
-    ReportInput, ResponseError, Source, Status, TimelineEntry, TimelineKind,
+    Caller, Change, Deadline, DeadlineKind, DrillScenario, Incident, IncidentKey, NewIncident,
+    Report, ReportInput, ResponseError, Severity, Source, Status, TimelineEntry, TimelineKind,
 };
 use crate::ports::{IncidentQuery, SentNotification, StoreError};
 use crate::reports::{DeadlineOutcome, deadline_outcome};
@@ -88,6 +88,43 @@ pub async fn delete(app: &App, caller: &Caller, key: &str) -> Result<(), Respond
     app.store.delete(incident.id, incident.version).await?;
     tracing::info!(incident_id = %incident.id, by = %caller.name, "incident deleted");
     Ok(())
+}
+
+/// A commander sets the severity of an open incident, with a reason.
+pub async fn override_severity(
+    app: &Arc<App>,
+    caller: &Caller,
+    key: &str,
+    severity: Severity,
+    reason: &str,
+) -> Result<Incident, RespondError> {
+    let current = visible(app, caller, key).await?;
+    writable(&current)?;
+    Ok(super::assess::override_severity(app, current, severity, reason, &caller.name).await?)
+}
+
+/// Records an obligation met, `at` a time between the incident's creation
+/// and now when it was met earlier.
+pub async fn record_obligation(
+    app: &Arc<App>,
+    caller: &Caller,
+    key: &str,
+    kind: DeadlineKind,
+    note: &str,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Incident, RespondError> {
+    let current = visible(app, caller, key).await?;
+    if let Some(at) = at
+        && (at > app.clock.now() || at < current.created_at)
+    {
+        return Err(ResponseError::Invalid {
+            field: "at",
+            message: "at must be between the incident's creation and now".into(),
+        }
+        .into());
+    }
+    writable(&current)?;
+    Ok(super::escalate::meet_incident(app, current, kind, &caller.name, note, at).await?)
 }
 
 /// Applies one response step as the caller. `step` edits the change and

@@ -62,6 +62,7 @@ fn invalid_code(field: &str) -> &'static str {
         "note" => "invalid_note",
         "tenant" => "invalid_tenant",
         "title" => "invalid_title",
+        "at" => "invalid_at",
         _ => "invalid_request",
     }
 }
