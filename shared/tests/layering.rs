@@ -78,7 +78,8 @@ fn module_of(rel: &Path) -> Option<String> {
     Some(first.trim_end_matches(".rs").to_owned())
 }
 
-/// The source without comments and without a trailing test module.
+/// The source without comments and without a trailing inline test module
+/// (an out-of-line one is its own file, read like any other).
 fn code(src: &str) -> String {
     let lines: Vec<&str> = src.lines().collect();
     let mut out = String::new();
@@ -89,7 +90,10 @@ fn code(src: &str) -> String {
                 .iter()
                 .map(|l| l.trim_start())
                 .find(|l| !l.is_empty() && !l.starts_with("#["))
-                .is_some_and(|l| l.starts_with("mod ") || l.starts_with("pub mod "))
+                .is_some_and(|l| {
+                    (l.starts_with("mod ") || l.starts_with("pub mod "))
+                        && l.trim_end().ends_with('{')
+                })
         {
             break;
         }
@@ -287,6 +291,11 @@ fn a_wrong_way_import_is_refused() {
             "domain",
             "fn f() {}\n\n#[cfg(test)]\nmod tests {\n    use crate::policy::Policy;\n}\n",
             0,
+        ),
+        (
+            "domain",
+            "#[cfg(test)]\n#[path = \"t.rs\"]\nmod tests;\nuse crate::policy::Policy;\n",
+            1,
         ),
     ];
     for (from, src, want) in cases {
