@@ -1,6 +1,7 @@
 //! Configuration, read once at start-up into typed values. A missing or
 //! malformed variable fails fast with a message naming it.
 
+use crate::domain::{Caller, Role};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use subtle::ConstantTimeEq;
@@ -278,56 +279,6 @@ impl IntakeSettings {
             bitbucket_events: list(l, "KLAXON_BITBUCKET_EVENTS"),
             report_rate_limit,
         })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Viewer,
-    Responder,
-    Commander,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Viewer => "viewer",
-            Self::Responder => "responder",
-            Self::Commander => "commander",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "viewer" => Self::Viewer,
-            "responder" => Self::Responder,
-            "commander" => Self::Commander,
-            "admin" => Self::Admin,
-            _ => return None,
-        })
-    }
-}
-
-/// A caller the API has recognised.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub name: String,
-    pub role: Role,
-    /// The tenants this caller may see; `None` means every tenant. A scoped
-    /// caller never sees an incident without a tenant.
-    pub tenants: Option<Vec<String>>,
-}
-
-impl Caller {
-    /// Whether the caller's tenant scope includes this incident's tenant.
-    pub fn may_see(&self, tenant: Option<&str>) -> bool {
-        match (&self.tenants, tenant) {
-            (None, _) => true,
-            (Some(list), Some(t)) => list.iter().any(|s| s.eq_ignore_ascii_case(t)),
-            (Some(_), None) => false,
-        }
     }
 }
 

@@ -67,7 +67,7 @@ pub async fn serve_http<G: http::Group>(app: Arc<App>) -> Result<(), Error> {
 
 enum JwtCaller {
     /// API Gateway's JWT authorizer verified the token; these are its claims.
-    Verified(crate::config::Caller),
+    Verified(crate::domain::Caller),
     /// A verified token that grants no Klaxon role.
     NoRole,
     /// No authorizer on this route (intake, or static tokens).

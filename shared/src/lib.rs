@@ -6,12 +6,21 @@
 //!   `EventPublisher`, `Notifier`, `Clock`.
 //! - [`adapters`]: the implementations: DynamoDB, EventBridge and SNS (feature `aws`),
 //!   SQLite (feature `sqlite`), and the in-process bus and file notifier.
-//! - [`app`]: the use cases (intake, assess, notify, escalate, the outbox relay).
+//! - [`app`]: the use cases (intake, webhook ingest, assess, notify, escalate, respond, the
+//!   outbox relay), over one conditional write (`app::update`) and one delivery guard
+//!   (`app::delivery`).
 //! - [`http`]: the HTTP routes, one error type, one place that picks status codes.
+//! - [`webhook`]: signature checks and each sender's payload normalised to a report. Pure.
+//! - [`ack`]: signed, single-use acknowledgement links.
+//! - [`messages`] and [`reports`]: rendering what each audience is told, and the
+//!   post-incident documents.
 //! - [`escape`]: untrusted text made safe for each format people read: Markdown, chat,
 //!   `sha256sum` manifests, the terminal. Pure.
 //! - [`config`] and [`metrics`]: typed configuration and EMF counters.
 //! - [`lambda`] (feature `lambda`): the glue each Lambda `main.rs` calls.
+//!
+//! Imports run one way (docs/architecture.md, checked by `tests/layering.rs`):
+//! `domain` <- `policy` <- `app` <- `http` / `adapters` <- `lambda`.
 
 pub mod ack;
 pub mod adapters;

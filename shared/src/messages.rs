@@ -9,6 +9,8 @@
 
 use crate::domain::{Audience, DeadlineKind, DomainEvent, EventKind, Incident, Severity};
 use crate::escape::chat;
+/// The port's message type, which rendering fills in.
+pub use crate::ports::{Bodies, Message};
 use chrono::{DateTime, Utc};
 use minijinja::Environment;
 use serde::Serialize;
@@ -240,46 +242,6 @@ pub fn plan(event: &DomainEvent, incident: &Incident) -> Vec<(Audience, Kind)> {
         out.retain(|(_, k)| !k.is_draft());
     }
     out
-}
-
-/// One SNS publish, as sent (and as `klaxon serve` writes it to
-/// `outbox.jsonl`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Message {
-    /// The delivery's id (the ledger key). A notifier that can deduplicate
-    /// (the local file) uses it to deliver a redelivered message once;
-    /// standard SNS topics cannot, so they are at least once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    pub audience: Audience,
-    pub subject: String,
-    /// `severity`, `audience`, `event`, `kind`, `incident_class`, `tenant`,
-    /// `drill`: what subscription filter policies match on.
-    pub message_attributes: BTreeMap<String, String>,
-    pub message: Bodies,
-}
-
-impl Message {
-    pub fn attr(&self, name: &str) -> &str {
-        self.message_attributes
-            .get(name)
-            .map(String::as_str)
-            .unwrap_or("")
-    }
-}
-
-/// One body per protocol (`MessageStructure=json`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Bodies {
-    pub default: String,
-    /// At most [`SMS_LIMIT`] characters.
-    pub sms: String,
-    pub email: String,
-    /// For SQS, Lambda and email-json subscribers: the incident summary and links.
-    pub json: Value,
-    /// For HTTPS subscribers, AWS Chatbot (Amazon Q Developer in chat
-    /// applications) among them: a custom notification.
-    pub https: Value,
 }
 
 /// What rendering needs beyond the event and the incident.

@@ -8,6 +8,9 @@ use crate::domain::{
 pub use crate::domain::{IdempotencyKey, SenderKey};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -325,8 +328,45 @@ pub trait EventPublisher: Send + Sync {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError>;
 }
 
-/// One message to one audience: see [`crate::messages`].
-pub use crate::messages::Message;
+/// One SNS publish, as sent (and as `klaxon serve` writes it to
+/// `outbox.jsonl`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    /// The delivery's id (the ledger key). A notifier that can deduplicate
+    /// (the local file) uses it to deliver a redelivered message once;
+    /// standard SNS topics cannot, so they are at least once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub audience: Audience,
+    pub subject: String,
+    /// `severity`, `audience`, `event`, `kind`, `incident_class`, `tenant`,
+    /// `drill`: what subscription filter policies match on.
+    pub message_attributes: BTreeMap<String, String>,
+    pub message: Bodies,
+}
+
+impl Message {
+    pub fn attr(&self, name: &str) -> &str {
+        self.message_attributes
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
+/// One body per protocol (`MessageStructure=json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Bodies {
+    pub default: String,
+    /// At most `messages::SMS_LIMIT` characters.
+    pub sms: String,
+    pub email: String,
+    /// For SQS, Lambda and email-json subscribers: the incident summary and links.
+    pub json: Value,
+    /// For HTTPS subscribers, AWS Chatbot (Amazon Q Developer in chat
+    /// applications) among them: a custom notification.
+    pub https: Value,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {

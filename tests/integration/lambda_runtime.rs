@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use klaxon_core::adapters::dynamo::DynamoIncidentStore;
+use klaxon_core::adapters::sns::topic_var;
 use klaxon_core::domain::{Audience, DomainEvent, EventKind};
 use klaxon_core::ports::IncidentStore;
 use klaxon_tests::emulator::Stack;
@@ -164,7 +165,7 @@ fn function(stack: &Stack, binary: &str, runtime: std::net::SocketAddr) -> Comma
         .env("KLAXON_API_TOKENS", format!("tester:viewer:{TOKEN}"))
         .stdout(Stdio::null());
     for audience in Audience::ALL {
-        cmd.env(audience.topic_var(), &r.topics[&audience]);
+        cmd.env(topic_var(audience), &r.topics[&audience]);
     }
     cmd
 }

@@ -217,3 +217,70 @@ async fn a_dead_senders_claim_delays_the_page_but_never_drops_it() {
         .collect();
     assert_eq!(pages.len(), 1, "paged exactly once");
 }
+
+/// The delivery guard: a held claim blocks a second one; a failed act gives
+/// it back for the retry; a done act stays done; keys are claimed in order
+/// and the first taken one is named.
+#[tokio::test]
+async fn the_delivery_guard_claims_acts_and_settles() {
+    use klaxon_core::app::delivery::{self, Claim, Lease};
+    use klaxon_core::ports::{LedgerKey, StoreError};
+    let h = Harness::sqlite();
+    let app = &h.app;
+    let key = || LedgerKey::new("test", "effect-1");
+
+    let guard = delivery::claim_one(app, key(), Lease::Attempt)
+        .await
+        .expect("claim")
+        .expect("first claim is held");
+    assert!(
+        delivery::claim_one(app, key(), Lease::Attempt)
+            .await
+            .expect("claim")
+            .is_none(),
+        "held elsewhere"
+    );
+    let failed: Result<(), StoreError> = Err(StoreError::Unavailable("down".into()));
+    assert!(guard.settle(failed).await.is_err());
+    assert!(!delivery::delivered(app, &key()).await.expect("read"));
+
+    let guard = delivery::claim_one(app, key(), Lease::Attempt)
+        .await
+        .expect("claim")
+        .expect("released, so the retry holds it");
+    assert_eq!(guard.settle(Ok::<_, StoreError>(7)).await.expect("done"), 7);
+    assert!(delivery::delivered(app, &key()).await.expect("read"));
+    assert!(
+        delivery::claim_one(app, key(), Lease::Attempt)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+
+    let keys = vec![
+        LedgerKey::new("test", "a"),
+        key(),
+        LedgerKey::new("test", "b"),
+    ];
+    match delivery::claim(app, keys, Lease::Attempt)
+        .await
+        .expect("claim")
+    {
+        Claim::Taken { taken, earlier } => {
+            assert_eq!(taken, 1);
+            earlier.release().await.expect("release");
+        }
+        Claim::Held(_) => panic!("effect-1 is done"),
+    }
+    let a = delivery::claim_one(app, LedgerKey::new("test", "a"), Lease::Attempt)
+        .await
+        .expect("claim");
+    assert!(a.is_some(), "the earlier claim was given back");
+    let b = delivery::claim_one(app, LedgerKey::new("test", "b"), Lease::Attempt)
+        .await
+        .expect("claim");
+    assert!(b.is_some(), "keys after the taken one were never claimed");
+    for g in [a, b].into_iter().flatten() {
+        g.release().await.expect("release");
+    }
+}

@@ -42,7 +42,7 @@ impl AwsResources {
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut topics = BTreeMap::new();
         for audience in Audience::ALL {
-            if let Some(arn) = config::optional(audience.topic_var()) {
+            if let Some(arn) = config::optional(super::sns::topic_var(audience)) {
                 topics.insert(audience, arn);
             }
         }

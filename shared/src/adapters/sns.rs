@@ -9,6 +9,18 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use serde_json::json;
 use std::collections::BTreeMap;
 
+/// The `KLAXON_TOPIC_*` variable holding this audience's SNS topic ARN.
+pub fn topic_var(audience: Audience) -> &'static str {
+    match audience {
+        Audience::OncallPrimary => "KLAXON_TOPIC_ONCALL_PRIMARY",
+        Audience::OncallSecondary => "KLAXON_TOPIC_ONCALL_SECONDARY",
+        Audience::IncidentManager => "KLAXON_TOPIC_INCIDENT_MANAGER",
+        Audience::SecurityTeam => "KLAXON_TOPIC_SECURITY_TEAM",
+        Audience::Leadership => "KLAXON_TOPIC_LEADERSHIP",
+        Audience::Comms => "KLAXON_TOPIC_COMMS",
+    }
+}
+
 pub struct SnsNotifier {
     client: Client,
     topics: BTreeMap<Audience, String>,
@@ -79,5 +91,18 @@ impl Notifier for SnsNotifier {
             NotifyError::Unavailable(msg)
         })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_audience_has_its_own_topic_variable() {
+        let vars: std::collections::BTreeSet<_> =
+            Audience::ALL.into_iter().map(topic_var).collect();
+        assert_eq!(vars.len(), Audience::ALL.len());
+        assert!(vars.iter().all(|v| v.starts_with("KLAXON_TOPIC_")));
     }
 }

@@ -1,7 +1,7 @@
 //! Assess: gives an incident its severity, class, play, reasons and
 //! deadlines, re-assesses it when facts change, and records overrides.
 
-use super::{App, HandlerError, outbox};
+use super::{App, HandlerError, Write};
 use crate::domain::{
     Assessment, Change, DomainEvent, EventKind, Incident, Severity, SeverityOverride, Status,
     TimelineKind,
@@ -11,7 +11,6 @@ use crate::ports::StoreError;
 use std::sync::Arc;
 
 const ACTOR: &str = "klaxon:assess";
-const CONFLICT_RETRIES: usize = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -165,38 +164,30 @@ pub async fn on_event(app: &Arc<App>, event: &DomainEvent) -> Result<Outcome, Ha
     if event.kind != EventKind::ReportReceived {
         return Ok(Outcome::Ignored);
     }
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let incident = app
-            .store
-            .get(event.incident_id)
-            .await?
-            .ok_or(HandlerError::MissingIncident(event.incident_id))?;
-        if incident.status != Status::Reported {
-            return Ok(Outcome::AlreadyTriaged);
+    let incident = app
+        .store
+        .get(event.incident_id)
+        .await?
+        .ok_or(HandlerError::MissingIncident(event.incident_id))?;
+    let policy = &app.settings.policy;
+    let (stored, outcome) = super::update(app, incident, |current, now| {
+        // Past `reported`: a redelivery, or someone else moved it first.
+        if current.status != Status::Reported {
+            return Ok(Write::Keep(Outcome::AlreadyTriaged));
         }
-        let now = app.clock.now();
-        let mut change = Change::begin(&incident, now);
+        let mut change = Change::begin(current, now);
         change.incident.confirmed_at = Some(now);
-        apply(&mut change, &app.settings.policy, now);
-        change
-            .move_to(ACTOR, Status::Triaged)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        apply(&mut change, policy, now);
+        change.move_to(ACTOR, Status::Triaged)?;
         change.emit(EventKind::IncidentTriaged);
-        start_clocks(&mut change, &app.settings.policy);
-        let events = change.events.clone();
-        match app.store.commit(change).await {
-            Ok(stored) => {
-                tracing::info!(incident_id = %stored.id, event_id = %event.id, severity = ?stored.severity, "incident triaged");
-                outbox::flush(app, events).await;
-                return Ok(Outcome::Triaged);
-            }
-            // Someone else moved it; reload and look again.
-            Err(StoreError::Conflict { .. }) if attempt < CONFLICT_RETRIES => continue,
-            Err(e) => return Err(e.into()),
-        }
+        start_clocks(&mut change, policy);
+        Ok::<_, HandlerError>(Write::Commit(change, Outcome::Triaged))
+    })
+    .await?;
+    if outcome == Outcome::Triaged {
+        tracing::info!(incident_id = %stored.id, event_id = %event.id, severity = ?stored.severity, "incident triaged");
     }
+    Ok(outcome)
 }
 
 /// Re-assesses an already-assessed incident inside a change (new facts:
@@ -236,7 +227,7 @@ pub async fn override_severity(
     reason: &str,
     actor: &str,
 ) -> Result<Incident, StoreError> {
-    super::update(app, incident, |current, now| {
+    let (incident, ()) = super::update(app, incident, |current, now| {
         let mut change = Change::begin(current, now);
         let before = current.severity;
         change.incident.severity_override = Some(SeverityOverride {
@@ -274,7 +265,8 @@ pub async fn override_severity(
             change.emit(EventKind::SeverityChanged);
         }
         start_clocks(&mut change, &app.settings.policy);
-        Ok(Some(change))
+        Ok::<_, StoreError>(Write::Commit(change, ()))
     })
-    .await
+    .await?;
+    Ok(incident)
 }

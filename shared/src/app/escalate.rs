@@ -6,7 +6,7 @@
 //! conditional write per incident. A sweep that loses a race reloads and
 //! finds nothing left to do.
 
-use super::{App, HandlerError, outbox, update};
+use super::{App, HandlerError, Write, outbox, update};
 use crate::domain::{Change, DeadlineKind, Incident, IncidentKey};
 use crate::metrics::{self, Metric};
 use crate::policy::clocks::{self, AckRefused};
@@ -14,8 +14,7 @@ use crate::ports::StoreError;
 use chrono::Duration;
 use serde::Serialize;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Due incidents read per query.
 pub const BATCH: usize = 100;
@@ -143,23 +142,17 @@ async fn purge(app: &Arc<App>, incident: &Incident) -> Result<bool, StoreError> 
 
 /// Runs one incident's due steps. Returns how many were announced.
 async fn step(app: &Arc<App>, incident: Incident) -> Result<usize, StoreError> {
-    let fired = AtomicUsize::new(0);
     let policy = Arc::clone(&app.settings.policy);
-    update(app, incident, |current, now| {
-        fired.store(0, Ordering::Relaxed);
+    let (_, n) = update(app, incident, |current, now| {
         // Reloaded after losing a race: the winner already took this step.
         if current.next_action_at().is_none_or(|at| at > now) {
-            return Ok(None);
+            return Ok::<_, StoreError>(Write::Keep(0));
         }
         let mut change = Change::begin(current, now);
-        fired.store(
-            clocks::run_due(&mut change, &policy, now),
-            Ordering::Relaxed,
-        );
-        Ok(Some(change))
+        let fired = clocks::run_due(&mut change, &policy, now);
+        Ok(Write::Commit(change, fired))
     })
     .await?;
-    let n = fired.load(Ordering::Relaxed);
     if n > 0 {
         metrics::incr(Metric::Escalations);
     }
@@ -216,32 +209,18 @@ pub async fn acknowledge_incident(
     via: &str,
     note: &str,
 ) -> Result<Acked, AckError> {
-    // Out-parameters of the retried closure (it must stay Send).
-    let refused = Mutex::new(None);
-    let changed = AtomicBool::new(false);
     let policy = Arc::clone(&app.settings.policy);
-    let incident = update(app, incident, |current, now| {
+    let (incident, changed) = update(app, incident, |current, now| {
         let mut change = Change::begin(current, now);
-        match clocks::acknowledge(&mut change, &policy, by, via, note) {
-            Ok(true) => {
-                changed.store(true, Ordering::Relaxed);
-                Ok(Some(change))
-            }
-            Ok(false) => {
-                changed.store(false, Ordering::Relaxed);
-                Ok(None)
-            }
-            Err(e) => {
-                *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                Ok(None)
-            }
-        }
+        Ok::<_, AckError>(
+            if clocks::acknowledge(&mut change, &policy, by, via, note)? {
+                Write::Commit(change, true)
+            } else {
+                Write::Keep(false)
+            },
+        )
     })
     .await?;
-    if let Some(e) = refused.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(e.into());
-    }
-    let changed = changed.load(Ordering::Relaxed);
     if changed {
         tracing::info!(incident_id = %incident.id, by, via, "incident acknowledged");
     }
@@ -274,7 +253,7 @@ pub async fn meet_incident(
     at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Incident, StoreError> {
     let policy = Arc::clone(&app.settings.policy);
-    update(app, incident, |current, now| {
+    let (incident, ()) = update(app, incident, |current, now| {
         let mut change = Change::begin(current, now);
         clocks::meet(&mut change, &policy, kind, actor, note);
         if let Some(at) = at.filter(|at| *at < now)
@@ -291,7 +270,8 @@ pub async fn meet_incident(
                 "post-incident review recorded",
             );
         }
-        Ok(Some(change))
+        Ok::<_, StoreError>(Write::Commit(change, ()))
     })
-    .await
+    .await?;
+    Ok(incident)
 }

@@ -1,24 +1,13 @@
 //! Intake: turns a parsed report into a stored incident.
 
-use super::{App, outbox};
-use crate::domain::{Change, Incident, NewIncident, Report, Source, TimelineKind};
+use super::{App, Write, outbox};
+use crate::domain::{Change, Incident, NewIncident, Repeat, Report, Source, TimelineKind};
 use crate::metrics::{self, Metric};
 use crate::ports::{Created, SenderKey, StoreError};
 use std::sync::Arc;
 
 /// References are random; a collision is rare, and each retry draws afresh.
 const REFERENCE_ATTEMPTS: usize = 5;
-
-/// What a repeated key means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Repeat {
-    /// A delivery id or `Idempotency-Key`: the same delivery again. Nothing is written.
-    Replay,
-    /// A dedup key (PagerDuty, a finding id): the same alert firing again. An
-    /// open incident counts an occurrence; a resolved or closed one is
-    /// followed by a new incident.
-    Occurrence,
-}
 
 /// Stores the report as a new incident, or returns the existing one for a
 /// repeated key. `Report Received` is committed with a new incident. A key
@@ -93,7 +82,7 @@ async fn count_occurrence(
     incident: Incident,
     signal: Option<crate::domain::SourceSignal>,
 ) -> Result<Incident, StoreError> {
-    super::update(app, incident, |current, now| {
+    let (incident, ()) = super::update(app, incident, |current, now| {
         let mut change = Change::begin(current, now);
         change.incident.occurrences += 1;
         let n = change.incident.occurrences;
@@ -113,9 +102,10 @@ async fn count_occurrence(
             &app.settings.policy,
             "the source reported it again",
         );
-        Ok(Some(change))
+        Ok::<_, StoreError>(Write::Commit(change, ()))
     })
-    .await
+    .await?;
+    Ok(incident)
 }
 
 fn more_severe(

@@ -4,8 +4,11 @@
 //! adapters sit behind the ports.
 
 pub mod assess;
+pub mod delivery;
 pub mod escalate;
+pub mod ingest;
 pub mod intake;
+pub mod limiter;
 pub mod notify;
 pub mod outbox;
 pub mod respond;
@@ -13,6 +16,25 @@ pub mod sources;
 
 use crate::ports::{Clock, EventPublisher, Notifier, NotifyError, PublishError, Store, StoreError};
 use std::sync::Arc;
+
+/// The plan, as the domain's lifecycle asks for it.
+impl crate::domain::Lifecycle for crate::policy::Policy {
+    fn review_deadline(
+        &self,
+        severity: crate::domain::Severity,
+        resolved_at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<crate::domain::Deadline> {
+        crate::policy::Policy::review_deadline(self, severity, resolved_at)
+    }
+
+    fn retention(&self) -> chrono::Duration {
+        self.retention
+    }
+
+    fn reschedule(&self, incident: &mut crate::domain::Incident) {
+        crate::policy::clocks::schedule(incident, self);
+    }
+}
 
 /// How committed events reach the bus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +56,7 @@ pub struct App {
     pub relay: Relay,
     pub settings: crate::config::Settings,
     /// Per-client limit on report posts; built from the settings.
-    pub report_limiter: Option<crate::http::reports::ReportLimiter>,
+    pub report_limiter: Option<limiter::ReportLimiter>,
     /// The relay task of [`Relay::Background`], started on first use.
     background: outbox::BackgroundRelay,
 }
@@ -51,7 +73,7 @@ impl App {
         let report_limiter = settings
             .intake
             .report_rate_limit
-            .map(crate::http::reports::ReportLimiter::new);
+            .map(limiter::ReportLimiter::new);
         Self {
             store,
             publisher,
@@ -68,42 +90,53 @@ impl App {
 /// Version conflicts on one hot incident clear quickly; retry this often.
 const CONFLICT_RETRIES: u32 = 12;
 
+/// What [`update`]'s builder decided, with what the caller learns from it.
+// Built, then moved straight into the commit, once per attempt: as large as
+// the `Option<Change>` it replaces, and boxing would allocate for every write.
+#[allow(clippy::large_enum_variant)]
+pub enum Write<T> {
+    /// Commit this change.
+    Commit(crate::domain::Change, T),
+    /// Nothing to write.
+    Keep(T),
+}
+
 /// Commits a change built from the current incident, rebuilding it from a
 /// fresh read after a version conflict (with jittered backoff), then
-/// publishes its events. `build` returns `None` when there is nothing to do.
-/// After the retries it is `Unavailable`, so the caller's sender retries.
-pub async fn update<F>(
+/// publishes its events. `build` decides from what it reads: commit a
+/// change, keep the incident as it is, or refuse with its own error, which
+/// is returned as it is and writes nothing. Returns the stored incident and
+/// the builder's value. After the retries it is `Unavailable`, so the
+/// caller's sender retries. Every conditional write goes through here.
+pub async fn update<T, E, F>(
     app: &Arc<App>,
     mut incident: crate::domain::Incident,
     build: F,
-) -> Result<crate::domain::Incident, StoreError>
+) -> Result<(crate::domain::Incident, T), E>
 where
-    F: Fn(
-        &crate::domain::Incident,
-        chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<crate::domain::Change>, StoreError>,
+    F: Fn(&crate::domain::Incident, chrono::DateTime<chrono::Utc>) -> Result<Write<T>, E>,
+    E: From<StoreError>,
 {
     for attempt in 1..=CONFLICT_RETRIES {
-        let Some(change) = build(&incident, app.clock.now())? else {
-            return Ok(incident);
+        let (change, value) = match build(&incident, app.clock.now())? {
+            Write::Commit(change, value) => (change, value),
+            Write::Keep(value) => return Ok((incident, value)),
         };
         let events = change.events.clone();
         match app.store.commit(change).await {
             Ok(stored) => {
                 outbox::flush(app, events).await;
-                return Ok(stored);
+                return Ok((stored, value));
             }
             Err(StoreError::Conflict { id, .. }) => {
                 let jitter = u64::from(rand::random::<u8>() % 8) + u64::from(attempt) * 2;
                 tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
                 incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
-    Err(StoreError::Unavailable(
-        "the incident is busy; retry shortly".into(),
-    ))
+    Err(StoreError::Unavailable("the incident is busy; retry shortly".into()).into())
 }
 
 /// Why an event handler or sweep failed.
@@ -117,6 +150,9 @@ pub enum HandlerError {
     Publish(#[from] PublishError),
     #[error("event for incident {0} arrived but the incident does not exist")]
     MissingIncident(crate::domain::IncidentId),
+    /// A step the lifecycle refuses (a bug: the handler checks the status first).
+    #[error(transparent)]
+    Transition(#[from] crate::domain::IllegalTransition),
     /// An edited template that fails at render time.
     #[error("message could not be rendered: {0}")]
     Render(String),
@@ -132,6 +168,7 @@ impl HandlerError {
             Self::Notify(_) => "Notify",
             Self::Publish(_) => "Retryable.Publish",
             Self::MissingIncident(_) => "MissingIncident",
+            Self::Transition(_) => "IllegalTransition",
             Self::Render(_) => "Render",
         }
     }

@@ -1,6 +1,7 @@
 //! Notify: tells each audience about an event, once, in the form each
 //! subscriber needs (see [`crate::messages`]).
 
+use super::delivery::{self, Lease};
 use super::{App, HandlerError};
 use crate::ack::{self, AckToken};
 use crate::domain::{Audience, DomainEvent, EventKind, Incident};
@@ -8,10 +9,6 @@ use crate::messages::{self, Inputs, Kind};
 use crate::metrics::{self, Metric};
 use crate::ports::{LedgerKey, NotifyError, SentNotification};
 use chrono::Duration;
-
-/// How long a claimed-but-unfinished delivery blocks a retry. Longer than any
-/// single send takes; short enough that a crashed send is retried promptly.
-const DELIVERY_LEASE_SECS: i64 = 120;
 
 /// The signed acknowledgement link for a page to `audience`, when links are
 /// configured (a secret and a public URL).
@@ -63,13 +60,8 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
             kind.as_str()
         );
         let claim = LedgerKey::new("notify", &key);
-        let now = app.clock.now();
-        if !app
-            .store
-            .try_claim(&claim, now, Duration::seconds(DELIVERY_LEASE_SECS))
-            .await?
-        {
-            if app.store.delivered(&claim).await? {
+        let Some(guard) = delivery::claim_one(app, claim.clone(), Lease::Attempt).await? else {
+            if delivery::delivered(app, &claim).await? {
                 tracing::info!(incident_id = %incident.id, event_id = %event.id, %audience, kind = kind.as_str(), "already delivered; skipping");
                 continue;
             }
@@ -79,7 +71,7 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
             return Err(HandlerError::Notify(NotifyError::Unavailable(format!(
                 "delivery {key} is claimed but not completed; retrying after its lease"
             ))));
-        }
+        };
         let ack_url = (kind == Kind::Page)
             .then(|| ack_link(app, &incident, audience))
             .flatten();
@@ -103,30 +95,26 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
             }
             Err(e) => Err(HandlerError::Render(e)),
         };
-        if let Err(e) = outcome {
-            metrics::incr(Metric::Errors);
-            // Give the claim back so the retry can deliver.
-            if let Err(release) = app.store.release(&claim).await {
-                tracing::warn!(error = %release, "could not release delivery claim");
+        if outcome.is_ok() {
+            // Kept with the incident for its review ("communications sent"). A
+            // failure here must not re-page: the message is out, so log it.
+            let record = SentNotification {
+                incident_id: incident.id,
+                key: key.clone(),
+                at: app.clock.now(),
+                event: event.kind,
+                audience,
+                kind: kind.as_str().to_owned(),
+                subject,
+            };
+            if let Err(e) = app.store.record_notification(&record).await {
+                tracing::warn!(incident_id = %incident.id, error = %e, "could not record the notification");
             }
-            return Err(e);
+        } else {
+            metrics::incr(Metric::Errors);
         }
-        let at = app.clock.now();
-        // Kept with the incident for its review ("communications sent"). A
-        // failure here must not re-page: the message is out, so log it.
-        let record = SentNotification {
-            incident_id: incident.id,
-            key: key.clone(),
-            at,
-            event: event.kind,
-            audience,
-            kind: kind.as_str().to_owned(),
-            subject,
-        };
-        if let Err(e) = app.store.record_notification(&record).await {
-            tracing::warn!(incident_id = %incident.id, error = %e, "could not record the notification");
-        }
-        app.store.complete(&claim, at).await?;
+        // Completed once sent; given back after a failure so the retry can deliver.
+        guard.settle(outcome).await?;
         if kind == Kind::Page {
             metrics::incr(Metric::PagesSent);
         }

@@ -5,14 +5,14 @@
 //! someone else wrote first. Reads honour the caller's tenant scope: an
 //! incident outside it is "not found", exactly as if it did not exist.
 
-use super::{App, update};
-use crate::config::Caller;
+use super::{App, Write, update};
 use crate::domain::{
-    Change, DrillScenario, Incident, IncidentKey, NewIncident, Report, ReportInput, ResponseError,
-    Source, Status, TimelineKind,
+    Caller, Change, Deadline, DeadlineKind, DrillScenario, Incident, IncidentKey, NewIncident,
+    Report, ReportInput, ResponseError, Severity, Source, Status, TimelineEntry, TimelineKind,
 };
-use crate::ports::{IncidentQuery, StoreError};
-use std::sync::{Arc, Mutex};
+use crate::ports::{IncidentQuery, SentNotification, StoreError};
+use crate::reports::{DeadlineOutcome, deadline_outcome};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RespondError {
@@ -35,6 +35,98 @@ pub async fn visible(app: &App, caller: &Caller, key: &str) -> Result<Incident, 
     Ok(incident)
 }
 
+/// An incident as a responder reads it: the record, its timeline and the
+/// messages sent, and each deadline's state now.
+#[derive(Debug, Clone)]
+pub struct IncidentView {
+    pub incident: Incident,
+    pub timeline: Vec<TimelineEntry>,
+    pub notifications: Vec<SentNotification>,
+    /// Each deadline, judged as the review and metrics judge it.
+    pub deadlines: Vec<(Deadline, DeadlineOutcome)>,
+}
+
+/// The incident `key` names, with all it holds, if the caller may see it.
+pub async fn view(app: &App, caller: &Caller, key: &str) -> Result<IncidentView, RespondError> {
+    let incident = visible(app, caller, key).await?;
+    let timeline = app.store.timeline(incident.id).await?;
+    let notifications = app.store.notifications(incident.id).await?;
+    let now = app.clock.now();
+    let deadlines = incident
+        .deadlines
+        .iter()
+        .map(|d| (d.clone(), deadline_outcome(&incident, d, Some(now))))
+        .collect();
+    Ok(IncidentView {
+        incident,
+        timeline,
+        notifications,
+        deadlines,
+    })
+}
+
+/// Removes a closed incident and all it holds before its retention runs
+/// out. Refused under legal hold, and for an incident still open.
+pub async fn delete(app: &App, caller: &Caller, key: &str) -> Result<(), RespondError> {
+    let incident = visible(app, caller, key).await?;
+    if incident.legal_hold.is_some() {
+        return Err(ResponseError::Refused(format!(
+            "incident {} is under legal hold; lift the hold first",
+            incident.reference
+        ))
+        .into());
+    }
+    if incident.status != Status::Closed {
+        return Err(ResponseError::Refused(format!(
+            "incident {} is {}; only closed incidents can be deleted",
+            incident.reference, incident.status
+        ))
+        .into());
+    }
+    // Conditional on the version checked above: a hold placed since makes
+    // it a conflict, and nothing is deleted.
+    app.store.delete(incident.id, incident.version).await?;
+    tracing::info!(incident_id = %incident.id, by = %caller.name, "incident deleted");
+    Ok(())
+}
+
+/// A commander sets the severity of an open incident, with a reason.
+pub async fn override_severity(
+    app: &Arc<App>,
+    caller: &Caller,
+    key: &str,
+    severity: Severity,
+    reason: &str,
+) -> Result<Incident, RespondError> {
+    let current = visible(app, caller, key).await?;
+    writable(&current)?;
+    Ok(super::assess::override_severity(app, current, severity, reason, &caller.name).await?)
+}
+
+/// Records an obligation met, `at` a time between the incident's creation
+/// and now when it was met earlier.
+pub async fn record_obligation(
+    app: &Arc<App>,
+    caller: &Caller,
+    key: &str,
+    kind: DeadlineKind,
+    note: &str,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Incident, RespondError> {
+    let current = visible(app, caller, key).await?;
+    if let Some(at) = at
+        && (at > app.clock.now() || at < current.created_at)
+    {
+        return Err(ResponseError::Invalid {
+            field: "at",
+            message: "at must be between the incident's creation and now".into(),
+        }
+        .into());
+    }
+    writable(&current)?;
+    Ok(super::escalate::meet_incident(app, current, kind, &caller.name, note, at).await?)
+}
+
 /// Applies one response step as the caller. `step` edits the change and
 /// says whether anything changed; nothing is written when it did not, or
 /// when it refuses. Returns the stored incident.
@@ -48,24 +140,16 @@ where
     F: Fn(&mut Change) -> Result<bool, ResponseError>,
 {
     let incident = visible(app, caller, key).await?;
-    // `update` speaks StoreError; a refusal is carried out beside it.
-    let refused: Mutex<Option<ResponseError>> = Mutex::new(None);
-    let stored = update(app, incident, |current, now| {
+    let (stored, ()) = update(app, incident, |current, now| {
         let mut change = Change::begin(current, now);
-        match step(&mut change) {
-            Ok(true) => Ok(Some(change)),
-            Ok(false) => Ok(None),
-            Err(e) => {
-                *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                Ok(None)
-            }
-        }
+        Ok::<_, RespondError>(if step(&mut change)? {
+            Write::Commit(change, ())
+        } else {
+            Write::Keep(())
+        })
     })
     .await?;
-    match refused.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        Some(e) => Err(e.into()),
-        None => Ok(stored),
-    }
+    Ok(stored)
 }
 
 /// Writes on a closed incident are refused, except retention decisions

@@ -11,7 +11,7 @@
 //! paging stay as they were, no event is emitted, and the sweep keeps
 //! paging until a person acknowledges.
 
-use super::{App, update};
+use super::{App, Write, update};
 use crate::domain::{Change, Incident, Source, Status, TimelineKind};
 use crate::ports::StoreError;
 use std::sync::Arc;
@@ -61,13 +61,13 @@ pub async fn source_update(
     if last_word.is_some_and(|e| e.message == action.note()) {
         return Ok(Some(incident));
     }
-    let updated = update(app, incident, |current, now| {
+    let (updated, ()) = update(app, incident, |current, now| {
         if current.status == Status::Closed {
-            return Ok(None);
+            return Ok::<_, StoreError>(Write::Keep(()));
         }
         let mut change = Change::begin(current, now);
         change.record(source.as_str(), TimelineKind::Note, action.note());
-        Ok(Some(change))
+        Ok(Write::Commit(change, ()))
     })
     .await?;
     Ok(Some(updated))

@@ -200,18 +200,6 @@ impl Audience {
         }
     }
 
-    /// The `KLAXON_TOPIC_*` variable holding this audience's SNS topic ARN.
-    pub fn topic_var(self) -> &'static str {
-        match self {
-            Self::OncallPrimary => "KLAXON_TOPIC_ONCALL_PRIMARY",
-            Self::OncallSecondary => "KLAXON_TOPIC_ONCALL_SECONDARY",
-            Self::IncidentManager => "KLAXON_TOPIC_INCIDENT_MANAGER",
-            Self::SecurityTeam => "KLAXON_TOPIC_SECURITY_TEAM",
-            Self::Leadership => "KLAXON_TOPIC_LEADERSHIP",
-            Self::Comms => "KLAXON_TOPIC_COMMS",
-        }
-    }
-
     /// Pages wake people; other audiences are told.
     pub fn is_paged(self) -> bool {
         matches!(
@@ -268,7 +256,6 @@ mod tests {
                 serde_json::to_value(a).unwrap(),
                 serde_json::Value::String(a.as_str().into())
             );
-            assert!(a.topic_var().starts_with("KLAXON_TOPIC_"));
         }
         assert!("oncall".parse::<Audience>().is_err());
     }

@@ -95,6 +95,17 @@ impl fmt::Display for IdempotencyKey {
     }
 }
 
+/// What a repeated key means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// A delivery id or `Idempotency-Key`: the same delivery again. Nothing is written.
+    Replay,
+    /// A dedup key (PagerDuty, a finding id): the same alert firing again. An
+    /// open incident counts an occurrence; a resolved or closed one is
+    /// followed by a new incident.
+    Occurrence,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! The domain: pure types and rules, no I/O.
 
+mod access;
 mod assessment;
 mod event;
 mod incident;
@@ -10,6 +11,7 @@ mod response;
 mod severity;
 mod status;
 
+pub use access::{Caller, Role};
 pub use assessment::{
     Assessment, Confidence, ConfidenceLevel, CvssScore, Flags, IncidentClass, Play, Reason,
     SeverityOverride,
@@ -21,12 +23,12 @@ pub use incident::{
     Acknowledgement, Change, Deadline, DeadlineKind, Incident, IncidentId, IncidentKey,
     NewIncident, Paging, Reference, StaleWatch, TimelineEntry, TimelineKind,
 };
-pub use key::{IdempotencyKey, SenderKey};
+pub use key::{IdempotencyKey, Repeat, SenderKey};
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use response::{
     Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, IncidentRole,
-    LegalHold, MAX_TEXT, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, ResponseError, RoleChange,
-    RootCause, StatusFields, Task, TaskSection, TaskState, play_name, required_text,
+    LegalHold, Lifecycle, MAX_TEXT, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, ResponseError,
+    RoleChange, RootCause, StatusFields, Task, TaskSection, TaskState, play_name, required_text,
 };
 pub use severity::{Severity, UnknownSeverity};
 pub use status::{IllegalTransition, Status, UnknownStatus};

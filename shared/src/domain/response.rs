@@ -4,7 +4,7 @@
 //!
 //! Everything here edits a [`Change`]; the store commits it or nothing.
 
-use super::{Change, IncidentClass, Play, Severity, Status, TimelineKind};
+use super::{Change, Deadline, Incident, IncidentClass, Play, Severity, Status, TimelineKind};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -252,6 +252,15 @@ pub trait Checklists {
     fn play_steps(&self, play: Play) -> &[String];
     /// `(key, text)` of the closure criteria that apply at this severity.
     fn closure_for(&self, severity: Severity) -> Vec<(&str, &str)>;
+}
+
+/// What the lifecycle needs from the plan: the review's deadline when an
+/// incident is resolved, how long a closed one is kept, and the clocks
+/// re-planned once it is resolved. The policy answers it.
+pub trait Lifecycle {
+    fn review_deadline(&self, severity: Severity, resolved_at: DateTime<Utc>) -> Option<Deadline>;
+    fn retention(&self) -> Duration;
+    fn reschedule(&self, incident: &mut Incident);
 }
 
 /// What a status change must carry.
@@ -534,7 +543,7 @@ impl Change {
         actor: &str,
         to: Status,
         fields: &StatusFields,
-        policy: &crate::policy::Policy,
+        policy: &dyn Lifecycle,
     ) -> Result<(), ResponseError> {
         let from = self.incident.status;
         from.check_transition(to)
@@ -624,7 +633,7 @@ impl Change {
                 self.incident.expires_at = if self.incident.legal_hold.is_some() {
                     None
                 } else {
-                    Some(now + policy.retention)
+                    Some(now + policy.retention())
                 };
             }
             _ => {}
@@ -632,7 +641,7 @@ impl Change {
         self.move_to(actor, to)
             .map_err(|e| ResponseError::Refused(e.to_string()))?;
         if to == Status::Resolved {
-            crate::policy::clocks::schedule(&mut self.incident, policy);
+            policy.reschedule(&mut self.incident);
         }
         Ok(())
     }
@@ -849,7 +858,7 @@ mod tests {
         ];
         for (to, f, want) in cases {
             let mut ch = Change::begin(&inc, t(5));
-            let got = ch.set_status("cora", to, &f, &policy);
+            let got = ch.set_status("cora", to, &f, &*policy);
             match (got, want) {
                 (Ok(()), Ok(())) => assert_eq!(ch.incident.status, to),
                 (Err(ResponseError::Invalid { field, .. }), Err(w)) => assert_eq!(field, w, "{to}"),
@@ -874,7 +883,7 @@ mod tests {
             "cora",
             Status::Resolved,
             &fields(None, Some("leaky script"), None),
-            &policy,
+            &*policy,
         )
         .expect("resolve");
         let i = &ch.incident;
@@ -901,7 +910,7 @@ mod tests {
             "cora",
             Status::Resolved,
             &fields(None, Some("x"), None),
-            &policy,
+            &*policy,
         )
         .expect("resolve");
         let ids: Vec<u32> = ch.incident.tasks.iter().map(|t| t.id).collect();
@@ -910,7 +919,7 @@ mod tests {
                 .expect("done");
         }
         // One open play step still blocks, and is named.
-        let err = ch.set_status("cora", Status::Closed, &StatusFields::default(), &policy);
+        let err = ch.set_status("cora", Status::Closed, &StatusFields::default(), &*policy);
         assert!(
             matches!(&err, Err(ResponseError::Refused(m)) if m.contains("#1 ")),
             "{err:?}"
@@ -924,7 +933,7 @@ mod tests {
         .expect("waive");
         ch.add_follow_up("cora", "add a scanner", Some("tom"), None)
             .expect("follow-up");
-        ch.set_status("cora", Status::Closed, &StatusFields::default(), &policy)
+        ch.set_status("cora", Status::Closed, &StatusFields::default(), &*policy)
             .expect("open follow-ups do not block");
         assert_eq!(ch.incident.expires_at, Some(t(60) + policy.retention));
     }

@@ -7,6 +7,7 @@
 use super::reports::{html, render};
 use crate::ack::{self, AckToken, Token, TokenError};
 use crate::app::App;
+use crate::app::delivery::{self, Lease};
 use crate::app::escalate::{self, AckError};
 use crate::domain::Incident;
 use bytes::Bytes;
@@ -145,12 +146,11 @@ pub async fn confirm(app: &Arc<App>, token: &str) -> Response<Bytes> {
     };
     // Keyed on the parsed token, not the text of the path.
     let key = crate::ports::LedgerKey::new("ack-link", &token.use_key());
-    let now = app.clock.now();
     // The claim outlives the token, so a used token stays used.
-    let lease = (t.expires_at - now) + Duration::days(1);
-    match app.store.try_claim(&key, now, lease).await {
-        Ok(true) => {}
-        Ok(false) => {
+    let lease = Lease::Until(t.expires_at + Duration::days(1));
+    let guard = match delivery::claim_one(app, key, lease).await {
+        Ok(Some(guard)) => guard,
+        Ok(None) => {
             return page(
                 StatusCode::CONFLICT,
                 "This link was already used",
@@ -169,15 +169,12 @@ pub async fn confirm(app: &Arc<App>, token: &str) -> Response<Bytes> {
                 None,
             );
         }
-    }
+    };
     let result =
         escalate::acknowledge_incident(app, incident.clone(), t.audience.as_str(), "page link", "")
             .await;
-    match result {
+    match guard.settle(result).await {
         Ok(acked) => {
-            if let Err(e) = app.store.complete(&key, app.clock.now()).await {
-                tracing::warn!(error = %e, "could not complete the ack link claim; its lease keeps it used");
-            }
             let message = if acked.changed {
                 format!("Acknowledged by {}. Paging has stopped.", t.audience)
             } else {
@@ -192,9 +189,6 @@ pub async fn confirm(app: &Arc<App>, token: &str) -> Response<Bytes> {
             )
         }
         Err(e) => {
-            if let Err(release) = app.store.release(&key).await {
-                tracing::warn!(error = %release, "could not release the ack link claim");
-            }
             let (status, heading, message) = match &e {
                 AckError::Refused(r) => (StatusCode::CONFLICT, "Nothing to acknowledge", r.to_string()),
                 AckError::NotFound(_) => (StatusCode::NOT_FOUND, "Incident not found", e.to_string()),

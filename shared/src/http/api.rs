@@ -3,8 +3,7 @@
 use super::{ApiError, json_response};
 use crate::app::App;
 use crate::app::escalate::{self, AckError};
-use crate::config::{Caller, Role};
-use crate::domain::DeadlineKind;
+use crate::domain::{Caller, DeadlineKind, Role};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode, header};
 use serde_json::json;
@@ -74,11 +73,8 @@ pub async fn override_severity(
             message: "reason is required (at most 2000 characters)".into(),
         });
     }
-    let current = crate::app::respond::visible(app, &caller, key).await?;
-    crate::app::respond::writable(&current)?;
     let incident =
-        crate::app::assess::override_severity(app, current, severity, &reason, &caller.name)
-            .await?;
+        crate::app::respond::override_severity(app, &caller, key, severity, &reason).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({ "incident": incident }),
@@ -238,18 +234,8 @@ pub async fn record_obligation(
             format!("reference {r}; {note}")
         };
     }
-    let current = crate::app::respond::visible(app, &caller, key).await?;
-    if let Some(at) = body.at
-        && (at > app.clock.now() || at < current.created_at)
-    {
-        return Err(ApiError::BadRequest {
-            code: "invalid_at",
-            message: "at must be between the incident's creation and now".into(),
-        });
-    }
-    crate::app::respond::writable(&current)?;
     let incident =
-        escalate::meet_incident(app, current, kind, &caller.name, &note, body.at).await?;
+        crate::app::respond::record_obligation(app, &caller, key, kind, &note, body.at).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({ "incident": incident }),

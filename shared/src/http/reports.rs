@@ -3,18 +3,13 @@
 
 use super::{ApiError, ClientIp, MAX_BODY, json_response, media_type};
 use crate::app::{App, intake};
-use crate::config::RateLimit;
 use crate::domain::{FieldError, Report, ReportInput, SenderKey, Source};
 use crate::metrics::{self, Metric};
 use bytes::Bytes;
-use governor::clock::{Clock as _, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use minijinja::{Environment, context};
 use serde::Deserialize;
 use serde_json::json;
-use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::LazyLock;
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -41,37 +36,6 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     }
     env
 });
-
-/// Per-client limit on report posts, for `klaxon serve`. In AWS, API
-/// Gateway's throttling does this job.
-pub struct ReportLimiter {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
-}
-
-impl ReportLimiter {
-    pub fn new(limit: RateLimit) -> Self {
-        let per_minute = NonZeroU32::new(limit.per_minute).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(limit.burst).unwrap_or(NonZeroU32::MIN);
-        Self {
-            limiter: DefaultKeyedRateLimiter::keyed(
-                Quota::per_minute(per_minute).allow_burst(burst),
-            ),
-        }
-    }
-
-    /// Ok, or the seconds until this client may post again.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        if self.limiter.len() > 10_000 {
-            self.limiter.retain_recent();
-        }
-        self.limiter.check_key(&ip).map_err(|not_until| {
-            not_until
-                .wait_time_from(DefaultClock::default().now())
-                .as_secs()
-                .max(1)
-        })
-    }
-}
 
 pub(crate) fn html(status: StatusCode, body: String) -> Response<Bytes> {
     let mut resp = Response::new(Bytes::from(body));

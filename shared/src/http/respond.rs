@@ -7,11 +7,10 @@
 use super::api::{authorize, clean, json_body};
 use super::{ApiError, json_response};
 use crate::app::App;
-use crate::app::respond::{self, RespondError};
-use crate::config::Role;
+use crate::app::respond::{self, IncidentView, RespondError};
 use crate::domain::{
-    Basis, Deadline, DrillScenario, EvidenceInput, IncidentClass, IncidentRole, MAX_TEXT,
-    ResponseError, Severity, Status, StatusFields, TaskSection, TaskState,
+    Basis, DrillScenario, EvidenceInput, IncidentClass, IncidentRole, MAX_TEXT, ResponseError,
+    Role, Severity, Status, StatusFields, TaskSection, TaskState,
 };
 use crate::ports::{Cursor, IncidentQuery};
 use bytes::Bytes;
@@ -63,6 +62,7 @@ fn invalid_code(field: &str) -> &'static str {
         "note" => "invalid_note",
         "tenant" => "invalid_tenant",
         "title" => "invalid_title",
+        "at" => "invalid_at",
         _ => "invalid_request",
     }
 }
@@ -192,31 +192,25 @@ pub async fn list(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, Ap
     ))
 }
 
-/// A deadline with its state spelled out for people and dashboards, judged
-/// as the review and metrics judge it.
-fn deadline_view(
-    incident: &crate::domain::Incident,
-    d: &Deadline,
-    now: DateTime<Utc>,
-) -> serde_json::Value {
-    let mut v = json!(d);
-    v["state"] = json!(crate::reports::deadline_outcome(incident, d, Some(now)));
-    v
-}
-
 /// `GET /api/v1/incidents/{id}`: the incident with its reasons, whether it
 /// still needs triage, deadlines and their state, timeline, tasks, evidence,
 /// roles and notifications.
 pub async fn get(app: &App, req: &Request<Bytes>, key: &str) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Viewer)?;
-    let incident = respond::visible(app, &caller, key).await?;
-    let timeline = app.store.timeline(incident.id).await?;
-    let notifications = app.store.notifications(incident.id).await?;
-    let now = app.clock.now();
-    let deadlines: Vec<_> = incident
-        .deadlines
-        .iter()
-        .map(|d| deadline_view(&incident, d, now))
+    let IncidentView {
+        incident,
+        timeline,
+        notifications,
+        deadlines,
+    } = respond::view(app, &caller, key).await?;
+    // Each deadline with its state spelled out for people and dashboards.
+    let deadlines: Vec<_> = deadlines
+        .into_iter()
+        .map(|(d, state)| {
+            let mut v = json!(d);
+            v["state"] = json!(state);
+            v
+        })
         .collect();
     Ok(json_response(
         StatusCode::OK,
@@ -287,7 +281,7 @@ pub async fn set_status(
     };
     let policy = Arc::clone(&app.settings.policy);
     let incident = respond::act(app, &caller, key, |ch| {
-        ch.set_status(&caller.name, to, &fields, &policy)?;
+        ch.set_status(&caller.name, to, &fields, &*policy)?;
         Ok(true)
     })
     .await?;
@@ -553,23 +547,7 @@ pub async fn delete(
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Admin)?;
-    let incident = respond::visible(app, &caller, key).await?;
-    if incident.legal_hold.is_some() {
-        return Err(ApiError::Conflict(format!(
-            "incident {} is under legal hold; lift the hold first",
-            incident.reference
-        )));
-    }
-    if incident.status != Status::Closed {
-        return Err(ApiError::Conflict(format!(
-            "incident {} is {}; only closed incidents can be deleted",
-            incident.reference, incident.status
-        )));
-    }
-    // Conditional on the version checked above: a hold placed since makes
-    // it a 409, and nothing is deleted.
-    app.store.delete(incident.id, incident.version).await?;
-    tracing::info!(incident_id = %incident.id, by = %caller.name, "incident deleted");
+    respond::delete(app, &caller, key).await?;
     let mut resp = Response::new(Bytes::new());
     *resp.status_mut() = StatusCode::NO_CONTENT;
     Ok(resp)

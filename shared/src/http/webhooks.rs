@@ -4,125 +4,20 @@
 
 use super::{ApiError, MAX_WEBHOOK_BODY, RouteId, header_str, json_response};
 use crate::app::App;
-use crate::app::intake::{self, Repeat};
+use crate::app::ingest::{self, Delivery, IngestError, Ingested};
 use crate::app::sources::{self, SourceAction};
-use crate::domain::{Report, ReportInput, Source};
+use crate::domain::{Repeat, Report, Source};
 use crate::metrics::{self, Metric};
-use crate::ports::{LedgerKey, SenderKey, StoreError};
-use crate::webhook::normalize::{self, Key, Normalized, PAGERDUTY_SEVERITIES, ShapeError};
+use crate::webhook::normalize::{self, Key, Normalized, Pagerduty, ShapeError};
 use crate::webhook::verify::{self, VerifyError};
 use bytes::Bytes;
 use chrono::Duration;
 use http::{Request, Response, StatusCode, header};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-/// How long a delivery id stays claimed while its delivery is processed.
-const DELIVERY_LEASE_SECS: i64 = 120;
 /// Clock skew allowed on Connect JWTs.
 const JWT_LEEWAY_SECS: u64 = 60;
-
-/// What makes a delivery itself, for telling a replay from a new delivery.
-/// Only signed material counts: the delivery-id headers (`X-GitHub-Delivery`,
-/// `X-Atlassian-Webhook-Identifier`, `X-Request-UUID`) are not signed, so a
-/// captured delivery replayed under a fresh id would pass for a new one.
-enum Delivery<'a> {
-    /// The signed body is the identity: a replay of it is the same delivery,
-    /// whatever its headers say.
-    SignedBody(&'a [u8]),
-    /// A Connect JWT, which signs the request but not its body: one token
-    /// carries one body (another is refused), and the body is the identity,
-    /// so a retry under a fresh token is the same delivery.
-    Token { token: String, body: &'a [u8] },
-    /// A key the sender chose for one request (a Standard Webhooks id, an
-    /// `Idempotency-Key`), bound to the body it came with: the same key
-    /// with another body is refused.
-    Keyed { key: String, body: &'a [u8] },
-}
-
-impl Delivery<'_> {
-    /// The incident store's key, for a delivery with no natural key.
-    fn store_key(&self) -> SenderKey {
-        match self {
-            Self::SignedBody(body) | Self::Token { body, .. } => SenderKey::new(&body_hash(body)),
-            Self::Keyed { key, body } => SenderKey::new(key).for_content(body),
-        }
-    }
-}
-
-/// What the ledger said about a delivery.
-enum Claim {
-    /// First sight: these claims are held until the delivery is stored.
-    New(Vec<LedgerKey>),
-    /// Seen before (or in flight): answer as a duplicate.
-    Repeat,
-    /// Its key was used before with another body.
-    Reused,
-}
-
-/// Claims a delivery in the ledger, in order. A token or key takes two
-/// claims: the key with this body (failing: a retry) and the key alone
-/// (failing then: another body, refused). With a natural key as the store
-/// key, the body is claimed too (failing: the same delivery again).
-async fn claim(
-    app: &App,
-    source: Source,
-    delivery: &Delivery<'_>,
-    natural: bool,
-) -> Result<Claim, StoreError> {
-    let src = source.as_str();
-    let body_claim =
-        |body: &[u8]| LedgerKey::new("delivery", &format!("{src}#{}", body_hash(body)));
-    let key_claims = |key: &str, body: &[u8]| {
-        [
-            LedgerKey::new(
-                "delivery",
-                &format!(
-                    "{src}#{}#{}",
-                    hex::encode(Sha256::digest(key)),
-                    body_hash(body)
-                ),
-            ),
-            LedgerKey::new("delivery-key", &format!("{src}#{key}")),
-        ]
-    };
-    // (claim, what its failure means)
-    let mut wanted: Vec<(LedgerKey, Claim)> = Vec::new();
-    match delivery {
-        Delivery::Token { token: key, body } | Delivery::Keyed { key, body } => {
-            let [bound, used] = key_claims(key, body);
-            wanted.push((bound, Claim::Repeat));
-            wanted.push((used, Claim::Reused));
-        }
-        Delivery::SignedBody(_) => {}
-    }
-    match delivery {
-        Delivery::SignedBody(body) | Delivery::Token { body, .. } if natural => {
-            wanted.push((body_claim(body), Claim::Repeat));
-        }
-        _ => {}
-    }
-    let lease = Duration::seconds(DELIVERY_LEASE_SECS);
-    let now = app.clock.now();
-    let mut held = Vec::new();
-    for (key, failure) in wanted {
-        if app.store.try_claim(&key, now, lease).await? {
-            held.push(key);
-            continue;
-        }
-        for k in &held {
-            match failure {
-                // This token's one body was already seen: it stays used.
-                Claim::Repeat => app.store.complete(k, now).await?,
-                // Its body is another one: this attempt leaves nothing.
-                _ => app.store.release(k).await?,
-            }
-        }
-        return Ok(failure);
-    }
-    Ok(Claim::New(held))
-}
 
 /// A delivery key used before with another body. Nothing about the first
 /// incident is said. Connect gets 409, which Jira retries with a fresh
@@ -177,10 +72,6 @@ fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
     } else {
         Err(bad("the body must be a JSON object"))
     }
-}
-
-fn body_hash(body: &[u8]) -> String {
-    hex::encode(Sha256::digest(body))
 }
 
 pub async fn handle(
@@ -340,9 +231,8 @@ pub async fn handle(
     }
 }
 
-/// Stores a normalised delivery once. A natural key (an alert, an issue) is
-/// the store key; the delivery is then claimed in the ledger so a replay of
-/// it changes nothing. Without a natural key the delivery is the store key.
+/// Stores a normalised delivery once (see [`ingest::ingest`]) and answers
+/// the sender.
 async fn ingest(
     app: &Arc<App>,
     source: Source,
@@ -364,74 +254,19 @@ async fn ingest(
         metrics::incr(Metric::ReportsRejected);
         ApiError::Validation(e)
     })?;
-    let (created, claims) = match (key, delivery) {
-        (Some(Key { key, repeat }), Some(delivery)) => {
-            let claims = match claim(app, source, &delivery, true).await? {
-                Claim::New(claims) => claims,
-                Claim::Reused => return Err(reused(source)),
-                Claim::Repeat => {
-                    metrics::incr(Metric::ReportsDuplicated);
-                    let existing = app
-                        .store
-                        .find_by_key(&source.scoped_key(key.into()))
-                        .await?;
-                    return Ok(accepted(
-                        existing.map(|i| (i.id.to_string(), i.reference.to_string())),
-                        true,
-                        extra,
-                    ));
-                }
-            };
-            let result = intake::submit_keyed(app, source, report, Some(key.into()), repeat).await;
-            (result, claims)
-        }
-        (Some(Key { key, repeat }), None) => (
-            intake::submit_keyed(app, source, report, Some(key.into()), repeat).await,
-            Vec::new(),
-        ),
-        (None, Some(delivery)) => {
-            // A token is claimed here too: one token, one body. A repeat
-            // goes on to the store, which answers with the first incident.
-            let claims = match &delivery {
-                Delivery::Token { .. } => match claim(app, source, &delivery, false).await? {
-                    Claim::New(claims) => claims,
-                    Claim::Reused => return Err(reused(source)),
-                    Claim::Repeat => Vec::new(),
-                },
-                _ => Vec::new(),
-            };
-            let key = Some(delivery.store_key());
-            (
-                intake::submit_keyed(app, source, report, key, Repeat::Replay).await,
-                claims,
-            )
-        }
-        (None, None) => (
-            intake::submit_keyed(app, source, report, None, Repeat::Replay).await,
-            Vec::new(),
-        ),
-    };
-    match created {
-        Ok(c) => {
-            for claim in &claims {
-                app.store.complete(claim, app.clock.now()).await?;
-            }
-            Ok(accepted(
-                Some((c.incident.id.to_string(), c.incident.reference.to_string())),
-                c.duplicate,
-                extra,
-            ))
-        }
-        Err(e) => {
-            // Let the sender's retry through.
-            for claim in &claims {
-                let _ = app.store.release(claim).await;
-            }
-            Err(match e {
-                StoreError::KeyReused => reused(source),
-                e => e.into(),
-            })
-        }
+    match ingest::ingest(app, source, delivery, report, key).await {
+        Ok(Ingested::Stored(c)) => Ok(accepted(
+            Some((c.incident.id.to_string(), c.incident.reference.to_string())),
+            c.duplicate,
+            extra,
+        )),
+        Ok(Ingested::Replayed(existing)) => Ok(accepted(
+            existing.map(|i| (i.id.to_string(), i.reference.to_string())),
+            true,
+            extra,
+        )),
+        Err(IngestError::KeyReused) => Err(reused(source)),
+        Err(IngestError::Store(e)) => Err(e.into()),
     }
 }
 
@@ -504,146 +339,35 @@ async fn pagerduty(app: &Arc<App>, body: &[u8]) -> Result<Response<Bytes>, ApiEr
             unauthorized("pagerduty", VerifyError::Mismatch("routing_key")),
         ));
     }
-    // Optional text fields are text (or null) when present: a numeric
-    // dedup_key quietly dropped would open a new incident on every retry.
-    if let Some(p) = [
-        "/dedup_key",
-        "/payload/component",
-        "/payload/group",
-        "/payload/class",
-    ]
-    .into_iter()
-    .find(|p| {
-        payload
-            .pointer(p)
-            .is_some_and(|v| !(v.is_string() || v.is_null()))
-    }) {
-        return Ok(pd_response(
-            StatusCode::BAD_REQUEST,
-            bad(format!(
-                "{} must be a string",
-                p.trim_start_matches('/').replace('/', ".")
-            )),
-        ));
-    }
-    let action = payload
-        .get("event_action")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let dedup_key = payload
-        .get("dedup_key")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|k| !k.is_empty());
-    if dedup_key.is_some_and(|k| k.len() > 255) {
-        return Ok(pd_response(
-            StatusCode::BAD_REQUEST,
-            bad("dedup_key must be at most 255 characters"),
-        ));
-    }
-    match action {
-        "trigger" => {
-            let field = |name: &str| {
-                payload
-                    .pointer(&format!("/payload/{name}"))
-                    .and_then(Value::as_str)
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-            };
-            let Some(summary) = field("summary") else {
-                return Ok(pd_response(
-                    StatusCode::BAD_REQUEST,
-                    bad("payload.summary is required"),
-                ));
-            };
-            if field("source").is_none() {
-                return Ok(pd_response(
-                    StatusCode::BAD_REQUEST,
-                    bad("payload.source is required"),
-                ));
-            }
-            let severity = match field("severity") {
-                Some(sev) if PAGERDUTY_SEVERITIES.contains(&sev) => sev,
-                _ => {
-                    return Ok(pd_response(
-                        StatusCode::BAD_REQUEST,
-                        bad("payload.severity must be one of critical, error, warning, info"),
-                    ));
-                }
-            };
-            let dedup = dedup_key
-                .map(str::to_owned)
-                .unwrap_or_else(|| ulid::Ulid::new().to_string());
-            let details = payload
-                .pointer("/payload/custom_details")
-                .map(|d| serde_json::to_string_pretty(d).unwrap_or_default());
-            let description = [
-                ("Source", field("source")),
-                ("Component", field("component")),
-                ("Group", field("group")),
-                ("Class", field("class")),
-            ]
-            .iter()
-            .filter_map(|(l, v)| v.map(|v| format!("{l}: {v}")))
-            .chain(details.map(|d| format!("Details: {d}")))
-            .collect::<Vec<_>>()
-            .join("\n");
-            let input = ReportInput {
-                // A title is one line: any control character (a newline,
-                // a stray \u{14} from a log line) becomes a space.
-                title: Some(
-                    summary
-                        .chars()
-                        .take(crate::domain::report::MAX_TITLE)
-                        .map(|c| if c.is_control() { ' ' } else { c })
-                        .collect::<String>(),
-                ),
-                description: Some(description),
-                signal: Some(crate::domain::SourceSignal {
-                    kind: "pagerduty".into(),
-                    severity: Some(severity.into()),
-                    score: None,
-                }),
-                ..Default::default()
-            };
+    let event = match normalize::pagerduty(&payload) {
+        Ok(event) => event,
+        Err(e) => return Ok(pd_response(StatusCode::BAD_REQUEST, shape(e))),
+    };
+    let (dedup, action) = match event {
+        Pagerduty::Trigger { input, dedup_key } => {
+            let dedup = dedup_key.unwrap_or_else(|| ulid::Ulid::new().to_string());
             let extra =
                 json!({"status": "success", "message": "Event processed", "dedup_key": dedup});
             let n = Normalized::Report(
-                Box::new(input),
+                input,
                 Some(Key {
                     key: dedup.clone(),
                     repeat: Repeat::Occurrence,
                 }),
             );
-            match ingest(app, Source::Pagerduty, None, n, Some(extra)).await {
+            return match ingest(app, Source::Pagerduty, None, n, Some(extra)).await {
                 Err(e @ ApiError::Validation(_)) => Ok(pd_response(StatusCode::BAD_REQUEST, e)),
                 other => other,
-            }
-        }
-        "acknowledge" | "resolve" => {
-            let Some(dedup) = dedup_key else {
-                return Ok(pd_response(
-                    StatusCode::BAD_REQUEST,
-                    bad(format!("dedup_key is required to {action}")),
-                ));
             };
-            let action = if action == "acknowledge" {
-                SourceAction::Acknowledge
-            } else {
-                SourceAction::Resolve
-            };
-            let updated = sources::source_update(app, Source::Pagerduty, dedup, action).await?;
-            let mut extra =
-                json!({"status": "success", "message": "Event processed", "dedup_key": dedup});
-            if let Some(updated) = updated {
-                extra["incident_id"] = json!(updated.id);
-                extra["reference"] = json!(updated.reference);
-            }
-            Ok(json_response(StatusCode::ACCEPTED, &extra))
         }
-        _ => Ok(pd_response(
-            StatusCode::BAD_REQUEST,
-            bad("event_action must be trigger, acknowledge or resolve"),
-        )),
+        Pagerduty::Acknowledge { dedup_key } => (dedup_key, SourceAction::Acknowledge),
+        Pagerduty::Resolve { dedup_key } => (dedup_key, SourceAction::Resolve),
+    };
+    let updated = sources::source_update(app, Source::Pagerduty, &dedup, action).await?;
+    let mut extra = json!({"status": "success", "message": "Event processed", "dedup_key": dedup});
+    if let Some(updated) = updated {
+        extra["incident_id"] = json!(updated.id);
+        extra["reference"] = json!(updated.reference);
     }
+    Ok(json_response(StatusCode::ACCEPTED, &extra))
 }

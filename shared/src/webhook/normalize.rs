@@ -3,8 +3,7 @@
 //! Only events that describe a security problem become reports; the rest
 //! are acknowledged and ignored with a reason for the log.
 
-use crate::app::intake::Repeat;
-use crate::domain::{ReportInput, SourceSignal};
+use crate::domain::{Repeat, ReportInput, SourceSignal};
 use serde_json::Value;
 
 /// A store key for the report and what a repeat of it means.
@@ -320,6 +319,131 @@ pub fn report_object(body: &Value) -> Result<ReportInput, ShapeError> {
 /// PagerDuty Events API v2 severities.
 pub const PAGERDUTY_SEVERITIES: [&str; 4] = ["critical", "error", "warning", "info"];
 
+/// A PagerDuty Events API v2 event, its routing key already checked.
+#[derive(Debug)]
+pub enum Pagerduty {
+    /// A new alert, or the same one again under its `dedup_key`. Without
+    /// one, PagerDuty makes one up: so does the caller.
+    Trigger {
+        input: Box<ReportInput>,
+        dedup_key: Option<String>,
+    },
+    /// The tool acknowledged its alert.
+    Acknowledge { dedup_key: String },
+    /// The tool resolved its alert.
+    Resolve { dedup_key: String },
+}
+
+/// Reads an Events API v2 event (a JSON object).
+pub fn pagerduty(payload: &Value) -> Result<Pagerduty, ShapeError> {
+    // Optional text fields are text (or null) when present: a numeric
+    // dedup_key quietly dropped would open a new incident on every retry.
+    if let Some(p) = [
+        "/dedup_key",
+        "/payload/component",
+        "/payload/group",
+        "/payload/class",
+    ]
+    .into_iter()
+    .find(|p| {
+        payload
+            .pointer(p)
+            .is_some_and(|v| !(v.is_string() || v.is_null()))
+    }) {
+        return Err(ShapeError(format!(
+            "{} must be a string",
+            p.trim_start_matches('/').replace('/', ".")
+        )));
+    }
+    let action = payload
+        .get("event_action")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let dedup_key = payload
+        .get("dedup_key")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    if dedup_key.is_some_and(|k| k.len() > 255) {
+        return Err(ShapeError(
+            "dedup_key must be at most 255 characters".into(),
+        ));
+    }
+    match action {
+        "trigger" => {
+            let field = |name: &str| {
+                payload
+                    .pointer(&format!("/payload/{name}"))
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+            };
+            let summary =
+                field("summary").ok_or_else(|| ShapeError("payload.summary is required".into()))?;
+            if field("source").is_none() {
+                return Err(ShapeError("payload.source is required".into()));
+            }
+            let severity = match field("severity") {
+                Some(sev) if PAGERDUTY_SEVERITIES.contains(&sev) => sev,
+                _ => {
+                    return Err(ShapeError(
+                        "payload.severity must be one of critical, error, warning, info".into(),
+                    ));
+                }
+            };
+            let details = payload
+                .pointer("/payload/custom_details")
+                .map(|d| serde_json::to_string_pretty(d).unwrap_or_default());
+            let description = [
+                ("Source", field("source")),
+                ("Component", field("component")),
+                ("Group", field("group")),
+                ("Class", field("class")),
+            ]
+            .iter()
+            .filter_map(|(l, v)| v.map(|v| format!("{l}: {v}")))
+            .chain(details.map(|d| format!("Details: {d}")))
+            .collect::<Vec<_>>()
+            .join("\n");
+            let input = ReportInput {
+                // A title is one line: any control character (a newline,
+                // a stray \u{14} from a log line) becomes a space.
+                title: Some(
+                    summary
+                        .chars()
+                        .take(crate::domain::report::MAX_TITLE)
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .collect::<String>(),
+                ),
+                description: Some(description),
+                signal: Some(SourceSignal {
+                    kind: "pagerduty".into(),
+                    severity: Some(severity.into()),
+                    score: None,
+                }),
+                ..Default::default()
+            };
+            Ok(Pagerduty::Trigger {
+                input: Box::new(input),
+                dedup_key: dedup_key.map(str::to_owned),
+            })
+        }
+        "acknowledge" | "resolve" => {
+            let dedup_key = dedup_key
+                .ok_or_else(|| ShapeError(format!("dedup_key is required to {action}")))?
+                .to_owned();
+            Ok(if action == "acknowledge" {
+                Pagerduty::Acknowledge { dedup_key }
+            } else {
+                Pagerduty::Resolve { dedup_key }
+            })
+        }
+        _ => Err(ShapeError(
+            "event_action must be trigger, acknowledge or resolve".into(),
+        )),
+    }
+}
+
 /// An AWS security finding delivered by EventBridge, as reports keyed by finding.
 pub fn aws_finding(event: &Value) -> Result<Vec<(ReportInput, Key)>, ShapeError> {
     let source = required(event, "/source")?;
@@ -533,5 +657,80 @@ mod tests {
         );
         assert!(aws_finding(&json!({"source": "aws.ec2", "detail-type": "x"})).is_err());
         assert!(aws_finding(&json!({"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {}})).is_err());
+    }
+
+    #[test]
+    fn pagerduty_events_table() {
+        let trigger = |extra: Value| {
+            let mut v = json!({"event_action": "trigger", "payload": {"summary": "Disk\nfull", "source": "db-1", "severity": "critical"}});
+            if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
+                m.extend(e);
+            }
+            v
+        };
+        let refused: &[(Value, &str)] = &[
+            (
+                json!({"event_action": "trigger", "dedup_key": 7}),
+                "dedup_key must be a string",
+            ),
+            (
+                json!({"event_action": "trigger", "payload": {"class": 1}}),
+                "payload.class must be a string",
+            ),
+            (
+                json!({"event_action": "trigger", "dedup_key": "k".repeat(256)}),
+                "dedup_key must be at most 255 characters",
+            ),
+            (
+                json!({"event_action": "trigger", "payload": {"source": "x", "severity": "info"}}),
+                "payload.summary is required",
+            ),
+            (
+                json!({"event_action": "trigger", "payload": {"summary": "x", "severity": "info"}}),
+                "payload.source is required",
+            ),
+            (
+                json!({"event_action": "trigger", "payload": {"summary": "x", "source": "y", "severity": "high"}}),
+                "payload.severity must be one of critical, error, warning, info",
+            ),
+            (
+                json!({"event_action": "resolve"}),
+                "dedup_key is required to resolve",
+            ),
+            (
+                json!({"event_action": "snooze", "dedup_key": "k"}),
+                "event_action must be trigger, acknowledge or resolve",
+            ),
+        ];
+        for (event, message) in refused {
+            assert_eq!(
+                pagerduty(event).expect_err("refused").0,
+                *message,
+                "{event}"
+            );
+        }
+        match pagerduty(&trigger(json!({"dedup_key": " k1 "}))).expect("trigger") {
+            Pagerduty::Trigger { input, dedup_key } => {
+                assert_eq!(dedup_key.as_deref(), Some("k1"));
+                assert_eq!(input.title.as_deref(), Some("Disk full"));
+                assert_eq!(input.description.as_deref(), Some("Source: db-1"));
+                assert_eq!(
+                    input.signal.expect("signal").severity.as_deref(),
+                    Some("critical")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            pagerduty(&trigger(json!({}))).expect("trigger"),
+            Pagerduty::Trigger {
+                dedup_key: None,
+                ..
+            }
+        ));
+        assert!(matches!(
+            pagerduty(&json!({"event_action": "acknowledge", "dedup_key": "k"})).expect("ack"),
+            Pagerduty::Acknowledge { dedup_key } if dedup_key == "k"
+        ));
     }
 }
