@@ -17,25 +17,6 @@ pub mod sources;
 use crate::ports::{Clock, EventPublisher, Notifier, NotifyError, PublishError, Store, StoreError};
 use std::sync::Arc;
 
-/// The plan, as the domain's lifecycle asks for it.
-impl crate::domain::Lifecycle for crate::policy::Policy {
-    fn review_deadline(
-        &self,
-        severity: crate::domain::Severity,
-        resolved_at: chrono::DateTime<chrono::Utc>,
-    ) -> Option<crate::domain::Deadline> {
-        crate::policy::Policy::review_deadline(self, severity, resolved_at)
-    }
-
-    fn retention(&self) -> chrono::Duration {
-        self.retention
-    }
-
-    fn reschedule(&self, incident: &mut crate::domain::Incident) {
-        crate::policy::clocks::schedule(incident, self);
-    }
-}
-
 /// How committed events reach the bus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Relay {

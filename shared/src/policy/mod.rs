@@ -238,6 +238,25 @@ impl crate::domain::Checklists for Policy {
     }
 }
 
+/// The plan, as the domain's lifecycle asks for it.
+impl crate::domain::Lifecycle for Policy {
+    fn review_deadline(
+        &self,
+        severity: Severity,
+        resolved_at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<crate::domain::Deadline> {
+        Policy::review_deadline(self, severity, resolved_at)
+    }
+
+    fn retention(&self) -> chrono::Duration {
+        self.retention
+    }
+
+    fn reschedule(&self, incident: &mut crate::domain::Incident) {
+        clocks::schedule(incident, self);
+    }
+}
+
 /// A paging delay must be wall-clock time: business days make no sense at 3 a.m.
 fn fixed(span: Option<Span>, what: &str) -> Result<Duration, String> {
     match span {
