@@ -10,7 +10,7 @@
 //! made by redacting: the report, the incident and everything built from
 //! them take that type, so a new field cannot be stored raw.
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -99,15 +99,18 @@ fn generic_rules() -> [(&'static str, String, Check); 6] {
     ]
 }
 
-static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+fn patterns() -> impl Iterator<Item = (&'static str, Cow<'static, str>, Check)> {
     let fixed = RULES_SRC
         .iter()
         .map(|(kind, pat, check)| (*kind, Cow::Borrowed(*pat), *check));
     let generic = generic_rules()
         .into_iter()
         .map(|(kind, pat, check)| (kind, Cow::Owned(pat), check));
-    fixed
-        .chain(generic)
+    fixed.chain(generic)
+}
+
+static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+    patterns()
         .map(|(kind, pat, check)| Rule {
             kind,
             // The patterns are constants; the tests below compile every one.
@@ -115,6 +118,13 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             check,
         })
         .collect()
+});
+
+/// Every rule at once: one scan of a text says which rules can match, so
+/// a text with no secret (most of them) is read once, not once per rule.
+static ANY: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(patterns().map(|(_, pat, _)| pat))
+        .unwrap_or_else(|e| panic!("redaction rules as a set: {e}"))
 });
 
 /// Values that stand for a secret without being one.
@@ -279,9 +289,19 @@ pub fn redact(text: &str) -> Redacted<'_> {
     // text outside markers, so this ends; the cap bounds hostile input.
     for _ in 0..MAX_PASSES {
         let found = kinds.len();
-        for rule in RULES.iter() {
+        // Which rules match the text as it stands, read again after each
+        // replacement: a later rule may need an earlier one's marker.
+        let mut hits = ANY.matches(&out);
+        if !hits.matched_any() {
+            break;
+        }
+        for (i, rule) in RULES.iter().enumerate() {
+            if !hits.matched(i) {
+                continue;
+            }
             if let Some(next) = apply(rule, &out, &mut kinds) {
                 out = Cow::Owned(next);
+                hits = ANY.matches(&out);
             }
         }
         if kinds.len() == found {

@@ -5,8 +5,9 @@
 
 use super::text::{self, Token};
 use crate::domain::{IncidentClass, Play, Severity};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Concepts with a meaning of their own to the engine.
 pub mod reserved {
@@ -212,7 +213,7 @@ pub struct Judgement {
     by_name: HashMap<String, ConceptId>,
     /// The first letters of every word the tables know, stemmed or not: a
     /// report's word that starts otherwise cannot match, so it is not stemmed.
-    prefixes: std::collections::HashSet<String>,
+    prefixes: HashSet<String>,
     index: HashMap<String, Vec<Term>>,
     negated_after: Vec<bool>,
     things: Vec<bool>,
@@ -289,7 +290,7 @@ impl Judgement {
                 .and_then(|p| ConceptId::try_from(p).ok())
         };
         let mut index: HashMap<String, Vec<Term>> = HashMap::new();
-        let mut prefixes = std::collections::HashSet::new();
+        let mut prefixes = HashSet::new();
         for (name, terms) in &file.concepts {
             let concept = id_of(name).ok_or_else(|| format!("concept {name:?}"))?;
             for term in terms {

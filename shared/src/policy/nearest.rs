@@ -6,7 +6,8 @@
 //! rule did, and such a report stays flagged for triage.
 
 use super::text::{self, Token};
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt as _};
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 /// The committed model, read on first use.

@@ -2,8 +2,9 @@
 //! knowing its sentence and clause, so that facts can be found in any
 //! inflection and word order and negation can be scoped. Pure.
 
+use foldhash::HashMap;
+use foldhash::HashMapExt as _;
 use rust_stemmers::{Algorithm, Stemmer};
-use std::collections::HashMap;
 use std::sync::{LazyLock, RwLock};
 
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
