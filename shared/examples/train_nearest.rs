@@ -3,17 +3,11 @@
 //! (`shared/tests/corpus/tune*.jsonl`), never the held-out sets.
 //! `cargo run -p klaxon-core --example train_nearest`
 
+#[path = "../tests/support/corpus_files.rs"]
+mod corpus_files;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
-    let mut names: Vec<String> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("tune") && n.ends_with(".jsonl"))
-        .collect();
-    names.sort();
-    let texts: Vec<(String, String)> = names
-        .iter()
-        .map(|n| Ok((n.clone(), std::fs::read_to_string(format!("{dir}/{n}"))?)))
-        .collect::<Result<_, std::io::Error>>()?;
+    let texts = corpus_files::tuning_sets()?;
     let files: Vec<(&str, &str)> = texts
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
@@ -21,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tsv = klaxon_core::policy::nearest::train_jsonl(&files)?;
     let out = concat!(env!("CARGO_MANIFEST_DIR"), "/policy/nearest.tsv");
     std::fs::write(out, tsv)?;
+    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
     println!("wrote {out} from {}", names.join(", "));
     Ok(())
 }

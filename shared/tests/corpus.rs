@@ -11,6 +11,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+#[path = "support/corpus_files.rs"]
+mod corpus_files;
+
 #[derive(Debug, Deserialize)]
 struct Case {
     id: String,
@@ -163,119 +166,81 @@ fn report(name: &str) -> Figures {
     f
 }
 
-/// Where the engine stands (docs/severity.md): no dangerous miss, and
-/// accuracy no lower than last measured. The bar is 97 %.
-const TUNE_FLOOR_PERCENT: usize = 94;
-const HELD_OUT_FLOOR_PERCENT: usize = 82;
-
-#[test]
-fn tune_set_has_no_dangerous_miss_and_holds_its_accuracy() {
-    let f = report("tune.jsonl");
-    assert!(f.cases >= 300, "{} cases", f.cases);
-    assert!(
-        f.dangerous.is_empty(),
-        "dangerous misses: {:?}\n{}",
-        f.dangerous,
-        f.wrong.join("\n")
-    );
-    assert!(
-        f.right * 100 >= f.cases * TUNE_FLOOR_PERCENT,
-        "{} of {} right\n{}",
-        f.right,
-        f.cases,
-        f.wrong.join("\n")
-    );
+/// One set's bar: where the engine stands on it (docs/severity.md).
+struct Bar {
+    file: &'static str,
+    min_cases: usize,
+    /// Accuracy no lower than last measured; the bar is 97 %.
+    floor_percent: usize,
+    /// Dangerous misses allowed: 0, except an unread held-out case.
+    dangerous_at_most: usize,
 }
 
-#[test]
-fn held_out_set_holds_its_dangerous_misses_and_accuracy() {
-    let f = report("heldout.jsonl");
-    assert!(f.cases >= 100, "{} cases", f.cases);
-    // Its one dangerous miss went with general changes, unread
-    // (docs/severity.md); none may come back.
+const BARS: &[Bar] = &[
+    Bar {
+        file: "tune.jsonl",
+        min_cases: 300,
+        floor_percent: 94,
+        dangerous_at_most: 0,
+    },
+    // Written as held out, measured, then tuned on.
+    Bar {
+        file: "tune-2.jsonl",
+        min_cases: 100,
+        floor_percent: 92,
+        dangerous_at_most: 0,
+    },
+    Bar {
+        file: "tune-3.jsonl",
+        min_cases: 200,
+        floor_percent: 79,
+        dangerous_at_most: 0,
+    },
+    // Never read. Its one dangerous miss went with general changes.
+    Bar {
+        file: "heldout.jsonl",
+        min_cases: 100,
+        floor_percent: 82,
+        dangerous_at_most: 0,
+    },
+    // Never read; one of its cases is a dangerous miss.
+    Bar {
+        file: "heldout-3.jsonl",
+        min_cases: 100,
+        floor_percent: 75,
+        dangerous_at_most: 1,
+    },
+];
+
+fn holds(bar: &Bar) {
+    let f = report(bar.file);
+    // The held-out sets' misses are not printed: they stay unread.
+    let shown = if bar.file.starts_with("tune") {
+        f.wrong.join("\n")
+    } else {
+        String::new()
+    };
+    assert!(f.cases >= bar.min_cases, "{}: {} cases", bar.file, f.cases);
     assert!(
-        f.dangerous.is_empty(),
-        "dangerous misses: {:?}",
+        f.dangerous.len() <= bar.dangerous_at_most,
+        "{}: dangerous misses: {:?}\n{shown}",
+        bar.file,
         f.dangerous
     );
     assert!(
-        f.right * 100 >= f.cases * HELD_OUT_FLOOR_PERCENT,
-        "{} of {} right",
+        f.right * 100 >= f.cases * bar.floor_percent,
+        "{}: {} of {} right\n{shown}",
+        bar.file,
         f.right,
         f.cases
     );
 }
 
-/// The second tuning set: 130 reports written from the seeds by someone
-/// who had not seen the engine, measured as held out, then tuned on.
-const TUNE_2_FLOOR_PERCENT: usize = 92;
-
 #[test]
-fn second_tuning_set_has_no_dangerous_miss_and_holds_its_accuracy() {
-    let f = report("tune-2.jsonl");
-    assert!(f.cases >= 100, "{} cases", f.cases);
-    assert!(
-        f.dangerous.is_empty(),
-        "dangerous misses: {:?}\n{}",
-        f.dangerous,
-        f.wrong.join("\n")
-    );
-    assert!(
-        f.right * 100 >= f.cases * TUNE_2_FLOOR_PERCENT,
-        "{} of {} right\n{}",
-        f.right,
-        f.cases,
-        f.wrong.join("\n")
-    );
-}
-
-/// The third tuning set: 240 paraphrases of every example of the seeds,
-/// written by someone who had not seen the engine, measured as held out,
-/// then tuned on.
-const TUNE_3_FLOOR_PERCENT: usize = 79;
-
-#[test]
-fn third_tuning_set_has_no_dangerous_miss_and_holds_its_accuracy() {
-    let f = report("tune-3.jsonl");
-    assert!(f.cases >= 200, "{} cases", f.cases);
-    assert!(
-        f.dangerous.is_empty(),
-        "dangerous misses: {:?}\n{}",
-        f.dangerous,
-        f.wrong.join("\n")
-    );
-    assert!(
-        f.right * 100 >= f.cases * TUNE_3_FLOOR_PERCENT,
-        "{} of {} right\n{}",
-        f.right,
-        f.cases,
-        f.wrong.join("\n")
-    );
-}
-
-/// The third held-out set: 140 short paraphrases of the seeds' examples and
-/// longer write-ups, written by someone who had seen neither the engine
-/// nor the other sets, before the last round of tuning, and never read.
-const HELD_OUT_3_FLOOR_PERCENT: usize = 75;
-/// One of its cases is a dangerous miss, unread (docs/severity.md); no
-/// more may appear.
-const HELD_OUT_3_DANGEROUS_AT_MOST: usize = 1;
-
-#[test]
-fn third_held_out_set_has_no_dangerous_miss_and_holds_its_accuracy() {
-    let f = report("heldout-3.jsonl");
-    assert!(f.cases >= 100, "{} cases", f.cases);
-    assert!(
-        f.dangerous.len() <= HELD_OUT_3_DANGEROUS_AT_MOST,
-        "dangerous misses: {:?}",
-        f.dangerous
-    );
-    assert!(
-        f.right * 100 >= f.cases * HELD_OUT_3_FLOOR_PERCENT,
-        "{} of {} right",
-        f.right,
-        f.cases
-    );
+fn every_set_holds_its_dangerous_misses_and_accuracy() {
+    for bar in BARS {
+        holds(bar);
+    }
 }
 
 /// `KLAXON_ASSESS_TEXT="title|description" cargo test --test corpus explain -- --nocapture`
@@ -297,22 +262,7 @@ fn explain() {
 /// file cannot drift from the corpus or take in a held-out set.
 #[test]
 fn nearest_model_is_learnt_from_the_tuning_sets_only() {
-    let dir = format!("{}/tests/corpus", env!("CARGO_MANIFEST_DIR"));
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("corpus dir")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("tune") && n.ends_with(".jsonl"))
-        .collect();
-    names.sort();
-    let texts: Vec<(String, String)> = names
-        .iter()
-        .map(|n| {
-            (
-                n.clone(),
-                std::fs::read_to_string(format!("{dir}/{n}")).expect(n),
-            )
-        })
-        .collect();
+    let texts = corpus_files::tuning_sets().expect("tuning sets");
     let files: Vec<(&str, &str)> = texts
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
