@@ -309,7 +309,7 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     /// The method, and the methods the path does take (for `Allow`).
-    #[error("method {0} is not allowed here")]
+    #[error("method {} is not allowed here", standard_method(.0))]
     MethodNotAllowed(Method, Vec<Method>),
     #[error("{0}")]
     Conflict(String),
@@ -712,8 +712,46 @@ impl Group for AllRoutes {
 
 /// The route `req` asks for among `routes`, with its decoded parameters;
 /// 404 for an unknown path, 405 (with what is allowed) for a wrong method.
+/// A method's name if it is one HTTP defines: any other is the client's own
+/// text, not repeated back.
+fn standard_method(m: &Method) -> &str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    if KNOWN.contains(m) {
+        m.as_str()
+    } else {
+        "this method"
+    }
+}
+
+/// A path as it may be shown and logged: a segment that could be a token
+/// (long, or not plain letters and digits) is not repeated back, since an
+/// ack link's token is a path segment.
+pub(crate) fn path_shape(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            let plain = seg.len() <= 24
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if plain { seg } else { "{…}" }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn find(routes: Routes, req: &Request<Bytes>) -> Result<(RouteId, Vec<String>), ApiError> {
     let path = req.uri().path();
+    let shown = path_shape(path);
     let serves = |g: Routes| routes == Routes::All || g == Routes::All || g == routes;
     let mut allowed = Vec::new();
     for r in ROUTES.iter().filter(|r| serves(r.group)) {
@@ -729,7 +767,7 @@ fn find(routes: Routes, req: &Request<Bytes>) -> Result<(RouteId, Vec<String>), 
                             .map(|d| d.into_owned())
                     })
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|_| ApiError::NotFound(format!("no route for {path}")))?;
+                    .map_err(|_| ApiError::NotFound(format!("no route for {shown}")))?;
                 return Ok((r.id, decoded));
             }
         }
@@ -737,7 +775,7 @@ fn find(routes: Routes, req: &Request<Bytes>) -> Result<(RouteId, Vec<String>), 
     Err(if !allowed.is_empty() {
         ApiError::MethodNotAllowed(req.method().clone(), allowed)
     } else {
-        ApiError::NotFound(format!("no route for {path}"))
+        ApiError::NotFound(format!("no route for {shown}"))
     })
 }
 
@@ -748,7 +786,7 @@ fn health() -> Response<Bytes> {
 /// A route of another group: `find` never matches one, but the match must
 /// say something.
 fn elsewhere(req: &Request<Bytes>) -> ApiError {
-    ApiError::NotFound(format!("no route for {}", req.uri().path()))
+    ApiError::NotFound(format!("no route for {}", path_shape(req.uri().path())))
 }
 
 async fn dispatch_intake(
@@ -813,6 +851,33 @@ async fn dispatch_api(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A token in a path or a made-up method is not repeated in a refusal,
+    /// which is also what the log records.
+    #[test]
+    fn refusals_do_not_repeat_paths_or_methods() {
+        let token = "Zx9kQ2mN7vB4cL1pR8sT3wY6uJ0hG5fD";
+        let cases = [
+            (format!("/ack/{token}%FF"), "/ack/{…}"),
+            (
+                format!("/api/v1/incidents/{token}"),
+                "/api/v1/incidents/{…}",
+            ),
+            (
+                "/api/v1/incidents/KLX-2026-7QX4MZ".to_owned(),
+                "/api/v1/incidents/KLX-2026-7QX4MZ",
+            ),
+            ("/ack/a%2Fb".to_owned(), "/ack/{…}"),
+        ];
+        for (path, want) in cases {
+            assert_eq!(path_shape(&path), want, "{path}");
+        }
+        let m = Method::from_bytes(format!("X{token}").as_bytes()).expect("a token is a method");
+        let e = ApiError::MethodNotAllowed(m, vec![Method::GET]).to_string();
+        assert!(!e.contains(token), "{e}");
+        let e = ApiError::MethodNotAllowed(Method::DELETE, vec![Method::GET]).to_string();
+        assert_eq!(e, "method DELETE is not allowed here");
+    }
 
     /// Refusals name the field and the rule, never the value (issue 16).
     #[test]

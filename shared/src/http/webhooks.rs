@@ -40,7 +40,10 @@ fn reused(source: Source) -> ApiError {
 }
 
 fn disabled(path: &str) -> ApiError {
-    ApiError::NotFound(format!("no route for {path}: this source is not enabled"))
+    ApiError::NotFound(format!(
+        "no route for {}: this source is not enabled",
+        super::path_shape(path)
+    ))
 }
 
 fn unauthorized(source: &str, e: VerifyError) -> ApiError {

@@ -3,6 +3,7 @@
 //! Only events that describe a security problem become reports; the rest
 //! are acknowledged and ignored with a reason for the log.
 
+use crate::domain::redact::RedactedText;
 use crate::domain::{Repeat, ReportInput, SourceSignal};
 use serde_json::Value;
 
@@ -52,6 +53,61 @@ fn signal(
         severity: severity.map(Into::into),
         score,
     })
+}
+
+/// A sender's title as Klaxon's: one line, redacted before it is cut, so a
+/// token that crosses the cut is still found whole, and cut to what a
+/// report's title may hold (a long GitHub advisory or Jira summary is an
+/// alert all the same). What is cut goes to the top of the description.
+fn title(raw: String, description: String) -> (Option<String>, Option<String>) {
+    let one_line: String = raw
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let red = RedactedText::from(one_line.as_str()).into_string();
+    let max = crate::domain::report::MAX_TITLE;
+    if red.chars().count() <= max {
+        return (Some(red), Some(description));
+    }
+    let cut: String = red.chars().take(max - 1).chain(['…']).collect();
+    let full = if description.is_empty() {
+        format!("Title: {red}")
+    } else {
+        format!("Title: {red}\n\n{description}")
+    };
+    (Some(cut), Some(full))
+}
+
+/// A JSON value as `key: value` lines, nested keys joined with dots, so the
+/// redactor reads `password: X` as it would in a report, not an escaped
+/// string inside pretty-printed JSON.
+fn flatten(v: &Value, prefix: &str, out: &mut Vec<String>, depth: usize) {
+    const MAX_LINES: usize = 200;
+    if out.len() >= MAX_LINES || depth > 16 {
+        return;
+    }
+    let key = |k: &str| {
+        if prefix.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                flatten(v, &key(k), out, depth + 1);
+            }
+        }
+        Value::Array(items) => {
+            for (n, v) in items.iter().enumerate() {
+                flatten(v, &key(&n.to_string()), out, depth + 1);
+            }
+        }
+        Value::String(s) => out.push(format!("{prefix}: {s}")),
+        Value::Null => {}
+        other => out.push(format!("{prefix}: {other}")),
+    }
 }
 
 fn lines(parts: &[(&str, Option<String>)]) -> String {
@@ -188,10 +244,11 @@ pub fn github(event: &str, body: &Value) -> Result<Normalized, ShapeError> {
             ));
         }
     };
+    let (title, description) = self::title(title, description);
     Ok(Normalized::Report(
         Box::new(ReportInput {
-            title: Some(title),
-            description: Some(description),
+            title,
+            description,
             cvss,
             signal: signal(format!("github:{event}"), severity, None),
             ..Default::default()
@@ -252,10 +309,11 @@ pub fn jira(body: &Value, projects: &[String]) -> Result<Normalized, ShapeError>
         .unwrap_or_default();
     let id = text(body, "/issue/id").unwrap_or_else(|| key.clone());
     let site = text(body, "/issue/self").and_then(|s| s.split("/rest/").next().map(str::to_owned));
+    let (title, description) = title(format!("{key}: {summary}"), description.trim().to_owned());
     Ok(Normalized::Report(
         Box::new(ReportInput {
-            title: Some(format!("{key}: {summary}")),
-            description: Some(description.trim().to_owned()),
+            title,
+            description,
             site_url: site,
             signal: signal("jira", text(body, "/issue/fields/priority/name"), None),
             ..Default::default()
@@ -391,9 +449,14 @@ pub fn pagerduty(payload: &Value) -> Result<Pagerduty, ShapeError> {
                     ));
                 }
             };
-            let details = payload
-                .pointer("/payload/custom_details")
-                .map(|d| serde_json::to_string_pretty(d).unwrap_or_default());
+            let details = payload.pointer("/payload/custom_details").map(|d| {
+                let mut out = Vec::new();
+                match d {
+                    Value::String(s) => out.push(s.clone()),
+                    d => flatten(d, "", &mut out, 0),
+                }
+                out.join("\n")
+            });
             let description = [
                 ("Source", field("source")),
                 ("Component", field("component")),
@@ -405,17 +468,12 @@ pub fn pagerduty(payload: &Value) -> Result<Pagerduty, ShapeError> {
             .chain(details.map(|d| format!("Details: {d}")))
             .collect::<Vec<_>>()
             .join("\n");
+            // A title is one line: any control character (a newline, a
+            // stray \u{14} from a log line) becomes a space.
+            let (title, description) = title(summary.to_owned(), description);
             let input = ReportInput {
-                // A title is one line: any control character (a newline,
-                // a stray \u{14} from a log line) becomes a space.
-                title: Some(
-                    summary
-                        .chars()
-                        .take(crate::domain::report::MAX_TITLE)
-                        .map(|c| if c.is_control() { ' ' } else { c })
-                        .collect::<String>(),
-                ),
-                description: Some(description),
+                title,
+                description,
                 signal: Some(SourceSignal {
                     kind: "pagerduty".into(),
                     severity: Some(severity.into()),
@@ -657,6 +715,64 @@ mod tests {
         );
         assert!(aws_finding(&json!({"source": "aws.ec2", "detail-type": "x"})).is_err());
         assert!(aws_finding(&json!({"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {}})).is_err());
+    }
+
+    /// A sender's long title is cut after it is redacted, and kept whole
+    /// in the description; a nested secret in PagerDuty details is read as
+    /// `key: value`, where the redactor finds it.
+    #[test]
+    fn long_titles_and_nested_details_are_redacted_whole() {
+        let token = format!("ghp_{}", "a1B2c3D4e5".repeat(4));
+        let cases = [
+            // The token crosses the 200-character cut.
+            format!("{} {token}", "x".repeat(190)),
+            format!("Token {token} leaked {}", "y".repeat(250)),
+        ];
+        for summary in cases {
+            let body = json!({"event_action": "trigger", "payload": {"summary": summary, "source": "ci", "severity": "error"}});
+            let Ok(Pagerduty::Trigger { input, .. }) = pagerduty(&body) else {
+                panic!("a long summary is a trigger all the same");
+            };
+            let title = input.title.clone().unwrap_or_default();
+            assert!(
+                title.chars().count() <= crate::domain::report::MAX_TITLE,
+                "{title}"
+            );
+            assert!(!title.contains("ghp_"), "{title}");
+            let description = input.description.clone().unwrap_or_default();
+            assert!(!description.contains("a1B2c3D4e5a1B2"), "{description}");
+            assert!(description.starts_with("Title: "), "{description}");
+        }
+        let jira_long = json!({"webhookEvent": "jira:issue_created", "issue": {"id": "1", "key": "SEC-9", "fields": {"summary": "s".repeat(250), "project": {"key": "SEC"}}}});
+        match jira(&jira_long, &["SEC".to_owned()]).unwrap() {
+            Normalized::Report(input, _) => {
+                assert_eq!(
+                    input.title.unwrap().chars().count(),
+                    crate::domain::report::MAX_TITLE
+                );
+            }
+            other => panic!("a 250-character Jira summary is an alert: {other:?}"),
+        }
+        let nested = json!({"event_action": "trigger", "payload": {"summary": "db login failing", "source": "db", "severity": "error",
+            "custom_details": {"db": {"host": "db-1", "password": "Hunter2-Tr0ub4dor"}, "attempts": 3, "tags": ["a", "b"]}}});
+        let Ok(Pagerduty::Trigger { input, .. }) = pagerduty(&nested) else {
+            panic!("trigger");
+        };
+        let d = input.description.unwrap_or_default();
+        assert!(
+            d.contains("db.host: db-1") && d.contains("attempts: 3") && d.contains("tags.1: b"),
+            "{d}"
+        );
+        let stored = crate::domain::Report::parse(ReportInput {
+            description: Some(d),
+            ..*input
+        })
+        .expect("valid");
+        assert!(
+            !stored.description.contains("Hunter2-Tr0ub4dor"),
+            "{}",
+            stored.description.as_str()
+        );
     }
 
     #[test]
