@@ -84,7 +84,7 @@ pub async fn override_severity(
 impl From<AckError> for ApiError {
     fn from(e: AckError) -> Self {
         match e {
-            AckError::NotFound(key) => Self::NotFound(format!("incident {key} not found")),
+            AckError::NotFound(_) => Self::NotFound("incident not found".into()),
             AckError::Refused(r) => Self::Conflict(r.to_string()),
             AckError::Store(e) => e.into(),
         }

@@ -424,7 +424,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound(id) => Self::NotFound(format!("incident {id} not found")),
+            StoreError::NotFound(_) => Self::NotFound("incident not found".into()),
             StoreError::Conflict { .. } => Self::Conflict(e.to_string()),
             // Says nothing of the incident the key names.
             StoreError::KeyReused => Self::Unprocessable {
@@ -525,7 +525,24 @@ pub async fn serve<G: Group>(app: &Arc<App>, req: Request<Bytes>) -> Response<By
 /// of `missing field` and `duplicate field`. Then any of the request's own
 /// values (`echo`) still in the text goes, and the rest is redacted.
 pub(crate) fn public_text(message: &str, echo: &[String]) -> String {
-    let (head, tail) = match message.find("expected") {
+    // serde's "unknown field `…`, expected `a` or `b`": the name is the
+    // client's, and backticks inside it defeat unquoting, so only the
+    // schema's names after the last "expected" are kept.
+    for what in ["unknown field", "unknown variant"] {
+        if let Some(at) = message.find(what) {
+            let tail = message
+                .rfind(", expected")
+                .filter(|&e| e > at)
+                .map(|e| &message[e..])
+                .unwrap_or("");
+            let head = unquote(&message[..at], true);
+            return crate::domain::redact::redact(&format!("{head}{what}{tail}"))
+                .text
+                .into_owned();
+        }
+    }
+    // "expected" inside a quoted value is the client's word, not serde's.
+    let (head, tail) = match outside_quotes(message, "expected") {
         Some(at) => message.split_at(at),
         None => (message, ""),
     };
@@ -537,6 +554,29 @@ pub(crate) fn public_text(message: &str, echo: &[String]) -> String {
         }
     }
     crate::domain::redact::redact(&out).text.into_owned()
+}
+
+/// Where `word` first occurs outside double quotes and backticks.
+fn outside_quotes(text: &str, word: &str) -> Option<usize> {
+    let mut open: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match open {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q == '"' {
+                    escaped = true;
+                } else if c == q {
+                    open = None;
+                }
+            }
+            None if c == '"' || c == '`' => open = Some(c),
+            None if text[i..].starts_with(word) => return Some(i),
+            None => {}
+        }
+    }
+    None
 }
 
 /// `text` without its quoted spans: double-quoted ones (with `\"`
@@ -737,13 +777,18 @@ fn standard_method(m: &Method) -> &str {
 /// (long, or not plain letters and digits) is not repeated back, since an
 /// ack link's token is a path segment.
 pub(crate) fn path_shape(path: &str) -> String {
+    let literal = |seg: &str| {
+        ROUTES
+            .iter()
+            .any(|r| r.path.split('/').any(|l| !l.starts_with('{') && l == seg))
+    };
     path.split('/')
         .map(|seg| {
-            let plain = seg.len() <= 24
-                && seg
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-            if plain { seg } else { "{…}" }
+            if seg.is_empty() || literal(seg) {
+                seg
+            } else {
+                "{…}"
+            }
         })
         .collect::<Vec<_>>()
         .join("/")
@@ -865,8 +910,9 @@ mod tests {
             ),
             (
                 "/api/v1/incidents/KLX-2026-7QX4MZ".to_owned(),
-                "/api/v1/incidents/KLX-2026-7QX4MZ",
+                "/api/v1/incidents/{…}",
             ),
+            ("/zzrfqgggwxcxbyrz".to_owned(), "/{…}"),
             ("/ack/a%2Fb".to_owned(), "/ack/{…}"),
         ];
         for (path, want) in cases {
@@ -877,6 +923,36 @@ mod tests {
         assert!(!e.contains(token), "{e}");
         let e = ApiError::MethodNotAllowed(Method::DELETE, vec![Method::GET]).to_string();
         assert_eq!(e, "method DELETE is not allowed here");
+        // An id asked for is not repeated: a lower-case passphrase is an id too.
+        let id = "correct-horse-battery-ysyccvzkkh";
+        let e = ApiError::from(crate::app::respond::RespondError::NotFound(id.into())).to_string();
+        assert_eq!(e, "incident not found");
+    }
+
+    /// A client's value is kept out even where it holds serde's own words or
+    /// backticks.
+    #[test]
+    fn refusals_do_not_repeat_tricky_values() {
+        let t = "MkQyoIQWb5tZFox93SXDLc";
+        let cases = [
+            format!("unknown note kind \"expected `{t}` yes\": use fact or hypothesis"),
+            format!("unknown field `a`{t}`b`, expected `kind` or `text`"),
+            format!("unknown variant `x`{t}`y`, expected one of `open`, `closed`"),
+        ];
+        for c in cases {
+            let out = public_text(&c, &[]);
+            assert!(
+                !out.to_lowercase().contains(&t.to_lowercase()),
+                "{c} -> {out}"
+            );
+        }
+        assert_eq!(
+            public_text(
+                &format!("unknown field `a`{t}`b`, expected `kind` or `text`"),
+                &[]
+            ),
+            "unknown field, expected `kind` or `text`"
+        );
     }
 
     /// Refusals name the field and the rule, never the value (issue 16).

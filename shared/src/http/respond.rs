@@ -23,7 +23,7 @@ use std::sync::Arc;
 impl From<RespondError> for ApiError {
     fn from(e: RespondError) -> Self {
         match e {
-            RespondError::NotFound(key) => Self::NotFound(format!("incident {key} not found")),
+            RespondError::NotFound(_) => Self::NotFound("incident not found".into()),
             RespondError::Response(e) => e.into(),
             RespondError::Store(e) => e.into(),
         }
@@ -466,7 +466,7 @@ pub async fn settle_task(
     let task_id: u32 = task
         .trim_start_matches('#')
         .parse()
-        .map_err(|_| ApiError::NotFound(format!("task {task} not found")))?;
+        .map_err(|_| ApiError::NotFound("task not found".into()))?;
     let body: SettleBody = json_body(
         req,
         "{\"state\": \"done\"} or {\"state\": \"waived\", \"reason\": \"...\"}",
@@ -489,7 +489,7 @@ pub async fn settle_task(
         .tasks
         .iter()
         .find(|t| t.id == task_id)
-        .ok_or_else(|| ApiError::NotFound(format!("task {task} not found")))?;
+        .ok_or_else(|| ApiError::NotFound("task not found".into()))?;
     if target.section == TaskSection::Closure
         && state == TaskState::Waived
         && caller.role < Role::Commander
