@@ -107,8 +107,21 @@ if not functions:
     sys.exit("error: template.yaml declares no AWS::Serverless::Function")
 
 over = []
+packed = set()
 for logical_id, binary in sorted(functions.items(), key=lambda kv: kv[1]):
+    if binary in packed:
+        continue
+    packed.add(binary)
     bootstrap = os.path.join(build_dir, logical_id, "bootstrap")
+    # Functions with the same build (PageFunction runs notify's binary)
+    # share one, which SAM names after the first: <logical id>-Shared.
+    if not os.path.isfile(bootstrap):
+        shared = [
+            os.path.join(build_dir, d, "bootstrap")
+            for d in sorted(os.listdir(build_dir))
+            if d.endswith("-Shared") and functions.get(d[: -len("-Shared")]) == binary
+        ]
+        bootstrap = next((b for b in shared if os.path.isfile(b)), bootstrap)
     if not os.path.isfile(bootstrap):
         sys.exit(f"error: sam build left no {bootstrap}")
     with open(bootstrap, "rb") as f:

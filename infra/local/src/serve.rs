@@ -121,6 +121,16 @@ async fn handle(
     req: Request,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
+    // A body said to be larger than any route takes is refused before it
+    // is waited for.
+    let declared = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_ANY_BODY as u64) {
+        return into_axum(http::payload_too_large(MAX_ANY_BODY));
+    }
     // Read one byte past the largest limit so an oversized body is told
     // apart; each route applies its own limit.
     let bytes = match axum::body::to_bytes(body, MAX_ANY_BODY + 1).await {
@@ -181,7 +191,8 @@ pub async fn run(opts: ServeOptions) -> Result<(), BoxError> {
 }
 
 /// The connection loop, bounded against hostile clients: at most
-/// `max_connections` at once (the rest wait in the listen backlog), a
+/// `max_connections` at once (the rest wait in the listen backlog), at most
+/// `max_connections_per_client` of them from one address, a
 /// request head within `header_timeout` (hyper's timer, which also closes
 /// idle keep-alive connections), and a whole request within
 /// `request_timeout`, or 408. axum::serve sets no timer, so none of these
@@ -203,6 +214,9 @@ pub async fn serve_http(
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout());
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    // Connections per client address: one client cannot hold every slot.
+    let per_client: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>> =
+        Arc::default();
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -226,6 +240,27 @@ pub async fn serve_http(
             },
             () = &mut shutdown => break,
         };
+        let ip = peer.ip();
+        let admitted = per_client.lock().is_ok_and(|mut held| {
+            let n = held.entry(ip).or_insert(0);
+            if *n
+                >= limits
+                    .max_connections_per_client
+                    .min(limits.max_connections)
+            {
+                false
+            } else {
+                *n += 1;
+                true
+            }
+        });
+        if !admitted {
+            // Closed at once; the slot goes back to everyone else.
+            tracing::debug!(%peer, "too many connections from one client; closed");
+            drop(stream);
+            continue;
+        }
+        let held = Arc::clone(&per_client);
         let service = router
             .clone()
             .map_request(move |mut req: axum::http::Request<Incoming>| {
@@ -238,6 +273,14 @@ pub async fn serve_http(
             if let Err(e) = conn.await {
                 // Timeouts and clients that hang up: theirs, not ours.
                 tracing::debug!(%peer, error = %e, "connection ended");
+            }
+            if let Ok(mut held) = held.lock()
+                && let Some(n) = held.get_mut(&ip)
+            {
+                *n -= 1;
+                if *n == 0 {
+                    held.remove(&ip);
+                }
             }
             drop(slot);
         });

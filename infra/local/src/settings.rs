@@ -16,6 +16,7 @@
 //! request_timeout_secs = 30
 //! # Open connections at most; more wait in the listen backlog.
 //! max_connections = 512
+//! max_connections_per_client = 128
 //!
 //! # Any KLAXON_* setting, by its environment variable name. The
 //! # environment wins where both are set.
@@ -72,6 +73,8 @@ pub struct ServerSettings {
     pub request_timeout_secs: u64,
     /// Connections served at once; further ones wait to be accepted.
     pub max_connections: usize,
+    /// Of those, how many one client address may hold; more are closed.
+    pub max_connections_per_client: usize,
 }
 
 impl Default for ServerSettings {
@@ -81,6 +84,8 @@ impl Default for ServerSettings {
             // A 256 KiB webhook takes well under a second on any real link.
             request_timeout_secs: 30,
             max_connections: 512,
+            // A quarter: a slow-header client keeps the rest free.
+            max_connections_per_client: 128,
         }
     }
 }
@@ -107,6 +112,9 @@ impl ServerSettings {
         }
         if !(1..=65_536).contains(&s.max_connections) {
             return Err("[server] max_connections must be 1 to 65536".into());
+        }
+        if s.max_connections_per_client == 0 {
+            return Err("[server] max_connections_per_client must be at least 1".into());
         }
         Ok(())
     }
@@ -214,6 +222,10 @@ mod tests {
                 Err("max_connections must be 1"),
             ),
             ("[server]\nidle_secs = 5", Err("unknown field")),
+            (
+                "[server]\nmax_connections_per_client = 0",
+                Err("max_connections_per_client must be at least 1"),
+            ),
             ("[server]\nmax_connections = 8", Ok(15)),
         ];
         for (i, (text, want)) in cases.into_iter().enumerate() {

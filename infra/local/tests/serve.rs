@@ -585,6 +585,49 @@ async fn connections_beyond_the_cap_wait() {
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
 }
 
+/// One client address holds at most `max_connections_per_client`: its next
+/// connection is closed at once, while the other slots stay free; and a
+/// body declared larger than any route takes is refused before it is sent.
+#[tokio::test]
+async fn one_client_cannot_hold_every_slot_or_a_huge_body() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start_limited(
+        dir.path(),
+        "max_connections = 8\nmax_connections_per_client = 2\nheader_timeout_secs = 60",
+    )
+    .await;
+    let first = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    let second = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    let mut third = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    let got = closed_within(&mut third, Duration::from_secs(10))
+        .await
+        .expect("a third connection from the same client was held open");
+    assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+    drop(first);
+    drop(second);
+    let mut huge = tokio::net::TcpStream::connect(addr(&server))
+        .await
+        .expect("connect");
+    huge.write_all(
+        b"POST /reports HTTP/1.1\r\nHost: klaxon\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .expect("write");
+    let got = closed_within(&mut huge, Duration::from_secs(10))
+        .await
+        .expect("the server waited for a body it would refuse");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("payload_too_large"), "{text}");
+}
+
 /// Under a backlog, a critical report's page does not wait its turn: it
 /// is in outbox.jsonl while low-severity reports committed before it are
 /// still waiting for triage. (Oldest first, it would come after all of
