@@ -183,7 +183,7 @@ const BARS: &[Bar] = &[
         floor_percent: 94,
         dangerous_at_most: 0,
     },
-    // Written as held out, measured, then tuned on.
+    // Each written as held out, measured, then tuned on.
     Bar {
         file: "tune-2.jsonl",
         min_cases: 100,
@@ -196,6 +196,12 @@ const BARS: &[Bar] = &[
         floor_percent: 79,
         dangerous_at_most: 0,
     },
+    Bar {
+        file: "tune-4.jsonl",
+        min_cases: 250,
+        floor_percent: 82,
+        dangerous_at_most: 0,
+    },
     // Never read. Its one dangerous miss went with general changes.
     Bar {
         file: "heldout.jsonl",
@@ -203,12 +209,12 @@ const BARS: &[Bar] = &[
         floor_percent: 82,
         dangerous_at_most: 0,
     },
-    // Never read; one of its cases is a dangerous miss.
+    // Never read; its one dangerous miss went with the fourth set's counts.
     Bar {
         file: "heldout-3.jsonl",
         min_cases: 100,
         floor_percent: 75,
-        dangerous_at_most: 1,
+        dangerous_at_most: 0,
     },
 ];
 
