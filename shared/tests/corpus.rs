@@ -193,13 +193,13 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-3.jsonl",
         min_cases: 200,
-        floor_percent: 79,
+        floor_percent: 80,
         dangerous_at_most: 0,
     },
     Bar {
         file: "tune-4.jsonl",
         min_cases: 250,
-        floor_percent: 82,
+        floor_percent: 85,
         dangerous_at_most: 0,
     },
     // Never read. Its one dangerous miss went with general changes.
@@ -218,7 +218,8 @@ const BARS: &[Bar] = &[
     },
 ];
 
-fn holds(bar: &Bar) {
+/// What is wrong with the engine on one set, if anything.
+fn shortfall(bar: &Bar) -> Option<String> {
     let f = report(bar.file);
     // The held-out sets' misses are not printed: they stay unread.
     let shown = if bar.file.starts_with("tune") {
@@ -226,27 +227,24 @@ fn holds(bar: &Bar) {
     } else {
         String::new()
     };
-    assert!(f.cases >= bar.min_cases, "{}: {} cases", bar.file, f.cases);
-    assert!(
-        f.dangerous.len() <= bar.dangerous_at_most,
-        "{}: dangerous misses: {:?}\n{shown}",
-        bar.file,
-        f.dangerous
-    );
-    assert!(
-        f.right * 100 >= f.cases * bar.floor_percent,
-        "{}: {} of {} right\n{shown}",
-        bar.file,
-        f.right,
-        f.cases
-    );
+    if f.cases < bar.min_cases {
+        return Some(format!("{}: {} cases", bar.file, f.cases));
+    }
+    if f.dangerous.len() > bar.dangerous_at_most {
+        return Some(format!(
+            "{}: dangerous misses: {:?}\n{shown}",
+            bar.file, f.dangerous
+        ));
+    }
+    (f.right * 100 < f.cases * bar.floor_percent)
+        .then(|| format!("{}: {} of {} right\n{shown}", bar.file, f.right, f.cases))
 }
 
+/// Every set is run and reported before any shortfall fails the test.
 #[test]
 fn every_set_holds_its_dangerous_misses_and_accuracy() {
-    for bar in BARS {
-        holds(bar);
-    }
+    let short: Vec<String> = BARS.iter().filter_map(shortfall).collect();
+    assert!(short.is_empty(), "{}", short.join("\n\n"));
 }
 
 /// `KLAXON_ASSESS_TEXT="title|description" cargo test --test corpus explain -- --nocapture`
