@@ -26,7 +26,7 @@ pub use incident::{
 pub use key::{IdempotencyKey, Repeat, SenderKey};
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use response::{
-    Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, IncidentRole,
+    Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, Field, IncidentRole,
     LegalHold, Lifecycle, MAX_TEXT, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, ResponseError,
     RoleChange, RootCause, StatusFields, Task, TaskSection, TaskState, play_name, required_text,
 };

@@ -18,15 +18,85 @@ pub const MAX_TEXT: usize = 2000;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResponseError {
     #[error("{message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: Field, message: String },
     #[error("{0}")]
     Refused(String),
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ResponseError {
+/// A field of a responder's input, as the API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    At,
+    Class,
+    CollectedAt,
+    CollectedBy,
+    Containment,
+    Kind,
+    Location,
+    Name,
+    Note,
+    Owner,
+    Person,
+    Rationale,
+    Reason,
+    Reference,
+    Role,
+    RootCause,
+    Severity,
+    Sha256,
+    State,
+    Status,
+    Task,
+    Tenant,
+    Text,
+    Title,
+}
+
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::At => "at",
+            Self::Class => "class",
+            Self::CollectedAt => "collected_at",
+            Self::CollectedBy => "collected_by",
+            Self::Containment => "containment",
+            Self::Kind => "kind",
+            Self::Location => "location",
+            Self::Name => "name",
+            Self::Note => "note",
+            Self::Owner => "owner",
+            Self::Person => "person",
+            Self::Rationale => "rationale",
+            Self::Reason => "reason",
+            Self::Reference => "reference",
+            Self::Role => "role",
+            Self::RootCause => "root_cause",
+            Self::Severity => "severity",
+            Self::Sha256 => "sha256",
+            Self::State => "state",
+            Self::Status => "status",
+            Self::Task => "task",
+            Self::Tenant => "tenant",
+            Self::Text => "text",
+            Self::Title => "title",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// So that a test can name a field as the API spells it.
+impl PartialEq<&str> for Field {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+fn invalid(field: Field, message: impl Into<String>) -> ResponseError {
     ResponseError::Invalid {
         field,
         message: message.into(),
@@ -34,7 +104,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ResponseError {
 }
 
 /// Trimmed, non-empty, at most [`MAX_TEXT`] characters. Callers redact first.
-pub fn required_text(field: &'static str, raw: &str) -> Result<String, ResponseError> {
+pub fn required_text(field: Field, raw: &str) -> Result<String, ResponseError> {
     let t = raw.trim();
     if t.is_empty() {
         return Err(invalid(field, format!("{field} is required")));
@@ -355,7 +425,10 @@ impl Change {
     ) -> Result<bool, ResponseError> {
         let person = match person.map(str::trim).filter(|p| !p.is_empty()) {
             Some(p) if p.chars().count() > 200 => {
-                return Err(invalid("person", "person must be at most 200 characters"));
+                return Err(invalid(
+                    Field::Person,
+                    "person must be at most 200 characters",
+                ));
             }
             other => other.map(str::to_owned),
         };
@@ -389,7 +462,7 @@ impl Change {
 
     /// A timeline note marked as confirmed fact or hypothesis.
     pub fn add_note(&mut self, actor: &str, basis: Basis, text: &str) -> Result<(), ResponseError> {
-        let text = required_text("text", text)?;
+        let text = required_text(Field::Text, text)?;
         let kind = match basis {
             Basis::Fact => TimelineKind::Fact,
             Basis::Hypothesis => TimelineKind::Hypothesis,
@@ -403,22 +476,22 @@ impl Change {
         actor: &str,
         input: EvidenceInput,
     ) -> Result<u32, ResponseError> {
-        let name = required_text("name", &input.name)?;
-        let location = required_text("location", &input.location)?;
+        let name = required_text(Field::Name, &input.name)?;
+        let location = required_text(Field::Location, &input.location)?;
         let sha256 = input.sha256.trim().to_ascii_lowercase();
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(invalid(
-                "sha256",
+                Field::Sha256,
                 "sha256 must be the 64 hex digits of the evidence's SHA-256 (sha256sum prints it)",
             ));
         }
         let now = self.incident.updated_at;
         let collected_at = input.collected_at.unwrap_or(now);
         if collected_at > now + Duration::minutes(5) {
-            return Err(invalid("collected_at", "collected_at is in the future"));
+            return Err(invalid(Field::CollectedAt, "collected_at is in the future"));
         }
         let collected_by = match input.collected_by.as_deref() {
-            Some(b) => required_text("collected_by", b)?,
+            Some(b) => required_text(Field::CollectedBy, b)?,
             None => actor.to_owned(),
         };
         if self.incident.evidence.iter().any(|e| e.sha256 == sha256) {
@@ -460,8 +533,8 @@ impl Change {
         owner: Option<&str>,
         due: Option<DateTime<Utc>>,
     ) -> Result<u32, ResponseError> {
-        let text = required_text("text", text)?;
-        let owner = owner.map(|o| required_text("owner", o)).transpose()?;
+        let text = required_text(Field::Text, text)?;
+        let owner = owner.map(|o| required_text(Field::Owner, o)).transpose()?;
         self.push_task(TaskSection::FollowUp, None, &text);
         let id = self.next_task_id() - 1;
         if let Some(t) = self.incident.tasks.iter_mut().find(|t| t.id == id) {
@@ -489,10 +562,10 @@ impl Change {
         let note = note
             .map(str::trim)
             .filter(|n| !n.is_empty())
-            .map(|n| required_text("note", n))
+            .map(|n| required_text(Field::Note, n))
             .transpose()?;
         if state == TaskState::Waived && note.is_none() {
-            return Err(invalid("reason", "waiving a task needs a reason"));
+            return Err(invalid(Field::Reason, "waiving a task needs a reason"));
         }
         let now = self.incident.updated_at;
         let task = self
@@ -500,7 +573,7 @@ impl Change {
             .tasks
             .iter_mut()
             .find(|t| t.id == id)
-            .ok_or_else(|| invalid("task", format!("task #{id} does not exist")))?;
+            .ok_or_else(|| invalid(Field::Task, format!("task #{id} does not exist")))?;
         if task.state == state {
             return Ok(false);
         }
@@ -552,9 +625,9 @@ impl Change {
         match to {
             Status::Contained => {
                 let action = fields.containment.as_deref().unwrap_or("");
-                let action = required_text("containment", action).map_err(|_| {
+                let action = required_text(Field::Containment, action).map_err(|_| {
                     invalid(
-                        "containment",
+                        Field::Containment,
                         "containment is required: the action taken to stop further harm",
                     )
                 })?;
@@ -568,17 +641,17 @@ impl Change {
                 let cause = fields.root_cause.as_deref().unwrap_or("").trim();
                 if cause.is_empty() {
                     return Err(invalid(
-                        "root_cause",
+                        Field::RootCause,
                         "root_cause is required: the cause, or \"unknown\" with a rationale",
                     ));
                 }
-                let cause = required_text("root_cause", cause)?;
+                let cause = required_text(Field::RootCause, cause)?;
                 let rationale = fields
                     .rationale
                     .as_deref()
                     .map(str::trim)
                     .filter(|r| !r.is_empty())
-                    .map(|r| required_text("rationale", r))
+                    .map(|r| required_text(Field::Rationale, r))
                     .transpose()?;
                 let root = RootCause {
                     cause,
@@ -588,7 +661,7 @@ impl Change {
                 };
                 if !root.is_known() && root.rationale.is_none() {
                     return Err(invalid(
-                        "rationale",
+                        Field::Rationale,
                         "an unknown root cause needs a rationale: why it cannot be established",
                     ));
                 }
@@ -654,7 +727,7 @@ impl Change {
         reason: &str,
         retention: Duration,
     ) -> Result<bool, ResponseError> {
-        let reason = required_text("reason", reason)?;
+        let reason = required_text(Field::Reason, reason)?;
         let now = self.incident.updated_at;
         if hold == self.incident.legal_hold.is_some() {
             return Ok(false);
