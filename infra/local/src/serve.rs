@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use klaxon_core::adapters::local::{EventHandler, FileNotifier, InProcessBus};
+use klaxon_core::adapters::local::{ConsumerError, EventHandler, FileNotifier, InProcessBus};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::app::{App, Relay, assess, escalate, notify, outbox};
 use klaxon_core::domain::DomainEvent;
@@ -35,16 +35,12 @@ struct Consumers(Weak<App>);
 
 #[async_trait]
 impl EventHandler for Consumers {
-    async fn handle(&self, event: &DomainEvent) -> Result<(), String> {
+    async fn handle(&self, event: &DomainEvent) -> Result<(), ConsumerError> {
         let Some(app) = self.0.upgrade() else {
-            return Err("shutting down".into());
+            return Err(ConsumerError::ShuttingDown);
         };
-        assess::on_event(&app, event)
-            .await
-            .map_err(|e| e.to_string())?;
-        notify::on_event(&app, event)
-            .await
-            .map_err(|e| e.to_string())?;
+        assess::on_event(&app, event).await?;
+        notify::on_event(&app, event).await?;
         Ok(())
     }
 }
