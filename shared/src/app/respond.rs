@@ -8,8 +8,8 @@
 use super::{App, Write, update};
 use crate::domain::{
     Basis, Caller, Change, Deadline, DeadlineKind, DrillScenario, EvidenceInput, Field, Incident,
-    IncidentKey, IncidentRole, NewIncident, Report, ReportInput, ResponseError, Role, Severity,
-    Source, Status, StatusFields, TaskSection, TaskState, TimelineEntry, TimelineKind,
+    IncidentKey, IncidentRole, NewIncident, Refusal, Report, ReportInput, ResponseError, Role,
+    Severity, Source, Status, StatusFields, TaskSection, TaskState, TimelineEntry, TimelineKind,
 };
 use crate::ports::{IncidentQuery, SentNotification, StoreError};
 use crate::reports::{DeadlineOutcome, deadline_outcome};
@@ -76,17 +76,16 @@ pub async fn view(app: &App, caller: &Caller, key: &str) -> Result<IncidentView,
 pub async fn delete(app: &App, caller: &Caller, key: &str) -> Result<(), RespondError> {
     let incident = visible(app, caller, key).await?;
     if incident.legal_hold.is_some() {
-        return Err(ResponseError::Refused(format!(
-            "incident {} is under legal hold; lift the hold first",
-            incident.reference
-        ))
+        return Err(ResponseError::from(Refusal::UnderLegalHold {
+            reference: incident.reference.to_string(),
+        })
         .into());
     }
     if incident.status != Status::Closed {
-        return Err(ResponseError::Refused(format!(
-            "incident {} is {}; only closed incidents can be deleted",
-            incident.reference, incident.status
-        ))
+        return Err(ResponseError::from(Refusal::NotClosed {
+            reference: incident.reference.to_string(),
+            status: incident.status,
+        })
         .into());
     }
     // Conditional on the version checked above: a hold placed since makes
@@ -291,10 +290,10 @@ pub async fn legal_hold(
 /// and follow-up actions.
 pub fn writable(incident: &Incident) -> Result<(), ResponseError> {
     if incident.status == Status::Closed {
-        return Err(ResponseError::Refused(format!(
-            "incident {} is closed; its record can no longer change",
-            incident.reference
-        )));
+        return Err(Refusal::Closed {
+            reference: incident.reference.to_string(),
+        }
+        .into());
     }
     Ok(())
 }

@@ -4,7 +4,10 @@
 //!
 //! Everything here edits a [`Change`]; the store commits it or nothing.
 
-use super::{Change, Deadline, Incident, IncidentClass, Play, Severity, Status, TimelineKind};
+use super::{
+    Change, Deadline, IllegalTransition, Incident, IncidentClass, Play, Severity, Status,
+    TimelineKind,
+};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -19,8 +22,34 @@ pub const MAX_TEXT: usize = 2000;
 pub enum ResponseError {
     #[error("{message}")]
     Invalid { field: Field, message: String },
-    #[error("{0}")]
-    Refused(String),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+/// A step the incident's state does not allow (409).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("incident {reference} is closed; its record can no longer change")]
+    Closed { reference: String },
+    #[error("incident {reference} is under legal hold; lift the hold first")]
+    UnderLegalHold { reference: String },
+    #[error("incident {reference} is {status}; only closed incidents can be deleted")]
+    NotClosed { reference: String, status: Status },
+    /// A status the lifecycle does not reach from here, with what it can reach.
+    #[error("{}: {}", .0, next_steps(.0.from))]
+    Transition(IllegalTransition),
+    /// A move the lifecycle refused after its fields were checked.
+    #[error(transparent)]
+    Move(IllegalTransition),
+    /// The closure items still open, each `#<id> <text>`.
+    #[error(
+        "cannot close with {} open item(s); complete each, or waive it with a reason: {}",
+        .0.len(),
+        .0.join("; ")
+    )]
+    OpenItems(Vec<String>),
+    #[error("evidence with SHA-256 {sha256} is already recorded")]
+    DuplicateEvidence { sha256: String },
 }
 
 /// A field of a responder's input, as the API names it.
@@ -495,9 +524,7 @@ impl Change {
             None => actor.to_owned(),
         };
         if self.incident.evidence.iter().any(|e| e.sha256 == sha256) {
-            return Err(ResponseError::Refused(format!(
-                "evidence with SHA-256 {sha256} is already recorded"
-            )));
+            return Err(Refusal::DuplicateEvidence { sha256 }.into());
         }
         let id = self
             .incident
@@ -619,8 +646,7 @@ impl Change {
         policy: &dyn Lifecycle,
     ) -> Result<(), ResponseError> {
         let from = self.incident.status;
-        from.check_transition(to)
-            .map_err(|e| ResponseError::Refused(format!("{e}: {}", next_steps(from))))?;
+        from.check_transition(to).map_err(Refusal::Transition)?;
         let now = self.incident.updated_at;
         match to {
             Status::Contained => {
@@ -696,11 +722,7 @@ impl Change {
                     .map(|t| format!("#{} {}", t.id, t.text))
                     .collect();
                 if !open.is_empty() {
-                    return Err(ResponseError::Refused(format!(
-                        "cannot close with {} open item(s); complete each, or waive it with a reason: {}",
-                        open.len(),
-                        open.join("; ")
-                    )));
+                    return Err(Refusal::OpenItems(open).into());
                 }
                 self.incident.closed_at = Some(now);
                 self.incident.expires_at = if self.incident.legal_hold.is_some() {
@@ -711,8 +733,7 @@ impl Change {
             }
             _ => {}
         }
-        self.move_to(actor, to)
-            .map_err(|e| ResponseError::Refused(e.to_string()))?;
+        self.move_to(actor, to).map_err(Refusal::Move)?;
         if to == Status::Resolved {
             policy.reschedule(&mut self.incident);
         }
@@ -935,7 +956,9 @@ mod tests {
             match (got, want) {
                 (Ok(()), Ok(())) => assert_eq!(ch.incident.status, to),
                 (Err(ResponseError::Invalid { field, .. }), Err(w)) => assert_eq!(field, w, "{to}"),
-                (Err(ResponseError::Refused(m)), Err(w)) => assert!(m.contains(w), "{to}: {m}"),
+                (Err(ResponseError::Refused(m)), Err(w)) => {
+                    assert!(m.to_string().contains(w), "{to}: {m}")
+                }
                 (got, want) => panic!("{to}: got {got:?}, want {want:?}"),
             }
         }
@@ -994,7 +1017,7 @@ mod tests {
         // One open play step still blocks, and is named.
         let err = ch.set_status("cora", Status::Closed, &StatusFields::default(), &*policy);
         assert!(
-            matches!(&err, Err(ResponseError::Refused(m)) if m.contains("#1 ")),
+            matches!(&err, Err(ResponseError::Refused(m)) if m.to_string().contains("#1 ")),
             "{err:?}"
         );
         ch.settle_task(

@@ -39,7 +39,7 @@ impl From<ResponseError> for ApiError {
                 code: invalid_code(field),
                 message,
             },
-            ResponseError::Refused(m) => Self::Conflict(m),
+            ResponseError::Refused(r) => Self::Conflict(r.to_string()),
         }
     }
 }
