@@ -12,8 +12,9 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use klaxon_core::adapters::local::{EventHandler, FileNotifier, InProcessBus};
+use klaxon_core::adapters::local::{ConsumerError, EventHandler, FileNotifier, InProcessBus};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
+use klaxon_core::app::routing::{self, Consumer};
 use klaxon_core::app::{App, Relay, assess, escalate, notify, outbox};
 use klaxon_core::domain::DomainEvent;
 use klaxon_core::http::{self, ClientIp, MAX_ANY_BODY, Routes};
@@ -29,22 +30,20 @@ use tower_http::timeout::TimeoutLayer;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The local bus's one subscriber: the assess and notify consumers, as the
-/// EventBridge rules route them in AWS.
+/// The local bus's one subscriber: each event goes to the consumer the
+/// routing table names, as the EventBridge rules route it in AWS.
 struct Consumers(Weak<App>);
 
 #[async_trait]
 impl EventHandler for Consumers {
-    async fn handle(&self, event: &DomainEvent) -> Result<(), String> {
+    async fn handle(&self, event: &DomainEvent) -> Result<(), ConsumerError> {
         let Some(app) = self.0.upgrade() else {
-            return Err("shutting down".into());
+            return Err(ConsumerError::ShuttingDown);
         };
-        assess::on_event(&app, event)
-            .await
-            .map_err(|e| e.to_string())?;
-        notify::on_event(&app, event)
-            .await
-            .map_err(|e| e.to_string())?;
+        match routing::consumer(event.kind) {
+            Consumer::Assess => drop(assess::on_event(&app, event).await?),
+            Consumer::Notify | Consumer::Page => drop(notify::on_event(&app, event).await?),
+        }
         Ok(())
     }
 }

@@ -66,7 +66,16 @@ pub fn restrict(_file: &std::fs::File) -> std::io::Result<()> {
 /// Something that consumes events from the local bus.
 #[async_trait]
 pub trait EventHandler: Send + Sync {
-    async fn handle(&self, event: &DomainEvent) -> Result<(), String>;
+    async fn handle(&self, event: &DomainEvent) -> Result<(), ConsumerError>;
+}
+
+/// Why a local consumer did not take an event; the event stays pending.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    #[error("shutting down")]
+    ShuttingDown,
+    #[error(transparent)]
+    Failed(#[from] crate::app::HandlerError),
 }
 
 /// Delivers each event to every subscriber before `publish` returns, so an
@@ -107,7 +116,7 @@ impl EventPublisher for InProcessBus {
                     if !failed.contains(&event.id) {
                         failed.push(event.id);
                     }
-                    reason = e;
+                    reason = e.to_string();
                 }
             }
         }

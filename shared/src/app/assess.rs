@@ -1,6 +1,7 @@
 //! Assess: gives an incident its severity, class, play, reasons and
 //! deadlines, re-assesses it when facts change, and records overrides.
 
+use super::routing::{self, Consumer};
 use super::{App, HandlerError, Write};
 use crate::domain::{
     Assessment, Change, DomainEvent, EventKind, Incident, Severity, SeverityOverride, Status,
@@ -161,7 +162,7 @@ fn confirmed_at(i: &Incident) -> chrono::DateTime<chrono::Utc> {
 
 /// Handles `Report Received`. Safe to call more than once per event.
 pub async fn on_event(app: &Arc<App>, event: &DomainEvent) -> Result<Outcome, HandlerError> {
-    if event.kind != EventKind::ReportReceived {
+    if routing::consumer(event.kind) != Consumer::Assess {
         return Ok(Outcome::Ignored);
     }
     let incident = app

@@ -155,7 +155,7 @@ pub async fn findings(
         Err(e) => {
             tracing::warn!(reason = %e, "finding ignored");
             return Ok(FindingsOutcome {
-                ignored: Some(e.0),
+                ignored: Some(e.to_string()),
                 ..Default::default()
             });
         }

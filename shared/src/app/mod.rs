@@ -12,6 +12,7 @@ pub mod limiter;
 pub mod notify;
 pub mod outbox;
 pub mod respond;
+pub mod routing;
 pub mod sources;
 
 use crate::ports::{Clock, EventPublisher, Notifier, NotifyError, PublishError, Store, StoreError};

@@ -2,9 +2,10 @@
 //! subscriber needs (see [`crate::messages`]).
 
 use super::delivery::{self, Lease};
+use super::routing::{self, Consumer};
 use super::{App, HandlerError};
 use crate::ack::{self, AckToken};
-use crate::domain::{Audience, DomainEvent, EventKind, Incident};
+use crate::domain::{Audience, DomainEvent, Incident};
 use crate::messages::{self, Inputs, Kind};
 use crate::metrics::{self, Metric};
 use crate::ports::{LedgerKey, NotifyError, SentNotification};
@@ -30,7 +31,10 @@ pub fn ack_link(app: &App, incident: &Incident, audience: Audience) -> Option<St
 /// ledger before it is sent, so a redelivered event never pages twice; a
 /// failed send gives its claim back for the retry.
 pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerError> {
-    if event.kind == EventKind::ReportReceived {
+    if !matches!(
+        routing::consumer(event.kind),
+        Consumer::Notify | Consumer::Page
+    ) {
         return Ok(0);
     }
     let incident = app

@@ -7,8 +7,9 @@
 
 use super::{App, Write, update};
 use crate::domain::{
-    Caller, Change, Deadline, DeadlineKind, DrillScenario, Incident, IncidentKey, NewIncident,
-    Report, ReportInput, ResponseError, Severity, Source, Status, TimelineEntry, TimelineKind,
+    Basis, Caller, Change, Deadline, DeadlineKind, DrillScenario, EvidenceInput, Field, Incident,
+    IncidentKey, IncidentRole, NewIncident, Refusal, Report, ReportInput, ResponseError, Role,
+    Severity, Source, Status, StatusFields, TaskSection, TaskState, TimelineEntry, TimelineKind,
 };
 use crate::ports::{IncidentQuery, SentNotification, StoreError};
 use crate::reports::{DeadlineOutcome, deadline_outcome};
@@ -18,6 +19,11 @@ use std::sync::Arc;
 pub enum RespondError {
     #[error("incident {0} not found")]
     NotFound(String),
+    #[error("task {0} not found")]
+    TaskNotFound(String),
+    /// The caller's role may not take this step.
+    #[error("your role may not do this")]
+    Forbidden,
     #[error(transparent)]
     Response(#[from] ResponseError),
     #[error(transparent)]
@@ -70,17 +76,16 @@ pub async fn view(app: &App, caller: &Caller, key: &str) -> Result<IncidentView,
 pub async fn delete(app: &App, caller: &Caller, key: &str) -> Result<(), RespondError> {
     let incident = visible(app, caller, key).await?;
     if incident.legal_hold.is_some() {
-        return Err(ResponseError::Refused(format!(
-            "incident {} is under legal hold; lift the hold first",
-            incident.reference
-        ))
+        return Err(ResponseError::from(Refusal::UnderLegalHold {
+            reference: incident.reference.to_string(),
+        })
         .into());
     }
     if incident.status != Status::Closed {
-        return Err(ResponseError::Refused(format!(
-            "incident {} is {}; only closed incidents can be deleted",
-            incident.reference, incident.status
-        ))
+        return Err(ResponseError::from(Refusal::NotClosed {
+            reference: incident.reference.to_string(),
+            status: incident.status,
+        })
         .into());
     }
     // Conditional on the version checked above: a hold placed since makes
@@ -118,7 +123,7 @@ pub async fn record_obligation(
         && (at > app.clock.now() || at < current.created_at)
     {
         return Err(ResponseError::Invalid {
-            field: "at",
+            field: Field::At,
             message: "at must be between the incident's creation and now".into(),
         }
         .into());
@@ -152,14 +157,143 @@ where
     Ok(stored)
 }
 
+/// Moves the lifecycle on, with what each step needs.
+pub async fn set_status(
+    app: &Arc<App>,
+    caller: &Caller,
+    key: &str,
+    to: Status,
+    fields: &StatusFields,
+) -> Result<Incident, RespondError> {
+    let policy = Arc::clone(&app.settings.policy);
+    act(app, caller, key, |ch| {
+        ch.set_status(&caller.name, to, fields, &*policy)?;
+        Ok(true)
+    })
+    .await
+}
+
+/// Assigns, reassigns or (with `None`) clears a role of an open incident.
+pub async fn assign_role(
+    app: &Arc<App>,
+    caller: &Caller,
+    key: &str,
+    role: IncidentRole,
+    person: Option<&str>,
+) -> Result<Incident, RespondError> {
+    act(app, caller, key, |ch| {
+        open_for_writes(ch)?;
+        ch.assign_role(&caller.name, role, person)
+    })
+    .await
+}
+
+/// A timeline note on an open incident, marked fact or hypothesis.
+pub async fn add_note(
+    app: &Arc<App>,
+    caller: &Caller,
+    key: &str,
+    basis: Basis,
+    text: &str,
+) -> Result<Incident, RespondError> {
+    act(app, caller, key, |ch| {
+        open_for_writes(ch)?;
+        ch.add_note(&caller.name, basis, text)?;
+        Ok(true)
+    })
+    .await
+}
+
+/// A reference to evidence kept elsewhere, on an open incident.
+pub async fn add_evidence(
+    app: &Arc<App>,
+    caller: &Caller,
+    key: &str,
+    input: &EvidenceInput,
+) -> Result<Incident, RespondError> {
+    act(app, caller, key, |ch| {
+        open_for_writes(ch)?;
+        ch.add_evidence(&caller.name, input.clone())?;
+        Ok(true)
+    })
+    .await
+}
+
+/// A follow-up (corrective) action. Allowed after closure: it outlives the incident.
+pub async fn add_follow_up(
+    app: &Arc<App>,
+    caller: &Caller,
+    key: &str,
+    text: &str,
+    owner: Option<&str>,
+    due: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Incident, RespondError> {
+    act(app, caller, key, |ch| {
+        ch.add_follow_up(&caller.name, text, owner, due)?;
+        Ok(true)
+    })
+    .await
+}
+
+/// Settles task `task` (named `label` in the path). Waiving a closure
+/// criterion is the commander's call; only follow-ups change once closed.
+pub async fn settle_task(
+    app: &Arc<App>,
+    caller: &Caller,
+    key: &str,
+    (task, label): (u32, &str),
+    state: TaskState,
+    note: Option<&str>,
+) -> Result<Incident, RespondError> {
+    let current = visible(app, caller, key).await?;
+    let target = current
+        .tasks
+        .iter()
+        .find(|t| t.id == task)
+        .ok_or_else(|| RespondError::TaskNotFound(label.to_owned()))?;
+    if target.section == TaskSection::Closure
+        && state == TaskState::Waived
+        && caller.role < Role::Commander
+    {
+        return Err(RespondError::Forbidden);
+    }
+    act(app, caller, key, |ch| {
+        if ch
+            .incident
+            .tasks
+            .iter()
+            .any(|t| t.id == task && t.section != TaskSection::FollowUp)
+        {
+            open_for_writes(ch)?;
+        }
+        ch.settle_task(&caller.name, task, state, note)
+    })
+    .await
+}
+
+/// Places or lifts a legal hold.
+pub async fn legal_hold(
+    app: &Arc<App>,
+    caller: &Caller,
+    key: &str,
+    hold: bool,
+    reason: &str,
+) -> Result<Incident, RespondError> {
+    let retention = app.settings.policy.retention;
+    act(app, caller, key, |ch| {
+        ch.legal_hold(&caller.name, hold, reason, retention)
+    })
+    .await
+}
+
 /// Writes on a closed incident are refused, except retention decisions
 /// and follow-up actions.
 pub fn writable(incident: &Incident) -> Result<(), ResponseError> {
     if incident.status == Status::Closed {
-        return Err(ResponseError::Refused(format!(
-            "incident {} is closed; its record can no longer change",
-            incident.reference
-        )));
+        return Err(Refusal::Closed {
+            reference: incident.reference.to_string(),
+        }
+        .into());
     }
     Ok(())
 }
@@ -222,9 +356,9 @@ pub async fn start_drill(
     .map_err(|errs| ResponseError::Invalid {
         // The drill's own fields: a bad tenant is the tenant's fault.
         field: if errs.iter().any(|e| e.field == "tenant") {
-            "tenant"
+            Field::Tenant
         } else {
-            "title"
+            Field::Title
         },
         message: errs
             .iter()
@@ -234,7 +368,7 @@ pub async fn start_drill(
     })?;
     if !caller.may_see(report.tenant.as_deref()) {
         return Err(ResponseError::Invalid {
-            field: "tenant",
+            field: Field::Tenant,
             message: "a drill must name one of your tenants".into(),
         }
         .into());

@@ -26,8 +26,8 @@ pub use incident::{
 pub use key::{IdempotencyKey, Repeat, SenderKey};
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use response::{
-    Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, IncidentRole,
-    LegalHold, Lifecycle, MAX_TEXT, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, ResponseError,
+    Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, Field, IncidentRole,
+    LegalHold, Lifecycle, MAX_TEXT, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, Refusal, ResponseError,
     RoleChange, RootCause, StatusFields, Task, TaskSection, TaskState, play_name, required_text,
 };
 pub use severity::{Severity, UnknownSeverity};

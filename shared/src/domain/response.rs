@@ -4,7 +4,10 @@
 //!
 //! Everything here edits a [`Change`]; the store commits it or nothing.
 
-use super::{Change, Deadline, Incident, IncidentClass, Play, Severity, Status, TimelineKind};
+use super::{
+    Change, Deadline, IllegalTransition, Incident, IncidentClass, Play, Severity, Status,
+    TimelineKind,
+};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -18,15 +21,111 @@ pub const MAX_TEXT: usize = 2000;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResponseError {
     #[error("{message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
-    #[error("{0}")]
-    Refused(String),
+    Invalid { field: Field, message: String },
+    #[error(transparent)]
+    Refused(#[from] Refusal),
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ResponseError {
+/// A step the incident's state does not allow (409).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("incident {reference} is closed; its record can no longer change")]
+    Closed { reference: String },
+    #[error("incident {reference} is under legal hold; lift the hold first")]
+    UnderLegalHold { reference: String },
+    #[error("incident {reference} is {status}; only closed incidents can be deleted")]
+    NotClosed { reference: String, status: Status },
+    /// A status the lifecycle does not reach from here, with what it can reach.
+    #[error("{}: {}", .0, next_steps(.0.from))]
+    Transition(IllegalTransition),
+    /// A move the lifecycle refused after its fields were checked.
+    #[error(transparent)]
+    Move(IllegalTransition),
+    /// The closure items still open, each `#<id> <text>`.
+    #[error(
+        "cannot close with {} open item(s); complete each, or waive it with a reason: {}",
+        .0.len(),
+        .0.join("; ")
+    )]
+    OpenItems(Vec<String>),
+    #[error("evidence with SHA-256 {sha256} is already recorded")]
+    DuplicateEvidence { sha256: String },
+}
+
+/// A field of a responder's input, as the API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    At,
+    Class,
+    CollectedAt,
+    CollectedBy,
+    Containment,
+    Kind,
+    Location,
+    Name,
+    Note,
+    Owner,
+    Person,
+    Rationale,
+    Reason,
+    Reference,
+    Role,
+    RootCause,
+    Severity,
+    Sha256,
+    State,
+    Status,
+    Task,
+    Tenant,
+    Text,
+    Title,
+}
+
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::At => "at",
+            Self::Class => "class",
+            Self::CollectedAt => "collected_at",
+            Self::CollectedBy => "collected_by",
+            Self::Containment => "containment",
+            Self::Kind => "kind",
+            Self::Location => "location",
+            Self::Name => "name",
+            Self::Note => "note",
+            Self::Owner => "owner",
+            Self::Person => "person",
+            Self::Rationale => "rationale",
+            Self::Reason => "reason",
+            Self::Reference => "reference",
+            Self::Role => "role",
+            Self::RootCause => "root_cause",
+            Self::Severity => "severity",
+            Self::Sha256 => "sha256",
+            Self::State => "state",
+            Self::Status => "status",
+            Self::Task => "task",
+            Self::Tenant => "tenant",
+            Self::Text => "text",
+            Self::Title => "title",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// So that a test can name a field as the API spells it.
+impl PartialEq<&str> for Field {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+fn invalid(field: Field, message: impl Into<String>) -> ResponseError {
     ResponseError::Invalid {
         field,
         message: message.into(),
@@ -34,7 +133,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ResponseError {
 }
 
 /// Trimmed, non-empty, at most [`MAX_TEXT`] characters. Callers redact first.
-pub fn required_text(field: &'static str, raw: &str) -> Result<String, ResponseError> {
+pub fn required_text(field: Field, raw: &str) -> Result<String, ResponseError> {
     let t = raw.trim();
     if t.is_empty() {
         return Err(invalid(field, format!("{field} is required")));
@@ -355,7 +454,10 @@ impl Change {
     ) -> Result<bool, ResponseError> {
         let person = match person.map(str::trim).filter(|p| !p.is_empty()) {
             Some(p) if p.chars().count() > 200 => {
-                return Err(invalid("person", "person must be at most 200 characters"));
+                return Err(invalid(
+                    Field::Person,
+                    "person must be at most 200 characters",
+                ));
             }
             other => other.map(str::to_owned),
         };
@@ -389,7 +491,7 @@ impl Change {
 
     /// A timeline note marked as confirmed fact or hypothesis.
     pub fn add_note(&mut self, actor: &str, basis: Basis, text: &str) -> Result<(), ResponseError> {
-        let text = required_text("text", text)?;
+        let text = required_text(Field::Text, text)?;
         let kind = match basis {
             Basis::Fact => TimelineKind::Fact,
             Basis::Hypothesis => TimelineKind::Hypothesis,
@@ -403,28 +505,26 @@ impl Change {
         actor: &str,
         input: EvidenceInput,
     ) -> Result<u32, ResponseError> {
-        let name = required_text("name", &input.name)?;
-        let location = required_text("location", &input.location)?;
+        let name = required_text(Field::Name, &input.name)?;
+        let location = required_text(Field::Location, &input.location)?;
         let sha256 = input.sha256.trim().to_ascii_lowercase();
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(invalid(
-                "sha256",
+                Field::Sha256,
                 "sha256 must be the 64 hex digits of the evidence's SHA-256 (sha256sum prints it)",
             ));
         }
         let now = self.incident.updated_at;
         let collected_at = input.collected_at.unwrap_or(now);
         if collected_at > now + Duration::minutes(5) {
-            return Err(invalid("collected_at", "collected_at is in the future"));
+            return Err(invalid(Field::CollectedAt, "collected_at is in the future"));
         }
         let collected_by = match input.collected_by.as_deref() {
-            Some(b) => required_text("collected_by", b)?,
+            Some(b) => required_text(Field::CollectedBy, b)?,
             None => actor.to_owned(),
         };
         if self.incident.evidence.iter().any(|e| e.sha256 == sha256) {
-            return Err(ResponseError::Refused(format!(
-                "evidence with SHA-256 {sha256} is already recorded"
-            )));
+            return Err(Refusal::DuplicateEvidence { sha256 }.into());
         }
         let id = self
             .incident
@@ -460,8 +560,8 @@ impl Change {
         owner: Option<&str>,
         due: Option<DateTime<Utc>>,
     ) -> Result<u32, ResponseError> {
-        let text = required_text("text", text)?;
-        let owner = owner.map(|o| required_text("owner", o)).transpose()?;
+        let text = required_text(Field::Text, text)?;
+        let owner = owner.map(|o| required_text(Field::Owner, o)).transpose()?;
         self.push_task(TaskSection::FollowUp, None, &text);
         let id = self.next_task_id() - 1;
         if let Some(t) = self.incident.tasks.iter_mut().find(|t| t.id == id) {
@@ -489,10 +589,10 @@ impl Change {
         let note = note
             .map(str::trim)
             .filter(|n| !n.is_empty())
-            .map(|n| required_text("note", n))
+            .map(|n| required_text(Field::Note, n))
             .transpose()?;
         if state == TaskState::Waived && note.is_none() {
-            return Err(invalid("reason", "waiving a task needs a reason"));
+            return Err(invalid(Field::Reason, "waiving a task needs a reason"));
         }
         let now = self.incident.updated_at;
         let task = self
@@ -500,7 +600,7 @@ impl Change {
             .tasks
             .iter_mut()
             .find(|t| t.id == id)
-            .ok_or_else(|| invalid("task", format!("task #{id} does not exist")))?;
+            .ok_or_else(|| invalid(Field::Task, format!("task #{id} does not exist")))?;
         if task.state == state {
             return Ok(false);
         }
@@ -546,15 +646,14 @@ impl Change {
         policy: &dyn Lifecycle,
     ) -> Result<(), ResponseError> {
         let from = self.incident.status;
-        from.check_transition(to)
-            .map_err(|e| ResponseError::Refused(format!("{e}: {}", next_steps(from))))?;
+        from.check_transition(to).map_err(Refusal::Transition)?;
         let now = self.incident.updated_at;
         match to {
             Status::Contained => {
                 let action = fields.containment.as_deref().unwrap_or("");
-                let action = required_text("containment", action).map_err(|_| {
+                let action = required_text(Field::Containment, action).map_err(|_| {
                     invalid(
-                        "containment",
+                        Field::Containment,
                         "containment is required: the action taken to stop further harm",
                     )
                 })?;
@@ -568,17 +667,17 @@ impl Change {
                 let cause = fields.root_cause.as_deref().unwrap_or("").trim();
                 if cause.is_empty() {
                     return Err(invalid(
-                        "root_cause",
+                        Field::RootCause,
                         "root_cause is required: the cause, or \"unknown\" with a rationale",
                     ));
                 }
-                let cause = required_text("root_cause", cause)?;
+                let cause = required_text(Field::RootCause, cause)?;
                 let rationale = fields
                     .rationale
                     .as_deref()
                     .map(str::trim)
                     .filter(|r| !r.is_empty())
-                    .map(|r| required_text("rationale", r))
+                    .map(|r| required_text(Field::Rationale, r))
                     .transpose()?;
                 let root = RootCause {
                     cause,
@@ -588,7 +687,7 @@ impl Change {
                 };
                 if !root.is_known() && root.rationale.is_none() {
                     return Err(invalid(
-                        "rationale",
+                        Field::Rationale,
                         "an unknown root cause needs a rationale: why it cannot be established",
                     ));
                 }
@@ -623,11 +722,7 @@ impl Change {
                     .map(|t| format!("#{} {}", t.id, t.text))
                     .collect();
                 if !open.is_empty() {
-                    return Err(ResponseError::Refused(format!(
-                        "cannot close with {} open item(s); complete each, or waive it with a reason: {}",
-                        open.len(),
-                        open.join("; ")
-                    )));
+                    return Err(Refusal::OpenItems(open).into());
                 }
                 self.incident.closed_at = Some(now);
                 self.incident.expires_at = if self.incident.legal_hold.is_some() {
@@ -638,8 +733,7 @@ impl Change {
             }
             _ => {}
         }
-        self.move_to(actor, to)
-            .map_err(|e| ResponseError::Refused(e.to_string()))?;
+        self.move_to(actor, to).map_err(Refusal::Move)?;
         if to == Status::Resolved {
             policy.reschedule(&mut self.incident);
         }
@@ -654,7 +748,7 @@ impl Change {
         reason: &str,
         retention: Duration,
     ) -> Result<bool, ResponseError> {
-        let reason = required_text("reason", reason)?;
+        let reason = required_text(Field::Reason, reason)?;
         let now = self.incident.updated_at;
         if hold == self.incident.legal_hold.is_some() {
             return Ok(false);
@@ -862,7 +956,9 @@ mod tests {
             match (got, want) {
                 (Ok(()), Ok(())) => assert_eq!(ch.incident.status, to),
                 (Err(ResponseError::Invalid { field, .. }), Err(w)) => assert_eq!(field, w, "{to}"),
-                (Err(ResponseError::Refused(m)), Err(w)) => assert!(m.contains(w), "{to}: {m}"),
+                (Err(ResponseError::Refused(m)), Err(w)) => {
+                    assert!(m.to_string().contains(w), "{to}: {m}")
+                }
                 (got, want) => panic!("{to}: got {got:?}, want {want:?}"),
             }
         }
@@ -921,7 +1017,7 @@ mod tests {
         // One open play step still blocks, and is named.
         let err = ch.set_status("cora", Status::Closed, &StatusFields::default(), &*policy);
         assert!(
-            matches!(&err, Err(ResponseError::Refused(m)) if m.contains("#1 ")),
+            matches!(&err, Err(ResponseError::Refused(m)) if m.to_string().contains("#1 ")),
             "{err:?}"
         );
         ch.settle_task(

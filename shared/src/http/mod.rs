@@ -4,10 +4,12 @@
 //!
 //! - [`reports`]: the report form, `POST /reports` and security.txt.
 //! - [`webhooks`]: signed webhooks and the PagerDuty-compatible route.
-//! - [`api`]: the responder API.
+//! - [`api`], [`respond`]: the responder API; [`commands`]: its write
+//!   bodies, each parsed once into a command.
 
 pub mod ack;
 pub mod api;
+pub mod commands;
 pub mod reports;
 pub mod respond;
 pub mod webhooks;

@@ -187,7 +187,7 @@ async fn accept(
     }
     let key = idempotency_key(req).map_err(refuse)?;
     let input = match media {
-        "application/json" if !super::api::starts_object(req.body()) => {
+        "application/json" if !super::commands::starts_object(req.body()) => {
             return Err(refuse(ApiError::BadRequest {
                 code: "malformed_json",
                 message: "the body is not a valid report object: send a JSON object".into(),

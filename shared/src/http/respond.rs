@@ -4,26 +4,29 @@
 //! parses the body into domain input, and leaves the rules to
 //! [`crate::domain`] and [`crate::app::respond`].
 
-use super::api::{authorize, clean, json_body};
+use super::api::authorize;
+use super::commands::{
+    AddEvidence, AddNote, AddTask, AssignRole, LegalHold, SetStatus, SettleTask, StartDrill,
+    time_param,
+};
 use super::{ApiError, json_response};
 use crate::app::App;
 use crate::app::respond::{self, IncidentView, RespondError};
-use crate::domain::{
-    Basis, DrillScenario, EvidenceInput, IncidentClass, IncidentRole, MAX_TEXT, ResponseError,
-    Role, Severity, Status, StatusFields, TaskSection, TaskState,
-};
+use crate::domain::{Field, ResponseError, Role};
 use crate::ports::{Cursor, IncidentQuery};
 use bytes::Bytes;
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono::Datelike;
 use http::{Request, Response, StatusCode, header};
-use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
 impl From<RespondError> for ApiError {
     fn from(e: RespondError) -> Self {
         match e {
+            // The id asked for is not repeated: it may be anything a client sent.
             RespondError::NotFound(_) => Self::NotFound("incident not found".into()),
+            RespondError::TaskNotFound(_) => Self::NotFound("task not found".into()),
+            RespondError::Forbidden => Self::Forbidden,
             RespondError::Response(e) => e.into(),
             RespondError::Store(e) => e.into(),
         }
@@ -37,33 +40,38 @@ impl From<ResponseError> for ApiError {
                 code: invalid_code(field),
                 message,
             },
-            ResponseError::Refused(m) => Self::Conflict(m),
+            ResponseError::Refused(r) => Self::Conflict(r.to_string()),
         }
     }
 }
 
-/// `invalid_<field>`, from the fields the domain names.
-fn invalid_code(field: &str) -> &'static str {
+/// `invalid_<field>`: the code of a 400 that names one field.
+pub(crate) fn invalid_code(field: Field) -> &'static str {
     match field {
-        "containment" => "invalid_containment",
-        "root_cause" => "invalid_root_cause",
-        "rationale" => "invalid_rationale",
-        "person" => "invalid_person",
-        "text" => "invalid_text",
-        "name" => "invalid_name",
-        "location" => "invalid_location",
-        "sha256" => "invalid_sha256",
-        "collected_by" => "invalid_collected_by",
-        "collected_at" => "invalid_collected_at",
-        "owner" => "invalid_owner",
-        "task" => "invalid_task",
-        "reason" => "invalid_reason",
-        "reference" => "invalid_reference",
-        "note" => "invalid_note",
-        "tenant" => "invalid_tenant",
-        "title" => "invalid_title",
-        "at" => "invalid_at",
-        _ => "invalid_request",
+        Field::At => "invalid_at",
+        Field::Class => "invalid_class",
+        Field::CollectedAt => "invalid_collected_at",
+        Field::CollectedBy => "invalid_collected_by",
+        Field::Containment => "invalid_containment",
+        Field::Kind => "invalid_kind",
+        Field::Location => "invalid_location",
+        Field::Name => "invalid_name",
+        Field::Note => "invalid_note",
+        Field::Owner => "invalid_owner",
+        Field::Person => "invalid_person",
+        Field::Rationale => "invalid_rationale",
+        Field::Reason => "invalid_reason",
+        Field::Reference => "invalid_reference",
+        Field::Role => "invalid_role",
+        Field::RootCause => "invalid_root_cause",
+        Field::Severity => "invalid_severity",
+        Field::Sha256 => "invalid_sha256",
+        Field::State => "invalid_state",
+        Field::Status => "invalid_status",
+        Field::Task => "invalid_task",
+        Field::Tenant => "invalid_tenant",
+        Field::Text => "invalid_text",
+        Field::Title => "invalid_title",
     }
 }
 
@@ -74,49 +82,11 @@ fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
     }
 }
 
-/// The OpenAPI description's `maxLength`: at most `max` characters as sent,
-/// surrounding whitespace included, and whether or not this request uses
-/// the field (`containment` when resolving, say). The domain then checks
-/// the trimmed text.
-pub(crate) fn at_most(
-    field: &'static str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<(), ApiError> {
-    match value {
-        Some(v) if v.chars().count() > max => Err(bad(
-            invalid_code(field),
-            format!("{field} must be at most {max} characters"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-fn clean_opt(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(clean)
-}
-
 /// The query string's pairs, decoded.
 fn query_pairs(req: &Request<Bytes>) -> Vec<(String, String)> {
     form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
         .into_owned()
         .collect()
-}
-
-fn time_param(name: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| Utc.from_utc_datetime(&t))
-        .ok_or_else(|| {
-            bad(
-                "invalid_time",
-                format!("{name} must be an RFC 3339 time or a date (2026-11-23), not {v:?}"),
-            )
-        })
 }
 
 /// `GET /api/v1/incidents`: filters `status`, `severity`, `tenant`, `drill`,
@@ -233,14 +203,6 @@ fn incident_response(incident: &crate::domain::Incident) -> Response<Bytes> {
     json_response(StatusCode::OK, &json!({ "incident": incident }))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StatusBody {
-    status: String,
-    #[serde(flatten)]
-    fields: StatusFields,
-}
-
 /// `POST /api/v1/incidents/{id}/status`: moves the lifecycle on, with what
 /// each step needs (`containment`; `root_cause` or `unknown` + `rationale`;
 /// every closure item settled).
@@ -250,50 +212,9 @@ pub async fn set_status(
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Commander)?;
-    let body: StatusBody = json_body(
-        req,
-        "{\"status\": \"contained\", \"containment\": \"revoked the token\"}",
-    )?;
-    for (field, value) in [
-        ("containment", &body.fields.containment),
-        ("root_cause", &body.fields.root_cause),
-        ("rationale", &body.fields.rationale),
-    ] {
-        at_most(field, value.as_deref(), MAX_TEXT)?;
-    }
-    let to: Status = body
-        .status
-        .parse()
-        .map_err(|e: crate::domain::UnknownStatus| bad("invalid_status", e.to_string()))?;
-    if matches!(
-        to,
-        Status::Reported | Status::Triaged | Status::Acknowledged
-    ) {
-        return Err(bad(
-            "invalid_status",
-            format!("{to} is set by Klaxon (intake, triage, acknowledging), not by hand"),
-        ));
-    }
-    let fields = StatusFields {
-        containment: clean_opt(&body.fields.containment),
-        root_cause: clean_opt(&body.fields.root_cause),
-        rationale: clean_opt(&body.fields.rationale),
-    };
-    let policy = Arc::clone(&app.settings.policy);
-    let incident = respond::act(app, &caller, key, |ch| {
-        ch.set_status(&caller.name, to, &fields, &*policy)?;
-        Ok(true)
-    })
-    .await?;
+    let cmd = SetStatus::parse(req)?;
+    let incident = respond::set_status(app, &caller, key, cmd.to, &cmd.fields).await?;
     Ok(incident_response(&incident))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RoleBody {
-    role: String,
-    /// `null` leaves the role empty.
-    person: Option<String>,
 }
 
 /// `POST /api/v1/incidents/{id}/roles`: assigns, reassigns or clears a role.
@@ -303,26 +224,10 @@ pub async fn assign_role(
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Commander)?;
-    let body: RoleBody = json_body(
-        req,
-        "{\"role\": \"incident_commander\", \"person\": \"alice\"}",
-    )?;
-    let role: IncidentRole = body.role.parse().map_err(|m| bad("invalid_role", m))?;
-    at_most("person", body.person.as_deref(), 200)?;
-    let person = clean_opt(&body.person);
-    let incident = respond::act(app, &caller, key, |ch| {
-        respond::open_for_writes(ch)?;
-        ch.assign_role(&caller.name, role, person.as_deref())
-    })
-    .await?;
+    let cmd = AssignRole::parse(req)?;
+    let person = cmd.person.as_ref().map(|p| p.as_str());
+    let incident = respond::assign_role(app, &caller, key, cmd.role, person).await?;
     Ok(incident_response(&incident))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoteBody {
-    kind: String,
-    text: String,
 }
 
 /// `POST /api/v1/incidents/{id}/notes`: a timeline note, marked `fact`
@@ -333,19 +238,8 @@ pub async fn add_note(
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Responder)?;
-    let body: NoteBody = json_body(
-        req,
-        "{\"kind\": \"fact\", \"text\": \"the token was used from 203.0.113.7\"}",
-    )?;
-    let basis: Basis = body.kind.parse().map_err(|m| bad("invalid_kind", m))?;
-    at_most("text", Some(&body.text), MAX_TEXT)?;
-    let text = clean(&body.text);
-    let incident = respond::act(app, &caller, key, |ch| {
-        respond::open_for_writes(ch)?;
-        ch.add_note(&caller.name, basis, &text)?;
-        Ok(true)
-    })
-    .await?;
+    let cmd = AddNote::parse(req)?;
+    let incident = respond::add_note(app, &caller, key, cmd.basis, cmd.text.as_str()).await?;
     Ok(json_response(
         StatusCode::CREATED,
         &json!({ "incident": incident }),
@@ -360,22 +254,8 @@ pub async fn add_evidence(
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Responder)?;
-    let mut input: EvidenceInput = json_body(
-        req,
-        "{\"name\": \"cloudtrail.json.gz\", \"location\": \"s3://ir-evidence/...\", \"sha256\": \"<64 hex>\"}",
-    )?;
-    at_most("name", Some(&input.name), MAX_TEXT)?;
-    at_most("location", Some(&input.location), MAX_TEXT)?;
-    at_most("collected_by", input.collected_by.as_deref(), MAX_TEXT)?;
-    input.name = clean(&input.name);
-    input.location = clean(&input.location);
-    input.collected_by = clean_opt(&input.collected_by);
-    let incident = respond::act(app, &caller, key, |ch| {
-        respond::open_for_writes(ch)?;
-        ch.add_evidence(&caller.name, input.clone())?;
-        Ok(true)
-    })
-    .await?;
+    let AddEvidence(input) = AddEvidence::parse(req)?;
+    let incident = respond::add_evidence(app, &caller, key, &input).await?;
     Ok(json_response(
         StatusCode::CREATED,
         &json!({ "incident": incident, "evidence": incident.evidence.last() }),
@@ -403,16 +283,6 @@ pub async fn evidence_manifest(
     ))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FollowUpBody {
-    text: String,
-    #[serde(default)]
-    owner: Option<String>,
-    #[serde(default)]
-    due: Option<String>,
-}
-
 /// `POST /api/v1/incidents/{id}/tasks`: a follow-up (corrective) action.
 pub async fn add_task(
     app: &Arc<App>,
@@ -420,37 +290,14 @@ pub async fn add_task(
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Responder)?;
-    let body: FollowUpBody = json_body(
-        req,
-        "{\"text\": \"add a secret-scanning rule\", \"owner\": \"bob\", \"due\": \"2026-12-15\"}",
-    )?;
-    at_most("text", Some(&body.text), MAX_TEXT)?;
-    at_most("owner", body.owner.as_deref(), MAX_TEXT)?;
-    let due = body
-        .due
-        .as_deref()
-        .map(|d| time_param("due", d))
-        .transpose()?;
-    let text = clean(&body.text);
-    let owner = clean_opt(&body.owner);
-    // Corrective actions may be added after closure: they outlive the incident.
-    let incident = respond::act(app, &caller, key, |ch| {
-        ch.add_follow_up(&caller.name, &text, owner.as_deref(), due)?;
-        Ok(true)
-    })
-    .await?;
+    let cmd = AddTask::parse(req)?;
+    let owner = cmd.owner.as_ref().map(|o| o.as_str());
+    let incident =
+        respond::add_follow_up(app, &caller, key, cmd.text.as_str(), owner, cmd.due).await?;
     Ok(json_response(
         StatusCode::CREATED,
         &json!({ "incident": incident, "task": incident.tasks.last() }),
     ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SettleBody {
-    state: String,
-    #[serde(default, alias = "reason")]
-    note: Option<String>,
 }
 
 /// `POST /api/v1/incidents/{id}/tasks/{task}`: `done`, `waived` (with a
@@ -463,59 +310,11 @@ pub async fn settle_task(
     task: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Responder)?;
-    let task_id: u32 = task
-        .trim_start_matches('#')
-        .parse()
-        .map_err(|_| ApiError::NotFound("task not found".into()))?;
-    let body: SettleBody = json_body(
-        req,
-        "{\"state\": \"done\"} or {\"state\": \"waived\", \"reason\": \"...\"}",
-    )?;
-    let state = match body.state.as_str() {
-        "done" => TaskState::Done,
-        "waived" => TaskState::Waived,
-        "open" => TaskState::Open,
-        other => {
-            return Err(bad(
-                "invalid_state",
-                format!("unknown task state {other:?}: use done, waived or open"),
-            ));
-        }
-    };
-    at_most("note", body.note.as_deref(), MAX_TEXT)?;
-    let note = clean_opt(&body.note);
-    let current = respond::visible(app, &caller, key).await?;
-    let target = current
-        .tasks
-        .iter()
-        .find(|t| t.id == task_id)
-        .ok_or_else(|| ApiError::NotFound("task not found".into()))?;
-    if target.section == TaskSection::Closure
-        && state == TaskState::Waived
-        && caller.role < Role::Commander
-    {
-        return Err(ApiError::Forbidden);
-    }
-    let incident = respond::act(app, &caller, key, |ch| {
-        if ch
-            .incident
-            .tasks
-            .iter()
-            .any(|t| t.id == task_id && t.section != TaskSection::FollowUp)
-        {
-            respond::open_for_writes(ch)?;
-        }
-        ch.settle_task(&caller.name, task_id, state, note.as_deref())
-    })
-    .await?;
+    let cmd = SettleTask::parse(task, req)?;
+    let task = (cmd.task, cmd.label.as_str());
+    let note = cmd.note.as_ref().map(|n| n.as_str());
+    let incident = respond::settle_task(app, &caller, key, task, cmd.state, note).await?;
     Ok(incident_response(&incident))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HoldBody {
-    hold: bool,
-    reason: String,
 }
 
 /// `POST /api/v1/incidents/{id}/legal-hold`: places or lifts a legal hold.
@@ -525,17 +324,8 @@ pub async fn legal_hold(
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Admin)?;
-    let body: HoldBody = json_body(
-        req,
-        "{\"hold\": true, \"reason\": \"litigation hold LH-7\"}",
-    )?;
-    at_most("reason", Some(&body.reason), MAX_TEXT)?;
-    let reason = clean(&body.reason);
-    let retention = app.settings.policy.retention;
-    let incident = respond::act(app, &caller, key, |ch| {
-        ch.legal_hold(&caller.name, body.hold, &reason, retention)
-    })
-    .await?;
+    let cmd = LegalHold::parse(req)?;
+    let incident = respond::legal_hold(app, &caller, key, cmd.hold, cmd.reason.as_str()).await?;
     Ok(incident_response(&incident))
 }
 
@@ -553,59 +343,16 @@ pub async fn delete(
     Ok(resp)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DrillBody {
-    class: String,
-    severity: String,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    tenant: Option<String>,
-}
-
 /// `POST /api/v1/drills`: starts a drill incident of a class and severity.
 pub async fn start_drill(
     app: &Arc<App>,
     req: &Request<Bytes>,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Commander)?;
-    let body: DrillBody = json_body(
-        req,
-        "{\"class\": \"leaked_production_secret\", \"severity\": \"SEV-2\"}",
-    )?;
-    let class = IncidentClass::ALL
-        .into_iter()
-        .find(|c| c.id() == body.class.trim())
-        .ok_or_else(|| {
-            let names: Vec<&str> = IncidentClass::ALL.iter().map(|c| c.id()).collect();
-            bad(
-                "invalid_class",
-                format!(
-                    "unknown class {:?}: use one of {}",
-                    body.class,
-                    names.join(", ")
-                ),
-            )
-        })?;
-    let severity: Severity = body
-        .severity
-        .parse()
-        .map_err(|e: crate::domain::UnknownSeverity| bad("invalid_severity", e.to_string()))?;
-    at_most(
-        "title",
-        body.title.as_deref(),
-        crate::domain::report::MAX_TITLE,
-    )?;
-    let title = clean_opt(&body.title);
-    let incident = respond::start_drill(
-        app,
-        &caller,
-        DrillScenario { class, severity },
-        title.as_deref(),
-        body.tenant.as_deref(),
-    )
-    .await?;
+    let cmd = StartDrill::parse(req)?;
+    let title = cmd.title.as_ref().map(|t| t.as_str());
+    let incident =
+        respond::start_drill(app, &caller, cmd.scenario, title, cmd.tenant.as_deref()).await?;
     let mut resp = json_response(StatusCode::CREATED, &json!({ "incident": incident }));
     if let Ok(v) = http::HeaderValue::from_str(&format!("/api/v1/incidents/{}", incident.id)) {
         resp.headers_mut().insert(header::LOCATION, v);

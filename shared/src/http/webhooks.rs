@@ -62,7 +62,7 @@ fn bad(message: impl Into<String>) -> ApiError {
 }
 
 fn shape(e: ShapeError) -> ApiError {
-    bad(e.0)
+    bad(e.to_string())
 }
 
 fn parse_json(body: &[u8]) -> Result<Value, ApiError> {

@@ -20,10 +20,37 @@ pub enum Normalized {
     Ignored(String),
 }
 
-/// A payload that is missing a field the sender always includes.
+/// A payload not shaped as its sender always shapes it. A field is named by
+/// its JSON pointer (`/payload/summary`) and said dotted (`payload.summary`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ShapeError(pub String);
+pub enum ShapeError {
+    #[error("{} is required", dotted(.0))]
+    Missing(&'static str),
+    #[error("{} must be a string", dotted(.0))]
+    NotText(&'static str),
+    #[error("the body must be a JSON object")]
+    NotAnObject,
+    #[error("the body must be a JSON report object")]
+    NotAReport,
+    /// serde's reason, which names the field.
+    #[error("the report object is invalid: {0}")]
+    InvalidReport(String),
+    #[error("dedup_key must be at most 255 characters")]
+    DedupKeyTooLong,
+    #[error("payload.severity must be one of critical, error, warning, info")]
+    PagerdutySeverity,
+    /// `acknowledge` or `resolve`.
+    #[error("dedup_key is required to {0}")]
+    DedupKeyRequired(&'static str),
+    #[error("event_action must be trigger, acknowledge or resolve")]
+    UnknownAction,
+    #[error("{sender} {detail_type} is not an AWS security finding Klaxon takes")]
+    NotAFinding { sender: String, detail_type: String },
+}
+
+fn dotted(pointer: &str) -> String {
+    pointer.trim_start_matches('/').replace('/', ".")
+}
 
 fn text(v: &Value, pointer: &str) -> Option<String> {
     match v.pointer(pointer) {
@@ -33,13 +60,8 @@ fn text(v: &Value, pointer: &str) -> Option<String> {
     }
 }
 
-fn required(v: &Value, pointer: &str) -> Result<String, ShapeError> {
-    text(v, pointer).ok_or_else(|| {
-        ShapeError(format!(
-            "{} is required",
-            pointer.trim_start_matches('/').replace('/', ".")
-        ))
-    })
+fn required(v: &Value, pointer: &'static str) -> Result<String, ShapeError> {
+    text(v, pointer).ok_or(ShapeError::Missing(pointer))
 }
 
 fn signal(
@@ -337,7 +359,7 @@ pub fn bitbucket(
         ));
     }
     if !body.is_object() {
-        return Err(ShapeError("the body must be a JSON object".into()));
+        return Err(ShapeError::NotAnObject);
     }
     let repo = text(body, "/repository/full_name").unwrap_or_else(|| "a repository".into());
     let actor = text(body, "/actor/display_name");
@@ -363,11 +385,11 @@ pub fn bitbucket(
 /// A Klaxon report object, as Forge apps and Connect apps send it.
 pub fn report_object(body: &Value) -> Result<ReportInput, ShapeError> {
     if !body.is_object() {
-        return Err(ShapeError("the body must be a JSON report object".into()));
+        return Err(ShapeError::NotAReport);
     }
     let severity = text(body, "/severity");
     let mut input: ReportInput = serde_json::from_value(body.clone())
-        .map_err(|e| ShapeError(format!("the report object is invalid: {e}")))?;
+        .map_err(|e| ShapeError::InvalidReport(e.to_string()))?;
     if severity.is_some() {
         input.signal = signal("app", severity, None);
     }
@@ -408,10 +430,7 @@ pub fn pagerduty(payload: &Value) -> Result<Pagerduty, ShapeError> {
             .pointer(p)
             .is_some_and(|v| !(v.is_string() || v.is_null()))
     }) {
-        return Err(ShapeError(format!(
-            "{} must be a string",
-            p.trim_start_matches('/').replace('/', ".")
-        )));
+        return Err(ShapeError::NotText(p));
     }
     let action = payload
         .get("event_action")
@@ -423,9 +442,7 @@ pub fn pagerduty(payload: &Value) -> Result<Pagerduty, ShapeError> {
         .map(str::trim)
         .filter(|k| !k.is_empty());
     if dedup_key.is_some_and(|k| k.len() > 255) {
-        return Err(ShapeError(
-            "dedup_key must be at most 255 characters".into(),
-        ));
+        return Err(ShapeError::DedupKeyTooLong);
     }
     match action {
         "trigger" => {
@@ -436,17 +453,14 @@ pub fn pagerduty(payload: &Value) -> Result<Pagerduty, ShapeError> {
                     .map(str::trim)
                     .filter(|v| !v.is_empty())
             };
-            let summary =
-                field("summary").ok_or_else(|| ShapeError("payload.summary is required".into()))?;
+            let summary = field("summary").ok_or(ShapeError::Missing("/payload/summary"))?;
             if field("source").is_none() {
-                return Err(ShapeError("payload.source is required".into()));
+                return Err(ShapeError::Missing("/payload/source"));
             }
             let severity = match field("severity") {
                 Some(sev) if PAGERDUTY_SEVERITIES.contains(&sev) => sev,
                 _ => {
-                    return Err(ShapeError(
-                        "payload.severity must be one of critical, error, warning, info".into(),
-                    ));
+                    return Err(ShapeError::PagerdutySeverity);
                 }
             };
             let details = payload.pointer("/payload/custom_details").map(|d| {
@@ -488,7 +502,13 @@ pub fn pagerduty(payload: &Value) -> Result<Pagerduty, ShapeError> {
         }
         "acknowledge" | "resolve" => {
             let dedup_key = dedup_key
-                .ok_or_else(|| ShapeError(format!("dedup_key is required to {action}")))?
+                .ok_or_else(|| {
+                    ShapeError::DedupKeyRequired(if action == "acknowledge" {
+                        "acknowledge"
+                    } else {
+                        "resolve"
+                    })
+                })?
                 .to_owned();
             Ok(if action == "acknowledge" {
                 Pagerduty::Acknowledge { dedup_key }
@@ -496,9 +516,7 @@ pub fn pagerduty(payload: &Value) -> Result<Pagerduty, ShapeError> {
                 Pagerduty::Resolve { dedup_key }
             })
         }
-        _ => Err(ShapeError(
-            "event_action must be trigger, acknowledge or resolve".into(),
-        )),
+        _ => Err(ShapeError::UnknownAction),
     }
 }
 
@@ -541,7 +559,7 @@ pub fn aws_finding(event: &Value) -> Result<Vec<(ReportInput, Key)>, ShapeError>
             let findings = event
                 .pointer("/detail/findings")
                 .and_then(Value::as_array)
-                .ok_or_else(|| ShapeError("detail.findings is required".into()))?;
+                .ok_or(ShapeError::Missing("/detail/findings"))?;
             findings
                 .iter()
                 .map(|f| {
@@ -598,9 +616,10 @@ pub fn aws_finding(event: &Value) -> Result<Vec<(ReportInput, Key)>, ShapeError>
                 },
             )])
         }
-        _ => Err(ShapeError(format!(
-            "{source} {detail_type} is not an AWS security finding Klaxon takes"
-        ))),
+        _ => Err(ShapeError::NotAFinding {
+            sender: source,
+            detail_type,
+        }),
     }
 }
 
@@ -655,7 +674,7 @@ mod tests {
             "dependabot_alert",
             &json!({"action": "created", "alert": {}, "repository": repo}),
         );
-        assert_eq!(missing.unwrap_err().0, "alert.number is required");
+        assert_eq!(missing.unwrap_err().to_string(), "alert.number is required");
         if let Normalized::Report(input, _) = github("dependabot_alert", &json!({"action": "created", "alert": {"number": 3, "security_advisory": {"severity": "high", "cvss": {"vector_string": "CVSS:3.1/AV:N"}}}})).unwrap() {
             assert_eq!(input.cvss.as_deref(), Some("CVSS:3.1/AV:N"));
             assert_eq!(input.signal.unwrap().severity.as_deref(), Some("high"));
@@ -687,7 +706,9 @@ mod tests {
             Normalized::Ignored(_)
         ));
         assert_eq!(
-            jira(&json!({"issue": {}}), &projects).unwrap_err().0,
+            jira(&json!({"issue": {}}), &projects)
+                .unwrap_err()
+                .to_string(),
             "webhookEvent is required"
         );
     }
@@ -820,7 +841,7 @@ mod tests {
         ];
         for (event, message) in refused {
             assert_eq!(
-                pagerduty(event).expect_err("refused").0,
+                pagerduty(event).expect_err("refused").to_string(),
                 *message,
                 "{event}"
             );
