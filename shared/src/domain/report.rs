@@ -124,9 +124,9 @@ impl Report {
                 "title",
                 format!("title (summary) must be at most {MAX_TITLE} characters"),
             ),
-            Some(t) if t.chars().any(char::is_control) => err(
+            Some(t) if t.chars().any(|c| c.is_control() || steers_text(c)) => err(
                 "title",
-                "title (summary) must be a single line of text".into(),
+                "title (summary) must be a single line of plain text: no control, line-separator or text-direction characters".into(),
             ),
             _ => {}
         }
@@ -249,8 +249,23 @@ fn chars(s: &Option<String>) -> usize {
     s.as_ref().map_or(0, |s| s.chars().count())
 }
 
+/// A text with nothing a person can see is no text: zero-width spaces and
+/// other invisible format characters do not make a title.
 fn clean(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+    s.map(|s| s.trim().to_owned())
+        .filter(|s| s.chars().any(|c| !c.is_whitespace() && !invisible(c)))
+}
+
+/// Zero-width and other format characters that show nothing.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+        || steers_text(c)
+}
+
+/// Characters that break a line or turn text around where people read
+/// it (an SMS, a chat message, a terminal): not in a one-line title.
+fn steers_text(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 fn looks_like_email(e: &str) -> bool {
@@ -312,6 +327,12 @@ mod tests {
                 None,
             ),
             (input(Some("two\nlines")), Some("title")),
+            // Nothing visible is no title; text that turns itself around or
+            // breaks the line is not one line of plain text.
+            (input(Some("\u{200B}\u{200B} \u{FEFF}")), Some("title")),
+            (input(Some("invoice\u{202E}fdp.exe")), Some("title")),
+            (input(Some("one\u{2028}two")), Some("title")),
+            (input(Some("Caf\u{00E9} XSS")), None),
             (
                 ReportInput {
                     reporter_email: Some("not-an-email".into()),
