@@ -239,6 +239,36 @@ impl IntakeSettings {
                 reason: "must be a mailto:, https: or tel: URI (RFC 9116)".into(),
             });
         }
+        // A Forge secret that cannot verify anything is found at start-up,
+        // not by the first delivery (whose refusal would tell the sender).
+        if let Some(f) = l.get("KLAXON_FORGE_WEBHOOK_SECRET")
+            && let Some(b64) = f.strip_prefix("whsec_")
+        {
+            use base64::Engine as _;
+            if base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .is_err()
+            {
+                return Err(ConfigError::Invalid {
+                    var: "KLAXON_FORGE_WEBHOOK_SECRET",
+                    reason: "a whsec_ secret must be whsec_ then standard base64, as the Forge console shows it".into(),
+                });
+            }
+        }
+        if let Some(u) = l.get("KLAXON_PUBLIC_URL")
+            && u.split_once("://").is_some_and(|(_, rest)| {
+                rest.split('/')
+                    .next()
+                    .is_some_and(|host| host.contains('@'))
+            })
+        {
+            return Err(ConfigError::Invalid {
+                var: "KLAXON_PUBLIC_URL",
+                reason:
+                    "must not carry a user name or password: every page's ack link is built from it"
+                        .into(),
+            });
+        }
         let report_rate_limit =
             match l.get("KLAXON_REPORT_RATE_LIMIT") {
                 None => Some(RateLimit {
@@ -503,11 +533,34 @@ mod tests {
                 &[("KLAXON_REPORT_RATE_LIMIT", "lots")][..],
                 "KLAXON_REPORT_RATE_LIMIT",
             ),
+            (
+                &[(
+                    "KLAXON_FORGE_WEBHOOK_SECRET",
+                    "whsec_CfgSecretC9zX7vW2pL5!!",
+                )][..],
+                "KLAXON_FORGE_WEBHOOK_SECRET",
+            ),
+            (
+                &[(
+                    "KLAXON_PUBLIC_URL",
+                    "https://ops:hunter2@klaxon.example.com",
+                )][..],
+                "KLAXON_PUBLIC_URL",
+            ),
         ];
         for (pairs, want) in errors {
             let e = load(pairs).unwrap_err().to_string();
             assert!(e.contains(want), "{pairs:?}: {e}");
+            // The refusal names the setting, never its value.
+            assert!(!e.contains("hunter2") && !e.contains("CfgSecret"), "{e}");
         }
+        assert!(
+            load(&[(
+                "KLAXON_FORGE_WEBHOOK_SECRET",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+            )])
+            .is_ok()
+        );
     }
 
     #[test]

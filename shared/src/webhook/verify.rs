@@ -107,7 +107,8 @@ pub fn standard_webhook(
     let raw = secret.expose();
     let key = match raw.strip_prefix("whsec_") {
         Some(b64) => B64.decode(b64).map_err(|_| {
-            VerifyError::Rejected("KLAXON_FORGE_WEBHOOK_SECRET is not whsec_<base64>".into())
+            // Start-up refuses such a secret; the sender is told only that the check failed.
+            VerifyError::Rejected("the signature does not match".into())
         })?,
         None => raw.as_bytes().to_vec(),
     };
