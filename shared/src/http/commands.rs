@@ -38,7 +38,8 @@ pub enum CommandError {
     /// A field outside its enum or otherwise unusable; the message says why.
     #[error("{message}")]
     Invalid { field: Field, message: String },
-    #[error("{name} must be an RFC 3339 time or a date (2026-11-23), not {value:?}")]
+    /// The value is kept for the caller's own use, not shown: it may be anything.
+    #[error("{name} must be an RFC 3339 time (2026-11-23T09:30:00Z) or a date (2026-11-23)")]
     Time { name: &'static str, value: String },
     /// The path's task is not a task number; what was sent is not repeated.
     #[error("task not found")]

@@ -527,6 +527,13 @@ pub async fn serve<G: Group>(app: &Arc<App>, req: Request<Bytes>) -> Response<By
 /// of `missing field` and `duplicate field`. Then any of the request's own
 /// values (`echo`) still in the text goes, and the rest is redacted.
 pub(crate) fn public_text(message: &str, echo: &[String]) -> String {
+    // "send {\"state\": \"done\"}: <why>": the example is the API's own text.
+    if let Some(rest) = message.strip_prefix("send {")
+        && let Some(end) = rest.find("}: ")
+    {
+        let (example, why) = rest.split_at(end + 3);
+        return format!("send {{{example}{}", public_text(why, echo));
+    }
     // serde's "unknown field `…`, expected `a` or `b`": the name is the
     // client's, and backticks inside it defeat unquoting, so only the
     // schema's names after the last "expected" are kept.
@@ -954,6 +961,16 @@ mod tests {
                 &[]
             ),
             "unknown field, expected `kind` or `text`"
+        );
+        // The API's own example keeps its field names.
+        assert_eq!(
+            public_text(
+                &format!(
+                    "send {{\"hold\": true, \"reason\": \"...\"}}: invalid type: string \"{t}\", expected a boolean"
+                ),
+                &[]
+            ),
+            "send {\"hold\": true, \"reason\": \"...\"}: invalid type: string, expected a boolean"
         );
     }
 
