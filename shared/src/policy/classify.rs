@@ -621,7 +621,9 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         .concat(),
     };
     if needs_triage {
-        let why = if placed_by_anything {
+        let why = if by_nearest.is_some() {
+            alarms.join(", ")
+        } else if placed_by_anything {
             format!("{severity} pages no one, but: {}", alarms.join(", "))
         } else {
             "no class, CVSS score or source severity".to_owned()
