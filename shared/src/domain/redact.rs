@@ -2,17 +2,19 @@
 //!
 //! Reports often paste the very credential that leaked. Klaxon keeps an
 //! audit record with no secrets in it, so each known secret shape is
-//! replaced by `[REDACTED:<kind>:<first 8 hex of its SHA-256>]`: responders
+//! replaced by `[REDACTED:<kind>:<8 hex of a keyed HMAC-SHA256>]`: responders
 //! can tell two mentions of the same secret apart from two different ones
-//! without ever seeing either.
+//! without ever seeing either. The key is random per process (see
+//! [`marker`]), so a marker cannot be checked against guessed passwords.
 //!
 //! Free text from outside is held as a [`RedactedText`], which can only be
 //! made by redacting: the report, the incident and everything built from
 //! them take that type, so a new field cannot be stored raw.
 
+use hmac::{Hmac, Mac};
 use regex::{Regex, RegexSet};
 use serde::{Deserialize, Deserializer, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use std::borrow::Cow;
 use std::fmt::{self, Write};
 use std::ops::{Deref, Range};
@@ -218,8 +220,19 @@ pub struct Redacted<'a> {
     pub kinds: Vec<&'static str>,
 }
 
+/// The key for markers, drawn once per process and never stored. A plain
+/// hash of a secret is a dictionary lookup away from a weak password, so
+/// anyone who can read a marker could test guesses against it; keyed, a
+/// marker says only that two mentions in this process are the same secret.
+static MARKER_KEY: LazyLock<Hmac<Sha256>> = LazyLock::new(|| {
+    let key: [u8; 32] = rand::random();
+    <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap_or_else(|e| panic!("marker key: {e}"))
+});
+
 fn marker(kind: &str, secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
+    let mut mac = MARKER_KEY.clone();
+    mac.update(secret.as_bytes());
+    let digest = mac.finalize().into_bytes();
     let mut hex = String::with_capacity(8);
     for b in &digest[..4] {
         let _ = write!(hex, "{b:02x}");
@@ -599,6 +612,21 @@ mod tests {
         assert_eq!(r.text.matches(&m).count(), 2, "{}", r.text);
         assert!(r.text.starts_with("password=[REDACTED"), "{}", r.text);
         assert_eq!(r.kinds.len(), 3);
+    }
+
+    /// A marker is keyed: not the plain SHA-256 prefix that guesses can be
+    /// checked against (issue 16), yet the same for the same secret.
+    #[test]
+    fn markers_are_keyed() {
+        use sha2::Digest;
+        let plain = hex::encode(&Sha256::digest(b"Autumn2021#")[..4]);
+        assert_ne!(hash8("Autumn2021#"), plain);
+        assert_eq!(hash8("Autumn2021#"), hash8("Autumn2021#"));
+        assert_ne!(hash8("Autumn2021#"), hash8("Autumn2021$"));
+        let r = redact("the admin password is Autumn2021# on the staging box");
+        assert!(!r.text.contains(&plain), "{}", r.text);
+        let m = format!("[REDACTED:credential-prose:{}]", hash8("Autumn2021#"));
+        assert!(r.text.contains(&m), "{}", r.text);
     }
 
     /// Found by the `redact` fuzz target: `github-token:1a2b3c4d` inside a
