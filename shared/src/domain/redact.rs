@@ -2,17 +2,19 @@
 //!
 //! Reports often paste the very credential that leaked. Klaxon keeps an
 //! audit record with no secrets in it, so each known secret shape is
-//! replaced by `[REDACTED:<kind>:<first 8 hex of its SHA-256>]`: responders
+//! replaced by `[REDACTED:<kind>:<8 hex of a keyed HMAC-SHA256>]`: responders
 //! can tell two mentions of the same secret apart from two different ones
-//! without ever seeing either.
+//! without ever seeing either. The key is random per process (see
+//! [`marker`]), so a marker cannot be checked against guessed passwords.
 //!
 //! Free text from outside is held as a [`RedactedText`], which can only be
 //! made by redacting: the report, the incident and everything built from
 //! them take that type, so a new field cannot be stored raw.
 
+use hmac::{Hmac, Mac};
 use regex::{Regex, RegexSet};
 use serde::{Deserialize, Deserializer, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use std::borrow::Cow;
 use std::fmt::{self, Write};
 use std::ops::{Deref, Range};
@@ -42,7 +44,14 @@ const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|_pass|secr
 #[rustfmt::skip]
 const RULES_SRC: &[(&str, &str, Check)] = &[
     // PEM and PGP (`PRIVATE KEY BLOCK`); a paste cut short is redacted to the end.
-    ("private-key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)", None),
+    // Four or five dashes, any case.
+    ("private-key", r"(?i)-{4,5}BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-{4,5}[\s\S]*?(?:-{4,5}END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-{4,5}|\z)", None),
+    // A body pasted without its BEGIN line: the base64 before the END line.
+    ("private-key", r"(?i)(?P<secret>[A-Za-z0-9+/=]{16}[A-Za-z0-9+/=\s]{24,})-{4,5}END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-{4,5}", None),
+    // Or with no armour at all: a long base64 body soon after "private key".
+    ("private-key", r#"(?i)\bprivate[ _-]?key\b[^\n]{0,40}?[\s:="'](?P<secret>[A-Za-z0-9+/]{16}[A-Za-z0-9+/=\r\n]{48,})"#, None),
+    // PuTTY `.ppk`: everything from the header through the MAC line.
+    ("private-key", r"PuTTY-User-Key-File-[0-9]+:[\s\S]*?(?:Private-MAC:[^\n]*|\z)", None),
     ("aws-access-key-id", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b", None),
     // `aws_secret_access_key = …`, `AWS secret access key …`, `secret access key is …`.
     ("aws-secret-access-key", r#"(?i)(?:aws[ _-]?)?secret[ _-]?access[ _-]?key["']?(?:[ \t]*[:=][ \t]*|\s+(?:(?:is|was)\s+)?)["']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|\z)"#, None),
@@ -51,7 +60,7 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("aws-secret-access-key", r"\[REDACTED:aws-access-key-id:[0-9a-f]{8}\][^A-Za-z0-9/+]{1,40}?(?:[A-Za-z_ ]{0,40}[:=]\s*)?[\x22']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|\z)", None),
     ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b", None),
     ("gitlab-token", r"\bgl(?:pat|ptt|rt|dt|cbt|soat|oas|ft|imt|agent|wt)-[A-Za-z0-9_-][A-Za-z0-9_.-]{18,}[A-Za-z0-9_-]", None),
-    ("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+", None),
+    ("slack-webhook", r"(?i)https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+", None),
     ("slack-token", r"\b(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,}", None),
     ("atlassian-api-token", r"\bATATT[A-Za-z0-9_=-]{20,}", None),
     ("stripe-key", r"\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})", None),
@@ -65,6 +74,16 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("pypi-token", r"\bpypi-AgE[A-Za-z0-9_-]{50,}", None),
     ("shopify-token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", None),
     ("digitalocean-token", r"\bdo[por]_v1_[a-f0-9]{64}\b", None),
+    // STS session tokens: the base64 of their fixed first bytes, then a long body.
+    ("aws-session-token", r"\b(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9+/=]{80,}", None),
+    ("vault-token", r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}", None),
+    // Vault's older `s.` tokens; `s.` alone starts ordinary identifiers too.
+    ("vault-token", r"\bs\.[A-Za-z0-9]{24}\b", Some(random_with_digit)),
+    ("terraform-token", r"\b[A-Za-z0-9]{10,}\.atlasv1\.[A-Za-z0-9_=-]{20,}", None),
+    ("databricks-token", r"\bdapi[0-9a-f]{32}(?:-[0-9]+)?\b", None),
+    ("mailgun-api-key", r"\bkey-[0-9a-f]{32}\b", None),
+    ("square-token", r"\b(?:sq0atp-[A-Za-z0-9_-]{22,}|sq0csp-[A-Za-z0-9_-]{40,}|EAAA[A-Za-z0-9_-]{60,})", None),
+    ("discord-webhook", r"(?i)https?://(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]+", None),
     ("heroku-api-key", r"\bHRKU-[A-Za-z0-9_-]{20,}", None),
     ("heroku-api-key", r"(?i)\bheroku\b[^\n]{0,40}?\b(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b", None),
     // Azure storage and service bus connection strings, and SAS signatures.
@@ -73,16 +92,41 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     // A JSON header: `{"` is `eyJ`, `{ "` is `eyAi`, `{\n` is `ew`.
     ("jwt", r"\be[yw][A-Za-z0-9_-]{10,}\.e[yw][A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*", Some(jwt_like)),
     ("authorization", r"(?i)\b(?:bearer|basic)\s+(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)", None),
+    // Shorter ones: in the header any, in prose only if not a word
+    // (`Basic authentication`).
+    ("authorization", r"(?i)\bauthorization[ \t]*:[ \t]*(?:bearer|basic)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{8,}=*)", Some(not_placeholder)),
+    ("authorization", r"(?i)\b(?:bearer|basic)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{7,14}[A-Za-z0-9+/=])(?:[^A-Za-z0-9_~+/=-]|\z)", Some(secretish)),
     // `postgres://app:pw@db`, `mongodb+srv://u:p@ss@cluster`, `redis://:pw@host`.
     ("url-credentials", r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]*:(?P<secret>[^\s/?#]+)@", None),
     // `mysql -uroot -pS3cret`, `mysqldump -p'S3 cret'`; not `-p` alone (a prompt).
     ("mysql-password", r#"\b(?i:mysql|mysqldump|mysqladmin|mysqlsh|mariadb)\b[^\n]*?\s-p["'](?P<secret>[^"'\n]+)["']"#, None),
     ("mysql-password", r#"\b(?i:mysql|mysqldump|mysqladmin|mysqlsh|mariadb)\b[^\n]*?\s-p(?P<secret>[^\s"'-][^\s"']*)"#, None),
     ("basic-credentials", r#"\bcurl\b[^\n]*?\s(?:-u|--user)\s*["']?[^\s:"']+:(?P<secret>[^\s"']+)"#, None),
+    // `--password S3cret`, `--token abc…` (the `=` form is an assignment).
+    ("cli-credential", r#"(?i)(?:^|\s)--(?:password|passwd|pass|token|auth-token|access-token|api-key|apikey|secret|client-secret)[ \t]+["']?(?P<secret>[^\s"'$<{%\[-][^\s"']{3,})"#, Some(flag_value)),
+    ("cli-credential", r#"(?i)\b(?:docker|podman|nerdctl|buildah|helm[ \t]+registry)[ \t]+login\b[^\n]*?\s(?:-p|--password)[ \t]+["']?(?P<secret>[^\s"'$<{%\[-][^\s"']*)"#, None),
+    ("cli-credential", r#"\bsshpass\b[^\n]*?\s-p[ \t]*["']?(?P<secret>[^\s"'$<{%\[-][^\s"']*)"#, None),
+    // `user:pw@db.internal:5432` with no scheme, before a host-like name.
+    ("url-credentials", r#"(?:^|[\s"'=(<,;])(?P<user>[A-Za-z0-9._~-]+):(?P<secret>[^\s:@/"'<>\[\]]{3,})@(?:[A-Za-z0-9-]+\.[A-Za-z0-9.-]*[A-Za-z0-9]|[A-Za-z0-9-]+:[0-9]{1,5}\b|localhost\b)"#, Some(not_example)),
+    // `.netrc`, on one line or several.
+    ("netrc-password", r"(?i)\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<secret>\S+)", Some(not_placeholder)),
+    // `.npmrc`: `_auth=<base64 user:pass>`, `//registry/:_authToken=…`.
+    ("npm-auth", r#"(?i)(?:^|[^A-Za-z0-9_])_auth(?:token)?[ \t]*=[ \t]*["']?(?P<secret>[^\s"'$<{%\[][^\s"']{3,})"#, None),
+    // bcrypt, htpasswd (`$apr1$`) and sha-crypt (`/etc/shadow`) hashes.
+    ("password-hash", r"\$(?:2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}|apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|[56]\$(?:rounds=[0-9]+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{43,86})", None),
+    // Short key names, whole words only (not `bypass=`, `compass:`).
+    ("credential-assignment", r#"(?i)\b(?:pass|pw|pin|passcode)["']?[ \t]*=[ \t]*["']?(?P<secret>[^\s"'`&,;<>\[\]$%{}()][^\s"'`&,;<>\[\]]{3,})"#, Some(not_placeholder)),
+    // With `:` they also start prose (`first pass: collect logs`).
+    ("credential-assignment", r#"(?i)\b(?:pass|pw|passcode)["']?[ \t]*:[ \t]*["']?(?P<secret>[^\s"'`&,;<>\[\]$%{}()][^\s"'`&,;<>\[\]]{3,})"#, Some(short_secret)),
+    ("credential-assignment", r#"(?i)\b(?:pin|passcode|pin[ _-]?code)["']?[ \t]*:[ \t]*["']?(?P<secret>[0-9]{4,12})\b"#, None),
 ];
 
+/// The word for password in German, French, Spanish, Portuguese, Dutch,
+/// Russian, Chinese and Japanese (the last two have no word boundaries).
+const INTL: &str = r"(?:\b(?:passwort|kennwort|mot de passe|contrase[ñn]a|senha|wachtwoord|пароль)\b|密码|密碼|口令|パスワード)";
+
 /// The shapes that ordinary words come close to, built around [`KEY`].
-fn generic_rules() -> [(&'static str, String, Check); 6] {
+fn generic_rules() -> [(&'static str, String, Check); 11] {
     let assign = format!(r#"(?i)\b{KEY}["']?[ \t]*[:=][ \t]*"#);
     [
         // `password="hunter 2"`, `"api_key": "…"`: the whole quoted value.
@@ -90,12 +134,23 @@ fn generic_rules() -> [(&'static str, String, Check); 6] {
         ("credential-assignment", format!(r#"{assign}'(?P<secret>[^'\n$<{{%][^'\n]{{3,}})'"#), Some(not_placeholder)),
         // `DB_PASSWORD=x`, `token: x`, `?access_token=x&`; not `$VAR`, `<token>` or `{{ var }}`.
         ("credential-assignment", format!(r#"{assign}(?P<secret>[^\s"'`&,;<>\[\]$%{{}}()][^\s"'`&,;<>\[\]]{{3,}})"#), Some(not_placeholder)),
+        // `password:\n  hunter2`, `password: |\n  hunter2`: YAML's value alone on the next line.
+        ("credential-assignment", format!(r#"(?i)\b{KEY}["']?[ \t]*:[ \t]*(?:[|>][-+]?[ \t]*)?\r?\n[ \t]+(?P<secret>[^\s"'#&*!|>\[\]{{}}$%<-][^\s]{{2,}}[^\s:])[ \t]*(?:\r?\n|\z)"#), Some(not_placeholder)),
+        // `{\"password\":\"hunter2\"}`: JSON escaped inside a log line.
+        ("credential-assignment", format!(r#"(?i)\b(?:{KEY}|pass|pw|pin|passcode)\\"[ \t]*:[ \t]*\\"(?P<secret>[^"\\\n$<{{%][^"\\\n]{{3,}})\\""#), Some(not_placeholder)),
         // `the password is hunter2.`, `the token for prod was: Xy9…`.
         ("credential-prose", r#"(?i)\b(?:passwd|password|passphrase|pwd|secret|token|api[ _-]?key|secret[ _-]?key|access[ _-]?key|private[ _-]?key)(?:\s+for\s+\S+)?\s+(?:is|was|of)\s*:?\s+["'`]?(?P<secret>[^\s"'`]*[^\s"'`.,;:!?)])"#.into(), Some(secretish)),
         // `the password 'hunter2'`.
         ("credential-prose", r#"(?i)\b(?:passwd|password|passphrase|secret|token|api[ _-]?key)\s+["'`](?P<secret>[^"'`\n]{4,})["'`]"#.into(), Some(secretish)),
+        // Other languages: `Das Passwort ist …`, `le mot de passe : …`,
+        // `la contraseña es …`, `a senha é …`, `пароль: …`, `密码是…`, `パスワードは…`.
+        ("credential-prose", format!(r#"(?i){INTL}(?:[ \t]*[:=：][ \t]*|\s+(?:ist|lautet|war|est|était|es|era|é|e|is|was|это|был)\s*:?\s+|[ \t]*(?:是|为|為|は|が)[ \t]*[:：]?[ \t]*)["'„“«»「『]?(?P<secret>[^\s"'`„“”«»「」『』。，、：]*[^\s"'`„“”«»「」『』。，、：.,;:!?)）])"#), Some(secretish)),
+        ("credential-prose", format!(r#"(?i){INTL}[ \t]+["'„“«»「『](?P<secret>[^"'„“”«»」』\n]{{4,}})["'“”«»」』]"#), Some(secretish)),
         // A long random token within a few words after a credential word.
         ("high-entropy-token", r"(?i)(?:token|secret|key|passw(?:or)?d|pwd|credential|auth)[a-z_]*[^\n]{0,40}?[^A-Za-z0-9+/=_\n-](?P<secret>[A-Za-z0-9+/=_-]{20,})".into(), Some(random_token)),
+        // A URL password with `/`, `#` or `?` in it, up to the last `@`
+        // before the host. Last: a `token:` inside it goes first, as above.
+        ("url-credentials", r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]*:(?P<secret>[^\s]*[/?#][^\s]*[^\s/])@[a-z0-9-]".into(), Some(not_port)),
     ]
 }
 
@@ -161,6 +216,59 @@ fn secretish(v: &str) -> bool {
             || (upper_inside && v.chars().any(|c| c.is_lowercase())))
 }
 
+/// A value after a short key and a colon (`pw: S3cret!`), which prose also
+/// writes (`first pass: collect logs`, `pass: 100%`): four characters or
+/// more with a digit, a symbol or mixed case, and not a number.
+fn short_secret(v: &str) -> bool {
+    let upper_inside = v.chars().skip(1).any(char::is_uppercase);
+    v.chars().count() >= 4
+        && not_placeholder(v)
+        && !v
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '%' | '/' | ':'))
+        && (v.chars().any(|c| c.is_ascii_digit())
+            || v.chars()
+                .any(|c| !c.is_alphanumeric() && c != '-' && c != '\'')
+            || (upper_inside && v.chars().any(|c| c.is_lowercase())))
+}
+
+/// A value after `--password`, not prose about the flag.
+fn flag_value(v: &str) -> bool {
+    const WORDS: [&str; 9] = [
+        "flag",
+        "flags",
+        "option",
+        "options",
+        "argument",
+        "parameter",
+        "switch",
+        "value",
+        "prompt",
+    ];
+    let word = v.trim_end_matches(['.', ',', ';', ':', ')']);
+    not_placeholder(v) && !WORDS.contains(&word.to_ascii_lowercase().as_str())
+}
+
+/// A password in a URL that is not the word documentation writes there
+/// (`user:password@host`).
+fn not_example(v: &str) -> bool {
+    const WORDS: [&str; 7] = ["pass", "password", "passwd", "pwd", "pw", "secret", "token"];
+    not_placeholder(v) && !WORDS.contains(&v.to_ascii_lowercase().as_str())
+}
+
+/// Not a port and a path (`https://host:8443/users/bob@example.com`).
+fn not_port(v: &str) -> bool {
+    let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+    !(1..=5).contains(&digits) || !v[digits..].starts_with('/')
+}
+
+/// Schemes written `scheme:user@host` that name an address, not a login,
+/// and mail headers written the same way: the `user` of a schemeless
+/// `user:pw@host` rule must not be one.
+const NOT_LOGINS: [&str; 11] = [
+    "mailto", "sip", "sips", "tel", "xmpp", "im", "from", "to", "cc", "bcc", "sender",
+];
+
 fn jwt_like(v: &str) -> bool {
     v.split('.').next().is_some_and(|h| {
         h[2..]
@@ -184,6 +292,11 @@ fn entropy(s: &str) -> f64 {
             -p * p.log2()
         })
         .sum()
+}
+
+/// Random, with a digit: not a camel-case identifier.
+fn random_with_digit(v: &str) -> bool {
+    random_token(v) && v.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// Random rather than words: some run between separators is 16 characters
@@ -218,8 +331,19 @@ pub struct Redacted<'a> {
     pub kinds: Vec<&'static str>,
 }
 
+/// The key for markers, drawn once per process and never stored. A plain
+/// hash of a secret is a dictionary lookup away from a weak password, so
+/// anyone who can read a marker could test guesses against it; keyed, a
+/// marker says only that two mentions in this process are the same secret.
+static MARKER_KEY: LazyLock<Hmac<Sha256>> = LazyLock::new(|| {
+    let key: [u8; 32] = rand::random();
+    <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap_or_else(|e| panic!("marker key: {e}"))
+});
+
 fn marker(kind: &str, secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
+    let mut mac = MARKER_KEY.clone();
+    mac.update(secret.as_bytes());
+    let digest = mac.finalize().into_bytes();
     let mut hex = String::with_capacity(8);
     for b in &digest[..4] {
         let _ = write!(hex, "{b:02x}");
@@ -259,7 +383,11 @@ fn apply(rule: &Rule, text: &str, kinds: &mut Vec<&'static str>) -> Option<Strin
     let mut replaced = false;
     for caps in rule.re.captures_iter(text) {
         let span = caps.name("secret").or_else(|| caps.get(0));
+        let login = caps
+            .name("user")
+            .is_none_or(|u| !NOT_LOGINS.contains(&u.as_str().to_ascii_lowercase().as_str()));
         let Some(span) = span
+            .filter(|_| login)
             .filter(|s| replaceable(s.range(), &markers))
             .filter(|s| rule.check.is_none_or(|check| check(s.as_str())))
         else {
@@ -277,10 +405,98 @@ fn apply(rule: &Rule, text: &str, kinds: &mut Vec<&'static str>) -> Option<Strin
     })
 }
 
+/// Characters that show nothing: zero-width spaces and joiners, direction
+/// marks, word joiners and invisible operators, the BOM, the soft hyphen.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+fn combining(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0300}'..='\u{036F}'
+            | '\u{1AB0}'..='\u{1AFF}'
+            | '\u{1DC0}'..='\u{1DFF}'
+            | '\u{20D0}'..='\u{20FF}'
+            | '\u{FE20}'..='\u{FE2F}'
+    )
+}
+
+/// `text` without the invisible characters and combining marks set inside
+/// a run of ASCII (`ghp_\u{200B}…`, `gh\u{301}p_…`), which split a token
+/// so that no rule sees it; `None` if it has none. They carry nothing a
+/// responder needs there; elsewhere (an emoji sequence, an accent on a
+/// letter that is not ASCII) they are kept.
+fn visible(text: &str) -> Option<String> {
+    let hidden = |c: char| invisible(c) || combining(c);
+    if text.is_ascii() || !text.chars().any(hidden) {
+        return None;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    // The next character that is not hidden, after each position.
+    let mut next = vec![None; chars.len()];
+    let mut after = None;
+    for (i, c) in chars.iter().enumerate().rev() {
+        next[i] = after;
+        if !hidden(*c) {
+            after = Some(*c);
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in chars.iter().enumerate() {
+        let inside = out
+            .chars()
+            .next_back()
+            .is_some_and(|p| p.is_ascii_graphic())
+            && next[i].is_some_and(|n| n.is_ascii_graphic());
+        if !(hidden(*c) && inside) {
+            out.push(*c);
+        }
+    }
+    (out.len() != text.len()).then_some(out)
+}
+
 /// Replaces every known secret shape in `text`. Markers are never
 /// redacted again, and no rule matches the output, so redacting it again
-/// changes nothing.
+/// changes nothing. Invisible characters inside a token do not hide it:
+/// the rules read the text as if they were not there, and if that finds a
+/// secret, that text is what is kept.
 pub fn redact(text: &str) -> Redacted<'_> {
+    let mut r = redact_visible(text);
+    // A marker can close a run of ASCII that an invisible character split
+    // (`ghp_…\u{301}hunter2\u{200B}<token>`), so that the run now reads as a
+    // secret: read again until nothing is found, as the rules' rounds do.
+    if !r.kinds.is_empty() && !text.is_ascii() {
+        for _ in 0..MAX_PASSES {
+            let next = redact_visible(&r.text);
+            if next.kinds.is_empty() {
+                break;
+            }
+            let (more, kinds) = (next.text.into_owned(), next.kinds);
+            r.kinds.extend(kinds);
+            r.text = Cow::Owned(more);
+        }
+    }
+    r
+}
+
+/// The rules over `text` read without its invisible characters, if that
+/// finds a secret, else over `text` as it is.
+fn redact_visible(text: &str) -> Redacted<'_> {
+    if let Some(seen) = visible(text) {
+        let r = redact_rules(&seen);
+        if !r.kinds.is_empty() {
+            return Redacted {
+                text: Cow::Owned(r.text.into_owned()),
+                kinds: r.kinds,
+            };
+        }
+    }
+    redact_rules(text)
+}
+
+/// Every rule over `text`, as it is.
+fn redact_rules(text: &str) -> Redacted<'_> {
     let mut out = Cow::Borrowed(text);
     let mut kinds = Vec::new();
     // A replacement can complete a match for an earlier rule (a `/` that
@@ -599,6 +815,21 @@ mod tests {
         assert_eq!(r.text.matches(&m).count(), 2, "{}", r.text);
         assert!(r.text.starts_with("password=[REDACTED"), "{}", r.text);
         assert_eq!(r.kinds.len(), 3);
+    }
+
+    /// A marker is keyed: not the plain SHA-256 prefix that guesses can be
+    /// checked against (issue 16), yet the same for the same secret.
+    #[test]
+    fn markers_are_keyed() {
+        use sha2::Digest;
+        let plain = hex::encode(&Sha256::digest(b"Autumn2021#")[..4]);
+        assert_ne!(hash8("Autumn2021#"), plain);
+        assert_eq!(hash8("Autumn2021#"), hash8("Autumn2021#"));
+        assert_ne!(hash8("Autumn2021#"), hash8("Autumn2021$"));
+        let r = redact("the admin password is Autumn2021# on the staging box");
+        assert!(!r.text.contains(&plain), "{}", r.text);
+        let m = format!("[REDACTED:credential-prose:{}]", hash8("Autumn2021#"));
+        assert!(r.text.contains(&m), "{}", r.text);
     }
 
     /// Found by the `redact` fuzz target: `github-token:1a2b3c4d` inside a
@@ -924,6 +1155,310 @@ mod tests {
                 "high-entropy-token",
                 "aB3xY9kL2mN8pQ7rS5tU",
             ),
+            // The issue-16 second pass (finding 2): short key names.
+            ("pass=Xq7mWz2r", "credential-assignment", "Xq7mWz2r"),
+            ("dump pass=hunter.sql", "credential-assignment", "hunter"),
+            ("pw: yqxNZA6zk29!", "credential-assignment", "yqxNZA6zk29"),
+            ("PIN=12345678", "credential-assignment", "12345678"),
+            ("card pin: 4821", "credential-assignment", "4821"),
+            ("passcode=tulip-77", "credential-assignment", "tulip-77"),
+            (
+                "{\"pass\": \"Cp7AfkP3!\"}",
+                "credential-assignment",
+                "Cp7AfkP3",
+            ),
+            // Command-line flags with a space.
+            (
+                "mysql -u root --password S3cretPass appdb",
+                "cli-credential",
+                "S3cretPass",
+            ),
+            (
+                "deploy --token ghx8Kq2LmZ7 now",
+                "cli-credential",
+                "ghx8Kq2LmZ7",
+            ),
+            (
+                "tool --api-key AbC123xyz789 --verbose",
+                "cli-credential",
+                "AbC123xyz789",
+            ),
+            ("app --secret 'letmein99'", "cli-credential", "letmein99"),
+            (
+                "docker login -u admin -p Dk3rPass! registry.example.com",
+                "cli-credential",
+                "Dk3rPass!",
+            ),
+            (
+                "sshpass -p 'Ssh!pass99' ssh root@bastion",
+                "cli-credential",
+                "Ssh!pass99",
+            ),
+            (
+                "sshpass -pSshpass99 scp f h:",
+                "cli-credential",
+                "Sshpass99",
+            ),
+            // URL passwords with `/`, `#` or `?`, and no scheme.
+            (
+                "https://deploy:abc/def@git.example.com/x",
+                "url-credentials",
+                "abc/def",
+            ),
+            ("redis://:ab#cd@cache:6379", "url-credentials", "ab#cd"),
+            (
+                "https://admin:ab/cd@files.example.com/e.zip",
+                "url-credentials",
+                "ab/cd",
+            ),
+            (
+                "git remote add o https://u:p@ss/w0rd@git.example.com/r",
+                "url-credentials",
+                "w0rd",
+            ),
+            (
+                "psql -h admin:Pg5ecret@db.internal:5432",
+                "url-credentials",
+                "Pg5ecret",
+            ),
+            (
+                "ssh deploy:hunter22@10.0.0.4",
+                "url-credentials",
+                "hunter22",
+            ),
+            // Credential files.
+            (
+                "machine api.example.com login deploy password N3trcPass",
+                "netrc-password",
+                "N3trcPass",
+            ),
+            (
+                "~/.netrc:\nmachine git.example.com\n  login ci\n  password n3trcpass\n",
+                "netrc-password",
+                "n3trcpass",
+            ),
+            (
+                "//registry.npmjs.org/:_auth=dXNlcjpwYXNzd29yZA==",
+                "npm-auth",
+                "dXNlcjpwYXNz",
+            ),
+            (
+                "_authToken=abcdef0123456789",
+                "npm-auth",
+                "abcdef0123456789",
+            ),
+            (
+                "hash $2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW leaked",
+                "password-hash",
+                "R9h/cIPz0gi.URNNX3kh2",
+            ),
+            (
+                "admin:$apr1$HIcWIbgX$G9YqNkCVGlFAN63bClpoT/",
+                "password-hash",
+                "G9YqNkCVGlFAN63bClpoT",
+            ),
+            // YAML values on the next line, JSON escaped inside text.
+            (
+                "db:\n  password:\n    Yaml5ecret\n  user: app",
+                "credential-assignment",
+                "Yaml5ecret",
+            ),
+            (
+                "password: |\n  Blk5calar\n",
+                "credential-assignment",
+                "Blk5calar",
+            ),
+            (
+                "config was {\\\"password\\\":\\\"Esc4ped!\\\"}",
+                "credential-assignment",
+                "Esc4ped!",
+            ),
+            (
+                "log: {\\\"db\\\": {\\\"pass\\\": \\\"Cp7AfkP3PECKja\\\"}}",
+                "credential-assignment",
+                "Cp7AfkP3PECKja",
+            ),
+            // Private keys: other armour, no BEGIN line, PuTTY.
+            (
+                "----BEGIN RSA PRIVATE KEY----\nMIIEowIBAAKCAQEAx4Wq\n----END RSA PRIVATE KEY----",
+                "private-key",
+                "MIIEowIBAAKCAQEAx4Wq",
+            ),
+            (
+                "-----begin rsa private key-----\nMIIEowIBAAKCAQEAx4Wq\n-----end rsa private key-----",
+                "private-key",
+                "MIIEowIBAAKCAQEAx4Wq",
+            ),
+            (
+                "id_rsa contents:\nMIIEowIBAAKCAQEAx4Wq9mZkL2pQ7rS5tU\nb3BlbnNzaC1rZXk==\n-----END RSA PRIVATE KEY-----",
+                "private-key",
+                "b3BlbnNzaC1rZXk",
+            ),
+            (
+                "the private key:\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu",
+                "private-key",
+                "MzEfYyjiWA4R4",
+            ),
+            (
+                "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: ops\nPublic-Lines: 2\nAAAAC3NzaC1lZDI1NTE5AAAAIPp\nPrivate-Lines: 1\nAAAAIHd2k3dPqYb9XqZ\nPrivate-MAC: 5a1e0f9d3c\nthanks",
+                "private-key",
+                "AAAAIHd2k3dPqYb9XqZ",
+            ),
+            // Tokens with a known shape.
+            (
+                "found in CI log: FwoGZXIvYXdzEJr//////////wEaDOnNBrSuWlBhYo2s2yLEAQ5aNYu7bR3dkeBRxGXz9vQm7Tqc5ZTyE8xL4WkP0jJhA2sN6uV1oIpR3yFtM9bX8eQwLz5KcVnD7gHf0aSpU2iYjE4rT6uO1wN9mB",
+                "aws-session-token",
+                "wEaDOnNBrSuWlBhYo2s2",
+            ),
+            (
+                "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDc5ZTyE8xL4WkP0jJhA2sN6uV1oIpR3yFtM9bX8eQwLz5KcVnD7gHf0aSpU2iYjE4rT6uO1wN9mBxQ",
+                "aws-session-token",
+                "wEaCXVzLWVhc3QtMSJH",
+            ),
+            (
+                "VAULT_ADDR set, login with hvs.CAESIJ9x2mLpQ7rS5tUvWxYz0123abcd",
+                "vault-token",
+                "CAESIJ9x2mLpQ7rS5tUv",
+            ),
+            (
+                "old vault token s.Ga5jyNq6kNfRMVQk2LY1j9iu in the job",
+                "vault-token",
+                "Ga5jyNq6kNfRMVQk2LY1",
+            ),
+            (
+                "credentials \"app.terraform.io\" { token = \"Xq7mWz2rT9aBcD.atlasv1.AbCdEfGhIjKlMnOpQrStUvWxYz0123\" }",
+                "terraform-token",
+                "AbCdEfGhIjKlMnOpQrSt",
+            ),
+            (
+                "DATABRICKS dapi0123456789abcdef0123456789abcdef",
+                "databricks-token",
+                "0123456789abcdef0123",
+            ),
+            (
+                "mailgun key-0123456789abcdef0123456789abcdef",
+                "mailgun-api-key",
+                "0123456789abcdef0123",
+            ),
+            (
+                "square sq0atp-AbCdEfGhIjKlMnOpQrStUv",
+                "square-token",
+                "AbCdEfGhIjKlMnOpQrSt",
+            ),
+            (
+                "EAAAEAbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOpQrStUvWx",
+                "square-token",
+                "AbCdEfGhIjKlMnOpQrSt",
+            ),
+            (
+                "https://discord.com/api/webhooks/123456789012345678/AbCdEfGhIjKlMnOpQrStUvWxYz",
+                "discord-webhook",
+                "AbCdEfGhIjKlMnOpQrSt",
+            ),
+            (
+                "http://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+                "slack-webhook",
+                "XXXXXXXXXXXXXXXX",
+            ),
+            (
+                "Authorization: Bearer abc12345XYZ",
+                "authorization",
+                "abc12345XYZ",
+            ),
+            (
+                "Authorization: Basic YWRtaW46cHc=",
+                "authorization",
+                "YWRtaW46cHc",
+            ),
+            (
+                "Authorization: Bearer abcdefghij",
+                "authorization",
+                "abcdefghij",
+            ),
+            (
+                "use Bearer Zx9Qm2Lp8R for it",
+                "authorization",
+                "Zx9Qm2Lp8R",
+            ),
+            // Passwords in prose in other languages.
+            (
+                "Das Passwort: yqxNZA6zk29!",
+                "credential-prose",
+                "yqxNZA6zk29",
+            ),
+            (
+                "Das Passwort ist Sommer2024",
+                "credential-prose",
+                "Sommer2024",
+            ),
+            (
+                "Das Kennwort lautet Geh31m!x",
+                "credential-prose",
+                "Geh31m!x",
+            ),
+            ("Kennwort „Geh31m!x“", "credential-prose", "Geh31m!x"),
+            (
+                "le mot de passe est Soleil2024",
+                "credential-prose",
+                "Soleil2024",
+            ),
+            (
+                "mot de passe : Soleil2024!",
+                "credential-prose",
+                "Soleil2024",
+            ),
+            (
+                "la contraseña es Verano2024",
+                "credential-prose",
+                "Verano2024",
+            ),
+            ("a senha é Verao2024!", "credential-prose", "Verao2024"),
+            (
+                "het wachtwoord is Zomer2024",
+                "credential-prose",
+                "Zomer2024",
+            ),
+            ("wachtwoord=Zomer2024", "credential-prose", "Zomer2024"),
+            ("пароль: Leto2024!", "credential-prose", "Leto2024"),
+            ("密码是Xia2024!", "credential-prose", "Xia2024"),
+            (
+                "数据库密码：Xia2024!，请修改",
+                "credential-prose",
+                "Xia2024",
+            ),
+            ("パスワードはNatsu2024です", "credential-prose", "Natsu2024"),
+            ("パスワード：Natsu2024", "credential-prose", "Natsu2024"),
+            // Invisible characters that split a token are read as absent.
+            (
+                "token ghp_aBcDe\u{200B}FgHiJkLmNoPqRsTuVwXyZ01\u{200B}23456789 leaked",
+                "github-token",
+                "FgHiJkLmNoPqRsTuVwXyZ01",
+            ),
+            (
+                "ghp_\u{00AD}aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+                "github-token",
+                "aBcDeFgHiJkLmNoPqRsT",
+            ),
+            (
+                "gh\u{0301}p_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+                "github-token",
+                "aBcDeFgHiJkLmNoPqRsT",
+            ),
+            (
+                "xox\u{200B}b-123456789012-abcdefghij",
+                "slack-token",
+                "123456789012",
+            ),
+            (
+                "sk_li\u{2060}ve_4eC39HqLyjWDarjtT1zdp7dc",
+                "stripe-key",
+                "4eC39HqLyjWDarjtT1zdp7dc",
+            ),
+            (
+                "pass\u{200B}word=Zw5pl1t!",
+                "credential-assignment",
+                "Zw5pl1t",
+            ),
         ];
         for (input, kind, secret) in cases {
             let r = redact(input);
@@ -957,6 +1492,33 @@ mod tests {
             "Rotate the API key, then the secret; see the key rotation runbook from 2026-11-23.",
             "Disable the token and identify all workflows, repositories and ConfigurationManagementService logs.",
             "secret: none",
+            // Near the short keys, flags and URLs learnt for issue 16.
+            "bypass=enabled and compass=north",
+            "The first pass: collect the logs, then the second pass: re-read them.",
+            "Pass: 100%, Fail: 0",
+            "pin: 4",
+            "docker login --password-stdin registry.example.com",
+            "pass --token to the CLI, or the --password flag",
+            "Basic authentication and Bearer tokens are both accepted.",
+            "write to mailto:alice@example.com or sip:bob@voip.example.com",
+            "https://api.example.com:8443/v1/users/bob@example.com",
+            "image nginx:1.25@sha256:0123456789abcdef0123456789abcdef",
+            "write it as user:password@host.example, without a scheme",
+            "credentials:\n  username: admin\n  role: ops",
+            "the machine rebooted, then login failed twice",
+            "s.getConfigurationManagementServiceLogs()",
+            // Other languages, ordinary sentences about passwords.
+            "Das Passwort ist falsch.",
+            "Das Passwort: bitte ändern",
+            "le mot de passe est expiré",
+            "la contraseña es incorrecta",
+            "a senha é obrigatória",
+            "het wachtwoord is verlopen",
+            "пароль: неверный",
+            "密码是错误的",
+            "パスワードが間違っています",
+            // Invisible characters in ordinary text stay.
+            "emoji 👩\u{200D}💻 and a word\u{00AD}break",
         ];
         for input in cases {
             let r = redact(input);
@@ -1047,6 +1609,8 @@ mod tests {
             "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "AKIAIOSFODNN7EXAMPLE",
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "[REDACTED:jwt:0123abcd]", "-p", "mysql ",
             "eyJhbGciOiJIUzI1NiJ9", ".", "sk-", "glpat-", "/", ",", ";", "&",
+            "pass", "pw", "--password ", "#", "\\\"", ":\n  ", "machine h login u password ", "密码是",
+            "-----END RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEAx4Wq9mZ", "\u{200B}", "\u{301}", "\u{AD}", "é",
         ]), 0..24)) {
             let text: String = parts.concat();
             let once = redact(&text);
