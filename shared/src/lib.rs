@@ -1,6 +1,7 @@
 //! Klaxon's core, shared by every Lambda function and by `klaxon serve`.
 //!
-//! - [`domain`]: incidents, reports, severities, the lifecycle and domain events. Pure.
+//! - [`domain`]: incidents, reports, severities, the lifecycle, deadline verdicts and domain
+//!   events. Pure.
 //! - [`policy`]: the incident response plans' tables (CVSS bands, SLAs) as functions. Pure.
 //! - [`ports`]: the traits the core needs: `IncidentStore`, `Outbox`, `DeliveryLedger`,
 //!   `EventPublisher`, `Notifier`, `Clock`.
@@ -13,7 +14,8 @@
 //! - [`webhook`]: signature checks and each sender's payload normalised to a report. Pure.
 //! - [`ack`]: signed, single-use acknowledgement links.
 //! - [`messages`] and [`reports`]: rendering what each audience is told, and the
-//!   post-incident documents.
+//!   post-incident documents (`reports::{review, metrics, annual, drill}`, over the shared
+//!   Markdown pieces in `reports::markdown`).
 //! - [`escape`]: untrusted text made safe for each format people read: Markdown, chat,
 //!   `sha256sum` manifests, the terminal. Pure.
 //! - [`config`] and [`metrics`]: typed configuration and EMF counters.
