@@ -1,7 +1,7 @@
 //! Klaxon's core, shared by every Lambda function and by `klaxon serve`.
 //!
-//! - [`domain`]: incidents, reports, severities, the lifecycle, deadline verdicts and domain
-//!   events. Pure.
+//! - [`domain`]: incidents, reports, severities, the response (roles, tasks, evidence, the
+//!   lifecycle, retention), deadline verdicts and domain events. Pure.
 //! - [`policy`]: the incident response plans' tables (CVSS bands, SLAs) as functions. Pure.
 //! - [`ports`]: the traits the core needs: `IncidentStore`, `Outbox`, `DeliveryLedger`,
 //!   `EventPublisher`, `Notifier`, `Clock`.
