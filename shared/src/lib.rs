@@ -6,7 +6,9 @@
 //! - [`ports`]: the traits the core needs: `IncidentStore`, `Outbox`, `DeliveryLedger`,
 //!   `EventPublisher`, `Notifier`, `Clock`.
 //! - [`adapters`]: the implementations: DynamoDB, EventBridge and SNS (feature `aws`),
-//!   SQLite (feature `sqlite`), and the in-process bus and file notifier.
+//!   SQLite (feature `sqlite`), and the in-process bus and file notifier. The DynamoDB
+//!   table's set-up for tests (`dynamo::create_table`, `seed_incidents`) is feature
+//!   `test-util`, not shipped.
 //! - [`app`]: the use cases (intake, webhook ingest, assess, notify, escalate, respond, the
 //!   outbox relay), over one conditional write (`app::update`) and one delivery guard
 //!   (`app::delivery`).
