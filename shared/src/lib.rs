@@ -1,11 +1,14 @@
 //! Klaxon's core, shared by every Lambda function and by `klaxon serve`.
 //!
-//! - [`domain`]: incidents, reports, severities, the lifecycle and domain events. Pure.
+//! - [`domain`]: incidents, reports, severities, the response (roles, tasks, evidence, the
+//!   lifecycle, retention), deadline verdicts and domain events. Pure.
 //! - [`policy`]: the incident response plans' tables (CVSS bands, SLAs) as functions. Pure.
 //! - [`ports`]: the traits the core needs: `IncidentStore`, `Outbox`, `DeliveryLedger`,
 //!   `EventPublisher`, `Notifier`, `Clock`.
 //! - [`adapters`]: the implementations: DynamoDB, EventBridge and SNS (feature `aws`),
-//!   SQLite (feature `sqlite`), and the in-process bus and file notifier.
+//!   SQLite (feature `sqlite`), and the in-process bus and file notifier. The DynamoDB
+//!   table's set-up for tests (`dynamo::create_table`, `seed_incidents`) is feature
+//!   `test-util`, not shipped.
 //! - [`app`]: the use cases (intake, webhook ingest, assess, notify, escalate, respond, the
 //!   outbox relay), over one conditional write (`app::update`) and one delivery guard
 //!   (`app::delivery`).
@@ -13,7 +16,8 @@
 //! - [`webhook`]: signature checks and each sender's payload normalised to a report. Pure.
 //! - [`ack`]: signed, single-use acknowledgement links.
 //! - [`messages`] and [`reports`]: rendering what each audience is told, and the
-//!   post-incident documents.
+//!   post-incident documents (`reports::{review, metrics, annual, drill}`, over the shared
+//!   Markdown pieces in `reports::markdown`).
 //! - [`escape`]: untrusted text made safe for each format people read: Markdown, chat,
 //!   `sha256sum` manifests, the terminal. Pure.
 //! - [`config`] and [`metrics`]: typed configuration and EMF counters.

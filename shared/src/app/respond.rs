@@ -11,8 +11,8 @@ use crate::domain::{
     IncidentKey, IncidentRole, NewIncident, Refusal, Report, ReportInput, ResponseError, Role,
     Severity, Source, Status, StatusFields, TaskSection, TaskState, TimelineEntry, TimelineKind,
 };
+use crate::domain::{DeadlineOutcome, deadline_outcome};
 use crate::ports::{IncidentQuery, SentNotification, StoreError};
-use crate::reports::{DeadlineOutcome, deadline_outcome};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]

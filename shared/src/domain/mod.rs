@@ -10,6 +10,7 @@ pub mod report;
 mod response;
 mod severity;
 mod status;
+mod verdict;
 
 pub use access::{Caller, Role};
 pub use assessment::{
@@ -32,6 +33,7 @@ pub use response::{
 };
 pub use severity::{Severity, UnknownSeverity};
 pub use status::{IllegalTransition, Status, UnknownStatus};
+pub use verdict::{DeadlineOutcome, deadline_outcome};
 
 use serde::{Deserialize, Serialize};
 

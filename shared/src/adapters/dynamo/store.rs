@@ -1,169 +1,27 @@
-//! `DynamoIncidentStore`: the single-table DynamoDB store (see `docs/data-model.md`).
-//!
-//! | item         | pk                | sk              | extra keys                               |
-//! |--------------|-------------------|-----------------|------------------------------------------|
-//! | incident     | `INC#<id>`        | `META`          | gsi1: `STATUS#<status>` / `<created>#<id>`; gsi4: `INCIDENT` / `<created>#<id>` |
-//! | timeline     | `INC#<id>`        | `TL#<seq:010>`  |                                          |
-//! | outbox event | `INC#<id>`        | `EVT#<event>`   | gsi2 while pending: `OUTBOX` / `<at>#<event>` |
-//! | notification | `INC#<id>`        | `NTF#<key>`     |                                          |
-//! | key pointer  | `INC#<id>`        | `IDEMREF#<key>` | finds the incident's idempotency keys    |
-//! | idempotency  | `IDEM#<key>`      | `IDEM`          | `content`: the request a replay key was bound to |
-//! | reference    | `REF#<reference>` | `REF`           |                                          |
-//! | delivery     | `DLV#<key>`       | `DLV`           | TTL `expires_at`                         |
-//! | purge marker | `PURGE`           | `<id>`          | a delete whose children may remain       |
-//!
-//! Keys from outside are SHA-256 digests (`IdempotencyKey`, `LedgerKey`):
-//! no item key holds a sender's raw text.
-//!
-//! Creates and changes are one `TransactWriteItems` each, so the incident,
-//! its timeline, its outbox events and its keys land together or not at all.
-//! A delete is not one transaction (an incident can outgrow one). Its one
-//! decision is: `META` (conditional on the version the caller read) and the
-//! reference go, and a purge marker is written, in one transaction. The
-//! children follow, then the marker; a delete interrupted in between is
-//! finished by the next one.
+//! `IncidentStore` over the table: transactions, reads, listings, deletes.
 
-use super::sortable_ts as ts;
-use crate::domain::{
-    Change, DomainEvent, Incident, IncidentId, NewIncident, Status, TimelineEntry,
-};
+use super::keys::*;
+use super::*;
+use crate::adapters::sortable_ts as ts;
+use crate::domain::{Change, Incident, IncidentId, NewIncident, Status, TimelineEntry};
 use crate::ports::{
-    Created, Cursor, DeliveryLedger, DueBatch, IdempotencyKey, IncidentPage, IncidentQuery,
-    IncidentStore, LedgerKey, Outbox, SentNotification, StoreError,
+    Created, Cursor, DueBatch, IdempotencyKey, IncidentPage, IncidentQuery, IncidentStore,
+    SentNotification, StoreError,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, DeleteRequest,
-    GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, Put, PutRequest,
-    ScalarAttributeType, TransactWriteItem, WriteRequest,
+    AttributeValue, ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-pub const STATUS_INDEX: &str = "by_status";
-pub const OUTBOX_INDEX: &str = "outbox_pending";
-pub const DUE_INDEX: &str = "due";
-/// Every incident, newest first: one partition, `<created>#<id>` sort keys.
-pub const CREATED_INDEX: &str = "by_created";
-const OUTBOX_PK: &str = "OUTBOX";
-const DUE_PK: &str = "DUE";
-const CREATED_PK: &str = "INCIDENT";
-const IDEMREF: &str = "IDEMREF#";
-/// Purges whose `META` is gone but whose children may not be yet.
-const PURGE_PK: &str = "PURGE";
-/// Interrupted purges one delete finishes before its own.
-const PURGES_PER_DELETE: usize = 10;
-const NOTIFICATION: &str = "NTF#";
-/// A listing with filters the index cannot apply reads this many at a time.
-const FILTERED_PAGE: usize = 100;
-/// Delivery records only need to outlive any redelivery window.
-const DELIVERY_TTL_DAYS: i64 = 30;
 /// Transaction conflicts clear quickly; retry a few times before giving up.
 const CONFLICT_RETRIES: u32 = 4;
 /// Cancellation reasons of a transaction that was throttled.
 const THROTTLED: &[&str] = &["ThrottlingError", "ProvisionedThroughputExceeded"];
-
-type Item = HashMap<String, AttributeValue>;
-
-pub struct DynamoIncidentStore {
-    client: Client,
-    table: String,
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn inc_pk(id: IncidentId) -> String {
-    format!("INC#{id}")
-}
-
-fn key(pk: String, sk: &str) -> Item {
-    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
-}
-
-fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
-    e: &SdkError<E, HttpResponse>,
-) -> StoreError {
-    match super::sdk_failure(e) {
-        (true, msg) => StoreError::Unavailable(msg),
-        (false, msg) => StoreError::Backend(msg),
-    }
-}
-
-fn data<T: serde::Serialize>(v: &T) -> Result<AttributeValue, StoreError> {
-    serde_dynamo::to_attribute_value(v).map_err(|e| StoreError::Backend(format!("serialise: {e}")))
-}
-
-fn from_data<T: serde::de::DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
-    let v = item
-        .get("data")
-        .ok_or_else(|| StoreError::Corrupt("item has no data attribute".into()))?;
-    serde_dynamo::from_attribute_value(v.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// The sort key of both listing indexes: newest first when read backwards.
-fn created_sk(created_at: DateTime<Utc>, id: IncidentId) -> String {
-    format!("{}#{}", ts(created_at), id)
-}
-
-fn incident_item(inc: &Incident) -> Result<Item, StoreError> {
-    let mut item = key(inc_pk(inc.id), "META");
-    item.insert("kind".into(), s("incident"));
-    item.insert("gsi1pk".into(), s(format!("STATUS#{}", inc.status)));
-    item.insert("gsi1sk".into(), s(created_sk(inc.created_at, inc.id)));
-    item.insert("gsi4pk".into(), s(CREATED_PK));
-    item.insert("gsi4sk".into(), s(created_sk(inc.created_at, inc.id)));
-    item.insert("version".into(), AttributeValue::N(inc.version.to_string()));
-    // Sparse: only incidents the sweep has work on are in the due index.
-    if let Some(due) = inc.next_action_at() {
-        item.insert("gsi3pk".into(), s(DUE_PK));
-        item.insert("gsi3sk".into(), s(format!("{}#{}", ts(due), inc.id)));
-    }
-    item.insert("data".into(), data(inc)?);
-    Ok(item)
-}
-
-fn put(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .set_condition_expression(condition.map(str::to_owned))
-        .build()
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
-fn child_puts(
-    table: &str,
-    timeline: &[TimelineEntry],
-    events: &[DomainEvent],
-) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let mut out = Vec::with_capacity(timeline.len() + events.len());
-    for e in timeline {
-        let mut item = key(inc_pk(e.incident_id), &format!("TL#{:010}", e.seq));
-        item.insert("kind".into(), s("timeline"));
-        item.insert("data".into(), data(e)?);
-        // Append-only: an entry is never overwritten.
-        out.push(put(table, item, Some("attribute_not_exists(pk)"))?);
-    }
-    for ev in events {
-        let mut item = key(inc_pk(ev.incident_id), &format!("EVT#{}", ev.id));
-        item.insert("kind".into(), s("event"));
-        item.insert("gsi2pk".into(), s(OUTBOX_PK));
-        item.insert(
-            "gsi2sk".into(),
-            s(format!("{}#{}", ts(ev.occurred_at), ev.id)),
-        );
-        item.insert("data".into(), data(ev)?);
-        out.push(put(table, item, Some("attribute_not_exists(pk)"))?);
-    }
-    Ok(out)
-}
 
 /// The cancellation reason codes, by item position, of a cancelled transaction.
 fn cancellation_codes(e: &SdkError<TransactWriteItemsError, HttpResponse>) -> Option<Vec<String>> {
@@ -187,35 +45,8 @@ async fn backoff(attempt: u32) {
 }
 
 impl DynamoIncidentStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-
-    /// Writes incident records (and their references) in bulk with
-    /// BatchWriteItem, without the per-incident transaction, timeline or
-    /// outbox. For loading history into benchmarks and tests only: it does
-    /// not check versions, keys or reference uniqueness.
-    pub async fn seed_incidents(&self, incidents: &[Incident]) -> Result<(), StoreError> {
-        let mut requests = Vec::with_capacity(incidents.len() * 2);
-        for inc in incidents {
-            let mut ref_item = key(format!("REF#{}", inc.reference), "REF");
-            ref_item.insert("incident_id".into(), s(inc.id.to_string()));
-            for item in [incident_item(inc)?, ref_item] {
-                let put = PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map_err(|e| StoreError::Backend(e.to_string()))?;
-                requests.push(WriteRequest::builder().put_request(put).build());
-            }
-        }
-        self.batch_write(requests).await
-    }
-
     /// BatchWriteItem in chunks of 25 (its limit), retrying unprocessed items.
-    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+    pub(super) async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         for chunk in requests.chunks(25) {
             let mut pending = chunk.to_vec();
             for attempt in 0u32.. {
@@ -245,7 +76,7 @@ impl DynamoIncidentStore {
         Ok(())
     }
 
-    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -392,7 +223,7 @@ impl DynamoIncidentStore {
     }
 
     /// Reads every page of a query and parses each item's data.
-    async fn query_data<T: serde::de::DeserializeOwned>(
+    pub(super) async fn query_data<T: serde::de::DeserializeOwned>(
         &self,
         index: Option<&str>,
         condition: &str,
@@ -936,188 +767,4 @@ impl IncidentStore for DynamoIncidentStore {
         }
         Err(conflict())
     }
-}
-
-#[async_trait]
-impl Outbox for DynamoIncidentStore {
-    async fn pending_events(
-        &self,
-        before: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<DomainEvent>, StoreError> {
-        let values = HashMap::from([
-            (":o".to_owned(), s(OUTBOX_PK)),
-            (":before".to_owned(), s(ts(before))),
-        ]);
-        self.query_data(
-            Some(OUTBOX_INDEX),
-            "gsi2pk = :o AND gsi2sk < :before",
-            values,
-            Some(limit),
-        )
-        .await
-    }
-
-    async fn mark_published(
-        &self,
-        event: &DomainEvent,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        // Removing the GSI keys takes the event out of the sparse index.
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(
-                inc_pk(event.incident_id),
-                &format!("EVT#{}", event.id),
-            )))
-            .update_expression("REMOVE gsi2pk, gsi2sk SET published_at = :at")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":at", s(ts(at)))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Err(
-                StoreError::Corrupt(format!("event {} is not in the outbox", event.id)),
-            ),
-            Err(e) => Err(classify(&e)),
-        }
-    }
-}
-
-#[async_trait]
-impl DeliveryLedger for DynamoIncidentStore {
-    async fn try_claim(
-        &self,
-        k: &LedgerKey,
-        now: DateTime<Utc>,
-        lease: Duration,
-    ) -> Result<bool, StoreError> {
-        let mut item = key(format!("DLV#{}", k.as_str()), "DLV");
-        item.insert("state".into(), s("pending"));
-        item.insert("claimed_at".into(), s(ts(now)));
-        item.insert(
-            "expires_at".into(),
-            AttributeValue::N(
-                (now + Duration::days(DELIVERY_TTL_DAYS))
-                    .timestamp()
-                    .to_string(),
-            ),
-        );
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(
-                "attribute_not_exists(pk) OR (#state = :pending AND claimed_at <= :stale)",
-            )
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":stale", s(ts(now - lease)))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
-            Err(e) => Err(classify(&e)),
-        }
-    }
-
-    async fn delivered(&self, k: &LedgerKey) -> Result<bool, StoreError> {
-        let item = self.get_item(format!("DLV#{}", k.as_str()), "DLV").await?;
-        Ok(item
-            .as_ref()
-            .and_then(|i| i.get("state"))
-            .and_then(|v| v.as_s().ok())
-            .is_some_and(|v| v == "done"))
-    }
-
-    async fn complete(&self, k: &LedgerKey, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("DLV#{}", k.as_str()), "DLV")))
-            .update_expression("SET #state = :done, completed_at = :at")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":done", s("done"))
-            .expression_attribute_values(":at", s(ts(now)))
-            .send()
-            .await
-            .map_err(|e| classify(&e))?;
-        Ok(())
-    }
-
-    async fn release(&self, k: &LedgerKey) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("DLV#{}", k.as_str()), "DLV")))
-            .condition_expression("#state = :pending")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":pending", s("pending"))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
-            Err(e) => Err(classify(&e)),
-        }
-    }
-}
-
-/// Creates the table with the keys and indexes the store expects. The SAM
-/// template declares the same; tests and local emulators use this.
-pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-    };
-    let ks = |name: &str, kt: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kt)
-            .build()
-    };
-    let gsi = |name: &str, pk: &str, sk: &str| {
-        GlobalSecondaryIndex::builder()
-            .index_name(name)
-            .key_schema(ks(pk, KeyType::Hash)?)
-            .key_schema(ks(sk, KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
-            .build()
-    };
-    let mut req = client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(ks("pk", KeyType::Hash).map_err(|e| StoreError::Backend(e.to_string()))?)
-        .key_schema(ks("sk", KeyType::Range).map_err(|e| StoreError::Backend(e.to_string()))?);
-    for name in [
-        "pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk",
-    ] {
-        req =
-            req.attribute_definitions(attr(name).map_err(|e| StoreError::Backend(e.to_string()))?);
-    }
-    for (name, pk, sk) in [
-        (STATUS_INDEX, "gsi1pk", "gsi1sk"),
-        (OUTBOX_INDEX, "gsi2pk", "gsi2sk"),
-        (DUE_INDEX, "gsi3pk", "gsi3sk"),
-        (CREATED_INDEX, "gsi4pk", "gsi4sk"),
-    ] {
-        req = req.global_secondary_indexes(
-            gsi(name, pk, sk).map_err(|e| StoreError::Backend(e.to_string()))?,
-        );
-    }
-    req.send().await.map_err(|e| classify(&e))?;
-    Ok(())
 }

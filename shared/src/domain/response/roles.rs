@@ -1,0 +1,128 @@
+//! The runbook's roles and who held each, and when.
+
+use super::*;
+use crate::domain::{Change, TimelineKind};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The runbook's roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentRole {
+    IncidentCommander,
+    TechnicalLead,
+    CommunicationsLead,
+    EvidenceOwner,
+    BusinessOwner,
+}
+
+impl IncidentRole {
+    pub const ALL: [IncidentRole; 5] = [
+        Self::IncidentCommander,
+        Self::TechnicalLead,
+        Self::CommunicationsLead,
+        Self::EvidenceOwner,
+        Self::BusinessOwner,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IncidentCommander => "incident_commander",
+            Self::TechnicalLead => "technical_lead",
+            Self::CommunicationsLead => "communications_lead",
+            Self::EvidenceOwner => "evidence_owner",
+            Self::BusinessOwner => "business_owner",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::IncidentCommander => "Incident commander",
+            Self::TechnicalLead => "Technical lead",
+            Self::CommunicationsLead => "Communications lead",
+            Self::EvidenceOwner => "Evidence owner",
+            Self::BusinessOwner => "Business owner",
+        }
+    }
+}
+
+impl fmt::Display for IncidentRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for IncidentRole {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let want = s.trim().replace('-', "_").to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == want)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role {s:?}: use one of {}", names.join(", "))
+            })
+    }
+}
+
+/// One assignment, kept so the review can say who held what, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleChange {
+    pub role: IncidentRole,
+    /// `None` when the role was left empty.
+    pub person: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+impl Change {
+    /// Assigns (or, with `None`, clears) a role. `Ok(false)`: no change.
+    pub fn assign_role(
+        &mut self,
+        actor: &str,
+        role: IncidentRole,
+        person: Option<&str>,
+    ) -> Result<bool, ResponseError> {
+        let person = match person.map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) if p.chars().count() > 200 => {
+                return Err(invalid(
+                    Field::Person,
+                    "person must be at most 200 characters",
+                ));
+            }
+            other => other.map(str::to_owned),
+        };
+        let previous = self.incident.roles.get(role.as_str()).cloned();
+        if previous == person {
+            return Ok(false);
+        }
+        match &person {
+            Some(p) => self
+                .incident
+                .roles
+                .insert(role.as_str().to_owned(), p.clone()),
+            None => self.incident.roles.remove(role.as_str()),
+        };
+        let message = match (&previous, &person) {
+            (None, Some(p)) => format!("{} assigned to {p}", role.label()),
+            (Some(old), Some(p)) => format!("{} reassigned from {old} to {p}", role.label()),
+            (Some(old), None) => format!("{} unassigned (was {old})", role.label()),
+            (None, None) => unreachable!("equal values returned above"),
+        };
+        self.record(actor, TimelineKind::RoleAssigned, message);
+        self.incident.role_history.push(RoleChange {
+            role,
+            person,
+            previous,
+            by: actor.to_owned(),
+            at: self.incident.updated_at,
+        });
+        Ok(true)
+    }
+}

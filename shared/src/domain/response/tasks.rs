@@ -1,0 +1,221 @@
+//! Task checklists: the play's steps, the closure criteria and follow-ups.
+
+use super::*;
+use crate::domain::{Change, Play, Severity, TimelineKind};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskSection {
+    /// A step of the class's response play.
+    Play,
+    /// A "Recovery and closure" criterion: closing needs each done or waived.
+    Closure,
+    /// A corrective action; it may outlive the incident.
+    FollowUp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Open,
+    Done,
+    Waived,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    /// 1-based, stable: what people type.
+    pub id: u32,
+    pub section: TaskSection,
+    /// The closure criterion's key (`root_cause`, `review`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion: Option<String>,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<DateTime<Utc>>,
+    pub state: TaskState,
+    /// Why it was waived, or what was done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+/// The checklists a triaged incident gets: its play's steps and the
+/// closure criteria (see the policy's `[plays]` and `[[closure]]`).
+pub trait Checklists {
+    fn play_steps(&self, play: Play) -> &[String];
+    /// `(key, text)` of the closure criteria that apply at this severity.
+    fn closure_for(&self, severity: Severity) -> Vec<(&str, &str)>;
+}
+
+/// Closure criteria settled automatically by the step that satisfies them.
+pub const ROOT_CAUSE_CRITERION: &str = "root_cause";
+pub const REVIEW_CRITERION: &str = "review";
+
+impl Change {
+    fn next_task_id(&self) -> u32 {
+        self.incident.tasks.iter().map(|t| t.id).max().unwrap_or(0) + 1
+    }
+
+    fn push_task(&mut self, section: TaskSection, criterion: Option<&str>, text: &str) {
+        let id = self.next_task_id();
+        self.incident.tasks.push(Task {
+            id,
+            section,
+            criterion: criterion.map(str::to_owned),
+            text: text.to_owned(),
+            owner: None,
+            due: None,
+            state: TaskState::Open,
+            note: None,
+            settled_by: None,
+            settled_at: None,
+        });
+    }
+
+    /// At triage (and when re-assessment picks another play): the play's
+    /// steps and the closure criteria, each once.
+    pub fn open_checklists(&mut self, lists: &dyn Checklists) {
+        let (Some(a), Some(sev)) = (self.incident.assessment.clone(), self.incident.severity)
+        else {
+            return;
+        };
+        let had_play = self
+            .incident
+            .tasks
+            .iter()
+            .any(|t| t.section == TaskSection::Play);
+        let steps = lists.play_steps(a.play).to_vec();
+        let new_play = !self
+            .incident
+            .tasks
+            .iter()
+            .any(|t| t.section == TaskSection::Play && steps.contains(&t.text));
+        if new_play && !steps.is_empty() {
+            for s in &steps {
+                self.push_task(TaskSection::Play, None, s);
+            }
+            let verb = if had_play { "added" } else { "opened" };
+            self.record(
+                "klaxon",
+                TimelineKind::Task,
+                format!(
+                    "{verb} the {} play: {} steps",
+                    play_name(a.play),
+                    steps.len()
+                ),
+            );
+        }
+        for (key, text) in lists.closure_for(sev) {
+            if !self
+                .incident
+                .tasks
+                .iter()
+                .any(|t| t.criterion.as_deref() == Some(key))
+            {
+                self.push_task(TaskSection::Closure, Some(key), text);
+            }
+        }
+    }
+
+    /// A follow-up (corrective) action with an owner and a due date.
+    pub fn add_follow_up(
+        &mut self,
+        actor: &str,
+        text: &str,
+        owner: Option<&str>,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<u32, ResponseError> {
+        let text = required_text(Field::Text, text)?;
+        let owner = owner.map(|o| required_text(Field::Owner, o)).transpose()?;
+        self.push_task(TaskSection::FollowUp, None, &text);
+        let id = self.next_task_id() - 1;
+        if let Some(t) = self.incident.tasks.iter_mut().find(|t| t.id == id) {
+            t.owner = owner.clone();
+            t.due = due;
+        }
+        let whom = owner.map(|o| format!(", owner {o}")).unwrap_or_default();
+        self.record(
+            actor,
+            TimelineKind::Task,
+            format!("follow-up #{id} added: {text}{whom}"),
+        );
+        Ok(id)
+    }
+
+    /// Completes or waives a task; waiving needs a reason. Settling a task
+    /// the same way twice changes nothing (`Ok(false)`).
+    pub fn settle_task(
+        &mut self,
+        actor: &str,
+        id: u32,
+        state: TaskState,
+        note: Option<&str>,
+    ) -> Result<bool, ResponseError> {
+        let note = note
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| required_text(Field::Note, n))
+            .transpose()?;
+        if state == TaskState::Waived && note.is_none() {
+            return Err(invalid(Field::Reason, "waiving a task needs a reason"));
+        }
+        let now = self.incident.updated_at;
+        let task = self
+            .incident
+            .tasks
+            .iter_mut()
+            .find(|t| t.id == id)
+            .ok_or_else(|| invalid(Field::Task, format!("task #{id} does not exist")))?;
+        if task.state == state {
+            return Ok(false);
+        }
+        task.state = state;
+        task.note = note.clone();
+        task.settled_by = (state != TaskState::Open).then(|| actor.to_owned());
+        task.settled_at = (state != TaskState::Open).then_some(now);
+        let what = match state {
+            TaskState::Done => "done",
+            TaskState::Waived => "waived",
+            TaskState::Open => "reopened",
+        };
+        let text = task.text.clone();
+        let why = note.map(|n| format!(": {n}")).unwrap_or_default();
+        self.record(
+            actor,
+            TimelineKind::Task,
+            format!("task #{id} {what} ({text}){why}"),
+        );
+        Ok(true)
+    }
+
+    /// Marks the closure criterion `key` done, if open, on behalf of the step
+    /// that satisfied it.
+    pub fn satisfy(&mut self, actor: &str, key: &str, note: &str) {
+        let id = self
+            .incident
+            .tasks
+            .iter()
+            .find(|t| t.criterion.as_deref() == Some(key) && t.state == TaskState::Open)
+            .map(|t| t.id);
+        if let Some(id) = id {
+            let _ = self.settle_task(actor, id, TaskState::Done, Some(note));
+        }
+    }
+}
+
+pub fn play_name(p: Play) -> &'static str {
+    match p {
+        Play::LeakedProductionSecret => "leaked production secret",
+        Play::CompromisedCiToken => "compromised CI/CD token",
+        Play::SuspiciousCloudAdminActivity => "suspicious cloud administrator activity",
+        Play::Generic => "generic",
+    }
+}
