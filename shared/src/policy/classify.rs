@@ -366,23 +366,25 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
 
     // No rule placed it, and nothing else scores it: the class whose
     // labelled reports its words are most like, flagged for a person.
+    let nearest_guess = || {
+        let plain: Vec<&str> = f.texts.iter().map(|(_, t)| *t).collect();
+        nearest::builtin()?.guess(&plain)
+    };
     let mut by_nearest = None;
     if class == IncidentClass::Unclassified
         && cvss.is_none()
         && text_score.is_none()
         && f.signal.and_then(source_severity).is_none()
-        && let Some(model) = nearest::builtin()
-        && let Some(g) = model.guess(&f.texts.iter().map(|(_, t)| *t).collect::<Vec<_>>())
+        && let Some(g) = nearest_guess()
         && let Some(c) = j.class(IncidentClass::intern(&g.class))
         && c.id != IncidentClass::Unclassified
     {
         class = c.id;
-        let words: Vec<String> = g.words.iter().map(|w| format!("\"{w}\"")).collect();
         reasons.push(Reason {
             rule: format!("nearest:{class}"),
             evidence: format!(
                 "no rule placed it; its words are most like the labelled {class} reports: {} (margin {:.1})",
-                words.join(", "),
+                g.quoted_words(),
                 g.margin
             ),
             severity: Some(c.severity),
@@ -590,18 +592,16 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         alarms.push(n.clone());
     } else if !severity.pages_oncall()
         && !dismissed
-        && let Some(model) = nearest::builtin()
-        && let Some(g) = model.guess(&f.texts.iter().map(|(_, t)| *t).collect::<Vec<_>>())
+        && let Some(g) = nearest_guess()
         && g.margin >= nearest::ALARM_MARGIN
         && let Some(c) = j.class(IncidentClass::intern(&g.class))
         && c.severity.pages_oncall()
     {
         // The rules placed it low, but its words read like a paging class.
-        let words: Vec<String> = g.words.iter().map(|w| format!("\"{w}\"")).collect();
         alarms.push(format!(
             "its words are most like the labelled {} reports: {}",
             c.id,
-            words.join(", ")
+            g.quoted_words()
         ));
     }
     let needs_triage = !placed_by_anything || !alarms.is_empty();

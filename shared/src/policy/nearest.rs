@@ -140,6 +140,14 @@ pub fn train_jsonl(files: &[(&str, &str)]) -> Result<String, String> {
     })))
 }
 
+impl Guess {
+    /// The telling words as evidence quotes them: `"a", "b"`.
+    pub fn quoted_words(&self) -> String {
+        let quoted: Vec<String> = self.words.iter().map(|w| format!("\"{w}\"")).collect();
+        quoted.join(", ")
+    }
+}
+
 impl Nearest {
     /// Reads a model file written by [`train`]. Err names the bad line.
     pub fn parse(tsv: &str) -> Result<Self, String> {
