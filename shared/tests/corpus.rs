@@ -206,14 +206,22 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout.jsonl",
         min_cases: 100,
-        floor_percent: 82,
+        floor_percent: 88,
         dangerous_at_most: 0,
     },
     // Never read; one of its cases is a dangerous miss (unread).
     Bar {
         file: "heldout-3.jsonl",
         min_cases: 100,
-        floor_percent: 75,
+        floor_percent: 80,
+        dangerous_at_most: 1,
+    },
+    // Written by a fifth writer; the fallback's margins were chosen on it
+    // before it was tuned on.
+    Bar {
+        file: "fresh-5.jsonl",
+        min_cases: 200,
+        floor_percent: 81,
         dangerous_at_most: 1,
     },
     // Written from the seeds alone by a fourth writer, measured before the

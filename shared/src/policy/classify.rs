@@ -242,6 +242,41 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
 
     // The class: the most severe placement; the first rule breaks a tie.
     let mut placed = choose(placements(j, &found, f));
+    let plain: Vec<&str> = f.texts.iter().map(|(_, t)| *t).collect();
+    let words = std::cell::OnceCell::new();
+    let words = || words.get_or_init(|| nearest::Words::of(&plain));
+    // Rules of two classes both fire on the same part: the class whose
+    // labelled reports the words are clearly more like is the one meant.
+    // (A dismissal decides by itself, below.)
+    let mut set_aside = None;
+    if let (Some(nb), Some(top)) = (nearest::builtin(), placed.first())
+        && found.dismissal.is_none()
+        && let Some((i, lead)) = placed
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, p)| p.in_title == top.in_title && p.class != top.class)
+            .filter_map(|(i, p)| {
+                Some((
+                    i,
+                    nb.lead(words(), &p.class.to_string(), &top.class.to_string())?,
+                ))
+            })
+            .filter(|(_, lead)| *lead >= nearest::PICK_MARGIN)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    {
+        let over = format!("{} ({})", top.class, top.severity);
+        let pages = top.severity.pages_oncall();
+        let mut p = placed.remove(i);
+        p.notes.push(format!(
+            "its words are more like {} than {over} (by {lead:.1})",
+            p.class
+        ));
+        if pages && !p.severity.pages_oncall() {
+            set_aside = Some(over);
+        }
+        placed.insert(0, p);
+    }
     // A report that explains itself away ("false positive", "was our own
     // job") takes the dismissed class; if anything else in it would page,
     // a person confirms.
@@ -366,10 +401,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
 
     // No rule placed it, and nothing else scores it: the class whose
     // labelled reports its words are most like, flagged for a person.
-    let nearest_guess = || {
-        let plain: Vec<&str> = f.texts.iter().map(|(_, t)| *t).collect();
-        nearest::builtin()?.guess(&plain)
-    };
+    let nearest_guess = || nearest::builtin()?.guess_words(words());
     let mut by_nearest = None;
     if class == IncidentClass::Unclassified
         && cvss.is_none()
@@ -517,6 +549,33 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         });
     }
 
+    // Words far more like a more severe class than the rules gave: that
+    // class, and a person confirms.
+    let mut raised = None;
+    if by_nearest.is_none()
+        && !dismissed
+        && let Some(now) = reasons.iter().filter_map(|r| r.severity).min()
+        && let Some(g) = nearest_guess()
+        && g.margin >= nearest::RAISE_MARGIN
+        && let Some(c) = j.class(IncidentClass::intern(&g.class))
+        && c.severity < now
+    {
+        reasons.push(Reason {
+            rule: format!("nearest:{}", c.id),
+            evidence: format!(
+                "the rules said {now}, but its words are far more like the labelled {} reports: {} (margin {:.1})",
+                c.id,
+                g.quoted_words(),
+                g.margin
+            ),
+            severity: Some(c.severity),
+        });
+        raised = Some(format!(
+            "raised from {class} ({now}) to {} by its words",
+            c.id
+        ));
+        class = c.id;
+    }
     // The most severe proposal wins; with none, the default.
     let placed_by_anything = reasons.iter().any(|r| r.severity.is_some());
     let severity = reasons
@@ -578,6 +637,16 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     if let Some(over) = &dismissed_over {
         alarms.push(format!("dismissed, but the rest reads as {over}"));
     }
+    if let Some(over) = &set_aside
+        && !severity.pages_oncall()
+    {
+        alarms.push(format!(
+            "its words read as {class}, but a rule read it as {over}"
+        ));
+    }
+    if let Some(r) = &raised {
+        alarms.push(r.clone());
+    }
     if !severity.pages_oncall()
         && let Some(d) = placed
             .first()
@@ -621,7 +690,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         .concat(),
     };
     if needs_triage {
-        let why = if by_nearest.is_some() {
+        let why = if by_nearest.is_some() || severity.pages_oncall() {
             alarms.join(", ")
         } else if placed_by_anything {
             format!("{severity} pages no one, but: {}", alarms.join(", "))
