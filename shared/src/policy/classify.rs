@@ -550,7 +550,17 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     }
 
     // Words far more like a more severe class than the rules gave: that
-    // class, and a person confirms.
+    // class, and a person confirms. Not back to the class the rules
+    // lowered for what word counts cannot see: only possible, only
+    // attempted, or non-production.
+    let lowered = |to: IncidentClass| {
+        placed.first().is_some_and(|p| {
+            to == p.rule_class
+                && (p.class != p.rule_class
+                    || j.class(p.rule_class)
+                        .is_some_and(|c| c.severity != p.severity))
+        })
+    };
     let mut raised = None;
     if by_nearest.is_none()
         && !dismissed
@@ -559,6 +569,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         && g.margin >= nearest::RAISE_MARGIN
         && let Some(c) = j.class(IncidentClass::intern(&g.class))
         && c.severity < now
+        && !lowered(c.id)
     {
         reasons.push(Reason {
             rule: format!("nearest:{}", c.id),

@@ -1068,3 +1068,97 @@ fn a_policy_file_with_a_bad_rule_is_refused() {
         assert!(err.contains(want), "{extra}: {err}");
     }
 }
+
+/// The words' counts as a second opinion: between two classes the rules
+/// both found they choose, and far clearer words raise a low verdict. Either
+/// way a person confirms (needs triage).
+#[test]
+fn words_choose_between_rules_and_raise_a_low_verdict() {
+    let cases: &[(&str, C, Severity, &str)] = &[
+        // A deploy key is a CI credential, but "unused" and "archived" say stale.
+        (
+            "Unused deploy key from 2021 still sits on the archived billing repo",
+            C::StaleAccess,
+            Sev4,
+            "more like stale_access than compromised_ci_token",
+        ),
+        // "fyi" reads informational; an unpatched internet-facing wiki is not.
+        (
+            "fyi the internet-facing wiki server still runs Confluence 7.13, we never upgraded it",
+            C::CriticalVulnerability,
+            Sev1,
+            "raised from informational (SEV-4) to critical_vulnerability",
+        ),
+        (
+            "all pages in one customer space vanished, logs show delete calls from a VPN provider IP",
+            C::AttackerInProduction,
+            Sev1,
+            "raised from failed_control (SEV-3) to attacker_in_production",
+        ),
+    ];
+    for (t, class, sev, why) in cases {
+        let a = title(t);
+        assert_eq!(
+            (a.class, a.severity, a.needs_triage),
+            (*class, *sev, true),
+            "{t}: {:?}",
+            a.reasons
+        );
+        assert!(
+            a.reasons.iter().any(|r| r.evidence.contains(why)),
+            "{t}: {:?}",
+            a.reasons
+        );
+    }
+    // What the rules lowered for certainty, the counts do not raise back.
+    let a =
+        text("A bug in the admin API could allow an attacker to take over the AWS root account");
+    assert_eq!(
+        (a.class, a.severity),
+        (C::CloudAdminCompromise, Sev2),
+        "{:?}",
+        a.reasons
+    );
+}
+
+/// A doubt before a dismissal undoes it; exercises dismiss unless denied.
+#[test]
+fn dismissal_doubt_and_drill_table() {
+    let cases: &[(&str, C, Severity)] = &[
+        (
+            "I don't think this one is a false alarm: an unknown admin user appeared in the prod database",
+            C::AttackerInProduction,
+            Sev1,
+        ),
+        (
+            "This is not a drill: ransomware note on the production file servers",
+            C::AttackerInProduction,
+            Sev1,
+        ),
+        (
+            "[DRILL] pretend the production database password leaked on a paste site",
+            C::Informational,
+            Sev4,
+        ),
+        (
+            "Tabletop: simulated ransomware on the production file servers, Thursday 10:00",
+            C::Informational,
+            Sev4,
+        ),
+        // Whoever one picks: an authentication bypass, FirstTry's Critical.
+        (
+            "pentest: you can log in as any user by editing the unsigned session cookie",
+            C::CriticalVulnerability,
+            Sev1,
+        ),
+    ];
+    for (t, class, sev) in cases {
+        let a = title(t);
+        assert_eq!(
+            (a.class, a.severity),
+            (*class, *sev),
+            "{t}: {:?}",
+            a.reasons
+        );
+    }
+}

@@ -13,6 +13,9 @@ const THING_NEGATION_REACH: usize = 2;
 const ATTEMPT_REACH: usize = 4;
 /// A "negation after" cue reaches back this many words.
 const NEGATION_AFTER_REACH: usize = 4;
+/// A dismissal is a claim, and a doubt can stand further before it: "don't
+/// think this is a false alarm".
+const DISMISSAL_NEGATION_REACH: usize = 6;
 const MODAL_REACH: usize = 4;
 /// A weak non-production word counts when an environment noun follows this close.
 const WEAK_ENV_REACH: usize = 3;
@@ -152,18 +155,26 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
     // A negation reaches the first fact after it, and the facts joined to
     // that one by "or"/"nor" ("no sign of exploitation or exfiltration"),
     // not every fact later in the clause ("we did not rotate the leaked key").
-    let mut facts_at: Vec<(usize, usize)> = raw
+    let dismissal_id = cue(reserved::DISMISSAL);
+    let mut facts_at: Vec<(usize, usize, bool)> = raw
         .iter()
         .filter(|(c, _, _)| !is_cue(*c))
-        .map(|&(_, a, b)| (a, b))
+        .map(|&(c, a, b)| (a, b, Some(c) == dismissal_id))
         .collect();
     facts_at.sort_unstable();
     let scope_end = |ce: usize| -> Option<usize> {
         let next = |from: usize, reach: usize| {
             facts_at
                 .iter()
-                .find(|&&(a, _)| a > from && a - from <= reach && clause(a) == clause(ce))
-                .copied()
+                .find(|&&(a, _, dismissal)| {
+                    let reach = if dismissal {
+                        reach.max(DISMISSAL_NEGATION_REACH)
+                    } else {
+                        reach
+                    };
+                    a > from && a - from <= reach && clause(a) == clause(ce)
+                })
+                .map(|&(a, b, _)| (a, b))
         };
         let (_, mut end) = next(ce, NEGATION_REACH)?;
         while tokens

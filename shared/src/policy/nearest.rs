@@ -323,6 +323,18 @@ mod tests {
     }
 
     #[test]
+    fn lead_says_how_much_more_one_class_fits() {
+        let m = model();
+        let w = Words::of(&["the key pasted in slack and a token"]);
+        let lead = m.lead(&w, "leak", "scan").expect("lead");
+        assert!(lead > 0.0, "{lead}");
+        let back = m.lead(&w, "scan", "leak").expect("lead");
+        assert!((lead + back).abs() < 1e-9, "{lead} {back}");
+        assert_eq!(m.lead(&w, "leak", "no-such-class"), None);
+        assert_eq!(m.lead(&Words::of(&["ransomware"]), "leak", "scan"), None);
+    }
+
+    #[test]
     fn a_bad_model_file_names_its_line() {
         for bad in [
             "classes\ta\ntotals\tx\n",
