@@ -89,8 +89,8 @@ NOT_ON_PATH = {
     "AWS::SQS::QueuePolicy": "resource policies for EventBridge's dead-lettering; moto does not enforce them",
     "AWS::Logs::LogGroup": "the HTTP API's access logs",
 }
-# How long the second sweep runs after the first.
-LATER = "+11m"
+# How much later the second sweep runs: past the secondary's 10 minutes.
+LATER_MINUTES = 11
 
 
 class Failed(Exception):
@@ -512,7 +512,7 @@ class Proxy:
         if op == "PutEvents" and not denied:
             self.run.published(self.fn, body.get("Entries", []))
         if denied or not checks:
-            why = "; ".join(f"{a} on {r}" for a, r in denied) or f"{service}:{op}"
+            why = "; ".join(f"{a} on {r}" for a, r in dict.fromkeys(denied)) or f"{service}:{op}"
             if denied:
                 self.run.fail(f"{self.fn} called {why}, which its IAM policy in the template does not allow")
             msg = f"not authorized to perform {why}"
@@ -553,7 +553,7 @@ class Proxy:
 class Function:
     """One function's process under a stand-in for the Lambda Runtime API."""
 
-    def __init__(self, run: "Run", logical: str, binary: Path, env: dict, proxy: Proxy, prefix: list[str] | None = None, label: str | None = None):
+    def __init__(self, run: "Run", logical: str, binary: Path, env: dict, proxy: Proxy, prefix: list[str] | None = None, label: str | None = None, ahead_s: int = 0):
         self.logical, self.label = logical, label or logical
         arn = env["_ARN"]
         self.pending: queue.Queue = queue.Queue()
@@ -580,7 +580,8 @@ class Function:
                 rid, event = fn.pending.get()
                 self.reply(200, json.dumps(event).encode(), [
                     ("lambda-runtime-aws-request-id", rid),
-                    ("lambda-runtime-deadline-ms", str(int(time.time() * 1000) + 30_000)),
+                    # On the function's clock, which may run ahead.
+                    ("lambda-runtime-deadline-ms", str(int((time.time() + ahead_s) * 1000) + 30_000)),
                     ("lambda-runtime-invoked-function-arn", arn),
                     ("lambda-runtime-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"),
                     ("content-type", "application/json"),
@@ -799,7 +800,7 @@ class Run:
             else:
                 raise Failed(f"{fn} has a {kind} event, which this run does not stand in for; teach it")
 
-    def start(self, fn, prefix=None, label=None):
+    def start(self, fn, prefix=None, label=None, ahead_s=0):
         props = self.t.props(fn)
         binary = ((self.t.resources[fn].get("Metadata") or {}).get("BuildProperties") or {}).get("Binary")
         if not binary:
@@ -839,7 +840,7 @@ class Run:
             env["AWS_LAMBDA_LOG_LEVEL"] = logging["ApplicationLogLevel"]
         if fn not in self.proxies:
             self.proxies[fn] = Proxy(fn, function_statements(self.t, fn), self.moto, self.region, self)
-        f = Function(self, fn, path, env, self.proxies[fn], prefix, label)
+        f = Function(self, fn, path, env, self.proxies[fn], prefix, label, ahead_s)
         if label is None:
             self.functions[fn] = f
         return f
@@ -944,7 +945,7 @@ class Run:
                 envelope = json.loads(m["Body"])
                 out.append(json.loads(envelope["Message"]))
 
-    def sweep(self, function: Function | None = None):
+    def sweep(self, function: Function | None = None, ahead_s: int = 0):
         rule = self.schedules[0]
         event = {
             "version": "0",
@@ -952,7 +953,7 @@ class Run:
             "detail-type": "Scheduled Event",
             "source": "aws.events",
             "account": ACCOUNT,
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + ahead_s)),
             "region": self.region,
             "resources": [rule["arn"]],
             "detail": {},
@@ -1069,16 +1070,16 @@ def scenario(run: Run) -> dict:
     faketime = shutil.which("faketime")
     if not faketime:
         raise SystemExit("template_e2e: needs libfaketime for the later sweep: apt-get install faketime")
-    later_fn = run.start(run.schedules[0]["function"], [faketime, "-f", LATER], "EscalateFunction-later")
+    later_fn = run.start(run.schedules[0]["function"], [faketime, "-f", f"+{LATER_MINUTES}m"], "EscalateFunction-later", LATER_MINUTES * 60)
     try:
-        later = run.sweep(later_fn)
+        later = run.sweep(later_fn, LATER_MINUTES * 60)
     finally:
         later_fn.stop()
     run.pump()
     second = pages(run.messages(secondary))
     refs = sorted(p["reference"] for p in second)
     if refs != [reports["unanswered"]["reference"]]:
-        raise Failed(f"{LATER} on, oncall-secondary got pages for {refs}; want only the unanswered {reports['unanswered']['reference']}")
+        raise Failed(f"{LATER_MINUTES} minutes on, oncall-secondary got pages for {refs}; want only the unanswered {reports['unanswered']['reference']}")
     for p in second:
         if not (p.get("links") or {}).get("ack", "").startswith(f"{base}/ack/"):
             raise Failed(f"the secondary's page has no working ack link: {p.get('links')}")
@@ -1129,6 +1130,14 @@ def break_cycle(doc):
     }
 
 
+def break_policy_template(doc):
+    # A SAM policy template instead of the inline statement: read-only is not enough.
+    policies = _fn_props(doc, "AssessFunction")["Policies"]
+    statements = policies[0]["Statement"]
+    policies[0]["Statement"] = [s for s in statements if not any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
+    policies.append({"DynamoDBReadPolicy": {"TableName": {"Ref": "Table"}}})
+
+
 # (name, mutation, what the failure must say)
 BROKEN = [
     ("the due GSI removed", break_gsi, ["EscalateFunction failed", "Invalid index: due"]),
@@ -1136,10 +1145,35 @@ BROKEN = [
     ("ConditionCheckItem removed from notify's policy", break_iam, ["NotifyFunction called dynamodb:ConditionCheckItem on arn:aws:dynamodb:", "does not allow"]),
     ("sns:Publish removed from the pager's policy", break_page_iam, ["PageFunction called sns:Publish on arn:aws:sns:", "oncall-primary, which its IAM policy"]),
     ("the notify rule without Incident Acknowledged", break_rule, ["IntakeFunction published 'Incident Acknowledged' (source klaxon) on bus klaxon-dev, and no rule"]),
+    ("assess given DynamoDBReadPolicy for its table", break_policy_template, ["AssessFunction called dynamodb:", "which its IAM policy in the template does not allow"]),
     ("the pager's KLAXON_PUBLIC_URL back to the empty PublicUrl", break_public_url, ["has no ack link"]),
     ("intake's KLAXON_PUBLIC_URL naming the API", break_cycle, ["circular dependency after the SAM transform: HttpApi -> IntakeFunction -> HttpApi"]),
 ]
-REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ca-central-1", "sa-east-1"]
+# The run, then one for each broken copy.
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ca-central-1", "sa-east-1", "ap-northeast-1", "eu-north-1", "us-east-2"]
+assert len(REGIONS) > len(BROKEN)
+
+
+def self_check():
+    """The pieces the run judges with, on cases small enough to read."""
+    crud = policy_template("DynamoDBCrudPolicy", {"TableName": "t", "_region": "us-east-1"})
+    index = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/t/index/due"
+    assert allowed(crud, "dynamodb:Query", index)
+    assert allowed(crud, "DynamoDB:ConditionCheckItem", index.split("/index")[0]), "actions are case-insensitive"
+    assert not allowed(crud, "dynamodb:UpdateTable", index.split("/index")[0])
+    assert not allowed(crud, "dynamodb:Query", index.replace("table/t/", "table/t2/"))
+    deny = crud + [{"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]
+    assert not allowed(deny, "dynamodb:Query", index), "an explicit deny wins"
+    tx = {"TransactItems": [{"Put": {"TableName": "t"}}, {"ConditionCheck": {"TableName": "t"}}]}
+    assert [a for a, _ in authorizations("dynamodb", "TransactWriteItems", tx, "us-east-1", {})] == ["dynamodb:PutItem", "dynamodb:ConditionCheckItem"]
+    t = Template({"Parameters": {"P": {"Type": "String", "Default": ""}}, "Conditions": {"HasP": {"Fn::Not": [{"Fn::Equals": [{"Ref": "P"}, ""]}]}}, "Resources": {"Api": {"Type": "AWS::Serverless::HttpApi"}}}, "eu-west-1", "s")
+    t.physical["Api"] = {"Ref": "abc"}
+    url = {"Fn::If": ["HasP", {"Ref": "P"}, {"Fn::Sub": "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}]}
+    assert t.resolve(url) == "https://abc.execute-api.eu-west-1.amazonaws.com"
+    t.params["P"] = "https://security.example.com"
+    assert t.resolve(url) == "https://security.example.com"
+    secret = json.loads(generate_secret_string({"GenerateStringKey": "K", "PasswordLength": 64, "ExcludePunctuation": True, "SecretStringTemplate": '{"A": ""}'}))
+    assert secret["A"] == "" and len(secret["K"]) == 64 and secret["K"].isalnum()
 
 
 def attempt(doc, bin_dir, moto, region, logdir):
@@ -1159,6 +1193,7 @@ def main(argv):
     ap.add_argument("--only", choices=["run", "broken"])
     ap.add_argument("--logs", type=Path, default=HERE.parent / "target" / "template-e2e")
     args = ap.parse_args(argv)
+    self_check()
     doc = load(args.template.read_text())
     moto = Moto()
     started = time.time()
