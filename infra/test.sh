@@ -5,7 +5,7 @@
 # stops moto. Extra arguments go to `cargo test`. Then the secret scan
 # (bench/secret_scan.py) runs against `klaxon serve`. The template is also
 # checked by infra/check_template.py (IAM wildcards, encryption, DLQs and
-# their alarms).
+# their alarms) and run end to end by infra/template_e2e.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,14 +17,16 @@ if ! cmp -s infra/requirements.txt "$venv/.installed-requirements" 2>/dev/null; 
   cp infra/requirements.txt "$venv/.installed-requirements"
 fi
 
-# Headless Chromium and its driver, for the report form's browser test.
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+# Headless Chromium and its driver, for the report form's browser test;
+# libfaketime, for the template run's sweep "11 minutes later".
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+  || ! command -v faketime >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing chromium and chromium-driver" >&2
+    echo "installing chromium, chromium-driver and faketime" >&2
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver faketime >/dev/null
   else
-    echo "the browser test needs Chromium: sudo apt-get install chromium chromium-driver" >&2
+    echo "the browser test needs Chromium and the template run libfaketime: sudo apt-get install chromium chromium-driver faketime" >&2
     exit 1
   fi
 fi
@@ -69,5 +71,10 @@ echo "cfn-lint: template.yaml clean" >&2
 # own self-test first.
 "$venv/bin/python" infra/check_template.py --self-test
 "$venv/bin/python" infra/check_template.py template.yaml
+# The stack as template.yaml defines it, built in a moto of its own, with the
+# Lambda binaries under a Runtime API stand-in and every AWS call judged
+# against its function's IAM policy: report -> page -> ack link -> quiet
+# sweep; then broken copies of the template must fail (about 20 s).
+"$venv/bin/python" infra/template_e2e.py "${CARGO_TARGET_DIR:-target}/debug"
 "$venv/bin/openapi-spec-validator" docs/openapi.json
 "$venv/bin/python" infra/browser_test.py "${CARGO_TARGET_DIR:-target}/debug/klaxon"
