@@ -242,9 +242,13 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
 
     // The class: the most severe placement; the first rule breaks a tie.
     let mut placed = choose(placements(j, &found, f));
-    let plain: Vec<&str> = f.texts.iter().map(|(_, t)| *t).collect();
     let words = std::cell::OnceCell::new();
-    let words = || words.get_or_init(|| nearest::Words::of(&plain));
+    let words = || {
+        words.get_or_init(|| match nearest::builtin() {
+            Some(nb) => nb.words_of_tokens(&found.tokens),
+            None => nearest::Words::default(),
+        })
+    };
     // Rules of two classes both fire on the same part: the class whose
     // labelled reports the words are clearly more like is the one meant.
     // (A dismissal decides by itself, below.)
@@ -401,7 +405,12 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
 
     // No rule placed it, and nothing else scores it: the class whose
     // labelled reports its words are most like, flagged for a person.
-    let nearest_guess = || nearest::builtin()?.guess_words(words());
+    let guess = std::cell::OnceCell::new();
+    let nearest_guess = || {
+        guess
+            .get_or_init(|| nearest::builtin()?.guess_words(words()))
+            .as_ref()
+    };
     let mut by_nearest = None;
     if class == IncidentClass::Unclassified
         && cvss.is_none()
@@ -565,6 +574,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     if by_nearest.is_none()
         && !dismissed
         && let Some(now) = reasons.iter().filter_map(|r| r.severity).min()
+        && now != Severity::Sev1
         && let Some(g) = nearest_guess()
         && g.margin >= nearest::RAISE_MARGIN
         && let Some(c) = j.class(IncidentClass::intern(&g.class))

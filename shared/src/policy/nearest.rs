@@ -53,9 +53,9 @@ const STOP: [&str; 40] = [
 #[derive(Debug)]
 pub struct Nearest {
     classes: Vec<String>,
-    totals: Vec<f64>,
-    /// stem -> count per class.
-    counts: HashMap<String, Vec<u32>>,
+    /// stem -> log P(stem | class) per class, smoothed; worked out once at
+    /// load so a report costs additions, not logarithms.
+    counts: HashMap<String, Vec<f64>>,
 }
 
 /// What the words are most like, and the words that said so.
@@ -67,14 +67,31 @@ pub struct Guess {
     pub words: Vec<String>,
 }
 
-/// A report's words as the model reads them, read once for every question.
+/// A report's words as the model reads them, read once for every question:
+/// each known stem (in stem order) with its log-probabilities and weight.
 #[derive(Debug, Default)]
-pub struct Words(BTreeMap<String, f64>);
+pub struct Words<'m> {
+    known: Vec<(&'m str, &'m [f64], f64)>,
+}
 
-impl Words {
-    pub fn of(texts: &[&str]) -> Self {
-        Self(features(&text::tokenize(texts)))
+impl<'m> Words<'m> {
+    /// Merges repeats of a stem, so the sums run in stem order.
+    fn merged(mut known: Vec<(&'m str, &'m [f64], f64)>) -> Self {
+        known.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut out: Vec<(&'m str, &'m [f64], f64)> = Vec::with_capacity(known.len());
+        for k in known {
+            match out.last_mut() {
+                Some(last) if last.0 == k.0 => last.2 += k.2,
+                _ => out.push(k),
+            }
+        }
+        Self { known: out }
     }
+}
+
+/// Whether a stem is a feature at all.
+fn counted(s: &str) -> bool {
+    !(s.len() < 2 || s.chars().all(|c| c.is_ascii_digit()) || STOP.contains(&s))
 }
 
 /// The stems a report is judged by, with their weights.
@@ -82,7 +99,7 @@ fn features(tokens: &[Token]) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     for t in tokens {
         let s = t.stem.as_str();
-        if s.len() < 2 || s.chars().all(|c| c.is_ascii_digit()) || STOP.contains(&s) {
+        if !counted(s) {
             continue;
         }
         let w = if t.field == 0 { TITLE_WEIGHT } else { 1.0 };
@@ -202,11 +219,52 @@ impl Nearest {
                 "nearest.tsv: classes and totals must both be given, one total per class".into(),
             );
         }
-        Ok(Self {
-            classes,
-            totals,
-            counts,
-        })
+        let vocab = counts.len() as f64;
+        let counts = counts
+            .into_iter()
+            .map(|(stem, by): (String, Vec<u32>)| {
+                let logs = by
+                    .iter()
+                    .zip(&totals)
+                    .map(|(&n, &total)| ((f64::from(n) + ALPHA) / (total + ALPHA * vocab)).ln())
+                    .collect();
+                (stem, logs)
+            })
+            .collect();
+        Ok(Self { classes, counts })
+    }
+
+    /// A text's words as this model reads them.
+    pub fn words(&self, texts: &[&str]) -> Words<'_> {
+        let known = features(&text::tokenize(texts))
+            .into_iter()
+            .filter_map(|(s, w)| {
+                let (k, by) = self.counts.get_key_value(s.as_str())?;
+                Some((k.as_str(), by.as_slice(), w))
+            })
+            .collect();
+        Words::merged(known)
+    }
+
+    /// The same from tokens already read with stemming only where a lexicon
+    /// could know the word: a word the model knows but the lexicon does not
+    /// is stemmed here (memoised), so the text is not read twice.
+    pub fn words_of_tokens(&self, tokens: &[Token]) -> Words<'_> {
+        let mut known = Vec::with_capacity(tokens.len());
+        for t in tokens {
+            let hit = if t.stemmed {
+                self.counts.get_key_value(t.stem.as_str())
+            } else {
+                self.counts.get_key_value(text::stem(&t.stem).as_str())
+            };
+            // The model has no stop words, numbers or one-letter stems.
+            let Some(hit) = hit else {
+                continue;
+            };
+            let w = if t.field == 0 { TITLE_WEIGHT } else { 1.0 };
+            known.push((hit.0.as_str(), hit.1.as_slice(), w));
+        }
+        Words::merged(known)
     }
 
     /// How much more the words are like class `a` than class `b`, in nats;
@@ -214,45 +272,26 @@ impl Nearest {
     pub fn lead(&self, words: &Words, a: &str, b: &str) -> Option<f64> {
         let a = self.classes.iter().position(|c| c == a)?;
         let b = self.classes.iter().position(|c| c == b)?;
-        let known = self.known(&words.0);
+        let known = &words.known;
         if known.len() < MIN_WORDS {
             return None;
         }
-        Some(
-            known
-                .iter()
-                .map(|(by, w, _)| w * (self.log_p(by, a) - self.log_p(by, b)))
-                .sum(),
-        )
-    }
-
-    fn known<'f>(&self, feats: &'f BTreeMap<String, f64>) -> Vec<(&Vec<u32>, f64, &'f str)> {
-        feats
-            .iter()
-            .filter_map(|(s, &w)| self.counts.get(s).map(|by| (by, w, s.as_str())))
-            .collect()
-    }
-
-    /// log P(word | class), smoothed.
-    fn log_p(&self, by: &[u32], c: usize) -> f64 {
-        let vocab = self.counts.len() as f64;
-        ((f64::from(by[c]) + ALPHA) / (self.totals[c] + ALPHA * vocab)).ln()
+        Some(known.iter().map(|(_, by, w)| w * (by[a] - by[b])).sum())
     }
 
     /// The class the report's words are most like, if clearly so.
     pub fn guess(&self, texts: &[&str]) -> Option<Guess> {
-        self.guess_words(&Words::of(texts))
+        self.guess_words(&self.words(texts))
     }
 
     /// [`Nearest::guess`] over words already read.
     pub fn guess_words(&self, words: &Words) -> Option<Guess> {
-        let known = self.known(&words.0);
+        let known = &words.known;
         if known.len() < MIN_WORDS {
             return None;
         }
-        let log_p = |by: &Vec<u32>, c: usize| self.log_p(by, c);
         let mut scores: Vec<(f64, usize)> = (0..self.classes.len())
-            .map(|c| (known.iter().map(|(by, w, _)| w * log_p(by, c)).sum(), c))
+            .map(|c| (known.iter().map(|(_, by, w)| w * by[c]).sum(), c))
             .collect();
         scores.sort_by(|a, b| b.0.total_cmp(&a.0));
         let (&(best, c), &(next, c2)) = (scores.first()?, scores.get(1)?);
@@ -263,7 +302,7 @@ impl Nearest {
         // The words that most set the winner apart from the runner-up.
         let mut telling: Vec<(f64, &str)> = known
             .iter()
-            .map(|(by, w, s)| (w * (log_p(by, c) - log_p(by, c2)), *s))
+            .map(|(s, by, w)| (w * (by[c] - by[c2]), *s))
             .filter(|(d, _)| *d > 0.0)
             .collect();
         telling.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -325,13 +364,13 @@ mod tests {
     #[test]
     fn lead_says_how_much_more_one_class_fits() {
         let m = model();
-        let w = Words::of(&["the key pasted in slack and a token"]);
+        let w = m.words(&["the key pasted in slack and a token"]);
         let lead = m.lead(&w, "leak", "scan").expect("lead");
         assert!(lead > 0.0, "{lead}");
         let back = m.lead(&w, "scan", "leak").expect("lead");
         assert!((lead + back).abs() < 1e-9, "{lead} {back}");
         assert_eq!(m.lead(&w, "leak", "no-such-class"), None);
-        assert_eq!(m.lead(&Words::of(&["ransomware"]), "leak", "scan"), None);
+        assert_eq!(m.lead(&m.words(&["ransomware"]), "leak", "scan"), None);
     }
 
     #[test]

@@ -14,6 +14,8 @@ static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::
 pub struct Token {
     /// The English Snowball stem of the lower-cased word.
     pub stem: String,
+    /// False when the word was not worth stemming and `stem` is its lower case.
+    pub stemmed: bool,
     /// The word as written, for evidence.
     pub start: usize,
     pub end: usize,
@@ -132,24 +134,32 @@ fn push_word(
     clause: u32,
     worth: &dyn Fn(&str) -> bool,
 ) {
+    // (the stem, and whether it is one: a word no lexicon could know keeps
+    // its lower case)
     let stem = |w: &str| {
-        if worth(w) { stem(w) } else { w.to_lowercase() }
+        if worth(w) {
+            (stem(w), true)
+        } else {
+            (w.to_lowercase(), false)
+        }
     };
     let word = &text[start..end];
     let mut lower = word.to_lowercase();
     if lower.contains('’') {
         lower = lower.replace('’', "'");
     }
-    let token = |stem: String, s: usize, e: usize, joined: Option<String>| Token {
-        stem,
-        start: s,
-        end: e,
-        field,
-        sentence,
-        clause,
-        joined,
-        parts: 1,
-    };
+    let token =
+        |(stem, stemmed): (String, bool), s: usize, e: usize, joined: Option<String>| Token {
+            stem,
+            stemmed,
+            start: s,
+            end: e,
+            field,
+            sentence,
+            clause,
+            joined,
+            parts: 1,
+        };
     if let Some(base) = lower.strip_suffix("n't") {
         let base = match base {
             "wo" => "will",
@@ -157,7 +167,7 @@ fn push_word(
             b => b,
         };
         out.push(token(stem(base), start, end, None));
-        out.push(token("not".into(), start, end, None));
+        out.push(token(("not".into(), true), start, end, None));
         return;
     }
     if let Some(cut) = lower
@@ -174,7 +184,7 @@ fn push_word(
     }
     let parts = camel_parts(word);
     if parts.len() > 1 {
-        let joined = Some(stem(&lower));
+        let joined = Some(stem(&lower).0);
         let n_parts = parts.len();
         for (n, (s, e)) in parts.into_iter().enumerate() {
             let piece = text[start + s..start + e].to_lowercase();
