@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
-use klaxon_core::app::{App, Relay};
+use klaxon_core::app::{App, Relay, Wiring};
 use klaxon_core::config::{ConnectSettings, IntakeSettings, Secret, Settings};
 use klaxon_core::domain::{
     Change, DomainEvent, EventKind, NewIncident, Report, ReportInput, Source, Status, StatusFields,
@@ -277,14 +277,14 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 /// from its input alone.
 pub fn app() -> Arc<App> {
     let store = SqliteIncidentStore::in_memory().unwrap_or_else(|e| panic!("sqlite: {e}"));
-    Arc::new(App::new(
-        Arc::new(store),
-        Arc::new(NullBus),
-        Arc::new(NullNotifier),
-        Arc::new(ManualClock::new(t0())),
-        Relay::Inline,
-        settings(),
-    ))
+    Arc::new(App::new(Wiring {
+            store: Arc::new(store),
+            publisher: Arc::new(NullBus),
+            notifier: Arc::new(NullNotifier),
+            clock: Arc::new(ManualClock::new(t0())),
+            relay: Relay::Inline,
+            settings: settings(),
+    }))
 }
 
 /// Serves one request through the real router, as `klaxon serve` does.
