@@ -16,9 +16,11 @@ use klaxon_core::domain::{
     Change, DomainEvent, EventKind, NewIncident, Report, ReportInput, Source, Status, StatusFields,
     TaskState,
 };
-use klaxon_core::messages::{self, Inputs, Message};
+use klaxon_core::messages::{self, Inputs};
 use klaxon_core::policy::{self, Policy, clocks};
-use klaxon_core::ports::{EventPublisher, ManualClock, Notifier, NotifyError, PublishError};
+use klaxon_core::ports::{
+    EventPublisher, ManualClock, Message, Notifier, NotifyError, PublishError,
+};
 use serde_json::Value;
 use std::sync::{Arc, LazyLock};
 
@@ -182,7 +184,7 @@ pub fn exercise_incident(report: Report, policy: &Policy) {
     };
     let events: Vec<DomainEvent> = change.events.clone();
     for event in &events {
-        for (audience, kind) in messages::plan(event, &change.incident) {
+        for (audience, kind) in policy::recipients(event, &change.incident) {
             let m = messages::render(event, &change.incident, audience, kind, &inputs)
                 .unwrap_or_else(|e| panic!("built-in template failed: {e}"));
             check_message(&m);

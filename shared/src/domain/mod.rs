@@ -5,6 +5,7 @@ mod assessment;
 mod event;
 mod incident;
 mod key;
+mod message;
 pub mod redact;
 pub mod report;
 mod response;
@@ -25,6 +26,7 @@ pub use incident::{
     NewIncident, Paging, Reference, StaleWatch, TimelineEntry, TimelineKind,
 };
 pub use key::{IdempotencyKey, Repeat, SenderKey};
+pub use message::MessageKind;
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use response::{
     Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, Field, IncidentRole,
