@@ -149,7 +149,7 @@ pub enum HandlerError {
     Transition(#[from] crate::domain::IllegalTransition),
     /// An edited template that fails at render time.
     #[error("message could not be rendered: {0}")]
-    Render(String),
+    Render(crate::messages::TemplateError),
 }
 
 impl HandlerError {

@@ -4,7 +4,7 @@
 //! scanners fetch links; POST (the page's button) acknowledges. A token
 //! works once. Every refusal is a page that says why and changes nothing.
 
-use super::reports::{html, render};
+use super::html::{self, render};
 use crate::ack::{self, AckToken, Token, TokenError};
 use crate::app::App;
 use crate::app::delivery::{self, Lease};
@@ -39,7 +39,7 @@ fn page(
         audience => confirm.map(|t| t.audience.as_str()),
     };
     match render("ack.html", ctx) {
-        Ok(body) => html(status, body),
+        Ok(body) => html::response(status, body),
         Err(e) => e.into_response(),
     }
 }

@@ -10,11 +10,11 @@
 //! - [`templates`]: the built-in templates and a team's overrides, compiled once.
 //! - [`render`](mod@render): one message, every body, from an event and its incident.
 //!
-//! Who is told what is the plan's decision ([`crate::policy::recipients`]);
+//! Who is told what is the plan's decision ([`crate::policy::recipients()`]);
 //! the message itself is the port's type ([`crate::ports::Message`]).
 
 pub mod render;
 pub mod templates;
 
 pub use render::{Inputs, SMS_LIMIT, render};
-pub use templates::{BUILTIN, Templates};
+pub use templates::{BUILTIN, TemplateError, Templates};

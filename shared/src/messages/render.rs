@@ -2,7 +2,7 @@
 //! (email and the default, SMS in one segment, the JSON document, the
 //! Chatbot body for Slack and Teams).
 
-use super::Templates;
+use super::{TemplateError, Templates};
 use crate::domain::{Audience, DeadlineKind, DomainEvent, Incident, MessageKind};
 use crate::escape::chat;
 use crate::ports::{Bodies, Message};
@@ -57,7 +57,7 @@ pub fn render(
     audience: Audience,
     kind: MessageKind,
     inputs: &Inputs<'_>,
-) -> Result<Message, String> {
+) -> Result<Message, TemplateError> {
     let sev = incident.severity;
     let class = incident
         .assessment
@@ -300,9 +300,9 @@ fn truncate(s: &str, limit: usize) -> String {
 
 /// Renders the SMS with the title shortened until the whole fits one segment;
 /// the link is never cut, since a cut link is useless.
-fn fit_sms<F>(title: &str, render: F) -> Result<String, String>
+fn fit_sms<F>(title: &str, render: F) -> Result<String, TemplateError>
 where
-    F: Fn(&str) -> Result<String, String>,
+    F: Fn(&str) -> Result<String, TemplateError>,
 {
     let full = render(title)?;
     if full.chars().count() <= SMS_LIMIT {
@@ -732,6 +732,6 @@ mod tests {
         assert_eq!(m.message.sms, format!("WAKE UP {}", i.reference));
         std::fs::write(dir.path().join("triage.email.txt"), "{% if %}").expect("write");
         let e = Templates::load(dir.path()).expect_err("a broken template stops start-up");
-        assert!(e.contains("triage.email.txt"), "{e}");
+        assert!(e.to_string().contains("triage.email.txt"), "{e}");
     }
 }

@@ -2,7 +2,7 @@
 //! files in their place (`KLAXON_TEMPLATE_DIR`).
 
 use minijinja::Environment;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
 /// The templates that ship in the binary; a test renders each one.
@@ -65,6 +65,30 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// Why a template could not be used. Each names the template (and, for a
+/// team's own, its directory).
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// A file in the template directory that exists but cannot be read.
+    #[error("{}: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// A template that does not compile: start-up stops.
+    #[error("{name}: {error}")]
+    Compile {
+        name: String,
+        error: minijinja::Error,
+    },
+    /// An edited template that refers to something missing at render time.
+    #[error("template {name}: {error}")]
+    Render {
+        name: String,
+        error: minijinja::Error,
+    },
+}
+
 /// The compiled templates.
 pub struct Templates {
     env: Environment<'static>,
@@ -89,39 +113,57 @@ impl Templates {
         Arc::clone(&BUILTIN_TEMPLATES)
     }
 
-    fn from_sources<'a>(sources: impl Iterator<Item = (&'a str, String)>) -> Result<Self, String> {
+    fn from_sources<'a>(
+        sources: impl Iterator<Item = (&'a str, String)>,
+    ) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
         // Plain text: nothing to escape, and line breaks are the layout.
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         env.set_keep_trailing_newline(false);
         for (name, src) in sources {
             env.add_template_owned(name.to_owned(), src)
-                .map_err(|e| format!("{name}: {e}"))?;
+                .map_err(|error| TemplateError::Compile {
+                    name: name.to_owned(),
+                    error,
+                })?;
         }
         Ok(Self { env })
     }
 
     /// The built-in templates, each replaced by a file of the same name in
     /// `dir` if there is one. A template that does not compile stops start-up.
-    pub fn load(dir: &Path) -> Result<Self, String> {
+    pub fn load(dir: &Path) -> Result<Self, TemplateError> {
         let mut sources = Vec::new();
         for (name, builtin) in BUILTIN {
             let path = dir.join(name);
             let src = match std::fs::read_to_string(&path) {
                 Ok(s) => s,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => (*builtin).to_owned(),
-                Err(e) => return Err(format!("{}: {e}", path.display())),
+                Err(error) => return Err(TemplateError::Read { path, error }),
             };
             sources.push((*name, src));
         }
-        Self::from_sources(sources.into_iter()).map_err(|e| format!("{}/{e}", dir.display()))
+        Self::from_sources(sources.into_iter()).map_err(|e| match e {
+            TemplateError::Compile { name, error } => TemplateError::Compile {
+                name: format!("{}/{name}", dir.display()),
+                error,
+            },
+            other => other,
+        })
     }
 
-    pub(super) fn render(&self, name: &str, ctx: &minijinja::Value) -> Result<String, String> {
+    pub(super) fn render(
+        &self,
+        name: &str,
+        ctx: &minijinja::Value,
+    ) -> Result<String, TemplateError> {
         self.env
             .get_template(name)
             .and_then(|t| t.render(ctx))
             .map(|s| s.trim().to_owned())
-            .map_err(|e| format!("template {name}: {e}"))
+            .map_err(|error| TemplateError::Render {
+                name: name.to_owned(),
+                error,
+            })
     }
 }

@@ -3,7 +3,7 @@
 
 use super::BoxError;
 use klaxon_core::app::assess;
-use klaxon_core::domain::{NewIncident, Report, ReportInput, Source, SourceSignal};
+use klaxon_core::domain::{FieldError, NewIncident, Report, ReportInput, Source, SourceSignal};
 use klaxon_core::escape::terminal;
 use klaxon_core::policy::{DEFAULT_POLICY, Policy};
 use serde::Deserialize;
@@ -33,17 +33,34 @@ struct Line {
     signals: Option<Signals>,
 }
 
+/// Why a line could not be assessed; printed as that line's `error`.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    #[error("not a report object: {0}")]
+    NotAReport(serde_json::Error),
+    /// What the report form would say about each field.
+    #[error("{}", messages(.0))]
+    Invalid(Vec<FieldError>),
+}
+
+fn messages(errs: &[FieldError]) -> String {
+    errs.iter()
+        .map(|e| e.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// One report in, one verdict out.
 pub fn assess_line(
     line: &str,
     policy: &Policy,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Value, String> {
+) -> Result<Value, LineError> {
     let Line {
         mut report,
         source,
         signals,
-    } = serde_json::from_str(line).map_err(|e| format!("not a report object: {e}"))?;
+    } = serde_json::from_str(line).map_err(LineError::NotAReport)?;
     if let Some(s) = signals {
         if s.kind.is_some() || s.severity.is_some() || s.score.is_some() {
             report.signal = Some(SourceSignal {
@@ -61,12 +78,7 @@ pub fn assess_line(
             report.atlassian_systems_affected.or(s.atlassian_systems);
         report.production = report.production.or(s.production);
     }
-    let report = Report::parse(report).map_err(|errs| {
-        errs.iter()
-            .map(|e| e.message.clone())
-            .collect::<Vec<_>>()
-            .join("; ")
-    })?;
+    let report = Report::parse(report).map_err(LineError::Invalid)?;
     // The same path a stored incident takes, without the store.
     let incident =
         NewIncident::from_report(report, source.unwrap_or(Source::Report), None, now).incident;
@@ -111,7 +123,7 @@ pub fn assess(
         }
         let verdict = assess_line(&line, &policy, now).unwrap_or_else(|e| {
             failed += 1;
-            json!({"line": n + 1, "error": e})
+            json!({"line": n + 1, "error": e.to_string()})
         });
         writeln!(out, "{}", terminal::json(&verdict.to_string()))?;
     }
@@ -142,10 +154,16 @@ mod tests {
         assert_eq!(v["flags"]["customer_notification_required"], true);
         let v = assess_line(r#"{"title":"x","cvss":"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}"#, &p, now).unwrap();
         assert_eq!(v["cvss"], json!({"version": "4.0", "score": 9.3}));
-        assert!(assess_line("{}", &p, now).unwrap_err().contains("title"));
+        assert!(
+            assess_line("{}", &p, now)
+                .unwrap_err()
+                .to_string()
+                .contains("title")
+        );
         assert!(
             assess_line("nope", &p, now)
                 .unwrap_err()
+                .to_string()
                 .contains("not a report")
         );
         assert!(assess_line(r#"{"title":"x","signals":{"bogus":1}}"#, &p, now).is_err());
