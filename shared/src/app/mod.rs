@@ -3,6 +3,7 @@
 //! Every Lambda and the local runner call these; none of them knows which
 //! adapters sit behind the ports.
 
+pub mod ack_link;
 pub mod assess;
 pub mod delivery;
 pub mod escalate;
