@@ -1,5 +1,5 @@
 //! `POST /reports` with `application/json`: the body decodes as a
-//! `ReportInput` (as `http::reports` decodes it), then `Report::parse`
+//! `ReportInput` (as `http::report_form` decodes it), then `Report::parse`
 //! validates and redacts it, then the report pipeline. The whole input is
 //! the body.
 #![no_main]

@@ -10,15 +10,17 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
-use klaxon_core::app::{App, Relay};
+use klaxon_core::app::{App, Relay, Wiring};
 use klaxon_core::config::{ConnectSettings, IntakeSettings, Secret, Settings};
 use klaxon_core::domain::{
     Change, DomainEvent, EventKind, NewIncident, Report, ReportInput, Source, Status, StatusFields,
     TaskState,
 };
-use klaxon_core::messages::{self, Inputs, Message};
+use klaxon_core::messages::{self, Inputs};
 use klaxon_core::policy::{self, Policy, clocks};
-use klaxon_core::ports::{EventPublisher, ManualClock, Notifier, NotifyError, PublishError};
+use klaxon_core::ports::{
+    EventPublisher, ManualClock, Message, Notifier, NotifyError, PublishError,
+};
 use serde_json::Value;
 use std::sync::{Arc, LazyLock};
 
@@ -182,7 +184,7 @@ pub fn exercise_incident(report: Report, policy: &Policy) {
     };
     let events: Vec<DomainEvent> = change.events.clone();
     for event in &events {
-        for (audience, kind) in messages::plan(event, &change.incident) {
+        for (audience, kind) in policy::recipients(event, &change.incident) {
             let m = messages::render(event, &change.incident, audience, kind, &inputs)
                 .unwrap_or_else(|e| panic!("built-in template failed: {e}"));
             check_message(&m);
@@ -277,14 +279,14 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 /// from its input alone.
 pub fn app() -> Arc<App> {
     let store = SqliteIncidentStore::in_memory().unwrap_or_else(|e| panic!("sqlite: {e}"));
-    Arc::new(App::new(
-        Arc::new(store),
-        Arc::new(NullBus),
-        Arc::new(NullNotifier),
-        Arc::new(ManualClock::new(t0())),
-        Relay::Inline,
-        settings(),
-    ))
+    Arc::new(App::new(Wiring {
+            store: Arc::new(store),
+            publisher: Arc::new(NullBus),
+            notifier: Arc::new(NullNotifier),
+            clock: Arc::new(ManualClock::new(t0())),
+            relay: Relay::Inline,
+            settings: settings(),
+    }))
 }
 
 /// Serves one request through the real router, as `klaxon serve` does.

@@ -10,15 +10,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use klaxon_core::App;
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
-use klaxon_core::app::{Relay, assess, escalate, intake};
+use klaxon_core::app::{Relay, Wiring, assess, escalate, intake};
 use klaxon_core::config::Settings;
 use klaxon_core::domain::{
     Deadline, DeadlineKind, DomainEvent, EventKind, NewIncident, Reference, Report, ReportInput,
     Source, Status,
 };
 use klaxon_core::ports::{
-    Clock, EventPublisher, IncidentStore, ManualClock, Message, Notifier, NotifyError,
-    PublishError, Store, StoreError,
+    EventPublisher, IncidentStore, ManualClock, Message, Notifier, NotifyError, PublishError,
+    Store, StoreError,
 };
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -76,14 +76,14 @@ fn report(title: &str, cvss: Option<&str>) -> Report {
 }
 
 fn app(store: Arc<dyn Store>, publisher: Arc<Recorder>, now: DateTime<Utc>) -> Arc<App> {
-    Arc::new(App::new(
+    Arc::new(App::new(Wiring {
         store,
-        publisher as Arc<dyn EventPublisher>,
-        Arc::new(NoNotify) as Arc<dyn Notifier>,
-        Arc::new(ManualClock::new(now)) as Arc<dyn Clock>,
-        Relay::Inline,
-        Settings::default(),
-    ))
+        publisher,
+        notifier: Arc::new(NoNotify),
+        clock: Arc::new(ManualClock::new(now)),
+        relay: Relay::Inline,
+        settings: Settings::default(),
+    }))
 }
 
 /// `size` closed incidents, each with a long-past acknowledgement deadline,

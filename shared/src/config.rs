@@ -79,10 +79,10 @@ impl NotifySettings {
         let templates = match l.get("KLAXON_TEMPLATE_DIR") {
             None => crate::messages::Templates::builtin(),
             Some(dir) => std::sync::Arc::new(
-                crate::messages::Templates::load(std::path::Path::new(&dir)).map_err(|reason| {
+                crate::messages::Templates::load(std::path::Path::new(&dir)).map_err(|e| {
                     ConfigError::Invalid {
                         var: "KLAXON_TEMPLATE_DIR",
-                        reason,
+                        reason: e.to_string(),
                     }
                 })?,
             ),

@@ -1,26 +1,43 @@
 //! Klaxon's core, shared by every Lambda function and by `klaxon serve`.
 //!
-//! - [`domain`]: incidents, reports, severities, the response (roles, tasks, evidence, the
-//!   lifecycle, retention), deadline verdicts and domain events. Pure.
-//! - [`policy`]: the incident response plans' tables (CVSS bands, SLAs) as functions. Pure.
-//! - [`ports`]: the traits the core needs: `IncidentStore`, `Outbox`, `DeliveryLedger`,
-//!   `EventPublisher`, `Notifier`, `Clock`.
-//! - [`adapters`]: the implementations: DynamoDB, EventBridge and SNS (feature `aws`),
-//!   SQLite (feature `sqlite`), and the in-process bus and file notifier. The DynamoDB
-//!   table's set-up for tests (`dynamo::create_table`, `seed_incidents`) is feature
-//!   `test-util`, not shipped.
-//! - [`app`]: the use cases (intake, webhook ingest, assess, notify, escalate, respond, the
-//!   outbox relay), over one conditional write (`app::update`) and one delivery guard
-//!   (`app::delivery`).
-//! - [`http`]: the HTTP routes, one error type, one place that picks status codes.
-//! - [`webhook`]: signature checks and each sender's payload normalised to a report. Pure.
-//! - [`ack`]: signed, single-use acknowledgement links.
-//! - [`messages`] and [`reports`]: rendering what each audience is told, and the
-//!   post-incident documents (`reports::{review, metrics, annual, drill}`, over the shared
-//!   Markdown pieces in `reports::markdown`).
+//! Inward, pure:
+//!
+//! - [`domain`]: incidents and the reporter's [`domain::report`], severities, callers and
+//!   roles, the response (roles, tasks, evidence, the lifecycle, retention), deadline
+//!   verdicts, domain events and the kinds of message. [`domain::redact`] takes secrets out
+//!   of any text from outside.
+//! - [`policy`]: the incident response plans' tables as functions: the severity engine
+//!   (`classify`, over `text`, `facts`, `lexicon` and `nearest`), SLAs and deadlines,
+//!   `calendar`, the escalation `clocks`, and [`policy::recipients`](mod@policy::recipients), who is told what.
 //! - [`escape`]: untrusted text made safe for each format people read: Markdown, chat,
-//!   `sha256sum` manifests, the terminal. Pure.
-//! - [`config`] and [`metrics`]: typed configuration and EMF counters.
+//!   `sha256sum` manifests, the terminal.
+//! - [`webhook`]: each sender's signature checked (`verify`) and payload turned into a
+//!   report (`normalize`).
+//! - [`ack`]: signed, single-use acknowledgement-link tokens.
+//! - [`messages`]: what each audience is told, rendered from editable `templates`
+//!   (`render`, a body per SNS protocol).
+//! - [`documents`]: the post-incident documents: the review, metrics, the annual report and
+//!   drill evidence, over shared Markdown pieces.
+//!
+//! The ports and the use cases:
+//!
+//! - [`ports`]: the traits the core needs: `IncidentStore`, `Outbox`, `DeliveryLedger`,
+//!   `EventPublisher`, `Notifier`, `Clock`, and the data they carry (`Message`).
+//! - [`config`]: typed configuration, read once at start-up.
+//! - [`metrics`]: EMF counters.
+//! - [`app`]: the use cases (intake, webhook ingest, assess, notify, escalate, respond,
+//!   source updates, the outbox relay), wired by [`App`] from an [`app::Wiring`], over one
+//!   conditional write (`app::update`), one delivery guard (`app::delivery`) and one
+//!   routing table (`app::routing`).
+//!
+//! The edges:
+//!
+//! - [`http`]: the routes, parsing requests and rendering answers, with one error type
+//!   that picks every status code: the `report_form`, `webhooks`, `ack` links, the pages'
+//!   `html`, and the `responder` API (its `commands`, `writes`, `reads` and `documents`).
+//! - [`adapters`]: the implementations: DynamoDB, EventBridge and SNS (feature `aws`),
+//!   SQLite (feature `sqlite`; its `schema` and its `writer` thread), and the in-process bus
+//!   and file notifier. The DynamoDB table's set-up for tests is feature `test-util`.
 //! - [`lambda`] (feature `lambda`): the glue each Lambda `main.rs` calls.
 //!
 //! Imports run one way (docs/architecture.md, checked by `tests/layering.rs`):
@@ -30,6 +47,7 @@ pub mod ack;
 pub mod adapters;
 pub mod app;
 pub mod config;
+pub mod documents;
 pub mod domain;
 pub mod escape;
 pub mod http;
@@ -39,7 +57,6 @@ pub mod messages;
 pub mod metrics;
 pub mod policy;
 pub mod ports;
-pub mod reports;
 pub mod webhook;
 
 pub use app::App;

@@ -4,6 +4,10 @@
 //! written inline) and refuses one that reaches a module its layer may not
 //! see. Test modules (`#[cfg(test)] mod ...`, which end each file) may reach
 //! anything for their set-up. The table is docs/architecture.md's rule.
+//!
+//! Inside a module the same holds one level down: no two of its submodules
+//! reach each other, directly or through their siblings (`crate::` and
+//! `super::` paths both count).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -24,7 +28,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("ack", &["domain"]),
     // Rendering: messages and the post-incident documents.
     ("messages", &["domain", "policy", "ports", "escape"]),
-    ("reports", &["domain", "policy", "ports", "escape"]),
+    ("documents", &["domain", "policy", "ports", "escape"]),
     // Typed configuration, read once at start-up.
     ("config", &["domain", "policy", "ports", "ack", "messages"]),
     // Signature checks and payload normalisers: pure.
@@ -33,31 +37,68 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "app",
         &[
-            "domain", "policy", "ports", "ack", "messages", "reports", "config", "webhook",
-            "escape", "metrics",
+            "domain",
+            "policy",
+            "ports",
+            "ack",
+            "messages",
+            "documents",
+            "config",
+            "webhook",
+            "escape",
+            "metrics",
         ],
     ),
     // The edges: HTTP in, services out. Neither sees the other.
     (
         "http",
         &[
-            "app", "domain", "policy", "ports", "ack", "messages", "reports", "config", "webhook",
-            "escape", "metrics",
+            "app",
+            "domain",
+            "policy",
+            "ports",
+            "ack",
+            "messages",
+            "documents",
+            "config",
+            "webhook",
+            "escape",
+            "metrics",
         ],
     ),
     (
         "adapters",
         &[
-            "app", "domain", "policy", "ports", "ack", "messages", "reports", "config", "webhook",
-            "escape", "metrics",
+            "app",
+            "domain",
+            "policy",
+            "ports",
+            "ack",
+            "messages",
+            "documents",
+            "config",
+            "webhook",
+            "escape",
+            "metrics",
         ],
     ),
     // The Lambda glue wires everything.
     (
         "lambda",
         &[
-            "http", "adapters", "app", "domain", "policy", "ports", "ack", "messages", "reports",
-            "config", "webhook", "escape", "metrics",
+            "http",
+            "adapters",
+            "app",
+            "domain",
+            "policy",
+            "ports",
+            "ack",
+            "messages",
+            "documents",
+            "config",
+            "webhook",
+            "escape",
+            "metrics",
         ],
     ),
 ];
@@ -184,6 +225,156 @@ fn refused(
         .collect()
 }
 
+/// A source file's module path: `http/responder/writes.rs` is
+/// `["http", "responder", "writes"]`, `http/mod.rs` is `["http"]`.
+fn module_path(rel: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .map(|s| s.trim_end_matches(".rs").to_owned())
+        .collect();
+    if parts.last().is_some_and(|l| l == "mod" || l == "lib") {
+        parts.pop();
+    }
+    parts
+}
+
+/// Every module path a `crate::` or `super::` path in `code` names, from
+/// the file of module `from`, groups (`super::{a::X, b::{c, d}}`) included.
+/// Each is as long as written; the caller finds the module it lands in.
+fn module_paths(from: &[String], code: &str) -> Vec<Vec<String>> {
+    fn segments(s: &str) -> (Vec<String>, &str) {
+        let mut out = Vec::new();
+        let mut rest = s;
+        loop {
+            let name = ident(rest);
+            if name.is_empty() {
+                return (out, rest);
+            }
+            out.push(name.to_owned());
+            rest = &rest[name.len()..];
+            match rest.strip_prefix("::") {
+                Some(r) if !r.starts_with('{') => rest = r,
+                Some(r) => return (out, r),
+                None => return (out, rest),
+            }
+        }
+    }
+    /// The items of the group `s` opens (after its `{`), each as a path.
+    fn group(base: &[String], s: &str, out: &mut Vec<Vec<String>>) {
+        let mut depth = 0;
+        let mut start = 0;
+        for (i, c) in s.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => {
+                    item(base, &s[start..i], out);
+                    return;
+                }
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    item(base, &s[start..i], out);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    fn item(base: &[String], s: &str, out: &mut Vec<Vec<String>>) {
+        let s = s.trim_start();
+        let (segs, rest) = segments(s);
+        let mut path = base.to_vec();
+        path.extend(segs.into_iter().filter(|p| p != "self"));
+        if s[..s.len() - rest.len()].ends_with("::") || rest.starts_with('{') {
+            group(&path, rest.trim_start_matches('{'), out);
+        } else {
+            out.push(path);
+        }
+    }
+    let mut out = Vec::new();
+    for (root, base) in [
+        ("crate::", Vec::new()),
+        ("super::", from[..from.len().saturating_sub(1)].to_vec()),
+    ] {
+        let mut at = 0;
+        while let Some(found) = code[at..].find(root) {
+            let start = at + found;
+            at = start + root.len();
+            let before = code[..start].chars().last();
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
+                continue;
+            }
+            let rest = &code[at..];
+            match rest.strip_prefix('{') {
+                Some(g) => group(&base, g, &mut out),
+                None => item(&base, rest, &mut out),
+            }
+        }
+    }
+    out
+}
+
+/// Submodules that reach each other in a circle, each said as
+/// `parent: a -> b -> a`. `files` holds each file's module path and code.
+fn sibling_cycles(files: &[(Vec<String>, String)]) -> Vec<String> {
+    let modules: BTreeSet<&Vec<String>> = files.iter().map(|(m, _)| m).collect();
+    // Which child of `parent` holds `m`, if one does.
+    let child = |parent: &[String], m: &[String]| -> Option<Vec<String>> {
+        (m.len() > parent.len() && m.starts_with(parent)).then(|| m[..=parent.len()].to_vec())
+    };
+    let mut edges: BTreeSet<(Vec<String>, Vec<String>)> = BTreeSet::new();
+    for (from, src) in files {
+        for path in module_paths(from, src) {
+            let to = (1..=path.len())
+                .rev()
+                .map(|n| path[..n].to_vec())
+                .find(|p| modules.contains(p));
+            if let Some(to) = to {
+                edges.insert((from.clone(), to));
+            }
+        }
+    }
+    let parents: BTreeSet<Vec<String>> = modules
+        .iter()
+        .filter(|m| !m.is_empty())
+        .map(|m| m[..m.len() - 1].to_vec())
+        .collect();
+    let mut out = Vec::new();
+    for parent in parents {
+        let mut graph: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
+        for (a, b) in &edges {
+            if let (Some(a), Some(b)) = (child(&parent, a), child(&parent, b))
+                && a != b
+            {
+                graph.entry(a).or_default().insert(b);
+            }
+        }
+        for start in graph.keys() {
+            // A walk back to `start` is a circle; each is reported from its least member.
+            let mut todo = vec![vec![start.clone()]];
+            let mut seen = BTreeSet::new();
+            while let Some(walk) = todo.pop() {
+                let last = walk.last().expect("a walk has a start");
+                for next in graph.get(last).into_iter().flatten() {
+                    if next == start {
+                        let names: Vec<String> = walk
+                            .iter()
+                            .chain([start])
+                            .map(|m| m.last().cloned().unwrap_or_default())
+                            .collect();
+                        out.push(format!("{}: {}", parent.join("::"), names.join(" -> ")));
+                    } else if next > start && seen.insert(next.clone()) {
+                        let mut longer = walk.clone();
+                        longer.push(next.clone());
+                        todo.push(longer);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .expect("read src")
@@ -221,6 +412,85 @@ fn imports_follow_the_layering() {
         "imports against the layering (docs/architecture.md):\n{}",
         problems.join("\n")
     );
+}
+
+/// No two submodules of a module reach each other, directly or through
+/// their siblings: the responder API's routes once imported each other.
+#[test]
+fn no_submodules_import_each_other_in_a_circle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut paths = Vec::new();
+    rust_files(&src, &mut paths);
+    let files: Vec<(Vec<String>, String)> = paths
+        .iter()
+        .map(|file| {
+            let rel = file.strip_prefix(&src).expect("under src");
+            let text = std::fs::read_to_string(file).expect("read source");
+            (module_path(rel), code(&text))
+        })
+        .collect();
+    let cycles = sibling_cycles(&files);
+    assert!(
+        cycles.is_empty(),
+        "submodules that import each other:\n{}",
+        cycles.join("\n")
+    );
+}
+
+/// The circle check finds a circle in each form it can be written, and
+/// passes what only runs one way.
+#[test]
+fn a_circle_of_submodules_is_found() {
+    let file = |path: &str, src: &str| {
+        (
+            path.split('/').map(str::to_owned).collect::<Vec<_>>(),
+            src.to_owned(),
+        )
+    };
+    let cases: &[(&[(&str, &str)], usize)] = &[
+        (
+            &[
+                ("http", ""),
+                ("http/api", "use super::respond::list;\n"),
+                ("http/respond", "use super::api::authorize;\n"),
+            ],
+            1,
+        ),
+        (
+            &[
+                ("http", ""),
+                ("http/api", "use crate::http::{respond::list, ApiError};\n"),
+                ("http/respond", "fn f() { crate::http::api::authorize() }\n"),
+            ],
+            1,
+        ),
+        (
+            &[
+                ("app", ""),
+                ("app/a", "use super::{b::X, c};\n"),
+                ("app/b", "use crate::app::c::Y;\n"),
+                ("app/c", "use super::a;\n"),
+            ],
+            1,
+        ),
+        (
+            &[
+                ("http", "use responder::reads;\n"),
+                ("http/responder", ""),
+                (
+                    "http/responder/reads",
+                    "use super::caller::authorize;\nuse crate::http::ApiError;\n",
+                ),
+                ("http/responder/caller", "use crate::http::ApiError;\n"),
+            ],
+            0,
+        ),
+    ];
+    for (files, want) in cases {
+        let files: Vec<_> = files.iter().map(|(p, s)| file(p, s)).collect();
+        let got = sibling_cycles(&files);
+        assert_eq!(got.len(), *want, "{files:?} gave {got:?}");
+    }
 }
 
 /// Every module in `src/` has a row, so a new one must be placed.

@@ -32,7 +32,7 @@ fn harness() -> Harness {
 
 /// A critical report, triaged, with every message it causes sent: returns
 /// the incident and its first page.
-async fn first_page(h: &Harness) -> (IncidentId, klaxon_core::messages::Message) {
+async fn first_page(h: &Harness) -> (IncidentId, klaxon_core::ports::Message) {
     let created = intake::submit(
         &h.app,
         Source::Report,

@@ -31,12 +31,10 @@ use klaxon_core::adapters::aws::{self, SDK_MAX_ATTEMPTS};
 use klaxon_core::adapters::dynamo::DynamoIncidentStore;
 use klaxon_core::adapters::eventbridge::EventBridgePublisher;
 use klaxon_core::adapters::sns::SnsNotifier;
-use klaxon_core::app::{App, HandlerError, Relay, assess, intake, notify, outbox};
+use klaxon_core::app::{App, HandlerError, Relay, Wiring, assess, intake, notify, outbox};
 use klaxon_core::domain::{Audience, DomainEvent, EventKind, Severity, Source};
 use klaxon_core::http::{self, Routes};
-use klaxon_core::ports::{
-    Clock, EventPublisher, ManualClock, Notifier, PublishError as BusError, StoreError,
-};
+use klaxon_core::ports::{EventPublisher, ManualClock, PublishError as BusError, StoreError};
 use klaxon_tests::fakes::{RecordingNotifier, RecordingPublisher};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -541,14 +539,14 @@ pub(crate) async fn paging(sns: aws_sdk_sns::Client) -> (Arc<App>, DomainEvent) 
         .map(|(a, arn)| (*a, (*arn).to_owned()))
         .collect::<BTreeMap<_, _>>();
     let publisher = Arc::new(RecordingPublisher::default());
-    let app = Arc::new(App::new(
-        crate::sqlite_store(),
-        publisher.clone() as Arc<dyn EventPublisher>,
-        Arc::new(SnsNotifier::new(sns, topics)) as Arc<dyn Notifier>,
-        Arc::new(ManualClock::new(klaxon_tests::t0())) as Arc<dyn Clock>,
-        Relay::Inline,
-        klaxon_core::config::Settings::default(),
-    ));
+    let app = Arc::new(App::new(Wiring {
+        store: crate::sqlite_store(),
+        publisher: publisher.clone(),
+        notifier: Arc::new(SnsNotifier::new(sns, topics)),
+        clock: Arc::new(ManualClock::new(klaxon_tests::t0())),
+        relay: Relay::Inline,
+        settings: klaxon_core::config::Settings::default(),
+    }));
     intake::submit(
         &app,
         Source::Report,
@@ -704,14 +702,14 @@ async fn eventbridge_partial_failure_names_the_failed_events() {
 /// An app over SQLite publishing to EventBridge through `client`.
 fn on_bus(client: aws_sdk_eventbridge::Client) -> (Arc<App>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(klaxon_tests::t0()));
-    let app = Arc::new(App::new(
-        crate::sqlite_store(),
-        Arc::new(bus(client)) as Arc<dyn EventPublisher>,
-        Arc::new(RecordingNotifier::default()) as Arc<dyn Notifier>,
-        clock.clone() as Arc<dyn Clock>,
-        Relay::Inline,
-        klaxon_core::config::Settings::default(),
-    ));
+    let app = Arc::new(App::new(Wiring {
+        store: crate::sqlite_store(),
+        publisher: Arc::new(bus(client)),
+        notifier: Arc::new(RecordingNotifier::default()),
+        clock: clock.clone(),
+        relay: Relay::Inline,
+        settings: klaxon_core::config::Settings::default(),
+    }));
     (app, clock)
 }
 

@@ -25,9 +25,9 @@ mod webhooks;
 
 use klaxon_core::App;
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
-use klaxon_core::app::Relay;
+use klaxon_core::app::{Relay, Wiring};
 use klaxon_core::config::Settings;
-use klaxon_core::ports::{Clock, EventPublisher, ManualClock, Notifier, Store};
+use klaxon_core::ports::{ManualClock, Store};
 use klaxon_tests::fakes::{RecordingNotifier, RecordingPublisher};
 use std::sync::Arc;
 
@@ -67,14 +67,14 @@ impl Harness {
         let publisher = Arc::new(publisher);
         let notifier = Arc::new(notifier);
         let clock = Arc::new(ManualClock::new(klaxon_tests::t0()));
-        let app = Arc::new(App::new(
+        let app = Arc::new(App::new(Wiring {
             store,
-            publisher.clone() as Arc<dyn EventPublisher>,
-            notifier.clone() as Arc<dyn Notifier>,
-            clock.clone() as Arc<dyn Clock>,
+            publisher: publisher.clone(),
+            notifier: notifier.clone(),
+            clock: clock.clone(),
             relay,
             settings,
-        ));
+        }));
         Self {
             app,
             publisher,

@@ -3,7 +3,7 @@
 
 use crate::{Harness, dynamo_store, sqlite_store};
 use chrono::Duration;
-use klaxon_core::app::{Relay, escalate, intake, outbox};
+use klaxon_core::app::{Relay, Wiring, escalate, intake, outbox};
 use klaxon_core::domain::{EventKind, Source};
 use klaxon_core::ports::Store;
 use klaxon_tests::fakes::{RecordingNotifier, RecordingPublisher};
@@ -266,14 +266,14 @@ async fn background_relay_survives_a_panicking_lane() {
         attempts: Default::default(),
         published: Default::default(),
     });
-    let app = Arc::new(klaxon_core::app::App::new(
+    let app = Arc::new(klaxon_core::app::App::new(Wiring {
         store,
-        publisher.clone(),
-        Arc::new(RecordingNotifier::default()),
-        Arc::new(klaxon_core::ports::ManualClock::new(klaxon_tests::t0())),
-        Relay::Background,
-        Default::default(),
-    ));
+        publisher: publisher.clone(),
+        notifier: Arc::new(RecordingNotifier::default()),
+        clock: Arc::new(klaxon_core::ports::ManualClock::new(klaxon_tests::t0())),
+        relay: Relay::Background,
+        settings: Default::default(),
+    }));
     outbox::resume(&app);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let good = intake::submit(

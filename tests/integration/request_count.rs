@@ -9,7 +9,7 @@ use bytes::Bytes;
 use klaxon_core::adapters::dynamo::DynamoIncidentStore;
 use klaxon_core::adapters::eventbridge::EventBridgePublisher;
 use klaxon_core::adapters::sns::SnsNotifier;
-use klaxon_core::app::{App, Relay};
+use klaxon_core::app::{App, Relay, Wiring};
 use klaxon_core::config::Settings;
 use klaxon_core::http::{self, Routes};
 use klaxon_core::ports::SystemClock;
@@ -63,20 +63,20 @@ async fn intake_requests_per_report() {
             .interceptor(counter.clone())
             .build(),
     );
-    let app = Arc::new(App::new(
-        Arc::new(DynamoIncidentStore::new(dynamo, &stack.resources.table)),
-        Arc::new(EventBridgePublisher::new(
+    let app = Arc::new(App::new(Wiring {
+        store: Arc::new(DynamoIncidentStore::new(dynamo, &stack.resources.table)),
+        publisher: Arc::new(EventBridgePublisher::new(
             events,
             &stack.resources.event_bus,
         )),
-        Arc::new(SnsNotifier::new(
+        notifier: Arc::new(SnsNotifier::new(
             aws_sdk_sns::Client::new(&stack.sdk),
             stack.resources.topics.clone(),
         )),
-        Arc::new(SystemClock),
-        Relay::Inline,
-        Settings::default(),
-    ));
+        clock: Arc::new(SystemClock),
+        relay: Relay::Inline,
+        settings: Settings::default(),
+    }));
     let mut per_report = Vec::new();
     for n in 0..3 {
         let body = serde_json::json!({"title": format!("XSS in macro {n}"), "description": "Stored XSS in the macro editor."});

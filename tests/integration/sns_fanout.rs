@@ -6,14 +6,14 @@
 use klaxon_core::adapters::sns::SnsNotifier;
 use klaxon_core::app::notify;
 use klaxon_core::domain::{
-    Audience, DeadlineKind, DomainEvent, EventKind, Severity, Status, Step, StepReason,
+    Audience, DeadlineKind, DomainEvent, EventKind, MessageKind, Severity, Status, Step, StepReason,
 };
-use klaxon_core::messages::{self, Inputs, Kind, Templates};
-use klaxon_core::ports::Notifier;
+use klaxon_core::messages::{self, Inputs, Templates};
+use klaxon_core::ports::{Message, Notifier};
 use klaxon_tests::emulator::{self, Stack};
 use serde_json::Value;
 
-fn page(sev: Severity, drill: bool) -> messages::Message {
+fn page(sev: Severity, drill: bool) -> Message {
     let mut n = klaxon_tests::new_incident("Auth bypass", None, klaxon_tests::t0());
     n.incident.severity = Some(sev);
     n.incident.status = Status::Triaged;
@@ -37,7 +37,7 @@ fn page(sev: Severity, drill: bool) -> messages::Message {
         &e,
         &n.incident,
         Audience::OncallPrimary,
-        Kind::Page,
+        MessageKind::Page,
         &Inputs {
             templates: &t,
             contact: "security@example.com",

@@ -15,7 +15,7 @@ use hyper_util::service::TowerToHyperService;
 use klaxon_core::adapters::local::{ConsumerError, EventHandler, FileNotifier, InProcessBus};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::app::routing::{self, Consumer};
-use klaxon_core::app::{App, Relay, assess, escalate, notify, outbox};
+use klaxon_core::app::{App, Relay, Wiring, assess, escalate, notify, outbox};
 use klaxon_core::domain::DomainEvent;
 use klaxon_core::http::{self, ClientIp, MAX_ANY_BODY, Routes};
 use klaxon_core::ports::{Clock, SystemClock};
@@ -72,14 +72,14 @@ pub fn build(
         settings.intake.public_url = Some(format!("http://{addr}"));
     }
     let bus = Arc::new(InProcessBus::new());
-    let app = Arc::new(App::new(
-        Arc::new(store),
-        bus.clone(),
-        Arc::new(FileNotifier::new(data_dir.join("outbox.jsonl"))),
+    let app = Arc::new(App::new(Wiring {
+        store: Arc::new(store),
+        publisher: bus.clone(),
+        notifier: Arc::new(FileNotifier::new(data_dir.join("outbox.jsonl"))),
         clock,
         relay,
         settings,
-    ));
+    }));
     bus.subscribe(Arc::new(Consumers(Arc::downgrade(&app))));
     Ok(app)
 }

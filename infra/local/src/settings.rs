@@ -29,7 +29,7 @@
 use klaxon_core::config::{
     self, ApiTokens, ConfigError, IntakeSettings, Layered, Lookup, Settings,
 };
-use klaxon_core::policy::Policy;
+use klaxon_core::policy::{Policy, PolicyError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -100,24 +100,34 @@ impl ServerSettings {
     }
 
     /// The first setting that cannot work, by name.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ServerSettingError> {
         let s = self;
+        let out_of_range = |name, max| ServerSettingError::OutOfRange { name, max };
         for (name, v, max) in [
             ("header_timeout_secs", s.header_timeout_secs, 3600),
             ("request_timeout_secs", s.request_timeout_secs, 3600),
         ] {
             if !(1..=max).contains(&v) {
-                return Err(format!("[server] {name} must be 1 to {max}"));
+                return Err(out_of_range(name, max));
             }
         }
         if !(1..=65_536).contains(&s.max_connections) {
-            return Err("[server] max_connections must be 1 to 65536".into());
+            return Err(out_of_range("max_connections", 65_536));
         }
         if s.max_connections_per_client == 0 {
-            return Err("[server] max_connections_per_client must be at least 1".into());
+            return Err(ServerSettingError::NoConnectionsPerClient);
         }
         Ok(())
     }
+}
+
+/// A `[server]` setting that cannot work, by name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServerSettingError {
+    #[error("[server] {name} must be 1 to {max}")]
+    OutOfRange { name: &'static str, max: u64 },
+    #[error("[server] max_connections_per_client must be at least 1")]
+    NoConnectionsPerClient,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,8 +141,13 @@ pub enum SettingsError {
     Parse { path: String, message: String },
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("{0}")]
-    Policy(String),
+    #[error("config {path} is invalid: {problem}")]
+    Server {
+        path: String,
+        problem: ServerSettingError,
+    },
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 impl FileConfig {
@@ -161,10 +176,12 @@ impl FileConfig {
                 message: "escalate_interval_secs must be at least 1".into(),
             });
         }
-        cfg.server.check().map_err(|message| SettingsError::Parse {
-            path: shown,
-            message,
-        })?;
+        cfg.server
+            .check()
+            .map_err(|problem| SettingsError::Server {
+                path: shown,
+                problem,
+            })?;
         Ok(cfg)
     }
 
@@ -177,9 +194,7 @@ impl FileConfig {
             .or_else(|| lookup.get("KLAXON_POLICY_FILE").map(Into::into))
         {
             None => Policy::builtin(),
-            Some(path) => {
-                Arc::new(Policy::load(&path).map_err(|e| SettingsError::Policy(e.to_string()))?)
-            }
+            Some(path) => Arc::new(Policy::load(&path)?),
         };
         let mut spec = self.api_tokens.join(",");
         if let Some(env) = config::optional("KLAXON_API_TOKENS") {

@@ -3,7 +3,7 @@
 use super::dynamo::DynamoIncidentStore;
 use super::eventbridge::EventBridgePublisher;
 use super::sns::SnsNotifier;
-use crate::app::{App, Relay};
+use crate::app::{App, Relay, Wiring};
 use crate::config::{self, ApiTokens, ConfigError, IntakeSettings, Layered, Lookup, Settings};
 use crate::domain::Audience;
 use crate::ports::SystemClock;
@@ -108,22 +108,22 @@ pub async fn settings(sdk: &aws_config::SdkConfig) -> Result<Settings, ConfigErr
 /// Builds the App once; clients are reused for every invocation.
 pub fn app(sdk: &aws_config::SdkConfig, res: &AwsResources, settings: Settings) -> Arc<App> {
     let sdk = &with_retries(sdk);
-    Arc::new(App::new(
-        Arc::new(DynamoIncidentStore::new(
+    Arc::new(App::new(Wiring {
+        store: Arc::new(DynamoIncidentStore::new(
             aws_sdk_dynamodb::Client::new(sdk),
             &res.table,
         )),
-        Arc::new(EventBridgePublisher::new(
+        publisher: Arc::new(EventBridgePublisher::new(
             aws_sdk_eventbridge::Client::new(sdk),
             &res.event_bus,
         )),
-        Arc::new(SnsNotifier::new(
+        notifier: Arc::new(SnsNotifier::new(
             aws_sdk_sns::Client::new(sdk),
             res.topics.clone(),
         )),
-        Arc::new(SystemClock),
+        clock: Arc::new(SystemClock),
         // Lambda may freeze the process after returning: publish first.
-        Relay::Inline,
+        relay: Relay::Inline,
         settings,
-    ))
+    }))
 }

@@ -218,7 +218,7 @@ impl Notifier for FileNotifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::messages::Bodies;
+    use crate::ports::Bodies;
 
     fn message(id: Option<&str>) -> Message {
         Message {

@@ -3,6 +3,7 @@
 //! Every Lambda and the local runner call these; none of them knows which
 //! adapters sit behind the ports.
 
+pub mod ack_link;
 pub mod assess;
 pub mod delivery;
 pub mod escalate;
@@ -43,15 +44,27 @@ pub struct App {
     background: outbox::BackgroundRelay,
 }
 
+/// What an [`App`] is built from, by name: the adapters behind each port,
+/// how events reach the bus, and the settings.
+pub struct Wiring {
+    pub store: Arc<dyn Store>,
+    pub publisher: Arc<dyn EventPublisher>,
+    pub notifier: Arc<dyn Notifier>,
+    pub clock: Arc<dyn Clock>,
+    pub relay: Relay,
+    pub settings: crate::config::Settings,
+}
+
 impl App {
-    pub fn new(
-        store: Arc<dyn Store>,
-        publisher: Arc<dyn EventPublisher>,
-        notifier: Arc<dyn Notifier>,
-        clock: Arc<dyn Clock>,
-        relay: Relay,
-        settings: crate::config::Settings,
-    ) -> Self {
+    pub fn new(wiring: Wiring) -> Self {
+        let Wiring {
+            store,
+            publisher,
+            notifier,
+            clock,
+            relay,
+            settings,
+        } = wiring;
         let report_limiter = settings
             .intake
             .report_rate_limit
@@ -137,7 +150,7 @@ pub enum HandlerError {
     Transition(#[from] crate::domain::IllegalTransition),
     /// An edited template that fails at render time.
     #[error("message could not be rendered: {0}")]
-    Render(String),
+    Render(crate::messages::TemplateError),
 }
 
 impl HandlerError {

@@ -5,8 +5,8 @@ use super::delivery::{self, Lease};
 use super::routing::{self, Consumer};
 use super::{App, HandlerError};
 use crate::ack::{self, AckToken};
-use crate::domain::{Audience, DomainEvent, Incident};
-use crate::messages::{self, Inputs, Kind};
+use crate::domain::{Audience, DomainEvent, Incident, MessageKind};
+use crate::messages::{self, Inputs};
 use crate::metrics::{self, Metric};
 use crate::ports::{LedgerKey, NotifyError, SentNotification};
 use chrono::Duration;
@@ -56,7 +56,7 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
         .map(String::as_str)
         .unwrap_or("our app");
     let mut sent = 0;
-    for (audience, kind) in messages::plan(event, &incident) {
+    for (audience, kind) in crate::policy::recipients(event, &incident) {
         let key = format!(
             "notify#{}#{}#{}",
             event.id,
@@ -76,7 +76,7 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
                 "delivery {key} is claimed but not completed; retrying after its lease"
             ))));
         };
-        let ack_url = (kind == Kind::Page)
+        let ack_url = (kind == MessageKind::Page)
             .then(|| ack_link(app, &incident, audience))
             .flatten();
         let inputs = Inputs {
@@ -119,7 +119,7 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
         }
         // Completed once sent; given back after a failure so the retry can deliver.
         guard.settle(outcome).await?;
-        if kind == Kind::Page {
+        if kind == MessageKind::Page {
             metrics::incr(Metric::PagesSent);
         }
         tracing::info!(incident_id = %incident.id, event_id = %event.id, %audience, kind = kind.as_str(), "notified");

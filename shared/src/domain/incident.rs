@@ -242,17 +242,24 @@ impl fmt::Display for DeadlineKind {
     }
 }
 
+/// A deadline name that is not one of [`DeadlineKind::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown deadline {:?}: use one of {}", .0, deadline_names())]
+pub struct UnknownDeadline(pub String);
+
+fn deadline_names() -> String {
+    let names: Vec<&str> = DeadlineKind::ALL.iter().map(|k| k.as_str()).collect();
+    names.join(", ")
+}
+
 impl FromStr for DeadlineKind {
-    type Err = String;
+    type Err = UnknownDeadline;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
             .find(|k| k.as_str() == s.trim())
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown deadline {s:?}: use one of {}", names.join(", "))
-            })
+            .ok_or_else(|| UnknownDeadline(s.to_owned()))
     }
 }
 

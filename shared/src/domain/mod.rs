@@ -5,6 +5,7 @@ mod assessment;
 mod event;
 mod incident;
 mod key;
+mod message;
 pub mod redact;
 pub mod report;
 mod response;
@@ -22,14 +23,16 @@ pub use event::{
 };
 pub use incident::{
     Acknowledgement, Change, Deadline, DeadlineKind, Incident, IncidentId, IncidentKey,
-    NewIncident, Paging, Reference, StaleWatch, TimelineEntry, TimelineKind,
+    NewIncident, Paging, Reference, StaleWatch, TimelineEntry, TimelineKind, UnknownDeadline,
 };
 pub use key::{IdempotencyKey, Repeat, SenderKey};
+pub use message::MessageKind;
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use response::{
     Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, Field, IncidentRole,
     LegalHold, Lifecycle, MAX_TEXT, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, Refusal, ResponseError,
-    RoleChange, RootCause, StatusFields, Task, TaskSection, TaskState, play_name, required_text,
+    RoleChange, RootCause, StatusFields, Task, TaskSection, TaskState, UnknownBasis, UnknownRole,
+    play_name, required_text,
 };
 pub use severity::{Severity, UnknownSeverity};
 pub use status::{IllegalTransition, Status, UnknownStatus};

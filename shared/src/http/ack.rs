@@ -4,14 +4,13 @@
 //! scanners fetch links; POST (the page's button) acknowledges. A token
 //! works once. Every refusal is a page that says why and changes nothing.
 
-use super::reports::{html, render};
-use crate::ack::{self, AckToken, Token, TokenError};
+use super::html::{self, render};
+use crate::ack::AckToken;
 use crate::app::App;
-use crate::app::delivery::{self, Lease};
-use crate::app::escalate::{self, AckError};
+use crate::app::ack_link::{self, Link, LinkError};
+use crate::app::escalate::AckError;
 use crate::domain::Incident;
 use bytes::Bytes;
-use chrono::Duration;
 use http::{Response, StatusCode};
 use minijinja::context;
 use std::sync::Arc;
@@ -39,76 +38,85 @@ fn page(
         audience => confirm.map(|t| t.audience.as_str()),
     };
     match render("ack.html", ctx) {
-        Ok(body) => html(status, body),
+        Ok(body) => html::response(status, body),
         Err(e) => e.into_response(),
     }
 }
 
-/// Parses and verifies the token and loads its incident, or answers with
-/// the page explaining why not.
-async fn check(app: &App, token: &str) -> Result<(Token, AckToken, Incident), Response<Bytes>> {
-    let Some(secret) = app.settings.notify.ack_secret.as_ref() else {
-        return Err(page(
+/// The page for a link that does not acknowledge: what happened, and that
+/// nothing changed.
+fn refusal(e: LinkError) -> Response<Bytes> {
+    let unavailable = "Try again in a moment";
+    match e {
+        LinkError::Off => page(
             StatusCode::NOT_FOUND,
             "Acknowledgement links are off",
             "This Klaxon has no KLAXON_ACK_SECRET, so it makes no acknowledgement links. Acknowledge with the API or `klaxon ack`.",
             None,
             None,
-        ));
-    };
-    let verified = Token::parse(token).and_then(|token| {
-        ack::verify(secret.expose().as_bytes(), &token, app.clock.now()).map(|t| (token, t))
-    });
-    let (token, t) = match verified {
-        Ok(t) => t,
-        Err(e @ TokenError::Expired(_)) => {
-            return Err(page(
-                StatusCode::GONE,
-                "This link has expired",
-                &format!(
-                    "{e}. Acknowledge with the API or `klaxon ack`, or use the link in a newer page."
-                ),
-                None,
-                None,
-            ));
-        }
-        Err(e) => {
-            return Err(page(
-                StatusCode::BAD_REQUEST,
-                "This link is not valid",
-                &format!("{e}. Nothing was changed."),
-                None,
-                None,
-            ));
-        }
-    };
-    match escalate::find(app, t.reference.as_str()).await {
-        Ok(Some(i)) => Ok((token, t, i)),
-        Ok(None) => Err(page(
+        ),
+        LinkError::Expired(e) => page(
+            StatusCode::GONE,
+            "This link has expired",
+            &format!(
+                "{e}. Acknowledge with the API or `klaxon ack`, or use the link in a newer page."
+            ),
+            None,
+            None,
+        ),
+        LinkError::Invalid(e) => page(
+            StatusCode::BAD_REQUEST,
+            "This link is not valid",
+            &format!("{e}. Nothing was changed."),
+            None,
+            None,
+        ),
+        LinkError::NotFound => page(
             StatusCode::NOT_FOUND,
             "Incident not found",
             "The incident this link names does not exist (any more). Nothing was changed.",
             None,
             None,
-        )),
-        Err(e) => {
-            tracing::warn!(error = %e, "store unavailable for an ack link");
-            Err(page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Try again in a moment",
-                "Klaxon could not read the incident just now. Nothing was changed; reload this page to try again.",
-                None,
-                None,
-            ))
+        ),
+        LinkError::Unreadable(_) => page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            unavailable,
+            "Klaxon could not read the incident just now. Nothing was changed; reload this page to try again.",
+            None,
+            None,
+        ),
+        LinkError::Used(incident) => page(
+            StatusCode::CONFLICT,
+            "This link was already used",
+            "Each acknowledgement link works once. Nothing was changed.",
+            Some(&incident),
+            None,
+        ),
+        LinkError::Unrecorded(incident, _) => page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            unavailable,
+            "Klaxon could not record the acknowledgement just now. Nothing was changed; go back and press the button again.",
+            Some(&incident),
+            None,
+        ),
+        LinkError::Refused(incident, e) => {
+            let (status, heading, message) = match &e {
+                AckError::Refused(r) => (StatusCode::CONFLICT, "Nothing to acknowledge", r.to_string()),
+                AckError::NotFound(_) => (StatusCode::NOT_FOUND, "Incident not found", e.to_string()),
+                AckError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, unavailable, "Klaxon could not record the acknowledgement just now. Nothing was changed; press the button again.".to_owned()),
+            };
+            page(status, heading, &message, Some(&incident), None)
         }
     }
 }
 
 /// `GET /ack/{token}`: the confirmation page. Changes nothing.
 pub async fn show(app: &Arc<App>, token: &str) -> Response<Bytes> {
-    let (_, t, incident) = match check(app, token).await {
-        Ok(v) => v,
-        Err(resp) => return resp,
+    let Link {
+        claims, incident, ..
+    } = match ack_link::open(app, token).await {
+        Ok(link) => link,
+        Err(e) => return refusal(e),
     };
     if incident.acknowledged.is_some()
         && incident.paging.as_ref().is_none_or(|p| p.next_at.is_none())
@@ -134,49 +142,21 @@ pub async fn show(app: &Arc<App>, token: &str) -> Response<Bytes> {
         "Acknowledge this incident?",
         "Acknowledging stops paging for this incident and records that you have it.",
         Some(&incident),
-        Some(&t),
+        Some(&claims),
     )
 }
 
 /// `POST /ack/{token}`: acknowledges, once per token.
 pub async fn confirm(app: &Arc<App>, token: &str) -> Response<Bytes> {
-    let (token, t, incident) = match check(app, token).await {
-        Ok(v) => v,
-        Err(resp) => return resp,
+    let link = match ack_link::open(app, token).await {
+        Ok(link) => link,
+        Err(e) => return refusal(e),
     };
-    // Keyed on the parsed token, not the text of the path.
-    let key = crate::ports::LedgerKey::new("ack-link", &token.use_key());
-    // The claim outlives the token, so a used token stays used.
-    let lease = Lease::Until(t.expires_at + Duration::days(1));
-    let guard = match delivery::claim_one(app, key, lease).await {
-        Ok(Some(guard)) => guard,
-        Ok(None) => {
-            return page(
-                StatusCode::CONFLICT,
-                "This link was already used",
-                "Each acknowledgement link works once. Nothing was changed.",
-                Some(&incident),
-                None,
-            );
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "ledger unavailable for an ack link");
-            return page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Try again in a moment",
-                "Klaxon could not record the acknowledgement just now. Nothing was changed; go back and press the button again.",
-                Some(&incident),
-                None,
-            );
-        }
-    };
-    let result =
-        escalate::acknowledge_incident(app, incident.clone(), t.audience.as_str(), "page link", "")
-            .await;
-    match guard.settle(result).await {
+    let audience = link.claims.audience;
+    match ack_link::acknowledge(app, link).await {
         Ok(acked) => {
             let message = if acked.changed {
-                format!("Acknowledged by {}. Paging has stopped.", t.audience)
+                format!("Acknowledged by {audience}. Paging has stopped.")
             } else {
                 "It was already acknowledged; nothing more was needed.".to_owned()
             };
@@ -188,13 +168,6 @@ pub async fn confirm(app: &Arc<App>, token: &str) -> Response<Bytes> {
                 None,
             )
         }
-        Err(e) => {
-            let (status, heading, message) = match &e {
-                AckError::Refused(r) => (StatusCode::CONFLICT, "Nothing to acknowledge", r.to_string()),
-                AckError::NotFound(_) => (StatusCode::NOT_FOUND, "Incident not found", e.to_string()),
-                AckError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment", "Klaxon could not record the acknowledgement just now. Nothing was changed; press the button again.".to_owned()),
-            };
-            page(status, heading, &message, Some(&incident), None)
-        }
+        Err(e) => refusal(e),
     }
 }

@@ -2,16 +2,17 @@
 //! `klaxon serve` (via axum). Requests arrive as `http::Request<Bytes>`; the
 //! status code and error body are chosen in one place, [`ApiError`].
 //!
-//! - [`reports`]: the report form, `POST /reports` and security.txt.
+//! - [`report_form`]: the report form, `POST /reports` and security.txt.
 //! - [`webhooks`]: signed webhooks and the PagerDuty-compatible route.
-//! - [`api`], [`respond`]: the responder API; [`commands`]: its write
-//!   bodies, each parsed once into a command.
+//! - [`ack`]: the ack link's page and its confirmation.
+//! - [`html`]: the pages' templates and headers.
+//! - [`responder`]: the responder API, each write's body parsed once into a
+//!   command.
 
 pub mod ack;
-pub mod api;
-pub mod commands;
-pub mod reports;
-pub mod respond;
+pub mod html;
+pub mod report_form;
+pub mod responder;
 pub mod webhooks;
 
 use crate::app::App;
@@ -477,6 +478,11 @@ pub(crate) fn header_str<'a>(req: &'a Request<Bytes>, name: &str) -> Option<&'a 
         .filter(|v| !v.is_empty())
 }
 
+/// Whether a JSON body is an object (its first non-blank byte is `{`).
+pub(crate) fn starts_object(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
 /// For transports that stop reading early: the same 413 the router gives.
 pub fn payload_too_large(limit: usize) -> Response<Bytes> {
     metrics::incr(Metric::ReportsRejected);
@@ -852,9 +858,9 @@ async fn dispatch_intake(
     let param = first(params);
     match id {
         RouteId::Health => Ok(health()),
-        RouteId::ReportForm => Ok(reports::form_page(app)),
-        RouteId::PostReport => reports::post(app, req).await,
-        RouteId::SecurityTxt => Ok(reports::security_txt(app, &req)),
+        RouteId::ReportForm => Ok(report_form::form_page(app)),
+        RouteId::PostReport => report_form::post(app, req).await,
+        RouteId::SecurityTxt => Ok(report_form::security_txt(app, &req)),
         RouteId::GithubWebhook
         | RouteId::JiraWebhook
         | RouteId::BitbucketWebhook
@@ -873,31 +879,32 @@ async fn dispatch_api(
     params: &[String],
     req: Request<Bytes>,
 ) -> Result<Response<Bytes>, ApiError> {
+    use responder::{documents, reads, writes};
     let id_param = first(params);
     match id {
         RouteId::Health => Ok(health()),
-        RouteId::ListIncidents => respond::list(app, &req).await,
-        RouteId::GetIncident => respond::get(app, &req, id_param).await,
-        RouteId::OverrideSeverity => api::override_severity(app, &req, id_param).await,
-        RouteId::AcknowledgeIncident => api::acknowledge(app, &req, id_param).await,
-        RouteId::RecordObligation => api::record_obligation(app, &req, id_param).await,
-        RouteId::SetStatus => respond::set_status(app, &req, id_param).await,
-        RouteId::AssignRole => respond::assign_role(app, &req, id_param).await,
-        RouteId::AddNote => respond::add_note(app, &req, id_param).await,
-        RouteId::AddEvidence => respond::add_evidence(app, &req, id_param).await,
-        RouteId::EvidenceManifest => respond::evidence_manifest(app, &req, id_param).await,
-        RouteId::AddTask => respond::add_task(app, &req, id_param).await,
+        RouteId::ListIncidents => reads::list(app, &req).await,
+        RouteId::GetIncident => reads::get(app, &req, id_param).await,
+        RouteId::OverrideSeverity => writes::override_severity(app, &req, id_param).await,
+        RouteId::AcknowledgeIncident => writes::acknowledge(app, &req, id_param).await,
+        RouteId::RecordObligation => writes::record_obligation(app, &req, id_param).await,
+        RouteId::SetStatus => writes::set_status(app, &req, id_param).await,
+        RouteId::AssignRole => writes::assign_role(app, &req, id_param).await,
+        RouteId::AddNote => writes::add_note(app, &req, id_param).await,
+        RouteId::AddEvidence => writes::add_evidence(app, &req, id_param).await,
+        RouteId::EvidenceManifest => reads::evidence_manifest(app, &req, id_param).await,
+        RouteId::AddTask => writes::add_task(app, &req, id_param).await,
         RouteId::SettleTask => {
             let task = params.get(1).map(String::as_str).unwrap_or("");
-            respond::settle_task(app, &req, id_param, task).await
+            writes::settle_task(app, &req, id_param, task).await
         }
-        RouteId::LegalHold => respond::legal_hold(app, &req, id_param).await,
-        RouteId::DeleteIncident => respond::delete(app, &req, id_param).await,
-        RouteId::Review => respond::review(app, &req, id_param).await,
-        RouteId::DrillReport => respond::drill_report(app, &req, id_param).await,
-        RouteId::StartDrill => respond::start_drill(app, &req).await,
-        RouteId::Metrics => respond::metrics(app, &req).await,
-        RouteId::AnnualReport => respond::annual(app, &req).await,
+        RouteId::LegalHold => writes::legal_hold(app, &req, id_param).await,
+        RouteId::DeleteIncident => writes::delete(app, &req, id_param).await,
+        RouteId::Review => documents::review(app, &req, id_param).await,
+        RouteId::DrillReport => documents::drill_report(app, &req, id_param).await,
+        RouteId::StartDrill => writes::start_drill(app, &req).await,
+        RouteId::Metrics => documents::metrics(app, &req).await,
+        RouteId::AnnualReport => documents::annual(app, &req).await,
         _ => Err(elsewhere(&req)),
     }
 }

@@ -77,13 +77,14 @@ fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
     }
 }
 
+/// Every webhook route: a disabled source is 404 and an oversized body 413,
+/// before anything is read; then the sender's own route.
 pub async fn handle(
     app: &Arc<App>,
     id: RouteId,
     req: Request<Bytes>,
 ) -> Result<Response<Bytes>, ApiError> {
     let s = &app.settings.intake;
-    let path = req.uri().path().to_owned();
     let enabled = match id {
         RouteId::GithubWebhook => !s.github_secrets.is_empty(),
         RouteId::JiraWebhook => !s.jira_secrets.is_empty(),
@@ -94,144 +95,132 @@ pub async fn handle(
         _ => false,
     };
     if !enabled {
-        return Err(disabled(&path));
+        return Err(disabled(req.uri().path()));
     }
     if req.body().len() > MAX_WEBHOOK_BODY {
         metrics::incr(Metric::ReportsRejected);
         return Err(ApiError::PayloadTooLarge(MAX_WEBHOOK_BODY));
     }
-    let body = req.body();
     match id {
-        RouteId::GithubWebhook => {
-            verify::hub_signature(
-                &s.github_secrets,
-                "X-Hub-Signature-256",
-                header_str(&req, "x-hub-signature-256"),
-                body,
-            )
-            .map_err(|e| unauthorized("github", e))?;
-            let event = header_str(&req, "x-github-event")
-                .ok_or_else(|| bad("the X-GitHub-Event header is required"))?;
-            let payload = parse_json(body)?;
-            let n = normalize::github(event, &payload).map_err(shape)?;
-            ingest(
-                app,
-                Source::Github,
-                Some(Delivery::SignedBody(body)),
-                n,
-                None,
-            )
-            .await
-        }
-        RouteId::JiraWebhook => {
-            verify::hub_signature(
-                &s.jira_secrets,
-                "X-Hub-Signature",
-                header_str(&req, "x-hub-signature"),
-                body,
-            )
-            .map_err(|e| unauthorized("jira", e))?;
-            let payload = parse_json(body)?;
-            let n = normalize::jira(&payload, &s.jira_projects).map_err(shape)?;
-            ingest(app, Source::Jira, Some(Delivery::SignedBody(body)), n, None).await
-        }
-        RouteId::BitbucketWebhook => {
-            verify::hub_signature(
-                &s.bitbucket_secrets,
-                "X-Hub-Signature",
-                header_str(&req, "x-hub-signature"),
-                body,
-            )
-            .map_err(|e| unauthorized("bitbucket", e))?;
-            let event = header_str(&req, "x-event-key")
-                .ok_or_else(|| bad("the X-Event-Key header is required"))?;
-            let payload = parse_json(body)?;
-            let n = normalize::bitbucket(event, &payload, &s.bitbucket_events).map_err(shape)?;
-            ingest(
-                app,
-                Source::Bitbucket,
-                Some(Delivery::SignedBody(body)),
-                n,
-                None,
-            )
-            .await
-        }
-        RouteId::ConnectWebhook => {
-            let Some(c) = &s.connect else {
-                return Err(disabled(&path));
-            };
-            let caller = verify::connect_jwt(
-                &c.shared_secret,
-                &c.client_keys,
-                header_str(&req, "authorization"),
-                req.method().as_str(),
-                req.uri().path(),
-                req.uri().query(),
-                app.clock.now(),
-                JWT_LEEWAY_SECS,
-            )
-            .map_err(|e| unauthorized("connect", e))?;
-            let payload = parse_json(body)?;
-            let mut n = if payload.get("webhookEvent").is_some() {
-                normalize::jira(&payload, &s.jira_projects).map_err(shape)?
-            } else {
-                Normalized::Report(
-                    Box::new(normalize::report_object(&payload).map_err(shape)?),
-                    None,
-                )
-            };
-            if let Normalized::Report(input, _) = &mut n
-                && input.tenant.is_none()
-                && input.site_url.is_none()
-            {
-                input.tenant = Some(caller.client_key.clone());
-            }
-            // The token does not sign the body (`qsh` covers the method,
-            // path and query only): one token, one body.
-            let delivery = Delivery::Token {
-                token: caller.token_id,
-                body,
-            };
-            ingest(app, Source::Connect, Some(delivery), n, None).await
-        }
-        RouteId::ForgeWebhook => {
-            let signed = header_str(&req, "webhook-signature").is_some();
-            // A signed delivery is checked against the webhook secret; an
-            // unsigned one needs the bearer token.
-            match (&s.forge_webhook_secret, &s.forge_token) {
-                (Some(secret), token) if signed || token.is_none() => verify::standard_webhook(
-                    secret,
-                    header_str(&req, "webhook-id"),
-                    header_str(&req, "webhook-timestamp"),
-                    header_str(&req, "webhook-signature"),
-                    body,
-                    app.clock.now(),
-                    Duration::minutes(5),
-                ),
-                (_, Some(token)) => verify::bearer(token, header_str(&req, "authorization")),
-                _ => return Err(disabled(&path)),
-            }
-            .map_err(|e| unauthorized("forge", e))?;
-            let payload = parse_json(body)?;
-            let input = normalize::report_object(&payload).map_err(shape)?;
-            let delivery = header_str(&req, "webhook-id")
-                .or_else(|| header_str(&req, "idempotency-key"))
-                .map(|key| Delivery::Keyed {
-                    key: key.to_owned(),
-                    body,
-                });
-            ingest(
-                app,
-                Source::Forge,
-                delivery,
-                Normalized::Report(Box::new(input), None),
-                None,
-            )
-            .await
-        }
-        RouteId::PagerdutyEnqueue => pagerduty(app, body).await,
-        _ => Err(disabled(&path)),
+        RouteId::GithubWebhook => github(app, &req).await,
+        RouteId::JiraWebhook => jira(app, &req).await,
+        RouteId::BitbucketWebhook => bitbucket(app, &req).await,
+        RouteId::ConnectWebhook => connect(app, &req).await,
+        RouteId::ForgeWebhook => forge(app, &req).await,
+        RouteId::PagerdutyEnqueue => pagerduty(app, req.body()).await,
+        _ => Err(disabled(req.uri().path())),
     }
+}
+
+/// `POST /webhooks/github`: code scanning, secret scanning and Dependabot alerts.
+async fn github(app: &Arc<App>, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
+    let (s, body) = (&app.settings.intake, req.body());
+    let signature = header_str(req, "x-hub-signature-256");
+    verify::hub_signature(&s.github_secrets, "X-Hub-Signature-256", signature, body)
+        .map_err(|e| unauthorized("github", e))?;
+    let event = header_str(req, "x-github-event")
+        .ok_or_else(|| bad("the X-GitHub-Event header is required"))?;
+    let n = normalize::github(event, &parse_json(body)?).map_err(shape)?;
+    let delivery = Some(Delivery::SignedBody(body));
+    ingest(app, Source::Github, delivery, n, None).await
+}
+
+/// `POST /webhooks/jira`: issues in the configured security projects.
+async fn jira(app: &Arc<App>, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
+    let (s, body) = (&app.settings.intake, req.body());
+    let signature = header_str(req, "x-hub-signature");
+    verify::hub_signature(&s.jira_secrets, "X-Hub-Signature", signature, body)
+        .map_err(|e| unauthorized("jira", e))?;
+    let n = normalize::jira(&parse_json(body)?, &s.jira_projects).map_err(shape)?;
+    ingest(app, Source::Jira, Some(Delivery::SignedBody(body)), n, None).await
+}
+
+/// `POST /webhooks/bitbucket`: the configured repository events.
+async fn bitbucket(app: &Arc<App>, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
+    let (s, body) = (&app.settings.intake, req.body());
+    let signature = header_str(req, "x-hub-signature");
+    verify::hub_signature(&s.bitbucket_secrets, "X-Hub-Signature", signature, body)
+        .map_err(|e| unauthorized("bitbucket", e))?;
+    let event =
+        header_str(req, "x-event-key").ok_or_else(|| bad("the X-Event-Key header is required"))?;
+    let payload = parse_json(body)?;
+    let n = normalize::bitbucket(event, &payload, &s.bitbucket_events).map_err(shape)?;
+    let delivery = Some(Delivery::SignedBody(body));
+    ingest(app, Source::Bitbucket, delivery, n, None).await
+}
+
+/// `POST /webhooks/connect`: a Connect app's Jira webhook or report, under
+/// its JWT.
+async fn connect(app: &Arc<App>, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
+    let (s, body) = (&app.settings.intake, req.body());
+    let Some(c) = &s.connect else {
+        return Err(disabled(req.uri().path()));
+    };
+    let caller = verify::connect_jwt(
+        &c.shared_secret,
+        &c.client_keys,
+        header_str(req, "authorization"),
+        req.method().as_str(),
+        req.uri().path(),
+        req.uri().query(),
+        app.clock.now(),
+        JWT_LEEWAY_SECS,
+    )
+    .map_err(|e| unauthorized("connect", e))?;
+    let payload = parse_json(body)?;
+    let mut n = if payload.get("webhookEvent").is_some() {
+        normalize::jira(&payload, &s.jira_projects).map_err(shape)?
+    } else {
+        Normalized::Report(
+            Box::new(normalize::report_object(&payload).map_err(shape)?),
+            None,
+        )
+    };
+    if let Normalized::Report(input, _) = &mut n
+        && input.tenant.is_none()
+        && input.site_url.is_none()
+    {
+        input.tenant = Some(caller.client_key.clone());
+    }
+    // The token does not sign the body (`qsh` covers the method,
+    // path and query only): one token, one body.
+    let delivery = Delivery::Token {
+        token: caller.token_id,
+        body,
+    };
+    ingest(app, Source::Connect, Some(delivery), n, None).await
+}
+
+/// `POST /webhooks/forge`: a Forge app's report, signed or under a bearer
+/// token.
+async fn forge(app: &Arc<App>, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
+    let (s, body) = (&app.settings.intake, req.body());
+    let signed = header_str(req, "webhook-signature").is_some();
+    // A signed delivery is checked against the webhook secret; an
+    // unsigned one needs the bearer token.
+    match (&s.forge_webhook_secret, &s.forge_token) {
+        (Some(secret), token) if signed || token.is_none() => verify::standard_webhook(
+            secret,
+            header_str(req, "webhook-id"),
+            header_str(req, "webhook-timestamp"),
+            header_str(req, "webhook-signature"),
+            body,
+            app.clock.now(),
+            Duration::minutes(5),
+        ),
+        (_, Some(token)) => verify::bearer(token, header_str(req, "authorization")),
+        _ => return Err(disabled(req.uri().path())),
+    }
+    .map_err(|e| unauthorized("forge", e))?;
+    let input = normalize::report_object(&parse_json(body)?).map_err(shape)?;
+    let delivery = header_str(req, "webhook-id")
+        .or_else(|| header_str(req, "idempotency-key"))
+        .map(|key| Delivery::Keyed {
+            key: key.to_owned(),
+            body,
+        });
+    let n = Normalized::Report(Box::new(input), None);
+    ingest(app, Source::Forge, delivery, n, None).await
 }
 
 /// Stores a normalised delivery once (see [`ingest::ingest`]) and answers

@@ -4,6 +4,7 @@
 //!   reading words with [`text`], finding [`facts`] by the [`lexicon`]'s tables.
 //! - [`calendar`]: business days in the vendor's zone.
 //! - [`duration`]: the policy file's durations.
+//! - [`recipients`](mod@recipients): who is told what about each event.
 //! - This module: the policy file itself and the deadlines it sets.
 
 pub mod calendar;
@@ -13,10 +14,12 @@ pub mod duration;
 pub mod facts;
 pub mod lexicon;
 pub mod nearest;
+pub mod recipients;
 pub mod text;
 
 pub use classify::{DEFAULT_SEVERITY, Facts};
 pub use lexicon::Judgement;
+pub use recipients::recipients;
 
 use crate::domain::{Assessment, Audience, Deadline, DeadlineKind, Play, Severity};
 use calendar::{Calendar, CalendarSpec};

@@ -20,8 +20,29 @@ pub enum VerifyError {
     Malformed(&'static str),
     #[error("{0} does not match")]
     Mismatch(&'static str),
-    #[error("{0}")]
-    Rejected(String),
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+}
+
+/// A well-formed credential the check still refuses, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("webhook-timestamp is more than {minutes} minutes from now; check the sender's clock")]
+    StaleTimestamp { minutes: i64 },
+    /// Also a `whsec_` secret that does not decode: start-up refuses such a
+    /// secret, and the sender is told only that the check failed.
+    #[error("the signature does not match")]
+    Signature,
+    #[error("the JWT must be signed with HS256")]
+    NotHs256,
+    #[error("the JWT has expired")]
+    Expired,
+    #[error("the JWT issuer is not a configured Connect client key")]
+    UnknownIssuer,
+    #[error("the JWT was issued in the future")]
+    IssuedInFuture,
+    #[error("the JWT must expire within {minutes} minutes of iat")]
+    LivesTooLong { minutes: i64 },
 }
 
 fn hmac(key: &[u8], parts: &[&[u8]]) -> HmacSha256 {
@@ -99,16 +120,16 @@ pub fn standard_webhook(
     let sent =
         DateTime::from_timestamp(ts, 0).ok_or(VerifyError::Malformed("webhook-timestamp"))?;
     if (now - sent).abs() > tolerance {
-        return Err(VerifyError::Rejected(format!(
-            "webhook-timestamp is more than {} minutes from now; check the sender's clock",
-            tolerance.num_minutes()
-        )));
+        return Err(Rejection::StaleTimestamp {
+            minutes: tolerance.num_minutes(),
+        }
+        .into());
     }
     let raw = secret.expose();
     let key = match raw.strip_prefix("whsec_") {
         Some(b64) => B64.decode(b64).map_err(|_| {
             // Start-up refuses such a secret; the sender is told only that the check failed.
-            VerifyError::Rejected("the signature does not match".into())
+            VerifyError::Rejected(Rejection::Signature)
         })?,
         None => raw.as_bytes().to_vec(),
     };
@@ -229,7 +250,7 @@ pub fn connect_jwt(
     .map_err(|e| match e.kind() {
         jsonwebtoken::errors::ErrorKind::InvalidSignature => VerifyError::Mismatch("JWT signature"),
         jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
-            VerifyError::Rejected("the JWT must be signed with HS256".into())
+            VerifyError::Rejected(Rejection::NotHs256)
         }
         _ => VerifyError::Malformed("JWT"),
     })?;
@@ -237,24 +258,20 @@ pub fn connect_jwt(
     // The claims are the sender's numbers: saturate rather than overflow.
     let leeway = i64::try_from(leeway_secs).unwrap_or(i64::MAX);
     if claims.exp.saturating_add(leeway) < now.timestamp() {
-        return Err(VerifyError::Rejected("the JWT has expired".into()));
+        return Err(Rejection::Expired.into());
     }
     if !client_keys.iter().any(|k| k == &claims.iss) {
-        return Err(VerifyError::Rejected(
-            "the JWT issuer is not a configured Connect client key".into(),
-        ));
+        return Err(Rejection::UnknownIssuer.into());
     }
     let iat = claims.iat.ok_or(VerifyError::Missing("iat claim"))?;
     if iat > now.timestamp().saturating_add(leeway) {
-        return Err(VerifyError::Rejected(
-            "the JWT was issued in the future".into(),
-        ));
+        return Err(Rejection::IssuedInFuture.into());
     }
     if claims.exp < iat || claims.exp.saturating_sub(iat) > MAX_JWT_LIFETIME_SECS {
-        return Err(VerifyError::Rejected(format!(
-            "the JWT must expire within {} minutes of iat",
-            MAX_JWT_LIFETIME_SECS / 60
-        )));
+        return Err(Rejection::LivesTooLong {
+            minutes: MAX_JWT_LIFETIME_SECS / 60,
+        }
+        .into());
     }
     let expected = connect_qsh(method, path, query);
     let qsh = claims.qsh.ok_or(VerifyError::Missing("qsh claim"))?;
@@ -516,7 +533,7 @@ mod tests {
             "j1",
         );
         assert!(
-            matches!(verify(&stranger), Err(VerifyError::Rejected(m)) if m.contains("client key"))
+            matches!(verify(&stranger), Err(VerifyError::Rejected(m)) if m.to_string().contains("client key"))
         );
         let expired = sign::connect_jwt(
             "shared-secret-0123456789",
@@ -526,7 +543,9 @@ mod tests {
             t - 120,
             "j1",
         );
-        assert!(matches!(verify(&expired), Err(VerifyError::Rejected(m)) if m.contains("expired")));
+        assert!(
+            matches!(verify(&expired), Err(VerifyError::Rejected(m)) if m.to_string().contains("expired"))
+        );
         let future = sign::connect_jwt(
             "shared-secret-0123456789",
             "client-a",
@@ -535,7 +554,9 @@ mod tests {
             t + 900,
             "j1",
         );
-        assert!(matches!(verify(&future), Err(VerifyError::Rejected(m)) if m.contains("future")));
+        assert!(
+            matches!(verify(&future), Err(VerifyError::Rejected(m)) if m.to_string().contains("future"))
+        );
         let other_qsh = sign::connect_jwt(
             "shared-secret-0123456789",
             "client-a",

@@ -44,7 +44,43 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
+/// The retry policy of every transaction here, once its caller has read
+/// the cancellation (`codes`, by item position) and found nothing of its
+/// own: a conflicting transaction in flight is waited out with backoff, up
+/// to [`CONFLICT_RETRIES`] times; any other reason is `Unavailable`.
+async fn wait_out_conflict(codes: &[String], attempt: &mut u32) -> Result<(), StoreError> {
+    if codes.iter().any(|c| c == "TransactionConflict") && *attempt < CONFLICT_RETRIES {
+        *attempt += 1;
+        backoff(*attempt).await;
+        return Ok(());
+    }
+    Err(StoreError::Unavailable(format!(
+        "transaction cancelled: {}",
+        codes.join(", ")
+    )))
+}
+
 impl DynamoIncidentStore {
+    /// Sends one transaction: `Ok(Err(codes))` when DynamoDB cancelled it,
+    /// with the reason codes by item position; any other failure is the error.
+    async fn transact(
+        &self,
+        items: &[TransactWriteItem],
+    ) -> Result<Result<(), Vec<String>>, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items.to_vec()))
+            .send()
+            .await;
+        let Err(err) = result else {
+            return Ok(Ok(()));
+        };
+        cancellation_codes(&err)
+            .map(Err)
+            .ok_or_else(|| classify(&err))
+    }
+
     /// BatchWriteItem in chunks of 25 (its limit), retrying unprocessed items.
     pub(super) async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         for chunk in requests.chunks(25) {
@@ -320,23 +356,11 @@ impl IncidentStore for DynamoIncidentStore {
 
         let mut attempt = 0;
         loop {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => {
-                    return Ok(Created {
-                        incident: new.incident,
-                        duplicate: false,
-                    });
-                }
-                Err(e) => e,
-            };
-            let Some(codes) = cancellation_codes(&err) else {
-                return Err(classify(&err));
+            let Err(codes) = self.transact(&items).await? else {
+                return Ok(Created {
+                    incident: new.incident,
+                    duplicate: false,
+                });
             };
             let code = |i: usize| codes.get(i).map(String::as_str).unwrap_or("None");
             if let Some(k) = &new.idempotency_key
@@ -353,15 +377,7 @@ impl IncidentStore for DynamoIncidentStore {
             }
             // A concurrent create with the same key holds the item: wait, then
             // the retry either succeeds or finds the winner's incident.
-            if codes.iter().any(|c| c == "TransactionConflict") && attempt < CONFLICT_RETRIES {
-                attempt += 1;
-                backoff(attempt).await;
-                continue;
-            }
-            return Err(StoreError::Unavailable(format!(
-                "transaction cancelled: {}",
-                codes.join(", ")
-            )));
+            wait_out_conflict(&codes, &mut attempt).await?;
         }
     }
 
@@ -623,18 +639,8 @@ impl IncidentStore for DynamoIncidentStore {
         ];
         let mut attempt = 0;
         loop {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => return Ok(()),
-                Err(e) => e,
-            };
-            let Some(codes) = cancellation_codes(&err) else {
-                return Err(classify(&err));
+            let Err(codes) = self.transact(&items).await? else {
+                return Ok(());
             };
             let code = |i: usize| codes.get(i).map(String::as_str).unwrap_or("None");
             if code(0) == "ConditionalCheckFailed" {
@@ -643,15 +649,7 @@ impl IncidentStore for DynamoIncidentStore {
             if code(1) == "ConditionalCheckFailed" {
                 return Ok(());
             }
-            if codes.iter().any(|c| c == "TransactionConflict") && attempt < CONFLICT_RETRIES {
-                attempt += 1;
-                backoff(attempt).await;
-                continue;
-            }
-            return Err(StoreError::Unavailable(format!(
-                "transaction cancelled: {}",
-                codes.join(", ")
-            )));
+            wait_out_conflict(&codes, &mut attempt).await?;
         }
     }
 
@@ -732,22 +730,11 @@ impl IncidentStore for DynamoIncidentStore {
                     .build(),
             );
         }
-        for attempt in 0..=CONFLICT_RETRIES {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => {
-                    self.finish_purge(id).await?;
-                    return Ok(true);
-                }
-                Err(e) => e,
-            };
-            let Some(codes) = cancellation_codes(&err) else {
-                return Err(classify(&err));
+        let mut attempt = 0;
+        loop {
+            let Err(codes) = self.transact(&items).await? else {
+                self.finish_purge(id).await?;
+                return Ok(true);
             };
             if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") {
                 // Changed since the read, or deleted by someone else.
@@ -756,15 +743,7 @@ impl IncidentStore for DynamoIncidentStore {
                     None => Ok(false),
                 };
             }
-            if codes.iter().any(|c| c == "TransactionConflict") && attempt < CONFLICT_RETRIES {
-                backoff(attempt + 1).await;
-                continue;
-            }
-            return Err(StoreError::Unavailable(format!(
-                "transaction cancelled: {}",
-                codes.join(", ")
-            )));
+            wait_out_conflict(&codes, &mut attempt).await?;
         }
-        Err(conflict())
     }
 }

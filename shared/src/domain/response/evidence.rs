@@ -43,16 +43,19 @@ pub enum Basis {
     Hypothesis,
 }
 
+/// A note kind that is neither `fact` nor `hypothesis`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown note kind {0:?}: use fact (confirmed) or hypothesis")]
+pub struct UnknownBasis(pub String);
+
 impl FromStr for Basis {
-    type Err = String;
+    type Err = UnknownBasis;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "fact" => Ok(Self::Fact),
             "hypothesis" => Ok(Self::Hypothesis),
-            other => Err(format!(
-                "unknown note kind {other:?}: use fact (confirmed) or hypothesis"
-            )),
+            other => Err(UnknownBasis(other.to_owned())),
         }
     }
 }

@@ -14,10 +14,10 @@ mod retention;
 mod roles;
 mod tasks;
 
-pub use evidence::{Basis, Evidence, EvidenceInput};
+pub use evidence::{Basis, Evidence, EvidenceInput, UnknownBasis};
 pub use lifecycle::{Containment, Lifecycle, RootCause, StatusFields};
 pub use retention::LegalHold;
-pub use roles::{IncidentRole, RoleChange};
+pub use roles::{IncidentRole, RoleChange, UnknownRole};
 pub use tasks::{
     Checklists, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, Task, TaskSection, TaskState, play_name,
 };

@@ -54,18 +54,25 @@ impl fmt::Display for IncidentRole {
     }
 }
 
+/// A role name that is not one of [`IncidentRole::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {:?}: use one of {}", .0, role_names())]
+pub struct UnknownRole(pub String);
+
+fn role_names() -> String {
+    let names: Vec<&str> = IncidentRole::ALL.iter().map(|r| r.as_str()).collect();
+    names.join(", ")
+}
+
 impl FromStr for IncidentRole {
-    type Err = String;
+    type Err = UnknownRole;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let want = s.trim().replace('-', "_").to_ascii_lowercase();
         Self::ALL
             .into_iter()
             .find(|r| r.as_str() == want)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|r| r.as_str()).collect();
-                format!("unknown role {s:?}: use one of {}", names.join(", "))
-            })
+            .ok_or_else(|| UnknownRole(s.to_owned()))
     }
 }
 

@@ -1,7 +1,7 @@
-//! Reports rendered from incident records: the post-incident review, period
-//! metrics (MTTA, MTTR, deadline compliance), the annual security report and
-//! drill evidence. Pure: the caller loads the records and passes the clock,
-//! so the same records always render the same document.
+//! The post-incident documents, rendered from incident records: the review,
+//! period metrics (MTTA, MTTR, deadline compliance), the annual security
+//! report and drill evidence. Pure: the caller loads the records and passes
+//! the clock, so the same records always render the same document.
 
 /// Appends one line to a document; writing to a `String` cannot fail.
 macro_rules! put {

@@ -5,12 +5,13 @@
 //! that need the incident (a required text, a waived task's reason) stay in
 //! the domain, which checks the redacted, trimmed text.
 
-use super::{ApiError, MAX_BODY, media_type};
 use crate::domain::report::MAX_TITLE;
 use crate::domain::{
     Basis, DeadlineKind, DrillScenario, EvidenceInput, Field, IncidentClass, IncidentRole,
-    MAX_TEXT, Severity, Status, StatusFields, TaskState, UnknownSeverity, UnknownStatus,
+    MAX_TEXT, Severity, Status, StatusFields, TaskState, UnknownBasis, UnknownDeadline,
+    UnknownRole, UnknownSeverity, UnknownStatus,
 };
+use crate::http::{ApiError, MAX_BODY, media_type, starts_object};
 use bytes::Bytes;
 use chrono::{DateTime, TimeZone, Utc};
 use http::Request;
@@ -54,7 +55,7 @@ impl From<CommandError> for ApiError {
             CommandError::NoSuchTask(_) => return Self::NotFound(e.to_string()),
             CommandError::NotAnObject(_) | CommandError::Malformed { .. } => "malformed_json",
             CommandError::TooLong { field, .. } | CommandError::Invalid { field, .. } => {
-                super::respond::invalid_code(*field)
+                super::errors::invalid_code(*field)
             }
             CommandError::Time { .. } => "invalid_time",
         };
@@ -92,11 +93,6 @@ fn json_body<T: DeserializeOwned>(
         example,
         detail: e.to_string(),
     })
-}
-
-/// Whether a JSON body is an object (its first non-blank byte is `{`).
-pub(crate) fn starts_object(body: &[u8]) -> bool {
-    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// Free text from a caller, redacted before it is stored or logged.
@@ -272,7 +268,7 @@ impl RecordObligation {
         let kind: DeadlineKind = body
             .kind
             .parse()
-            .map_err(|m: String| invalid(Field::Kind, m))?;
+            .map_err(|e: UnknownDeadline| invalid(Field::Kind, e.to_string()))?;
         if matches!(
             kind,
             DeadlineKind::Acknowledge | DeadlineKind::ResponseTarget
@@ -396,7 +392,7 @@ impl AssignRole {
         let role = body
             .role
             .parse()
-            .map_err(|m: String| invalid(Field::Role, m))?;
+            .map_err(|e: UnknownRole| invalid(Field::Role, e.to_string()))?;
         let person = Text::parse_opt(Field::Person, body.person.as_deref(), MAX_PERSON)?;
         Ok(Self { role, person })
     }
@@ -424,7 +420,7 @@ impl AddNote {
         let basis = body
             .kind
             .parse()
-            .map_err(|m: String| invalid(Field::Kind, m))?;
+            .map_err(|e: UnknownBasis| invalid(Field::Kind, e.to_string()))?;
         let text = Text::parse(Field::Text, &body.text, MAX_TEXT)?;
         Ok(Self { basis, text })
     }

@@ -1,76 +1,19 @@
-//! The vulnerability report form, `POST /reports` (JSON or form) and
-//! `/.well-known/security.txt`.
+//! How a reporter reaches the team: the vulnerability report form,
+//! `POST /reports` (JSON or form) and `/.well-known/security.txt`.
 
-use super::{ApiError, ClientIp, MAX_BODY, json_response, media_type};
+use super::html::{self, render};
+use super::{ApiError, ClientIp, MAX_BODY, json_response, media_type, starts_object};
 use crate::app::{App, intake};
 use crate::domain::{FieldError, Report, ReportInput, SenderKey, Source};
 use crate::metrics::{self, Metric};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
-use minijinja::{Environment, context};
+use minijinja::context;
 use serde::Deserialize;
 use serde_json::json;
-use std::sync::LazyLock;
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 const FORM: &str = "application/x-www-form-urlencoded";
-
-static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    for (name, src) in [
-        ("layout.html", include_str!("../../templates/layout.html")),
-        (
-            "report_form.html",
-            include_str!("../../templates/report_form.html"),
-        ),
-        (
-            "thank_you.html",
-            include_str!("../../templates/thank_you.html"),
-        ),
-        ("ack.html", include_str!("../../templates/ack.html")),
-    ] {
-        // The templates ship in the binary; a test renders each one.
-        if let Err(e) = env.add_template(name, src) {
-            tracing::error!(template = name, error = %e, "template does not compile");
-        }
-    }
-    env
-});
-
-pub(crate) fn html(status: StatusCode, body: String) -> Response<Bytes> {
-    let mut resp = Response::new(Bytes::from(body));
-    *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    // No scripts at all; the page works without them.
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
-
-pub(crate) fn render(name: &str, ctx: minijinja::Value) -> Result<String, ApiError> {
-    TEMPLATES
-        .get_template(name)
-        .and_then(|t| t.render(ctx))
-        .map_err(|e| {
-            tracing::error!(template = name, error = %e, "template failed to render");
-            ApiError::Internal
-        })
-}
 
 /// What the reporter typed, echoed back into the form next to its errors.
 type FormValues = ReportInput;
@@ -86,7 +29,7 @@ fn form_html(
         "report_form.html",
         context! { v => values, errors => errors, products => &app.settings.intake.products, notice => notice },
     )?;
-    Ok(html(status, body))
+    Ok(html::response(status, body))
 }
 
 /// `GET /report`: the empty form.
@@ -126,7 +69,7 @@ pub async fn post(
         )),
         (Ok(Accepted { reference, .. }), true) => {
             let body = render("thank_you.html", context! { reference => reference })?;
-            Ok(html(StatusCode::ACCEPTED, body))
+            Ok(html::response(StatusCode::ACCEPTED, body))
         }
         (Err(Refused { error, .. }), false) => Err(error),
         (Err(Refused { error, values }), true) => match error {
@@ -187,7 +130,7 @@ async fn accept(
     }
     let key = idempotency_key(req).map_err(refuse)?;
     let input = match media {
-        "application/json" if !super::commands::starts_object(req.body()) => {
+        "application/json" if !starts_object(req.body()) => {
             return Err(refuse(ApiError::BadRequest {
                 code: "malformed_json",
                 message: "the body is not a valid report object: send a JSON object".into(),

@@ -5,6 +5,9 @@
 //! conditional on the version. WAL mode so readers never block the writer.
 //! Listings filter severity, tenant and drill on the JSON body: the
 //! `(created_at, id)` and `(status, created_at, id)` indexes do the ordering.
+//!
+//! This file is the store over SQL; `schema` holds the tables and their
+//! migrations, `writer` the thread that owns the connection.
 
 use super::sortable_ts as ts;
 use crate::domain::{
@@ -18,63 +21,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::types::Value;
 use rusqlite::{
-    Connection, ErrorCode, OptionalExtension, StatementStatus, TransactionBehavior, params,
-    params_from_iter,
+    Connection, ErrorCode, OptionalExtension, StatementStatus, params, params_from_iter,
 };
 use std::path::Path;
 use std::sync::mpsc;
-use tokio::sync::oneshot;
+use writer::{WRITER_CHECKPOINT_PAGES, Writer, checkpointer};
 
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS incidents (
-    id TEXT PRIMARY KEY,
-    reference TEXT NOT NULL UNIQUE,
-    status TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS incidents_by_status ON incidents (status, created_at, id);
-CREATE INDEX IF NOT EXISTS incidents_by_created ON incidents (created_at, id);
-CREATE TABLE IF NOT EXISTS timeline (
-    incident_id TEXT NOT NULL REFERENCES incidents (id),
-    seq INTEGER NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (incident_id, seq)
-);
--- Keys are SHA-256 digests (`IdempotencyKey`); `content` is the digest of
--- the request a replay key was first used with.
-CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY,
-    incident_id TEXT NOT NULL REFERENCES incidents (id),
-    content TEXT
-);
-CREATE TABLE IF NOT EXISTS events (
-    id TEXT PRIMARY KEY,
-    incident_id TEXT NOT NULL REFERENCES incidents (id),
-    occurred_at TEXT NOT NULL,
-    body TEXT NOT NULL,
-    published_at TEXT
-);
--- Pending events in commit order: the index's entries are (occurred_at,
--- rowid), and rowid follows insertion, so one change's events keep the
--- order they were emitted in.
-DROP INDEX IF EXISTS events_pending;
-CREATE INDEX IF NOT EXISTS events_pending_in_order ON events (occurred_at) WHERE published_at IS NULL;
-CREATE TABLE IF NOT EXISTS notifications (
-    incident_id TEXT NOT NULL REFERENCES incidents (id),
-    key TEXT NOT NULL,
-    at TEXT NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (incident_id, key)
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    key TEXT PRIMARY KEY,
-    state TEXT NOT NULL,
-    claimed_at TEXT NOT NULL,
-    completed_at TEXT
-);
-"#;
+mod schema;
+mod writer;
 
 /// Every operation runs on one thread that owns the connection. Operations
 /// that arrive while a transaction is running are committed together in
@@ -82,70 +36,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
 /// refused change never undoes another. Callers hear back only after the
 /// commit, so an answer always means durable (or refused).
 pub struct SqliteIncidentStore {
-    jobs: mpsc::Sender<Box<dyn Job>>,
+    writer: Writer,
     /// Dropping it stops the checkpoint thread of a file-backed store.
     checkpoints: Option<mpsc::Sender<()>>,
 }
-
-/// How often the checkpoint thread copies the WAL into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
-/// The writer's own checkpoint threshold in pages: a backstop should the
-/// checkpoint thread fall behind (SQLite's default is 1,000).
-const WRITER_CHECKPOINT_PAGES: i64 = 20_000;
-
-/// One queued operation and the caller waiting for it.
-trait Job: Send {
-    /// Runs against the open transaction: whether it succeeded, and how to
-    /// answer its caller once the commit's outcome is known.
-    fn run(self: Box<Self>, conn: &Connection) -> (bool, Reply);
-    /// Answers without running: the transaction could not be used.
-    fn refuse(self: Box<Self>, e: StoreError);
-}
-
-type Reply = Box<dyn FnOnce(Option<&StoreError>) + Send>;
-
-struct Queued<T, F> {
-    op: F,
-    answer: oneshot::Sender<Result<T, StoreError>>,
-}
-
-impl<T, F> Job for Queued<T, F>
-where
-    T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-{
-    fn run(self: Box<Self>, conn: &Connection) -> (bool, Reply) {
-        let Queued { op, answer } = *self;
-        let result = op(conn);
-        let ok = result.is_ok();
-        let reply: Reply = Box::new(move |failed_commit| {
-            // A failed commit undoes the operations that succeeded too.
-            let result = match (result, failed_commit) {
-                (Ok(_), Some(e)) => Err(same(e)),
-                (r, _) => r,
-            };
-            let _ = answer.send(result);
-        });
-        (ok, reply)
-    }
-
-    fn refuse(self: Box<Self>, e: StoreError) {
-        let _ = self.answer.send(Err(e));
-    }
-}
-
-/// The error of a failed commit, for each caller in its batch.
-fn same(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        other => StoreError::Backend(other.to_string()),
-    }
-}
-
-/// Operations per transaction, at most: bounds how long one commit holds
-/// the write lock against another process (`klaxon ack` on the same
-/// directory) and how long the first caller in a batch waits.
-const MAX_BATCH: usize = 512;
 
 fn backend(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
@@ -203,49 +97,20 @@ impl SqliteIncidentStore {
         // thread does them instead.
         conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
             .map_err(backend)?;
-        conn.execute_batch(SCHEMA).map_err(backend)?;
-        // Added after the first schema: the escalation sweep's due index.
-        let has_due: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM pragma_table_info('incidents') WHERE name = 'next_due_at'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(backend)?;
-        if has_due == 0 {
-            conn.execute_batch("ALTER TABLE incidents ADD COLUMN next_due_at TEXT")
-                .map_err(backend)?;
-        }
-        conn.execute_batch(
-            "CREATE INDEX IF NOT EXISTS incidents_due ON incidents (next_due_at, id) WHERE next_due_at IS NOT NULL",
-        )
-        .map_err(backend)?;
-        add_key_content(&conn)?;
-        hash_raw_keys(&conn)?;
-        let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
-        std::thread::Builder::new()
-            .name("klaxon-sqlite".into())
-            .spawn(move || writer(conn, &queue))
-            .map_err(|e| StoreError::Backend(format!("start the store thread: {e}")))?;
+        schema::migrate(&conn)?;
         Ok(Self {
-            jobs,
+            writer: Writer::start(conn)?,
             checkpoints: None,
         })
     }
 
-    /// Queues `op` for the store thread and waits for its committed result.
+    /// Queues `op` for the writer thread and waits for its committed result.
     async fn with<T, F>(&self, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let (answer, answered) = oneshot::channel();
-        self.jobs
-            .send(Box::new(Queued { op, answer }))
-            .map_err(|_| StoreError::Backend("the store thread has stopped".into()))?;
-        answered
-            .await
-            .map_err(|_| StoreError::Backend("the store thread dropped an operation".into()))?
+        self.writer.run(op).await
     }
 }
 
@@ -274,197 +139,6 @@ fn private_files(db: &Path) -> Result<(), StoreError> {
         }
     }
     Ok(())
-}
-
-/// Starts the thread that checkpoints the WAL on its own connection, so
-/// the writer never waits for the copy and its fsync. PASSIVE: it never
-/// blocks the writer or a reader, it just copies what it can.
-fn checkpointer(path: &Path) -> Result<mpsc::Sender<()>, StoreError> {
-    let conn = Connection::open(path).map_err(backend)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(backend)?;
-    let (stop, stopped) = mpsc::channel::<()>();
-    std::thread::Builder::new()
-        .name("klaxon-sqlite-checkpoint".into())
-        .spawn(move || {
-            // Runs until the store (the only sender) is dropped.
-            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; the writer's own will take over");
-                }
-            }
-        })
-        .map_err(|e| StoreError::Backend(format!("start the checkpoint thread: {e}")))?;
-    Ok(stop)
-}
-
-/// The store thread: waits for work, then runs everything queued so far in
-/// one transaction. Ends when the store is dropped.
-fn writer(mut conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>) {
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        run_batch(&mut conn, batch);
-    }
-}
-
-fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
-    // IMMEDIATE takes the write lock up front, so an idempotency check and
-    // its insert cannot interleave with another process's writer.
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => {
-            let e = backend(e);
-            batch.into_iter().for_each(|job| job.refuse(same(&e)));
-            return;
-        }
-    };
-    let mut replies = Vec::with_capacity(batch.len());
-    let mut jobs = batch.into_iter();
-    let mut broken = None;
-    for job in jobs.by_ref() {
-        // Some errors (disk full, I/O) make SQLite roll the whole
-        // transaction back; no later job may run outside it.
-        if tx.is_autocommit() {
-            let e = StoreError::Unavailable("the transaction was rolled back".into());
-            job.refuse(same(&e));
-            broken = Some(e);
-            break;
-        }
-        let sp = match tx.savepoint() {
-            Ok(sp) => sp,
-            Err(e) => {
-                let e = backend(e);
-                job.refuse(same(&e));
-                broken = Some(e);
-                break;
-            }
-        };
-        // A panicking operation must not take the store thread with it: its
-        // caller hears that the operation was dropped, and its savepoint
-        // rolls back.
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&sp)));
-        let (ok, reply) = ran.unwrap_or_else(|_| (false, Box::new(|_| {})));
-        // Dropping a savepoint rolls it back: a refused operation leaves no trace.
-        let kept = if ok {
-            sp.commit().map_err(backend)
-        } else {
-            Ok(())
-        };
-        replies.push(reply);
-        if let Err(e) = kept {
-            broken = Some(e);
-            break;
-        }
-    }
-    let failed = match broken {
-        Some(e) => Some(e), // dropping `tx` rolls back
-        None => tx.commit().map_err(backend).err(),
-    };
-    for reply in replies {
-        reply(failed.as_ref());
-    }
-    if let Some(e) = &failed {
-        jobs.for_each(|job| job.refuse(same(e)));
-    }
-}
-
-/// Added after the first schema: the content a replay key is bound to.
-fn add_key_content(conn: &Connection) -> Result<(), StoreError> {
-    let has: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM pragma_table_info('idempotency') WHERE name = 'content'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(backend)?;
-    if has == 0 {
-        conn.execute_batch("ALTER TABLE idempotency ADD COLUMN content TEXT")
-            .map_err(backend)?;
-    }
-    Ok(())
-}
-
-/// `PRAGMA user_version` once every stored key is a digest.
-const KEYS_HASHED: i64 = 1;
-
-/// Is this stored key `<prefix>#<64 hex>`, the shape every key is now
-/// written in?
-fn is_digest(key: &str) -> bool {
-    key.split_once('#').is_some_and(|(_, d)| {
-        d.len() == 64
-            && d.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
-}
-
-fn sha256_hex(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-/// Once, for a database written before keys were hashed: rewrites raw
-/// keys as the digests the code now looks up. An idempotency key
-/// `<source>#<raw>` becomes `<source>#<sha256(raw)>`, as `IdempotencyKey`
-/// writes it; a ledger key `<purpose>#...` becomes
-/// `<purpose>#<sha256(whole key)>`, as `LedgerKey` writes the notify
-/// claims, so a delivered page stays delivered. (An ack link's claim is now
-/// keyed on a digest of its tag, so an old one matches nothing: a link used
-/// before the upgrade may acknowledge once more.) One transaction.
-fn hash_raw_keys(conn: &Connection) -> Result<(), StoreError> {
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(backend)?;
-    if version >= KEYS_HASHED {
-        return Ok(());
-    }
-    // Freed cells are zeroed, so the raw text does not linger in the file.
-    conn.pragma_update(None, "secure_delete", true)
-        .map_err(backend)?;
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
-    let run = || -> Result<(), StoreError> {
-        for (table, whole) in [("idempotency", false), ("deliveries", true)] {
-            let keys: Vec<String> = {
-                let mut stmt = conn
-                    .prepare(&format!("SELECT key FROM {table}"))
-                    .map_err(backend)?;
-                let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
-                rows.collect::<Result<_, _>>().map_err(backend)?
-            };
-            let mut update = conn
-                .prepare(&format!(
-                    "UPDATE OR REPLACE {table} SET key = ?1 WHERE key = ?2"
-                ))
-                .map_err(backend)?;
-            for old in keys.iter().filter(|k| !is_digest(k)) {
-                let (prefix, rest) = old.split_once('#').unwrap_or(("key", old));
-                let digest = sha256_hex(if whole { old } else { rest });
-                update
-                    .execute(params![format!("{prefix}#{digest}"), old])
-                    .map_err(backend)?;
-            }
-        }
-        conn.pragma_update(None, "user_version", KEYS_HASHED)
-            .map_err(backend)
-    };
-    let done = match run() {
-        Ok(()) => conn.execute_batch("COMMIT").map_err(backend),
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    };
-    conn.pragma_update(None, "secure_delete", false)
-        .map_err(backend)?;
-    done?;
-    // And the WAL's copies of the old pages go too.
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        .map_err(backend)
 }
 
 /// `execute` through the statement cache: every statement here runs
@@ -972,6 +646,8 @@ impl DeliveryLedger for SqliteIncidentStore {
 
 #[cfg(test)]
 mod tests {
+    use super::schema::is_digest;
+    use super::writer::CHECKPOINT_EVERY;
     use super::*;
 
     /// Operations queued together share a transaction, but an operation that

@@ -1,248 +1,17 @@
-//! Messages: what each audience is told about each event, rendered from
-//! templates a team can edit (`shared/templates/notify/`, overridable with
-//! `KLAXON_TEMPLATE_DIR`), with one body per SNS protocol.
-//!
-//! Drafts (the customer notice, the Atlassian report, the Critical/High
-//! notification, the patch release notice) go to the comms audience for a
-//! person to send: Klaxon never mails customers itself, and drills produce
-//! none of them.
+//! Rendering: one message for one audience, with a body per SNS protocol
+//! (email and the default, SMS in one segment, the JSON document, the
+//! Chatbot body for Slack and Teams).
 
-use crate::domain::{Audience, DeadlineKind, DomainEvent, EventKind, Incident, Severity};
+use super::{TemplateError, Templates};
+use crate::domain::{Audience, DeadlineKind, DomainEvent, Incident, MessageKind};
 use crate::escape::chat;
-/// The port's message type, which rendering fills in.
-pub use crate::ports::{Bodies, Message};
+use crate::ports::{Bodies, Message};
 use chrono::{DateTime, Utc};
-use minijinja::Environment;
-use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::{Arc, LazyLock};
 
 /// One SMS segment.
 pub const SMS_LIMIT: usize = 160;
-
-/// The templates that ship in the binary; a test renders each one.
-pub const BUILTIN: &[(&str, &str)] = &[
-    (
-        "page.sms.txt",
-        include_str!("../templates/notify/page.sms.txt"),
-    ),
-    (
-        "page.subject.txt",
-        include_str!("../templates/notify/page.subject.txt"),
-    ),
-    (
-        "page.email.txt",
-        include_str!("../templates/notify/page.email.txt"),
-    ),
-    (
-        "triage.subject.txt",
-        include_str!("../templates/notify/triage.subject.txt"),
-    ),
-    (
-        "triage.email.txt",
-        include_str!("../templates/notify/triage.email.txt"),
-    ),
-    (
-        "clock.subject.txt",
-        include_str!("../templates/notify/clock.subject.txt"),
-    ),
-    (
-        "clock.email.txt",
-        include_str!("../templates/notify/clock.email.txt"),
-    ),
-    (
-        "ack.subject.txt",
-        include_str!("../templates/notify/ack.subject.txt"),
-    ),
-    (
-        "ack.email.txt",
-        include_str!("../templates/notify/ack.email.txt"),
-    ),
-    (
-        "status_update.txt",
-        include_str!("../templates/notify/status_update.txt"),
-    ),
-    (
-        "severity_notification.txt",
-        include_str!("../templates/notify/severity_notification.txt"),
-    ),
-    (
-        "customer_notice.txt",
-        include_str!("../templates/notify/customer_notice.txt"),
-    ),
-    (
-        "atlassian_report.txt",
-        include_str!("../templates/notify/atlassian_report.txt"),
-    ),
-    (
-        "patch_release.txt",
-        include_str!("../templates/notify/patch_release.txt"),
-    ),
-];
-
-/// The compiled templates.
-pub struct Templates {
-    env: Environment<'static>,
-}
-
-impl std::fmt::Debug for Templates {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Templates")
-    }
-}
-
-static BUILTIN_TEMPLATES: LazyLock<Arc<Templates>> = LazyLock::new(|| {
-    // A test compiles every built-in template, so this cannot fail in a release.
-    Arc::new(
-        Templates::from_sources(BUILTIN.iter().map(|(n, s)| (*n, s.to_string())))
-            .unwrap_or_else(|e| panic!("built-in template: {e}")),
-    )
-});
-
-impl Templates {
-    pub fn builtin() -> Arc<Templates> {
-        Arc::clone(&BUILTIN_TEMPLATES)
-    }
-
-    fn from_sources<'a>(sources: impl Iterator<Item = (&'a str, String)>) -> Result<Self, String> {
-        let mut env = Environment::new();
-        // Plain text: nothing to escape, and line breaks are the layout.
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        env.set_keep_trailing_newline(false);
-        for (name, src) in sources {
-            env.add_template_owned(name.to_owned(), src)
-                .map_err(|e| format!("{name}: {e}"))?;
-        }
-        Ok(Self { env })
-    }
-
-    /// The built-in templates, each replaced by a file of the same name in
-    /// `dir` if there is one. A template that does not compile stops start-up.
-    pub fn load(dir: &Path) -> Result<Self, String> {
-        let mut sources = Vec::new();
-        for (name, builtin) in BUILTIN {
-            let path = dir.join(name);
-            let src = match std::fs::read_to_string(&path) {
-                Ok(s) => s,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (*builtin).to_owned(),
-                Err(e) => return Err(format!("{}: {e}", path.display())),
-            };
-            sources.push((*name, src));
-        }
-        Self::from_sources(sources.into_iter()).map_err(|e| format!("{}/{e}", dir.display()))
-    }
-
-    fn render(&self, name: &str, ctx: &minijinja::Value) -> Result<String, String> {
-        self.env
-            .get_template(name)
-            .and_then(|t| t.render(ctx))
-            .map(|s| s.trim().to_owned())
-            .map_err(|e| format!("template {name}: {e}"))
-    }
-}
-
-/// What a message is; also the `kind` attribute subscriptions can filter on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Page,
-    Triage,
-    SeverityChanged,
-    Clock,
-    Acknowledged,
-    StatusUpdate,
-    SeverityNotification,
-    CustomerNotice,
-    AtlassianReport,
-    PatchRelease,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Page => "page",
-            Self::Triage => "triage",
-            Self::SeverityChanged => "severity_changed",
-            Self::Clock => "clock",
-            Self::Acknowledged => "acknowledged",
-            Self::StatusUpdate => "status_update",
-            Self::SeverityNotification => "severity_notification_draft",
-            Self::CustomerNotice => "customer_notice_draft",
-            Self::AtlassianReport => "atlassian_report_draft",
-            Self::PatchRelease => "patch_release_draft",
-        }
-    }
-
-    /// Drafts are for a person to send to people outside the team.
-    pub fn is_draft(self) -> bool {
-        matches!(
-            self,
-            Self::SeverityNotification
-                | Self::CustomerNotice
-                | Self::AtlassianReport
-                | Self::PatchRelease
-        )
-    }
-
-    fn draft_label(self) -> &'static str {
-        match self {
-            Self::SeverityNotification => "Critical/High severity notification",
-            Self::CustomerNotice => "customer notice",
-            Self::AtlassianReport => "Atlassian security incident report",
-            Self::PatchRelease => "patch release notification",
-            _ => "",
-        }
-    }
-}
-
-/// Who is told what about an event.
-pub fn plan(event: &DomainEvent, incident: &Incident) -> Vec<(Audience, Kind)> {
-    let step_audience = event.step.iter().map(|s| s.audience);
-    let mut out: Vec<(Audience, Kind)> = match event.kind {
-        EventKind::EscalationTriggered => step_audience.map(|a| (a, Kind::Page)).collect(),
-        EventKind::SlaReminder | EventKind::SlaBreached => {
-            step_audience.map(|a| (a, Kind::Clock)).collect()
-        }
-        EventKind::IncidentTriaged => vec![(Audience::SecurityTeam, Kind::Triage)],
-        EventKind::SeverityChanged => vec![(Audience::SecurityTeam, Kind::SeverityChanged)],
-        EventKind::IncidentAcknowledged => vec![(Audience::SecurityTeam, Kind::Acknowledged)],
-        EventKind::ObligationRecorded => match event.obligation {
-            Some(DeadlineKind::StatusUpdate) => {
-                let mut v = vec![(Audience::SecurityTeam, Kind::StatusUpdate)];
-                if incident.severity.is_some_and(|s| s <= Severity::Sev2) {
-                    v.push((Audience::Leadership, Kind::StatusUpdate));
-                }
-                v
-            }
-            Some(DeadlineKind::Fix) => vec![(Audience::Comms, Kind::PatchRelease)],
-            _ => Vec::new(),
-        },
-        EventKind::ReportReceived => Vec::new(),
-    };
-    if event.kind == EventKind::IncidentTriaged {
-        let flags = incident
-            .assessment
-            .as_ref()
-            .map(|a| a.flags)
-            .unwrap_or_default();
-        if incident.severity.is_some_and(|s| s <= Severity::Sev2) {
-            out.push((Audience::Comms, Kind::SeverityNotification));
-        }
-        if flags.customer_notification_required {
-            out.push((Audience::Comms, Kind::CustomerNotice));
-        }
-        if flags.atlassian_notification_required {
-            out.push((Audience::Comms, Kind::AtlassianReport));
-        }
-    }
-    if event.drill {
-        // A drill exercises the people, never the customers.
-        out.retain(|(_, k)| !k.is_draft());
-    }
-    out
-}
 
 /// What rendering needs beyond the event and the incident.
 pub struct Inputs<'a> {
@@ -286,9 +55,9 @@ pub fn render(
     event: &DomainEvent,
     incident: &Incident,
     audience: Audience,
-    kind: Kind,
+    kind: MessageKind,
     inputs: &Inputs<'_>,
-) -> Result<Message, String> {
+) -> Result<Message, TemplateError> {
     let sev = incident.severity;
     let class = incident
         .assessment
@@ -372,49 +141,49 @@ pub fn render(
         )
     };
     let (subject, text) = match kind {
-        Kind::Page => (
+        MessageKind::Page => (
             t.render("page.subject.txt", &ctx)?,
             t.render("page.email.txt", &ctx)?,
         ),
-        Kind::Triage => (
+        MessageKind::Triage => (
             t.render("triage.subject.txt", &ctx)?,
             t.render("triage.email.txt", &ctx)?,
         ),
-        Kind::SeverityChanged => (
+        MessageKind::SeverityChanged => (
             headline(&format!("Severity now {sev_code}")),
             t.render("triage.email.txt", &ctx)?,
         ),
-        Kind::Clock => (
+        MessageKind::Clock => (
             t.render("clock.subject.txt", &ctx)?,
             t.render("clock.email.txt", &ctx)?,
         ),
-        Kind::Acknowledged => (
+        MessageKind::Acknowledged => (
             t.render("ack.subject.txt", &ctx)?,
             t.render("ack.email.txt", &ctx)?,
         ),
-        Kind::StatusUpdate => (
+        MessageKind::StatusUpdate => (
             headline("Status update"),
             t.render("status_update.txt", &ctx)?,
         ),
-        Kind::SeverityNotification => (
-            headline(&format!("DRAFT {}", kind.draft_label())),
+        MessageKind::SeverityNotification => (
+            headline(&format!("DRAFT {}", draft_label(kind))),
             t.render("severity_notification.txt", &ctx)?,
         ),
-        Kind::CustomerNotice => (
-            headline(&format!("DRAFT {}", kind.draft_label())),
+        MessageKind::CustomerNotice => (
+            headline(&format!("DRAFT {}", draft_label(kind))),
             t.render("customer_notice.txt", &ctx)?,
         ),
-        Kind::AtlassianReport => (
-            headline(&format!("DRAFT {}", kind.draft_label())),
+        MessageKind::AtlassianReport => (
+            headline(&format!("DRAFT {}", draft_label(kind))),
             t.render("atlassian_report.txt", &ctx)?,
         ),
-        Kind::PatchRelease => (
-            headline(&format!("DRAFT {}", kind.draft_label())),
+        MessageKind::PatchRelease => (
+            headline(&format!("DRAFT {}", draft_label(kind))),
             t.render("patch_release.txt", &ctx)?,
         ),
     };
     let sms = match kind {
-        Kind::Page => fit_sms(&incident.title, |title| {
+        MessageKind::Page => fit_sms(&incident.title, |title| {
             let mut v = base.clone();
             v["title"] = Value::String(title.to_owned());
             t.render("page.sms.txt", &minijinja::Value::from_serialize(&v))
@@ -448,7 +217,7 @@ pub fn render(
     if let Some(url) = inputs.ack_url {
         next_steps.push(format!("Acknowledge: {url}"));
     }
-    if matches!(kind, Kind::Page | Kind::Clock) {
+    if matches!(kind, MessageKind::Page | MessageKind::Clock) {
         next_steps.push(format!("Or run: klaxon ack {}", incident.reference));
     }
     // Slack and Teams render this body as markup: everything in it that
@@ -509,6 +278,17 @@ pub fn render(
     })
 }
 
+/// What a draft's subject calls it.
+fn draft_label(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::SeverityNotification => "Critical/High severity notification",
+        MessageKind::CustomerNotice => "customer notice",
+        MessageKind::AtlassianReport => "Atlassian security incident report",
+        MessageKind::PatchRelease => "patch release notification",
+        _ => "",
+    }
+}
+
 fn truncate(s: &str, limit: usize) -> String {
     if s.chars().count() <= limit {
         return s.to_owned();
@@ -520,9 +300,9 @@ fn truncate(s: &str, limit: usize) -> String {
 
 /// Renders the SMS with the title shortened until the whole fits one segment;
 /// the link is never cut, since a cut link is useless.
-fn fit_sms<F>(title: &str, render: F) -> Result<String, String>
+fn fit_sms<F>(title: &str, render: F) -> Result<String, TemplateError>
 where
-    F: Fn(&str) -> Result<String, String>,
+    F: Fn(&str) -> Result<String, TemplateError>,
 {
     let full = render(title)?;
     if full.chars().count() <= SMS_LIMIT {
@@ -547,8 +327,8 @@ where
 mod tests {
     use super::*;
     use crate::domain::{
-        Assessment, Flags, IncidentClass, NewIncident, Play, Report, ReportInput, Source, Status,
-        Step, StepReason,
+        Assessment, EventKind, Flags, IncidentClass, NewIncident, Play, Report, ReportInput,
+        Severity, Source, Status, Step, StepReason,
     };
 
     fn at() -> DateTime<Utc> {
@@ -610,86 +390,20 @@ mod tests {
         customer_notification_required: true,
     };
 
-    #[test]
-    fn plan_table() {
-        use Audience::*;
-        use Kind::*;
-        let sev1 = incident(Severity::Sev1, ALL_FLAGS, false, "t");
-        let sev3 = incident(Severity::Sev3, Flags::default(), false, "t");
-        let drill = incident(Severity::Sev1, ALL_FLAGS, true, "t");
-        let mut status = event(EventKind::ObligationRecorded, &sev1, None);
-        status.obligation = Some(DeadlineKind::StatusUpdate);
-        let mut fix = event(EventKind::ObligationRecorded, &sev1, None);
-        fix.obligation = Some(DeadlineKind::Fix);
-        let mut drill_fix = event(EventKind::ObligationRecorded, &drill, None);
-        drill_fix.obligation = Some(DeadlineKind::Fix);
-        type Case<'a> = (&'a str, DomainEvent, &'a Incident, Vec<(Audience, Kind)>);
-        let cases: Vec<Case> = vec![
-            (
-                "SEV-1 triage with every flag: the team, and three drafts for comms",
-                event(EventKind::IncidentTriaged, &sev1, None),
-                &sev1,
-                vec![
-                    (SecurityTeam, Triage),
-                    (Comms, SeverityNotification),
-                    (Comms, CustomerNotice),
-                    (Comms, AtlassianReport),
-                ],
-            ),
-            (
-                "SEV-3 triage: the team only",
-                event(EventKind::IncidentTriaged, &sev3, None),
-                &sev3,
-                vec![(SecurityTeam, Triage)],
-            ),
-            (
-                "a drill drafts nothing customer-facing",
-                event(EventKind::IncidentTriaged, &drill, None),
-                &drill,
-                vec![(SecurityTeam, Triage)],
-            ),
-            (
-                "a page goes to its step's audience",
-                event(
-                    EventKind::EscalationTriggered,
-                    &sev1,
-                    Some(page_step(OncallSecondary)),
-                ),
-                &sev1,
-                vec![(OncallSecondary, Page)],
-            ),
-            (
-                "status update: team and leadership",
-                status,
-                &sev1,
-                vec![(SecurityTeam, StatusUpdate), (Leadership, StatusUpdate)],
-            ),
-            (
-                "fix released: the patch notice draft",
-                fix,
-                &sev1,
-                vec![(Comms, PatchRelease)],
-            ),
-            ("a drill's fix drafts nothing", drill_fix, &drill, vec![]),
-            (
-                "report received: nobody yet",
-                event(EventKind::ReportReceived, &sev1, None),
-                &sev1,
-                vec![],
-            ),
-        ];
-        for (name, e, i, want) in cases {
-            assert_eq!(plan(&e, i), want, "{name}");
-        }
-    }
-
     fn render_page(i: &Incident, t: &Templates, ack: Option<&str>) -> Message {
         let e = event(
             EventKind::EscalationTriggered,
             i,
             Some(page_step(Audience::OncallPrimary)),
         );
-        render(&e, i, Audience::OncallPrimary, Kind::Page, &inputs(t, ack)).expect("render")
+        render(
+            &e,
+            i,
+            Audience::OncallPrimary,
+            MessageKind::Page,
+            &inputs(t, ack),
+        )
+        .expect("render")
     }
 
     fn inputs<'a>(t: &'a Templates, ack: Option<&'a str>) -> Inputs<'a> {
@@ -710,16 +424,16 @@ mod tests {
         let t = Templates::builtin();
         let i = incident(Severity::Sev1, ALL_FLAGS, false, "Auth bypass in admin API");
         let kinds = [
-            Kind::Page,
-            Kind::Triage,
-            Kind::SeverityChanged,
-            Kind::Clock,
-            Kind::Acknowledged,
-            Kind::StatusUpdate,
-            Kind::SeverityNotification,
-            Kind::CustomerNotice,
-            Kind::AtlassianReport,
-            Kind::PatchRelease,
+            MessageKind::Page,
+            MessageKind::Triage,
+            MessageKind::SeverityChanged,
+            MessageKind::Clock,
+            MessageKind::Acknowledged,
+            MessageKind::StatusUpdate,
+            MessageKind::SeverityNotification,
+            MessageKind::CustomerNotice,
+            MessageKind::AtlassianReport,
+            MessageKind::PatchRelease,
         ];
         for kind in kinds {
             let e = event(
@@ -786,9 +500,9 @@ mod tests {
                 .message
                 .email
         };
-        let cases: [(Kind, &[&str]); 5] = [
+        let cases: [(MessageKind, &[&str]); 5] = [
             (
-                Kind::SeverityNotification,
+                MessageKind::SeverityNotification,
                 &[
                     "SEVERITY: High",
                     "IMPACT:",
@@ -798,7 +512,7 @@ mod tests {
                 ],
             ),
             (
-                Kind::StatusUpdate,
+                MessageKind::StatusUpdate,
                 &[
                     "Incident:",
                     "Severity: SEV-2",
@@ -811,7 +525,7 @@ mod tests {
                 ],
             ),
             (
-                Kind::CustomerNotice,
+                MessageKind::CustomerNotice,
                 &[
                     "What happened",
                     "When",
@@ -824,7 +538,7 @@ mod tests {
                 ],
             ),
             (
-                Kind::AtlassianReport,
+                MessageKind::AtlassianReport,
                 &[
                     "Category and scope",
                     "How it happened",
@@ -835,7 +549,7 @@ mod tests {
                 ],
             ),
             (
-                Kind::PatchRelease,
+                MessageKind::PatchRelease,
                 &[
                     "[SECURITY PATCH]",
                     "ISSUE:",
@@ -872,7 +586,7 @@ mod tests {
             &e,
             &i,
             Audience::SecurityTeam,
-            Kind::Triage,
+            MessageKind::Triage,
             &inputs(&t, None),
         )
         .expect("render");
@@ -979,11 +693,11 @@ mod tests {
         let t = Templates::builtin();
         let i = incident(Severity::Sev1, Flags::default(), true, "Drill: leaked key");
         for kind in [
-            Kind::Page,
-            Kind::Triage,
-            Kind::Clock,
-            Kind::Acknowledged,
-            Kind::StatusUpdate,
+            MessageKind::Page,
+            MessageKind::Triage,
+            MessageKind::Clock,
+            MessageKind::Acknowledged,
+            MessageKind::StatusUpdate,
         ] {
             let e = event(
                 EventKind::EscalationTriggered,
@@ -1018,6 +732,6 @@ mod tests {
         assert_eq!(m.message.sms, format!("WAKE UP {}", i.reference));
         std::fs::write(dir.path().join("triage.email.txt"), "{% if %}").expect("write");
         let e = Templates::load(dir.path()).expect_err("a broken template stops start-up");
-        assert!(e.contains("triage.email.txt"), "{e}");
+        assert!(e.to_string().contains("triage.email.txt"), "{e}");
     }
 }

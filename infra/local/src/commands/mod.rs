@@ -1,0 +1,18 @@
+//! What each subcommand does and prints.
+//!
+//! - [`dry_run`]: `assess` and `policy default`, the engine alone.
+//! - [`local_store`]: `show` and local `ack`, on `klaxon serve`'s data
+//!   directory; no network.
+//! - [`api`](mod@api): the responder API's subcommands, through [`crate::client`].
+//! - [`render`]: the API's answers as text for people.
+
+pub mod api;
+pub mod dry_run;
+pub mod local_store;
+pub mod render;
+
+pub use api::{api, api_ack, hint};
+pub use dry_run::{assess, assess_line, policy_default};
+pub use local_store::{ack, show};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;

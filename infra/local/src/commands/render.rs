@@ -1,0 +1,390 @@
+//! The API's answers as text for people. Every field is read with a
+//! fallback: a stack on another version may answer with fields missing or
+//! added.
+
+use serde_json::{Value, json};
+
+pub(super) fn field<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or("-")
+}
+
+pub(super) fn reference(i: &Value) -> &str {
+    i["reference"]
+        .as_str()
+        .or_else(|| i["id"].as_str())
+        .unwrap_or("incident")
+}
+
+/// `2026-11-23 09:00Z` from an RFC 3339 time; anything else as is.
+pub(super) fn when(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| {
+            d.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%MZ")
+                .to_string()
+        })
+        .unwrap_or_else(|_| t.to_owned())
+}
+
+/// Columns padded to their widest cell; the last one is not padded.
+fn columns(rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
+        for (n, cell) in row.iter().enumerate() {
+            let w = cell.chars().count();
+            match widths.get_mut(n) {
+                Some(max) => *max = (*max).max(w),
+                None => widths.push(w),
+            }
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (n, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if n + 1 < row.len() {
+                let pad = widths[n].saturating_sub(cell.chars().count());
+                line.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut all = vec![header.iter().map(|h| (*h).to_owned()).collect()];
+    all.extend(rows);
+    columns(&all)
+}
+
+/// `klaxon incidents`: reference, severity, status, created, title.
+pub fn incidents_table(items: &[Value]) -> String {
+    if items.is_empty() {
+        return "no incidents match\n".into();
+    }
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|i| {
+            let mut title = one_line(field(i, "title"), 80);
+            if i["drill"] == json!(true) {
+                title = format!("[drill] {title}");
+            }
+            vec![
+                reference(i).to_owned(),
+                field(i, "severity").to_owned(),
+                field(i, "status").to_owned(),
+                when(field(i, "created_at")),
+                title,
+            ]
+        })
+        .collect();
+    table(
+        &["REFERENCE", "SEVERITY", "STATUS", "CREATED", "TITLE"],
+        rows,
+    )
+}
+
+/// At most `max` characters of the first line.
+fn one_line(s: &str, max: usize) -> String {
+    let first = s.lines().next().unwrap_or("");
+    if first.chars().count() > max || first.len() < s.trim_end().len() {
+        let short: String = first.chars().take(max.saturating_sub(1)).collect();
+        format!("{short}…")
+    } else {
+        first.to_owned()
+    }
+}
+
+const ROLES: [&str; 5] = [
+    "incident_commander",
+    "technical_lead",
+    "communications_lead",
+    "evidence_owner",
+    "business_owner",
+];
+
+/// `klaxon incident`: the answer of `GET /api/v1/incidents/{id}`, for people.
+pub fn incident_summary(v: &Value, last: usize) -> String {
+    let i = &v["incident"];
+    let mut s = String::new();
+    let drill = if i["drill"] == json!(true) {
+        "  [DRILL]"
+    } else {
+        ""
+    };
+    s.push_str(&format!(
+        "{}  {}  {}{drill}\n{}\n",
+        reference(i),
+        field(i, "severity"),
+        field(i, "status"),
+        field(i, "title")
+    ));
+    s.push_str(&format!(
+        "id:       {}\ncreated:  {}\n",
+        field(i, "id"),
+        when(field(i, "created_at"))
+    ));
+    if let Some(t) = i["tenant"].as_str() {
+        s.push_str(&format!("tenant:   {t}\n"));
+    }
+    let a = &i["assessment"];
+    if a.is_object() {
+        s.push_str(&format!(
+            "class:    {}  (play: {})\n",
+            field(a, "class"),
+            field(a, "play")
+        ));
+    }
+    if v["needs_triage"] == json!(true) {
+        s.push_str("triage:   needs triage: the engine could not place it; set the severity (klaxon severity)\n");
+    }
+    let o = &i["severity_override"];
+    if o.is_object() {
+        s.push_str(&format!(
+            "override: {} by {}: {}\n",
+            field(o, "severity"),
+            field(o, "by"),
+            field(o, "reason")
+        ));
+    }
+    let ack = &i["acknowledged"];
+    if ack.is_object() {
+        s.push_str(&format!(
+            "acked:    by {} via {} at {}\n",
+            field(ack, "by"),
+            field(ack, "via"),
+            when(field(ack, "at"))
+        ));
+    }
+    if let Some(c) = i["containment"]["action"].as_str() {
+        s.push_str(&format!("contained: {c}\n"));
+    }
+    let rc = &i["root_cause"];
+    if let Some(c) = rc["cause"].as_str() {
+        let why = rc["rationale"]
+            .as_str()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        s.push_str(&format!("root cause: {c}{why}\n"));
+    }
+    let hold = &i["legal_hold"];
+    if hold.is_object() {
+        s.push_str(&format!(
+            "legal hold: {} (by {})\n",
+            field(hold, "reason"),
+            field(hold, "by")
+        ));
+    }
+    s.push_str("roles:\n");
+    let roles = v["roles"].as_object().or_else(|| i["roles"].as_object());
+    let holder = |r: &str| {
+        roles
+            .and_then(|m| m.get(r))
+            .and_then(Value::as_str)
+            .unwrap_or("(unassigned)")
+            .to_owned()
+    };
+    let mut rows: Vec<Vec<String>> = ROLES
+        .iter()
+        .map(|r| vec![format!("  {r}"), holder(r)])
+        .collect();
+    if let Some(m) = roles {
+        for (r, p) in m.iter().filter(|(r, _)| !ROLES.contains(&r.as_str())) {
+            rows.push(vec![format!("  {r}"), p.as_str().unwrap_or("-").to_owned()]);
+        }
+    }
+    s.push_str(&columns(&rows));
+    s.push_str("deadlines:\n");
+    let deadlines = v["deadlines"].as_array().cloned().unwrap_or_default();
+    if deadlines.is_empty() {
+        s.push_str("  (none)\n");
+    }
+    let rows: Vec<Vec<String>> = deadlines
+        .iter()
+        .map(|d| {
+            let state = field(d, "state");
+            let detail = match (d["met_at"].as_str(), d["breached_at"].as_str()) {
+                (Some(m), _) => format!("{state} {}", when(m)),
+                (None, Some(b)) => format!("{} {}", state.to_ascii_uppercase(), when(b)),
+                _ if state == "overdue" => "OVERDUE".to_owned(),
+                _ => state.to_owned(),
+            };
+            vec![
+                format!("  {}", field(d, "kind")),
+                format!("due {}", when(field(d, "due_at"))),
+                detail,
+            ]
+        })
+        .collect();
+    s.push_str(&columns(&rows));
+    let tasks = v["tasks"].as_array().cloned().unwrap_or_default();
+    let open: Vec<&Value> = tasks
+        .iter()
+        .filter(|t| t["state"] == json!("open"))
+        .collect();
+    s.push_str(&format!(
+        "open tasks ({} of {}):\n",
+        open.len(),
+        tasks.len()
+    ));
+    for t in open {
+        let mut extra = Vec::new();
+        if let Some(o) = t["owner"].as_str() {
+            extra.push(format!("owner {o}"));
+        }
+        if let Some(d) = t["due"].as_str() {
+            extra.push(format!("due {}", when(d)));
+        }
+        let extra = if extra.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", extra.join(", "))
+        };
+        s.push_str(&format!(
+            "  #{:<3} [{}] {}{extra}\n",
+            t["id"].to_string(),
+            field(t, "section"),
+            one_line(field(t, "text"), 100)
+        ));
+    }
+    let evidence = v["evidence"].as_array().map(Vec::len).unwrap_or(0);
+    if evidence > 0 {
+        s.push_str(&format!(
+            "evidence: {evidence} item(s); `klaxon evidence list {}`\n",
+            reference(i)
+        ));
+    }
+    let timeline = v["timeline"].as_array().cloned().unwrap_or_default();
+    let skip = timeline.len().saturating_sub(last);
+    s.push_str(&format!(
+        "timeline (last {} of {}):\n",
+        timeline.len() - skip,
+        timeline.len()
+    ));
+    for e in &timeline[skip..] {
+        s.push_str(&format!(
+            "  {} {} [{}] {}\n",
+            when(field(e, "at")),
+            field(e, "actor"),
+            field(e, "kind"),
+            field(e, "message").replace('\n', "\n      ")
+        ));
+    }
+    s
+}
+
+/// `klaxon evidence list`.
+pub fn evidence_table(v: &Value) -> String {
+    let items = v["items"].as_array().cloned().unwrap_or_default();
+    if items.is_empty() {
+        return format!("{}: no evidence recorded\n", reference(v));
+    }
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|e| {
+            vec![
+                format!("#{}", e["id"]),
+                field(e, "sha256").to_owned(),
+                field(e, "name").to_owned(),
+                format!(
+                    "{}, {}",
+                    field(e, "collected_by"),
+                    when(field(e, "collected_at"))
+                ),
+                field(e, "location").to_owned(),
+            ]
+        })
+        .collect();
+    table(&["ID", "SHA256", "NAME", "COLLECTED", "LOCATION"], rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incidents_table_aligns_and_marks_drills() {
+        let items = [
+            json!({"reference": "KLX-2026-AAAAAA", "severity": "SEV-1", "status": "triaged",
+                   "created_at": "2026-11-23T09:00:00.123456Z", "title": "RCE in the webhook handler"}),
+            json!({"reference": "KLX-2026-BBBBBB", "status": "reported", "drill": true,
+                   "created_at": "not a time", "title": "Drill: leaked production secret\nsecond line"}),
+        ];
+        let t = incidents_table(&items);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "REFERENCE        SEVERITY  STATUS    CREATED            TITLE",
+                "KLX-2026-AAAAAA  SEV-1     triaged   2026-11-23 09:00Z  RCE in the webhook handler",
+                "KLX-2026-BBBBBB  -         reported  not a time         [drill] Drill: leaked production secret…",
+            ]
+        );
+        assert_eq!(incidents_table(&[]), "no incidents match\n");
+    }
+
+    #[test]
+    fn incident_summary_shows_the_essentials_and_survives_missing_fields() {
+        let v = json!({
+            "incident": {"reference": "KLX-2026-7QX4MZ", "severity": "SEV-2", "status": "contained",
+                         "title": "Leaked key", "root_cause": {"cause": "unknown", "rationale": "logs expired"}},
+            "roles": {"incident_commander": "alice", "scribe": "bob"},
+            "deadlines": [
+                {"kind": "acknowledge", "due_at": "2026-11-23T13:00:00Z", "met_at": "2026-11-23T09:05:00Z", "state": "met"},
+                {"kind": "notify", "due_at": "2026-11-24T09:00:00Z", "breached_at": "2026-11-24T09:00:00Z", "state": "breached"},
+                {"kind": "fix", "due_at": "2026-11-20T09:00:00Z", "state": "overdue"}
+            ],
+            "tasks": [
+                {"id": 1, "section": "play", "state": "done", "text": "Rotate"},
+                {"id": 7, "section": "closure", "state": "open", "text": "Root cause", "owner": "bob"}
+            ],
+            "timeline": (0..12).map(|n| json!({"at": "2026-11-23T09:00:00Z", "actor": "klaxon", "kind": "note", "message": format!("entry {n}")})).collect::<Vec<_>>(),
+        });
+        let s = incident_summary(&v, 3);
+        for want in [
+            "KLX-2026-7QX4MZ  SEV-2  contained",
+            "root cause: unknown (logs expired)",
+            "incident_commander   alice",
+            "technical_lead       (unassigned)",
+            "scribe               bob",
+            "met 2026-11-23 09:05Z",
+            "BREACHED 2026-11-24 09:00Z",
+            "OVERDUE",
+            "open tasks (1 of 2):",
+            "#7   [closure] Root cause  (owner bob)",
+            "timeline (last 3 of 12):",
+            "entry 11",
+        ] {
+            assert!(s.contains(want), "{want:?} missing:\n{s}");
+        }
+        assert!(!s.contains("entry 8"), "{s}");
+        assert!(!s.contains("needs triage"), "{s}");
+        let mut flagged = v.clone();
+        flagged["needs_triage"] = json!(true);
+        let s = incident_summary(&flagged, 3);
+        assert!(s.contains("triage:   needs triage"), "{s}");
+        // Another version's answer with nothing in it renders, not panics.
+        let empty = incident_summary(&json!({}), 10);
+        assert!(
+            empty.contains("(unassigned)") && empty.contains("(none)"),
+            "{empty}"
+        );
+    }
+
+    #[test]
+    fn evidence_table_and_empty_manifest() {
+        let v = json!({"reference": "KLX-1", "items": [{"id": 1, "sha256": "ab", "name": "x.log",
+            "collected_by": "alice", "collected_at": "2026-11-23T09:00:00Z", "location": "s3://b/x.log"}]});
+        assert_eq!(
+            evidence_table(&v),
+            "ID  SHA256  NAME   COLLECTED                 LOCATION\n#1  ab      x.log  alice, 2026-11-23 09:00Z  s3://b/x.log\n"
+        );
+        assert_eq!(
+            evidence_table(&json!({"reference": "KLX-1", "items": []})),
+            "KLX-1: no evidence recorded\n"
+        );
+    }
+}

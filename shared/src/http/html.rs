@@ -1,0 +1,69 @@
+//! The HTML pages' plumbing: the built-in page templates (the report form,
+//! its thank-you page, the ack page), rendered with the headers every page
+//! gets.
+
+use super::ApiError;
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+use minijinja::Environment;
+use std::sync::LazyLock;
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, src) in [
+        ("layout.html", include_str!("../../templates/layout.html")),
+        (
+            "report_form.html",
+            include_str!("../../templates/report_form.html"),
+        ),
+        (
+            "thank_you.html",
+            include_str!("../../templates/thank_you.html"),
+        ),
+        ("ack.html", include_str!("../../templates/ack.html")),
+    ] {
+        // The templates ship in the binary; a test renders each one.
+        if let Err(e) = env.add_template(name, src) {
+            tracing::error!(template = name, error = %e, "template does not compile");
+        }
+    }
+    env
+});
+
+/// An HTML page with the headers every page gets: no scripts, no framing,
+/// no caching, no referrer.
+pub(crate) fn response(status: StatusCode, body: String) -> Response<Bytes> {
+    let mut resp = Response::new(Bytes::from(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    // No scripts at all; the page works without them.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// Renders one of the built-in pages.
+pub(crate) fn render(name: &str, ctx: minijinja::Value) -> Result<String, ApiError> {
+    TEMPLATES
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| {
+            tracing::error!(template = name, error = %e, "template failed to render");
+            ApiError::Internal
+        })
+}

@@ -1,0 +1,152 @@
+//! The responder API's reads: the incident list, the incident view and the
+//! evidence manifest.
+
+use super::caller::authorize;
+use super::commands::time_param;
+use super::errors::bad;
+use crate::app::App;
+use crate::app::respond::{self, IncidentView};
+use crate::domain::Role;
+use crate::http::{ApiError, json_response};
+use crate::ports::{Cursor, IncidentQuery};
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use serde_json::json;
+
+/// The query string's pairs, decoded.
+pub(super) fn query_pairs(req: &Request<Bytes>) -> Vec<(String, String)> {
+    form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// `GET /api/v1/incidents`: filters `status`, `severity`, `tenant`, `drill`,
+/// `from`, `to`; `limit` (1–200, default 50) and `cursor` page through.
+pub async fn list(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
+    let caller = authorize(app, req, Role::Viewer)?;
+    let mut q = IncidentQuery::default();
+    let mut tenant = None;
+    for (k, v) in query_pairs(req) {
+        match k.as_str() {
+            "status" => {
+                q.status = Some(v.parse().map_err(|e: crate::domain::UnknownStatus| {
+                    bad("invalid_status", e.to_string())
+                })?)
+            }
+            "severity" => {
+                q.severity = Some(v.parse().map_err(|e: crate::domain::UnknownSeverity| {
+                    bad("invalid_severity", e.to_string())
+                })?)
+            }
+            "tenant" => tenant = Some(v),
+            "drill" => {
+                q.drill = Some(match v.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad("invalid_drill", "drill must be true or false")),
+                })
+            }
+            "from" => q.from = Some(time_param("from", &v)?),
+            "to" => q.to = Some(time_param("to", &v)?),
+            "limit" => {
+                q.limit = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=200).contains(n))
+                    .ok_or_else(|| bad("invalid_limit", "limit must be a number from 1 to 200"))?
+            }
+            "cursor" => {
+                q.after = Some(Cursor::decode(&v).ok_or_else(|| {
+                    bad(
+                        "invalid_cursor",
+                        "cursor is not one this API gave out; start again without it",
+                    )
+                })?)
+            }
+            other => {
+                return Err(bad(
+                    "invalid_parameter",
+                    format!(
+                        "unknown parameter {other:?}: use status, severity, tenant, drill, from, to, limit or cursor"
+                    ),
+                ));
+            }
+        }
+    }
+    // A tenant filter narrows the caller's scope; it never widens it.
+    q.tenants = match tenant {
+        Some(t) if caller.may_see(Some(&t)) => Some(vec![t]),
+        Some(_) => Some(Vec::new()),
+        None => caller.tenants.clone(),
+    };
+    let page = if q.tenants.as_ref().is_some_and(Vec::is_empty) {
+        crate::ports::IncidentPage::default()
+    } else {
+        app.store.list(&q).await?
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "incidents": page.items,
+            "next_cursor": page.next.map(|c| c.encode()),
+        }),
+    ))
+}
+
+/// `GET /api/v1/incidents/{id}`: the incident with its reasons, whether it
+/// still needs triage, deadlines and their state, timeline, tasks, evidence,
+/// roles and notifications.
+pub async fn get(app: &App, req: &Request<Bytes>, key: &str) -> Result<Response<Bytes>, ApiError> {
+    let caller = authorize(app, req, Role::Viewer)?;
+    let IncidentView {
+        incident,
+        timeline,
+        notifications,
+        deadlines,
+    } = respond::view(app, &caller, key).await?;
+    // Each deadline with its state spelled out for people and dashboards.
+    let deadlines: Vec<_> = deadlines
+        .into_iter()
+        .map(|(d, state)| {
+            let mut v = json!(d);
+            v["state"] = json!(state);
+            v
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "incident": incident,
+            "needs_triage": incident.needs_triage(),
+            "reasons": incident.assessment.as_ref().map(|a| &a.reasons),
+            "deadlines": deadlines,
+            "roles": incident.roles,
+            "role_history": incident.role_history,
+            "tasks": incident.tasks,
+            "evidence": incident.evidence,
+            "timeline": timeline,
+            "notifications": notifications,
+        }),
+    ))
+}
+
+/// `GET /api/v1/incidents/{id}/evidence`: the evidence manifest.
+pub async fn evidence_manifest(
+    app: &App,
+    req: &Request<Bytes>,
+    key: &str,
+) -> Result<Response<Bytes>, ApiError> {
+    let caller = authorize(app, req, Role::Viewer)?;
+    let incident = respond::visible(app, &caller, key).await?;
+    let sha256sum = crate::documents::evidence_manifest(&incident);
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "incident_id": incident.id,
+            "reference": incident.reference,
+            "items": incident.evidence,
+            "count": incident.evidence.len(),
+            "sha256sum": sha256sum,
+        }),
+    ))
+}
