@@ -1121,7 +1121,7 @@ fn words_choose_between_rules_and_raise_a_low_verdict() {
     );
 }
 
-/// A doubt before a dismissal undoes it; exercises dismiss unless denied.
+/// A doubt before a dismissal undoes it; a tabletop dismisses, a drill does not.
 #[test]
 fn dismissal_doubt_and_drill_table() {
     let cases: &[(&str, C, Severity)] = &[
@@ -1135,10 +1135,11 @@ fn dismissal_doubt_and_drill_table() {
             C::AttackerInProduction,
             Sev1,
         ),
+        // A drill walks the workflow of the incident it simulates (FirstTry 9).
         (
-            "[DRILL] pretend the production database password leaked on a paste site",
-            C::Informational,
-            Sev4,
+            "Drill: the production database password leaked on a paste site",
+            C::LeakedProductionSecret,
+            Sev2,
         ),
         (
             "Tabletop: simulated ransomware on the production file servers, Thursday 10:00",
