@@ -8,39 +8,48 @@ BIN_DIR holds the Lambda binaries (`cargo build --workspace --bins` puts them
 in $CARGO_TARGET_DIR/debug). `make test` runs this after the cargo tests; it
 starts its own moto (infra/moto_server.py), so it needs nothing else running.
 
-Nothing comes from the Rust test suite's helpers. The template is read as
-written (SAM, before the transform) and stood up as CloudFormation would:
+Nothing comes from the Rust test suite's helpers. The template goes through
+the real SAM transform (aws-sam-translator, pinned in requirements.txt; it
+makes no AWS calls), as `sam deploy` would send it, and the CloudFormation
+template that comes out is stood up as CloudFormation would, in dependency
+order:
 
 - the table with its key schema and GSIs, the bus, the queues, the topics,
   the secret generated from its GenerateSecretString; every other resource
   type must be one this file names as not on the run's path;
-- each function's EventBridge rule, with its pattern, on its bus in moto, an
-  SQS queue standing in for the function as the rule's target; the schedule
-  is fired by hand;
-- each function's HttpApi routes, served by a stand-in for API Gateway (a
-  request is made into the HTTP API event the function gets; a route behind
-  the JWT authorizer gets the verified claims, as API Gateway passes them);
+- each AWS::Events::Rule on its bus in moto, with its pattern and state, an
+  SQS queue standing in for the function as the target; the target's Input,
+  InputPath or InputTransformer shapes what the function gets; a schedule is
+  fired by hand, and only if it is enabled and frequent enough;
+- the HTTP API from its OpenAPI body: each route's integration names its
+  function, its security names the JWT authorizer (issuer, audience and
+  scopes checked against the claims the run presents), its stage decides the
+  URL (a named stage is a path prefix), and a disabled execute-api endpoint
+  reaches nothing;
 - each topic with an SQS queue subscribed, as an operator would;
 - each function: its binary (Metadata BuildProperties Binary) under a
-  stand-in for the Lambda Runtime API, with the environment the template
-  gives it (Globals merged) and Lambda's own variables, nothing else, and
-  every AWS call going through a proxy that judges it against the
-  function's IAM policy from the template (inline statements, SAM policy
-  templates expanded, and what SAM adds) before passing it to moto.
+  stand-in for the Lambda Runtime API, with the environment the transformed
+  template gives it and Lambda's own variables, nothing else, and every AWS
+  call going through a proxy that judges it against the function's role as
+  the transform made it (inline statements, SAM policy templates as SAM
+  expands them, managed policies, what SAM adds) before passing it to moto.
 
 The run: two critical reports are posted to the form's API; EventBridge
 (moto's rule matching) carries each published event to the function whose
-rule matches, and every published event must match one; each report pages
-oncall-primary with an ack link into this stack's API; one page's link is
-followed (GET shows the confirmation, POST acknowledges) and the incident
-is read through the JWT-authorised responder API; security.txt names the
-same base URL. The sweep runs now, then 11 minutes later (the binary under
-libfaketime): the unacknowledged incident pages oncall-secondary, the
-acknowledged one pages no one.
+rule matches, and every published event must match an enabled rule; each
+report pages oncall-primary with an ack link into this stack's API; one
+page's link is followed (GET shows the confirmation, POST acknowledges); the
+JWT-authorised responder API shows it acknowledged, takes a note and a
+severity override (which respond publishes), and lists incidents by creation
+and by status; security.txt, the report form and the webhook URLs are the
+stack outputs'. Every message on every topic must be for that topic's
+audience and carry its links. The sweep runs now, then 11 and 32 minutes
+later (the binary under libfaketime): the unacknowledged incident pages
+oncall-secondary, then the incident manager; the acknowledged one pages no
+one. Last, the grants no call used are listed per function.
 
-Then the template is broken in memory, one way at a time (a GSI removed, an
-IAM action removed, a rule that forgets an event, PublicUrl back to empty, a
-circular dependency), and each broken copy must fail for its reason.
+Then the template is broken in memory, one way at a time (see BROKEN), and
+each broken copy must fail for its reason.
 """
 
 from __future__ import annotations
@@ -70,6 +79,12 @@ from pathlib import Path
 
 import boto3
 import botocore.exceptions
+from moto.events.models import EventPattern  # the pattern matcher only, in-process
+from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
+from samtranslator.model.exceptions import ExceptionWithMessage, InvalidDocumentException
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -83,14 +98,33 @@ REQUIRED_PARAMETERS = {
     "OidcIssuer": "https://idp.example.com/",
     "OidcAudience": "klaxon-e2e",
 }
-# Types on the template that nothing on this path talks to, and why.
+# Types on the transformed template that nothing on this path talks to, and why.
 NOT_ON_PATH = {
     "AWS::CloudWatch::Alarm": "alarms watch queue depth; nothing here calls CloudWatch",
     "AWS::SQS::QueuePolicy": "resource policies for EventBridge's dead-lettering; moto does not enforce them",
     "AWS::Logs::LogGroup": "the HTTP API's access logs",
+    "AWS::Lambda::Permission": "which services may invoke a function; the stand-ins invoke the functions themselves",
+    "AWS::Lambda::EventInvokeConfig": "Lambda's retries and failure destination; no invocation on the run's path fails (the role's grant for it is judged)",
 }
-# How much later the second sweep runs: past the secondary's 10 minutes.
+# Which topic of the template is whose: a message must land on its audience's topic.
+AUDIENCE_TOPICS = {
+    "oncall-primary": "OncallPrimaryTopic",
+    "oncall-secondary": "OncallSecondaryTopic",
+    "incident-manager": "IncidentManagerTopic",
+    "security-team": "SecurityTeamTopic",
+    "leadership": "LeadershipTopic",
+    "comms": "CommsTopic",
+}
+TOPIC_AUDIENCES = {v: k for k, v in AUDIENCE_TOPICS.items()}
+# The later sweeps: past the secondary's 10 minutes, then past the incident
+# manager's 20 minutes after the secondary.
 LATER_MINUTES = 11
+LAST_MINUTES = 32
+# Each paging level waits for the first sweep after it is due; the levels are
+# minutes apart, so a sweep less often than this makes every page that late.
+MAX_SWEEP_PERIOD_S = 60
+# Where the transform finds the code, as `sam package` leaves it.
+ARTIFACTS = "s3://klaxon-e2e-artifacts"
 
 
 class Failed(Exception):
@@ -110,39 +144,70 @@ def rand(n: int, alphabet: str = string.ascii_uppercase + string.digits) -> str:
     return "".join(random.choice(alphabet) for _ in range(n))
 
 
+def parameters(doc: dict) -> dict:
+    """The parameter values of a deploy with the defaults and the required ones set."""
+    out = {}
+    for name, p in (doc.get("Parameters") or {}).items():
+        if name in REQUIRED_PARAMETERS:
+            out[name] = REQUIRED_PARAMETERS[name]
+        elif "Default" in p:
+            out[name] = str(p["Default"])
+        else:
+            raise Failed(f"parameter {name} has no default and the run does not set it")
+    return out
+
+
+# --- the SAM transform ------------------------------------------------------
+
+
+class ManagedPolicies:
+    """Stands in for samtranslator's ManagedPolicyLoader (which asks IAM): the
+    managed policies this run knows, by name. The transform asks only when a
+    function's Policies names one."""
+
+    def load(self) -> dict[str, str]:
+        return {name: arn for name, (arn, _) in MANAGED_POLICIES.items()}
+
+
+_TRANSFORM_LOCK = threading.Lock()  # the translator keeps module-level state
+
+
+def sam_transform(doc: dict, params: dict, region: str) -> dict:
+    """The CloudFormation template CloudFormation makes of the SAM template
+    (samtranslator's transform), with the code where `sam package` puts it."""
+    doc = copy.deepcopy(doc)
+    fn_globals = (doc.get("Globals") or {}).get("Function") or {}
+    for holder in [fn_globals] + [r.get("Properties") or {} for r in (doc.get("Resources") or {}).values() if r.get("Type") == "AWS::Serverless::Function"]:
+        if isinstance(holder.get("CodeUri"), str) and not holder["CodeUri"].startswith("s3://"):
+            holder["CodeUri"] = f"{ARTIFACTS}/{rand(8).lower()}.zip"
+    values = dict(params)
+    with _TRANSFORM_LOCK:
+        to_py27_compatible_template(doc, values)
+        # The session only tells the translator its region; nothing calls AWS.
+        translator = Translator(None, Parser(), metrics=Metrics("ServerlessTransform", DummyMetricsPublisher()), boto_session=boto3.session.Session(region_name=region))
+        try:
+            out = translator.translate(doc, parameter_values=values, get_managed_policy_map=ManagedPolicies().load)
+        except InvalidDocumentException as e:
+            raise Failed("the SAM transform refuses the template: " + "; ".join(c.message for c in e.causes)) from e
+        except ExceptionWithMessage as e:
+            raise Failed(f"the SAM transform refuses the template: {e.message}") from e
+        finally:
+            translator.metrics.publish()
+    return undo_mark_unicode_str_in_template(out)
+
+
 # --- the template as CloudFormation reads it --------------------------------
-
-
-def sam_merge(global_value, local_value):
-    """SAM's Globals merge: maps merge key by key, the function's value wins."""
-    if isinstance(global_value, dict) and isinstance(local_value, dict):
-        if any(k == "Ref" or k.startswith("Fn::") for k in (*global_value, *local_value)):
-            return local_value
-        out = dict(global_value)
-        for k, v in local_value.items():
-            out[k] = sam_merge(out[k], v) if k in out else v
-        return out
-    if isinstance(global_value, list) and isinstance(local_value, list):
-        return global_value + local_value
-    return local_value
 
 
 class Template:
     """Parameters, conditions and intrinsic functions over the stack's physical names."""
 
-    def __init__(self, doc: dict, region: str, stack: str):
+    def __init__(self, doc: dict, region: str, stack: str, params: dict):
         self.doc = doc
         self.region = region
         self.stack = stack
         self.resources: dict = doc.get("Resources") or {}
-        self.params = {}
-        for name, p in (doc.get("Parameters") or {}).items():
-            if name in REQUIRED_PARAMETERS:
-                self.params[name] = REQUIRED_PARAMETERS[name]
-            elif "Default" in p:
-                self.params[name] = str(p["Default"])
-            else:
-                raise Failed(f"parameter {name} has no default and the run does not set it")
+        self.params = dict(params)
         self.pseudo = {
             "AWS::Region": region,
             "AWS::AccountId": ACCOUNT,
@@ -153,20 +218,17 @@ class Template:
         }
         # logical id -> {"Ref": ..., attribute: ...}, filled as resources are made.
         self.physical: dict[str, dict] = {}
-        self.conditions = {}
-        for name, cond in (doc.get("Conditions") or {}).items():
-            self.conditions[name] = cond
+        self.conditions = dict(doc.get("Conditions") or {})
 
     def props(self, name: str) -> dict:
-        r = self.resources[name]
-        props = r.get("Properties") or {}
-        if r.get("Type") == "AWS::Serverless::Function":
-            g = (self.doc.get("Globals") or {}).get("Function") or {}
-            props = sam_merge(copy.deepcopy(g), props)
-        return props
+        return self.resources[name].get("Properties") or {}
 
     def of_type(self, kind: str) -> list[str]:
-        return [n for n, r in self.resources.items() if r.get("Type") == kind]
+        return [n for n, r in self.resources.items() if r.get("Type") == kind and self.present(n)]
+
+    def present(self, name: str) -> bool:
+        cond = self.resources[name].get("Condition")
+        return not cond or self.condition(cond)
 
     def condition(self, name: str) -> bool:
         if name not in self.conditions:
@@ -252,7 +314,7 @@ class Template:
         return out
 
 
-# --- dependencies as CloudFormation sees them after the SAM transform -------
+# --- dependencies, on the transformed template ------------------------------
 
 
 def references(value) -> set[str]:
@@ -279,25 +341,19 @@ def references(value) -> set[str]:
     return found
 
 
-def dependency_cycle(t: Template) -> list[str] | None:
-    """A cycle among the resources, or None. A function's Events are not part
-    of the function after the transform (they become rules, permissions and
-    the API's routes); an HttpApi event makes the API's generated definition
-    name the function, so the API depends on it."""
-    edges: dict[str, set[str]] = {n: set() for n in t.resources}
-    for name, r in t.resources.items():
-        body = dict(r)
-        props = dict(r.get("Properties") or {})
-        if r.get("Type") == "AWS::Serverless::Function":
-            props = t.props(name)
-            for event in (props.pop("Events", None) or {}).values():
-                if event.get("Type") == "HttpApi":
-                    api = references((event.get("Properties") or {}).get("ApiId")) or {"ServerlessHttpApi"}
-                    for a in api:
-                        edges.setdefault(a, set()).add(name)
-        body["Properties"] = props
-        depends = as_list(body.pop("DependsOn", None))
-        edges[name] |= {d for d in references(body) | set(depends) if d in t.resources}
+def dependency_graph(doc: dict) -> dict[str, set[str]]:
+    """Each resource's dependencies as CloudFormation sees them: its Refs,
+    GetAtts and Subs, and its DependsOn."""
+    resources = doc.get("Resources") or {}
+    edges: dict[str, set[str]] = {}
+    for name, r in resources.items():
+        body = {k: v for k, v in r.items() if k != "DependsOn"}
+        edges[name] = {d for d in references(body) | set(as_list(r.get("DependsOn"))) if d in resources}
+    return edges
+
+
+def dependency_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """A cycle among the resources, or None."""
     state: dict[str, int] = {}
     path: list[str] = []
 
@@ -323,63 +379,32 @@ def dependency_cycle(t: Template) -> list[str] | None:
     return None
 
 
+def creation_order(edges: dict[str, set[str]]) -> list[str]:
+    """Dependencies first (the graph has no cycle)."""
+    done: list[str] = []
+    seen: set[str] = set()
+
+    def visit(n):
+        if n in seen:
+            return
+        seen.add(n)
+        for m in sorted(edges.get(n, ())):
+            visit(m)
+        done.append(n)
+
+    for n in sorted(edges):
+        visit(n)
+    return done
+
+
 # --- IAM ---------------------------------------------------------------------
 
-
-def policy_template(name: str, params: dict) -> list[dict]:
-    """The statements of a SAM policy template (aws-sam-translator's
-    policy_templates.json), for those check_template.py admits."""
-    arn = "arn:aws"
-    region = params["_region"]
-    table = f"{arn}:dynamodb:{region}:{ACCOUNT}:table/{params.get('TableName')}"
-    tables = [table, f"{table}/index/*"]
-    templates = {
-        "DynamoDBCrudPolicy": (["GetItem", "DeleteItem", "PutItem", "Scan", "Query", "UpdateItem", "BatchWriteItem", "BatchGetItem", "DescribeTable", "ConditionCheckItem"], "dynamodb", tables),
-        "DynamoDBReadPolicy": (["GetItem", "Scan", "Query", "BatchGetItem", "DescribeTable"], "dynamodb", tables),
-        "DynamoDBWritePolicy": (["PutItem", "UpdateItem", "BatchWriteItem"], "dynamodb", tables),
-        "SNSPublishMessagePolicy": (["Publish"], "sns", [f"{arn}:sns:{region}:{ACCOUNT}:{params.get('TopicName')}"]),
-        "EventBridgePutEventsPolicy": (["PutEvents"], "events", [f"{arn}:events:{region}:{ACCOUNT}:event-bus/{params.get('EventBusName')}"]),
-        "AWSSecretsManagerGetSecretValuePolicy": (["GetSecretValue"], "secretsmanager", [str(params.get("SecretArn"))]),
-        "KMSDecryptPolicy": (["Decrypt"], "kms", [f"{arn}:kms:{region}:{ACCOUNT}:key/{params.get('KeyId')}"]),
-        "SQSPollerPolicy": (["ChangeMessageVisibility", "ChangeMessageVisibilityBatch", "DeleteMessage", "DeleteMessageBatch", "GetQueueAttributes", "ReceiveMessage"], "sqs", [f"{arn}:sqs:{region}:{ACCOUNT}:{params.get('QueueName')}"]),
-        "LambdaInvokePolicy": (["InvokeFunction"], "lambda", [f"{arn}:lambda:{region}:{ACCOUNT}:function:{params.get('FunctionName')}*"]),
-    }
-    if name not in templates:
-        raise Failed(f"SAM policy template {name} is not expanded by this run: add its statements to policy_template()")
-    actions, service, resources = templates[name]
-    return [{"Effect": "Allow", "Action": [f"{service}:{a}" for a in actions], "Resource": resources}]
-
-
-MANAGED = {
-    "AWSLambdaBasicExecutionRole": [{"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": ["*"]}],
-    "AWSXrayWriteOnlyAccess": [{"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"], "Resource": ["*"]}],
+# The managed policies SAM attaches (basic execution, X-Ray for Tracing: Active).
+MANAGED_POLICIES = {
+    "AWSLambdaBasicExecutionRole": ("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", [{"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": ["*"]}]),
+    "AWSXrayWriteOnlyAccess": ("arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess", [{"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"], "Resource": ["*"]}]),
 }
-
-
-def function_statements(t: Template, name: str) -> list[dict]:
-    """The function role's statements as SAM makes the role: the Policies,
-    the basic execution role, X-Ray for Tracing: Active, and the
-    EventInvokeConfig destinations."""
-    props = t.props(name)
-    where = f"{name} Policies"
-    statements = list(MANAGED["AWSLambdaBasicExecutionRole"])
-    if props.get("Tracing") == "Active":
-        statements += MANAGED["AWSXrayWriteOnlyAccess"]
-    for policy in as_list(props.get("Policies")):
-        if isinstance(policy, str):
-            if policy not in MANAGED:
-                raise Failed(f"{where}: managed policy {policy} is not known to this run")
-            statements += MANAGED[policy]
-        elif "Statement" in policy:
-            statements += as_list(t.resolve(policy, where)["Statement"])
-        else:
-            (tpl, params), = policy.items()
-            resolved = t.resolve(params or {}, where)
-            statements += policy_template(tpl, {**resolved, "_region": t.region})
-    dest = ((props.get("EventInvokeConfig") or {}).get("DestinationConfig") or {}).get("OnFailure") or {}
-    if dest.get("Type") == "SQS":
-        statements.append({"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [t.resolve(dest["Destination"], where)]})
-    return statements
+MANAGED_BY_ARN = {arn: statements for arn, statements in MANAGED_POLICIES.values()}
 
 
 def _glob(pattern: str, value: str, case: bool) -> bool:
@@ -430,7 +455,94 @@ def authorizations(service: str, op: str, body: dict, region: str, secrets: dict
     raise Failed(f"this run does not know how IAM authorises {service}:{op}; add it to authorizations()")
 
 
+
+
+
+# --- what EventBridge and API Gateway do on their own ------------------------
+
+
+def json_path(doc, path: str, where: str):
+    """EventBridge's JSONPath subset for InputPath and InputPathsMap: $, $.a.b, $.a[0]."""
+    if not re.fullmatch(r"\$(\.[A-Za-z0-9_-]+|\[\d+\])*", path):
+        raise Failed(f"{where}: the path {path!r} is not understood by this run")
+    value = doc
+    for key, index in re.findall(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]", path[1:]):
+        if key:
+            value = value.get(key) if isinstance(value, dict) else None
+        else:
+            value = value[int(index)] if isinstance(value, list) and int(index) < len(value) else None
+    return value
+
+
+def target_input(target: dict, event: dict, where: str):
+    """What a rule's target hands the function: the event, or what its Input,
+    InputPath or InputTransformer makes of it."""
+    if "Input" in target:
+        return json.loads(target["Input"])
+    if "InputPath" in target:
+        return json_path(event, target["InputPath"], where)
+    shaper = target.get("InputTransformer")
+    if not shaper:
+        return event
+    values = {k: json_path(event, p, where) for k, p in (shaper.get("InputPathsMap") or {}).items()}
+    template = shaper.get("InputTemplate", "")
+
+    def one(m):
+        v = values.get(m.group(1))
+        inside = template[: m.start()].count('"') % 2 == 1  # within a JSON string: the text only
+        if inside:
+            return json.dumps(v)[1:-1] if isinstance(v, str) else json.dumps(v)
+        return json.dumps(v)
+
+    text = re.sub(r"<([A-Za-z0-9_.-]+)>", one, template)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def schedule_period(expression: str) -> float:
+    """Seconds between a schedule's runs (rate(), or a cron() that is every N minutes)."""
+    m = re.fullmatch(r"rate\((\d+) (minutes?|hours?|days?)\)", expression.strip())
+    if m:
+        unit = {"minute": 60, "hour": 3600, "day": 86400}[m.group(2).rstrip("s")]
+        return int(m.group(1)) * unit
+    m = re.fullmatch(r"cron\((\S+) (\S+) \S+ \S+ \S+ \S+\)", expression.strip())
+    if m and m.group(2) == "*":
+        every = re.fullmatch(r"(?:\*|0)/(\d+)", m.group(1))
+        if m.group(1) == "*":
+            return 60
+        if every:
+            return int(every.group(1)) * 60
+    return float("inf")  # hourly or less often, or not a form this run reads
+
+
+def jwt_refusal(auth: dict, claims: dict, now: float) -> str | None:
+    """Why API Gateway's JWT authorizer refuses a token with these claims, or None."""
+    if claims.get("iss") != auth["issuer"]:
+        return f"the token's issuer {claims.get('iss')} is not the authorizer's {auth['issuer']}"
+    audiences = set(as_list(claims.get("aud"))) | ({claims["client_id"]} if "client_id" in claims else set())
+    if not audiences & set(auth["audience"]):
+        return f"the token's audience {sorted(audiences)} is not among the authorizer's {auth['audience']}"
+    if not claims.get("exp") or claims["exp"] <= now:
+        return "the token has expired"
+    scopes = set(str(claims.get("scope", "")).split())
+    if auth["scopes"] and not scopes & set(auth["scopes"]):
+        return f"the route needs one of the scopes {auth['scopes']}, the token has {sorted(scopes)}"
+    return None
+
+
 # --- the AWS side: moto, and a judging proxy per function ---------------------
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A function killed mid-call (a broken copy that failed) drops its connection; that is no news."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class Moto:
@@ -476,6 +588,7 @@ class Proxy:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall between them
 
             def log_message(self, *args):
                 pass
@@ -485,7 +598,7 @@ class Proxy:
 
             do_GET = do_PUT = do_DELETE = do_POST
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
@@ -547,9 +660,6 @@ class Proxy:
         self.server.shutdown()
 
 
-# --- the Lambda side: a Runtime API stand-in per function ---------------------
-
-
 class Function:
     """One function's process under a stand-in for the Lambda Runtime API."""
 
@@ -562,6 +672,7 @@ class Function:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall between them
 
             def log_message(self, *args):
                 pass
@@ -600,7 +711,7 @@ class Function:
                 self.reply(202)
 
         self.init_error = None
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         env = {k: v for k, v in env.items() if k != "_ARN"}
         env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{self.server.server_address[1]}"
@@ -649,24 +760,28 @@ class Function:
 
 class Run:
     def __init__(self, doc: dict, bin_dir: Path, moto: Moto, region: str, logdir: Path):
-        self.doc, self.bin_dir, self.moto, self.region = doc, bin_dir, moto, region
+        self.sam, self.bin_dir, self.moto, self.region = doc, bin_dir, moto, region
         self.logdir = logdir
         logdir.mkdir(parents=True, exist_ok=True)
         self.stack = f"klaxon-e2e-{rand(6).lower()}"
-        self.t = Template(doc, region, self.stack)
         self.failures: list[str] = []
         self.lock = threading.Lock()
         self.secret_names: dict[str, str] = {}
-        self.rules: list[dict] = []  # {function, name, bus, queue_url, arn}
-        self.schedules: list[dict] = []
+        self.rules: list[dict] = []  # {logical, function, name, bus, arn, state, target, pattern, queue_url}
+        self.schedules: list[dict] = []  # the same, with schedule
         self.routes: list[dict] = []  # {method, path, regex, function, auth}
+        self.api: dict | None = None  # {logical, id, host, disabled, stages}
         self.functions: dict[str, Function] = {}
         self.proxies: dict[str, Proxy] = {}
+        self.fn_by_arn: dict[str, str] = {}
+        self.roles: dict[str, dict] = {}  # role ARN -> {statements, inline}
+        self.destinations: dict[str, set[str]] = {}  # function -> its failure destinations
         self.subscribers: dict[str, str] = {}  # topic logical id -> queue url
+        self.inbox: dict[str, list[dict]] = {}  # topic logical id -> messages received
         self.entries: list[tuple[str, dict]] = []  # (function, PutEvents entry)
         self.delivered: set[str] = set()  # domain event ids a rule delivered
-        self.api_id = rand(10, string.ascii_lowercase + string.digits)
-        self.api_host = f"{self.api_id}.execute-api.{region}.amazonaws.com"
+        self.outputs: dict = {}
+        self.clients: dict = {}
 
     def fail(self, why: str):
         with self.lock:
@@ -682,7 +797,11 @@ class Run:
             self.entries += [(fn, e) for e in entries]
 
     def client(self, service):
-        return self.moto.client(service, self.region)
+        # One client per service: making a boto3 client costs more than a call.
+        with self.lock:
+            if service not in self.clients:
+                self.clients[service] = self.moto.client(service, self.region)
+            return self.clients[service]
 
     # --- standing the stack up ---
 
@@ -693,60 +812,58 @@ class Run:
             raise Failed(f"the stack cannot be made as the template says: {e}") from e
 
     def _build(self):
-        cycle = dependency_cycle(self.t)
+        params = parameters(self.sam)
+        self.doc = sam_transform(self.sam, params, self.region)
+        self.t = Template(self.doc, self.region, self.stack, params)
+        edges = dependency_graph(self.doc)
+        cycle = dependency_cycle(edges)
         if cycle:
             raise Failed("circular dependency after the SAM transform: " + " -> ".join(cycle))
-        known = {"AWS::Serverless::Function", "AWS::Serverless::HttpApi", "AWS::DynamoDB::Table", "AWS::Events::EventBus", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::SecretsManager::Secret"}
+        makers = {
+            "AWS::DynamoDB::Table": self.table,
+            "AWS::Events::EventBus": self.bus,
+            "AWS::SQS::Queue": self.sqs_queue,
+            "AWS::SNS::Topic": self.topic,
+            "AWS::SecretsManager::Secret": self.secret,
+            "AWS::IAM::Role": self.role,
+            "AWS::Lambda::Function": self.function,
+            "AWS::Events::Rule": self.rule,
+            "AWS::ApiGatewayV2::Api": self.http_api,
+            "AWS::ApiGatewayV2::Stage": self.stage,
+            "AWS::Lambda::EventInvokeConfig": self.invoke_config,
+        }
         for name, r in self.t.resources.items():
             kind = r.get("Type")
-            if kind not in known and kind not in NOT_ON_PATH:
-                raise Failed(f"{name} is a {kind}, which this run neither makes nor names as off the path; teach it")
-        for name in self.t.of_type("AWS::DynamoDB::Table"):
-            self.table(name)
-        for name in self.t.of_type("AWS::Events::EventBus"):
-            p = self.t.resolve(self.t.props(name), name)
-            arn = self.client("events").create_event_bus(Name=p["Name"])["EventBusArn"]
-            self.t.physical[name] = {"Ref": p["Name"], "Arn": arn, "Name": p["Name"]}
-        for name in self.t.of_type("AWS::SQS::Queue"):
-            p = self.t.resolve(self.t.props(name), name)
-            qname = p.get("QueueName") or f"{self.stack}-{name}-{rand(12)}"
-            url, arn = self.queue(qname)
-            self.t.physical[name] = {"Ref": url, "Arn": arn, "QueueName": qname, "QueueUrl": url}
-        sns = self.client("sns")
-        for name in self.t.of_type("AWS::SNS::Topic"):
-            p = self.t.resolve(self.t.props(name), name)
-            tname = p.get("TopicName") or f"{self.stack}-{name}-{rand(12)}"
-            attrs = {"KmsMasterKeyId": p["KmsMasterKeyId"]} if "KmsMasterKeyId" in p else {}
-            arn = sns.create_topic(Name=tname, Attributes=attrs)["TopicArn"]
-            self.t.physical[name] = {"Ref": arn, "TopicArn": arn, "TopicName": tname}
-            # The operator's subscriber.
-            url, qarn = self.queue(f"subscriber-{tname}")
-            sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn)
-            self.subscribers[name] = url
-        for name in self.t.of_type("AWS::SecretsManager::Secret"):
-            self.secret(name)
-        for name in self.t.of_type("AWS::Serverless::HttpApi"):
-            self.t.physical[name] = {"Ref": self.api_id, "ApiEndpoint": f"https://{self.api_host}"}
-        fns = self.t.of_type("AWS::Serverless::Function")
-        for name in fns:
-            fname = self.t.resolve(self.t.props(name).get("FunctionName"), name) or f"{self.stack}-{name}-{rand(12)}"
-            arn = f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{fname}"
-            self.t.physical[name] = {"Ref": fname, "Arn": arn}
-        for name in fns:
-            self.events(name)
-        for name in fns:
+            if kind not in makers and kind not in NOT_ON_PATH:
+                raise Failed(f"{name} is a {kind} after the SAM transform, which this run neither makes nor names as off the path; teach it")
+        for name in creation_order(edges):
+            kind = self.t.resources[name].get("Type")
+            if kind in makers and self.t.present(name):
+                makers[kind](name)
+        if not self.api:
+            raise Failed("the template has no HTTP API")
+        stages = self.api["stages"]
+        if len(stages) != 1:
+            raise Failed(f"the HTTP API has {len(stages)} stages ({stages}); this run stands in for one")
+        self.stage_name = stages[0]
+        self.base = f"https://{self.api['host']}" + ("" if self.stage_name == "$default" else f"/{self.stage_name}")
+        for name in self.t.of_type("AWS::Lambda::Function"):
             self.start(name)
         self.outputs = {k: self.t.resolve(v.get("Value"), f"Outputs.{k}") for k, v in (self.doc.get("Outputs") or {}).items()}
 
     def queue(self, qname):
         sqs = self.client("sqs")
-        url = sqs.create_queue(QueueName=qname)["QueueUrl"]
+        url = sqs.create_queue(QueueName=qname[:80])["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         return url, arn
 
+    def generated(self, name: str, limit: int = 64) -> str:
+        """A physical name as CloudFormation makes one: stack-logical-random."""
+        return f"{self.stack}-{name}"[: limit - 13] + f"-{rand(12)}"
+
     def table(self, name):
         p = self.t.resolve(self.t.props(name), name)
-        tname = p.get("TableName") or f"{self.stack}-{name}-{rand(12)}"
+        tname = p.get("TableName") or self.generated(name, 255)
         args = {
             "TableName": tname,
             "AttributeDefinitions": p["AttributeDefinitions"],
@@ -764,6 +881,32 @@ class Run:
             ddb.update_time_to_live(TableName=tname, TimeToLiveSpecification=ttl)
         self.t.physical[name] = {"Ref": tname, "Arn": desc["TableArn"]}
 
+    def bus(self, name):
+        p = self.t.resolve(self.t.props(name), name)
+        arn = self.client("events").create_event_bus(Name=p["Name"])["EventBusArn"]
+        self.t.physical[name] = {"Ref": p["Name"], "Arn": arn, "Name": p["Name"]}
+
+    def sqs_queue(self, name):
+        p = self.t.resolve(self.t.props(name), name)
+        qname = p.get("QueueName") or self.generated(name, 80)
+        url, arn = self.queue(qname)
+        self.t.physical[name] = {"Ref": url, "Arn": arn, "QueueName": qname, "QueueUrl": url}
+
+    def topic(self, name):
+        if name not in TOPIC_AUDIENCES:
+            raise Failed(f"{name} is a topic this run does not know the audience of; add it to AUDIENCE_TOPICS")
+        p = self.t.resolve(self.t.props(name), name)
+        tname = p.get("TopicName") or self.generated(name, 256)
+        attrs = {"KmsMasterKeyId": p["KmsMasterKeyId"]} if "KmsMasterKeyId" in p else {}
+        sns = self.client("sns")
+        arn = sns.create_topic(Name=tname, Attributes=attrs)["TopicArn"]
+        self.t.physical[name] = {"Ref": arn, "TopicArn": arn, "TopicName": tname}
+        # The operator's subscriber.
+        url, qarn = self.queue(f"subscriber-{tname}")
+        sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn)
+        self.subscribers[name] = url
+        self.inbox[name] = []
+
     def secret(self, name):
         p = self.t.resolve(self.t.props(name), name)
         value = p.get("SecretString")
@@ -771,34 +914,128 @@ class Run:
         if gen:
             value = generate_secret_string(gen)
         sm = self.client("secretsmanager")
-        sname = p.get("Name") or f"{name}-{rand(12)}"
+        sname = p.get("Name") or self.generated(name, 256)
         arn = sm.create_secret(Name=sname, SecretString=value or "")["ARN"]
         self.secret_names[sname] = arn
         self.t.physical[name] = {"Ref": arn, "Id": arn}
 
-    def events(self, fn):
-        """The function's rules (on moto, SQS standing in for the function) and routes."""
+    def role(self, name):
+        """The role's statements as IAM would hold them: its inline policies
+        (SAM's policy templates already expanded) and its managed policies."""
+        p = self.t.props(name)
+        rname = self.t.resolve(p.get("RoleName"), name) or self.generated(name)
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{rname}"
+        self.t.physical[name] = {"Ref": rname, "Arn": arn, "RoleId": "AROA" + rand(17)}
+        inline = []
+        for policy in as_list(p.get("Policies")):
+            doc = self.t.resolve(policy.get("PolicyDocument") or {}, f"{name} Policies")
+            inline += as_list(doc.get("Statement"))
+        statements = list(inline)
+        for m in self.t.resolve(as_list(p.get("ManagedPolicyArns")), f"{name} ManagedPolicyArns"):
+            if m not in MANAGED_BY_ARN:
+                raise Failed(f"{name}: managed policy {m} is not known to this run; add it to MANAGED_POLICIES")
+            statements += MANAGED_BY_ARN[m]
+        self.roles[arn] = {"statements": statements, "inline": inline}
+
+    def function(self, name):
+        fname = self.t.resolve(self.t.props(name).get("FunctionName"), name) or self.generated(name)
+        arn = f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{fname}"
+        self.t.physical[name] = {"Ref": fname, "Arn": arn}
+        self.fn_by_arn[arn] = name
+
+    def invoke_config(self, name):
+        p = self.t.props(name)
+        target = str(self.t.resolve(p.get("FunctionName"), name))
+        fn = self.fn_by_arn.get(target if target.startswith("arn:") else f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{target}")
+        dest = self.t.resolve((p.get("DestinationConfig") or {}), name)
+        for d in dest.values():
+            if fn and d.get("Destination"):
+                self.destinations.setdefault(fn, set()).add(d["Destination"])
+
+    def rule(self, name):
+        p = self.t.resolve(self.t.props(name), name)
+        rname = p.get("Name") or self.generated(name)
+        bus = str(p.get("EventBusName") or "default").rsplit("event-bus/", 1)[-1]
+        state = str(p.get("State") or "ENABLED")
+        enabled = state.startswith("ENABLED")
+        pattern = p.get("EventPattern")
+        pattern = json.loads(pattern) if isinstance(pattern, str) else pattern
+        args = {"Name": rname, "State": "ENABLED" if enabled else "DISABLED"}
+        if bus != "default":
+            args["EventBusName"] = bus
+        if pattern is not None:
+            args["EventPattern"] = json.dumps(pattern)
+        if p.get("ScheduleExpression"):
+            args["ScheduleExpression"] = p["ScheduleExpression"]
         events = self.client("events")
-        for ev_name, ev in (self.t.props(fn).get("Events") or {}).items():
-            kind = ev.get("Type")
-            p = self.t.resolve(ev.get("Properties") or {}, f"{fn} Events.{ev_name}")
-            if kind == "EventBridgeRule":
-                bus = p.get("EventBusName") or "default"
-                rule = p.get("RuleName") or f"{self.stack}-{fn}{ev_name}-{rand(12)}"
-                events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(p["Pattern"]), State="ENABLED")
-                url, arn = self.queue(f"standin-{rule}")
-                events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": fn, "Arn": arn}])
-                self.rules.append({"function": fn, "name": rule, "bus": bus, "queue_url": url})
-            elif kind == "Schedule":
-                rule = p.get("Name") or f"{self.stack}-{fn}{ev_name}-{rand(12)}"
-                arn = events.put_rule(Name=rule, ScheduleExpression=p["Schedule"], State="ENABLED")["RuleArn"]
-                self.schedules.append({"function": fn, "name": rule, "arn": arn})
-            elif kind == "HttpApi":
-                path = p["Path"]
+        arn = events.put_rule(**args)["RuleArn"]
+        self.t.physical[name] = {"Ref": rname, "Arn": arn}
+        for target in p.get("Targets") or []:
+            fn = self.fn_by_arn.get(target.get("Arn"))
+            if fn is None:
+                raise Failed(f"{name}: its target {target.get('Arn')} is not a function of the template; this run delivers only to functions")
+            rec = {"logical": name, "function": fn, "name": rname, "bus": bus, "arn": arn, "state": state, "enabled": enabled, "target": target, "pattern": pattern, "schedule": p.get("ScheduleExpression")}
+            if rec["schedule"]:
+                self.schedules.append(rec)
+                continue
+            url, qarn = self.queue(f"standin-{rname}-{rand(6)}")
+            if enabled:
+                events.put_targets(Rule=rname, EventBusName=bus, Targets=[{"Id": target["Id"], "Arn": qarn}])
+            rec["queue_url"] = url
+            self.rules.append(rec)
+
+    def http_api(self, name):
+        """Routes, authorizers and endpoint from the API's OpenAPI body, as API Gateway imports it."""
+        if self.api:
+            raise Failed(f"{name} is a second HTTP API; this run stands in for one")
+        p = self.t.props(name)
+        if "Body" not in p:
+            raise Failed(f"{name} has no OpenAPI Body (routes as resources of their own), which this run does not stand in for; teach it")
+        body = self.t.resolve(p["Body"], name)
+        api_id = rand(10, string.ascii_lowercase + string.digits)
+        host = f"{api_id}.execute-api.{self.region}.amazonaws.com"
+        disabled = str(self.t.resolve(p.get("DisableExecuteApiEndpoint", False))).lower() == "true" or any(
+            (s.get("x-amazon-apigateway-endpoint-configuration") or {}).get("disableExecuteApiEndpoint") for s in body.get("servers") or []
+        )
+        self.api = {"logical": name, "id": api_id, "host": host, "disabled": disabled, "stages": []}
+        self.t.physical[name] = {"Ref": api_id, "ApiEndpoint": f"https://{host}", "ApiId": api_id}
+        schemes = (body.get("components") or {}).get("securitySchemes") or {}
+        for path, ops in (body.get("paths") or {}).items():
+            for m, op in ops.items():
+                if m not in ("get", "put", "post", "delete", "patch", "head", "options", "x-amazon-apigateway-any-method"):
+                    continue
+                method = "ANY" if m.startswith("x-amazon") else m.upper()
+                where = f"{name} {method} {path}"
+                integ = op.get("x-amazon-apigateway-integration") or {}
+                found = re.fullmatch(r"arn:aws:apigateway:[^:]+:lambda:path/2015-03-31/functions/(.+)/invocations", str(integ.get("uri", "")))
+                fn = self.fn_by_arn.get(found.group(1)) if found else None
+                if fn is None:
+                    raise Failed(f"{where}: integrates with {integ.get('uri') or 'nothing'}, which is not a function of the template")
+                if str(integ.get("payloadFormatVersion")) != "2.0":
+                    raise Failed(f"{where}: payload format {integ.get('payloadFormatVersion')}; the functions read the 2.0 event")
+                auth = None
+                for requirement in op.get("security", body.get("security")) or []:
+                    for scheme, scopes in requirement.items():
+                        if scheme == "NONE":
+                            continue
+                        authorizer = (schemes.get(scheme) or {}).get("x-amazon-apigateway-authorizer")
+                        if not authorizer:
+                            raise Failed(f"{where}: its security names {scheme}, which the API does not define")
+                        if authorizer.get("type") != "jwt":
+                            raise Failed(f"{where}: {scheme} is a {authorizer.get('type')} authorizer, which this run does not stand in for; teach it")
+                        jwt = authorizer.get("jwtConfiguration") or {}
+                        auth = {"name": scheme, "issuer": jwt.get("issuer"), "audience": as_list(jwt.get("audience")), "scopes": list(scopes or [])}
                 regex = "^" + re.sub(r"\\\{([^}+]+)\\\+\\\}", r"(?P<\1>.+)", re.sub(r"\\\{([^}+]+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))) + "$"
-                self.routes.append({"method": p["Method"].upper(), "path": path, "regex": regex, "function": fn, "auth": (p.get("Auth") or {}).get("Authorizer")})
-            else:
-                raise Failed(f"{fn} has a {kind} event, which this run does not stand in for; teach it")
+                self.routes.append({"method": method, "path": path, "regex": regex, "function": fn, "auth": auth})
+
+    def stage(self, name):
+        p = self.t.props(name)
+        api = self.t.resolve(p.get("ApiId"), name)
+        stage = self.t.resolve(p.get("StageName"), name)
+        if not self.api or api != self.api["id"]:
+            raise Failed(f"{name} is a stage of an API this run does not make")
+        self.api["stages"].append(stage)
+        self.t.physical[name] = {"Ref": stage}
 
     def start(self, fn, prefix=None, label=None, ahead_s=0):
         props = self.t.props(fn)
@@ -839,7 +1076,10 @@ class Run:
         if logging.get("ApplicationLogLevel"):
             env["AWS_LAMBDA_LOG_LEVEL"] = logging["ApplicationLogLevel"]
         if fn not in self.proxies:
-            self.proxies[fn] = Proxy(fn, function_statements(self.t, fn), self.moto, self.region, self)
+            role = self.roles.get(self.t.resolve(props.get("Role"), fn))
+            if role is None:
+                raise Failed(f"{fn}'s Role {props.get('Role')} is not a role of the template")
+            self.proxies[fn] = Proxy(fn, role["statements"], self.moto, self.region, self)
         f = Function(self, fn, path, env, self.proxies[fn], prefix, label, ahead_s)
         if label is None:
             self.functions[fn] = f
@@ -853,7 +1093,7 @@ class Run:
 
     # --- driving it ---
 
-    def invoke(self, fn: str, event: dict, function: Function | None = None):
+    def invoke(self, fn: str, event, function: Function | None = None):
         try:
             out = (function or self.functions[fn]).invoke(event)
         except Failed:
@@ -866,87 +1106,148 @@ class Run:
     def request(self, method: str, url: str, body: str | None = None, headers: dict | None = None, claims: dict | None = None):
         """What API Gateway does with a request to this stack's HTTP API."""
         u = urllib.parse.urlsplit(url)
-        if u.scheme != "https" or u.netloc != self.api_host:
-            raise Failed(f"{url} is not this stack's API (https://{self.api_host}): a link there reaches nothing")
-        matches = [r for r in self.routes if r["method"] in (method, "ANY") and re.match(r["regex"], u.path)]
+        api = self.api
+        if u.scheme != "https" or u.netloc != api["host"]:
+            raise Failed(f"{url} is not this stack's API ({self.base}): a link there reaches nothing")
+        if api["disabled"]:
+            raise Failed(f"{method} {url}: the HTTP API's execute-api endpoint is disabled (DisableExecuteApiEndpoint), so the stack's own URL reaches nothing (API Gateway answers 403)")
+        path = u.path
+        if self.stage_name != "$default":
+            prefix = f"/{self.stage_name}"
+            if not path.startswith(prefix + "/"):
+                raise Failed(f"{method} {url}: the API's only stage is {self.stage_name}, so only paths under {prefix}/ reach a route (API Gateway answers 404)")
+            path = path[len(prefix):]
+        matches = [r for r in self.routes if r["method"] in (method, "ANY") and re.match(r["regex"], path)]
         if not matches:
-            raise Failed(f"no route of the HTTP API takes {method} {u.path}")
+            raise Failed(f"no route of the HTTP API takes {method} {path}")
         route = sorted(matches, key=lambda r: ("+}" in r["path"], r["method"] == "ANY"))[0]
-        params = re.match(route["regex"], u.path).groupdict()
-        hdrs = {"host": self.api_host, "user-agent": "template-e2e", **{k.lower(): v for k, v in (headers or {}).items()}}
+        params = re.match(route["regex"], path).groupdict()
+        hdrs = {"host": api["host"], "user-agent": "template-e2e", **{k.lower(): v for k, v in (headers or {}).items()}}
         now = time.time()
         event = {
             "version": "2.0",
             "routeKey": f"{route['method']} {route['path']}",
+            # With a named stage, API Gateway keeps the stage in the path.
             "rawPath": u.path,
             "rawQueryString": u.query,
             "headers": hdrs,
             "requestContext": {
                 "accountId": ACCOUNT,
-                "apiId": self.api_id,
-                "domainName": self.api_host,
-                "domainPrefix": self.api_id,
+                "apiId": api["id"],
+                "domainName": api["host"],
+                "domainPrefix": api["id"],
                 "requestId": rand(16),
                 "routeKey": f"{route['method']} {route['path']}",
-                "stage": "$default",
+                "stage": self.stage_name,
                 "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
                 "timeEpoch": int(now * 1000),
                 "http": {"method": method, "path": u.path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10", "userAgent": "template-e2e"},
             },
             "isBase64Encoded": False,
         }
+        if u.query:
+            event["queryStringParameters"] = {k: ",".join(v) for k, v in urllib.parse.parse_qs(u.query).items()}
         if params:
             event["pathParameters"] = params
         if body is not None:
             event["body"] = body
         if route["auth"]:
-            if claims is None:
-                return {"statusCode": 401, "body": '{"message":"Unauthorized"}'}
+            refusal = "no token" if claims is None else jwt_refusal(route["auth"], claims, now)
+            if refusal:
+                return {"statusCode": 401, "body": json.dumps({"message": "Unauthorized", "why": f"{route['auth']['name']}: {refusal}"}), "route": route}
             event["headers"]["authorization"] = "Bearer verified-by-api-gateway"
-            event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+            # API Gateway passes every claim as a string.
+            passed = {k: v if isinstance(v, str) else json.dumps(v) for k, v in claims.items()}
+            event["requestContext"]["authorizer"] = {"jwt": {"claims": passed, "scopes": route["auth"]["scopes"] or None}}
         resp = self.invoke(route["function"], event)
         if resp.get("isBase64Encoded"):
             resp["body"] = base64.b64decode(resp["body"]).decode()
+        resp["route"] = route
         return resp
 
     def pump(self):
         """Delivers what EventBridge matched until nothing is left; every
-        published event must have matched a rule."""
+        published event must have matched an enabled rule."""
         sqs = self.client("sqs")
         while True:
             got = 0
             for rule in self.rules:
+                if not rule["enabled"]:
+                    continue
                 msgs = sqs.receive_message(QueueUrl=rule["queue_url"], MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
                 for m in msgs:
                     sqs.delete_message(QueueUrl=rule["queue_url"], ReceiptHandle=m["ReceiptHandle"])
                     envelope = json.loads(m["Body"])
                     self.delivered.add(f"{rule['bus']}|{envelope.get('detail', {}).get('id')}")
-                    self.invoke(rule["function"], envelope)
+                    shaped = {k: v for k, v in rule["target"].items() if k in ("Input", "InputPath", "InputTransformer")}
+                    try:
+                        self.invoke(rule["function"], target_input(rule["target"], envelope, rule["logical"]))
+                    except Failed as e:
+                        if shaped:
+                            raise Failed(f"{e}\n    (the event as rule {rule['name']}'s target shapes it with {shaped})") from e
+                        raise
                     got += 1
             if not got:
                 break
         for fn, entry in self.entries:
             detail = json.loads(entry.get("Detail") or "{}")
             bus = entry.get("EventBusName") or "default"
-            if f"{bus}|{detail.get('id')}" not in self.delivered:
-                raise Failed(f"{fn} published {entry.get('DetailType')!r} (source {entry.get('Source')}) on bus {bus}, and no rule of the template matches it")
+            if f"{bus}|{detail.get('id')}" in self.delivered:
+                continue
+            said = f"{fn} published {entry.get('DetailType')!r} (source {entry.get('Source')}) on bus {bus}"
+            event = {"version": "0", "id": rand(8), "detail-type": entry.get("DetailType"), "source": entry.get("Source"), "account": ACCOUNT,
+                     "time": time.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": self.region, "resources": entry.get("Resources", []), "detail": detail}
+            for rule in self.rules:
+                if not rule["enabled"] and rule["bus"] == bus and rule["pattern"] and EventPattern.load(json.dumps(rule["pattern"])).matches_event(event):
+                    raise Failed(f"{said}; the rule that matches it, {rule['name']} ({rule['logical']}), is {rule['state']}, so {rule['function']} never gets it")
+            raise Failed(f"{said}, and no rule of the template matches it")
 
-    def messages(self, topic: str) -> list[dict]:
-        """The JSON documents the topic's SQS subscriber received."""
+    def collect(self):
+        """Reads every topic's subscriber. Each message must be for that
+        topic's audience, as the template's topics are named, and carry its
+        links into this stack's API."""
         sqs = self.client("sqs")
-        url = self.subscribers[topic]
-        out = []
-        while True:
-            msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-            if not msgs:
-                return out
-            for m in msgs:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-                envelope = json.loads(m["Body"])
-                out.append(json.loads(envelope["Message"]))
+        for topic, url in self.subscribers.items():
+            while True:
+                msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+                if not msgs:
+                    break
+                for m in msgs:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                    doc = json.loads(json.loads(m["Body"])["Message"])
+                    self.judge_message(topic, doc)
+                    self.inbox[topic].append(doc)
+
+    def judge_message(self, topic: str, doc: dict):
+        audience = TOPIC_AUDIENCES[topic]
+        what = f"{doc.get('kind')} ({doc.get('event')}) for {doc.get('reference')}"
+        tname = self.t.physical[topic]["TopicName"]
+        if doc.get("audience") != audience:
+            raise Failed(f"a {doc.get('audience')} message, {what}, landed on {topic} ({tname}), the {audience} topic: "
+                         "the functions' topic variables do not follow the template's topics")
+        links = doc.get("links") or {}
+        if doc.get("kind") == "page" and not links.get("ack"):
+            raise Failed(f"the page for {doc.get('reference')} on {topic} has no ack link: links {links}")
+        if doc.get("kind") == "page" and not links["ack"].startswith(f"{self.base}/ack/"):
+            raise Failed(f"the ack link {links['ack']} (on {topic}) does not point at this stack's API {self.base}")
+        if not str(links.get("incident") or "").startswith(f"{self.base}/api/v1/incidents/"):
+            raise Failed(f"the {audience} message, {what}, has no incident link into this stack's API {self.base}: links {links}")
+
+    def schedule(self) -> dict:
+        """The sweep's schedule: it must run, and often enough for the paging levels."""
+        if not self.schedules:
+            raise Failed("no schedule rule of the template runs the escalation sweep")
+        rule = self.schedules[0]
+        if not rule["enabled"]:
+            raise Failed(f"the schedule {rule['name']} ({rule['logical']}) is {rule['state']}: the escalation sweep never runs, so no later paging level is sent")
+        period = schedule_period(rule["schedule"])
+        if period > MAX_SWEEP_PERIOD_S:
+            raise Failed(f"the schedule {rule['name']} is {rule['schedule']}: a sweep every {period:.0f} s; each paging level "
+                         f"(oncall-secondary 10 minutes after the primary) waits for the next sweep, so it must run at least every {MAX_SWEEP_PERIOD_S} s")
+        return rule
 
     def sweep(self, function: Function | None = None, ahead_s: int = 0):
-        rule = self.schedules[0]
+        rule = self.schedule()
         event = {
             "version": "0",
             "id": rand(8).lower(),
@@ -958,17 +1259,57 @@ class Run:
             "resources": [rule["arn"]],
             "detail": {},
         }
-        return self.invoke(rule["function"], event, function)
+        return self.invoke(rule["function"], target_input(rule["target"], event, rule["logical"]), function)
 
-    def topic(self, audience: str) -> str:
-        """The topic a function is given for an audience (KLAXON_TOPIC_<AUDIENCE>)."""
-        var = "KLAXON_TOPIC_" + audience.upper().replace("-", "_")
-        globals_env = ((self.doc.get("Globals") or {}).get("Function") or {}).get("Environment", {}).get("Variables", {})
-        ref = globals_env.get(var)
-        name = ref.get("Ref") if isinstance(ref, dict) else None
-        if name not in self.subscribers:
-            raise Failed(f"{var} does not name a topic of the template")
-        return name
+    def later(self, minutes: int):
+        """The sweep, that many minutes on, by the function under libfaketime."""
+        faketime = shutil.which("faketime")
+        if not faketime:
+            raise SystemExit("template_e2e: needs libfaketime for the later sweeps: apt-get install faketime")
+        rule = self.schedule()
+        fn = self.start(rule["function"], [faketime, "-f", f"+{minutes}m"], f"{rule['function']}-{minutes}m", minutes * 60)
+        try:
+            return self.sweep(fn, minutes * 60)
+        finally:
+            fn.stop()
+
+    def unused_grants(self) -> dict[str, list[str]]:
+        """Per function, the inline grants no call of the run used: an action
+        never called, or called on only some of the resources it is granted
+        on. A table and its indexes count as one resource. Lambda's own grants
+        (logs, X-Ray, the failure destination) are not the code's and are
+        left out."""
+        names = {}
+        for logical, attrs in self.t.physical.items():
+            for v in attrs.values():
+                if isinstance(v, str) and v.startswith("arn:"):
+                    names.setdefault(v, logical)
+
+        def table_level(arn):
+            return re.sub(r"(:table/[^/]+)/index/.*$", r"\1", arn)
+
+        out = {}
+        for fn, proxy in sorted(self.proxies.items()):
+            role = self.roles[self.t.resolve(self.t.props(fn).get("Role"), fn)]
+            granted: dict[str, set[str]] = {}
+            for s in role["inline"]:
+                if s.get("Effect") != "Allow":
+                    continue
+                for action in as_list(s.get("Action")):
+                    for resource in as_list(s.get("Resource")):
+                        if action.lower() == "sqs:sendmessage" and resource in self.destinations.get(fn, ()):
+                            continue
+                        granted.setdefault(action, set()).add(table_level(resource))
+            lines = []
+            for action, resources in sorted(granted.items()):
+                used = [table_level(r) for a, r, ok in proxy.calls if ok and _glob(action, a, False)]
+                idle = sorted(r for r in resources if not any(_glob(r, u, True) for u in used))
+                if not used:
+                    lines.append(action)
+                elif idle:
+                    lines.append(f"{action} on {', '.join(names.get(r, r) for r in idle)}")
+            out[fn] = lines
+        return out
 
 
 def generate_secret_string(gen: dict) -> str:
@@ -1005,42 +1346,86 @@ def pages(docs: list[dict]) -> list[dict]:
     return [d for d in docs if d.get("kind") == "page"]
 
 
+def claims(role: str) -> dict:
+    """What the identity provider's verified token says about a caller."""
+    return {"sub": f"u-{role}", "email": f"{role}@example.com", "iss": REQUIRED_PARAMETERS["OidcIssuer"], "aud": REQUIRED_PARAMETERS["OidcAudience"],
+            "exp": int(time.time()) + 3600, "klaxon_role": role}
+
+
+def api_call(run: Run, method: str, url: str, role: str, body: dict | None = None, want: int = 200) -> dict:
+    """One call to the JWT-authorised responder API; the JSON it answers."""
+    headers = {"content-type": "application/json"} if body is not None else None
+    resp = run.request(method, url, json.dumps(body) if body is not None else None, headers, claims=claims(role))
+    if resp.get("statusCode") != want:
+        fn = resp.get("route", {}).get("function")
+        tail = f"\n    {run.functions[fn].log_tail(6)}" if fn in run.functions and int(resp.get("statusCode") or 0) >= 500 else ""
+        raise Failed(f"{method} {url} (JWT, {role}) answered {resp.get('statusCode')}, not {want}: {resp.get('body', '')[:300]}{tail}")
+    return json.loads(resp["body"])
+
+
+def check_outputs(run: Run, txt: str):
+    """The stack's URL outputs are the URLs the run uses, and each reaches a route."""
+    out = run.outputs
+    for key in ("ApiUrl", "PublicUrl", "SecurityTxtUrl", "ReportFormUrl"):
+        if key not in out:
+            raise Failed(f"the template has no {key} output (the README names it)")
+    if out["ApiUrl"] != f"{run.base}/":
+        raise Failed(f"the ApiUrl output {out['ApiUrl']} is not the API's URL {run.base}/")
+    if out["PublicUrl"] != run.base:
+        raise Failed(f"the PublicUrl output {out['PublicUrl']} is not the pages' base {run.base}")
+    canonical = re.search(r"^Canonical: (\S+)", txt, re.M)
+    if not canonical or canonical.group(1) != out["SecurityTxtUrl"]:
+        raise Failed(f"the SecurityTxtUrl output {out['SecurityTxtUrl']} is not where security.txt says it is ({canonical and canonical.group(1)})")
+    form = run.request("GET", out["ReportFormUrl"])
+    if form.get("statusCode") != 200 or "<form" not in form.get("body", ""):
+        raise Failed(f"the ReportFormUrl output {out['ReportFormUrl']} answered {form.get('statusCode')}, not the report form")
+    if f"Contact: {out['ReportFormUrl']}" not in txt:
+        raise Failed(f"security.txt's Contact is not the ReportFormUrl output {out['ReportFormUrl']}")
+    # The webhook URLs: each must reach its route of the API (the sources are
+    # disabled until their secrets are filled in, so the function says so).
+    for key, url in sorted(out.items()):
+        if key in ("ApiUrl", "PublicUrl", "SecurityTxtUrl", "ReportFormUrl") or not str(url).startswith("https://"):
+            continue
+        try:
+            resp = run.request("POST", url, "{}", {"content-type": "application/json"})
+        except Failed as e:
+            raise Failed(f"the {key} output {url} reaches nothing: {e}") from e
+        if int(resp.get("statusCode") or 500) >= 500:
+            raise Failed(f"the {key} output {url} answered {resp.get('statusCode')}: {resp.get('body', '')[:200]}")
+
+
 def scenario(run: Run) -> dict:
-    """Report -> assess -> page -> ack -> quiet sweep. Returns what it saw."""
+    """Report -> assess -> page -> ack -> responder API -> sweeps. Returns what it saw."""
     run.build()
-    primary = run.topic("oncall-primary")
-    secondary = run.topic("oncall-secondary")
-    base = f"https://{run.api_host}"
+    run.schedule()  # the sweep's schedule runs, and often enough
+    base = run.base
+    primary = AUDIENCE_TOPICS["oncall-primary"]
 
     reports = {}
     for key, title in (("acked", "RCE in the webhook handler"), ("unanswered", "SQL injection in the search API")):
         body = json.dumps({"title": title, "description": "Reproduced against production with the attached payload.", "cvss": CVSS_CRITICAL})
         resp = run.request("POST", f"{base}/reports", body, {"content-type": "application/json"})
         if resp.get("statusCode") != 202:
-            raise Failed(f"POST /reports answered {resp.get('statusCode')}: {resp.get('body')}")
+            raise Failed(f"POST {base}/reports answered {resp.get('statusCode')}: {resp.get('body')}")
         reports[key] = json.loads(resp["body"])
     run.pump()
+    run.collect()
 
-    paged = pages(run.messages(primary))
+    paged = pages(run.inbox[primary])
     by_ref = {p["reference"]: p for p in paged}
     for key, accepted in reports.items():
-        page = by_ref.get(accepted["reference"])
-        if page is None:
-            raise Failed(f"no page on oncall-primary for {accepted['reference']} ({key}); pages: {[p['reference'] for p in paged]}")
-        if not page.get("links", {}).get("ack"):
-            raise Failed(f"the page for {accepted['reference']} has no ack link: links {page.get('links')}")
-    link = by_ref[reports["acked"]["reference"]]["links"]["ack"]
-    if not link.startswith(f"{base}/ack/"):
-        raise Failed(f"the ack link {link} does not point at this stack's API {base}")
+        if accepted["reference"] not in by_ref:
+            raise Failed(f"no page on {primary} for {accepted['reference']} ({key}); pages: {[p['reference'] for p in paged]}")
+    acked_ref, unanswered_ref = reports["acked"]["reference"], reports["unanswered"]["reference"]
+    link = by_ref[acked_ref]["links"]["ack"]
 
-    # security.txt and its form link: the same base as the pages' links.
-    txt = run.request("GET", f"{base}/.well-known/security.txt")
+    # security.txt and its form link: the same base as the pages' links, and the outputs'.
+    txt = run.request("GET", run.outputs.get("SecurityTxtUrl") or f"{base}/.well-known/security.txt")
     want = [f"Contact: {base}/report", f"Canonical: {base}/.well-known/security.txt"]
     missing = [w for w in want if w not in txt.get("body", "")]
     if txt.get("statusCode") != 200 or missing:
         raise Failed(f"security.txt lacks {missing}: {txt.get('statusCode')} {txt.get('body')!r}")
-    if run.outputs.get("PublicUrl", base) != base:
-        raise Failed(f"the PublicUrl output {run.outputs.get('PublicUrl')} is not the pages' base {base}")
+    check_outputs(run, txt["body"])
 
     # Follow the link: GET confirms, POST acknowledges.
     shown = run.request("GET", link)
@@ -1050,46 +1435,55 @@ def scenario(run: Run) -> dict:
     if done.get("statusCode") != 200 or "Acknowledged" not in done.get("body", ""):
         raise Failed(f"POST {link} answered {done.get('statusCode')}: {done.get('body', '')[:300]}")
     run.pump()
+    now = run.sweep()  # nothing is due yet
+    run.pump()
+    run.collect()
 
-    # The responder API, behind the JWT authorizer, sees it acknowledged.
-    incident_link = by_ref[reports["acked"]["reference"]]["links"].get("incident")
-    if not incident_link:
-        raise Failed("the page has no incident link")
-    claims = {"sub": "u-1", "email": "oncall@example.com", "iss": REQUIRED_PARAMETERS["OidcIssuer"], "klaxon_role": "viewer"}
-    seen = run.request("GET", incident_link, claims=claims)
-    if seen.get("statusCode") != 200:
-        raise Failed(f"GET {incident_link} (JWT, viewer) answered {seen.get('statusCode')}: {seen.get('body')}")
-    incident = json.loads(seen["body"])["incident"]
+    # The responder API, behind the JWT authorizer, at the ApiUrl output: it
+    # sees the acknowledgement, takes a note and a severity override (which
+    # respond publishes), and lists incidents by creation and by status.
+    api = f"{run.outputs['ApiUrl']}api/v1"
+    incident = api_call(run, "GET", by_ref[acked_ref]["links"]["incident"], "viewer")["incident"]
     if not incident.get("acknowledged"):
-        raise Failed(f"the responder API does not show {incident.get('reference')} acknowledged: {incident.get('status')}")
+        raise Failed(f"the responder API does not show {acked_ref} acknowledged: {incident.get('status')}")
+    api_call(run, "POST", f"{api}/incidents/{acked_ref}/notes", "responder", {"kind": "fact", "text": "The payload reached the handler; the WAF rule did not match."}, want=201)
+    changed = api_call(run, "POST", f"{api}/incidents/{acked_ref}/severity", "commander", {"severity": "SEV-2", "reason": "Only the staging webhook handler is exposed."})["incident"]
+    if changed.get("severity") != "SEV-2":
+        raise Failed(f"the severity override left {acked_ref} at {changed.get('severity')}")
+    run.pump()
+    run.collect()
+    respond = next(r["function"] for r in run.routes if r["path"].startswith("/api/v1/"))
+    if not any(fn == respond and e.get("DetailType") == "Severity Changed" for fn, e in run.entries):
+        raise Failed(f"{respond} did not publish Severity Changed for the override")
+    listed = [i["reference"] for i in api_call(run, "GET", f"{api}/incidents", "viewer")["incidents"]]
+    if set(listed) != {acked_ref, unanswered_ref}:
+        raise Failed(f"GET {api}/incidents lists {listed}, not the two incidents")
+    status = api_call(run, "GET", f"{api}/incidents/{unanswered_ref}", "viewer")["incident"]["status"]
+    listed = [i["reference"] for i in api_call(run, "GET", f"{api}/incidents?status={status}", "viewer")["incidents"]]
+    if listed != [unanswered_ref]:
+        raise Failed(f"GET {api}/incidents?status={status} lists {listed}, not only {unanswered_ref}")
 
-    # The sweep now, then 11 minutes on: the secondary is due for the
-    # unanswered incident only.
-    now = run.sweep()
+    # 11 minutes on, the secondary is due for the unanswered incident only;
+    # 32 minutes on, the incident manager.
+    later = run.later(LATER_MINUTES)
     run.pump()
-    faketime = shutil.which("faketime")
-    if not faketime:
-        raise SystemExit("template_e2e: needs libfaketime for the later sweep: apt-get install faketime")
-    later_fn = run.start(run.schedules[0]["function"], [faketime, "-f", f"+{LATER_MINUTES}m"], "EscalateFunction-later", LATER_MINUTES * 60)
-    try:
-        later = run.sweep(later_fn, LATER_MINUTES * 60)
-    finally:
-        later_fn.stop()
-    run.pump()
-    second = pages(run.messages(secondary))
+    run.collect()
+    second = pages(run.inbox[AUDIENCE_TOPICS["oncall-secondary"]])
     refs = sorted(p["reference"] for p in second)
-    if refs != [reports["unanswered"]["reference"]]:
-        raise Failed(f"{LATER_MINUTES} minutes on, oncall-secondary got pages for {refs}; want only the unanswered {reports['unanswered']['reference']}")
-    for p in second:
-        if not (p.get("links") or {}).get("ack", "").startswith(f"{base}/ack/"):
-            raise Failed(f"the secondary's page has no working ack link: {p.get('links')}")
-        if run.request("GET", p["links"]["ack"]).get("statusCode") != 200:
-            raise Failed("the secondary's ack link does not show its confirmation page")
-    acked_ref = reports["acked"]["reference"]
-    late = [p for t in run.subscribers for p in pages(run.messages(t)) if p["reference"] == acked_ref]
+    if refs != [unanswered_ref]:
+        raise Failed(f"{LATER_MINUTES} minutes on, oncall-secondary got pages for {refs}; want only the unanswered {unanswered_ref}")
+    if run.request("GET", second[0]["links"]["ack"]).get("statusCode") != 200:
+        raise Failed("the secondary's ack link does not show its confirmation page")
+    last = run.later(LAST_MINUTES)
+    run.pump()
+    run.collect()
+    third = sorted(p["reference"] for p in pages(run.inbox[AUDIENCE_TOPICS["incident-manager"]]))
+    if third != [unanswered_ref]:
+        raise Failed(f"{LAST_MINUTES} minutes on, the incident manager got pages for {third}; want only the unanswered {unanswered_ref}")
+    late = [p for t in run.inbox for p in pages(run.inbox[t]) if p["reference"] == acked_ref and p is not by_ref[acked_ref]]
     if late:
         raise Failed(f"{acked_ref} was paged after its acknowledgement: {[(p['audience'], p['event']) for p in late]}")
-    return {"sweeps": (now, later), "events": len(run.entries)}
+    return {"sweeps": (now, later, last), "events": len(run.entries), "messages": {t: len(m) for t, m in run.inbox.items()}}
 
 
 # --- broken copies --------------------------------------------------------------
@@ -1099,25 +1493,63 @@ def _fn_props(doc, fn):
     return doc["Resources"][fn]["Properties"]
 
 
-def break_gsi(doc):
+def _events(doc, fn, event):
+    return _fn_props(doc, fn)["Events"][event]["Properties"]
+
+
+def _drop_gsi(doc, index, attr_prefix):
     table = doc["Resources"]["Table"]["Properties"]
-    table["GlobalSecondaryIndexes"] = [g for g in table["GlobalSecondaryIndexes"] if g["IndexName"] != "due"]
-    table["AttributeDefinitions"] = [a for a in table["AttributeDefinitions"] if not a["AttributeName"].startswith("gsi3")]
+    table["GlobalSecondaryIndexes"] = [g for g in table["GlobalSecondaryIndexes"] if g["IndexName"] != index]
+    table["AttributeDefinitions"] = [a for a in table["AttributeDefinitions"] if not a["AttributeName"].startswith(attr_prefix)]
+
+
+def _drop_action(doc, fn, action):
+    for s in _fn_props(doc, fn)["Policies"][0]["Statement"]:
+        s["Action"] = [a for a in as_list(s["Action"]) if a != action]
+
+
+def break_gsi(doc):
+    _drop_gsi(doc, "due", "gsi3")
+
+
+def break_by_created(doc):
+    _drop_gsi(doc, "by_created", "gsi4")
+
+
+def break_by_status(doc):
+    _drop_gsi(doc, "by_status", "gsi1")
 
 
 def break_iam(doc):
-    for s in _fn_props(doc, "NotifyFunction")["Policies"][0]["Statement"]:
-        s["Action"] = [a for a in as_list(s["Action"]) if a != "dynamodb:ConditionCheckItem"]
+    _drop_action(doc, "NotifyFunction", "dynamodb:ConditionCheckItem")
 
 
 def break_page_iam(doc):
-    for s in _fn_props(doc, "PageFunction")["Policies"][0]["Statement"]:
-        s["Action"] = [a for a in as_list(s["Action"]) if a != "sns:Publish"]
+    _drop_action(doc, "PageFunction", "sns:Publish")
+
+
+def break_respond_iam(doc):
+    _drop_action(doc, "RespondFunction", "events:PutEvents")
 
 
 def break_rule(doc):
-    pattern = _fn_props(doc, "NotifyFunction")["Events"]["DomainEvents"]["Properties"]["Pattern"]
-    pattern["detail-type"].remove("Incident Acknowledged")
+    _events(doc, "NotifyFunction", "DomainEvents")["Pattern"]["detail-type"].remove("Incident Acknowledged")
+
+
+def break_rule_state(doc):
+    _events(doc, "PageFunction", "Pages")["State"] = "DISABLED"
+
+
+def break_input_path(doc):
+    _events(doc, "PageFunction", "Pages")["InputPath"] = "$.detail"
+
+
+def break_sweep_disabled(doc):
+    _events(doc, "EscalateFunction", "Sweep")["Enabled"] = False
+
+
+def break_sweep_rate(doc):
+    _events(doc, "EscalateFunction", "Sweep")["Schedule"] = "rate(1 hour)"
 
 
 def break_public_url(doc):
@@ -1138,27 +1570,84 @@ def break_policy_template(doc):
     policies.append({"DynamoDBReadPolicy": {"TableName": {"Ref": "Table"}}})
 
 
+def break_stage(doc):
+    doc["Resources"]["HttpApi"]["Properties"]["StageName"] = "v1"
+
+
+def break_endpoint(doc):
+    doc["Resources"]["HttpApi"]["Properties"]["DisableExecuteApiEndpoint"] = True
+
+
+def break_default_authorizer(doc):
+    doc["Resources"]["HttpApi"]["Properties"]["Auth"]["DefaultAuthorizer"] = "OidcAuthorizer"
+
+
+def break_authorizer_name(doc):
+    _events(doc, "RespondFunction", "Api")["Auth"]["Authorizer"] = "OidcAuthoriser"
+
+
+def break_audience(doc):
+    doc["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]["OidcAuthorizer"]["JwtConfiguration"]["audience"] = [{"Ref": "OidcIssuer"}]
+
+
+def break_topics(doc):
+    env = doc["Globals"]["Function"]["Environment"]["Variables"]
+    env["KLAXON_TOPIC_ONCALL_PRIMARY"], env["KLAXON_TOPIC_ONCALL_SECONDARY"] = env["KLAXON_TOPIC_ONCALL_SECONDARY"], env["KLAXON_TOPIC_ONCALL_PRIMARY"]
+
+
+def break_output(doc):
+    doc["Outputs"]["GithubWebhookUrl"]["Value"] = {"Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/webhook/github"}
+
+
 # (name, mutation, what the failure must say)
 BROKEN = [
     ("the due GSI removed", break_gsi, ["EscalateFunction failed", "Invalid index: due"]),
+    ("the by_created GSI removed", break_by_created, ["/api/v1/incidents (JWT, viewer) answered 500", "Invalid index: by_created"]),
+    ("the by_status GSI removed", break_by_status, ["/api/v1/incidents?status=triaged (JWT, viewer) answered 500", "Invalid index: by_status"]),
     # Asked for inside TransactWriteItems, which IAM authorises per contained action.
     ("ConditionCheckItem removed from notify's policy", break_iam, ["NotifyFunction called dynamodb:ConditionCheckItem on arn:aws:dynamodb:", "does not allow"]),
     ("sns:Publish removed from the pager's policy", break_page_iam, ["PageFunction called sns:Publish on arn:aws:sns:", "oncall-primary, which its IAM policy"]),
+    ("events:PutEvents removed from respond's policy", break_respond_iam, ["RespondFunction called events:PutEvents on arn:aws:events:", "event-bus/klaxon-dev, which its IAM policy"]),
     ("the notify rule without Incident Acknowledged", break_rule, ["IntakeFunction published 'Incident Acknowledged' (source klaxon) on bus klaxon-dev, and no rule"]),
+    ("the page rule's State DISABLED", break_rule_state, ["published 'Escalation Triggered'", "the rule that matches it, klaxon-dev-page (PageFunctionPages), is DISABLED"]),
+    ("the page rule's target given InputPath $.detail", break_input_path, ["PageFunction failed", "target shapes it with {'InputPath': '$.detail'}"]),
+    ("the sweep's schedule disabled", break_sweep_disabled, ["the schedule klaxon-dev-escalate-sweep (EscalateFunctionSweep) is DISABLED"]),
+    ("the sweep every hour", break_sweep_rate, ["the schedule klaxon-dev-escalate-sweep is rate(1 hour): a sweep every 3600 s"]),
     ("assess given DynamoDBReadPolicy for its table", break_policy_template, ["AssessFunction called dynamodb:", "which its IAM policy in the template does not allow"]),
     ("the pager's KLAXON_PUBLIC_URL back to the empty PublicUrl", break_public_url, ["has no ack link"]),
-    ("intake's KLAXON_PUBLIC_URL naming the API", break_cycle, ["circular dependency after the SAM transform: HttpApi -> IntakeFunction -> HttpApi"]),
+    ("intake's KLAXON_PUBLIC_URL naming the API", break_cycle, ["circular dependency after the SAM transform: ", "HttpApi -> IntakeFunction"]),
+    # API Gateway keeps a named stage in the event's rawPath, and the code routes on it.
+    ("the HTTP API's StageName v1", break_stage, ["POST https://", ".amazonaws.com/v1/reports answered 404", "no route for /v1/reports"]),
+    ("the HTTP API's execute-api endpoint disabled", break_endpoint, ["POST https://", "/reports: the HTTP API's execute-api endpoint is disabled"]),
+    ("the OIDC authorizer as the HTTP API's DefaultAuthorizer", break_default_authorizer, ["/reports answered 401", "OidcAuthorizer: no token"]),
+    ("the responder route naming an authorizer the API lacks", break_authorizer_name, ["the SAM transform refuses the template: ", "Unable to set Authorizer [OidcAuthoriser]"]),
+    ("the authorizer's audience the issuer", break_audience, ["(JWT, viewer) answered 401", "the token's audience ['klaxon-e2e'] is not among the authorizer's ['https://idp.example.com/']"]),
+    ("the primary and secondary topic variables swapped", break_topics, ["a oncall-primary message, page (Escalation Triggered) for KLX-", "landed on OncallSecondaryTopic"]),
+    ("the GithubWebhookUrl output misspelt", break_output, ["the GithubWebhookUrl output https://", "/webhook/github reaches nothing: no route of the HTTP API takes POST /webhook/github"]),
 ]
-# The run, then one for each broken copy.
-REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ca-central-1", "sa-east-1", "ap-northeast-1", "eu-north-1", "us-east-2"]
+# The run, then one for each broken copy, each in a region of its own.
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ca-central-1", "sa-east-1", "ap-northeast-1", "eu-north-1", "us-east-2",
+           "us-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "ap-south-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "me-south-1", "af-south-1",
+           "ap-east-1", "eu-central-2", "il-central-1", "ap-south-2"]
 assert len(REGIONS) > len(BROKEN)
 
 
 def self_check():
     """The pieces the run judges with, on cases small enough to read."""
-    crud = policy_template("DynamoDBCrudPolicy", {"TableName": "t", "_region": "us-east-1"})
+    sam = {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {
+            "T": {"Type": "AWS::DynamoDB::Table", "Properties": {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"}},
+            "F": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": ".", "Handler": "bootstrap", "Runtime": "provided.al2023", "Policies": [{"DynamoDBCrudPolicy": {"TableName": {"Ref": "T"}}}]}},
+        },
+    }
+    cfn = sam_transform(sam, {}, "us-east-1")
+    assert cfn["Resources"]["F"]["Properties"]["Code"]["S3Bucket"] == ARTIFACTS[5:]
+    t = Template(cfn, "us-east-1", "s", {})
+    t.physical["T"] = {"Ref": "t", "Arn": f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/t"}
+    crud = [s for p in t.props("FRole")["Policies"] for s in t.resolve(p["PolicyDocument"])["Statement"]]
     index = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/t/index/due"
-    assert allowed(crud, "dynamodb:Query", index)
+    assert allowed(crud, "dynamodb:Query", index), crud
     assert allowed(crud, "DynamoDB:ConditionCheckItem", index.split("/index")[0]), "actions are case-insensitive"
     assert not allowed(crud, "dynamodb:UpdateTable", index.split("/index")[0])
     assert not allowed(crud, "dynamodb:Query", index.replace("table/t/", "table/t2/"))
@@ -1166,14 +1655,37 @@ def self_check():
     assert not allowed(deny, "dynamodb:Query", index), "an explicit deny wins"
     tx = {"TransactItems": [{"Put": {"TableName": "t"}}, {"ConditionCheck": {"TableName": "t"}}]}
     assert [a for a, _ in authorizations("dynamodb", "TransactWriteItems", tx, "us-east-1", {})] == ["dynamodb:PutItem", "dynamodb:ConditionCheckItem"]
-    t = Template({"Parameters": {"P": {"Type": "String", "Default": ""}}, "Conditions": {"HasP": {"Fn::Not": [{"Fn::Equals": [{"Ref": "P"}, ""]}]}}, "Resources": {"Api": {"Type": "AWS::Serverless::HttpApi"}}}, "eu-west-1", "s")
+    try:
+        sam_transform({**sam, "Resources": {"F": {**sam["Resources"]["F"], "Properties": {**sam["Resources"]["F"]["Properties"], "Events": {"E": {"Type": "HttpApi", "Properties": {"Auth": {"Authorizer": "X"}}}}}}}}, {}, "us-east-1")
+        raise AssertionError("an authorizer the API lacks passed the transform")
+    except Failed as e:
+        assert "Unable to set Authorizer [X]" in str(e), e
+    t = Template({"Parameters": {"P": {"Type": "String", "Default": ""}}, "Conditions": {"HasP": {"Fn::Not": [{"Fn::Equals": [{"Ref": "P"}, ""]}]}}, "Resources": {"Api": {"Type": "AWS::ApiGatewayV2::Api"}}}, "eu-west-1", "s", {"P": ""})
     t.physical["Api"] = {"Ref": "abc"}
     url = {"Fn::If": ["HasP", {"Ref": "P"}, {"Fn::Sub": "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}]}
     assert t.resolve(url) == "https://abc.execute-api.eu-west-1.amazonaws.com"
     t.params["P"] = "https://security.example.com"
     assert t.resolve(url) == "https://security.example.com"
+    edges = {"A": {"B"}, "B": {"C"}, "C": set()}
+    assert creation_order(edges) == ["C", "B", "A"] and dependency_cycle(edges) is None
+    assert dependency_cycle({"A": {"B"}, "B": {"A"}}) == ["A", "B", "A"]
     secret = json.loads(generate_secret_string({"GenerateStringKey": "K", "PasswordLength": 64, "ExcludePunctuation": True, "SecretStringTemplate": '{"A": ""}'}))
     assert secret["A"] == "" and len(secret["K"]) == 64 and secret["K"].isalnum()
+    event = {"detail-type": "X", "detail": {"id": "1", "tags": ["a", "b"]}}
+    assert target_input({}, event, "t") is event
+    assert target_input({"InputPath": "$.detail.tags[1]"}, event, "t") == "b"
+    assert target_input({"Input": '{"k": 1}'}, event, "t") == {"k": 1}
+    shaped = target_input({"InputTransformer": {"InputPathsMap": {"i": "$.detail.id", "t": "$.detail.tags"}, "InputTemplate": '{"id": <i>, "tags": <t>, "text": "id <i>"}'}}, event, "t")
+    assert shaped == {"id": "1", "tags": ["a", "b"], "text": "id 1"}, shaped
+    assert [schedule_period(e) for e in ("rate(1 minute)", "rate(5 minutes)", "rate(1 hour)", "cron(* * * * ? *)", "cron(0/2 * * * ? *)", "cron(0 12 * * ? *)")] == [60, 300, 3600, 60, 120, float("inf")]
+    auth = {"name": "A", "issuer": "https://i/", "audience": ["a"], "scopes": []}
+    good = {"iss": "https://i/", "aud": "a", "exp": time.time() + 60}
+    assert jwt_refusal(auth, good, time.time()) is None
+    assert "issuer" in jwt_refusal(auth, {**good, "iss": "https://j/"}, time.time())
+    assert "audience" in jwt_refusal(auth, {**good, "aud": "b"}, time.time())
+    assert "expired" in jwt_refusal(auth, {**good, "exp": 1}, time.time())
+    assert "scopes" in jwt_refusal({**auth, "scopes": ["klaxon/admin"]}, good, time.time())
+    assert jwt_refusal({**auth, "scopes": ["klaxon/admin"]}, {**good, "scope": "openid klaxon/admin"}, time.time()) is None
 
 
 def attempt(doc, bin_dir, moto, region, logdir):
@@ -1191,6 +1703,7 @@ def main(argv):
     ap.add_argument("bin_dir", type=Path)
     ap.add_argument("--template", type=Path, default=HERE.parent / "template.yaml")
     ap.add_argument("--only", choices=["run", "broken"])
+    ap.add_argument("--broken", help="only the broken copies whose name contains this")
     ap.add_argument("--logs", type=Path, default=HERE.parent / "target" / "template-e2e")
     args = ap.parse_args(argv)
     self_check()
@@ -1199,7 +1712,7 @@ def main(argv):
     started = time.time()
     ok = True
     try:
-        if args.only != "broken":
+        if args.only != "broken" and not args.broken:
             run, seen, failure = attempt(copy.deepcopy(doc), args.bin_dir, moto, REGIONS[0], args.logs / "run")
             if failure:
                 print(f"template_e2e: FAILED: {failure}\n  (function logs in {args.logs / 'run'})", file=sys.stderr)
@@ -1207,24 +1720,32 @@ def main(argv):
             else:
                 calls = sum(len(p.calls) for p in run.proxies.values())
                 kinds = sorted({e.get("DetailType") for _, e in run.entries})
-                print(f"template_e2e: report -> page with a working ack link -> ack -> quiet sweep, on {REGIONS[0]}: "
-                      f"{len(run.entries)} events published, each matched by a rule ({', '.join(kinds)}); "
-                      f"{calls} AWS calls, each allowed by its function's IAM policy; sweeps {seen['sweeps'][0]} then {seen['sweeps'][1]}", file=sys.stderr)
+                print(f"template_e2e: report -> page with a working ack link -> ack -> responder API -> sweeps, on {REGIONS[0]} (after the SAM transform): "
+                      f"{len(run.entries)} events published, each delivered by an enabled rule ({', '.join(kinds)}); "
+                      f"{sum(seen['messages'].values())} messages, each on its audience's topic with its links "
+                      f"({', '.join(f'{t} {n}' for t, n in sorted(seen['messages'].items()) if n)}); "
+                      f"{calls} AWS calls, each allowed by its function's IAM policy; sweeps examined {[s.get('examined') for s in seen['sweeps']]}", file=sys.stderr)
                 for fn, proxy in sorted(run.proxies.items()):
                     used = sorted({a for a, _, _ in proxy.calls})
                     print(f"  {fn}: {', '.join(used) or 'no AWS calls'}", file=sys.stderr)
+                print("template_e2e: granted to the code but not called in this run (not a failure: paths the run does not drive):", file=sys.stderr)
+                for fn, grants in run.unused_grants().items():
+                    print(f"  {fn}: {'; '.join(grants) or 'none'}", file=sys.stderr)
         if args.only != "run":
-            # Each copy in a region of its own, a few at a time.
+            chosen = [i for i, b in enumerate(BROKEN) if not args.broken or args.broken in b[0]]
+
             def one(i):
                 broken = copy.deepcopy(doc)
                 BROKEN[i][1](broken)
-                return attempt(broken, args.bin_dir, moto, REGIONS[1 + i], args.logs / f"broken-{i + 1}")[2]
+                t = time.time()
+                return attempt(broken, args.bin_dir, moto, REGIONS[1 + i], args.logs / f"broken-{i + 1}")[2], time.time() - t
 
             with concurrent.futures.ThreadPoolExecutor(3) as pool:
-                failures = list(pool.map(one, range(len(BROKEN))))
-            for (label, _, want), failure in zip(BROKEN, failures):
+                failures = list(pool.map(one, chosen))
+            for i, (failure, took) in zip(chosen, failures):
+                label, _, want = BROKEN[i]
                 if failure and all(w in failure for w in want):
-                    print(f"template_e2e: broken copy ({label}) fails as it should: {failure.splitlines()[0]}", file=sys.stderr)
+                    print(f"template_e2e: broken copy ({label}) fails as it should, in {took:.1f} s: {failure.splitlines()[0]}", file=sys.stderr)
                 else:
                     print(f"template_e2e: FAILED: the broken copy ({label}) should fail saying {want}, got: {failure or 'a passing run'}", file=sys.stderr)
                     ok = False

@@ -71,10 +71,11 @@ echo "cfn-lint: template.yaml clean" >&2
 # own self-test first.
 "$venv/bin/python" infra/check_template.py --self-test
 "$venv/bin/python" infra/check_template.py template.yaml
-# The stack as template.yaml defines it, built in a moto of its own, with the
-# Lambda binaries under a Runtime API stand-in and every AWS call judged
-# against its function's IAM policy: report -> page -> ack link -> quiet
-# sweep; then broken copies of the template must fail (about 20 s).
+# The stack as template.yaml defines it, through the real SAM transform, built
+# in a moto of its own, with the Lambda binaries under a Runtime API stand-in
+# and every AWS call judged against its function's role: report -> page ->
+# ack link -> responder API -> sweeps; then 21 broken copies of the template
+# must fail (about 10 s, then a minute for the copies).
 "$venv/bin/python" infra/template_e2e.py "${CARGO_TARGET_DIR:-target}/debug"
 "$venv/bin/openapi-spec-validator" docs/openapi.json
 "$venv/bin/python" infra/browser_test.py "${CARGO_TARGET_DIR:-target}/debug/klaxon"
