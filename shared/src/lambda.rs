@@ -27,8 +27,8 @@ pub async fn init(function: &str) -> Result<Arc<App>, Error> {
 /// has put the execution role's keys in the environment (it always does):
 /// that is the first place the default chain looks, so the credentials are
 /// the same, but the rest of the chain is never built. Building it costs
-/// about a tenth of init: its web identity provider constructs an STS client,
-/// and every SDK client loads and parses the TLS roots when it is built.
+/// about 6% of init: its web identity provider constructs an STS client, and
+/// every SDK client parses the TLS roots when it is built.
 async fn sdk_config() -> aws_config::SdkConfig {
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if env_has_credentials(|var| std::env::var(var).ok()) {
