@@ -7,7 +7,7 @@
 //! finds nothing left to do.
 
 use super::{App, HandlerError, Write, outbox, update};
-use crate::domain::{Change, DeadlineKind, Incident, IncidentKey};
+use crate::domain::{Caller, Change, DeadlineKind, Incident, IncidentKey};
 use crate::metrics::{self, Metric};
 use crate::policy::clocks::{self, AckRefused};
 use crate::ports::StoreError;
@@ -185,19 +185,21 @@ pub struct Acked {
     pub changed: bool,
 }
 
-/// Acknowledges an incident: paging stops, the ack and response deadlines
-/// are met, and `Incident Acknowledged` is emitted.
+/// Acknowledges an incident as `caller`: paging stops, the ack and response
+/// deadlines are met, and `Incident Acknowledged` is emitted. An incident
+/// outside the caller's tenants is not found.
 pub async fn acknowledge(
     app: &Arc<App>,
+    caller: &Caller,
     key: &str,
-    by: &str,
     via: &str,
     note: &str,
 ) -> Result<Acked, AckError> {
     let incident = find(app, key)
         .await?
+        .filter(|i| caller.may_see(i.tenant.as_deref()))
         .ok_or_else(|| AckError::NotFound(key.to_owned()))?;
-    acknowledge_incident(app, incident, by, via, note).await
+    acknowledge_incident(app, incident, &caller.name, via, note).await
 }
 
 /// [`acknowledge`] for an incident already loaded (the ack link's page
