@@ -118,9 +118,8 @@ async fn purge(app: &Arc<App>, incident: &Incident) -> Result<bool, StoreError> 
     let Some(current) = app.store.get(incident.id).await? else {
         return Ok(false);
     };
-    let expired =
-        current.legal_hold.is_none() && current.expires_at.is_some_and(|at| at <= app.clock.now());
-    if current.status != crate::domain::Status::Closed || !expired {
+    let expired = current.expires_at.is_some_and(|at| at <= app.clock.now());
+    if current.deletable().is_err() || !expired {
         return Ok(false);
     }
     match app.store.delete(current.id, current.version).await {

@@ -107,19 +107,7 @@ pub async fn view(app: &App, caller: &Caller, key: &str) -> Result<IncidentView,
 /// out. Refused under legal hold, and for an incident still open.
 pub async fn delete(app: &App, caller: &Caller, key: &str) -> Result<(), RespondError> {
     let incident = visible(app, caller, key).await?;
-    if incident.legal_hold.is_some() {
-        return Err(ResponseError::from(Refusal::UnderLegalHold {
-            reference: incident.reference.to_string(),
-        })
-        .into());
-    }
-    if incident.status != Status::Closed {
-        return Err(ResponseError::from(Refusal::NotClosed {
-            reference: incident.reference.to_string(),
-            status: incident.status,
-        })
-        .into());
-    }
+    incident.deletable().map_err(ResponseError::from)?;
     // Conditional on the version checked above: a hold placed since makes
     // it a conflict, and nothing is deleted.
     app.store.delete(incident.id, incident.version).await?;

@@ -447,13 +447,30 @@ impl Incident {
         }
     }
 
+    /// Whether the incident may be deleted: only once closed, and never
+    /// under legal hold (the hold is said first).
+    pub fn deletable(&self) -> Result<(), super::Refusal> {
+        if self.legal_hold.is_some() {
+            return Err(super::Refusal::UnderLegalHold {
+                reference: self.reference.to_string(),
+            });
+        }
+        if self.status != Status::Closed {
+            return Err(super::Refusal::NotClosed {
+                reference: self.reference.to_string(),
+                status: self.status,
+            });
+        }
+        Ok(())
+    }
+
     /// When the escalation sweep next has work on this incident: the next
     /// paging level, the stale-acknowledgement check, or the next reminder or
     /// breach of a running deadline. The due index is keyed on it. A closed
     /// incident's only action is its purge when retention runs out.
     pub fn next_action_at(&self) -> Option<DateTime<Utc>> {
         if self.status == Status::Closed {
-            return self.expires_at.filter(|_| self.legal_hold.is_none());
+            return self.expires_at.filter(|_| self.deletable().is_ok());
         }
         let paging = self.paging.as_ref().and_then(|p| p.next_at);
         let stale = self.stale.as_ref().map(|s| s.check_at);
@@ -488,6 +505,33 @@ mod tests {
             ..Default::default()
         })
         .unwrap()
+    }
+
+    /// The one delete rule: closed, and not under legal hold.
+    #[test]
+    fn only_a_closed_incident_without_a_hold_is_deletable() {
+        let now = "2026-11-23T00:00:00Z".parse().unwrap();
+        let mut i = NewIncident::from_report(report(), Source::Report, None, now).incident;
+        assert!(matches!(
+            i.deletable(),
+            Err(crate::domain::Refusal::NotClosed { .. })
+        ));
+        i.status = Status::Closed;
+        assert_eq!(i.deletable(), Ok(()));
+        i.legal_hold = Some(crate::domain::LegalHold {
+            reason: "litigation".into(),
+            by: "ann".into(),
+            at: now,
+        });
+        assert!(matches!(
+            i.deletable(),
+            Err(crate::domain::Refusal::UnderLegalHold { .. })
+        ));
+        i.status = Status::Resolved;
+        assert!(matches!(
+            i.deletable(),
+            Err(crate::domain::Refusal::UnderLegalHold { .. })
+        ));
     }
 
     #[test]
