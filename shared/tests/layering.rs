@@ -119,13 +119,26 @@ fn module_of(rel: &Path) -> Option<String> {
     Some(first.trim_end_matches(".rs").to_owned())
 }
 
-/// The source without comments and without a trailing inline test module
-/// (an out-of-line one is its own file, read like any other).
+/// The source without comments and without inline test modules (an
+/// out-of-line one is its own file, read like any other). Code after an
+/// inline test module is read as any other.
 fn code(src: &str) -> String {
     let lines: Vec<&str> = src.lines().collect();
     let mut out = String::new();
+    // In an inline test module: the braces still open, once it has opened.
+    let mut test: Option<(i64, bool)> = None;
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim_start();
+        // Blank, not dropped, so line numbers stay the file's.
+        if let Some((depth, opened)) = test.as_mut() {
+            *depth += line.matches('{').count() as i64 - line.matches('}').count() as i64;
+            *opened |= *depth > 0;
+            if *opened && *depth <= 0 {
+                test = None;
+            }
+            out.push('\n');
+            continue;
+        }
         if t.starts_with("#[cfg(test)]")
             && lines[i + 1..]
                 .iter()
@@ -136,9 +149,10 @@ fn code(src: &str) -> String {
                         && l.trim_end().ends_with('{')
                 })
         {
-            break;
+            test = Some((0, false));
+            out.push('\n');
+            continue;
         }
-        // Blank, not dropped, so line numbers stay the file's.
         if t.starts_with("//") {
             out.push('\n');
             continue;
@@ -209,8 +223,11 @@ fn imports(code: &str) -> Vec<(usize, String)> {
 }
 
 /// The imports in `src` (a file of module `from`) that the table refuses.
+/// `roots` maps each name `lib.rs` re-exports to the module it comes from,
+/// so `crate::App` counts as `crate::app`.
 fn refused(
     table: &BTreeMap<&'static str, BTreeSet<&'static str>>,
+    roots: &BTreeMap<String, String>,
     from: &str,
     src: &str,
 ) -> Vec<String> {
@@ -219,6 +236,7 @@ fn refused(
     };
     imports(&code(src))
         .into_iter()
+        .map(|(line, to)| (line, roots.get(&to).cloned().unwrap_or(to)))
         .filter(|(_, to)| to != from && table.contains_key(to.as_str()))
         .filter(|(_, to)| !allowed.contains(to.as_str()))
         .map(|(line, to)| format!("line {line}: {from} may not import {to}"))
@@ -284,7 +302,16 @@ fn module_paths(from: &[String], code: &str) -> Vec<Vec<String>> {
         let s = s.trim_start();
         let (segs, rest) = segments(s);
         let mut path = base.to_vec();
-        path.extend(segs.into_iter().filter(|p| p != "self"));
+        // `super::super::x` climbs twice; `self` stays.
+        for seg in segs {
+            match seg.as_str() {
+                "self" => {}
+                "super" => {
+                    path.pop();
+                }
+                _ => path.push(seg),
+            }
+        }
         if s[..s.len() - rest.len()].ends_with("::") || rest.starts_with('{') {
             group(&path, rest.trim_start_matches('{'), out);
         } else {
@@ -295,6 +322,7 @@ fn module_paths(from: &[String], code: &str) -> Vec<Vec<String>> {
     for (root, base) in [
         ("crate::", Vec::new()),
         ("super::", from[..from.len().saturating_sub(1)].to_vec()),
+        ("self::", from.to_vec()),
     ] {
         let mut at = 0;
         while let Some(found) = code[at..].find(root) {
@@ -314,6 +342,68 @@ fn module_paths(from: &[String], code: &str) -> Vec<Vec<String>> {
     out
 }
 
+/// What each module re-exports: `(module, name)` to the path it stands
+/// for, read from its `pub use` lines (`pub use incident::{Incident, ..}`
+/// in `domain/mod.rs` makes `crate::domain::Incident` mean
+/// `crate::domain::incident::Incident`).
+type Exports = BTreeMap<(Vec<String>, String), Vec<String>>;
+
+fn exports(files: &[(Vec<String>, String)]) -> Exports {
+    let mut out = Exports::new();
+    for (from, src) in files {
+        let mut at = 0;
+        while let Some(found) = src[at..].find("pub use ") {
+            let start = at + found + "pub use ".len();
+            let end = src[start..].find(';').map_or(src.len(), |e| start + e);
+            at = end;
+            let stmt = src[start..end].trim();
+            let stmt = if ["crate::", "super::", "self::"]
+                .iter()
+                .any(|r| stmt.starts_with(r))
+            {
+                stmt.to_owned()
+            } else {
+                format!("self::{stmt}")
+            };
+            for path in module_paths(from, &stmt) {
+                if let Some(name) = path.last()
+                    && path.len() > 1
+                {
+                    out.insert((from.clone(), name.clone()), path);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The module a path lands in, following re-exports to the file that
+/// defines the item.
+fn resolve(
+    modules: &BTreeSet<&Vec<String>>,
+    exports: &Exports,
+    mut path: Vec<String>,
+) -> Option<Vec<String>> {
+    for _ in 0..16 {
+        let module = (0..=path.len())
+            .rev()
+            .map(|n| path[..n].to_vec())
+            .find(|p| modules.contains(p))?;
+        let Some(name) = path.get(module.len()) else {
+            return Some(module);
+        };
+        match exports.get(&(module.clone(), name.clone())) {
+            Some(target) if *target != path[..=module.len()] => {
+                let mut next = target.clone();
+                next.extend(path[module.len() + 1..].iter().cloned());
+                path = next;
+            }
+            _ => return Some(module),
+        }
+    }
+    None
+}
+
 /// Submodules that reach each other in a circle, each said as
 /// `parent: a -> b -> a`. `files` holds each file's module path and code.
 fn sibling_cycles(files: &[(Vec<String>, String)]) -> Vec<String> {
@@ -322,14 +412,11 @@ fn sibling_cycles(files: &[(Vec<String>, String)]) -> Vec<String> {
     let child = |parent: &[String], m: &[String]| -> Option<Vec<String>> {
         (m.len() > parent.len() && m.starts_with(parent)).then(|| m[..=parent.len()].to_vec())
     };
+    let exports = exports(files);
     let mut edges: BTreeSet<(Vec<String>, Vec<String>)> = BTreeSet::new();
     for (from, src) in files {
         for path in module_paths(from, src) {
-            let to = (1..=path.len())
-                .rev()
-                .map(|n| path[..n].to_vec())
-                .find(|p| modules.contains(p));
-            if let Some(to) = to {
+            if let Some(to) = resolve(&modules, &exports, path) {
                 edges.insert((from.clone(), to));
             }
         }
@@ -398,12 +485,18 @@ fn imports_follow_the_layering() {
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     assert!(files.len() > 20, "found the sources");
+    let lib = std::fs::read_to_string(src.join("lib.rs")).expect("read lib.rs");
+    let roots: BTreeMap<String, String> = exports(&[(Vec::new(), code(&lib))])
+        .into_iter()
+        .map(|((_, name), path)| (name, path[0].clone()))
+        .collect();
+    assert!(roots.contains_key("App"), "read lib.rs's re-exports");
     let mut problems = Vec::new();
     for file in files {
         let rel = file.strip_prefix(&src).expect("under src");
         let Some(from) = module_of(rel) else { continue };
         let text = std::fs::read_to_string(&file).expect("read source");
-        for p in refused(&table, &from, &text) {
+        for p in refused(&table, &roots, &from, &text) {
             problems.push(format!("{}: {p}", rel.display()));
         }
     }
@@ -473,6 +566,82 @@ fn a_circle_of_submodules_is_found() {
             ],
             1,
         ),
+        // Through the parent's re-exports: `super::Incident` is `incident`.
+        (
+            &[
+                (
+                    "domain",
+                    "pub use event::{DomainEvent, EventKind};\npub use incident::{Incident, DeadlineKind};\n",
+                ),
+                ("domain/event", "use super::{DeadlineKind, Incident};\n"),
+                ("domain/incident", "use super::DomainEvent;\n"),
+            ],
+            1,
+        ),
+        (
+            &[
+                (
+                    "domain",
+                    "pub use event::DomainEvent;\npub use incident::Incident;\n",
+                ),
+                ("domain/event", "fn f(i: &crate::domain::Incident) {}\n"),
+                (
+                    "domain/incident",
+                    "fn f(e: crate::domain::DomainEvent) {}\n",
+                ),
+            ],
+            1,
+        ),
+        // Re-exports chained through a submodule's own `mod.rs`.
+        (
+            &[
+                (
+                    "domain",
+                    "mod response;\npub use response::{Task, Change};\npub use incident::Incident;\n",
+                ),
+                (
+                    "domain/response",
+                    "pub use tasks::Task;\npub use crate::domain::incident::Change;\n",
+                ),
+                ("domain/response/tasks", "use crate::domain::Change;\n"),
+                ("domain/incident", "use super::Task;\n"),
+            ],
+            1,
+        ),
+        // `super::super::` and `self::` paths count too.
+        (
+            &[
+                ("domain", ""),
+                ("domain/response", "mod tasks;\n"),
+                (
+                    "domain/response/tasks",
+                    "use super::super::incident::Incident;\n",
+                ),
+                (
+                    "domain/incident",
+                    "use crate::domain::response::tasks::Task;\n",
+                ),
+            ],
+            1,
+        ),
+        (
+            &[
+                ("app", "use self::a::X;\n"),
+                ("app/a", "use self::inner::Y;\n"),
+                ("app/a/inner", "use crate::app::b::Z;\n"),
+                ("app/b", "use self::c;\n"),
+            ],
+            0,
+        ),
+        (
+            &[
+                ("app", ""),
+                ("app/a", "fn f() { self::inner::g() }\n"),
+                ("app/a/inner", "use super::super::b::Z;\n"),
+                ("app/b", "use crate::app::a::inner::g;\n"),
+            ],
+            1,
+        ),
         (
             &[
                 ("http", "use responder::reads;\n"),
@@ -527,6 +696,7 @@ fn the_table_has_no_cycle() {
 #[test]
 fn a_wrong_way_import_is_refused() {
     let table = table();
+    let roots: BTreeMap<String, String> = [("App".to_owned(), "app".to_owned())].into();
     let cases: &[(&str, &str, usize)] = &[
         ("domain", "use crate::policy::Policy;\n", 1),
         ("domain", "use crate::{escape::markdown, policy};\n", 1),
@@ -567,9 +737,24 @@ fn a_wrong_way_import_is_refused() {
             "#[cfg(test)]\n#[path = \"t.rs\"]\nmod tests;\nuse crate::policy::Policy;\n",
             1,
         ),
+        // A root re-export does not launder an upward import.
+        ("domain", "use crate::App;\n", 1),
+        ("domain", "fn f(a: &crate::App) {}\n", 1),
+        ("app", "use crate::App;\n", 0),
+        // Code after an inline test module is still read.
+        (
+            "domain",
+            "#[cfg(test)]\nmod tests {\n    fn f() { let _ = \"{}\"; }\n}\n\nuse crate::policy::Policy;\n",
+            1,
+        ),
+        (
+            "domain",
+            "#[cfg(test)]\n#[allow(unused)]\nmod tests {\n    mod inner {\n        use crate::app::App;\n    }\n}\n",
+            0,
+        ),
     ];
     for (from, src, want) in cases {
-        let got = refused(&table, from, src);
+        let got = refused(&table, &roots, from, src);
         assert_eq!(got.len(), *want, "{from}: {src:?} gave {got:?}");
     }
 }

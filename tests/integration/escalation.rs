@@ -156,9 +156,19 @@ async fn sev1_night_pages_every_level_until_acknowledged() {
         "{timeline:#?}"
     );
 
-    let acked = escalate::acknowledge(&h.app, &id.to_string(), "alice", "api", "")
-        .await
-        .expect("ack");
+    let acked = escalate::acknowledge(
+        &h.app,
+        &klaxon_core::domain::Caller {
+            name: "alice".into(),
+            role: klaxon_core::domain::Role::Responder,
+            tenants: None,
+        },
+        &id.to_string(),
+        "api",
+        "",
+    )
+    .await
+    .expect("ack");
     assert!(acked.changed);
     let published = h.publisher.published().len();
     run_until(&h, 359).await;
@@ -195,9 +205,19 @@ async fn sev2_acknowledged_before_level_two() {
     );
     run_until(&h, 20).await;
     let reference = incident(&h, id).await.reference.to_string();
-    let acked = escalate::acknowledge(&h.app, &reference, "bob", "api", "looking")
-        .await
-        .expect("ack by reference");
+    let acked = escalate::acknowledge(
+        &h.app,
+        &klaxon_core::domain::Caller {
+            name: "bob".into(),
+            role: klaxon_core::domain::Role::Responder,
+            tenants: None,
+        },
+        &reference,
+        "api",
+        "looking",
+    )
+    .await
+    .expect("ack by reference");
     assert!(acked.changed);
     // Past the ack deadline's 50% point (4 h), short of the stale watch
     // (4 h after the ack).
@@ -215,9 +235,19 @@ async fn sev2_acknowledged_before_level_two() {
         "{timeline:#?}"
     );
     // A second ack changes nothing.
-    let again = escalate::acknowledge(&h.app, &reference, "carol", "api", "")
-        .await
-        .expect("ack again");
+    let again = escalate::acknowledge(
+        &h.app,
+        &klaxon_core::domain::Caller {
+            name: "carol".into(),
+            role: klaxon_core::domain::Role::Responder,
+            tenants: None,
+        },
+        &reference,
+        "api",
+        "",
+    )
+    .await
+    .expect("ack again");
     assert!(!again.changed);
     assert_eq!(
         again.incident.acknowledged.expect("ack").by,
@@ -274,9 +304,19 @@ async fn stale_acknowledgement_reminds_then_pages_again() {
     let h = Harness::sqlite();
     let id = open(&h, "Leaked deploy key", Some(CRITICAL)).await;
     run_until(&h, 5).await;
-    escalate::acknowledge(&h.app, &id.to_string(), "alice", "api", "")
-        .await
-        .expect("ack");
+    escalate::acknowledge(
+        &h.app,
+        &klaxon_core::domain::Caller {
+            name: "alice".into(),
+            role: klaxon_core::domain::Role::Responder,
+            tenants: None,
+        },
+        &id.to_string(),
+        "api",
+        "",
+    )
+    .await
+    .expect("ack");
     run_until(&h, 64).await;
     assert_eq!(pages(&h, id).len(), 1, "quiet while the ack is fresh");
     run_until(&h, 95).await;

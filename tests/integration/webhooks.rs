@@ -594,9 +594,19 @@ async fn pagerduty_acknowledge_is_recorded_and_paging_goes_on() {
     assert!(pages(&h) > paged, "the sweep paged on");
 
     // A responder's acknowledge is the one that stops it.
-    let acked = escalate::acknowledge(&h.app, &id.to_string(), "alice", "api", "")
-        .await
-        .expect("ack");
+    let acked = escalate::acknowledge(
+        &h.app,
+        &klaxon_core::domain::Caller {
+            name: "alice".into(),
+            role: klaxon_core::domain::Role::Responder,
+            tenants: None,
+        },
+        &id.to_string(),
+        "api",
+        "",
+    )
+    .await
+    .expect("ack");
     assert!(acked.changed);
     assert_eq!(acked.incident.status, Status::Acknowledged);
     assert_eq!(acks(&h), 1);

@@ -104,3 +104,14 @@ pub async fn acknowledge(app: &Arc<App>, link: Link) -> Result<Acked, LinkError>
         .await
         .map_err(|e| LinkError::Refused(Box::new(incident), e))
 }
+
+/// Who acknowledged `incident`, if it is acknowledged and paging has
+/// stopped: its link has nothing left to do.
+pub fn already_acknowledged(incident: &Incident) -> Option<&str> {
+    let acked = incident.acknowledged.as_ref()?;
+    incident
+        .paging
+        .as_ref()
+        .is_none_or(|p| p.next_at.is_none())
+        .then_some(acked.by.as_str())
+}

@@ -7,7 +7,7 @@
 //! finds nothing left to do.
 
 use super::{App, HandlerError, Write, outbox, update};
-use crate::domain::{Change, DeadlineKind, Incident, IncidentKey};
+use crate::domain::{Caller, Change, DeadlineKind, Incident, IncidentKey};
 use crate::metrics::{self, Metric};
 use crate::policy::clocks::{self, AckRefused};
 use crate::ports::StoreError;
@@ -118,9 +118,8 @@ async fn purge(app: &Arc<App>, incident: &Incident) -> Result<bool, StoreError> 
     let Some(current) = app.store.get(incident.id).await? else {
         return Ok(false);
     };
-    let expired =
-        current.legal_hold.is_none() && current.expires_at.is_some_and(|at| at <= app.clock.now());
-    if current.status != crate::domain::Status::Closed || !expired {
+    let expired = current.expires_at.is_some_and(|at| at <= app.clock.now());
+    if current.deletable().is_err() || !expired {
         return Ok(false);
     }
     match app.store.delete(current.id, current.version).await {
@@ -185,19 +184,21 @@ pub struct Acked {
     pub changed: bool,
 }
 
-/// Acknowledges an incident: paging stops, the ack and response deadlines
-/// are met, and `Incident Acknowledged` is emitted.
+/// Acknowledges an incident as `caller`: paging stops, the ack and response
+/// deadlines are met, and `Incident Acknowledged` is emitted. An incident
+/// outside the caller's tenants is not found.
 pub async fn acknowledge(
     app: &Arc<App>,
+    caller: &Caller,
     key: &str,
-    by: &str,
     via: &str,
     note: &str,
 ) -> Result<Acked, AckError> {
     let incident = find(app, key)
         .await?
+        .filter(|i| caller.may_see(i.tenant.as_deref()))
         .ok_or_else(|| AckError::NotFound(key.to_owned()))?;
-    acknowledge_incident(app, incident, by, via, note).await
+    acknowledge_incident(app, incident, &caller.name, via, note).await
 }
 
 /// [`acknowledge`] for an incident already loaded (the ack link's page

@@ -12,7 +12,7 @@ use crate::domain::{
     Severity, Source, Status, StatusFields, TaskSection, TaskState, TimelineEntry, TimelineKind,
 };
 use crate::domain::{DeadlineOutcome, deadline_outcome};
-use crate::ports::{IncidentQuery, SentNotification, StoreError};
+use crate::ports::{IncidentPage, IncidentQuery, SentNotification, StoreError};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +21,9 @@ pub enum RespondError {
     NotFound(String),
     #[error("task {0} not found")]
     TaskNotFound(String),
+    /// Drill reports exist only for drills.
+    #[error("incident {0} is not a drill; drill reports exist only for drills")]
+    NotADrill(String),
     /// The caller's role may not take this step.
     #[error("your role may not do this")]
     Forbidden,
@@ -39,6 +42,35 @@ pub async fn visible(app: &App, caller: &Caller, key: &str) -> Result<Incident, 
         return Err(not_found());
     }
     Ok(incident)
+}
+
+/// The post-incident review of an incident `caller` may see, as Markdown,
+/// its times in the policy's zone.
+pub async fn review(app: &App, caller: &Caller, key: &str) -> Result<String, RespondError> {
+    let incident = visible(app, caller, key).await?;
+    let timeline = app.store.timeline(incident.id).await?;
+    let sent = app.store.notifications(incident.id).await?;
+    let tz = app.settings.policy.calendar.tz();
+    Ok(crate::documents::review_markdown(
+        &incident, &timeline, &sent, tz,
+    ))
+}
+
+/// A drill's audit evidence, with its Markdown. An incident that is not a
+/// drill has none.
+pub async fn drill_report(
+    app: &App,
+    caller: &Caller,
+    key: &str,
+) -> Result<(crate::documents::DrillReport, String), RespondError> {
+    let incident = visible(app, caller, key).await?;
+    if !incident.drill {
+        return Err(RespondError::NotADrill(key.to_owned()));
+    }
+    let sent = app.store.notifications(incident.id).await?;
+    let report = crate::documents::drill_report(&incident, &sent);
+    let md = crate::documents::drill_report_markdown(&report);
+    Ok((report, md))
 }
 
 /// An incident as a responder reads it: the record, its timeline and the
@@ -75,19 +107,7 @@ pub async fn view(app: &App, caller: &Caller, key: &str) -> Result<IncidentView,
 /// out. Refused under legal hold, and for an incident still open.
 pub async fn delete(app: &App, caller: &Caller, key: &str) -> Result<(), RespondError> {
     let incident = visible(app, caller, key).await?;
-    if incident.legal_hold.is_some() {
-        return Err(ResponseError::from(Refusal::UnderLegalHold {
-            reference: incident.reference.to_string(),
-        })
-        .into());
-    }
-    if incident.status != Status::Closed {
-        return Err(ResponseError::from(Refusal::NotClosed {
-            reference: incident.reference.to_string(),
-            status: incident.status,
-        })
-        .into());
-    }
+    incident.deletable().map_err(ResponseError::from)?;
     // Conditional on the version checked above: a hold placed since makes
     // it a conflict, and nothing is deleted.
     app.store.delete(incident.id, incident.version).await?;
@@ -313,19 +333,37 @@ pub async fn all_between(
     let mut q = IncidentQuery {
         from: Some(from),
         to: Some(to),
-        tenants: caller.tenants.clone(),
         limit: 200,
         ..IncidentQuery::default()
     };
     let mut out = Vec::new();
     loop {
-        let page = app.store.list(&q).await?;
+        let page = list(app, caller, q.clone(), None).await?;
         out.extend(page.items);
         match page.next {
             Some(c) => q.after = Some(c),
             None => return Ok(out),
         }
     }
+}
+
+/// One page of the incidents `caller` may see that match `q`. A tenant
+/// filter narrows the caller's scope; it never widens it.
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    mut q: IncidentQuery,
+    tenant: Option<String>,
+) -> Result<IncidentPage, StoreError> {
+    q.tenants = match tenant {
+        Some(t) if caller.may_see(Some(&t)) => Some(vec![t]),
+        Some(_) => Some(Vec::new()),
+        None => caller.tenants.clone(),
+    };
+    if q.tenants.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(IncidentPage::default());
+    }
+    app.store.list(&q).await
 }
 
 /// Starts a drill: a real incident, marked as a drill, that plays out the

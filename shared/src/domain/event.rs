@@ -4,7 +4,8 @@
 //! `detail`. Each carries enough of the incident for subscribers to filter
 //! without a read.
 
-use super::{DeadlineKind, Incident, IncidentId, Reference, Severity, Status};
+use super::incident::{DeadlineKind, Incident, IncidentId, Reference, StepReason};
+use super::{Severity, Status};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -109,20 +110,6 @@ pub struct DomainEvent {
     pub obligation: Option<DeadlineKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-}
-
-/// Why an escalation or clock step fired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepReason {
-    /// Paging: nobody has acknowledged yet.
-    Unacknowledged,
-    /// Acknowledged, but no status update for too long.
-    StaleAcknowledgement,
-    /// A deadline is getting close.
-    Reminder,
-    /// A deadline passed unmet.
-    Breach,
 }
 
 /// One escalation or clock step: the audience it goes to, the deadline it

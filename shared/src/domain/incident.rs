@@ -5,7 +5,8 @@
 //! causes. Stores apply a change atomically or not at all.
 
 use super::redact::RedactedText;
-use super::{DomainEvent, EventKind, Report, Severity, Source, SourceSignal, Status};
+use super::report::SourceSignal;
+use super::{Severity, Source, Status};
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -170,7 +171,21 @@ pub struct Paging {
     /// When the next level fires; `None` once stopped or exhausted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_at: Option<DateTime<Utc>>,
-    pub reason: super::StepReason,
+    pub reason: StepReason,
+}
+
+/// Why an escalation or clock step fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepReason {
+    /// Paging: nobody has acknowledged yet.
+    Unacknowledged,
+    /// Acknowledged, but no status update for too long.
+    StaleAcknowledgement,
+    /// A deadline is getting close.
+    Reminder,
+    /// A deadline passed unmet.
+    Breach,
 }
 
 /// The stale-acknowledgement watch: an acknowledged incident must keep
@@ -407,113 +422,13 @@ fn one() -> u32 {
     1
 }
 
-/// A new incident ready to be stored, with what its creation records.
-#[derive(Debug, Clone)]
-pub struct NewIncident {
-    pub incident: Incident,
-    /// Source-scoped key digest; a second create with the same key returns
-    /// the first incident (or is refused, if its content differs).
-    pub idempotency_key: Option<super::IdempotencyKey>,
-    /// Set when the key already names this (closed) incident and should now
-    /// name the new one: a dedup key seen again after its incident closed.
-    pub supersedes: Option<IncidentId>,
-    pub timeline: Vec<TimelineEntry>,
-    pub events: Vec<DomainEvent>,
-}
-
-impl NewIncident {
-    /// Opens an incident from a parsed report.
-    pub fn from_report(
-        report: Report,
-        source: Source,
-        idempotency_key: Option<super::SenderKey>,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let id = IncidentId::new();
-        let mut incident = Incident {
-            id,
-            reference: Reference::generate(now),
-            tenant: report.tenant,
-            source,
-            title: report.title,
-            description: report.description,
-            steps_to_reproduce: report.steps_to_reproduce,
-            impact: report.impact,
-            reporter_name: report.reporter_name,
-            reporter_email: report.reporter_email,
-            contact_consent: report.contact_consent,
-            product: report.product,
-            site_url: report.site_url,
-            cvss: report.cvss,
-            signal: report.signal,
-            occurrences: 1,
-            customer_data_involved: report.customer_data_involved,
-            atlassian_systems_affected: report.atlassian_systems_affected,
-            production: report.production,
-            assessment: None,
-            confirmed_at: None,
-            severity_override: None,
-            severity: None,
-            status: Status::Reported,
-            roles: BTreeMap::new(),
-            deadlines: Vec::new(),
-            created_at: now,
-            updated_at: now,
-            version: 1,
-            // Only a drill started by a commander is one: never the report's say.
-            drill: source == Source::Drill,
-            timeline_len: 0,
-            acknowledged: None,
-            paging: None,
-            stale: None,
-            role_history: Vec::new(),
-            tasks: Vec::new(),
-            evidence: Vec::new(),
-            containment: None,
-            root_cause: None,
-            resolved_at: None,
-            closed_at: None,
-            legal_hold: None,
-            expires_at: None,
-            drill_scenario: None,
-        };
-        let mut timeline = vec![incident.next_entry(
-            now,
-            "klaxon",
-            TimelineKind::Created,
-            format!("report received via {}", source.as_str()),
-        )];
-        let kinds: Vec<&str> = report.redactions.iter().map(String::as_str).collect();
-        if let Some(summary) = super::redact::summary(&kinds) {
-            timeline.push(incident.next_entry(now, "klaxon", TimelineKind::Redacted, summary));
-        }
-        let event = DomainEvent::new(EventKind::ReportReceived, &incident, now);
-        Self {
-            incident,
-            idempotency_key: idempotency_key.map(|k| source.scoped_key(k)),
-            supersedes: None,
-            timeline,
-            events: vec![event],
-        }
-    }
-
-    /// A fresh reference after a collision; nothing else changes.
-    pub fn with_new_reference(mut self) -> Self {
-        self.incident.reference = Reference::generate(self.incident.created_at);
-        for e in &mut self.events {
-            e.reference = self.incident.reference.clone();
-        }
-        self
-    }
-}
-
 impl Incident {
     /// The engine could not place it and no person has set its severity yet.
     pub fn needs_triage(&self) -> bool {
         self.severity_override.is_none() && self.assessment.as_ref().is_some_and(|a| a.needs_triage)
     }
 
-    fn next_entry(
+    pub(super) fn next_entry(
         &mut self,
         at: DateTime<Utc>,
         actor: &str,
@@ -532,13 +447,30 @@ impl Incident {
         }
     }
 
+    /// Whether the incident may be deleted: only once closed, and never
+    /// under legal hold (the hold is said first).
+    pub fn deletable(&self) -> Result<(), super::Refusal> {
+        if self.legal_hold.is_some() {
+            return Err(super::Refusal::UnderLegalHold {
+                reference: self.reference.to_string(),
+            });
+        }
+        if self.status != Status::Closed {
+            return Err(super::Refusal::NotClosed {
+                reference: self.reference.to_string(),
+                status: self.status,
+            });
+        }
+        Ok(())
+    }
+
     /// When the escalation sweep next has work on this incident: the next
     /// paging level, the stale-acknowledgement check, or the next reminder or
     /// breach of a running deadline. The due index is keyed on it. A closed
     /// incident's only action is its purge when retention runs out.
     pub fn next_action_at(&self) -> Option<DateTime<Utc>> {
         if self.status == Status::Closed {
-            return self.expires_at.filter(|_| self.legal_hold.is_none());
+            return self.expires_at.filter(|_| self.deletable().is_ok());
         }
         let paging = self.paging.as_ref().and_then(|p| p.next_at);
         let stale = self.stale.as_ref().map(|s| s.check_at);
@@ -560,72 +492,10 @@ impl Incident {
     }
 }
 
-/// One atomic step in an incident's life.
-#[derive(Debug, Clone)]
-pub struct Change {
-    /// The state after the change; its `version` is already bumped.
-    pub incident: Incident,
-    /// The version the change was derived from; a store refuses the write if
-    /// the stored version differs.
-    pub expected_version: u64,
-    pub timeline: Vec<TimelineEntry>,
-    pub events: Vec<DomainEvent>,
-}
-
-impl Change {
-    pub fn begin(current: &Incident, now: DateTime<Utc>) -> Self {
-        let mut incident = current.clone();
-        incident.version = current.version + 1;
-        incident.updated_at = now;
-        Self {
-            expected_version: current.version,
-            incident,
-            timeline: Vec::new(),
-            events: Vec::new(),
-        }
-    }
-
-    pub fn record(&mut self, actor: &str, kind: TimelineKind, message: impl Into<String>) {
-        let at = self.incident.updated_at;
-        let entry = self.incident.next_entry(at, actor, kind, message.into());
-        self.timeline.push(entry);
-    }
-
-    /// Records a domain event carrying the state as it is at this point.
-    pub fn emit(&mut self, kind: EventKind) {
-        let at = self.incident.updated_at;
-        self.events.push(DomainEvent::new(kind, &self.incident, at));
-    }
-
-    /// [`Change::emit`], with the event's own details filled in by `fill`.
-    pub fn emit_with(&mut self, kind: EventKind, fill: impl FnOnce(&mut DomainEvent)) {
-        let at = self.incident.updated_at;
-        let mut event = DomainEvent::new(kind, &self.incident, at);
-        fill(&mut event);
-        self.events.push(event);
-    }
-
-    /// An escalation or clock event naming its audience and deadline.
-    pub fn emit_step(&mut self, kind: EventKind, step: super::Step) {
-        self.emit_with(kind, |e| e.step = Some(step));
-    }
-
-    pub fn move_to(&mut self, actor: &str, to: Status) -> Result<(), super::IllegalTransition> {
-        let from = self.incident.status;
-        from.check_transition(to)?;
-        self.incident.status = to;
-        self.record(
-            actor,
-            TimelineKind::StatusChanged,
-            format!("status {from} -> {to}"),
-        );
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{Change, EventKind, NewIncident, Report};
 
     fn report() -> Report {
         Report::parse(crate::domain::ReportInput {
@@ -635,6 +505,33 @@ mod tests {
             ..Default::default()
         })
         .unwrap()
+    }
+
+    /// The one delete rule: closed, and not under legal hold.
+    #[test]
+    fn only_a_closed_incident_without_a_hold_is_deletable() {
+        let now = "2026-11-23T00:00:00Z".parse().unwrap();
+        let mut i = NewIncident::from_report(report(), Source::Report, None, now).incident;
+        assert!(matches!(
+            i.deletable(),
+            Err(crate::domain::Refusal::NotClosed { .. })
+        ));
+        i.status = Status::Closed;
+        assert_eq!(i.deletable(), Ok(()));
+        i.legal_hold = Some(crate::domain::LegalHold {
+            reason: "litigation".into(),
+            by: "ann".into(),
+            at: now,
+        });
+        assert!(matches!(
+            i.deletable(),
+            Err(crate::domain::Refusal::UnderLegalHold { .. })
+        ));
+        i.status = Status::Resolved;
+        assert!(matches!(
+            i.deletable(),
+            Err(crate::domain::Refusal::UnderLegalHold { .. })
+        ));
     }
 
     #[test]

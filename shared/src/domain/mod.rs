@@ -2,6 +2,7 @@
 
 mod access;
 mod assessment;
+mod change;
 mod event;
 mod incident;
 mod key;
@@ -11,6 +12,7 @@ pub mod report;
 mod response;
 mod severity;
 mod status;
+mod steps;
 mod verdict;
 
 pub use access::{Caller, Role};
@@ -18,24 +20,24 @@ pub use assessment::{
     Assessment, Confidence, ConfidenceLevel, CvssScore, Flags, IncidentClass, Play, Reason,
     SeverityOverride,
 };
-pub use event::{
-    Audience, DomainEvent, EVENT_SOURCE, EventId, EventKind, Step, StepReason, UnknownAudience,
-};
+pub use change::{Change, NewIncident};
+pub use event::{Audience, DomainEvent, EVENT_SOURCE, EventId, EventKind, Step, UnknownAudience};
 pub use incident::{
-    Acknowledgement, Change, Deadline, DeadlineKind, Incident, IncidentId, IncidentKey,
-    NewIncident, Paging, Reference, StaleWatch, TimelineEntry, TimelineKind, UnknownDeadline,
+    Acknowledgement, Deadline, DeadlineKind, Incident, IncidentId, IncidentKey, Paging, Reference,
+    StaleWatch, StepReason, TimelineEntry, TimelineKind, UnknownDeadline,
 };
 pub use key::{IdempotencyKey, Repeat, SenderKey};
 pub use message::MessageKind;
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use response::{
-    Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, Field, IncidentRole,
-    LegalHold, Lifecycle, MAX_TEXT, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, Refusal, ResponseError,
-    RoleChange, RootCause, StatusFields, Task, TaskSection, TaskState, UnknownBasis, UnknownRole,
-    play_name, required_text,
+    Basis, Containment, DrillScenario, Evidence, EvidenceInput, Field, IncidentRole, LegalHold,
+    MAX_TEXT, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, Refusal, ResponseError, RoleChange,
+    RootCause, StatusFields, Task, TaskSection, TaskState, UnknownBasis, UnknownRole, play_name,
+    required_text,
 };
 pub use severity::{Severity, UnknownSeverity};
 pub use status::{IllegalTransition, Status, UnknownStatus};
+pub use steps::{Checklists, Lifecycle};
 pub use verdict::{DeadlineOutcome, deadline_outcome};
 
 use serde::{Deserialize, Serialize};

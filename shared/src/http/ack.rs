@@ -118,14 +118,7 @@ pub async fn show(app: &Arc<App>, token: &str) -> Response<Bytes> {
         Ok(link) => link,
         Err(e) => return refusal(e),
     };
-    if incident.acknowledged.is_some()
-        && incident.paging.as_ref().is_none_or(|p| p.next_at.is_none())
-    {
-        let by = incident
-            .acknowledged
-            .as_ref()
-            .map(|a| a.by.as_str())
-            .unwrap_or("someone");
+    if let Some(by) = ack_link::already_acknowledged(&incident) {
         return page(
             StatusCode::OK,
             "Already acknowledged",

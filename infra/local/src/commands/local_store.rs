@@ -43,7 +43,13 @@ pub async fn ack(
     let note = klaxon_core::domain::redact::redact(note.unwrap_or("").trim())
         .text
         .into_owned();
-    let acked = klaxon_core::app::escalate::acknowledge(&app, id, &by, "cli", &note).await?;
+    // The operator at the terminal sees every tenant.
+    let caller = klaxon_core::domain::Caller {
+        name: by.clone(),
+        role: klaxon_core::domain::Role::Admin,
+        tenants: None,
+    };
+    let acked = klaxon_core::app::escalate::acknowledge(&app, &caller, id, "cli", &note).await?;
     let i = &acked.incident;
     if json {
         return Ok(format!(

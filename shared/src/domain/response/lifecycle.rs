@@ -1,8 +1,6 @@
 //! Moving along the lifecycle with the fields each step needs.
 
-use super::*;
-use crate::domain::{Change, Deadline, Incident, Severity, Status};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,15 +27,6 @@ impl RootCause {
     }
 }
 
-/// What the lifecycle needs from the plan: the review's deadline when an
-/// incident is resolved, how long a closed one is kept, and the clocks
-/// re-planned once it is resolved. The policy answers it.
-pub trait Lifecycle {
-    fn review_deadline(&self, severity: Severity, resolved_at: DateTime<Utc>) -> Option<Deadline>;
-    fn retention(&self) -> Duration;
-    fn reschedule(&self, incident: &mut Incident);
-}
-
 /// What a status change must carry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct StatusFields {
@@ -49,109 +38,4 @@ pub struct StatusFields {
     pub root_cause: Option<String>,
     #[serde(default)]
     pub rationale: Option<String>,
-}
-
-impl Change {
-    /// Moves along the lifecycle with the fields each step needs.
-    pub fn set_status(
-        &mut self,
-        actor: &str,
-        to: Status,
-        fields: &StatusFields,
-        policy: &dyn Lifecycle,
-    ) -> Result<(), ResponseError> {
-        let from = self.incident.status;
-        from.check_transition(to).map_err(Refusal::Transition)?;
-        let now = self.incident.updated_at;
-        match to {
-            Status::Contained => {
-                let action = fields.containment.as_deref().unwrap_or("");
-                let action = required_text(Field::Containment, action).map_err(|_| {
-                    invalid(
-                        Field::Containment,
-                        "containment is required: the action taken to stop further harm",
-                    )
-                })?;
-                self.incident.containment = Some(Containment {
-                    action,
-                    by: actor.to_owned(),
-                    at: now,
-                });
-            }
-            Status::Resolved => {
-                let cause = fields.root_cause.as_deref().unwrap_or("").trim();
-                if cause.is_empty() {
-                    return Err(invalid(
-                        Field::RootCause,
-                        "root_cause is required: the cause, or \"unknown\" with a rationale",
-                    ));
-                }
-                let cause = required_text(Field::RootCause, cause)?;
-                let rationale = fields
-                    .rationale
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|r| !r.is_empty())
-                    .map(|r| required_text(Field::Rationale, r))
-                    .transpose()?;
-                let root = RootCause {
-                    cause,
-                    rationale,
-                    by: actor.to_owned(),
-                    at: now,
-                };
-                if !root.is_known() && root.rationale.is_none() {
-                    return Err(invalid(
-                        Field::Rationale,
-                        "an unknown root cause needs a rationale: why it cannot be established",
-                    ));
-                }
-                self.incident.root_cause = Some(root);
-                self.incident.resolved_at = Some(now);
-                // Paging and the stale watch are for open incidents.
-                if let Some(p) = self.incident.paging.as_mut() {
-                    p.next_at = None;
-                }
-                self.incident.stale = None;
-                if let Some(sev) = self.incident.severity
-                    && self
-                        .incident
-                        .deadline(crate::domain::DeadlineKind::PostIncidentReview)
-                        .is_none()
-                    && let Some(d) = policy.review_deadline(sev, now)
-                {
-                    self.incident.deadlines.push(d);
-                }
-                self.satisfy(
-                    actor,
-                    ROOT_CAUSE_CRITERION,
-                    "root cause recorded at resolution",
-                );
-            }
-            Status::Closed => {
-                let open: Vec<String> = self
-                    .incident
-                    .tasks
-                    .iter()
-                    .filter(|t| t.section != TaskSection::FollowUp && t.state == TaskState::Open)
-                    .map(|t| format!("#{} {}", t.id, t.text))
-                    .collect();
-                if !open.is_empty() {
-                    return Err(Refusal::OpenItems(open).into());
-                }
-                self.incident.closed_at = Some(now);
-                self.incident.expires_at = if self.incident.legal_hold.is_some() {
-                    None
-                } else {
-                    Some(now + policy.retention())
-                };
-            }
-            _ => {}
-        }
-        self.move_to(actor, to).map_err(Refusal::Move)?;
-        if to == Status::Resolved {
-            policy.reschedule(&mut self.incident);
-        }
-        Ok(())
-    }
 }

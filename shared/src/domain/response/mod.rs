@@ -2,7 +2,8 @@
 //! (response plays, closure criteria, follow-ups), evidence references,
 //! fact/hypothesis notes, legal hold, and the fields each lifecycle step needs.
 //!
-//! Everything here edits a [`Change`](super::Change); the store commits it or nothing.
+//! The data the response records. The steps that record it, each editing a
+//! [`Change`](super::Change), are in `steps`.
 
 use super::{IllegalTransition, IncidentClass, Severity, Status};
 use serde::{Deserialize, Serialize};
@@ -15,12 +16,10 @@ mod roles;
 mod tasks;
 
 pub use evidence::{Basis, Evidence, EvidenceInput, UnknownBasis};
-pub use lifecycle::{Containment, Lifecycle, RootCause, StatusFields};
+pub use lifecycle::{Containment, RootCause, StatusFields};
 pub use retention::LegalHold;
 pub use roles::{IncidentRole, RoleChange, UnknownRole};
-pub use tasks::{
-    Checklists, REVIEW_CRITERION, ROOT_CAUSE_CRITERION, Task, TaskSection, TaskState, play_name,
-};
+pub use tasks::{REVIEW_CRITERION, ROOT_CAUSE_CRITERION, Task, TaskSection, TaskState, play_name};
 
 /// Free text kept on an incident: notes, reasons, actions.
 pub const MAX_TEXT: usize = 2000;
@@ -134,7 +133,7 @@ impl PartialEq<&str> for Field {
     }
 }
 
-fn invalid(field: Field, message: impl Into<String>) -> ResponseError {
+pub(super) fn invalid(field: Field, message: impl Into<String>) -> ResponseError {
     ResponseError::Invalid {
         field,
         message: message.into(),

@@ -30,13 +30,7 @@ pub async fn review(
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Viewer)?;
-    let incident = respond::visible(app, &caller, key).await?;
-    let timeline = app.store.timeline(incident.id).await?;
-    let sent = app.store.notifications(incident.id).await?;
-    let tz = app.settings.policy.calendar.tz();
-    Ok(markdown(crate::documents::review_markdown(
-        &incident, &timeline, &sent, tz,
-    )))
+    Ok(markdown(respond::review(app, &caller, key).await?))
 }
 
 /// `GET /api/v1/incidents/{id}/drill-report`: a drill's audit evidence.
@@ -46,15 +40,7 @@ pub async fn drill_report(
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Viewer)?;
-    let incident = respond::visible(app, &caller, key).await?;
-    if !incident.drill {
-        return Err(ApiError::NotFound(format!(
-            "incident {key} is not a drill; drill reports exist only for drills"
-        )));
-    }
-    let sent = app.store.notifications(incident.id).await?;
-    let report = crate::documents::drill_report(&incident, &sent);
-    let md = crate::documents::drill_report_markdown(&report);
+    let (report, md) = respond::drill_report(app, &caller, key).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({ "report": report, "markdown": md }),

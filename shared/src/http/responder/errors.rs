@@ -22,6 +22,8 @@ impl From<RespondError> for ApiError {
             // The id asked for is not repeated: it may be anything a client sent.
             RespondError::NotFound(_) => Self::NotFound("incident not found".into()),
             RespondError::TaskNotFound(_) => Self::NotFound("task not found".into()),
+            // The key named an incident the caller may see.
+            e @ RespondError::NotADrill(_) => Self::NotFound(e.to_string()),
             RespondError::Forbidden => Self::Forbidden,
             RespondError::Response(e) => e.into(),
             RespondError::Store(e) => e.into(),

@@ -73,17 +73,7 @@ pub async fn list(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, Ap
             }
         }
     }
-    // A tenant filter narrows the caller's scope; it never widens it.
-    q.tenants = match tenant {
-        Some(t) if caller.may_see(Some(&t)) => Some(vec![t]),
-        Some(_) => Some(Vec::new()),
-        None => caller.tenants.clone(),
-    };
-    let page = if q.tenants.as_ref().is_some_and(Vec::is_empty) {
-        crate::ports::IncidentPage::default()
-    } else {
-        app.store.list(&q).await?
-    };
+    let page = crate::app::respond::list(app, &caller, q, tenant).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
