@@ -55,7 +55,7 @@ pub struct IncidentView {
 /// The incident `key` names, with all it holds, if the caller may see it.
 pub async fn view(app: &App, caller: &Caller, key: &str) -> Result<IncidentView, RespondError> {
     let incident = visible(app, caller, key).await?;
-    let timeline = app.store.timeline(incident.id).await?;
+    let timeline = super::repeats::timeline(app, &incident).await?;
     let notifications = app.store.notifications(incident.id).await?;
     let now = app.clock.now();
     let deadlines = incident

@@ -7,6 +7,7 @@ mod incident;
 mod key;
 mod message;
 pub mod redact;
+mod repeats;
 pub mod report;
 mod response;
 mod severity;
@@ -27,6 +28,7 @@ pub use incident::{
 };
 pub use key::{IdempotencyKey, Repeat, SenderKey};
 pub use message::MessageKind;
+pub use repeats::{BURST_GAP, Burst, NO_SIGNAL, RepeatSeen, Repeats, rank};
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use response::{
     Basis, Checklists, Containment, DrillScenario, Evidence, EvidenceInput, Field, IncidentRole,

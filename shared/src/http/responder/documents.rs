@@ -31,7 +31,7 @@ pub async fn review(
 ) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Viewer)?;
     let incident = respond::visible(app, &caller, key).await?;
-    let timeline = app.store.timeline(incident.id).await?;
+    let timeline = crate::app::repeats::timeline(app, &incident).await?;
     let sent = app.store.notifications(incident.id).await?;
     let tz = app.settings.policy.calendar.tz();
     Ok(markdown(crate::documents::review_markdown(
