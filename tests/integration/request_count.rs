@@ -135,7 +135,11 @@ async fn a_repeat_costs_one_update() {
         costs.push(counter.take());
     }
     assert!(ids.iter().all(|id| id == &ids[0]), "{ids:?}");
-    assert!(costs[0].contains_key("EventBridge.PutEvents"), "the first trigger opens it: {:?}", costs[0]);
+    assert!(
+        costs[0].contains_key("EventBridge.PutEvents"),
+        "the first trigger opens it: {:?}",
+        costs[0]
+    );
     for (n, counts) in costs.iter().enumerate().skip(2) {
         let want = BTreeMap::from([("DynamoDB.UpdateItem".to_owned(), 1)]);
         assert_eq!(counts, &want, "requests for repeat {n}");
@@ -145,7 +149,10 @@ async fn a_repeat_costs_one_update() {
     let resp = http::handle(&app, Routes::Intake, trigger("critical")).await;
     assert_eq!(resp.status(), 202);
     let escalated = counter.take();
-    assert!(escalated.get("DynamoDB.TransactWriteItems").is_some(), "{escalated:?}");
+    assert!(
+        escalated.get("DynamoDB.TransactWriteItems").is_some(),
+        "{escalated:?}"
+    );
     let resp = http::handle(&app, Routes::Intake, trigger("critical")).await;
     assert_eq!(resp.status(), 202);
     assert_eq!(

@@ -696,7 +696,10 @@ async fn pagerduty_storm_is_one_entry_per_burst() {
         Some("critical")
     );
     let stored = h.app.store.timeline(id).await.expect("timeline");
-    let messages: Vec<&str> = stored[written + 1..].iter().map(|e| e.message.as_str()).collect();
+    let messages: Vec<&str> = stored[written + 1..]
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect();
     assert_eq!(
         messages[..2],
         [

@@ -1021,7 +1021,11 @@ pub async fn delivered_only_when_completed(store: Dyn) {
 }
 
 /// A natural key's counter, opened on an open incident.
-async fn opened(store: &Dyn, title: &str, key: &str) -> (klaxon_core::domain::Incident, RepeatSeen) {
+async fn opened(
+    store: &Dyn,
+    title: &str,
+    key: &str,
+) -> (klaxon_core::domain::Incident, RepeatSeen) {
     let new = new_incident(title, Some(key), t0());
     let seen = RepeatSeen {
         key: new.idempotency_key.clone().expect("scoped key"),
@@ -1053,7 +1057,8 @@ pub async fn concurrent_repeats_counted_once(store: Dyn) {
             tokio::spawn(async move {
                 let mut before = Vec::new();
                 for i in 0..EACH {
-                    seen.at = t0() + Duration::minutes(1) + Duration::milliseconds((c * EACH + i) as i64);
+                    seen.at =
+                        t0() + Duration::minutes(1) + Duration::milliseconds((c * EACH + i) as i64);
                     match store.count_repeat(&seen).await.expect("count") {
                         RepeatCount::Counted(r) => before.push(r.occurrences),
                         other => panic!("repeat refused: {other:?}"),
@@ -1072,7 +1077,11 @@ pub async fn concurrent_repeats_counted_once(store: Dyn) {
     }
     let total = (CALLERS * EACH) as u32;
     assert_eq!(seen_before, (1..=total).collect::<HashSet<_>>());
-    let counter = store.repeats(incident.id).await.expect("read").expect("counter");
+    let counter = store
+        .repeats(incident.id)
+        .await
+        .expect("read")
+        .expect("counter");
     assert_eq!(counter.occurrences, 1 + total);
     assert_eq!(counter.incident_id, incident.id);
     assert_eq!(counter.reference, incident.reference);
@@ -1081,8 +1090,15 @@ pub async fn concurrent_repeats_counted_once(store: Dyn) {
     assert_eq!(counter.sample.as_deref(), Some("disk 91% on web-1"));
     let got = store.get(incident.id).await.expect("get").expect("present");
     assert_eq!(got.occurrences, 1 + total);
-    assert_eq!(got.version, incident.version, "a repeat rewrote the incident");
-    let by_key = store.find_by_key(&seen.key).await.expect("find").expect("present");
+    assert_eq!(
+        got.version, incident.version,
+        "a repeat rewrote the incident"
+    );
+    let by_key = store
+        .find_by_key(&seen.key)
+        .await
+        .expect("find")
+        .expect("present");
     assert_eq!(by_key.occurrences, 1 + total);
     let by_ref = store
         .find_by_reference(incident.reference.as_str())
@@ -1104,14 +1120,20 @@ pub async fn repeats_only_on_open_incidents(store: Dyn) {
         rank: NO_SIGNAL,
         sample: "x".into(),
     };
-    assert_eq!(store.count_repeat(&unknown).await.expect("count"), RepeatCount::Unknown);
+    assert_eq!(
+        store.count_repeat(&unknown).await.expect("count"),
+        RepeatCount::Unknown
+    );
     let unopened = new_incident("no counter yet", Some("pd-unopened"), t0());
     let seen = RepeatSeen {
         key: unopened.idempotency_key.clone().expect("key"),
         ..unknown.clone()
     };
     let inc = store.create(unopened).await.expect("create").incident;
-    assert_eq!(store.count_repeat(&seen).await.expect("count"), RepeatCount::Unknown);
+    assert_eq!(
+        store.count_repeat(&seen).await.expect("count"),
+        RepeatCount::Unknown
+    );
     assert!(store.repeats(inc.id).await.expect("read").is_none());
 
     let (incident, mut seen) = opened(&store, "resolves later", "pd-resolves").await;
@@ -1121,19 +1143,41 @@ pub async fn repeats_only_on_open_incidents(store: Dyn) {
     store.open_repeats(&again).await.expect("open again");
     // The hint is only a hint: the key still finds its incident.
     seen.incident = Some(incident.id);
-    assert!(matches!(store.count_repeat(&seen).await.expect("count"), RepeatCount::Counted(r) if r.occurrences == 1 && r.rank == 3));
+    assert!(
+        matches!(store.count_repeat(&seen).await.expect("count"), RepeatCount::Counted(r) if r.occurrences == 1 && r.rank == 3)
+    );
     let mut ch = Change::begin(&incident, t0() + Duration::minutes(2));
     ch.incident.status = Status::Resolved;
     store.commit(ch).await.expect("resolve");
     for hint in [None, Some(incident.id)] {
         seen.incident = hint;
-        assert_eq!(store.count_repeat(&seen).await.expect("count"), RepeatCount::Unknown);
+        assert_eq!(
+            store.count_repeat(&seen).await.expect("count"),
+            RepeatCount::Unknown
+        );
     }
-    let counter = store.repeats(incident.id).await.expect("read").expect("kept");
+    let counter = store
+        .repeats(incident.id)
+        .await
+        .expect("read")
+        .expect("kept");
     assert_eq!(counter.occurrences, 2);
-    assert_eq!(store.get(incident.id).await.expect("get").expect("present").occurrences, 2);
+    assert_eq!(
+        store
+            .get(incident.id)
+            .await
+            .expect("get")
+            .expect("present")
+            .occurrences,
+        2
+    );
     // Deleting the incident takes its counter with it.
-    let v = store.get(incident.id).await.expect("get").expect("present").version;
+    let v = store
+        .get(incident.id)
+        .await
+        .expect("get")
+        .expect("present")
+        .version;
     assert!(store.delete(incident.id, v).await.expect("delete"));
     assert!(store.repeats(incident.id).await.expect("read").is_none());
 }
@@ -1144,7 +1188,10 @@ pub async fn repeats_only_on_open_incidents(store: Dyn) {
 /// it is refused.
 pub async fn new_signal_and_bursts(store: Dyn) {
     let (incident, mut seen) = opened(&store, "escalating alert", "pd-signal").await;
-    assert!(matches!(store.count_repeat(&seen).await.expect("count"), RepeatCount::Counted(_)));
+    assert!(matches!(
+        store.count_repeat(&seen).await.expect("count"),
+        RepeatCount::Counted(_)
+    ));
     seen.rank = 1;
     let current = match store.count_repeat(&seen).await.expect("count") {
         RepeatCount::NewSignal(r) => r,
@@ -1155,8 +1202,18 @@ pub async fn new_signal_and_bursts(store: Dyn) {
         start: t0() + Duration::minutes(9),
         base: current.occurrences,
     };
-    assert!(store.next_burst(incident.id, &current.burst, &next, 1).await.expect("next"));
-    assert!(!store.next_burst(incident.id, &current.burst, &next, 1).await.expect("again"));
+    assert!(
+        store
+            .next_burst(incident.id, &current.burst, &next, 1)
+            .await
+            .expect("next")
+    );
+    assert!(
+        !store
+            .next_burst(incident.id, &current.burst, &next, 1)
+            .await
+            .expect("again")
+    );
     match store.count_repeat(&seen).await.expect("count") {
         RepeatCount::Counted(r) => {
             assert_eq!((r.occurrences, r.rank, r.burst), (2, 1, next));
@@ -1165,7 +1222,13 @@ pub async fn new_signal_and_bursts(store: Dyn) {
     }
     // Less severe than the rank now: counted without a fuss.
     seen.rank = 4;
-    assert!(matches!(store.count_repeat(&seen).await.expect("count"), RepeatCount::Counted(r) if r.occurrences == 3));
-    let counter = store.repeats(incident.id).await.expect("read").expect("counter");
+    assert!(
+        matches!(store.count_repeat(&seen).await.expect("count"), RepeatCount::Counted(r) if r.occurrences == 3)
+    );
+    let counter = store
+        .repeats(incident.id)
+        .await
+        .expect("read")
+        .expect("counter");
     assert_eq!((counter.occurrences, counter.in_burst()), (4, 2));
 }

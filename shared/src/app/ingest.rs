@@ -187,7 +187,9 @@ pub async fn ingest(
             };
             let key = Some(delivery.store_key());
             (
-                intake::submit(app, source, report, key).await.map(Intake::Stored),
+                intake::submit(app, source, report, key)
+                    .await
+                    .map(Intake::Stored),
                 guard,
             )
         }

@@ -52,10 +52,7 @@ impl Targets {
     }
 
     pub(crate) fn forget(&self, key: &IdempotencyKey) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
     }
 }
 

@@ -3,8 +3,10 @@
 //! coalesced into bursts so the timeline says "repeated 8,412 times between
 //! 02:10 and 02:14" once instead of 8,412 times.
 
-use super::{IdempotencyKey, Incident, IncidentId, Reference, Severity, TimelineEntry, TimelineKind};
 use super::redact::RedactedText;
+use super::{
+    IdempotencyKey, Incident, IncidentId, Reference, Severity, TimelineEntry, TimelineKind,
+};
 use chrono::{DateTime, Duration, Utc};
 
 /// A repeat more than this long after the previous one starts a new burst.
@@ -195,14 +197,19 @@ mod tests {
         let across = counter(3, 1, "2026-12-01T23:59:00Z", "2026-12-02T00:01:00Z");
         assert_eq!(
             across.burst_message().as_deref(),
-            Some("the source repeated it 2 times between 2026-12-01 23:59:00 and 2026-12-02 00:01:00 UTC")
+            Some(
+                "the source repeated it 2 times between 2026-12-01 23:59:00 and 2026-12-02 00:01:00 UTC"
+            )
         );
         let once = counter(2, 1, "2026-12-02T02:10:03Z", "2026-12-02T02:10:03Z");
         assert_eq!(
             once.burst_message().as_deref(),
             Some("the source repeated it once, at 2026-12-02 02:10:03 UTC")
         );
-        assert_eq!(counter(4, 4, "2026-12-02T02:10:03Z", "2026-12-02T02:10:03Z").burst_entry(9), None);
+        assert_eq!(
+            counter(4, 4, "2026-12-02T02:10:03Z", "2026-12-02T02:10:03Z").burst_entry(9),
+            None
+        );
     }
 
     /// A burst ends after a quiet gap longer than [`BURST_GAP`]; an empty

@@ -128,9 +128,11 @@ impl RepeatCounter for DynamoIncidentStore {
             let err = match result {
                 Ok(out) => {
                     let before = out.attributes.unwrap_or_default();
-                    return from_item(&before)?.map(RepeatCount::Counted).ok_or_else(|| {
-                        StoreError::Corrupt("counted a repeat on no counter".into())
-                    });
+                    return from_item(&before)?
+                        .map(RepeatCount::Counted)
+                        .ok_or_else(|| {
+                            StoreError::Corrupt("counted a repeat on no counter".into())
+                        });
                 }
                 Err(e) => e,
             };

@@ -537,7 +537,13 @@ impl IncidentStore for SqliteIncidentStore {
             }
             // Children first: their foreign keys point at the incident. The
             // reference is a column of the incident row.
-            for table in ["notifications", "timeline", "events", "idempotency", "repeats"] {
+            for table in [
+                "notifications",
+                "timeline",
+                "events",
+                "idempotency",
+                "repeats",
+            ] {
                 exec(
                     conn,
                     &format!("DELETE FROM {table} WHERE incident_id = ?1"),

@@ -29,7 +29,9 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Repeats> {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
     };
     Ok(Repeats {
-        incident_id: id.parse().map_err(|_| bad(format!("bad incident id {id:?}")))?,
+        incident_id: id
+            .parse()
+            .map_err(|_| bad(format!("bad incident id {id:?}")))?,
         reference: serde_json::from_value(serde_json::Value::String(reference))
             .map_err(|e| bad(e.to_string()))?,
         occurrences: r.get(2)?,
