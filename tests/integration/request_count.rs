@@ -150,7 +150,7 @@ async fn a_repeat_costs_one_update() {
     assert_eq!(resp.status(), 202);
     let escalated = counter.take();
     assert!(
-        escalated.get("DynamoDB.TransactWriteItems").is_some(),
+        escalated.contains_key("DynamoDB.TransactWriteItems"),
         "{escalated:?}"
     );
     let resp = http::handle(&app, Routes::Intake, trigger("critical")).await;

@@ -29,6 +29,9 @@ pub async fn submit(
 }
 
 /// What intake did with a report.
+// Made once per request and matched at once: boxing the incident would
+// allocate for every new one to save a move.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Intake {
     /// Stored as a new incident, or answered with the one its key names.
