@@ -9,6 +9,11 @@ notifier), driven by oha.
   bench/load.py flood [SECONDS [CONNECTIONS]]
                              5,000 low-severity reports/s, one critical a
                              second: report -> page latency (default 60 s, 32)
+  bench/load.py storm [SECONDS [CONNECTIONS]]
+                             one PagerDuty alert (one dedup_key) as fast as
+                             oha sends it (default 30 s, 32), beside the
+                             same storm against Alertmanager, and the same
+                             enqueue with no dedup_key (each a new incident)
   bench/load.py all          all four, then the secret scan
 
 Each report carries secrets (an AWS key pair, a GitHub token, a password)
@@ -16,6 +21,8 @@ that must never reach the store, the outbox or the logs; the scan greps the
 whole data directory (database, WAL, outbox.jsonl) and serve's logs for
 them. Needs `oha` on PATH (`cargo install oha`) or OHA=/path/to/oha, and the
 release build at target/release/klaxon or KLAXON_BIN=/path/to/klaxon.
+The storm's peer is Debian's `prometheus-alertmanager` (apt-get install
+prometheus-alertmanager), or ALERTMANAGER=/path/to/alertmanager.
 """
 
 import json
@@ -39,6 +46,8 @@ import secret_scan
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KLAXON = os.environ.get("KLAXON_BIN", os.path.join(ROOT, "target", "release", "klaxon"))
 OHA = os.environ.get("OHA", "oha")
+ALERTMANAGER = os.environ.get("ALERTMANAGER", "prometheus-alertmanager")
+PD_ROUTING_KEY = "R0UTINGKEY00000000000000000000AB"
 
 # Secrets fed in; none may be found anywhere afterwards.
 SECRETS = [
@@ -85,7 +94,8 @@ class Serve:
 
     def start(self):
         env = dict(os.environ)
-        env.update({"KLAXON_REPORT_RATE_LIMIT": "0", "RUST_LOG": "warn"})
+        env.update({"KLAXON_REPORT_RATE_LIMIT": "0", "RUST_LOG": "warn",
+                    "KLAXON_PAGERDUTY_ROUTING_KEYS": PD_ROUTING_KEY})
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [KLAXON, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir],
@@ -116,6 +126,10 @@ class Serve:
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}/reports"
+
+    @property
+    def enqueue_url(self):
+        return f"http://127.0.0.1:{self.port}/v2/enqueue"
 
 
 def oha(url, *args, report=REPORT):
@@ -388,6 +402,118 @@ def flood(seconds=60, connections=32, rate=5000):
     return tmp, serve.log_path
 
 
+def pd_event(dedup_key=None):
+    """A PagerDuty Events v2 trigger: a flapping disk alert."""
+    event = {
+        "routing_key": PD_ROUTING_KEY,
+        "event_action": "trigger",
+        "payload": {"summary": "Disk 97% full on web-1", "source": "web-1", "severity": "warning"},
+    }
+    if dedup_key:
+        event["dedup_key"] = dedup_key
+    return event
+
+
+# The same alert for Alertmanager (its v2 API takes a list of alerts).
+AM_ALERTS = [{
+    "labels": {"alertname": "DiskFull", "instance": "web-1", "severity": "warning"},
+    "annotations": {"summary": "Disk 97% full on web-1"},
+}]
+
+
+class Alertmanager:
+    """Alertmanager with a config that routes to nobody: it keeps alerts in
+    memory (and snapshots silences and the notification log to disk)."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        config = os.path.join(self.tmp, "alertmanager.yml")
+        with open(config, "w") as f:
+            f.write("route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n")
+        log = open(os.path.join(self.tmp, "alertmanager.log"), "ab")
+        self.proc = subprocess.Popen(
+            [ALERTMANAGER, f"--config.file={config}", f"--storage.path={self.tmp}",
+             f"--web.listen-address=127.0.0.1:{self.port}",
+             f"--cluster.listen-address="],
+            stdout=log, stderr=log)
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=1)
+                return
+            except Exception:
+                time.sleep(0.05)
+        sys.exit("alertmanager did not start")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(20)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/api/v2/alerts"
+
+
+def stored_occurrences(data_dir):
+    """(incidents, occurrences) stored: the counter's count, or the
+    incident's own for one never repeated."""
+    with db(data_dir) as c:
+        incidents = c.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
+        counted = c.execute(
+            "SELECT COALESCE(SUM(COALESCE(r.occurrences, json_extract(i.body, '$.occurrences'))), 0) "
+            "FROM incidents i LEFT JOIN repeats r ON r.incident_id = i.id").fetchone()[0]
+    return incidents, counted
+
+
+def show(name, s):
+    codes = statuses(s)
+    refused = sum(n for c, n in codes.items() if c >= 400)
+    print(f"  {name}: {s['summary']['requestsPerSec']:.0f} req/s, p50 {latency(s, 'p50'):.2f} ms, "
+          f"p99 {latency(s, 'p99'):.2f} ms, p99.9 {latency(s, 'p99.9'):.2f} ms; statuses {codes}, "
+          f"refused {refused}", flush=True)
+    return s["summary"]["requestsPerSec"]
+
+
+def storm(seconds=30, connections=32):
+    """One dedup_key as fast as oha sends it, against klaxon serve and
+    against Alertmanager with the same oha settings; then the unique-key
+    enqueue for comparison. Every 202 must be one stored occurrence."""
+    print("## storm")
+    print(f"  oha, {seconds} s, {connections} connections, one alert repeated")
+    tmp = tempfile.mkdtemp(prefix="klaxon-storm-")
+    serve = Serve(tmp, os.path.join(tmp, "serve.log"))
+    serve.start()
+    s = oha(serve.enqueue_url, "-z", f"{seconds}s", "-c", str(connections),
+            report=pd_event("disk-full-web-1"))
+    klaxon_rate = show("klaxon POST /v2/enqueue, one dedup_key", s)
+    accepted = statuses(s).get(202, 0)
+    serve.stop()
+    incidents, counted = stored_occurrences(tmp)
+    print(f"  202s {accepted}, incidents {incidents}, occurrences stored {counted}, "
+          f"lost {accepted - counted}", flush=True)
+
+    am_tmp = tempfile.mkdtemp(prefix="klaxon-am-")
+    am = Alertmanager(am_tmp)
+    am.start()
+    a = oha(am.url, "-z", f"{seconds}s", "-c", str(connections), report=AM_ALERTS)
+    am_rate = show("alertmanager POST /api/v2/alerts, one alert", a)
+    am.stop()
+    print(f"  klaxon / alertmanager: {klaxon_rate / am_rate:.2f}x", flush=True)
+
+    utmp = tempfile.mkdtemp(prefix="klaxon-unique-")
+    serve = Serve(utmp, os.path.join(utmp, "serve.log"))
+    serve.start()
+    u = oha(serve.enqueue_url, "-z", f"{seconds}s", "-c", str(connections), report=pd_event())
+    show("klaxon POST /v2/enqueue, no dedup_key (each a new incident)", u)
+    serve.stop()
+    incidents, _ = stored_occurrences(utmp)
+    print(f"  202s {statuses(u).get(202, 0)}, incidents {incidents}")
+    return tmp, serve.log_path
+
+
 def scan(paths):
     """Greps every file under the given directories for the secrets fed in."""
     found = secret_scan.scan(paths, SECRETS)
@@ -411,6 +537,9 @@ def main():
     if what in ("flood", "all"):
         args = [int(a) for a in sys.argv[2:4]] if what == "flood" else []
         dirs.append(flood(*args)[0])
+    if what == "storm":
+        storm(*[int(a) for a in sys.argv[2:4]])
+        return
     if scan(dirs):
         sys.exit(1)
 

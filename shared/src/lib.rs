@@ -21,12 +21,12 @@
 //!
 //! The ports and the use cases:
 //!
-//! - [`ports`]: the traits the core needs: `IncidentStore`, `Outbox`, `DeliveryLedger`,
-//!   `EventPublisher`, `Notifier`, `Clock`, and the data they carry (`Message`).
+//! - [`ports`]: the traits the core needs: `IncidentStore`, `RepeatCounter`, `Outbox`,
+//!   `DeliveryLedger`, `EventPublisher`, `Notifier`, `Clock`, and the data they carry (`Message`).
 //! - [`config`]: typed configuration, read once at start-up.
 //! - [`metrics`]: EMF counters.
-//! - [`app`]: the use cases (intake, webhook ingest, assess, notify, escalate, respond,
-//!   source updates, the outbox relay), wired by [`App`] from an [`app::Wiring`], over one
+//! - [`app`]: the use cases (intake, repeats of an alert, webhook ingest, assess, notify,
+//!   escalate, respond, source updates, the outbox relay), wired by [`App`] from an [`app::Wiring`], over one
 //!   conditional write (`app::update`), one delivery guard (`app::delivery`) and one
 //!   routing table (`app::routing`).
 //!

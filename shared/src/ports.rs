@@ -3,8 +3,9 @@
 
 use crate::domain::{
     Audience, Change, DomainEvent, EventId, EventKind, Incident, IncidentId, IncidentKey,
-    NewIncident, Severity, Status, TimelineEntry,
+    NewIncident, Repeats, Severity, Status, TimelineEntry,
 };
+pub use crate::domain::{Burst, RepeatSeen};
 pub use crate::domain::{IdempotencyKey, SenderKey};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -305,9 +306,51 @@ pub trait DeliveryLedger: Send + Sync {
     async fn release(&self, key: &LedgerKey) -> Result<(), StoreError>;
 }
 
+/// What counting one repeat found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepeatCount {
+    /// Counted, once. Carries the counter as it was before this repeat.
+    Counted(Repeats),
+    /// Not counted: the repeat's source severity is above any assessed so
+    /// far, so it is re-assessed first. Carries the counter as it is.
+    NewSignal(Repeats),
+    /// Not counted: the key names no incident, one that is no longer open,
+    /// or one whose counter is not open yet.
+    Unknown,
+}
+
+/// Repeats of an open incident's natural key, counted beside the incident:
+/// an atomic increment that never conflicts, however many arrive at once,
+/// and never touches the incident's record or version. Single-incident
+/// reads (`get`, `find_*`, a duplicate `create`) carry the counted
+/// `occurrences`; listings carry the count as of the incident's creation.
+#[async_trait]
+pub trait RepeatCounter: Send + Sync {
+    /// Counts `seen` on the open incident its key names, once, in one
+    /// atomic write, unless its rank is more severe than the counter's.
+    async fn count_repeat(&self, seen: &RepeatSeen) -> Result<RepeatCount, StoreError>;
+
+    /// Starts counting an incident's repeats with `initial`, unless its
+    /// counter already exists (then nothing changes).
+    async fn open_repeats(&self, initial: &Repeats) -> Result<(), StoreError>;
+
+    /// Starts a new burst, and sets the rank, if the current burst is
+    /// still `seen`. False when another caller started one first.
+    async fn next_burst(
+        &self,
+        id: IncidentId,
+        seen: &Burst,
+        next: &Burst,
+        rank: u8,
+    ) -> Result<bool, StoreError>;
+
+    /// The incident's counter, if it has one.
+    async fn repeats(&self, id: IncidentId) -> Result<Option<Repeats>, StoreError>;
+}
+
 /// Everything a Klaxon deployment persists.
-pub trait Store: IncidentStore + Outbox + DeliveryLedger {}
-impl<T: IncidentStore + Outbox + DeliveryLedger> Store for T {}
+pub trait Store: IncidentStore + Outbox + DeliveryLedger + RepeatCounter {}
+impl<T: IncidentStore + Outbox + DeliveryLedger + RepeatCounter> Store for T {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {

@@ -47,6 +47,9 @@ contract_suite!(
     delete_removes_everything,
     delete_missing_is_false,
     delete_refused_after_a_hold,
+    concurrent_repeats_counted_once,
+    repeats_only_on_open_incidents,
+    new_signal_and_bursts,
 );
 
 /// A file-backed SQLite store keeps its data across a reopen (a restart).

@@ -11,7 +11,7 @@
 
 use crate::Harness;
 use aws_sdk_dynamodb::error::ErrorMetadata;
-use aws_sdk_dynamodb::operation::get_item::{GetItemInput, GetItemOutput};
+use aws_sdk_dynamodb::operation::query::{QueryInput, QueryOutput};
 use aws_sdk_dynamodb::operation::transact_write_items::{
     TransactWriteItemsError, TransactWriteItemsInput, TransactWriteItemsOutput,
 };
@@ -215,24 +215,30 @@ impl Table {
         true
     }
 
-    fn get(&self, req: &GetItemInput) -> GetItemOutput {
-        let key = req.key().cloned().unwrap_or_default();
+    /// A read of an incident: the query for its `META` (and repeat counter).
+    fn get(&self, req: &QueryInput) -> QueryOutput {
+        let pk = req
+            .expression_attribute_values()
+            .and_then(|v| v.get(":pk"))
+            .cloned();
         let item = self
             .0
             .lock()
             .expect("lock")
             .clone()
-            .filter(|m| m.get("pk") == key.get("pk") && m.get("sk") == key.get("sk"));
-        GetItemOutput::builder().set_item(item).build()
+            .filter(|m| m.get("pk") == pk.as_ref());
+        QueryOutput::builder()
+            .set_items(item.map(|i| vec![i]))
+            .build()
     }
 }
 
 /// An app over the DynamoDB store whose client the mocks answer: `faults`
-/// first, then creates succeed (and are remembered for reads), `GetItem`
+/// first, then creates succeed (and are remembered for reads), a `Query`
 /// reads them back and `UpdateItem` (marking events published) succeeds.
 struct Dynamo {
     h: Harness,
-    /// `GetItem` calls.
+    /// Reads of an incident (`Query` on its partition's `META` items).
     get: Rule,
     /// `UpdateItem` calls: one per event marked published.
     mark: Rule,
@@ -244,8 +250,7 @@ fn dynamo(faults: &[&Rule]) -> Dynamo {
     let create = mock!(aws_sdk_dynamodb::Client::transact_write_items)
         .match_requests(move |req| t.created(req))
         .then_output(written);
-    let get =
-        mock!(aws_sdk_dynamodb::Client::get_item).then_compute_output(move |req| table.get(req));
+    let get = mock!(aws_sdk_dynamodb::Client::query).then_compute_output(move |req| table.get(req));
     let mark = mock!(aws_sdk_dynamodb::Client::update_item)
         .then_output(|| UpdateItemOutput::builder().build());
     let mut rules = faults.to_vec();
@@ -862,10 +867,12 @@ async fn poison_events_fail_with_non_retryable_error_types() {
     assert_eq!(d.get.num_calls(), 2, "one read each, no retry loop");
 
     // Unreadable: the item has no data.
-    let corrupt = mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| {
-        GetItemOutput::builder()
-            .item("pk", AttributeValue::S("INC#x".into()))
-            .item("sk", AttributeValue::S("META".into()))
+    let corrupt = mock!(aws_sdk_dynamodb::Client::query).then_output(|| {
+        QueryOutput::builder()
+            .items(HashMap::from([
+                ("pk".to_owned(), AttributeValue::S("INC#x".into())),
+                ("sk".to_owned(), AttributeValue::S("META".into())),
+            ]))
             .build()
     });
     let d = dynamo(&[&corrupt]);

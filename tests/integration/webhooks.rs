@@ -382,8 +382,15 @@ async fn pagerduty_dedup_acknowledge_resolve() {
     let incident = h.app.store.get(id).await.expect("get").expect("present");
     assert_eq!(incident.occurrences, 2);
     assert_eq!(h.stored().await, 1);
-    let timeline = h.app.store.timeline(id).await.expect("timeline");
-    assert!(timeline.iter().any(|e| e.message.contains("occurrence 2")));
+    let timeline = klaxon_core::app::repeats::timeline(&h.app, &incident)
+        .await
+        .expect("timeline");
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e.message.contains("the source repeated it once")),
+        "{timeline:?}"
+    );
 
     // Triage it, then the source acknowledges.
     let received = h.publisher.published()[0].clone();
@@ -618,4 +625,110 @@ async fn pagerduty_acknowledge_is_recorded_and_paging_goes_on() {
         paged,
         "no page after the responder's acknowledge"
     );
+}
+
+/// A storm is one timeline entry per burst, not one per repeat: the
+/// counter holds the burst in progress (read as the timeline's last entry),
+/// a quiet gap writes it and starts the next, and a repeat with a more
+/// severe signal writes the burst so far and is re-assessed. Every 202 is
+/// one occurrence.
+#[tokio::test]
+async fn pagerduty_storm_is_one_entry_per_burst() {
+    let h = harness();
+    let pd = |severity: &str| {
+        let body = json!({
+            "routing_key": PD_KEY, "event_action": "trigger", "dedup_key": "disk-full-web-1",
+            "payload": {"summary": "Disk 97% full on web-1", "source": "web-1", "severity": severity}
+        });
+        Sender::Pagerduty.request(body.to_string().as_bytes(), Auth::Valid, "")
+    };
+    let (_, first) = send(&h, pd("warning")).await;
+    let id: klaxon_core::domain::IncidentId = first["incident_id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("ulid");
+    let received = h.publisher.published()[0].clone();
+    klaxon_core::app::assess::on_event(&h.app, &received)
+        .await
+        .expect("assess");
+    let written = h.app.store.timeline(id).await.expect("timeline").len();
+    for _ in 0..40 {
+        h.clock.advance(chrono::Duration::seconds(3));
+        let (status, resp) = send(&h, pd("warning")).await;
+        assert_eq!((status, &resp["duplicate"]), (202, &json!(true)), "{resp}");
+    }
+    let incident = h.app.store.get(id).await.expect("get").expect("present");
+    assert_eq!(incident.occurrences, 41);
+    assert_eq!(
+        h.app.store.timeline(id).await.expect("timeline").len(),
+        written,
+        "a repeat wrote to the timeline"
+    );
+    let read = klaxon_core::app::repeats::timeline(&h.app, &incident)
+        .await
+        .expect("timeline");
+    assert_eq!(
+        read.last().map(|e| e.message.as_str()),
+        Some("the source repeated it 40 times between 2026-11-23 03:00:03 and 03:02:00 UTC")
+    );
+
+    // Quiet for ten minutes, then it flaps again: the first burst is written.
+    h.clock.advance(chrono::Duration::minutes(10));
+    for _ in 0..3 {
+        h.clock.advance(chrono::Duration::seconds(1));
+        send(&h, pd("warning")).await;
+    }
+    let stored = h.app.store.timeline(id).await.expect("timeline");
+    assert_eq!(stored.len(), written + 1);
+    assert_eq!(
+        stored.last().map(|e| e.message.as_str()),
+        Some("the source repeated it 40 times between 2026-11-23 03:00:03 and 03:02:00 UTC")
+    );
+    let incident = h.app.store.get(id).await.expect("get").expect("present");
+    let read = klaxon_core::app::repeats::timeline(&h.app, &incident)
+        .await
+        .expect("timeline");
+    assert_eq!(
+        read.last().map(|e| e.message.as_str()),
+        Some("the source repeated it 3 times between 2026-11-23 03:12:01 and 03:12:03 UTC")
+    );
+    let severity = incident.severity;
+
+    // Now critical: the burst so far is written, and it is re-assessed.
+    h.clock.advance(chrono::Duration::seconds(1));
+    let (status, _) = send(&h, pd("critical")).await;
+    assert_eq!(status, 202);
+    let incident = h.app.store.get(id).await.expect("get").expect("present");
+    assert_eq!(incident.occurrences, 45);
+    assert_eq!(
+        incident.signal.as_ref().and_then(|s| s.severity.as_deref()),
+        Some("critical")
+    );
+    let stored = h.app.store.timeline(id).await.expect("timeline");
+    let messages: Vec<&str> = stored[written + 1..]
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect();
+    assert_eq!(
+        messages[..2],
+        [
+            "the source repeated it 3 times between 2026-11-23 03:12:01 and 03:12:03 UTC",
+            "the source reported it again, with a more severe signal",
+        ]
+    );
+    assert!(
+        incident.severity <= severity,
+        "{severity:?} -> {:?}",
+        incident.severity
+    );
+    // And critical again is nothing new: counted, not re-assessed.
+    h.clock.advance(chrono::Duration::seconds(1));
+    send(&h, pd("critical")).await;
+    assert_eq!(
+        h.app.store.timeline(id).await.expect("timeline").len(),
+        stored.len()
+    );
+    let incident = h.app.store.get(id).await.expect("get").expect("present");
+    assert_eq!(incident.occurrences, 46);
 }

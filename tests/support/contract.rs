@@ -4,9 +4,12 @@
 use crate::{new_incident, t0};
 use chrono::Duration;
 use klaxon_core::domain::{
-    Audience, Change, EventKind, IncidentId, SenderKey, Severity, Source, Status, TimelineKind,
+    Audience, Burst, Change, EventKind, IncidentId, NO_SIGNAL, RepeatSeen, Repeats, SenderKey,
+    Severity, Source, Status, TimelineKind,
 };
-use klaxon_core::ports::{Cursor, IncidentQuery, LedgerKey, SentNotification, Store, StoreError};
+use klaxon_core::ports::{
+    Cursor, IncidentQuery, LedgerKey, RepeatCount, SentNotification, Store, StoreError,
+};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -1015,4 +1018,217 @@ pub async fn delivered_only_when_completed(store: Dyn) {
     );
     store.complete(&key, now).await.expect("complete");
     assert!(store.delivered(&key).await.expect("done"));
+}
+
+/// A natural key's counter, opened on an open incident.
+async fn opened(
+    store: &Dyn,
+    title: &str,
+    key: &str,
+) -> (klaxon_core::domain::Incident, RepeatSeen) {
+    let new = new_incident(title, Some(key), t0());
+    let seen = RepeatSeen {
+        key: new.idempotency_key.clone().expect("scoped key"),
+        incident: None,
+        at: t0() + Duration::minutes(1),
+        rank: NO_SIGNAL,
+        sample: "disk 91% on web-1".into(),
+    };
+    let incident = store.create(new).await.expect("create").incident;
+    store
+        .open_repeats(&Repeats::open(&incident, 3, t0() + Duration::minutes(1)))
+        .await
+        .expect("open");
+    (incident, seen)
+}
+
+/// Many repeats of one key at once, from many callers: every one is
+/// counted exactly once (none lost, none twice), none is refused, and the
+/// incident's record and version are never rewritten. Single reads of the
+/// incident carry the count.
+pub async fn concurrent_repeats_counted_once(store: Dyn) {
+    let (incident, seen) = opened(&store, "flapping monitor", "pd-storm-1").await;
+    const CALLERS: usize = 16;
+    const EACH: usize = 25;
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|c| {
+            let store = Arc::clone(&store);
+            let mut seen = seen.clone();
+            tokio::spawn(async move {
+                let mut before = Vec::new();
+                for i in 0..EACH {
+                    seen.at =
+                        t0() + Duration::minutes(1) + Duration::milliseconds((c * EACH + i) as i64);
+                    match store.count_repeat(&seen).await.expect("count") {
+                        RepeatCount::Counted(r) => before.push(r.occurrences),
+                        other => panic!("repeat refused: {other:?}"),
+                    }
+                }
+                before
+            })
+        })
+        .collect();
+    let mut seen_before = HashSet::new();
+    for t in tasks {
+        for n in t.await.expect("task") {
+            // Each repeat saw a different count before it: none shared a slot.
+            assert!(seen_before.insert(n), "two repeats counted as number {n}");
+        }
+    }
+    let total = (CALLERS * EACH) as u32;
+    assert_eq!(seen_before, (1..=total).collect::<HashSet<_>>());
+    let counter = store
+        .repeats(incident.id)
+        .await
+        .expect("read")
+        .expect("counter");
+    assert_eq!(counter.occurrences, 1 + total);
+    assert_eq!(counter.incident_id, incident.id);
+    assert_eq!(counter.reference, incident.reference);
+    assert_eq!(counter.first_seen, t0() + Duration::minutes(1));
+    assert!(counter.last_seen > counter.first_seen);
+    assert_eq!(counter.sample.as_deref(), Some("disk 91% on web-1"));
+    let got = store.get(incident.id).await.expect("get").expect("present");
+    assert_eq!(got.occurrences, 1 + total);
+    assert_eq!(
+        got.version, incident.version,
+        "a repeat rewrote the incident"
+    );
+    let by_key = store
+        .find_by_key(&seen.key)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(by_key.occurrences, 1 + total);
+    let by_ref = store
+        .find_by_reference(incident.reference.as_str())
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(by_ref.occurrences, 1 + total);
+    assert!(store.timeline(incident.id).await.expect("timeline").len() <= 2);
+}
+
+/// A repeat is counted only on an open incident with an open counter: an
+/// unknown key, a key without a counter, and a resolved incident count
+/// nothing. Opening twice keeps the first counter.
+pub async fn repeats_only_on_open_incidents(store: Dyn) {
+    let unknown = RepeatSeen {
+        key: Source::Report.scoped_key(SenderKey::new("never-seen")),
+        incident: None,
+        at: t0(),
+        rank: NO_SIGNAL,
+        sample: "x".into(),
+    };
+    assert_eq!(
+        store.count_repeat(&unknown).await.expect("count"),
+        RepeatCount::Unknown
+    );
+    let unopened = new_incident("no counter yet", Some("pd-unopened"), t0());
+    let seen = RepeatSeen {
+        key: unopened.idempotency_key.clone().expect("key"),
+        ..unknown.clone()
+    };
+    let inc = store.create(unopened).await.expect("create").incident;
+    assert_eq!(
+        store.count_repeat(&seen).await.expect("count"),
+        RepeatCount::Unknown
+    );
+    assert!(store.repeats(inc.id).await.expect("read").is_none());
+
+    let (incident, mut seen) = opened(&store, "resolves later", "pd-resolves").await;
+    // Opened again (a second first repeat): the first counter stands.
+    let mut again = Repeats::open(&incident, 1, t0() + Duration::hours(1));
+    again.occurrences = 99;
+    store.open_repeats(&again).await.expect("open again");
+    // The hint is only a hint: the key still finds its incident.
+    seen.incident = Some(incident.id);
+    assert!(
+        matches!(store.count_repeat(&seen).await.expect("count"), RepeatCount::Counted(r) if r.occurrences == 1 && r.rank == 3)
+    );
+    let mut ch = Change::begin(&incident, t0() + Duration::minutes(2));
+    ch.incident.status = Status::Resolved;
+    store.commit(ch).await.expect("resolve");
+    for hint in [None, Some(incident.id)] {
+        seen.incident = hint;
+        assert_eq!(
+            store.count_repeat(&seen).await.expect("count"),
+            RepeatCount::Unknown
+        );
+    }
+    let counter = store
+        .repeats(incident.id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(counter.occurrences, 2);
+    assert_eq!(
+        store
+            .get(incident.id)
+            .await
+            .expect("get")
+            .expect("present")
+            .occurrences,
+        2
+    );
+    // Deleting the incident takes its counter with it.
+    let v = store
+        .get(incident.id)
+        .await
+        .expect("get")
+        .expect("present")
+        .version;
+    assert!(store.delete(incident.id, v).await.expect("delete"));
+    assert!(store.repeats(incident.id).await.expect("read").is_none());
+}
+
+/// A repeat more severe than the counter's rank is not counted but
+/// answered with the counter as it is; once a new burst starts at its rank,
+/// it counts. A burst starts once: a second caller with the same view of
+/// it is refused.
+pub async fn new_signal_and_bursts(store: Dyn) {
+    let (incident, mut seen) = opened(&store, "escalating alert", "pd-signal").await;
+    assert!(matches!(
+        store.count_repeat(&seen).await.expect("count"),
+        RepeatCount::Counted(_)
+    ));
+    seen.rank = 1;
+    let current = match store.count_repeat(&seen).await.expect("count") {
+        RepeatCount::NewSignal(r) => r,
+        other => panic!("a more severe repeat was not held back: {other:?}"),
+    };
+    assert_eq!((current.occurrences, current.rank), (2, 3));
+    let next = Burst {
+        start: t0() + Duration::minutes(9),
+        base: current.occurrences,
+    };
+    assert!(
+        store
+            .next_burst(incident.id, &current.burst, &next, 1)
+            .await
+            .expect("next")
+    );
+    assert!(
+        !store
+            .next_burst(incident.id, &current.burst, &next, 1)
+            .await
+            .expect("again")
+    );
+    match store.count_repeat(&seen).await.expect("count") {
+        RepeatCount::Counted(r) => {
+            assert_eq!((r.occurrences, r.rank, r.burst), (2, 1, next));
+        }
+        other => panic!("not counted after the new burst: {other:?}"),
+    }
+    // Less severe than the rank now: counted without a fuss.
+    seen.rank = 4;
+    assert!(
+        matches!(store.count_repeat(&seen).await.expect("count"), RepeatCount::Counted(r) if r.occurrences == 3)
+    );
+    let counter = store
+        .repeats(incident.id)
+        .await
+        .expect("read")
+        .expect("counter");
+    assert_eq!((counter.occurrences, counter.in_burst()), (4, 2));
 }

@@ -4,8 +4,10 @@
 //! store's key. The routes verify and normalise; this is the rest.
 
 use super::delivery::{self, Guard, Lease};
+use super::intake::Intake;
+use super::repeats::Repeated;
 use super::{App, intake};
-use crate::domain::{Incident, Repeat, Report, Source};
+use crate::domain::{Incident, Report, Source};
 use crate::metrics::{self, Metric};
 use crate::ports::{Created, LedgerKey, SenderKey, StoreError};
 use crate::webhook::normalize::Key;
@@ -117,6 +119,8 @@ fn body_hash(body: &[u8]) -> String {
 pub enum Ingested {
     /// Stored, or answered by the store as a repeat of its key.
     Stored(Created),
+    /// A repeat of an open incident's natural key, counted on it.
+    Repeated(Repeated),
     /// The ledger has seen this delivery: the incident it made, if any.
     Replayed(Option<Incident>),
 }
@@ -183,12 +187,16 @@ pub async fn ingest(
             };
             let key = Some(delivery.store_key());
             (
-                intake::submit_keyed(app, source, report, key, Repeat::Replay).await,
+                intake::submit(app, source, report, key)
+                    .await
+                    .map(Intake::Stored),
                 guard,
             )
         }
         (None, None) => (
-            intake::submit_keyed(app, source, report, None, Repeat::Replay).await,
+            intake::submit(app, source, report, None)
+                .await
+                .map(Intake::Stored),
             None,
         ),
     };
@@ -196,5 +204,8 @@ pub async fn ingest(
         Some(guard) => guard.settle(created).await,
         None => created,
     };
-    Ok(Ingested::Stored(created?))
+    Ok(match created? {
+        Intake::Stored(c) => Ingested::Stored(c),
+        Intake::Repeated(r) => Ingested::Repeated(r),
+    })
 }

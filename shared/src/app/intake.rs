@@ -1,7 +1,8 @@
 //! Intake: turns a parsed report into a stored incident.
 
-use super::{App, Write, outbox};
-use crate::domain::{Change, Incident, NewIncident, Repeat, Report, Source, TimelineKind};
+use super::repeats::{self, Repeated};
+use super::{App, outbox};
+use crate::domain::{NewIncident, Repeat, RepeatSeen, Repeats, Report, Source};
 use crate::metrics::{self, Metric};
 use crate::ports::{Created, SenderKey, StoreError};
 use std::sync::Arc;
@@ -19,31 +20,120 @@ pub async fn submit(
     report: Report,
     key: Option<SenderKey>,
 ) -> Result<Created, StoreError> {
-    submit_keyed(app, source, report, key, Repeat::Replay).await
+    let (created, events) = create(
+        app,
+        NewIncident::from_report(report, source, key, app.clock.now()),
+    )
+    .await?;
+    Ok(stored(app, source, created, events).await)
 }
 
+/// What intake did with a report.
+// Made once per request and matched at once: boxing the incident would
+// allocate for every new one to save a move.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Intake {
+    /// Stored as a new incident, or answered with the one its key names.
+    Stored(Created),
+    /// A repeat of an open incident's natural key, counted.
+    Repeated(Repeated),
+}
+
+/// [`submit`], with what a repeated key means. A natural key
+/// ([`Repeat::Occurrence`]) on an open incident counts a repeat on its
+/// counter (see [`super::repeats`]); on a resolved one it opens a new
+/// incident that the key names from then on.
 pub async fn submit_keyed(
     app: &Arc<App>,
     source: Source,
     report: Report,
     key: Option<SenderKey>,
     repeat: Repeat,
-) -> Result<Created, StoreError> {
-    let mut new = NewIncident::from_report(report, source, key, app.clock.now());
-    let (mut created, mut events) = create(app, new.clone()).await?;
-    if created.duplicate && repeat == Repeat::Occurrence {
-        if created.incident.status.is_open() {
-            let incident =
-                count_occurrence(app, created.incident, new.incident.signal.clone()).await?;
-            created = Created {
-                incident,
-                duplicate: true,
+) -> Result<Intake, StoreError> {
+    let now = app.clock.now();
+    let new = NewIncident::from_report(report, source, key, now);
+    match (&new.idempotency_key, repeat) {
+        (Some(key), Repeat::Occurrence) => {
+            let seen = RepeatSeen {
+                key: key.clone(),
+                incident: app.repeat_targets.get(key),
+                at: now,
+                rank: repeats::signal_rank(new.incident.signal.as_ref()),
+                sample: new.incident.title.clone(),
             };
-        } else {
-            new.supersedes = Some(created.incident.id);
-            (created, events) = create(app, new.clone()).await?;
+            occurrence(app, source, new, seen).await
+        }
+        _ => {
+            let (created, events) = create(app, new).await?;
+            Ok(Intake::Stored(stored(app, source, created, events).await))
         }
     }
+}
+
+/// A report under a natural key: counted on the open incident the key
+/// names, or stored as a new incident. A key this process has seen goes to
+/// the counter first (a storm is one write per repeat); another is created
+/// first, since most keys are new.
+async fn occurrence(
+    app: &Arc<App>,
+    source: Source,
+    mut new: NewIncident,
+    mut seen: RepeatSeen,
+) -> Result<Intake, StoreError> {
+    let signal = new.incident.signal.clone();
+    let counted = |r: Repeated| {
+        metrics::incr(Metric::ReportsDuplicated);
+        tracing::debug!(incident_id = %r.incident_id, source = source.as_str(), occurrences = r.occurrences, "repeat counted");
+        Intake::Repeated(r)
+    };
+    if seen.incident.is_some() {
+        if let Some(r) = repeats::count(app, &seen, signal.as_ref()).await? {
+            return Ok(counted(r));
+        }
+        app.repeat_targets.forget(&seen.key);
+        seen.incident = None;
+    }
+    for _ in 0..OCCURRENCE_ATTEMPTS {
+        let (created, events) = create(app, new.clone()).await?;
+        let incident = &created.incident;
+        if !created.duplicate {
+            app.repeat_targets.remember(&seen.key, incident.id);
+            return Ok(Intake::Stored(stored(app, source, created, events).await));
+        }
+        if !incident.status.is_open() {
+            // Resolved: the alert firing again is a new incident.
+            new.supersedes = Some(incident.id);
+            continue;
+        }
+        let rank = repeats::signal_rank(incident.signal.as_ref());
+        app.store
+            .open_repeats(&Repeats::open(incident, rank, seen.at))
+            .await?;
+        seen.incident = Some(incident.id);
+        if let Some(r) = repeats::count(app, &seen, signal.as_ref()).await? {
+            app.repeat_targets.remember(&seen.key, r.incident_id);
+            return Ok(counted(r));
+        }
+        // Resolved meanwhile: create again, superseding it.
+        seen.incident = None;
+    }
+    Err(StoreError::Unavailable(
+        "the alert's incident is changing; retry shortly".into(),
+    ))
+}
+
+/// A resolved incident, superseded, or a repeat found closed meanwhile:
+/// each retry reads afresh.
+const OCCURRENCE_ATTEMPTS: usize = 4;
+
+/// Logs and counts what `create` did, and relays a new incident's events.
+async fn stored(
+    app: &Arc<App>,
+    source: Source,
+    created: Created,
+    events: Vec<crate::domain::DomainEvent>,
+) -> Created {
     if created.duplicate {
         metrics::incr(Metric::ReportsDuplicated);
         tracing::info!(incident_id = %created.incident.id, source = source.as_str(), "repeated delivery");
@@ -52,7 +142,7 @@ pub async fn submit_keyed(
         tracing::info!(incident_id = %created.incident.id, reference = %created.incident.reference, source = source.as_str(), "report stored");
         outbox::flush_new(app, &created.incident, events).await;
     }
-    Ok(created)
+    created
 }
 
 /// Stores `new`, drawing a fresh reference after a collision. Returns the
@@ -71,52 +161,6 @@ pub(crate) async fn create(
             }
             other => return other.map(|c| (c, new.events)),
         }
-    }
-}
-
-/// Adds one to the incident's occurrence count, with a timeline entry, and
-/// re-assesses it: a repeat is a new fact, and may carry a more severe
-/// source signal.
-async fn count_occurrence(
-    app: &Arc<App>,
-    incident: Incident,
-    signal: Option<crate::domain::SourceSignal>,
-) -> Result<Incident, StoreError> {
-    let (incident, ()) = super::update(app, incident, |current, now| {
-        let mut change = Change::begin(current, now);
-        change.incident.occurrences += 1;
-        let n = change.incident.occurrences;
-        change.record(
-            "klaxon",
-            TimelineKind::Occurrence,
-            format!("the source reported it again (occurrence {n})"),
-        );
-        if let Some(new) = &signal
-            && more_severe(new, change.incident.signal.as_ref())
-        {
-            change.incident.signal = Some(new.clone());
-        }
-        // Recorded on the timeline only if it changes anything.
-        super::assess::reassess(
-            &mut change,
-            &app.settings.policy,
-            "the source reported it again",
-        );
-        Ok::<_, StoreError>(Write::Commit(change, ()))
-    })
-    .await?;
-    Ok(incident)
-}
-
-fn more_severe(
-    new: &crate::domain::SourceSignal,
-    old: Option<&crate::domain::SourceSignal>,
-) -> bool {
-    let sev = crate::policy::classify::source_severity;
-    match (sev(new), old.and_then(sev)) {
-        (Some(n), Some(o)) => n < o,
-        (Some(_), None) => true,
-        _ => false,
     }
 }
 
@@ -164,12 +208,9 @@ pub async fn findings(
     for (input, key) in reports {
         match Report::parse(input) {
             Ok(report) => {
-                let created =
-                    submit_keyed(app, source, report, Some(key.key.into()), key.repeat).await?;
-                if created.duplicate {
-                    out.duplicates += 1;
-                } else {
-                    out.stored += 1;
+                match submit_keyed(app, source, report, Some(key.key.into()), key.repeat).await? {
+                    Intake::Stored(c) if !c.duplicate => out.stored += 1,
+                    _ => out.duplicates += 1,
                 }
             }
             Err(errors) => {

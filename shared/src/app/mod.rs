@@ -12,6 +12,7 @@ pub mod intake;
 pub mod limiter;
 pub mod notify;
 pub mod outbox;
+pub mod repeats;
 pub mod respond;
 pub mod routing;
 pub mod sources;
@@ -42,6 +43,8 @@ pub struct App {
     pub report_limiter: Option<limiter::ReportLimiter>,
     /// The relay task of [`Relay::Background`], started on first use.
     background: outbox::BackgroundRelay,
+    /// Which incident each natural key named when last seen here.
+    repeat_targets: repeats::Targets,
 }
 
 /// What an [`App`] is built from, by name: the adapters behind each port,
@@ -78,6 +81,7 @@ impl App {
             settings,
             report_limiter,
             background: outbox::BackgroundRelay::default(),
+            repeat_targets: repeats::Targets::default(),
         }
     }
 }

@@ -48,7 +48,8 @@ pub async fn visible(app: &App, caller: &Caller, key: &str) -> Result<Incident, 
 /// its times in the policy's zone.
 pub async fn review(app: &App, caller: &Caller, key: &str) -> Result<String, RespondError> {
     let incident = visible(app, caller, key).await?;
-    let timeline = app.store.timeline(incident.id).await?;
+    // With the burst in progress as its last entry, as the view shows it.
+    let timeline = super::repeats::timeline(app, &incident).await?;
     let sent = app.store.notifications(incident.id).await?;
     let tz = app.settings.policy.calendar.tz();
     Ok(crate::documents::review_markdown(
@@ -87,7 +88,7 @@ pub struct IncidentView {
 /// The incident `key` names, with all it holds, if the caller may see it.
 pub async fn view(app: &App, caller: &Caller, key: &str) -> Result<IncidentView, RespondError> {
     let incident = visible(app, caller, key).await?;
-    let timeline = app.store.timeline(incident.id).await?;
+    let timeline = super::repeats::timeline(app, &incident).await?;
     let notifications = app.store.notifications(incident.id).await?;
     let now = app.clock.now();
     let deadlines = incident

@@ -8,6 +8,7 @@ mod incident;
 mod key;
 mod message;
 pub mod redact;
+mod repeats;
 pub mod report;
 mod response;
 mod severity;
@@ -28,6 +29,7 @@ pub use incident::{
 };
 pub use key::{IdempotencyKey, Repeat, SenderKey};
 pub use message::MessageKind;
+pub use repeats::{BURST_GAP, Burst, NO_SIGNAL, RepeatSeen, Repeats, rank};
 pub use report::{FieldError, Report, ReportInput, SourceSignal};
 pub use response::{
     Basis, Containment, DrillScenario, Evidence, EvidenceInput, Field, IncidentRole, LegalHold,

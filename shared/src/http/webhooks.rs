@@ -252,6 +252,11 @@ async fn ingest(
             c.duplicate,
             extra,
         )),
+        Ok(Ingested::Repeated(r)) => Ok(accepted(
+            Some((r.incident_id.to_string(), r.reference.to_string())),
+            true,
+            extra,
+        )),
         Ok(Ingested::Replayed(existing)) => Ok(accepted(
             existing.map(|i| (i.id.to_string(), i.reference.to_string())),
             true,

@@ -4,7 +4,7 @@
 use super::BoxError;
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::domain::IncidentKey;
-use klaxon_core::ports::IncidentStore;
+use klaxon_core::ports::{IncidentStore, RepeatCounter};
 use serde_json::json;
 use std::path::Path;
 
@@ -74,7 +74,12 @@ pub async fn show(data_dir: &Path, id: &str, json: bool) -> Result<String, BoxEr
         .find(&key)
         .await?
         .ok_or_else(|| format!("no incident {id} in {}", data_dir.display()))?;
-    let timeline = store.timeline(incident.id).await?;
+    let mut timeline = store.timeline(incident.id).await?;
+    // The burst in progress, which the repeat counter holds (app::repeats::timeline).
+    if let Some(repeats) = store.repeats(incident.id).await? {
+        let seq = timeline.last().map_or(0, |e| e.seq + 1);
+        timeline.extend(repeats.burst_entry(seq));
+    }
     if json {
         return Ok(format!(
             "{}\n",

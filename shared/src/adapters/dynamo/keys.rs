@@ -23,6 +23,9 @@ pub(super) const PURGE_PK: &str = "PURGE";
 /// Interrupted purges one delete finishes before its own.
 pub(super) const PURGES_PER_DELETE: usize = 10;
 pub(super) const NOTIFICATION: &str = "NTF#";
+/// The sort key of an incident's repeat counter: next to `META`, so one
+/// query reads both.
+pub(super) const REPEATS: &str = "META#REPEATS";
 /// A listing with filters the index cannot apply reads this many at a time.
 pub(super) const FILTERED_PAGE: usize = 100;
 

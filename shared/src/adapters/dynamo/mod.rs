@@ -6,6 +6,7 @@
 //! | timeline     | `INC#<id>`        | `TL#<seq:010>`  |                                          |
 //! | outbox event | `INC#<id>`        | `EVT#<event>`   | gsi2 while pending: `OUTBOX` / `<at>#<event>` |
 //! | notification | `INC#<id>`        | `NTF#<key>`     |                                          |
+//! | repeats      | `INC#<id>`        | `META#REPEATS`  | the natural key's repeat counter         |
 //! | key pointer  | `INC#<id>`        | `IDEMREF#<key>` | finds the incident's idempotency keys    |
 //! | idempotency  | `IDEM#<key>`      | `IDEM`          | `content`: the request a replay key was bound to |
 //! | reference    | `REF#<reference>` | `REF`           |                                          |
@@ -31,6 +32,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 mod keys;
 mod ledger;
 mod outbox;
+mod repeats;
 mod store;
 #[cfg(any(test, feature = "test-util"))]
 mod testing;

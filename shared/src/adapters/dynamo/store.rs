@@ -13,7 +13,8 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest,
+    AttributeValue, ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, Update,
+    WriteRequest,
 };
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -382,10 +383,32 @@ impl IncidentStore for DynamoIncidentStore {
     }
 
     async fn get(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
-        self.get_item(inc_pk(id), "META")
-            .await?
-            .map(|item| from_data(&item))
-            .transpose()
+        // `META` and its repeat counter `META#REPEATS`, in one query.
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :meta)")
+            .expression_attribute_values(":pk", s(inc_pk(id)))
+            .expression_attribute_values(":meta", s("META"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        let items = out.items.unwrap_or_default();
+        let sk = |item: &Item| item.get("sk").and_then(|v| v.as_s().ok()).cloned();
+        let Some(meta) = items.iter().find(|i| sk(i).as_deref() == Some("META")) else {
+            return Ok(None);
+        };
+        let mut incident: Incident = from_data(meta)?;
+        if let Some(n) = items
+            .iter()
+            .find(|i| sk(i).as_deref() == Some(REPEATS))
+            .and_then(super::repeats::occurrences)
+        {
+            incident.occurrences = n;
+        }
+        Ok(Some(incident))
     }
 
     async fn find_by_reference(&self, reference: &str) -> Result<Option<Incident>, StoreError> {
@@ -423,6 +446,18 @@ impl IncidentStore for DynamoIncidentStore {
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         items.push(TransactWriteItem::builder().put(update).build());
+        if !inc.status.is_open() {
+            // No repeat counts on it from now on (see `repeats`).
+            let closed = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(inc_pk(inc.id), REPEATS)))
+                .update_expression("SET #closed = :t")
+                .expression_attribute_names("#closed", "closed")
+                .expression_attribute_values(":t", AttributeValue::Bool(true))
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            items.push(TransactWriteItem::builder().update(closed).build());
+        }
         items.extend(child_puts(&self.table, &change.timeline, &change.events)?);
         let result = self
             .client

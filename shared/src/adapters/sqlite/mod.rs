@@ -27,6 +27,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use writer::{WRITER_CHECKPOINT_PAGES, Writer, checkpointer};
 
+mod repeats;
 mod schema;
 mod writer;
 
@@ -179,7 +180,15 @@ fn load(conn: &Connection, id: &str) -> Result<Option<Incident>, StoreError> {
     )
     .optional()
     .map_err(backend)?;
-    body.map(|b| from_json(&b)).transpose()
+    body.map(|b| counted(conn, from_json(&b)?)).transpose()
+}
+
+/// The incident with the occurrences its repeat counter holds, if any.
+fn counted(conn: &Connection, mut incident: Incident) -> Result<Incident, StoreError> {
+    if let Some(n) = repeats::occurrences(conn, &incident.id.to_string())? {
+        incident.occurrences = n;
+    }
+    Ok(incident)
 }
 
 /// The WHERE clause and its arguments for a listing, `?1`.. in order.
@@ -336,7 +345,7 @@ impl IncidentStore for SqliteIncidentStore {
             )
             .optional()
             .map_err(backend)?;
-            body.map(|b| from_json(&b)).transpose()
+            body.map(|b| counted(conn, from_json(&b)?)).transpose()
         })
         .await
     }
@@ -528,7 +537,13 @@ impl IncidentStore for SqliteIncidentStore {
             }
             // Children first: their foreign keys point at the incident. The
             // reference is a column of the incident row.
-            for table in ["notifications", "timeline", "events", "idempotency"] {
+            for table in [
+                "notifications",
+                "timeline",
+                "events",
+                "idempotency",
+                "repeats",
+            ] {
                 exec(
                     conn,
                     &format!("DELETE FROM {table} WHERE incident_id = ?1"),

@@ -48,6 +48,19 @@ CREATE TABLE IF NOT EXISTS notifications (
     body TEXT NOT NULL,
     PRIMARY KEY (incident_id, key)
 );
+-- Repeats of an incident's natural key, counted in place (times in
+-- microseconds since the epoch); `occurrences` includes the first report.
+CREATE TABLE IF NOT EXISTS repeats (
+    incident_id TEXT PRIMARY KEY REFERENCES incidents (id),
+    reference TEXT NOT NULL,
+    occurrences INTEGER NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    burst_start INTEGER NOT NULL,
+    burst_base INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    sample TEXT
+);
 CREATE TABLE IF NOT EXISTS deliveries (
     key TEXT PRIMARY KEY,
     state TEXT NOT NULL,
