@@ -82,12 +82,16 @@ CVSS_CRITICAL = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
 REQUIRED_PARAMETERS = {
     "OidcIssuer": "https://idp.example.com/",
     "OidcAudience": "klaxon-e2e",
+    "OperatorEmail": "operator@example.com",
 }
 # Types on the template that nothing on this path talks to, and why.
 NOT_ON_PATH = {
     "AWS::CloudWatch::Alarm": "alarms watch queue depth; nothing here calls CloudWatch",
     "AWS::SQS::QueuePolicy": "resource policies for EventBridge's dead-lettering; moto does not enforce them",
     "AWS::Logs::LogGroup": "the HTTP API's access logs",
+    "AWS::KMS::Key": "the alarm topic's key, for CloudWatch; moto's SNS does not encrypt",
+    "AWS::KMS::Alias": "names the alarm topic's key",
+    "AWS::SNS::Subscription": "the operator's email subscription to the alarm topic",
 }
 # How much later the second sweep runs: past the secondary's 10 minutes.
 LATER_MINUTES = 11
