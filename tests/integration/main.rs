@@ -20,6 +20,7 @@ mod report_form;
 mod request_count;
 mod respond;
 mod secrets;
+mod sms_doctor;
 mod sns_fanout;
 mod webhooks;
 

@@ -72,6 +72,10 @@ pub enum Command {
         #[arg(long, default_value = ".klaxon")]
         data_dir: PathBuf,
     },
+    /// Check what paging by SMS through SNS needs from the AWS account the
+    /// environment names (spend limit, sandbox, origination number, SMS
+    /// type); exits non-zero when something is missing. See docs/sms.md.
+    Doctor,
     #[command(flatten)]
     Api(ApiCommand),
 }
