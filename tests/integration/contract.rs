@@ -47,6 +47,9 @@ contract_suite!(
     delete_removes_everything,
     delete_missing_is_false,
     delete_refused_after_a_hold,
+    monitors_create_read_list_delete,
+    monitor_saves_are_conditional,
+    monitors_due_index,
 );
 
 /// A file-backed SQLite store keeps its data across a reopen (a restart).

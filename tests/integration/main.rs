@@ -10,6 +10,7 @@ mod conformance;
 mod contract;
 mod escalation;
 mod faults;
+mod heartbeats;
 mod http_intake;
 mod keys;
 mod lambda_runtime;

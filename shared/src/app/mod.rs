@@ -7,6 +7,7 @@ pub mod ack_link;
 pub mod assess;
 pub mod delivery;
 pub mod escalate;
+pub mod heartbeat;
 pub mod ingest;
 pub mod intake;
 pub mod limiter;

@@ -3,6 +3,7 @@
 mod access;
 mod assessment;
 mod event;
+pub mod heartbeat;
 mod incident;
 mod key;
 mod message;
@@ -58,6 +59,8 @@ pub enum Source {
     Cloudwatch,
     /// An incident response drill started from the API or `klaxon drill`.
     Drill,
+    /// A heartbeat monitor that went quiet (domain::heartbeat).
+    Heartbeat,
 }
 
 impl Source {
@@ -74,6 +77,7 @@ impl Source {
             Self::SecurityHub => "security_hub",
             Self::Cloudwatch => "cloudwatch",
             Self::Drill => "drill",
+            Self::Heartbeat => "heartbeat",
         }
     }
 
