@@ -168,4 +168,17 @@ async fn a_silent_monitor_pages_once_and_its_recovery_is_noted() {
         .await
         .expect("text");
     assert!(view.contains("beats resumed: scanner beat again"), "{view}");
+
+    // The server's own health: the sweep has run, and nothing is stuck.
+    let health: Value = reqwest::get(format!("{}/healthz", s.base))
+        .await
+        .expect("healthz")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["sweep"]["interval_secs"], 1);
+    assert_eq!(health["sweep"]["behind"], false);
+    assert!(health["sweep"]["last_finished_at"].is_string(), "{health}");
+    assert!(health["outbox"]["pending"].is_u64(), "{health}");
 }
