@@ -522,25 +522,6 @@ async fn drill_start(c: &Client, json: bool, start: DrillStart) -> Result<String
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bodies_leave_out_unset_fields() {
-        let b = body(&[
-            ("status", Some(json!("contained"))),
-            ("root_cause", None),
-            ("containment", text(&Some("revoked".into()))),
-        ]);
-        assert_eq!(b, json!({"status": "contained", "containment": "revoked"}));
-        assert_eq!(
-            incident_path("KLX-1", &["tasks", "3"]),
-            ["api", "v1", "incidents", "KLX-1", "tasks", "3"]
-        );
-    }
-}
-
 /// `klaxon heartbeat ...`.
 async fn heartbeat(c: &Client, json: bool, cmd: HeartbeatCommand) -> Result<String, BoxError> {
     let reply = match cmd {
@@ -577,4 +558,23 @@ async fn heartbeat(c: &Client, json: bool, cmd: HeartbeatCommand) -> Result<Stri
         return Ok(raw(&reply));
     }
     Ok(super::render::monitors(&reply.json()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_leave_out_unset_fields() {
+        let b = body(&[
+            ("status", Some(json!("contained"))),
+            ("root_cause", None),
+            ("containment", text(&Some("revoked".into()))),
+        ]);
+        assert_eq!(b, json!({"status": "contained", "containment": "revoked"}));
+        assert_eq!(
+            incident_path("KLX-1", &["tasks", "3"]),
+            ["api", "v1", "incidents", "KLX-1", "tasks", "3"]
+        );
+    }
 }
