@@ -98,7 +98,7 @@ pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
         }
     }
     // Monitors through their own due index: what is late, nothing else.
-    match super::heartbeat::check(app).await {
+    match super::silence::check(app).await {
         Ok(c) => {
             t.late_monitors = c.late;
             t.examined += c.examined;

@@ -15,6 +15,7 @@ pub mod notify;
 pub mod outbox;
 pub mod respond;
 pub mod routing;
+pub mod silence;
 pub mod sources;
 
 use crate::ports::{Clock, EventPublisher, Notifier, NotifyError, PublishError, Store, StoreError};
