@@ -30,6 +30,16 @@ Every such dead-letter target must be an SQS queue in the template with a
 CloudWatch alarm on its depth (ApproximateNumberOfMessagesVisible, QueueName
 dimension) that fires on the first message, and a queue that EventBridge
 dead-letters into must have a queue policy admitting that rule.
+
+Alarms that reach a person. Every CloudWatch alarm must act (AlarmActions)
+on an SNS topic of the template that has a subscriber and is encrypted with a
+key of the template (by Ref or by an alias of it) whose key policy lets
+cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey (CloudWatch
+cannot use the AWS-managed alias/aws/sns). And these alarms must exist: Errors
+and Throttles of every function; Invocations of every scheduled function
+below 1 within 5 minutes with missing data breaching (the schedule stopped);
+NumberOfNotificationsFailed of every topic the alarms do not act on; the
+account's SMSMonthToDateSpentUSD, when the template has such topics.
 """
 
 from __future__ import annotations
@@ -209,6 +219,7 @@ class Checker:
         self.check_dead_letters()
         self.check_dlq_alarms()
         self.check_rule_dlq_policies()
+        self.check_alarms()
         return self.problems
 
     # --- IAM ---------------------------------------------------------------
@@ -580,6 +591,107 @@ class Checker:
             else:
                 self.problem(queue, f"queue policy does not admit {who}'s rule {rule_arn}: EventBridge's dead letters for it would be refused")
 
+    # --- alarms that reach a person -----------------------------------------
+
+    @staticmethod
+    def metric_of(alarm):
+        """(namespace, metric name, {dimension: value}) of a single-metric alarm."""
+        dims = {d.get("Name"): d.get("Value") for d in as_list(alarm.get("Dimensions")) if isinstance(d, dict)}
+        return alarm.get("Namespace"), alarm.get("MetricName"), dims
+
+    def alarms_on(self, namespace, metric, dimension=None, target=None):
+        found = []
+        for name in self.of_type("AWS::CloudWatch::Alarm"):
+            props = self.props(name)
+            ns, mn, dims = self.metric_of(props)
+            if (ns, mn) != (namespace, metric):
+                continue
+            if dimension is not None and target_of(dims.get(dimension)) != target:
+                continue
+            found.append((name, props))
+        return found
+
+    def topic_key(self, topic):
+        """The AWS::KMS::Key a topic is encrypted with (by Ref, GetAtt or an alias of this template), or None."""
+        key = self.props(topic).get("KmsMasterKeyId")
+        target = target_of(key)
+        if target in self.resources:
+            kind = self.resources[target].get("Type")
+            if kind == "AWS::KMS::Key":
+                return target
+            if kind == "AWS::KMS::Alias":
+                key = self.props(target).get("AliasName")
+        text = sub_text(key)
+        if text is None:
+            return None
+        for alias in self.of_type("AWS::KMS::Alias"):
+            props = self.props(alias)
+            if sub_text(props.get("AliasName")) == text:
+                target = target_of(props.get("TargetKeyId"))
+                if self.resources.get(target, {}).get("Type") == "AWS::KMS::Key":
+                    return target
+        return None
+
+    def key_admits_cloudwatch(self, key):
+        needed = {"kms:decrypt", "kms:generatedatakey"}
+        granted = set()
+        for statement in as_list((self.props(key).get("KeyPolicy") or {}).get("Statement")):
+            if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                continue
+            principal = statement.get("Principal") or {}
+            services = as_list(principal.get("Service")) if isinstance(principal, dict) else []
+            if "cloudwatch.amazonaws.com" in services:
+                granted |= {str(a).lower() for a in as_list(statement.get("Action"))}
+        return needed <= granted
+
+    def check_alarms(self):
+        alarm_topics = set()
+        for name in self.of_type("AWS::CloudWatch::Alarm"):
+            actions = as_list(self.props(name).get("AlarmActions"))
+            if not actions:
+                self.problem(name, "alarm has no AlarmActions: it changes state and nobody is told")
+            for action in actions:
+                target = target_of(action)
+                if self.resources.get(target, {}).get("Type") != "AWS::SNS::Topic":
+                    self.problem(name, f"alarm action {show(action)} is not an SNS topic of this template, so whether it reaches a person cannot be checked")
+                else:
+                    alarm_topics.add(target)
+        subscribed = {target_of(self.props(s).get("TopicArn")) for s in self.of_type("AWS::SNS::Subscription")}
+        for topic in sorted(alarm_topics):
+            key = self.topic_key(topic)
+            if key is None:
+                self.problem(topic, f"alarm topic is encrypted with {show(self.props(topic).get('KmsMasterKeyId'))}, not a key of this template: CloudWatch cannot publish to a topic under the AWS-managed key")
+            elif not self.key_admits_cloudwatch(key):
+                self.problem(key, f"key policy of alarm topic {topic}'s key does not let cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey, so its alarms are never delivered")
+            if topic not in subscribed:
+                self.problem(topic, "alarm topic has no subscription: its alarms reach nobody")
+        functions = self.of_type("AWS::Serverless::Function", "AWS::Lambda::Function")
+        for fn in functions:
+            for metric in ("Errors", "Throttles"):
+                if not self.alarms_on("AWS/Lambda", metric, "FunctionName", fn):
+                    self.problem(fn, f"function has no alarm on its {metric}")
+            events = (self.props(fn).get("Events") or {}) if self.resources[fn].get("Type") == "AWS::Serverless::Function" else {}
+            scheduled = sorted(k for k, v in events.items() if isinstance(v, dict) and v.get("Type") in ("Schedule", "ScheduleV2"))
+            if scheduled and not any(self.catches_silence(props) for _, props in self.alarms_on("AWS/Lambda", "Invocations", "FunctionName", fn)):
+                self.problem(fn, f"scheduled ({', '.join(scheduled)}) with no alarm on Invocations < 1 within 5 minutes, missing data breaching: a stopped schedule would go unnoticed")
+        watched = [t for t in self.of_type("AWS::SNS::Topic") if t not in alarm_topics]
+        for topic in watched:
+            if not self.alarms_on("AWS/SNS", "NumberOfNotificationsFailed", "TopicName", topic):
+                self.problem(topic, "topic has no alarm on NumberOfNotificationsFailed: deliveries SNS gives up on go unnoticed")
+        if watched and not self.alarms_on("AWS/SNS", "SMSMonthToDateSpentUSD"):
+            self.problem("SMS", "no alarm on SMSMonthToDateSpentUSD: at the account's SMS spend limit SNS silently stops sending SMS pages")
+
+    @staticmethod
+    def catches_silence(alarm):
+        try:
+            threshold = float(alarm.get("Threshold"))
+            window = int(alarm.get("Period")) * int(alarm.get("EvaluationPeriods"))
+        except (TypeError, ValueError):
+            return False
+        op = alarm.get("ComparisonOperator")
+        below_one = (op == "LessThanThreshold" and 0 < threshold <= 1) or (op == "LessThanOrEqualToThreshold" and 0 <= threshold < 1)
+        return below_one and window <= 300 and alarm.get("TreatMissingData") == "breaching"
+
     @staticmethod
     def admits_rule(statement, rule_arn, rule_id):
         values = []
@@ -626,7 +738,8 @@ def main(argv):
             queues = len({q for q, *_ in checker.dead_letters})
             print(
                 f"check_template: {path} clean ({checker.statements} Allow statements, "
-                f"{checker.encrypted} encrypted tables/topics/queues, {queues} dead-letter queues with alarms)",
+                f"{checker.encrypted} encrypted tables/topics/queues, {queues} dead-letter queues with alarms, "
+                f"{len(checker.of_type('AWS::CloudWatch::Alarm'))} alarms that reach a person)",
                 file=sys.stderr,
             )
     return 1 if failed else 0
@@ -695,6 +808,56 @@ Resources:
       EvaluationPeriods: 1
       Threshold: 0
       ComparisonOperator: GreaterThanThreshold
+      AlarmActions: [!Ref AlarmTopic]
+  AlarmKey:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy:
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+            Action: [kms:DescribeKey, kms:PutKeyPolicy]
+            Resource: "*"
+          - Effect: Allow
+            Principal: {Service: cloudwatch.amazonaws.com}
+            Action: [kms:Decrypt, kms:GenerateDataKey]
+            Resource: "*"
+  AlarmKeyAlias:
+    Type: AWS::KMS::Alias
+    Properties: {AliasName: alias/app-alarms, TargetKeyId: !Ref AlarmKey}
+  AlarmTopic:
+    Type: AWS::SNS::Topic
+    Properties: {KmsMasterKeyId: alias/app-alarms}
+  Operator:
+    Type: AWS::SNS::Subscription
+    Properties: {TopicArn: !Ref AlarmTopic, Protocol: email, Endpoint: ops@example.com}
+  FnErrors:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: AWS/Lambda
+      MetricName: Errors
+      Dimensions: [{Name: FunctionName, Value: !Ref Fn}]
+      AlarmActions: [!Ref AlarmTopic]
+  FnThrottles:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: AWS/Lambda
+      MetricName: Throttles
+      Dimensions: [{Name: FunctionName, Value: !Ref Fn}]
+      AlarmActions: [!Ref AlarmTopic]
+  TopicFailed:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: AWS/SNS
+      MetricName: NumberOfNotificationsFailed
+      Dimensions: [{Name: TopicName, Value: !GetAtt Topic.TopicName}]
+      AlarmActions: [!Ref AlarmTopic]
+  SmsSpend:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: AWS/SNS
+      MetricName: SMSMonthToDateSpentUSD
+      AlarmActions: [!Ref AlarmTopic]
   DlqPolicy:
     Type: AWS::SQS::QueuePolicy
     Properties:
@@ -707,7 +870,10 @@ Resources:
             Resource: !GetAtt Dlq.Arn
             Condition:
               ArnEquals:
-                aws:SourceArn: !Sub "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/app-${Env}/app-${Env}-on-event"
+                aws:SourceArn:
+                  - !Sub "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/app-${Env}/app-${Env}-on-event"
+                  # the cases' schedule, on the default bus
+                  - !Sub "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/app-${Env}-tick"
 """
 
 
@@ -740,6 +906,37 @@ def _add(name, yaml_text):
 
 
 FN = ["Resources", "Fn", "Properties"]
+# The sweep's heartbeat alarm, for the cases with a schedule.
+SILENCE = """
+Type: AWS::CloudWatch::Alarm
+Properties:
+  Namespace: AWS/Lambda
+  MetricName: Invocations
+  Dimensions: [{Name: FunctionName, Value: !Ref Fn}]
+  Period: 300
+  EvaluationPeriods: 1
+  Threshold: 1
+  ComparisonOperator: LessThanThreshold
+  TreatMissingData: breaching
+  AlarmActions: [!Ref AlarmTopic]
+"""
+TICK = {"Type": "Schedule", "Properties": {"Name": {"Fn::Sub": "app-${Env}-tick"}, "Schedule": "rate(1 minute)", "DeadLetterConfig": {"Arn": {"Fn::GetAtt": ["Dlq", "Arn"]}}}}
+
+
+def _both(*edits):
+    def edit(t):
+        for e in edits:
+            e(t)
+
+    return edit
+
+
+def _silence(key, value):
+    def edit(t):
+        t["Resources"]["Silence"] = load(SILENCE)
+        t["Resources"]["Silence"]["Properties"][key] = value
+
+    return edit
 STATEMENT = FN + ["Policies", 0, "Statement", 0]
 
 # (what is broken, edit to GOOD, text the problem must contain, resource it must name)
@@ -820,6 +1017,20 @@ Properties:
         "target fn has no DeadLetterConfig",
         "Rule",
     ),
+    ("alarm without action", _delete(["Resources", "DlqAlarm", "Properties", "AlarmActions"]), "alarm has no AlarmActions", "DlqAlarm"),
+    ("alarm acting on an outside ARN", _set(["Resources", "FnErrors", "Properties", "AlarmActions"], ["arn:aws:sns:us-east-1:123456789012:x"]), "is not an SNS topic of this template", "FnErrors"),
+    ("alarm topic under the AWS-managed key", _set(["Resources", "AlarmTopic", "Properties", "KmsMasterKeyId"], "alias/aws/sns"), "CloudWatch cannot publish", "AlarmTopic"),
+    ("key policy without CloudWatch", _delete(["Resources", "AlarmKey", "Properties", "KeyPolicy", "Statement", 1]), "does not let cloudwatch.amazonaws.com", "AlarmKey"),
+    ("alarm topic with nobody subscribed", _delete(["Resources", "Operator"]), "alarm topic has no subscription", "AlarmTopic"),
+    ("no Errors alarm", _delete(["Resources", "FnErrors"]), "no alarm on its Errors", "Fn"),
+    ("no Throttles alarm", _delete(["Resources", "FnThrottles"]), "no alarm on its Throttles", "Fn"),
+    ("Errors alarm on another function", _set(["Resources", "FnErrors", "Properties", "Dimensions", 0, "Value"], {"Ref": "Other"}), "no alarm on its Errors", "Fn"),
+    ("no failed-delivery alarm", _delete(["Resources", "TopicFailed"]), "no alarm on NumberOfNotificationsFailed", "Topic"),
+    ("no SMS spend alarm", _delete(["Resources", "SmsSpend"]), "no alarm on SMSMonthToDateSpentUSD", "SMS"),
+    ("schedule without a silence alarm", _set(FN + ["Events", "Tick"], TICK), "no alarm on Invocations < 1", "Fn"),
+    ("silence alarm with missing data not breaching", _both(_set(FN + ["Events", "Tick"], TICK), _silence("TreatMissingData", "notBreaching")), "no alarm on Invocations < 1", "Fn"),
+    ("silence alarm over an hour", _both(_set(FN + ["Events", "Tick"], TICK), _silence("Period", 3600)), "no alarm on Invocations < 1", "Fn"),
+    ("silence alarm that never fires", _both(_set(FN + ["Events", "Tick"], TICK), _silence("Threshold", 0)), "no alarm on Invocations < 1", "Fn"),
     (
         "SNS subscription without redrive",
         _set(FN + ["Events", "Sns"], {"Type": "SNS", "Properties": {"Topic": {"Ref": "Topic"}}}),
@@ -842,6 +1053,12 @@ def self_test():
         problems = check(template).problems
         if not any(expected in message and where.startswith(resource) for where, message in problems):
             failures.append(f"{what}: expected {resource}: ...{expected}..., got {problems}")
+    # A scheduled function with its silence alarm passes.
+    template = load(GOOD)
+    _both(_set(FN + ["Events", "Tick"], TICK), _silence("Threshold", 1))(template)
+    ran += 1
+    if check(template).problems:
+        failures.append(f"scheduled function with its silence alarm: {check(template).problems}")
     # A plain Lambda function a rule targets, with neither DLQ.
     template = load(GOOD)
     template["Resources"]["Plain"] = load("Type: AWS::Lambda::Function\nProperties: {Handler: bootstrap}")

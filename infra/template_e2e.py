@@ -97,6 +97,7 @@ CVSS_CRITICAL = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
 REQUIRED_PARAMETERS = {
     "OidcIssuer": "https://idp.example.com/",
     "OidcAudience": "klaxon-e2e",
+    "OperatorEmail": "operator@example.com",
 }
 # Types on the transformed template that nothing on this path talks to, and why.
 NOT_ON_PATH = {
@@ -105,6 +106,9 @@ NOT_ON_PATH = {
     "AWS::Logs::LogGroup": "the HTTP API's access logs",
     "AWS::Lambda::Permission": "which services may invoke a function; the stand-ins invoke the functions themselves",
     "AWS::Lambda::EventInvokeConfig": "Lambda's retries and failure destination; no invocation on the run's path fails (the role's grant for it is judged)",
+    "AWS::KMS::Key": "the alarm topic's key, for CloudWatch; moto's SNS does not encrypt",
+    "AWS::KMS::Alias": "names the alarm topic's key",
+    "AWS::SNS::Subscription": "the operator's email subscription to the alarm topic",
 }
 # Which topic of the template is whose: a message must land on its audience's topic.
 AUDIENCE_TOPICS = {

@@ -1,6 +1,7 @@
 //! Ports: what the core needs from the outside world, named for the
 //! capability. Adapters in [`crate::adapters`] implement them.
 
+use crate::domain::heartbeat::{Monitor, MonitorName};
 use crate::domain::{
     Audience, Change, DomainEvent, EventId, EventKind, Incident, IncidentId, IncidentKey,
     NewIncident, Repeats, Severity, Status, TimelineEntry,
@@ -32,11 +33,18 @@ pub enum StoreError {
     Corrupt(String),
     #[error("store failed: {0}")]
     Backend(String),
+    /// A heartbeat monitor changed since it was read (a beat, the sweep):
+    /// reload it and decide again.
+    #[error("heartbeat monitor {0} changed; reload it and try again")]
+    MonitorChanged(String),
 }
 
 impl StoreError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable(_) | Self::Conflict { .. })
+        matches!(
+            self,
+            Self::Unavailable(_) | Self::Conflict { .. } | Self::MonitorChanged(_)
+        )
     }
 }
 
@@ -349,8 +357,32 @@ pub trait RepeatCounter: Send + Sync {
 }
 
 /// Everything a Klaxon deployment persists.
-pub trait Store: IncidentStore + Outbox + DeliveryLedger + RepeatCounter {}
-impl<T: IncidentStore + Outbox + DeliveryLedger + RepeatCounter> Store for T {}
+pub trait Store: IncidentStore + Outbox + DeliveryLedger + RepeatCounter + HeartbeatStore {}
+impl<T: IncidentStore + Outbox + DeliveryLedger + RepeatCounter + HeartbeatStore> Store for T {}
+
+/// Heartbeat monitors, with a due index of their own: a monitor is in it
+/// at [`Monitor::due_at`] until it is late, so the sweep reads only the
+/// monitors that are late now.
+#[async_trait]
+pub trait HeartbeatStore: Send + Sync {
+    /// Stores a new monitor; `MonitorChanged` if the name is taken.
+    async fn create_monitor(&self, monitor: &Monitor) -> Result<(), StoreError>;
+    /// Replaces a monitor stored at `expected` version, bumping it; returns
+    /// it as stored. `MonitorChanged` if it moved or is gone.
+    async fn save_monitor(&self, monitor: &Monitor, expected: u64) -> Result<Monitor, StoreError>;
+    async fn monitor(&self, name: &MonitorName) -> Result<Option<Monitor>, StoreError>;
+    /// Every monitor, by name.
+    async fn monitors(&self) -> Result<Vec<Monitor>, StoreError>;
+    /// Returns whether it existed.
+    async fn delete_monitor(&self, name: &MonitorName) -> Result<bool, StoreError>;
+    /// Monitors due at or before `before`, soonest first, at most `limit`,
+    /// with how many items the store examined.
+    async fn monitors_due(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<(Vec<Monitor>, u64), StoreError>;
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {

@@ -50,6 +50,9 @@ contract_suite!(
     concurrent_repeats_counted_once,
     repeats_only_on_open_incidents,
     new_signal_and_bursts,
+    monitors_create_read_list_delete,
+    monitor_saves_are_conditional,
+    monitors_due_index,
 );
 
 /// A file-backed SQLite store keeps its data across a reopen (a restart).

@@ -10,6 +10,7 @@ mod conformance;
 mod contract;
 mod escalation;
 mod faults;
+mod heartbeats;
 mod http_intake;
 mod keys;
 mod lambda_runtime;
@@ -20,6 +21,7 @@ mod report_form;
 mod request_count;
 mod respond;
 mod secrets;
+mod sms_doctor;
 mod sns_fanout;
 mod webhooks;
 

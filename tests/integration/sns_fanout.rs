@@ -102,6 +102,8 @@ async fn subscriptions_filter_on_attributes_and_get_their_form() {
         assert!(doc["links"]["ack"].as_str().unwrap_or("").contains("/ack/"));
         assert_eq!(attr(&envelope, "event"), "Escalation Triggered");
         assert_eq!(attr(&envelope, "tenant"), "acme.atlassian.net");
+        // So SNS sends a phone's copy as a transactional SMS.
+        assert_eq!(attr(&envelope, "AWS.SNS.SMS.SMSType"), "Transactional");
         if attr(&envelope, "drill") == "true" {
             drills += 1;
             assert!(

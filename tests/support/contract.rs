@@ -15,6 +15,10 @@ use std::sync::Arc;
 
 pub type Dyn = Arc<dyn Store>;
 
+#[path = "contract_heartbeats.rs"]
+mod heartbeats;
+pub use heartbeats::*;
+
 /// A created incident reads back exactly as written; an unknown id reads as none.
 pub async fn create_then_get(store: Dyn) {
     let new = new_incident("create then get", None, t0());

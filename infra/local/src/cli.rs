@@ -72,6 +72,10 @@ pub enum Command {
         #[arg(long, default_value = ".klaxon")]
         data_dir: PathBuf,
     },
+    /// Check what paging by SMS through SNS needs from the AWS account the
+    /// environment names (spend limit, sandbox, origination number, SMS
+    /// type); exits non-zero when something is missing. See docs/sms.md.
+    Doctor,
     #[command(flatten)]
     Api(ApiCommand),
 }
@@ -123,6 +127,11 @@ pub enum ApiCommand {
     },
     /// Add a timeline note, marked as a confirmed fact or a hypothesis.
     Note(NoteArgs),
+    /// Heartbeat monitors: a source gone quiet opens an incident.
+    Heartbeat {
+        #[command(subcommand)]
+        command: HeartbeatCommand,
+    },
     /// Evidence references: where it is kept and its SHA-256.
     Evidence {
         #[command(subcommand)]
@@ -350,6 +359,39 @@ pub struct DrillStart {
     pub title: Option<String>,
     #[arg(long)]
     pub tenant: Option<String>,
+}
+
+/// `klaxon heartbeat ...`: the heartbeat monitors.
+#[derive(Debug, Subcommand)]
+pub enum HeartbeatCommand {
+    /// Every monitor: interval, grace, severity, source, last beat, late or not.
+    List,
+    /// Create a monitor, or change one (its beats are kept).
+    Set {
+        /// Lower-case letters, digits, '-', '_', '.': e.g. guardduty.
+        name: String,
+        /// A beat is expected at least this often, in seconds (86400: daily).
+        #[arg(long)]
+        every: i64,
+        /// Late only this many seconds after that.
+        #[arg(long, default_value_t = 0)]
+        grace: i64,
+        /// The severity of the incident a late monitor opens: SEV-1 .. SEV-4.
+        #[arg(long)]
+        severity: String,
+        /// Any delivery from this source also beats it: github, guardduty, ...
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Delete a monitor.
+    Delete { name: String },
+    /// Beat a monitor (POST /heartbeats/{name}) under a PagerDuty routing key.
+    Beat {
+        name: String,
+        /// One of KLAXON_PAGERDUTY_ROUTING_KEYS.
+        #[arg(long, env = "KLAXON_ROUTING_KEY", hide_env_values = true)]
+        key: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,10 +6,12 @@
 //! - [`client`]: the responder API over HTTP, for the API subcommands.
 //! - [`settings`]: the optional TOML config file.
 //! - [`serve`]: wiring, the HTTP server and the escalation timer.
+//! - [`health`]: the sweep's last run and the outbox backlog on `/healthz`.
 
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod health;
 pub mod serve;
 pub mod settings;
 

@@ -66,6 +66,15 @@ async fn main() -> std::process::ExitCode {
         Command::Show { id, data_dir } => commands::show(&data_dir, &id, json)
             .await
             .map(|s| emit(&s, json)),
+        Command::Doctor => {
+            let (out, missing) = commands::doctor(json).await;
+            emit(&out, json);
+            if missing {
+                Err("something SMS paging needs is missing (above)".into())
+            } else {
+                Ok(())
+            }
+        }
         Command::Api(cmd) => commands::api(api, json, cmd).await.map(|s| emit(&s, json)),
     };
     match result {

@@ -1,6 +1,7 @@
 //! `klaxon serve`: wiring, the HTTP server and the escalation timer.
 
 use crate::cli::ServeOptions;
+use crate::health::SweepWatch;
 use crate::settings::{FileConfig, ServerSettings};
 use async_trait::async_trait;
 use axum::Router;
@@ -111,14 +112,34 @@ fn local_ack_secret(data_dir: &Path) -> Result<klaxon_core::config::Secret, BoxE
 
 /// The HTTP routes: every request goes to the core router.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new().fallback(handle).with_state(app)
+    let watch = Arc::new(SweepWatch::new(Duration::from_secs(60), app.clock.now()));
+    router_with(app, watch)
+}
+
+/// The router, with `/healthz` answered from the sweep's watch.
+pub fn router_with(app: Arc<App>, watch: Arc<SweepWatch>) -> Router {
+    Router::new().fallback(handle).with_state((app, watch))
 }
 
 async fn handle(
-    State(app): State<Arc<App>>,
+    State((app, watch)): State<(Arc<App>, Arc<SweepWatch>)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
+    if req.method() == axum::http::Method::GET && req.uri().path() == "/healthz" {
+        let (ok, body) = watch.report(&app).await;
+        let status = if ok {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        return (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response();
+    }
     let (mut parts, body) = req.into_parts();
     // A body said to be larger than any route takes is refused before it
     // is waited for.
@@ -177,15 +198,16 @@ pub async fn run(opts: ServeOptions) -> Result<(), BoxError> {
         data_dir = %opts.data_dir.display(),
         "klaxon serving: report form at /report"
     );
-    let ticker = tokio::spawn(escalate_timer(
-        Arc::clone(&app),
-        Duration::from_secs(config.escalate_interval_secs),
-    ));
-    serve_http(listener, router(app), &config.server, async {
+    let every = Duration::from_secs(config.escalate_interval_secs);
+    let watch = Arc::new(SweepWatch::new(every, app.clock.now()));
+    let ticker = tokio::spawn(escalate_timer(Arc::clone(&app), every, Arc::clone(&watch)));
+    let watchdog = tokio::spawn(Arc::clone(&watch).watchdog(Arc::clone(&app.clock)));
+    serve_http(listener, router_with(app, watch), &config.server, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await;
     ticker.abort();
+    watchdog.abort();
     Ok(())
 }
 
@@ -295,13 +317,25 @@ pub async fn serve_http(
 }
 
 /// What the EventBridge schedule does in AWS.
-async fn escalate_timer(app: Arc<App>, every: Duration) {
+async fn escalate_timer(app: Arc<App>, every: Duration, watch: Arc<SweepWatch>) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        if let Err(e) = escalate::tick(&app).await {
+        watch.started(app.clock.now());
+        let began = std::time::Instant::now();
+        let result = escalate::tick(&app).await;
+        let took = began.elapsed();
+        if let Err(e) = &result {
             tracing::warn!(error = %e, "escalation sweep failed; retrying next tick");
         }
+        if took > every {
+            tracing::error!(
+                took_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+                interval_secs = every.as_secs(),
+                "ESCALATION SWEEP IS FALLING BEHIND: one sweep took longer than its interval"
+            );
+        }
+        watch.finished(app.clock.now(), took, result.is_err());
     }
 }

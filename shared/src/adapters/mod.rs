@@ -8,6 +8,8 @@ pub mod dynamo;
 pub mod eventbridge;
 pub mod local;
 #[cfg(feature = "aws")]
+pub mod sms;
+#[cfg(feature = "aws")]
 pub mod sns;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

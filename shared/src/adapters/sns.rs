@@ -1,5 +1,8 @@
 //! `SnsNotifier`: one topic per audience. `MessageStructure=json` gives each
 //! protocol its own body, and message attributes let subscriptions filter.
+//! Every publish is SMS type `Transactional`: SNS may drop or delay
+//! `Promotional` SMS (and does not deliver it to some countries), and nothing
+//! Klaxon texts can wait (docs/sms.md).
 
 use crate::domain::Audience;
 use crate::ports::{Message, Notifier, NotifyError};
@@ -20,6 +23,10 @@ pub fn topic_var(audience: Audience) -> &'static str {
         Audience::Comms => "KLAXON_TOPIC_COMMS",
     }
 }
+
+/// The message attribute that sets an SMS's type, and the type pages need.
+pub const SMS_TYPE_ATTRIBUTE: &str = "AWS.SNS.SMS.SMSType";
+pub const SMS_TYPE: &str = "Transactional";
 
 pub struct SnsNotifier {
     client: Client,
@@ -82,7 +89,8 @@ impl Notifier for SnsNotifier {
             .topic_arn(topic)
             .subject(subject(&m.subject))
             .message_structure("json")
-            .message(body.to_string());
+            .message(body.to_string())
+            .message_attributes(SMS_TYPE_ATTRIBUTE, attr(SMS_TYPE)?);
         for (name, value) in &m.message_attributes {
             req = req.message_attributes(name, attr(value)?);
         }

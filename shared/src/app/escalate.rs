@@ -36,6 +36,8 @@ pub struct Tick {
     pub republished: usize,
     /// Closed incidents purged because their retention ran out.
     pub purged: usize,
+    /// Heartbeat monitors found late (each opened its incident).
+    pub late_monitors: usize,
 }
 
 /// One sweep: runs every step due now, then re-publishes stranded events.
@@ -95,8 +97,21 @@ pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
             break;
         }
     }
+    // Monitors through their own due index: what is late, nothing else.
+    match super::silence::check(app).await {
+        Ok(c) => {
+            t.late_monitors = c.late;
+            t.examined += c.examined;
+            t.failed += c.failed;
+        }
+        Err(e) => {
+            t.failed += 1;
+            metrics::incr(Metric::SweepFailures);
+            tracing::error!(error = %e, "heartbeat check failed; carrying on");
+        }
+    }
     t.republished = outbox::sweep(app, Duration::seconds(outbox::SWEEP_GRACE_SECS)).await?;
-    if t.due > 0 || t.republished > 0 || t.failed > 0 {
+    if t.due > 0 || t.republished > 0 || t.failed > 0 || t.late_monitors > 0 {
         tracing::info!(
             due = t.due,
             purged = t.purged,
@@ -104,6 +119,7 @@ pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
             failed = t.failed,
             examined = t.examined,
             republished = t.republished,
+            late_monitors = t.late_monitors,
             "escalation sweep"
         );
     }

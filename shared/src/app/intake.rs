@@ -204,6 +204,8 @@ pub async fn findings(
             });
         }
     };
+    // A finding is a beat of the monitors that watch this source.
+    super::heartbeat::beat_source(app, source).await;
     let mut out = FindingsOutcome::default();
     for (input, key) in reports {
         match Report::parse(input) {

@@ -7,6 +7,7 @@ pub mod ack_link;
 pub mod assess;
 pub mod delivery;
 pub mod escalate;
+pub mod heartbeat;
 pub mod ingest;
 pub mod intake;
 pub mod limiter;
@@ -15,6 +16,7 @@ pub mod outbox;
 pub mod repeats;
 pub mod respond;
 pub mod routing;
+pub mod silence;
 pub mod sources;
 
 use crate::ports::{Clock, EventPublisher, Notifier, NotifyError, PublishError, Store, StoreError};

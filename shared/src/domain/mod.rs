@@ -4,6 +4,7 @@ mod access;
 mod assessment;
 mod change;
 mod event;
+pub mod heartbeat;
 mod incident;
 mod key;
 mod message;
@@ -62,6 +63,8 @@ pub enum Source {
     Cloudwatch,
     /// An incident response drill started from the API or `klaxon drill`.
     Drill,
+    /// A heartbeat monitor that went quiet (domain::heartbeat).
+    Heartbeat,
 }
 
 impl Source {
@@ -78,6 +81,7 @@ impl Source {
             Self::SecurityHub => "security_hub",
             Self::Cloudwatch => "cloudwatch",
             Self::Drill => "drill",
+            Self::Heartbeat => "heartbeat",
         }
     }
 

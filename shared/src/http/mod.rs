@@ -5,12 +5,14 @@
 //! - [`report_form`]: the report form, `POST /reports` and security.txt.
 //! - [`webhooks`]: signed webhooks and the PagerDuty-compatible route.
 //! - [`ack`]: the ack link's page and its confirmation.
+//! - [`heartbeat`]: a heartbeat monitor's beat.
 //! - [`html`]: the pages' templates and headers.
 //! - [`public_text`](mod@public_text): what a refusal may say, scrubbed of the request's values.
 //! - [`responder`]: the responder API, each write's body parsed once into a
 //!   command.
 
 pub mod ack;
+pub mod heartbeat;
 pub mod html;
 mod public_text;
 pub mod report_form;
@@ -79,6 +81,10 @@ pub enum RouteId {
     StartDrill,
     Metrics,
     AnnualReport,
+    Heartbeat,
+    ListMonitors,
+    PutMonitor,
+    DeleteMonitor,
 }
 
 pub struct Route {
@@ -275,6 +281,30 @@ pub static ROUTES: &[Route] = &[
         id: RouteId::AnnualReport,
         method: Method::GET,
         path: "/api/v1/reports/annual",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::Heartbeat,
+        method: Method::POST,
+        path: "/heartbeats/{name}",
+        group: Routes::Intake,
+    },
+    Route {
+        id: RouteId::ListMonitors,
+        method: Method::GET,
+        path: "/api/v1/heartbeats",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::PutMonitor,
+        method: Method::PUT,
+        path: "/api/v1/heartbeats/{name}",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::DeleteMonitor,
+        method: Method::DELETE,
+        path: "/api/v1/heartbeats/{name}",
         group: Routes::Api,
     },
 ];
@@ -691,6 +721,7 @@ async fn dispatch_intake(
         | RouteId::PagerdutyEnqueue => webhooks::handle(app, id, req).await,
         RouteId::AckLinkPage => Ok(ack::show(app, param).await),
         RouteId::AckLinkConfirm => Ok(ack::confirm(app, param).await),
+        RouteId::Heartbeat => heartbeat::beat(app, &req, param).await,
         _ => Err(elsewhere(&req)),
     }
 }
@@ -701,7 +732,7 @@ async fn dispatch_api(
     params: &[String],
     req: Request<Bytes>,
 ) -> Result<Response<Bytes>, ApiError> {
-    use responder::{documents, reads, writes};
+    use responder::{documents, monitors, reads, writes};
     let id_param = first(params);
     match id {
         RouteId::Health => Ok(health()),
@@ -727,6 +758,9 @@ async fn dispatch_api(
         RouteId::StartDrill => writes::start_drill(app, &req).await,
         RouteId::Metrics => documents::metrics(app, &req).await,
         RouteId::AnnualReport => documents::annual(app, &req).await,
+        RouteId::ListMonitors => monitors::list(app, &req).await,
+        RouteId::PutMonitor => monitors::put(app, &req, id_param).await,
+        RouteId::DeleteMonitor => monitors::delete(app, &req, id_param).await,
         _ => Err(elsewhere(&req)),
     }
 }

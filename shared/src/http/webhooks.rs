@@ -101,15 +101,21 @@ pub async fn handle(
         metrics::incr(Metric::ReportsRejected);
         return Err(ApiError::PayloadTooLarge(MAX_WEBHOOK_BODY));
     }
-    match id {
-        RouteId::GithubWebhook => github(app, &req).await,
-        RouteId::JiraWebhook => jira(app, &req).await,
-        RouteId::BitbucketWebhook => bitbucket(app, &req).await,
-        RouteId::ConnectWebhook => connect(app, &req).await,
-        RouteId::ForgeWebhook => forge(app, &req).await,
-        RouteId::PagerdutyEnqueue => pagerduty(app, req.body()).await,
-        _ => Err(disabled(req.uri().path())),
+    let (answer, source) = match id {
+        RouteId::GithubWebhook => (github(app, &req).await, Source::Github),
+        RouteId::JiraWebhook => (jira(app, &req).await, Source::Jira),
+        RouteId::BitbucketWebhook => (bitbucket(app, &req).await, Source::Bitbucket),
+        RouteId::ConnectWebhook => (connect(app, &req).await, Source::Connect),
+        RouteId::ForgeWebhook => (forge(app, &req).await, Source::Forge),
+        RouteId::PagerdutyEnqueue => (pagerduty(app, req.body()).await, Source::Pagerduty),
+        _ => return Err(disabled(req.uri().path())),
+    };
+    // Any delivery the sender's signature vouched for, stored or ignored (a
+    // GitHub `ping`), shows the source is alive.
+    if answer.as_ref().is_ok_and(|r| r.status().is_success()) {
+        crate::app::heartbeat::beat_source(app, source).await;
     }
+    answer
 }
 
 /// `POST /webhooks/github`: code scanning, secret scanning and Dependabot alerts.

@@ -5,8 +5,8 @@
 use super::BoxError;
 use super::render::{evidence_table, field, incident_summary, incidents_table, reference, when};
 use crate::cli::{
-    ApiCommand, DrillCommand, DrillStart, EvidenceCommand, ListArgs, NoteArgs, ReportCommand,
-    TaskCommand,
+    ApiCommand, DrillCommand, DrillStart, EvidenceCommand, HeartbeatCommand, ListArgs, NoteArgs,
+    ReportCommand, TaskCommand,
 };
 use crate::client::{Client, Reply};
 use serde_json::{Value, json};
@@ -207,6 +207,7 @@ pub async fn api(api: Option<&str>, json: bool, cmd: ApiCommand) -> Result<Strin
                 format!("{id} deleted\n")
             })
         }
+        ApiCommand::Heartbeat { command } => heartbeat(c, json, command).await,
         ApiCommand::Drill(d) => match d.command {
             Some(DrillCommand::Start(start)) => drill_start(c, json, start).await,
             None => drill_start(c, json, d.start).await,
@@ -519,6 +520,44 @@ async fn drill_start(c: &Client, json: bool, start: DrillStart) -> Result<String
          \x20 klaxon status {r} closed\n\
          \x20 klaxon drill report {r}                  # the audit evidence\n"
     ))
+}
+
+/// `klaxon heartbeat ...`.
+async fn heartbeat(c: &Client, json: bool, cmd: HeartbeatCommand) -> Result<String, BoxError> {
+    let reply = match cmd {
+        HeartbeatCommand::List => c.get(&["api", "v1", "heartbeats"], &[]).await?,
+        HeartbeatCommand::Set {
+            name,
+            every,
+            grace,
+            severity,
+            source,
+        } => {
+            let b = body(&[
+                ("interval_secs", Some(json!(every))),
+                ("grace_secs", Some(json!(grace))),
+                ("severity", Some(json!(severity))),
+                ("source", source.map(|s| json!(s))),
+            ]);
+            c.request(
+                reqwest::Method::PUT,
+                &["api", "v1", "heartbeats", &name],
+                &[],
+                Some(&b),
+            )
+            .await?
+        }
+        HeartbeatCommand::Delete { name } => c.delete(&["api", "v1", "heartbeats", &name]).await?,
+        HeartbeatCommand::Beat { name, key } => {
+            Client::new(c.base(), Some(key))?
+                .post(&["heartbeats", &name], &json!({}))
+                .await?
+        }
+    };
+    if json {
+        return Ok(raw(&reply));
+    }
+    Ok(super::render::monitors(&reply.json()?))
 }
 
 #[cfg(test)]

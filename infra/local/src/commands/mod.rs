@@ -5,13 +5,16 @@
 //!   directory; no network.
 //! - [`api`](mod@api): the responder API's subcommands, through [`crate::client`].
 //! - [`render`]: the API's answers as text for people.
+//! - [`doctor`](mod@doctor): what SMS paging needs from the AWS account.
 
 pub mod api;
+pub mod doctor;
 pub mod dry_run;
 pub mod local_store;
 pub mod render;
 
 pub use api::{api, api_ack, hint};
+pub use doctor::doctor;
 pub use dry_run::{assess, assess_line, policy_default};
 pub use local_store::{ack, show};
 

@@ -301,6 +301,56 @@ pub fn evidence_table(v: &Value) -> String {
     table(&["ID", "SHA256", "NAME", "COLLECTED", "LOCATION"], rows)
 }
 
+/// Heartbeat answers: each monitor on a line (a list, one set, or a beat).
+pub fn monitors(v: &Value) -> String {
+    let one = |m: &Value, due: &Value, late: bool| {
+        let spec = if m.is_object() { m } else { &Value::Null };
+        format!(
+            "{:<24} every {:>7}s grace {:>6}s {:<5} {:<12} last beat {:<20} {}\n",
+            spec["name"].as_str().unwrap_or("?"),
+            spec["interval_secs"].as_i64().unwrap_or(0),
+            spec["grace_secs"].as_i64().unwrap_or(0),
+            spec["severity"].as_str().unwrap_or("?"),
+            spec["source"].as_str().unwrap_or("-"),
+            spec["last_beat_at"].as_str().unwrap_or("never"),
+            if late || spec.get("late_incident").is_some_and(|i| !i.is_null()) {
+                format!(
+                    "LATE (incident {})",
+                    spec["late_incident"].as_str().unwrap_or("opening")
+                )
+            } else {
+                format!("due by {}", due.as_str().unwrap_or("-"))
+            },
+        )
+    };
+    if let Some(list) = v["monitors"].as_array() {
+        if list.is_empty() {
+            return "no heartbeat monitors\n".into();
+        }
+        return list
+            .iter()
+            .map(|e| {
+                one(
+                    &e["monitor"],
+                    &e["due_at"],
+                    e["late"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect();
+    }
+    if let Some(name) = v["deleted"].as_str() {
+        return format!("deleted {name}\n");
+    }
+    if v["status"] == "beaten" {
+        return format!(
+            "{} beaten; due by {}\n",
+            v["monitor"].as_str().unwrap_or("?"),
+            v["due_at"].as_str().unwrap_or("-")
+        );
+    }
+    one(&v["monitor"], &v["due_at"], false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

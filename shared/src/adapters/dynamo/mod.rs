@@ -12,6 +12,7 @@
 //! | reference    | `REF#<reference>` | `REF`           |                                          |
 //! | delivery     | `DLV#<key>`       | `DLV`           | TTL `expires_at`                         |
 //! | purge marker | `PURGE`           | `<id>`          | a delete whose children may remain       |
+//! | monitor      | `HEARTBEAT`       | `<name>`        | gsi3 until late: `HEARTBEAT_DUE` / `<due>#<name>` |
 //!
 //! Keys from outside are SHA-256 digests (`IdempotencyKey`, `LedgerKey`):
 //! no item key holds a sender's raw text.
@@ -29,6 +30,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
+mod heartbeats;
 mod keys;
 mod ledger;
 mod outbox;

@@ -272,7 +272,7 @@ impl DynamoIncidentStore {
     }
 
     /// Reads every page of a query; also returns DynamoDB's `ScannedCount`.
-    async fn query_items(
+    pub(super) async fn query_items(
         &self,
         index: Option<&str>,
         condition: &str,

@@ -27,6 +27,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use writer::{WRITER_CHECKPOINT_PAGES, Writer, checkpointer};
 
+mod heartbeats;
 mod repeats;
 mod schema;
 mod writer;

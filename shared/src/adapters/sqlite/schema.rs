@@ -61,6 +61,15 @@ CREATE TABLE IF NOT EXISTS repeats (
     rank INTEGER NOT NULL,
     sample TEXT
 );
+-- Heartbeat monitors; `due_at` is NULL once late, and the partial index
+-- is the monitors' due index.
+CREATE TABLE IF NOT EXISTS monitors (
+    name TEXT PRIMARY KEY,
+    due_at TEXT,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS monitors_due ON monitors (due_at) WHERE due_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS deliveries (
     key TEXT PRIMARY KEY,
     state TEXT NOT NULL,

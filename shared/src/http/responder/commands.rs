@@ -604,6 +604,59 @@ impl StartDrill {
     }
 }
 
+/// `PUT /api/v1/heartbeats/{name}`: a monitor's interval, grace, severity
+/// and the source whose deliveries also beat it.
+pub struct SetMonitor;
+
+impl SetMonitor {
+    pub fn parse(
+        req: &Request<Bytes>,
+        name: crate::domain::heartbeat::MonitorName,
+    ) -> Result<crate::domain::heartbeat::MonitorSpec, ApiError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Body {
+            interval_secs: i64,
+            #[serde(default)]
+            grace_secs: i64,
+            severity: String,
+            #[serde(default)]
+            source: Option<String>,
+        }
+        let body: Body = json_body(
+            req,
+            "{\"interval_secs\": 86400, \"grace_secs\": 7200, \"severity\": \"SEV-2\", \"source\": \"guardduty\"}",
+        )?;
+        let field = |code: &'static str, message: String| ApiError::BadRequest { code, message };
+        let severity = body
+            .severity
+            .parse()
+            .map_err(|e: UnknownSeverity| field("invalid_severity", format!("severity: {e}")))?;
+        let source = body
+            .source
+            .map(|s| {
+                serde_json::from_value::<crate::domain::Source>(serde_json::Value::String(s.clone()))
+                    .map_err(|_| {
+                        field(
+                            "invalid_source",
+                            "source: not a source Klaxon takes (github, jira, bitbucket, connect, forge, pagerduty, guardduty, security_hub, cloudwatch, report)".into(),
+                        )
+                    })
+            })
+            .transpose()?;
+        let spec = crate::domain::heartbeat::MonitorSpec {
+            name,
+            interval_secs: body.interval_secs,
+            grace_secs: body.grace_secs,
+            severity,
+            source,
+        };
+        spec.check()
+            .map_err(|(f, why)| field("invalid_duration", format!("{f}: {why}")))?;
+        Ok(spec)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

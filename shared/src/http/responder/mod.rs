@@ -7,10 +7,12 @@
 //! - [`writes`]: the write routes.
 //! - [`reads`]: the incident list, the incident view and the evidence manifest.
 //! - [`documents`]: the post-incident documents and metrics as served.
+//! - [`monitors`]: the heartbeat monitors: list, set, delete.
 
 pub mod caller;
 pub mod commands;
 pub mod documents;
 pub mod errors;
+pub mod monitors;
 pub mod reads;
 pub mod writes;

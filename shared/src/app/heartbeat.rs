@@ -1,0 +1,116 @@
+//! Heartbeats: monitors set up and beaten. A beat after a monitor went late
+//! notes the recovery on the incident its silence opened (see
+//! [`super::silence`], the sweep's check).
+
+use super::{App, Write, update};
+use crate::domain::heartbeat::{Monitor, MonitorName, MonitorSpec, span};
+use crate::domain::{Change, IncidentId, Source, TimelineKind};
+use crate::ports::StoreError;
+use std::sync::Arc;
+
+/// A monitor beaten and checked at once settles within a few tries.
+pub(crate) const RETRIES: usize = 5;
+
+/// Creates a monitor, or changes one's spec keeping its beats.
+pub async fn configure(app: &Arc<App>, spec: MonitorSpec) -> Result<Monitor, StoreError> {
+    for _ in 0..RETRIES {
+        match app.store.monitor(&spec.name).await? {
+            None => {
+                let m = Monitor::new(spec.clone(), app.clock.now());
+                match app.store.create_monitor(&m).await {
+                    Err(StoreError::MonitorChanged(_)) => continue,
+                    other => return other.map(|()| m),
+                }
+            }
+            Some(mut m) => {
+                let expected = m.version;
+                m.spec = spec.clone();
+                match app.store.save_monitor(&m, expected).await {
+                    Err(StoreError::MonitorChanged(_)) => continue,
+                    other => return other,
+                }
+            }
+        }
+    }
+    Err(StoreError::Unavailable(format!(
+        "monitor {} is busy; retry shortly",
+        spec.name
+    )))
+}
+
+/// A beat. `None` when there is no such monitor.
+pub async fn beat(
+    app: &Arc<App>,
+    name: &MonitorName,
+    via: &str,
+) -> Result<Option<Monitor>, StoreError> {
+    for _ in 0..RETRIES {
+        let Some(mut m) = app.store.monitor(name).await? else {
+            return Ok(None);
+        };
+        let now = app.clock.now();
+        let silent = now - m.quiet_since();
+        let expected = m.version;
+        let recovered = m.beat(now);
+        match app.store.save_monitor(&m, expected).await {
+            Ok(stored) => {
+                if let Some(id) = recovered {
+                    note_recovery(app, id, &stored, silent, via).await?;
+                }
+                return Ok(Some(stored));
+            }
+            Err(StoreError::MonitorChanged(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Unavailable(format!(
+        "monitor {name} is busy; retry shortly"
+    )))
+}
+
+/// Beats every monitor that names `source`: called for each delivery a
+/// sender's signature vouched for, stored or ignored. A failure is logged,
+/// never the sender's problem.
+pub async fn beat_source(app: &Arc<App>, source: Source) {
+    let monitors = match app.store.monitors().await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(source = source.as_str(), error = %e, "could not read heartbeat monitors");
+            return;
+        }
+    };
+    for m in monitors
+        .into_iter()
+        .filter(|m| m.spec.source == Some(source))
+    {
+        if let Err(e) = beat(app, &m.spec.name, source.as_str()).await {
+            tracing::warn!(monitor = %m.spec.name, error = %e, "heartbeat not recorded");
+        }
+    }
+}
+
+pub(crate) async fn note_recovery(
+    app: &Arc<App>,
+    id: IncidentId,
+    m: &Monitor,
+    silent: chrono::Duration,
+    via: &str,
+) -> Result<(), StoreError> {
+    let Some(incident) = app.store.get(id).await? else {
+        // Purged or deleted since: nothing left to note it on.
+        return Ok(());
+    };
+    let message = format!(
+        "beats resumed: {} beat again ({via}) after {} of silence",
+        m.spec.name,
+        span(silent)
+    );
+    update(app, incident, |current, now| {
+        let mut change = Change::begin(current, now);
+        change.record("klaxon", TimelineKind::Note, message.clone());
+        Ok::<_, StoreError>(Write::Commit(change, ()))
+    })
+    .await?;
+    tracing::info!(monitor = %m.spec.name, incident_id = %id, "heartbeat recovered");
+    Ok(())
+}
