@@ -6,6 +6,7 @@ use super::{App, Write, update};
 use crate::domain::heartbeat::{Monitor, MonitorName, MonitorSpec, span};
 use crate::domain::{Change, IncidentId, Source, TimelineKind};
 use crate::ports::StoreError;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 /// A monitor beaten and checked at once settles within a few tries.
@@ -68,10 +69,40 @@ pub async fn beat(
     )))
 }
 
+/// A source that beat its monitors this recently (by the app's clock) from
+/// this process does not read them again: in a storm of deliveries the
+/// monitors are read once a window, not once a delivery, and a repeat stays
+/// one write. (A monitor that watches a source should expect it far less
+/// often than this.)
+const SOURCE_BEAT_WINDOW: chrono::Duration = chrono::Duration::seconds(5);
+
+/// When each source last beat its monitors, per process.
+#[derive(Debug, Default)]
+pub(crate) struct SourceBeats(std::sync::Mutex<std::collections::HashMap<Source, DateTime<Utc>>>);
+
+impl SourceBeats {
+    /// Whether `source` should beat now; records it if so.
+    fn due(&self, source: Source, now: DateTime<Utc>) -> bool {
+        let Ok(mut last) = self.0.lock() else {
+            return true;
+        };
+        match last.get(&source) {
+            Some(&t) if now >= t && now - t < SOURCE_BEAT_WINDOW => false,
+            _ => {
+                last.insert(source, now);
+                true
+            }
+        }
+    }
+}
+
 /// Beats every monitor that names `source`: called for each delivery a
 /// sender's signature vouched for, stored or ignored. A failure is logged,
 /// never the sender's problem.
 pub async fn beat_source(app: &Arc<App>, source: Source) {
+    if !app.source_beats.due(source, app.clock.now()) {
+        return;
+    }
     let monitors = match app.store.monitors().await {
         Ok(m) => m,
         Err(e) => {

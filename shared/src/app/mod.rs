@@ -47,6 +47,8 @@ pub struct App {
     background: outbox::BackgroundRelay,
     /// Which incident each natural key named when last seen here.
     repeat_targets: repeats::Targets,
+    /// When each source last beat its monitors from here.
+    source_beats: heartbeat::SourceBeats,
 }
 
 /// What an [`App`] is built from, by name: the adapters behind each port,
@@ -84,6 +86,7 @@ impl App {
             report_limiter,
             background: outbox::BackgroundRelay::default(),
             repeat_targets: repeats::Targets::default(),
+            source_beats: heartbeat::SourceBeats::default(),
         }
     }
 }
