@@ -120,6 +120,10 @@ AUDIENCE_TOPICS = {
     "comms": "CommsTopic",
 }
 TOPIC_AUDIENCES = {v: k for k, v in AUDIENCE_TOPICS.items()}
+# Topics no function publishes to, and who reads them.
+OPERATOR_TOPICS = {
+    "AlarmTopic": "CloudWatch's alarms, mailed to the operator",
+}
 # The later sweeps: past the secondary's 10 minutes, then past the incident
 # manager's 20 minutes after the secondary.
 LATER_MINUTES = 11
@@ -897,7 +901,7 @@ class Run:
         self.t.physical[name] = {"Ref": url, "Arn": arn, "QueueName": qname, "QueueUrl": url}
 
     def topic(self, name):
-        if name not in TOPIC_AUDIENCES:
+        if name not in TOPIC_AUDIENCES and name not in OPERATOR_TOPICS:
             raise Failed(f"{name} is a topic this run does not know the audience of; add it to AUDIENCE_TOPICS")
         p = self.t.resolve(self.t.props(name), name)
         tname = p.get("TopicName") or self.generated(name, 256)
@@ -1223,6 +1227,8 @@ class Run:
                     self.inbox[topic].append(doc)
 
     def judge_message(self, topic: str, doc: dict):
+        if topic in OPERATOR_TOPICS:
+            raise Failed(f"a function published {doc.get('kind')} ({doc.get('event')}) to {topic}, which is for {OPERATOR_TOPICS[topic]}")
         audience = TOPIC_AUDIENCES[topic]
         what = f"{doc.get('kind')} ({doc.get('event')}) for {doc.get('reference')}"
         tname = self.t.physical[topic]["TopicName"]
