@@ -199,7 +199,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-4.jsonl",
         min_cases: 250,
-        floor_percent: 91,
+        floor_percent: 90,
         dangerous_at_most: 0,
     },
     // Never read. Its one dangerous miss went with general changes.
@@ -213,7 +213,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-3.jsonl",
         min_cases: 100,
-        floor_percent: 77,
+        floor_percent: 79,
         dangerous_at_most: 1,
     },
     // Written by a fifth writer; the fallback's margins were chosen on it
@@ -221,7 +221,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-5.jsonl",
         min_cases: 200,
-        floor_percent: 93,
+        floor_percent: 92,
         dangerous_at_most: 0,
     },
     // Written from the seeds alone by a fourth writer, measured before the
@@ -229,7 +229,29 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-5.jsonl",
         min_cases: 120,
-        floor_percent: 87,
+        floor_percent: 88,
+        dangerous_at_most: 0,
+    },
+    // Written from the seeds alone by a seventh writer, measured as it came
+    // in (81.9 %, 3 dangerous) and never read; one dangerous miss, unread.
+    Bar {
+        file: "heldout-6.jsonl",
+        min_cases: 150,
+        floor_percent: 88,
+        dangerous_at_most: 1,
+    },
+    // Two more writers' sets, measured as they came in (80.0 % and 80.7 %),
+    // then added to the fallback's counts.
+    Bar {
+        file: "tune-6.jsonl",
+        min_cases: 250,
+        floor_percent: 88,
+        dangerous_at_most: 1,
+    },
+    Bar {
+        file: "tune-7.jsonl",
+        min_cases: 250,
+        floor_percent: 90,
         dangerous_at_most: 0,
     },
 ];
