@@ -193,27 +193,27 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-3.jsonl",
         min_cases: 200,
-        floor_percent: 85,
+        floor_percent: 83,
         dangerous_at_most: 0,
     },
     Bar {
         file: "tune-4.jsonl",
         min_cases: 250,
-        floor_percent: 90,
+        floor_percent: 89,
         dangerous_at_most: 0,
     },
     // Never read. Its one dangerous miss went with general changes.
     Bar {
         file: "heldout.jsonl",
         min_cases: 100,
-        floor_percent: 86,
+        floor_percent: 85,
         dangerous_at_most: 0,
     },
     // Never read; one of its cases is a dangerous miss (unread).
     Bar {
         file: "heldout-3.jsonl",
         min_cases: 100,
-        floor_percent: 79,
+        floor_percent: 80,
         dangerous_at_most: 1,
     },
     // Written by a fifth writer; the fallback's margins were chosen on it
@@ -229,29 +229,51 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-5.jsonl",
         min_cases: 120,
-        floor_percent: 88,
+        floor_percent: 87,
         dangerous_at_most: 0,
     },
     // Written from the seeds alone by a seventh writer, measured as it came
-    // in (81.9 %, 3 dangerous) and never read; one dangerous miss, unread.
+    // in (81.9 %, 3 dangerous) and never read.
     Bar {
         file: "heldout-6.jsonl",
         min_cases: 150,
-        floor_percent: 88,
-        dangerous_at_most: 1,
+        floor_percent: 87,
+        dangerous_at_most: 0,
     },
     // Two more writers' sets, measured as they came in (80.0 % and 80.7 %),
     // then added to the fallback's counts.
     Bar {
         file: "tune-6.jsonl",
         min_cases: 250,
-        floor_percent: 88,
+        floor_percent: 89,
+        dangerous_at_most: 1,
+    },
+    // Paraphrases of every seed example by an eighth writer, measured as
+    // they came in (83.3 %, 2 dangerous) and never read.
+    Bar {
+        file: "heldout-7.jsonl",
+        min_cases: 140,
+        floor_percent: 84,
+        dangerous_at_most: 0,
+    },
+    // Two more writers (terse and non-native reporters; long first reports),
+    // measured as they came in (86.0 % and 80.4 %), then counted.
+    Bar {
+        file: "tune-8.jsonl",
+        min_cases: 250,
+        floor_percent: 91,
+        dangerous_at_most: 1,
+    },
+    Bar {
+        file: "tune-9.jsonl",
+        min_cases: 200,
+        floor_percent: 85,
         dangerous_at_most: 1,
     },
     Bar {
         file: "tune-7.jsonl",
         min_cases: 250,
-        floor_percent: 90,
+        floor_percent: 91,
         dangerous_at_most: 0,
     },
 ];
