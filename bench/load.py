@@ -486,7 +486,9 @@ def storm(seconds=30, connections=32):
     tmp = tempfile.mkdtemp(prefix="klaxon-storm-")
     serve = Serve(tmp, os.path.join(tmp, "serve.log"))
     serve.start()
-    s = oha(serve.enqueue_url, "-z", f"{seconds}s", "-c", str(connections),
+    # -w: requests in flight at the deadline are answered and counted, so
+    # every stored occurrence has its 202 in the tally.
+    s = oha(serve.enqueue_url, "-z", f"{seconds}s", "-w", "-c", str(connections),
             report=pd_event("disk-full-web-1"))
     klaxon_rate = show("klaxon POST /v2/enqueue, one dedup_key", s)
     accepted = statuses(s).get(202, 0)
@@ -498,7 +500,7 @@ def storm(seconds=30, connections=32):
     am_tmp = tempfile.mkdtemp(prefix="klaxon-am-")
     am = Alertmanager(am_tmp)
     am.start()
-    a = oha(am.url, "-z", f"{seconds}s", "-c", str(connections), report=AM_ALERTS)
+    a = oha(am.url, "-z", f"{seconds}s", "-w", "-c", str(connections), report=AM_ALERTS)
     am_rate = show("alertmanager POST /api/v2/alerts, one alert", a)
     am.stop()
     print(f"  klaxon / alertmanager: {klaxon_rate / am_rate:.2f}x", flush=True)
@@ -506,7 +508,7 @@ def storm(seconds=30, connections=32):
     utmp = tempfile.mkdtemp(prefix="klaxon-unique-")
     serve = Serve(utmp, os.path.join(utmp, "serve.log"))
     serve.start()
-    u = oha(serve.enqueue_url, "-z", f"{seconds}s", "-c", str(connections), report=pd_event())
+    u = oha(serve.enqueue_url, "-z", f"{seconds}s", "-w", "-c", str(connections), report=pd_event())
     show("klaxon POST /v2/enqueue, no dedup_key (each a new incident)", u)
     serve.stop()
     incidents, _ = stored_occurrences(utmp)
