@@ -28,6 +28,9 @@ struct Rule {
     /// A match counts only if this accepts its secret: for shapes that
     /// ordinary words can take (`sk-learn-...`, `the password is required`).
     check: Check,
+    /// The pattern reads an earlier rule's marker (an AWS secret beside its
+    /// key id's marker), so a replacement in the same round may make it match.
+    reads_marker: bool,
 }
 
 type Check = Option<fn(&str) -> bool>;
@@ -171,6 +174,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             // The patterns are constants; the tests below compile every one.
             re: Regex::new(&pat).unwrap_or_else(|e| panic!("redaction rule {kind}: {e}")),
             check,
+            reads_marker: pat.contains(r"\[REDACTED"),
         })
         .collect()
 });
@@ -370,7 +374,7 @@ fn replaceable(span: Range<usize>, markers: &[Range<usize>]) -> bool {
 }
 
 /// Rounds of all the rules, at most; see [`redact`].
-const MAX_PASSES: usize = 8;
+const MAX_PASSES: usize = 12;
 
 /// One rule over `text`: the text with its matches replaced, if any were.
 fn apply(rule: &Rule, text: &str, kinds: &mut Vec<&'static str>) -> Option<String> {
@@ -505,19 +509,19 @@ fn redact_rules(text: &str) -> Redacted<'_> {
     // text outside markers, so this ends; the cap bounds hostile input.
     for _ in 0..MAX_PASSES {
         let found = kinds.len();
-        // Which rules match the text as it stands, read again after each
-        // replacement: a later rule may need an earlier one's marker.
-        let mut hits = ANY.matches(&out);
+        // Which rules match the text as the round begins: one scan of all of
+        // them. A rule a replacement makes match waits for the next round,
+        // except one that reads an earlier rule's marker, tried at once.
+        let hits = ANY.matches(&out);
         if !hits.matched_any() {
             break;
         }
         for (i, rule) in RULES.iter().enumerate() {
-            if !hits.matched(i) {
+            if !hits.matched(i) && !(rule.reads_marker && kinds.len() > found) {
                 continue;
             }
             if let Some(next) = apply(rule, &out, &mut kinds) {
                 out = Cow::Owned(next);
-                hits = ANY.matches(&out);
             }
         }
         if kinds.len() == found {
@@ -570,15 +574,61 @@ impl RedactedText {
     }
 }
 
+/// Texts this process has read and found nothing in, by a keyed hash
+/// (SipHash with a random key, so a text cannot be made to collide with one
+/// seen). A stored record is redacted again each time it is read, and an
+/// incident with its whole timeline is read at every step of the pipeline:
+/// remembering what was clean makes a re-read one hash. Direct-mapped, so a
+/// newer text takes an older one's slot; only the conversions below use it.
+struct CleanTexts {
+    key: std::hash::RandomState,
+    slots: Box<[std::sync::atomic::AtomicU64]>,
+}
+
+const CLEAN_SLOTS: usize = 8192;
+
+static CLEAN: LazyLock<CleanTexts> = LazyLock::new(|| CleanTexts {
+    key: std::hash::RandomState::new(),
+    slots: (0..CLEAN_SLOTS)
+        .map(|_| std::sync::atomic::AtomicU64::new(0))
+        .collect(),
+});
+
+impl CleanTexts {
+    /// The text's fingerprint and its slot; never 0, which marks an empty slot.
+    fn slot(&self, text: &str) -> (u64, &std::sync::atomic::AtomicU64) {
+        use std::hash::BuildHasher;
+        let print = self.key.hash_one(text) | 1;
+        let index = usize::try_from(print % CLEAN_SLOTS as u64).unwrap_or(0);
+        (print, &self.slots[index])
+    }
+
+    fn redact<'a>(&self, text: &'a str) -> Redacted<'a> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (print, slot) = self.slot(text);
+        if slot.load(Relaxed) == print {
+            return Redacted {
+                text: Cow::Borrowed(text),
+                kinds: Vec::new(),
+            };
+        }
+        let r = redact(text);
+        if r.kinds.is_empty() {
+            slot.store(print, Relaxed);
+        }
+        r
+    }
+}
+
 impl From<&str> for RedactedText {
     fn from(raw: &str) -> Self {
-        Self(redact(raw).text.into_owned())
+        Self(CLEAN.redact(raw).text.into_owned())
     }
 }
 
 impl From<String> for RedactedText {
     fn from(raw: String) -> Self {
-        match redact(&raw) {
+        match CLEAN.redact(&raw) {
             Redacted {
                 text: Cow::Owned(text),
                 ..
@@ -649,6 +699,24 @@ impl PartialEq<String> for RedactedText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A text read twice is remembered as clean the second time; a secret
+    /// beside it, or the same secret again, is still found every time.
+    #[test]
+    fn a_remembered_clean_text_does_not_let_a_secret_through() {
+        let clean = "The webhook handler of the Jira app returned 500 at 02:10";
+        for _ in 0..2 {
+            assert_eq!(RedactedText::from(clean), clean);
+            assert_eq!(RedactedText::from(clean.to_string()), clean);
+        }
+        let dirty = format!("{clean}, token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789");
+        for _ in 0..2 {
+            let read: RedactedText = serde_json::from_value(serde_json::json!(dirty)).unwrap();
+            assert!(!read.contains("ghp_aBcD"), "{read}");
+            assert!(read.contains("[REDACTED:github-token:"), "{read}");
+            assert!(!RedactedText::from(dirty.as_str()).contains("ghp_aBcD"));
+        }
+    }
 
     fn hash8(s: &str) -> String {
         marker("x", s)[12..20].to_owned()
