@@ -35,6 +35,7 @@ mod keys;
 mod ledger;
 mod outbox;
 mod repeats;
+mod roster;
 mod store;
 #[cfg(any(test, feature = "test-util"))]
 mod testing;
