@@ -5,7 +5,8 @@
 //! - [`domain`]: incidents and the reporter's [`domain::report`], severities, callers and
 //!   roles, the response (roles, tasks, evidence, the lifecycle, retention), deadline
 //!   verdicts, domain events and the kinds of message. [`domain::redact`] takes secrets out
-//!   of any text from outside.
+//!   of any text from outside. [`domain::oncall`]: people, schedules, overrides and who is
+//!   on call, over [`domain::local_time`]'s DST-safe wall-clock times.
 //! - [`policy`]: the incident response plans' tables as functions: the severity engine
 //!   (`classify`, over `text`, `facts`, `lexicon` and `nearest`), SLAs and deadlines,
 //!   `calendar`, the escalation `clocks`, and [`policy::recipients`](mod@policy::recipients), who is told what.
@@ -17,16 +18,17 @@
 //! - [`messages`]: what each audience is told, rendered from editable `templates`
 //!   (`render`, a body per SNS protocol).
 //! - [`documents`]: the post-incident documents: the review, metrics, the annual report and
-//!   drill evidence, over shared Markdown pieces.
+//!   drill evidence, over shared Markdown pieces; and the on-call calendar feeds (`ical`).
 //!
 //! The ports and the use cases:
 //!
 //! - [`ports`]: the traits the core needs: `IncidentStore`, `RepeatCounter`, `Outbox`,
-//!   `DeliveryLedger`, `EventPublisher`, `Notifier`, `Clock`, and the data they carry (`Message`).
+//!   `DeliveryLedger`, `HeartbeatStore`, `RosterStore`, `EventPublisher`, `Notifier`, `Clock`,
+//!   and the data they carry (`Message`).
 //! - [`config`]: typed configuration, read once at start-up.
 //! - [`metrics`]: EMF counters.
 //! - [`app`]: the use cases (intake, repeats of an alert, webhook ingest, assess, notify,
-//!   escalate, respond, source updates, the outbox relay), wired by [`App`] from an [`app::Wiring`], over one
+//!   escalate, respond, on-call, source updates, the outbox relay), wired by [`App`] from an [`app::Wiring`], over one
 //!   conditional write (`app::update`), one delivery guard (`app::delivery`) and one
 //!   routing table (`app::routing`).
 //!

@@ -2,6 +2,9 @@
 //! capability. Adapters in [`crate::adapters`] implement them.
 
 use crate::domain::heartbeat::{Monitor, MonitorName};
+use crate::domain::oncall::{
+    FeedDigest, FeedOwner, Override, OverrideId, Person, PersonId, Schedule, ScheduleId,
+};
 use crate::domain::{
     Audience, Change, DomainEvent, EventId, EventKind, Incident, IncidentId, IncidentKey,
     NewIncident, Repeats, Severity, Status, TimelineEntry,
@@ -357,8 +360,58 @@ pub trait RepeatCounter: Send + Sync {
 }
 
 /// Everything a Klaxon deployment persists.
-pub trait Store: IncidentStore + Outbox + DeliveryLedger + RepeatCounter + HeartbeatStore {}
-impl<T: IncidentStore + Outbox + DeliveryLedger + RepeatCounter + HeartbeatStore> Store for T {}
+pub trait Store:
+    IncidentStore + Outbox + DeliveryLedger + RepeatCounter + HeartbeatStore + RosterStore
+{
+}
+impl<T: IncidentStore + Outbox + DeliveryLedger + RepeatCounter + HeartbeatStore + RosterStore>
+    Store for T
+{
+}
+
+/// The on-call roster: people, schedules, overrides and the calendar
+/// feeds' token digests. Small (tens of people, a few schedules), read
+/// whole. Every write takes effect for the next read: an override added at
+/// 3 a.m. pages its person from the next step on.
+#[async_trait]
+pub trait RosterStore: Send + Sync {
+    /// Creates or replaces the person with this id.
+    async fn put_person(&self, person: &Person) -> Result<(), StoreError>;
+    async fn person(&self, id: &PersonId) -> Result<Option<Person>, StoreError>;
+    /// Everyone, by id.
+    async fn people(&self) -> Result<Vec<Person>, StoreError>;
+    /// Deletes the person and their feed; returns whether they existed.
+    async fn delete_person(&self, id: &PersonId) -> Result<bool, StoreError>;
+
+    /// Creates or replaces the schedule with this id.
+    async fn put_schedule(&self, schedule: &Schedule) -> Result<(), StoreError>;
+    async fn schedule(&self, id: &ScheduleId) -> Result<Option<Schedule>, StoreError>;
+    /// Every schedule, by id.
+    async fn schedules(&self) -> Result<Vec<Schedule>, StoreError>;
+    /// Deletes the schedule, its overrides and its feed; returns whether
+    /// it existed.
+    async fn delete_schedule(&self, id: &ScheduleId) -> Result<bool, StoreError>;
+
+    async fn add_override(&self, o: &Override) -> Result<(), StoreError>;
+    /// The schedule's overrides that end after `after`, by start.
+    async fn overrides(
+        &self,
+        schedule: &ScheduleId,
+        after: DateTime<Utc>,
+    ) -> Result<Vec<Override>, StoreError>;
+    /// Returns whether it existed.
+    async fn delete_override(
+        &self,
+        schedule: &ScheduleId,
+        id: OverrideId,
+    ) -> Result<bool, StoreError>;
+
+    /// Makes `digest` the owner's one feed token, so the token it replaces
+    /// opens nothing from then on.
+    async fn set_feed(&self, owner: &FeedOwner, digest: &FeedDigest) -> Result<(), StoreError>;
+    /// Whose feed a token's digest opens, if anyone's.
+    async fn feed(&self, digest: &FeedDigest) -> Result<Option<FeedOwner>, StoreError>;
+}
 
 /// Heartbeat monitors, with a due index of their own: a monitor is in it
 /// at [`Monitor::due_at`] until it is late, so the sweep reads only the

@@ -53,6 +53,9 @@ contract_suite!(
     monitors_create_read_list_delete,
     monitor_saves_are_conditional,
     monitors_due_index,
+    roster_people_and_schedules,
+    roster_overrides,
+    roster_feeds,
 );
 
 /// A file-backed SQLite store keeps its data across a reopen (a restart).

@@ -15,6 +15,7 @@ mod http_intake;
 mod keys;
 mod lambda_runtime;
 mod notify;
+mod oncall;
 mod openapi;
 mod outbox;
 mod report_form;

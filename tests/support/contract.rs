@@ -19,6 +19,10 @@ pub type Dyn = Arc<dyn Store>;
 mod heartbeats;
 pub use heartbeats::*;
 
+#[path = "contract_roster.rs"]
+mod roster;
+pub use roster::*;
+
 /// A created incident reads back exactly as written; an unknown id reads as none.
 pub async fn create_then_get(store: Dyn) {
     let new = new_incident("create then get", None, t0());

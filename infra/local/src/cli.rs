@@ -132,6 +132,30 @@ pub enum ApiCommand {
         #[command(subcommand)]
         command: HeartbeatCommand,
     },
+    /// The people on call: names, zones, contact methods, notification rules.
+    People {
+        #[command(subcommand)]
+        command: PeopleCommand,
+    },
+    /// On-call schedules: layers of rotations, with restrictions.
+    Schedule {
+        #[command(subcommand)]
+        command: ScheduleCommand,
+    },
+    /// Overrides: someone covers a schedule until a time ("Sam covers until Monday").
+    Override {
+        #[command(subcommand)]
+        command: OverrideCommand,
+    },
+    /// Who is on call now, and next, for each schedule.
+    Oncall {
+        /// Show handoff times in this IANA zone (Europe/Berlin); default UTC.
+        #[arg(long)]
+        tz: Option<String>,
+        /// At this time instead of now (RFC 3339).
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Evidence references: where it is kept and its SHA-256.
     Evidence {
         #[command(subcommand)]
@@ -391,6 +415,100 @@ pub enum HeartbeatCommand {
         /// One of KLAXON_PAGERDUTY_ROUTING_KEYS.
         #[arg(long, env = "KLAXON_ROUTING_KEY", hide_env_values = true)]
         key: String,
+    },
+}
+
+/// `klaxon people ...`.
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// Add a person, or replace one with the same id.
+    Add {
+        /// Lower-case letters, digits, '-', '_', '.': e.g. priya.
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// Their IANA time zone (Europe/Berlin).
+        #[arg(long)]
+        tz: String,
+        /// SMS number in E.164 (+4915112345678).
+        #[arg(long)]
+        sms: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Chat handle (@priya).
+        #[arg(long)]
+        chat: Option<String>,
+        /// A notification rule, METHOD:MINUTES (sms:0, sms:5, email:0); repeatable.
+        #[arg(long = "rule", value_name = "METHOD:MINUTES")]
+        rules: Vec<String>,
+    },
+    /// Everyone: id, name, zone, contact methods.
+    List,
+    /// One person (contact details only for an admin token).
+    Show { id: String },
+    /// Remove a person no rotation names.
+    Remove { id: String },
+    /// A new secret calendar (iCal) URL for the person's shifts; the old one stops working.
+    Feed { id: String },
+}
+
+/// `klaxon schedule ...`.
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Create a schedule, or replace one with the same id.
+    Set {
+        /// Lower-case letters, digits, '-', '_', '.': e.g. security-primary.
+        id: String,
+        /// The whole schedule as the API's JSON body (name, time_zone, layers).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "tz", "layers"])]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        name: Option<String>,
+        /// The IANA zone the handoffs and windows are in.
+        #[arg(long)]
+        tz: Option<String>,
+        /// A layer, lowest first, as PEOPLE/SHIFT/HANDOFF/START[/WINDOWS]:
+        /// 'priya,sam/1w/Mon 09:00/2026-01-05' or with windows separated
+        /// by ';': 'alex/1d/09:00/2026-01-05/Mon-Fri 09:00-17:00'. Repeatable.
+        #[arg(long = "layer", value_name = "LAYER")]
+        layers: Vec<String>,
+    },
+    /// Every schedule.
+    List,
+    /// A schedule, its overrides to come, and who is on call now and next.
+    Show {
+        id: String,
+        /// Show handoff times in this IANA zone; default UTC.
+        #[arg(long)]
+        tz: Option<String>,
+    },
+    /// Remove a schedule, its overrides and its feed.
+    Remove { id: String },
+    /// A new secret calendar (iCal) URL for the schedule; the old one stops working.
+    Feed { id: String },
+}
+
+/// `klaxon override ...`.
+#[derive(Debug, Subcommand)]
+pub enum OverrideCommand {
+    /// PERSON covers SCHEDULE from now (or --from) until --until. Takes effect at once.
+    Add {
+        #[arg(long)]
+        schedule: String,
+        #[arg(long)]
+        person: String,
+        /// RFC 3339 (2026-11-30T09:00:00+01:00), a date, or from now: +12h, +3d, +90m.
+        #[arg(long)]
+        until: String,
+        /// When it starts, if not now; same forms as --until.
+        #[arg(long)]
+        from: Option<String>,
+    },
+    /// Remove an override by its id.
+    Remove {
+        #[arg(long)]
+        schedule: String,
+        id: String,
     },
 }
 

@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod intake;
 pub mod limiter;
 pub mod notify;
+pub mod oncall;
 pub mod outbox;
 pub mod repeats;
 pub mod respond;

@@ -2,6 +2,7 @@
 //! period metrics (MTTA, MTTR, deadline compliance), the annual security
 //! report and drill evidence. Pure: the caller loads the records and passes
 //! the clock, so the same records always render the same document.
+//! Also the on-call calendar feeds ([`ical`]).
 
 /// Appends one line to a document; writing to a `String` cannot fail.
 macro_rules! put {
@@ -15,6 +16,7 @@ macro_rules! put {
 
 mod annual;
 mod drill;
+pub mod ical;
 mod markdown;
 mod metrics;
 mod review;

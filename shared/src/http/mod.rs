@@ -85,6 +85,20 @@ pub enum RouteId {
     ListMonitors,
     PutMonitor,
     DeleteMonitor,
+    ListPeople,
+    GetPerson,
+    PutPerson,
+    DeletePerson,
+    PersonFeed,
+    ListSchedules,
+    GetSchedule,
+    PutSchedule,
+    DeleteSchedule,
+    AddOverride,
+    DeleteOverride,
+    ScheduleFeed,
+    OnCall,
+    Calendar,
 }
 
 pub struct Route {
@@ -305,6 +319,90 @@ pub static ROUTES: &[Route] = &[
         id: RouteId::DeleteMonitor,
         method: Method::DELETE,
         path: "/api/v1/heartbeats/{name}",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::ListPeople,
+        method: Method::GET,
+        path: "/api/v1/people",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::GetPerson,
+        method: Method::GET,
+        path: "/api/v1/people/{id}",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::PutPerson,
+        method: Method::PUT,
+        path: "/api/v1/people/{id}",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::DeletePerson,
+        method: Method::DELETE,
+        path: "/api/v1/people/{id}",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::PersonFeed,
+        method: Method::POST,
+        path: "/api/v1/people/{id}/feed",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::ListSchedules,
+        method: Method::GET,
+        path: "/api/v1/schedules",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::GetSchedule,
+        method: Method::GET,
+        path: "/api/v1/schedules/{id}",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::PutSchedule,
+        method: Method::PUT,
+        path: "/api/v1/schedules/{id}",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::DeleteSchedule,
+        method: Method::DELETE,
+        path: "/api/v1/schedules/{id}",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::AddOverride,
+        method: Method::POST,
+        path: "/api/v1/schedules/{id}/overrides",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::DeleteOverride,
+        method: Method::DELETE,
+        path: "/api/v1/schedules/{id}/overrides/{override}",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::ScheduleFeed,
+        method: Method::POST,
+        path: "/api/v1/schedules/{id}/feed",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::OnCall,
+        method: Method::GET,
+        path: "/api/v1/oncall",
+        group: Routes::Api,
+    },
+    Route {
+        id: RouteId::Calendar,
+        method: Method::GET,
+        path: "/calendars/{token}",
         group: Routes::Api,
     },
 ];
@@ -732,7 +830,7 @@ async fn dispatch_api(
     params: &[String],
     req: Request<Bytes>,
 ) -> Result<Response<Bytes>, ApiError> {
-    use responder::{documents, monitors, reads, writes};
+    use responder::{documents, monitors, oncall, reads, writes};
     let id_param = first(params);
     match id {
         RouteId::Health => Ok(health()),
@@ -761,6 +859,23 @@ async fn dispatch_api(
         RouteId::ListMonitors => monitors::list(app, &req).await,
         RouteId::PutMonitor => monitors::put(app, &req, id_param).await,
         RouteId::DeleteMonitor => monitors::delete(app, &req, id_param).await,
+        RouteId::ListPeople => oncall::list_people(app, &req).await,
+        RouteId::GetPerson => oncall::get_person(app, &req, id_param).await,
+        RouteId::PutPerson => oncall::put_person(app, &req, id_param).await,
+        RouteId::DeletePerson => oncall::delete_person(app, &req, id_param).await,
+        RouteId::PersonFeed => oncall::person_feed(app, &req, id_param).await,
+        RouteId::ListSchedules => oncall::list_schedules(app, &req).await,
+        RouteId::GetSchedule => oncall::get_schedule(app, &req, id_param).await,
+        RouteId::PutSchedule => oncall::put_schedule(app, &req, id_param).await,
+        RouteId::DeleteSchedule => oncall::delete_schedule(app, &req, id_param).await,
+        RouteId::AddOverride => oncall::add_override(app, &req, id_param).await,
+        RouteId::DeleteOverride => {
+            let o = params.get(1).map(String::as_str).unwrap_or("");
+            oncall::delete_override(app, &req, id_param, o).await
+        }
+        RouteId::ScheduleFeed => oncall::schedule_feed(app, &req, id_param).await,
+        RouteId::OnCall => oncall::who(app, &req).await,
+        RouteId::Calendar => oncall::calendar(app, &req, id_param).await,
         _ => Err(elsewhere(&req)),
     }
 }

@@ -3,7 +3,8 @@
 //! local dates and converting only the final local time to UTC.
 
 use super::duration::Span;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use crate::domain::local_time::{Fold, instant, weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -37,19 +38,6 @@ pub struct Calendar {
 
 /// Searching further than this for a business day means the calendar has none.
 const MAX_DAYS: u32 = 3660;
-
-fn weekday(s: &str) -> Option<Weekday> {
-    Some(match s.trim().to_ascii_lowercase().get(..3)? {
-        "mon" => Weekday::Mon,
-        "tue" => Weekday::Tue,
-        "wed" => Weekday::Wed,
-        "thu" => Weekday::Thu,
-        "fri" => Weekday::Fri,
-        "sat" => Weekday::Sat,
-        "sun" => Weekday::Sun,
-        _ => return None,
-    })
-}
 
 impl Calendar {
     /// The plan's time zone, for showing times to people.
@@ -124,17 +112,10 @@ impl Calendar {
         self.workdays[d.weekday().num_days_from_monday() as usize] && !self.holidays.contains(&d)
     }
 
-    /// The instant a local business day ends. In a DST gap the end moves
-    /// to the first valid local time after it.
+    /// The instant a local business day ends (the later, when the clocks
+    /// go back through it). In a DST gap, the instant the gap ends.
     pub fn end_of(&self, d: NaiveDate) -> DateTime<Utc> {
-        let mut local = d.and_time(self.day_end);
-        for _ in 0..4 {
-            if let Some(t) = self.tz.from_local_datetime(&local).latest() {
-                return t.with_timezone(&Utc);
-            }
-            local += Duration::minutes(30);
-        }
-        Utc.from_utc_datetime(&local)
+        instant(self.tz, d.and_time(self.day_end), Fold::Latest)
     }
 
     /// `t` if it falls in working hours, else the start of the next
@@ -158,14 +139,7 @@ impl Calendar {
     }
 
     fn start_of(&self, d: NaiveDate) -> DateTime<Utc> {
-        let mut local = d.and_time(self.day_start);
-        for _ in 0..4 {
-            if let Some(t) = self.tz.from_local_datetime(&local).earliest() {
-                return t.with_timezone(&Utc);
-            }
-            local += Duration::minutes(30);
-        }
-        Utc.from_utc_datetime(&local)
+        instant(self.tz, d.and_time(self.day_start), Fold::Earliest)
     }
 
     fn next_business_day(&self, after: NaiveDate) -> Option<NaiveDate> {
@@ -208,6 +182,7 @@ impl Calendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
     use proptest::prelude::*;
 
     fn berlin() -> Calendar {

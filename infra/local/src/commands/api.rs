@@ -6,7 +6,7 @@ use super::BoxError;
 use super::render::{evidence_table, field, incident_summary, incidents_table, reference, when};
 use crate::cli::{
     ApiCommand, DrillCommand, DrillStart, EvidenceCommand, HeartbeatCommand, ListArgs, NoteArgs,
-    ReportCommand, TaskCommand,
+    OverrideCommand, PeopleCommand, ReportCommand, ScheduleCommand, TaskCommand,
 };
 use crate::client::{Client, Reply};
 use serde_json::{Value, json};
@@ -208,6 +208,20 @@ pub async fn api(api: Option<&str>, json: bool, cmd: ApiCommand) -> Result<Strin
             })
         }
         ApiCommand::Heartbeat { command } => heartbeat(c, json, command).await,
+        ApiCommand::People { command } => people(c, json, command).await,
+        ApiCommand::Schedule { command } => schedule(c, json, command).await,
+        ApiCommand::Override { command } => override_cmd(c, json, command).await,
+        ApiCommand::Oncall { tz, at } => {
+            let q: Vec<(&str, String)> = [("tz", tz), ("at", at.map(|a| relative_time(&a)))]
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .collect();
+            let reply = c.get(&["api", "v1", "oncall"], &q).await?;
+            if json {
+                return Ok(raw(&reply));
+            }
+            Ok(super::render::oncall(&reply.json()?))
+        }
         ApiCommand::Drill(d) => match d.command {
             Some(DrillCommand::Start(start)) => drill_start(c, json, start).await,
             None => drill_start(c, json, d.start).await,
@@ -560,9 +574,213 @@ async fn heartbeat(c: &Client, json: bool, cmd: HeartbeatCommand) -> Result<Stri
     Ok(super::render::monitors(&reply.json()?))
 }
 
+/// `+12h`, `+3d`, `+90m` as an RFC 3339 time from now; anything else as
+/// given, for the API to read.
+fn relative_time(raw: &str) -> String {
+    let t = raw.trim();
+    let parsed = t.strip_prefix('+').and_then(|rest| {
+        let (n, unit) = rest.split_at(rest.find(|c: char| !c.is_ascii_digit())?);
+        let n: i64 = n.parse().ok()?;
+        let d = match unit {
+            "m" | "min" => chrono::Duration::try_minutes(n)?,
+            "h" => chrono::Duration::try_hours(n)?,
+            "d" => chrono::Duration::try_days(n)?,
+            _ => return None,
+        };
+        Some((chrono::Utc::now() + d).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    });
+    parsed.unwrap_or_else(|| t.to_owned())
+}
+
+/// `priya,sam/1w/Mon 09:00/2026-01-05[/Mon-Fri 09:00-17:00;Sat 10:00-12:00]`
+/// as the API's layer.
+fn layer(raw: &str) -> Result<Value, BoxError> {
+    let parts: Vec<&str> = raw.split('/').map(str::trim).collect();
+    let [people, shift, handoff, start, rest @ ..] = parts.as_slice() else {
+        return Err(format!(
+            "--layer takes PEOPLE/SHIFT/HANDOFF/START[/WINDOWS], such as 'priya,sam/1w/Mon 09:00/2026-01-05'; got {raw:?}"
+        )
+        .into());
+    };
+    let windows: Vec<&str> = rest
+        .iter()
+        .flat_map(|w| w.split(';'))
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    Ok(json!({
+        "people": people.split(',').map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>(),
+        "shift": shift,
+        "handoff": handoff,
+        "start": start,
+        "restrictions": windows,
+    }))
+}
+
+/// `METHOD:MINUTES` as the API's rule.
+fn rule(raw: &str) -> Result<Value, BoxError> {
+    let (m, n) = raw
+        .split_once(':')
+        .ok_or_else(|| format!("--rule takes METHOD:MINUTES, such as sms:5; got {raw:?}"))?;
+    let n: i64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("--rule {raw:?}: the minutes must be a number"))?;
+    Ok(json!({"method": m.trim(), "after_minutes": n}))
+}
+
+/// `klaxon people ...`.
+async fn people(c: &Client, json: bool, cmd: PeopleCommand) -> Result<String, BoxError> {
+    let reply = match cmd {
+        PeopleCommand::Add {
+            id,
+            name,
+            tz,
+            sms,
+            email,
+            chat,
+            rules,
+        } => {
+            let rules = rules
+                .iter()
+                .map(|r| rule(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let b = json!({
+                "name": name,
+                "time_zone": tz,
+                "contacts": body(&[("sms", text(&sms)), ("email", text(&email)), ("chat", text(&chat))]),
+                "rules": rules,
+            });
+            c.request(
+                reqwest::Method::PUT,
+                &["api", "v1", "people", &id],
+                &[],
+                Some(&b),
+            )
+            .await?
+        }
+        PeopleCommand::List => c.get(&["api", "v1", "people"], &[]).await?,
+        PeopleCommand::Show { id } => c.get(&["api", "v1", "people", &id], &[]).await?,
+        PeopleCommand::Remove { id } => c.delete(&["api", "v1", "people", &id]).await?,
+        PeopleCommand::Feed { id } => {
+            c.post(&["api", "v1", "people", &id, "feed"], &json!({}))
+                .await?
+        }
+    };
+    if json {
+        return Ok(raw(&reply));
+    }
+    Ok(super::render::people(&reply.json()?))
+}
+
+/// `klaxon schedule ...`.
+async fn schedule(c: &Client, json: bool, cmd: ScheduleCommand) -> Result<String, BoxError> {
+    let reply = match cmd {
+        ScheduleCommand::Set {
+            id,
+            file,
+            name,
+            tz,
+            layers,
+        } => {
+            let b: Value = match file {
+                Some(f) => serde_json::from_str(
+                    &std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?,
+                )
+                .map_err(|e| format!("{}: not JSON: {e}", f.display()))?,
+                None => {
+                    let layers = layers
+                        .iter()
+                        .map(|l| layer(l))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    json!({
+                        "name": name.ok_or("--name is required (or --file)")?,
+                        "time_zone": tz.ok_or("--tz is required (or --file)")?,
+                        "layers": layers,
+                    })
+                }
+            };
+            c.request(
+                reqwest::Method::PUT,
+                &["api", "v1", "schedules", &id],
+                &[],
+                Some(&b),
+            )
+            .await?
+        }
+        ScheduleCommand::List => c.get(&["api", "v1", "schedules"], &[]).await?,
+        ScheduleCommand::Show { id, tz } => {
+            let q: Vec<(&str, String)> = tz.map(|t| ("tz", t)).into_iter().collect();
+            c.get(&["api", "v1", "schedules", &id], &q).await?
+        }
+        ScheduleCommand::Remove { id } => c.delete(&["api", "v1", "schedules", &id]).await?,
+        ScheduleCommand::Feed { id } => {
+            c.post(&["api", "v1", "schedules", &id, "feed"], &json!({}))
+                .await?
+        }
+    };
+    if json {
+        return Ok(raw(&reply));
+    }
+    Ok(super::render::schedules(&reply.json()?))
+}
+
+/// `klaxon override ...`.
+async fn override_cmd(c: &Client, json: bool, cmd: OverrideCommand) -> Result<String, BoxError> {
+    let reply = match cmd {
+        OverrideCommand::Add {
+            schedule,
+            person,
+            until,
+            from,
+        } => {
+            let b = body(&[
+                ("person", Some(json!(person))),
+                ("end", Some(json!(relative_time(&until)))),
+                ("start", from.map(|f| json!(relative_time(&f)))),
+            ]);
+            c.post(&["api", "v1", "schedules", &schedule, "overrides"], &b)
+                .await?
+        }
+        OverrideCommand::Remove { schedule, id } => {
+            c.delete(&["api", "v1", "schedules", &schedule, "overrides", &id])
+                .await?
+        }
+    };
+    if json {
+        return Ok(raw(&reply));
+    }
+    Ok(super::render::schedules(&reply.json()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layers_rules_and_relative_times() {
+        let l = layer("priya, sam/1w/Mon 09:00/2026-01-05/Mon-Fri 09:00-17:00;Sat 10:00-12:00")
+            .unwrap();
+        assert_eq!(
+            l,
+            json!({"people": ["priya", "sam"], "shift": "1w", "handoff": "Mon 09:00",
+                   "start": "2026-01-05", "restrictions": ["Mon-Fri 09:00-17:00", "Sat 10:00-12:00"]})
+        );
+        assert!(layer("priya/1w").is_err());
+        assert_eq!(
+            rule("sms:5").unwrap(),
+            json!({"method": "sms", "after_minutes": 5})
+        );
+        assert!(rule("sms").is_err());
+        let t = relative_time("+12h");
+        let at = chrono::DateTime::parse_from_rfc3339(&t).unwrap();
+        let ahead = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+        assert!(ahead > chrono::Duration::hours(11) && ahead <= chrono::Duration::hours(12));
+        assert_eq!(
+            relative_time("2026-11-30T09:00:00Z"),
+            "2026-11-30T09:00:00Z"
+        );
+    }
 
     #[test]
     fn bodies_leave_out_unset_fields() {

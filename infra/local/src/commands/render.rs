@@ -351,9 +351,193 @@ pub fn monitors(v: &Value) -> String {
     one(&v["monitor"], &v["due_at"], false)
 }
 
+/// A person's line: id, name, zone, contact methods, rules.
+fn person_row(p: &Value) -> Vec<String> {
+    let list = |v: &Value, f: &dyn Fn(&Value) -> String| {
+        v.as_array()
+            .map(|a| a.iter().map(f).collect::<Vec<_>>().join(","))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "-".into())
+    };
+    vec![
+        field(p, "id").to_owned(),
+        field(p, "name").to_owned(),
+        field(p, "time_zone").to_owned(),
+        list(&p["methods"], &|m| m.as_str().unwrap_or("?").to_owned()),
+        list(&p["rules"], &|r| {
+            format!(
+                "{}@{}m",
+                r["method"].as_str().unwrap_or("?"),
+                r["after_minutes"].as_i64().unwrap_or(0)
+            )
+        }),
+        if p["reachable"].as_bool().unwrap_or(true) {
+            String::new()
+        } else {
+            "UNREACHABLE".into()
+        },
+    ]
+}
+
+/// `klaxon people ...` answers: a table, one person, a deletion or a feed.
+pub fn people(v: &Value) -> String {
+    const HEAD: [&str; 6] = ["ID", "NAME", "ZONE", "METHODS", "RULES", ""];
+    if let Some(list) = v["people"].as_array() {
+        if list.is_empty() {
+            return "no people on the roster\n".into();
+        }
+        return table(&HEAD, list.iter().map(person_row).collect());
+    }
+    if let Some(url) = v["url"].as_str() {
+        return feed(url);
+    }
+    if let Some(id) = v["deleted"].as_str() {
+        return format!("removed {id}\n");
+    }
+    table(&HEAD, vec![person_row(&v["person"])])
+}
+
+fn feed(url: &str) -> String {
+    format!("calendar feed (keep it secret; a new one replaces it):\n  {url}\n")
+}
+
+/// Who a `now` or `to` names: "Priya Raman (priya)", or nobody.
+fn on_call_name(v: &Value) -> String {
+    match (v["name"].as_str(), v["person"].as_str()) {
+        (Some(n), Some(p)) => format!("{n} ({p})"),
+        (None, Some(p)) => p.to_owned(),
+        _ => "NOBODY (coverage gap)".into(),
+    }
+}
+
+fn next_line(n: &Value) -> String {
+    if n.is_null() {
+        return "no handoff in the next year".into();
+    }
+    format!("{} from {}", on_call_name(&n["to"]), field(n, "local"))
+}
+
+/// `klaxon schedule ...` and `klaxon override ...` answers.
+pub fn schedules(v: &Value) -> String {
+    if let Some(list) = v["schedules"].as_array() {
+        if list.is_empty() {
+            return "no schedules\n".into();
+        }
+        let rows = list
+            .iter()
+            .map(|s| {
+                vec![
+                    field(s, "id").to_owned(),
+                    field(s, "name").to_owned(),
+                    field(s, "time_zone").to_owned(),
+                    format!("{} layer(s)", s["layers"].as_array().map_or(0, Vec::len)),
+                ]
+            })
+            .collect();
+        return table(&["ID", "NAME", "ZONE", "LAYERS"], rows);
+    }
+    if let Some(url) = v["url"].as_str() {
+        return feed(url);
+    }
+    if let Some(id) = v["deleted"].as_str() {
+        return format!("removed {id}\n");
+    }
+    if let Some(o) = v.get("override").filter(|o| o.is_object()) {
+        return format!(
+            "override {}: {} covers {} from {} until {}\n",
+            field(o, "id"),
+            field(o, "person"),
+            field(o, "schedule"),
+            when(field(o, "start")),
+            when(field(o, "end")),
+        );
+    }
+    let s = &v["schedule"];
+    let mut out = format!(
+        "{} ({}), handoffs in {}\n",
+        field(s, "name"),
+        field(s, "id"),
+        field(s, "time_zone")
+    );
+    for (i, l) in s["layers"].as_array().into_iter().flatten().enumerate() {
+        let people: Vec<&str> = l["people"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let windows: Vec<&str> = l["restrictions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        out.push_str(&format!(
+            "  layer {i}: {} every {}, handoff {}, from {}{}\n",
+            people.join(", "),
+            field(l, "shift"),
+            field(l, "handoff"),
+            field(l, "start"),
+            if windows.is_empty() {
+                String::new()
+            } else {
+                format!(", only {}", windows.join("; "))
+            }
+        ));
+    }
+    for o in v["overrides"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "  override {}: {} until {}\n",
+            field(o, "id"),
+            field(o, "person"),
+            when(field(o, "end"))
+        ));
+    }
+    if !v["now"].is_null() {
+        out.push_str(&format!("  now:  {}\n", on_call_name(&v["now"])));
+        out.push_str(&format!("  next: {}\n", next_line(&v["next"])));
+    }
+    out
+}
+
+/// `klaxon oncall`: each schedule's now and next.
+pub fn oncall(v: &Value) -> String {
+    let list = v["schedules"].as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        return "no schedules\n".into();
+    }
+    let rows = list
+        .iter()
+        .map(|s| {
+            vec![
+                field(s, "id").to_owned(),
+                on_call_name(&s["now"]),
+                next_line(&s["next"]),
+            ]
+        })
+        .collect();
+    table(&["SCHEDULE", "ON CALL NOW", "NEXT"], rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oncall_names_people_and_gaps() {
+        let v = json!({"schedules": [
+            {"id": "security-primary", "now": {"person": "priya", "name": "Priya Raman"},
+             "next": {"local": "Mon 30 Mar 2026 09:00 Europe/Berlin", "to": {"person": "sam", "name": "Sam Okafor"}}},
+            {"id": "business-hours", "now": {"person": null}, "next": null},
+        ]});
+        let out = oncall(&v);
+        assert!(out.contains("Priya Raman (priya)"), "{out}");
+        assert!(
+            out.contains("Sam Okafor (sam) from Mon 30 Mar 2026 09:00 Europe/Berlin"),
+            "{out}"
+        );
+        assert!(out.contains("NOBODY"), "{out}");
+    }
 
     #[test]
     fn incidents_table_aligns_and_marks_drills() {

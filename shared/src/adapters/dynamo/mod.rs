@@ -13,6 +13,10 @@
 //! | delivery     | `DLV#<key>`       | `DLV`           | TTL `expires_at`                         |
 //! | purge marker | `PURGE`           | `<id>`          | a delete whose children may remain       |
 //! | monitor      | `HEARTBEAT`       | `<name>`        | gsi3 until late: `HEARTBEAT_DUE` / `<due>#<name>` |
+//! | person       | `ROSTER`          | `PERSON#<id>`   | the on-call roster (`roster.rs`)         |
+//! | schedule     | `ROSTER`          | `SCHEDULE#<id>` |                                          |
+//! | override     | `OVERRIDE#<schedule>` | `<end>#<id>` | read from now on, consistently           |
+//! | feed         | `FEED#<digest>`   | `FEED`          | the owner; `ROSTER` / `FEEDOF#<owner>` points at it |
 //!
 //! Keys from outside are SHA-256 digests (`IdempotencyKey`, `LedgerKey`):
 //! no item key holds a sender's raw text.
@@ -35,6 +39,7 @@ mod keys;
 mod ledger;
 mod outbox;
 mod repeats;
+mod roster;
 mod store;
 #[cfg(any(test, feature = "test-util"))]
 mod testing;

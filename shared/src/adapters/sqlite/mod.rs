@@ -29,6 +29,7 @@ use writer::{WRITER_CHECKPOINT_PAGES, Writer, checkpointer};
 
 mod heartbeats;
 mod repeats;
+mod roster;
 mod schema;
 mod writer;
 

@@ -70,6 +70,29 @@ CREATE TABLE IF NOT EXISTS monitors (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS monitors_due ON monitors (due_at) WHERE due_at IS NOT NULL;
+-- The on-call roster. Overrides are read by schedule, ending after now.
+-- A feed's token is kept only as its SHA-256 (`digest`), one per owner.
+CREATE TABLE IF NOT EXISTS people (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schedules (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS overrides (
+    id TEXT PRIMARY KEY,
+    schedule TEXT NOT NULL,
+    start_at TEXT NOT NULL,
+    end_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS overrides_by_schedule ON overrides (schedule, end_at);
+CREATE TABLE IF NOT EXISTS feeds (
+    owner TEXT PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS deliveries (
     key TEXT PRIMARY KEY,
     state TEXT NOT NULL,

@@ -5,6 +5,9 @@
 //! that need the incident (a required text, a waived task's reason) stay in
 //! the domain, which checks the redacted, trimmed text.
 
+use crate::domain::oncall::{
+    Person, PersonId, PersonInput, RosterError, Schedule, ScheduleId, ScheduleInput,
+};
 use crate::domain::report::MAX_TITLE;
 use crate::domain::{
     Basis, DeadlineKind, DrillScenario, EvidenceInput, Field, IncidentClass, IncidentRole,
@@ -45,6 +48,10 @@ pub enum CommandError {
     /// The path's task is not a task number; what was sent is not repeated.
     #[error("task not found")]
     NoSuchTask(String),
+    /// A roster field (a person, a schedule, an override) refused: the
+    /// field's path and the rule, never the value (it may be a phone number).
+    #[error(transparent)]
+    Roster(#[from] RosterError),
 }
 
 impl From<CommandError> for ApiError {
@@ -58,6 +65,7 @@ impl From<CommandError> for ApiError {
                 super::errors::invalid_code(*field)
             }
             CommandError::Time { .. } => "invalid_time",
+            CommandError::Roster(r) => super::errors::roster_code(&r.field),
         };
         Self::BadRequest {
             code,
@@ -654,6 +662,64 @@ impl SetMonitor {
         spec.check()
             .map_err(|(f, why)| field("invalid_duration", format!("{f}: {why}")))?;
         Ok(spec)
+    }
+}
+
+/// `PUT /api/v1/people/{id}`: a person, every contact detail validated.
+pub struct PutPerson;
+
+impl PutPerson {
+    pub fn parse(req: &Request<Bytes>, id: &str) -> Result<Person, CommandError> {
+        let mut input: PersonInput = json_body(
+            req,
+            "{\"name\": \"Priya Raman\", \"time_zone\": \"Europe/Berlin\", \"contacts\": {\"sms\": \"+4915112345678\"}, \"rules\": [{\"method\": \"sms\", \"after_minutes\": 0}]}",
+        )?;
+        input.name = clean(&input.name);
+        Ok(Person::parse(id, &input)?)
+    }
+}
+
+/// `PUT /api/v1/schedules/{id}`: a schedule's layers and windows.
+pub struct PutSchedule;
+
+impl PutSchedule {
+    pub fn parse(req: &Request<Bytes>, id: &str) -> Result<Schedule, CommandError> {
+        let mut input: ScheduleInput = json_body(
+            req,
+            "{\"name\": \"Security primary\", \"time_zone\": \"Europe/Berlin\", \"layers\": [{\"people\": [\"priya\", \"sam\"], \"shift\": \"1w\", \"handoff\": \"Mon 09:00\", \"start\": \"2026-01-05\"}]}",
+        )?;
+        input.name = clean(&input.name);
+        Ok(Schedule::parse(id, &input)?)
+    }
+}
+
+/// `POST /api/v1/schedules/{id}/overrides`: who covers, until when (and
+/// from when, if not now).
+pub struct AddOverride;
+
+impl AddOverride {
+    pub fn parse(
+        req: &Request<Bytes>,
+        schedule: ScheduleId,
+    ) -> Result<crate::app::oncall::NewOverride, CommandError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Body {
+            person: String,
+            #[serde(default)]
+            start: Option<String>,
+            end: String,
+        }
+        let body: Body = json_body(
+            req,
+            "{\"person\": \"sam\", \"end\": \"2026-11-30T09:00:00+01:00\"}",
+        )?;
+        Ok(crate::app::oncall::NewOverride {
+            schedule,
+            person: PersonId::parse("person", body.person.trim())?,
+            start: body.start.map(|s| time_param("start", &s)).transpose()?,
+            end: time_param("end", &body.end)?,
+        })
     }
 }
 

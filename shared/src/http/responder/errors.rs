@@ -2,6 +2,7 @@
 //! the one [`ApiError`] that picks the status and the code.
 
 use crate::app::escalate::AckError;
+use crate::app::oncall::OncallError;
 use crate::app::respond::RespondError;
 use crate::domain::{Field, ResponseError};
 use crate::http::ApiError;
@@ -40,6 +41,38 @@ impl From<ResponseError> for ApiError {
             },
             ResponseError::Refused(r) => Self::Conflict(r.to_string()),
         }
+    }
+}
+
+impl From<OncallError> for ApiError {
+    fn from(e: OncallError) -> Self {
+        match e {
+            OncallError::Invalid(r) => bad(roster_code(&r.field), r.to_string()),
+            e @ OncallError::UnknownPerson { .. } => Self::Unprocessable {
+                code: "unknown_person",
+                message: e.to_string(),
+            },
+            OncallError::NotFound(what) => Self::NotFound(format!("{what} not found")),
+            e @ OncallError::InUse(_) => Self::Conflict(e.to_string()),
+            OncallError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// `invalid_<field>` for a roster field's path: its first part, contact
+/// methods as one (`contacts.sms` is `invalid_contact`).
+pub(crate) fn roster_code(field: &str) -> &'static str {
+    let head = field.split(['.', '[']).next().unwrap_or("");
+    match head {
+        "id" => "invalid_id",
+        "name" => "invalid_name",
+        "time_zone" => "invalid_time_zone",
+        "contacts" => "invalid_contact",
+        "rules" => "invalid_rules",
+        "layers" => "invalid_layers",
+        "person" => "invalid_person",
+        "start" | "end" => "invalid_time",
+        _ => "invalid_field",
     }
 }
 

@@ -8,11 +8,13 @@
 //! - [`reads`]: the incident list, the incident view and the evidence manifest.
 //! - [`documents`]: the post-incident documents and metrics as served.
 //! - [`monitors`]: the heartbeat monitors: list, set, delete.
+//! - [`oncall`]: people, schedules, overrides, who is on call, the calendar feeds.
 
 pub mod caller;
 pub mod commands;
 pub mod documents;
 pub mod errors;
 pub mod monitors;
+pub mod oncall;
 pub mod reads;
 pub mod writes;

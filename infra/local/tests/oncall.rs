@@ -1,0 +1,197 @@
+//! On-call from the command line against `klaxon serve`: people and a
+//! schedule added, `klaxon oncall` naming who is on call and next, an
+//! override added with one command changing it at once, and a feed URL
+//! that serves iCalendar. The phone number given never reaches the log.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN: &str = "test-admin-token-0123456789";
+const PHONE: &str = "+4915112345678";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start(dir: &Path) -> Server {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let log = std::fs::File::create(dir.join("serve.log")).expect("log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .env_remove("KLAXON_API_URL")
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir.join("data"))
+        .env("KLAXON_API_TOKENS", format!("ops:admin:{ADMIN}"))
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn klaxon serve");
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await
+            && r.status() == 200
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("klaxon serve did not answer /healthz within 20 s");
+}
+
+fn cli(server: &Server, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .args(args)
+        .env("KLAXON_API_URL", &server.base)
+        .env("KLAXON_API_TOKEN", ADMIN)
+        .output()
+        .expect("run klaxon");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "klaxon {args:?}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The roster through the CLI, who is on call before and after an
+/// override, and the schedule's feed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_schedule_override_and_oncall() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = start(dir.path()).await;
+    cli(
+        &s,
+        &[
+            "people",
+            "add",
+            "priya",
+            "--name",
+            "Priya Raman",
+            "--tz",
+            "Europe/Berlin",
+            "--sms",
+            PHONE,
+            "--rule",
+            "sms:0",
+            "--rule",
+            "sms:5",
+        ],
+    );
+    cli(
+        &s,
+        &[
+            "people",
+            "add",
+            "sam",
+            "--name",
+            "Sam Okafor",
+            "--tz",
+            "Europe/London",
+            "--sms",
+            "+447700900123",
+            "--rule",
+            "sms:0",
+        ],
+    );
+    let list = cli(&s, &["people", "list"]);
+    assert!(
+        list.contains("Priya Raman") && list.contains("sms@0m"),
+        "{list}"
+    );
+    // Starting today: priya has the first week, whatever today is.
+    let today = chrono::Utc::now()
+        .date_naive()
+        .pred_opt()
+        .expect("yesterday")
+        .to_string();
+    let layer = format!("priya,sam/1w/00:00/{today}");
+    cli(
+        &s,
+        &[
+            "schedule",
+            "set",
+            "security-primary",
+            "--name",
+            "Security primary",
+            "--tz",
+            "UTC",
+            "--layer",
+            &layer,
+        ],
+    );
+    let on = cli(&s, &["oncall", "--tz", "Europe/Berlin"]);
+    assert!(on.contains("Priya Raman (priya)"), "{on}");
+    assert!(on.contains("Sam Okafor (sam) from"), "{on}");
+    assert!(on.contains("Europe/Berlin"), "{on}");
+
+    let added = cli(
+        &s,
+        &[
+            "override",
+            "add",
+            "--schedule",
+            "security-primary",
+            "--person",
+            "sam",
+            "--until",
+            "+12h",
+        ],
+    );
+    assert!(added.contains("sam covers security-primary"), "{added}");
+    let on = cli(&s, &["oncall"]);
+    let now_col: Vec<&str> = on.lines().skip(1).collect();
+    assert!(now_col[0].contains("Sam Okafor (sam)"), "{on}");
+
+    let feed = cli(&s, &["schedule", "feed", "security-primary"]);
+    let url = feed
+        .split_whitespace()
+        .find(|w| w.contains("/calendars/"))
+        .expect("a feed URL");
+    let path = url[url.find("/calendars/").expect("path")..].to_owned();
+    let ics = reqwest::get(format!("{}{path}", s.base))
+        .await
+        .expect("feed")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.contains("BEGIN:VEVENT"),
+        "{ics}"
+    );
+
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+    assert!(
+        !log.contains("15112345678"),
+        "the phone number is in the log"
+    );
+    assert!(
+        !log.contains(
+            path.trim_start_matches("/calendars/")
+                .trim_end_matches(".ics")
+        ),
+        "the feed token is in the log"
+    );
+}
