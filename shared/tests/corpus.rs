@@ -241,7 +241,10 @@ const BARS: &[Bar] = &[
         dangerous_at_most: 0,
     },
     // Two more writers' sets, measured as they came in (80.0 % and 80.7 %),
-    // then added to the fallback's counts.
+    // then added to the fallback's counts. tune-6's one dangerous miss is an
+    // Atlassian-side Forge incident labelled SEV-2; the seeds put incidents
+    // in Atlassian's platform under third-party dependencies (FirstTry §8),
+    // which the engine follows (SEV-3).
     Bar {
         file: "tune-6.jsonl",
         min_cases: 250,
@@ -261,14 +264,14 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-8.jsonl",
         min_cases: 250,
-        floor_percent: 91,
-        dangerous_at_most: 1,
+        floor_percent: 92,
+        dangerous_at_most: 0,
     },
     Bar {
         file: "tune-9.jsonl",
         min_cases: 200,
-        floor_percent: 85,
-        dangerous_at_most: 1,
+        floor_percent: 86,
+        dangerous_at_most: 0,
     },
     Bar {
         file: "tune-7.jsonl",
