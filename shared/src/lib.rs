@@ -25,6 +25,7 @@
 //!   `DeliveryLedger`, `EventPublisher`, `Notifier`, `Clock`, and the data they carry (`Message`).
 //! - [`config`]: typed configuration, read once at start-up.
 //! - [`metrics`]: EMF counters.
+//! - [`retry`]: the one retry policy (attempts, backoff, cap, jitter) every bounded retry runs.
 //! - [`app`]: the use cases (intake, repeats of an alert, webhook ingest, assess, notify,
 //!   escalate, respond, source updates, the outbox relay), wired by [`App`] from an [`app::Wiring`], over one
 //!   conditional write (`app::update`), one delivery guard (`app::delivery`) and one
@@ -57,6 +58,7 @@ pub mod messages;
 pub mod metrics;
 pub mod policy;
 pub mod ports;
+pub mod retry;
 pub mod webhook;
 
 pub use app::App;
