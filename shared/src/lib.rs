@@ -34,8 +34,9 @@
 //! The edges:
 //!
 //! - [`http`]: the routes, parsing requests and rendering answers, with one error type
-//!   that picks every status code: the `report_form`, `webhooks`, `ack` links, the pages'
-//!   `html`, and the `responder` API (its `commands`, `writes`, `reads` and `documents`).
+//!   that picks every status code: the `report_form` (its body parsed once, in `command`),
+//!   `webhooks`, `ack` links, the pages' `html`, and the `responder` API (its `commands`,
+//!   `writes`, `reads` and `documents`).
 //! - [`adapters`]: the implementations: DynamoDB, EventBridge and SNS (feature `aws`),
 //!   SQLite (feature `sqlite`; its `schema` and its `writer` thread), and the in-process bus
 //!   and file notifier. The DynamoDB table's set-up for tests is feature `test-util`.
