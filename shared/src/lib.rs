@@ -27,6 +27,7 @@
 //!   and the data they carry (`Message`).
 //! - [`config`]: typed configuration, read once at start-up.
 //! - [`metrics`]: EMF counters.
+//! - [`retry`]: the one retry policy (attempts, backoff, cap, jitter) every bounded retry runs.
 //! - [`app`]: the use cases (intake, repeats of an alert, webhook ingest, assess, notify,
 //!   escalate, respond, on-call, source updates, the outbox relay), wired by [`App`] from an [`app::Wiring`], over one
 //!   conditional write (`app::update`), one delivery guard (`app::delivery`) and one
@@ -35,8 +36,9 @@
 //! The edges:
 //!
 //! - [`http`]: the routes, parsing requests and rendering answers, with one error type
-//!   that picks every status code: the `report_form`, `webhooks`, `ack` links, the pages'
-//!   `html`, and the `responder` API (its `commands`, `writes`, `reads` and `documents`).
+//!   that picks every status code: the `report_form` (its body parsed once, in `command`),
+//!   `webhooks`, `ack` links, the pages' `html`, and the `responder` API (its `commands`,
+//!   `writes`, `reads` and `documents`).
 //! - [`adapters`]: the implementations: DynamoDB, EventBridge and SNS (feature `aws`),
 //!   SQLite (feature `sqlite`; its `schema` and its `writer` thread), and the in-process bus
 //!   and file notifier. The DynamoDB table's set-up for tests is feature `test-util`.
@@ -59,6 +61,7 @@ pub mod messages;
 pub mod metrics;
 pub mod policy;
 pub mod ports;
+pub mod retry;
 pub mod webhook;
 
 pub use app::App;

@@ -18,6 +18,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // Pure text and counters: they import nothing of Klaxon's.
     ("escape", &[]),
     ("metrics", &[]),
+    // The retry policy: pure apart from its sleep.
+    ("retry", &[]),
     // The rules: pure.
     ("domain", &["escape"]),
     // The plans' tables and clocks, over the domain.
@@ -47,6 +49,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "webhook",
             "escape",
             "metrics",
+            "retry",
         ],
     ),
     // The edges: HTTP in, services out. Neither sees the other.
@@ -64,6 +67,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "webhook",
             "escape",
             "metrics",
+            "retry",
         ],
     ),
     (
@@ -80,6 +84,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "webhook",
             "escape",
             "metrics",
+            "retry",
         ],
     ),
     // The Lambda glue wires everything.
@@ -99,6 +104,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "webhook",
             "escape",
             "metrics",
+            "retry",
         ],
     ),
 ];

@@ -6,37 +6,41 @@ use super::{App, Write, update};
 use crate::domain::heartbeat::{Monitor, MonitorName, MonitorSpec, span};
 use crate::domain::{Change, IncidentId, Source, TimelineKind};
 use crate::ports::StoreError;
+use crate::retry::{Backoff, Try};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-/// A monitor beaten and checked at once settles within a few tries.
-pub(crate) const RETRIES: usize = 5;
+/// A monitor beaten and checked at once settles within a few tries, each
+/// reading it afresh, at once.
+pub(crate) const MONITOR: Backoff = Backoff::immediate(5);
+
+/// The answer when [`MONITOR`]'s tries are spent.
+fn busy(name: &MonitorName) -> StoreError {
+    StoreError::Unavailable(format!("monitor {name} is busy; retry shortly"))
+}
 
 /// Creates a monitor, or changes one's spec keeping its beats.
 pub async fn configure(app: &Arc<App>, spec: MonitorSpec) -> Result<Monitor, StoreError> {
-    for _ in 0..RETRIES {
-        match app.store.monitor(&spec.name).await? {
-            None => {
-                let m = Monitor::new(spec.clone(), app.clock.now());
-                match app.store.create_monitor(&m).await {
-                    Err(StoreError::MonitorChanged(_)) => continue,
-                    other => return other.map(|()| m),
+    let spec = &spec;
+    MONITOR
+        .run((), |()| async move {
+            let saved = match app.store.monitor(&spec.name).await? {
+                None => {
+                    let m = Monitor::new(spec.clone(), app.clock.now());
+                    app.store.create_monitor(&m).await.map(|()| m)
                 }
-            }
-            Some(mut m) => {
-                let expected = m.version;
-                m.spec = spec.clone();
-                match app.store.save_monitor(&m, expected).await {
-                    Err(StoreError::MonitorChanged(_)) => continue,
-                    other => return other,
+                Some(mut m) => {
+                    let expected = m.version;
+                    m.spec = spec.clone();
+                    app.store.save_monitor(&m, expected).await
                 }
+            };
+            match saved {
+                Err(StoreError::MonitorChanged(_)) => Ok(Try::Again((), busy(&spec.name))),
+                other => other.map(Try::Done),
             }
-        }
-    }
-    Err(StoreError::Unavailable(format!(
-        "monitor {} is busy; retry shortly",
-        spec.name
-    )))
+        })
+        .await
 }
 
 /// A beat. `None` when there is no such monitor.
@@ -45,28 +49,27 @@ pub async fn beat(
     name: &MonitorName,
     via: &str,
 ) -> Result<Option<Monitor>, StoreError> {
-    for _ in 0..RETRIES {
-        let Some(mut m) = app.store.monitor(name).await? else {
-            return Ok(None);
-        };
-        let now = app.clock.now();
-        let silent = now - m.quiet_since();
-        let expected = m.version;
-        let recovered = m.beat(now);
-        match app.store.save_monitor(&m, expected).await {
-            Ok(stored) => {
-                if let Some(id) = recovered {
-                    note_recovery(app, id, &stored, silent, via).await?;
+    MONITOR
+        .run((), |()| async move {
+            let Some(mut m) = app.store.monitor(name).await? else {
+                return Ok(Try::Done(None));
+            };
+            let now = app.clock.now();
+            let silent = now - m.quiet_since();
+            let expected = m.version;
+            let recovered = m.beat(now);
+            match app.store.save_monitor(&m, expected).await {
+                Ok(stored) => {
+                    if let Some(id) = recovered {
+                        note_recovery(app, id, &stored, silent, via).await?;
+                    }
+                    Ok(Try::Done(Some(stored)))
                 }
-                return Ok(Some(stored));
+                Err(StoreError::MonitorChanged(_)) => Ok(Try::Again((), busy(name))),
+                Err(e) => Err(e),
             }
-            Err(StoreError::MonitorChanged(_)) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(StoreError::Unavailable(format!(
-        "monitor {name} is busy; retry shortly"
-    )))
+        })
+        .await
 }
 
 /// A source that beat its monitors this recently (by the app's clock) from

@@ -5,10 +5,12 @@ use super::{App, outbox};
 use crate::domain::{NewIncident, Repeat, RepeatSeen, Repeats, Report, Source};
 use crate::metrics::{self, Metric};
 use crate::ports::{Created, SenderKey, StoreError};
+use crate::retry::{Backoff, Try};
 use std::sync::Arc;
 
-/// References are random; a collision is rare, and each retry draws afresh.
-const REFERENCE_ATTEMPTS: usize = 5;
+/// References are random; a collision is rare, and each retry draws afresh
+/// at once (a uniqueness retry: no one holds anything to wait out).
+const REFERENCE_ATTEMPTS: Backoff = Backoff::immediate(5);
 
 /// Stores the report as a new incident, or returns the existing one for a
 /// repeated key. `Report Received` is committed with a new incident. A key
@@ -78,7 +80,7 @@ pub async fn submit_keyed(
 async fn occurrence(
     app: &Arc<App>,
     source: Source,
-    mut new: NewIncident,
+    new: NewIncident,
     mut seen: RepeatSeen,
 ) -> Result<Intake, StoreError> {
     let signal = new.incident.signal.clone();
@@ -94,38 +96,48 @@ async fn occurrence(
         app.repeat_targets.forget(&seen.key);
         seen.incident = None;
     }
-    for _ in 0..OCCURRENCE_ATTEMPTS {
-        let (created, events) = create(app, new.clone()).await?;
-        let incident = &created.incident;
-        if !created.duplicate {
-            app.repeat_targets.remember(&seen.key, incident.id);
-            return Ok(Intake::Stored(stored(app, source, created, events).await));
-        }
-        if !incident.status.is_open() {
-            // Resolved: the alert firing again is a new incident.
-            new.supersedes = Some(incident.id);
-            continue;
-        }
-        let rank = repeats::signal_rank(incident.signal.as_ref());
-        app.store
-            .open_repeats(&Repeats::open(incident, rank, seen.at))
-            .await?;
-        seen.incident = Some(incident.id);
-        if let Some(r) = repeats::count(app, &seen, signal.as_ref()).await? {
-            app.repeat_targets.remember(&seen.key, r.incident_id);
-            return Ok(counted(r));
-        }
-        // Resolved meanwhile: create again, superseding it.
-        seen.incident = None;
-    }
-    Err(StoreError::Unavailable(
-        "the alert's incident is changing; retry shortly".into(),
-    ))
+    let (counted, signal) = (&counted, &signal);
+    OCCURRENCE_ATTEMPTS
+        .run((new, seen), |(mut new, mut seen)| async move {
+            type Step = Result<Try<Intake, (NewIncident, RepeatSeen), StoreError>, StoreError>;
+            let again = |new, seen| -> Step {
+                let e = StoreError::Unavailable(
+                    "the alert's incident is changing; retry shortly".into(),
+                );
+                Ok(Try::Again((new, seen), e))
+            };
+            let (created, events) = create(app, new.clone()).await?;
+            let incident = &created.incident;
+            if !created.duplicate {
+                app.repeat_targets.remember(&seen.key, incident.id);
+                return Ok(Try::Done(Intake::Stored(
+                    stored(app, source, created, events).await,
+                )));
+            }
+            if !incident.status.is_open() {
+                // Resolved: the alert firing again is a new incident.
+                new.supersedes = Some(incident.id);
+                return again(new, seen);
+            }
+            let rank = repeats::signal_rank(incident.signal.as_ref());
+            app.store
+                .open_repeats(&Repeats::open(incident, rank, seen.at))
+                .await?;
+            seen.incident = Some(incident.id);
+            if let Some(r) = repeats::count(app, &seen, signal.as_ref()).await? {
+                app.repeat_targets.remember(&seen.key, r.incident_id);
+                return Ok(Try::Done(counted(r)));
+            }
+            // Resolved meanwhile: create again, superseding it.
+            seen.incident = None;
+            again(new, seen)
+        })
+        .await
 }
 
 /// A resolved incident, superseded, or a repeat found closed meanwhile:
-/// each retry reads afresh.
-const OCCURRENCE_ATTEMPTS: usize = 4;
+/// each retry reads afresh, at once.
+const OCCURRENCE_ATTEMPTS: Backoff = Backoff::immediate(4);
 
 /// Logs and counts what `create` did, and relays a new incident's events.
 async fn stored(
@@ -149,19 +161,22 @@ async fn stored(
 /// events as committed: a redraw changes the reference they carry.
 pub(crate) async fn create(
     app: &App,
-    mut new: NewIncident,
+    new: NewIncident,
 ) -> Result<(Created, Vec<crate::domain::DomainEvent>), StoreError> {
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        match app.store.create(new.clone()).await {
-            Err(StoreError::ReferenceTaken(r)) if attempts < REFERENCE_ATTEMPTS => {
-                tracing::info!(reference = %r, "reference collision; drawing another");
+    REFERENCE_ATTEMPTS
+        .run((new, false), |(mut new, collided)| async move {
+            if collided {
                 new = new.with_new_reference();
             }
-            other => return other.map(|c| (c, new.events)),
-        }
-    }
+            match app.store.create(new.clone()).await {
+                Err(StoreError::ReferenceTaken(r)) => {
+                    tracing::info!(reference = %r, "reference collision; drawing another");
+                    Ok(Try::Again((new, true), StoreError::ReferenceTaken(r)))
+                }
+                other => other.map(|c| Try::Done((c, new.events))),
+            }
+        })
+        .await
 }
 
 /// What became of an AWS security finding event.

@@ -21,7 +21,9 @@ pub mod silence;
 pub mod sources;
 
 use crate::ports::{Clock, EventPublisher, Notifier, NotifyError, PublishError, Store, StoreError};
+use crate::retry::{Backoff, Growth, Try};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// How committed events reach the bus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,8 +94,15 @@ impl App {
     }
 }
 
-/// Version conflicts on one hot incident clear quickly; retry this often.
-const CONFLICT_RETRIES: u32 = 12;
+/// Version conflicts on one hot incident clear quickly: 12 tries, waiting
+/// 2 ms more each time, plus up to 8 ms of jitter.
+pub const CONFLICT: Backoff = Backoff {
+    attempts: 12,
+    base: Duration::from_millis(2),
+    growth: Growth::Linear,
+    cap: Duration::from_millis(24),
+    jitter: Duration::from_millis(8),
+};
 
 /// What [`update`]'s builder decided, with what the caller learns from it.
 // Built, then moved straight into the commit, once per attempt: as large as
@@ -115,33 +124,47 @@ pub enum Write<T> {
 /// caller's sender retries. Every conditional write goes through here.
 pub async fn update<T, E, F>(
     app: &Arc<App>,
-    mut incident: crate::domain::Incident,
+    incident: crate::domain::Incident,
     build: F,
 ) -> Result<(crate::domain::Incident, T), E>
 where
     F: Fn(&crate::domain::Incident, chrono::DateTime<chrono::Utc>) -> Result<Write<T>, E>,
     E: From<StoreError>,
 {
-    for attempt in 1..=CONFLICT_RETRIES {
-        let (change, value) = match build(&incident, app.clock.now())? {
-            Write::Commit(change, value) => (change, value),
-            Write::Keep(value) => return Ok((incident, value)),
-        };
-        let events = change.events.clone();
-        match app.store.commit(change).await {
-            Ok(stored) => {
-                outbox::flush(app, events).await;
-                return Ok((stored, value));
+    let build = &build;
+    CONFLICT
+        .run(Latest::Read(incident), |latest| async move {
+            let incident = match latest {
+                Latest::Read(i) => i,
+                Latest::Stale(id) => app.store.get(id).await?.ok_or(StoreError::NotFound(id))?,
+            };
+            let (change, value) = match build(&incident, app.clock.now())? {
+                Write::Commit(change, value) => (change, value),
+                Write::Keep(value) => return Ok(Try::Done((incident, value))),
+            };
+            let events = change.events.clone();
+            match app.store.commit(change).await {
+                Ok(stored) => {
+                    outbox::flush(app, events).await;
+                    Ok(Try::Done((stored, value)))
+                }
+                Err(StoreError::Conflict { id, .. }) => Ok(Try::Again(
+                    Latest::Stale(id),
+                    StoreError::Unavailable("the incident is busy; retry shortly".into()).into(),
+                )),
+                Err(e) => Err(e.into()),
             }
-            Err(StoreError::Conflict { id, .. }) => {
-                let jitter = u64::from(rand::random::<u8>() % 8) + u64::from(attempt) * 2;
-                tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
-                incident = app.store.get(id).await?.ok_or(StoreError::NotFound(id))?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(StoreError::Unavailable("the incident is busy; retry shortly".into()).into())
+        })
+        .await
+}
+
+/// The incident [`update`] builds from: as read, or to be read again after
+/// a conflict (once the backoff has waited).
+// Moved into each try and out again: boxing would allocate for every write.
+#[allow(clippy::large_enum_variant)]
+enum Latest {
+    Read(crate::domain::Incident),
+    Stale(crate::domain::IncidentId),
 }
 
 /// Why an event handler or sweep failed.

@@ -9,11 +9,13 @@ use crate::domain::{
     TimelineEntry, TimelineKind, rank,
 };
 use crate::ports::{RepeatCount, StoreError};
+use crate::retry::{Backoff, Try};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// A repeat can meet a new signal or a burst starting; each retry counts afresh.
-const ATTEMPTS: usize = 4;
+/// A repeat can meet a new signal or a burst starting; each retry counts
+/// afresh, at once.
+const ATTEMPTS: Backoff = Backoff::immediate(4);
 
 /// Keys whose incident this process remembers, at most.
 const REMEMBERED: usize = 4096;
@@ -70,27 +72,34 @@ pub(super) async fn count(
     seen: &RepeatSeen,
     signal: Option<&SourceSignal>,
 ) -> Result<Option<Repeated>, StoreError> {
-    for _ in 0..ATTEMPTS {
-        match app.store.count_repeat(seen).await? {
-            RepeatCount::Counted(before) => {
-                // Counted: from here nothing may fail the request, or the
-                // sender's retry would count it twice.
-                if before.burst_ends_before(seen.at) {
-                    end_burst(app, &before, seen).await;
+    ATTEMPTS
+        .run((), |()| async move {
+            match app.store.count_repeat(seen).await? {
+                RepeatCount::Counted(before) => {
+                    // Counted: from here nothing may fail the request, or the
+                    // sender's retry would count it twice.
+                    if before.burst_ends_before(seen.at) {
+                        end_burst(app, &before, seen).await;
+                    }
+                    Ok(Try::Done(Some(Repeated {
+                        incident_id: before.incident_id,
+                        reference: before.reference,
+                        occurrences: before.occurrences.saturating_add(1),
+                    })))
                 }
-                return Ok(Some(Repeated {
-                    incident_id: before.incident_id,
-                    reference: before.reference,
-                    occurrences: before.occurrences.saturating_add(1),
-                }));
+                RepeatCount::NewSignal(current) => {
+                    new_signal(app, &current, seen, signal).await?;
+                    Ok(Try::Again(
+                        (),
+                        StoreError::Unavailable(
+                            "the incident's repeats are busy; retry shortly".into(),
+                        ),
+                    ))
+                }
+                RepeatCount::Unknown => Ok(Try::Done(None)),
             }
-            RepeatCount::NewSignal(current) => new_signal(app, &current, seen, signal).await?,
-            RepeatCount::Unknown => return Ok(None),
-        }
-    }
-    Err(StoreError::Unavailable(
-        "the incident's repeats are busy; retry shortly".into(),
-    ))
+        })
+        .await
 }
 
 /// The quiet gap before `seen` ended the burst `before` was in: start the

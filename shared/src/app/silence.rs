@@ -6,13 +6,14 @@
 //! severity. Reads only the monitors' due index, so the cost follows what is
 //! late, not how many monitors there are.
 
-use super::heartbeat::{RETRIES, note_recovery};
+use super::heartbeat::{MONITOR, note_recovery};
 use super::{App, intake, outbox};
 use crate::domain::heartbeat::{Monitor, span};
 use crate::domain::{
     IncidentId, NewIncident, Report, ReportInput, Severity, SeverityOverride, Source, SourceSignal,
 };
 use crate::ports::StoreError;
+use crate::retry::Try;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::sync::Arc;
@@ -121,38 +122,39 @@ async fn open(app: &Arc<App>, m: &Monitor, now: DateTime<Utc>) -> Result<Inciden
 
 /// Opens a late monitor's incident (once: the key is the silence) and marks
 /// the monitor late. Returns whether it was still late.
-async fn late(app: &Arc<App>, mut m: Monitor, now: DateTime<Utc>) -> Result<bool, StoreError> {
+async fn late(app: &Arc<App>, m: Monitor, now: DateTime<Utc>) -> Result<bool, StoreError> {
     if !m.is_late(now) {
         return Ok(false);
     }
     let id = open(app, &m, now).await?;
-    for _ in 0..RETRIES {
-        let expected = m.version;
-        m.late_incident = Some(id);
-        match app.store.save_monitor(&m, expected).await {
-            Ok(_) => {
-                tracing::warn!(monitor = %m.spec.name, incident_id = %id, "heartbeat late; incident opened");
-                return Ok(true);
+    MONITOR
+        .run(m, |mut m| async move {
+            let expected = m.version;
+            m.late_incident = Some(id);
+            match app.store.save_monitor(&m, expected).await {
+                Ok(_) => {
+                    tracing::warn!(monitor = %m.spec.name, incident_id = %id, "heartbeat late; incident opened");
+                    return Ok(Try::Done(true));
+                }
+                Err(StoreError::MonitorChanged(_)) => {}
+                Err(e) => return Err(e),
             }
-            Err(StoreError::MonitorChanged(_)) => {}
-            Err(e) => return Err(e),
-        }
-        match app.store.monitor(&m.spec.name).await? {
-            // Deleted meanwhile: the incident stands, nothing to mark.
-            None => return Ok(true),
-            // Another sweep marked it: its incident is this one (same key).
-            Some(current) if current.late_incident.is_some() => return Ok(true),
-            Some(current) if current.is_late(now) => m = current,
-            Some(current) => {
-                // A beat came while the incident was opened: note it there.
-                let silent = current.last_beat_at.unwrap_or(now) - m.quiet_since();
-                note_recovery(app, id, &current, silent, "a beat during the check").await?;
-                return Ok(true);
+            match app.store.monitor(&m.spec.name).await? {
+                // Deleted meanwhile: the incident stands, nothing to mark.
+                None => Ok(Try::Done(true)),
+                // Another sweep marked it: its incident is this one (same key).
+                Some(current) if current.late_incident.is_some() => Ok(Try::Done(true)),
+                Some(current) if current.is_late(now) => {
+                    let e = StoreError::Unavailable(format!("monitor {} is busy", m.spec.name));
+                    Ok(Try::Again(current, e))
+                }
+                Some(current) => {
+                    // A beat came while the incident was opened: note it there.
+                    let silent = current.last_beat_at.unwrap_or(now) - m.quiet_since();
+                    note_recovery(app, id, &current, silent, "a beat during the check").await?;
+                    Ok(Try::Done(true))
+                }
             }
-        }
-    }
-    Err(StoreError::Unavailable(format!(
-        "monitor {} is busy",
-        m.spec.name
-    )))
+        })
+        .await
 }

@@ -2,7 +2,7 @@
 //! `klaxon serve` (via axum). Requests arrive as `http::Request<Bytes>`; the
 //! status code and error body are chosen in one place, [`ApiError`].
 //!
-//! - [`report_form`]: the report form, `POST /reports` and security.txt.
+//! - [`report_form`]: the report form, `POST /reports` (its body parsed once, in `command`) and security.txt.
 //! - [`webhooks`]: signed webhooks and the PagerDuty-compatible route.
 //! - [`ack`]: the ack link's page and its confirmation.
 //! - [`heartbeat`]: a heartbeat monitor's beat.

@@ -2,8 +2,9 @@
 //! uses, read and written through the same store and use cases.
 
 use super::BoxError;
+use chrono::{DateTime, Utc};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
-use klaxon_core::domain::IncidentKey;
+use klaxon_core::domain::{Deadline, DeadlineOutcome, Incident, IncidentKey, deadline_outcome};
 use klaxon_core::ports::{IncidentStore, RepeatCounter};
 use serde_json::json;
 use std::path::Path;
@@ -141,17 +142,9 @@ pub async fn show(data_dir: &Path, id: &str, json: bool) -> Result<String, BoxEr
         (None, None) => {}
     }
     s.push_str("deadlines:\n");
+    let now = Utc::now();
     for d in &incident.deadlines {
-        let state = match (d.met_at, d.breached_at, d.next_alert_at) {
-            (Some(m), _, _) => format!("met {}", m.to_rfc3339()),
-            (None, Some(b), _) => format!("BREACHED {}", b.to_rfc3339()),
-            (None, None, Some(n)) => format!(
-                "open, {} reminder(s) sent, next alert {}",
-                d.reminders_sent,
-                n.to_rfc3339()
-            ),
-            (None, None, None) => "open".into(),
-        };
+        let state = deadline_state(&incident, d, now);
         s.push_str(&format!(
             "  - {:<22} due {}  {state}\n",
             d.kind.as_str(),
@@ -169,4 +162,110 @@ pub async fn show(data_dir: &Path, id: &str, json: bool) -> Result<String, BoxEr
         ));
     }
     Ok(s)
+}
+
+/// A deadline's state as `show` prints it, judged at `now` by the domain's
+/// verdict (the rule the API's view and the review use).
+fn deadline_state(incident: &Incident, d: &Deadline, now: DateTime<Utc>) -> String {
+    let at = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    match deadline_outcome(incident, d, Some(now)) {
+        DeadlineOutcome::MetOnTime => format!("met {}", at(d.met_at)),
+        DeadlineOutcome::MetLate => format!("met late {}", at(d.met_at)),
+        DeadlineOutcome::Breached => format!("BREACHED {}", at(d.breached_at)),
+        DeadlineOutcome::Missed => "MISSED: due and unmet".into(),
+        DeadlineOutcome::NotOwed => "not owed: resolved before it fell due".into(),
+        DeadlineOutcome::Open => match d.next_alert_at {
+            Some(n) => format!(
+                "open, {} reminder(s) sent, next alert {}",
+                d.reminders_sent,
+                n.to_rfc3339()
+            ),
+            None => "open".into(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use klaxon_core::domain::{DeadlineKind, NewIncident, Report, ReportInput, Source};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().expect("time")
+    }
+
+    /// Each verdict as printed; the verdict itself is the domain's.
+    #[test]
+    fn deadline_state_table() {
+        let report = Report::parse(ReportInput {
+            title: Some("t".into()),
+            ..Default::default()
+        })
+        .expect("report");
+        let start = t("2026-02-01T00:00:00Z");
+        let base = NewIncident::from_report(report, Source::Report, None, start).incident;
+        let due = t("2026-02-02T00:00:00Z");
+        let (before, after) = (t("2026-02-01T12:00:00Z"), t("2026-02-03T00:00:00Z"));
+        let deadline = |kind, met_at, breached_at, next_alert_at| Deadline {
+            kind,
+            starts_at: start,
+            due_at: due,
+            met_at,
+            reminders_sent: 1,
+            breached_at,
+            next_alert_at,
+        };
+        use DeadlineKind::{CustomerNotice, Notify, StatusUpdate};
+        // (deadline, resolved at, judged at, printed)
+        let cases = [
+            (
+                deadline(Notify, Some(before), None, None),
+                None,
+                after,
+                "met 2026-02-01T12:00:00+00:00",
+            ),
+            (
+                deadline(Notify, Some(after), Some(due), None),
+                None,
+                after,
+                "met late 2026-02-03T00:00:00+00:00",
+            ),
+            (
+                deadline(Notify, None, Some(due), None),
+                None,
+                after,
+                "BREACHED 2026-02-02T00:00:00+00:00",
+            ),
+            (
+                deadline(Notify, None, None, None),
+                None,
+                after,
+                "MISSED: due and unmet",
+            ),
+            (
+                deadline(StatusUpdate, None, None, None),
+                Some(before),
+                after,
+                "not owed: resolved before it fell due",
+            ),
+            (
+                deadline(CustomerNotice, None, None, None),
+                Some(before),
+                after,
+                "MISSED: due and unmet",
+            ),
+            (
+                deadline(Notify, None, None, Some(due)),
+                None,
+                before,
+                "open, 1 reminder(s) sent, next alert 2026-02-02T00:00:00+00:00",
+            ),
+            (deadline(Notify, None, None, None), None, before, "open"),
+        ];
+        for (d, resolved_at, now, want) in cases {
+            let mut i = base.clone();
+            i.resolved_at = resolved_at;
+            assert_eq!(deadline_state(&i, &d, now), want, "{d:?}");
+        }
+    }
 }

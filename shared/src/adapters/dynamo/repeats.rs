@@ -13,13 +13,22 @@ use super::keys::*;
 use super::{DynamoIncidentStore, classify};
 use crate::domain::{Burst, IncidentId, RepeatSeen, Repeats};
 use crate::ports::{RepeatCount, RepeatCounter, StoreError};
+use crate::retry::{Backoff, Growth, Try};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
+use std::time::Duration;
 
-/// A repeat that meets a commit in flight on its counter waits and retries.
-const ATTEMPTS: u32 = 6;
+/// A repeat that meets a commit in flight on its counter waits and retries:
+/// 6 tries, waiting 5 ms doubling.
+const COUNTER: Backoff = Backoff {
+    attempts: 6,
+    base: Duration::from_millis(5),
+    growth: Growth::Doubling,
+    cap: Duration::from_millis(80),
+    jitter: Duration::ZERO,
+};
 
 fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
@@ -100,70 +109,69 @@ impl DynamoIncidentStore {
 #[async_trait]
 impl RepeatCounter for DynamoIncidentStore {
     async fn count_repeat(&self, seen: &RepeatSeen) -> Result<RepeatCount, StoreError> {
-        for attempt in 0..ATTEMPTS {
-            let Some(id) = self.key_target(seen).await? else {
-                return Ok(RepeatCount::Unknown);
-            };
-            let result = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key(inc_pk(id), REPEATS)))
-                .update_expression("ADD #occ :one SET #last = :at, #sample = :sample")
-                .condition_expression(
-                    "attribute_exists(#occ) AND attribute_not_exists(#closed) AND #rank <= :rank",
-                )
-                .expression_attribute_names("#occ", "occurrences")
-                .expression_attribute_names("#last", "last_seen")
-                .expression_attribute_names("#sample", "sample")
-                .expression_attribute_names("#closed", "closed")
-                .expression_attribute_names("#rank", "rank")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":at", n(seen.at.timestamp_micros()))
-                .expression_attribute_values(":sample", s(seen.sample.to_string()))
-                .expression_attribute_values(":rank", n(seen.rank))
-                .return_values(ReturnValue::AllOld)
-                .send()
-                .await;
-            let err = match result {
-                Ok(out) => {
-                    let before = out.attributes.unwrap_or_default();
-                    return from_item(&before)?
-                        .map(RepeatCount::Counted)
-                        .ok_or_else(|| {
-                            StoreError::Corrupt("counted a repeat on no counter".into())
-                        });
-                }
-                Err(e) => e,
-            };
-            match err.code() {
-                Some("ConditionalCheckFailedException") => {
-                    // Rare: find out which part of the condition failed.
-                    let item = self.get_item(inc_pk(id), REPEATS).await?;
-                    let open = item
-                        .as_ref()
-                        .filter(|i| !i.contains_key("closed"))
-                        .map(from_item)
-                        .transpose()?
-                        .flatten();
-                    match open {
-                        Some(r) if seen.rank < r.rank => return Ok(RepeatCount::NewSignal(r)),
-                        // The rank was lowered meanwhile: count again.
-                        Some(_) => continue,
-                        None => return Ok(RepeatCount::Unknown),
+        let busy = || {
+            StoreError::Unavailable("the incident's repeat counter is busy; retry shortly".into())
+        };
+        COUNTER
+            .run((), |()| async move {
+                let Some(id) = self.key_target(seen).await? else {
+                    return Ok(Try::Done(RepeatCount::Unknown));
+                };
+                let result = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(inc_pk(id), REPEATS)))
+                    .update_expression("ADD #occ :one SET #last = :at, #sample = :sample")
+                    .condition_expression(
+                        "attribute_exists(#occ) AND attribute_not_exists(#closed) AND #rank <= :rank",
+                    )
+                    .expression_attribute_names("#occ", "occurrences")
+                    .expression_attribute_names("#last", "last_seen")
+                    .expression_attribute_names("#sample", "sample")
+                    .expression_attribute_names("#closed", "closed")
+                    .expression_attribute_names("#rank", "rank")
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":at", n(seen.at.timestamp_micros()))
+                    .expression_attribute_values(":sample", s(seen.sample.to_string()))
+                    .expression_attribute_values(":rank", n(seen.rank))
+                    .return_values(ReturnValue::AllOld)
+                    .send()
+                    .await;
+                let err = match result {
+                    Ok(out) => {
+                        let before = out.attributes.unwrap_or_default();
+                        return from_item(&before)?
+                            .map(|r| Try::Done(RepeatCount::Counted(r)))
+                            .ok_or_else(|| {
+                                StoreError::Corrupt("counted a repeat on no counter".into())
+                            });
                     }
+                    Err(e) => e,
+                };
+                match err.code() {
+                    Some("ConditionalCheckFailedException") => {
+                        // Rare: find out which part of the condition failed.
+                        let item = self.get_item(inc_pk(id), REPEATS).await?;
+                        let open = item
+                            .as_ref()
+                            .filter(|i| !i.contains_key("closed"))
+                            .map(from_item)
+                            .transpose()?
+                            .flatten();
+                        Ok(match open {
+                            Some(r) if seen.rank < r.rank => Try::Done(RepeatCount::NewSignal(r)),
+                            // The rank was lowered meanwhile: count again.
+                            Some(_) => Try::Again((), busy()),
+                            None => Try::Done(RepeatCount::Unknown),
+                        })
+                    }
+                    // A commit closing the incident holds the counter right now.
+                    Some("TransactionConflictException") => Ok(Try::Again((), busy())),
+                    _ => Err(classify(&err)),
                 }
-                // A commit closing the incident holds the counter right now.
-                Some("TransactionConflictException") => {
-                    let ms = 5u64 << attempt;
-                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-                }
-                _ => return Err(classify(&err)),
-            }
-        }
-        Err(StoreError::Unavailable(
-            "the incident's repeat counter is busy; retry shortly".into(),
-        ))
+            })
+            .await
     }
 
     async fn open_repeats(&self, initial: &Repeats) -> Result<(), StoreError> {

@@ -8,6 +8,7 @@ use crate::ports::{
     Created, Cursor, DueBatch, IdempotencyKey, IncidentPage, IncidentQuery, IncidentStore,
     SentNotification, StoreError,
 };
+use crate::retry::{Backoff, Growth, Try};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -18,9 +19,26 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::time::Duration;
 
-/// Transaction conflicts clear quickly; retry a few times before giving up.
-const CONFLICT_RETRIES: u32 = 4;
+/// Transaction conflicts clear quickly: 5 tries, waiting 40 ms doubling,
+/// plus up to 20 ms of jitter.
+const TRANSACTION: Backoff = Backoff {
+    attempts: 5,
+    base: Duration::from_millis(40),
+    growth: Growth::Doubling,
+    cap: Duration::from_millis(320),
+    jitter: Duration::from_millis(20),
+};
+/// Unprocessed batch items (throttling) are resent 8 times, waiting
+/// 20 ms doubling.
+const BATCH: Backoff = Backoff {
+    attempts: 9,
+    base: Duration::from_millis(20),
+    growth: Growth::Doubling,
+    cap: Duration::from_millis(2560),
+    jitter: Duration::ZERO,
+};
 /// Cancellation reasons of a transaction that was throttled.
 const THROTTLED: &[&str] = &["ThrottlingError", "ProvisionedThroughputExceeded"];
 
@@ -40,25 +58,17 @@ fn cancellation_codes(e: &SdkError<TransactWriteItemsError, HttpResponse>) -> Op
     }
 }
 
-async fn backoff(attempt: u32) {
-    let ms = 20u64 * 2u64.pow(attempt) + u64::from(rand::random::<u8>() % 20);
-    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-}
-
-/// The retry policy of every transaction here, once its caller has read
-/// the cancellation (`codes`, by item position) and found nothing of its
-/// own: a conflicting transaction in flight is waited out with backoff, up
-/// to [`CONFLICT_RETRIES`] times; any other reason is `Unavailable`.
-async fn wait_out_conflict(codes: &[String], attempt: &mut u32) -> Result<(), StoreError> {
-    if codes.iter().any(|c| c == "TransactionConflict") && *attempt < CONFLICT_RETRIES {
-        *attempt += 1;
-        backoff(*attempt).await;
-        return Ok(());
+/// What a transaction's caller does once it has read the cancellation
+/// (`codes`, by item position) and found nothing of its own: a conflicting
+/// transaction in flight is waited out ([`TRANSACTION`]); any other reason
+/// is `Unavailable`.
+fn cancelled<T>(codes: &[String]) -> Result<Try<T, (), StoreError>, StoreError> {
+    let e = StoreError::Unavailable(format!("transaction cancelled: {}", codes.join(", ")));
+    if codes.iter().any(|c| c == "TransactionConflict") {
+        Ok(Try::Again((), e))
+    } else {
+        Err(e)
     }
-    Err(StoreError::Unavailable(format!(
-        "transaction cancelled: {}",
-        codes.join(", ")
-    )))
 }
 
 impl DynamoIncidentStore {
@@ -85,30 +95,29 @@ impl DynamoIncidentStore {
     /// BatchWriteItem in chunks of 25 (its limit), retrying unprocessed items.
     pub(super) async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         for chunk in requests.chunks(25) {
-            let mut pending = chunk.to_vec();
-            for attempt in 0u32.. {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, pending)
-                    .send()
-                    .await
-                    .map_err(|e| classify(&e))?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut m| m.remove(&self.table))
-                    .unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-                if attempt >= 8 {
-                    return Err(StoreError::Unavailable(format!(
+            BATCH
+                .run(chunk.to_vec(), |pending| async move {
+                    let out = self
+                        .client
+                        .batch_write_item()
+                        .request_items(&self.table, pending)
+                        .send()
+                        .await
+                        .map_err(|e| classify(&e))?;
+                    let left = out
+                        .unprocessed_items
+                        .and_then(|mut m| m.remove(&self.table))
+                        .unwrap_or_default();
+                    if left.is_empty() {
+                        return Ok(Try::Done(()));
+                    }
+                    let e = StoreError::Unavailable(format!(
                         "{} items still unprocessed after retries",
-                        pending.len()
-                    )));
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-            }
+                        left.len()
+                    ));
+                    Ok(Try::Again(left, e))
+                })
+                .await?;
         }
         Ok(())
     }
@@ -355,31 +364,37 @@ impl IncidentStore for DynamoIncidentStore {
         }
         items.extend(child_puts(&self.table, &new.timeline, &new.events)?);
 
-        let mut attempt = 0;
-        loop {
-            let Err(codes) = self.transact(&items).await? else {
-                return Ok(Created {
-                    incident: new.incident,
-                    duplicate: false,
-                });
-            };
-            let code = |i: usize| codes.get(i).map(String::as_str).unwrap_or("None");
-            if let Some(k) = &new.idempotency_key
-                && code(IDEM_POS) == "ConditionalCheckFailed"
-                && let Some(incident) = self.idempotent_hit(k, true).await?
-            {
-                return Ok(Created {
-                    incident,
-                    duplicate: true,
-                });
-            }
-            if code(1) == "ConditionalCheckFailed" {
-                return Err(StoreError::ReferenceTaken(inc.reference.to_string()));
-            }
-            // A concurrent create with the same key holds the item: wait, then
-            // the retry either succeeds or finds the winner's incident.
-            wait_out_conflict(&codes, &mut attempt).await?;
-        }
+        let (items, key, reference) = (&items, &new.idempotency_key, &inc.reference);
+        let stored = TRANSACTION
+            .run((), |()| async move {
+                let Err(codes) = self.transact(items).await? else {
+                    return Ok(Try::Done(None));
+                };
+                let code = |i: usize| codes.get(i).map(String::as_str).unwrap_or("None");
+                if let Some(k) = key
+                    && code(IDEM_POS) == "ConditionalCheckFailed"
+                    && let Some(incident) = self.idempotent_hit(k, true).await?
+                {
+                    return Ok(Try::Done(Some(incident)));
+                }
+                if code(1) == "ConditionalCheckFailed" {
+                    return Err(StoreError::ReferenceTaken(reference.to_string()));
+                }
+                // A concurrent create with the same key holds the item: wait,
+                // then the retry either succeeds or finds the winner's incident.
+                cancelled(&codes)
+            })
+            .await?;
+        Ok(match stored {
+            Some(incident) => Created {
+                incident,
+                duplicate: true,
+            },
+            None => Created {
+                incident: new.incident,
+                duplicate: false,
+            },
+        })
     }
 
     async fn get(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
@@ -672,20 +687,22 @@ impl IncidentStore for DynamoIncidentStore {
             TransactWriteItem::builder().condition_check(exists).build(),
             put(&self.table, item, Some("attribute_not_exists(pk)"))?,
         ];
-        let mut attempt = 0;
-        loop {
-            let Err(codes) = self.transact(&items).await? else {
-                return Ok(());
-            };
-            let code = |i: usize| codes.get(i).map(String::as_str).unwrap_or("None");
-            if code(0) == "ConditionalCheckFailed" {
-                return Err(StoreError::NotFound(id));
-            }
-            if code(1) == "ConditionalCheckFailed" {
-                return Ok(());
-            }
-            wait_out_conflict(&codes, &mut attempt).await?;
-        }
+        let items = &items;
+        TRANSACTION
+            .run((), |()| async move {
+                let Err(codes) = self.transact(items).await? else {
+                    return Ok(Try::Done(()));
+                };
+                let code = |i: usize| codes.get(i).map(String::as_str).unwrap_or("None");
+                if code(0) == "ConditionalCheckFailed" {
+                    return Err(StoreError::NotFound(id));
+                }
+                if code(1) == "ConditionalCheckFailed" {
+                    return Ok(Try::Done(()));
+                }
+                cancelled(&codes)
+            })
+            .await
     }
 
     async fn notifications(&self, id: IncidentId) -> Result<Vec<SentNotification>, StoreError> {
@@ -765,20 +782,22 @@ impl IncidentStore for DynamoIncidentStore {
                     .build(),
             );
         }
-        let mut attempt = 0;
-        loop {
-            let Err(codes) = self.transact(&items).await? else {
-                self.finish_purge(id).await?;
-                return Ok(true);
-            };
-            if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") {
-                // Changed since the read, or deleted by someone else.
-                return match self.get_item(inc_pk(id), "META").await? {
-                    Some(_) => Err(conflict()),
-                    None => Ok(false),
+        let (items, conflict) = (&items, &conflict);
+        TRANSACTION
+            .run((), |()| async move {
+                let Err(codes) = self.transact(items).await? else {
+                    self.finish_purge(id).await?;
+                    return Ok(Try::Done(true));
                 };
-            }
-            wait_out_conflict(&codes, &mut attempt).await?;
-        }
+                if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") {
+                    // Changed since the read, or deleted by someone else.
+                    return match self.get_item(inc_pk(id), "META").await? {
+                        Some(_) => Err(conflict()),
+                        None => Ok(Try::Done(false)),
+                    };
+                }
+                cancelled(&codes)
+            })
+            .await
     }
 }
