@@ -517,7 +517,8 @@ fn redact_rules(text: &str) -> Redacted<'_> {
             break;
         }
         for (i, rule) in RULES.iter().enumerate() {
-            if !hits.matched(i) && !(rule.reads_marker && kinds.len() > found) {
+            let retry = rule.reads_marker && kinds.len() > found;
+            if !(hits.matched(i) || retry) {
                 continue;
             }
             if let Some(next) = apply(rule, &out, &mut kinds) {
