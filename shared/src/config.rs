@@ -40,6 +40,62 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// How a verified JWT's claims name the caller (AWS only).
     pub jwt: JwtClaims,
+    /// The repository incidents are tracked in; none, no tracking.
+    pub tracker: Option<TrackerSettings>,
+}
+
+/// GitHub Issues as the tracker: `KLAXON_GITHUB_REPO` (`owner/name`),
+/// `KLAXON_GITHUB_TOKEN` (a fine-grained token with Issues: read and write on
+/// that repository, usually from the secret) and `KLAXON_GITHUB_API_URL`
+/// (GitHub Enterprise, or a test's mock).
+#[derive(Debug, Clone)]
+pub struct TrackerSettings {
+    pub repo: String,
+    pub token: Secret,
+    pub api_url: String,
+}
+
+impl TrackerSettings {
+    pub const DEFAULT_API_URL: &'static str = "https://api.github.com";
+
+    /// `None` when no repository is named.
+    pub fn load(l: &dyn Lookup) -> Result<Option<Self>, ConfigError> {
+        let Some(repo) = l.get("KLAXON_GITHUB_REPO") else {
+            return Ok(None);
+        };
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && p.len() <= 100
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        match repo.split_once('/') {
+            Some((owner, name)) if part_ok(owner) && part_ok(name) => {}
+            _ => {
+                return Err(ConfigError::Invalid {
+                    var: "KLAXON_GITHUB_REPO",
+                    reason: "must be owner/name, e.g. acme/security-incidents".into(),
+                });
+            }
+        }
+        let token = l
+            .get("KLAXON_GITHUB_TOKEN")
+            .ok_or(ConfigError::Missing("KLAXON_GITHUB_TOKEN"))?;
+        let api_url = l
+            .get("KLAXON_GITHUB_API_URL")
+            .unwrap_or_else(|| Self::DEFAULT_API_URL.to_owned());
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://127.0.0.1:")) {
+            return Err(ConfigError::Invalid {
+                var: "KLAXON_GITHUB_API_URL",
+                reason: "must be an https:// URL (or a loopback mock)".into(),
+            });
+        }
+        Ok(Some(Self {
+            repo,
+            token: Secret(token),
+            api_url: api_url.trim_end_matches('/').to_owned(),
+        }))
+    }
 }
 
 /// What notify needs: the ack-link key and the message templates.

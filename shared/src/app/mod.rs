@@ -18,6 +18,7 @@ pub mod respond;
 pub mod routing;
 pub mod silence;
 pub mod sources;
+pub mod track;
 
 use crate::ports::{Clock, EventPublisher, Notifier, NotifyError, PublishError, Store, StoreError};
 use std::sync::Arc;
@@ -160,6 +161,8 @@ pub enum HandlerError {
     /// An edited template that fails at render time.
     #[error("message could not be rendered: {0}")]
     Render(crate::messages::TemplateError),
+    #[error(transparent)]
+    Track(#[from] crate::ports::TrackerError),
 }
 
 impl HandlerError {
@@ -174,6 +177,8 @@ impl HandlerError {
             Self::MissingIncident(_) => "MissingIncident",
             Self::Transition(_) => "IllegalTransition",
             Self::Render(_) => "Render",
+            Self::Track(crate::ports::TrackerError::Unavailable(_)) => "Retryable.Track",
+            Self::Track(_) => "Track",
         }
     }
 }
