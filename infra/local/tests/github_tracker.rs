@@ -607,3 +607,126 @@ async fn status_changes_tell_the_team() {
     let body = notice[0]["message"]["email"].as_str().expect("email");
     assert!(body.contains("### Security"), "{body}");
 }
+
+/// The `klaxon` binary as a user runs it, connected by its environment
+/// (`KLAXON_GITHUB_REPO`, `KLAXON_GITHUB_TOKEN`, `KLAXON_GITHUB_API_URL`)
+/// to the mock: a report posted over HTTP gets its issue, whose number the
+/// API shows; a status change through the API comments on it (the
+/// timeline has no refusal). The token appears nowhere in the log.
+#[tokio::test]
+async fn klaxon_serve_tracks_what_it_is_told() {
+    let Some(url) = mock_url() else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let logs = tempfile::tempdir().expect("log dir");
+    let log = logs.path().join("serve.log");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .env_remove("KLAXON_API_URL")
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env(
+            "KLAXON_API_TOKENS",
+            "cora:commander:test-commander-token-0123456789",
+        )
+        .env("KLAXON_GITHUB_REPO", "acme/security-incidents")
+        .env("KLAXON_GITHUB_TOKEN", TOKEN)
+        .env("KLAXON_GITHUB_API_URL", &url)
+        .env("RUST_LOG", "debug")
+        .stdout(std::fs::File::create(&log).expect("log"))
+        .stderr(std::fs::File::create(logs.path().join("serve.err")).expect("log"))
+        .spawn()
+        .expect("spawn klaxon serve");
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Killed(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "klaxon serve did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let resp = client
+        .post(format!("{base}/reports"))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({
+                "title": "Auth bypass in the admin API",
+                "description": "Any caller can list every tenant's users.",
+                "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 202);
+    let id = resp.json::<serde_json::Value>().await.expect("json")["incident_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let incident = |client: reqwest::Client, base: String, id: String| async move {
+        client
+            .get(format!("{base}/api/v1/incidents/{id}"))
+            .bearer_auth("test-commander-token-0123456789")
+            .send()
+            .await
+            .expect("get")
+            .json::<serde_json::Value>()
+            .await
+            .expect("json")
+    };
+    // Triage and the tracker run in the background: wait for the issue.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let got = loop {
+        let got = incident(client.clone(), base.clone(), id.clone()).await;
+        if got["incident"]["tracker"].is_object() || Instant::now() > deadline {
+            break got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(got["incident"]["tracker"]["key"], "1347", "{got}");
+    assert_eq!(got["incident"]["tracker"]["system"], "github");
+
+    let resp = client
+        .post(format!("{base}/api/v1/incidents/{id}/status"))
+        .bearer_auth("test-commander-token-0123456789")
+        .header("content-type", "application/json")
+        .body(r#"{"status":"investigating"}"#)
+        .send()
+        .await
+        .expect("status");
+    assert!(resp.status().is_success(), "{:?}", resp.text().await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = incident(client.clone(), base.clone(), id.clone()).await;
+    let tracker_lines: Vec<&str> = got["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|e| e["kind"] == "tracker")
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert_eq!(
+        tracker_lines.len(),
+        1,
+        "only the issue opened: {tracker_lines:?}"
+    );
+    drop(_server);
+    let out = std::fs::read_to_string(&log).unwrap_or_default()
+        + &std::fs::read_to_string(logs.path().join("serve.err")).unwrap_or_default();
+    assert!(!out.is_empty(), "klaxon serve logged nothing");
+    assert!(!out.contains(TOKEN), "the token reached the log");
+}
