@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use klaxon_core::adapters::github::{GitHubIssues, Retry};
 use klaxon_core::app::track::{self, Tracked};
 use klaxon_core::app::{App, HandlerError, Relay, intake, respond};
-use klaxon_core::config::{Secret, TrackerSettings};
+use klaxon_core::config::{GitHubAuth, Secret, TrackerSettings};
 use klaxon_core::domain::{
     Caller, DomainEvent, EventKind, Incident, Report, ReportInput, Role, Severity, Source, Status,
     StatusFields, TaskState, TimelineKind, TrackerLink,
@@ -43,7 +43,7 @@ fn mock_url() -> Option<String> {
 fn settings(api_url: &str) -> TrackerSettings {
     TrackerSettings {
         repo: "acme/security-incidents".into(),
-        token: Secret::new(TOKEN),
+        auth: GitHubAuth::Token(Secret::new(TOKEN)),
         api_url: api_url.trim_end_matches('/').into(),
     }
 }
@@ -59,11 +59,13 @@ fn github(api_url: &str, headers: &[(&'static str, &str)]) -> GitHubIssues {
         .default_headers(map)
         .build()
         .expect("client");
-    GitHubIssues::with_client(client, &settings(api_url)).with_retry(Retry {
-        attempts: 3,
-        backoff: Duration::from_millis(20),
-        max_wait: Duration::from_secs(5),
-    })
+    GitHubIssues::with_client(client, &settings(api_url))
+        .expect("adapter")
+        .with_retry(Retry {
+            attempts: 3,
+            backoff: Duration::from_millis(20),
+            max_wait: Duration::from_secs(5),
+        })
 }
 
 /// The real adapter, with each call it is asked for written down, so a
@@ -729,4 +731,39 @@ async fn klaxon_serve_tracks_what_it_is_told() {
         + &std::fs::read_to_string(logs.path().join("serve.err")).unwrap_or_default();
     assert!(!out.is_empty(), "klaxon serve logged nothing");
     assert!(!out.contains(TOKEN), "the token reached the log");
+}
+
+/// A GitHub App instead of a token: a JWT signed with the App's key (made
+/// here by openssl, as GitHub's download is) buys the installation token
+/// (the description's `POST /app/installations/{id}/access_tokens`), which
+/// then opens the issue and comments; every request validates.
+#[tokio::test]
+async fn a_github_app_installation_opens_the_issue() {
+    let Some(url) = mock_url() else { return };
+    let out = std::process::Command::new("openssl")
+        .args(["genrsa", "-traditional", "2048"])
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "openssl genrsa failed");
+    let pem = String::from_utf8(out.stdout).expect("pem");
+    let settings = TrackerSettings {
+        repo: "acme/security-incidents".into(),
+        auth: GitHubAuth::App {
+            app_id: "12345".into(),
+            private_key: Secret::new(pem),
+            installation_id: 42,
+        },
+        api_url: url.trim_end_matches('/').into(),
+    };
+    let gh = GitHubIssues::with_client(reqwest::Client::new(), &settings).expect("adapter");
+    let draft = IssueDraft {
+        title: "[SEV-2] KLX-TEST an App's issue".into(),
+        body: "b".into(),
+        labels: vec!["security".into()],
+    };
+    let link = gh.open(&draft).await.expect("opened as the App");
+    assert_eq!(link.key, "1347");
+    gh.comment(&link.key, "and a comment")
+        .await
+        .expect("commented as the App");
 }

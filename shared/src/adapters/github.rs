@@ -1,17 +1,20 @@
 //! GitHub Issues as the [`IssueTracker`]: REST calls to one repository,
-//! authenticated by a fine-grained token (Issues: read and write). 5xx,
+//! authenticated by a fine-grained token (Issues: read and write) or as a
+//! GitHub App installation (a JWT signed with the App's key buys an
+//! installation token, kept until shortly before it expires). 5xx,
 //! network failures and rate limits (`Retry-After`, `x-ratelimit-reset`)
 //! are retried here with backoff, then answered `Unavailable` so the
 //! event is retried and, in the end, dead-lettered; 401, 403, 404, 410 and
 //! 422 are `Refused`. The token is a sensitive header: never logged, never
 //! in an error.
 
-use crate::config::{Secret, TrackerSettings};
+use crate::config::{GitHubAuth, Secret, TrackerSettings};
 use crate::domain::TrackerLink;
 use crate::ports::{IssueDraft, IssueTracker, TrackerError};
 use async_trait::async_trait;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -42,10 +45,25 @@ impl Default for Retry {
 
 pub struct GitHubIssues {
     client: reqwest::Client,
+    api_url: String,
     /// `https://api.github.com/repos/owner/name`.
     repo_url: String,
-    token: Secret,
+    credentials: Credentials,
     retry: Retry,
+}
+
+enum Credentials {
+    Token(Secret),
+    App(App),
+}
+
+/// A GitHub App installation, and its installation token while it holds.
+struct App {
+    app_id: String,
+    /// The private key's DER (PKCS#1).
+    key: jsonwebtoken::EncodingKey,
+    installation_id: u64,
+    token: tokio::sync::Mutex<Option<(Secret, std::time::Instant)>>,
 }
 
 impl GitHubIssues {
@@ -55,17 +73,42 @@ impl GitHubIssues {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| TrackerError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self::with_client(client, settings))
+        Self::with_client(client, settings)
     }
 
     /// Over a client of the caller's (tests add headers with it).
-    pub fn with_client(client: reqwest::Client, settings: &TrackerSettings) -> Self {
-        Self {
+    pub fn with_client(
+        client: reqwest::Client,
+        settings: &TrackerSettings,
+    ) -> Result<Self, TrackerError> {
+        let credentials = match &settings.auth {
+            GitHubAuth::Token(t) => Credentials::Token(t.clone()),
+            GitHubAuth::App {
+                app_id,
+                private_key,
+                installation_id,
+            } => {
+                let der = crate::config::pem_der(private_key.expose()).ok_or_else(|| {
+                    TrackerError::Refused {
+                        status: 401,
+                        reason: "KLAXON_GITHUB_APP_PRIVATE_KEY is not a PEM RSA key".into(),
+                    }
+                })?;
+                Credentials::App(App {
+                    app_id: app_id.clone(),
+                    key: jsonwebtoken::EncodingKey::from_rsa_der(&der),
+                    installation_id: *installation_id,
+                    token: tokio::sync::Mutex::new(None),
+                })
+            }
+        };
+        Ok(Self {
             client,
+            api_url: settings.api_url.clone(),
             repo_url: format!("{}/repos/{}", settings.api_url, settings.repo),
-            token: settings.token.clone(),
+            credentials,
             retry: Retry::default(),
-        }
+        })
     }
 
     pub fn with_retry(mut self, retry: Retry) -> Self {
@@ -73,7 +116,7 @@ impl GitHubIssues {
         self
     }
 
-    fn headers(&self) -> Result<HeaderMap, TrackerError> {
+    fn headers(&self, bearer: &Secret) -> Result<HeaderMap, TrackerError> {
         let mut h = HeaderMap::new();
         // GitHub's documented media type first; plain JSON is the same
         // representation, and what the published description lists.
@@ -87,10 +130,10 @@ impl GitHubIssues {
         );
         h.insert(header::USER_AGENT, HeaderValue::from_static("klaxon"));
         let mut auth =
-            HeaderValue::from_str(&format!("Bearer {}", self.token.expose())).map_err(|_| {
+            HeaderValue::from_str(&format!("Bearer {}", bearer.expose())).map_err(|_| {
                 TrackerError::Refused {
                     status: 401,
-                    reason: "KLAXON_GITHUB_TOKEN is not a valid header value".into(),
+                    reason: "the GitHub credential is not a valid header value".into(),
                 }
             })?;
         auth.set_sensitive(true);
@@ -98,15 +141,62 @@ impl GitHubIssues {
         Ok(h)
     }
 
-    /// One call, retried as the module says. Answers the JSON body.
+    /// The bearer for a repository call: the token, or the App's
+    /// installation token (minted when none is held or it is about to end).
+    async fn bearer(&self) -> Result<Secret, TrackerError> {
+        let app = match &self.credentials {
+            Credentials::Token(t) => return Ok(t.clone()),
+            Credentials::App(app) => app,
+        };
+        let mut held = app.token.lock().await;
+        if let Some((token, until)) = held.as_ref()
+            && std::time::Instant::now() < *until
+        {
+            return Ok(token.clone());
+        }
+        let jwt = app_jwt(app)?;
+        let url = format!(
+            "{}/app/installations/{}/access_tokens",
+            self.api_url, app.installation_id
+        );
+        let v = self.send(Method::POST, &url, &json!({}), &jwt).await?;
+        let token = v["token"].as_str().ok_or_else(|| {
+            TrackerError::Unavailable("GitHub's installation token answer has no token".into())
+        })?;
+        // Kept until five minutes before GitHub says it ends (an hour).
+        let left = v["expires_at"]
+            .as_str()
+            .and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok())
+            .map(|t| (t - chrono::Utc::now() - chrono::Duration::minutes(5)).num_seconds())
+            .unwrap_or(0)
+            .clamp(0, 55 * 60);
+        let until = std::time::Instant::now() + Duration::from_secs(left.unsigned_abs());
+        let token = Secret::new(token);
+        *held = Some((token.clone(), until));
+        Ok(token)
+    }
+
+    /// One repository call.
     async fn call(&self, method: Method, path: &str, body: &Value) -> Result<Value, TrackerError> {
+        let bearer = self.bearer().await?;
         let url = format!("{}{path}", self.repo_url);
+        self.send(method, &url, body, &bearer).await
+    }
+
+    /// One request, retried as the module says. Answers the JSON body.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: &Value,
+        bearer: &Secret,
+    ) -> Result<Value, TrackerError> {
         let mut last = String::new();
         for attempt in 0..self.retry.attempts {
             let sent = self
                 .client
-                .request(method.clone(), &url)
-                .headers(self.headers()?)
+                .request(method.clone(), url)
+                .headers(self.headers(bearer)?)
                 .json(body)
                 .send()
                 .await;
@@ -150,6 +240,33 @@ impl GitHubIssues {
         let jitter = Duration::from_millis(u64::from(rand::random::<u8>()) % 50);
         base + jitter
     }
+}
+
+/// The App's JWT (RS256, issued a minute back against clock drift, nine
+/// minutes long), which buys an installation token.
+fn app_jwt(app: &App) -> Result<Secret, TrackerError> {
+    #[derive(Serialize)]
+    struct Claims<'a> {
+        iat: i64,
+        exp: i64,
+        iss: &'a str,
+    }
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims {
+        iat: now - 60,
+        exp: now + 9 * 60,
+        iss: &app.app_id,
+    };
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &app.key,
+    )
+    .map(Secret::new)
+    .map_err(|e| TrackerError::Refused {
+        status: 401,
+        reason: format!("cannot sign the GitHub App's JWT: {e}"),
+    })
 }
 
 /// What a response means for the call.
