@@ -105,9 +105,13 @@ pub async fn on_event(
             let task_id = task.id;
             act(app, &incident, "open the follow-up's issue", key, async {
                 let opened = tracker.open(&draft).await?;
-                tracker
-                    .comment(&link.key, &issue::follow_up_comment(task_id, &opened.key))
-                    .await?;
+                // The new issue's body already links the incident's (GitHub
+                // shows it on both), so this comment is a courtesy: failing
+                // it must not release the claim and open a second issue.
+                let linked = issue::follow_up_comment(task_id, &opened.key);
+                if let Err(e) = tracker.comment(&link.key, &linked).await {
+                    tracing::warn!(incident_id = %incident.id, error = %e, "could not comment the follow-up's link");
+                }
                 let text = format!(
                     "follow-up #{task_id} tracked as {} issue #{} ({})",
                     opened.system, opened.key, opened.url
