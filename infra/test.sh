@@ -50,6 +50,45 @@ for _ in range(200):
 sys.exit(f"moto did not start on {url}; see target/moto.log")
 PY
 
+# GitHub's published REST API description (@octokit/openapi), served by
+# Prism, which validates every request the tracker sends and answers from
+# the description's examples; both pinned in infra/github-mock's lock file.
+if ! cmp -s infra/github-mock/package-lock.json infra/github-mock/node_modules/.installed-lock 2>/dev/null; then
+  if ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "installing nodejs and npm" >&2
+      apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    else
+      echo "the tracker's tests need Node.js and npm: sudo apt-get install nodejs npm" >&2
+      exit 1
+    fi
+  fi
+  echo "installing the GitHub API description and Prism into infra/github-mock" >&2
+  (cd infra/github-mock && npm ci --no-audit --no-fund --loglevel=error)
+  cp infra/github-mock/package-lock.json infra/github-mock/node_modules/.installed-lock
+fi
+"$venv/bin/python" infra/github-mock/prepare.py target/github-api.json
+gh_port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+infra/github-mock/node_modules/.bin/prism mock --errors -h 127.0.0.1 -p "$gh_port" target/github-api.json > target/github-mock.log 2>&1 &
+gh_pid=$!
+trap 'kill "$moto_pid" "$gh_pid" 2>/dev/null || true' EXIT
+"$venv/bin/python" - "$gh_port" <<'PY'
+import sys, time, urllib.error, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/zen"
+for _ in range(1200):
+    try:
+        urllib.request.urlopen(url, timeout=1)
+        sys.exit(0)
+    except urllib.error.HTTPError:
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit(f"the GitHub mock did not start on {url}; see target/github-mock.log")
+PY
+export KLAXON_GITHUB_MOCK_URL="http://127.0.0.1:$gh_port"
+echo "GitHub API mock listening on $KLAXON_GITHUB_MOCK_URL" >&2
+
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1

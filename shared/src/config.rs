@@ -40,6 +40,129 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// How a verified JWT's claims name the caller (AWS only).
     pub jwt: JwtClaims,
+    /// The repository incidents are tracked in; none, no tracking.
+    pub tracker: Option<TrackerSettings>,
+}
+
+/// GitHub Issues as the tracker: `KLAXON_GITHUB_REPO` (`owner/name`), the
+/// credentials, and `KLAXON_GITHUB_API_URL` (GitHub Enterprise Server, or a
+/// test's mock). The credentials are a GitHub App's when
+/// `KLAXON_GITHUB_APP_ID` is set (`KLAXON_GITHUB_APP_PRIVATE_KEY`, its PEM
+/// key, and `KLAXON_GITHUB_APP_INSTALLATION_ID`), else `KLAXON_GITHUB_TOKEN`
+/// (a fine-grained token). Secrets usually come from the secret.
+#[derive(Debug, Clone)]
+pub struct TrackerSettings {
+    pub repo: String,
+    pub auth: GitHubAuth,
+    pub api_url: String,
+}
+
+/// How Klaxon signs in to GitHub.
+#[derive(Debug, Clone)]
+pub enum GitHubAuth {
+    /// A fine-grained personal access token with Issues: read and write.
+    Token(Secret),
+    /// A GitHub App installed on the repository: each call uses an
+    /// installation token minted with a JWT signed by the App's key.
+    App {
+        app_id: String,
+        /// The App's private key, PEM (`BEGIN RSA PRIVATE KEY`).
+        private_key: Secret,
+        installation_id: u64,
+    },
+}
+
+impl TrackerSettings {
+    pub const DEFAULT_API_URL: &'static str = "https://api.github.com";
+
+    /// `None` when no repository is named.
+    pub fn load(l: &dyn Lookup) -> Result<Option<Self>, ConfigError> {
+        let Some(repo) = l.get("KLAXON_GITHUB_REPO") else {
+            return Ok(None);
+        };
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && p.len() <= 100
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        match repo.split_once('/') {
+            Some((owner, name)) if part_ok(owner) && part_ok(name) => {}
+            _ => {
+                return Err(ConfigError::Invalid {
+                    var: "KLAXON_GITHUB_REPO",
+                    reason: "must be owner/name, e.g. acme/security-incidents".into(),
+                });
+            }
+        }
+        let auth = match l.get("KLAXON_GITHUB_APP_ID") {
+            Some(app_id) => {
+                if !app_id.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(ConfigError::Invalid {
+                        var: "KLAXON_GITHUB_APP_ID",
+                        reason: "must be the App's numeric id".into(),
+                    });
+                }
+                let private_key = l
+                    .get("KLAXON_GITHUB_APP_PRIVATE_KEY")
+                    .ok_or(ConfigError::Missing("KLAXON_GITHUB_APP_PRIVATE_KEY"))?;
+                if pem_der(&private_key).is_none() {
+                    return Err(ConfigError::Invalid {
+                        var: "KLAXON_GITHUB_APP_PRIVATE_KEY",
+                        reason: "must be the App's private key as downloaded (PEM, BEGIN RSA PRIVATE KEY)".into(),
+                    });
+                }
+                let installation_id = l
+                    .get("KLAXON_GITHUB_APP_INSTALLATION_ID")
+                    .ok_or(ConfigError::Missing("KLAXON_GITHUB_APP_INSTALLATION_ID"))?
+                    .parse::<u64>()
+                    .map_err(|_| ConfigError::Invalid {
+                        var: "KLAXON_GITHUB_APP_INSTALLATION_ID",
+                        reason: "must be the installation's numeric id".into(),
+                    })?;
+                GitHubAuth::App {
+                    app_id,
+                    private_key: Secret(private_key),
+                    installation_id,
+                }
+            }
+            None => GitHubAuth::Token(Secret(
+                l.get("KLAXON_GITHUB_TOKEN")
+                    .ok_or(ConfigError::Missing("KLAXON_GITHUB_TOKEN"))?,
+            )),
+        };
+        let api_url = l
+            .get("KLAXON_GITHUB_API_URL")
+            .unwrap_or_else(|| Self::DEFAULT_API_URL.to_owned());
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://127.0.0.1:")) {
+            return Err(ConfigError::Invalid {
+                var: "KLAXON_GITHUB_API_URL",
+                reason: "must be an https:// URL (or a loopback mock)".into(),
+            });
+        }
+        Ok(Some(Self {
+            repo,
+            auth,
+            api_url: api_url.trim_end_matches('/').to_owned(),
+        }))
+    }
+}
+
+/// The DER inside a PKCS#1 PEM RSA key (`\n` escapes, as a secret's JSON
+/// may hold them, count as line breaks).
+pub fn pem_der(pem: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let pem = pem.replace("\\n", "\n");
+    let body = pem
+        .trim()
+        .strip_prefix("-----BEGIN RSA PRIVATE KEY-----")?
+        .trim()
+        .strip_suffix("-----END RSA PRIVATE KEY-----")?;
+    let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .ok()
+        .filter(|d| !d.is_empty())
 }
 
 /// What notify needs: the ack-link key and the message templates.
@@ -500,6 +623,74 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         IntakeSettings::load(&Layered(&map))
+    }
+
+    /// The tracker's settings: none without a repository, a token or an
+    /// App, and each mistake named by its variable.
+    #[test]
+    fn tracker_settings_table() {
+        let pem = "-----BEGIN RSA PRIVATE KEY-----\\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\\n-----END RSA PRIVATE KEY-----";
+        let load = |pairs: &[(&str, &str)]| {
+            let map: BTreeMap<String, String> = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            TrackerSettings::load(&Layered(&map))
+        };
+        let repo = ("KLAXON_GITHUB_REPO", "acme/security-incidents");
+        assert!(load(&[]).expect("none").is_none());
+        let t = load(&[repo, ("KLAXON_GITHUB_TOKEN", "github_pat_x")])
+            .expect("token")
+            .expect("tracker");
+        assert!(matches!(t.auth, GitHubAuth::Token(_)));
+        assert_eq!(t.api_url, TrackerSettings::DEFAULT_API_URL);
+        assert!(
+            !format!("{t:?}").contains("github_pat_x"),
+            "Debug shows no token"
+        );
+        let app = load(&[
+            repo,
+            ("KLAXON_GITHUB_APP_ID", "12345"),
+            ("KLAXON_GITHUB_APP_PRIVATE_KEY", pem),
+            ("KLAXON_GITHUB_APP_INSTALLATION_ID", "42"),
+        ])
+        .expect("app")
+        .expect("tracker");
+        assert!(matches!(
+            app.auth,
+            GitHubAuth::App {
+                installation_id: 42,
+                ..
+            }
+        ));
+        let cases: [(&[(&str, &str)], &str); 5] = [
+            (&[("KLAXON_GITHUB_REPO", "acme")], "KLAXON_GITHUB_REPO"),
+            (&[repo], "KLAXON_GITHUB_TOKEN"),
+            (
+                &[repo, ("KLAXON_GITHUB_APP_ID", "12345")],
+                "KLAXON_GITHUB_APP_PRIVATE_KEY",
+            ),
+            (
+                &[
+                    repo,
+                    ("KLAXON_GITHUB_APP_ID", "12345"),
+                    ("KLAXON_GITHUB_APP_PRIVATE_KEY", "not a key"),
+                ],
+                "KLAXON_GITHUB_APP_PRIVATE_KEY",
+            ),
+            (
+                &[
+                    repo,
+                    ("KLAXON_GITHUB_TOKEN", "t"),
+                    ("KLAXON_GITHUB_API_URL", "http://github.example"),
+                ],
+                "KLAXON_GITHUB_API_URL",
+            ),
+        ];
+        for (pairs, var) in cases {
+            let err = load(pairs).expect_err(var).to_string();
+            assert!(err.contains(var), "{var}: {err}");
+        }
     }
 
     #[test]

@@ -23,13 +23,14 @@
 //! The ports and the use cases:
 //!
 //! - [`ports`]: the traits the core needs: `IncidentStore`, `RepeatCounter`, `Outbox`,
-//!   `DeliveryLedger`, `HeartbeatStore`, `RosterStore`, `EventPublisher`, `Notifier`, `Clock`,
-//!   and the data they carry (`Message`).
+//!   `DeliveryLedger`, `HeartbeatStore`, `RosterStore`, `EventPublisher`, `Notifier`,
+//!   `IssueTracker`, `Clock`, and the data they carry (`Message`, `IssueDraft`).
 //! - [`config`]: typed configuration, read once at start-up.
 //! - [`metrics`]: EMF counters.
 //! - [`retry`]: the one retry policy (attempts, backoff, cap, jitter) every bounded retry runs.
 //! - [`app`]: the use cases (intake, repeats of an alert, webhook ingest, assess, notify,
-//!   escalate, respond, on-call, source updates, the outbox relay), wired by [`App`] from an [`app::Wiring`], over one
+//!   track (the tracker's issue), escalate, respond, on-call, source updates, the outbox
+//!   relay), wired by [`App`] from an [`app::Wiring`], over one
 //!   conditional write (`app::update`), one delivery guard (`app::delivery`) and one
 //!   routing table (`app::routing`).
 //!
@@ -40,8 +41,8 @@
 //!   `webhooks`, `ack` links, the pages' `html`, and the `responder` API (its `commands`,
 //!   `writes`, `reads` and `documents`).
 //! - [`adapters`]: the implementations: DynamoDB, EventBridge and SNS (feature `aws`),
-//!   SQLite (feature `sqlite`; its `schema` and its `writer` thread), and the in-process bus
-//!   and file notifier. The DynamoDB table's set-up for tests is feature `test-util`.
+//!   SQLite (feature `sqlite`; its `schema` and its `writer` thread), GitHub Issues (feature
+//!   `github`), and the in-process bus and file notifier. The DynamoDB table's set-up for tests is feature `test-util`.
 //! - [`lambda`] (feature `lambda`): the glue each Lambda `main.rs` calls.
 //!
 //! Imports run one way (docs/architecture.md, checked by `tests/layering.rs`):

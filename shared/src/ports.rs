@@ -510,6 +510,43 @@ pub trait Notifier: Send + Sync {
     async fn send(&self, message: &Message) -> Result<(), NotifyError>;
 }
 
+/// An issue to open in the team's tracker. Its text is already redacted
+/// and escaped for the tracker's markup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueDraft {
+    pub title: String,
+    pub body: String,
+    pub labels: Vec<String>,
+}
+
+/// Why a tracker did not take an action.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrackerError {
+    /// The tracker said no and will say it again (a missing repository, a
+    /// token without permission): recorded on the timeline, not retried.
+    #[error("the tracker refused ({status}): {reason}")]
+    Refused { status: u16, reason: String },
+    /// Down, rate limited past the retry budget, or unreachable: retried.
+    #[error("tracker unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The team's issue tracker: one issue per incident, kept in step. GitHub
+/// Issues today; a Jira adapter is one more implementation.
+#[async_trait]
+pub trait IssueTracker: Send + Sync {
+    /// The tracker's name as stored on the incident (`github`).
+    fn system(&self) -> &'static str;
+    /// Opens an issue; answers its key and page.
+    async fn open(&self, draft: &IssueDraft) -> Result<crate::domain::TrackerLink, TrackerError>;
+    /// Sets the issue's title and Klaxon's labels.
+    async fn relabel(&self, key: &str, title: &str, labels: &[String]) -> Result<(), TrackerError>;
+    async fn comment(&self, key: &str, body: &str) -> Result<(), TrackerError>;
+    /// Comments `summary`, then closes the issue as completed.
+    async fn close(&self, key: &str, summary: &str) -> Result<(), TrackerError>;
+    async fn reopen(&self, key: &str) -> Result<(), TrackerError>;
+}
+
 /// Time, injectable so tests can move days in milliseconds.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;

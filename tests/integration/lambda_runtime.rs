@@ -631,3 +631,90 @@ async fn respond_trusts_the_jwt_authorizer_claims() {
     );
     assert_eq!(stored.role_history[0].by, "ana@example.com");
 }
+
+/// klaxon-track under the Runtime API stand-in, over DynamoDB on moto and
+/// GitHub's published API description served by the validating mock
+/// (`KLAXON_GITHUB_MOCK_URL`, started by `make test`): triage opens one
+/// issue and stores its number, a redelivery opens nothing, a severity
+/// change relabels it and closing closes it. A request the description
+/// refuses would be a 422, a refusal, and the wrong answer here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn track_keeps_the_issue_in_step() {
+    let Some(mock) = std::env::var("KLAXON_GITHUB_MOCK_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "KLAXON_GITHUB_MOCK_URL is not set: infra/test.sh starts the mock"
+        );
+        eprintln!("skipped: KLAXON_GITHUB_MOCK_URL is not set (infra/test.sh starts the mock)");
+        return;
+    };
+    let stack = Stack::create().await;
+    let store = DynamoIncidentStore::new(
+        aws_sdk_dynamodb::Client::new(&stack.sdk),
+        &stack.resources.table,
+    );
+    let now = chrono::Utc::now();
+    let mut new = klaxon_tests::new_incident("Admin API answers without a session", None, now);
+    new.incident.status = klaxon_core::domain::Status::Triaged;
+    new.incident.severity = Some(klaxon_core::domain::Severity::Sev2);
+    new.events.clear();
+    store.create(new.clone()).await.expect("create");
+    let id = new.incident.id;
+    let env = [
+        ("KLAXON_GITHUB_REPO", "acme/security-incidents"),
+        ("KLAXON_GITHUB_TOKEN", "github_pat_runtime_test_0123456789"),
+        ("KLAXON_GITHUB_API_URL", mock.as_str()),
+    ];
+    let event = |kind: EventKind, status: Option<klaxon_core::domain::Status>| {
+        let incident = new.incident.clone();
+        let mut e = DomainEvent::new(kind, &incident, now);
+        if let Some(s) = status {
+            e.status = s;
+        }
+        eventbridge(
+            kind.detail_type(),
+            "klaxon",
+            serde_json::to_value(&e).expect("json"),
+        )
+    };
+    let triaged = event(EventKind::IncidentTriaged, None);
+    let reply = ok_body(invoke_with(&stack, "klaxon-track", triaged.clone(), &env).await);
+    assert_eq!(reply, json!("done"));
+    let tracked = store.get(id).await.expect("get").expect("present");
+    assert_eq!(tracked.tracker.map(|t| t.key), Some("1347".to_owned()));
+
+    // The same event again, as EventBridge may redeliver it.
+    let reply = ok_body(invoke_with(&stack, "klaxon-track", triaged, &env).await);
+    assert_eq!(reply, json!("already"));
+
+    let reply = ok_body(
+        invoke_with(
+            &stack,
+            "klaxon-track",
+            event(EventKind::SeverityChanged, None),
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(reply, json!("done"));
+    let closed = event(
+        EventKind::StatusChanged,
+        Some(klaxon_core::domain::Status::Closed),
+    );
+    let reply = ok_body(invoke_with(&stack, "klaxon-track", closed, &env).await);
+    assert_eq!(reply, json!("done"));
+
+    // Without a repository the function answers and does nothing.
+    let reply = ok_body(
+        invoke(
+            &stack,
+            "klaxon-track",
+            event(EventKind::IncidentTriaged, None),
+        )
+        .await,
+    );
+    assert_eq!(reply, json!("off"));
+}

@@ -13,13 +13,14 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use klaxon_core::adapters::github::GitHubIssues;
 use klaxon_core::adapters::local::{ConsumerError, EventHandler, FileNotifier, InProcessBus};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::app::routing::{self, Consumer};
-use klaxon_core::app::{App, Relay, Wiring, assess, escalate, notify, outbox};
+use klaxon_core::app::{App, Relay, Wiring, assess, escalate, notify, outbox, track};
 use klaxon_core::domain::DomainEvent;
 use klaxon_core::http::{self, ClientIp, MAX_ANY_BODY, Routes};
-use klaxon_core::ports::{Clock, SystemClock};
+use klaxon_core::ports::{Clock, IssueTracker, SystemClock};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Weak};
@@ -31,19 +32,29 @@ use tower_http::timeout::TimeoutLayer;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The local bus's one subscriber: each event goes to the consumer the
+/// The local bus's one subscriber: each event goes to every consumer the
 /// routing table names, as the EventBridge rules route it in AWS.
-struct Consumers(Weak<App>);
+struct Consumers {
+    app: Weak<App>,
+    tracker: Option<Arc<dyn IssueTracker>>,
+}
 
 #[async_trait]
 impl EventHandler for Consumers {
     async fn handle(&self, event: &DomainEvent) -> Result<(), ConsumerError> {
-        let Some(app) = self.0.upgrade() else {
+        let Some(app) = self.app.upgrade() else {
             return Err(ConsumerError::ShuttingDown);
         };
-        match routing::consumer(event.kind) {
-            Consumer::Assess => drop(assess::on_event(&app, event).await?),
-            Consumer::Notify | Consumer::Page => drop(notify::on_event(&app, event).await?),
+        // In order; a failure leaves the event pending, and the consumers
+        // that ran already skip it on the retry (each claims its effects).
+        for consumer in routing::consumers(event.kind) {
+            match consumer {
+                Consumer::Assess => drop(assess::on_event(&app, event).await?),
+                Consumer::Notify | Consumer::Page => drop(notify::on_event(&app, event).await?),
+                Consumer::Track => {
+                    track::on_event(&app, self.tracker.as_deref(), event).await?;
+                }
+            }
         }
         Ok(())
     }
@@ -51,7 +62,8 @@ impl EventHandler for Consumers {
 
 /// Builds the app over `data_dir`, with the consumers subscribed. The
 /// server answers first and publishes in the background; a one-shot command
-/// (`klaxon ack`) publishes before it exits.
+/// (`klaxon ack`) publishes before it exits. The tracker is GitHub's when
+/// `KLAXON_GITHUB_REPO` names a repository.
 pub fn build(
     data_dir: &Path,
     config: &FileConfig,
@@ -59,6 +71,30 @@ pub fn build(
     clock: Arc<dyn Clock>,
     relay: Relay,
     listen: Option<SocketAddr>,
+) -> Result<Arc<App>, BoxError> {
+    assemble(data_dir, config, policy, clock, relay, listen, None)
+}
+
+/// [`build`], with this tracker in place of the configured one.
+pub fn build_tracked(
+    data_dir: &Path,
+    config: &FileConfig,
+    policy: Option<&Path>,
+    clock: Arc<dyn Clock>,
+    relay: Relay,
+    tracker: Arc<dyn IssueTracker>,
+) -> Result<Arc<App>, BoxError> {
+    assemble(data_dir, config, policy, clock, relay, None, Some(tracker))
+}
+
+fn assemble(
+    data_dir: &Path,
+    config: &FileConfig,
+    policy: Option<&Path>,
+    clock: Arc<dyn Clock>,
+    relay: Relay,
+    listen: Option<SocketAddr>,
+    tracker: Option<Arc<dyn IssueTracker>>,
 ) -> Result<Arc<App>, BoxError> {
     let store = SqliteIncidentStore::open(data_dir)?;
     let mut settings = config.settings(policy)?;
@@ -72,6 +108,11 @@ pub fn build(
     {
         settings.intake.public_url = Some(format!("http://{addr}"));
     }
+    let tracker: Option<Arc<dyn IssueTracker>> = match (tracker, &settings.tracker) {
+        (Some(t), _) => Some(t),
+        (None, Some(github)) => Some(Arc::new(GitHubIssues::new(github)?)),
+        (None, None) => None,
+    };
     let bus = Arc::new(InProcessBus::new());
     let app = Arc::new(App::new(Wiring {
         store: Arc::new(store),
@@ -81,7 +122,10 @@ pub fn build(
         relay,
         settings,
     }));
-    bus.subscribe(Arc::new(Consumers(Arc::downgrade(&app))));
+    bus.subscribe(Arc::new(Consumers {
+        app: Arc::downgrade(&app),
+        tracker,
+    }));
     Ok(app)
 }
 

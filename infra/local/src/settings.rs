@@ -207,6 +207,7 @@ impl FileConfig {
             notify: klaxon_core::config::NotifySettings::load(&lookup)?,
             policy,
             jwt: Default::default(),
+            tracker: klaxon_core::config::TrackerSettings::load(&lookup)?,
         })
     }
 }

@@ -91,6 +91,7 @@ pub async fn settings(sdk: &aws_config::SdkConfig) -> Result<Settings, ConfigErr
         intake: IntakeSettings::load(&lookup)?,
         notify: crate::config::NotifySettings::load(&lookup)?,
         jwt: crate::config::JwtClaims::load(&lookup),
+        tracker: crate::config::TrackerSettings::load(&lookup)?,
         policy: match lookup.get("KLAXON_POLICY_FILE") {
             None => crate::policy::Policy::builtin(),
             Some(path) => std::sync::Arc::new(

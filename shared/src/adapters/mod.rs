@@ -6,6 +6,8 @@ pub mod aws;
 pub mod dynamo;
 #[cfg(feature = "aws")]
 pub mod eventbridge;
+#[cfg(feature = "github")]
+pub mod github;
 pub mod local;
 #[cfg(feature = "aws")]
 pub mod sms;

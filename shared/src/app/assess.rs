@@ -162,7 +162,7 @@ fn confirmed_at(i: &Incident) -> chrono::DateTime<chrono::Utc> {
 
 /// Handles `Report Received`. Safe to call more than once per event.
 pub async fn on_event(app: &Arc<App>, event: &DomainEvent) -> Result<Outcome, HandlerError> {
-    if routing::consumer(event.kind) != Consumer::Assess {
+    if !routing::takes(Consumer::Assess, event.kind) {
         return Ok(Outcome::Ignored);
     }
     let incident = app

@@ -19,6 +19,7 @@ pub mod respond;
 pub mod routing;
 pub mod silence;
 pub mod sources;
+pub mod track;
 
 use crate::ports::{Clock, EventPublisher, Notifier, NotifyError, PublishError, Store, StoreError};
 use crate::retry::{Backoff, Growth, Try};
@@ -184,6 +185,8 @@ pub enum HandlerError {
     /// An edited template that fails at render time.
     #[error("message could not be rendered: {0}")]
     Render(crate::messages::TemplateError),
+    #[error(transparent)]
+    Track(#[from] crate::ports::TrackerError),
 }
 
 impl HandlerError {
@@ -198,6 +201,8 @@ impl HandlerError {
             Self::MissingIncident(_) => "MissingIncident",
             Self::Transition(_) => "IllegalTransition",
             Self::Render(_) => "Render",
+            Self::Track(crate::ports::TrackerError::Unavailable(_)) => "Retryable.Track",
+            Self::Track(_) => "Track",
         }
     }
 }

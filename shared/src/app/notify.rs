@@ -31,10 +31,8 @@ pub fn ack_link(app: &App, incident: &Incident, audience: Audience) -> Option<St
 /// ledger before it is sent, so a redelivered event never pages twice; a
 /// failed send gives its claim back for the retry.
 pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerError> {
-    if !matches!(
-        routing::consumer(event.kind),
-        Consumer::Notify | Consumer::Page
-    ) {
+    if !(routing::takes(Consumer::Notify, event.kind) || routing::takes(Consumer::Page, event.kind))
+    {
         return Ok(0);
     }
     let incident = app

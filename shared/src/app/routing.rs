@@ -1,7 +1,10 @@
-//! Which consumer takes which domain event, said once. `klaxon serve`
+//! Which consumers take which domain event, said once. `klaxon serve`
 //! dispatches from it, each consumer's guard reads it, and
 //! `shared/tests/routing.rs` checks that template.yaml's EventBridge rules
-//! on the Klaxon bus say the same.
+//! on the Klaxon bus say the same. An event may have more than one
+//! consumer (people are told, and the tracker keeps the issue in step):
+//! each has its own function, rule and dead-letter queue, so one failing
+//! never holds up the other.
 
 use crate::domain::EventKind;
 
@@ -15,10 +18,12 @@ pub enum Consumer {
     /// Pages, on their own function and dead-letter queue
     /// ([`super::notify::on_event`] too).
     Page,
+    /// The incident's issue in the team's tracker ([`super::track::on_event`]).
+    Track,
 }
 
 impl Consumer {
-    pub const ALL: [Consumer; 3] = [Self::Assess, Self::Notify, Self::Page];
+    pub const ALL: [Consumer; 4] = [Self::Assess, Self::Notify, Self::Page, Self::Track];
 
     /// The template.yaml function whose rule delivers this consumer's events.
     pub fn function(self) -> &'static str {
@@ -26,6 +31,7 @@ impl Consumer {
             Self::Assess => "AssessFunction",
             Self::Notify => "NotifyFunction",
             Self::Page => "PageFunction",
+            Self::Track => "TrackFunction",
         }
     }
 
@@ -33,47 +39,62 @@ impl Consumer {
     pub fn events(self) -> Vec<EventKind> {
         EventKind::ALL
             .into_iter()
-            .filter(|k| consumer(*k) == self)
+            .filter(|k| takes(self, *k))
             .collect()
     }
 }
 
-/// The one consumer of each event. Exhaustive: a new kind must be placed.
-pub fn consumer(kind: EventKind) -> Consumer {
+/// The consumers of each event. Exhaustive: a new kind must be placed.
+pub fn consumers(kind: EventKind) -> &'static [Consumer] {
     match kind {
-        EventKind::ReportReceived => Consumer::Assess,
-        EventKind::IncidentTriaged
-        | EventKind::SeverityChanged
-        | EventKind::IncidentAcknowledged
+        EventKind::ReportReceived => &[Consumer::Assess],
+        EventKind::IncidentTriaged | EventKind::SeverityChanged | EventKind::StatusChanged => {
+            &[Consumer::Notify, Consumer::Track]
+        }
+        EventKind::IncidentAcknowledged
         | EventKind::SlaReminder
         | EventKind::SlaBreached
-        | EventKind::ObligationRecorded => Consumer::Notify,
-        EventKind::EscalationTriggered => Consumer::Page,
+        | EventKind::ObligationRecorded => &[Consumer::Notify],
+        EventKind::EscalationTriggered => &[Consumer::Page],
+        EventKind::FollowUpAdded => &[Consumer::Track],
     }
+}
+
+/// Whether `consumer` takes events of `kind`.
+pub fn takes(consumer: Consumer, kind: EventKind) -> bool {
+    consumers(kind).contains(&consumer)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Consumer::*;
 
-    /// Every event has a consumer, and only a new report is assessed.
+    /// Every event has a consumer, only a new report is assessed, and the
+    /// tracker follows triage, severity, status and follow-ups.
     #[test]
     fn routing_table() {
-        let cases = [
-            (EventKind::ReportReceived, Consumer::Assess),
-            (EventKind::IncidentTriaged, Consumer::Notify),
-            (EventKind::SeverityChanged, Consumer::Notify),
-            (EventKind::IncidentAcknowledged, Consumer::Notify),
-            (EventKind::EscalationTriggered, Consumer::Page),
-            (EventKind::SlaReminder, Consumer::Notify),
-            (EventKind::SlaBreached, Consumer::Notify),
-            (EventKind::ObligationRecorded, Consumer::Notify),
+        let cases: [(EventKind, &[Consumer]); 10] = [
+            (EventKind::ReportReceived, &[Assess]),
+            (EventKind::IncidentTriaged, &[Notify, Track]),
+            (EventKind::SeverityChanged, &[Notify, Track]),
+            (EventKind::IncidentAcknowledged, &[Notify]),
+            (EventKind::EscalationTriggered, &[Page]),
+            (EventKind::SlaReminder, &[Notify]),
+            (EventKind::SlaBreached, &[Notify]),
+            (EventKind::ObligationRecorded, &[Notify]),
+            (EventKind::StatusChanged, &[Notify, Track]),
+            (EventKind::FollowUpAdded, &[Track]),
         ];
         assert_eq!(cases.len(), EventKind::ALL.len());
         for (kind, want) in cases {
-            assert_eq!(consumer(kind), want, "{kind}");
+            assert_eq!(consumers(kind), want, "{kind}");
+            for c in Consumer::ALL {
+                assert_eq!(takes(c, kind), want.contains(&c), "{c:?} {kind}");
+            }
         }
         let all: usize = Consumer::ALL.iter().map(|c| c.events().len()).sum();
-        assert_eq!(all, EventKind::ALL.len());
+        let routes: usize = EventKind::ALL.iter().map(|k| consumers(*k).len()).sum();
+        assert_eq!(all, routes);
     }
 }

@@ -94,6 +94,12 @@ pub fn review_markdown(
         },
     );
     row("Status", i.status.to_string());
+    if let Some(t) = &i.tracker {
+        row(
+            "Tracked in",
+            format!("{} issue #{} ({})", t.system, cell(&t.key), cell(&t.url)),
+        );
+    }
     row(
         "Tenant",
         cell(i.tenant.as_deref().unwrap_or("not recorded")),

@@ -78,6 +78,7 @@ impl NewIncident {
             legal_hold: None,
             expires_at: None,
             drill_scenario: None,
+            tracker: None,
         };
         let mut timeline = vec![incident.next_entry(
             now,

@@ -44,10 +44,17 @@ pub enum EventKind {
     /// A status update posted, a report filed, the fix released.
     #[serde(rename = "Obligation Recorded")]
     ObligationRecorded,
+    /// A responder moved the lifecycle on: investigating, contained,
+    /// recovering, resolved or closed.
+    #[serde(rename = "Status Changed")]
+    StatusChanged,
+    /// A follow-up action added (`POST .../tasks`).
+    #[serde(rename = "Follow-up Added")]
+    FollowUpAdded,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 10] = [
         Self::ReportReceived,
         Self::IncidentTriaged,
         Self::SeverityChanged,
@@ -56,6 +63,8 @@ impl EventKind {
         Self::SlaReminder,
         Self::SlaBreached,
         Self::ObligationRecorded,
+        Self::StatusChanged,
+        Self::FollowUpAdded,
     ];
 
     /// The EventBridge `detail-type`.
@@ -69,6 +78,8 @@ impl EventKind {
             Self::SlaReminder => "SLA Reminder",
             Self::SlaBreached => "SLA Breached",
             Self::ObligationRecorded => "Obligation Recorded",
+            Self::StatusChanged => "Status Changed",
+            Self::FollowUpAdded => "Follow-up Added",
         }
     }
 
@@ -110,6 +121,9 @@ pub struct DomainEvent {
     pub obligation: Option<DeadlineKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// For `Follow-up Added`: the task's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<u32>,
 }
 
 /// One escalation or clock step: the audience it goes to, the deadline it
@@ -149,6 +163,7 @@ impl DomainEvent {
             actor: None,
             obligation: None,
             note: None,
+            task: None,
         }
     }
 }

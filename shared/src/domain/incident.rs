@@ -379,6 +379,19 @@ pub struct Incident {
     /// For drills: the scenario assessment plays out instead of classifying.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drill_scenario: Option<super::DrillScenario>,
+    /// The incident's issue in the team's tracker, once opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracker: Option<TrackerLink>,
+}
+
+/// Where an incident is tracked: the tracker, its key for the issue (a
+/// GitHub issue number, a Jira key) and the issue's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackerLink {
+    /// `github`, or the next tracker's name.
+    pub system: String,
+    pub key: String,
+    pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -416,6 +429,8 @@ pub enum TimelineKind {
     Evidence,
     /// Legal hold placed or lifted.
     Retention,
+    /// The tracker's issue opened, or the tracker's refusal.
+    Tracker,
 }
 
 fn one() -> u32 {

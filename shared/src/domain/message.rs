@@ -17,6 +17,8 @@ pub enum MessageKind {
     CustomerNotice,
     AtlassianReport,
     PatchRelease,
+    /// The security notice for `CHANGELOG.md`, drafted at resolution.
+    ChangelogNotice,
 }
 
 impl MessageKind {
@@ -32,6 +34,7 @@ impl MessageKind {
             Self::CustomerNotice => "customer_notice_draft",
             Self::AtlassianReport => "atlassian_report_draft",
             Self::PatchRelease => "patch_release_draft",
+            Self::ChangelogNotice => "changelog_notice_draft",
         }
     }
 
@@ -43,6 +46,7 @@ impl MessageKind {
                 | Self::CustomerNotice
                 | Self::AtlassianReport
                 | Self::PatchRelease
+                | Self::ChangelogNotice
         )
     }
 }

@@ -9,10 +9,12 @@
 //!
 //! - [`templates`]: the built-in templates and a team's overrides, compiled once.
 //! - [`render`](mod@render): one message, every body, from an event and its incident.
+//! - [`issue`]: what the tracker's issue for an incident says.
 //!
 //! Who is told what is the plan's decision ([`crate::policy::recipients()`]);
 //! the message itself is the port's type ([`crate::ports::Message`]).
 
+pub mod issue;
 pub mod render;
 pub mod templates;
 

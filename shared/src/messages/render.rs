@@ -130,6 +130,7 @@ pub fn render(
         "report_due": due(DeadlineKind::AtlassianReport),
         "customer_data": incident.assessment.as_ref().is_some_and(|a| a.flags.customer_data_involved),
         "title": incident.title,
+        "resolved": incident.resolved_at.map(when),
     });
     let ctx = minijinja::Value::from_serialize(&base);
     let t = inputs.templates;
@@ -180,6 +181,10 @@ pub fn render(
         MessageKind::PatchRelease => (
             headline(&format!("DRAFT {}", draft_label(kind))),
             t.render("patch_release.txt", &ctx)?,
+        ),
+        MessageKind::ChangelogNotice => (
+            headline(&format!("DRAFT {}", draft_label(kind))),
+            t.render("changelog_notice.txt", &ctx)?,
         ),
     };
     let sms = match kind {
@@ -285,6 +290,7 @@ fn draft_label(kind: MessageKind) -> &'static str {
         MessageKind::CustomerNotice => "customer notice",
         MessageKind::AtlassianReport => "Atlassian security incident report",
         MessageKind::PatchRelease => "patch release notification",
+        MessageKind::ChangelogNotice => "CHANGELOG.md security notice",
         _ => "",
     }
 }
@@ -434,6 +440,7 @@ mod tests {
             MessageKind::CustomerNotice,
             MessageKind::AtlassianReport,
             MessageKind::PatchRelease,
+            MessageKind::ChangelogNotice,
         ];
         for kind in kinds {
             let e = event(
@@ -500,7 +507,7 @@ mod tests {
                 .message
                 .email
         };
-        let cases: [(MessageKind, &[&str]); 5] = [
+        let cases: [(MessageKind, &[&str]); 6] = [
             (
                 MessageKind::SeverityNotification,
                 &[
@@ -556,6 +563,10 @@ mod tests {
                     "SEVERITY: High",
                     "PATCH NOTES:",
                 ],
+            ),
+            (
+                MessageKind::ChangelogNotice,
+                &["CHANGELOG.md", "### Security", "SEV-", "What to do: update"],
             ),
         ];
         for (kind, needles) in cases {

@@ -63,6 +63,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "patch_release.txt",
         include_str!("../../templates/notify/patch_release.txt"),
     ),
+    (
+        "changelog_notice.txt",
+        include_str!("../../templates/notify/changelog_notice.txt"),
+    ),
 ];
 
 /// Why a template could not be used. Each names the template (and, for a

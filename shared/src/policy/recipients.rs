@@ -30,7 +30,17 @@ pub fn recipients(event: &DomainEvent, incident: &Incident) -> Vec<(Audience, Me
             Some(DeadlineKind::Fix) => vec![(Audience::Comms, MessageKind::PatchRelease)],
             _ => Vec::new(),
         },
-        EventKind::ReportReceived => Vec::new(),
+        // The team hears every step of the lifecycle, in the status-update
+        // form; at resolution comms gets the CHANGELOG.md notice to draft.
+        EventKind::StatusChanged => {
+            let mut v = vec![(Audience::SecurityTeam, MessageKind::StatusUpdate)];
+            if event.status == crate::domain::Status::Resolved {
+                v.push((Audience::Comms, MessageKind::ChangelogNotice));
+            }
+            v
+        }
+        // The tracker's: it opens the follow-up's own issue.
+        EventKind::ReportReceived | EventKind::FollowUpAdded => Vec::new(),
     };
     if event.kind == EventKind::IncidentTriaged {
         let flags = incident
@@ -136,6 +146,10 @@ mod tests {
         fix.obligation = Some(DeadlineKind::Fix);
         let mut drill_fix = event(EventKind::ObligationRecorded, &drill, None);
         drill_fix.obligation = Some(DeadlineKind::Fix);
+        let mut resolved = event(EventKind::StatusChanged, &sev1, None);
+        resolved.status = Status::Resolved;
+        let mut drill_resolved = event(EventKind::StatusChanged, &drill, None);
+        drill_resolved.status = Status::Resolved;
         type Case<'a> = (
             &'a str,
             DomainEvent,
@@ -189,6 +203,24 @@ mod tests {
                 vec![(Comms, PatchRelease)],
             ),
             ("a drill's fix drafts nothing", drill_fix, &drill, vec![]),
+            (
+                "a status change: the team, with the status update",
+                event(EventKind::StatusChanged, &sev1, None),
+                &sev1,
+                vec![(SecurityTeam, StatusUpdate)],
+            ),
+            (
+                "resolution: the update, and the CHANGELOG.md notice for comms",
+                resolved.clone(),
+                &sev1,
+                vec![(SecurityTeam, StatusUpdate), (Comms, ChangelogNotice)],
+            ),
+            (
+                "a drill's resolution drafts nothing",
+                drill_resolved,
+                &drill,
+                vec![(SecurityTeam, StatusUpdate)],
+            ),
             (
                 "report received: nobody yet",
                 event(EventKind::ReportReceived, &sev1, None),

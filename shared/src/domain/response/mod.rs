@@ -368,6 +368,46 @@ mod tests {
         assert_eq!(root.map(|t| t.state), Some(TaskState::Done));
     }
 
+    /// Each move a responder makes along the lifecycle is announced as
+    /// `Status Changed`, naming the move and what the step recorded.
+    #[test]
+    fn status_changes_emit_status_changed() {
+        use crate::domain::EventKind;
+        let policy = Policy::builtin();
+        let inc = triaged(&policy);
+        let mut ch = Change::begin(&inc, t(5));
+        ch.set_status(
+            "cora",
+            Status::Contained,
+            &fields(Some("revoked the key"), None, None),
+            &*policy,
+        )
+        .expect("contain");
+        let e = ch
+            .events
+            .iter()
+            .find(|e| e.kind == EventKind::StatusChanged)
+            .expect("a Status Changed event");
+        assert_eq!(e.status, Status::Contained);
+        assert_eq!(e.actor.as_deref(), Some("cora"));
+        assert_eq!(
+            e.note.as_deref(),
+            Some("status triaged -> contained: revoked the key")
+        );
+        // A refused move announces nothing.
+        let mut ch = Change::begin(&inc, t(5));
+        assert!(
+            ch.set_status(
+                "cora",
+                Status::Resolved,
+                &fields(None, None, None),
+                &*policy
+            )
+            .is_err()
+        );
+        assert!(ch.events.is_empty());
+    }
+
     #[test]
     fn closing_needs_every_item_settled_then_sets_retention() {
         let policy = Policy::builtin();

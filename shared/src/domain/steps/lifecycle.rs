@@ -2,8 +2,9 @@
 
 use crate::domain::response::invalid;
 use crate::domain::{
-    Change, Containment, Deadline, Field, Incident, ROOT_CAUSE_CRITERION, Refusal, ResponseError,
-    RootCause, Severity, Status, StatusFields, TaskSection, TaskState, required_text,
+    Change, Containment, Deadline, EventKind, Field, Incident, ROOT_CAUSE_CRITERION, Refusal,
+    ResponseError, RootCause, Severity, Status, StatusFields, TaskSection, TaskState,
+    required_text,
 };
 use chrono::{DateTime, Duration, Utc};
 
@@ -117,6 +118,38 @@ impl Change {
         if to == Status::Resolved {
             policy.reschedule(&mut self.incident);
         }
+        // Acknowledged and triaged have events of their own.
+        if matches!(
+            to,
+            Status::Investigating
+                | Status::Contained
+                | Status::Recovering
+                | Status::Resolved
+                | Status::Closed
+        ) {
+            let note = status_note(&self.incident, from, to);
+            self.emit_with(EventKind::StatusChanged, |e| {
+                e.actor = Some(actor.to_owned());
+                e.note = Some(note);
+            });
+        }
         Ok(())
     }
+}
+
+/// What a status change says in the team's status update: the move, and
+/// what the step recorded (already redacted text).
+fn status_note(incident: &Incident, from: Status, to: Status) -> String {
+    let what = match to {
+        Status::Contained => incident
+            .containment
+            .as_ref()
+            .map(|c| format!(": {}", c.action)),
+        Status::Resolved => incident
+            .root_cause
+            .as_ref()
+            .map(|r| format!(": root cause {}", r.cause)),
+        _ => None,
+    };
+    format!("status {from} -> {to}{}", what.unwrap_or_default())
 }

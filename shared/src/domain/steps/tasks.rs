@@ -2,8 +2,8 @@
 
 use crate::domain::response::invalid;
 use crate::domain::{
-    Change, Field, Play, ResponseError, Severity, Task, TaskSection, TaskState, TimelineKind,
-    play_name, required_text,
+    Change, EventKind, Field, Play, ResponseError, Severity, Task, TaskSection, TaskState,
+    TimelineKind, play_name, required_text,
 };
 use chrono::{DateTime, Utc};
 
@@ -103,6 +103,10 @@ impl Change {
             TimelineKind::Task,
             format!("follow-up #{id} added: {text}{whom}"),
         );
+        self.emit_with(EventKind::FollowUpAdded, |e| {
+            e.actor = Some(actor.to_owned());
+            e.task = Some(id);
+        });
         Ok(id)
     }
 
