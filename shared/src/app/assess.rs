@@ -4,8 +4,8 @@
 use super::routing::{self, Consumer};
 use super::{App, HandlerError, Write};
 use crate::domain::{
-    Assessment, Change, DomainEvent, EventKind, Incident, Severity, SeverityOverride, Status,
-    TimelineKind,
+    Assessment, Change, DomainEvent, EventKind, Incident, IncidentId, Severity, SeverityOverride,
+    Status, TimelineKind,
 };
 use crate::policy::{self, Facts, Policy};
 use crate::ports::StoreError;
@@ -21,6 +21,33 @@ pub enum Outcome {
     AlreadyTriaged,
     /// Not an event assess consumes.
     Ignored,
+}
+
+/// Assessments intake already made to decide whether a new report pages
+/// (`outbox::flush_new`), kept for its triage in the same process so the
+/// engine reads each report once. Keyed by incident and version: any change
+/// in between (a repeat with a new signal) makes triage assess afresh.
+#[derive(Default)]
+pub(crate) struct Made(std::sync::Mutex<std::collections::HashMap<(IncidentId, u64), Assessment>>);
+
+/// Assessments held at most; a flood past it only costs a fresh assessment.
+const MADE: usize = 4096;
+
+impl Made {
+    pub(crate) fn keep(&self, incident: &Incident, a: Assessment) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MADE {
+            map.clear();
+        }
+        map.insert((incident.id, incident.version), a);
+    }
+
+    fn take(&self, incident: &Incident) -> Option<Assessment> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(incident.id, incident.version))
+    }
 }
 
 /// The facts the engine reads, from the incident.
@@ -71,7 +98,17 @@ fn apply(
     policy: &Policy,
     confirmed_at: chrono::DateTime<chrono::Utc>,
 ) -> Option<Option<Severity>> {
-    let mut a = policy.assess(&facts(&change.incident));
+    let a = policy.assess(&facts(&change.incident));
+    apply_assessment(change, policy, confirmed_at, a)
+}
+
+/// [`apply`] with the engine's answer already in hand.
+fn apply_assessment(
+    change: &mut Change,
+    policy: &Policy,
+    confirmed_at: chrono::DateTime<chrono::Utc>,
+    mut a: Assessment,
+) -> Option<Option<Severity>> {
     // A drill plays out the scenario it was started with, whatever its text says.
     if let Some(sc) = change.incident.drill_scenario {
         a.class = sc.class;
@@ -171,6 +208,10 @@ pub async fn on_event(app: &Arc<App>, event: &DomainEvent) -> Result<Outcome, Ha
         .await?
         .ok_or(HandlerError::MissingIncident(event.incident_id))?;
     let policy = &app.settings.policy;
+    let made = app
+        .assessments
+        .take(&incident)
+        .map(|a| (incident.version, a));
     let (stored, outcome) = super::update(app, incident, |current, now| {
         // Past `reported`: a redelivery, or someone else moved it first.
         if current.status != Status::Reported {
@@ -178,7 +219,13 @@ pub async fn on_event(app: &Arc<App>, event: &DomainEvent) -> Result<Outcome, Ha
         }
         let mut change = Change::begin(current, now);
         change.incident.confirmed_at = Some(now);
-        apply(&mut change, policy, now);
+        match made
+            .as_ref()
+            .filter(|(version, _)| *version == current.version)
+        {
+            Some((_, a)) => apply_assessment(&mut change, policy, now, a.clone()),
+            None => apply(&mut change, policy, now),
+        };
         change.move_to(ACTOR, Status::Triaged)?;
         change.emit(EventKind::IncidentTriaged);
         start_clocks(&mut change, policy);

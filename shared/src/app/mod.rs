@@ -53,6 +53,8 @@ pub struct App {
     repeat_targets: repeats::Targets,
     /// When each source last beat its monitors from here.
     source_beats: heartbeat::SourceBeats,
+    /// What intake's paging check assessed, for triage in this process.
+    assessments: assess::Made,
 }
 
 /// What an [`App`] is built from, by name: the adapters behind each port,
@@ -91,6 +93,7 @@ impl App {
             background: outbox::BackgroundRelay::default(),
             repeat_targets: repeats::Targets::default(),
             source_beats: heartbeat::SourceBeats::default(),
+            assessments: assess::Made::default(),
         }
     }
 }

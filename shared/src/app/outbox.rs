@@ -56,9 +56,12 @@ fn will_page(app: &App, incident: &Incident) -> bool {
     match incident.drill_scenario {
         Some(scenario) => policy.escalation(scenario.severity).is_some(),
         None => {
-            // A report that needs triage pages too.
+            // A report that needs triage pages too. Its triage here reuses
+            // this answer rather than reading the report again.
             let a = policy.assess(&super::assess::facts(incident));
-            a.needs_triage || policy.escalation(a.severity).is_some()
+            let pages = a.needs_triage || policy.escalation(a.severity).is_some();
+            app.assessments.keep(incident, a);
+            pages
         }
     }
 }
