@@ -38,18 +38,30 @@ pub async fn put_person(app: &Arc<App>, person: Person) -> Result<Person, Oncall
     Ok(person)
 }
 
-/// Removes a person no rotation names (overrides for them simply lapse).
+/// Removes a person no rotation names, with their overrides: an override
+/// left behind would keep someone no longer on the roster on call.
 pub async fn remove_person(app: &Arc<App>, id: &PersonId) -> Result<(), OncallError> {
-    let using: Vec<String> = app
-        .store
-        .schedules()
-        .await?
-        .into_iter()
+    let schedules = app.store.schedules().await?;
+    let using: Vec<String> = schedules
+        .iter()
         .filter(|s| s.people().contains(&id))
         .map(|s| s.id.to_string())
         .collect();
     if !using.is_empty() {
         return Err(OncallError::InUse(using));
+    }
+    if app.store.person(id).await?.is_none() {
+        return Err(OncallError::NotFound("person"));
+    }
+    // Overrides first: if this fails midway the person is still there to
+    // retry the removal on.
+    let since = DateTime::<Utc>::UNIX_EPOCH;
+    for s in &schedules {
+        for o in app.store.overrides(&s.id, since).await? {
+            if &o.person == id {
+                app.store.delete_override(&s.id, o.id).await?;
+            }
+        }
     }
     if app.store.delete_person(id).await? {
         tracing::info!(person = %id, "person removed");

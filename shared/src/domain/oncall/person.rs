@@ -145,7 +145,9 @@ fn email(raw: &str) -> Result<String, RosterError> {
         && labels
             .last()
             .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
-    if !(local_ok && domain_ok) {
+    // A token pasted as the local part would be stored raw: refuse it, as
+    // ids and chat handles are.
+    if !(local_ok && domain_ok) || super::looks_secret(local) {
         return Err(bad());
     }
     // Domains are case-insensitive; the local part is the server's own.
@@ -452,6 +454,8 @@ mod tests {
             "a@-x.com",
             "a@example.c0m",
             "Priya <priya@example.com>",
+            "ghp_aBcdEfGhIjKlMnOpQrStUvWxYz0123456789@example.com",
+            "AKIAIOSFODNN7EXAMPLE@example.com",
         ] {
             let err = Email::parse(e).unwrap_err();
             assert_eq!(err.field, "contacts.email");
