@@ -5,6 +5,7 @@
 use super::App;
 use crate::documents::ical;
 use crate::domain::Caller;
+use crate::domain::oncall::cover::lookback;
 use crate::domain::oncall::{
     FeedDigest, FeedOwner, NextHandoff, OnCall, Override, OverrideId, Person, PersonId,
     RosterError, Schedule, ScheduleId,
@@ -253,7 +254,7 @@ pub async fn feed(app: &Arc<App>, token: &str, days: i64) -> Result<Option<Strin
             let Some(s) = app.store.schedule(id).await? else {
                 return Ok(None);
             };
-            let o = app.store.overrides(id, now - Duration::days(32)).await?;
+            let o = app.store.overrides(id, lookback(now)).await?;
             for sh in s.shifts_around(&o, now, until) {
                 let Some(p) = &sh.person else { continue };
                 events.push(event(
@@ -274,7 +275,7 @@ pub async fn feed(app: &Arc<App>, token: &str, days: i64) -> Result<Option<Strin
                 if !s.people().contains(&id) && !has_override(app, &s, id, now).await? {
                     continue;
                 }
-                let o = app.store.overrides(&s.id, now - Duration::days(32)).await?;
+                let o = app.store.overrides(&s.id, lookback(now)).await?;
                 for sh in s.shifts_around(&o, now, until) {
                     if sh.person.as_ref() == Some(id) {
                         events.push(event(
