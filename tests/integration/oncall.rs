@@ -468,3 +468,42 @@ async fn calendar_feeds_at_secret_urls() {
     );
     assert_eq!(call(&h, "GET", &again, None, None).await.status, 404);
 }
+
+/// A person removed from the roster is no longer on call: an override
+/// naming them goes with them, rather than leaving a page aimed at someone
+/// who no longer exists.
+#[tokio::test]
+async fn removing_a_person_ends_their_overrides() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = harness(dir.path());
+    put_person(&h, "priya", "Priya Raman", PHONE).await;
+    put_person(&h, "sam", "Sam Okafor", "+447700900123").await;
+    put_person(&h, "zed", "Zed Covers", "+14155552671").await;
+    schedule(&h).await;
+    let r = call(
+        &h,
+        "POST",
+        "/api/v1/schedules/security-primary/overrides",
+        Some(RESPONDER),
+        Some(json!({"person": "zed", "end": "2026-11-24T09:00:00Z"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = call(&h, "DELETE", "/api/v1/people/zed", Some(ADMIN), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = call(&h, "GET", "/api/v1/oncall", Some(VIEWER), None).await;
+    assert_eq!(
+        r.json["schedules"][0]["now"]["person"], "priya",
+        "{}",
+        r.text
+    );
+    let r = call(
+        &h,
+        "GET",
+        "/api/v1/schedules/security-primary",
+        Some(VIEWER),
+        None,
+    )
+    .await;
+    assert_eq!(r.json["overrides"], json!([]), "{}", r.text);
+}

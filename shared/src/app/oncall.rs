@@ -5,6 +5,7 @@
 use super::App;
 use crate::documents::ical;
 use crate::domain::Caller;
+use crate::domain::oncall::cover::lookback;
 use crate::domain::oncall::{
     FeedDigest, FeedOwner, NextHandoff, OnCall, Override, OverrideId, Person, PersonId,
     RosterError, Schedule, ScheduleId,
@@ -38,18 +39,30 @@ pub async fn put_person(app: &Arc<App>, person: Person) -> Result<Person, Oncall
     Ok(person)
 }
 
-/// Removes a person no rotation names (overrides for them simply lapse).
+/// Removes a person no rotation names, with their overrides: an override
+/// left behind would keep someone no longer on the roster on call.
 pub async fn remove_person(app: &Arc<App>, id: &PersonId) -> Result<(), OncallError> {
-    let using: Vec<String> = app
-        .store
-        .schedules()
-        .await?
-        .into_iter()
+    let schedules = app.store.schedules().await?;
+    let using: Vec<String> = schedules
+        .iter()
         .filter(|s| s.people().contains(&id))
         .map(|s| s.id.to_string())
         .collect();
     if !using.is_empty() {
         return Err(OncallError::InUse(using));
+    }
+    if app.store.person(id).await?.is_none() {
+        return Err(OncallError::NotFound("person"));
+    }
+    // Overrides first: if this fails midway the person is still there to
+    // retry the removal on.
+    let since = DateTime::<Utc>::UNIX_EPOCH;
+    for s in &schedules {
+        for o in app.store.overrides(&s.id, since).await? {
+            if &o.person == id {
+                app.store.delete_override(&s.id, o.id).await?;
+            }
+        }
     }
     if app.store.delete_person(id).await? {
         tracing::info!(person = %id, "person removed");
@@ -241,7 +254,7 @@ pub async fn feed(app: &Arc<App>, token: &str, days: i64) -> Result<Option<Strin
             let Some(s) = app.store.schedule(id).await? else {
                 return Ok(None);
             };
-            let o = app.store.overrides(id, now - Duration::days(32)).await?;
+            let o = app.store.overrides(id, lookback(now)).await?;
             for sh in s.shifts_around(&o, now, until) {
                 let Some(p) = &sh.person else { continue };
                 events.push(event(
@@ -262,7 +275,7 @@ pub async fn feed(app: &Arc<App>, token: &str, days: i64) -> Result<Option<Strin
                 if !s.people().contains(&id) && !has_override(app, &s, id, now).await? {
                     continue;
                 }
-                let o = app.store.overrides(&s.id, now - Duration::days(32)).await?;
+                let o = app.store.overrides(&s.id, lookback(now)).await?;
                 for sh in s.shifts_around(&o, now, until) {
                     if sh.person.as_ref() == Some(id) {
                         events.push(event(

@@ -135,6 +135,16 @@ fn look_step() -> Duration {
     Duration::days(32)
 }
 
+/// Where [`Schedule::shifts_around`] looks back to from `from`: the
+/// 32-day grid point (counted from the Unix epoch) before the one at or
+/// before `from`, so 32 to 64 days back. Overrides ending after it are
+/// the ones it needs.
+pub fn lookback(from: DateTime<Utc>) -> DateTime<Utc> {
+    let step = look_step().num_seconds();
+    let floor = from.timestamp().div_euclid(step) * step;
+    DateTime::from_timestamp(floor, 0).unwrap_or(from) - look_step()
+}
+
 impl Schedule {
     /// Who is on call at `t`. `overrides` may hold other schedules'; they
     /// are ignored.
@@ -249,15 +259,17 @@ impl Schedule {
     }
 
     /// As [`Self::shifts`], but a shift running at `from` starts when it
-    /// really began (looking back up to [`look_step`]), so a feed's events
-    /// keep their start from one fetch to the next.
+    /// really began, looking back to [`lookback`]`(from)`. That is a fixed
+    /// grid point, not `from` less a span: a shift longer than the look
+    /// back keeps its start (and so a feed its UID) from one fetch to the
+    /// next, rather than starting anew at each.
     pub fn shifts_around(
         &self,
         overrides: &[Override],
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Vec<Shift> {
-        let mut all = self.shifts(overrides, from - look_step(), to);
+        let mut all = self.shifts(overrides, lookback(from), to);
         all.retain(|s| s.end > from);
         all
     }

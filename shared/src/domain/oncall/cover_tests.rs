@@ -654,3 +654,32 @@ proptest! {
         }
     }
 }
+
+/// A shift longer than the look back (one person, always on) keeps its
+/// start from one fetch to the next, so a feed's UID for it holds.
+#[test]
+fn a_long_shift_keeps_its_start_between_fetches() {
+    let s = schedule(
+        "Europe/Berlin",
+        vec![layer(&["priya"], "1d", "09:00", "2026-01-01", &[])],
+    );
+    let o = vec![
+        Override::new(
+            s.id.clone(),
+            p("sam"),
+            Some(t("2026-09-10T00:00:00Z")),
+            t("2026-12-05T00:00:00Z"),
+            "rita",
+            t("2026-09-10T00:00:00Z"),
+        )
+        .unwrap(),
+    ];
+    let a = s.shifts_around(&o, t("2026-12-02T08:00:00Z"), t("2026-12-09T00:00:00Z"));
+    let b = s.shifts_around(&o, t("2026-12-02T09:30:00Z"), t("2026-12-09T00:00:00Z"));
+    assert_eq!(a[0].start, b[0].start);
+    assert_eq!(a[1].start, t("2026-12-05T00:00:00Z"));
+    assert_eq!(a[1].start, b[1].start);
+    let back = lookback(t("2026-12-02T08:00:00Z"));
+    assert!(back <= t("2026-12-02T08:00:00Z") - Duration::days(32));
+    assert!(back > t("2026-12-02T08:00:00Z") - Duration::days(64));
+}

@@ -110,10 +110,13 @@ pub const MAX_ID: usize = 64;
 pub const MAX_NAME: usize = 100;
 
 /// A display name: trimmed, 1 to [`MAX_NAME`] characters, no control
-/// characters.
+/// characters, bidirectional overrides included (they would let a name
+/// shown on the timeline read as another).
 pub(crate) fn display_name(field: &str, raw: &str) -> Result<String, RosterError> {
     let t = raw.trim();
-    if t.is_empty() || t.chars().count() > MAX_NAME || t.chars().any(char::is_control) {
+    let bidi = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if t.is_empty() || t.chars().count() > MAX_NAME || t.chars().any(|c| c.is_control() || bidi(c))
+    {
         return Err(refuse(
             field,
             format!("must be 1 to {MAX_NAME} characters, without control characters"),
@@ -162,5 +165,23 @@ impl FeedDigest {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_refuse_control_and_bidi_override_characters() {
+        assert!(display_name("name", "Priya Raman").is_ok());
+        assert!(display_name("name", "Zoë Ñúñez 山田").is_ok());
+        for bad in ["a\u{0007}b", "Sam \u{202e}nimda", "a\u{2066}b\u{2069}"] {
+            assert_eq!(
+                display_name("name", bad).unwrap_err().field,
+                "name",
+                "{bad:?}"
+            );
+        }
     }
 }

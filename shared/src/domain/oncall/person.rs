@@ -142,10 +142,15 @@ fn email(raw: &str) -> Result<String, RosterError> {
                 && !l.ends_with('-')
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
-    if !(local_ok && domain_ok) {
+        && labels.last().is_some_and(|tld| {
+            // Letters, or an internationalised TLD in punycode (`xn--p1ai`).
+            tld.len() >= 2
+                && (tld.bytes().all(|b| b.is_ascii_alphabetic())
+                    || tld.to_ascii_lowercase().starts_with("xn--"))
+        });
+    // A token pasted as the local part would be stored raw: refuse it, as
+    // ids and chat handles are.
+    if !(local_ok && domain_ok) || super::looks_secret(local) {
         return Err(bad());
     }
     // Domains are case-insensitive; the local part is the server's own.
@@ -439,6 +444,7 @@ mod tests {
             "a@b.co",
             "first.last+tag@sub.example.org",
             "o'neil@example.ie",
+            "ivan@example.xn--p1ai",
         ] {
             assert!(Email::parse(e).is_ok(), "{e}");
         }
@@ -451,7 +457,10 @@ mod tests {
             "a..b@example.com",
             "a@-x.com",
             "a@example.c0m",
+            "a@example.xn--",
             "Priya <priya@example.com>",
+            "ghp_aBcdEfGhIjKlMnOpQrStUvWxYz0123456789@example.com",
+            "AKIAIOSFODNN7EXAMPLE@example.com",
         ] {
             let err = Email::parse(e).unwrap_err();
             assert_eq!(err.field, "contacts.email");
