@@ -48,6 +48,17 @@ pub fn instant(tz: Tz, local: NaiveDateTime, fold: Fold) -> DateTime<Utc> {
     Utc.from_utc_datetime(&local)
 }
 
+/// The week in order, Monday first.
+pub const WEEK: [Weekday; 7] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+    Weekday::Sun,
+];
+
 /// A weekday by its English name or its first three letters, any case.
 pub fn weekday(s: &str) -> Option<Weekday> {
     Some(match s.trim().to_ascii_lowercase().get(..3)? {

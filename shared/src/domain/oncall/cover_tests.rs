@@ -3,6 +3,7 @@
 //! against a naive minute-by-minute reference.
 
 use super::*;
+use crate::domain::local_time::WEEK;
 use crate::domain::oncall::person::PersonId;
 use crate::domain::oncall::schedule::{HandoffTime, Layer, ShiftLength, Window};
 use crate::domain::oncall::{Schedule, ScheduleId, Zone};
@@ -528,16 +529,7 @@ fn arb_layer(base: NaiveDate) -> impl Strategy<Value = Layer> {
         (1u32..=3).prop_map(ShiftLength::Days),
         (1u32..=2).prop_map(ShiftLength::Weeks),
     ];
-    const DAYS: [Weekday; 7] = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ];
-    let day = proptest::option::of((0usize..7).prop_map(|d| DAYS[d]));
+    let day = proptest::option::of((0usize..7).prop_map(|d| WEEK[d]));
     let window = (1u8..128, 0u32..48, 1u32..=48).prop_map(|(mask, a, b)| Window {
         days: std::array::from_fn(|i| mask & (1 << i) != 0),
         from: a * 30,

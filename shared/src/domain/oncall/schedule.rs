@@ -4,7 +4,7 @@
 
 use super::person::PersonId;
 use super::{RosterError, Zone, display_name, refuse, slug};
-use crate::domain::local_time::{Fold, instant, weekday, weekday_name};
+use crate::domain::local_time::{Fold, WEEK, instant, weekday, weekday_name};
 use chrono::{
     DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday,
 };
@@ -257,16 +257,7 @@ impl From<Window> for String {
 
 impl fmt::Display for Window {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const DAYS: [Weekday; 7] = [
-            Weekday::Mon,
-            Weekday::Tue,
-            Weekday::Wed,
-            Weekday::Thu,
-            Weekday::Fri,
-            Weekday::Sat,
-            Weekday::Sun,
-        ];
-        let names: Vec<&str> = DAYS
+        let names: Vec<&str> = WEEK
             .iter()
             .filter(|d| self.days[d.num_days_from_monday() as usize])
             .map(|d| weekday_name(*d))
