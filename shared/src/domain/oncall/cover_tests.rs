@@ -7,7 +7,7 @@ use crate::domain::local_time::WEEK;
 use crate::domain::oncall::person::PersonId;
 use crate::domain::oncall::schedule::{HandoffTime, Layer, ShiftLength, Window};
 use crate::domain::oncall::{Schedule, ScheduleId, Zone};
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use proptest::prelude::*;
 
 fn t(s: &str) -> DateTime<Utc> {
