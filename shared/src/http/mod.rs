@@ -684,7 +684,9 @@ impl Group for IntakeRoutes {
         params: &[String],
         req: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<Bytes>, ApiError>> + Send {
-        dispatch_intake(app, id, params, req)
+        // On the heap: unboxed, every caller's frame holds all the routes'
+        // futures, which overflowed a 2 MiB thread stack in a debug build.
+        Box::pin(dispatch_intake(app, id, params, req))
     }
 }
 
@@ -696,7 +698,9 @@ impl Group for ApiRoutes {
         params: &[String],
         req: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<Bytes>, ApiError>> + Send {
-        dispatch_api(app, id, params, req)
+        // On the heap: unboxed, every caller's frame holds all the routes'
+        // futures, which overflowed a 2 MiB thread stack in a debug build.
+        Box::pin(dispatch_api(app, id, params, req))
     }
 }
 
@@ -709,8 +713,8 @@ impl Group for AllRoutes {
         req: Request<Bytes>,
     ) -> Result<Response<Bytes>, ApiError> {
         match ROUTES.iter().find(|r| r.id == id).map(|r| r.group) {
-            Some(Routes::Intake) => dispatch_intake(app, id, params, req).await,
-            _ => dispatch_api(app, id, params, req).await,
+            Some(Routes::Intake) => IntakeRoutes::dispatch(app, id, params, req).await,
+            _ => ApiRoutes::dispatch(app, id, params, req).await,
         }
     }
 }
