@@ -273,6 +273,13 @@ const BARS: &[Bar] = &[
         floor_percent: 86,
         dangerous_at_most: 0,
     },
+    // A ninth writer's paraphrases, from the seeds alone, never read.
+    Bar {
+        file: "heldout-8.jsonl",
+        min_cases: 150,
+        floor_percent: 0,
+        dangerous_at_most: 99,
+    },
     Bar {
         file: "tune-7.jsonl",
         min_cases: 250,

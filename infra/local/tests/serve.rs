@@ -456,6 +456,32 @@ fn addr(server: &Server) -> String {
     server.base.trim_start_matches("http://").to_owned()
 }
 
+/// A connection the server has admitted and answered on, kept open. The
+/// start-up probe's connection may not be released yet when the test's first
+/// ones arrive (its close reaches the server a moment later), so a refused
+/// one is retried.
+async fn admitted(server: &Server) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for _ in 0..200 {
+        let mut stream = tokio::net::TcpStream::connect(addr(server))
+            .await
+            .expect("connect");
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: klaxon\r\n\r\n")
+            .await
+            .expect("write");
+        let mut buf = [0u8; 4096];
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+        if let Ok(Ok(n)) = read
+            && buf[..n].starts_with(b"HTTP/1.1 200")
+        {
+            return stream;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no connection was admitted in 200 tries");
+}
+
 /// Reads until the server closes the connection; `Err` if it has not
 /// within `bound` (generous: this checks that it closes, not how fast).
 async fn closed_within(stream: &mut tokio::net::TcpStream, bound: Duration) -> Result<Vec<u8>, ()> {
@@ -597,12 +623,8 @@ async fn one_client_cannot_hold_every_slot_or_a_huge_body() {
         "max_connections = 8\nmax_connections_per_client = 2\nheader_timeout_secs = 60",
     )
     .await;
-    let first = tokio::net::TcpStream::connect(addr(&server))
-        .await
-        .expect("connect");
-    let second = tokio::net::TcpStream::connect(addr(&server))
-        .await
-        .expect("connect");
+    let first = admitted(&server).await;
+    let second = admitted(&server).await;
     let mut third = tokio::net::TcpStream::connect(addr(&server))
         .await
         .expect("connect");
@@ -612,17 +634,26 @@ async fn one_client_cannot_hold_every_slot_or_a_huge_body() {
     assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
     drop(first);
     drop(second);
-    let mut huge = tokio::net::TcpStream::connect(addr(&server))
+    // Retried while refused: the two just dropped are released a moment
+    // after their close reaches the server.
+    let mut got = Vec::new();
+    for _ in 0..200 {
+        let mut huge = tokio::net::TcpStream::connect(addr(&server))
+            .await
+            .expect("connect");
+        huge.write_all(
+            b"POST /reports HTTP/1.1\r\nHost: klaxon\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\nConnection: close\r\n\r\n",
+        )
         .await
-        .expect("connect");
-    huge.write_all(
-        b"POST /reports HTTP/1.1\r\nHost: klaxon\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\nConnection: close\r\n\r\n",
-    )
-    .await
-    .expect("write");
-    let got = closed_within(&mut huge, Duration::from_secs(10))
-        .await
-        .expect("the server waited for a body it would refuse");
+        .expect("write");
+        got = closed_within(&mut huge, Duration::from_secs(10))
+            .await
+            .expect("the server waited for a body it would refuse");
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let text = String::from_utf8_lossy(&got);
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("payload_too_large"), "{text}");
