@@ -1086,6 +1086,13 @@ fn a_policy_file_with_a_bad_rule_is_refused() {
 #[test]
 fn words_choose_between_rules_and_raise_a_low_verdict() {
     let cases: &[(&str, C, Severity, &str)] = &[
+        // The rules see an odd access; the words, a theft of customer data.
+        (
+            "someone has been pulling customer ticket attachments from the prod bucket all night from an IP outside AWS",
+            C::DataBreach,
+            Sev1,
+            "raised from suspicious_access (SEV-3) to data_breach",
+        ),
         // A deploy key is a CI credential, but "unused" and "archived" say stale.
         (
             "Unused deploy key from 2021 still sits on the archived billing repo",
@@ -1108,21 +1115,6 @@ fn words_choose_between_rules_and_raise_a_low_verdict() {
             a.reasons
         );
     }
-    // Far clearer words beside a low verdict: raised to their class, or,
-    // below the raising margin, a person is asked and told which class the
-    // words are like. (Which of the two depends on the learnt counts.)
-    let a = title(
-        "all pages in one customer space vanished, logs show delete calls from a VPN provider IP",
-    );
-    assert!(a.needs_triage, "{:?}", a.reasons);
-    assert!(
-        a.class == C::AttackerInProduction
-            || a.reasons.iter().any(|r| r.rule == "needs-triage"
-                && r.evidence
-                    .contains("most like the labelled attacker_in_production")),
-        "{:?}",
-        a.reasons
-    );
     // "fyi" reads informational; an unpatched internet-facing server is
     // not, by the rules themselves.
     let a = title(
