@@ -542,8 +542,9 @@ pub trait IssueTracker: Send + Sync {
     /// Sets the issue's title and Klaxon's labels.
     async fn relabel(&self, key: &str, title: &str, labels: &[String]) -> Result<(), TrackerError>;
     async fn comment(&self, key: &str, body: &str) -> Result<(), TrackerError>;
-    /// Comments `summary`, then closes the issue as completed.
-    async fn close(&self, key: &str, summary: &str) -> Result<(), TrackerError>;
+    /// Closes the issue as completed (the summary is a comment of its own,
+    /// claimed apart, so a retried close never posts it twice).
+    async fn close(&self, key: &str) -> Result<(), TrackerError>;
     async fn reopen(&self, key: &str) -> Result<(), TrackerError>;
 }
 

@@ -73,6 +73,8 @@ fn github(api_url: &str, headers: &[(&'static str, &str)]) -> GitHubIssues {
 struct Counting {
     inner: GitHubIssues,
     calls: Mutex<Vec<&'static str>>,
+    /// How many of the next closes fail as a 5xx would (retryable).
+    failing_closes: std::sync::atomic::AtomicUsize,
 }
 
 impl Counting {
@@ -80,6 +82,7 @@ impl Counting {
         Arc::new(Self {
             inner,
             calls: Mutex::new(Vec::new()),
+            failing_closes: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -109,9 +112,17 @@ impl IssueTracker for Counting {
         self.note("comment");
         self.inner.comment(key, body).await
     }
-    async fn close(&self, key: &str, summary: &str) -> Result<(), TrackerError> {
+    async fn close(&self, key: &str) -> Result<(), TrackerError> {
         self.note("close");
-        self.inner.close(key, summary).await
+        use std::sync::atomic::Ordering::SeqCst;
+        if self
+            .failing_closes
+            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(TrackerError::Unavailable("injected 502".into()));
+        }
+        self.inner.close(key).await
     }
     async fn reopen(&self, key: &str) -> Result<(), TrackerError> {
         self.note("reopen");
@@ -281,7 +292,8 @@ async fn an_incident_is_tracked_in_step() {
     assert_eq!(
         gh.calls(),
         [
-            "open", "relabel", "comment", "comment", "comment", "open", "comment", "close"
+            "open", "relabel", "comment", "comment", "comment", "open", "comment", "comment",
+            "close"
         ]
     );
 
@@ -305,7 +317,7 @@ async fn an_incident_is_tracked_in_step() {
         2,
         "{calls:?}"
     );
-    assert_eq!(calls.len(), 9, "{calls:?}");
+    assert_eq!(calls.len(), 10, "{calls:?}");
 
     let timeline = app.store.timeline(closed.id).await.expect("timeline");
     let follow_up = closed
@@ -337,7 +349,7 @@ async fn an_incident_is_tracked_in_step() {
     .await
     .expect("reopen");
     let calls = gh.calls();
-    assert_eq!(calls[9..], ["reopen", "comment"], "{calls:?}");
+    assert_eq!(calls[10..], ["reopen", "comment"], "{calls:?}");
     respond::set_status(
         &app,
         &commander(),
@@ -357,7 +369,22 @@ async fn an_incident_is_tracked_in_step() {
     .await
     .expect("close again");
     let calls = gh.calls();
-    assert_eq!(calls[11..], ["comment", "close"], "{calls:?}");
+    // The resolution's status update, then the closing summary and the close.
+    assert_eq!(calls[12..], ["comment", "comment", "close"], "{calls:?}");
+
+    // A closing whose state change fails (a 5xx) is retried without
+    // posting its summary a second time.
+    let closed = get(&app, &key).await;
+    let mut closing = DomainEvent::new(EventKind::StatusChanged, &closed, closed.updated_at);
+    closing.status = Status::Closed;
+    gh.failing_closes
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    let before = gh.calls().len();
+    assert!(track::on_event(&app, tracked(&gh), &closing).await.is_err());
+    let retried = track::on_event(&app, tracked(&gh), &closing).await;
+    assert_eq!(retried.expect("retry"), Tracked::Done);
+    let calls = gh.calls();
+    assert_eq!(calls[before..], ["comment", "close", "close"], "{calls:?}");
 }
 
 /// A 404 (wrong repository) and a 403 (no permission), as the description

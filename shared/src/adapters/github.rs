@@ -398,8 +398,7 @@ impl IssueTracker for GitHubIssues {
             .map(drop)
     }
 
-    async fn close(&self, key: &str, summary: &str) -> Result<(), TrackerError> {
-        self.comment(key, summary).await?;
+    async fn close(&self, key: &str) -> Result<(), TrackerError> {
         let path = format!("/issues/{}", number(key)?);
         let body = json!({"state": "closed", "state_reason": "completed"});
         self.call(Method::PATCH, &path, &body).await.map(drop)

@@ -79,18 +79,35 @@ pub async fn on_event(
         }
         EventKind::StatusChanged if event.status == Status::Closed => {
             let summary = issue::close_summary(&incident, api_base);
-            // Per closing, not per incident: one reopened closes again.
+            // Per closing, not per incident: one reopened closes again. The
+            // summary and the state are claimed apart, so a retried state
+            // change does not post the summary twice.
+            let key = format!("track#{}#close-summary", event.id);
+            let said = act(app, &incident, "comment the closing summary", key, async {
+                Ok::<(), HandlerError>(tracker.comment(&link.key, &summary).await?)
+            })
+            .await?;
+            if said == Tracked::Refused {
+                return Ok(said);
+            }
             let key = format!("track#{}#close", event.id);
             act(app, &incident, "close the issue", key, async {
-                Ok::<(), HandlerError>(tracker.close(&link.key, &summary).await?)
+                Ok::<(), HandlerError>(tracker.close(&link.key).await?)
             })
             .await
         }
         EventKind::StatusChanged if event.from.is_some_and(|f| !f.is_open()) => {
             let body = issue::status_comment(&status_update(app, event, &incident)?);
             let key = format!("track#{}#reopen", event.id);
-            act(app, &incident, "reopen the issue", key, async {
-                tracker.reopen(&link.key).await?;
+            let reopened = act(app, &incident, "reopen the issue", key, async {
+                Ok::<(), HandlerError>(tracker.reopen(&link.key).await?)
+            })
+            .await?;
+            if reopened == Tracked::Refused {
+                return Ok(reopened);
+            }
+            let key = format!("track#{}#comment", event.id);
+            act(app, &incident, "comment on the issue", key, async {
                 Ok::<(), HandlerError>(tracker.comment(&link.key, &body).await?)
             })
             .await

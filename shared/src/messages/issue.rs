@@ -174,7 +174,7 @@ pub fn close_summary(incident: &Incident, api_base: Option<&str>) -> String {
         out.push(format!("- Follow-up actions: {follow_ups}"));
     }
     if let Some(url) = link(incident, api_base) {
-        out.push(format!("- Review: {url}/review"));
+        out.push(format!("- Review: {url}/review.md"));
     }
     out.join("\n")
 }
