@@ -17,10 +17,10 @@ use klaxon_core::adapters::github::GitHubIssues;
 use klaxon_core::adapters::local::{ConsumerError, EventHandler, FileNotifier, InProcessBus};
 use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::app::routing::{self, Consumer};
-use klaxon_core::app::{App, Relay, Wiring, assess, escalate, notify, outbox, track};
+use klaxon_core::app::{App, HandlerError, Relay, Wiring, assess, escalate, notify, outbox, track};
 use klaxon_core::domain::DomainEvent;
 use klaxon_core::http::{self, ClientIp, MAX_ANY_BODY, Routes};
-use klaxon_core::ports::{Clock, IssueTracker, SystemClock};
+use klaxon_core::ports::{Clock, IssueTracker, SystemClock, TrackerError};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Weak};
@@ -31,6 +31,9 @@ use tower::ServiceExt;
 use tower_http::timeout::TimeoutLayer;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How long one event's tracking may hold a relay lane (see `Consumers`).
+const TRACK_INLINE: Duration = Duration::from_secs(2);
 
 /// The local bus's one subscriber: each event goes to every consumer the
 /// routing table names, as the EventBridge rules route it in AWS.
@@ -52,7 +55,22 @@ impl EventHandler for Consumers {
                 Consumer::Assess => drop(assess::on_event(&app, event).await?),
                 Consumer::Notify | Consumer::Page => drop(notify::on_event(&app, event).await?),
                 Consumer::Track => {
-                    track::on_event(&app, self.tracker.as_deref(), event).await?;
+                    // The tracker shares the relay's lanes with the pages: a
+                    // slow or rate-limiting GitHub may hold one only this
+                    // long. Past it the event stays pending, and the retry
+                    // finds the other consumers' work already claimed.
+                    let tracked = track::on_event(&app, self.tracker.as_deref(), event);
+                    match tokio::time::timeout(TRACK_INLINE, tracked).await {
+                        Ok(result) => drop(result?),
+                        Err(_) => {
+                            return Err(ConsumerError::Failed(HandlerError::Track(
+                                TrackerError::Unavailable(format!(
+                                    "the tracker did not answer within {} s; retried later",
+                                    TRACK_INLINE.as_secs()
+                                )),
+                            )));
+                        }
+                    }
                 }
             }
         }

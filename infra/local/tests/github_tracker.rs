@@ -828,3 +828,79 @@ async fn a_github_app_installation_opens_the_issue() {
         .await
         .expect("commented as the App");
 }
+
+/// A tracker that never answers: GitHub hanging.
+struct Hanging;
+
+#[async_trait]
+impl IssueTracker for Hanging {
+    fn system(&self) -> &'static str {
+        "github"
+    }
+    async fn open(&self, _: &IssueDraft) -> Result<TrackerLink, TrackerError> {
+        std::future::pending().await
+    }
+    async fn relabel(&self, _: &str, _: &str, _: &[String]) -> Result<(), TrackerError> {
+        std::future::pending().await
+    }
+    async fn comment(&self, _: &str, _: &str) -> Result<(), TrackerError> {
+        std::future::pending().await
+    }
+    async fn close(&self, _: &str) -> Result<(), TrackerError> {
+        std::future::pending().await
+    }
+    async fn reopen(&self, _: &str) -> Result<(), TrackerError> {
+        std::future::pending().await
+    }
+}
+
+/// In `klaxon serve` the tracker shares the relay's lanes with the pages:
+/// one that never answers holds back neither its own incident's page nor
+/// the next incidents' pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_tracker_holds_back_no_page() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = serve::build_tracked(
+        dir.path(),
+        &FileConfig::default(),
+        None,
+        Arc::new(SystemClock),
+        Relay::Background,
+        Arc::new(Hanging),
+    )
+    .expect("app");
+    let mut references = Vec::new();
+    for n in 0..3 {
+        let report = Report::parse(ReportInput {
+            title: Some(format!(
+                "Unauthenticated RCE in the webhook handler, variant {n}"
+            )),
+            description: Some("Remote code execution without login on production.".into()),
+            cvss: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into()),
+            ..Default::default()
+        })
+        .expect("report");
+        let created = intake::submit(&app, Source::Report, report, None)
+            .await
+            .expect("stored");
+        references.push(created.incident.reference.to_string());
+    }
+    let outbox = dir.path().join("outbox.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let paged = loop {
+        let text = std::fs::read_to_string(&outbox).unwrap_or_default();
+        let paged: Vec<String> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|l| l["audience"] == "oncall-primary")
+            .filter_map(|l| l["message"]["json"]["reference"].as_str().map(String::from))
+            .collect();
+        if references.iter().all(|r| paged.contains(r)) || Instant::now() > deadline {
+            break paged;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for r in &references {
+        assert!(paged.contains(r), "{r} was never paged: {paged:?}");
+    }
+}
