@@ -1,6 +1,6 @@
 //! The HTML pages' plumbing: the built-in page templates (the report form,
-//! its thank-you page, the ack page), rendered with the headers every page
-//! gets.
+//! its thank-you page, the ack page, the console's pages), rendered with
+//! the headers every page gets.
 
 use super::ApiError;
 use bytes::Bytes;
@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
+    env.add_filter("when", when);
     for (name, src) in [
         ("layout.html", include_str!("../../templates/layout.html")),
         (
@@ -21,6 +22,26 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../../templates/thank_you.html"),
         ),
         ("ack.html", include_str!("../../templates/ack.html")),
+        (
+            "console/layout.html",
+            include_str!("../../templates/console/layout.html"),
+        ),
+        (
+            "console/sign_in.html",
+            include_str!("../../templates/console/sign_in.html"),
+        ),
+        (
+            "console/incidents.html",
+            include_str!("../../templates/console/incidents.html"),
+        ),
+        (
+            "console/incident.html",
+            include_str!("../../templates/console/incident.html"),
+        ),
+        (
+            "console/error.html",
+            include_str!("../../templates/console/error.html"),
+        ),
     ] {
         // The templates ship in the binary; a test renders each one.
         if let Err(e) = env.add_template(name, src) {
@@ -29,6 +50,18 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     }
     env
 });
+
+/// An RFC 3339 time as people read it in the console: to the minute, UTC.
+/// Anything else is shown as it is.
+fn when(v: String) -> String {
+    match chrono::DateTime::parse_from_rfc3339(&v) {
+        Ok(t) => t
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string(),
+        Err(_) => v,
+    }
+}
 
 /// An HTML page with the headers every page gets: no scripts, no framing,
 /// no caching, no referrer.

@@ -10,8 +10,11 @@
 //! - [`public_text`](mod@public_text): what a refusal may say, scrubbed of the request's values.
 //! - [`responder`]: the responder API, each write's body parsed once into a
 //!   command.
+//! - [`console`]: the responder console's pages under `/console`, over the
+//!   responder API's commands and use cases (served with the API's group).
 
 pub mod ack;
+pub mod console;
 pub mod heartbeat;
 pub mod html;
 mod public_text;
@@ -636,6 +639,10 @@ pub async fn handle(app: &Arc<App>, routes: Routes, req: Request<Bytes>) -> Resp
 
 /// Serves one request with group `G`'s routes.
 pub async fn serve<G: Group>(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
+    // The console's pages go with the responder API; intake has none.
+    if G::ROUTES != Routes::Intake && console::is_console(req.uri().path()) {
+        return Box::pin(console::serve(app, req)).await;
+    }
     // Kept (cheaply: shared buffers) so that a refusal can leave the
     // request's own values out of what it says.
     let sent = (req.uri().clone(), req.headers().clone(), req.body().clone());
