@@ -919,6 +919,85 @@ mod tests {
         "a".repeat(n)
     }
 
+    /// A console form is read by the same `parse` as the API's JSON: the
+    /// same command from the same fields, the same refusals, an empty field
+    /// as one not given, a missing required one as that field's refusal,
+    /// and the console's own fields left out.
+    #[test]
+    fn forms_parse_as_the_json_does() {
+        let form = |body: &str| Form::parse(body.as_bytes(), &["_csrf"]);
+        assert_eq!(
+            SetStatus::parse(&form(
+                "_csrf=t&status=contained&containment=revoked+it&root_cause="
+            )),
+            SetStatus::parse(&post(
+                r#"{"status": "contained", "containment": "revoked it"}"#
+            )),
+        );
+        assert_eq!(
+            AddNote::parse(&form("kind=hypothesis&text=the+cache")),
+            AddNote::parse(&post(r#"{"kind": "hypothesis", "text": "the cache"}"#)),
+        );
+        assert_eq!(
+            AssignRole::parse(&form("role=technical_lead&person=")),
+            AssignRole::parse(&post(r#"{"role": "technical_lead", "person": null}"#)),
+        );
+        assert_eq!(
+            Acknowledge::parse(&form("_csrf=t")),
+            Acknowledge::parse(&post("")),
+        );
+        type Want = fn(&CommandError) -> bool;
+        let refusals: [(Result<(), CommandError>, Want); 5] = [
+            (
+                AddNote::parse(&form("kind=fact")).map(drop),
+                |e| matches!(e, CommandError::Invalid { field: Field::Text, message } if message == "text is required"),
+            ),
+            (AddNote::parse(&form("kind=rumour&text=x")).map(drop), |e| {
+                matches!(
+                    e,
+                    CommandError::Invalid {
+                        field: Field::Kind,
+                        ..
+                    }
+                )
+            }),
+            (
+                OverrideSeverity::parse(&form("severity=SEV-2")).map(drop),
+                |e| {
+                    matches!(
+                        e,
+                        CommandError::Invalid {
+                            field: Field::Reason,
+                            ..
+                        }
+                    )
+                },
+            ),
+            (
+                SetStatus::parse(&form("status=acknowledged")).map(drop),
+                |e| {
+                    matches!(
+                        e,
+                        CommandError::Invalid {
+                            field: Field::Status,
+                            ..
+                        }
+                    )
+                },
+            ),
+            // The console's token is not the command's field, and nor is any other.
+            (
+                AddNote::parse(&form("kind=fact&text=x&extra=1")).map(drop),
+                |e| matches!(e, CommandError::Malformed { .. }),
+            ),
+        ];
+        for (i, (got, want)) in refusals.into_iter().enumerate() {
+            let e = got.expect_err("refused");
+            assert!(want(&e), "case {i}: {e:?}");
+        }
+        assert!(AddNote::parse(&form("_csrf=t&kind=fact&text=x")).is_ok());
+    }
+
     /// The body's shape is checked before any field, the same way for every command.
     #[test]
     fn body_table() {
