@@ -6,7 +6,7 @@
 
 use super::PREFIX;
 use super::incident::{Refused, show};
-use super::page::{Nope, redirect};
+use super::page::{Nope, redirect, said};
 use super::session::{TOKEN_FIELD, signed_post};
 use crate::app::App;
 use crate::app::{escalate, respond};
@@ -154,7 +154,7 @@ pub(super) async fn post(
             let refused = Refused {
                 form: task.map_or_else(|| action.to_owned(), |t| format!("task-{t}")),
                 field,
-                message: e.message(),
+                message: said(&e, req),
                 values: form_values(body),
             };
             Ok(show(app, &signed, view, e.status(), Some(refused), None))

@@ -2,7 +2,7 @@
 //! pages of `GET /api/v1/incidents` (the same query parser and use case).
 
 use super::clock;
-use super::page::{Nope, render};
+use super::page::{Nope, render, said};
 use super::session::require;
 use crate::app::App;
 use crate::app::respond;
@@ -57,7 +57,7 @@ pub(super) async fn page(app: &App, req: &Request<Bytes>) -> Result<Response<Byt
     // The API's own parser: a bad filter is refused as the API refuses it.
     let parsed = match ListIncidents::parse(sent.clone()) {
         Ok(p) => p,
-        Err(e) => return Ok(refused(&signed, e, base)),
+        Err(e) => return Ok(refused(&signed, e, req, base)),
     };
     let ListIncidents { query, tenant } = parsed;
     let page = match respond::list(app, caller, query, tenant).await {
@@ -111,12 +111,17 @@ fn value_of<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// The list page with the API's refusal beside the filter it names.
-fn refused(signed: &super::Signed, e: ApiError, base: Value) -> Response<Bytes> {
+fn refused(
+    signed: &super::Signed,
+    e: ApiError,
+    req: &Request<Bytes>,
+    base: Value,
+) -> Response<Bytes> {
     let field = e.code().strip_prefix("invalid_").map(str::to_owned);
     render(
         "console/incidents.html",
         e.status(),
         Some(signed),
-        context! { error => e.message(), error_field => field, ..base },
+        context! { error => said(&e, req), error_field => field, ..base },
     )
 }

@@ -50,7 +50,7 @@ pub async fn serve(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
         })
         .collect();
     let Some(segs) = segs else {
-        return page::refusal(Nope::NotFound, None);
+        return page::refusal(Nope::NotFound, None, &[]);
     };
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let get = req.method() == Method::GET || req.method() == Method::HEAD;
@@ -73,9 +73,10 @@ pub async fn serve(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
     match result {
         Ok(resp) => resp,
         Err(nope) => {
-            nope.log();
+            let echo = page::echo_of(&req);
+            nope.log(&echo);
             let signed = session::signed(app, &req).await.ok().flatten();
-            page::refusal(nope, signed.as_ref())
+            page::refusal(nope, signed.as_ref(), &echo)
         }
     }
 }

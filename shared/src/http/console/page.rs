@@ -5,7 +5,7 @@
 use super::Signed;
 use crate::http::{ApiError, html};
 use bytes::Bytes;
-use http::{HeaderValue, Response, StatusCode, header};
+use http::{HeaderValue, Request, Response, StatusCode, header};
 use minijinja::{Value, context};
 
 /// Why a console request was not answered with its page.
@@ -42,7 +42,9 @@ impl Nope {
         }
     }
 
-    fn heading_and_message(&self) -> (&'static str, String) {
+    /// The heading and what the page says; `echo` holds the request's own
+    /// values, kept out of it as the API keeps them out of its refusals.
+    fn heading_and_message(&self, echo: &[String]) -> (&'static str, String) {
         match self {
             Self::Api(ApiError::Forbidden) => (
                 "Not allowed",
@@ -55,7 +57,7 @@ impl Nope {
                 "Try again",
                 format!("{}. Nothing was changed.", e.message()),
             ),
-            Self::Api(e) => ("That was refused", e.message()),
+            Self::Api(e) => ("That was refused", said_with(e, echo)),
             Self::Method => ("Not allowed", "This page does not take that method.".into()),
             Self::SignedOut => ("Sign in", "Sign in to continue.".into()),
             Self::CrossSite => (
@@ -76,9 +78,9 @@ impl Nope {
     }
 
     /// Client refusals are logged as the API logs them: the rule, no values.
-    pub(super) fn log(&self) {
+    pub(super) fn log(&self, echo: &[String]) {
         let status = self.status();
-        let (_, message) = self.heading_and_message();
+        let (_, message) = self.heading_and_message(echo);
         if status.is_client_error() {
             tracing::info!(status = status.as_u16(), reason = %message, "console request refused");
         }
@@ -86,12 +88,12 @@ impl Nope {
 }
 
 /// The page for a refusal; a signed-out browser goes to sign-in instead.
-pub(super) fn refusal(nope: Nope, signed: Option<&Signed>) -> Response<Bytes> {
+pub(super) fn refusal(nope: Nope, signed: Option<&Signed>, echo: &[String]) -> Response<Bytes> {
     if matches!(nope, Nope::SignedOut) {
         return redirect("/console/sign-in");
     }
     let status = nope.status();
-    let (heading, message) = nope.heading_and_message();
+    let (heading, message) = nope.heading_and_message(echo);
     let mut resp = render(
         "console/error.html",
         status,
@@ -103,6 +105,22 @@ pub(super) fn refusal(nope: Nope, signed: Option<&Signed>) -> Response<Bytes> {
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     }
     resp
+}
+
+/// The request's own values (path, query, headers, form fields), which no
+/// refusal repeats.
+pub(super) fn echo_of(req: &Request<Bytes>) -> Vec<String> {
+    crate::http::echo(req.uri(), req.headers(), req.body())
+}
+
+fn said_with(e: &ApiError, echo: &[String]) -> String {
+    crate::http::public_text(&e.raw_message(), echo)
+}
+
+/// A refusal's message as the API would give it to this request: the field
+/// and the rule, never the request's values.
+pub(super) fn said(e: &ApiError, req: &Request<Bytes>) -> String {
+    said_with(e, &echo_of(req))
 }
 
 /// A console page: the template with who is signed in and the form token.
