@@ -333,6 +333,12 @@ async fn sign_in_keeps_no_token_and_signs_out() {
         }
     }
 
+    // A path takes only its own methods, and says which.
+    let wrong = b.get("/console/sign-out").await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.headers["allow"], "POST");
+    assert_eq!(b.get("/console/nowhere").await.status, 404);
+
     let csrf = form_token(&page.body);
     let page = b.post("/console/sign-out", &[("_csrf", &csrf)]).await;
     assert_eq!(page.status, 303);

@@ -9,7 +9,7 @@ use super::{PREFIX, Signed};
 use crate::app::App;
 use crate::app::respond::{self, IncidentView};
 use crate::domain::{
-    DeadlineKind, IncidentRole, Role, Severity, Status, TaskSection, TimelineKind,
+    Caller, DeadlineKind, IncidentRole, Role, Severity, Status, TaskSection, TimelineKind,
 };
 use crate::http::ApiError;
 use crate::http::responder::caller::permit;
@@ -63,9 +63,10 @@ fn done_message(action: &str) -> Option<&'static str> {
     })
 }
 
-/// Which forms the caller's role may use: each command's own `NEED`.
-fn abilities(role: Role) -> Value {
-    let may = |need: Role| role >= need;
+/// Which forms the caller may use: each command's own `NEED`, checked by
+/// the API's own `permit`.
+fn abilities(caller: &Caller) -> Value {
+    let may = |need: Role| permit(caller, need).is_ok();
     let can = [
         ("ack", may(Acknowledge::NEED)),
         ("note", may(AddNote::NEED)),
@@ -170,7 +171,7 @@ pub(super) fn show(
         notifications => value(&notifications),
         sections,
         manifest => crate::documents::evidence_manifest(&incident),
-        can => abilities(signed.caller.role),
+        can => abilities(&signed.caller),
         base,
         err,
         val,

@@ -66,8 +66,11 @@ pub async fn serve(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
         ["incidents", key, "tasks", task] if post => {
             actions::post(app, &req, key, "tasks", Some(task)).await
         }
-        [] | ["sign-in" | "sign-out"] | ["incidents", _] | ["incidents", _, _] => Err(Nope::Method),
-        ["incidents", _, "tasks", _] => Err(Nope::Method),
+        [] | ["incidents", _] | ["incidents", _, "review.md"] => Err(Nope::Method("GET, HEAD")),
+        ["sign-in"] => Err(Nope::Method("GET, HEAD, POST")),
+        ["sign-out"] | ["incidents", _, _] | ["incidents", _, "tasks", _] => {
+            Err(Nope::Method("POST"))
+        }
         _ => Err(Nope::NotFound),
     };
     match result {

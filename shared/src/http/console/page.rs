@@ -14,7 +14,8 @@ pub(super) enum Nope {
     /// A use case's or a command's refusal, as the API would give it.
     Api(ApiError),
     NotFound,
-    Method,
+    /// The path takes other methods: these (for `Allow`).
+    Method(&'static str),
     /// No live session: a page asked for redirects to sign-in.
     SignedOut,
     /// A post from another site (its `Origin` or `Sec-Fetch-Site`).
@@ -35,7 +36,7 @@ impl Nope {
         match self {
             Self::Api(e) => e.status(),
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Method => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Method(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::SignedOut => StatusCode::SEE_OTHER,
             Self::CrossSite | Self::FormToken => StatusCode::FORBIDDEN,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -58,7 +59,7 @@ impl Nope {
                 format!("{}. Nothing was changed.", e.message()),
             ),
             Self::Api(e) => ("That was refused", said_with(e, echo)),
-            Self::Method => ("Not allowed", "This page does not take that method.".into()),
+            Self::Method(_) => ("Not allowed", "This page does not take that method.".into()),
             Self::SignedOut => ("Sign in", "Sign in to continue.".into()),
             Self::CrossSite => (
                 "Refused",
@@ -100,9 +101,9 @@ pub(super) fn refusal(nope: Nope, signed: Option<&Signed>, echo: &[String]) -> R
         signed,
         context! { heading, message },
     );
-    if matches!(nope, Nope::Method) {
+    if let Nope::Method(allow) = nope {
         resp.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
     }
     resp
 }
