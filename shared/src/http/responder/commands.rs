@@ -144,16 +144,17 @@ fn json_body<'a, T: DeserializeOwned>(
 ) -> Result<T, CommandError> {
     let req = match src.into() {
         Source::Json(req) => req,
+        // As bytes, through the same `from_slice` as a JSON body: one
+        // deserializer per command in the binary, not two.
         Source::Form(form) => {
-            return serde_json::from_value(serde_json::Value::Object(form.0.clone())).map_err(
-                |e| {
-                    let detail = e.to_string();
-                    match missing_field(&detail) {
-                        Some(field) => invalid(field, format!("{} is required", field.as_str())),
-                        None => CommandError::Malformed { example, detail },
-                    }
-                },
-            );
+            let body = serde_json::to_vec(&form.0).unwrap_or_default();
+            return serde_json::from_slice(&body).map_err(|e| {
+                let detail = e.to_string();
+                match missing_field(&detail) {
+                    Some(field) => invalid(field, format!("{} is required", field.as_str())),
+                    None => CommandError::Malformed { example, detail },
+                }
+            });
         }
     };
     if media_type(req) != "application/json" {
