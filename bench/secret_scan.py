@@ -762,6 +762,7 @@ def plant_console(p, incident):
     s, _ = form("console sign-in", "POST", "/console/sign-in", {"_csrf": token_of(page), "token": p.token})
     ok.append(("console sign-in", s == 303))
     if "klaxon_session" not in jar:
+        ok.append(("console session cookie", False))
         return ok
     p.plants.append(("console session id", jar["klaxon_session"]))
     _, page = form("console incident page", "GET", f"/console/incidents/{incident}")
