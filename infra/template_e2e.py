@@ -1483,6 +1483,19 @@ def scenario(run: Run) -> dict:
     if listed != [unanswered_ref]:
         raise Failed(f"GET {api}/incidents?status={status} lists {listed}, not only {unanswered_ref}")
 
+    # An on-call feed: issued through the API (JWT), then fetched as a
+    # calendar app would, with no token but the one in its URL.
+    api_call(run, "PUT", f"{api}/people/priya", "admin", {"name": "Priya Raman", "time_zone": "Europe/Berlin",
+             "contacts": {"sms": "+4915112345678", "email": "priya@example.com"}})
+    api_call(run, "PUT", f"{api}/schedules/security-primary", "admin", {"name": "Security primary", "time_zone": "Europe/Berlin",
+             "layers": [{"people": ["priya"], "shift": "1w", "handoff": "Mon 09:00", "start": "2026-11-02"}]})
+    feed = api_call(run, "POST", f"{api}/schedules/security-primary/feed", "admin", want=201)["url"]
+    if not feed.startswith(f"{run.base}/calendars/"):
+        raise Failed(f"the schedule's feed URL {feed} is not under the stack's {run.base}/calendars/")
+    cal = run.request("GET", feed)
+    if cal.get("statusCode") != 200 or "BEGIN:VCALENDAR" not in cal.get("body", ""):
+        raise Failed(f"GET {feed} (no JWT, as a calendar app) answered {cal.get('statusCode')}: {cal.get('body', '')[:200]}")
+
     # 11 minutes on, the secondary is due for the unanswered incident only;
     # 32 minutes on, the incident manager.
     later = run.later(LATER_MINUTES)

@@ -10,14 +10,19 @@ use klaxon_tests::fakes::{RecordingNotifier, RecordingPublisher};
 /// `Incident Triaged`, then (for a paging severity) the first level's
 /// `Escalation Triggered`.
 async fn triage(h: &Harness, cvss: Option<&str>) -> Vec<klaxon_core::domain::DomainEvent> {
-    intake::submit(
-        &h.app,
-        Source::Report,
-        klaxon_tests::report("t", cvss),
-        None,
-    )
-    .await
-    .expect("submit");
+    // Words that say nothing, so the CVSS score (or, with none, the
+    // default) decides the severity this test is about.
+    let report = klaxon_core::domain::Report::parse(klaxon_core::domain::ReportInput {
+        title: Some("t".into()),
+        description: Some("Details to follow.".into()),
+        cvss: cvss.map(Into::into),
+        tenant: Some("acme.atlassian.net".into()),
+        ..Default::default()
+    })
+    .expect("valid report");
+    intake::submit(&h.app, Source::Report, report, None)
+        .await
+        .expect("submit");
     let received = h.publisher.published().pop().expect("Report Received");
     assert_eq!(
         assess::on_event(&h.app, &received).await.expect("assess"),

@@ -324,6 +324,40 @@ async fn an_incident_is_tracked_in_step() {
             )
         ]
     );
+
+    // It recurs: reopening reopens the issue (with the status update), and
+    // the next closing closes it again.
+    respond::set_status(
+        &app,
+        &commander(),
+        &key,
+        Status::Investigating,
+        &fields(None, None),
+    )
+    .await
+    .expect("reopen");
+    let calls = gh.calls();
+    assert_eq!(calls[9..], ["reopen", "comment"], "{calls:?}");
+    respond::set_status(
+        &app,
+        &commander(),
+        &key,
+        Status::Resolved,
+        &fields(None, Some("the same token, reissued")),
+    )
+    .await
+    .expect("resolve again");
+    respond::set_status(
+        &app,
+        &commander(),
+        &key,
+        Status::Closed,
+        &fields(None, None),
+    )
+    .await
+    .expect("close again");
+    let calls = gh.calls();
+    assert_eq!(calls[11..], ["comment", "close"], "{calls:?}");
 }
 
 /// A 404 (wrong repository) and a 403 (no permission), as the description

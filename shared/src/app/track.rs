@@ -79,9 +79,19 @@ pub async fn on_event(
         }
         EventKind::StatusChanged if event.status == Status::Closed => {
             let summary = issue::close_summary(&incident, api_base);
-            let key = format!("track#{}#close", incident.id);
+            // Per closing, not per incident: one reopened closes again.
+            let key = format!("track#{}#close", event.id);
             act(app, &incident, "close the issue", key, async {
                 Ok::<(), HandlerError>(tracker.close(&link.key, &summary).await?)
+            })
+            .await
+        }
+        EventKind::StatusChanged if event.from.is_some_and(|f| !f.is_open()) => {
+            let body = issue::status_comment(&status_update(app, event, &incident)?);
+            let key = format!("track#{}#reopen", event.id);
+            act(app, &incident, "reopen the issue", key, async {
+                tracker.reopen(&link.key).await?;
+                Ok::<(), HandlerError>(tracker.comment(&link.key, &body).await?)
             })
             .await
         }

@@ -124,6 +124,9 @@ pub struct DomainEvent {
     /// For `Follow-up Added`: the task's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<u32>,
+    /// For `Status Changed`: the status it moved from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Status>,
 }
 
 /// One escalation or clock step: the audience it goes to, the deadline it
@@ -164,6 +167,7 @@ impl DomainEvent {
             obligation: None,
             note: None,
             task: None,
+            from: None,
         }
     }
 }

@@ -54,14 +54,17 @@ impl Status {
         !matches!(self, Self::Resolved | Self::Closed)
     }
 
-    /// The lifecycle only moves forward. Steps that need nothing extra may be
+    /// The lifecycle moves forward. Steps that need nothing extra may be
     /// skipped (a contained-on-arrival report can go straight to recovering),
-    /// but a report must be triaged first, and only a resolved incident closes.
+    /// but a report must be triaged first, and only a resolved incident
+    /// closes. The one way back: a resolved or closed incident that recurs
+    /// is reopened, to investigating.
     pub fn check_transition(self, to: Status) -> Result<(), IllegalTransition> {
         let ok = match (self, to) {
             (Self::Reported, Self::Triaged) => true,
             (Self::Reported, _) => false,
             (_, Self::Closed) => self == Self::Resolved,
+            (Self::Resolved | Self::Closed, Self::Investigating) => true,
             (from, to) => to > from,
         };
         if ok {
@@ -116,7 +119,12 @@ mod tests {
             (Resolved, Closed, true),
             (Investigating, Closed, false),
             (Triaged, Reported, false),
-            (Resolved, Investigating, false),
+            // Reopened: back to investigating, and only there.
+            (Resolved, Investigating, true),
+            (Closed, Investigating, true),
+            (Closed, Contained, false),
+            (Closed, Triaged, false),
+            (Resolved, Acknowledged, false),
             (Closed, Resolved, false),
             (Closed, Closed, false),
             (Triaged, Triaged, false),

@@ -623,6 +623,24 @@ pub fn payload_too_large(limit: usize) -> Response<Bytes> {
     ApiError::PayloadTooLarge(limit).into_response()
 }
 
+/// Where the service is reached, for links that must be whole: the public
+/// URL when configured, or else the host the request came to, over https
+/// (behind API Gateway, the stack's own URL). Never ends in a slash.
+pub fn public_base(app: &App, req: &Request<Bytes>) -> Option<String> {
+    app.settings
+        .intake
+        .public_url
+        .clone()
+        .or_else(|| {
+            req.headers()
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| !h.is_empty())
+                .map(|h| format!("https://{h}"))
+        })
+        .map(|b| b.trim_end_matches('/').to_owned())
+}
+
 /// The largest body any route takes; transports may stop reading past it.
 pub const MAX_ANY_BODY: usize = MAX_WEBHOOK_BODY;
 

@@ -96,6 +96,15 @@ pub fn tokenize_with(texts: &[&str], worth: &dyn Fn(&str) -> bool) -> Vec<Token>
                     }
                 }
                 push_word(&mut out, text, i, end, field, sentence, clause, worth);
+                // A dotfile is one word: ".env" reads "dotenv", not "env".
+                if is_dotfile(text, i)
+                    && let Some(last) = out.last_mut()
+                    && last.parts == 1
+                    && last.joined.is_none()
+                {
+                    last.stem = stem(&format!("dot{}", text[i..end].to_lowercase()));
+                    last.stemmed = true;
+                }
                 if CLAUSE_WORDS.contains(&out.last().map(|t| t.stem.as_str()).unwrap_or("")) {
                     clause += 1;
                 }
@@ -119,6 +128,18 @@ pub fn tokenize_with(texts: &[&str], worth: &dyn Fn(&str) -> bool) -> Vec<Token>
         }
     }
     out
+}
+
+/// Whether the word at `i` follows a dot that starts a name: ".env",
+/// "/app/.npmrc", but not "github.com" or "e.g".
+fn is_dotfile(text: &str, i: usize) -> bool {
+    let Some(before) = text[..i].strip_suffix('.') else {
+        return false;
+    };
+    before
+        .chars()
+        .next_back()
+        .is_none_or(|c| c.is_whitespace() || matches!(c, '/' | '\\' | '`' | '"' | '\'' | '(' | '~'))
 }
 
 /// Splits one word: contractions become "not", possessives lose their 's,
@@ -257,6 +278,14 @@ mod tests {
                 ],
             ),
             ("github.com/acme", &["github", "com", "acm"]),
+            // Dotfiles are their own words; a full stop before a word is not.
+            (
+                "the prod .env is served",
+                &["the", "prod", "dotenv", "is", "serv"],
+            ),
+            ("/app/.npmrc", &["app", "dotnpmrc"]),
+            ("done.env vars", &["done", "env", "var"]),
+            ("v1.2 e.g", &["v1", "2", "e", "g"]),
             ("can't", &["can", "not"]),
             ("won't rotate", &["will", "not", "rotat"]),
             // A curly apostrophe is an apostrophe.

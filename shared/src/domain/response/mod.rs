@@ -212,7 +212,7 @@ pub struct DrillScenario {
 mod tests {
     use super::*;
     use crate::domain::{
-        Change, DeadlineKind, NewIncident, Play, Report, ReportInput, TimelineKind,
+        Change, DeadlineKind, EventKind, NewIncident, Play, Report, ReportInput, TimelineKind,
     };
     use crate::policy::Policy;
     use chrono::{DateTime, Duration, Utc};
@@ -475,6 +475,64 @@ mod tests {
         ch.set_status("cora", Status::Closed, &StatusFields::default(), &*policy)
             .expect("open follow-ups do not block");
         assert_eq!(ch.incident.expires_at, Some(t(60) + policy.retention));
+
+        // It recurs: reopened, it is open again, kept, and says where it was.
+        ch.events.clear();
+        ch.set_status(
+            "cora",
+            Status::Investigating,
+            &StatusFields::default(),
+            &*policy,
+        )
+        .expect("reopen");
+        assert!(ch.incident.status.is_open());
+        assert_eq!(
+            (
+                ch.incident.closed_at,
+                ch.incident.resolved_at,
+                ch.incident.expires_at
+            ),
+            (None, None, None)
+        );
+        assert!(
+            ch.incident.root_cause.is_some(),
+            "the last cause stays on record"
+        );
+        let e = ch.events.last().expect("an event");
+        assert_eq!(
+            (e.kind, e.from, e.status),
+            (
+                EventKind::StatusChanged,
+                Some(Status::Closed),
+                Status::Investigating
+            )
+        );
+        assert!(
+            e.note.as_deref().is_some_and(|n| n.contains("(reopened)")),
+            "{:?}",
+            e.note
+        );
+        // Back only to investigating.
+        for to in [Status::Contained, Status::Resolved, Status::Triaged] {
+            let mut again = Change::begin(&inc, t(60));
+            again
+                .set_status(
+                    "cora",
+                    Status::Resolved,
+                    &fields(None, Some("x"), None),
+                    &*policy,
+                )
+                .expect("resolve");
+            if to == Status::Resolved {
+                continue;
+            }
+            assert!(
+                again
+                    .set_status("cora", to, &fields(Some("c"), None, None), &*policy)
+                    .is_err(),
+                "resolved -> {to}"
+            );
+        }
     }
 
     #[test]

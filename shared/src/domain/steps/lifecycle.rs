@@ -112,6 +112,13 @@ impl Change {
                     Some(now + policy.retention())
                 };
             }
+            // Reopened: open again, so neither closed nor due for deletion;
+            // the last root cause stays on record until the next resolution.
+            Status::Investigating if !from.is_open() => {
+                self.incident.resolved_at = None;
+                self.incident.closed_at = None;
+                self.incident.expires_at = None;
+            }
             _ => {}
         }
         self.move_to(actor, to).map_err(Refusal::Move)?;
@@ -131,6 +138,7 @@ impl Change {
             self.emit_with(EventKind::StatusChanged, |e| {
                 e.actor = Some(actor.to_owned());
                 e.note = Some(note);
+                e.from = Some(from);
             });
         }
         Ok(())
@@ -151,5 +159,9 @@ fn status_note(incident: &Incident, from: Status, to: Status) -> String {
             .map(|r| format!(": root cause {}", r.cause)),
         _ => None,
     };
-    format!("status {from} -> {to}{}", what.unwrap_or_default())
+    let reopened = if from.is_open() { "" } else { " (reopened)" };
+    format!(
+        "status {from} -> {to}{reopened}{}",
+        what.unwrap_or_default()
+    )
 }

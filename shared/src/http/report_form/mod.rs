@@ -157,12 +157,7 @@ fn answer(
 /// `GET /.well-known/security.txt` (RFC 9116): contact, expiry, and the form.
 pub fn security_txt(app: &App, req: &Request<Bytes>) -> Response<Bytes> {
     let s = &app.settings.intake;
-    let base = s.public_url.clone().or_else(|| {
-        req.headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(|h| format!("https://{h}"))
-    });
+    let base = crate::http::public_base(app, req);
     let form = base.as_deref().map(|b| format!("{b}/report"));
     // RFC 9116 asks for an expiry less than a year ahead.
     let expires = s

@@ -16,7 +16,7 @@ use crate::domain::local_time::weekday_name;
 use crate::domain::oncall::{
     FeedOwner, NextHandoff, OnCall, OverrideId, Person, PersonId, ScheduleId,
 };
-use crate::http::{ApiError, json_response};
+use crate::http::{ApiError, json_response, public_base};
 use bytes::Bytes;
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
@@ -289,15 +289,11 @@ pub async fn who(app: &Arc<App>, req: &Request<Bytes>) -> Result<Response<Bytes>
     ))
 }
 
-/// The feed's URL for a new token: under the public URL when configured.
-fn feed_url(app: &App, token: &str) -> String {
-    let base = app
-        .settings
-        .intake
-        .public_url
-        .as_deref()
-        .unwrap_or("")
-        .trim_end_matches('/');
+/// The feed's URL for a new token: a calendar app needs it whole, so under
+/// the public URL, or else the host the request came to (the stack's own API
+/// in AWS, where the respond function cannot name its API without a cycle).
+fn feed_url(app: &App, req: &Request<Bytes>, token: &str) -> String {
+    let base = public_base(app, req).unwrap_or_default();
     format!("{base}/calendars/{token}.ics")
 }
 
@@ -311,7 +307,7 @@ async fn issue(
     // The token is in the answer once, and nowhere else: not in the log.
     Ok(json_response(
         StatusCode::CREATED,
-        &json!({ "url": feed_url(app, &token) }),
+        &json!({ "url": feed_url(app, req, &token) }),
     ))
 }
 
