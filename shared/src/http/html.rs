@@ -10,7 +10,6 @@ use std::sync::LazyLock;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    env.add_filter("when", when);
     for (name, src) in [
         ("layout.html", include_str!("../../templates/layout.html")),
         (
@@ -22,6 +21,21 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../../templates/thank_you.html"),
         ),
         ("ack.html", include_str!("../../templates/ack.html")),
+    ] {
+        // The templates ship in the binary; a test renders each one.
+        if let Err(e) = env.add_template(name, src) {
+            tracing::error!(template = name, error = %e, "template does not compile");
+        }
+    }
+    env
+});
+
+/// The console's pages: their own environment, so a binary without the
+/// console (intake) carries none of their text.
+static CONSOLE: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.add_filter("when", when);
+    for (name, src) in [
         (
             "console/layout.html",
             include_str!("../../templates/console/layout.html"),
@@ -43,7 +57,6 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../../templates/console/error.html"),
         ),
     ] {
-        // The templates ship in the binary; a test renders each one.
         if let Err(e) = env.add_template(name, src) {
             tracing::error!(template = name, error = %e, "template does not compile");
         }
@@ -92,11 +105,44 @@ pub(crate) fn response(status: StatusCode, body: String) -> Response<Bytes> {
 
 /// Renders one of the built-in pages.
 pub(crate) fn render(name: &str, ctx: minijinja::Value) -> Result<String, ApiError> {
-    TEMPLATES
-        .get_template(name)
+    render_in(&TEMPLATES, name, ctx)
+}
+
+/// Renders one of the console's pages.
+pub(crate) fn render_console(name: &str, ctx: minijinja::Value) -> Result<String, ApiError> {
+    render_in(&CONSOLE, name, ctx)
+}
+
+fn render_in(
+    env: &Environment<'static>,
+    name: &str,
+    ctx: minijinja::Value,
+) -> Result<String, ApiError> {
+    env.get_template(name)
         .and_then(|t| t.render(ctx))
         .map_err(|e| {
             tracing::error!(template = name, error = %e, "template failed to render");
             ApiError::Internal
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every console template compiles (a template that does not is only
+    /// logged at start-up, so this is where it fails).
+    #[test]
+    fn console_templates_compile() {
+        for name in [
+            "console/layout.html",
+            "console/sign_in.html",
+            "console/incidents.html",
+            "console/incident.html",
+            "console/error.html",
+        ] {
+            assert!(CONSOLE.get_template(name).is_ok(), "{name}");
+        }
+        assert!(TEMPLATES.get_template("console/layout.html").is_err());
+    }
 }

@@ -658,7 +658,7 @@ pub async fn handle(app: &Arc<App>, routes: Routes, req: Request<Bytes>) -> Resp
 /// Serves one request with group `G`'s routes.
 pub async fn serve<G: Group>(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
     // The console's pages go with the responder API; intake has none.
-    if G::ROUTES != Routes::Intake && console::is_console(req.uri().path()) {
+    if G::CONSOLE && console::is_console(req.uri().path()) {
         return Box::pin(console::serve(app, req)).await;
     }
     // Kept (cheaply: shared buffers) so that a refusal can leave the
@@ -686,6 +686,9 @@ pub async fn serve<G: Group>(app: &Arc<App>, req: Request<Bytes>) -> Response<By
 /// and the respond Lambda no webhook verifiers, report form or JWT code.
 pub trait Group {
     const ROUTES: Routes;
+    /// Whether it serves the console's pages too. A constant, so a group
+    /// without them (intake) links none of the console's code.
+    const CONSOLE: bool;
     fn dispatch(
         app: &Arc<App>,
         id: RouteId,
@@ -703,6 +706,7 @@ pub struct AllRoutes;
 
 impl Group for IntakeRoutes {
     const ROUTES: Routes = Routes::Intake;
+    const CONSOLE: bool = false;
     fn dispatch(
         app: &Arc<App>,
         id: RouteId,
@@ -717,6 +721,7 @@ impl Group for IntakeRoutes {
 
 impl Group for ApiRoutes {
     const ROUTES: Routes = Routes::Api;
+    const CONSOLE: bool = true;
     fn dispatch(
         app: &Arc<App>,
         id: RouteId,
@@ -731,6 +736,7 @@ impl Group for ApiRoutes {
 
 impl Group for AllRoutes {
     const ROUTES: Routes = Routes::All;
+    const CONSOLE: bool = true;
     async fn dispatch(
         app: &Arc<App>,
         id: RouteId,

@@ -136,7 +136,7 @@ pub(super) fn render(
     });
     let csrf = signed.map(Signed::form_token);
     let ctx = context! { signed_in, csrf, ..ctx };
-    match html::render(name, ctx) {
+    match html::render_console(name, ctx) {
         Ok(body) => html::response(status, body),
         Err(e) => e.into_response(),
     }
