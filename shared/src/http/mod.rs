@@ -658,9 +658,10 @@ pub async fn handle(app: &Arc<App>, routes: Routes, req: Request<Bytes>) -> Resp
 /// Serves one request with group `G`'s routes.
 pub async fn serve<G: Group>(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
     // The console's pages go with the responder API; intake has none.
-    if G::CONSOLE && console::is_console(req.uri().path()) {
-        return Box::pin(console::serve(app, req)).await;
-    }
+    let req = match G::console(app, req) {
+        Ok(page) => return page.await,
+        Err(req) => req,
+    };
     // Kept (cheaply: shared buffers) so that a refusal can leave the
     // request's own values out of what it says.
     let sent = (req.uri().clone(), req.headers().clone(), req.body().clone());
@@ -686,9 +687,14 @@ pub async fn serve<G: Group>(app: &Arc<App>, req: Request<Bytes>) -> Response<By
 /// and the respond Lambda no webhook verifiers, report form or JWT code.
 pub trait Group {
     const ROUTES: Routes;
-    /// Whether it serves the console's pages too. A constant, so a group
-    /// without them (intake) links none of the console's code.
-    const CONSOLE: bool;
+    /// The console's answer, for a group that serves its pages and a path
+    /// that is one; the request back otherwise. A method rather than a
+    /// branch in [`serve`], so a group without the console (intake) links
+    /// none of its code: an await in `serve` would keep it reachable.
+    fn console(app: &Arc<App>, req: Request<Bytes>) -> Result<Page<'_>, Request<Bytes>> {
+        let _ = app;
+        Err(req)
+    }
     fn dispatch(
         app: &Arc<App>,
         id: RouteId,
@@ -696,6 +702,9 @@ pub trait Group {
         req: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<Bytes>, ApiError>> + Send;
 }
+
+/// A page being rendered, its type erased.
+pub type Page<'a> = std::pin::Pin<Box<dyn Future<Output = Response<Bytes>> + Send + 'a>>;
 
 /// The report form, reports, webhooks and ack links.
 pub struct IntakeRoutes;
@@ -706,7 +715,6 @@ pub struct AllRoutes;
 
 impl Group for IntakeRoutes {
     const ROUTES: Routes = Routes::Intake;
-    const CONSOLE: bool = false;
     fn dispatch(
         app: &Arc<App>,
         id: RouteId,
@@ -721,7 +729,13 @@ impl Group for IntakeRoutes {
 
 impl Group for ApiRoutes {
     const ROUTES: Routes = Routes::Api;
-    const CONSOLE: bool = true;
+    fn console(app: &Arc<App>, req: Request<Bytes>) -> Result<Page<'_>, Request<Bytes>> {
+        if console::is_console(req.uri().path()) {
+            Ok(Box::pin(console::serve(app, req)))
+        } else {
+            Err(req)
+        }
+    }
     fn dispatch(
         app: &Arc<App>,
         id: RouteId,
@@ -736,7 +750,9 @@ impl Group for ApiRoutes {
 
 impl Group for AllRoutes {
     const ROUTES: Routes = Routes::All;
-    const CONSOLE: bool = true;
+    fn console(app: &Arc<App>, req: Request<Bytes>) -> Result<Page<'_>, Request<Bytes>> {
+        ApiRoutes::console(app, req)
+    }
     async fn dispatch(
         app: &Arc<App>,
         id: RouteId,
