@@ -5,7 +5,8 @@ Plant and scan (part of `make test`): starts `klaxon serve` with a fresh
 data directory and every intake source enabled, plants a distinct secret in
 every field of every intake path (JSON report, form report, every webhook
 source, the PagerDuty events endpoint, Connect and Forge), in every API
-write route, in every header and in every refused parameter, stops the
+write route, in every console form (whose session id and form token count
+as secrets too), in every header and in every refused parameter, stops the
 server, then scans the data directory and the server's log for every planted
 secret. Exits 1 on any match, or if the plants it relies on were not
 accepted (a scan of nothing proves nothing).
@@ -667,6 +668,7 @@ def serve_and_scan(klaxon):
         ok += plant_webhooks(p)
         if incident:
             ok += plant_api(p, incident)
+            ok += plant_console(p, incident)
         else:
             ok.append(("an incident for the API routes", False))
         # Let the relay write what it will (outbox.jsonl): the scan reads it.
@@ -718,6 +720,89 @@ def serve_and_scan(klaxon):
     else:
         print(f"  kept for a look: {data} and {log_path}")
     return status
+
+
+def plant_console(p, incident):
+    """The console: sign in with the API token, then every form with each
+    text field planted, and each refused with a planted value. The session's
+    id and form token are secrets too: the store keeps only a digest."""
+    ok = []
+    jar = {}
+
+    def form(label, method, path, fields=None):
+        h = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()), "Sec-Fetch-Site": "same-origin"}
+        body = urllib.parse.urlencode(fields) if fields is not None else None
+        ctype = "application/x-www-form-urlencoded"
+        req_headers = dict(h)
+        if body is not None:
+            req_headers["Content-Type"] = ctype
+        req = urllib.request.Request(p.base + path, data=body.encode() if body else None, method=method,
+                                     headers=req_headers)
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            resp = opener.open(req, timeout=10)
+            status, headers, data = resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as e:
+            status, headers, data = e.code, e.headers, e.read()
+        for c in headers.get_all("Set-Cookie") or []:
+            k, _, v = c.split(";")[0].partition("=")
+            if v:
+                jar[k] = v
+            else:
+                jar.pop(k, None)
+        p.statuses[label] = status
+        p.answers[label] = None
+        return status, data.decode("utf-8", "replace")
+
+    def token_of(html):
+        m = re.search(r'name="_csrf" value="([^"]+)"', html)
+        return m.group(1) if m else ""
+
+    _, page = form("console sign-in page", "GET", "/console/sign-in")
+    s, _ = form("console sign-in", "POST", "/console/sign-in", {"_csrf": token_of(page), "token": p.token})
+    ok.append(("console sign-in", s == 303))
+    if "klaxon_session" not in jar:
+        ok.append(("console session cookie", False))
+        return ok
+    p.plants.append(("console session id", jar["klaxon_session"]))
+    _, page = form("console incident page", "GET", f"/console/incidents/{incident}")
+    csrf = token_of(page)
+    p.plants.append(("console form token", csrf))
+    inc = f"/console/incidents/{incident}"
+    writes = [
+        ("notes", {"kind": "hypothesis", "text": p.text("console notes text")}),
+        ("roles", {"role": "technical_lead", "person": p.text("console roles person")}),
+        ("severity", {"severity": "SEV-2", "reason": p.text("console severity reason")}),
+        ("evidence", {"name": p.text("console evidence name"), "location": p.text("console evidence location"),
+                      "sha256": "b" * 64, "collected_by": p.text("console evidence collected_by")}),
+        ("tasks", {"text": p.text("console tasks text"), "owner": p.text("console tasks owner")}),
+        ("obligations", {"kind": "status_update", "note": p.text("console obligations note"),
+                         "reference": p.text("console obligations reference")}),
+    ]
+    for action, fields in writes:
+        s, _ = form(f"console {action}", "POST", f"{inc}/{action}", {"_csrf": csrf, **fields})
+        ok.append((f"console {action}", s == 303))
+    refused = [
+        ("notes", {"kind": p.raw("console refused note kind"), "text": "x"}),
+        ("status", {"status": p.raw("console refused status")}),
+        ("roles", {"role": p.raw("console refused role")}),
+        ("tasks", {"text": "x", "due": p.raw("console refused due")}),
+        ("evidence", {"name": "x", "location": "y", "sha256": p.raw("console refused sha256")}),
+        (f"tasks/{p.raw('console refused task id')}", {"state": "done"}),
+    ]
+    for i, (action, fields) in enumerate(refused):
+        form(f"console refused {i}", "POST", f"{inc}/{action}", {"_csrf": csrf, **fields})
+    form("console refused form token", "POST", f"{inc}/notes",
+         {"_csrf": p.raw("console refused form token"), "kind": "fact", "text": "x"})
+    q = urllib.parse.urlencode({"severity": p.raw("console refused filter")})
+    form("console refused filter", "GET", f"/console?{q}")
+    form("console refused incident", "GET", f"/console/incidents/{p.raw('console refused incident id')}")
+    return ok
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 def main():

@@ -3,9 +3,14 @@
 Started by infra/test.sh after the Rust tests: runs the `klaxon` binary on a
 free loopback port, fills in the form with the keyboard and mouse, submits
 it, and checks the thank-you page shows a reference the API knows. Then it
-submits an empty form and checks the error sits next to its field. Last, a
+submits an empty form and checks the error sits next to its field. Then a
 critical report pages on-call: the page's ack link, opened in the browser
-and confirmed, acknowledges the incident.
+and confirmed, acknowledges the incident. Last, the responder console: a
+commander signs in with an API token and works a drill to closed with the
+keyboard and mouse (acknowledge, a hypothesis, contain, resolve, settle the
+checklist, close); a viewer sees no buttons and a forced post gets 403.
+axe-core (infra/axe) checks every page it visits for WCAG 2.2 AA, and two
+screenshots go to docs/.
 """
 
 import json
@@ -15,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 from selenium import webdriver
@@ -25,6 +31,12 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 TOKEN = "browser-test-token-0123456789"
+COMMANDER = "browser-commander-token-0123456789"
+HERE = os.path.dirname(os.path.abspath(__file__))
+AXE = os.path.join(HERE, "axe", "node_modules", "axe-core", "axe.min.js")
+# Where the console's screenshots go: docs/ when refreshing the README's
+# (KLAXON_SCREENSHOTS=docs), else target/, so a test run leaves docs/ alone.
+SHOTS = os.path.join(os.path.dirname(HERE), os.environ.get("KLAXON_SCREENSHOTS", "target"))
 
 
 def free_port():
@@ -37,7 +49,7 @@ def free_port():
 
 def start_klaxon(binary, data_dir, port):
     env = dict(os.environ)
-    env["KLAXON_API_TOKENS"] = f"browser:viewer:{TOKEN}"
+    env["KLAXON_API_TOKENS"] = f"browser:viewer:{TOKEN},ic:commander:{COMMANDER}"
     env["KLAXON_PRODUCTS"] = "Workzone,AI Insights"
     proc = subprocess.Popen(
         [binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir],
@@ -157,6 +169,162 @@ def test_page_ack_link_in_browser(driver, base, data_dir):
     assert incident["incident"]["paging"].get("next_at") is None, "paging stopped"
 
 
+def axe_check(driver, what):
+    """0 WCAG 2.0/2.1/2.2 A and AA violations on the page as it stands."""
+    with open(AXE) as f:
+        driver.execute_script(f.read())
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"
+        ".then(r => done({passes: r.passes.length, violations: r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))}))"
+        ".catch(e => done({error: String(e)}));")
+    assert "error" not in result, f"axe failed on {what}: {result}"
+    assert result["violations"] == [], f"axe: {what}: {json.dumps(result['violations'], indent=1)}"
+    assert result["passes"] > 10, f"axe checked next to nothing on {what}: {result}"
+
+
+def api(base, method, path, body=None, token=COMMANDER):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"{base}{path}", data=data, method=method, headers={
+        "Authorization": f"Bearer {token}", "content-type": "application/json"})
+    return json.load(urllib.request.urlopen(req))
+
+
+def drill(base, title):
+    made = api(base, "POST", "/api/v1/drills", {"class": "leaked_production_secret", "severity": "SEV-2",
+                                                "tenant": "acme.example", "title": title})
+    reference = made["incident"]["reference"]
+    for _ in range(100):
+        if api(base, "GET", f"/api/v1/incidents/{reference}")["incident"]["status"] != "reported":
+            break
+        time.sleep(0.05)
+    return reference
+
+
+def console_sign_in(driver, base, token):
+    driver.delete_all_cookies()
+    driver.get(f"{base}/console")
+    # Not signed in: the console sends the browser to its sign-in page.
+    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "token")))
+    axe_check(driver, "sign-in")
+    field = driver.find_element(By.ID, "token")
+    field.send_keys("wrong-token")
+    field.send_keys(Keys.ENTER)
+    error = WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "token-error")))
+    assert "not valid" in error.text, error.text
+    axe_check(driver, "sign-in refused")
+    field = driver.find_element(By.ID, "token")
+    field.send_keys(token)
+    field.send_keys(Keys.ENTER)
+    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Incidents"))
+
+
+def submit(driver, form_id):
+    driver.find_element(By.CSS_SELECTOR, f"#{form_id} button[type=submit]").click()
+
+
+def test_console_commander_works_an_incident(driver, base, data_dir):
+    reference = drill(base, "Deploy key leaked in a public gist")
+    other = drill(base, "Second drill, for the list")
+    console_sign_in(driver, base, COMMANDER)
+    assert reference in driver.page_source and other in driver.page_source
+    axe_check(driver, "incidents")
+    driver.get(f"{base}/console?severity=SEV-9")
+    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "filter-error")))
+    axe_check(driver, "incidents with a refused filter")
+    driver.get(f"{base}/console?status=triaged")
+    driver.find_element(By.LINK_TEXT, reference).click()
+    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), reference))
+    axe_check(driver, "incident")
+
+    # Acknowledge with the keyboard: focus the note, Enter submits its form.
+    note = driver.find_element(By.ID, "ack-note")
+    note.send_keys("on it")
+    note.send_keys(Keys.ENTER)
+    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Acknowledged."))
+    assert "via console" in driver.find_element(By.ID, "paging").find_element(By.XPATH, "following-sibling::p").text
+
+    driver.find_element(By.CSS_SELECTOR, "#notes-form input[value=hypothesis]").click()
+    driver.find_element(By.ID, "notes-text").send_keys("the gist was forked before it was deleted")
+    submit(driver, "notes-form")
+    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Note added."))
+    hypothesis = driver.find_element(By.CSS_SELECTOR, "p.hypothesis")
+    assert "forked" in hypothesis.text, hypothesis.text
+
+    # Containing without the containment is refused beside that field.
+    Select(driver.find_element(By.ID, "status-status")).select_by_value("contained")
+    submit(driver, "status-form")
+    error = WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "status-containment-error")))
+    assert "containment" in error.text, error.text
+    assert driver.find_element(By.ID, "status-containment").get_attribute("aria-invalid") == "true"
+    axe_check(driver, "incident with a refused form")
+    driver.set_window_size(1400, 900)
+    driver.execute_script("document.getElementById('actions').scrollIntoView()")
+    driver.save_screenshot(os.path.join(SHOTS, "console-refusal.png"))
+    Select(driver.find_element(By.ID, "status-status")).select_by_value("contained")
+    driver.find_element(By.ID, "status-containment").send_keys("revoked the deploy key")
+    submit(driver, "status-form")
+    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Status changed."))
+
+    Select(driver.find_element(By.ID, "status-status")).select_by_value("resolved")
+    driver.find_element(By.ID, "status-root_cause").send_keys("a personal gist sync tool")
+    submit(driver, "status-form")
+    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Status changed."))
+
+    # Settle the checklist from its own forms, then close.
+    while True:
+        forms = [f for f in driver.find_elements(By.CSS_SELECTOR, "form[id^=task-]")
+                 if "open" in f.find_element(By.XPATH, "../preceding-sibling::td[1]").text.split(":")[0]]
+        if not forms:
+            break
+        form = forms[0]
+        fid = form.get_attribute("id")
+        Select(form.find_element(By.CSS_SELECTOR, "select")).select_by_value("waived")
+        form.find_element(By.CSS_SELECTOR, "input[name=note]").send_keys("drill: not applicable")
+        submit(driver, fid)
+        WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Task saved."))
+    Select(driver.find_element(By.ID, "status-status")).select_by_value("closed")
+    submit(driver, "status-form")
+    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Status changed."))
+    assert api(base, "GET", f"/api/v1/incidents/{reference}")["incident"]["status"] == "closed"
+    axe_check(driver, "closed incident")
+    driver.get(f"{base}/console")
+    driver.set_window_size(1400, 700)
+    driver.save_screenshot(os.path.join(SHOTS, "console-incidents.png"))
+
+
+def test_console_viewer_has_no_buttons(driver, base, data_dir):
+    reference = drill(base, "Viewer's drill")
+    console_sign_in(driver, base, TOKEN)
+    driver.get(f"{base}/console/incidents/{reference}")
+    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), reference))
+    axe_check(driver, "incident as a viewer")
+    buttons = [b.text for b in driver.find_elements(By.CSS_SELECTOR, "main button")]
+    assert buttons == [], f"a viewer sees buttons: {buttons}"
+    # Forced: the viewer's own session and form token, posted anyway.
+    csrf = driver.find_element(By.CSS_SELECTOR, "header input[name=_csrf]").get_attribute("value")
+    # The page's own form, rebuilt without the button and submitted.
+    driver.execute_script(
+        "const f = document.createElement('form'); f.method = 'post'; f.action = arguments[0];"
+        "const i = document.createElement('input'); i.type = 'hidden'; i.name = '_csrf'; i.value = arguments[1];"
+        "f.appendChild(i); document.body.appendChild(f); f.submit();",
+        f"/console/incidents/{reference}/ack", csrf)
+    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Not allowed"))
+    axe_check(driver, "refusal page")
+    # And its status, with the browser's session cookie.
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    req = urllib.request.Request(f"{base}/console/incidents/{reference}/ack", data=f"_csrf={csrf}".encode(),
+                                 method="POST", headers={"cookie": cookie, "sec-fetch-site": "same-origin",
+                                                         "content-type": "application/x-www-form-urlencoded"})
+    try:
+        urllib.request.urlopen(req)
+        status = 200
+    except urllib.error.HTTPError as e:
+        status = e.code
+    assert status == 403, status
+    assert api(base, "GET", f"/api/v1/incidents/{reference}")["incident"].get("acknowledged") is None
+
+
 def main():
     binary = sys.argv[1]
     port = free_port()
@@ -165,7 +333,8 @@ def main():
         driver = browser()
         passed = failed = 0
         try:
-            for test in (test_submit_and_see_reference, test_errors_beside_fields, test_page_ack_link_in_browser):
+            for test in (test_submit_and_see_reference, test_errors_beside_fields, test_page_ack_link_in_browser,
+                         test_console_commander_works_an_incident, test_console_viewer_has_no_buttons):
                 try:
                     test(driver, f"http://127.0.0.1:{port}", data_dir)
                     print(f"browser {test.__name__} ... ok")

@@ -41,7 +41,7 @@ report pages oncall-primary with an ack link into this stack's API; one
 page's link is followed (GET shows the confirmation, POST acknowledges); the
 JWT-authorised responder API shows it acknowledged, takes a note and a
 severity override (which respond publishes), and lists incidents by creation
-and by status; security.txt, the report form and the webhook URLs are the
+and by status; the console's pages reach respond without the JWT; security.txt, the report form and the webhook URLs are the
 stack outputs'. Every message on every topic must be for that topic's
 audience and carry its links. The sweep runs now, then 11 and 32 minutes
 later (the binary under libfaketime): the unacknowledged incident pages
@@ -1436,6 +1436,16 @@ def scenario(run: Run) -> dict:
     if txt.get("statusCode") != 200 or missing:
         raise Failed(f"security.txt lacks {missing}: {txt.get('statusCode')} {txt.get('body')!r}")
     check_outputs(run, txt["body"])
+
+    # The console: its routes reach the respond function with no JWT (it
+    # signs people in itself), and a signed-out browser is sent to sign in.
+    home = run.request("GET", f"{base}/console")
+    where = {k.lower(): v for k, v in (home.get("headers") or {}).items()}.get("location")
+    if home.get("statusCode") != 303 or where != "/console/sign-in":
+        raise Failed(f"GET {base}/console answered {home.get('statusCode')} to {where!r}, not the sign-in page")
+    page = run.request("GET", f"{base}/console/sign-in")
+    if page.get("statusCode") != 200 or 'name="token"' not in page.get("body", ""):
+        raise Failed(f"GET {base}/console/sign-in answered {page.get('statusCode')}: {page.get('body', '')[:200]}")
 
     # Follow the link: GET confirms, POST acknowledges.
     shown = run.request("GET", link)

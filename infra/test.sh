@@ -68,6 +68,13 @@ if ! cmp -s infra/github-mock/package-lock.json infra/github-mock/node_modules/.
   (cd infra/github-mock && npm ci --no-audit --no-fund --loglevel=error)
   cp infra/github-mock/package-lock.json infra/github-mock/node_modules/.installed-lock
 fi
+# axe-core for the browser test's accessibility check, pinned in infra/axe's
+# lock file; npm is there by now (the GitHub mock needs it too).
+if ! cmp -s infra/axe/package-lock.json infra/axe/node_modules/.installed-lock 2>/dev/null; then
+  echo "installing axe-core into infra/axe" >&2
+  (cd infra/axe && npm ci --no-audit --no-fund --loglevel=error)
+  cp infra/axe/package-lock.json infra/axe/node_modules/.installed-lock
+fi
 "$venv/bin/python" infra/github-mock/prepare.py target/github-api.json
 gh_port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 infra/github-mock/node_modules/.bin/prism mock --errors -h 127.0.0.1 -p "$gh_port" target/github-api.json > target/github-mock.log 2>&1 &

@@ -361,12 +361,46 @@ pub trait RepeatCounter: Send + Sync {
 
 /// Everything a Klaxon deployment persists.
 pub trait Store:
-    IncidentStore + Outbox + DeliveryLedger + RepeatCounter + HeartbeatStore + RosterStore
+    IncidentStore
+    + Outbox
+    + DeliveryLedger
+    + RepeatCounter
+    + HeartbeatStore
+    + RosterStore
+    + SessionStore
 {
 }
-impl<T: IncidentStore + Outbox + DeliveryLedger + RepeatCounter + HeartbeatStore + RosterStore>
-    Store for T
+impl<
+    T: IncidentStore
+        + Outbox
+        + DeliveryLedger
+        + RepeatCounter
+        + HeartbeatStore
+        + RosterStore
+        + SessionStore,
+> Store for T
 {
+}
+
+/// The console's sessions, by the digest of their id (the id itself is
+/// never stored). A session past its `expires_at` is as good as gone; the
+/// stores drop such rows as they go (SQLite at each sign-in, DynamoDB by
+/// its TTL).
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn put_session(
+        &self,
+        digest: &crate::domain::session::SessionDigest,
+        session: &crate::domain::session::Session,
+    ) -> Result<(), StoreError>;
+    async fn session(
+        &self,
+        digest: &crate::domain::session::SessionDigest,
+    ) -> Result<Option<crate::domain::session::Session>, StoreError>;
+    async fn delete_session(
+        &self,
+        digest: &crate::domain::session::SessionDigest,
+    ) -> Result<(), StoreError>;
 }
 
 /// The on-call roster: people, schedules, overrides and the calendar

@@ -56,6 +56,7 @@ contract_suite!(
     roster_people_and_schedules,
     roster_overrides,
     roster_feeds,
+    sessions_by_digest,
 );
 
 /// A file-backed SQLite store keeps its data across a reopen (a restart).

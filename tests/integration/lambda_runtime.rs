@@ -718,3 +718,101 @@ async fn track_keeps_the_issue_in_step() {
     );
     assert_eq!(reply, json!("off"));
 }
+
+/// The respond function serves the console behind API Gateway (payload
+/// 2.0): cookies arrive in the event's `cookies` and leave in the reply's,
+/// a session opened with an API token is stored in DynamoDB and opens the
+/// incident's page, and over https the cookie is Secure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn respond_serves_the_console_with_its_session_in_dynamodb() {
+    let stack = Stack::create().await;
+    let store = DynamoIncidentStore::new(
+        aws_sdk_dynamodb::Client::new(&stack.sdk),
+        stack.resources.table.clone(),
+    );
+    let created = store
+        .create(klaxon_tests::new_incident(
+            "Console on Lambda",
+            None,
+            chrono::Utc::now(),
+        ))
+        .await
+        .expect("create");
+    let https = |mut h: Value| {
+        h["x-forwarded-proto"] = json!("https");
+        h["host"] = json!("id.execute-api.us-east-1.amazonaws.com");
+        h
+    };
+    let cookies = |reply: &Value| -> Vec<String> {
+        reply["cookies"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let value = |set: &str| set.split(';').next().unwrap_or("").to_owned();
+
+    // Signed out: to the sign-in page, which doubles a token in a cookie.
+    let reply = ok_body(
+        invoke(
+            &stack,
+            "klaxon-respond",
+            http_event("GET", "/console", https(json!({})), None),
+        )
+        .await,
+    );
+    assert_eq!(reply["statusCode"], 303, "{reply}");
+    let reply = ok_body(
+        invoke(
+            &stack,
+            "klaxon-respond",
+            http_event("GET", "/console/sign-in", https(json!({})), None),
+        )
+        .await,
+    );
+    assert_eq!(reply["statusCode"], 200, "{reply}");
+    let set = cookies(&reply);
+    let sign_in = set
+        .iter()
+        .find(|c| c.starts_with("klaxon_sign_in="))
+        .expect("sign-in cookie");
+    assert!(sign_in.contains("; Secure"), "{sign_in}");
+    let cookie = value(sign_in);
+    let token = cookie
+        .split_once('=')
+        .map(|(_, v)| v.to_owned())
+        .expect("token");
+
+    let mut event = http_event(
+        "POST",
+        "/console/sign-in",
+        https(
+            json!({"content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin"}),
+        ),
+        Some(format!("_csrf={token}&token={TOKEN}")),
+    );
+    event["cookies"] = json!([cookie]);
+    let reply = ok_body(invoke(&stack, "klaxon-respond", event).await);
+    assert_eq!(reply["statusCode"], 303, "{reply}");
+    let set = cookies(&reply);
+    let session = set
+        .iter()
+        .find(|c| c.starts_with("klaxon_session=") && !c.starts_with("klaxon_session=;"))
+        .expect("session cookie");
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure"] {
+        assert!(session.contains(attr), "{attr}: {session}");
+    }
+
+    // Another invocation (another process): the session is the table's.
+    let path = format!("/console/incidents/{}", created.incident.reference);
+    let mut event = http_event("GET", &path, https(json!({})), None);
+    event["cookies"] = json!([value(session)]);
+    let reply = ok_body(invoke(&stack, "klaxon-respond", event).await);
+    assert_eq!(reply["statusCode"], 200, "{reply}");
+    let body = reply["body"].as_str().expect("body");
+    assert!(body.contains("Console on Lambda"), "{body}");
+    assert!(body.contains("tester (viewer)"), "{body}");
+}

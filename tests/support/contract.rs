@@ -23,6 +23,10 @@ pub use heartbeats::*;
 mod roster;
 pub use roster::*;
 
+#[path = "contract_sessions.rs"]
+mod sessions;
+pub use sessions::*;
+
 /// A created incident reads back exactly as written; an unknown id reads as none.
 pub async fn create_then_get(store: Dyn) {
     let new = new_incident("create then get", None, t0());

@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod repeats;
 pub mod respond;
 pub mod routing;
+pub mod session;
 pub mod silence;
 pub mod sources;
 pub mod track;

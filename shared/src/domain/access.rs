@@ -2,7 +2,10 @@
 //! How the caller was recognised (a token, a verified JWT) is the edge's
 //! business; what each role may do is the use cases'.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     Viewer,
     Responder,
@@ -32,7 +35,7 @@ impl Role {
 }
 
 /// A caller the API has recognised.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Caller {
     pub name: String,
     pub role: Role,

@@ -14,6 +14,7 @@ pub mod redact;
 mod repeats;
 pub mod report;
 mod response;
+pub mod session;
 mod severity;
 mod status;
 mod steps;
@@ -43,7 +44,7 @@ pub use response::{
 pub use severity::{Severity, UnknownSeverity};
 pub use status::{IllegalTransition, Status, UnknownStatus};
 pub use steps::{Checklists, Lifecycle};
-pub use verdict::{DeadlineOutcome, deadline_outcome};
+pub use verdict::{DeadlineOutcome, Urgency, deadline_outcome, urgency};
 
 use serde::{Deserialize, Serialize};
 

@@ -74,3 +74,89 @@ pub fn deadline_outcome(
         DeadlineOutcome::Open
     }
 }
+
+/// How a deadline stands for someone watching it now: the console's
+/// highlight and the list's "next deadline".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// Breached, or due and unmet.
+    Breached,
+    /// Still open, but a reminder has gone out or less than a quarter of
+    /// its window is left.
+    AtRisk,
+    /// Open, with time in hand.
+    Running,
+    /// Met, or not owed.
+    Settled,
+}
+
+/// Judges `d` at `now` for a watcher (see [`Urgency`]).
+pub fn urgency(incident: &Incident, d: &Deadline, now: DateTime<Utc>) -> Urgency {
+    match deadline_outcome(incident, d, Some(now)) {
+        DeadlineOutcome::Breached | DeadlineOutcome::Missed => Urgency::Breached,
+        DeadlineOutcome::Open => {
+            let window = d.due_at - d.starts_at;
+            if d.reminders_sent > 0 || (d.due_at - now) * 4 <= window {
+                Urgency::AtRisk
+            } else {
+                Urgency::Running
+            }
+        }
+        DeadlineOutcome::MetOnTime | DeadlineOutcome::MetLate | DeadlineOutcome::NotOwed => {
+            Urgency::Settled
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{NewIncident, Report, ReportInput, Source};
+    use chrono::Duration;
+
+    fn t(min: i64) -> DateTime<Utc> {
+        "2026-11-23T03:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("time")
+            + Duration::minutes(min)
+    }
+
+    #[test]
+    fn urgency_table() {
+        let report = Report::parse(ReportInput {
+            title: Some("t".into()),
+            description: Some("d".into()),
+            ..Default::default()
+        })
+        .expect("report");
+        let incident = NewIncident::from_report(report, Source::Report, None, t(0)).incident;
+        // A 100-minute window from t(0) to t(100).
+        let d = |f: &dyn Fn(&mut Deadline)| {
+            let mut d = Deadline::new(DeadlineKind::Notify, t(0), t(100));
+            f(&mut d);
+            d
+        };
+        let cases = [
+            ("early", d(&|_| {}), 10, Urgency::Running),
+            ("three quarters gone", d(&|_| {}), 75, Urgency::AtRisk),
+            (
+                "a reminder sent",
+                d(&|d| d.reminders_sent = 1),
+                10,
+                Urgency::AtRisk,
+            ),
+            ("due and unmet", d(&|_| {}), 100, Urgency::Breached),
+            (
+                "breach recorded",
+                d(&|d| d.breached_at = Some(t(100))),
+                101,
+                Urgency::Breached,
+            ),
+            ("met", d(&|d| d.met_at = Some(t(50))), 120, Urgency::Settled),
+        ];
+        for (name, deadline, at, want) in cases {
+            assert_eq!(urgency(&incident, &deadline, t(at)), want, "{name}");
+        }
+    }
+}

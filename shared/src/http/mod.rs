@@ -10,8 +10,11 @@
 //! - [`public_text`](mod@public_text): what a refusal may say, scrubbed of the request's values.
 //! - [`responder`]: the responder API, each write's body parsed once into a
 //!   command.
+//! - [`console`]: the responder console's pages under `/console`, over the
+//!   responder API's commands and use cases (served with the API's group).
 
 pub mod ack;
+pub mod console;
 pub mod heartbeat;
 pub mod html;
 mod public_text;
@@ -654,6 +657,11 @@ pub async fn handle(app: &Arc<App>, routes: Routes, req: Request<Bytes>) -> Resp
 
 /// Serves one request with group `G`'s routes.
 pub async fn serve<G: Group>(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
+    // The console's pages go with the responder API; intake has none.
+    let req = match G::console(app, req) {
+        Ok(page) => return page.await,
+        Err(req) => req,
+    };
     // Kept (cheaply: shared buffers) so that a refusal can leave the
     // request's own values out of what it says.
     let sent = (req.uri().clone(), req.headers().clone(), req.body().clone());
@@ -679,6 +687,14 @@ pub async fn serve<G: Group>(app: &Arc<App>, req: Request<Bytes>) -> Response<By
 /// and the respond Lambda no webhook verifiers, report form or JWT code.
 pub trait Group {
     const ROUTES: Routes;
+    /// The console's answer, for a group that serves its pages and a path
+    /// that is one; the request back otherwise. A method rather than a
+    /// branch in [`serve`], so a group without the console (intake) links
+    /// none of its code: an await in `serve` would keep it reachable.
+    fn console(app: &Arc<App>, req: Request<Bytes>) -> Result<Page<'_>, Request<Bytes>> {
+        let _ = app;
+        Err(req)
+    }
     fn dispatch(
         app: &Arc<App>,
         id: RouteId,
@@ -686,6 +702,9 @@ pub trait Group {
         req: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<Bytes>, ApiError>> + Send;
 }
+
+/// A page being rendered, its type erased.
+pub type Page<'a> = std::pin::Pin<Box<dyn Future<Output = Response<Bytes>> + Send + 'a>>;
 
 /// The report form, reports, webhooks and ack links.
 pub struct IntakeRoutes;
@@ -710,6 +729,13 @@ impl Group for IntakeRoutes {
 
 impl Group for ApiRoutes {
     const ROUTES: Routes = Routes::Api;
+    fn console(app: &Arc<App>, req: Request<Bytes>) -> Result<Page<'_>, Request<Bytes>> {
+        if console::is_console(req.uri().path()) {
+            Ok(Box::pin(console::serve(app, req)))
+        } else {
+            Err(req)
+        }
+    }
     fn dispatch(
         app: &Arc<App>,
         id: RouteId,
@@ -724,6 +750,9 @@ impl Group for ApiRoutes {
 
 impl Group for AllRoutes {
     const ROUTES: Routes = Routes::All;
+    fn console(app: &Arc<App>, req: Request<Bytes>) -> Result<Page<'_>, Request<Bytes>> {
+        ApiRoutes::console(app, req)
+    }
     async fn dispatch(
         app: &Arc<App>,
         id: RouteId,

@@ -40,6 +40,7 @@ mod ledger;
 mod outbox;
 mod repeats;
 mod roster;
+mod sessions;
 mod store;
 #[cfg(any(test, feature = "test-util"))]
 mod testing;

@@ -31,6 +31,7 @@ mod heartbeats;
 mod repeats;
 mod roster;
 mod schema;
+mod sessions;
 mod writer;
 
 /// Every operation runs on one thread that owns the connection. Operations

@@ -93,6 +93,12 @@ CREATE TABLE IF NOT EXISTS feeds (
     digest TEXT NOT NULL UNIQUE,
     body TEXT NOT NULL
 );
+-- Console sessions by the SHA-256 of their id; the id is never stored.
+CREATE TABLE IF NOT EXISTS sessions (
+    digest TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS deliveries (
     key TEXT PRIMARY KEY,
     state TEXT NOT NULL,

@@ -90,6 +90,38 @@ pub enum Field {
 }
 
 impl Field {
+    pub const ALL: [Field; 24] = [
+        Self::At,
+        Self::Class,
+        Self::CollectedAt,
+        Self::CollectedBy,
+        Self::Containment,
+        Self::Kind,
+        Self::Location,
+        Self::Name,
+        Self::Note,
+        Self::Owner,
+        Self::Person,
+        Self::Rationale,
+        Self::Reason,
+        Self::Reference,
+        Self::Role,
+        Self::RootCause,
+        Self::Severity,
+        Self::Sha256,
+        Self::State,
+        Self::Status,
+        Self::Task,
+        Self::Tenant,
+        Self::Text,
+        Self::Title,
+    ];
+
+    /// The field the API names `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::At => "at",

@@ -5,6 +5,7 @@
 //! that need the incident (a required text, a waived task's reason) stay in
 //! the domain, which checks the redacted, trimmed text.
 
+use crate::domain::Role;
 use crate::domain::oncall::{
     Person, PersonId, PersonInput, RosterError, Schedule, ScheduleId, ScheduleInput,
 };
@@ -15,6 +16,7 @@ use crate::domain::{
     UnknownRole, UnknownSeverity, UnknownStatus,
 };
 use crate::http::{ApiError, MAX_BODY, media_type, starts_object};
+use crate::ports::{Cursor, IncidentQuery};
 use bytes::Bytes;
 use chrono::{DateTime, TimeZone, Utc};
 use http::Request;
@@ -81,11 +83,80 @@ fn invalid(field: Field, message: impl Into<String>) -> CommandError {
     }
 }
 
-/// A JSON object body within the size limit, as the wire type `T`.
-fn json_body<T: DeserializeOwned>(
-    req: &Request<Bytes>,
+/// Where a write's fields come from: the API's JSON body, or the
+/// console's form. Either way the same `parse` reads them, so the rules
+/// are said once.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    Json(&'a Request<Bytes>),
+    Form(&'a Form),
+}
+
+impl<'a> From<&'a Request<Bytes>> for Source<'a> {
+    fn from(req: &'a Request<Bytes>) -> Self {
+        Self::Json(req)
+    }
+}
+
+impl<'a> From<&'a Form> for Source<'a> {
+    fn from(form: &'a Form) -> Self {
+        Self::Form(form)
+    }
+}
+
+/// A form's fields as the JSON object a client of the API would send. A
+/// field left empty is one not given, as an unfilled input means; every
+/// value is a string.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Form(serde_json::Map<String, serde_json::Value>);
+
+impl Form {
+    /// The fields of an `application/x-www-form-urlencoded` body, less
+    /// those named in `skip` (the console's own, such as its CSRF token).
+    pub fn parse(body: &[u8], skip: &[&str]) -> Self {
+        let mut map = serde_json::Map::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            if skip.contains(&k.as_ref()) || v.trim().is_empty() {
+                continue;
+            }
+            map.insert(k.into_owned(), serde_json::Value::String(v.into_owned()));
+        }
+        Self(map)
+    }
+
+    /// A form of these fields, as a browser would send them.
+    pub fn of<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        body.extend_pairs(pairs);
+        Self::parse(body.finish().as_bytes(), &[])
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(|v| v.as_str())
+    }
+}
+
+/// The body as the wire type `T`: a JSON object within the size limit, or
+/// a form's fields. A form's missing field is that field's refusal.
+fn json_body<'a, T: DeserializeOwned>(
+    src: impl Into<Source<'a>>,
     example: &'static str,
 ) -> Result<T, CommandError> {
+    let req = match src.into() {
+        Source::Json(req) => req,
+        // As bytes, through the same `from_slice` as a JSON body: one
+        // deserializer per command in the binary, not two.
+        Source::Form(form) => {
+            let body = serde_json::to_vec(&form.0).unwrap_or_default();
+            return serde_json::from_slice(&body).map_err(|e| {
+                let detail = e.to_string();
+                match missing_field(&detail) {
+                    Some(field) => invalid(field, format!("{} is required", field.as_str())),
+                    None => CommandError::Malformed { example, detail },
+                }
+            });
+        }
+    };
     if media_type(req) != "application/json" {
         return Err(CommandError::NotJson);
     }
@@ -101,6 +172,12 @@ fn json_body<T: DeserializeOwned>(
         example,
         detail: e.to_string(),
     })
+}
+
+/// The field serde's "missing field `x`" names, if it is one the API knows.
+fn missing_field(detail: &str) -> Option<Field> {
+    let name = detail.strip_prefix("missing field `")?.split('`').next()?;
+    Field::from_name(name)
 }
 
 /// Free text from a caller, redacted before it is stored or logged.
@@ -176,6 +253,74 @@ pub(crate) fn time_param(name: &'static str, v: &str) -> Result<DateTime<Utc>, C
         })
 }
 
+/// `GET /api/v1/incidents`'s query: the filters, the page size and the
+/// cursor; the console's list reads the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListIncidents {
+    pub query: IncidentQuery,
+    pub tenant: Option<String>,
+}
+
+impl ListIncidents {
+    pub fn parse(pairs: impl IntoIterator<Item = (String, String)>) -> Result<Self, ApiError> {
+        use super::errors::bad;
+        let mut q = IncidentQuery::default();
+        let mut tenant = None;
+        for (k, v) in pairs {
+            match k.as_str() {
+                "status" => {
+                    q.status = Some(
+                        v.parse()
+                            .map_err(|e: UnknownStatus| bad("invalid_status", e.to_string()))?,
+                    )
+                }
+                "severity" => {
+                    q.severity = Some(
+                        v.parse()
+                            .map_err(|e: UnknownSeverity| bad("invalid_severity", e.to_string()))?,
+                    )
+                }
+                "tenant" => tenant = Some(v),
+                "drill" => {
+                    q.drill = Some(match v.as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => return Err(bad("invalid_drill", "drill must be true or false")),
+                    })
+                }
+                "from" => q.from = Some(time_param("from", &v)?),
+                "to" => q.to = Some(time_param("to", &v)?),
+                "limit" => {
+                    q.limit = v
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=200).contains(n))
+                        .ok_or_else(|| {
+                            bad("invalid_limit", "limit must be a number from 1 to 200")
+                        })?
+                }
+                "cursor" => {
+                    q.after = Some(Cursor::decode(&v).ok_or_else(|| {
+                        bad(
+                            "invalid_cursor",
+                            "cursor is not one this API gave out; start again without it",
+                        )
+                    })?)
+                }
+                other => {
+                    return Err(bad(
+                        "invalid_parameter",
+                        format!(
+                            "unknown parameter {other:?}: use status, severity, tenant, drill, from, to, limit or cursor"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Self { query: q, tenant })
+    }
+}
+
 fn severity(raw: &str) -> Result<Severity, CommandError> {
     raw.parse()
         .map_err(|e: UnknownSeverity| invalid(Field::Severity, e.to_string()))
@@ -189,7 +334,10 @@ pub struct OverrideSeverity {
 }
 
 impl OverrideSeverity {
-    pub fn parse(req: &Request<Bytes>) -> Result<Self, CommandError> {
+    /// The least role that may send it.
+    pub const NEED: Role = Role::Commander;
+
+    pub fn parse<'a>(req: impl Into<Source<'a>>) -> Result<Self, CommandError> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
@@ -223,19 +371,25 @@ pub struct Acknowledge {
 }
 
 impl Acknowledge {
-    pub fn parse(req: &Request<Bytes>) -> Result<Self, CommandError> {
+    /// The least role that may send it.
+    pub const NEED: Role = Role::Responder;
+
+    pub fn parse<'a>(req: impl Into<Source<'a>>) -> Result<Self, CommandError> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
             #[serde(default)]
             note: String,
         }
-        if req.body().iter().all(u8::is_ascii_whitespace) {
+        let src: Source = req.into();
+        if let Source::Json(req) = src
+            && req.body().iter().all(u8::is_ascii_whitespace)
+        {
             return Ok(Self {
                 note: Note(String::new()),
             });
         }
-        let body: Body = json_body(req, "{\"note\": \"on it\"} or no body")?;
+        let body: Body = json_body(src, "{\"note\": \"on it\"} or no body")?;
         Ok(Self {
             note: Note::parse(Field::Note, &body.note)?,
         })
@@ -255,7 +409,10 @@ pub struct RecordObligation {
 const MAX_REFERENCE: usize = 200;
 
 impl RecordObligation {
-    pub fn parse(req: &Request<Bytes>) -> Result<Self, CommandError> {
+    /// The least role that may send it.
+    pub const NEED: Role = Role::Responder;
+
+    pub fn parse<'a>(req: impl Into<Source<'a>>) -> Result<Self, CommandError> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
@@ -331,7 +488,10 @@ pub struct SetStatus {
 }
 
 impl SetStatus {
-    pub fn parse(req: &Request<Bytes>) -> Result<Self, CommandError> {
+    /// The least role that may send it.
+    pub const NEED: Role = Role::Commander;
+
+    pub fn parse<'a>(req: impl Into<Source<'a>>) -> Result<Self, CommandError> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
@@ -385,7 +545,10 @@ pub struct AssignRole {
 }
 
 impl AssignRole {
-    pub fn parse(req: &Request<Bytes>) -> Result<Self, CommandError> {
+    /// The least role that may send it.
+    pub const NEED: Role = Role::Commander;
+
+    pub fn parse<'a>(req: impl Into<Source<'a>>) -> Result<Self, CommandError> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
@@ -414,7 +577,10 @@ pub struct AddNote {
 }
 
 impl AddNote {
-    pub fn parse(req: &Request<Bytes>) -> Result<Self, CommandError> {
+    /// The least role that may send it.
+    pub const NEED: Role = Role::Responder;
+
+    pub fn parse<'a>(req: impl Into<Source<'a>>) -> Result<Self, CommandError> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
@@ -439,7 +605,10 @@ impl AddNote {
 pub struct AddEvidence(pub EvidenceInput);
 
 impl AddEvidence {
-    pub fn parse(req: &Request<Bytes>) -> Result<Self, CommandError> {
+    /// The least role that may send it.
+    pub const NEED: Role = Role::Responder;
+
+    pub fn parse<'a>(req: impl Into<Source<'a>>) -> Result<Self, CommandError> {
         let mut input: EvidenceInput = json_body(
             req,
             "{\"name\": \"cloudtrail.json.gz\", \"location\": \"s3://ir-evidence/...\", \"sha256\": \"<64 hex>\"}",
@@ -463,7 +632,10 @@ pub struct AddTask {
 }
 
 impl AddTask {
-    pub fn parse(req: &Request<Bytes>) -> Result<Self, CommandError> {
+    /// The least role that may send it.
+    pub const NEED: Role = Role::Responder;
+
+    pub fn parse<'a>(req: impl Into<Source<'a>>) -> Result<Self, CommandError> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
@@ -499,7 +671,10 @@ pub struct SettleTask {
 }
 
 impl SettleTask {
-    pub fn parse(task: &str, req: &Request<Bytes>) -> Result<Self, CommandError> {
+    /// The least role that may send it.
+    pub const NEED: Role = Role::Responder;
+
+    pub fn parse<'a>(task: &str, req: impl Into<Source<'a>>) -> Result<Self, CommandError> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
@@ -544,7 +719,10 @@ pub struct LegalHold {
 }
 
 impl LegalHold {
-    pub fn parse(req: &Request<Bytes>) -> Result<Self, CommandError> {
+    /// The least role that may send it.
+    pub const NEED: Role = Role::Admin;
+
+    pub fn parse<'a>(req: impl Into<Source<'a>>) -> Result<Self, CommandError> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
@@ -573,7 +751,10 @@ pub struct StartDrill {
 }
 
 impl StartDrill {
-    pub fn parse(req: &Request<Bytes>) -> Result<Self, CommandError> {
+    /// The least role that may send it.
+    pub const NEED: Role = Role::Commander;
+
+    pub fn parse<'a>(req: impl Into<Source<'a>>) -> Result<Self, CommandError> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Body {
@@ -737,6 +918,85 @@ mod tests {
 
     fn long(n: usize) -> String {
         "a".repeat(n)
+    }
+
+    /// A console form is read by the same `parse` as the API's JSON: the
+    /// same command from the same fields, the same refusals, an empty field
+    /// as one not given, a missing required one as that field's refusal,
+    /// and the console's own fields left out.
+    #[test]
+    fn forms_parse_as_the_json_does() {
+        let form = |body: &str| Form::parse(body.as_bytes(), &["_csrf"]);
+        assert_eq!(
+            SetStatus::parse(&form(
+                "_csrf=t&status=contained&containment=revoked+it&root_cause="
+            )),
+            SetStatus::parse(&post(
+                r#"{"status": "contained", "containment": "revoked it"}"#
+            )),
+        );
+        assert_eq!(
+            AddNote::parse(&form("kind=hypothesis&text=the+cache")),
+            AddNote::parse(&post(r#"{"kind": "hypothesis", "text": "the cache"}"#)),
+        );
+        assert_eq!(
+            AssignRole::parse(&form("role=technical_lead&person=")),
+            AssignRole::parse(&post(r#"{"role": "technical_lead", "person": null}"#)),
+        );
+        assert_eq!(
+            Acknowledge::parse(&form("_csrf=t")),
+            Acknowledge::parse(&post("")),
+        );
+        type Want = fn(&CommandError) -> bool;
+        let refusals: [(Result<(), CommandError>, Want); 5] = [
+            (
+                AddNote::parse(&form("kind=fact")).map(drop),
+                |e| matches!(e, CommandError::Invalid { field: Field::Text, message } if message == "text is required"),
+            ),
+            (AddNote::parse(&form("kind=rumour&text=x")).map(drop), |e| {
+                matches!(
+                    e,
+                    CommandError::Invalid {
+                        field: Field::Kind,
+                        ..
+                    }
+                )
+            }),
+            (
+                OverrideSeverity::parse(&form("severity=SEV-2")).map(drop),
+                |e| {
+                    matches!(
+                        e,
+                        CommandError::Invalid {
+                            field: Field::Reason,
+                            ..
+                        }
+                    )
+                },
+            ),
+            (
+                SetStatus::parse(&form("status=acknowledged")).map(drop),
+                |e| {
+                    matches!(
+                        e,
+                        CommandError::Invalid {
+                            field: Field::Status,
+                            ..
+                        }
+                    )
+                },
+            ),
+            // The console's token is not the command's field, and nor is any other.
+            (
+                AddNote::parse(&form("kind=fact&text=x&extra=1")).map(drop),
+                |e| matches!(e, CommandError::Malformed { .. }),
+            ),
+        ];
+        for (i, (got, want)) in refusals.into_iter().enumerate() {
+            let e = got.expect_err("refused");
+            assert!(want(&e), "case {i}: {e:?}");
+        }
+        assert!(AddNote::parse(&form("_csrf=t&kind=fact&text=x")).is_ok());
     }
 
     /// The body's shape is checked before any field, the same way for every command.

@@ -14,7 +14,7 @@ use chrono::Datelike;
 use http::{Request, Response, StatusCode, header};
 use serde_json::json;
 
-fn markdown(body: String) -> Response<Bytes> {
+pub(crate) fn markdown(body: String) -> Response<Bytes> {
     let mut resp = Response::new(Bytes::from(body));
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -2,13 +2,11 @@
 //! evidence manifest.
 
 use super::caller::authorize;
-use super::commands::time_param;
-use super::errors::bad;
+use super::commands::ListIncidents;
 use crate::app::App;
 use crate::app::respond::{self, IncidentView};
 use crate::domain::Role;
 use crate::http::{ApiError, json_response};
-use crate::ports::{Cursor, IncidentQuery};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use serde_json::json;
@@ -24,56 +22,8 @@ pub(super) fn query_pairs(req: &Request<Bytes>) -> Vec<(String, String)> {
 /// `from`, `to`; `limit` (1–200, default 50) and `cursor` page through.
 pub async fn list(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Viewer)?;
-    let mut q = IncidentQuery::default();
-    let mut tenant = None;
-    for (k, v) in query_pairs(req) {
-        match k.as_str() {
-            "status" => {
-                q.status = Some(v.parse().map_err(|e: crate::domain::UnknownStatus| {
-                    bad("invalid_status", e.to_string())
-                })?)
-            }
-            "severity" => {
-                q.severity = Some(v.parse().map_err(|e: crate::domain::UnknownSeverity| {
-                    bad("invalid_severity", e.to_string())
-                })?)
-            }
-            "tenant" => tenant = Some(v),
-            "drill" => {
-                q.drill = Some(match v.as_str() {
-                    "true" => true,
-                    "false" => false,
-                    _ => return Err(bad("invalid_drill", "drill must be true or false")),
-                })
-            }
-            "from" => q.from = Some(time_param("from", &v)?),
-            "to" => q.to = Some(time_param("to", &v)?),
-            "limit" => {
-                q.limit = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=200).contains(n))
-                    .ok_or_else(|| bad("invalid_limit", "limit must be a number from 1 to 200"))?
-            }
-            "cursor" => {
-                q.after = Some(Cursor::decode(&v).ok_or_else(|| {
-                    bad(
-                        "invalid_cursor",
-                        "cursor is not one this API gave out; start again without it",
-                    )
-                })?)
-            }
-            other => {
-                return Err(bad(
-                    "invalid_parameter",
-                    format!(
-                        "unknown parameter {other:?}: use status, severity, tenant, drill, from, to, limit or cursor"
-                    ),
-                ));
-            }
-        }
-    }
-    let page = crate::app::respond::list(app, &caller, q, tenant).await?;
+    let ListIncidents { query, tenant } = ListIncidents::parse(query_pairs(req))?;
+    let page = crate::app::respond::list(app, &caller, query, tenant).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({

@@ -27,7 +27,7 @@ pub async fn override_severity(
     req: &Request<Bytes>,
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Commander)?;
+    let caller = authorize(app, req, OverrideSeverity::NEED)?;
     let cmd = OverrideSeverity::parse(req)?;
     let reason = cmd.reason.as_str();
     let incident = respond::override_severity(app, &caller, key, cmd.severity, reason).await?;
@@ -44,7 +44,7 @@ pub async fn acknowledge(
     req: &Request<Bytes>,
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Responder)?;
+    let caller = authorize(app, req, Acknowledge::NEED)?;
     let cmd = Acknowledge::parse(req)?;
     let acked = escalate::acknowledge(app, &caller, key, "api", cmd.note.as_str()).await?;
     Ok(json_response(
@@ -62,7 +62,7 @@ pub async fn record_obligation(
     req: &Request<Bytes>,
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Responder)?;
+    let caller = authorize(app, req, RecordObligation::NEED)?;
     let cmd = RecordObligation::parse(req)?;
     let incident =
         respond::record_obligation(app, &caller, key, cmd.kind, &cmd.note, cmd.at).await?;
@@ -80,7 +80,7 @@ pub async fn set_status(
     req: &Request<Bytes>,
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Commander)?;
+    let caller = authorize(app, req, SetStatus::NEED)?;
     let cmd = SetStatus::parse(req)?;
     let incident = respond::set_status(app, &caller, key, cmd.to, &cmd.fields).await?;
     Ok(incident_response(&incident))
@@ -92,7 +92,7 @@ pub async fn assign_role(
     req: &Request<Bytes>,
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Commander)?;
+    let caller = authorize(app, req, AssignRole::NEED)?;
     let cmd = AssignRole::parse(req)?;
     let person = cmd.person.as_ref().map(|p| p.as_str());
     let incident = respond::assign_role(app, &caller, key, cmd.role, person).await?;
@@ -106,7 +106,7 @@ pub async fn add_note(
     req: &Request<Bytes>,
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Responder)?;
+    let caller = authorize(app, req, AddNote::NEED)?;
     let cmd = AddNote::parse(req)?;
     let incident = respond::add_note(app, &caller, key, cmd.basis, cmd.text.as_str()).await?;
     Ok(json_response(
@@ -122,7 +122,7 @@ pub async fn add_evidence(
     req: &Request<Bytes>,
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Responder)?;
+    let caller = authorize(app, req, AddEvidence::NEED)?;
     let AddEvidence(input) = AddEvidence::parse(req)?;
     let incident = respond::add_evidence(app, &caller, key, &input).await?;
     Ok(json_response(
@@ -137,7 +137,7 @@ pub async fn add_task(
     req: &Request<Bytes>,
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Responder)?;
+    let caller = authorize(app, req, AddTask::NEED)?;
     let cmd = AddTask::parse(req)?;
     let owner = cmd.owner.as_ref().map(|o| o.as_str());
     let incident =
@@ -157,7 +157,7 @@ pub async fn settle_task(
     key: &str,
     task: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Responder)?;
+    let caller = authorize(app, req, SettleTask::NEED)?;
     let cmd = SettleTask::parse(task, req)?;
     let task = (cmd.task, cmd.label.as_str());
     let note = cmd.note.as_ref().map(|n| n.as_str());
@@ -171,7 +171,7 @@ pub async fn legal_hold(
     req: &Request<Bytes>,
     key: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Admin)?;
+    let caller = authorize(app, req, LegalHold::NEED)?;
     let cmd = LegalHold::parse(req)?;
     let incident = respond::legal_hold(app, &caller, key, cmd.hold, cmd.reason.as_str()).await?;
     Ok(incident_response(&incident))
@@ -196,7 +196,7 @@ pub async fn start_drill(
     app: &Arc<App>,
     req: &Request<Bytes>,
 ) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Commander)?;
+    let caller = authorize(app, req, StartDrill::NEED)?;
     let cmd = StartDrill::parse(req)?;
     let title = cmd.title.as_ref().map(|t| t.as_str());
     let incident =
