@@ -4,16 +4,23 @@
 use super::delivery::{self, Lease};
 use super::routing::{self, Consumer};
 use super::{App, HandlerError};
-use crate::ack::{self, AckToken};
-use crate::domain::{Audience, DomainEvent, Incident, MessageKind};
+use crate::ack::{self, AckToken, Recipient};
+use crate::domain::oncall::Method;
+use crate::domain::{Audience, DomainEvent, Incident, MessageKind, Paged};
 use crate::messages::{self, Inputs};
 use crate::metrics::{self, Metric};
 use crate::ports::{LedgerKey, NotifyError, SentNotification};
 use chrono::Duration;
 
-/// The signed acknowledgement link for a page to `audience`, when links are
-/// configured (a secret and a public URL).
-pub fn ack_link(app: &App, incident: &Incident, audience: Audience) -> Option<String> {
+/// The signed acknowledgement link for a page to `audience` (and, for a
+/// page to a person, to them by `method`), when links are configured (a
+/// secret and a public URL).
+pub fn ack_link(
+    app: &App,
+    incident: &Incident,
+    audience: Audience,
+    to: Option<(&Paged, Option<Method>)>,
+) -> Option<String> {
     let secret = app.settings.notify.ack_secret.as_ref()?;
     let base = app.settings.intake.public_url.as_deref()?;
     let token = ack::sign(
@@ -22,6 +29,11 @@ pub fn ack_link(app: &App, incident: &Incident, audience: Audience) -> Option<St
             reference: incident.reference.clone(),
             audience,
             expires_at: app.clock.now() + Duration::hours(ack::LINK_TTL_HOURS),
+            to: to.map(|(p, method)| Recipient {
+                person: p.person.clone(),
+                schedule: p.schedule.clone(),
+                method,
+            }),
         },
     );
     Some(format!("{}/ack/{token}", base.trim_end_matches('/')))
@@ -74,14 +86,26 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
                 "delivery {key} is claimed but not completed; retrying after its lease"
             ))));
         };
-        let ack_url = (kind == MessageKind::Page)
-            .then(|| ack_link(app, &incident, audience))
-            .flatten();
+        let page = kind == MessageKind::Page;
+        let person = event.step.as_ref().and_then(|s| s.person.as_ref());
+        // A page to a person gets a link per method, so its use says how
+        // they answered ("via SMS link").
+        let link = |method: Option<Method>| {
+            page.then(|| ack_link(app, &incident, audience, person.map(|p| (p, method))))
+                .flatten()
+        };
+        let ack_url = link(None);
+        let (sms_ack_url, email_ack_url) = match person {
+            Some(_) => (link(Some(Method::Sms)), link(Some(Method::Email))),
+            None => (None, None),
+        };
         let inputs = Inputs {
             templates: &app.settings.notify.templates,
             contact,
             product,
             ack_url: ack_url.as_deref(),
+            sms_ack_url: sms_ack_url.as_deref(),
+            email_ack_url: email_ack_url.as_deref(),
             api_base: app.settings.intake.public_url.as_deref(),
             note: event.note.as_deref(),
         };

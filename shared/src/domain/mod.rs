@@ -25,7 +25,9 @@ pub use assessment::{
     SeverityOverride,
 };
 pub use change::{Change, NewIncident};
-pub use event::{Audience, DomainEvent, EVENT_SOURCE, EventId, EventKind, Step, UnknownAudience};
+pub use event::{
+    Audience, DomainEvent, EVENT_SOURCE, EventId, EventKind, Paged, Step, UnknownAudience,
+};
 pub use incident::{
     Acknowledgement, Deadline, DeadlineKind, Incident, IncidentId, IncidentKey, Paging, Reference,
     StaleWatch, StepReason, TimelineEntry, TimelineKind, TrackerLink, UnknownDeadline,

@@ -7,9 +7,10 @@
 //! announced exactly once.
 
 use super::Policy;
+use super::reach::{Reach, Resolved};
 use crate::domain::{
-    Acknowledgement, Change, Deadline, DeadlineKind, EventKind, Incident, Paging, StaleWatch,
-    Status, Step, StepReason, TimelineKind,
+    Acknowledgement, Change, Deadline, DeadlineKind, EventKind, Incident, Paged, Paging,
+    StaleWatch, Status, Step, StepReason, TimelineKind,
 };
 use chrono::{DateTime, Duration, Utc};
 
@@ -92,15 +93,26 @@ pub fn arm(change: &mut Change, policy: &Policy, now: DateTime<Utc>) {
 }
 
 /// Runs every step that is due at `now`; returns how many fired. Leaves the
-/// incident's next action after `now` (or `None`).
+/// incident's next action after `now` (or `None`). Schedule and person
+/// levels reach nobody: see [`run_due_reaching`].
 pub fn run_due(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
+    run_due_reaching(change, policy, &Reach::default(), now)
+}
+
+/// [`run_due`], with who each schedule and person level reaches at `now`.
+pub fn run_due_reaching(
+    change: &mut Change,
+    policy: &Policy,
+    reach: &Reach,
+    now: DateTime<Utc>,
+) -> usize {
     let mut fired = stale(change, policy, now);
-    fired += page(change, policy, now);
+    fired += page(change, policy, reach, now);
     fired += deadlines(change, policy, now);
     fired
 }
 
-fn page(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
+fn page(change: &mut Change, policy: &Policy, reach: &Reach, now: DateTime<Utc>) -> usize {
     let mut fired = 0;
     loop {
         let inc = &change.incident;
@@ -127,10 +139,17 @@ fn page(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
         } else {
             (p.round, usize::from(p.fired))
         };
-        let level = esc.levels[index];
+        let level = &esc.levels[index];
         let (n_levels, repeat) = (esc.levels.len(), esc.repeat);
+        let resolved = reach.resolve(&level.target);
+        let gap = matches!(resolved, Resolved::Gap(_));
         let next_at = if index + 1 < n_levels {
-            Some(now + esc.levels[index + 1].after)
+            // A gap does not page into the void: the next level, at once.
+            Some(if gap {
+                now
+            } else {
+                now + esc.levels[index + 1].after
+            })
         } else if round < repeat {
             Some(now + esc.repeat_after)
         } else {
@@ -140,15 +159,52 @@ fn page(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
             StepReason::StaleAcknowledgement => "acknowledged but no status update",
             _ => "not acknowledged",
         };
+        let position = format!(
+            "level {} of {n_levels}, round {round} of {repeat}",
+            index + 1
+        );
+        let (audience, person) = match resolved {
+            Resolved::Gap(gap) => {
+                let then = if index + 1 < n_levels {
+                    "the next level fires at once"
+                } else if next_at.is_some() {
+                    "the next round follows"
+                } else {
+                    "no level is left"
+                };
+                change.record(
+                    ACTOR,
+                    TimelineKind::Escalated,
+                    format!(
+                        "coverage gap at {position} ({}): {gap}; {then}",
+                        level.target
+                    ),
+                );
+                change.incident.paging = Some(Paging {
+                    round,
+                    fired: u8::try_from(index + 1).unwrap_or(u8::MAX),
+                    next_at,
+                    reason: p.reason,
+                });
+                if next_at.is_none() {
+                    change.record(
+                        ACTOR,
+                        TimelineKind::Escalated,
+                        format!("paging exhausted after {round} round(s) with no answer"),
+                    );
+                }
+                continue;
+            }
+            Resolved::Topic(a) => (a, None),
+            Resolved::Person(paged) => (level.audience(), Some(paged)),
+        };
+        let whom = person
+            .as_ref()
+            .map_or_else(|| audience.to_string(), Paged::label);
         change.record(
             ACTOR,
             TimelineKind::Escalated,
-            format!(
-                "paged {}: level {} of {n_levels}, round {round} of {repeat} ({why}; due {})",
-                level.audience,
-                index + 1,
-                at.to_rfc3339()
-            ),
+            format!("paged {whom}: {position} ({why}; due {})", at.to_rfc3339()),
         );
         change.incident.paging = Some(Paging {
             round,
@@ -163,13 +219,14 @@ fn page(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
         change.emit_step(
             EventKind::EscalationTriggered,
             Step {
-                audience: level.audience,
+                audience,
                 reason: p.reason,
                 deadline: Some(DeadlineKind::Acknowledge),
                 due_at,
                 level: Some(u8::try_from(index + 1).unwrap_or(u8::MAX)),
                 round: Some(round),
                 reminder: None,
+                person,
             },
         );
         fired += 1;
@@ -223,6 +280,7 @@ fn stale(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
                 level: None,
                 round: None,
                 reminder: Some(1),
+                person: None,
             },
         );
         return 1;
@@ -311,6 +369,7 @@ fn deadlines(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize 
                 level: change.incident.paging.as_ref().map(|p| p.fired),
                 round: None,
                 reminder,
+                person: None,
             },
         );
     }
@@ -371,7 +430,7 @@ pub fn acknowledge(
         by,
         TimelineKind::Acknowledged,
         format!(
-            "acknowledged via {via} by {by}; paging stopped{}",
+            "acknowledged by {by} via {via}; paging stopped{}",
             note_suffix(note)
         ),
     );
@@ -700,6 +759,177 @@ mod tests {
         // With at_night (the default) triage pages at night.
         let i = unplaced(Severity::Sev3, night);
         assert_eq!(first_page(&i, &Policy::builtin(), night), Some(night));
+    }
+
+    /// SEV-1 paging a schedule, then a person, then a topic.
+    fn people_policy() -> Policy {
+        let text = crate::policy::DEFAULT_POLICY.replacen(
+            "{ audience = \"oncall-primary\" },\n  { audience = \"oncall-secondary\", after = \"10m\" },",
+            "{ schedule = \"security-primary\" },\n  { person = \"bob\", after = \"10m\" },",
+            1,
+        );
+        assert_ne!(text, crate::policy::DEFAULT_POLICY, "the edit applies");
+        Policy::parse(&text).expect("policy")
+    }
+
+    fn roster(on_call: Option<&str>, bob_reachable: bool) -> Reach {
+        use crate::domain::oncall::{ContactsInput, Person, PersonInput, ScheduleId};
+        let person = |id: &str, name: &str, sms: bool| {
+            Person::parse(
+                id,
+                &PersonInput {
+                    name: name.into(),
+                    time_zone: "Europe/Berlin".into(),
+                    contacts: ContactsInput {
+                        sms: sms.then(|| "+4915112345678".into()),
+                        email: None,
+                        chat: Some("@x".into()),
+                    },
+                    rules: Vec::new(),
+                },
+            )
+            .expect("person")
+        };
+        let mut r = Reach::default();
+        r.person(&person("priya", "Priya Raman", true));
+        r.person(&person("bob", "Bob Stone", bob_reachable));
+        r.schedule(
+            ScheduleId::parse("s", "security-primary").expect("id"),
+            on_call.map(|p| crate::domain::oncall::PersonId::parse("p", p).expect("id")),
+        );
+        r
+    }
+
+    /// (who each page went to, the timeline's escalation lines) after the
+    /// first sweep at t(0).
+    fn first_sweep(reach: &Reach) -> (Vec<String>, Vec<String>, Change) {
+        let p = people_policy();
+        let i = incident(Severity::Sev1, Status::Triaged);
+        let mut ch = Change::begin(&i, t(0));
+        arm(&mut ch, &p, t(0));
+        run_due_reaching(&mut ch, &p, reach, t(0));
+        let pages = ch
+            .events
+            .iter()
+            .filter_map(|e| e.step.as_ref())
+            .map(|s| match &s.person {
+                Some(person) => format!("{} via {}", person.label(), s.audience),
+                None => s.audience.to_string(),
+            })
+            .collect();
+        let lines = ch
+            .timeline
+            .iter()
+            .filter(|e| e.kind == TimelineKind::Escalated)
+            .map(|e| {
+                e.message
+                    .split(" (not acknowledged")
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect();
+        (pages, lines, ch)
+    }
+
+    #[test]
+    fn levels_page_people_and_skip_gaps_at_once() {
+        let gap1 = "coverage gap at level 1 of 3, round 1 of 3 (schedule security-primary): nobody is on call for security-primary; the next level fires at once";
+        // (what, the roster, who is paged, the timeline, the next step's minute)
+        type Case<'a> = (&'a str, Reach, Vec<&'a str>, Vec<&'a str>, i64);
+        let cases: [Case<'_>; 4] = [
+            (
+                "the person on call is paged through the paging topic",
+                roster(Some("priya"), true),
+                vec!["Priya Raman (on call for security-primary) via oncall-primary"],
+                vec![
+                    "paged Priya Raman (on call for security-primary): level 1 of 3, round 1 of 3",
+                ],
+                10,
+            ),
+            (
+                "nobody on call: a gap, and the next level at once",
+                roster(None, true),
+                vec!["Bob Stone via oncall-primary"],
+                vec![gap1, "paged Bob Stone: level 2 of 3, round 1 of 3"],
+                20,
+            ),
+            (
+                "two gaps: the topic at once",
+                roster(None, false),
+                vec!["incident-manager"],
+                vec![
+                    gap1,
+                    "coverage gap at level 2 of 3, round 1 of 3 (person bob): Bob Stone has no working contact method; the next level fires at once",
+                    "paged incident-manager: level 3 of 3, round 1 of 3",
+                ],
+                20,
+            ),
+            (
+                "an empty roster: gaps, never a page into the void",
+                Reach::default(),
+                vec!["incident-manager"],
+                vec![
+                    "coverage gap at level 1 of 3, round 1 of 3 (schedule security-primary): there is no schedule security-primary; the next level fires at once",
+                    "coverage gap at level 2 of 3, round 1 of 3 (person bob): bob is not on the roster; the next level fires at once",
+                    "paged incident-manager: level 3 of 3, round 1 of 3",
+                ],
+                20,
+            ),
+        ];
+        for (name, reach, want_pages, want_lines, next) in cases {
+            let (pages, lines, ch) = first_sweep(&reach);
+            assert_eq!(pages, want_pages, "{name}");
+            assert_eq!(lines, want_lines, "{name}");
+            assert_eq!(
+                ch.incident.paging.as_ref().and_then(|p| p.next_at),
+                Some(t(next)),
+                "{name}"
+            );
+        }
+        // The person's id, name, schedule and methods travel with the page.
+        let (_, _, ch) = first_sweep(&roster(Some("priya"), true));
+        let person = ch.events[0]
+            .step
+            .as_ref()
+            .and_then(|s| s.person.clone())
+            .expect("person");
+        assert_eq!(
+            (person.person.as_str(), person.methods_label().as_str()),
+            ("priya", "sms")
+        );
+    }
+
+    /// A round of nothing but gaps waits for the next round; the last
+    /// round's gaps end paging, and the sweep stops.
+    #[test]
+    fn gaps_alone_end_in_exhaustion() {
+        let text = crate::policy::DEFAULT_POLICY.replacen(
+            "{ audience = \"oncall-primary\" },\n  { audience = \"oncall-secondary\", after = \"10m\" },\n  { audience = \"incident-manager\", after = \"20m\" },",
+            "{ schedule = \"security-primary\" },\n  { person = \"bob\", after = \"10m\" },",
+            1,
+        );
+        let p = Policy::parse(&text).expect("policy");
+        let i = incident(Severity::Sev1, Status::Triaged);
+        let mut ch = Change::begin(&i, t(0));
+        arm(&mut ch, &p, t(0));
+        assert_eq!(run_due_reaching(&mut ch, &p, &Reach::default(), t(0)), 0);
+        assert_eq!(
+            ch.incident.paging.as_ref().and_then(|p| p.next_at),
+            Some(t(20))
+        );
+        for at in [20, 40] {
+            assert_eq!(run_due_reaching(&mut ch, &p, &Reach::default(), t(at)), 0);
+        }
+        assert_eq!(ch.incident.paging.as_ref().and_then(|p| p.next_at), None);
+        assert!(ch.events.is_empty(), "no page into the void");
+        assert!(
+            ch.timeline
+                .iter()
+                .any(|e| e.message == "paging exhausted after 3 round(s) with no answer"),
+            "{:?}",
+            ch.timeline.iter().map(|e| &e.message).collect::<Vec<_>>()
+        );
     }
 
     #[test]
