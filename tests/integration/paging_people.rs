@@ -14,7 +14,7 @@ use klaxon_core::app::people_sync::{self, filter_policy};
 use klaxon_core::app::{ack_link, assess, escalate, intake, notify, oncall};
 use klaxon_core::config::{NotifySettings, Secret, Settings};
 use klaxon_core::domain::oncall::{
-    ContactsInput, Person, PersonId, PersonInput, Schedule, ScheduleInput,
+    ContactsInput, Method, Person, PersonId, PersonInput, Schedule, ScheduleInput,
 };
 use klaxon_core::domain::{DomainEvent, EventKind, IncidentId, Source};
 use klaxon_core::policy::{DEFAULT_POLICY, Policy};
@@ -163,7 +163,7 @@ async fn each_page_reaches_the_person_on_call_and_only_them() {
             .protocol("sqs")
             .endpoint(arn)
             .attributes("FilterPolicyScope", "MessageAttributes")
-            .attributes("FilterPolicy", filter_policy(&p.id))
+            .attributes("FilterPolicy", filter_policy(&p.id, Method::Sms))
             .send()
             .await
             .expect("subscribe a phone");
@@ -215,6 +215,7 @@ async fn each_page_reaches_the_person_on_call_and_only_them() {
     let envelope: Value = serde_json::from_str(&got_alice[0]).expect("envelope");
     assert_eq!(attr(&envelope, "person"), "alice");
     assert_eq!(attr(&envelope, "kind"), "page");
+    assert_eq!(attr(&envelope, "method"), "sms");
     assert!(nothing_in(&stack, &phones[1]).await, "Bob's gets nothing");
 
     // Monday 09:30, after the handoff: Bob's.
@@ -332,13 +333,13 @@ async fn people_sync_keeps_the_topic_in_line_with_the_roster() {
     people_sync::sync(&subs, &roster, false)
         .await
         .expect("sync");
-    let f = |id: &str| Some(json!({"person": [id]}).to_string());
+    let f = |id: &str, m: &str| Some(json!({"person": [id], "method": [m]}).to_string());
     assert_eq!(
         listed(&subs).await,
         vec![
-            ("email".to_owned(), f("alice")),
-            ("sms".to_owned(), f("alice")),
-            ("sms".to_owned(), f("bob")),
+            ("email".to_owned(), f("alice", "email")),
+            ("sms".to_owned(), f("alice", "sms")),
+            ("sms".to_owned(), f("bob", "sms")),
             ("sqs".to_owned(), None),
         ]
     );
@@ -401,8 +402,8 @@ async fn people_sync_keeps_the_topic_in_line_with_the_roster() {
     assert_eq!(
         listed(&subs).await,
         vec![
-            ("sms".to_owned(), f("alice")),
-            ("sms".to_owned(), f("bob")),
+            ("sms".to_owned(), f("alice", "sms")),
+            ("sms".to_owned(), f("bob", "sms")),
             ("sqs".to_owned(), None),
         ]
     );
@@ -484,6 +485,7 @@ async fn a_gap_fires_the_next_level_and_the_link_names_the_person() {
     let sent: Vec<Message> = h.notifier.sent();
     let page = sent.last().expect("a page");
     assert_eq!(page.attr("person"), "sam");
+    assert_eq!(page.attr("method"), "sms");
     assert_eq!(
         page.to.as_ref().map(|p| p.methods_label()),
         Some("sms".into())
@@ -579,6 +581,7 @@ async fn the_sweep_sends_each_roster_notice_once() {
         .collect();
     assert_eq!(handoffs.len(), 1, "{handoffs:#?}");
     assert_eq!(handoffs[0].attr("person"), "bob");
+    assert_eq!(handoffs[0].attr("method"), "sms");
     assert_eq!(handoffs[0].audience, klaxon_core::policy::PAGING_TOPIC);
     assert_eq!(
         handoffs[0].message.default,
@@ -595,4 +598,92 @@ impl ParseId for str {
     fn parse_id(&self) -> klaxon_core::domain::oncall::ScheduleId {
         klaxon_core::domain::oncall::ScheduleId::parse("schedule", self).expect("id")
     }
+}
+
+/// Notification rules against moto: SMS and email at once, SMS again at
+/// five minutes unacknowledged. The sweep re-publishes the SMS with
+/// `method = sms`, so Priya's SMS subscription gets it and her inbox
+/// does not get it twice.
+#[tokio::test]
+async fn a_rules_later_sms_reaches_only_the_sms_subscription() {
+    let stack = Stack::create().await;
+    let sns = aws_sdk_sns::Client::new(&stack.sdk);
+    let topic = stack.resources.topics[&klaxon_core::policy::PAGING_TOPIC].clone();
+    let rule = |m: &str, after: i64| klaxon_core::domain::oncall::RuleInput {
+        method: m.into(),
+        after_minutes: after,
+    };
+    let input = PersonInput {
+        name: "Priya Raman".into(),
+        time_zone: "Europe/Berlin".into(),
+        contacts: ContactsInput {
+            sms: Some("+4915112345678".into()),
+            email: Some("priya@example.com".into()),
+            chat: None,
+        },
+        rules: vec![rule("sms", 0), rule("sms", 5), rule("email", 0)],
+    };
+    let priya = Person::parse("priya", &input).expect("person");
+    let mut inbox = Vec::new();
+    for m in [Method::Sms, Method::Email] {
+        let (url, arn) = emulator::queue(&stack.sdk, m.as_str()).await;
+        sns.subscribe()
+            .topic_arn(&topic)
+            .protocol("sqs")
+            .endpoint(arn)
+            .attributes("FilterPolicyScope", "MessageAttributes")
+            .attributes("FilterPolicy", filter_policy(&priya.id, m))
+            .send()
+            .await
+            .expect("subscribe");
+        inbox.push(url);
+    }
+    let h = Harness::with_settings(
+        crate::sqlite_store(),
+        RecordingPublisher::default(),
+        RecordingNotifier::default(),
+        settings(policy(
+            "{ schedule = \"security-primary\" }, { audience = \"incident-manager\", after = \"30m\" }",
+            false,
+        )),
+    );
+    let sns_app = Arc::new(klaxon_core::App::new(klaxon_core::app::Wiring {
+        store: Arc::clone(&h.app.store),
+        publisher: h.publisher.clone(),
+        notifier: Arc::new(SnsNotifier::new(
+            sns.clone(),
+            stack.resources.topics.clone(),
+        )),
+        clock: h.clock.clone(),
+        relay: klaxon_core::app::Relay::Inline,
+        settings: h.app.settings.clone(),
+    }));
+    roster(&h, &[priya], rotation(&["priya"], "2026-11-16")).await;
+
+    let id = open(&h, "Auth bypass in the admin API").await;
+    tick_at(&h, 5).await;
+    let paged = pages(&h, id);
+    assert_eq!(paged.len(), 2, "the page, then the rule's SMS");
+    for e in &paged {
+        notify::on_event(&sns_app, e).await.expect("notify");
+    }
+    let sms = stack.receive(&inbox[0], 2).await;
+    assert_eq!(
+        sms.len(),
+        2,
+        "the SMS subscription: the page and the later SMS"
+    );
+    for body in &sms {
+        let envelope: Value = serde_json::from_str(body).expect("envelope");
+        assert_eq!(attr(&envelope, "method"), "sms");
+    }
+    let mail = stack.receive(&inbox[1], 1).await;
+    assert_eq!(mail.len(), 1, "the inbox: the page once");
+    assert!(nothing_in(&stack, &inbox[1]).await, "and no second copy");
+    assert!(
+        timeline(&h, id).await.iter().any(|m| m
+            == "paged Priya Raman (on call for security-primary) again by sms: 5 min unacknowledged (level 1, round 1)"),
+        "{:?}",
+        timeline(&h, id).await
+    );
 }

@@ -325,9 +325,9 @@ async fn people_sync_brings_the_paging_topic_in_line() {
     assert_eq!(
         filters,
         [
-            ("email", r#"{"person":["priya"]}"#),
-            ("sms", r#"{"person":["priya"]}"#),
-            ("sms", r#"{"person":["sam"]}"#),
+            ("email", r#"{"method":["email"],"person":["priya"]}"#),
+            ("sms", r#"{"method":["sms"],"person":["priya"]}"#),
+            ("sms", r#"{"method":["sms"],"person":["sam"]}"#),
         ]
         .map(|(p, f)| (p.to_owned(), f.to_owned()))
     );

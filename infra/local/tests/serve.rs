@@ -1046,22 +1046,26 @@ async fn a_sev1_pages_the_person_on_call_until_their_link_acknowledges() {
         json!({"title": "RCE in the webhook handler", "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}),
     )
     .await;
-    // 1. Priya, on call, is paged at once through the paging topic, and the
-    // outbox line names her and how she is reached (never the number).
-    wait_for_pages(&data, &reference, 1).await;
+    // 1. Priya, on call, is paged at once through the paging topic, once
+    // per method (the `method` attribute her subscriptions filter on), and
+    // each outbox line names her and how (never the number).
+    wait_for_pages(&data, &reference, 2).await;
     let lines = outbox_lines(&data, 0).await;
     let first = page_lines(&lines, &reference);
-    assert_eq!(first[0]["audience"], "oncall-primary", "{first:#?}");
-    assert_eq!(first[0]["message_attributes"]["person"], "priya");
-    assert_eq!(first[0]["to"]["name"], "Priya Raman");
-    assert_eq!(first[0]["to"]["schedule"], "security-primary");
-    assert_eq!(first[0]["to"]["methods"], json!(["sms", "email"]));
+    for (line, method) in first.iter().zip(["sms", "email"]) {
+        assert_eq!(line["audience"], "oncall-primary", "{first:#?}");
+        assert_eq!(line["message_attributes"]["person"], "priya");
+        assert_eq!(line["message_attributes"]["method"], method);
+        assert_eq!(line["to"]["name"], "Priya Raman");
+        assert_eq!(line["to"]["schedule"], "security-primary");
+        assert_eq!(line["to"]["methods"], json!([method]));
+    }
     let text = std::fs::read_to_string(data.join("outbox.jsonl")).expect("outbox");
     assert!(!text.contains("+4915112345678"), "no number in the outbox");
 
     // 2. Unanswered: the next level.
-    let pages = wait_for_pages(&data, &reference, 2).await;
-    assert_eq!(pages[1].0, "oncall-secondary", "{pages:?}");
+    let pages = wait_for_pages(&data, &reference, 3).await;
+    assert_eq!(pages[2].0, "oncall-secondary", "{pages:?}");
 
     // 3. Sam covers from now: the schedule's next page is his.
     let out = admin_cli(
@@ -1078,9 +1082,9 @@ async fn a_sev1_pages_the_person_on_call_until_their_link_acknowledges() {
         ],
     );
     assert!(out.contains("sam"), "{out}");
-    wait_for_pages(&data, &reference, 3).await;
+    wait_for_pages(&data, &reference, 4).await;
     let lines = outbox_lines(&data, 0).await;
-    let third = page_lines(&lines, &reference)[2].clone();
+    let third = page_lines(&lines, &reference)[3].clone();
     assert_eq!(third["message_attributes"]["person"], "sam", "{third:#}");
     assert_eq!(third["to"]["methods"], json!(["sms"]));
 

@@ -66,13 +66,29 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
         .map(String::as_str)
         .unwrap_or("our app");
     let mut sent = 0;
-    for (audience, kind) in crate::policy::recipients(event, &incident) {
-        let key = format!(
+    let person = event.step.as_ref().and_then(|s| s.person.as_ref());
+    // A page to a person is one publish per method, each with its `method`
+    // attribute, so a rule's later SMS does not mail them too.
+    let sends: Vec<(Audience, MessageKind, Option<Method>)> =
+        crate::policy::recipients(event, &incident)
+            .into_iter()
+            .flat_map(|(a, k)| match person {
+                Some(p) if k == MessageKind::Page && !p.methods.is_empty() => {
+                    p.methods.iter().map(|m| (a, k, Some(*m))).collect()
+                }
+                _ => vec![(a, k, None)],
+            })
+            .collect();
+    for (audience, kind, method) in sends {
+        let mut key = format!(
             "notify#{}#{}#{}",
             event.id,
             audience.as_str(),
             kind.as_str()
         );
+        if let Some(m) = method {
+            key = format!("{key}#{m}");
+        }
         let claim = LedgerKey::new("notify", &key);
         let Some(guard) = delivery::claim_one(app, claim.clone(), Lease::Attempt).await? else {
             if delivery::delivered(app, &claim).await? {
@@ -87,7 +103,6 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
             ))));
         };
         let page = kind == MessageKind::Page;
-        let person = event.step.as_ref().and_then(|s| s.person.as_ref());
         // A page to a person gets a link per method, so its use says how
         // they answered ("via SMS link").
         let link = |method: Option<Method>| {
@@ -113,6 +128,14 @@ pub async fn on_event(app: &App, event: &DomainEvent) -> Result<usize, HandlerEr
         let outcome = match messages::render(event, &incident, audience, kind, &inputs) {
             Ok(mut message) => {
                 message.id = Some(key.clone());
+                if let Some(m) = method {
+                    message
+                        .message_attributes
+                        .insert("method".into(), m.as_str().to_owned());
+                    if let Some(to) = message.to.as_mut() {
+                        to.methods = vec![m];
+                    }
+                }
                 subject.clone_from(&message.subject);
                 app.notifier
                     .send(&message)

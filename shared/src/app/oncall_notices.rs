@@ -50,9 +50,16 @@ pub async fn sweep(app: &App) -> Result<usize, NoticeError> {
                 let Some(p) = people.get(&person) else {
                     continue;
                 };
-                let key = format!("handoff#{}#{}#{}", s.id, person, start.to_rfc3339());
-                let m = notice::handoff(key.clone(), PAGING_TOPIC, p, s, start, end);
-                sent += once(app, key, m).await?;
+                for method in p.paging_methods() {
+                    let key = format!(
+                        "handoff#{}#{}#{}#{method}",
+                        s.id,
+                        person,
+                        start.to_rfc3339()
+                    );
+                    let m = notice::handoff(key.clone(), PAGING_TOPIC, (p, method), s, start, end);
+                    sent += once(app, key, m).await?;
+                }
             }
         }
         // Each gap as it really began (not cut at `now`), so the next

@@ -11,28 +11,25 @@ use serde_json::Value;
 use std::collections::HashSet;
 use std::fmt;
 
-/// The filter policy a person's subscriptions carry: `{"person":["priya"]}`.
-pub fn filter_policy(person: &PersonId) -> String {
-    serde_json::json!({ "person": [person.as_str()] }).to_string()
+/// The filter policy a person's subscription for `method` carries:
+/// `{"person":["priya"],"method":["sms"]}`. Pages and notices to a person
+/// are published once per method with both attributes.
+pub fn filter_policy(person: &PersonId, method: Method) -> String {
+    serde_json::json!({ "person": [person.as_str()], "method": [method.as_str()] }).to_string()
 }
 
-/// The subscriptions a person should have: SNS protocol and endpoint, one
-/// per paging method.
-pub fn wanted(p: &Person) -> Vec<(&'static str, String)> {
+/// The subscriptions a person should have: SNS protocol, endpoint and
+/// filter, one per paging method.
+pub fn wanted(p: &Person) -> Vec<(&'static str, String, String)> {
     p.paging_methods()
         .into_iter()
-        .filter_map(|m| match m {
-            Method::Sms => p
-                .contacts
-                .sms
-                .as_ref()
-                .map(|s| ("sms", s.expose().to_owned())),
-            Method::Email => p
-                .contacts
-                .email
-                .as_ref()
-                .map(|e| ("email", e.expose().to_owned())),
-            Method::Chat => None,
+        .filter_map(|m| {
+            let (protocol, endpoint) = match m {
+                Method::Sms => ("sms", p.contacts.sms.as_ref()?.expose()),
+                Method::Email => ("email", p.contacts.email.as_ref()?.expose()),
+                Method::Chat => return None,
+            };
+            Some((protocol, endpoint.to_owned(), filter_policy(&p.id, m)))
         })
         .collect()
 }
@@ -126,8 +123,7 @@ pub fn plan(people: &[Person], subs: &[Subscription]) -> Vec<Action> {
     let mut matched = HashSet::new();
     let mut out = Vec::new();
     for p in people {
-        let filter = filter_policy(&p.id);
-        for (protocol, endpoint) in wanted(p) {
+        for (protocol, endpoint, filter) in wanted(p) {
             let found = subs.iter().enumerate().find(|(i, s)| {
                 !matched.contains(i) && s.protocol == protocol && s.endpoint == endpoint
             });
@@ -240,17 +236,21 @@ mod tests {
     }
 
     #[test]
-    fn filter_policy_names_the_person() {
+    fn filter_policy_names_the_person_and_method() {
         let id = PersonId::parse("p", "priya").expect("id");
-        assert_eq!(filter_policy(&id), r#"{"person":["priya"]}"#);
+        assert_eq!(
+            filter_policy(&id, Method::Sms),
+            r#"{"method":["sms"],"person":["priya"]}"#
+        );
     }
 
     #[test]
     fn plan_table() {
         let alice = person("alice", Some("+14155550100"), Some("alice@example.com"));
         let bob = person("bob", Some("+14155550101"), None);
-        let af = r#"{"person":["alice"]}"#;
-        let bf = r#"{"person": ["bob"]}"#;
+        let af = r#"{"person":["alice"],"method":["sms"]}"#;
+        let ae = r#"{"person":["alice"],"method":["email"]}"#;
+        let bf = r#"{"method": ["sms"], "person": ["bob"]}"#;
         type Case<'a> = (&'a str, Vec<Person>, Vec<Subscription>, Vec<&'a str>);
         let cases: [Case<'_>; 6] = [
             (
@@ -295,7 +295,7 @@ mod tests {
                         "https://chat",
                         Some(r#"{"severity":["SEV-1"]}"#),
                     ),
-                    sub(Some("arn:a"), "email", "alice@example.com", Some(af)),
+                    sub(Some("arn:a"), "email", "alice@example.com", Some(ae)),
                 ],
                 vec![
                     "remove email subscription arn:a (filtered on alice, no longer on the roster that way)",
@@ -306,7 +306,7 @@ mod tests {
                 vec![alice.clone()],
                 vec![
                     sub(Some("arn:s"), "sms", "+14155550100", Some(af)),
-                    sub(None, "email", "alice@example.com", Some(af)),
+                    sub(None, "email", "alice@example.com", Some(ae)),
                 ],
                 vec!["alice's email subscription awaits confirmation (the link SNS mailed them)"],
             ),

@@ -30,7 +30,7 @@ pub use event::{
 };
 pub use incident::{
     Acknowledgement, Deadline, DeadlineKind, Incident, IncidentId, IncidentKey, Paging, Reference,
-    StaleWatch, StepReason, TimelineEntry, TimelineKind, TrackerLink, UnknownDeadline,
+    Renotify, StaleWatch, StepReason, TimelineEntry, TimelineKind, TrackerLink, UnknownDeadline,
 };
 pub use key::{IdempotencyKey, Repeat, SenderKey};
 pub use message::MessageKind;

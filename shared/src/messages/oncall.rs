@@ -3,7 +3,7 @@
 //! text, the same in every body; no contact detail in any of them.
 
 use crate::domain::Audience;
-use crate::domain::oncall::{Person, Schedule};
+use crate::domain::oncall::{Method, Person, Schedule};
 use crate::ports::{Bodies, Message};
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
@@ -87,12 +87,13 @@ fn message(
     }
 }
 
-/// A person's notice before their shift, to the paging topic with their
-/// id as `person`, so it reaches their phone and no one else's.
+/// A person's notice before their shift by one method, to the paging
+/// topic with their id as `person` and the method as `method`, so it
+/// reaches that subscription of theirs and no one else's.
 pub fn handoff(
     id: String,
     audience: Audience,
-    person: &Person,
+    (person, method): (&Person, Method),
     schedule: &Schedule,
     start: DateTime<Utc>,
     end: Option<DateTime<Utc>>,
@@ -108,7 +109,7 @@ pub fn handoff(
             wall(start, schedule.time_zone.tz())
         ),
         text,
-        &[("person", person.id.as_str())],
+        &[("person", person.id.as_str()), ("method", method.as_str())],
         json!({
             "person": person.id,
             "schedule": schedule.id,
@@ -120,7 +121,7 @@ pub fn handoff(
         person: person.id.clone(),
         name: person.name.clone(),
         schedule: Some(schedule.id.clone()),
-        methods: person.paging_methods(),
+        methods: vec![method],
     });
     m
 }

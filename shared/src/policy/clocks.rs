@@ -9,7 +9,7 @@
 use super::Policy;
 use super::reach::{Reach, Resolved};
 use crate::domain::{
-    Acknowledgement, Change, Deadline, DeadlineKind, EventKind, Incident, Paged, Paging,
+    Acknowledgement, Change, Deadline, DeadlineKind, EventKind, Incident, Paged, Paging, Renotify,
     StaleWatch, Status, Step, StepReason, TimelineKind,
 };
 use chrono::{DateTime, Duration, Utc};
@@ -76,11 +76,13 @@ pub fn arm(change: &mut Change, policy: &Policy, now: DateTime<Utc>) {
                 fired: 0,
                 next_at: Some(first),
                 reason: StepReason::Unacknowledged,
+                renotify: Vec::new(),
             });
         }
         None if paging_live => {
             if let Some(p) = change.incident.paging.as_mut() {
                 p.next_at = None;
+                p.renotify.clear();
             }
             change.record(
                 ACTOR,
@@ -108,8 +110,69 @@ pub fn run_due_reaching(
 ) -> usize {
     let mut fired = stale(change, policy, now);
     fired += page(change, policy, reach, now);
+    fired += renotify(change, policy, now);
     fired += deadlines(change, policy, now);
     fired
+}
+
+/// A paged person's later rules ("SMS again at 5 min"), each once when
+/// due, while nobody has acknowledged; dropped once someone has.
+fn renotify(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
+    let inc = &change.incident;
+    let Some(p) = inc.paging.as_ref().filter(|p| !p.renotify.is_empty()) else {
+        return 0;
+    };
+    let answered = inc.acknowledged.is_some() && p.reason == StepReason::Unacknowledged;
+    if answered || !inc.status.is_open() || policy.escalation_for(inc).is_none() {
+        if let Some(p) = change.incident.paging.as_mut() {
+            p.renotify.clear();
+        }
+        return 0;
+    }
+    let reason = p.reason;
+    let (due, rest): (Vec<Renotify>, Vec<Renotify>) =
+        p.renotify.iter().cloned().partition(|r| r.at <= now);
+    if let Some(p) = change.incident.paging.as_mut() {
+        p.renotify = rest;
+    }
+    let due_at = change
+        .incident
+        .deadline(DeadlineKind::Acknowledge)
+        .map(|d| d.due_at);
+    for r in &due {
+        let person = Paged {
+            person: r.person.clone(),
+            name: r.name.clone(),
+            schedule: r.schedule.clone(),
+            methods: vec![r.method],
+        };
+        change.record(
+            ACTOR,
+            TimelineKind::Escalated,
+            format!(
+                "paged {} again by {}: {} min unacknowledged (level {}, round {})",
+                person.label(),
+                r.method,
+                r.after_minutes,
+                r.level,
+                r.round
+            ),
+        );
+        change.emit_step(
+            EventKind::EscalationTriggered,
+            Step {
+                audience: r.audience,
+                reason,
+                deadline: Some(DeadlineKind::Acknowledge),
+                due_at,
+                level: Some(r.level),
+                round: Some(r.round),
+                reminder: None,
+                person: Some(person),
+            },
+        );
+    }
+    due.len()
 }
 
 fn page(change: &mut Change, policy: &Policy, reach: &Reach, now: DateTime<Utc>) -> usize {
@@ -130,6 +193,7 @@ fn page(change: &mut Change, policy: &Policy, reach: &Reach, now: DateTime<Utc>)
             // Nothing should page any more; the state just had not caught up.
             if let Some(p) = change.incident.paging.as_mut() {
                 p.next_at = None;
+                p.renotify.clear();
             }
             return fired;
         };
@@ -163,7 +227,7 @@ fn page(change: &mut Change, policy: &Policy, reach: &Reach, now: DateTime<Utc>)
             "level {} of {n_levels}, round {round} of {repeat}",
             index + 1
         );
-        let (audience, person) = match resolved {
+        let (audience, person, later) = match resolved {
             Resolved::Gap(gap) => {
                 let then = if index + 1 < n_levels {
                     "the next level fires at once"
@@ -185,6 +249,7 @@ fn page(change: &mut Change, policy: &Policy, reach: &Reach, now: DateTime<Utc>)
                     fired: u8::try_from(index + 1).unwrap_or(u8::MAX),
                     next_at,
                     reason: p.reason,
+                    renotify: p.renotify.clone(),
                 });
                 if next_at.is_none() {
                     change.record(
@@ -195,8 +260,8 @@ fn page(change: &mut Change, policy: &Policy, reach: &Reach, now: DateTime<Utc>)
                 }
                 continue;
             }
-            Resolved::Topic(a) => (a, None),
-            Resolved::Person(paged) => (level.audience(), Some(paged)),
+            Resolved::Topic(a) => (a, None, Vec::new()),
+            Resolved::Person(paged, later) => (level.audience(), Some(paged), later),
         };
         let whom = person
             .as_ref()
@@ -206,11 +271,27 @@ fn page(change: &mut Change, policy: &Policy, reach: &Reach, now: DateTime<Utc>)
             TimelineKind::Escalated,
             format!("paged {whom}: {position} ({why}; due {})", at.to_rfc3339()),
         );
+        let level_no = u8::try_from(index + 1).unwrap_or(u8::MAX);
+        let mut renotify = p.renotify.clone();
+        if let Some(paged) = &person {
+            renotify.extend(later.iter().map(|r| Renotify {
+                at: now + Duration::minutes(i64::from(r.after_minutes)),
+                person: paged.person.clone(),
+                name: paged.name.clone(),
+                schedule: paged.schedule.clone(),
+                method: r.method,
+                after_minutes: r.after_minutes,
+                level: level_no,
+                round,
+                audience,
+            }));
+        }
         change.incident.paging = Some(Paging {
             round,
-            fired: u8::try_from(index + 1).unwrap_or(u8::MAX),
+            fired: level_no,
             next_at,
             reason: p.reason,
+            renotify,
         });
         let due_at = change
             .incident
@@ -296,6 +377,7 @@ fn stale(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
         fired: 0,
         next_at: Some(now),
         reason: StepReason::StaleAcknowledgement,
+        renotify: Vec::new(),
     });
     0
 }
@@ -413,6 +495,7 @@ pub fn acknowledge(
     });
     if let Some(p) = change.incident.paging.as_mut() {
         p.next_at = None;
+        p.renotify.clear();
     }
     for kind in [DeadlineKind::Acknowledge, DeadlineKind::ResponseTarget] {
         if let Some(d) = change.incident.deadline_mut(kind)
@@ -481,6 +564,7 @@ pub fn meet(change: &mut Change, policy: &Policy, kind: DeadlineKind, actor: &st
             && p.reason == StepReason::StaleAcknowledgement
         {
             p.next_at = None;
+            p.renotify.clear();
         }
     } else if let Some(d) = change.incident.deadline_mut(kind)
         && d.met_at.is_none()
@@ -898,6 +982,87 @@ mod tests {
             (person.person.as_str(), person.methods_label().as_str()),
             ("priya", "sms")
         );
+    }
+
+    /// Priya's rules: SMS and email at once, SMS again at 5 minutes.
+    fn with_rules() -> Reach {
+        use crate::domain::oncall::{ContactsInput, Person, PersonInput, RuleInput, ScheduleId};
+        let rule = |m: &str, after: i64| RuleInput {
+            method: m.into(),
+            after_minutes: after,
+        };
+        let priya = Person::parse(
+            "priya",
+            &PersonInput {
+                name: "Priya Raman".into(),
+                time_zone: "Europe/Berlin".into(),
+                contacts: ContactsInput {
+                    sms: Some("+4915112345678".into()),
+                    email: Some("priya@example.com".into()),
+                    chat: None,
+                },
+                rules: vec![rule("sms", 0), rule("sms", 5), rule("email", 0)],
+            },
+        )
+        .expect("person");
+        let mut r = Reach::default();
+        r.person(&priya);
+        r.schedule(
+            ScheduleId::parse("s", "security-primary").expect("id"),
+            Some(priya.id.clone()),
+        );
+        r
+    }
+
+    /// A rule's later message goes once, when due, by its method alone;
+    /// an acknowledgement first cancels it.
+    #[test]
+    fn notification_rules_notify_again_until_acknowledged() {
+        let p = people_policy();
+        let i = incident(Severity::Sev1, Status::Triaged);
+        let mut ch = Change::begin(&i, t(0));
+        arm(&mut ch, &p, t(0));
+        run_due_reaching(&mut ch, &p, &with_rules(), t(0));
+        let methods = |ch: &Change| -> Vec<Vec<Method>> {
+            ch.events
+                .iter()
+                .filter_map(|e| e.step.as_ref()?.person.as_ref().map(|p| p.methods.clone()))
+                .collect()
+        };
+        use crate::domain::oncall::Method;
+        assert_eq!(methods(&ch), vec![vec![Method::Sms, Method::Email]]);
+        assert_eq!(
+            ch.incident.next_action_at(),
+            Some(t(5)),
+            "the rule, before level 2"
+        );
+        let paged = ch.incident.clone();
+
+        // Unanswered at 5 minutes: SMS again, once.
+        let mut again = Change::begin(&paged, t(5));
+        assert_eq!(run_due_reaching(&mut again, &p, &with_rules(), t(5)), 1);
+        assert_eq!(methods(&again), vec![vec![Method::Sms]]);
+        let step = again.events[0].step.clone().expect("step");
+        assert_eq!((step.level, step.round), (Some(1), Some(1)));
+        assert_eq!(
+            again.timeline[0].message,
+            "paged Priya Raman (on call for security-primary) again by sms: 5 min unacknowledged (level 1, round 1)"
+        );
+        assert_eq!(again.incident.next_action_at(), Some(t(10)), "then level 2");
+        let mut later = Change::begin(&again.incident, t(6));
+        assert_eq!(run_due_reaching(&mut later, &p, &with_rules(), t(6)), 0);
+
+        // Acknowledged at 3 minutes: no second SMS.
+        let mut ack = Change::begin(&paged, t(3));
+        acknowledge(&mut ack, &p, "Priya Raman", "SMS link", "").expect("ack");
+        assert!(
+            ack.incident
+                .paging
+                .as_ref()
+                .is_some_and(|p| p.renotify.is_empty())
+        );
+        let mut after = Change::begin(&ack.incident, t(5));
+        assert_eq!(run_due_reaching(&mut after, &p, &with_rules(), t(5)), 0);
     }
 
     /// A round of nothing but gaps waits for the next round; the last

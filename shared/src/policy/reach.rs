@@ -4,7 +4,7 @@
 use super::Target;
 use crate::domain::Audience;
 use crate::domain::Paged;
-use crate::domain::oncall::{Method, Person, PersonId, ScheduleId};
+use crate::domain::oncall::{NotificationRule, Person, PersonId, ScheduleId};
 use std::collections::BTreeMap;
 
 /// Who is on call for each schedule, and how each person is reached, at
@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reach {
     schedules: BTreeMap<ScheduleId, Option<PersonId>>,
-    people: BTreeMap<PersonId, (String, Vec<Method>)>,
+    people: BTreeMap<PersonId, (String, Vec<NotificationRule>)>,
 }
 
 /// What a level comes to.
@@ -20,8 +20,9 @@ pub struct Reach {
 pub enum Resolved {
     /// A topic, as before people were paged.
     Topic(Audience),
-    /// A person, through the paging topic.
-    Person(Paged),
+    /// A person, through the paging topic: the methods at once, and the
+    /// rules that notify them again later if nobody acknowledges.
+    Person(Paged, Vec<NotificationRule>),
     /// Nobody a page can reach, and why: a coverage gap.
     Gap(String),
 }
@@ -32,12 +33,12 @@ impl Reach {
         self.schedules.insert(schedule, on_call);
     }
 
-    /// How `person` is reached: their name and paging methods, never the
+    /// How `person` is reached: their name and paging rules, never the
     /// details.
     pub fn person(&mut self, person: &Person) {
         self.people.insert(
             person.id.clone(),
-            (person.name.clone(), person.paging_methods()),
+            (person.name.clone(), person.paging_rules()),
         );
     }
 
@@ -59,15 +60,24 @@ impl Reach {
             .unwrap_or_default();
         match self.people.get(id) {
             None => Resolved::Gap(format!("{id}{on_call} is not on the roster")),
-            Some((name, methods)) if methods.is_empty() => {
+            Some((name, rules)) if rules.is_empty() => {
                 Resolved::Gap(format!("{name}{on_call} has no working contact method"))
             }
-            Some((name, methods)) => Resolved::Person(Paged {
-                person: id.clone(),
-                name: name.clone(),
-                schedule: schedule.cloned(),
-                methods: methods.clone(),
-            }),
+            Some((name, rules)) => {
+                let (now, later): (Vec<NotificationRule>, Vec<NotificationRule>) =
+                    rules.iter().copied().partition(|r| r.after_minutes == 0);
+                let mut methods: Vec<_> = now.iter().map(|r| r.method).collect();
+                methods.dedup();
+                Resolved::Person(
+                    Paged {
+                        person: id.clone(),
+                        name: name.clone(),
+                        schedule: schedule.cloned(),
+                        methods,
+                    },
+                    later,
+                )
+            }
         }
     }
 }
@@ -123,12 +133,15 @@ mod tests {
         r.schedule(sid("nights"), Some(pid("sam")));
         r.schedule(sid("ghosts"), Some(pid("gone")));
         let priya = |schedule: Option<&str>| {
-            Resolved::Person(Paged {
-                person: pid("priya"),
-                name: "Priya Raman".into(),
-                schedule: schedule.map(sid),
-                methods: vec![Method::Sms],
-            })
+            Resolved::Person(
+                Paged {
+                    person: pid("priya"),
+                    name: "Priya Raman".into(),
+                    schedule: schedule.map(sid),
+                    methods: vec![crate::domain::oncall::Method::Sms],
+                },
+                Vec::new(),
+            )
         };
         let gap = |s: &str| Resolved::Gap(s.into());
         let cases = [

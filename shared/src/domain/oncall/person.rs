@@ -356,14 +356,37 @@ impl Person {
     /// subscription delivers; a chat handle is for the team's channel),
     /// those their rules name or, with no rules, every one they have.
     pub fn paging_methods(&self) -> Vec<Method> {
-        let deliverable = |m: &Method| matches!(m, Method::Sms | Method::Email);
-        let mut out: Vec<Method> = if self.rules.is_empty() {
-            self.contacts.methods()
-        } else {
-            self.rules.iter().map(|r| r.method).collect()
-        };
-        out.retain(|m| deliverable(m) && self.contacts.has(*m));
+        let mut out: Vec<Method> = self.paging_rules().iter().map(|r| r.method).collect();
         out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The rules a page follows, by delay: those naming SMS or email
+    /// (with a contact for it) or, with no rules, each such contact at 0.
+    /// If none is at 0, the earliest are: a page never starts silent.
+    pub fn paging_rules(&self) -> Vec<NotificationRule> {
+        let deliverable = |m: Method| matches!(m, Method::Sms | Method::Email);
+        let mut out: Vec<NotificationRule> = if self.rules.is_empty() {
+            self.contacts
+                .methods()
+                .into_iter()
+                .map(|method| NotificationRule {
+                    method,
+                    after_minutes: 0,
+                })
+                .collect()
+        } else {
+            self.rules.clone()
+        };
+        out.retain(|r| deliverable(r.method) && self.contacts.has(r.method));
+        let first = out.iter().map(|r| r.after_minutes).min().unwrap_or(0);
+        for r in &mut out {
+            if r.after_minutes == first {
+                r.after_minutes = 0;
+            }
+        }
+        out.sort_by_key(|r| (r.after_minutes, r.method));
         out.dedup();
         out
     }
@@ -475,6 +498,24 @@ mod tests {
             assert_eq!(p.paging_methods(), want, "{name}");
             assert_eq!(p.reachable(), !want.is_empty(), "{name}");
         }
+        let rules = |p: &Person| -> Vec<(Method, u32)> {
+            p.paging_rules()
+                .iter()
+                .map(|r| (r.method, r.after_minutes))
+                .collect()
+        };
+        // SMS at 0, SMS again at 5, email at 0; chat is not paged.
+        let p = with(
+            true,
+            true,
+            true,
+            &[("sms", 0), ("sms", 5), ("email", 0), ("chat", 1)],
+        );
+        assert_eq!(rules(&p), vec![(Sms, 0), (Email, 0), (Sms, 5)]);
+        // Nothing at 0: the earliest go at once, the later ones later.
+        let p = with(true, true, false, &[("email", 10), ("sms", 30)]);
+        assert_eq!(rules(&p), vec![(Email, 0), (Sms, 30)]);
+        assert_eq!(rules(&with(true, false, false, &[])), vec![(Sms, 0)]);
     }
 
     #[test]
