@@ -291,7 +291,7 @@ async fn people_sync_brings_the_paging_topic_in_line() {
         );
         out
     };
-    let subs = klaxon_core::adapters::sns::subscriptions_from_env(&arn).await;
+    let subs = klaxon_core::adapters::aws::paging_subscriptions_from_env(&arn).await;
 
     let dry = sync(&["--dry-run"]);
     assert!(dry.contains("dry run: nothing changed"), "{dry}");

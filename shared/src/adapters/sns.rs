@@ -120,17 +120,6 @@ impl SnsSubscriptions {
     }
 }
 
-/// The topic's subscriptions through the credentials and region the
-/// environment names (`AWS_PROFILE`, `AWS_REGION`, ...).
-pub async fn subscriptions_from_env(topic: &str) -> SnsSubscriptions {
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let sdk = sdk
-        .to_builder()
-        .retry_config(super::aws::retry_config())
-        .build();
-    SnsSubscriptions::new(Client::new(&sdk), topic)
-}
-
 fn sub_failure<E>(
     e: &aws_sdk_sns::error::SdkError<E, aws_sdk_sns::config::http::HttpResponse>,
 ) -> SubscriptionError

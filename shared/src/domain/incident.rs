@@ -189,10 +189,9 @@ pub struct Renotify {
     pub method: super::oncall::Method,
     /// Minutes after the page, as the rule says.
     pub after_minutes: u32,
-    /// The page's level and round, and the topic it went to.
+    /// The page's level and round (it went to the paging topic).
     pub level: u8,
     pub round: u8,
-    pub audience: super::Audience,
 }
 
 /// Why an escalation or clock step fired.

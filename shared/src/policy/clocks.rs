@@ -161,7 +161,7 @@ fn renotify(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
         change.emit_step(
             EventKind::EscalationTriggered,
             Step {
-                audience: r.audience,
+                audience: super::PAGING_TOPIC,
                 reason,
                 deadline: Some(DeadlineKind::Acknowledge),
                 due_at,
@@ -283,7 +283,6 @@ fn page(change: &mut Change, policy: &Policy, reach: &Reach, now: DateTime<Utc>)
                 after_minutes: r.after_minutes,
                 level: level_no,
                 round,
-                audience,
             }));
         }
         change.incident.paging = Some(Paging {

@@ -3,7 +3,7 @@
 //! credentials (the Lambdas' IAM never changes a subscription).
 
 use super::BoxError;
-use klaxon_core::adapters::sns;
+use klaxon_core::adapters::aws;
 use klaxon_core::app::people_sync::{self, Action};
 use klaxon_core::domain::oncall::{ContactsInput, Person, PersonInput, RuleInput};
 use serde_json::{Value, json};
@@ -55,7 +55,7 @@ pub async fn run(
     dry_run: bool,
     json: bool,
 ) -> Result<String, BoxError> {
-    let subs = sns::subscriptions_from_env(topic).await;
+    let subs = aws::paging_subscriptions_from_env(topic).await;
     let actions = people_sync::sync(&subs, people, dry_run).await?;
     Ok(render(topic, &actions, dry_run, json))
 }
