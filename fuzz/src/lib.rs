@@ -179,6 +179,8 @@ pub fn exercise_incident(report: Report, policy: &Policy) {
         contact: "security@example.com",
         product: "Example app",
         ack_url: Some("https://klaxon.example.com/ack/x"),
+        sms_ack_url: None,
+        email_ack_url: None,
         api_base: Some("https://klaxon.example.com"),
         note: None,
     };

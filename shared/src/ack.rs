@@ -1,11 +1,12 @@
 //! Signed one-click acknowledgement links for pages.
 //!
-//! A token names the incident (its reference), the audience that was paged
-//! and an expiry, and carries an HMAC-SHA256 tag over them with the
-//! configured secret. It is short enough for an SMS: `2026-7QX4MZ.p.t4kx2b.`
+//! A token names the incident (its reference), the audience that was paged,
+//! for a page to a person whom and by which method, and an expiry, and
+//! carries an HMAC-SHA256 tag over them with the configured secret. It is short enough for an SMS: `2026-7QX4MZ.p.t4kx2b.`
 //! plus a 22-character tag. Each token acknowledges once: the delivery
 //! ledger remembers a digest of its tag.
 
+use crate::domain::oncall::{Method, PersonId, ScheduleId};
 use crate::domain::{Audience, Reference};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -25,6 +26,59 @@ pub struct AckToken {
     pub reference: Reference,
     pub audience: Audience,
     pub expires_at: DateTime<Utc>,
+    /// For a page to a person: whom the link was sent to.
+    pub to: Option<Recipient>,
+}
+
+/// The person a page's link was sent to, the schedule that put them on
+/// call, and the method the link went by (SMS, email; none for the
+/// machine bodies): what the acknowledgement names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub person: PersonId,
+    pub schedule: Option<ScheduleId>,
+    pub method: Option<Method>,
+}
+
+impl Recipient {
+    /// `s` + `priya` + `/security-primary`, base64url: ids may hold the
+    /// `.` that separates a token's parts.
+    fn encode(&self) -> String {
+        let m = match self.method {
+            Some(Method::Sms) => 's',
+            Some(Method::Email) => 'e',
+            Some(Method::Chat) => 'c',
+            None => '-',
+        };
+        let mut raw = format!("{m}{}", self.person);
+        if let Some(s) = &self.schedule {
+            raw.push('/');
+            raw.push_str(s.as_str());
+        }
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    fn decode(text: &str) -> Option<Self> {
+        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
+        let mut chars = raw.chars();
+        let method = match chars.next()? {
+            's' => Some(Method::Sms),
+            'e' => Some(Method::Email),
+            'c' => Some(Method::Chat),
+            '-' => None,
+            _ => return None,
+        };
+        let rest = chars.as_str();
+        let (person, schedule) = match rest.split_once('/') {
+            Some((p, s)) => (p, Some(ScheduleId::parse("schedule", s).ok()?)),
+            None => (rest, None),
+        };
+        Some(Self {
+            person: PersonId::parse("person", person).ok()?,
+            schedule,
+            method,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,7 +134,7 @@ fn mac(secret: &[u8], body: &str) -> Hmac<Sha256> {
 /// The token for a page to `audience`.
 pub fn sign(secret: &[u8], t: &AckToken) -> String {
     let expiry = u64::try_from(t.expires_at.timestamp()).unwrap_or(0);
-    let body = body(&t.reference, t.audience, expiry);
+    let body = body(&t.reference, t.audience, t.to.as_ref(), expiry);
     let tag = mac(secret, &body).finalize().into_bytes();
     format!("{body}.{}", URL_SAFE_NO_PAD.encode(&tag[..TAG_BYTES]))
 }
@@ -94,6 +148,7 @@ pub fn sign(secret: &[u8], t: &AckToken) -> String {
 pub struct Token {
     reference: Reference,
     audience: Audience,
+    to: Option<Recipient>,
     expiry: u64,
     tag: [u8; TAG_BYTES],
 }
@@ -113,15 +168,15 @@ impl std::fmt::Debug for Token {
 impl Token {
     /// Parses `text`, refusing anything that is not exactly a token.
     pub fn parse(text: &str) -> Result<Self, TokenError> {
-        let mut parts = text.split('.');
-        let (Some(reference), Some(aud), Some(exp), Some(tag), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(TokenError::Malformed);
+        let parts: Vec<&str> = text.split('.').collect();
+        let (reference, aud, who, exp, tag) = match parts[..] {
+            [r, a, e, t] => (r, a, None, e, t),
+            [r, a, w, e, t] => (r, a, Some(w), e, t),
+            _ => return Err(TokenError::Malformed),
+        };
+        let to = match who {
+            Some(w) => Some(Recipient::decode(w).ok_or(TokenError::Malformed)?),
+            None => None,
         };
         let reference =
             Reference::parse(&format!("KLX-{reference}")).ok_or(TokenError::Malformed)?;
@@ -135,6 +190,7 @@ impl Token {
         let token = Self {
             reference,
             audience,
+            to,
             expiry,
             tag,
         };
@@ -147,7 +203,12 @@ impl Token {
     }
 
     fn body(&self) -> String {
-        body(&self.reference, self.audience, self.expiry)
+        body(
+            &self.reference,
+            self.audience,
+            self.to.as_ref(),
+            self.expiry,
+        )
     }
 
     /// The token's one spelling. Not `Display`, so it is never formatted
@@ -164,9 +225,10 @@ impl Token {
     }
 }
 
-fn body(reference: &Reference, audience: Audience, expiry: u64) -> String {
+fn body(reference: &Reference, audience: Audience, to: Option<&Recipient>, expiry: u64) -> String {
+    let who = to.map(|r| format!("{}.", r.encode())).unwrap_or_default();
     format!(
-        "{}.{}.{}",
+        "{}.{}.{who}{}",
         reference.as_str().trim_start_matches("KLX-"),
         code(audience),
         base36(expiry)
@@ -189,6 +251,7 @@ pub fn verify(secret: &[u8], token: &Token, now: DateTime<Utc>) -> Result<AckTok
         reference: token.reference.clone(),
         audience: token.audience,
         expires_at,
+        to: token.to.clone(),
     })
 }
 
@@ -207,7 +270,63 @@ mod tests {
             reference: Reference::parse("KLX-2026-7QX4MZ").expect("ref"),
             audience: Audience::OncallSecondary,
             expires_at: t("2026-11-24T03:00:00Z"),
+            to: None,
         }
+    }
+
+    fn to_priya(method: Option<Method>, schedule: Option<&str>) -> AckToken {
+        AckToken {
+            audience: Audience::OncallPrimary,
+            to: Some(Recipient {
+                person: PersonId::parse("p", "priya.r").expect("id"),
+                schedule: schedule.map(|s| ScheduleId::parse("s", s).expect("id")),
+                method,
+            }),
+            ..token()
+        }
+    }
+
+    /// A person's link names them, the schedule and the method; it stays
+    /// short enough for an SMS, and naming anyone else breaks the tag.
+    #[test]
+    fn a_persons_link_names_them() {
+        let now = t("2026-11-23T03:00:00Z");
+        for want in [
+            to_priya(Some(Method::Sms), Some("security-primary")),
+            to_priya(Some(Method::Email), None),
+            to_priya(None, Some("a.b")),
+        ] {
+            let s = sign(SECRET, &want);
+            assert_eq!(s.split('.').count(), 5, "{s}");
+            assert!(s.len() <= 90, "{} chars: {s}", s.len());
+            assert_eq!(check(&s, now), Ok(want.clone()));
+            assert_eq!(Token::parse(&s).map(|t| t.spelling()), Ok(s.clone()));
+        }
+        let sms = sign(
+            SECRET,
+            &to_priya(Some(Method::Sms), Some("security-primary")),
+        );
+        let email = sign(
+            SECRET,
+            &to_priya(Some(Method::Email), Some("security-primary")),
+        );
+        let parts: Vec<&str> = sms.split('.').collect();
+        let other: Vec<&str> = email.split('.').collect();
+        let swapped = format!(
+            "{}.{}.{}.{}.{}",
+            parts[0], parts[1], other[2], parts[3], parts[4]
+        );
+        assert_eq!(check(&swapped, now), Err(TokenError::Forged));
+        let junk = format!(
+            "{}.{}.{}.{}.{}",
+            parts[0], parts[1], "eA", parts[3], parts[4]
+        );
+        assert_eq!(check(&junk, now), Err(TokenError::Malformed));
+        assert_ne!(
+            Token::parse(&sms).expect("sms").use_key(),
+            Token::parse(&email).expect("email").use_key(),
+            "each method's link is used once, on its own"
+        );
     }
 
     fn check(token: &str, now: DateTime<Utc>) -> Result<AckToken, TokenError> {

@@ -24,12 +24,14 @@
 //!
 //! - [`ports`]: the traits the core needs: `IncidentStore`, `RepeatCounter`, `Outbox`,
 //!   `DeliveryLedger`, `HeartbeatStore`, `RosterStore`, `EventPublisher`, `Notifier`,
+//!   `PagingSubscriptions` (the paging topic's subscriptions, for `people sync`),
 //!   `IssueTracker`, `Clock`, and the data they carry (`Message`, `IssueDraft`).
 //! - [`config`]: typed configuration, read once at start-up.
 //! - [`metrics`]: EMF counters.
 //! - [`retry`]: the one retry policy (attempts, backoff, cap, jitter) every bounded retry runs.
 //! - [`app`]: the use cases (intake, repeats of an alert, webhook ingest, assess, notify,
-//!   track (the tracker's issue), escalate, respond, on-call, source updates, the outbox
+//!   track (the tracker's issue), escalate, respond, on-call (with its notices and the
+//!   paging topic's people sync), source updates, the outbox
 //!   relay), wired by [`App`] from an [`app::Wiring`], over one
 //!   conditional write (`app::update`), one delivery guard (`app::delivery`) and one
 //!   routing table (`app::routing`).

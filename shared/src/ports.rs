@@ -7,7 +7,7 @@ use crate::domain::oncall::{
 };
 use crate::domain::{
     Audience, Change, DomainEvent, EventId, EventKind, Incident, IncidentId, IncidentKey,
-    NewIncident, Repeats, Severity, Status, TimelineEntry,
+    NewIncident, Paged, Repeats, Severity, Status, TimelineEntry,
 };
 pub use crate::domain::{Burst, RepeatSeen};
 pub use crate::domain::{IdempotencyKey, SenderKey};
@@ -500,6 +500,10 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub audience: Audience,
+    /// For a page to a person: who, and by which methods (the `person`
+    /// attribute carries their id to SNS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Paged>,
     pub subject: String,
     /// `severity`, `audience`, `event`, `kind`, `incident_class`, `tenant`,
     /// `drill`: what subscription filter policies match on.
@@ -542,6 +546,54 @@ pub enum NotifyError {
 #[async_trait]
 pub trait Notifier: Send + Sync {
     async fn send(&self, message: &Message) -> Result<(), NotifyError>;
+}
+
+/// One subscription on the paging topic, as SNS lists it. The endpoint
+/// is a phone number or an address: personal data, never logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// `None` while an email subscription awaits its confirmation: SNS
+    /// gives it no ARN to change or remove until then.
+    pub arn: Option<String>,
+    pub protocol: String,
+    pub endpoint: String,
+    /// The filter policy as SNS holds it (JSON), if any.
+    pub filter_policy: Option<String>,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("arn", &self.arn)
+            .field("protocol", &self.protocol)
+            .field("filter_policy", &self.filter_policy)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the paging topic's subscriptions: {0}")]
+pub struct SubscriptionError(pub String);
+
+/// The paging topic's subscriptions, which `klaxon people sync` keeps in
+/// line with the roster.
+#[async_trait]
+pub trait PagingSubscriptions: Send + Sync {
+    async fn list(&self) -> Result<Vec<Subscription>, SubscriptionError>;
+    /// Subscribes `endpoint` by `protocol` with `filter_policy`; SNS
+    /// answers the ARN, or none while an email awaits confirmation.
+    async fn subscribe(
+        &self,
+        protocol: &str,
+        endpoint: &str,
+        filter_policy: &str,
+    ) -> Result<Option<String>, SubscriptionError>;
+    async fn set_filter_policy(
+        &self,
+        arn: &str,
+        filter_policy: &str,
+    ) -> Result<(), SubscriptionError>;
+    async fn unsubscribe(&self, arn: &str) -> Result<(), SubscriptionError>;
 }
 
 /// An issue to open in the team's tracker. Its text is already redacted

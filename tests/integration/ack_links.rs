@@ -127,7 +127,7 @@ async fn get_confirms_post_acknowledges_once_and_stops_escalation() {
     assert!(
         timeline.iter().any(|e| e
             .message
-            .starts_with("acknowledged via page link by oncall-primary")),
+            .starts_with("acknowledged by oncall-primary via page link")),
         "{timeline:#?}"
     );
 

@@ -231,7 +231,7 @@ async fn sev2_acknowledged_before_level_two() {
     assert!(
         timeline
             .iter()
-            .any(|e| e.message == "acknowledged via api by bob; paging stopped: looking"),
+            .any(|e| e.message == "acknowledged by bob via api; paging stopped: looking"),
         "{timeline:#?}"
     );
     // A second ack changes nothing.

@@ -344,6 +344,7 @@ async fn every_function_answers_its_event() {
         fired: 1,
         next_at: Some(now - chrono::Duration::minutes(1)),
         reason: klaxon_core::domain::StepReason::Unacknowledged,
+        renotify: Vec::new(),
     });
     due.events.clear();
     store

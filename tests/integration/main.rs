@@ -18,6 +18,7 @@ mod notify;
 mod oncall;
 mod openapi;
 mod outbox;
+mod paging_people;
 mod report_form;
 mod request_count;
 mod respond;

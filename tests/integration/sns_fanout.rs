@@ -31,6 +31,7 @@ fn page(sev: Severity, drill: bool) -> Message {
         level: Some(1),
         round: Some(1),
         reminder: None,
+        person: None,
     });
     let t = Templates::builtin();
     messages::render(
@@ -45,6 +46,8 @@ fn page(sev: Severity, drill: bool) -> Message {
             ack_url: Some(
                 "https://klaxon.example.com/ack/2026-7QX4MZ.p.t4kx2b.AAAAAAAAAAAAAAAAAAAAAA",
             ),
+            sms_ack_url: None,
+            email_ack_url: None,
             api_base: None,
             note: None,
         },

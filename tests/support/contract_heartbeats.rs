@@ -114,6 +114,7 @@ pub async fn monitors_due_index(store: Dyn) {
         fired: 0,
         next_at: Some(t0() + Duration::minutes(30)),
         reason: klaxon_core::domain::StepReason::Unacknowledged,
+        renotify: Vec::new(),
     });
     store.create(n).await.expect("create incident");
     let incidents = store

@@ -450,6 +450,20 @@ pub enum PeopleCommand {
     Remove { id: String },
     /// A new secret calendar (iCal) URL for the person's shifts; the old one stops working.
     Feed { id: String },
+    /// Bring the paging topic's SNS subscriptions in line with the roster:
+    /// one per person and method (sms for their number, email for their
+    /// address) filtered on {"person": [ID]}; filters that changed are
+    /// updated and subscriptions it made for methods or people gone are
+    /// removed. Reads the roster through the API (an admin token) and
+    /// calls SNS with your AWS credentials. See docs/oncall.md.
+    Sync {
+        /// The paging topic's ARN (the stack's oncall-primary topic).
+        #[arg(long, env = "KLAXON_PAGING_TOPIC")]
+        topic: String,
+        /// Print what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `klaxon schedule ...`.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 const TOKEN: &str = "test-viewer-token-0123456789";
 const COMMANDER: &str = "test-commander-token-0123456789";
+const ADMIN: &str = "test-admin-token-0123456789abc";
 
 struct Server {
     child: Child,
@@ -48,7 +49,7 @@ async fn start_with(data_dir: &Path, extra: &[&std::ffi::OsStr]) -> Server {
         .args(extra)
         .env(
             "KLAXON_API_TOKENS",
-            format!("tester:viewer:{TOKEN},carol:commander:{COMMANDER}"),
+            format!("tester:viewer:{TOKEN},carol:commander:{COMMANDER},ada:admin:{ADMIN}"),
         )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -985,6 +986,205 @@ async fn unplaceable_report_pages_for_triage_until_a_person_sets_the_severity() 
                 .contains("paging stopped")),
         "{:#}",
         view["timeline"]
+    );
+    drop(server);
+}
+
+/// `klaxon <args>` against the server's API as an admin.
+fn admin_cli(server: &Server, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .args(args)
+        .env("KLAXON_API_URL", &server.base)
+        .env("KLAXON_API_TOKEN", ADMIN)
+        .output()
+        .expect("run klaxon");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "klaxon {args:?}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The pages of `reference` in the outbox, whole.
+fn page_lines(lines: &[Value], reference: &str) -> Vec<Value> {
+    lines
+        .iter()
+        .filter(|l| l["message_attributes"]["event"] == "Escalation Triggered")
+        .filter(|l| l["message"]["json"]["reference"] == reference)
+        .cloned()
+        .collect()
+}
+
+/// Levels that page people, with delays of seconds: an unacknowledged
+/// SEV-1 pages whoever is on call for the schedule (the outbox line names
+/// them and their methods), then the next level; an override added with
+/// one command changes who the schedule pages next; and the SMS ack link
+/// from that page stops paging and names the person on the timeline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sev1_pages_the_person_on_call_until_their_link_acknowledges() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("policy.toml");
+    let from = "levels = [\n  { audience = \"oncall-primary\" },\n  { audience = \"oncall-secondary\", after = \"10m\" },\n  { audience = \"incident-manager\", after = \"20m\" },\n]";
+    let to = "levels = [\n  { schedule = \"security-primary\" },\n  { audience = \"oncall-secondary\", after = \"2s\" },\n  { schedule = \"security-primary\", after = \"5s\" },\n]";
+    let fast = klaxon_core::policy::DEFAULT_POLICY
+        .replacen(from, to, 1)
+        .replacen("repeat_after = \"20m\"", "repeat_after = \"2s\"", 1);
+    assert!(
+        fast.contains("schedule = \"security-primary\""),
+        "the edit applied"
+    );
+    std::fs::write(&policy, fast).expect("write policy");
+    let config = dir.path().join("klaxon.toml");
+    std::fs::write(&config, "escalate_interval_secs = 1\n").expect("write config");
+    let data = dir.path().join("data");
+    let server = start_with(
+        &data,
+        &[
+            "--policy".as_ref(),
+            policy.as_os_str(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
+    )
+    .await;
+    admin_cli(
+        &server,
+        &[
+            "people",
+            "add",
+            "priya",
+            "--name",
+            "Priya Raman",
+            "--tz",
+            "Europe/Berlin",
+            "--sms",
+            "+4915112345678",
+            "--email",
+            "priya@example.com",
+        ],
+    );
+    admin_cli(
+        &server,
+        &[
+            "people",
+            "add",
+            "sam",
+            "--name",
+            "Sam Okafor",
+            "--tz",
+            "Europe/Berlin",
+            "--sms",
+            "+4915112345679",
+        ],
+    );
+    admin_cli(
+        &server,
+        &[
+            "schedule",
+            "set",
+            "security-primary",
+            "--name",
+            "Security primary",
+            "--tz",
+            "Europe/Berlin",
+            "--layer",
+            "priya/1w/Mon 09:00/2026-01-05",
+        ],
+    );
+
+    let (id, reference) = post_report(
+        &server,
+        json!({"title": "RCE in the webhook handler", "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}),
+    )
+    .await;
+    // 1. Priya, on call, is paged at once through the paging topic, once
+    // per method (the `method` attribute her subscriptions filter on), and
+    // each outbox line names her and how (never the number).
+    wait_for_pages(&data, &reference, 2).await;
+    let lines = outbox_lines(&data, 0).await;
+    let first = page_lines(&lines, &reference);
+    for (line, method) in first.iter().zip(["sms", "email"]) {
+        assert_eq!(line["audience"], "oncall-primary", "{first:#?}");
+        assert_eq!(line["message_attributes"]["person"], "priya");
+        assert_eq!(line["message_attributes"]["method"], method);
+        assert_eq!(line["to"]["name"], "Priya Raman");
+        assert_eq!(line["to"]["schedule"], "security-primary");
+        assert_eq!(line["to"]["methods"], json!([method]));
+    }
+    let text = std::fs::read_to_string(data.join("outbox.jsonl")).expect("outbox");
+    assert!(!text.contains("+4915112345678"), "no number in the outbox");
+
+    // 2. Unanswered: the next level.
+    let pages = wait_for_pages(&data, &reference, 3).await;
+    assert_eq!(pages[2].0, "oncall-secondary", "{pages:?}");
+
+    // 3. Sam covers from now: the schedule's next page is his.
+    let out = admin_cli(
+        &server,
+        &[
+            "override",
+            "add",
+            "--schedule",
+            "security-primary",
+            "--person",
+            "sam",
+            "--until",
+            "+2h",
+        ],
+    );
+    assert!(out.contains("sam"), "{out}");
+    wait_for_pages(&data, &reference, 4).await;
+    let lines = outbox_lines(&data, 0).await;
+    let third = page_lines(&lines, &reference)[3].clone();
+    assert_eq!(third["message_attributes"]["person"], "sam", "{third:#}");
+    assert_eq!(third["to"]["methods"], json!(["sms"]));
+
+    // 4. Sam's SMS link: a GET confirms as him, the POST acknowledges.
+    let sms = third["message"]["sms"].as_str().expect("sms").to_owned();
+    let link = sms
+        .split_whitespace()
+        .find(|w| w.contains("/ack/"))
+        .expect("an ack link in the SMS")
+        .to_owned();
+    let confirm = reqwest::get(&link)
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(confirm.contains("Acknowledge as sam"), "{confirm}");
+    let resp = reqwest::Client::new()
+        .post(&link)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 200);
+    let view = get_incident(&server, &id).await;
+    let timeline: Vec<String> = view["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter_map(|e| e["message"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        timeline.iter().any(|m| m
+            == "acknowledged by Sam Okafor (on call for security-primary) via SMS link; paging stopped"),
+        "{timeline:#?}"
+    );
+    assert!(
+        timeline.iter().any(
+            |m| m.starts_with("paged Priya Raman (on call for security-primary): level 1 of 3")
+        ),
+        "{timeline:#?}"
+    );
+    let after_ack = page_lines(&outbox_lines(&data, 0).await, &reference).len();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        page_lines(&outbox_lines(&data, 0).await, &reference).len(),
+        after_ack,
+        "the link stopped paging"
     );
     drop(server);
 }

@@ -128,3 +128,11 @@ pub fn app(sdk: &aws_config::SdkConfig, res: &AwsResources, settings: Settings) 
         settings,
     }))
 }
+
+/// The paging topic's subscriptions (`klaxon people sync`) through the
+/// credentials and region the environment names (`AWS_PROFILE`,
+/// `AWS_REGION`, ...), with Klaxon's [`retry_config`].
+pub async fn paging_subscriptions_from_env(topic: &str) -> super::sns::SnsSubscriptions {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    super::sns::SnsSubscriptions::new(aws_sdk_sns::Client::new(&with_retries(&sdk)), topic)
+}

@@ -210,9 +210,29 @@ impl Notifier for FileNotifier {
         } else {
             "TELL"
         };
-        println!("{verb} {}: {}", m.audience, m.subject);
+        println!("{verb} {}{}: {}", m.audience, recipient(m), m.subject);
         Ok(())
     }
+}
+
+/// ` to priya (Priya Raman, on call for security-primary) by sms, email`
+/// for a message to a person: the methods, never the numbers.
+fn recipient(m: &Message) -> String {
+    m.to.as_ref()
+        .map(|p| {
+            let on_call = p
+                .schedule
+                .as_ref()
+                .map(|s| format!(", on call for {s}"))
+                .unwrap_or_default();
+            format!(
+                " to {} ({}{on_call}) by {}",
+                p.person,
+                p.name,
+                p.methods_label()
+            )
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -224,6 +244,7 @@ mod tests {
         Message {
             id: id.map(str::to_owned),
             audience: crate::domain::Audience::OncallPrimary,
+            to: None,
             subject: "PAGE".into(),
             message_attributes: Default::default(),
             message: Bodies::default(),

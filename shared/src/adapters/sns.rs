@@ -5,7 +5,9 @@
 //! Klaxon texts can wait (docs/sms.md).
 
 use crate::domain::Audience;
-use crate::ports::{Message, Notifier, NotifyError};
+use crate::ports::{
+    Message, Notifier, NotifyError, PagingSubscriptions, Subscription, SubscriptionError,
+};
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
@@ -98,6 +100,127 @@ impl Notifier for SnsNotifier {
             let (_, msg) = super::sdk_failure(&e);
             NotifyError::Unavailable(msg)
         })?;
+        Ok(())
+    }
+}
+
+/// The paging topic's subscriptions, for `klaxon people sync`. It runs
+/// with the operator's credentials: the Lambdas only publish.
+pub struct SnsSubscriptions {
+    client: Client,
+    topic: String,
+}
+
+impl SnsSubscriptions {
+    pub fn new(client: Client, topic: impl Into<String>) -> Self {
+        Self {
+            client,
+            topic: topic.into(),
+        }
+    }
+}
+
+fn sub_failure<E>(
+    e: &aws_sdk_sns::error::SdkError<E, aws_sdk_sns::config::http::HttpResponse>,
+) -> SubscriptionError
+where
+    E: aws_sdk_sns::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    SubscriptionError(super::sdk_failure(e).1)
+}
+
+/// SNS's stand-in for the ARN of a subscription not yet confirmed.
+fn confirmed(arn: Option<String>) -> Option<String> {
+    arn.filter(|a| a.starts_with("arn:"))
+}
+
+#[async_trait]
+impl PagingSubscriptions for SnsSubscriptions {
+    async fn list(&self) -> Result<Vec<Subscription>, SubscriptionError> {
+        let mut out = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_subscriptions_by_topic()
+                .topic_arn(&self.topic)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| sub_failure(&e))?;
+            for s in page.subscriptions.unwrap_or_default() {
+                let arn = confirmed(s.subscription_arn);
+                let filter_policy = match &arn {
+                    Some(a) => self
+                        .client
+                        .get_subscription_attributes()
+                        .subscription_arn(a)
+                        .send()
+                        .await
+                        .map_err(|e| sub_failure(&e))?
+                        .attributes
+                        .and_then(|mut m| m.remove("FilterPolicy")),
+                    None => None,
+                };
+                out.push(Subscription {
+                    arn,
+                    protocol: s.protocol.unwrap_or_default(),
+                    endpoint: s.endpoint.unwrap_or_default(),
+                    filter_policy,
+                });
+            }
+            match page.next_token {
+                Some(t) if !t.is_empty() => next = Some(t),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn subscribe(
+        &self,
+        protocol: &str,
+        endpoint: &str,
+        filter_policy: &str,
+    ) -> Result<Option<String>, SubscriptionError> {
+        let out = self
+            .client
+            .subscribe()
+            .topic_arn(&self.topic)
+            .protocol(protocol)
+            .endpoint(endpoint)
+            .attributes("FilterPolicyScope", "MessageAttributes")
+            .attributes("FilterPolicy", filter_policy)
+            .return_subscription_arn(true)
+            .send()
+            .await
+            .map_err(|e| sub_failure(&e))?;
+        Ok(confirmed(out.subscription_arn))
+    }
+
+    async fn set_filter_policy(
+        &self,
+        arn: &str,
+        filter_policy: &str,
+    ) -> Result<(), SubscriptionError> {
+        self.client
+            .set_subscription_attributes()
+            .subscription_arn(arn)
+            .attribute_name("FilterPolicy")
+            .attribute_value(filter_policy)
+            .send()
+            .await
+            .map_err(|e| sub_failure(&e))?;
+        Ok(())
+    }
+
+    async fn unsubscribe(&self, arn: &str) -> Result<(), SubscriptionError> {
+        self.client
+            .unsubscribe()
+            .subscription_arn(arn)
+            .send()
+            .await
+            .map_err(|e| sub_failure(&e))?;
         Ok(())
     }
 }

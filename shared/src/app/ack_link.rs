@@ -6,7 +6,8 @@ use super::App;
 use super::delivery::{self, Lease};
 use super::escalate::{self, AckError, Acked};
 use crate::ack::{self, AckToken, Token, TokenError};
-use crate::domain::Incident;
+use crate::domain::oncall::Method;
+use crate::domain::{Incident, Paged};
 use crate::ports::{LedgerKey, StoreError};
 use chrono::Duration;
 use std::sync::Arc;
@@ -97,12 +98,43 @@ pub async fn acknowledge(app: &Arc<App>, link: Link) -> Result<Acked, LinkError>
             return Err(LinkError::Unrecorded(Box::new(incident), e));
         }
     };
-    let by = claims.audience.as_str();
-    let result = escalate::acknowledge_incident(app, incident.clone(), by, "page link", "").await;
+    let (by, via) = answered_by(app, &claims).await;
+    let result = escalate::acknowledge_incident(app, incident.clone(), &by, via, "").await;
     guard
         .settle(result)
         .await
         .map_err(|e| LinkError::Refused(Box::new(incident), e))
+}
+
+/// Who a link acknowledges as, and how: the person it was sent to, by
+/// name and the schedule that put them on call, and the method ("Priya
+/// Raman (on call for security-primary)", "SMS link"); for a page to a
+/// topic, the audience. A person since removed is named by their id.
+async fn answered_by(app: &App, claims: &AckToken) -> (String, &'static str) {
+    let Some(to) = &claims.to else {
+        return (claims.audience.as_str().to_owned(), "page link");
+    };
+    let name = match app.store.person(&to.person).await {
+        Ok(Some(p)) => p.name,
+        Ok(None) => to.person.to_string(),
+        Err(e) => {
+            tracing::warn!(error = %e, "roster unreadable for an ack link; naming the person by id");
+            to.person.to_string()
+        }
+    };
+    let by = Paged {
+        person: to.person.clone(),
+        name,
+        schedule: to.schedule.clone(),
+        methods: Vec::new(),
+    }
+    .label();
+    let via = match to.method {
+        Some(Method::Sms) => "SMS link",
+        Some(Method::Email) => "email link",
+        _ => "page link",
+    };
+    (by, via)
 }
 
 /// Who acknowledged `incident`, if it is acknowledged and paging has

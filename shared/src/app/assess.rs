@@ -7,6 +7,7 @@ use crate::domain::{
     Assessment, Change, DomainEvent, EventKind, Incident, IncidentId, Severity, SeverityOverride,
     Status, TimelineKind,
 };
+use crate::policy::reach::Reach;
 use crate::policy::{self, Facts, Policy};
 use crate::ports::StoreError;
 use std::sync::Arc;
@@ -186,10 +187,17 @@ fn deadlines_for(
 /// Starts (or stops) paging for the severity and schedules the deadline
 /// alerts; a first level with no delay pages in this same change, so a
 /// critical report pages without waiting for the next sweep.
-fn start_clocks(change: &mut Change, policy: &Policy) {
+fn start_clocks(change: &mut Change, policy: &Policy, reach: Option<&Reach>) {
+    use crate::policy::clocks;
     let now = change.incident.updated_at;
-    crate::policy::clocks::arm(change, policy, now);
-    crate::policy::clocks::run_due(change, policy, now);
+    clocks::arm(change, policy, now);
+    match reach {
+        Some(r) => clocks::run_due_reaching(change, policy, r, now),
+        // Without the roster read, a level naming a schedule or a person
+        // waits for the sweep rather than count as a coverage gap.
+        None if !policy.roster_targets().is_empty() => 0,
+        None => clocks::run_due(change, policy, now),
+    };
 }
 
 /// When the incident was confirmed (triaged): obligations count from then.
@@ -212,6 +220,7 @@ pub async fn on_event(app: &Arc<App>, event: &DomainEvent) -> Result<Outcome, Ha
         .assessments
         .take(&incident)
         .map(|a| (incident.version, a));
+    let reach = super::oncall::reach(app, app.clock.now()).await?;
     let (stored, outcome) = super::update(app, incident, |current, now| {
         // Past `reported`: a redelivery, or someone else moved it first.
         if current.status != Status::Reported {
@@ -228,7 +237,7 @@ pub async fn on_event(app: &Arc<App>, event: &DomainEvent) -> Result<Outcome, Ha
         };
         change.move_to(ACTOR, Status::Triaged)?;
         change.emit(EventKind::IncidentTriaged);
-        start_clocks(&mut change, policy);
+        start_clocks(&mut change, policy, Some(&reach));
         Ok::<_, HandlerError>(Write::Commit(change, Outcome::Triaged))
     })
     .await?;
@@ -248,7 +257,7 @@ pub fn reassess(change: &mut Change, policy: &Policy, why: &str) {
     }
     let at = confirmed_at(&change.incident);
     let changed = apply(change, policy, at);
-    start_clocks(change, policy);
+    start_clocks(change, policy, None);
     if let Some(before) = changed {
         let after = change
             .incident
@@ -275,6 +284,7 @@ pub async fn override_severity(
     reason: &str,
     actor: &str,
 ) -> Result<Incident, StoreError> {
+    let reach = super::oncall::reach(app, app.clock.now()).await?;
     let (incident, ()) = super::update(app, incident, |current, now| {
         let mut change = Change::begin(current, now);
         let before = current.severity;
@@ -312,7 +322,7 @@ pub async fn override_severity(
         if before != Some(severity) {
             change.emit(EventKind::SeverityChanged);
         }
-        start_clocks(&mut change, &app.settings.policy);
+        start_clocks(&mut change, &app.settings.policy, Some(&reach));
         Ok::<_, StoreError>(Write::Commit(change, ()))
     })
     .await?;

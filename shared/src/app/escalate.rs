@@ -10,6 +10,7 @@ use super::{App, HandlerError, Write, outbox, update};
 use crate::domain::{Caller, Change, DeadlineKind, Incident, IncidentKey};
 use crate::metrics::{self, Metric};
 use crate::policy::clocks::{self, AckRefused};
+use crate::policy::reach::Reach;
 use crate::ports::StoreError;
 use chrono::Duration;
 use serde::Serialize;
@@ -38,6 +39,8 @@ pub struct Tick {
     pub purged: usize,
     /// Heartbeat monitors found late (each opened its incident).
     pub late_monitors: usize,
+    /// Handoff notices and coverage warnings sent.
+    pub notices: usize,
 }
 
 /// One sweep: runs every step due now, then re-publishes stranded events.
@@ -45,6 +48,7 @@ pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
     let now = app.clock.now();
     let mut t = Tick::default();
     let mut seen = HashSet::new();
+    let mut reach: Option<Reach> = None;
     for _ in 0..MAX_BATCHES {
         let batch = app.store.due_before(now, BATCH).await?;
         t.examined += batch.examined;
@@ -81,7 +85,22 @@ pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
                 }
                 continue;
             }
-            match step(app, incident).await {
+            // The roster once per sweep, when a due incident may page.
+            if reach.is_none() {
+                match super::oncall::reach(app, now).await {
+                    Ok(r) => reach = Some(r),
+                    Err(e) => {
+                        t.failed += 1;
+                        metrics::incr(Metric::SweepFailures);
+                        tracing::error!(error = %e, "roster unreadable; paging waits for the next sweep");
+                        continue;
+                    }
+                }
+            }
+            let Some(roster) = reach.as_ref() else {
+                continue;
+            };
+            match step(app, incident, roster).await {
                 Ok(n) => {
                     t.steps += n;
                     progressed += 1;
@@ -110,8 +129,17 @@ pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
             tracing::error!(error = %e, "heartbeat check failed; carrying on");
         }
     }
+    // The roster's notices: handoffs and coverage warnings.
+    match super::oncall_notices::sweep(app).await {
+        Ok(n) => t.notices = n,
+        Err(e) => {
+            t.failed += 1;
+            metrics::incr(Metric::SweepFailures);
+            tracing::error!(error = %e, "on-call notices failed; carrying on");
+        }
+    }
     t.republished = outbox::sweep(app, Duration::seconds(outbox::SWEEP_GRACE_SECS)).await?;
-    if t.due > 0 || t.republished > 0 || t.failed > 0 || t.late_monitors > 0 {
+    if t.due > 0 || t.republished > 0 || t.failed > 0 || t.late_monitors > 0 || t.notices > 0 {
         tracing::info!(
             due = t.due,
             purged = t.purged,
@@ -120,6 +148,7 @@ pub async fn tick(app: &Arc<App>) -> Result<Tick, HandlerError> {
             examined = t.examined,
             republished = t.republished,
             late_monitors = t.late_monitors,
+            notices = t.notices,
             "escalation sweep"
         );
     }
@@ -156,7 +185,7 @@ async fn purge(app: &Arc<App>, incident: &Incident) -> Result<bool, StoreError> 
 }
 
 /// Runs one incident's due steps. Returns how many were announced.
-async fn step(app: &Arc<App>, incident: Incident) -> Result<usize, StoreError> {
+async fn step(app: &Arc<App>, incident: Incident, reach: &Reach) -> Result<usize, StoreError> {
     let policy = Arc::clone(&app.settings.policy);
     let (_, n) = update(app, incident, |current, now| {
         // Reloaded after losing a race: the winner already took this step.
@@ -164,7 +193,7 @@ async fn step(app: &Arc<App>, incident: Incident) -> Result<usize, StoreError> {
             return Ok::<_, StoreError>(Write::Keep(0));
         }
         let mut change = Change::begin(current, now);
-        let fired = clocks::run_due(&mut change, &policy, now);
+        let fired = clocks::run_due_reaching(&mut change, &policy, reach, now);
         Ok(Write::Commit(change, fired))
     })
     .await?;

@@ -10,6 +10,8 @@ use crate::domain::oncall::{
     FeedDigest, FeedOwner, NextHandoff, OnCall, Override, OverrideId, Person, PersonId,
     RosterError, Schedule, ScheduleId,
 };
+use crate::policy::Target;
+use crate::policy::reach::Reach;
 use crate::ports::StoreError;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
@@ -181,6 +183,37 @@ pub async fn on_call(
     };
     let o = app.store.overrides(id, at).await?;
     Ok(Some(s.on_call(&o, at)))
+}
+
+/// Who every schedule and person the policy's levels name reaches at
+/// `at`, read before a step that may page them. Reads nothing when no
+/// level names one.
+pub async fn reach(app: &App, at: DateTime<Utc>) -> Result<Reach, StoreError> {
+    let mut r = Reach::default();
+    for target in app.settings.policy.roster_targets() {
+        match target {
+            Target::Schedule(id) => {
+                let Some(s) = app.store.schedule(id).await? else {
+                    continue;
+                };
+                let o = app.store.overrides(id, at).await?;
+                let on = s.on_call(&o, at).person;
+                if let Some(p) = &on
+                    && let Some(person) = app.store.person(p).await?
+                {
+                    r.person(&person);
+                }
+                r.schedule(id.clone(), on);
+            }
+            Target::Person(id) => {
+                if let Some(p) = app.store.person(id).await? {
+                    r.person(&p);
+                }
+            }
+            Target::Audience(_) => {}
+        }
+    }
+    Ok(r)
 }
 
 /// Every schedule's now and next at `at`, with the people they name.

@@ -163,6 +163,8 @@ fn status_update(
         contact: "the security team",
         product: "our app",
         ack_url: None,
+        sms_ack_url: None,
+        email_ack_url: None,
         api_base: app.settings.intake.public_url.as_deref(),
         note: event.note.as_deref(),
     };

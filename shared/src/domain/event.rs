@@ -5,6 +5,7 @@
 //! without a read.
 
 use super::incident::{DeadlineKind, Incident, IncidentId, Reference, StepReason};
+use super::oncall::{Method, PersonId, ScheduleId};
 use super::{Severity, Status};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -147,6 +148,40 @@ pub struct Step {
     /// Which reminder this is (1 = the first), for `SLA Reminder`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder: Option<u8>,
+    /// For a page to a person (a `schedule` or `person` level): who. The
+    /// page goes to `audience`, the paging topic, with their id as the
+    /// `person` attribute their subscriptions filter on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<Paged>,
+}
+
+/// The person a page is for: their id, display name, the schedule that
+/// put them on call (if any) and the methods it reaches them by. Never
+/// the contact details themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paged {
+    pub person: PersonId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleId>,
+    #[serde(default)]
+    pub methods: Vec<Method>,
+}
+
+impl Paged {
+    /// `Priya Raman (on call for security-primary)`, or the name alone.
+    pub fn label(&self) -> String {
+        match &self.schedule {
+            Some(s) => format!("{} (on call for {s})", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// `sms, email`.
+    pub fn methods_label(&self) -> String {
+        let v: Vec<&str> = self.methods.iter().map(|m| m.as_str()).collect();
+        v.join(", ")
+    }
 }
 
 impl DomainEvent {

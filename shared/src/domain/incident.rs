@@ -172,6 +172,26 @@ pub struct Paging {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_at: Option<DateTime<Utc>>,
     pub reason: StepReason,
+    /// A paged person's notification rules still to come ("SMS again at
+    /// 5 min"): each sent when due unless the incident is acknowledged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renotify: Vec<Renotify>,
+}
+
+/// One later notification to a person already paged, by one method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Renotify {
+    pub at: DateTime<Utc>,
+    pub person: super::oncall::PersonId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<super::oncall::ScheduleId>,
+    pub method: super::oncall::Method,
+    /// Minutes after the page, as the rule says.
+    pub after_minutes: u32,
+    /// The page's level and round (it went to the paging topic).
+    pub level: u8,
+    pub round: u8,
 }
 
 /// Why an escalation or clock step fired.
@@ -488,12 +508,17 @@ impl Incident {
             return self.expires_at.filter(|_| self.deletable().is_ok());
         }
         let paging = self.paging.as_ref().and_then(|p| p.next_at);
+        let renotify = self
+            .paging
+            .iter()
+            .flat_map(|p| p.renotify.iter().map(|r| r.at));
         let stale = self.stale.as_ref().map(|s| s.check_at);
         self.deadlines
             .iter()
             .filter(|d| d.is_running())
             .filter_map(|d| d.next_alert_at)
             .chain(paging)
+            .chain(renotify)
             .chain(stale)
             .min()
     }

@@ -26,10 +26,12 @@ pub use assessment::{
     SeverityOverride,
 };
 pub use change::{Change, NewIncident};
-pub use event::{Audience, DomainEvent, EVENT_SOURCE, EventId, EventKind, Step, UnknownAudience};
+pub use event::{
+    Audience, DomainEvent, EVENT_SOURCE, EventId, EventKind, Paged, Step, UnknownAudience,
+};
 pub use incident::{
     Acknowledgement, Deadline, DeadlineKind, Incident, IncidentId, IncidentKey, Paging, Reference,
-    StaleWatch, StepReason, TimelineEntry, TimelineKind, TrackerLink, UnknownDeadline,
+    Renotify, StaleWatch, StepReason, TimelineEntry, TimelineKind, TrackerLink, UnknownDeadline,
 };
 pub use key::{IdempotencyKey, Repeat, SenderKey};
 pub use message::MessageKind;

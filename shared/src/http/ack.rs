@@ -36,6 +36,7 @@ fn page(
         incident => incident,
         confirm => confirm.is_some(),
         audience => confirm.map(|t| t.audience.as_str()),
+        person => confirm.and_then(|t| t.to.as_ref()).map(|r| r.person.as_str()),
     };
     match render("ack.html", ctx) {
         Ok(body) => html::response(status, body),

@@ -10,11 +10,13 @@
 //! - [`templates`]: the built-in templates and a team's overrides, compiled once.
 //! - [`render`](mod@render): one message, every body, from an event and its incident.
 //! - [`issue`]: what the tracker's issue for an incident says.
+//! - [`oncall`]: the roster's notices: handoffs and coverage warnings.
 //!
 //! Who is told what is the plan's decision ([`crate::policy::recipients()`]);
 //! the message itself is the port's type ([`crate::ports::Message`]).
 
 pub mod issue;
+pub mod oncall;
 pub mod render;
 pub mod templates;
 

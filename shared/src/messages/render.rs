@@ -22,6 +22,10 @@ pub struct Inputs<'a> {
     pub product: &'a str,
     /// The signed acknowledgement link, for pages.
     pub ack_url: Option<&'a str>,
+    /// For a page to a person: the links their SMS and email carry, so
+    /// the acknowledgement says which they answered. `ack_url` otherwise.
+    pub sms_ack_url: Option<&'a str>,
+    pub email_ack_url: Option<&'a str>,
     /// The API base, for links in machine documents.
     pub api_base: Option<&'a str>,
     /// The note recorded with an obligation (a status update's text).
@@ -88,9 +92,11 @@ pub fn render(
         "commander": incident.roles.get("incident_commander").map(String::as_str).unwrap_or("unassigned"),
         "needs_triage": incident.needs_triage(),
     });
+    let person = event.step.as_ref().and_then(|s| s.person.as_ref());
     let step = event.step.as_ref().map(|s| {
         json!({
             "audience": s.audience,
+            "person": s.person.as_ref().map(|p| p.label()),
             "reason": s.reason,
             "deadline": s.deadline.map(|d| d.label()),
             "due": s.due_at.map(when),
@@ -119,7 +125,8 @@ pub fn render(
         "deadlines": deadlines,
         "flags": flags(incident),
         "drill": drill,
-        "ack_url": inputs.ack_url,
+        "ack_url": inputs.email_ack_url.or(inputs.ack_url),
+        "person": person.map(|p| p.label()),
         "actor": event.actor.as_deref().unwrap_or("someone"),
         "contact": inputs.contact,
         "product": incident.product.as_deref().unwrap_or(inputs.product),
@@ -191,6 +198,7 @@ pub fn render(
         MessageKind::Page => fit_sms(&incident.title, |title| {
             let mut v = base.clone();
             v["title"] = Value::String(title.to_owned());
+            v["ack_url"] = json!(inputs.sms_ack_url.or(inputs.ack_url));
             t.render("page.sms.txt", &minijinja::Value::from_serialize(&v))
         })?,
         _ => truncate(&subject, SMS_LIMIT),
@@ -268,8 +276,13 @@ pub fn render(
             .to_owned(),
     );
     attrs.insert("drill".into(), incident.drill.to_string());
+    // What each person's subscriptions filter on (docs/oncall.md).
+    if let Some(p) = person {
+        attrs.insert("person".into(), p.person.to_string());
+    }
     Ok(Message {
         id: None,
+        to: person.cloned(),
         audience,
         subject,
         message_attributes: attrs,
@@ -295,7 +308,7 @@ fn draft_label(kind: MessageKind) -> &'static str {
     }
 }
 
-fn truncate(s: &str, limit: usize) -> String {
+pub(crate) fn truncate(s: &str, limit: usize) -> String {
     if s.chars().count() <= limit {
         return s.to_owned();
     }
@@ -387,6 +400,7 @@ mod tests {
             level: Some(2),
             round: Some(1),
             reminder: None,
+            person: None,
         }
     }
 
@@ -418,6 +432,8 @@ mod tests {
             contact: "security@example.com",
             product: "Acme Macros",
             ack_url: ack,
+            sms_ack_url: None,
+            email_ack_url: None,
             api_base: Some("https://klaxon.example.com"),
             note: Some("containment: key revoked"),
         }

@@ -7,9 +7,10 @@
 //! announced exactly once.
 
 use super::Policy;
+use super::reach::{Reach, Resolved};
 use crate::domain::{
-    Acknowledgement, Change, Deadline, DeadlineKind, EventKind, Incident, Paging, StaleWatch,
-    Status, Step, StepReason, TimelineKind,
+    Acknowledgement, Change, Deadline, DeadlineKind, EventKind, Incident, Paged, Paging, Renotify,
+    StaleWatch, Status, Step, StepReason, TimelineKind,
 };
 use chrono::{DateTime, Duration, Utc};
 
@@ -75,11 +76,13 @@ pub fn arm(change: &mut Change, policy: &Policy, now: DateTime<Utc>) {
                 fired: 0,
                 next_at: Some(first),
                 reason: StepReason::Unacknowledged,
+                renotify: Vec::new(),
             });
         }
         None if paging_live => {
             if let Some(p) = change.incident.paging.as_mut() {
                 p.next_at = None;
+                p.renotify.clear();
             }
             change.record(
                 ACTOR,
@@ -92,15 +95,87 @@ pub fn arm(change: &mut Change, policy: &Policy, now: DateTime<Utc>) {
 }
 
 /// Runs every step that is due at `now`; returns how many fired. Leaves the
-/// incident's next action after `now` (or `None`).
+/// incident's next action after `now` (or `None`). Schedule and person
+/// levels reach nobody: see [`run_due_reaching`].
 pub fn run_due(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
+    run_due_reaching(change, policy, &Reach::default(), now)
+}
+
+/// [`run_due`], with who each schedule and person level reaches at `now`.
+pub fn run_due_reaching(
+    change: &mut Change,
+    policy: &Policy,
+    reach: &Reach,
+    now: DateTime<Utc>,
+) -> usize {
     let mut fired = stale(change, policy, now);
-    fired += page(change, policy, now);
+    fired += page(change, policy, reach, now);
+    fired += renotify(change, policy, now);
     fired += deadlines(change, policy, now);
     fired
 }
 
-fn page(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
+/// A paged person's later rules ("SMS again at 5 min"), each once when
+/// due, while nobody has acknowledged; dropped once someone has.
+fn renotify(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
+    let inc = &change.incident;
+    let Some(p) = inc.paging.as_ref().filter(|p| !p.renotify.is_empty()) else {
+        return 0;
+    };
+    let answered = inc.acknowledged.is_some() && p.reason == StepReason::Unacknowledged;
+    if answered || !inc.status.is_open() || policy.escalation_for(inc).is_none() {
+        if let Some(p) = change.incident.paging.as_mut() {
+            p.renotify.clear();
+        }
+        return 0;
+    }
+    let reason = p.reason;
+    let (due, rest): (Vec<Renotify>, Vec<Renotify>) =
+        p.renotify.iter().cloned().partition(|r| r.at <= now);
+    if let Some(p) = change.incident.paging.as_mut() {
+        p.renotify = rest;
+    }
+    let due_at = change
+        .incident
+        .deadline(DeadlineKind::Acknowledge)
+        .map(|d| d.due_at);
+    for r in &due {
+        let person = Paged {
+            person: r.person.clone(),
+            name: r.name.clone(),
+            schedule: r.schedule.clone(),
+            methods: vec![r.method],
+        };
+        change.record(
+            ACTOR,
+            TimelineKind::Escalated,
+            format!(
+                "paged {} again by {}: {} min unacknowledged (level {}, round {})",
+                person.label(),
+                r.method,
+                r.after_minutes,
+                r.level,
+                r.round
+            ),
+        );
+        change.emit_step(
+            EventKind::EscalationTriggered,
+            Step {
+                audience: super::PAGING_TOPIC,
+                reason,
+                deadline: Some(DeadlineKind::Acknowledge),
+                due_at,
+                level: Some(r.level),
+                round: Some(r.round),
+                reminder: None,
+                person: Some(person),
+            },
+        );
+    }
+    due.len()
+}
+
+fn page(change: &mut Change, policy: &Policy, reach: &Reach, now: DateTime<Utc>) -> usize {
     let mut fired = 0;
     loop {
         let inc = &change.incident;
@@ -118,6 +193,7 @@ fn page(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
             // Nothing should page any more; the state just had not caught up.
             if let Some(p) = change.incident.paging.as_mut() {
                 p.next_at = None;
+                p.renotify.clear();
             }
             return fired;
         };
@@ -127,10 +203,17 @@ fn page(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
         } else {
             (p.round, usize::from(p.fired))
         };
-        let level = esc.levels[index];
+        let level = &esc.levels[index];
         let (n_levels, repeat) = (esc.levels.len(), esc.repeat);
+        let resolved = reach.resolve(&level.target);
+        let gap = matches!(resolved, Resolved::Gap(_));
         let next_at = if index + 1 < n_levels {
-            Some(now + esc.levels[index + 1].after)
+            // A gap does not page into the void: the next level, at once.
+            Some(if gap {
+                now
+            } else {
+                now + esc.levels[index + 1].after
+            })
         } else if round < repeat {
             Some(now + esc.repeat_after)
         } else {
@@ -140,21 +223,74 @@ fn page(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
             StepReason::StaleAcknowledgement => "acknowledged but no status update",
             _ => "not acknowledged",
         };
+        let position = format!(
+            "level {} of {n_levels}, round {round} of {repeat}",
+            index + 1
+        );
+        let (audience, person, later) = match resolved {
+            Resolved::Gap(gap) => {
+                let then = if index + 1 < n_levels {
+                    "the next level fires at once"
+                } else if next_at.is_some() {
+                    "the next round follows"
+                } else {
+                    "no level is left"
+                };
+                change.record(
+                    ACTOR,
+                    TimelineKind::Escalated,
+                    format!(
+                        "coverage gap at {position} ({}): {gap}; {then}",
+                        level.target
+                    ),
+                );
+                change.incident.paging = Some(Paging {
+                    round,
+                    fired: u8::try_from(index + 1).unwrap_or(u8::MAX),
+                    next_at,
+                    reason: p.reason,
+                    renotify: p.renotify.clone(),
+                });
+                if next_at.is_none() {
+                    change.record(
+                        ACTOR,
+                        TimelineKind::Escalated,
+                        format!("paging exhausted after {round} round(s) with no answer"),
+                    );
+                }
+                continue;
+            }
+            Resolved::Topic(a) => (a, None, Vec::new()),
+            Resolved::Person(paged, later) => (level.audience(), Some(paged), later),
+        };
+        let whom = person
+            .as_ref()
+            .map_or_else(|| audience.to_string(), Paged::label);
         change.record(
             ACTOR,
             TimelineKind::Escalated,
-            format!(
-                "paged {}: level {} of {n_levels}, round {round} of {repeat} ({why}; due {})",
-                level.audience,
-                index + 1,
-                at.to_rfc3339()
-            ),
+            format!("paged {whom}: {position} ({why}; due {})", at.to_rfc3339()),
         );
+        let level_no = u8::try_from(index + 1).unwrap_or(u8::MAX);
+        let mut renotify = p.renotify.clone();
+        if let Some(paged) = &person {
+            renotify.extend(later.iter().map(|r| Renotify {
+                at: now + Duration::minutes(i64::from(r.after_minutes)),
+                person: paged.person.clone(),
+                name: paged.name.clone(),
+                schedule: paged.schedule.clone(),
+                method: r.method,
+                after_minutes: r.after_minutes,
+                level: level_no,
+                round,
+            }));
+        }
         change.incident.paging = Some(Paging {
             round,
-            fired: u8::try_from(index + 1).unwrap_or(u8::MAX),
+            fired: level_no,
             next_at,
             reason: p.reason,
+            renotify,
         });
         let due_at = change
             .incident
@@ -163,13 +299,14 @@ fn page(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
         change.emit_step(
             EventKind::EscalationTriggered,
             Step {
-                audience: level.audience,
+                audience,
                 reason: p.reason,
                 deadline: Some(DeadlineKind::Acknowledge),
                 due_at,
                 level: Some(u8::try_from(index + 1).unwrap_or(u8::MAX)),
                 round: Some(round),
                 reminder: None,
+                person,
             },
         );
         fired += 1;
@@ -223,6 +360,7 @@ fn stale(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
                 level: None,
                 round: None,
                 reminder: Some(1),
+                person: None,
             },
         );
         return 1;
@@ -238,6 +376,7 @@ fn stale(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize {
         fired: 0,
         next_at: Some(now),
         reason: StepReason::StaleAcknowledgement,
+        renotify: Vec::new(),
     });
     0
 }
@@ -311,6 +450,7 @@ fn deadlines(change: &mut Change, policy: &Policy, now: DateTime<Utc>) -> usize 
                 level: change.incident.paging.as_ref().map(|p| p.fired),
                 round: None,
                 reminder,
+                person: None,
             },
         );
     }
@@ -354,6 +494,7 @@ pub fn acknowledge(
     });
     if let Some(p) = change.incident.paging.as_mut() {
         p.next_at = None;
+        p.renotify.clear();
     }
     for kind in [DeadlineKind::Acknowledge, DeadlineKind::ResponseTarget] {
         if let Some(d) = change.incident.deadline_mut(kind)
@@ -371,7 +512,7 @@ pub fn acknowledge(
         by,
         TimelineKind::Acknowledged,
         format!(
-            "acknowledged via {via} by {by}; paging stopped{}",
+            "acknowledged by {by} via {via}; paging stopped{}",
             note_suffix(note)
         ),
     );
@@ -422,6 +563,7 @@ pub fn meet(change: &mut Change, policy: &Policy, kind: DeadlineKind, actor: &st
             && p.reason == StepReason::StaleAcknowledgement
         {
             p.next_at = None;
+            p.renotify.clear();
         }
     } else if let Some(d) = change.incident.deadline_mut(kind)
         && d.met_at.is_none()
@@ -700,6 +842,258 @@ mod tests {
         // With at_night (the default) triage pages at night.
         let i = unplaced(Severity::Sev3, night);
         assert_eq!(first_page(&i, &Policy::builtin(), night), Some(night));
+    }
+
+    /// SEV-1 paging a schedule, then a person, then a topic.
+    fn people_policy() -> Policy {
+        let text = crate::policy::DEFAULT_POLICY.replacen(
+            "{ audience = \"oncall-primary\" },\n  { audience = \"oncall-secondary\", after = \"10m\" },",
+            "{ schedule = \"security-primary\" },\n  { person = \"bob\", after = \"10m\" },",
+            1,
+        );
+        assert_ne!(text, crate::policy::DEFAULT_POLICY, "the edit applies");
+        Policy::parse(&text).expect("policy")
+    }
+
+    fn roster(on_call: Option<&str>, bob_reachable: bool) -> Reach {
+        use crate::domain::oncall::{ContactsInput, Person, PersonInput, ScheduleId};
+        let person = |id: &str, name: &str, sms: bool| {
+            Person::parse(
+                id,
+                &PersonInput {
+                    name: name.into(),
+                    time_zone: "Europe/Berlin".into(),
+                    contacts: ContactsInput {
+                        sms: sms.then(|| "+4915112345678".into()),
+                        email: None,
+                        chat: Some("@x".into()),
+                    },
+                    rules: Vec::new(),
+                },
+            )
+            .expect("person")
+        };
+        let mut r = Reach::default();
+        r.person(&person("priya", "Priya Raman", true));
+        r.person(&person("bob", "Bob Stone", bob_reachable));
+        r.schedule(
+            ScheduleId::parse("s", "security-primary").expect("id"),
+            on_call.map(|p| crate::domain::oncall::PersonId::parse("p", p).expect("id")),
+        );
+        r
+    }
+
+    /// (who each page went to, the timeline's escalation lines) after the
+    /// first sweep at t(0).
+    fn first_sweep(reach: &Reach) -> (Vec<String>, Vec<String>, Change) {
+        let p = people_policy();
+        let i = incident(Severity::Sev1, Status::Triaged);
+        let mut ch = Change::begin(&i, t(0));
+        arm(&mut ch, &p, t(0));
+        run_due_reaching(&mut ch, &p, reach, t(0));
+        let pages = ch
+            .events
+            .iter()
+            .filter_map(|e| e.step.as_ref())
+            .map(|s| match &s.person {
+                Some(person) => format!("{} via {}", person.label(), s.audience),
+                None => s.audience.to_string(),
+            })
+            .collect();
+        let lines = ch
+            .timeline
+            .iter()
+            .filter(|e| e.kind == TimelineKind::Escalated)
+            .map(|e| {
+                e.message
+                    .split(" (not acknowledged")
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect();
+        (pages, lines, ch)
+    }
+
+    #[test]
+    fn levels_page_people_and_skip_gaps_at_once() {
+        let gap1 = "coverage gap at level 1 of 3, round 1 of 3 (schedule security-primary): nobody is on call for security-primary; the next level fires at once";
+        // (what, the roster, who is paged, the timeline, the next step's minute)
+        type Case<'a> = (&'a str, Reach, Vec<&'a str>, Vec<&'a str>, i64);
+        let cases: [Case<'_>; 4] = [
+            (
+                "the person on call is paged through the paging topic",
+                roster(Some("priya"), true),
+                vec!["Priya Raman (on call for security-primary) via oncall-primary"],
+                vec![
+                    "paged Priya Raman (on call for security-primary): level 1 of 3, round 1 of 3",
+                ],
+                10,
+            ),
+            (
+                "nobody on call: a gap, and the next level at once",
+                roster(None, true),
+                vec!["Bob Stone via oncall-primary"],
+                vec![gap1, "paged Bob Stone: level 2 of 3, round 1 of 3"],
+                20,
+            ),
+            (
+                "two gaps: the topic at once",
+                roster(None, false),
+                vec!["incident-manager"],
+                vec![
+                    gap1,
+                    "coverage gap at level 2 of 3, round 1 of 3 (person bob): Bob Stone has no working contact method; the next level fires at once",
+                    "paged incident-manager: level 3 of 3, round 1 of 3",
+                ],
+                20,
+            ),
+            (
+                "an empty roster: gaps, never a page into the void",
+                Reach::default(),
+                vec!["incident-manager"],
+                vec![
+                    "coverage gap at level 1 of 3, round 1 of 3 (schedule security-primary): there is no schedule security-primary; the next level fires at once",
+                    "coverage gap at level 2 of 3, round 1 of 3 (person bob): bob is not on the roster; the next level fires at once",
+                    "paged incident-manager: level 3 of 3, round 1 of 3",
+                ],
+                20,
+            ),
+        ];
+        for (name, reach, want_pages, want_lines, next) in cases {
+            let (pages, lines, ch) = first_sweep(&reach);
+            assert_eq!(pages, want_pages, "{name}");
+            assert_eq!(lines, want_lines, "{name}");
+            assert_eq!(
+                ch.incident.paging.as_ref().and_then(|p| p.next_at),
+                Some(t(next)),
+                "{name}"
+            );
+        }
+        // The person's id, name, schedule and methods travel with the page.
+        let (_, _, ch) = first_sweep(&roster(Some("priya"), true));
+        let person = ch.events[0]
+            .step
+            .as_ref()
+            .and_then(|s| s.person.clone())
+            .expect("person");
+        assert_eq!(
+            (person.person.as_str(), person.methods_label().as_str()),
+            ("priya", "sms")
+        );
+    }
+
+    /// Priya's rules: SMS and email at once, SMS again at 5 minutes.
+    fn with_rules() -> Reach {
+        use crate::domain::oncall::{ContactsInput, Person, PersonInput, RuleInput, ScheduleId};
+        let rule = |m: &str, after: i64| RuleInput {
+            method: m.into(),
+            after_minutes: after,
+        };
+        let priya = Person::parse(
+            "priya",
+            &PersonInput {
+                name: "Priya Raman".into(),
+                time_zone: "Europe/Berlin".into(),
+                contacts: ContactsInput {
+                    sms: Some("+4915112345678".into()),
+                    email: Some("priya@example.com".into()),
+                    chat: None,
+                },
+                rules: vec![rule("sms", 0), rule("sms", 5), rule("email", 0)],
+            },
+        )
+        .expect("person");
+        let mut r = Reach::default();
+        r.person(&priya);
+        r.schedule(
+            ScheduleId::parse("s", "security-primary").expect("id"),
+            Some(priya.id.clone()),
+        );
+        r
+    }
+
+    /// A rule's later message goes once, when due, by its method alone;
+    /// an acknowledgement first cancels it.
+    #[test]
+    fn notification_rules_notify_again_until_acknowledged() {
+        let p = people_policy();
+        let i = incident(Severity::Sev1, Status::Triaged);
+        let mut ch = Change::begin(&i, t(0));
+        arm(&mut ch, &p, t(0));
+        run_due_reaching(&mut ch, &p, &with_rules(), t(0));
+        let methods = |ch: &Change| -> Vec<Vec<Method>> {
+            ch.events
+                .iter()
+                .filter_map(|e| e.step.as_ref()?.person.as_ref().map(|p| p.methods.clone()))
+                .collect()
+        };
+        use crate::domain::oncall::Method;
+        assert_eq!(methods(&ch), vec![vec![Method::Sms, Method::Email]]);
+        assert_eq!(
+            ch.incident.next_action_at(),
+            Some(t(5)),
+            "the rule, before level 2"
+        );
+        let paged = ch.incident.clone();
+
+        // Unanswered at 5 minutes: SMS again, once.
+        let mut again = Change::begin(&paged, t(5));
+        assert_eq!(run_due_reaching(&mut again, &p, &with_rules(), t(5)), 1);
+        assert_eq!(methods(&again), vec![vec![Method::Sms]]);
+        let step = again.events[0].step.clone().expect("step");
+        assert_eq!((step.level, step.round), (Some(1), Some(1)));
+        assert_eq!(
+            again.timeline[0].message,
+            "paged Priya Raman (on call for security-primary) again by sms: 5 min unacknowledged (level 1, round 1)"
+        );
+        assert_eq!(again.incident.next_action_at(), Some(t(10)), "then level 2");
+        let mut later = Change::begin(&again.incident, t(6));
+        assert_eq!(run_due_reaching(&mut later, &p, &with_rules(), t(6)), 0);
+
+        // Acknowledged at 3 minutes: no second SMS.
+        let mut ack = Change::begin(&paged, t(3));
+        acknowledge(&mut ack, &p, "Priya Raman", "SMS link", "").expect("ack");
+        assert!(
+            ack.incident
+                .paging
+                .as_ref()
+                .is_some_and(|p| p.renotify.is_empty())
+        );
+        let mut after = Change::begin(&ack.incident, t(5));
+        assert_eq!(run_due_reaching(&mut after, &p, &with_rules(), t(5)), 0);
+    }
+
+    /// A round of nothing but gaps waits for the next round; the last
+    /// round's gaps end paging, and the sweep stops.
+    #[test]
+    fn gaps_alone_end_in_exhaustion() {
+        let text = crate::policy::DEFAULT_POLICY.replacen(
+            "{ audience = \"oncall-primary\" },\n  { audience = \"oncall-secondary\", after = \"10m\" },\n  { audience = \"incident-manager\", after = \"20m\" },",
+            "{ schedule = \"security-primary\" },\n  { person = \"bob\", after = \"10m\" },",
+            1,
+        );
+        let p = Policy::parse(&text).expect("policy");
+        let i = incident(Severity::Sev1, Status::Triaged);
+        let mut ch = Change::begin(&i, t(0));
+        arm(&mut ch, &p, t(0));
+        assert_eq!(run_due_reaching(&mut ch, &p, &Reach::default(), t(0)), 0);
+        assert_eq!(
+            ch.incident.paging.as_ref().and_then(|p| p.next_at),
+            Some(t(20))
+        );
+        for at in [20, 40] {
+            assert_eq!(run_due_reaching(&mut ch, &p, &Reach::default(), t(at)), 0);
+        }
+        assert_eq!(ch.incident.paging.as_ref().and_then(|p| p.next_at), None);
+        assert!(ch.events.is_empty(), "no page into the void");
+        assert!(
+            ch.timeline
+                .iter()
+                .any(|e| e.message == "paging exhausted after 3 round(s) with no answer"),
+            "{:?}",
+            ch.timeline.iter().map(|e| &e.message).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod duration;
 pub mod facts;
 pub mod lexicon;
 pub mod nearest;
+pub mod reach;
 pub mod recipients;
 pub mod text;
 
@@ -21,6 +22,7 @@ pub use classify::{DEFAULT_SEVERITY, Facts};
 pub use lexicon::Judgement;
 pub use recipients::recipients;
 
+use crate::domain::oncall::{PersonId, ScheduleId};
 use crate::domain::{Assessment, Audience, Deadline, DeadlineKind, Play, Severity};
 use calendar::{Calendar, CalendarSpec};
 use chrono::{DateTime, Duration, Utc};
@@ -81,6 +83,8 @@ struct PolicyFile {
     judgement: Option<lexicon::JudgementFile>,
     #[serde(default)]
     triage: Option<TriageFile>,
+    #[serde(default)]
+    oncall: Option<OncallFile>,
 }
 
 fn yes() -> bool {
@@ -136,12 +140,107 @@ struct ClocksFile {
     breach: Audience,
 }
 
+/// One level as written: exactly one of `schedule`, `person` or `audience`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LevelFile {
-    audience: Audience,
+    #[serde(default)]
+    audience: Option<Audience>,
+    #[serde(default)]
+    schedule: Option<String>,
+    #[serde(default)]
+    person: Option<String>,
     #[serde(default)]
     after: Option<Span>,
+}
+
+impl LevelFile {
+    fn target(&self) -> Result<Target, String> {
+        let named: Vec<&str> = [
+            self.schedule.as_ref().map(|_| "schedule"),
+            self.person.as_ref().map(|_| "person"),
+            self.audience.as_ref().map(|_| "audience"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if named.len() != 1 {
+            let it = if named.is_empty() {
+                "none".to_owned()
+            } else {
+                named.join(" and ")
+            };
+            return Err(format!(
+                "must name exactly one of schedule, person or audience (it names {it})"
+            ));
+        }
+        let slug = |e: crate::domain::oncall::RosterError| format!("{}: {}", e.field, e.rule);
+        match (&self.schedule, &self.person, self.audience) {
+            (Some(s), _, _) => ScheduleId::parse("schedule", s)
+                .map(Target::Schedule)
+                .map_err(slug),
+            (_, Some(p), _) => PersonId::parse("person", p)
+                .map(Target::Person)
+                .map_err(slug),
+            (_, _, Some(a)) => Ok(Target::Audience(a)),
+            _ => Err("must name exactly one of schedule, person or audience".into()),
+        }
+    }
+}
+
+/// `[oncall]`: the notices the escalate sweep sends about the roster.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OncallFile {
+    #[serde(default)]
+    handoff_notice: Option<Span>,
+    #[serde(default)]
+    coverage_days: Option<u16>,
+}
+
+/// What the sweep tells people about the roster: each person a handoff
+/// notice `handoff_notice` before their shift, and `warn` (the security
+/// team: the escalate function may publish only there and to the paging
+/// topic) of coverage gaps in the next `coverage_ahead` and of people no
+/// page can reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Oncall {
+    /// `None`: no handoff notices.
+    pub handoff_notice: Option<Duration>,
+    pub coverage_ahead: Duration,
+    pub warn: Audience,
+}
+
+impl Default for Oncall {
+    fn default() -> Self {
+        Self {
+            handoff_notice: Some(Duration::hours(1)),
+            coverage_ahead: Duration::days(14),
+            warn: Audience::SecurityTeam,
+        }
+    }
+}
+
+impl Oncall {
+    fn from_file(f: OncallFile) -> Result<Self, String> {
+        let at = |m: String| format!("[oncall]: {m}");
+        let handoff_notice = match f.handoff_notice {
+            Some(s) => {
+                let d = fixed(Some(s), "handoff_notice").map_err(at)?;
+                (d > Duration::zero()).then_some(d)
+            }
+            None => Self::default().handoff_notice,
+        };
+        let days = f.coverage_days.unwrap_or(14);
+        if !(1..=90).contains(&days) {
+            return Err(at("coverage_days must be 1 to 90".into()));
+        }
+        Ok(Self {
+            handoff_notice,
+            coverage_ahead: Duration::days(i64::from(days)),
+            warn: Audience::SecurityTeam,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -183,12 +282,54 @@ impl Default for Clocks {
     }
 }
 
+/// Who a level pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Whoever is on call for the schedule when the level fires.
+    Schedule(ScheduleId),
+    /// One person.
+    Person(PersonId),
+    /// A topic: everyone subscribed to it.
+    Audience(Audience),
+}
+
+/// The topic pages to people go to: each person's subscriptions on it
+/// filter on the `person` attribute (docs/oncall.md).
+pub const PAGING_TOPIC: Audience = Audience::OncallPrimary;
+
+impl Target {
+    /// The topic a page at this level is published to.
+    pub fn audience(&self) -> Audience {
+        match self {
+            Self::Audience(a) => *a,
+            Self::Schedule(_) | Self::Person(_) => PAGING_TOPIC,
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Schedule(s) => write!(f, "schedule {s}"),
+            Self::Person(p) => write!(f, "person {p}"),
+            Self::Audience(a) => write!(f, "{a}"),
+        }
+    }
+}
+
 /// One paging level: who, and how long after the previous level fired
 /// unanswered (for the first level, after triage).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Level {
-    pub audience: Audience,
+    pub target: Target,
     pub after: Duration,
+}
+
+impl Level {
+    /// The topic this level publishes to.
+    pub fn audience(&self) -> Audience {
+        self.target.audience()
+    }
 }
 
 /// A severity's paging policy.
@@ -222,6 +363,8 @@ pub struct Policy {
     /// The severity engine's tables.
     pub judgement: Tables,
     pub triage: Triage,
+    /// Handoff notices and coverage warnings.
+    pub oncall: Oncall,
 }
 
 /// The plans keep incident records for 2 years after closure.
@@ -310,7 +453,7 @@ impl Escalation {
     fn from_file(name: &str, f: EscalationFile) -> Result<Self, String> {
         let at = |m: String| format!("[escalation.{name}]: {m}");
         if f.levels.is_empty() {
-            return Err(at("levels must name at least one audience".into()));
+            return Err(at("levels must name at least one level".into()));
         }
         let levels = f
             .levels
@@ -318,7 +461,7 @@ impl Escalation {
             .enumerate()
             .map(|(i, l)| {
                 Ok(Level {
-                    audience: l.audience,
+                    target: l.target().map_err(|m| at(format!("level {} {m}", i + 1)))?,
                     after: fixed(l.after, &format!("level {} after", i + 1)).map_err(at)?,
                 })
             })
@@ -555,6 +698,10 @@ impl Policy {
             Some(t) => Triage::from_file(t).map_err(PolicyError::Invalid)?,
             None => Triage::from_file(builtin_triage()?).map_err(PolicyError::Invalid)?,
         };
+        let oncall = match file.oncall {
+            Some(o) => Oncall::from_file(o).map_err(PolicyError::Invalid)?,
+            None => Oncall::default(),
+        };
         Ok(Self {
             calendar,
             severities,
@@ -566,6 +713,7 @@ impl Policy {
             closure,
             judgement,
             triage,
+            oncall,
         })
     }
 
@@ -582,6 +730,21 @@ impl Policy {
             None if inc.needs_triage() => Some(&self.triage.escalation),
             own => own,
         }
+    }
+
+    /// Every schedule and person a level names, in any escalation or in
+    /// triage: what the sweep reads from the roster before it pages.
+    pub fn roster_targets(&self) -> Vec<&Target> {
+        let mut out: Vec<&Target> = self
+            .escalations
+            .values()
+            .chain(std::iter::once(&self.triage.escalation))
+            .flat_map(|e| e.levels.iter().map(|l| &l.target))
+            .filter(|t| !matches!(t, Target::Audience(_)))
+            .collect();
+        out.sort_by_key(|t| t.to_string());
+        out.dedup();
+        out
     }
 
     /// The severity engine on this policy's tables.
@@ -893,7 +1056,7 @@ mod tests {
             (
                 "levels = [\n  { audience = \"oncall-primary\" },\n  { audience = \"oncall-secondary\", after = \"30m\" },\n]",
                 "levels = []",
-                "at least one audience",
+                "at least one level",
             ),
             (
                 "after = \"10m\"",
@@ -948,6 +1111,115 @@ mod tests {
         );
     }
 
+    /// A level names exactly one of schedule, person or audience; the
+    /// error says which level and what it named.
+    #[test]
+    fn a_level_names_exactly_one_target() {
+        let first = "{ audience = \"oncall-primary\" },\n  { audience = \"oncall-secondary\", after = \"10m\" }";
+        let with = |level: &str| {
+            DEFAULT_POLICY.replacen(
+                first,
+                &format!("{level},\n  {{ audience = \"oncall-secondary\", after = \"10m\" }}"),
+                1,
+            )
+        };
+        assert_ne!(
+            with("{ person = \"x\" }"),
+            DEFAULT_POLICY,
+            "the edit applies"
+        );
+        let sid = |s: &str| Target::Schedule(ScheduleId::parse("s", s).expect("id"));
+        let pid = |s: &str| Target::Person(PersonId::parse("p", s).expect("id"));
+        let ok = [
+            (
+                "{ schedule = \"security-primary\" }",
+                sid("security-primary"),
+            ),
+            ("{ person = \"priya\" }", pid("priya")),
+            (
+                "{ audience = \"leadership\" }",
+                Target::Audience(Audience::Leadership),
+            ),
+        ];
+        for (level, want) in ok {
+            let p = Policy::parse(&with(level)).unwrap_or_else(|e| panic!("{level}: {e}"));
+            let sev1 = p.escalation(Severity::Sev1).expect("SEV-1");
+            assert_eq!(sev1.levels[0].target, want, "{level}");
+            assert_eq!(
+                sev1.levels[1].target,
+                Target::Audience(Audience::OncallSecondary)
+            );
+        }
+        let refused = [
+            (
+                "{ after = \"1m\" }",
+                "level 1 must name exactly one of schedule, person or audience (it names none)",
+            ),
+            (
+                "{ schedule = \"a\", person = \"b\" }",
+                "level 1 must name exactly one of schedule, person or audience (it names schedule and person)",
+            ),
+            (
+                "{ person = \"b\", audience = \"comms\" }",
+                "(it names person and audience)",
+            ),
+            ("{ schedule = \"Not A Slug\" }", "schedule: must be 1 to 64"),
+            ("{ person = \"\" }", "person: must be 1 to 64"),
+            ("{ team = \"x\" }", "unknown field `team`"),
+        ];
+        for (level, want) in refused {
+            let e = Policy::parse(&with(level)).unwrap_err().to_string();
+            assert!(e.contains(want), "{level}: {e}");
+            if !want.starts_with("unknown") {
+                assert!(e.contains("[escalation.SEV-1]"), "{e}");
+            }
+        }
+        // The built-in policy pages topics only, so the sweep reads no roster.
+        assert!(Policy::builtin().roster_targets().is_empty());
+        let p = Policy::parse(&with("{ schedule = \"security-primary\" }")).expect("policy");
+        assert_eq!(p.roster_targets(), vec![&sid("security-primary")]);
+    }
+
+    #[test]
+    fn oncall_section_table() {
+        let cases = [
+            (
+                "handoff_notice = \"1h\"",
+                "handoff_notice = \"30m\"",
+                Ok(Some(30)),
+            ),
+            (
+                "handoff_notice = \"1h\"",
+                "handoff_notice = \"0m\"",
+                Ok(None),
+            ),
+            (
+                "coverage_days = 14",
+                "coverage_days = 0",
+                Err("coverage_days must be 1 to 90"),
+            ),
+            (
+                "handoff_notice = \"1h\"",
+                "handoff_notice = \"1 business days\"",
+                Err("fixed duration"),
+            ),
+        ];
+        for (from, to, want) in cases {
+            let text = DEFAULT_POLICY.replacen(from, to, 1);
+            assert_ne!(text, DEFAULT_POLICY, "{from}");
+            match (Policy::parse(&text), want) {
+                (Ok(p), Ok(mins)) => assert_eq!(
+                    p.oncall.handoff_notice.map(|d| d.num_minutes()),
+                    mins,
+                    "{to}"
+                ),
+                (Err(e), Err(w)) => assert!(e.to_string().contains(w), "{to}: {e}"),
+                (got, want) => panic!("{to}: {got:?} vs {want:?}"),
+            }
+        }
+        assert_eq!(Policy::builtin().oncall, Oncall::default());
+    }
+
     #[test]
     fn builtin_escalation_matches_the_issue_defaults() {
         let p = Policy::builtin();
@@ -955,7 +1227,7 @@ mod tests {
         let levels: Vec<(Audience, i64)> = sev1
             .levels
             .iter()
-            .map(|l| (l.audience, l.after.num_minutes()))
+            .map(|l| (l.audience(), l.after.num_minutes()))
             .collect();
         assert_eq!(
             levels,

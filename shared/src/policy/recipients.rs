@@ -124,6 +124,7 @@ mod tests {
             level: Some(2),
             round: Some(1),
             reminder: None,
+            person: None,
         }
     }
 

@@ -666,6 +666,11 @@ async fn people(c: &Client, json: bool, cmd: PeopleCommand) -> Result<String, Bo
             c.post(&["api", "v1", "people", &id, "feed"], &json!({}))
                 .await?
         }
+        PeopleCommand::Sync { topic, dry_run } => {
+            let reply = c.get(&["api", "v1", "people"], &[]).await?;
+            let people = super::people_sync::roster(&reply.json()?)?;
+            return super::people_sync::run(&topic, &people, dry_run, json).await;
+        }
     };
     if json {
         return Ok(raw(&reply));

@@ -6,11 +6,13 @@
 //! - [`api`](mod@api): the responder API's subcommands, through [`crate::client`].
 //! - [`render`]: the API's answers as text for people.
 //! - [`doctor`](mod@doctor): what SMS paging needs from the AWS account.
+//! - [`people_sync`]: the paging topic's subscriptions in line with the roster.
 
 pub mod api;
 pub mod doctor;
 pub mod dry_run;
 pub mod local_store;
+pub mod people_sync;
 pub mod render;
 
 pub use api::{api, api_ack, hint};

@@ -17,7 +17,8 @@ pub mod schedule;
 
 pub use cover::{NextHandoff, OnCall, Override, OverrideId, Shift, Via};
 pub use person::{
-    ChatHandle, Contacts, Email, Method, NotificationRule, Person, PersonId, PersonInput, Phone,
+    ChatHandle, Contacts, ContactsInput, Email, Method, NotificationRule, Person, PersonId,
+    PersonInput, Phone, RuleInput,
 };
 pub use schedule::{HandoffTime, Layer, Schedule, ScheduleId, ScheduleInput, ShiftLength, Window};
 

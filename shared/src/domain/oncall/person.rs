@@ -352,10 +352,49 @@ impl Person {
         })
     }
 
-    /// Whether any rule can reach them: a person who cannot be reached is
-    /// a coverage warning, not a page into the void.
+    /// The methods a page reaches them by: SMS and email (what an SNS
+    /// subscription delivers; a chat handle is for the team's channel),
+    /// those their rules name or, with no rules, every one they have.
+    pub fn paging_methods(&self) -> Vec<Method> {
+        let mut out: Vec<Method> = self.paging_rules().iter().map(|r| r.method).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The rules a page follows, by delay: those naming SMS or email
+    /// (with a contact for it) or, with no rules, each such contact at 0.
+    /// If none is at 0, the earliest are: a page never starts silent.
+    pub fn paging_rules(&self) -> Vec<NotificationRule> {
+        let deliverable = |m: Method| matches!(m, Method::Sms | Method::Email);
+        let mut out: Vec<NotificationRule> = if self.rules.is_empty() {
+            self.contacts
+                .methods()
+                .into_iter()
+                .map(|method| NotificationRule {
+                    method,
+                    after_minutes: 0,
+                })
+                .collect()
+        } else {
+            self.rules.clone()
+        };
+        out.retain(|r| deliverable(r.method) && self.contacts.has(r.method));
+        let first = out.iter().map(|r| r.after_minutes).min().unwrap_or(0);
+        for r in &mut out {
+            if r.after_minutes == first {
+                r.after_minutes = 0;
+            }
+        }
+        out.sort_by_key(|r| (r.after_minutes, r.method));
+        out.dedup();
+        out
+    }
+
+    /// Whether a page can reach them: a person who cannot be reached is a
+    /// coverage gap and a warning, not a page into the void.
     pub fn reachable(&self) -> bool {
-        self.rules.iter().any(|r| self.contacts.has(r.method))
+        !self.paging_methods().is_empty()
     }
 }
 
@@ -406,6 +445,77 @@ mod tests {
             !debug.contains("4915112345678") && !debug.contains("priya@"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn paging_methods_table() {
+        let with = |sms: bool, email: bool, chat: bool, rules: &[(&str, i64)]| {
+            let mut i = input();
+            if !sms {
+                i.contacts.sms = None;
+            }
+            if !email {
+                i.contacts.email = None;
+            }
+            if !chat {
+                i.contacts.chat = None;
+            }
+            i.rules = rules
+                .iter()
+                .map(|(m, after)| RuleInput {
+                    method: (*m).into(),
+                    after_minutes: *after,
+                })
+                .collect();
+            Person::parse("priya", &i).expect("person")
+        };
+        use Method::*;
+        let cases: [(&str, Person, Vec<Method>); 6] = [
+            (
+                "rules name sms and email",
+                with(true, true, true, &[("sms", 0), ("email", 5)]),
+                vec![Sms, Email],
+            ),
+            (
+                "sms twice is sms once",
+                with(true, true, false, &[("sms", 0), ("sms", 5)]),
+                vec![Sms],
+            ),
+            (
+                "no rules: every deliverable contact",
+                with(true, true, true, &[]),
+                vec![Sms, Email],
+            ),
+            (
+                "chat alone reaches no phone",
+                with(false, false, true, &[("chat", 0)]),
+                vec![],
+            ),
+            ("no rules, chat only", with(false, false, true, &[]), vec![]),
+            ("nothing at all", with(false, false, false, &[]), vec![]),
+        ];
+        for (name, p, want) in cases {
+            assert_eq!(p.paging_methods(), want, "{name}");
+            assert_eq!(p.reachable(), !want.is_empty(), "{name}");
+        }
+        let rules = |p: &Person| -> Vec<(Method, u32)> {
+            p.paging_rules()
+                .iter()
+                .map(|r| (r.method, r.after_minutes))
+                .collect()
+        };
+        // SMS at 0, SMS again at 5, email at 0; chat is not paged.
+        let p = with(
+            true,
+            true,
+            true,
+            &[("sms", 0), ("sms", 5), ("email", 0), ("chat", 1)],
+        );
+        assert_eq!(rules(&p), vec![(Sms, 0), (Email, 0), (Sms, 5)]);
+        // Nothing at 0: the earliest go at once, the later ones later.
+        let p = with(true, true, false, &[("email", 10), ("sms", 30)]);
+        assert_eq!(rules(&p), vec![(Email, 0), (Sms, 30)]);
+        assert_eq!(rules(&with(true, false, false, &[])), vec![(Sms, 0)]);
     }
 
     #[test]

@@ -376,6 +376,7 @@ mod tests {
             fired: 1,
             next_at: Some(t(30)),
             reason: crate::domain::StepReason::Unacknowledged,
+            renotify: Vec::new(),
         });
         let mut ch = Change::begin(&inc, t(60));
         ch.set_status(
