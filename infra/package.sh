@@ -64,6 +64,13 @@ export SAM_CLI_TELEMETRY=0
 # keep the release profile's "s". A Lambda's time goes to AWS calls, and "z"
 # is what brings intake and respond under 4 MB (docs/PERFORMANCE.md).
 export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}"
+# And they abort on a panic rather than unwind: no unwinding tables, 12 % off
+# respond's zip (docs/PERFORMANCE.md). lambda_runtime would have caught a
+# handler's panic and failed that invocation; aborted, the invocation fails
+# all the same (retried, then dead-lettered, or a 502) and Lambda starts a
+# fresh environment. `klaxon serve` keeps unwinding: its relay lanes outlive
+# a panicking task.
+export CARGO_PROFILE_RELEASE_PANIC="${CARGO_PROFILE_RELEASE_PANIC:-abort}"
 
 echo "sam build: $arch ($(cargo lambda --version 2>/dev/null), $(sam --version))" >&2
 # The build directory ignores itself, like cargo's target/.
