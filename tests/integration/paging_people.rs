@@ -333,7 +333,7 @@ async fn people_sync_keeps_the_topic_in_line_with_the_roster() {
     people_sync::sync(&subs, &roster, false)
         .await
         .expect("sync");
-    let f = |id: &str, m: &str| Some(json!({"person": [id], "method": [m]}).to_string());
+    let f = |id: &str, m: &str| Some(format!(r#"{{"method":["{m}"],"person":["{id}"]}}"#));
     assert_eq!(
         listed(&subs).await,
         vec![

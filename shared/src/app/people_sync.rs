@@ -15,7 +15,14 @@ use std::fmt;
 /// `{"person":["priya"],"method":["sms"]}`. Pages and notices to a person
 /// are published once per method with both attributes.
 pub fn filter_policy(person: &PersonId, method: Method) -> String {
-    serde_json::json!({ "person": [person.as_str()], "method": [method.as_str()] }).to_string()
+    // Keys in one order whatever serde_json's map keeps (its preserve_order
+    // feature is unified in by other crates in some builds).
+    let quoted = |s: &str| serde_json::Value::from(s).to_string();
+    format!(
+        r#"{{"method":[{}],"person":[{}]}}"#,
+        quoted(method.as_str()),
+        quoted(person.as_str())
+    )
 }
 
 /// The subscriptions a person should have: SNS protocol, endpoint and
