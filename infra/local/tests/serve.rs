@@ -442,6 +442,27 @@ async fn data_is_owner_only() {
     }
 }
 
+/// `klaxon serve` under `policy` (one whose delays are seconds), with the
+/// sweep every second: the server and its data directory.
+async fn start_fast(dir: &Path, policy: &str) -> (Server, std::path::PathBuf) {
+    let policy_file = dir.join("policy.toml");
+    std::fs::write(&policy_file, policy).expect("write policy");
+    let config = dir.join("klaxon.toml");
+    std::fs::write(&config, "escalate_interval_secs = 1\n").expect("write config");
+    let data = dir.join("data");
+    let server = start_with(
+        &data,
+        &[
+            "--policy".as_ref(),
+            policy_file.as_os_str(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
+    )
+    .await;
+    (server, data)
+}
+
 /// A server with the given `[server]` settings.
 async fn start_limited(dir: &Path, server: &str) -> Server {
     let config = dir.join("klaxon.toml");
@@ -850,7 +871,6 @@ fn cli(server: &Server, args: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unplaceable_report_pages_for_triage_until_a_person_sets_the_severity() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let policy = dir.path().join("policy.toml");
     // Seconds instead of minutes after the first page. The triage
     // secondary waits long enough for the override to come first.
     let default = klaxon_core::policy::DEFAULT_POLICY;
@@ -870,20 +890,7 @@ async fn unplaceable_report_pages_for_triage_until_a_person_sets_the_severity() 
             1,
         );
     assert!(fast.contains("after = \"8s\"") && fast.contains("after = \"1s\""));
-    std::fs::write(&policy, fast).expect("write policy");
-    let config = dir.path().join("klaxon.toml");
-    std::fs::write(&config, "escalate_interval_secs = 1\n").expect("write config");
-    let data = dir.path().join("data");
-    let server = start_with(
-        &data,
-        &[
-            "--policy".as_ref(),
-            policy.as_os_str(),
-            "--config".as_ref(),
-            config.as_os_str(),
-        ],
-    )
-    .await;
+    let (server, data) = start_fast(dir.path(), &fast).await;
     let vague = json!({
         "title": "Please take a look",
         "description": "Something is going on, please take a look",
@@ -1025,7 +1032,6 @@ fn page_lines(lines: &[Value], reference: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sev1_pages_the_person_on_call_until_their_link_acknowledges() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let policy = dir.path().join("policy.toml");
     let from = "levels = [\n  { audience = \"oncall-primary\" },\n  { audience = \"oncall-secondary\", after = \"10m\" },\n  { audience = \"incident-manager\", after = \"20m\" },\n]";
     let to = "levels = [\n  { schedule = \"security-primary\" },\n  { audience = \"oncall-secondary\", after = \"2s\" },\n  { schedule = \"security-primary\", after = \"5s\" },\n]";
     let fast = klaxon_core::policy::DEFAULT_POLICY
@@ -1035,20 +1041,7 @@ async fn a_sev1_pages_the_person_on_call_until_their_link_acknowledges() {
         fast.contains("schedule = \"security-primary\""),
         "the edit applied"
     );
-    std::fs::write(&policy, fast).expect("write policy");
-    let config = dir.path().join("klaxon.toml");
-    std::fs::write(&config, "escalate_interval_secs = 1\n").expect("write config");
-    let data = dir.path().join("data");
-    let server = start_with(
-        &data,
-        &[
-            "--policy".as_ref(),
-            policy.as_os_str(),
-            "--config".as_ref(),
-            config.as_os_str(),
-        ],
-    )
-    .await;
+    let (server, data) = start_fast(dir.path(), &fast).await;
     admin_cli(
         &server,
         &[
