@@ -145,6 +145,43 @@ fn attr<'a>(envelope: &'a Value, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// A queue standing in for a phone or an inbox, subscribed to the paging
+/// topic with `filter`: its URL.
+async fn phone(
+    stack: &Stack,
+    sns: &aws_sdk_sns::Client,
+    topic: &str,
+    name: &str,
+    filter: String,
+) -> String {
+    let (url, arn) = emulator::queue(&stack.sdk, name).await;
+    sns.subscribe()
+        .topic_arn(topic)
+        .protocol("sqs")
+        .endpoint(arn)
+        .attributes("FilterPolicyScope", "MessageAttributes")
+        .attributes("FilterPolicy", filter)
+        .send()
+        .await
+        .expect("subscribe a phone");
+    url
+}
+
+/// The harness's app, delivering through SNS on moto.
+fn through_sns(h: &Harness, stack: &Stack, sns: &aws_sdk_sns::Client) -> Arc<klaxon_core::App> {
+    Arc::new(klaxon_core::App::new(klaxon_core::app::Wiring {
+        store: Arc::clone(&h.app.store),
+        publisher: h.publisher.clone(),
+        notifier: Arc::new(SnsNotifier::new(
+            sns.clone(),
+            stack.resources.topics.clone(),
+        )),
+        clock: h.clock.clone(),
+        relay: klaxon_core::app::Relay::Inline,
+        settings: h.app.settings.clone(),
+    }))
+}
+
 /// The test: a page during Alice's shift reaches only Alice's
 /// queue, one after the handoff only Bob's, each through the real escalate
 /// sweep on a manual clock and the SNS notifier on moto.
@@ -157,17 +194,16 @@ async fn each_page_reaches_the_person_on_call_and_only_them() {
     let bob = person("bob", "Bob Stone", Some("+14155550101"), None);
     let mut phones = Vec::new();
     for p in [&alice, &bob] {
-        let (url, arn) = emulator::queue(&stack.sdk, p.id.as_str()).await;
-        sns.subscribe()
-            .topic_arn(&topic)
-            .protocol("sqs")
-            .endpoint(arn)
-            .attributes("FilterPolicyScope", "MessageAttributes")
-            .attributes("FilterPolicy", filter_policy(&p.id, Method::Sms))
-            .send()
-            .await
-            .expect("subscribe a phone");
-        phones.push(url);
+        phones.push(
+            phone(
+                &stack,
+                &sns,
+                &topic,
+                p.id.as_str(),
+                filter_policy(&p.id, Method::Sms),
+            )
+            .await,
+        );
     }
     let h = Harness::with_settings(
         crate::sqlite_store(),
@@ -179,17 +215,7 @@ async fn each_page_reaches_the_person_on_call_and_only_them() {
         )),
     );
     // The same app, delivering through SNS.
-    let sns_app = Arc::new(klaxon_core::App::new(klaxon_core::app::Wiring {
-        store: Arc::clone(&h.app.store),
-        publisher: h.publisher.clone(),
-        notifier: Arc::new(SnsNotifier::new(
-            sns.clone(),
-            stack.resources.topics.clone(),
-        )),
-        clock: h.clock.clone(),
-        relay: klaxon_core::app::Relay::Inline,
-        settings: h.app.settings.clone(),
-    }));
+    let sns_app = through_sns(&h, &stack, &sns);
     roster(&h, &[alice, bob], rotation(&["alice", "bob"], "2026-11-16")).await;
 
     let deliver = async |id: IncidentId| {
@@ -626,17 +652,16 @@ async fn a_rules_later_sms_reaches_only_the_sms_subscription() {
     let priya = Person::parse("priya", &input).expect("person");
     let mut inbox = Vec::new();
     for m in [Method::Sms, Method::Email] {
-        let (url, arn) = emulator::queue(&stack.sdk, m.as_str()).await;
-        sns.subscribe()
-            .topic_arn(&topic)
-            .protocol("sqs")
-            .endpoint(arn)
-            .attributes("FilterPolicyScope", "MessageAttributes")
-            .attributes("FilterPolicy", filter_policy(&priya.id, m))
-            .send()
-            .await
-            .expect("subscribe");
-        inbox.push(url);
+        inbox.push(
+            phone(
+                &stack,
+                &sns,
+                &topic,
+                m.as_str(),
+                filter_policy(&priya.id, m),
+            )
+            .await,
+        );
     }
     let h = Harness::with_settings(
         crate::sqlite_store(),
@@ -647,17 +672,7 @@ async fn a_rules_later_sms_reaches_only_the_sms_subscription() {
             false,
         )),
     );
-    let sns_app = Arc::new(klaxon_core::App::new(klaxon_core::app::Wiring {
-        store: Arc::clone(&h.app.store),
-        publisher: h.publisher.clone(),
-        notifier: Arc::new(SnsNotifier::new(
-            sns.clone(),
-            stack.resources.topics.clone(),
-        )),
-        clock: h.clock.clone(),
-        relay: klaxon_core::app::Relay::Inline,
-        settings: h.app.settings.clone(),
-    }));
+    let sns_app = through_sns(&h, &stack, &sns);
     roster(&h, &[priya], rotation(&["priya"], "2026-11-16")).await;
 
     let id = open(&h, "Auth bypass in the admin API").await;
