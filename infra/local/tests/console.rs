@@ -5,60 +5,27 @@
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "support/server.rs"]
+mod server;
+use server::Server;
 
 const VIEWER: &str = "console-viewer-token-0123456789";
 const COMMANDER: &str = "console-commander-token-0123456789";
 const SCOPED: &str = "console-scoped-token-0123456789";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn start(data_dir: &Path) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
-    let child = Command::new(env!("CARGO_BIN_EXE_klaxon"))
-        .env_remove("KLAXON_API_URL")
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(data_dir)
-        .env(
+    server::spawn(data_dir, &[], |c| {
+        c.env(
             "KLAXON_API_TOKENS",
             format!(
                 "vera:viewer:{VIEWER},carol:commander:{COMMANDER},gil:viewer@globex.example:{SCOPED}"
             ),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn klaxon serve");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await
-            && r.status() == 200
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("klaxon serve did not answer /healthz within 20 s");
+        );
+    })
+    .await
 }
 
 /// A browser without JavaScript: cookies kept by hand, redirects not

@@ -3,64 +3,25 @@
 //! which pages; a beat after that notes the recovery on it.
 
 use serde_json::{Value, json};
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "support/server.rs"]
+mod server;
+use server::Server;
 
 const ADMIN: &str = "test-admin-token-0123456789";
 const KEY: &str = "R0UTINGKEY00000000000000000000HB";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn start(dir: &Path) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
     let config = dir.join("klaxon.toml");
     std::fs::write(&config, "escalate_interval_secs = 1\n").expect("write config");
-    let child = Command::new(env!("CARGO_BIN_EXE_klaxon"))
-        .env_remove("KLAXON_API_URL")
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(dir.join("data"))
-        .arg("--config")
-        .arg(&config)
-        .env("KLAXON_API_TOKENS", format!("ops:admin:{ADMIN}"))
-        .env("KLAXON_PAGERDUTY_ROUTING_KEYS", KEY)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn klaxon serve");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await
-            && r.status() == 200
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("klaxon serve did not answer /healthz within 20 s");
+    let data = dir.join("data");
+    server::spawn(&data, &["--config".as_ref(), config.as_os_str()], |c| {
+        c.env("KLAXON_API_TOKENS", format!("ops:admin:{ADMIN}"))
+            .env("KLAXON_PAGERDUTY_ROUTING_KEYS", KEY);
+    })
+    .await
 }
 
 async fn beat(s: &Server, key: &str) -> u16 {

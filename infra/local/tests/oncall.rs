@@ -3,61 +3,24 @@
 //! override added with one command changing it at once, and a feed URL
 //! that serves iCalendar. The phone number given never reaches the log.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+
+#[path = "support/server.rs"]
+mod server;
+use server::Server;
 
 const ADMIN: &str = "test-admin-token-0123456789";
 const PHONE: &str = "+4915112345678";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn start(dir: &Path) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
     let log = std::fs::File::create(dir.join("serve.log")).expect("log file");
-    let child = Command::new(env!("CARGO_BIN_EXE_klaxon"))
-        .env_remove("KLAXON_API_URL")
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(dir.join("data"))
-        .env("KLAXON_API_TOKENS", format!("ops:admin:{ADMIN}"))
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn klaxon serve");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await
-            && r.status() == 200
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("klaxon serve did not answer /healthz within 20 s");
+    server::spawn(&dir.join("data"), &[], |c| {
+        c.env("KLAXON_API_TOKENS", format!("ops:admin:{ADMIN}"))
+            .env("RUST_LOG", "debug")
+            .stderr(log);
+    })
+    .await
 }
 
 fn cli(server: &Server, args: &[&str]) -> String {
