@@ -13,11 +13,15 @@
 //! - [`incident`]: one incident's page, and its review as Markdown.
 //! - [`actions`]: each form's post: authorize, parse, call, redirect.
 //! - [`page`]: the refusals ([`Nope`]) and how each is shown.
+//! - [`oidc`]: sign-in through the OpenID provider (authorization code with PKCE).
+//! - [`insights`]: the metrics and on-call pages.
 
 mod actions;
 mod clock;
 mod incident;
+mod insights;
 mod list;
+mod oidc;
 mod page;
 mod session;
 
@@ -60,6 +64,10 @@ pub async fn serve(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
         ["sign-in"] if get => Ok(session::form(&req, None)),
         ["sign-in"] if post => session::sign_in(app, &req).await,
         ["sign-out"] if post => session::sign_out(app, &req).await,
+        ["oidc", rest @ ..] => oidc::serve(app, &req, rest).await,
+        [first @ ("metrics" | "oncall"), rest @ ..] => {
+            insights::serve(app, &req, first, rest).await
+        }
         ["incidents", key] if get => incident::page(app, &req, key).await,
         ["incidents", key, "review.md"] if get => incident::review(app, &req, key).await,
         ["incidents", key, action] if post => actions::post(app, &req, key, action, None).await,
