@@ -299,6 +299,15 @@ const BARS: &[Bar] = &[
         floor_percent: 76,
         dangerous_at_most: 0,
     },
+    // A twelfth writer's set, held out: tool output (GuardDuty, Inspector,
+    // Dependabot, Wiz, bounty platforms) and near-miss pairs that differ in
+    // one detail. Measured once as it came in (63.0 %, 1 dangerous, unread).
+    Bar {
+        file: "heldout-10.jsonl",
+        min_cases: 280,
+        floor_percent: 63,
+        dangerous_at_most: 1,
+    },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
     // put Atlassian-side incidents under third parties (SEV-3), as tune-6's.
