@@ -13,34 +13,81 @@ use tracing::Instrument;
 
 pub type Error = lambda_runtime::Error;
 
+/// A function's process: the TLS roots named (see [`one_root_bundle`]) while
+/// the process has one thread, then the runtime, then `main`.
+pub fn run<F: Future<Output = Result<(), Error>>>(main: F) -> Result<(), Error> {
+    if let Some(file) = one_root_bundle(
+        |var| std::env::var_os(var).is_some(),
+        openssl_probe::probe().cert_file,
+        |path| std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0),
+    ) {
+        // SAFETY: no other thread exists yet (the runtime is built below), so
+        // nothing can read the environment while it changes.
+        unsafe { std::env::set_var("SSL_CERT_FILE", file) };
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(main)
+}
+
+/// The root bundle to name in `SSL_CERT_FILE`, if any. Unnamed, the SDK's
+/// TLS (rustls-native-certs) reads the system's bundle *and* every file in
+/// each certificate directory, which holds the same roots again (on Amazon
+/// Linux twice over, and once more in another format): two thirds of a
+/// function's init instructions (docs/PERFORMANCE.md). Named, it reads the
+/// one file. Nothing changes when the environment already names roots, or
+/// when the system has no non-empty bundle where OpenSSL would look.
+fn one_root_bundle(
+    is_set: impl Fn(&str) -> bool,
+    probed: Option<std::path::PathBuf>,
+    usable: impl Fn(&std::path::Path) -> bool,
+) -> Option<std::path::PathBuf> {
+    if is_set("SSL_CERT_FILE") || is_set("SSL_CERT_DIR") {
+        return None;
+    }
+    probed.filter(|file| usable(file))
+}
+
 /// Cold start: tracing in Lambda's log format, EMF metrics, config, clients.
 pub async fn init(function: &str) -> Result<Arc<App>, Error> {
     lambda_runtime::tracing::init_default_subscriber();
     crate::metrics::use_emf(function);
     let resources = AwsResources::from_env()?;
-    let sdk = sdk_config().await;
+    let sdk = sdk_config()?;
     let settings = aws::settings(&sdk).await?;
     Ok(aws::app(&sdk, &resources, settings))
 }
 
-/// The SDK's default config, with the credentials source named when Lambda
-/// has put the execution role's keys in the environment (it always does):
-/// that is the first place the default chain looks, so the credentials are
-/// the same, but the rest of the chain is never built. Building it costs
-/// about 6% of init: its web identity provider constructs an STS client, and
-/// every SDK client parses the TLS roots when it is built.
-async fn sdk_config() -> aws_config::SdkConfig {
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if env_has_credentials(|var| std::env::var(var).ok()) {
-        loader
-            .credentials_provider(
-                aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-            )
-            .load()
-            .await
-    } else {
-        loader.load().await
+/// The SDK's config from what Lambda puts in every function's environment:
+/// the execution role's keys and `AWS_REGION` (and `AWS_ENDPOINT_URL`, which
+/// the tests and the template run point at moto). The default chains, with
+/// their profile files, web identity (an STS client), ECS and IMDS providers,
+/// are what `aws_config::defaults` would build and link in; a Lambda never
+/// reaches past the environment, so they are neither built at init nor in
+/// the binary.
+fn sdk_config() -> Result<aws_config::SdkConfig, Error> {
+    let get = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+    if !env_has_credentials(get) {
+        return Err(
+            "no AWS credentials in the environment: AWS_ACCESS_KEY_ID and \
+                    AWS_SECRET_ACCESS_KEY (Lambda sets them from the execution role)"
+                .into(),
+        );
     }
+    let region = get("AWS_REGION")
+        .or_else(|| get("AWS_DEFAULT_REGION"))
+        .ok_or("no AWS_REGION in the environment (Lambda sets it)")?;
+    let mut config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        ));
+    if let Some(url) = get("AWS_ENDPOINT_URL") {
+        config = config.endpoint_url(url);
+    }
+    Ok(config.build())
 }
 
 /// Whether the SDK's environment credentials provider would find keys: an
@@ -237,7 +284,33 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::env_has_credentials;
+    use super::{env_has_credentials, one_root_bundle};
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn one_root_bundle_only_when_nothing_names_roots_and_the_file_is_usable() {
+        let bundle = || Some(PathBuf::from("/etc/pki/tls/certs/ca-bundle.crt"));
+        // (variables set, probed file, usable) -> named
+        let cases: [(&[&str], Option<PathBuf>, bool, bool); 6] = [
+            (&[], bundle(), true, true),
+            (&["SSL_CERT_FILE"], bundle(), true, false),
+            (&["SSL_CERT_DIR"], bundle(), true, false),
+            (&[], bundle(), false, false),
+            (&[], None, true, false),
+            (&["SSL_CERT_FILE", "SSL_CERT_DIR"], None, false, false),
+        ];
+        for (set, probed, usable, named) in cases {
+            let got = one_root_bundle(|v| set.contains(&v), probed.clone(), |_: &Path| usable);
+            assert_eq!(
+                got.is_some(),
+                named,
+                "set {set:?}, probed {probed:?}, usable {usable}"
+            );
+            if named {
+                assert_eq!(got, probed);
+            }
+        }
+    }
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |var| {

@@ -3,11 +3,12 @@
 use klaxon_core::app::assess;
 use klaxon_core::lambda;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda::Error> {
-    let app = lambda::init("assess").await?;
-    lambda::serve_events(app, |app, event| async move {
-        assess::on_event(&app, &event).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::run(async {
+        let app = lambda::init("assess").await?;
+        lambda::serve_events(app, |app, event| async move {
+            assess::on_event(&app, &event).await
+        })
+        .await
     })
-    .await
 }

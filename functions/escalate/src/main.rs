@@ -3,8 +3,9 @@
 use klaxon_core::app::escalate;
 use klaxon_core::lambda;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda::Error> {
-    let app = lambda::init("escalate").await?;
-    lambda::serve_schedule(app, |app| async move { escalate::tick(&app).await }).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::run(async {
+        let app = lambda::init("escalate").await?;
+        lambda::serve_schedule(app, |app| async move { escalate::tick(&app).await }).await
+    })
 }

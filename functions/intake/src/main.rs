@@ -3,8 +3,9 @@
 use klaxon_core::http::IntakeRoutes;
 use klaxon_core::lambda;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda::Error> {
-    let app = lambda::init("intake").await?;
-    lambda::serve_http::<IntakeRoutes>(app).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::run(async {
+        let app = lambda::init("intake").await?;
+        lambda::serve_http::<IntakeRoutes>(app).await
+    })
 }

@@ -3,11 +3,12 @@
 use klaxon_core::app::notify;
 use klaxon_core::lambda;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda::Error> {
-    let app = lambda::init("notify").await?;
-    lambda::serve_events(app, |app, event| async move {
-        notify::on_event(&app, &event).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::run(async {
+        let app = lambda::init("notify").await?;
+        lambda::serve_events(app, |app, event| async move {
+            notify::on_event(&app, &event).await
+        })
+        .await
     })
-    .await
 }

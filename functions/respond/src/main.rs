@@ -3,8 +3,9 @@
 use klaxon_core::http::ApiRoutes;
 use klaxon_core::lambda;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda::Error> {
-    let app = lambda::init("respond").await?;
-    lambda::serve_http::<ApiRoutes>(app).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::run(async {
+        let app = lambda::init("respond").await?;
+        lambda::serve_http::<ApiRoutes>(app).await
+    })
 }

@@ -6,17 +6,18 @@ use klaxon_core::app::track;
 use klaxon_core::lambda;
 use klaxon_core::ports::IssueTracker;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda::Error> {
-    let app = lambda::init("track").await?;
-    // No repository configured: every event is answered `off`.
-    let tracker = match &app.settings.tracker {
-        Some(t) => Some(GitHubIssues::new(t)?),
-        None => None,
-    };
-    let tracker = tracker.as_ref().map(|t| t as &dyn IssueTracker);
-    lambda::serve_events(app, |app, event| async move {
-        track::on_event(&app, tracker, &event).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::run(async {
+        let app = lambda::init("track").await?;
+        // No repository configured: every event is answered `off`.
+        let tracker = match &app.settings.tracker {
+            Some(t) => Some(GitHubIssues::new(t)?),
+            None => None,
+        };
+        let tracker = tracker.as_ref().map(|t| t as &dyn IssueTracker);
+        lambda::serve_events(app, |app, event| async move {
+            track::on_event(&app, tracker, &event).await
+        })
+        .await
     })
-    .await
 }
