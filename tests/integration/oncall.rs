@@ -507,3 +507,41 @@ async fn removing_a_person_ends_their_overrides() {
     .await;
     assert_eq!(r.json["overrides"], json!([]), "{}", r.text);
 }
+
+/// An override to someone no page can reach (a chat handle only) is
+/// refused, naming the field: the override would make every page while they
+/// cover a coverage gap, and no coverage warning names them.
+#[tokio::test]
+async fn an_override_to_someone_unreachable_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = harness(dir.path());
+    put_person(&h, "priya", "Priya Raman", PHONE).await;
+    put_person(&h, "sam", "Sam Okafor", "+447700900123").await;
+    schedule(&h).await;
+    let r = call(
+        &h,
+        "PUT",
+        "/api/v1/people/carol",
+        Some(ADMIN),
+        Some(json!({"name": "Carol", "time_zone": "UTC", "contacts": {"chat": "@carol"}})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = call(
+        &h,
+        "POST",
+        "/api/v1/schedules/security-primary/overrides",
+        Some(RESPONDER),
+        Some(json!({"person": "carol", "end": "2026-11-24T09:00:00Z"})),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json["error"]["code"], "unreachable_person", "{}", r.text);
+    assert!(r.text.contains("person:"), "{}", r.text);
+    let r = call(&h, "GET", "/api/v1/oncall", Some(VIEWER), None).await;
+    assert_eq!(
+        r.json["schedules"][0]["now"]["person"], "priya",
+        "{}",
+        r.text
+    );
+}

@@ -616,6 +616,62 @@ async fn the_sweep_sends_each_roster_notice_once() {
     assert_eq!(h.notifier.sent().len(), 3, "and no warning twice");
 }
 
+/// Someone covering by override whose contacts are later removed is
+/// warned of, as a person on a rotation is: every page while they cover
+/// would otherwise be a coverage gap nobody was told about.
+#[tokio::test]
+async fn an_override_to_someone_unreachable_is_warned_of() {
+    let h = Harness::with_settings(
+        crate::sqlite_store(),
+        RecordingPublisher::default(),
+        RecordingNotifier::default(),
+        settings(policy("{ schedule = \"security-primary\" }", false)),
+    );
+    let alice = person("alice", "Alice Jones", Some("+14155550100"), None);
+    let bob = person("bob", "Bob Stone", Some("+14155550101"), None);
+    let dave = person("dave", "Dave Cover", Some("+14155550102"), None);
+    roster(
+        &h,
+        &[alice, bob, dave],
+        rotation(&["alice", "bob"], "2026-11-16"),
+    )
+    .await;
+    let caller = klaxon_core::domain::Caller {
+        name: "rita".into(),
+        role: klaxon_core::domain::Role::Responder,
+        tenants: None,
+    };
+    oncall::add_override(
+        &h.app,
+        oncall::NewOverride {
+            schedule: "security-primary".parse_id(),
+            person: PersonId::parse("person", "dave").expect("id"),
+            start: None,
+            end: at(0) + Duration::days(2),
+        },
+        &caller,
+    )
+    .await
+    .expect("override");
+    // Dave's number is taken off the roster while he covers.
+    oncall::put_person(&h.app, person("dave", "Dave Cover", None, None))
+        .await
+        .expect("person");
+    tick_at(&h, 0).await;
+    let warned: Vec<String> = h
+        .notifier
+        .sent()
+        .iter()
+        .map(|m| m.message.default.clone())
+        .collect();
+    assert!(
+        warned.iter().any(|m| m.contains(
+            "Dave Cover (dave), on call in security-primary, has no working contact method"
+        )),
+        "{warned:#?}"
+    );
+}
+
 trait ParseId {
     fn parse_id(&self) -> klaxon_core::domain::oncall::ScheduleId;
 }
