@@ -435,6 +435,44 @@ async fn people_sync_keeps_the_topic_in_line_with_the_roster() {
     );
 }
 
+/// `people sync` against moto leaves a phone subscribed to every page
+/// (the way a team paged before schedules: no filter) as it is: filtering
+/// it would silently stop its topic-level pages. The plan says so.
+#[tokio::test]
+async fn people_sync_leaves_an_unfiltered_phone_alone() {
+    let sdk = emulator::sdk().await;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let topic = sns
+        .create_topic()
+        .name(emulator::unique("paging"))
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn
+        .expect("arn");
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sms")
+        .endpoint("+14155550100")
+        .send()
+        .await
+        .expect("every page to alice's phone");
+    let subs = SnsSubscriptions::new(sns.clone(), topic.clone());
+    let alice = person("alice", "Alice Jones", Some("+14155550100"), None);
+    let done: Vec<String> = people_sync::sync(&subs, &[alice], false)
+        .await
+        .expect("sync")
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert!(
+        done[0].starts_with("alice's sms endpoint is already subscribed without a person filter"),
+        "{done:?}"
+    );
+    assert_eq!(listed(&subs).await, vec![("sms".to_owned(), None)]);
+}
+
 /// Nobody on call at the first level: the gap is on the timeline and the
 /// next level (a person) fires in the same sweep. An override then changes
 /// who the schedule pages, and the SMS link names who answered.
