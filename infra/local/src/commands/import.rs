@@ -93,7 +93,7 @@ async fn write(c: &Client, i: &Import, replace: bool) -> Result<Written, BoxErro
         if people.contains(id) && !replace {
             w.kept.push(Finding {
                 item: format!("person {id}"),
-                reason: "already on the roster: kept as it is (--replace to overwrite)".into(),
+                reason: "already on the roster: kept as it is (--replace to overwrite); imported schedules naming this id page that person".into(),
             });
             continue;
         }

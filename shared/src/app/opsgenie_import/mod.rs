@@ -434,7 +434,7 @@ fn layer(
         skip(
             out,
             item,
-            "its length is longer than Klaxon's longest shift (744 hours, 366 days or 52 weeks)",
+            "its length is not 1 to 744 hours, 366 days or 52 weeks (Klaxon's shifts)",
         );
         return None;
     }

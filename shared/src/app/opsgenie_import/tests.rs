@@ -377,6 +377,59 @@ fn ids_numbers_and_delays_table() {
     assert_eq!(clean_name("\u{7}", "x"), "x");
 }
 
+/// Rotations Klaxon cannot take are reported one by one, by reason.
+#[test]
+fn rotation_refusals_table() {
+    let rot = |extra: &str| {
+        format!(
+            r#"{{"users": [{{"id": "1", "username": "a@x.io", "fullName": "A"}}],
+                "schedules": [{{"name": "S", "timezone": "UTC", "rotations": [
+                  {{"name": "R", "participants": [{{"type": "user", "id": "1"}}], {extra}}}]}}]}}"#
+        )
+    };
+    let cases = [
+        (
+            r#""type": "daily", "length": 0, "startDate": "2026-01-01T00:00:00Z""#,
+            "is not 1 to 744 hours",
+        ),
+        (
+            r#""type": "weekly", "length": 53, "startDate": "2026-01-01T00:00:00Z""#,
+            "is not 1 to 744 hours",
+        ),
+        (
+            r#""type": "monthly", "startDate": "2026-01-01T00:00:00Z""#,
+            "not hourly, daily or weekly",
+        ),
+        (r#""type": "daily""#, "startDate is missing"),
+        (
+            r#""type": "daily", "startDate": "Jan 1st""#,
+            "startDate is missing or not a date",
+        ),
+        (
+            r#""type": "daily", "startDate": "1999-01-01T00:00:00Z""#,
+            "layers[0].start",
+        ),
+        (
+            r#""type": "daily", "startDate": "2026-01-01T00:00:00Z", "endDate": "2026-02-01T00:00:00Z""#,
+            "it has ended",
+        ),
+    ];
+    for (extra, want) in cases {
+        let i = run(&rot(extra));
+        assert!(i.schedules.is_empty(), "{extra}");
+        assert!(
+            i.skipped.iter().any(|f| f.reason.contains(want)),
+            "{extra}: {:#?}",
+            reasons(&i.skipped)
+        );
+    }
+    // A start in 2026-01-01 in an offset form is the same instant.
+    let i = run(&rot(
+        r#""type": "daily", "startDate": "2026-01-01T02:00:00+0200""#,
+    ));
+    assert_eq!(i.schedules[0].layers[0].handoff.to_string(), "00:00");
+}
+
 /// Overlapping rotations are imported, with the difference said.
 #[test]
 fn overlapping_rotations_are_a_difference() {
