@@ -17,6 +17,8 @@ use std::sync::Arc;
 const VIEWER: &str = "viewer-token-0123456789";
 const RESPONDER: &str = "responder-token-0123456789";
 const ADMIN: &str = "admin-token-0123456789abc";
+const SCOPED_ADMIN: &str = "scoped-admin-token-0123456789";
+const SCOPED_RESPONDER: &str = "scoped-responder-token-0123456789";
 const PHONE: &str = "+4915112345678";
 
 fn harness(dir: &std::path::Path) -> Harness {
@@ -26,7 +28,8 @@ fn harness(dir: &std::path::Path) -> Harness {
         RecordingNotifier::default(),
         Settings {
             api_tokens: ApiTokens::parse(&format!(
-                "vic:viewer:{VIEWER},rita:responder:{RESPONDER},ada:admin:{ADMIN}"
+                "vic:viewer:{VIEWER},rita:responder:{RESPONDER},ada:admin:{ADMIN},\
+                 sal:admin@acme.atlassian.net:{SCOPED_ADMIN},sol:responder@acme.atlassian.net:{SCOPED_RESPONDER}"
             ))
             .expect("tokens"),
             ..Settings::default()
@@ -506,4 +509,98 @@ async fn removing_a_person_ends_their_overrides() {
     )
     .await;
     assert_eq!(r.json["overrides"], json!([]), "{}", r.text);
+}
+
+/// An override to someone no page can reach (a chat handle only) is
+/// refused, naming the field: the override would make every page while they
+/// cover a coverage gap, and no coverage warning names them.
+#[tokio::test]
+async fn an_override_to_someone_unreachable_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = harness(dir.path());
+    put_person(&h, "priya", "Priya Raman", PHONE).await;
+    put_person(&h, "sam", "Sam Okafor", "+447700900123").await;
+    schedule(&h).await;
+    let r = call(
+        &h,
+        "PUT",
+        "/api/v1/people/carol",
+        Some(ADMIN),
+        Some(json!({"name": "Carol", "time_zone": "UTC", "contacts": {"chat": "@carol"}})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = call(
+        &h,
+        "POST",
+        "/api/v1/schedules/security-primary/overrides",
+        Some(RESPONDER),
+        Some(json!({"person": "carol", "end": "2026-11-24T09:00:00Z"})),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json["error"]["code"], "unreachable_person", "{}", r.text);
+    assert!(r.text.contains("person:"), "{}", r.text);
+    let r = call(&h, "GET", "/api/v1/oncall", Some(VIEWER), None).await;
+    assert_eq!(
+        r.json["schedules"][0]["now"]["person"], "priya",
+        "{}",
+        r.text
+    );
+}
+
+/// The roster is the whole team's: a tenant-scoped token reads who is on
+/// call but changes nothing: no override (which would change who every
+/// tenant's page goes to), no person, schedule or feed.
+#[tokio::test]
+async fn a_tenant_scoped_token_cannot_change_the_roster() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = harness(dir.path());
+    put_person(&h, "priya", "Priya Raman", PHONE).await;
+    put_person(&h, "sam", "Sam Okafor", "+447700900123").await;
+    schedule(&h).await;
+    let sp = "/api/v1/schedules/security-primary";
+    let person =
+        json!({"name": "Mallory", "time_zone": "UTC", "contacts": {"sms": "+14155552671"}});
+    let layers = json!({"name": "x", "time_zone": "UTC", "layers": [
+        {"people": ["sam"], "shift": "1w", "handoff": "Mon 09:00", "start": "2026-11-02"}]});
+    let cover = json!({"person": "sam", "end": "2026-11-24T09:00:00Z"});
+    let writes: [(&str, String, &str, Option<Value>); 7] = [
+        (
+            "POST",
+            format!("{sp}/overrides"),
+            SCOPED_RESPONDER,
+            Some(cover.clone()),
+        ),
+        ("POST", format!("{sp}/overrides"), SCOPED_ADMIN, Some(cover)),
+        (
+            "PUT",
+            "/api/v1/people/mallory".into(),
+            SCOPED_ADMIN,
+            Some(person),
+        ),
+        ("DELETE", "/api/v1/people/sam".into(), SCOPED_ADMIN, None),
+        ("PUT", sp.into(), SCOPED_ADMIN, Some(layers)),
+        ("DELETE", sp.into(), SCOPED_ADMIN, None),
+        ("POST", format!("{sp}/feed"), SCOPED_ADMIN, Some(json!({}))),
+    ];
+    for (method, path, token, body) in writes {
+        let r = call(&h, method, &path, Some(token), body).await;
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.text);
+        assert_eq!(r.json["error"]["code"], "forbidden", "{}", r.text);
+    }
+    let r = call(&h, "GET", "/api/v1/oncall", Some(SCOPED_RESPONDER), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.json["schedules"][0]["now"]["person"], "priya",
+        "nothing changed: {}",
+        r.text
+    );
+    let r = call(&h, "GET", "/api/v1/people", Some(ADMIN), None).await;
+    assert_eq!(
+        r.json["people"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        r.text
+    );
 }

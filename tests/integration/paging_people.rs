@@ -435,6 +435,44 @@ async fn people_sync_keeps_the_topic_in_line_with_the_roster() {
     );
 }
 
+/// `people sync` against moto leaves a phone subscribed to every page
+/// (the way a team paged before schedules: no filter) as it is: filtering
+/// it would silently stop its topic-level pages. The plan says so.
+#[tokio::test]
+async fn people_sync_leaves_an_unfiltered_phone_alone() {
+    let sdk = emulator::sdk().await;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let topic = sns
+        .create_topic()
+        .name(emulator::unique("paging"))
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn
+        .expect("arn");
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sms")
+        .endpoint("+14155550100")
+        .send()
+        .await
+        .expect("every page to alice's phone");
+    let subs = SnsSubscriptions::new(sns.clone(), topic.clone());
+    let alice = person("alice", "Alice Jones", Some("+14155550100"), None);
+    let done: Vec<String> = people_sync::sync(&subs, &[alice], false)
+        .await
+        .expect("sync")
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert!(
+        done[0].starts_with("alice's sms endpoint is already subscribed without a person filter"),
+        "{done:?}"
+    );
+    assert_eq!(listed(&subs).await, vec![("sms".to_owned(), None)]);
+}
+
 /// Nobody on call at the first level: the gap is on the timeline and the
 /// next level (a person) fires in the same sweep. An override then changes
 /// who the schedule pages, and the SMS link names who answered.
@@ -614,6 +652,62 @@ async fn the_sweep_sends_each_roster_notice_once() {
         "You are on call for security-primary from Mon 09:00 UTC until Tue 09:00"
     );
     assert_eq!(h.notifier.sent().len(), 3, "and no warning twice");
+}
+
+/// Someone covering by override whose contacts are later removed is
+/// warned of, as a person on a rotation is: every page while they cover
+/// would otherwise be a coverage gap nobody was told about.
+#[tokio::test]
+async fn an_override_to_someone_unreachable_is_warned_of() {
+    let h = Harness::with_settings(
+        crate::sqlite_store(),
+        RecordingPublisher::default(),
+        RecordingNotifier::default(),
+        settings(policy("{ schedule = \"security-primary\" }", false)),
+    );
+    let alice = person("alice", "Alice Jones", Some("+14155550100"), None);
+    let bob = person("bob", "Bob Stone", Some("+14155550101"), None);
+    let dave = person("dave", "Dave Cover", Some("+14155550102"), None);
+    roster(
+        &h,
+        &[alice, bob, dave],
+        rotation(&["alice", "bob"], "2026-11-16"),
+    )
+    .await;
+    let caller = klaxon_core::domain::Caller {
+        name: "rita".into(),
+        role: klaxon_core::domain::Role::Responder,
+        tenants: None,
+    };
+    oncall::add_override(
+        &h.app,
+        oncall::NewOverride {
+            schedule: "security-primary".parse_id(),
+            person: PersonId::parse("person", "dave").expect("id"),
+            start: None,
+            end: at(0) + Duration::days(2),
+        },
+        &caller,
+    )
+    .await
+    .expect("override");
+    // Dave's number is taken off the roster while he covers.
+    oncall::put_person(&h.app, person("dave", "Dave Cover", None, None))
+        .await
+        .expect("person");
+    tick_at(&h, 0).await;
+    let warned: Vec<String> = h
+        .notifier
+        .sent()
+        .iter()
+        .map(|m| m.message.default.clone())
+        .collect();
+    assert!(
+        warned.iter().any(|m| m.contains(
+            "Dave Cover (dave), on call in security-primary, has no working contact method"
+        )),
+        "{warned:#?}"
+    );
 }
 
 trait ParseId {

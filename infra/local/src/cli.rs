@@ -76,8 +76,45 @@ pub enum Command {
     /// environment names (spend limit, sandbox, origination number, SMS
     /// type); exits non-zero when something is missing. See docs/sms.md.
     Doctor,
+    /// Bring people, schedules, overrides and escalations over from another pager.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     #[command(flatten)]
     Api(ApiCommand),
+}
+
+/// `klaxon import ...`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Opsgenie's API answers (users, contacts, schedules with rotations,
+    /// overrides, escalations), one bundle or single answers: people,
+    /// schedules and overrides written through the API, escalations
+    /// printed as [escalation.SEV-n] tables for the policy file, and a
+    /// list of what could not be mapped. See docs/oncall.md.
+    Opsgenie(OpsgenieArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OpsgenieArgs {
+    /// A bundle ({"users", "contacts", "schedules", "overrides",
+    /// "escalations"}) or one API answer ({"data": ...}); several merge.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Map and report; write nothing and call no API.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Overwrite people and schedules that already exist (default: keep them).
+    #[arg(long)]
+    pub replace: bool,
+    /// Which severity an escalation pages for, ESCALATION=SEV-n
+    /// (repeatable); the rest take the severities left, SEV-1 first.
+    #[arg(long = "severity", value_name = "ESCALATION=SEV-n")]
+    pub severity: Vec<String>,
+    /// Write the policy tables to FILE instead of printing them.
+    #[arg(long, value_name = "FILE")]
+    pub policy_out: Option<PathBuf>,
 }
 
 /// The subcommands that call the responder API. `{id}` is an incident id

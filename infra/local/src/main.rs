@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use klaxon_core::escape::terminal;
-use klaxon_local::cli::{Cli, Command, PolicyCommand};
+use klaxon_local::cli::{Cli, Command, ImportCommand, PolicyCommand};
 use klaxon_local::commands;
 
 /// Prints a command's output. Everything `klaxon` prints goes through here,
@@ -75,6 +75,11 @@ async fn main() -> std::process::ExitCode {
                 Ok(())
             }
         }
+        Command::Import {
+            command: ImportCommand::Opsgenie(args),
+        } => commands::import::opsgenie(api, json, args)
+            .await
+            .map(|s| emit(&s, json)),
         Command::Api(cmd) => commands::api(api, json, cmd).await.map(|s| emit(&s, json)),
     };
     match result {

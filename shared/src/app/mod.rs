@@ -14,6 +14,7 @@ pub mod limiter;
 pub mod notify;
 pub mod oncall;
 pub mod oncall_notices;
+pub mod opsgenie_import;
 pub mod outbox;
 pub mod people_sync;
 pub mod repeats;

@@ -25,6 +25,11 @@ pub enum OncallError {
     /// A schedule or override names someone not on the roster.
     #[error("{field}: no such person on the roster")]
     UnknownPerson { field: String },
+    /// An override would put on call someone no page can reach.
+    #[error(
+        "{field}: has no working contact method (an SMS number or email their rules use): every page while they cover would be a coverage gap; add one first"
+    )]
+    Unreachable { field: String },
     #[error("{0} not found")]
     NotFound(&'static str),
     /// The person is still in these schedules' rotations.
@@ -119,10 +124,19 @@ pub async fn add_override(
     if app.store.schedule(&new.schedule).await?.is_none() {
         return Err(OncallError::NotFound("schedule"));
     }
-    if app.store.person(&new.person).await?.is_none() {
-        return Err(OncallError::UnknownPerson {
-            field: "person".into(),
-        });
+    match app.store.person(&new.person).await? {
+        None => {
+            return Err(OncallError::UnknownPerson {
+                field: "person".into(),
+            });
+        }
+        // The 3 a.m. override must not hand the pager to no one.
+        Some(p) if !p.reachable() => {
+            return Err(OncallError::Unreachable {
+                field: "person".into(),
+            });
+        }
+        Some(_) => {}
     }
     let o = Override::new(
         new.schedule,

@@ -39,12 +39,18 @@ pub async fn sweep(app: &App) -> Result<usize, NoticeError> {
         .map(|p| (p.id.clone(), p))
         .collect();
     let mut sent = 0;
-    let mut in_rotation: BTreeMap<&PersonId, Vec<String>> = BTreeMap::new();
+    // Everyone a rotation names, or an override still to end: whom a page
+    // may be aimed at. (Contacts may be removed after an override is added.)
+    let mut in_rotation: BTreeMap<PersonId, Vec<String>> = BTreeMap::new();
     for s in &schedules {
-        for p in s.people() {
-            in_rotation.entry(p).or_default().push(s.id.to_string());
-        }
         let overrides = app.store.overrides(&s.id, lookback(now)).await?;
+        let covering = overrides.iter().filter(|o| o.end > now).map(|o| &o.person);
+        for p in s.people().into_iter().chain(covering) {
+            let named = in_rotation.entry(p.clone()).or_default();
+            if !named.contains(&s.id.to_string()) {
+                named.push(s.id.to_string());
+            }
+        }
         if let Some(before) = policy.handoff_notice {
             for (person, start, end) in upcoming(s, &overrides, now, now + before) {
                 let Some(p) = people.get(&person) else {
@@ -88,7 +94,7 @@ pub async fn sweep(app: &App) -> Result<usize, NoticeError> {
         }
     }
     for (id, schedules) in in_rotation {
-        let Some(p) = people.get(id).filter(|p| !p.reachable()) else {
+        let Some(p) = people.get(&id).filter(|p| !p.reachable()) else {
             continue;
         };
         // A change to their methods is a new warning; the same state, none.

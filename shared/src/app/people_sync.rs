@@ -82,6 +82,11 @@ pub enum Action {
     /// An email subscription awaiting its confirmation: SNS lets nothing
     /// change it until the person clicks the link it mailed them.
     Pending { person: PersonId, protocol: String },
+    /// The person's endpoint already has a subscription sync does not
+    /// manage (no `person` filter: it gets every page on the topic, topic
+    /// levels included). Left alone: filtering it would silently stop
+    /// those pages, and SNS refuses a second one for the same endpoint.
+    Unmanaged { person: PersonId, protocol: String },
 }
 
 impl fmt::Debug for Action {
@@ -117,6 +122,10 @@ impl fmt::Display for Action {
                 f,
                 "{person}'s {protocol} subscription awaits confirmation (the link SNS mailed them)"
             ),
+            Self::Unmanaged { person, protocol } => write!(
+                f,
+                "{person}'s {protocol} endpoint is already subscribed without a person filter (it gets every page on the topic): left alone; unsubscribe it and sync again to page {person} alone"
+            ),
         }
     }
 }
@@ -144,6 +153,13 @@ pub fn plan(people: &[Person], subs: &[Subscription]) -> Vec<Action> {
                 continue;
             };
             matched.insert(i);
+            if managed_by(sub.filter_policy.as_deref()).is_none() {
+                out.push(Action::Unmanaged {
+                    person: p.id.clone(),
+                    protocol: protocol.to_owned(),
+                });
+                continue;
+            }
             match &sub.arn {
                 None => out.push(Action::Pending {
                     person: p.id.clone(),
@@ -199,7 +215,7 @@ pub async fn sync(
             }
             Action::Update { arn, filter, .. } => topic.set_filter_policy(arn, filter).await?,
             Action::Remove { arn, .. } => topic.unsubscribe(arn).await?,
-            Action::Pending { .. } => {}
+            Action::Pending { .. } | Action::Unmanaged { .. } => {}
         }
         tracing::info!(action = %a, "people sync");
     }
@@ -318,6 +334,14 @@ mod tests {
                 vec!["alice's email subscription awaits confirmation (the link SNS mailed them)"],
             ),
         ];
+        let cases = cases.into_iter().chain([(
+            "a phone subscribed to every page (no filter) is left alone, not filtered",
+            vec![bob.clone()],
+            vec![sub(Some("arn:all"), "sms", "+14155550101", None)],
+            vec![
+                "bob's sms endpoint is already subscribed without a person filter (it gets every page on the topic): left alone; unsubscribe it and sync again to page bob alone",
+            ],
+        )]);
         for (name, people, subs, want) in cases {
             let got: Vec<String> = plan(&people, &subs).iter().map(|a| a.to_string()).collect();
             assert_eq!(got, want, "{name}");

@@ -33,7 +33,7 @@ fn text(s: &Option<String>) -> Option<Value> {
     s.as_ref().map(|s| json!(s))
 }
 
-fn connect(api: Option<&str>) -> Result<Client, BoxError> {
+pub(super) fn connect(api: Option<&str>) -> Result<Client, BoxError> {
     let client = Client::from_env(api)?;
     if client.sends_token_in_clear() {
         eprintln!(

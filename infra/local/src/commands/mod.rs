@@ -7,10 +7,12 @@
 //! - [`render`]: the API's answers as text for people.
 //! - [`doctor`](mod@doctor): what SMS paging needs from the AWS account.
 //! - [`people_sync`]: the paging topic's subscriptions in line with the roster.
+//! - [`import`]: `import opsgenie`, another pager's roster and paging brought over.
 
 pub mod api;
 pub mod doctor;
 pub mod dry_run;
+pub mod import;
 pub mod local_store;
 pub mod people_sync;
 pub mod render;

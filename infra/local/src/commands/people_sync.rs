@@ -84,6 +84,9 @@ pub fn render(topic: &str, actions: &[Action], dry_run: bool, json: bool) -> Str
                     Action::Pending { person, protocol } => {
                         ("pending", person.to_string(), protocol, None)
                     }
+                    Action::Unmanaged { person, protocol } => {
+                        ("unmanaged", person.to_string(), protocol, None)
+                    }
                 };
                 json!({"action": kind, "person": person, "protocol": protocol, "subscription": arn, "says": a.to_string()})
             })
@@ -104,7 +107,7 @@ pub fn render(topic: &str, actions: &[Action], dry_run: bool, json: bool) -> Str
     let verb = if dry_run { "would" } else { "did" };
     for a in actions {
         match a {
-            Action::Pending { .. } => s.push_str(&format!("  - {a}\n")),
+            Action::Pending { .. } | Action::Unmanaged { .. } => s.push_str(&format!("  - {a}\n")),
             _ => s.push_str(&format!("  - {verb}: {a}\n")),
         }
     }

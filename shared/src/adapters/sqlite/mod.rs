@@ -102,6 +102,11 @@ impl SqliteIncidentStore {
         conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
             .map_err(backend)?;
         schema::migrate(&conn)?;
+        // Freed cells are zeroed: a replaced phone number or a removed
+        // person (personal data), a deleted incident, leave no copy in the
+        // file. Set after the migration, which turns it off when done.
+        conn.pragma_update(None, "secure_delete", true)
+            .map_err(backend)?;
         Ok(Self {
             writer: Writer::start(conn)?,
             checkpoints: None,

@@ -178,3 +178,64 @@ fn one<T: serde::de::DeserializeOwned>(
         .map_err(backend)?;
     body.map(|b| from_json(&b)).transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::oncall::{ContactsInput, PersonInput};
+
+    fn person(sms: &str) -> Person {
+        Person::parse(
+            "zed",
+            &PersonInput {
+                name: "Zed".into(),
+                time_zone: "UTC".into(),
+                contacts: ContactsInput {
+                    sms: Some(sms.into()),
+                    ..ContactsInput::default()
+                },
+                rules: Vec::new(),
+            },
+        )
+        .expect("person")
+    }
+
+    /// A number replaced, then its person removed, is gone from the files,
+    /// not left in a freed cell: contact details are personal data, and
+    /// removal is what someone asks for when they leave.
+    #[tokio::test]
+    async fn replaced_and_removed_contacts_leave_no_copy_on_disk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let store = SqliteIncidentStore::open(dir.path()).expect("open");
+            store
+                .put_person(&person("+4915112349991"))
+                .await
+                .expect("put");
+            store
+                .put_person(&person("+4915112349992"))
+                .await
+                .expect("replace");
+            store
+                .delete_person(&PersonId::parse("id", "zed").expect("id"))
+                .await
+                .expect("delete");
+        }
+        // Whatever the WAL held is copied into the database file.
+        let conn = rusqlite::Connection::open(dir.path().join("klaxon.db")).expect("reopen");
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .expect("checkpoint");
+        drop(conn);
+        for entry in std::fs::read_dir(dir.path()).expect("dir") {
+            let Ok(bytes) = std::fs::read(entry.expect("entry").path()) else {
+                continue;
+            };
+            for n in ["4915112349991", "4915112349992"] {
+                assert!(
+                    !bytes.windows(n.len()).any(|w| w == n.as_bytes()),
+                    "{n} is still in the files"
+                );
+            }
+        }
+    }
+}

@@ -52,6 +52,10 @@ impl From<OncallError> for ApiError {
                 code: "unknown_person",
                 message: e.to_string(),
             },
+            e @ OncallError::Unreachable { .. } => Self::Unprocessable {
+                code: "unreachable_person",
+                message: e.to_string(),
+            },
             OncallError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             e @ OncallError::InUse(_) => Self::Conflict(e.to_string()),
             OncallError::Store(e) => e.into(),

@@ -11,11 +11,11 @@ use super::reads::query_pairs;
 use crate::app::App;
 use crate::app::oncall::{self, FEED_DAYS, MAX_FEED_DAYS};
 use crate::documents::ical;
-use crate::domain::Role;
 use crate::domain::local_time::weekday_name;
 use crate::domain::oncall::{
     FeedOwner, NextHandoff, OnCall, OverrideId, Person, PersonId, ScheduleId,
 };
+use crate::domain::{Caller, Role};
 use crate::http::{ApiError, json_response, public_base};
 use bytes::Bytes;
 use chrono::{DateTime, Datelike, Utc};
@@ -24,6 +24,16 @@ use http::{Request, Response, StatusCode, header};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// The roster is the whole team's, not one tenant's: a tenant-scoped
+/// token may read it, but not change who is paged.
+fn authorize_roster(app: &App, req: &Request<Bytes>, need: Role) -> Result<Caller, ApiError> {
+    let caller = authorize(app, req, need)?;
+    if caller.tenants.is_some() {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(caller)
+}
 
 fn person_id(raw: &str) -> Result<PersonId, ApiError> {
     PersonId::parse("id", raw).map_err(|_| ApiError::NotFound("person not found".into()))
@@ -92,7 +102,7 @@ pub async fn put_person(
     req: &Request<Bytes>,
     raw: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    authorize(app, req, Role::Admin)?;
+    authorize_roster(app, req, Role::Admin)?;
     let person = PutPerson::parse(req, raw)?;
     let p = oncall::put_person(app, person).await?;
     Ok(json_response(
@@ -107,7 +117,7 @@ pub async fn delete_person(
     req: &Request<Bytes>,
     raw: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    authorize(app, req, Role::Admin)?;
+    authorize_roster(app, req, Role::Admin)?;
     let id = person_id(raw)?;
     oncall::remove_person(app, &id).await?;
     Ok(json_response(StatusCode::OK, &json!({ "deleted": id })))
@@ -156,7 +166,7 @@ pub async fn put_schedule(
     req: &Request<Bytes>,
     raw: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    authorize(app, req, Role::Admin)?;
+    authorize_roster(app, req, Role::Admin)?;
     let schedule = PutSchedule::parse(req, raw)?;
     let s = oncall::put_schedule(app, schedule).await?;
     Ok(json_response(StatusCode::OK, &json!({ "schedule": s })))
@@ -168,7 +178,7 @@ pub async fn delete_schedule(
     req: &Request<Bytes>,
     raw: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    authorize(app, req, Role::Admin)?;
+    authorize_roster(app, req, Role::Admin)?;
     let id = schedule_id(raw)?;
     oncall::remove_schedule(app, &id).await?;
     Ok(json_response(StatusCode::OK, &json!({ "deleted": id })))
@@ -180,7 +190,7 @@ pub async fn add_override(
     req: &Request<Bytes>,
     raw: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Responder)?;
+    let caller = authorize_roster(app, req, Role::Responder)?;
     let new = AddOverride::parse(req, schedule_id(raw)?)?;
     let o = oncall::add_override(app, new, &caller).await?;
     Ok(json_response(
@@ -196,7 +206,7 @@ pub async fn delete_override(
     raw: &str,
     raw_override: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    authorize(app, req, Role::Responder)?;
+    authorize_roster(app, req, Role::Responder)?;
     let schedule = schedule_id(raw)?;
     let id = OverrideId::parse(raw_override)
         .ok_or_else(|| ApiError::NotFound("override not found".into()))?;
@@ -302,7 +312,7 @@ async fn issue(
     req: &Request<Bytes>,
     owner: FeedOwner,
 ) -> Result<Response<Bytes>, ApiError> {
-    authorize(app, req, Role::Admin)?;
+    authorize_roster(app, req, Role::Admin)?;
     let token = oncall::issue_feed(app, owner).await?;
     // The token is in the answer once, and nowhere else: not in the log.
     Ok(json_response(
