@@ -128,9 +128,11 @@ def test_responder_signs_in_and_acts(driver, base):
     WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "token-error")))
     assert "expired or was already used" in driver.page_source
     bt.axe_check(driver, "a replayed callback")
-    # Replayed into a new sign-in of this browser: its state is another's.
+    # Replayed into a new sign-in of this browser (signed out at the
+    # provider, so it waits at its login page): its state is another's.
+    driver.delete_all_cookies()
     driver.get(f"{base}/console/oidc/start")
-    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.CSS_SELECTOR, "button[type=submit], input[name=login]")))
+    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.NAME, "login")))
     driver.get(seen[-1])
     WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "token-error")))
     assert "state does not match" in driver.page_source, driver.page_source[:800]
