@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from selenium import webdriver
@@ -33,6 +34,9 @@ sys.path.insert(0, HERE)
 import browser_test as bt  # noqa: E402  (its helpers: ports, axe, the API, drills)
 
 PROVIDER = os.path.join(HERE, "oidc", "provider.mjs")
+# Every code, state, sign-in cookie and session id the run saw: none may be
+# in the server's log or its data directory afterwards.
+SEEN = set()
 
 
 def start_provider(port, callback):
@@ -85,6 +89,11 @@ def provider_sign_in(driver, base, account):
     assert "Test IdP" in link.text, link.text
     link.click()
     login = WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.NAME, "login")))
+    # Its path is /console/oidc, so only the browser's whole jar shows it here.
+    jar = driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]
+    pending = [c for c in jar if c["name"] == "klaxon_oidc"]
+    assert pending and pending[0]["httpOnly"] and pending[0]["sameSite"] == "Lax", pending
+    SEEN.update(c["value"] for c in pending)
     login.send_keys(account)
     driver.find_element(By.NAME, "password").send_keys("any password")
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
@@ -114,6 +123,10 @@ def test_responder_signs_in_and_acts(driver, base):
     assert not [c for c in driver.get_cookies() if c["name"] == "klaxon_oidc"], "the sign-in cookie outlived its callback"
     seen = callbacks_seen(driver)
     assert seen, "no callback was seen"
+    for url in seen:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        SEEN.update(query.get("code", []) + query.get("state", []))
+    SEEN.update(c["value"] for c in session)
     driver.get(f"{base}/console/incidents/{reference}")
     WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), reference))
     note = driver.find_element(By.ID, "ack-note")
@@ -180,6 +193,37 @@ def test_no_role_is_refused(driver, base):
     assert not [c for c in driver.get_cookies() if c["name"] == "klaxon_session"]
 
 
+def start_klaxon(binary, data_dir, port, log):
+    """browser_test's `klaxon serve`, its log kept for the scan."""
+    env = dict(os.environ)
+    env["KLAXON_API_TOKENS"] = f"browser:viewer:{bt.TOKEN},ic:commander:{bt.COMMANDER}"
+    env["RUST_LOG"] = "info,klaxon_core=debug,klaxon=debug"
+    proc = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc
+        except Exception:
+            time.sleep(0.05)
+    proc.kill()
+    sys.exit("klaxon serve did not start")
+
+
+def scan(paths):
+    """The planted values found in the files under `paths`."""
+    found = []
+    for root in paths:
+        walk = [(os.path.dirname(root), [], [os.path.basename(root)])] if os.path.isfile(root) else os.walk(root)
+        for d, _, files in walk:
+            for name in files:
+                path = os.path.join(d, name)
+                with open(path, "rb") as f:
+                    data = f.read()
+                found += [f"{path}: {v[:6]}…" for v in SEEN if v and v.encode() in data]
+    return found
+
+
 def main():
     binary = sys.argv[1]
     idp_port, port = bt.free_port(), bt.free_port()
@@ -189,8 +233,8 @@ def main():
     os.environ["KLAXON_OIDC_CLIENT_ID"] = "klaxon-console"
     os.environ["KLAXON_OIDC_NAME"] = "Test IdP"
     passed = failed = 0
-    with tempfile.TemporaryDirectory() as data_dir:
-        proc = bt.start_klaxon(binary, data_dir, port)
+    with tempfile.TemporaryDirectory() as data_dir, tempfile.NamedTemporaryFile(suffix=".log") as log:
+        proc = start_klaxon(binary, data_dir, port, log)
         driver = browser()
         try:
             for test in (test_responder_signs_in_and_acts, test_tampered_state_is_refused,
@@ -208,6 +252,13 @@ def main():
             proc.wait()
             idp.kill()
             idp.wait()
+        assert len(SEEN) >= 4, f"the run saw too few values to scan for: {len(SEEN)}"
+        leaks = scan([data_dir, log.name])
+        if leaks:
+            print(f"oidc browser: a code, state or cookie is stored or logged: {leaks}")
+            failed += 1
+        else:
+            print(f"oidc browser: none of {len(SEEN)} codes, states and cookies is in the log or the data directory")
     print(f"oidc browser: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
