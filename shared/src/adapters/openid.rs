@@ -57,6 +57,17 @@ impl HttpIdentityProvider {
                 .await
                 .map_err(|e| IdentityError::Unreachable(e.to_string()))?;
             let status = resp.status().as_u16();
+            // A declared length over the bound is refused unread; an
+            // undeclared one is bounded by the deadline and checked below.
+            let declared = resp
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.parse::<usize>().ok());
+            if declared.is_some_and(|n| n > MAX_ANSWER) {
+                return Err(IdentityError::Invalid(format!(
+                    "answer larger than {MAX_ANSWER} bytes"
+                )));
+            }
             let body = aws_smithy_types::byte_stream::ByteStream::new(resp.into_body())
                 .collect()
                 .await
