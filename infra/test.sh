@@ -125,3 +125,11 @@ echo "cfn-lint: template.yaml clean" >&2
 "$venv/bin/python" infra/template_e2e.py "${CARGO_TARGET_DIR:-target}/debug"
 "$venv/bin/openapi-spec-validator" docs/openapi.json
 "$venv/bin/python" infra/browser_test.py "${CARGO_TARGET_DIR:-target}/debug/klaxon"
+# The console's OpenID Connect sign-in against a real provider on loopback
+# (oidc-provider, pinned in infra/oidc's lock file; npm is there by now).
+if ! cmp -s infra/oidc/package-lock.json infra/oidc/node_modules/.installed-lock 2>/dev/null; then
+  echo "installing oidc-provider into infra/oidc" >&2
+  (cd infra/oidc && npm ci --no-audit --no-fund --loglevel=error)
+  cp infra/oidc/package-lock.json infra/oidc/node_modules/.installed-lock
+fi
+"$venv/bin/python" infra/oidc_browser_test.py "${CARGO_TARGET_DIR:-target}/debug/klaxon"

@@ -42,6 +42,79 @@ pub struct Settings {
     pub jwt: JwtClaims,
     /// The repository incidents are tracked in; none, no tracking.
     pub tracker: Option<TrackerSettings>,
+    /// The console's OpenID Connect sign-in; none, API tokens only.
+    pub oidc: Option<OidcSettings>,
+}
+
+/// The console's sign-in through an OpenID provider: the same issuer and
+/// audience (the client id) as the API's JWT authorizer.
+/// `KLAXON_OIDC_ISSUER`, `KLAXON_OIDC_CLIENT_ID`, optionally
+/// `KLAXON_OIDC_CLIENT_SECRET` (a confidential client), `KLAXON_OIDC_NAME`
+/// (what the button says) and `KLAXON_CONSOLE_TOKEN_SIGN_IN=off` (offer the
+/// provider only).
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    /// The issuer exactly as its ID tokens name it (no trailing slash added).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub name: String,
+    /// Whether the API-token form is offered beside the provider.
+    pub token_sign_in: bool,
+}
+
+impl OidcSettings {
+    /// `None` when no issuer is named.
+    pub fn load(l: &dyn Lookup) -> Result<Option<Self>, ConfigError> {
+        let Some(issuer) = l.get("KLAXON_OIDC_ISSUER") else {
+            return Ok(None);
+        };
+        if !(issuer.starts_with("https://") || is_loopback_http(&issuer)) {
+            return Err(ConfigError::Invalid {
+                var: "KLAXON_OIDC_ISSUER",
+                reason: "must be an https:// URL (or http:// on loopback, for a test provider)"
+                    .into(),
+            });
+        }
+        let client_id = l
+            .get("KLAXON_OIDC_CLIENT_ID")
+            .ok_or(ConfigError::Missing("KLAXON_OIDC_CLIENT_ID"))?;
+        let token_sign_in = match l.get("KLAXON_CONSOLE_TOKEN_SIGN_IN").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    var: "KLAXON_CONSOLE_TOKEN_SIGN_IN",
+                    reason: "must be on or off".into(),
+                });
+            }
+        };
+        let name = l.get("KLAXON_OIDC_NAME").unwrap_or_else(|| {
+            issuer
+                .split_once("://")
+                .map(|(_, rest)| rest.split('/').next().unwrap_or(rest))
+                .unwrap_or(&issuer)
+                .to_owned()
+        });
+        Ok(Some(Self {
+            issuer,
+            client_id,
+            client_secret: l.get("KLAXON_OIDC_CLIENT_SECRET").map(Secret),
+            name,
+            token_sign_in,
+        }))
+    }
+}
+
+/// `http://127.0.0.1:…`, `http://[::1]:…` or `http://localhost:…`: a provider
+/// on this machine, where plain http is acceptable.
+pub fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    matches!(host, "127.0.0.1" | "[::1]" | "localhost")
 }
 
 /// GitHub Issues as the tracker: `KLAXON_GITHUB_REPO` (`owner/name`), the
@@ -752,6 +825,72 @@ mod tests {
             )])
             .is_ok()
         );
+    }
+
+    /// The OpenID settings: none without an issuer, the client id required,
+    /// plain http only on loopback, and the secret never printed.
+    #[test]
+    fn oidc_settings_table() {
+        let load = |pairs: &[(&str, &str)]| {
+            let map: BTreeMap<String, String> = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            OidcSettings::load(&Layered(&map))
+        };
+        assert!(load(&[]).expect("none").is_none());
+        let s = load(&[
+            ("KLAXON_OIDC_ISSUER", "https://id.example.com/realms/ops"),
+            ("KLAXON_OIDC_CLIENT_ID", "klaxon"),
+            ("KLAXON_OIDC_CLIENT_SECRET", "s3cr3t-value"),
+        ])
+        .expect("ok")
+        .expect("some");
+        assert_eq!(s.name, "id.example.com");
+        assert!(s.token_sign_in);
+        assert!(!format!("{s:?}").contains("s3cr3t-value"));
+        let local = load(&[
+            ("KLAXON_OIDC_ISSUER", "http://127.0.0.1:5602"),
+            ("KLAXON_OIDC_CLIENT_ID", "klaxon"),
+            ("KLAXON_OIDC_NAME", "Test IdP"),
+            ("KLAXON_CONSOLE_TOKEN_SIGN_IN", "off"),
+        ])
+        .expect("ok")
+        .expect("some");
+        assert_eq!(local.name, "Test IdP");
+        assert!(!local.token_sign_in);
+        let errors: [(&[(&str, &str)], &str); 4] = [
+            (
+                &[("KLAXON_OIDC_ISSUER", "https://id.example.com")],
+                "KLAXON_OIDC_CLIENT_ID",
+            ),
+            (
+                &[
+                    ("KLAXON_OIDC_ISSUER", "http://id.example.com"),
+                    ("KLAXON_OIDC_CLIENT_ID", "k"),
+                ],
+                "KLAXON_OIDC_ISSUER",
+            ),
+            (
+                &[
+                    ("KLAXON_OIDC_ISSUER", "http://127.0.0.1.evil.example"),
+                    ("KLAXON_OIDC_CLIENT_ID", "k"),
+                ],
+                "KLAXON_OIDC_ISSUER",
+            ),
+            (
+                &[
+                    ("KLAXON_OIDC_ISSUER", "https://id.example.com"),
+                    ("KLAXON_OIDC_CLIENT_ID", "k"),
+                    ("KLAXON_CONSOLE_TOKEN_SIGN_IN", "maybe"),
+                ],
+                "KLAXON_CONSOLE_TOKEN_SIGN_IN",
+            ),
+        ];
+        for (pairs, var) in errors {
+            let e = load(pairs).expect_err(var).to_string();
+            assert!(e.contains(var), "{var}: {e}");
+        }
     }
 
     #[test]

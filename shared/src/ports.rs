@@ -667,3 +667,36 @@ impl Clock for ManualClock {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+/// Why the OpenID provider gave no usable answer. Carries no request or
+/// response value (a code, a token), only what went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// Not reached, timed out, or a 5xx: worth trying the sign-in again.
+    #[error("the identity provider could not be reached: {0}")]
+    Unreachable(String),
+    /// It answered, but refused (the OAuth `error` code, e.g. `invalid_grant`).
+    #[error("the identity provider refused: {0}")]
+    Refused(String),
+    /// It answered something that is not the JSON asked for.
+    #[error("the identity provider's answer is unusable: {0}")]
+    Invalid(String),
+}
+
+/// The OpenID provider's HTTP endpoints: its documents (discovery, the
+/// JWKS) and its token endpoint. The use case decides what to ask and checks
+/// every answer; this only carries it.
+#[async_trait]
+pub trait IdentityProvider: Send + Sync {
+    /// A JSON document at `url` (GET).
+    async fn document(&self, url: &str) -> Result<Value, IdentityError>;
+    /// The token endpoint's answer to a form (POST). With `client`, the
+    /// client (id, secret) authenticates with HTTP Basic
+    /// (`client_secret_basic`); the secret goes nowhere else.
+    async fn token(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        client: Option<(&str, &str)>,
+    ) -> Result<Value, IdentityError>;
+}

@@ -132,14 +132,22 @@ fn assemble(
         (None, None) => None,
     };
     let bus = Arc::new(InProcessBus::new());
-    let app = Arc::new(App::new(Wiring {
+    let openid = settings.oidc.is_some();
+    let app = App::new(Wiring {
         store: Arc::new(store),
         publisher: bus.clone(),
         notifier: Arc::new(FileNotifier::new(data_dir.join("outbox.jsonl"))),
         clock,
         relay,
         settings,
-    }));
+    });
+    let app = Arc::new(if openid {
+        app.with_identity_provider(Arc::new(
+            klaxon_core::adapters::openid::HttpIdentityProvider::new(),
+        ))
+    } else {
+        app
+    });
     bus.subscribe(Arc::new(Consumers {
         app: Arc::downgrade(&app),
         tracker,

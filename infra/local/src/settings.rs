@@ -208,6 +208,7 @@ impl FileConfig {
             policy,
             jwt: Default::default(),
             tracker: klaxon_core::config::TrackerSettings::load(&lookup)?,
+            oidc: klaxon_core::config::OidcSettings::load(&lookup)?,
         })
     }
 }

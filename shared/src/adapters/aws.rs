@@ -92,6 +92,7 @@ pub async fn settings(sdk: &aws_config::SdkConfig) -> Result<Settings, ConfigErr
         notify: crate::config::NotifySettings::load(&lookup)?,
         jwt: crate::config::JwtClaims::load(&lookup),
         tracker: crate::config::TrackerSettings::load(&lookup)?,
+        oidc: crate::config::OidcSettings::load(&lookup)?,
         policy: match lookup.get("KLAXON_POLICY_FILE") {
             None => crate::policy::Policy::builtin(),
             Some(path) => std::sync::Arc::new(
@@ -109,7 +110,8 @@ pub async fn settings(sdk: &aws_config::SdkConfig) -> Result<Settings, ConfigErr
 /// Builds the App once; clients are reused for every invocation.
 pub fn app(sdk: &aws_config::SdkConfig, res: &AwsResources, settings: Settings) -> Arc<App> {
     let sdk = &with_retries(sdk);
-    Arc::new(App::new(Wiring {
+    let openid = settings.oidc.is_some();
+    let app = App::new(Wiring {
         store: Arc::new(DynamoIncidentStore::new(
             aws_sdk_dynamodb::Client::new(sdk),
             &res.table,
@@ -126,7 +128,12 @@ pub fn app(sdk: &aws_config::SdkConfig, res: &AwsResources, settings: Settings) 
         // Lambda may freeze the process after returning: publish first.
         relay: Relay::Inline,
         settings,
-    }))
+    });
+    Arc::new(if openid {
+        app.with_identity_provider(Arc::new(super::openid::HttpIdentityProvider::new()))
+    } else {
+        app
+    })
 }
 
 /// The paging topic's subscriptions (`klaxon people sync`) through the

@@ -10,6 +10,8 @@ pub mod eventbridge;
 pub mod github;
 pub mod local;
 #[cfg(feature = "aws")]
+pub mod openid;
+#[cfg(feature = "aws")]
 pub mod sms;
 #[cfg(feature = "aws")]
 pub mod sns;

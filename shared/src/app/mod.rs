@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod intake;
 pub mod limiter;
 pub mod notify;
+pub mod oidc;
 pub mod oncall;
 pub mod oncall_notices;
 pub mod opsgenie_import;
@@ -59,6 +60,8 @@ pub struct App {
     source_beats: heartbeat::SourceBeats,
     /// What intake's paging check assessed, for triage in this process.
     assessments: assess::Made,
+    /// The console's OpenID provider (none: no OIDC sign-in) and its cache.
+    openid: oidc::Provider,
 }
 
 /// What an [`App`] is built from, by name: the adapters behind each port,
@@ -98,7 +101,14 @@ impl App {
             repeat_targets: repeats::Targets::default(),
             source_beats: heartbeat::SourceBeats::default(),
             assessments: assess::Made::default(),
+            openid: oidc::Provider::default(),
         }
+    }
+
+    /// The OpenID provider the console's sign-in talks to.
+    pub fn with_identity_provider(mut self, port: Arc<dyn crate::ports::IdentityProvider>) -> Self {
+        self.openid = oidc::Provider::new(port);
+        self
     }
 }
 

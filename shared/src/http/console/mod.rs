@@ -61,7 +61,7 @@ pub async fn serve(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
     let post = req.method() == Method::POST;
     let result = match segs.as_slice() {
         [] if get => list::page(app, &req).await,
-        ["sign-in"] if get => Ok(session::form(&req, None)),
+        ["sign-in"] if get => Ok(session::form(app, &req, None)),
         ["sign-in"] if post => session::sign_in(app, &req).await,
         ["sign-out"] if post => session::sign_out(app, &req).await,
         ["oidc", rest @ ..] => oidc::serve(app, &req, rest).await,

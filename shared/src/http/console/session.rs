@@ -25,7 +25,7 @@ const SIGN_IN_COOKIE: &str = "klaxon_sign_in";
 pub(super) const TOKEN_FIELD: &str = "_csrf";
 
 /// A cookie's value from the request's `Cookie` headers.
-fn cookie<'a>(req: &'a Request<Bytes>, name: &str) -> Option<&'a str> {
+pub(super) fn cookie<'a>(req: &'a Request<Bytes>, name: &str) -> Option<&'a str> {
     req.headers()
         .get_all(header::COOKIE)
         .iter()
@@ -38,13 +38,18 @@ fn cookie<'a>(req: &'a Request<Bytes>, name: &str) -> Option<&'a str> {
 
 /// Whether the browser reached us over https (directly, or as API
 /// Gateway tells the function).
-fn over_https(req: &Request<Bytes>) -> bool {
+pub(super) fn over_https(req: &Request<Bytes>) -> bool {
     req.uri().scheme_str() == Some("https")
         || header_str(req, "x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
 /// A `Set-Cookie` value for the console's path.
-fn set_cookie(req: &Request<Bytes>, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
+pub(super) fn set_cookie(
+    req: &Request<Bytes>,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) -> Option<HeaderValue> {
     let secure = if over_https(req) { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
@@ -127,20 +132,39 @@ pub(super) async fn signed_post<'a>(
 }
 
 /// `GET /console/sign-in`: the form, with a fresh doubled token.
-pub(super) fn form(req: &Request<Bytes>, error: Option<&str>) -> Response<Bytes> {
-    let token = SessionId::random();
+pub(super) fn form(app: &App, req: &Request<Bytes>, error: Option<&str>) -> Response<Bytes> {
     let status = if error.is_some() {
         StatusCode::UNAUTHORIZED
     } else {
         StatusCode::OK
     };
+    page(app, req, status, error, false)
+}
+
+/// The sign-in page: the provider's button when one is configured, the
+/// token form unless turned off, an error if any, or (`done`) the note that
+/// the browser is signed in and moves on to the console.
+pub(super) fn page(
+    app: &App,
+    req: &Request<Bytes>,
+    status: StatusCode,
+    error: Option<&str>,
+    done: bool,
+) -> Response<Bytes> {
+    let oidc = app.settings.oidc.as_ref();
+    let provider = oidc.map(|o| o.name.as_str());
+    let token_form = oidc.is_none_or(|o| o.token_sign_in) && !done;
+    let token = SessionId::random();
     let mut resp = render(
         "console/sign_in.html",
         status,
         None,
-        context! { sign_in_token => token.as_str(), error, hours => SESSION_TTL.num_hours() },
+        context! {
+            sign_in_token => token.as_str(), error, hours => SESSION_TTL.num_hours(),
+            provider, token_form, done,
+        },
     );
-    if let Some(v) = set_cookie(req, SIGN_IN_COOKIE, token.as_str(), 3600) {
+    if token_form && let Some(v) = set_cookie(req, SIGN_IN_COOKIE, token.as_str(), 3600) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp
@@ -155,11 +179,18 @@ pub(super) async fn sign_in(app: &App, req: &Request<Bytes>) -> Result<Response<
     if doubled.is_empty() || !bool::from(doubled.as_bytes().ct_eq(sent.as_bytes())) {
         return Err(Nope::FormToken);
     }
+    if app.settings.oidc.as_ref().is_some_and(|o| !o.token_sign_in) {
+        return Ok(form(
+            app,
+            req,
+            Some("Sign-in with an API token is turned off here."),
+        ));
+    }
     let token = field(body, "token").unwrap_or_default();
     let (id, _) = match sessions::sign_in(app, token.trim()).await {
         Ok(opened) => opened,
         Err(SignInError::UnknownToken) => {
-            return Ok(form(req, Some("That API token is not valid here.")));
+            return Ok(form(app, req, Some("That API token is not valid here.")));
         }
         Err(SignInError::Store(e)) => return Err(ApiError::from(e).into()),
     };
