@@ -325,7 +325,8 @@ pub fn open_for_writes(change: &Change) -> Result<(), ResponseError> {
     writable(&change.incident)
 }
 
-/// Every incident in `[from, to)` the caller may see, read a page at a time.
+/// Every incident in `[from, to)` the caller may see, read a page at a time
+/// in the store's own order (newest first): a report needs no open-first.
 pub async fn all_between(
     app: &App,
     caller: &Caller,
@@ -335,40 +336,47 @@ pub async fn all_between(
     let q = IncidentQuery {
         from: Some(from),
         to: Some(to),
-        limit: 200,
+        limit: 500,
         ..IncidentQuery::default()
     };
-    let mut at = None;
+    let Some(mut q) = scoped(caller, q, None) else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     loop {
-        let page = list(app, caller, q.clone(), None, at).await?;
+        let page = app.store.list(&q).await?;
         out.extend(page.items);
         match page.next {
-            Some(c) => at = Some(c),
+            Some(c) => q.after = Some(c),
             None => return Ok(out),
         }
     }
 }
 
-/// One page of the incidents `caller` may see that match `q`, open ones
-/// first across every page ([`open_first`]), continuing from `at`. A
+/// `q` narrowed to what `caller` may see; `None` when that is nothing. A
 /// tenant filter narrows the caller's scope; it never widens it.
-pub async fn list(
-    app: &App,
-    caller: &Caller,
-    mut q: IncidentQuery,
-    tenant: Option<String>,
-    at: Option<ListCursor>,
-) -> Result<Listing, StoreError> {
+fn scoped(caller: &Caller, mut q: IncidentQuery, tenant: Option<String>) -> Option<IncidentQuery> {
     q.tenants = match tenant {
         Some(t) if caller.may_see(Some(&t)) => Some(vec![t]),
         Some(_) => Some(Vec::new()),
         None => caller.tenants.clone(),
     };
-    if q.tenants.as_ref().is_some_and(Vec::is_empty) {
-        return Ok(Listing::default());
+    (!q.tenants.as_ref().is_some_and(Vec::is_empty)).then_some(q)
+}
+
+/// One page of the incidents `caller` may see that match `q`, open ones
+/// first across every page ([`open_first`]), continuing from `at`.
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    q: IncidentQuery,
+    tenant: Option<String>,
+    at: Option<ListCursor>,
+) -> Result<Listing, StoreError> {
+    match scoped(caller, q, tenant) {
+        Some(q) => open_first(app.store.as_ref(), &q, at).await,
+        None => Ok(Listing::default()),
     }
-    open_first(app.store.as_ref(), &q, at).await
 }
 
 /// Starts a drill: a real incident, marked as a drill, that plays out the
