@@ -658,3 +658,66 @@ async fn insights_keep_tenant_scope_and_escape_what_was_sent() {
         400
     );
 }
+
+/// The on-call page names who is on call now and next for each schedule,
+/// the handoff in the zone asked for, and a person's name escaped.
+#[tokio::test]
+async fn oncall_page_shows_now_and_next_in_the_viewers_zone() {
+    const ADMIN: &str = "console-admin-token-0123456789";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = server::spawn(dir.path(), &[], |c| {
+        c.env(
+            "KLAXON_API_TOKENS",
+            format!("vera:viewer:{VIEWER},ada:admin:{ADMIN}"),
+        );
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let put = |path: String, body: Value| {
+        let req = http
+            .put(format!("{}{path}", server.base))
+            .bearer_auth(ADMIN)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        async move {
+            let resp = req.send().await.expect("put");
+            assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        }
+    };
+    for (id, name) in [("priya", "Priya <i>Shah</i>"), ("sam", "Sam Okafor")] {
+        put(
+            format!("/api/v1/people/{id}"),
+            json!({"name": name, "time_zone": "Europe/Berlin", "contacts": {"email": format!("{id}@example.com")}}),
+        )
+        .await;
+    }
+    put(
+        "/api/v1/schedules/primary".into(),
+        json!({"name": "Security primary", "time_zone": "Europe/Berlin", "layers": [
+            {"people": ["priya", "sam"], "shift": "1w", "handoff": "Mon 09:00", "start": "2026-11-02"}
+        ]}),
+    )
+    .await;
+    let mut viewer = Browser::new(&server);
+    viewer.sign_in(VIEWER).await;
+    let page = viewer.get("/console/oncall?tz=America/New_York").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains("Security primary"), "{body}");
+    assert!(
+        body.contains("Priya &lt;i&gt;Shah&lt;&#x2f;i&gt;") && !body.contains("<i>Shah"),
+        "{body}"
+    );
+    assert!(body.contains("Sam Okafor"));
+    assert!(
+        body.contains(" America&#x2f;New_York</time>"),
+        "the handoff in the asked zone"
+    );
+    assert!(body.contains("<time datetime=\""), "{body}");
+    let utc = viewer.get("/console/oncall").await;
+    assert!(
+        utc.body.contains("Handoff times are in UTC"),
+        "{}",
+        utc.body
+    );
+}
