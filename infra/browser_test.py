@@ -9,8 +9,10 @@ and confirmed, acknowledges the incident. Last, the responder console: a
 commander signs in with an API token and works a drill to closed with the
 keyboard and mouse (acknowledge, a hypothesis, contain, resolve, settle the
 checklist, close); a viewer sees no buttons and a forced post gets 403.
-axe-core (infra/axe) checks every page it visits for WCAG 2.2 AA, and two
-screenshots go to docs/.
+Then the metrics page's charts, the annual report and the on-call page;
+Tab reaches the console's navigation, and countdowns tick with JavaScript
+on. axe-core (infra/axe) checks every page it visits for WCAG 2.2 AA, and
+three screenshots go to docs/.
 """
 
 import json
@@ -325,6 +327,71 @@ def test_console_viewer_has_no_buttons(driver, base, data_dir):
     assert api(base, "GET", f"/api/v1/incidents/{reference}")["incident"].get("acknowledged") is None
 
 
+def wait(driver, condition, timeout=15):
+    """Waits for `condition`, failing with the page it stopped on."""
+    try:
+        return WebDriverWait(driver, timeout).until(condition)
+    except Exception:
+        raise AssertionError(f"timed out on {driver.current_url}: {driver.page_source[:600]!r}")
+
+
+def test_console_insights(driver, base, data_dir):
+    """The metrics page (server-drawn charts, each one titled image with its
+    figures in a table), the annual report and the on-call page pass axe;
+    the keyboard reaches the console's navigation; countdowns tick."""
+    console_sign_in(driver, base, TOKEN)
+    driver.get(f"{base}/console/metrics")
+    wait(driver, EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Metrics"))
+    charts = driver.find_elements(By.CSS_SELECTOR, "figure svg[role=img]")
+    assert charts, "no chart on the metrics page"
+    for svg in charts:
+        title = svg.find_element(By.TAG_NAME, "title").get_attribute("textContent")
+        assert title and svg.get_attribute("aria-labelledby"), "a chart without its title"
+    assert driver.find_elements(By.CSS_SELECTOR, "main table tbody tr"), "no figures table"
+    axe_check(driver, "metrics")
+    driver.set_window_size(1400, 1000)
+    driver.save_screenshot(os.path.join(SHOTS, "console-metrics.png"))
+    driver.get(f"{base}/console/metrics?by=fortnight")
+    wait(driver, EC.presence_of_element_located((By.ID, "metrics-error")))
+    axe_check(driver, "metrics with a refused range")
+    year = time.gmtime().tm_year
+    driver.get(f"{base}/console/metrics/annual?year={year}")
+    wait(driver, EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), f"report {year}"))
+    axe_check(driver, "annual report")
+    driver.get(f"{base}/console/oncall?tz=Europe/Berlin")
+    wait(driver, EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "On call"))
+    assert driver.find_element(By.ID, "o-tz").get_attribute("value") == "Europe/Berlin"
+    axe_check(driver, "on-call")
+    driver.get(f"{base}/console/oncall?tz=Mars/Olympus")
+    wait(driver, EC.presence_of_element_located((By.ID, "zone-error")))
+    axe_check(driver, "on-call with a refused zone")
+
+    # Keyboard only: Tab from the top of the page reaches the navigation.
+    driver.get(f"{base}/console")
+    wait(driver, EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Incidents"))
+    body = driver.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    reached = []
+    for _ in range(8):
+        el = driver.switch_to.active_element
+        reached.append(el.text)
+        if el.text == "Metrics":
+            break
+        el.send_keys(Keys.TAB)
+    assert "On call" in reached and reached[-1] == "Metrics", f"Tab went through {reached}"
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    wait(driver, EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Metrics"))
+
+    # With JavaScript on, a countdown follows the clock: one moved to 90 s
+    # from now reads "in 2 min" within a tick.
+    driver.get(f"{base}/console")
+    wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "[data-due]")))
+    driver.execute_script(
+        "const el = document.querySelector('[data-due]');"
+        "el.setAttribute('data-due', new Date(Date.now() + 90000).toISOString()); el.id = 'ticking';")
+    wait(driver, EC.text_to_be_present_in_element((By.ID, "ticking"), "in 2 min"))
+
+
 def main():
     binary = sys.argv[1]
     port = free_port()
@@ -334,7 +401,8 @@ def main():
         passed = failed = 0
         try:
             for test in (test_submit_and_see_reference, test_errors_beside_fields, test_page_ack_link_in_browser,
-                         test_console_commander_works_an_incident, test_console_viewer_has_no_buttons):
+                         test_console_commander_works_an_incident, test_console_viewer_has_no_buttons,
+                         test_console_insights):
                 try:
                     test(driver, f"http://127.0.0.1:{port}", data_dir)
                     print(f"browser {test.__name__} ... ok")

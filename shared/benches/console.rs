@@ -1,6 +1,8 @@
-//! The console's two heaviest pages, rendered on the server over the SQLite
+//! The console's heaviest pages, rendered on the server over the SQLite
 //! store: the incident list with 10,000 incidents stored (a page of 50, open
-//! first), and an incident with 500 timeline entries. Each timed request is
+//! first), an incident with 500 timeline entries, and the metrics page over
+//! the 10,000 (a year by month and by week: every incident read, the
+//! figures and three SVG charts drawn). Each timed request is
 //! the whole of `http::serve` for a signed-in commander: the session read,
 //! the store's reads, the use case and the template.
 //! `cargo bench -p klaxon-core --features sqlite --bench console`.
@@ -16,8 +18,8 @@ use klaxon_core::adapters::sqlite::SqliteIncidentStore;
 use klaxon_core::app::{Relay, Wiring, respond, session};
 use klaxon_core::config::Settings;
 use klaxon_core::domain::{
-    Basis, Caller, Deadline, DeadlineKind, DomainEvent, NewIncident, Reference, Report,
-    ReportInput, Role, Severity, Source, Status,
+    Acknowledgement, Basis, Caller, Deadline, DeadlineKind, DomainEvent, NewIncident, Reference,
+    Report, ReportInput, Role, Severity, Source, Status,
 };
 use klaxon_core::http::{self, ApiRoutes};
 use klaxon_core::ports::{
@@ -65,11 +67,12 @@ fn report(title: &str) -> Report {
     .expect("valid report")
 }
 
-/// `INCIDENTS` incidents, one a minute before t0: a tenth still open, each
-/// with two deadlines, the rest closed.
+/// `INCIDENTS` incidents, one every 50 minutes over the year before t0: a
+/// tenth still open, each with two deadlines, the rest acknowledged within
+/// hours and closed within days.
 async fn history(store: &SqliteIncidentStore) {
     for i in 0..INCIDENTS {
-        let t = t0() - Duration::minutes((INCIDENTS - i) as i64);
+        let t = t0() - Duration::minutes(50 * (INCIDENTS - i) as i64);
         let mut n =
             NewIncident::from_report(report(&format!("Finding {i}")), Source::Report, None, t);
         n.incident.status = if i % 10 == 0 {
@@ -78,8 +81,20 @@ async fn history(store: &SqliteIncidentStore) {
             Status::Closed
         };
         n.incident.severity = Some(Severity::ALL[i % 4]);
+        if i % 10 != 0 {
+            let ack = t + Duration::minutes(10 + (i % 7) as i64 * 40);
+            n.incident.acknowledged = Some(Acknowledgement {
+                by: "carol".into(),
+                via: "api".into(),
+                at: ack,
+            });
+            n.incident.resolved_at = Some(t + Duration::hours(6 + (i % 13) as i64 * 9));
+        }
         n.incident.deadlines = vec![
-            Deadline::new(DeadlineKind::Acknowledge, t, t + Duration::hours(4)),
+            Deadline {
+                met_at: (i % 10 != 0).then(|| t + Duration::minutes(10 + (i % 7) as i64 * 40)),
+                ..Deadline::new(DeadlineKind::Acknowledge, t, t + Duration::hours(4))
+            },
             Deadline::new(DeadlineKind::Fix, t, t + Duration::days(30)),
         ];
         n.events.clear();
@@ -166,7 +181,9 @@ fn main() {
             .expect("note");
         }
         let build_s = built.elapsed().as_secs_f64();
-        let (id, _) = session::open(&app, commander).await.expect("session");
+        let (id, _) = session::open(&app, commander.clone())
+            .await
+            .expect("session");
         let cookie = format!("klaxon_session={}", id.as_str());
         let pages = [
             (format!("list, {INCIDENTS} stored"), "/console".to_owned()),
@@ -174,8 +191,26 @@ fn main() {
                 format!("incident, {} timeline entries", TIMELINE + 1),
                 format!("/console/incidents/{}", busy.reference.as_str()),
             ),
+            (
+                format!("metrics, {INCIDENTS} over a year, by month"),
+                "/console/metrics".to_owned(),
+            ),
+            (
+                format!("metrics, {INCIDENTS} over a year, by week"),
+                "/console/metrics?by=week".to_owned(),
+            ),
         ];
         println!("built in {build_s:.1} s; {ROUNDS} requests each");
+        // What the metrics page spends reading: every incident of the year.
+        let read = Instant::now();
+        let all = respond::all_between(&app, &commander, t0() - Duration::days(365), t0())
+            .await
+            .expect("read");
+        println!(
+            "reading the {} incidents the metrics page covers: {:.0} ms",
+            all.len(),
+            read.elapsed().as_secs_f64() * 1e3
+        );
         println!("| page | median | p95 | worst | HTML | within {BUDGET_MS} ms |");
         println!("|---|---|---|---|---|---|");
         for (name, path) in pages {

@@ -116,6 +116,9 @@ pub struct IncidentQuery {
     /// an incident without a tenant never matches a tenant list.
     pub tenants: Option<Vec<String>>,
     pub drill: Option<bool>,
+    /// Only open incidents (`true`) or only resolved and closed ones
+    /// (`false`): the two halves of an open-first listing.
+    pub open: Option<bool>,
     /// Created at or after.
     pub from: Option<DateTime<Utc>>,
     /// Created before.
@@ -132,6 +135,7 @@ impl Default for IncidentQuery {
             severity: None,
             tenants: None,
             drill: None,
+            open: None,
             from: None,
             to: None,
             after: None,
@@ -147,6 +151,7 @@ impl IncidentQuery {
         self.status.is_none_or(|s| i.status == s)
             && self.severity.is_none_or(|s| i.severity == Some(s))
             && self.drill.is_none_or(|d| i.drill == d)
+            && self.open.is_none_or(|o| i.status.is_open() == o)
             && self.tenants.as_ref().is_none_or(|list| {
                 i.tenant
                     .as_deref()

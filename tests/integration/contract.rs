@@ -43,6 +43,7 @@ contract_suite!(
     list_filters,
     list_pages,
     list_cursor_survives_new_incident,
+    list_open_first,
     notifications_once_in_order,
     delete_removes_everything,
     delete_missing_is_false,

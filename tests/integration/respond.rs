@@ -787,13 +787,14 @@ async fn retention(h: Harness) {
 async fn listing_filters_and_pages() {
     let h = harness();
     let p = Pipeline::new();
+    let mut refs = Vec::new();
     for n in 0..5 {
         let tenant = if n % 2 == 0 {
             "acme.atlassian.net"
         } else {
             "globex.atlassian.net"
         };
-        open(
+        let r = open(
             &h,
             &p,
             &format!("finding {n}"),
@@ -801,8 +802,18 @@ async fn listing_filters_and_pages() {
             "Informational scanner finding on a staging host.",
         )
         .await;
+        refs.push(r);
         h.clock.advance(Duration::minutes(1));
     }
+    // A resolved incident newer than open ones lists after all of them.
+    let resolved = post(
+        &h,
+        &format!("/api/v1/incidents/{}/status", refs[3]),
+        COMMANDER,
+        json!({"status": "resolved", "root_cause": "scanner false positive"}),
+    )
+    .await;
+    assert_eq!(resolved.status, 200, "{}", resolved.text);
     let mut seen = Vec::new();
     let mut path = "/api/v1/incidents?limit=2".to_owned();
     loop {
@@ -824,12 +835,12 @@ async fn listing_filters_and_pages() {
         seen,
         vec![
             "finding 4",
-            "finding 3",
             "finding 2",
             "finding 1",
-            "finding 0"
+            "finding 0",
+            "finding 3"
         ],
-        "newest first, each once"
+        "open first across pages, newest first within each half, each once"
     );
     let from = (klaxon_tests::t0() + Duration::minutes(1))
         .to_rfc3339()
@@ -837,7 +848,8 @@ async fn listing_filters_and_pages() {
     type Case = (String, usize);
     let cases: Vec<Case> = vec![
         ("tenant=globex.atlassian.net".into(), 2),
-        ("status=triaged".into(), 5),
+        ("status=triaged".into(), 4),
+        ("status=resolved".into(), 1),
         ("status=closed".into(), 0),
         ("severity=SEV-4".into(), 5),
         ("severity=SEV-1".into(), 0),

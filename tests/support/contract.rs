@@ -1244,3 +1244,108 @@ pub async fn new_signal_and_bursts(store: Dyn) {
         .expect("counter");
     assert_eq!((counter.occurrences, counter.in_burst()), (4, 2));
 }
+
+/// Open incidents come first across every page, not only within one: the
+/// store's `open` filter gives each half newest first, and the open-first
+/// listing pages through the open half, then the resolved and closed one,
+/// each incident exactly once, with any other filter still applied.
+pub async fn list_open_first(store: Dyn) {
+    use klaxon_core::app::listing::{ListCursor, open_first};
+    // Newest first by creation: closed and open interleaved, so a listing
+    // by time alone would put closed ones on the first page.
+    let statuses = [
+        Status::Investigating,
+        Status::Resolved,
+        Status::Reported,
+        Status::Resolved,
+        Status::Triaged,
+        Status::Resolved,
+        Status::Contained,
+    ];
+    let mut made = Vec::new();
+    for (n, st) in statuses.into_iter().enumerate() {
+        let i = stored_incident(&store, &format!("n{n}"), n as i64, st, |i| {
+            i.drill = n == 5;
+        })
+        .await;
+        made.push(i);
+    }
+    // One closed, through resolved.
+    let mut ch = Change::begin(&made[3], made[3].created_at);
+    ch.move_to("t", Status::Closed).expect("legal");
+    made[3] = store.commit(ch).await.expect("commit");
+    let titles = |items: &[klaxon_core::domain::Incident]| {
+        items
+            .iter()
+            .map(|i| i.title.to_string())
+            .collect::<Vec<String>>()
+    };
+
+    let open = store
+        .list(&IncidentQuery {
+            open: Some(true),
+            ..IncidentQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(titles(&open.items), ["n6", "n4", "n2", "n0"], "open half");
+    let shut = store
+        .list(&IncidentQuery {
+            open: Some(false),
+            ..IncidentQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(titles(&shut.items), ["n5", "n3", "n1"], "closed half");
+    let none = store
+        .list(&IncidentQuery {
+            open: Some(false),
+            status: Some(Status::Triaged),
+            ..IncidentQuery::default()
+        })
+        .await
+        .expect("list");
+    assert!(none.items.is_empty(), "an open status in the closed half");
+
+    type Case = (
+        &'static str,
+        usize,
+        Option<bool>,
+        &'static [&'static [&'static str]],
+    );
+    #[rustfmt::skip]
+    let cases: &[Case] = &[
+        ("pages of 3", 3, None, &[&["n6", "n4", "n2"], &["n0", "n5", "n3"], &["n1"]]),
+        // The open half ends a page exactly: the next page starts the closed half.
+        ("pages of 2", 2, None, &[&["n6", "n4"], &["n2", "n0"], &["n5", "n3"], &["n1"]]),
+        ("one page", 50, None, &[&["n6", "n4", "n2", "n0", "n5", "n3", "n1"]]),
+        ("not drills", 2, Some(false), &[&["n6", "n4"], &["n2", "n0"], &["n3", "n1"]]),
+    ];
+    for (name, limit, drill, want) in cases {
+        let q = IncidentQuery {
+            limit: *limit,
+            drill: *drill,
+            ..IncidentQuery::default()
+        };
+        let mut pages: Vec<Vec<String>> = Vec::new();
+        let mut at: Option<ListCursor> = None;
+        loop {
+            let page = open_first(store.as_ref(), &q, at).await.expect("list");
+            assert!(page.items.len() <= *limit, "{name}: at most limit");
+            if !page.items.is_empty() {
+                pages.push(titles(&page.items));
+            }
+            match page.next {
+                // As the API hands it out.
+                Some(c) => at = Some(ListCursor::decode(&c.encode()).expect("round trip")),
+                None => break,
+            }
+            assert!(pages.len() < 20, "{name}: the listing never ends");
+        }
+        let want: Vec<Vec<String>> = want
+            .iter()
+            .map(|p| p.iter().map(|s| s.to_string()).collect())
+            .collect();
+        assert_eq!(pages, want, "{name}");
+    }
+}

@@ -540,3 +540,184 @@ async fn cross_site_and_tokenless_posts_are_refused_and_values_escaped() {
     assert_eq!(resp.status(), 403);
     assert!(incident(&server, &reference).await["incident"]["acknowledged"].is_null());
 }
+
+/// The metrics page draws its charts as titled images with their figures in
+/// a table, the annual report and the on-call page render, and none of them
+/// carries a write form; a script is allowed from the console itself only.
+#[tokio::test]
+async fn metrics_annual_and_oncall_pages_render_without_forms() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start(dir.path()).await;
+    let reference = drill(&server, "acme.example", "Metrics drill").await;
+    let mut viewer = Browser::new(&server);
+    viewer.sign_in(VIEWER).await;
+    let year = chrono::Utc::now().format("%Y").to_string();
+    for path in [
+        "/console/metrics".to_owned(),
+        "/console/metrics?by=week&from=2026-01-01".to_owned(),
+        format!("/console/metrics/annual?year={year}"),
+        "/console/oncall".to_owned(),
+        "/console/oncall?tz=Europe/Berlin".to_owned(),
+    ] {
+        let page = viewer.get(&path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        let csp = page.headers["content-security-policy"]
+            .to_str()
+            .expect("csp");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline'; script"),
+            "{csp}"
+        );
+        assert!(
+            page.body
+                .contains(r#"<script src="/console/assets/console.js" defer>"#)
+        );
+        let main = page.body.split("<main").nth(1).expect("main");
+        assert!(!main.contains("method=\"post\""), "{path}: no write form");
+        assert!(
+            page.body.contains(r#"href="/console/metrics""#),
+            "{path}: nav"
+        );
+    }
+    let metrics = viewer.get("/console/metrics").await.body;
+    // A drill is left out of every figure, so no chart has a point yet
+    // (the charts' markup is tested where they are drawn).
+    assert!(metrics.contains("No samples in this range."), "{metrics}");
+    assert!(!metrics.contains("<svg"), "no empty chart");
+    assert!(
+        metrics.contains("<th scope=\"row\">"),
+        "the figures as a table"
+    );
+    let annual = viewer
+        .get(&format!("/console/metrics/annual?year={year}"))
+        .await
+        .body;
+    assert!(
+        annual.contains(&reference),
+        "the drill is in the year's drills"
+    );
+    let md = viewer
+        .get(&format!("/console/metrics/annual.md?year={year}"))
+        .await;
+    assert_eq!(md.status, 200);
+    assert!(md.body.starts_with("# ") && md.body.contains(&reference));
+    let script = viewer.get("/console/assets/console.js").await;
+    assert_eq!(script.status, 200);
+    assert!(
+        script.headers["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/javascript")
+    );
+    assert_eq!(viewer.get("/console/assets/other.js").await.status, 404);
+}
+
+/// A caller scoped to another tenant sees none of this tenant's incidents in
+/// the metrics or the annual report; what a request sent is shown escaped.
+#[tokio::test]
+async fn insights_keep_tenant_scope_and_escape_what_was_sent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start(dir.path()).await;
+    let reference = drill(&server, "acme.example", "Scoped drill").await;
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let mut scoped = Browser::new(&server);
+    scoped.sign_in(SCOPED).await;
+    let annual = scoped
+        .get(&format!("/console/metrics/annual?year={year}"))
+        .await;
+    assert_eq!(annual.status, 200);
+    assert!(!annual.body.contains(&reference), "another tenant's drill");
+    assert!(
+        annual.body.contains("<dt>Drills</dt><dd>0</dd>"),
+        "{}",
+        annual.body
+    );
+    let md = scoped
+        .get(&format!("/console/metrics/annual.md?year={year}"))
+        .await;
+    assert!(!md.body.contains(&reference));
+    let metrics = scoped.get("/console/metrics").await.body;
+    assert!(metrics.contains("0 drill(s)"), "{metrics}");
+
+    let hostile = enc("\"><script>alert(1)</script>");
+    for (path, field) in [
+        (format!("/console/metrics?from={hostile}"), "metrics-error"),
+        (format!("/console/metrics?by={hostile}"), "metrics-error"),
+        (format!("/console/oncall?tz={hostile}"), "zone-error"),
+    ] {
+        let page = scoped.get(&path).await;
+        assert_eq!(page.status, 400, "{path}");
+        assert!(
+            page.body.contains(&format!("id=\"{field}\"")),
+            "{path}: refusal beside the form"
+        );
+        assert!(!page.body.contains("<script>alert"), "{path}: escaped");
+    }
+    assert_eq!(
+        scoped.get("/console/metrics/annual?year=12").await.status,
+        400
+    );
+}
+
+/// The on-call page names who is on call now and next for each schedule,
+/// the handoff in the zone asked for, and a person's name escaped.
+#[tokio::test]
+async fn oncall_page_shows_now_and_next_in_the_viewers_zone() {
+    const ADMIN: &str = "console-admin-token-0123456789";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = server::spawn(dir.path(), &[], |c| {
+        c.env(
+            "KLAXON_API_TOKENS",
+            format!("vera:viewer:{VIEWER},ada:admin:{ADMIN}"),
+        );
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let put = |path: String, body: Value| {
+        let req = http
+            .put(format!("{}{path}", server.base))
+            .bearer_auth(ADMIN)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        async move {
+            let resp = req.send().await.expect("put");
+            assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        }
+    };
+    for (id, name) in [("priya", "Priya <i>Shah</i>"), ("sam", "Sam Okafor")] {
+        put(
+            format!("/api/v1/people/{id}"),
+            json!({"name": name, "time_zone": "Europe/Berlin", "contacts": {"email": format!("{id}@example.com")}}),
+        )
+        .await;
+    }
+    put(
+        "/api/v1/schedules/primary".into(),
+        json!({"name": "Security primary", "time_zone": "Europe/Berlin", "layers": [
+            {"people": ["priya", "sam"], "shift": "1w", "handoff": "Mon 09:00", "start": "2026-11-02"}
+        ]}),
+    )
+    .await;
+    let mut viewer = Browser::new(&server);
+    viewer.sign_in(VIEWER).await;
+    let page = viewer.get("/console/oncall?tz=America/New_York").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains("Security primary"), "{body}");
+    assert!(
+        body.contains("Priya &lt;i&gt;Shah&lt;&#x2f;i&gt;") && !body.contains("<i>Shah"),
+        "{body}"
+    );
+    assert!(body.contains("Sam Okafor"));
+    assert!(
+        body.contains(" America&#x2f;New_York</time>"),
+        "the handoff in the asked zone"
+    );
+    assert!(body.contains("<time datetime=\""), "{body}");
+    let utc = viewer.get("/console/oncall").await;
+    assert!(
+        utc.body.contains("Handoff times are in UTC"),
+        "{}",
+        utc.body
+    );
+}

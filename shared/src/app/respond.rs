@@ -5,6 +5,7 @@
 //! someone else wrote first. Reads honour the caller's tenant scope: an
 //! incident outside it is "not found", exactly as if it did not exist.
 
+use super::listing::{ListCursor, Listing, open_first};
 use super::{App, Write, update};
 use crate::domain::{
     Basis, Caller, Change, Deadline, DeadlineKind, DrillScenario, EvidenceInput, Field, Incident,
@@ -12,7 +13,7 @@ use crate::domain::{
     Severity, Source, Status, StatusFields, TaskSection, TaskState, TimelineEntry, TimelineKind,
 };
 use crate::domain::{DeadlineOutcome, deadline_outcome};
-use crate::ports::{IncidentPage, IncidentQuery, SentNotification, StoreError};
+use crate::ports::{IncidentQuery, SentNotification, StoreError};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -324,22 +325,26 @@ pub fn open_for_writes(change: &Change) -> Result<(), ResponseError> {
     writable(&change.incident)
 }
 
-/// Every incident in `[from, to)` the caller may see, read a page at a time.
+/// Every incident in `[from, to)` the caller may see, read a page at a time
+/// in the store's own order (newest first): a report needs no open-first.
 pub async fn all_between(
     app: &App,
     caller: &Caller,
     from: chrono::DateTime<chrono::Utc>,
     to: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Incident>, StoreError> {
-    let mut q = IncidentQuery {
+    let q = IncidentQuery {
         from: Some(from),
         to: Some(to),
-        limit: 200,
+        limit: 500,
         ..IncidentQuery::default()
+    };
+    let Some(mut q) = scoped(caller, q, None) else {
+        return Ok(Vec::new());
     };
     let mut out = Vec::new();
     loop {
-        let page = list(app, caller, q.clone(), None).await?;
+        let page = app.store.list(&q).await?;
         out.extend(page.items);
         match page.next {
             Some(c) => q.after = Some(c),
@@ -348,23 +353,30 @@ pub async fn all_between(
     }
 }
 
-/// One page of the incidents `caller` may see that match `q`. A tenant
-/// filter narrows the caller's scope; it never widens it.
-pub async fn list(
-    app: &App,
-    caller: &Caller,
-    mut q: IncidentQuery,
-    tenant: Option<String>,
-) -> Result<IncidentPage, StoreError> {
+/// `q` narrowed to what `caller` may see; `None` when that is nothing. A
+/// tenant filter narrows the caller's scope; it never widens it.
+fn scoped(caller: &Caller, mut q: IncidentQuery, tenant: Option<String>) -> Option<IncidentQuery> {
     q.tenants = match tenant {
         Some(t) if caller.may_see(Some(&t)) => Some(vec![t]),
         Some(_) => Some(Vec::new()),
         None => caller.tenants.clone(),
     };
-    if q.tenants.as_ref().is_some_and(Vec::is_empty) {
-        return Ok(IncidentPage::default());
+    (!q.tenants.as_ref().is_some_and(Vec::is_empty)).then_some(q)
+}
+
+/// One page of the incidents `caller` may see that match `q`, open ones
+/// first across every page ([`open_first`]), continuing from `at`.
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    q: IncidentQuery,
+    tenant: Option<String>,
+    at: Option<ListCursor>,
+) -> Result<Listing, StoreError> {
+    match scoped(caller, q, tenant) {
+        Some(q) => open_first(app.store.as_ref(), &q, at).await,
+        None => Ok(Listing::default()),
     }
-    app.store.list(&q).await
 }
 
 /// Starts a drill: a real incident, marked as a drill, that plays out the

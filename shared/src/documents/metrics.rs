@@ -31,7 +31,8 @@ impl Mean {
         }
     }
 
-    pub(super) fn label(self) -> String {
+    /// `2 h 05 min (n=3)`, or `n/a`.
+    pub fn label(self) -> String {
         match self.seconds {
             Some(s) => format!("{} (n={})", span_secs(s), self.samples),
             None => "n/a".into(),
@@ -84,6 +85,19 @@ pub struct Metrics {
     pub by_class: BTreeMap<String, usize>,
     /// Source (`Source::as_str`) to count.
     pub by_source: BTreeMap<String, usize>,
+}
+
+impl Metrics {
+    /// Deadlines met on time and all judged, over every kind, with the
+    /// share (`None` with none judged).
+    pub fn deadlines_met(&self) -> (usize, usize, Option<f64>) {
+        let (met, missed) = self
+            .deadlines
+            .iter()
+            .fold((0, 0), |(m, x), d| (m + d.met, x + d.missed));
+        let all = met + missed;
+        (met, all, (all > 0).then(|| met as f64 / all as f64))
+    }
 }
 
 pub(super) fn ack_secs(i: &Incident) -> Option<i64> {

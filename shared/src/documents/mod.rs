@@ -22,7 +22,10 @@ mod metrics;
 mod review;
 
 pub use crate::domain::{DeadlineOutcome, deadline_outcome};
-pub use annual::annual_markdown;
+pub use annual::{
+    AnnualDeadline, AnnualDrill, AnnualIncident, AnnualReport, AnnualSeverity, annual_markdown,
+    annual_report, annual_report_markdown,
+};
 pub use drill::{
     DeadlineResult, DrillReport, PageSent, TaskCounts, TaskItem, drill_report,
     drill_report_markdown,

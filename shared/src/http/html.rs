@@ -56,6 +56,18 @@ static CONSOLE: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "console/error.html",
             include_str!("../../templates/console/error.html"),
         ),
+        (
+            "console/metrics.html",
+            include_str!("../../templates/console/metrics.html"),
+        ),
+        (
+            "console/annual.html",
+            include_str!("../../templates/console/annual.html"),
+        ),
+        (
+            "console/oncall.html",
+            include_str!("../../templates/console/oncall.html"),
+        ),
     ] {
         if let Err(e) = env.add_template(name, src) {
             tracing::error!(template = name, error = %e, "template does not compile");
@@ -140,6 +152,9 @@ mod tests {
             "console/incidents.html",
             "console/incident.html",
             "console/error.html",
+            "console/metrics.html",
+            "console/annual.html",
+            "console/oncall.html",
         ] {
             assert!(CONSOLE.get_template(name).is_ok(), "{name}");
         }

@@ -319,6 +319,108 @@ impl DynamoIncidentStore {
     }
 }
 
+impl DynamoIncidentStore {
+    /// Up to `want` incidents of one index partition that fit `query`,
+    /// newest first.
+    async fn list_partition(
+        &self,
+        query: &IncidentQuery,
+        index: &str,
+        pk_attr: &str,
+        sk_attr: &str,
+        pk: &str,
+        want: usize,
+    ) -> Result<Vec<Incident>, StoreError> {
+        // Bounds on `<created>#<id>`. No key equals a bare timestamp, so
+        // `to` is exclusive either way; the cursor's own item is dropped below.
+        let lower = query.from.map(ts);
+        let to = query.to.map(ts);
+        let after = query.after.map(|c| created_sk(c.created_at, c.id));
+        let upper = match (&to, &after) {
+            (Some(t), Some(a)) => Some(t.min(a).clone()),
+            (t, a) => t.clone().or_else(|| a.clone()),
+        };
+        let mut condition = format!("{pk_attr} = :pk");
+        let mut values = HashMap::from([(":pk".to_owned(), s(pk))]);
+        match (&lower, &upper) {
+            (Some(l), Some(u)) if l > u => return Ok(Vec::new()),
+            (Some(l), Some(u)) => {
+                condition.push_str(&format!(" AND {sk_attr} BETWEEN :lo AND :hi"));
+                values.insert(":lo".into(), s(l.clone()));
+                values.insert(":hi".into(), s(u.clone()));
+            }
+            (Some(l), None) => {
+                condition.push_str(&format!(" AND {sk_attr} >= :lo"));
+                values.insert(":lo".into(), s(l.clone()));
+            }
+            (None, Some(u)) => {
+                condition.push_str(&format!(" AND {sk_attr} < :hi"));
+                values.insert(":hi".into(), s(u.clone()));
+            }
+            (None, None) => {}
+        }
+        // Time and cursor compare on the key string, as the index orders
+        // them; the rest (and the status, which the index may lag) on the data.
+        let rest = IncidentQuery {
+            from: None,
+            to: None,
+            after: None,
+            ..query.clone()
+        };
+        let fits = |i: &Incident| {
+            let sk = created_sk(i.created_at, i.id);
+            rest.matches(i)
+                && lower.as_ref().is_none_or(|l| &sk >= l)
+                && to.as_ref().is_none_or(|t| &sk < t)
+                && after.as_ref().is_none_or(|a| &sk < a)
+        };
+        let filtered = query.severity.is_some()
+            || query.tenants.is_some()
+            || query.drill.is_some()
+            || query.open.is_some();
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        while items.len() < want {
+            let remaining = want - items.len();
+            let page = if filtered {
+                remaining.max(FILTERED_PAGE)
+            } else {
+                remaining
+            };
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(&condition)
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(false)
+                .limit(page.min(1000) as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| classify(&e))?;
+            for item in out.items.unwrap_or_default() {
+                let inc: Incident = from_data(&item).map_err(|e| {
+                    let pk = item.get("pk").and_then(|v| v.as_s().ok());
+                    StoreError::Corrupt(format!("{}: {e}", pk.map_or("?", |v| v)))
+                })?;
+                if fits(&inc) {
+                    items.push(inc);
+                    if items.len() == want {
+                        break;
+                    }
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+}
+
 #[async_trait]
 impl IncidentStore for DynamoIncidentStore {
     async fn create(&self, new: NewIncident) -> Result<Created, StoreError> {
@@ -572,95 +674,42 @@ impl IncidentStore for DynamoIncidentStore {
         if query.limit == 0 || query.tenants.as_ref().is_some_and(Vec::is_empty) {
             return Ok(IncidentPage::default());
         }
-        let (index, pk_attr, sk_attr, pk) = match query.status {
-            Some(st) => (STATUS_INDEX, "gsi1pk", "gsi1sk", format!("STATUS#{st}")),
-            None => (CREATED_INDEX, "gsi4pk", "gsi4sk", CREATED_PK.to_owned()),
-        };
-        // Bounds on `<created>#<id>`. No key equals a bare timestamp, so
-        // `to` is exclusive either way; the cursor's own item is dropped below.
-        let lower = query.from.map(ts);
-        let to = query.to.map(ts);
-        let after = query.after.map(|c| created_sk(c.created_at, c.id));
-        let upper = match (&to, &after) {
-            (Some(t), Some(a)) => Some(t.min(a).clone()),
-            (t, a) => t.clone().or_else(|| a.clone()),
-        };
-        let mut condition = format!("{pk_attr} = :pk");
-        let mut values = HashMap::from([(":pk".to_owned(), s(pk))]);
-        match (&lower, &upper) {
-            (Some(l), Some(u)) if l > u => return Ok(IncidentPage::default()),
-            (Some(l), Some(u)) => {
-                condition.push_str(&format!(" AND {sk_attr} BETWEEN :lo AND :hi"));
-                values.insert(":lo".into(), s(l.clone()));
-                values.insert(":hi".into(), s(u.clone()));
+        // The statuses asked for: one status index partition each, read in
+        // the same order and merged; none narrowed, the creation index.
+        let statuses: Option<Vec<Status>> = match (query.status, query.open) {
+            (Some(st), Some(open)) if st.is_open() != open => {
+                return Ok(IncidentPage::default());
             }
-            (Some(l), None) => {
-                condition.push_str(&format!(" AND {sk_attr} >= :lo"));
-                values.insert(":lo".into(), s(l.clone()));
-            }
-            (None, Some(u)) => {
-                condition.push_str(&format!(" AND {sk_attr} < :hi"));
-                values.insert(":hi".into(), s(u.clone()));
-            }
-            (None, None) => {}
-        }
-        // Time and cursor compare on the key string, as the index orders
-        // them; the rest (and the status, which the index may lag) on the data.
-        let rest = IncidentQuery {
-            from: None,
-            to: None,
-            after: None,
-            ..query.clone()
+            (Some(st), _) => Some(vec![st]),
+            (None, Some(open)) => Some(
+                Status::ALL
+                    .into_iter()
+                    .filter(|st| st.is_open() == open)
+                    .collect(),
+            ),
+            (None, None) => None,
         };
-        let fits = |i: &Incident| {
-            let sk = created_sk(i.created_at, i.id);
-            rest.matches(i)
-                && lower.as_ref().is_none_or(|l| &sk >= l)
-                && to.as_ref().is_none_or(|t| &sk < t)
-                && after.as_ref().is_none_or(|a| &sk < a)
-        };
-        let filtered = query.severity.is_some() || query.tenants.is_some() || query.drill.is_some();
-        // One more than asked says whether another page follows.
         let want = query.limit.saturating_add(1);
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        while items.len() < want {
-            let remaining = want - items.len();
-            let page = if filtered {
-                remaining.max(FILTERED_PAGE)
-            } else {
-                remaining
-            };
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .key_condition_expression(&condition)
-                .set_expression_attribute_values(Some(values.clone()))
-                .scan_index_forward(false)
-                .limit(page.min(1000) as i32)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| classify(&e))?;
-            for item in out.items.unwrap_or_default() {
-                let inc: Incident = from_data(&item).map_err(|e| {
-                    let pk = item.get("pk").and_then(|v| v.as_s().ok());
-                    StoreError::Corrupt(format!("{}: {e}", pk.map_or("?", |v| v)))
-                })?;
-                if fits(&inc) {
-                    items.push(inc);
-                    if items.len() == want {
-                        break;
-                    }
+        let mut items = match statuses {
+            None => {
+                self.list_partition(query, CREATED_INDEX, "gsi4pk", "gsi4sk", CREATED_PK, want)
+                    .await?
+            }
+            Some(list) => {
+                let mut all = Vec::new();
+                for st in list {
+                    let pk = format!("STATUS#{st}");
+                    all.extend(
+                        self.list_partition(query, STATUS_INDEX, "gsi1pk", "gsi1sk", &pk, want)
+                            .await?,
+                    );
                 }
+                all.sort_by_key(|i| std::cmp::Reverse((i.created_at, i.id)));
+                all.dedup_by_key(|i| i.id);
+                all.truncate(want);
+                all
             }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
+        };
         let next = if items.len() > query.limit {
             items.truncate(query.limit);
             items.last().map(Cursor::of)

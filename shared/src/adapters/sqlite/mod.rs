@@ -210,6 +210,14 @@ fn list_filter(q: &IncidentQuery) -> (String, Vec<Value>) {
     if let Some(s) = q.status {
         clauses.push(format!("status = {}", arg(s.as_str().to_owned().into())));
     }
+    if let Some(open) = q.open {
+        let slots: Vec<String> = Status::ALL
+            .iter()
+            .filter(|s| s.is_open() == open)
+            .map(|s| arg(s.as_str().to_owned().into()))
+            .collect();
+        clauses.push(format!("status IN ({})", slots.join(", ")));
+    }
     if let Some(s) = q.severity {
         clauses.push(format!(
             "json_extract(body, '$.severity') = {}",

@@ -79,6 +79,7 @@ pub(super) fn deadline(incident: &Incident, d: &Deadline, now: DateTime<Utc>) ->
         label,
         urgency => row_class(u),
         countdown => running.then(|| countdown(now, d.due_at)),
+        due_at => d.due_at.to_rfc3339(),
     }
 }
 
@@ -108,6 +109,7 @@ pub(super) fn next(incident: &Incident, now: DateTime<Utc>) -> (Option<Value>, &
         kind => d.kind.as_str(),
         due => time(d.due_at),
         countdown => countdown(now, d.due_at),
+        due_at => d.due_at.to_rfc3339(),
         state,
     };
     (Some(view), row_class(*u))

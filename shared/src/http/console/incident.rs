@@ -160,6 +160,7 @@ pub(super) fn show(
     let val: std::collections::BTreeMap<String, String> = refused.values.into_iter().collect();
     let base = format!("{PREFIX}/incidents/{}", incident.reference.as_str());
     let ctx = context! {
+        section => "incidents",
         i => value(&incident),
         needs_triage => incident.needs_triage(),
         paging_next => incident.paging.as_ref().and_then(|p| p.next_at).map(|t| clock::countdown(now, t)),

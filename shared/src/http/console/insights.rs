@@ -1,16 +1,33 @@
-//! The metrics and on-call pages: `/console/metrics` and `/console/oncall`.
+//! The metrics and on-call pages, `/console/metrics` and `/console/oncall`,
+//! and the console's script under `/console/assets/`.
 
 use super::page::Nope;
 use crate::app::App;
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{Method, Request, Response};
+use std::sync::Arc;
+
+mod assets;
+mod charts;
+mod metrics;
+mod oncall;
 
 /// Serves `/console/{page}/{rest}`.
 pub(super) async fn serve(
-    _app: &App,
-    _req: &Request<Bytes>,
-    _page: &str,
-    _rest: &[&str],
+    app: &Arc<App>,
+    req: &Request<Bytes>,
+    page: &str,
+    rest: &[&str],
 ) -> Result<Response<Bytes>, Nope> {
-    Err(Nope::NotFound)
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return Err(Nope::Method("GET, HEAD"));
+    }
+    match (page, rest) {
+        ("metrics", []) => metrics::page(app, req).await,
+        ("metrics", ["annual"]) => metrics::annual(app, req, false).await,
+        ("metrics", ["annual.md"]) => metrics::annual(app, req, true).await,
+        ("oncall", []) => oncall::page(app, req).await,
+        ("assets", [name]) => assets::serve(name),
+        _ => Err(Nope::NotFound),
+    }
 }

@@ -53,22 +53,25 @@ pub(super) async fn page(app: &App, req: &Request<Bytes>) -> Result<Response<Byt
     };
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
     let severities: Vec<&str> = Severity::ALL.iter().map(|s| s.code()).collect();
-    let base = context! { filters => shown, statuses, severities };
+    let base = context! { filters => shown, statuses, severities, section => "incidents" };
     // The API's own parser: a bad filter is refused as the API refuses it.
     let parsed = match ListIncidents::parse(sent.clone()) {
         Ok(p) => p,
         Err(e) => return Ok(refused(&signed, e, req, base)),
     };
-    let ListIncidents { query, tenant } = parsed;
-    let page = match respond::list(app, caller, query, tenant).await {
+    let ListIncidents {
+        query,
+        tenant,
+        cursor,
+    } = parsed;
+    let page = match respond::list(app, caller, query, tenant, cursor).await {
         Ok(p) => p,
         Err(e) => return Err(ApiError::from(e).into()),
     };
     let now = app.clock.now();
-    let mut items = page.items;
-    // Open first; the store's order (newest first) within each.
-    items.sort_by_key(|i| !i.status.is_open());
-    let rows: Vec<Value> = items
+    // Open first across every page: the use case's order.
+    let rows: Vec<Value> = page
+        .items
         .iter()
         .map(|i| {
             let (next, urgency) = clock::next(i, now);

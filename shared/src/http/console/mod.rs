@@ -65,7 +65,7 @@ pub async fn serve(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
         ["sign-in"] if post => session::sign_in(app, &req).await,
         ["sign-out"] if post => session::sign_out(app, &req).await,
         ["oidc", rest @ ..] => oidc::serve(app, &req, rest).await,
-        [first @ ("metrics" | "oncall"), rest @ ..] => {
+        [first @ ("metrics" | "oncall" | "assets"), rest @ ..] => {
             insights::serve(app, &req, first, rest).await
         }
         ["incidents", key] if get => incident::page(app, &req, key).await,

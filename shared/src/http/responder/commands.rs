@@ -5,6 +5,7 @@
 //! that need the incident (a required text, a waived task's reason) stay in
 //! the domain, which checks the redacted, trimmed text.
 
+use crate::app::listing::ListCursor;
 use crate::domain::Role;
 use crate::domain::oncall::{
     Person, PersonId, PersonInput, RosterError, Schedule, ScheduleId, ScheduleInput,
@@ -16,7 +17,7 @@ use crate::domain::{
     UnknownRole, UnknownSeverity, UnknownStatus,
 };
 use crate::http::{ApiError, MAX_BODY, media_type, starts_object};
-use crate::ports::{Cursor, IncidentQuery};
+use crate::ports::IncidentQuery;
 use bytes::Bytes;
 use chrono::{DateTime, TimeZone, Utc};
 use http::Request;
@@ -259,6 +260,8 @@ pub(crate) fn time_param(name: &'static str, v: &str) -> Result<DateTime<Utc>, C
 pub struct ListIncidents {
     pub query: IncidentQuery,
     pub tenant: Option<String>,
+    /// Where the open-first listing continues.
+    pub cursor: Option<ListCursor>,
 }
 
 impl ListIncidents {
@@ -266,6 +269,7 @@ impl ListIncidents {
         use super::errors::bad;
         let mut q = IncidentQuery::default();
         let mut tenant = None;
+        let mut cursor = None;
         for (k, v) in pairs {
             match k.as_str() {
                 "status" => {
@@ -300,7 +304,7 @@ impl ListIncidents {
                         })?
                 }
                 "cursor" => {
-                    q.after = Some(Cursor::decode(&v).ok_or_else(|| {
+                    cursor = Some(ListCursor::decode(&v).ok_or_else(|| {
                         bad(
                             "invalid_cursor",
                             "cursor is not one this API gave out; start again without it",
@@ -317,7 +321,11 @@ impl ListIncidents {
                 }
             }
         }
-        Ok(Self { query: q, tenant })
+        Ok(Self {
+            query: q,
+            tenant,
+            cursor,
+        })
     }
 }
 

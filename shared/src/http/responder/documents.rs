@@ -6,7 +6,7 @@ use super::commands::time_param;
 use super::errors::bad;
 use super::reads::query_pairs;
 use crate::app::App;
-use crate::app::respond;
+use crate::app::{reports, respond};
 use crate::domain::Role;
 use crate::http::{ApiError, json_response};
 use bytes::Bytes;
@@ -47,14 +47,17 @@ pub async fn drill_report(
     ))
 }
 
-/// `GET /api/v1/metrics?from&to`: MTTA/MTTR per severity, deadlines met,
-/// counts by class and source. Default: the last 90 days.
-pub async fn metrics(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Viewer)?;
-    let now = app.clock.now();
-    let mut from = now - chrono::Duration::days(90);
+/// A metrics window from `from` and `to` (RFC 3339 or a date); absent, the
+/// `default_days` before now. The API's parser, which the console's
+/// metrics page shares.
+pub(crate) fn period_query(
+    pairs: impl IntoIterator<Item = (String, String)>,
+    now: chrono::DateTime<chrono::Utc>,
+    default_days: i64,
+) -> Result<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>), ApiError> {
+    let mut from = now - chrono::Duration::days(default_days);
     let mut to = now;
-    for (k, v) in query_pairs(req) {
+    for (k, v) in pairs {
         match k.as_str() {
             "from" => from = time_param("from", &v)?,
             "to" => to = time_param("to", &v)?,
@@ -69,17 +72,16 @@ pub async fn metrics(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>,
     if from >= to {
         return Err(bad("invalid_time", "from must be before to"));
     }
-    let incidents = respond::all_between(app, &caller, from, to).await?;
-    let m = crate::documents::metrics(&incidents, from, to, now);
-    Ok(json_response(StatusCode::OK, &json!(m)))
+    Ok((from, to))
 }
 
-/// `GET /api/v1/reports/annual?year=`: the yearly security report (Markdown).
-pub async fn annual(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
-    let caller = authorize(app, req, Role::Viewer)?;
-    let now = app.clock.now();
+/// The annual report's `year` (this year when absent).
+pub(crate) fn year_query(
+    pairs: impl IntoIterator<Item = (String, String)>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i32, ApiError> {
     let mut year = now.year();
-    for (k, v) in query_pairs(req) {
+    for (k, v) in pairs {
         match k.as_str() {
             "year" => {
                 year = v
@@ -96,14 +98,22 @@ pub async fn annual(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, 
             }
         }
     }
-    let (from, to) = crate::documents::year_window(year);
-    let incidents = respond::all_between(app, &caller, from, to).await?;
-    let m = crate::documents::metrics(&incidents, from, to, now);
-    let org = app.settings.intake.products.join(", ");
-    Ok(markdown(crate::documents::annual_markdown(
-        year,
-        &incidents,
-        &m,
-        Some(org.as_str()).filter(|o| !o.is_empty()),
-    )))
+    Ok(year)
+}
+
+/// `GET /api/v1/metrics?from&to`: MTTA/MTTR per severity, deadlines met,
+/// counts by class and source. Default: the last 90 days.
+pub async fn metrics(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
+    let caller = authorize(app, req, Role::Viewer)?;
+    let (from, to) = period_query(query_pairs(req), app.clock.now(), 90)?;
+    let m = reports::period(app, &caller, from, to).await?;
+    Ok(json_response(StatusCode::OK, &json!(m)))
+}
+
+/// `GET /api/v1/reports/annual?year=`: the yearly security report (Markdown).
+pub async fn annual(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
+    let caller = authorize(app, req, Role::Viewer)?;
+    let year = year_query(query_pairs(req), app.clock.now())?;
+    let report = reports::annual(app, &caller, year).await?;
+    Ok(markdown(crate::documents::annual_report_markdown(&report)))
 }

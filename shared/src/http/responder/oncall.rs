@@ -218,7 +218,7 @@ pub async fn delete_override(
 }
 
 /// The viewer's zone from `?tz=` (UTC when absent).
-fn viewer_zone(req: &Request<Bytes>) -> Result<Tz, ApiError> {
+pub(crate) fn viewer_zone(req: &Request<Bytes>) -> Result<Tz, ApiError> {
     match query_pairs(req).into_iter().find(|(k, _)| k == "tz") {
         None => Ok(chrono_tz::UTC),
         Some((_, v)) => v.trim().parse::<Tz>().map_err(|_| {
@@ -232,7 +232,7 @@ fn viewer_zone(req: &Request<Bytes>) -> Result<Tz, ApiError> {
 
 /// A time as the viewer reads it: RFC 3339 in their zone, and a short
 /// local form (`Mon 30 Mar 09:00 Europe/Berlin`).
-fn local(t: DateTime<Utc>, tz: Tz) -> Value {
+pub(crate) fn local(t: DateTime<Utc>, tz: Tz) -> Value {
     let l = t.with_timezone(&tz);
     json!({
         "at": l.to_rfc3339(),
@@ -255,7 +255,7 @@ async fn names(app: &Arc<App>) -> Result<BTreeMap<PersonId, String>, ApiError> {
         .collect())
 }
 
-fn now_view(on: &OnCall, names: &BTreeMap<PersonId, String>) -> Value {
+pub(crate) fn now_view(on: &OnCall, names: &BTreeMap<PersonId, String>) -> Value {
     json!({
         "person": on.person,
         "name": on.person.as_ref().and_then(|p| names.get(p)),
@@ -263,7 +263,7 @@ fn now_view(on: &OnCall, names: &BTreeMap<PersonId, String>) -> Value {
     })
 }
 
-fn next_view(n: &NextHandoff, names: &BTreeMap<PersonId, String>, tz: Tz) -> Value {
+pub(crate) fn next_view(n: &NextHandoff, names: &BTreeMap<PersonId, String>, tz: Tz) -> Value {
     let mut v = local(n.at, tz);
     v["to"] = now_view(&n.to, names);
     v

@@ -18,12 +18,17 @@ pub(super) fn query_pairs(req: &Request<Bytes>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `GET /api/v1/incidents`: filters `status`, `severity`, `tenant`, `drill`,
-/// `from`, `to`; `limit` (1–200, default 50) and `cursor` page through.
+/// `GET /api/v1/incidents`: open incidents first, newest first within
+/// each half; filters `status`, `severity`, `tenant`, `drill`, `from`,
+/// `to`; `limit` (1–200, default 50) and `cursor` page through.
 pub async fn list(app: &App, req: &Request<Bytes>) -> Result<Response<Bytes>, ApiError> {
     let caller = authorize(app, req, Role::Viewer)?;
-    let ListIncidents { query, tenant } = ListIncidents::parse(query_pairs(req))?;
-    let page = crate::app::respond::list(app, &caller, query, tenant).await?;
+    let ListIncidents {
+        query,
+        tenant,
+        cursor,
+    } = ListIncidents::parse(query_pairs(req))?;
+    let page = crate::app::respond::list(app, &caller, query, tenant, cursor).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
