@@ -139,6 +139,13 @@ fn writer(mut conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>) {
     }
 }
 
+/// Runs one savepoint statement through the statement cache: rusqlite's
+/// `Savepoint` parses its SQL text at every use, an eighth of the writer's
+/// time under load (docs/PERFORMANCE.md).
+fn step(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
     // IMMEDIATE takes the write lock up front, so an idempotency check and
     // its insert cannot interleave with another process's writer.
@@ -162,26 +169,24 @@ fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
             broken = Some(e);
             break;
         }
-        let sp = match tx.savepoint() {
-            Ok(sp) => sp,
-            Err(e) => {
-                let e = backend(e);
-                job.refuse(same(&e));
-                broken = Some(e);
-                break;
-            }
-        };
+        if let Err(e) = step(&tx, "SAVEPOINT op") {
+            let e = backend(e);
+            job.refuse(same(&e));
+            broken = Some(e);
+            break;
+        }
         // A panicking operation must not take the store thread with it: its
         // caller hears that the operation was dropped, and its savepoint
         // rolls back.
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&sp)));
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&tx)));
         let (ok, reply) = ran.unwrap_or_else(|_| (false, Box::new(|_| {})));
-        // Dropping a savepoint rolls it back: a refused operation leaves no trace.
+        // A refused operation is rolled back to its savepoint: it leaves no trace.
         let kept = if ok {
-            sp.commit().map_err(backend)
+            step(&tx, "RELEASE op")
         } else {
-            Ok(())
-        };
+            step(&tx, "ROLLBACK TO op").and_then(|()| step(&tx, "RELEASE op"))
+        }
+        .map_err(backend);
         replies.push(reply);
         if let Err(e) = kept {
             broken = Some(e);
