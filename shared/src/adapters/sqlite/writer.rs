@@ -149,7 +149,7 @@ fn step(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
     // IMMEDIATE takes the write lock up front, so an idempotency check and
     // its insert cannot interleave with another process's writer.
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             let e = backend(e);
