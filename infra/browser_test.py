@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.error
 import urllib.request
 
@@ -408,7 +409,7 @@ def main():
                     print(f"browser {test.__name__} ... ok")
                     passed += 1
                 except Exception as e:  # report every failure, then fail the run
-                    print(f"browser {test.__name__} ... FAILED: {e!r}")
+                    print(f"browser {test.__name__} ... FAILED: {type(e).__name__}: {e}\n{traceback.format_exc()}")
                     failed += 1
         finally:
             driver.quit()

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -244,7 +245,7 @@ def main():
                     print(f"oidc browser {test.__name__} ... ok")
                     passed += 1
                 except Exception as e:  # report every failure, then fail the run
-                    print(f"oidc browser {test.__name__} ... FAILED: {e!r}")
+                    print(f"oidc browser {test.__name__} ... FAILED: {type(e).__name__}: {e}\n{traceback.format_exc()}")
                     failed += 1
         finally:
             driver.quit()
