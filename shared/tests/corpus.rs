@@ -46,12 +46,18 @@ struct Figures {
 }
 
 fn load(name: &str) -> Vec<Case> {
-    let path = format!("{}/tests/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    load_path(&format!(
+        "{}/tests/corpus/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+}
+
+fn load_path(path: &str) -> Vec<Case> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
-        .map(|(n, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{name}:{}: {e}", n + 1)))
+        .map(|(n, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}:{}: {e}", n + 1)))
         .collect()
 }
 
@@ -346,6 +352,23 @@ fn shortfall(bar: &Bar) -> Option<String> {
 fn every_set_holds_its_dangerous_misses_and_accuracy() {
     let short: Vec<String> = BARS.iter().filter_map(shortfall).collect();
     assert!(short.is_empty(), "{}", short.join("\n\n"));
+}
+
+/// `KLAXON_CORPUS_FILE=path cargo test --test corpus measure_file -- --nocapture`
+/// measures a set that is not committed yet (a new writer's, as it comes
+/// in), with no bar; its misses only with `KLAXON_CORPUS_MISSES=all`.
+#[test]
+fn measure_file() {
+    let Ok(path) = std::env::var("KLAXON_CORPUS_FILE") else {
+        return;
+    };
+    let f = run(&load_path(&path));
+    println!("{}", render(&path, &f));
+    if std::env::var("KLAXON_CORPUS_MISSES").is_ok_and(|m| m == "all") {
+        for w in &f.wrong {
+            println!("MISS {w}");
+        }
+    }
 }
 
 /// `KLAXON_ASSESS_TEXT="title|description" cargo test --test corpus explain -- --nocapture`
