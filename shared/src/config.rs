@@ -1,6 +1,7 @@
 //! Configuration, read once at start-up into typed values. A missing or
 //! malformed variable fails fast with a message naming it.
 
+use crate::domain::session::SessionId;
 use crate::domain::{Caller, Role};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -592,10 +593,28 @@ impl ApiTokens {
 
     /// Finds the caller for a presented token, comparing digests in constant time.
     pub fn authenticate(&self, token: &str) -> Option<&Caller> {
+        self.entry(token).map(|(caller, _)| caller)
+    }
+
+    /// The caller `token` names and the token's digest, which a console
+    /// session is bound to ([`SessionId::grant_proof`]).
+    pub fn entry(&self, token: &str) -> Option<(&Caller, &[u8; 32])> {
         let d = digest(token);
         let mut found = None;
         for (caller, known) in &self.0 {
             if bool::from(known.ct_eq(&d)) {
+                found = Some((caller, known));
+            }
+        }
+        found
+    }
+
+    /// The caller of the configured token that `proof` binds session `id`
+    /// to, if that token is still configured.
+    pub fn granting(&self, id: &SessionId, proof: &str) -> Option<&Caller> {
+        let mut found = None;
+        for (caller, known) in &self.0 {
+            if bool::from(id.grant_proof(known).as_bytes().ct_eq(proof.as_bytes())) {
                 found = Some(caller);
             }
         }
@@ -651,10 +670,21 @@ impl JwtClaims {
         claims: &std::collections::HashMap<String, String>,
         scopes: &[String],
     ) -> Option<Caller> {
+        // An email the provider says it has not verified names no one; a
+        // name that is not one line of plain text could forge a log line
+        // or read as another name, so the next claim is taken.
+        let unverified = claims
+            .get("email_verified")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
         let name = ["email", "preferred_username", "sub"]
             .iter()
-            .find_map(|k| claims.get(*k).filter(|v| !v.trim().is_empty()))?
-            .trim()
+            .filter(|k| !(unverified && **k == "email"))
+            .find_map(|k| {
+                claims
+                    .get(*k)
+                    .map(|v| v.trim())
+                    .filter(|v| !v.is_empty() && crate::domain::plain::is_one_line(v))
+            })?
             .to_owned();
         let from_claim = claims
             .get(&self.role_claim)
@@ -669,10 +699,9 @@ impl JwtClaims {
             .chain(from_scopes)
             .filter_map(|r| Role::parse(&r.to_ascii_lowercase()))
             .max()?;
-        let tenants = claims
-            .get(&self.tenant_claim)
-            .map(|v| claim_list(v))
-            .filter(|l| !l.is_empty());
+        // A tenant claim that is there but empty scopes to no tenant: only
+        // a token without the claim is global.
+        let tenants = claims.get(&self.tenant_claim).map(|v| claim_list(v));
         Some(Caller {
             name,
             role,
@@ -984,6 +1013,47 @@ mod tests {
                     Role::Viewer,
                     Some(vec!["acme.example", "globex.example"]),
                 )),
+            ),
+            (
+                vec![
+                    ("sub", "u6"),
+                    ("klaxon_role", "viewer"),
+                    ("klaxon_tenants", "[]"),
+                ],
+                vec![],
+                Some(("u6", Role::Viewer, Some(vec![]))),
+            ),
+            (
+                vec![
+                    ("sub", "u7"),
+                    ("klaxon_role", "viewer"),
+                    ("klaxon_tenants", " "),
+                ],
+                vec![],
+                Some(("u7", Role::Viewer, Some(vec![]))),
+            ),
+            (
+                vec![
+                    ("sub", "u8"),
+                    ("email", "eve@example.com"),
+                    ("email_verified", "false"),
+                    ("klaxon_role", "viewer"),
+                ],
+                vec![],
+                Some(("u8", Role::Viewer, None)),
+            ),
+            (
+                vec![
+                    ("sub", "u9"),
+                    (
+                        "email",
+                        "adm\n2026-12-03T00:00:00Z INFO console session opened caller=adm",
+                    ),
+                    ("preferred_username", "\u{202e}nimda"),
+                    ("klaxon_role", "viewer"),
+                ],
+                vec![],
+                Some(("u9", Role::Viewer, None)),
             ),
             (vec![("sub", "u5"), ("klaxon_role", "owner")], vec![], None),
             (vec![("klaxon_role", "admin")], vec![], None),

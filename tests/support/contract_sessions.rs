@@ -5,7 +5,7 @@
 
 use super::Dyn;
 use crate::t0;
-use klaxon_core::domain::session::{Session, SessionId};
+use klaxon_core::domain::session::{Grant, Session, SessionId};
 use klaxon_core::domain::{Caller, Role};
 
 /// Put, get, delete by digest; the digest of another id finds nothing.
@@ -16,6 +16,9 @@ pub async fn sessions_by_digest(store: Dyn) {
             name: "carol".into(),
             role: Role::Commander,
             tenants: Some(vec!["acme.example".into(), "globex.example".into()]),
+        },
+        Grant::Token {
+            proof: id.grant_proof(&[7; 32]),
         },
         t0(),
     );

@@ -378,14 +378,25 @@ async fn a_commander_works_an_incident_through_the_forms() {
         .expect("the note");
     assert!(note > hyp, "the hypothesis is under the hypotheses");
 
-    // Refused: containing needs the containment; the message sits beside it.
+    // Refused: containing needs the containment; the message sits beside it,
+    // and what was typed comes back redacted, as it would have been stored.
+    let secret = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
     let refused = b
         .post(
             &post("status"),
-            &[("_csrf", &csrf), ("status", "contained")],
+            &[
+                ("_csrf", &csrf),
+                ("status", "contained"),
+                ("root_cause", &format!("the token {secret} in CI")),
+            ],
         )
         .await;
     assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        !refused.body.contains(secret),
+        "a refused form shows no secret"
+    );
+    assert!(refused.body.contains("in CI"), "{}", refused.body);
     assert!(
         refused.body.contains("id=\"status-containment-error\""),
         "{}",
@@ -502,6 +513,52 @@ async fn viewers_see_no_forms_and_other_tenants_are_not_found() {
         !list.body.contains(&reference),
         "another tenant's incident is not listed"
     );
+}
+
+/// A token session lasts only while its token is configured as it was:
+/// after a restart with the commander's token demoted to responder and the
+/// scoped viewer's token removed, both sessions are over (back to sign-in,
+/// and a forced post is refused); the unchanged viewer's session goes on.
+#[tokio::test]
+async fn a_session_ends_when_its_token_is_removed_or_changed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start(dir.path()).await;
+    let reference = drill(&server, "globex.example", "Revocation drill").await;
+    let path = format!("/console/incidents/{reference}");
+    let mut browsers = [
+        Browser::new(&server),
+        Browser::new(&server),
+        Browser::new(&server),
+    ];
+    for (b, token) in browsers.iter_mut().zip([COMMANDER, SCOPED, VIEWER]) {
+        b.sign_in(token).await;
+        assert_eq!(b.get(&path).await.status, 200);
+    }
+    let csrf = form_token(&browsers[0].get(&path).await.body);
+    drop(server);
+
+    let server = server::spawn(dir.path(), &[], |c| {
+        c.env(
+            "KLAXON_API_TOKENS",
+            format!("vera:viewer:{VIEWER},carol:responder:{COMMANDER}"),
+        );
+    })
+    .await;
+    for b in &mut browsers {
+        b.base = server.base.clone();
+    }
+    let [commander, scoped, viewer] = &mut browsers;
+    for b in [&mut *commander, &mut *scoped] {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        assert_eq!(page.location.as_deref(), Some("/console/sign-in"));
+    }
+    let forced = commander
+        .post(&format!("{path}/ack"), &[("_csrf", &csrf)])
+        .await;
+    assert_ne!(forced.status / 100, 2, "{}", forced.body);
+    assert!(incident(&server, &reference).await["incident"]["acknowledged"].is_null());
+    assert_eq!(viewer.get(&path).await.status, 200);
 }
 
 /// A post from another site, or without the session's form token, is

@@ -37,7 +37,11 @@ impl Step {
     fn floor(self, t: DateTime<Utc>) -> DateTime<Utc> {
         let d = t.date_naive();
         let d = match self {
-            Self::Week => d - Duration::days(i64::from(d.weekday().num_days_from_monday())),
+            Self::Week => d
+                .checked_sub_signed(Duration::days(i64::from(
+                    d.weekday().num_days_from_monday(),
+                )))
+                .unwrap_or(d),
             Self::Month => d.with_day(1).unwrap_or(d),
         };
         d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
@@ -45,7 +49,9 @@ impl Step {
 
     fn after(self, t: DateTime<Utc>) -> DateTime<Utc> {
         match self {
-            Self::Week => t + Duration::days(7),
+            Self::Week => t
+                .checked_add_signed(Duration::days(7))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
             Self::Month => {
                 let d = t.date_naive();
                 let (y, m) = if d.month() == 12 {
@@ -146,6 +152,18 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().expect("time")
+    }
+
+    /// chrono's first and last days: the steps are cut, never overflow.
+    #[test]
+    fn steps_at_the_ends_of_time_do_not_overflow() {
+        let (min, max) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+        for step in [Step::Week, Step::Month] {
+            let first = steps(min, min + Duration::days(17), step).expect("few");
+            assert_eq!(first.first().map(|s| s.0), Some(min));
+            let last = steps(max - Duration::days(17), max, step).expect("few");
+            assert_eq!(last.last().map(|s| s.1), Some(max));
+        }
     }
 
     #[test]

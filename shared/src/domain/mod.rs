@@ -10,6 +10,7 @@ mod key;
 pub mod local_time;
 mod message;
 pub mod oncall;
+pub mod plain;
 pub mod redact;
 mod repeats;
 pub mod report;

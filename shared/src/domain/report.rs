@@ -124,7 +124,7 @@ impl Report {
                 "title",
                 format!("title (summary) must be at most {MAX_TITLE} characters"),
             ),
-            Some(t) if t.chars().any(|c| c.is_control() || steers_text(c)) => err(
+            Some(t) if !super::plain::is_one_line(t) => err(
                 "title",
                 "title (summary) must be a single line of plain text: no control, line-separator or text-direction characters".into(),
             ),
@@ -195,7 +195,8 @@ impl Report {
         if let Some(t) = &tenant
             && (t.len() > MAX_SHORT
                 || tenant_sent > MAX_SHORT
-                || t.chars().any(|c| c.is_control() || c.is_whitespace()))
+                || t.chars().any(char::is_whitespace)
+                || !super::plain::is_one_line(t))
         {
             err(
                 "tenant",
@@ -259,13 +260,7 @@ fn clean(s: Option<String>) -> Option<String> {
 /// Zero-width and other format characters that show nothing.
 fn invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
-        || steers_text(c)
-}
-
-/// Characters that break a line or turn text around where people read
-/// it (an SMS, a chat message, a terminal): not in a one-line title.
-fn steers_text(c: char) -> bool {
-    matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        || super::plain::steers_text(c)
 }
 
 fn looks_like_email(e: &str) -> bool {
@@ -357,6 +352,13 @@ mod tests {
             (
                 ReportInput {
                     tenant: Some("acme site".into()),
+                    ..input(Some("t"))
+                },
+                Some("tenant"),
+            ),
+            (
+                ReportInput {
+                    tenant: Some("acme.example\u{202e}".into()),
                     ..input(Some("t"))
                 },
                 Some("tenant"),

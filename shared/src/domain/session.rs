@@ -74,19 +74,48 @@ impl SessionDigest {
     }
 }
 
+impl SessionId {
+    /// What binds a session to the API token it began with: a digest of the
+    /// token's digest keyed by this id. The store cannot tell from it which
+    /// token it was (the id is not stored), but each request can check that
+    /// the token is still configured, unchanged.
+    pub fn grant_proof(&self, token_digest: &[u8; 32]) -> String {
+        let mut h = Sha256::new();
+        h.update(b"klaxon console session grant\0");
+        h.update(self.0.as_bytes());
+        h.update(token_digest);
+        hex::encode(h.finalize())
+    }
+}
+
+/// What a session rests on, checked again at every request where it can be.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Grant {
+    /// An API token, by [`SessionId::grant_proof`]: removing or changing the
+    /// token ends the session at its next request.
+    Token { proof: String },
+    /// The OpenID provider's ID token, verified once at sign-in.
+    OpenId,
+}
+
 /// A signed-in session: the caller as the sign-in recognised them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Session {
     pub caller: Caller,
+    /// `None` only in sessions stored before grants were kept; those end.
+    #[serde(default)]
+    pub grant: Option<Grant>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
 
 impl Session {
     /// A session for `caller` from `now`, lasting [`SESSION_TTL`].
-    pub fn open(caller: Caller, now: DateTime<Utc>) -> Self {
+    pub fn open(caller: Caller, grant: Grant, now: DateTime<Utc>) -> Self {
         Self {
             caller,
+            grant: Some(grant),
             created_at: now,
             expires_at: now + SESSION_TTL,
         }
@@ -138,6 +167,18 @@ mod tests {
     }
 
     #[test]
+    fn a_grant_proof_is_per_session_and_per_token() {
+        let (a, b) = (SessionId::random(), SessionId::random());
+        let (t1, t2) = ([1u8; 32], [2u8; 32]);
+        let p = a.grant_proof(&t1);
+        assert_eq!(p, a.grant_proof(&t1));
+        for other in [a.grant_proof(&t2), b.grant_proof(&t1)] {
+            assert_ne!(p, other);
+        }
+        assert!(!p.contains(a.as_str()) && !p.contains(a.digest().as_str()));
+    }
+
+    #[test]
     fn a_session_lasts_its_ttl() {
         let now = Utc::now();
         let caller = Caller {
@@ -145,7 +186,7 @@ mod tests {
             role: Role::Commander,
             tenants: None,
         };
-        let s = Session::open(caller, now);
+        let s = Session::open(caller, Grant::OpenId, now);
         let cases = [
             (now, true),
             (now + SESSION_TTL - Duration::seconds(1), true),

@@ -58,8 +58,10 @@ impl Pending {
     /// Whether it was drawn in the last [`PENDING_TTL`] (and not ahead of
     /// `now` by more than a clock's skew).
     pub fn live(&self, now: DateTime<Utc>) -> bool {
-        let age = now.timestamp() - self.issued;
-        (-60..PENDING_TTL.num_seconds()).contains(&age)
+        // The issued time is the browser's to send: any i64 must be safe.
+        now.timestamp()
+            .checked_sub(self.issued)
+            .is_some_and(|age| (-60..PENDING_TTL.num_seconds()).contains(&age))
     }
 
     fn derive(&self, purpose: &str) -> String {
@@ -156,6 +158,11 @@ mod tests {
         ];
         for (at, live) in life {
             assert_eq!(p.live(at), live, "{at}");
+        }
+        // An issued time at either end of i64, as a forged cookie can send.
+        for issued in [i64::MIN, i64::MAX] {
+            let forged = Pending::parse(&format!("{}.{issued}", p.secret)).expect("shape");
+            assert!(!forged.live(now), "{issued}");
         }
     }
 }

@@ -151,10 +151,9 @@ fn slug_from(raw: &str, fallback: &str, taken: &mut BTreeSet<String>) -> String 
 /// A display name from Opsgenie's: control and bidirectional-override
 /// characters dropped, at most 100 characters.
 fn clean_name(raw: &str, fallback: &str) -> String {
-    let bidi = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     let s: String = raw
         .chars()
-        .filter(|c| !c.is_control() && !bidi(*c))
+        .filter(|c| !c.is_control() && !crate::domain::plain::steers_text(*c))
         .collect::<String>()
         .trim()
         .chars()

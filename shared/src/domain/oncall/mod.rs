@@ -115,9 +115,7 @@ pub const MAX_NAME: usize = 100;
 /// shown on the timeline read as another).
 pub(crate) fn display_name(field: &str, raw: &str) -> Result<String, RosterError> {
     let t = raw.trim();
-    let bidi = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if t.is_empty() || t.chars().count() > MAX_NAME || t.chars().any(|c| c.is_control() || bidi(c))
-    {
+    if t.is_empty() || t.chars().count() > MAX_NAME || !crate::domain::plain::is_one_line(t) {
         return Err(refuse(
             field,
             format!("must be 1 to {MAX_NAME} characters, without control characters"),

@@ -163,10 +163,13 @@ pub(super) async fn post(
     }
 }
 
-/// What was typed, to fill the form in again (never the form token).
+/// What was typed, to fill the form in again: redacted as it would have
+/// been stored, so a refused form never shows a secret back (and never the
+/// form token).
 fn form_values(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body)
         .into_owned()
         .filter(|(k, _)| k != TOKEN_FIELD)
+        .map(|(k, v)| (k, crate::domain::redact::redact(&v).text.into_owned()))
         .collect()
 }

@@ -19,7 +19,7 @@ use crate::domain::{
 use crate::http::{ApiError, MAX_BODY, media_type, starts_object};
 use crate::ports::IncidentQuery;
 use bytes::Bytes;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 use http::Request;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -207,6 +207,30 @@ impl Text {
         raw.map(|r| Self::parse(field, r, max)).transpose()
     }
 
+    /// A name or label shown on one line (who holds a role, owns a task or
+    /// collected evidence; what the evidence is): [`Text`], and no control
+    /// or text-direction characters, which could show it as another name.
+    fn one_line(field: Field, raw: &str, max: usize) -> Result<Self, CommandError> {
+        if !crate::domain::plain::is_one_line(raw.trim()) {
+            return Err(CommandError::Invalid {
+                field,
+                message: format!(
+                    "{} must be one line of plain text: no control, line-separator or text-direction characters",
+                    field.as_str()
+                ),
+            });
+        }
+        Self::parse(field, raw, max)
+    }
+
+    fn one_line_opt(
+        field: Field,
+        raw: Option<&str>,
+        max: usize,
+    ) -> Result<Option<Self>, CommandError> {
+        raw.map(|r| Self::one_line(field, r, max)).transpose()
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -239,19 +263,24 @@ impl Note {
     }
 }
 
-/// A time as the API takes it: RFC 3339, or a date meaning its midnight UTC.
+/// A time as the API takes it: RFC 3339, or a date meaning its midnight UTC,
+/// in the years 0001 to 9999. chrono's dates also take signed and longer
+/// years, which would not compare as the stored RFC 3339 text does.
 pub(crate) fn time_param(name: &'static str, v: &str) -> Result<DateTime<Utc>, CommandError> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+    let t = DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc))
         .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| Utc.from_utc_datetime(&t))
-        .ok_or_else(|| CommandError::Time {
-            name,
-            value: v.to_owned(),
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| Utc.from_utc_datetime(&t))
         })
+        .filter(|t| (1..=9999).contains(&t.year()));
+    t.ok_or_else(|| CommandError::Time {
+        name,
+        value: v.to_owned(),
+    })
 }
 
 /// `GET /api/v1/incidents`'s query: the filters, the page size and the
@@ -572,7 +601,7 @@ impl AssignRole {
             .role
             .parse()
             .map_err(|e: UnknownRole| invalid(Field::Role, e.to_string()))?;
-        let person = Text::parse_opt(Field::Person, body.person.as_deref(), MAX_PERSON)?;
+        let person = Text::one_line_opt(Field::Person, body.person.as_deref(), MAX_PERSON)?;
         Ok(Self { role, person })
     }
 }
@@ -621,9 +650,9 @@ impl AddEvidence {
             req,
             "{\"name\": \"cloudtrail.json.gz\", \"location\": \"s3://ir-evidence/...\", \"sha256\": \"<64 hex>\"}",
         )?;
-        let name = Text::parse(Field::Name, &input.name, MAX_TEXT)?;
+        let name = Text::one_line(Field::Name, &input.name, MAX_TEXT)?;
         let location = Text::parse(Field::Location, &input.location, MAX_TEXT)?;
-        let by = Text::parse_opt(Field::CollectedBy, input.collected_by.as_deref(), MAX_TEXT)?;
+        let by = Text::one_line_opt(Field::CollectedBy, input.collected_by.as_deref(), MAX_TEXT)?;
         input.name = name.into_string();
         input.location = location.into_string();
         input.collected_by = by.map(Text::into_string);
@@ -658,7 +687,7 @@ impl AddTask {
             "{\"text\": \"add a secret-scanning rule\", \"owner\": \"bob\", \"due\": \"2026-12-15\"}",
         )?;
         let text = Text::parse(Field::Text, &body.text, MAX_TEXT)?;
-        let owner = Text::parse_opt(Field::Owner, body.owner.as_deref(), MAX_TEXT)?;
+        let owner = Text::one_line_opt(Field::Owner, body.owner.as_deref(), MAX_TEXT)?;
         let due = body
             .due
             .as_deref()
@@ -1064,6 +1093,37 @@ mod tests {
         assert!(!t.as_str().contains(key), "{t:?}");
     }
 
+    /// Who holds a role, owns a task or collected evidence is one line; free
+    /// text (a note, a task) may break lines.
+    #[test]
+    fn one_line_names_table() {
+        let role = |person: &str| {
+            AssignRole::parse(&post(
+                &serde_json::json!({"role": "incident_commander", "person": person}).to_string(),
+            ))
+        };
+        let cases = [
+            ("Ada Lovelace", true),
+            ("José Ñúñez", true),
+            ("\u{202e}moc.elpmaxe@nimda", false),
+            ("two\nlines", false),
+            ("a\u{2067}b", false),
+        ];
+        for (person, ok) in cases {
+            match role(person) {
+                Ok(_) => assert!(ok, "{person:?} accepted"),
+                Err(CommandError::Invalid { field, message }) => {
+                    assert!(!ok, "{person:?} refused: {message}");
+                    assert_eq!(field, Field::Person);
+                    assert!(!message.contains(person), "{message}");
+                }
+                Err(e) => panic!("{person:?}: {e:?}"),
+            }
+        }
+        let note = AddNote::parse(&post(r#"{"kind": "fact", "text": "line one\nline two"}"#));
+        assert!(note.is_ok(), "{note:?}");
+    }
+
     /// A note is trimmed and must still fit once redacted.
     #[test]
     fn note_table() {
@@ -1285,6 +1345,12 @@ mod tests {
             ("2026-12-15", Some("2026-12-15T00:00:00Z")),
             ("2026-12-15T10:00:00+01:00", Some("2026-12-15T09:00:00Z")),
             ("tomorrow", None),
+            ("0001-01-01", Some("0001-01-01T00:00:00Z")),
+            ("9999-12-31", Some("9999-12-31T00:00:00Z")),
+            ("-262143-01-03", None),
+            ("+262142-12-31", None),
+            ("+10000-01-01", None),
+            ("0000-06-01", None),
         ];
         for (raw, want) in cases {
             let got = time_param("due", raw)
