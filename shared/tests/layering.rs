@@ -715,7 +715,7 @@ fn a_wrong_way_import_is_refused() {
         ("webhook", "use crate::app::intake::Repeat;\n", 1),
         (
             "app",
-            "pub limiter: Option<crate::http::reports::ReportLimiter>,\n",
+            "pub limiter: Option<crate::http::reports::ClientLimiter>,\n",
             1,
         ),
         ("ports", "pub use crate::messages::Message;\n", 1),

@@ -515,6 +515,39 @@ async fn viewers_see_no_forms_and_other_tenants_are_not_found() {
     );
 }
 
+/// Token guesses from one address are cut off after ten a minute: the
+/// eleventh attempt, even with the right token, is 429 and opens nothing.
+#[tokio::test]
+async fn sign_in_attempts_are_limited_per_client() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start(dir.path()).await;
+    let mut b = Browser::new(&server);
+    for n in 0..10 {
+        let page = b.get("/console/sign-in").await;
+        let csrf = form_token(&page.body);
+        let guess = format!("guess-{n:02}-0123456789abcdef");
+        let page = b
+            .post("/console/sign-in", &[("_csrf", &csrf), ("token", &guess)])
+            .await;
+        assert_eq!(page.status, 401, "{}", page.body);
+    }
+    let page = b.get("/console/sign-in").await;
+    let csrf = form_token(&page.body);
+    let page = b
+        .post(
+            "/console/sign-in",
+            &[("_csrf", &csrf), ("token", COMMANDER)],
+        )
+        .await;
+    assert_eq!(page.status, 429, "{}", page.body);
+    assert!(
+        page.body.contains("Too many sign-in attempts"),
+        "{}",
+        page.body
+    );
+    assert!(!b.cookies.contains_key("klaxon_session"));
+}
+
 /// A token session lasts only while its token is configured as it was:
 /// after a restart with the commander's token demoted to responder and the
 /// scoped viewer's token removed, both sessions are over (back to sign-in,

@@ -1,4 +1,4 @@
-//! The per-client limit on report posts.
+//! Per-client limits: on report posts, and on console sign-in attempts.
 
 use crate::config::RateLimit;
 use governor::clock::{Clock as _, DefaultClock};
@@ -6,13 +6,13 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
-/// Per-client limit on report posts, for `klaxon serve`. In AWS, API
+/// A per-client (IP) rate limit, for `klaxon serve`. In AWS, API
 /// Gateway's throttling does this job.
-pub struct ReportLimiter {
+pub struct ClientLimiter {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
 }
 
-impl ReportLimiter {
+impl ClientLimiter {
     pub fn new(limit: RateLimit) -> Self {
         let per_minute = NonZeroU32::new(limit.per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limit.burst).unwrap_or(NonZeroU32::MIN);
@@ -21,6 +21,15 @@ impl ReportLimiter {
                 Quota::per_minute(per_minute).allow_burst(burst),
             ),
         }
+    }
+
+    /// Ten token sign-ins a minute from one address, after a burst of ten:
+    /// enough for a team behind one NAT, too few to guess a token.
+    pub fn sign_in() -> Self {
+        Self::new(RateLimit {
+            per_minute: 10,
+            burst: 10,
+        })
     }
 
     /// Ok, or the seconds until this client may post again.

@@ -53,7 +53,9 @@ pub struct App {
     pub relay: Relay,
     pub settings: crate::config::Settings,
     /// Per-client limit on report posts; built from the settings.
-    pub report_limiter: Option<limiter::ReportLimiter>,
+    pub report_limiter: Option<limiter::ClientLimiter>,
+    /// Token sign-ins at the console, per client.
+    pub sign_in_limiter: limiter::ClientLimiter,
     /// The relay task of [`Relay::Background`], started on first use.
     background: outbox::BackgroundRelay,
     /// Which incident each natural key named when last seen here.
@@ -90,7 +92,7 @@ impl App {
         let report_limiter = settings
             .intake
             .report_rate_limit
-            .map(limiter::ReportLimiter::new);
+            .map(limiter::ClientLimiter::new);
         Self {
             store,
             publisher,
@@ -99,6 +101,7 @@ impl App {
             relay,
             settings,
             report_limiter,
+            sign_in_limiter: limiter::ClientLimiter::sign_in(),
             background: outbox::BackgroundRelay::default(),
             repeat_targets: repeats::Targets::default(),
             source_beats: heartbeat::SourceBeats::default(),

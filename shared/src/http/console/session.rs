@@ -11,7 +11,7 @@ use super::page::{Nope, redirect, render};
 use crate::app::App;
 use crate::app::session::{self as sessions, SignInError};
 use crate::domain::session::{SESSION_TTL, SessionId};
-use crate::http::{ApiError, MAX_BODY, header_str, media_type};
+use crate::http::{ApiError, ClientIp, MAX_BODY, header_str, media_type};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use minijinja::context;
@@ -186,10 +186,20 @@ pub(super) async fn sign_in(app: &App, req: &Request<Bytes>) -> Result<Response<
             Some("Sign-in with an API token is turned off here."),
         ));
     }
+    if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>()
+        && let Err(wait) = app.sign_in_limiter.check(*ip)
+    {
+        tracing::warn!(%ip, "console sign-in attempts over the limit");
+        let message = format!("Too many sign-in attempts from here; try again in {wait} s.");
+        let mut resp = form(app, req, Some(&message));
+        *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        return Ok(resp);
+    }
     let token = field(body, "token").unwrap_or_default();
     let (id, _) = match sessions::sign_in(app, token.trim()).await {
         Ok(opened) => opened,
         Err(SignInError::UnknownToken) => {
+            tracing::info!("console sign-in refused: unknown token");
             return Ok(form(app, req, Some("That API token is not valid here.")));
         }
         Err(SignInError::Store(e)) => return Err(ApiError::from(e).into()),
