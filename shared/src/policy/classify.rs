@@ -285,19 +285,16 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     // job") takes the dismissed class; if anything else in it would page,
     // a person confirms.
     let mut dismissed_over = None;
-    let dismissed = found.dismissal.is_some_and(|k| {
-        j.dismissed_class.is_some()
-            && (found.in_title(k)
-                || !placed
-                    .iter()
-                    .any(|p| p.in_title && p.severity.pages_oncall()))
-    });
+    // A description's dismissal sets aside a title that would page only
+    // when the title itself is in doubt; a confident title stands.
     let title_pages = placed
         .iter()
         .any(|p| p.in_title && p.severity.pages_oncall());
+    let dismisses = |k: usize| found.in_title(k) || !title_pages || found.title_in_doubt();
+    let dismissed = found.dismissal.is_some_and(dismisses) && j.dismissed_class.is_some();
     if let Some(k) = found.dismissal
         && let Some(d) = j.dismissed_class.and_then(|c| j.class(c))
-        && (found.in_title(k) || !title_pages)
+        && dismisses(k)
     {
         dismissed_over = placed
             .first()

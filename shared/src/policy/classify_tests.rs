@@ -643,6 +643,38 @@ fn dismissal_table() {
     );
 }
 
+/// A description that explains the report away lowers a title that would
+/// page only when the title is in doubt itself (a question, a quoted word,
+/// a reply, a suspected or negated fact); a confident title stands.
+#[test]
+fn a_description_dismisses_only_a_doubtful_title() {
+    let body = "Checked with the platform team: false positive, it was our own scanner.";
+    let cases: &[(&str, bool)] = &[
+        ("Possible data leak from the customer export", true),
+        ("The 'breach' in the channel topic", true),
+        ("re: attacker in the production cluster", true),
+        ("Attacker in the production cluster?", true),
+        ("Active intruder in the production k8s cluster", false),
+        (
+            "Customer data from the export is on a public paste site",
+            false,
+        ),
+    ];
+    for (t, lowered) in cases {
+        let a = judge(&Facts {
+            texts: vec![("title", t), ("description", body)],
+            ..Facts::default()
+        });
+        let dismissed = a.class == C::Informational;
+        assert_eq!(dismissed, *lowered, "{t}: {:?} {:?}", a.class, a.reasons);
+        if dismissed {
+            assert!(a.needs_triage, "a paging title set aside is confirmed: {t}");
+        } else {
+            assert!(a.severity.pages_oncall(), "{t}: {:?}", a.severity);
+        }
+    }
+}
+
 /// Official vectors and scores: FIRST's CVSS v3.1 and v4.0 examples. A
 /// vector sets the band floor.
 #[test]

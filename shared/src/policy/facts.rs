@@ -540,6 +540,33 @@ impl Found<'_> {
             .is_some_and(|m| self.tokens[m.first].field == 0)
     }
 
+    /// Whether the title holds its own claim in doubt: a question, a word in
+    /// quotes ("the 'breach'"), a reply ("re:"), or a suspected or negated
+    /// fact ("possible data leak", "no intruder"). A description that then
+    /// explains the report away may lower what the title alone would page.
+    pub fn title_in_doubt(&self) -> bool {
+        let title = self.texts.first().map_or("", |(_, t)| *t);
+        let lower = title.trim_start().to_ascii_lowercase();
+        let opening_quote = title.char_indices().any(|(i, c)| {
+            matches!(c, '"' | '\u{201c}' | '\u{2018}')
+                || (c == '\''
+                    && title[..i]
+                        .chars()
+                        .next_back()
+                        .is_none_or(char::is_whitespace))
+        });
+        title.contains('?')
+            || opening_quote
+            || lower.starts_with("re:")
+            || lower.starts_with("fw:")
+            || lower.starts_with("fwd:")
+            || self
+                .mentions
+                .iter()
+                .enumerate()
+                .any(|(k, m)| self.in_title(k) && (m.suspected || m.negated))
+    }
+
     pub fn field(&self, k: usize) -> &'static str {
         self.mentions
             .get(k)
