@@ -675,6 +675,23 @@ fn a_description_dismisses_only_a_doubtful_title() {
     }
 }
 
+/// Documents about an incident, simulations and never-real secrets are not
+/// the incident: SEV-4, whatever they name.
+#[test]
+fn documents_simulations_and_placeholders_table() {
+    let cases = [
+        "Updated our threat model: an attacker steals the AWS root account keys",
+        "New response procedure for a leaked production API key",
+        "Friday's exercise will be a simulated ransomware attack on the production cluster",
+        "The AWS key in the README is a placeholder that was never valid",
+        "Cross-tenant read bug on a feature branch that was never merged",
+    ];
+    for t in cases {
+        let a = title(t);
+        assert_eq!(a.severity, Sev4, "{t}: {:?} {:?}", a.class, a.reasons);
+    }
+}
+
 /// Official vectors and scores: FIRST's CVSS v3.1 and v4.0 examples. A
 /// vector sets the band floor.
 #[test]
