@@ -207,9 +207,10 @@ impl Text {
         raw.map(|r| Self::parse(field, r, max)).transpose()
     }
 
-    /// A name or label shown on one line (who holds a role, owns a task or
-    /// collected evidence; what the evidence is): [`Text`], and no control
-    /// or text-direction characters, which could show it as another name.
+    /// A person's name shown on one line (who holds a role, owns a task or
+    /// collected evidence): [`Text`], and no control or text-direction
+    /// characters, which could show it as another name. (An evidence name
+    /// may hold anything; the manifest writes it as one escaped line.)
     fn one_line(field: Field, raw: &str, max: usize) -> Result<Self, CommandError> {
         if !crate::domain::plain::is_one_line(raw.trim()) {
             return Err(CommandError::Invalid {
@@ -650,7 +651,7 @@ impl AddEvidence {
             req,
             "{\"name\": \"cloudtrail.json.gz\", \"location\": \"s3://ir-evidence/...\", \"sha256\": \"<64 hex>\"}",
         )?;
-        let name = Text::one_line(Field::Name, &input.name, MAX_TEXT)?;
+        let name = Text::parse(Field::Name, &input.name, MAX_TEXT)?;
         let location = Text::parse(Field::Location, &input.location, MAX_TEXT)?;
         let by = Text::one_line_opt(Field::CollectedBy, input.collected_by.as_deref(), MAX_TEXT)?;
         input.name = name.into_string();
