@@ -675,6 +675,37 @@ fn a_description_dismisses_only_a_doubtful_title() {
     }
 }
 
+/// Another customer's data is a cross-tenant read; other users of the same
+/// customer seeing each other's data is not.
+#[test]
+fn same_tenant_is_not_cross_tenant_table() {
+    let cases: &[(&str, bool)] = &[
+        (
+            "Customer A can see the Confluence pages of another customer's site",
+            true,
+        ),
+        ("The export shows other tenants' issue summaries", true),
+        (
+            "Users can see other users' email addresses within the same site",
+            false,
+        ),
+        (
+            "A restricted user reads other people's pages in the same tenant",
+            false,
+        ),
+    ];
+    for (t, cross) in cases {
+        let a = title(t);
+        assert_eq!(
+            a.class == C::CrossTenantAccess,
+            *cross,
+            "{t}: {:?} {:?}",
+            a.class,
+            a.reasons
+        );
+    }
+}
+
 /// Documents about an incident and never-real secrets are not the incident:
 /// SEV-4. (A document's words decide only where the word counts choose
 /// between rules; "a procedure for when one customer's data is shown to
