@@ -600,22 +600,28 @@ impl ApiTokens {
     /// session is bound to ([`SessionId::grant_proof`]).
     pub fn entry(&self, token: &str) -> Option<(&Caller, &[u8; 32])> {
         let d = digest(token);
-        let mut found = None;
-        for (caller, known) in &self.0 {
-            if bool::from(known.ct_eq(&d)) {
-                found = Some((caller, known));
-            }
-        }
-        found
+        self.find(|known| known.ct_eq(&d).into())
     }
 
     /// The caller of the configured token that `proof` binds session `id`
     /// to, if that token is still configured.
     pub fn granting(&self, id: &SessionId, proof: &str) -> Option<&Caller> {
+        self.find(|known| {
+            id.grant_proof(known)
+                .as_bytes()
+                .ct_eq(proof.as_bytes())
+                .into()
+        })
+        .map(|(caller, _)| caller)
+    }
+
+    /// The entry whose digest `matches`, every entry tried (no early exit,
+    /// so the time does not tell which one matched).
+    fn find(&self, matches: impl Fn(&[u8; 32]) -> bool) -> Option<(&Caller, &[u8; 32])> {
         let mut found = None;
         for (caller, known) in &self.0 {
-            if bool::from(id.grant_proof(known).as_bytes().ct_eq(proof.as_bytes())) {
-                found = Some(caller);
+            if matches(known) {
+                found = Some((caller, known));
             }
         }
         found

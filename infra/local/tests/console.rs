@@ -120,13 +120,17 @@ impl Browser {
         self.post_with(path, form, "same-origin").await
     }
 
-    async fn sign_in(&mut self, token: &str) {
+    /// The sign-in page's form, posted with `token`; what it answered.
+    async fn try_sign_in(&mut self, token: &str) -> Page {
         let page = self.get("/console/sign-in").await;
         assert_eq!(page.status, 200, "{}", page.body);
         let csrf = form_token(&page.body);
-        let page = self
-            .post("/console/sign-in", &[("_csrf", &csrf), ("token", token)])
-            .await;
+        self.post("/console/sign-in", &[("_csrf", &csrf), ("token", token)])
+            .await
+    }
+
+    async fn sign_in(&mut self, token: &str) {
+        let page = self.try_sign_in(token).await;
         assert_eq!(page.status, 303, "{}", page.body);
         assert_eq!(page.location.as_deref(), Some("/console"));
     }
@@ -523,22 +527,12 @@ async fn sign_in_attempts_are_limited_per_client() {
     let server = start(dir.path()).await;
     let mut b = Browser::new(&server);
     for n in 0..10 {
-        let page = b.get("/console/sign-in").await;
-        let csrf = form_token(&page.body);
-        let guess = format!("guess-{n:02}-0123456789abcdef");
         let page = b
-            .post("/console/sign-in", &[("_csrf", &csrf), ("token", &guess)])
+            .try_sign_in(&format!("guess-{n:02}-0123456789abcdef"))
             .await;
         assert_eq!(page.status, 401, "{}", page.body);
     }
-    let page = b.get("/console/sign-in").await;
-    let csrf = form_token(&page.body);
-    let page = b
-        .post(
-            "/console/sign-in",
-            &[("_csrf", &csrf), ("token", COMMANDER)],
-        )
-        .await;
+    let page = b.try_sign_in(COMMANDER).await;
     assert_eq!(page.status, 429, "{}", page.body);
     assert!(
         page.body.contains("Too many sign-in attempts"),
