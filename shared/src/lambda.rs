@@ -80,6 +80,7 @@ fn sdk_config() -> Result<aws_config::SdkConfig, Error> {
         .ok_or("no AWS_REGION in the environment (Lambda sets it)")?;
     let mut config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
+        .http_client(aws::https_client())
         .region(aws_config::Region::new(region))
         .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
@@ -117,7 +118,7 @@ pub async fn serve_http<G: http::Group>(app: Arc<App>) -> Result<(), Error> {
             }
             let resp = if matches!(jwt, JwtCaller::NoRole) {
                 http::ApiError::Forbidden.into_response()
-            } else if pass_through && G::ROUTES == Routes::Intake {
+            } else if pass_through && matches!(G::ROUTES, Routes::Intake) {
                 findings(app, &body).await?
             } else if pass_through {
                 return Err(Diagnostic {
@@ -133,10 +134,25 @@ pub async fn serve_http<G: http::Group>(app: Arc<App>) -> Result<(), Error> {
                 Ok(text) => lambda_http::Body::Text(text),
                 Err(e) => lambda_http::Body::Binary(e.into_bytes()),
             };
-            Ok::<_, Diagnostic>(lambda_http::Response::from_parts(parts, body))
+            Ok::<_, Diagnostic>(Reply(lambda_http::Response::from_parts(parts, body)))
         },
     ))
     .await
+}
+
+/// A response whose body is already text or bytes. lambda_http's own
+/// conversion of a `Response` decodes every text body again by its charset,
+/// which links encoding_rs's tables for every legacy encoding; Klaxon's text
+/// is UTF-8 and already split from its bytes above.
+struct Reply(lambda_http::Response<lambda_http::Body>);
+
+impl lambda_http::IntoResponse for Reply {
+    fn into_response(
+        self,
+    ) -> std::pin::Pin<Box<dyn Future<Output = lambda_http::Response<lambda_http::Body>> + Send>>
+    {
+        Box::pin(std::future::ready(self.0))
+    }
 }
 
 enum JwtCaller {

@@ -29,6 +29,7 @@
 //! - [`config`]: typed configuration, read once at start-up.
 //! - [`metrics`]: EMF counters.
 //! - [`retry`]: the one retry policy (attempts, backoff, cap, jitter) every bounded retry runs.
+//! - [`jwt`]: JSON Web Tokens signed and checked on ring, the crypto rustls uses here.
 //! - [`app`]: the use cases (intake, repeats of an alert, webhook ingest, assess, notify,
 //!   track (the tracker's issue), escalate, respond, on-call (with its notices and the
 //!   paging topic's people sync), source updates, the outbox
@@ -58,6 +59,7 @@ pub mod documents;
 pub mod domain;
 pub mod escape;
 pub mod http;
+pub mod jwt;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod messages;

@@ -30,6 +30,7 @@ pub async fn sdk() -> SdkConfig {
         "nothing is listening at AWS_ENDPOINT_URL={endpoint}: start moto with `make test`"
     );
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(klaxon_core::adapters::aws::https_client())
         .region("us-east-1")
         .load()
         .await

@@ -24,9 +24,40 @@ pub fn retry_config() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(SDK_MAX_ATTEMPTS)
 }
 
-/// `sdk` with Klaxon's [`retry_config`].
+/// `sdk` with Klaxon's [`retry_config`], and [`https_client`] unless it
+/// names a client of its own (a test's mock or interceptor).
 fn with_retries(sdk: &aws_config::SdkConfig) -> aws_config::SdkConfig {
-    sdk.to_builder().retry_config(retry_config()).build()
+    let mut b = sdk.to_builder().retry_config(retry_config());
+    if sdk.http_client().is_none() {
+        b.set_http_client(Some(https_client()));
+    }
+    b.build()
+}
+
+/// The SDK clients' HTTPS client: the SDK's own default (hyper 1, rustls,
+/// the system's roots, proxies from the environment), with rustls on ring
+/// rather than aws-lc, the one crypto library the binaries link.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut conn = ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));
+        conn.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            conn.set_sleep_impl(components.sleep_impl());
+        }
+        conn.set_proxy_config(Some(ProxyConfig::from_env()));
+        conn.build()
+    })
+}
+
+/// The SDK's config from the environment's default chains (`AWS_PROFILE`,
+/// `AWS_REGION`, ...), over [`https_client`]: the CLI's, not a Lambda's.
+pub async fn sdk_from_env() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https_client())
+        .load()
+        .await
 }
 
 /// The names of the AWS resources a function uses.
@@ -140,6 +171,6 @@ pub fn app(sdk: &aws_config::SdkConfig, res: &AwsResources, settings: Settings) 
 /// credentials and region the environment names (`AWS_PROFILE`,
 /// `AWS_REGION`, ...), with Klaxon's [`retry_config`].
 pub async fn paging_subscriptions_from_env(topic: &str) -> super::sns::SnsSubscriptions {
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = sdk_from_env().await;
     super::sns::SnsSubscriptions::new(aws_sdk_sns::Client::new(&with_retries(&sdk)), topic)
 }

@@ -257,7 +257,7 @@ fn app_jwt(app: &App) -> Result<Secret, TrackerError> {
         exp: now + 9 * 60,
         iss: &app.app_id,
     };
-    jsonwebtoken::encode(
+    crate::jwt::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
         &claims,
         &app.key,

@@ -1,5 +1,5 @@
 //! `IdentityProvider` over HTTPS with the AWS SDK's own connector (hyper 1
-//! and rustls on aws-lc, the system's trust roots), so the respond function
+//! and rustls on ring, the system's trust roots), so the respond function
 //! links no second HTTP stack. Plain http is taken only for a loopback
 //! issuer (config checks it). Bodies are bounded; nothing is logged.
 
@@ -39,7 +39,7 @@ impl HttpIdentityProvider {
         let connector = Connector::builder()
             .connector_settings(settings)
             .sleep_impl(SharedAsyncSleep::new(TokioSleep::new()))
-            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
             .build();
         Self {
             connector,

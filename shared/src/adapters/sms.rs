@@ -48,7 +48,7 @@ fn failure<E: aws_sdk_sns::error::ProvideErrorMetadata + std::error::Error + 'st
 /// Reads the account the environment's credentials and region name
 /// (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL` as the SDK reads them).
 pub async fn read_from_env() -> SmsAccount {
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = super::aws::sdk_from_env().await;
     read(&Client::new(&sdk)).await
 }
 

@@ -242,7 +242,7 @@ pub fn connect_jwt(
     validation.validate_aud = false;
     // Expiry is checked below against the injected clock, not the system's.
     validation.validate_exp = false;
-    let data = jsonwebtoken::decode::<ConnectClaims>(
+    let data = crate::jwt::decode::<ConnectClaims>(
         token,
         &jsonwebtoken::DecodingKey::from_secret(shared_secret.expose().as_bytes()),
         &validation,
@@ -334,7 +334,7 @@ pub mod sign {
 
     /// A Connect JWT with exactly these claims (Atlassian's carry no `jti`).
     pub fn connect_claims(secret: &str, claims: &serde_json::Value) -> String {
-        jsonwebtoken::encode(
+        crate::jwt::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
             claims,
             &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),

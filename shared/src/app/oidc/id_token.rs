@@ -4,8 +4,9 @@
 //! JWKS would hand to anyone), then `iss`, `aud` (and `azp` when there are
 //! several audiences), `exp`/`iat`/`nbf` with a small leeway, and the nonce.
 
+use crate::jwt::decode;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode_header};
 use serde_json::{Map, Value};
 
 /// The algorithms an ID token may be signed with.
@@ -142,10 +143,11 @@ fn key_for<'a>(keys: &'a JwkSet, kid: Option<&str>, alg: Algorithm) -> Result<&'
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jwt::encode;
     use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-    use jsonwebtoken::{EncodingKey, Header, encode};
+    use jsonwebtoken::{EncodingKey, Header};
     use serde_json::json;
 
     /// A P-256 key made for this test run: its signing key and public JWK.
