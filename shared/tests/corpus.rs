@@ -341,6 +341,24 @@ const BARS: &[Bar] = &[
         floor_percent: 85,
         dangerous_at_most: 0,
     },
+    // A sixteenth writer's: half short paraphrases of the seeds' rows, half
+    // tool and people's reports with the fact in the description. Measured
+    // once as it came in (82.5 %, 1 dangerous), held out and unread.
+    Bar {
+        file: "heldout-13.jsonl",
+        min_cases: 200,
+        floor_percent: 82,
+        dangerous_at_most: 1,
+    },
+    // A seventeenth writer's 2-3 short paraphrases of every table row, with
+    // less severe twins, measured as it came in (86.0 %, 0 dangerous), then
+    // read and tuned on.
+    Bar {
+        file: "tune-13.jsonl",
+        min_cases: 250,
+        floor_percent: 86,
+        dangerous_at_most: 0,
+    },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
     // put Atlassian-side incidents under third parties (SEV-3), as tune-6's.
