@@ -154,18 +154,18 @@ impl JwtSigner for Signer {
 
 struct Verifier {
     alg: Algorithm,
+    check: Check,
     key: DecodingKey,
 }
 
 fn verifier(alg: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>, Error> {
-    if check_for(*alg).is_none() {
-        return Err(ErrorKind::InvalidAlgorithm.into());
-    }
+    let check = check_for(*alg).ok_or_else(|| Error::from(ErrorKind::InvalidAlgorithm))?;
     if key.family() != alg.family() {
         return Err(ErrorKind::InvalidKeyFormat.into());
     }
     Ok(Box::new(Verifier {
         alg: *alg,
+        check,
         key: key.clone(),
     }))
 }
@@ -191,6 +191,7 @@ fn check_for(alg: Algorithm) -> Option<Check> {
     })
 }
 
+#[derive(Clone, Copy)]
 enum Check {
     Hmac(hmac::Algorithm),
     /// RSA keys also come as a JWK's modulus and exponent.
@@ -201,21 +202,21 @@ enum Check {
 impl signature::Verifier<Vec<u8>> for Verifier {
     fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> Result<(), signature::Error> {
         let refused = |_| signature::Error::new();
-        match (check_for(self.alg), self.key.kind()) {
-            (Some(Check::Hmac(alg)), DecodingKeyKind::SecretOrDer(secret)) => {
+        match (self.check, self.key.kind()) {
+            (Check::Hmac(alg), DecodingKeyKind::SecretOrDer(secret)) => {
                 hmac::verify(&hmac::Key::new(alg, secret), msg, signature).map_err(refused)
             }
-            (Some(Check::Rsa(params)), DecodingKeyKind::RsaModulusExponent { n, e }) => {
+            (Check::Rsa(params), DecodingKeyKind::RsaModulusExponent { n, e }) => {
                 sig::RsaPublicKeyComponents { n, e }
                     .verify(params, msg, signature)
                     .map_err(refused)
             }
-            (Some(Check::Rsa(params)), DecodingKeyKind::SecretOrDer(der)) => {
+            (Check::Rsa(params), DecodingKeyKind::SecretOrDer(der)) => {
                 sig::UnparsedPublicKey::new(params, der)
                     .verify(msg, signature)
                     .map_err(refused)
             }
-            (Some(Check::Other(alg)), DecodingKeyKind::SecretOrDer(bytes)) => {
+            (Check::Other(alg), DecodingKeyKind::SecretOrDer(bytes)) => {
                 sig::UnparsedPublicKey::new(alg, bytes)
                     .verify(msg, signature)
                     .map_err(refused)
