@@ -207,9 +207,15 @@ impl signature::Verifier<Vec<u8>> for Verifier {
                 hmac::verify(&hmac::Key::new(alg, secret), msg, signature).map_err(refused)
             }
             (Check::Rsa(params), DecodingKeyKind::RsaModulusExponent { n, e }) => {
-                sig::RsaPublicKeyComponents { n, e }
-                    .verify(params, msg, signature)
-                    .map_err(refused)
+                // A JWK's big-endian integers may carry a leading zero byte
+                // (RFC 7518 says not to; some issuers do); ring wants the
+                // minimal form.
+                sig::RsaPublicKeyComponents {
+                    n: minimal(n),
+                    e: minimal(e),
+                }
+                .verify(params, msg, signature)
+                .map_err(refused)
             }
             (Check::Rsa(params), DecodingKeyKind::SecretOrDer(der)) => {
                 sig::UnparsedPublicKey::new(params, der)
@@ -224,6 +230,12 @@ impl signature::Verifier<Vec<u8>> for Verifier {
             _ => Err(signature::Error::new()),
         }
     }
+}
+
+/// A big-endian integer without its leading zero bytes.
+fn minimal(b: &[u8]) -> &[u8] {
+    let zeros = b.iter().take_while(|&&x| x == 0).count();
+    &b[zeros..]
 }
 
 impl JwtVerifier for Verifier {
@@ -347,6 +359,12 @@ mod tests {
         let pkcs8 = pair.as_der().unwrap();
         let lc_public = lc::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public_key());
         let public = DecodingKey::from_rsa_raw_components(&lc_public.n, &lc_public.e);
+        // The same key with a leading zero byte on each integer, as some
+        // issuers' JWKs write them.
+        let padded = DecodingKey::from_rsa_raw_components(
+            &[&[0][..], &lc_public.n].concat(),
+            &[&[0][..], &lc_public.e].concat(),
+        );
         let cases: [(
             Algorithm,
             &'static lc::RsaParameters,
@@ -388,14 +406,22 @@ mod tests {
                 base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &theirs);
             let got = decode::<Claims>(&format!("{message}.{b64}"), &public, &Validation::new(alg));
             assert_eq!(got.unwrap().claims.sub, "klaxon", "{alg:?}");
+            let got = decode::<Claims>(&format!("{message}.{b64}"), &padded, &Validation::new(alg));
+            assert_eq!(
+                got.unwrap().claims.sub,
+                "klaxon",
+                "{alg:?}, zero-padded key"
+            );
             theirs[10] ^= 1;
             let b64 =
                 base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &theirs);
-            assert!(
-                decode::<Claims>(&format!("{message}.{b64}"), &public, &Validation::new(alg))
-                    .is_err(),
-                "{alg:?}: a changed signature"
-            );
+            for key in [&public, &padded] {
+                assert!(
+                    decode::<Claims>(&format!("{message}.{b64}"), key, &Validation::new(alg))
+                        .is_err(),
+                    "{alg:?}: a changed signature"
+                );
+            }
         }
     }
 

@@ -5,7 +5,7 @@
 //! several audiences), `exp`/`iat`/`nbf` with a small leeway, and the nonce.
 
 use crate::jwt::decode;
-use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode_header};
 use serde_json::{Map, Value};
 
@@ -125,15 +125,29 @@ pub fn verify(
 }
 
 /// The JWKS key the header names; without a `kid`, the one key that fits.
+/// A key published for encryption, or for another algorithm than the
+/// header's, never checks a signature (RFC 7517 4.2, 4.4).
 fn key_for<'a>(keys: &'a JwkSet, kid: Option<&str>, alg: Algorithm) -> Result<&'a Jwk, TokenError> {
+    let meant_for = |k: &Jwk| {
+        matches!(
+            k.common.public_key_use,
+            None | Some(PublicKeyUse::Signature)
+        ) && k
+            .common
+            .key_algorithm
+            .is_none_or(|a| a.to_string() == format!("{alg:?}"))
+    };
     if let Some(kid) = kid {
-        return keys.find(kid).ok_or(TokenError::UnknownKey);
+        return keys
+            .find(kid)
+            .filter(|k| meant_for(k))
+            .ok_or(TokenError::UnknownKey);
     }
     let family = alg.family();
     let mut fits = keys
         .keys
         .iter()
-        .filter(|k| DecodingKey::from_jwk(k).is_ok_and(|d| d.family() == family));
+        .filter(|k| meant_for(k) && DecodingKey::from_jwk(k).is_ok_and(|d| d.family() == family));
     match (fits.next(), fits.next()) {
         (Some(k), None) => Ok(k),
         _ => Err(TokenError::UnknownKey),
@@ -365,5 +379,56 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A published key only checks signatures it is meant for: not one
+    /// marked for encryption, nor one bound to another algorithm.
+    #[test]
+    fn a_key_for_encryption_or_another_algorithm_checks_nothing() {
+        let key = test_key("k1");
+        let expect = Expect {
+            issuer: ISS,
+            audience: AUD,
+            nonce: NONCE,
+            now: NOW,
+        };
+        let cases: [(&str, &str, &str, Result<(), TokenError>); 5] = [
+            ("sig, ES256", "sig", "ES256", Ok(())),
+            ("enc", "enc", "ES256", Err(TokenError::UnknownKey)),
+            (
+                "ES384 on the key",
+                "sig",
+                "ES384",
+                Err(TokenError::UnknownKey),
+            ),
+            (
+                "RS256 on the key",
+                "sig",
+                "RS256",
+                Err(TokenError::UnknownKey),
+            ),
+            ("other use", "wrap", "ES256", Err(TokenError::UnknownKey)),
+        ];
+        for (name, usage, alg, want) in cases {
+            let mut jwk = key.jwk.clone();
+            jwk["use"] = json!(usage);
+            jwk["alg"] = json!(alg);
+            let keys: JwkSet = serde_json::from_value(json!({ "keys": [jwk] })).expect("jwks");
+            for kid in [Some("k1"), None] {
+                let got = verify(&es256(&key, kid, &claims()), &keys, &expect).map(|_| ());
+                assert_eq!(got, want, "{name}, kid {kid:?}");
+            }
+        }
+        let mut bare = key.jwk.clone();
+        if let Value::Object(m) = &mut bare {
+            m.remove("use");
+            m.remove("alg");
+        }
+        let keys: JwkSet = serde_json::from_value(json!({ "keys": [bare] })).expect("jwks");
+        assert_eq!(
+            verify(&es256(&key, None, &claims()), &keys, &expect).map(|_| ()),
+            Ok(()),
+            "a key that names neither use nor algorithm"
+        );
     }
 }
