@@ -360,6 +360,24 @@ const BARS: &[Bar] = &[
         floor_percent: 92,
         dangerous_at_most: 0,
     },
+    // An eighteenth writer's: understated reports (the severity inferred
+    // from what happened) and tool output, with lowered twins. Measured once
+    // as it came in (78.0 %, 0 dangerous), held out and unread.
+    Bar {
+        file: "heldout-14.jsonl",
+        min_cases: 200,
+        floor_percent: 78,
+        dangerous_at_most: 0,
+    },
+    // A nineteenth writer's: long write-ups and chat with noise, short
+    // titles, unusual vocabulary; measured as it came in (82.8 %,
+    // 0 dangerous), then read and tuned on.
+    Bar {
+        file: "tune-14.jsonl",
+        min_cases: 250,
+        floor_percent: 82,
+        dangerous_at_most: 0,
+    },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
     // put Atlassian-side incidents under third parties (SEV-3), as tune-6's.
