@@ -70,5 +70,34 @@ fn long_report(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, pipeline, policy_load, long_report);
+/// The report `bench/load.py` posts: short, with four secrets to redact.
+const LOAD_REPORT: &str = r#"{"title":"RCE in the webhook handler of the Jira app","description":"Unauthenticated remote code execution through the webhook endpoint. The attacker's script used aws_access_key_id=AKIAZ3XAMPLEK3YQ7WBN and aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY7, and a GitHub token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789; the admin password was password=hunter2-correct-horse-battery.","cvss":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H","tenant":"acme.atlassian.net"}"#;
+
+/// Intake's two costs for the load bench's report, apart: parsing with
+/// redaction, and the assessment.
+fn load_report(c: &mut Criterion) {
+    let policy = Policy::builtin();
+    c.bench_function("parse+redact (load bench report, four secrets)", |b| {
+        b.iter(|| {
+            let input: ReportInput = serde_json::from_str(black_box(LOAD_REPORT)).expect("json");
+            Report::parse(input).expect("valid report")
+        })
+    });
+    let input: ReportInput = serde_json::from_str(LOAD_REPORT).expect("json");
+    let report = Report::parse(input).expect("valid report");
+    c.bench_function("assess (load bench report)", |b| {
+        b.iter(|| {
+            policy.assess(&Facts {
+                texts: vec![
+                    ("title", black_box(report.title.as_str())),
+                    ("description", report.description.as_str()),
+                ],
+                cvss: report.cvss.as_deref(),
+                ..Facts::default()
+            })
+        })
+    });
+}
+
+criterion_group!(benches, pipeline, policy_load, long_report, load_report);
 criterion_main!(benches);
