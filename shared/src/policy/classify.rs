@@ -567,9 +567,13 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
                         .is_some_and(|c| c.severity != p.severity))
         })
     };
+    // A CVSS score given, as a vector or in the text, decides the band:
+    // word counts do not overrule it.
+    let scored = reasons.iter().any(|r| r.rule.starts_with("cvss"));
     let mut raised = None;
     if by_nearest.is_none()
         && !dismissed
+        && !scored
         && let Some(now) = reasons.iter().filter_map(|r| r.severity).min()
         && now != Severity::Sev1
         && let Some(g) = nearest_guess()
