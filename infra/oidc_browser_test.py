@@ -25,6 +25,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -102,10 +103,14 @@ def provider_sign_in(driver, base, account):
     for _ in range(150):
         if f"{base}/console" in driver.current_url:
             return
-        buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, "button[type=submit]") if "Continue" in b.text]
-        if buttons:
-            buttons[0].click()
-            return
+        try:
+            buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, "button[type=submit]") if "Continue" in b.text]
+            if buttons:
+                buttons[0].click()
+                return
+        except StaleElementReferenceException:
+            # The login page's button, read as the browser moved on to the next page.
+            pass
         time.sleep(0.1)
     raise AssertionError(f"stuck at the provider: {driver.current_url}")
 
