@@ -364,6 +364,12 @@ fn phrase_scope_table() {
             C::LeakedProductionSecret,
             Sev2,
         ),
+        // "connection" inside a connection string is not someone connecting.
+        (
+            "Someone pasted the production Postgres connection string into a public support ticket",
+            C::LeakedProductionSecret,
+            Sev2,
+        ),
         // "handlers" is both where it was found and the endpoint: the
         // endpoint group, with no other mention, gets it.
         (
