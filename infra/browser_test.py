@@ -27,6 +27,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -103,7 +104,7 @@ def test_submit_and_see_reference(driver, base, data_dir):
     assert driver.find_element(By.ID, "contact_consent").is_selected()
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     # The submit navigates: wait for the thank-you page rather than racing it.
-    reference = WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "reference"))).text.strip()
+    reference = settled(driver).until(EC.presence_of_element_located((By.ID, "reference"))).text.strip()
     assert reference.startswith("KLX-"), f"no reference on the thank-you page: {driver.page_source[:500]}"
     # The API knows the incident by that reference.
     req = urllib.request.Request(f"{base}/api/v1/incidents?status=reported", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -124,7 +125,7 @@ def test_errors_beside_fields(driver, base, data_dir):
     driver.get(f"{base}/report")
     driver.find_element(By.ID, "reporter_email").send_keys("not-an-email")
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    error = WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "title-error")))
+    error = settled(driver).until(EC.presence_of_element_located((By.ID, "title-error")))
     assert "required" in error.text, error.text
     field = driver.find_element(By.ID, "title")
     assert field.get_attribute("aria-invalid") == "true"
@@ -159,10 +160,10 @@ def test_page_ack_link_in_browser(driver, base, data_dir):
     assert link and "/ack/" in link, f"no page with an ack link for {reference}"
     # Opening the link (as a preview bot would) changes nothing; the button does.
     driver.get(link)
-    button = WebDriverWait(driver, 15).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "button[type=submit]")))
+    button = settled(driver).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "button[type=submit]")))
     assert "Acknowledge as oncall-primary" in button.text, button.text
     button.click()
-    heading = WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Acknowledged"))
+    heading = settled(driver).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Acknowledged"))
     assert heading
     incident = json.load(urllib.request.urlopen(urllib.request.Request(
         f"{base}/api/v1/incidents/{accepted['incident_id']}", headers={"Authorization": f"Bearer {TOKEN}"})))
@@ -208,18 +209,18 @@ def console_sign_in(driver, base, token):
     driver.delete_all_cookies()
     driver.get(f"{base}/console")
     # Not signed in: the console sends the browser to its sign-in page.
-    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "token")))
+    settled(driver).until(EC.presence_of_element_located((By.ID, "token")))
     axe_check(driver, "sign-in")
     field = driver.find_element(By.ID, "token")
     field.send_keys("wrong-token")
     field.send_keys(Keys.ENTER)
-    error = WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "token-error")))
+    error = settled(driver).until(EC.presence_of_element_located((By.ID, "token-error")))
     assert "not valid" in error.text, error.text
     axe_check(driver, "sign-in refused")
     field = driver.find_element(By.ID, "token")
     field.send_keys(token)
     field.send_keys(Keys.ENTER)
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Incidents"))
+    settled(driver).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Incidents"))
 
 
 def submit(driver, form_id):
@@ -233,31 +234,31 @@ def test_console_commander_works_an_incident(driver, base, data_dir):
     assert reference in driver.page_source and other in driver.page_source
     axe_check(driver, "incidents")
     driver.get(f"{base}/console?severity=SEV-9")
-    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "filter-error")))
+    settled(driver).until(EC.presence_of_element_located((By.ID, "filter-error")))
     axe_check(driver, "incidents with a refused filter")
     driver.get(f"{base}/console?status=triaged")
     driver.find_element(By.LINK_TEXT, reference).click()
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), reference))
+    settled(driver).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), reference))
     axe_check(driver, "incident")
 
     # Acknowledge with the keyboard: focus the note, Enter submits its form.
     note = driver.find_element(By.ID, "ack-note")
     note.send_keys("on it")
     note.send_keys(Keys.ENTER)
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Acknowledged."))
+    settled(driver).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Acknowledged."))
     assert "via console" in driver.find_element(By.ID, "paging").find_element(By.XPATH, "following-sibling::p").text
 
     driver.find_element(By.CSS_SELECTOR, "#notes-form input[value=hypothesis]").click()
     driver.find_element(By.ID, "notes-text").send_keys("the gist was forked before it was deleted")
     submit(driver, "notes-form")
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Note added."))
+    settled(driver).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Note added."))
     hypothesis = driver.find_element(By.CSS_SELECTOR, "p.hypothesis")
     assert "forked" in hypothesis.text, hypothesis.text
 
     # Containing without the containment is refused beside that field.
     Select(driver.find_element(By.ID, "status-status")).select_by_value("contained")
     submit(driver, "status-form")
-    error = WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "status-containment-error")))
+    error = settled(driver).until(EC.presence_of_element_located((By.ID, "status-containment-error")))
     assert "containment" in error.text, error.text
     assert driver.find_element(By.ID, "status-containment").get_attribute("aria-invalid") == "true"
     axe_check(driver, "incident with a refused form")
@@ -267,12 +268,12 @@ def test_console_commander_works_an_incident(driver, base, data_dir):
     Select(driver.find_element(By.ID, "status-status")).select_by_value("contained")
     driver.find_element(By.ID, "status-containment").send_keys("revoked the deploy key")
     submit(driver, "status-form")
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Status changed."))
+    settled(driver).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Status changed."))
 
     Select(driver.find_element(By.ID, "status-status")).select_by_value("resolved")
     driver.find_element(By.ID, "status-root_cause").send_keys("a personal gist sync tool")
     submit(driver, "status-form")
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Status changed."))
+    settled(driver).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Status changed."))
 
     # Settle the checklist from its own forms, then close.
     while True:
@@ -285,10 +286,10 @@ def test_console_commander_works_an_incident(driver, base, data_dir):
         Select(form.find_element(By.CSS_SELECTOR, "select")).select_by_value("waived")
         form.find_element(By.CSS_SELECTOR, "input[name=note]").send_keys("drill: not applicable")
         submit(driver, fid)
-        WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Task saved."))
+        settled(driver).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Task saved."))
     Select(driver.find_element(By.ID, "status-status")).select_by_value("closed")
     submit(driver, "status-form")
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Status changed."))
+    settled(driver).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Status changed."))
     assert api(base, "GET", f"/api/v1/incidents/{reference}")["incident"]["status"] == "closed"
     axe_check(driver, "closed incident")
     driver.get(f"{base}/console")
@@ -300,7 +301,7 @@ def test_console_viewer_has_no_buttons(driver, base, data_dir):
     reference = drill(base, "Viewer's drill")
     console_sign_in(driver, base, TOKEN)
     driver.get(f"{base}/console/incidents/{reference}")
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), reference))
+    settled(driver).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), reference))
     axe_check(driver, "incident as a viewer")
     buttons = [b.text for b in driver.find_elements(By.CSS_SELECTOR, "main button")]
     assert buttons == [], f"a viewer sees buttons: {buttons}"
@@ -312,7 +313,7 @@ def test_console_viewer_has_no_buttons(driver, base, data_dir):
         "const i = document.createElement('input'); i.type = 'hidden'; i.name = '_csrf'; i.value = arguments[1];"
         "f.appendChild(i); document.body.appendChild(f); f.submit();",
         f"/console/incidents/{reference}/ack", csrf)
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Not allowed"))
+    settled(driver).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Not allowed"))
     axe_check(driver, "refusal page")
     # And its status, with the browser's session cookie.
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
@@ -328,10 +329,17 @@ def test_console_viewer_has_no_buttons(driver, base, data_dir):
     assert api(base, "GET", f"/api/v1/incidents/{reference}")["incident"].get("acknowledged") is None
 
 
+def settled(driver, timeout=15):
+    """A wait that reads the page again when it changed under a read: a
+    re-render can drop an element between finding it and reading it, which
+    Chrome reports as a stale element or as a node no longer in the document."""
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException, WebDriverException))
+
+
 def wait(driver, condition, timeout=15):
     """Waits for `condition`, failing with the page it stopped on."""
     try:
-        return WebDriverWait(driver, timeout).until(condition)
+        return settled(driver, timeout).until(condition)
     except Exception:
         raise AssertionError(f"timed out on {driver.current_url}: {driver.page_source[:600]!r}")
 

@@ -29,7 +29,6 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -87,10 +86,10 @@ def provider_sign_in(driver, base, account):
     """From the console's sign-in page through the provider's login and consent."""
     driver.delete_all_cookies()
     driver.get(f"{base}/console")
-    link = WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.PARTIAL_LINK_TEXT, "Sign in with")))
+    link = bt.settled(driver).until(EC.presence_of_element_located((By.PARTIAL_LINK_TEXT, "Sign in with")))
     assert "Test IdP" in link.text, link.text
     link.click()
-    login = WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.NAME, "login")))
+    login = bt.settled(driver).until(EC.presence_of_element_located((By.NAME, "login")))
     # Its path is /console/oidc, so only the browser's whole jar shows it here.
     jar = driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]
     pending = [c for c in jar if c["name"] == "klaxon_oidc"]
@@ -118,11 +117,11 @@ def provider_sign_in(driver, base, account):
 def test_responder_signs_in_and_acts(driver, base):
     reference = bt.drill(base, "OIDC responder's drill")
     driver.get(base + "/console/sign-in")
-    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.PARTIAL_LINK_TEXT, "Sign in with")))
+    bt.settled(driver).until(EC.presence_of_element_located((By.PARTIAL_LINK_TEXT, "Sign in with")))
     bt.axe_check(driver, "sign-in with a provider")
     callbacks_seen(driver)
     provider_sign_in(driver, base, "ana")
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Incidents"))
+    bt.settled(driver).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Incidents"))
     assert "ana@example.com" in driver.page_source, "the console does not name the signed-in account"
     session = [c for c in driver.get_cookies() if c["name"] == "klaxon_session"]
     assert session and session[0]["httpOnly"] and session[0].get("sameSite") == "Strict", session
@@ -134,26 +133,26 @@ def test_responder_signs_in_and_acts(driver, base):
         SEEN.update(query.get("code", []) + query.get("state", []))
     SEEN.update(c["value"] for c in session)
     driver.get(f"{base}/console/incidents/{reference}")
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), reference))
+    bt.settled(driver).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), reference))
     note = driver.find_element(By.ID, "ack-note")
     note.send_keys("on it, via OIDC")
     note.send_keys(Keys.ENTER)
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Acknowledged."))
+    bt.settled(driver).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "p.summary"), "Acknowledged."))
     ack = bt.api(base, "GET", f"/api/v1/incidents/{reference}")["incident"].get("acknowledged")
     assert ack and "ana@example.com" in json.dumps(ack), ack
 
     # Replayed: the same callback again, its sign-in cookie gone.
     driver.get(seen[-1])
-    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "token-error")))
+    bt.settled(driver).until(EC.presence_of_element_located((By.ID, "token-error")))
     assert "expired or was already used" in driver.page_source
     bt.axe_check(driver, "a replayed callback")
     # Replayed into a new sign-in of this browser (signed out at the
     # provider, so it waits at its login page): its state is another's.
     driver.delete_all_cookies()
     driver.get(f"{base}/console/oidc/start")
-    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.NAME, "login")))
+    bt.settled(driver).until(EC.presence_of_element_located((By.NAME, "login")))
     driver.get(seen[-1])
-    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "token-error")))
+    bt.settled(driver).until(EC.presence_of_element_located((By.ID, "token-error")))
     assert "state does not match" in driver.page_source, driver.page_source[:800]
     # Nothing of the URL is repeated on the page.
     code = seen[-1].split("code=")[1].split("&")[0]
@@ -163,9 +162,9 @@ def test_responder_signs_in_and_acts(driver, base):
 def test_tampered_state_is_refused(driver, base):
     driver.delete_all_cookies()
     driver.get(f"{base}/console/oidc/start")
-    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.NAME, "login")))
+    bt.settled(driver).until(EC.presence_of_element_located((By.NAME, "login")))
     driver.get(f"{base}/console/oidc/callback?code=forged-code-123&state=forged-state-456")
-    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "token-error")))
+    bt.settled(driver).until(EC.presence_of_element_located((By.ID, "token-error")))
     assert "state does not match" in driver.page_source
     assert "forged-code-123" not in driver.page_source and "forged-state-456" not in driver.page_source
     bt.axe_check(driver, "a tampered state")
@@ -174,9 +173,9 @@ def test_tampered_state_is_refused(driver, base):
 def test_viewer_has_no_buttons(driver, base):
     reference = bt.drill(base, "OIDC viewer's drill")
     provider_sign_in(driver, base, "vic")
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Incidents"))
+    bt.settled(driver).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Incidents"))
     driver.get(f"{base}/console/incidents/{reference}")
-    WebDriverWait(driver, 15).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), reference))
+    bt.settled(driver).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), reference))
     buttons = [b.text for b in driver.find_elements(By.CSS_SELECTOR, "main button")]
     assert buttons == [], f"a viewer sees buttons: {buttons}"
     csrf = driver.find_element(By.CSS_SELECTOR, "header input[name=_csrf]").get_attribute("value")
@@ -194,7 +193,7 @@ def test_viewer_has_no_buttons(driver, base):
 
 def test_no_role_is_refused(driver, base):
     provider_sign_in(driver, base, "nobody")
-    WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "token-error")))
+    bt.settled(driver).until(EC.presence_of_element_located((By.ID, "token-error")))
     assert "no Klaxon role" in driver.page_source
     assert not [c for c in driver.get_cookies() if c["name"] == "klaxon_session"]
 
