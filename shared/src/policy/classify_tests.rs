@@ -291,6 +291,12 @@ fn every_builtin_class_has_a_severity_and_the_seed_plays() {
 #[test]
 fn negation_table() {
     let cases: &[(&str, IncidentClass, Severity)] = &[
+        // The negation passes who did it and reaches what they did.
+        (
+            "No evidence that an attacker exfiltrated data; the bug is an XSS in the preview.",
+            C::MinorVulnerability,
+            Sev3,
+        ),
         (
             "No evidence of exploitation; the bug is an XSS in the preview.",
             C::MinorVulnerability,

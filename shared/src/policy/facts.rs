@@ -156,17 +156,17 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
     // that one by "or"/"nor" ("no sign of exploitation or exfiltration"),
     // not every fact later in the clause ("we did not rotate the leaked key").
     let dismissal_id = cue(reserved::DISMISSAL);
-    let mut facts_at: Vec<(usize, usize, bool)> = raw
+    let mut facts_at: Vec<(usize, usize, bool, bool)> = raw
         .iter()
         .filter(|(c, _, _)| !is_cue(*c))
-        .map(|&(c, a, b)| (a, b, Some(c) == dismissal_id))
+        .map(|&(c, a, b)| (a, b, Some(c) == dismissal_id, j.is_actor(c)))
         .collect();
     facts_at.sort_unstable();
     let scope_end = |ce: usize| -> Option<usize> {
         let next = |from: usize, reach: usize| {
             facts_at
                 .iter()
-                .find(|&&(a, _, dismissal)| {
+                .find(|&&(a, _, dismissal, _)| {
                     let reach = if dismissal {
                         reach.max(DISMISSAL_NEGATION_REACH)
                     } else {
@@ -174,15 +174,19 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
                     };
                     a > from && a - from <= reach && clause(a) == clause(ce)
                 })
-                .map(|&(a, b, _)| (a, b))
+                .map(|&(a, b, _, actor)| (a, b, actor))
         };
-        let (_, mut end) = next(ce, NEGATION_REACH)?;
+        let (_, mut end, actor) = next(ce, NEGATION_REACH)?;
+        // "No sign that anyone deployed malware": past who, to what they did.
+        if actor && let Some((_, e, _)) = next(end, NEGATION_REACH) {
+            end = e;
+        }
         while tokens
             .get(end + 1)
             .is_some_and(|t| matches!(t.stem.as_str(), "or" | "nor"))
         {
             match next(end + 1, 2) {
-                Some((_, e)) => end = e,
+                Some((_, e, _)) => end = e,
                 None => break,
             }
         }

@@ -52,6 +52,11 @@ pub struct JudgementFile {
     /// ("no customer data"), not from across the clause.
     #[serde(default)]
     pub things: Vec<String>,
+    /// Who did it ("an attacker", "anyone"): a negation before one also
+    /// reaches the event after it ("no evidence that an attacker
+    /// exfiltrated data" negates the exfiltration too).
+    #[serde(default)]
+    pub actors: Vec<String>,
     /// Concepts too common to make a near miss on their own.
     #[serde(default)]
     pub weak: Vec<String>,
@@ -217,6 +222,7 @@ pub struct Judgement {
     index: HashMap<String, Vec<Term>>,
     negated_after: Vec<bool>,
     things: Vec<bool>,
+    actors: Vec<bool>,
     weak: Vec<bool>,
     masking: Vec<bool>,
     pub dismissed_class: Option<IncidentClass>,
@@ -237,6 +243,7 @@ impl JudgementFile {
         }
         add_new(&mut self.negated_after, own.negated_after);
         add_new(&mut self.things, own.things);
+        add_new(&mut self.actors, own.actors);
         add_new(&mut self.weak, own.weak);
         add_new(&mut self.masking, own.masking);
         add_new(&mut self.alarms, own.alarms);
@@ -327,6 +334,7 @@ impl Judgement {
         };
         let negated_after = flags(&file.negated_after, "negated_after")?;
         let things = flags(&file.things, "things")?;
+        let actors = flags(&file.actors, "actors")?;
         let weak = flags(&file.weak, "weak")?;
         let masking = flags(&file.masking, "masking")?;
         let mut classes = Vec::new();
@@ -438,6 +446,7 @@ impl Judgement {
             index,
             negated_after,
             things,
+            actors,
             weak,
             masking,
             dismissed_class,
@@ -479,6 +488,11 @@ impl Judgement {
     /// Its phrases hide the shorter facts inside them.
     pub fn is_masking(&self, c: ConceptId) -> bool {
         self.masking.get(usize::from(c)).copied().unwrap_or(false)
+    }
+
+    /// Who did it: a negation passes through it to the event after.
+    pub fn is_actor(&self, c: ConceptId) -> bool {
+        self.actors.get(usize::from(c)).copied().unwrap_or(false)
     }
 
     /// A thing, not an event: only an adjacent negation negates it.
