@@ -568,8 +568,8 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         })
     };
     // A CVSS score given, as a vector or in the text, decides the band:
-    // word counts do not overrule it.
-    let scored = reasons.iter().any(|r| r.rule.starts_with("cvss"));
+    // word counts do not overrule it (as they do not place it, above).
+    let scored = cvss.is_some() || text_score.is_some();
     let mut raised = None;
     if by_nearest.is_none()
         && !dismissed

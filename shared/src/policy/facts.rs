@@ -177,7 +177,8 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
                 .map(|&(a, b, _, actor)| (a, b, actor))
         };
         let (_, mut end, actor) = next(ce, NEGATION_REACH)?;
-        // "No sign that anyone deployed malware": past who, to what they did.
+        // "No evidence that an attacker exfiltrated data": past who, to
+        // what they did.
         if actor && let Some((_, e, _)) = next(end, NEGATION_REACH) {
             end = e;
         }

@@ -135,7 +135,7 @@ fn key_for<'a>(keys: &'a JwkSet, kid: Option<&str>, alg: Algorithm) -> Result<&'
         ) && k
             .common
             .key_algorithm
-            .is_none_or(|a| a.to_string() == format!("{alg:?}"))
+            .is_none_or(|a| Algorithm::try_from(a).is_ok_and(|a| a == alg))
     };
     if let Some(kid) = kid {
         return keys
