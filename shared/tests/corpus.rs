@@ -382,6 +382,24 @@ const BARS: &[Bar] = &[
         floor_percent: 85,
         dangerous_at_most: 0,
     },
+    // A twentieth writer's: plain restatements of the seeds' example rows
+    // as a new user types them, with lowered twins. Measured once as it
+    // came in (90.0 %, 1 dangerous), held out and unread.
+    Bar {
+        file: "heldout-15.jsonl",
+        min_cases: 200,
+        floor_percent: 90,
+        dangerous_at_most: 1,
+    },
+    // A twenty-first writer's: what happened described rather than named,
+    // heavy synonyms, mixed certainty; measured as it came in (81.2 %,
+    // 0 dangerous), then read and tuned on.
+    Bar {
+        file: "tune-15.jsonl",
+        min_cases: 250,
+        floor_percent: 81,
+        dangerous_at_most: 0,
+    },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
     // put Atlassian-side incidents under third parties (SEV-3), as tune-6's.
