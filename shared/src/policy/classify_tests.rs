@@ -1247,7 +1247,8 @@ fn words_choose_between_rules_and_raise_a_low_verdict() {
     );
 }
 
-/// A doubt before a dismissal undoes it; a tabletop dismisses, a drill does not.
+/// A doubt before a dismissal undoes it; a tabletop and a drill dismiss,
+/// and one of an incident that would page is flagged, so it still pages.
 #[test]
 fn dismissal_doubt_and_drill_table() {
     let cases: &[(&str, C, Severity)] = &[
@@ -1261,16 +1262,15 @@ fn dismissal_doubt_and_drill_table() {
             C::AttackerInProduction,
             Sev1,
         ),
-        // A drill walks the workflow of the incident it simulates (FirstTry 9).
         (
             "Drill: the production database password leaked on a paste site",
-            C::LeakedProductionSecret,
-            Sev2,
+            C::Informational,
+            Sev4,
         ),
         (
-            "Drill: a simulated leak of the production database password on a paste site",
-            C::LeakedProductionSecret,
-            Sev2,
+            "Annual IR drill: a simulated leak of the production database password on a paste site",
+            C::Informational,
+            Sev4,
         ),
         (
             "Tabletop: simulated ransomware on the production file servers, Thursday 10:00",
@@ -1292,5 +1292,7 @@ fn dismissal_doubt_and_drill_table() {
             "{t}: {:?}",
             a.reasons
         );
+        // A dismissed page-worthy incident still pages, to be triaged.
+        assert_eq!(a.needs_triage, *sev == Sev4, "{t}: {:?}", a.reasons);
     }
 }
