@@ -184,6 +184,17 @@ fn seed_examples_table() {
             C::CloudAdminCompromise,
             Sev1,
         ),
+        // The tracks covered, in other words: what records, and switching it off.
+        (
+            "Root AWS login from a Bucharest IP, then the CloudTrail trail was switched off",
+            C::CloudAdminCompromise,
+            Sev1,
+        ),
+        (
+            "An unknown user paused the GuardDuty detector in every region",
+            C::CloudAdminCompromise,
+            Sev1,
+        ),
         (
             "Ransomware encrypted the production database servers",
             C::AttackerInProduction,
