@@ -193,7 +193,20 @@ async fn reassessment_and_override() {
         .find(|d| d.kind == DeadlineKind::Acknowledge)
         .expect("ack")
         .due_at;
-    assert!(ack_after < ack_before, "the SEV-1 ack deadline is sooner");
+    // Recomputed for SEV-1: the SEV-3 deadline was the plain SLA's or,
+    // where the engine flagged it for triage, the triage one.
+    let a = i.assessment.as_ref().expect("assessed");
+    let sev1_ack = h
+        .app
+        .settings
+        .policy
+        .deadlines(a, i.created_at, i.created_at)
+        .into_iter()
+        .find(|d| d.kind == DeadlineKind::Acknowledge)
+        .expect("SEV-1 ack")
+        .due_at;
+    assert_ne!(ack_after, ack_before, "the ack deadline is recomputed");
+    assert_eq!(ack_after, sev1_ack, "and is SEV-1's: {a:?}");
     assert!(
         h.publisher
             .published()

@@ -682,13 +682,14 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     if let Some(n) = &by_nearest {
         alarms.push(n.clone());
     } else if !severity.pages_oncall()
-        && !dismissed
         && let Some(g) = nearest_guess()
         && g.margin >= nearest::ALARM_MARGIN
         && let Some(c) = j.class(IncidentClass::intern(&g.class))
         && c.severity.pages_oncall()
     {
-        // The rules placed it low, but its words read like a paging class.
+        // The rules placed it low, or a dismissal did, but its words read
+        // like a paging class: a dismissal word can be the attack's own
+        // ("a caller simulating the helpdesk").
         alarms.push(format!(
             "its words are most like the labelled {} reports: {}",
             c.id,
