@@ -200,7 +200,7 @@ async fn reassessment_and_override() {
         .app
         .settings
         .policy
-        .deadlines(a, i.created_at, i.created_at)
+        .deadlines(a, i.created_at, i.confirmed_at.expect("confirmed"))
         .into_iter()
         .find(|d| d.kind == DeadlineKind::Acknowledge)
         .expect("SEV-1 ack")

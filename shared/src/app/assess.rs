@@ -112,10 +112,7 @@ fn apply_assessment(
 ) -> Option<Option<Severity>> {
     // A drill plays out the scenario it was started with, whatever its text says.
     if let Some(sc) = change.incident.drill_scenario {
-        a.class = sc.class;
-        a.play = policy.judgement.play(sc.class);
-        a.needs_triage = false;
-        a.severity = sc.severity;
+        policy.play_drill(&mut a, sc);
         a.reasons.insert(
             0,
             crate::domain::Reason {

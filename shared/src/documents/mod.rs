@@ -96,11 +96,8 @@ mod tests {
                 let now = ch.incident.updated_at;
                 ch.incident.confirmed_at = Some(now);
                 let mut a = p.assess(&facts(&ch.incident));
-                // As `assess` does: a drill plays out its scenario.
                 if let Some(sc) = ch.incident.drill_scenario {
-                    (a.class, a.play, a.severity) =
-                        (sc.class, p.judgement.play(sc.class), sc.severity);
-                    a.needs_triage = false;
+                    p.play_drill(&mut a, sc);
                 }
                 ch.record("klaxon:assess", TimelineKind::Assessed, explain(&a));
                 ch.incident.deadlines = p.deadlines(&a, ch.incident.created_at, now);

@@ -752,6 +752,15 @@ impl Policy {
         classify::assess(&self.judgement, facts)
     }
 
+    /// A drill plays out the scenario it was started with, whatever its
+    /// text says: that class, its play and severity, and no triage.
+    pub fn play_drill(&self, a: &mut Assessment, sc: crate::domain::DrillScenario) {
+        a.class = sc.class;
+        a.play = self.judgement.play(sc.class);
+        a.severity = sc.severity;
+        a.needs_triage = false;
+    }
+
     /// Who hears that a deadline of this severity was breached.
     pub fn breach_audience(&self, sev: Option<Severity>) -> Audience {
         sev.and_then(|s| self.escalation(s))
