@@ -328,6 +328,23 @@ fn negation_table() {
             C::LeakedProductionSecret,
             Sev2,
         ),
+        // A question answered no negates what it asked; any other answer,
+        // or a "no" that goes on, leaves it standing.
+        (
+            "Reflected XSS in the search box. Was it exploited? No. Was customer data exposed? No, the page shows nothing private.",
+            C::MinorVulnerability,
+            Sev3,
+        ),
+        (
+            "Reflected XSS in the search box. Was it exploited? Yes, attackers are exploiting it in the wild.",
+            C::ActiveExploitation,
+            Sev1,
+        ),
+        (
+            "Is the attacker still in our production cluster? No one has checked yet.",
+            C::AttackerInProduction,
+            Sev1,
+        ),
     ];
     for (t, class, sev) in cases {
         let a = text(t);

@@ -230,6 +230,7 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
                 .any(|&(s, _)| tokens[s].sentence == tokens[first].sentence),
         });
     }
+    negate_answered_no(&tokens, texts, &mut mentions);
     let mut by_concept: Vec<Vec<usize>> = Vec::new();
     for (k, m) in mentions.iter().enumerate() {
         let c = usize::from(m.concept);
@@ -259,6 +260,45 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
     };
     environment(j, &mut found);
     found
+}
+
+/// "Was it exploited? No." and "Any customer data? None, per the logs": a
+/// question answered no on its own negates the facts it asked about. An
+/// answer that goes on ("No one has looked yet") answers nothing.
+fn negate_answered_no(tokens: &[Token], texts: &[(&str, &str)], mentions: &mut [Mention]) {
+    let asks = |i: usize| {
+        let t = &tokens[i];
+        texts.get(t.field).is_some_and(|(_, text)| {
+            text.get(t.end..)
+                .unwrap_or("")
+                .trim_start_matches(|c: char| c == '"' || c == '\'' || c == ')' || c == ' ')
+                .starts_with('?')
+        })
+    };
+    for i in 0..tokens.len().saturating_sub(1) {
+        let answer = &tokens[i + 1];
+        let bare = tokens
+            .get(i + 2)
+            .is_none_or(|n| n.clause != answer.clause || n.field != answer.field);
+        let no = match answer.stem.as_str() {
+            "no" | "none" => bare,
+            "nope" | "negat" => true,
+            _ => false,
+        };
+        if !no
+            || answer.sentence == tokens[i].sentence && answer.field == tokens[i].field
+            || !asks(i)
+        {
+            continue;
+        }
+        let (field, sentence) = (tokens[i].field, tokens[i].sentence);
+        for m in mentions.iter_mut() {
+            let t = &tokens[m.first];
+            if t.field == field && t.sentence == sentence {
+                m.negated = true;
+            }
+        }
+    }
 }
 
 fn sentence_spans(tokens: &[Token]) -> Vec<(usize, usize)> {
