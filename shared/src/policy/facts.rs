@@ -271,7 +271,7 @@ fn negate_answered_no(tokens: &[Token], texts: &[(&str, &str)], mentions: &mut [
         texts.get(t.field).is_some_and(|(_, text)| {
             text.get(t.end..)
                 .unwrap_or("")
-                .trim_start_matches(|c: char| c == '"' || c == '\'' || c == ')' || c == ' ')
+                .trim_start_matches(['"', '\'', ')', ' '])
                 .starts_with('?')
         })
     };
