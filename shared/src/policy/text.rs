@@ -5,7 +5,8 @@
 use foldhash::HashMap;
 use foldhash::HashMapExt as _;
 use rust_stemmers::{Algorithm, Stemmer};
-use std::sync::{LazyLock, RwLock};
+use std::cell::RefCell;
+use std::sync::LazyLock;
 
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 
@@ -35,10 +36,13 @@ const CLAUSE_WORDS: [&str; 9] = [
     "but", "however", "although", "though", "whereas", "except", "yet", "and", "while",
 ];
 
-/// Stems already worked out: reports reuse their words, and stemming is
-/// most of the engine's cost. Bounded, so hostile text cannot grow it.
-static MEMO: LazyLock<RwLock<HashMap<String, String>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
+thread_local! {
+    /// Stems already worked out: reports reuse their words, and stemming
+    /// is most of the engine's cost. One table per thread, so concurrent
+    /// assessments share no lock or cache line; bounded, so hostile text
+    /// cannot grow it.
+    static MEMO: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+}
 const MEMO_MAX: usize = 50_000;
 
 pub fn stem(word: &str) -> String {
@@ -49,18 +53,16 @@ pub fn stem(word: &str) -> String {
     } else {
         word
     };
-    if let Ok(memo) = MEMO.read()
-        && let Some(s) = memo.get(lower)
-    {
-        return s.clone();
-    }
-    let s = STEMMER.stem(lower).into_owned();
-    if let Ok(mut memo) = MEMO.write()
-        && memo.len() < MEMO_MAX
-    {
-        memo.insert(lower.to_owned(), s.clone());
-    }
-    s
+    MEMO.with_borrow_mut(|memo| {
+        if let Some(s) = memo.get(lower) {
+            return s.clone();
+        }
+        let s = STEMMER.stem(lower).into_owned();
+        if memo.len() < MEMO_MAX {
+            memo.insert(lower.to_owned(), s.clone());
+        }
+        s
+    })
 }
 
 /// Every word of every text, in order. Field boundaries end a sentence.
