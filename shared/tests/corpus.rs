@@ -406,6 +406,24 @@ const BARS: &[Bar] = &[
         floor_percent: 85,
         dangerous_at_most: 0,
     },
+    // A twenty-second writer's: plain paraphrases of every seed example row
+    // as a new user types them, a sixth lowered twins. Measured once as it
+    // came in (82.3 %, 0 dangerous), held out and unread.
+    Bar {
+        file: "heldout-17.jsonl",
+        min_cases: 220,
+        floor_percent: 82,
+        dangerous_at_most: 0,
+    },
+    // A twenty-third writer's: SEV-1/2 told calmly by what was seen,
+    // alarming reports the plans place low, tool shapes and chat; measured
+    // as it came in (70.0 %, 1 dangerous), then read and tuned on.
+    Bar {
+        file: "tune-17.jsonl",
+        min_cases: 250,
+        floor_percent: 70,
+        dangerous_at_most: 1,
+    },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
     // put Atlassian-side incidents under third parties (SEV-3), as tune-6's.

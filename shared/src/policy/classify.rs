@@ -249,8 +249,10 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             None => nearest::Words::default(),
         })
     };
-    // Rules of two classes both fire on the same part: the class whose
-    // labelled reports the words are clearly more like is the one meant.
+    // Rules of two classes both fire, in the same part or one in the title
+    // and one in the body: the class whose labelled reports the words are
+    // clearly more like is the one meant ("Identity vendor breached" over
+    // the body's "identity provider's breach" read as our own admin).
     // (A dismissal decides by itself, below.)
     let mut set_aside = None;
     if let (Some(nb), Some(top)) = (nearest::builtin(), placed.first())
@@ -259,7 +261,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             .iter()
             .enumerate()
             .skip(1)
-            .filter(|(_, p)| p.in_title == top.in_title && p.class != top.class)
+            .filter(|(_, p)| p.class != top.class)
             .filter_map(|(i, p)| {
                 Some((
                     i,
@@ -613,8 +615,48 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             DEFAULT_SEVERITY
         });
 
+    // Words far more like the labelled low reports than the verdict: an
+    // alarming title whose body explains it away in words no dismissal
+    // phrases ("it was Maria, at a conference"). Lowered to that class; from
+    // a paging verdict, a person confirms it (flagged for triage, so the
+    // primary is still paged to look).
+    let mut severity = severity;
+    let mut lowered_by_words = None;
+    if by_nearest.is_none()
+        && raised.is_none()
+        && !scored
+        && severity < Severity::Sev4
+        && let Some(g) = nearest_guess()
+        && let Some(c) = j.class(IncidentClass::intern(&g.class))
+        && c.severity == Severity::Sev4
+        && g.margin >= lower_margin(severity)
+        && (!severity.pages_oncall() || has_body(&found))
+    {
+        reasons.push(Reason {
+            rule: format!("nearest:{}", c.id),
+            evidence: format!(
+                "the rules said {severity}, but its words are far more like the labelled {} reports: {} (margin {:.1})",
+                c.id,
+                g.quoted_words(),
+                g.margin
+            ),
+            severity: None,
+        });
+        if severity.pages_oncall() {
+            lowered_by_words = Some(format!(
+                "lowered from {class} ({severity}) to {} by its words",
+                c.id
+            ));
+        }
+        class = c.id;
+        severity = c.severity;
+    }
+
     // Alarming facts beside a verdict that pages no one.
     let mut alarms = Vec::new();
+    if let Some(l) = &lowered_by_words {
+        alarms.push(l.clone());
+    }
     if !severity.pages_oncall() {
         // A fact the class was found on is accounted for.
         let used: &[usize] = placed
@@ -745,6 +787,25 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         notes,
         needs_triage,
         confidence,
+    }
+}
+
+/// A body beside the title: where an alarming title is explained away.
+/// A paging verdict from a title alone is not lowered by word counts,
+/// which cannot read "not a drill" or "staging and production".
+fn has_body(found: &Found) -> bool {
+    found
+        .texts
+        .iter()
+        .any(|(field, text)| *field == "description" && text.split_whitespace().nth(3).is_some())
+}
+
+/// How clearly the words must read as a low class to lower a verdict.
+fn lower_margin(from: Severity) -> f64 {
+    if from.pages_oncall() {
+        nearest::LOWER_PAGING_MARGIN
+    } else {
+        nearest::LOWER_MARGIN
     }
 }
 

@@ -1275,6 +1275,87 @@ fn words_choose_between_rules_and_raise_a_low_verdict() {
     );
 }
 
+fn titled(t: &str, d: &str) -> Assessment {
+    judge(&Facts {
+        texts: vec![("title", t), ("description", d)],
+        ..Facts::default()
+    })
+}
+
+/// An alarming title whose body explains it away in words no dismissal
+/// phrases: lowered by the words, and from a paging verdict flagged so the
+/// primary still looks. A title alone, or a body that confirms the alarm,
+/// is not lowered; a vendor's breach in the title outranks the body's
+/// "identity provider's breach" read as our own admin.
+#[test]
+fn words_lower_an_explained_alarm_table() {
+    let cases: &[(&str, &str, C, Severity, bool, &str)] = &[
+        (
+            "Malware found on a production server",
+            "The endpoint agent flagged the EICAR test string in our upload test fixtures, which is there on purpose to test the scanner.",
+            C::Informational,
+            Sev4,
+            true,
+            "far more like the labelled informational reports",
+        ),
+        (
+            "Malware found on a production server",
+            "The agent found a reverse shell binary in /tmp on prod-api-3 that none of us put there; it has an outbound connection to an unknown IP.",
+            C::AttackerInProduction,
+            Sev1,
+            false,
+            "malware=\"Malware\"",
+        ),
+        (
+            "Malware found on a production server",
+            "",
+            C::AttackerInProduction,
+            Sev1,
+            false,
+            "malware=\"Malware\"",
+        ),
+        (
+            "Identity vendor breached, are we affected?",
+            "News about a breach at an identity provider's support system. We do not use that vendor for anything; checked the SSO config and the vendor list.",
+            C::ThirdPartyIncident,
+            Sev3,
+            true,
+            "more like third_party_incident than cloud_admin_compromise",
+        ),
+        // A bug bounty platform's name is not a hacker, nor a hack.
+        (
+            "[HackerOne] Reflected XSS on the help page",
+            "",
+            C::MinorVulnerability,
+            Sev3,
+            false,
+            "minor_weakness=\"Reflected XSS\"",
+        ),
+        (
+            "[YesWeHack] Missing rate limit on password reset",
+            "",
+            C::MinorVulnerability,
+            Sev3,
+            false,
+            "minor_weakness=\"Missing rate limit\"",
+        ),
+    ];
+    for (t, d, class, sev, triage, why) in cases {
+        let a = if d.is_empty() { title(t) } else { titled(t, d) };
+        assert_eq!(
+            (a.class, a.severity, a.needs_triage),
+            (*class, *sev, *triage),
+            "{t}: {:?}",
+            a.reasons
+        );
+        assert!(
+            a.reasons.iter().any(|r| r.evidence.contains(why)),
+            "{t}: {:?}",
+            a.reasons
+        );
+    }
+}
+
 /// A doubt before a dismissal undoes it; a tabletop and a drill dismiss,
 /// and one of an incident that would page is flagged, so it still pages.
 #[test]
