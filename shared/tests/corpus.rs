@@ -424,6 +424,16 @@ const BARS: &[Bar] = &[
         floor_percent: 70,
         dangerous_at_most: 1,
     },
+    // A twenty-fourth writer's: the seeds' table rows paraphrased as a
+    // grader would (terse, with facts, hurried, lowered twins). Measured
+    // once as it came in (80.5 %, 2 dangerous; the build before the round
+    // that added it gave 80.9 %, 2), held out and unread.
+    Bar {
+        file: "heldout-18.jsonl",
+        min_cases: 220,
+        floor_percent: 80,
+        dangerous_at_most: 2,
+    },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
     // put Atlassian-side incidents under third parties (SEV-3), as tune-6's.
