@@ -103,15 +103,68 @@ fn counted(s: &str) -> bool {
 }
 
 /// The stems a report is judged by, with their weights.
+/// How far a negation word reaches, in words of its clause.
+const NEGATION_REACH: usize = 5;
+
+/// A word that negates what follows it in its clause ("no", "never",
+/// "wasn't"), by its stem.
+fn negator(stem: &str) -> bool {
+    matches!(
+        stem,
+        "no" | "not"
+            | "never"
+            | "none"
+            | "noth"
+            | "nothing"
+            | "nobodi"
+            | "nobody"
+            | "without"
+            | "neither"
+            | "nor"
+            | "cannot"
+    ) || stem.ends_with("n't")
+        || stem.ends_with("n\u{2019}t")
+}
+
+/// Per token: whether a negation word shortly before it in its clause
+/// reaches it. Such a word counts apart ("!exfiltr"), so "no sign of
+/// exfiltration" is not read as exfiltration: negation marking, as
+/// sentiment classifiers do.
+fn negated_marks(tokens: &[Token]) -> Vec<bool> {
+    let mut marks = vec![false; tokens.len()];
+    let mut last: Option<usize> = None;
+    for (i, t) in tokens.iter().enumerate() {
+        if negator(&t.stem) {
+            last = Some(i);
+            continue;
+        }
+        if let Some(n) = last {
+            let cue = &tokens[n];
+            marks[i] = cue.field == t.field && cue.clause == t.clause && i - n <= NEGATION_REACH;
+        }
+    }
+    marks
+}
+
+/// The model's key for a stem: marked when negated.
+fn key(stem: &str, negated: bool) -> std::borrow::Cow<'_, str> {
+    if negated {
+        std::borrow::Cow::Owned(format!("!{stem}"))
+    } else {
+        std::borrow::Cow::Borrowed(stem)
+    }
+}
+
 fn features(tokens: &[Token]) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
-    for t in tokens {
+    let marks = negated_marks(tokens);
+    for (t, &negated) in tokens.iter().zip(&marks) {
         let s = t.stem.as_str();
         if !counted(s) {
             continue;
         }
         let w = if t.field == 0 { TITLE_WEIGHT } else { 1.0 };
-        *out.entry(s.to_owned()).or_insert(0.0) += w;
+        *out.entry(key(s, negated).into_owned()).or_insert(0.0) += w;
     }
     out
 }
@@ -259,11 +312,13 @@ impl Nearest {
     /// is stemmed here (memoised), so the text is not read twice.
     pub fn words_of_tokens(&self, tokens: &[Token]) -> Words<'_> {
         let mut known = Vec::with_capacity(tokens.len());
-        for t in tokens {
+        let marks = negated_marks(tokens);
+        for (t, &negated) in tokens.iter().zip(&marks) {
             let hit = if t.stemmed {
-                self.counts.get_key_value(t.stem.as_str())
+                self.counts.get_key_value(key(&t.stem, negated).as_ref())
             } else {
-                self.counts.get_key_value(text::stem(&t.stem).as_str())
+                self.counts
+                    .get_key_value(key(&text::stem(&t.stem), negated).as_ref())
             };
             // The model has no stop words, numbers or one-letter stems.
             let Some(hit) = hit else {
@@ -379,6 +434,56 @@ mod tests {
         assert!((lead + back).abs() < 1e-9, "{lead} {back}");
         assert_eq!(m.lead(&w, "leak", "no-such-class"), None);
         assert_eq!(m.lead(&m.words(&["ransomware"]), "leak", "scan"), None);
+    }
+
+    /// A negated word counts apart from the same word said plainly, within
+    /// its clause and a few words; the negation word itself is not marked.
+    #[test]
+    fn negation_marks_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("no sign of exfiltration", &["!sign", "!of", "!exfiltr"]),
+            ("data was not exfiltrated", &["!exfiltr"]),
+            (
+                "we didn't see any exfiltration",
+                &["!see", "!ani", "!exfiltr"],
+            ),
+            // The clause ends the reach: "but" and the full stop.
+            ("nothing leaked, but the key was exfiltrated", &["!leak"]),
+            ("No alerts. The key was exfiltrated", &["!alert"]),
+            // Beyond five words it is plain again.
+            (
+                "not one two three four five exfiltrated",
+                &["!one", "!two", "!three", "!four", "!five"],
+            ),
+            ("the key was exfiltrated", &[]),
+        ];
+        for (t, want) in cases {
+            let toks = text::tokenize(&[t]);
+            let marks = negated_marks(&toks);
+            let got: Vec<String> = toks
+                .iter()
+                .zip(&marks)
+                .filter(|(_, m)| **m)
+                .map(|(t, _)| format!("!{}", t.stem))
+                .collect();
+            assert_eq!(got, *want, "{t}");
+        }
+        // Trained apart: a negated twin does not read as its plain class.
+        let tsv = train([
+            ("leak", vec!["the api key leaked in slack"]),
+            ("leak", vec!["token leaked on github, key exposed"]),
+            ("fine", vec!["no key leaked, nothing exposed"]),
+            ("fine", vec!["the key was not leaked or exposed"]),
+        ]);
+        let m = Nearest::parse(&tsv).expect("model");
+        let got = m
+            .guess(&["no key was leaked, not exposed"])
+            .map(|g| g.class);
+        assert_eq!(got.as_deref(), Some("fine"));
+        let got = m
+            .guess(&["a key leaked and was exposed on github"])
+            .map(|g| g.class);
+        assert_eq!(got.as_deref(), Some("leak"));
     }
 
     #[test]
