@@ -434,6 +434,24 @@ const BARS: &[Bar] = &[
         floor_percent: 80,
         dangerous_at_most: 2,
     },
+    // A twenty-fifth writer's: SEV-1/2 said in plain operational words,
+    // their explained-away and non-production twins, scored and unscored
+    // weaknesses; measured as it came in (56.8 %, 2 dangerous), then read
+    // and tuned on.
+    Bar {
+        file: "tune-18.jsonl",
+        min_cases: 250,
+        floor_percent: 56,
+        dangerous_at_most: 2,
+    },
+    // An attack pass's finds: 35 dangerous misses and 8 SEV-4 reports
+    // judged SEV-1 out of 565 reports tried, each wrong when found.
+    Bar {
+        file: "tune-attack.jsonl",
+        min_cases: 43,
+        floor_percent: 0,
+        dangerous_at_most: 35,
+    },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
     // put Atlassian-side incidents under third parties (SEV-3), as tune-6's.

@@ -651,6 +651,54 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         class = c.id;
         severity = c.severity;
     }
+    // The body alone reads as a low class against the verdict's: the title
+    // raised an alarm that the body explains ("it was our finance lead").
+    let low_classes = [
+        IncidentClass::Informational,
+        IncidentClass::NonProductionSecret,
+        IncidentClass::StaleAccess,
+    ];
+    if lowered_by_words.is_none()
+        && by_nearest.is_none()
+        && raised.is_none()
+        && !scored
+        && !dismissed
+        && severity < Severity::Sev4
+        && has_body(&found)
+        && let Some(nb) = nearest::builtin()
+        && let Some((low, lead)) = {
+            let body: Vec<_> = found
+                .tokens
+                .iter()
+                .filter(|t| t.field != 0)
+                .cloned()
+                .collect();
+            let w = nb.words_of_tokens(&body);
+            low_classes
+                .iter()
+                .filter_map(|c| Some((*c, nb.lead(&w, &c.to_string(), &class.to_string())?)))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+        }
+        && lead >= nearest::BODY_LOWER_MARGIN
+        && let Some(c) = j.class(low)
+    {
+        reasons.push(Reason {
+            rule: format!("nearest:{}", c.id),
+            evidence: format!(
+                "the rules said {severity}, but its body reads as the labelled {} reports, not {class} (by {lead:.1})",
+                c.id
+            ),
+            severity: None,
+        });
+        if severity.pages_oncall() {
+            lowered_by_words = Some(format!(
+                "lowered from {class} ({severity}) to {} by its body's words",
+                c.id
+            ));
+        }
+        class = c.id;
+        severity = c.severity;
+    }
 
     // Alarming facts beside a verdict that pages no one.
     let mut alarms = Vec::new();
