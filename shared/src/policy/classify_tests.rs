@@ -1281,6 +1281,60 @@ fn words_choose_between_rules_and_raise_a_low_verdict() {
     );
 }
 
+/// Accounts taken over, a lost secret, an unattributed hand on the logs,
+/// a "high" weakness named by a minor kind, and a fixed finding's retest.
+#[test]
+fn takeover_lost_secret_and_retest_table() {
+    let cases: &[(&str, C, Severity, bool)] = &[
+        (
+            "Reused passwords: attackers took over 120 user accounts on the customer portal",
+            C::ActiveExploitation,
+            Sev1,
+            false,
+        ),
+        (
+            "Credential stuffing against our login, zero successful logins, rate limiter held",
+            C::SuspiciousAccess,
+            Sev3,
+            false,
+        ),
+        (
+            "The HSM backup card with the prod signing key is unaccounted for after the office move",
+            C::LeakedProductionSecret,
+            Sev2,
+            false,
+        ),
+        (
+            "GuardDuty was switched off in the prod account by an access key nobody owns",
+            C::CloudAdminCompromise,
+            Sev1,
+            false,
+        ),
+        (
+            "Dependabot: severity high, open redirect in the express dependency used in production",
+            C::HighVulnerability,
+            Sev2,
+            false,
+        ),
+        // Dismissed, and flagged: what it retests would page.
+        (
+            "Retest passed: the cross-tenant read in the export API is no longer reproducible",
+            C::Informational,
+            Sev4,
+            true,
+        ),
+    ];
+    for (t, class, sev, triage) in cases {
+        let a = title(t);
+        assert_eq!(
+            (a.class, a.severity, a.needs_triage),
+            (*class, *sev, *triage),
+            "{t}: {:?}",
+            a.reasons
+        );
+    }
+}
+
 fn titled(t: &str, d: &str) -> Assessment {
     judge(&Facts {
         texts: vec![("title", t), ("description", d)],
