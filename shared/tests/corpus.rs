@@ -186,7 +186,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune.jsonl",
         min_cases: 300,
-        floor_percent: 95,
+        floor_percent: 96,
         dangerous_at_most: 0,
     },
     // Each written as held out, measured, then tuned on. tune-14 joining
@@ -200,14 +200,14 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-3.jsonl",
         min_cases: 200,
-        floor_percent: 79,
+        floor_percent: 84,
         dangerous_at_most: 0,
     },
     // tune-15 joining the fallback's counts cost it a case or three (89 -> 88).
     Bar {
         file: "tune-4.jsonl",
         min_cases: 250,
-        floor_percent: 88,
+        floor_percent: 90,
         dangerous_at_most: 0,
     },
     // Never read. Its one dangerous miss went with general changes. The
@@ -215,14 +215,14 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout.jsonl",
         min_cases: 100,
-        floor_percent: 84,
+        floor_percent: 87,
         dangerous_at_most: 0,
     },
     // Never read; one of its cases is a dangerous miss (unread).
     Bar {
         file: "heldout-3.jsonl",
         min_cases: 100,
-        floor_percent: 80,
+        floor_percent: 84,
         dangerous_at_most: 1,
     },
     // Written by a fifth writer; the fallback's margins were chosen on it
@@ -230,7 +230,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-5.jsonl",
         min_cases: 200,
-        floor_percent: 91,
+        floor_percent: 92,
         dangerous_at_most: 0,
     },
     // Written from the seeds alone by a fourth writer, measured before the
@@ -238,7 +238,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-5.jsonl",
         min_cases: 120,
-        floor_percent: 87,
+        floor_percent: 90,
         dangerous_at_most: 0,
     },
     // Written from the seeds alone by a seventh writer, measured as it came
@@ -246,7 +246,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-6.jsonl",
         min_cases: 150,
-        floor_percent: 87,
+        floor_percent: 91,
         dangerous_at_most: 0,
     },
     // Two more writers' sets, measured as they came in (80.0 % and 80.7 %),
@@ -257,7 +257,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-6.jsonl",
         min_cases: 250,
-        floor_percent: 88,
+        floor_percent: 91,
         dangerous_at_most: 1,
     },
     // Paraphrases of every seed example by an eighth writer, measured as
@@ -266,7 +266,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-7.jsonl",
         min_cases: 140,
-        floor_percent: 84,
+        floor_percent: 86,
         dangerous_at_most: 1,
     },
     // Two more writers (terse and non-native reporters; long first reports),
@@ -274,13 +274,13 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-8.jsonl",
         min_cases: 250,
-        floor_percent: 91,
+        floor_percent: 92,
         dangerous_at_most: 0,
     },
     Bar {
         file: "tune-9.jsonl",
         min_cases: 200,
-        floor_percent: 85,
+        floor_percent: 90,
         dangerous_at_most: 0,
     },
     // A ninth writer's paraphrases, from the seeds alone, never read:
@@ -288,7 +288,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-8.jsonl",
         min_cases: 150,
-        floor_percent: 78,
+        floor_percent: 84,
         dangerous_at_most: 0,
     },
     // A tenth writer's set, measured as it came in (71.7 %, 0 dangerous),
@@ -297,7 +297,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-10.jsonl",
         min_cases: 280,
-        floor_percent: 82,
+        floor_percent: 85,
         dangerous_at_most: 0,
     },
     // An eleventh writer's set (facts said indirectly, calm SEV-1s and
@@ -307,7 +307,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-11.jsonl",
         min_cases: 280,
-        floor_percent: 75,
+        floor_percent: 80,
         dangerous_at_most: 0,
     },
     // A twelfth writer's set, held out: tool output (GuardDuty, Inspector,
@@ -321,15 +321,15 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-10.jsonl",
         min_cases: 280,
-        floor_percent: 62,
-        dangerous_at_most: 1,
+        floor_percent: 70,
+        dangerous_at_most: 0,
     },
     // A thirteenth writer's paraphrases of every seed row, from the seeds
     // alone, held out: 80.0 % as it came in, 0 dangerous; never read.
     Bar {
         file: "heldout-11.jsonl",
         min_cases: 240,
-        floor_percent: 80,
+        floor_percent: 87,
         dangerous_at_most: 0,
     },
     // A fifteenth writer's short paraphrases of every table row and
@@ -338,7 +338,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-12.jsonl",
         min_cases: 190,
-        floor_percent: 81,
+        floor_percent: 90,
         dangerous_at_most: 1,
     },
     // A fourteenth writer's (vague titles, the fact said mid-description;
@@ -347,7 +347,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-12.jsonl",
         min_cases: 240,
-        floor_percent: 85,
+        floor_percent: 91,
         dangerous_at_most: 0,
     },
     // A sixteenth writer's: half short paraphrases of the seeds' rows, half
@@ -356,7 +356,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-13.jsonl",
         min_cases: 200,
-        floor_percent: 82,
+        floor_percent: 88,
         dangerous_at_most: 1,
     },
     // A seventeenth writer's 2-3 short paraphrases of every table row, with
@@ -366,7 +366,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-13.jsonl",
         min_cases: 250,
-        floor_percent: 92,
+        floor_percent: 95,
         dangerous_at_most: 0,
     },
     // An eighteenth writer's: understated reports (the severity inferred
@@ -376,7 +376,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-14.jsonl",
         min_cases: 200,
-        floor_percent: 77,
+        floor_percent: 84,
         dangerous_at_most: 0,
     },
     // A nineteenth writer's: long write-ups and chat with noise, short
@@ -385,7 +385,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-14.jsonl",
         min_cases: 250,
-        floor_percent: 85,
+        floor_percent: 90,
         dangerous_at_most: 0,
     },
     // A twentieth writer's: plain restatements of the seeds' example rows
@@ -394,7 +394,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-15.jsonl",
         min_cases: 200,
-        floor_percent: 90,
+        floor_percent: 92,
         dangerous_at_most: 1,
     },
     // A twenty-first writer's: what happened described rather than named,
@@ -403,7 +403,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-15.jsonl",
         min_cases: 250,
-        floor_percent: 85,
+        floor_percent: 88,
         dangerous_at_most: 0,
     },
     // A twenty-second writer's: plain paraphrases of every seed example row
@@ -412,7 +412,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-17.jsonl",
         min_cases: 220,
-        floor_percent: 82,
+        floor_percent: 88,
         dangerous_at_most: 0,
     },
     // A twenty-third writer's: SEV-1/2 told calmly by what was seen,
@@ -421,8 +421,8 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-17.jsonl",
         min_cases: 250,
-        floor_percent: 70,
-        dangerous_at_most: 1,
+        floor_percent: 84,
+        dangerous_at_most: 0,
     },
     // A twenty-fourth writer's: the seeds' table rows paraphrased as a
     // grader would (terse, with facts, hurried, lowered twins). Measured
@@ -431,7 +431,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-18.jsonl",
         min_cases: 220,
-        floor_percent: 80,
+        floor_percent: 84,
         dangerous_at_most: 2,
     },
     // A twenty-fifth writer's: SEV-1/2 said in plain operational words,
@@ -441,16 +441,16 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-18.jsonl",
         min_cases: 250,
-        floor_percent: 56,
-        dangerous_at_most: 2,
+        floor_percent: 74,
+        dangerous_at_most: 0,
     },
     // An attack pass's finds: 35 dangerous misses and 8 SEV-4 reports
     // judged SEV-1 out of 565 reports tried, each wrong when found.
     Bar {
         file: "tune-attack.jsonl",
         min_cases: 43,
-        floor_percent: 0,
-        dangerous_at_most: 35,
+        floor_percent: 79,
+        dangerous_at_most: 6,
     },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
@@ -458,8 +458,8 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-7.jsonl",
         min_cases: 250,
-        floor_percent: 90,
-        dangerous_at_most: 1,
+        floor_percent: 92,
+        dangerous_at_most: 0,
     },
 ];
 
