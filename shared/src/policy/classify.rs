@@ -746,6 +746,22 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             }
         }
     }
+    // A weakness named with nothing to size it ("CVE-2021-44228 found in
+    // prod"): how bad it is depends on which one, a person's call.
+    let vulnerability = j.concept("vulnerability");
+    if !scored
+        && f.signal.and_then(source_severity).is_none()
+        && !severity.pages_oncall()
+        && placed.first().is_some_and(|p| {
+            p.class == IncidentClass::MinorVulnerability
+                && !p.mentions.is_empty()
+                && p.mentions
+                    .iter()
+                    .all(|&k| found.mentions.get(k).map(|m| m.concept) == vulnerability)
+        })
+    {
+        alarms.push("a weakness named with no severity or score given".to_owned());
+    }
     if let Some(over) = &dismissed_over {
         alarms.push(format!("dismissed, but the rest reads as {over}"));
     }
