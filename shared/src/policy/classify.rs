@@ -621,78 +621,59 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     // a paging verdict, a person confirms it (flagged for triage, so the
     // primary is still paged to look).
     let mut severity = severity;
-    let mut lowered_by_words = None;
-    if by_nearest.is_none()
-        && raised.is_none()
-        && !scored
-        && severity < Severity::Sev4
-        && let Some(g) = nearest_guess()
-        && let Some(c) = j.class(IncidentClass::intern(&g.class))
-        && c.severity == Severity::Sev4
-        && g.margin >= lower_margin(severity)
-        && (!severity.pages_oncall() || has_body(&found))
-    {
-        reasons.push(Reason {
-            rule: format!("nearest:{}", c.id),
-            evidence: format!(
-                "the rules said {severity}, but its words are far more like the labelled {} reports: {} (margin {:.1})",
+    let may_lower =
+        by_nearest.is_none() && raised.is_none() && !scored && severity < Severity::Sev4;
+    let by_all_words = || {
+        let g = nearest_guess()?;
+        let c = j.class(IncidentClass::intern(&g.class))?;
+        let clear = c.severity == Severity::Sev4
+            && g.margin >= lower_margin(severity)
+            && (!severity.pages_oncall() || has_body(&found));
+        clear.then(|| {
+            let why = format!(
+                "its words are far more like the labelled {} reports: {} (margin {:.1})",
                 c.id,
                 g.quoted_words(),
                 g.margin
-            ),
-            severity: None,
-        });
-        if severity.pages_oncall() {
-            lowered_by_words = Some(format!(
-                "lowered from {class} ({severity}) to {} by its words",
-                c.id
-            ));
-        }
-        class = c.id;
-        severity = c.severity;
-    }
+            );
+            (c, why, "its words")
+        })
+    };
     // The body alone reads as a low class against the verdict's: the title
     // raised an alarm that the body explains ("it was our finance lead").
-    let low_classes = [
-        IncidentClass::Informational,
-        IncidentClass::NonProductionSecret,
-        IncidentClass::StaleAccess,
-    ];
-    if lowered_by_words.is_none()
-        && by_nearest.is_none()
-        && raised.is_none()
-        && !scored
-        && !dismissed
-        && severity < Severity::Sev4
-        && has_body(&found)
-        && let Some(nb) = nearest::builtin()
-        && let Some((low, lead)) = {
-            let body: Vec<_> = found
-                .tokens
-                .iter()
-                .filter(|t| t.field != 0)
-                .cloned()
-                .collect();
-            let w = nb.words_of_tokens(&body);
-            low_classes
-                .iter()
-                .filter_map(|c| Some((*c, nb.lead(&w, &c.to_string(), &class.to_string())?)))
-                .max_by(|a, b| a.1.total_cmp(&b.1))
+    let by_body = || {
+        if dismissed || !has_body(&found) {
+            return None;
         }
-        && lead >= nearest::BODY_LOWER_MARGIN
-        && let Some(c) = j.class(low)
-    {
+        let nb = nearest::builtin()?;
+        let w = nb.words_of_tokens_where(&found.tokens, |t| t.field != 0);
+        let (low, lead) = [
+            IncidentClass::Informational,
+            IncidentClass::NonProductionSecret,
+            IncidentClass::StaleAccess,
+        ]
+        .iter()
+        .filter_map(|c| Some((*c, nb.lead(&w, &c.to_string(), &class.to_string())?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+        let c = j
+            .class(low)
+            .filter(|_| lead >= nearest::BODY_LOWER_MARGIN)?;
+        let why = format!(
+            "its body reads as the labelled {} reports, not {class} (by {lead:.1})",
+            c.id
+        );
+        Some((c, why, "its body's words"))
+    };
+    let mut lowered_by_words = None;
+    if may_lower && let Some((c, why, by)) = by_all_words().or_else(by_body) {
         reasons.push(Reason {
             rule: format!("nearest:{}", c.id),
-            evidence: format!(
-                "the rules said {severity}, but its body reads as the labelled {} reports, not {class} (by {lead:.1})",
-                c.id
-            ),
+            evidence: format!("the rules said {severity}, but {why}"),
             severity: None,
         });
         if severity.pages_oncall() {
             lowered_by_words = Some(format!(
-                "lowered from {class} ({severity}) to {} by its body's words",
+                "lowered from {class} ({severity}) to {} by {by}",
                 c.id
             ));
         }

@@ -316,9 +316,20 @@ impl Nearest {
     /// could know the word: a word the model knows but the lexicon does not
     /// is stemmed here (memoised), so the text is not read twice.
     pub fn words_of_tokens(&self, tokens: &[Token]) -> Words<'_> {
+        self.words_of_tokens_where(tokens, |_| true)
+    }
+
+    /// As [`Self::words_of_tokens`], over the tokens `keep` chooses (a
+    /// field). Negation is marked on the whole text; it never reaches
+    /// across a field, so that is the same as marking the chosen ones.
+    pub fn words_of_tokens_where(
+        &self,
+        tokens: &[Token],
+        keep: impl Fn(&Token) -> bool,
+    ) -> Words<'_> {
         let mut known = Vec::with_capacity(tokens.len());
         let marks = negated_marks(tokens);
-        for (t, &negated) in tokens.iter().zip(&marks) {
+        for (t, &negated) in tokens.iter().zip(&marks).filter(|(t, _)| keep(t)) {
             let hit = if t.stemmed {
                 self.counts.get_key_value(key(&t.stem, negated).as_ref())
             } else {
