@@ -6,6 +6,9 @@ use klaxon_core::escape::terminal;
 use klaxon_local::cli::{Cli, Command, ImportCommand, PolicyCommand};
 use klaxon_local::commands;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Prints a command's output. Everything `klaxon` prints goes through here,
 /// so text from reports and notes never drives the terminal.
 fn emit(s: &str, json: bool) {
