@@ -28,13 +28,17 @@ impl MonitorName {
             && s.bytes().all(|b| {
                 b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
             });
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(format!(
+        if !ok {
+            return Err(format!(
                 "a monitor name is 1 to {MAX_NAME} lower-case letters, digits, '-', '_' or '.'"
-            ))
+            ));
         }
+        // A name is a key, a log field and part of a title: one shaped like
+        // a token (`key-<32 hex>`, `xoxb-…`) is refused, never stored.
+        if !super::redact::redact(s).kinds.is_empty() {
+            return Err("a monitor name must not look like a secret (a key or token); pick a descriptive name".into());
+        }
+        Ok(Self(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -207,6 +211,29 @@ mod tests {
         }
         for bad in ["", "GuardDuty", "a b", "a/b", "é", &"a".repeat(65)] {
             assert!(MonitorName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// Names shaped like tokens would be stored as keys and logged; they
+    /// are refused, and the refusal does not repeat them.
+    #[test]
+    fn names_shaped_like_secrets_are_refused() {
+        for bad in [
+            "key-dc1e929863f2e19e5bf68eda8c4a12f6",
+            "dapid9bd6c1fd0a892d219762e04ef600351",
+            "xoxb-824409771463-007478222105-87bcrkruywons9ouueylci8m",
+            "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",
+            "npm_a8f3kd92md0fj3k29dk30dk2mf9dk3kd02mc",
+        ] {
+            let e = MonitorName::parse(bad).expect_err(bad);
+            assert!(e.contains("secret") && !e.contains(bad), "{bad}: {e}");
+        }
+        for ok in [
+            "guardduty-prod",
+            "nightly-scan.eu-west-1",
+            "key-rotation-job",
+        ] {
+            assert!(MonitorName::parse(ok).is_ok(), "{ok}");
         }
     }
 

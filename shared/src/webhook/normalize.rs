@@ -116,6 +116,22 @@ fn flatten(v: &Value, prefix: &str, out: &mut Vec<String>, depth: usize) {
         }
     };
     match v {
+        // `{"name": "DB_PASSWORD", "value": "…"}` (a Kubernetes env entry):
+        // the value is the named credential's.
+        Value::Object(map)
+            if map.len() == 2
+                && map.get("value").is_some_and(Value::is_string)
+                && map
+                    .get("name")
+                    .or_else(|| map.get("key"))
+                    .and_then(Value::as_str)
+                    .is_some_and(names_credential) =>
+        {
+            let name = map.get("name").or_else(|| map.get("key"));
+            let name = name.and_then(Value::as_str).unwrap_or_default();
+            let value = map.get("value").and_then(Value::as_str).unwrap_or_default();
+            out.push(format!("{}: {}", key(name), conceal(value)));
+        }
         Value::Object(map) => {
             for (k, v) in map {
                 flatten(v, &key(k), out, depth + 1);
@@ -126,9 +142,55 @@ fn flatten(v: &Value, prefix: &str, out: &mut Vec<String>, depth: usize) {
                 flatten(v, &key(&n.to_string()), out, depth + 1);
             }
         }
+        // Under a key that names a credential (`db_password.0`,
+        // `password.value`, `credentials.admin`) the value is one, whatever
+        // its shape: the key's own name no longer sits next to it.
+        Value::String(s) if prefix.split('.').any(names_credential) => {
+            out.push(format!("{prefix}: {}", conceal(s)));
+        }
         Value::String(s) => out.push(format!("{prefix}: {s}")),
         Value::Null => {}
         other => out.push(format!("{prefix}: {other}")),
+    }
+}
+
+/// Whether a JSON key names a credential: `db_password`, `apiKey`,
+/// `client-secret`, `credentials`; not `secret_type` or `token_count`.
+fn names_credential(key: &str) -> bool {
+    let k = key.to_ascii_lowercase().replace(['-', ' '], "_");
+    const WORDS: [&str; 12] = [
+        "password",
+        "passwd",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "access_key",
+        "private_key",
+        "credential",
+        "auth_key",
+        "signing_key",
+    ];
+    const NOT: [&str; 8] = [
+        "_type", "_count", "_name", "_id", "_url", "_expir", "_length", "_hint",
+    ];
+    (WORDS.iter().any(|w| k.contains(w)) || matches!(k.as_str(), "pwd" | "pass" | "pin"))
+        && !NOT.iter().any(|n| k.contains(n))
+}
+
+/// A credential's value, as the redactor writes it; a value too short or
+/// plain for its rules (`hunter2`) is replaced all the same.
+fn conceal(value: &str) -> String {
+    let v = value.trim();
+    if v.is_empty() || matches!(v, "true" | "false" | "null" | "***" | "[REDACTED]") {
+        return v.to_owned();
+    }
+    let line = format!("password={v}");
+    let r = crate::domain::redact::redact(&line);
+    match r.text.strip_prefix("password=") {
+        Some(rest) if !r.kinds.is_empty() && !rest.contains(v) => rest.to_owned(),
+        _ => "[REDACTED]".to_owned(),
     }
 }
 
@@ -784,6 +846,7 @@ mod tests {
             d.contains("db.host: db-1") && d.contains("attempts: 3") && d.contains("tags.1: b"),
             "{d}"
         );
+        assert!(!d.contains("Hunter2-Tr0ub4dor"), "{d}");
         let stored = crate::domain::Report::parse(ReportInput {
             description: Some(d),
             ..*input
@@ -793,6 +856,60 @@ mod tests {
             !stored.description.contains("Hunter2-Tr0ub4dor"),
             "{}",
             stored.description.as_str()
+        );
+    }
+
+    /// A credential nested under its key (an array, a `value` leaf, a
+    /// Kubernetes env entry) is concealed however short or plain; keys that
+    /// only mention one (`secret_type`) keep their values.
+    #[test]
+    fn credentials_under_their_keys_are_concealed() {
+        let cases = [
+            (
+                json!({"db_password": ["Plain-pw-9"]}),
+                "Plain-pw-9",
+                "db_password.0: ",
+            ),
+            (
+                json!({"password": {"value": "hunter2"}}),
+                "hunter2",
+                "password.value: ",
+            ),
+            (
+                json!({"credentials": {"admin": "letmein-now"}}),
+                "letmein-now",
+                "credentials.admin: ",
+            ),
+            (
+                json!({"env": [{"name": "DB_PASSWORD", "value": "s3cr3t-v4lue"}]}),
+                "s3cr3t-v4lue",
+                "env.0.DB_PASSWORD: ",
+            ),
+            (
+                json!({"stripeApiKey": "short1"}),
+                "short1",
+                "stripeApiKey: ",
+            ),
+        ];
+        for (details, secret, kept) in cases {
+            let body = json!({"event_action": "trigger", "payload": {"summary": "db login failing", "source": "db", "severity": "error", "custom_details": details}});
+            let Ok(Pagerduty::Trigger { input, .. }) = pagerduty(&body) else {
+                panic!("trigger");
+            };
+            let d = input.description.unwrap_or_default();
+            assert!(!d.contains(secret) && d.contains(kept), "{secret}: {d}");
+        }
+        let plain = json!({"event_action": "trigger", "payload": {"summary": "s", "source": "db", "severity": "error",
+            "custom_details": {"secret_type": "aws_access_key", "token_count": 3, "env": [{"name": "REGION", "value": "eu-west-1"}]}}});
+        let Ok(Pagerduty::Trigger { input, .. }) = pagerduty(&plain) else {
+            panic!("trigger");
+        };
+        let d = input.description.unwrap_or_default();
+        assert!(
+            d.contains("secret_type: aws_access_key")
+                && d.contains("token_count: 3")
+                && d.contains("env.0.name: REGION"),
+            "{d}"
         );
     }
 
