@@ -1465,3 +1465,70 @@ fn dismissal_doubt_and_drill_table() {
         assert_eq!(a.needs_triage, *sev == Sev4, "{t}: {:?}", a.reasons);
     }
 }
+
+/// Access kept after its owner left, then used, is someone no longer
+/// entitled at the data or the account; kept and unused it stays stale.
+/// Work about an incident type, a fix already out and a push blocked
+/// before it left are not incidents; from a paging class they are flagged.
+#[test]
+fn leavers_access_used_and_work_about_incidents_table() {
+    use Severity::*;
+    let cases: &[(&str, IncidentClass, Severity, bool, &str)] = &[
+        (
+            "Ex-employee still pulling customer exports",
+            C::DataBreach,
+            Sev1,
+            false,
+            "former_member=\"Ex-employee\"",
+        ),
+        (
+            "Former contractor logged in to the AWS console last night",
+            C::CloudAdminCompromise,
+            Sev1,
+            false,
+            "actually_used=\"logged in\"",
+        ),
+        (
+            "Former employee still has access to the admin panel, not used since she left",
+            C::StaleAccess,
+            Sev4,
+            true,
+            "stale=\"still has\"",
+        ),
+        (
+            "Write runbook for compromised CI token",
+            C::Informational,
+            Sev4,
+            true,
+            "dismissal=\"Write runbook\"",
+        ),
+        (
+            "Critical CVE already remediated",
+            C::Informational,
+            Sev4,
+            true,
+            "dismissal=\"already remediated\"",
+        ),
+        (
+            "Secret scanning push protection blocked prod token",
+            C::Informational,
+            Sev4,
+            true,
+            "dismissal=\"push protection blocked\"",
+        ),
+    ];
+    for (t, class, sev, triage, why) in cases {
+        let a = title(t);
+        assert_eq!(
+            (a.class, a.severity, a.needs_triage),
+            (*class, *sev, *triage),
+            "{t}: {:?}",
+            a.reasons
+        );
+        assert!(
+            a.reasons.iter().any(|r| r.evidence.contains(why)),
+            "{t}: {:?}",
+            a.reasons
+        );
+    }
+}
