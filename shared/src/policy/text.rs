@@ -57,12 +57,41 @@ pub fn stem(word: &str) -> String {
         if let Some(s) = memo.get(lower) {
             return s.clone();
         }
-        let s = STEMMER.stem(lower).into_owned();
+        let s = capability(lower, STEMMER.stem(lower).into_owned());
         if memo.len() < MEMO_MAX {
             memo.insert(lower.to_owned(), s.clone());
         }
         s
     })
+}
+
+/// What could be done is not what was done: Snowball gives "exploitable"
+/// and "exploitability" the stem of "exploited", "reachable" that of
+/// "reached". Those keep an `abl` ending, so a scanner's "Exploitability"
+/// field is not an exploit seen. A root that ends so already ("table",
+/// "enable") is left as it is.
+fn capability(word: &str, stem: String) -> String {
+    const ENDINGS: [&str; 8] = [
+        "able",
+        "ably",
+        "ability",
+        "abilities",
+        "ible",
+        "ibly",
+        "ibility",
+        "ibilities",
+    ];
+    let ending = ENDINGS
+        .iter()
+        .find(|e| word.len() > e.len() + 2 && word.ends_with(*e));
+    match ending {
+        Some(e) if !stem.ends_with("abl") && !stem.ends_with("ibl") => {
+            let mut s = stem;
+            s.push_str(if e.starts_with('i') { "ibl" } else { "abl" });
+            s
+        }
+        _ => stem,
+    }
 }
 
 /// Every word of every text, in order. Field boundaries end a sentence.
@@ -264,6 +293,24 @@ mod tests {
 
     fn stems(t: &str) -> Vec<String> {
         tokenize(&[t]).into_iter().map(|t| t.stem).collect()
+    }
+
+    /// A word of what could be done keeps its own stem; its forms share it.
+    #[test]
+    fn capability_words_keep_their_own_stem() {
+        let one = |w: &str| stems(w).remove(0);
+        assert_ne!(one("exploitable"), one("exploited"));
+        assert_ne!(one("exploitability"), one("exploitation"));
+        assert_eq!(one("exploitable"), one("exploitability"));
+        assert_eq!(one("vulnerable"), one("vulnerability"));
+        assert_eq!(one("vulnerabilities"), one("vulnerability"));
+        assert_ne!(one("reachable"), one("reached"));
+        assert_eq!(one("accessible"), one("accessibility"));
+        assert_ne!(one("accessible"), one("accessed"));
+        for root in ["table", "enable", "disabled", "cable", "able"] {
+            assert!(!one(root).ends_with("ablabl"), "{root}: {}", one(root));
+        }
+        assert_eq!(one("enabled"), one("enable"));
     }
 
     #[test]
