@@ -68,8 +68,10 @@ fn will_page(app: &App, incident: &Incident) -> bool {
 
 /// Concurrent publishes of the background relay. The relay's share of the
 /// process is bounded, so a flood of reports is still answered quickly
-/// while triage and paging work through the outbox behind it.
-const RELAY_LANES: usize = 8;
+/// while triage and paging work through the outbox behind it. Four, not
+/// eight: with eight the pipeline's writes took enough of the store to
+/// hold intake's p99 at 15 ms (docs/PERFORMANCE.md).
+const RELAY_LANES: usize = 4;
 /// Events read from the outbox per relay pass.
 const RELAY_BATCH: usize = 256;
 /// Failed events the relay remembers, until the sweep asks for a retry;
