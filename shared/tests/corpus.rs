@@ -481,6 +481,17 @@ const BARS: &[Bar] = &[
         floor_percent: 35,
         dangerous_at_most: 0,
     },
+    // A third attack pass's finds: 32 reports misjudged out of 412 tried,
+    // 15 of them dangerous (a neutral verb for data read out, a low
+    // finding's IP then inside a production datastore, a minor label on a
+    // weakness already firing), 17 over-severe (practice, writing, and
+    // synthetic data named as an incident).
+    Bar {
+        file: "tune-attack-3.jsonl",
+        min_cases: 32,
+        floor_percent: 68,
+        dangerous_at_most: 2,
+    },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
     // put Atlassian-side incidents under third parties (SEV-3), as tune-6's.
