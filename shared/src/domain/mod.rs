@@ -12,6 +12,7 @@ mod message;
 pub mod oncall;
 pub mod plain;
 pub mod redact;
+mod redact_encoded;
 mod repeats;
 pub mod report;
 mod response;

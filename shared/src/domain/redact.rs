@@ -36,14 +36,21 @@ struct Rule {
 type Check = Option<fn(&str) -> bool>;
 
 /// Words that name a credential, for the assignment shapes: `DB_PASSWORD=`,
-/// `"api_key":`, `client-secret:`. The key may have any prefix (`DB_`,
-/// `--`, `spring.datasource.`) and a `key`/`value` suffix; other suffixes
-/// (`secret_type`, `token_count`) name something else.
-const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|_pass|secret|token|api_?key|apikey|access_?key|private_?key|auth_?key|signing_?key|encryption_?key|credentials?)(?:_?key|_?value)?";
+/// `"api_key":`, `client-secret:`, `X-Api-Key:`. The key may have any prefix
+/// (`DB_`, `--`, `spring.datasource.`) and a `key`/`value` suffix; other
+/// suffixes (`secret_type`, `token_count`) name something else.
+const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|[_-]pw|bindpw|rootpw|authtok|storepass|keypass|requirepass|masterauth|[_-]auth|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?)(?:[_-]?key|[_-]?value)?";
+
+/// What separates a key from its value: `=`, `:`, `=>` (PHP, Ruby), `->`,
+/// `==`, `:=` and the full-width `：`/`＝` of CJK text.
+const SEP: &str = r"(?:=>|->|==|:=|[:=：＝])";
 
 // Order matters: specific shapes first, so a GitHub token inside a
 // `token=` assignment is named as a GitHub token, and the generic
-// assignment, prose and entropy shapes last.
+// assignment, prose and entropy shapes last. `\b` is an ASCII word
+// boundary here (see `patterns`): a token glued to CJK or accented
+// letters still has one. Prefixes no word starts with have none at all,
+// so a token glued to ASCII letters (`keyghp_…`) is found too.
 #[rustfmt::skip]
 const RULES_SRC: &[(&str, &str, Check)] = &[
     // PEM and PGP (`PRIVATE KEY BLOCK`); a paste cut short is redacted to the end.
@@ -55,40 +62,68 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("private-key", r#"(?i)\bprivate[ _-]?key\b[^\n]{0,40}?[\s:="'](?P<secret>[A-Za-z0-9+/]{16}[A-Za-z0-9+/=\r\n]{48,})"#, None),
     // PuTTY `.ppk`: everything from the header through the MAC line.
     ("private-key", r"PuTTY-User-Key-File-[0-9]+:[\s\S]*?(?:Private-MAC:[^\n]*|\z)", None),
-    ("aws-access-key-id", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b", None),
+    ("age-secret-key", r"AGE-SECRET-KEY-1[0-9A-Z]{50,}", None),
+    ("aws-access-key-id", r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b", None),
     // `aws_secret_access_key = …`, `AWS secret access key …`, `secret access key is …`.
     ("aws-secret-access-key", r#"(?i)(?:aws[ _-]?)?secret[ _-]?access[ _-]?key["']?(?:[ \t]*[:=][ \t]*|\s+(?:(?:is|was)\s+)?)["']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|\z)"#, None),
     // A 40-character key right after a redacted access key id: the pair a
     // credentials file or a console paste contains.
     ("aws-secret-access-key", r"\[REDACTED:aws-access-key-id:[0-9a-f]{8}\][^A-Za-z0-9/+]{1,40}?(?:[A-Za-z_ ]{0,40}[:=]\s*)?[\x22']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|\z)", None),
-    ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b", None),
-    ("gitlab-token", r"\bgl(?:pat|ptt|rt|dt|cbt|soat|oas|ft|imt|agent|wt)-[A-Za-z0-9_-][A-Za-z0-9_.-]{18,}[A-Za-z0-9_-]", None),
+    // SigV4: the header (a scheme of its own), presigned URLs, `Signature=`.
+    ("aws-signature", r"(?i)\bauthorization[ \t]*:[ \t]*(?:AWS4-HMAC-SHA256|AWS|digest|hoba|mutual)[ \t]+(?P<secret>[^\n]*[^\s])", None),
+    ("aws-signature", r"(?i)(?:[?&;,\s]|\A)(?:x-amz-)?signature=(?P<secret>[A-Za-z0-9%+/=_~-]{16,})", None),
+    ("aws-signature", r#"(?i)[?&]x-amz-(?:credential|security-token)=(?P<secret>[^&\s"'#<>]+)"#, None),
+    ("github-token", r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b", None),
+    // One wrapped over two lines, best effort: long enough once joined.
+    ("github-token", r"gh[pousr]_[A-Za-z0-9]{6,35}[ \t]*\r?\n[ \t]*[A-Za-z0-9]{2,255}\b", Some(wrapped_token)),
+    ("gitlab-token", r"gl(?:pat|ptt|rt|dt|cbt|soat|oas|ft|imt|agent|wt)-[A-Za-z0-9_-][A-Za-z0-9_.-]{18,}[A-Za-z0-9_-]", None),
+    ("grafana-token", r"\b(?:glsa_[A-Za-z0-9]{32,}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2})", None),
     ("slack-webhook", r"(?i)https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+", None),
-    ("slack-token", r"\b(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,}", None),
-    ("atlassian-api-token", r"\bATATT[A-Za-z0-9_=-]{20,}", None),
-    ("stripe-key", r"\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})", None),
-    ("npm-token", r"\bnpm_[A-Za-z0-9]{30,}", None),
+    ("teams-webhook", r#"(?i)https?://(?:[A-Za-z0-9-]+\.)*(?:webhook\.office\.com/webhookb2|outlook\.office(?:365)?\.com/webhook)/[^\s"'<>]+"#, None),
+    ("pagerduty-integration-key", r"(?i)https?://events\.(?:eu\.)?pagerduty\.com/(?:integration|x-ere)/(?P<secret>[0-9a-z]{32})", None),
+    ("slack-token", r"(?:xox[abposrecd]|xapp)-[A-Za-z0-9-]{10,}", None),
+    ("atlassian-api-token", r"(?:ATATT|ATCTT|ATBB)[A-Za-z0-9_=-]{20,}", None),
+    ("stripe-key", r"(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,})", None),
+    ("npm-token", r"npm_[A-Za-z0-9]{30,}", None),
     ("twilio-api-key", r"\bSK[0-9a-fA-F]{32}\b", None),
+    // An Account SID, and the 32-hex auth token written after it.
+    ("twilio-account-sid", r"\bAC[0-9a-f]{32}\b", None),
+    ("twilio-auth-token", r"\[REDACTED:twilio-account-sid:[0-9a-f]{8}\][^A-Za-z0-9\n]{1,40}?(?:[A-Za-z_ ]{0,40}[:=]\s*)?[\x22']?(?P<secret>[0-9a-f]{32})\b", None),
+    ("mailchimp-api-key", r"\b[0-9a-f]{32}-us[0-9]{1,2}\b", None),
     ("sendgrid-api-key", r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}", None),
-    ("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}", None),
-    ("google-oauth", r"\b(?:GOCSPX-[A-Za-z0-9_-]{20,}|ya29\.[0-9A-Za-z_-]{20,})", None),
-    ("anthropic-api-key", r"\bsk-ant-[a-z0-9]+-[A-Za-z0-9_-]{20,}", None),
+    ("google-api-key", r"AIza[0-9A-Za-z_-]{35}", None),
+    ("google-oauth", r"(?:GOCSPX-[A-Za-z0-9_-]{20,}|\bya29\.[0-9A-Za-z_-]{20,})", None),
+    ("anthropic-api-key", r"sk-ant-[a-z0-9]+-[A-Za-z0-9_-]{20,}", None),
     ("openai-api-key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}", Some(random_token)),
-    ("pypi-token", r"\bpypi-AgE[A-Za-z0-9_-]{50,}", None),
-    ("shopify-token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", None),
-    ("digitalocean-token", r"\bdo[por]_v1_[a-f0-9]{64}\b", None),
+    ("pypi-token", r"pypi-AgE[A-Za-z0-9_-]{50,}", None),
+    ("shopify-token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", None),
+    ("digitalocean-token", r"do[por]_v1_[a-f0-9]{64}\b", None),
     // STS session tokens: the base64 of their fixed first bytes, then a long body.
-    ("aws-session-token", r"\b(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9+/=]{80,}", None),
+    ("aws-session-token", r"(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9+/=]{80,}", None),
     ("vault-token", r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}", None),
     // Vault's older `s.` tokens; `s.` alone starts ordinary identifiers too.
     ("vault-token", r"\bs\.[A-Za-z0-9]{24}\b", Some(random_with_digit)),
     ("terraform-token", r"\b[A-Za-z0-9]{10,}\.atlasv1\.[A-Za-z0-9_=-]{20,}", None),
     ("databricks-token", r"\bdapi[0-9a-f]{32}(?:-[0-9]+)?\b", None),
     ("mailgun-api-key", r"\bkey-[0-9a-f]{32}\b", None),
-    ("square-token", r"\b(?:sq0atp-[A-Za-z0-9_-]{22,}|sq0csp-[A-Za-z0-9_-]{40,}|EAAA[A-Za-z0-9_-]{60,})", None),
+    ("square-token", r"(?:sq0atp-[A-Za-z0-9_-]{22,}|sq0csp-[A-Za-z0-9_-]{40,}|\bEAAA[A-Za-z0-9_-]{60,})", None),
     ("discord-webhook", r"(?i)https?://(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]+", None),
-    ("heroku-api-key", r"\bHRKU-[A-Za-z0-9_-]{20,}", None),
+    ("heroku-api-key", r"HRKU-[A-Za-z0-9_-]{20,}", None),
     ("heroku-api-key", r"(?i)\bheroku\b[^\n]{0,40}?\b(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b", None),
+    // Azure AD client secrets: three characters, a digit, `Q~`, then 31 to 34.
+    ("azure-ad-client-secret", r"\b[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}", None),
+    ("newrelic-key", r"\bNR(?:AK|II|AA|JS|IQ|RA)-[A-Za-z0-9_-]{20,}", None),
+    ("linear-api-key", r"\blin_(?:api|oauth)_[A-Za-z0-9]{32,}", None),
+    ("huggingface-token", r"\b(?:hf|api_org)_[A-Za-z0-9]{30,}", None),
+    ("postman-api-key", r"PMAK-[A-Za-z0-9]{20,}-[A-Za-z0-9]{20,}", None),
+    ("sentry-token", r"sntry[su]_[A-Za-z0-9+/=_-]{30,}", None),
+    // A Sentry DSN's key is the URL's user: `https://<32 hex>@o1.ingest.sentry.io/2`.
+    ("sentry-dsn", r"(?i)\b[a-z][a-z0-9+.-]*://(?P<secret>[0-9a-f]{32}(?::[0-9a-f]{32})?)@", None),
+    ("doppler-token", r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}", None),
+    ("dropbox-token", r"\bsl\.[A-Za-z0-9_-]{100,}", None),
+    ("notion-token", r"\b(?:secret_[A-Za-z0-9]{40,50}|ntn_[A-Za-z0-9]{40,})\b", None),
+    ("airtable-token", r"\bpat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b", None),
+    ("dockerhub-token", r"dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,}", None),
     // Azure storage and service bus connection strings, and SAS signatures.
     ("azure-key", r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)[ \t]*=[ \t]*(?P<secret>[A-Za-z0-9+/%]{16,}=*)", None),
     ("azure-key", r"[?&]sig=(?P<secret>[A-Za-z0-9%+/]{20,}=*)", None),
@@ -99,50 +134,102 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     // (`Basic authentication`).
     ("authorization", r"(?i)\bauthorization[ \t]*:[ \t]*(?:bearer|basic)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{8,}=*)", Some(not_placeholder)),
     ("authorization", r"(?i)\b(?:bearer|basic)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{7,14}[A-Za-z0-9+/=])(?:[^A-Za-z0-9_~+/=-]|\z)", Some(secretish)),
+    // Any other scheme (`ApiKey`, `SSWS`, `Token`, `Splunk`) or none: the
+    // header's value, however short, unless it reads as words.
+    ("authorization", r#"(?i)\b(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:[A-Za-z][A-Za-z0-9_-]{1,24}[ \t]+)?(?P<secret>[^\s"'`,;]{3,}[^\s"'`,;.:!?)])"#, Some(header_value)),
+    // Session ids: a `Cookie:` or `Set-Cookie:` header's value, to the end of the line.
+    ("cookie", r#"(?i)\b(?:set-)?cookie["']?[ \t]*:[ \t]*["']?[^\s=;"',]+=(?P<secret>[^\n"']*[^\s"';,])"#, Some(not_placeholder)),
     // `postgres://app:pw@db`, `mongodb+srv://u:p@ss@cluster`, `redis://:pw@host`.
     ("url-credentials", r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]*:(?P<secret>[^\s/?#]+)@", None),
+    // The same inside JSON that escaped its slashes: `https:\/\/app:pw@db`.
+    ("url-credentials", r"(?i)\b[a-z][a-z0-9+.-]*:\\/\\/[^\s:/@\\]*:(?P<secret>[^\s/?#\\]+)@", None),
     // `mysql -uroot -pS3cret`, `mysqldump -p'S3 cret'`; not `-p` alone (a prompt).
     ("mysql-password", r#"\b(?i:mysql|mysqldump|mysqladmin|mysqlsh|mariadb)\b[^\n]*?\s-p["'](?P<secret>[^"'\n]+)["']"#, None),
     ("mysql-password", r#"\b(?i:mysql|mysqldump|mysqladmin|mysqlsh|mariadb)\b[^\n]*?\s-p(?P<secret>[^\s"'-][^\s"']*)"#, None),
     ("basic-credentials", r#"\bcurl\b[^\n]*?\s(?:-u|--user)\s*["']?[^\s:"']+:(?P<secret>[^\s"']+)"#, None),
     // `--password S3cret`, `--token abc…` (the `=` form is an assignment).
-    ("cli-credential", r#"(?i)(?:^|\s)--(?:password|passwd|pass|token|auth-token|access-token|api-key|apikey|secret|client-secret)[ \t]+["']?(?P<secret>[^\s"'$<{%\[-][^\s"']{3,})"#, Some(flag_value)),
-    ("cli-credential", r#"(?i)\b(?:docker|podman|nerdctl|buildah|helm[ \t]+registry)[ \t]+login\b[^\n]*?\s(?:-p|--password)[ \t]+["']?(?P<secret>[^\s"'$<{%\[-][^\s"']*)"#, None),
-    ("cli-credential", r#"\bsshpass\b[^\n]*?\s-p[ \t]*["']?(?P<secret>[^\s"'$<{%\[-][^\s"']*)"#, None),
+    ("cli-credential", r#"(?i)(?:^|\s)--(?:password|passwd|pass|token|auth-token|access-token|api-key|apikey|secret|client-secret)[ \t]+["']?(?P<secret>[^\s"'-][^\s"']{3,})"#, Some(flag_value)),
+    ("cli-credential", r#"(?i)\b(?:docker|podman|nerdctl|buildah|helm[ \t]+registry)[ \t]+login\b[^\n]*?\s(?:-p|--password)[ \t]+["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(not_placeholder)),
+    ("cli-credential", r#"\bsshpass\b[^\n]*?\s-p[ \t]*["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(not_placeholder)),
+    ("cli-credential", r#"\bredis-cli\b[^\n]*?\s(?:-a|--pass)[ \t]+["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(not_placeholder)),
+    // `htpasswd -b[c] file user pw`, `htpasswd -nb user pw`: the last argument.
+    ("cli-credential", r#"(?m)\bhtpasswd(?:[ \t]+-[A-Za-z]+)*?[ \t]+-[A-Za-z]*b[A-Za-z]*(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+[^\s-][^\s]*){1,2}?[ \t]+["']?(?P<secret>[^\s"']+)["']?[ \t]*(?:$|[;&|)])"#, Some(not_placeholder)),
     // `user:pw@db.internal:5432` with no scheme, before a host-like name.
     ("url-credentials", r#"(?:^|[\s"'=(<,;])(?P<user>[A-Za-z0-9._~-]+):(?P<secret>[^\s:@/"'<>\[\]]{3,})@(?:[A-Za-z0-9-]+\.[A-Za-z0-9.-]*[A-Za-z0-9]|[A-Za-z0-9-]+:[0-9]{1,5}\b|localhost\b)"#, Some(not_example)),
     // `.netrc`, on one line or several.
     ("netrc-password", r"(?i)\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<secret>\S+)", Some(not_placeholder)),
     // `.npmrc`: `_auth=<base64 user:pass>`, `//registry/:_authToken=…`.
-    ("npm-auth", r#"(?i)(?:^|[^A-Za-z0-9_])_auth(?:token)?[ \t]*=[ \t]*["']?(?P<secret>[^\s"'$<{%\[][^\s"']{3,})"#, None),
+    ("npm-auth", r#"(?i)(?:^|[^A-Za-z0-9_])_auth(?:token)?[ \t]*=[ \t]*["']?(?P<secret>[^\s"'][^\s"']{3,})"#, Some(not_placeholder)),
     // bcrypt, htpasswd (`$apr1$`) and sha-crypt (`/etc/shadow`) hashes.
     ("password-hash", r"\$(?:2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}|apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|[56]\$(?:rounds=[0-9]+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{43,86})", None),
+    // An `/etc/shadow` line, `root:<password or hash>:19000:0:99999:7:::`.
+    ("password-hash", r#"(?:^|[\s"'])[A-Za-z_][A-Za-z0-9_.-]{0,31}:(?P<secret>[^:\s]+):[0-9]{4,6}:[0-9]*:[0-9]*:[0-9]*:[0-9]*:[0-9]*:"#, Some(shadow_password)),
     // Short key names, whole words only (not `bypass=`, `compass:`).
-    ("credential-assignment", r#"(?i)\b(?:pass|pw|pin|passcode)["']?[ \t]*=[ \t]*["']?(?P<secret>[^\s"'`&,;<>\[\]$%{}()][^\s"'`&,;<>\[\]]{3,})"#, Some(not_placeholder)),
+    ("credential-assignment", r#"(?i)\b(?:pass|pw|pin|passcode)["']?[ \t]*=[ \t]*["']?(?P<secret>[^\s"'`&,;>\]][^\s"'`&,;<>\[\]]{3,})"#, Some(not_placeholder)),
     // With `:` they also start prose (`first pass: collect logs`).
-    ("credential-assignment", r#"(?i)\b(?:pass|pw|passcode)["']?[ \t]*:[ \t]*["']?(?P<secret>[^\s"'`&,;<>\[\]$%{}()][^\s"'`&,;<>\[\]]{3,})"#, Some(short_secret)),
+    ("credential-assignment", r#"(?i)\b(?:pass|pw|passcode)["']?[ \t]*:[ \t]*["']?(?P<secret>[^\s"'`&,;>\]][^\s"'`&,;<>\[\]]{3,})"#, Some(short_secret)),
     ("credential-assignment", r#"(?i)\b(?:pin|passcode|pin[ _-]?code)["']?[ \t]*:[ \t]*["']?(?P<secret>[0-9]{4,12})\b"#, None),
 ];
 
 /// The word for password in German, French, Spanish, Portuguese, Dutch,
 /// Russian, Chinese and Japanese (the last two have no word boundaries).
-const INTL: &str = r"(?:\b(?:passwort|kennwort|mot de passe|contrase[ñn]a|senha|wachtwoord|пароль)\b|密码|密碼|口令|パスワード)";
+/// Not `\b`, which is ASCII in these rules: a non-word character before.
+const INTL: &str = r"(?:(?:^|\W)(?:passwort|kennwort|mot de passe|contrase[ñn]a|senha|wachtwoord|пароль)|密码|密碼|口令|パスワード)";
+
+/// Keys that name a password, for the list shape (`passwords:\n  - …`).
+const PW_KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwords?|passwd|passphrases?|pwds?)";
 
 /// The shapes that ordinary words come close to, built around [`KEY`].
-fn generic_rules() -> [(&'static str, String, Check); 11] {
-    let assign = format!(r#"(?i)\b{KEY}["']?[ \t]*[:=][ \t]*"#);
-    [
-        // `password="hunter 2"`, `"api_key": "…"`: the whole quoted value.
-        ("credential-assignment", format!(r#"{assign}"(?P<secret>[^"\n$<{{%][^"\n]{{3,}})""#), Some(not_placeholder)),
-        ("credential-assignment", format!(r#"{assign}'(?P<secret>[^'\n$<{{%][^'\n]{{3,}})'"#), Some(not_placeholder)),
+fn generic_rules() -> Vec<(&'static str, String, Check)> {
+    // A key in quotes, or in Markdown's `**` or backticks.
+    let assign = format!(r#"(?i)\b{KEY}["'`*]*[ \t]*{SEP}[ \t]*\**"#);
+    // Any first character: `$uperS3cret`, `{noop}pw`; the check tells a
+    // placeholder (`${VAR}`, `<token>`) from a value.
+    // Not `[`: a value that starts with one is this rule's own marker in
+    // the next round, and a capture search there finds nothing to replace.
+    let first = r#"[^\s"'`&,;>\[\]]"#;
+    let rest = r#"[^\s"'`&,;<>\[\]]"#;
+    vec![
+        // TOML's multi-line strings: `password = """…"""`.
+        ("credential-assignment", format!(r#"{assign}(?:"""|''')(?P<secret>[^"']+?)(?:"""|''')"#), Some(not_placeholder)),
+        // `password="hunter 2"`, `"api_key": "…"`, `'password' => '…'`: the whole quoted value.
+        ("credential-assignment", format!(r#"{assign}"(?P<secret>[^"\n]{{4,}})""#), Some(not_placeholder)),
+        ("credential-assignment", format!(r#"{assign}'(?P<secret>[^'\n]{{4,}})'"#), Some(not_placeholder)),
+        // Markdown's inline code: ``password: `hunter2` ``.
+        ("credential-assignment", format!(r#"{assign}`(?P<secret>[^`\n]{{4,}})`"#), Some(not_placeholder)),
+        // A table's row (`| DB_PASSWORD | hunter2 |`) or a quoted CSV pair
+        // (`"password","hunter2"`): the key's cell, then the value's.
+        ("credential-assignment", format!(r#"(?i)\|[ \t]*[`*]*{KEY}[`*]*[ \t]*\|[ \t]*`?(?P<secret>[^|`\s](?:[^|`\n]*[^|`\s])?)`?[ \t]*\|"#), Some(not_placeholder)),
+        ("credential-assignment", format!(r#"(?i)"{KEY}"[ \t]*[,;][ \t]*"(?P<secret>[^"\n]{{4,}})"[ \t]*(?:[,;\r\n]|\z)"#), Some(not_placeholder)),
+        // A config file's directive and its value, space apart (`bindpw s3cret`,
+        // `requirepass s3cret`, `rootpw {{SSHA}}…`).
+        ("credential-assignment", r"(?im)^[ \t]*(?:bindpw|rootpw|requirepass|masterauth|ldap_default_authtok|authtok)[ \t]+(?P<secret>[^\s=:]\S*)".into(), Some(not_placeholder)),
+        // `password=correct horse battery staple`: a passphrase of words, to the end of the line.
+        ("credential-assignment", format!(r#"(?m)(?i)\b{KEY}["']?[ \t]*=[ \t]*(?P<secret>[A-Za-z]{{3,}}(?:[ \t]+[^\s"'`&,;<>\[\]=:]+)+)[ \t]*(?:$|[,;&"'`)])"#), Some(not_placeholder)),
         // `DB_PASSWORD=x`, `token: x`, `?access_token=x&`; not `$VAR`, `<token>` or `{{ var }}`.
-        ("credential-assignment", format!(r#"{assign}(?P<secret>[^\s"'`&,;<>\[\]$%{{}}()][^\s"'`&,;<>\[\]]{{3,}})"#), Some(not_placeholder)),
+        ("credential-assignment", format!(r#"{assign}(?P<secret>{first}{rest}{{3,}})"#), Some(not_placeholder)),
+        // `Password<TAB>hunter2`, from a pasted table: only values that are not words.
+        ("credential-assignment", format!(r#"(?i)\b{KEY}["']?\t+(?P<secret>{first}{rest}{{3,}})"#), Some(short_secret)),
+        // `<password>…</password>`, `<add key="DbPassword" value="…"/>`, `{"name": "DB_PASSWORD", "value": "…"}`.
+        ("credential-assignment", format!(r#"(?i)<(?:[A-Za-z0-9_-]+:)?{KEY}(?:[ \t][^>\n]*)?>[ \t]*(?P<secret>[^<\s](?:[^<\n]*[^<\s])?)[ \t]*</"#), Some(not_placeholder)),
+        ("credential-assignment", format!(r#"(?i)\b(?:key|name)[ \t]*=[ \t]*["']{KEY}["'][ \t]+value[ \t]*=[ \t]*["'](?P<secret>[^"'\n]+)["']"#), Some(not_placeholder)),
+        ("credential-assignment", format!(r#"(?i)"(?:key|name)"[ \t]*:[ \t]*"{KEY}"[ \t]*,[ \t\r\n]*"value"[ \t]*:[ \t]*"(?P<secret>[^"\n]+)""#), Some(not_placeholder)),
         // `password:\n  hunter2`, `password: |\n  hunter2`: YAML's value alone on the next line.
         ("credential-assignment", format!(r#"(?i)\b{KEY}["']?[ \t]*:[ \t]*(?:[|>][-+]?[ \t]*)?\r?\n[ \t]+(?P<secret>[^\s"'#&*!|>\[\]{{}}$%<-][^\s]{{2,}}[^\s:])[ \t]*(?:\r?\n|\z)"#), Some(not_placeholder)),
+        // `passwords:\n  - a\n  - b`: the whole list.
+        ("credential-assignment", format!(r#"(?i)\b{PW_KEY}["']?[ \t]*:[ \t]*\r?\n(?P<secret>[ \t]*-[ \t]+[^\s#][^\n]*(?:\r?\n[ \t]*-[ \t]+[^\s#][^\n]*)*)"#), Some(list_values)),
         // `{\"password\":\"hunter2\"}`: JSON escaped inside a log line.
-        ("credential-assignment", format!(r#"(?i)\b(?:{KEY}|pass|pw|pin|passcode)\\"[ \t]*:[ \t]*\\"(?P<secret>[^"\\\n$<{{%][^"\\\n]{{3,}})\\""#), Some(not_placeholder)),
+        ("credential-assignment", format!(r#"(?i)\b(?:{KEY}|pass|pw|pin|passcode)\\"[ \t]*:[ \t]*\\"(?P<secret>[^"\\\n][^"\\\n]{{3,}})\\""#), Some(not_placeholder)),
+        // `HMAC_KEY=<base64>`, `MASTER_KEY: <hex>`, `seed: <hex>`: any key, salt
+        // or seed whose value is random.
+        ("credential-assignment", r#"(?i)\b[A-Za-z0-9_.-]*(?:key|seed|salt)["']?[ \t]*[:=][ \t]*["']?(?P<secret>[A-Za-z0-9+/=_.~-]{16,})"#.into(), Some(random_or_hex)),
         // `the password is hunter2.`, `the token for prod was: Xy9…`.
         ("credential-prose", r#"(?i)\b(?:passwd|password|passphrase|pwd|secret|token|api[ _-]?key|secret[ _-]?key|access[ _-]?key|private[ _-]?key)(?:\s+for\s+\S+)?\s+(?:is|was|of)\s*:?\s+["'`]?(?P<secret>[^\s"'`]*[^\s"'`.,;:!?)])"#.into(), Some(secretish)),
+        // `the password was set to X`, `changed the root password to X`.
+        ("credential-prose", r#"(?i)\b(?:passwd|password|passphrase|pwd|secret|token|api[ _-]?key|pin)(?:\s+for\s+\S+)?(?:\s+(?:is|was|has\s+been|had\s+been|got|been))?\s+(?:set|changed|reset|updated|rotated)\s+(?:to|as)\s*:?\s+["'`]?(?P<secret>[^\s"'`]*[^\s"'`.,;:!?)])"#.into(), Some(secretish)),
+        ("credential-prose", r#"(?i)\b(?:set|sets|changed?|changes|reset|resets|updated?|updates|rotated?)\s+(?:the\s+|our\s+|his\s+|her\s+|their\s+|my\s+|its\s+|a\s+)?(?:[A-Za-z0-9_-]+\s+)?(?:passwd|password|passphrase|pwd|pin)\s+(?:to|as)\s*:?\s+["'`]?(?P<secret>[^\s"'`]*[^\s"'`.,;:!?)])"#.into(), Some(secretish)),
+        // `creds: admin / X`, `login with admin/X`.
+        ("credential-prose", r#"(?i)\b(?:creds?|credentials|log[ \t]?in(?:[ \t]+with)?|logged[ \t]+in[ \t]+with|sign[ \t]+in[ \t]+with|user(?:name)?[ \t]*/[ \t]*pass(?:word)?)[ \t]*[:=]?[ \t]*["'`]?(?P<user>[A-Za-z0-9_@-]{1,32})[ \t]*/[ \t]*(?P<secret>[^\s"'`/]*[^\s"'`/.,;:!?)])"#.into(), Some(secretish)),
         // `the password 'hunter2'`.
         ("credential-prose", r#"(?i)\b(?:passwd|password|passphrase|secret|token|api[ _-]?key)\s+["'`](?P<secret>[^"'`\n]{4,})["'`]"#.into(), Some(secretish)),
         // Other languages: `Das Passwort ist …`, `le mot de passe : …`,
@@ -150,21 +237,26 @@ fn generic_rules() -> [(&'static str, String, Check); 11] {
         ("credential-prose", format!(r#"(?i){INTL}(?:[ \t]*[:=：][ \t]*|\s+(?:ist|lautet|war|est|était|es|era|é|e|is|was|это|был)\s*:?\s+|[ \t]*(?:是|为|為|は|が)[ \t]*[:：]?[ \t]*)["'„“«»「『]?(?P<secret>[^\s"'`„“”«»「」『』。，、：]*[^\s"'`„“”«»「」『』。，、：.,;:!?)）])"#), Some(secretish)),
         ("credential-prose", format!(r#"(?i){INTL}[ \t]+["'„“«»「『](?P<secret>[^"'„“”«»」』\n]{{4,}})["'“”«»」』]"#), Some(secretish)),
         // A long random token within a few words after a credential word.
-        ("high-entropy-token", r"(?i)(?:token|secret|key|passw(?:or)?d|pwd|credential|auth)[a-z_]*[^\n]{0,40}?[^A-Za-z0-9+/=_\n-](?P<secret>[A-Za-z0-9+/=_-]{20,})".into(), Some(random_token)),
+        ("high-entropy-token", r"(?i)(?:token|secret|key|passw(?:or)?d|pwd|credential|auth)[a-z_]*[^\n]{0,40}?[^A-Za-z0-9+/=_\n-](?P<secret>[A-Za-z0-9+/=_-]{20,})".into(), Some(random_not_path)),
+        // An AWS secret key with no label (its key id may be in another
+        // field): 40 characters of base64, random, in mixed case with digits.
+        ("aws-secret-access-key", r"(?:^|[^A-Za-z0-9/+=_.-])(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=_-]|\z)".into(), Some(aws_secret_shape)),
         // A URL password with `/`, `#` or `?` in it, up to the last `@`
         // before the host. Last: a `token:` inside it goes first, as above.
         ("url-credentials", r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]*:(?P<secret>[^\s]*[/?#][^\s]*[^\s/])@[a-z0-9-]".into(), Some(not_port)),
     ]
 }
 
+/// Every rule's pattern, with `\b` made an ASCII word boundary: Unicode's
+/// sees no boundary between CJK or accented letters and a token glued to
+/// them (`トークンghp_…`), and it keeps the set's DFA off non-ASCII text.
 fn patterns() -> impl Iterator<Item = (&'static str, Cow<'static, str>, Check)> {
     let fixed = RULES_SRC
         .iter()
-        .map(|(kind, pat, check)| (*kind, Cow::Borrowed(*pat), *check));
-    let generic = generic_rules()
-        .into_iter()
-        .map(|(kind, pat, check)| (kind, Cow::Owned(pat), check));
-    fixed.chain(generic)
+        .map(|(kind, pat, check)| (*kind, (*pat).to_owned(), *check));
+    fixed
+        .chain(generic_rules())
+        .map(|(kind, pat, check)| (kind, Cow::Owned(pat.replace(r"\b", r"(?-u:\b)")), check))
 }
 
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
@@ -192,7 +284,7 @@ static ANY: LazyLock<RegexSet> = LazyLock::new(|| {
 
 /// Values that stand for a secret without being one.
 fn not_placeholder(v: &str) -> bool {
-    const WORDS: [&str; 14] = [
+    const WORDS: [&str; 32] = [
         "null",
         "none",
         "nil",
@@ -207,9 +299,90 @@ fn not_placeholder(v: &str) -> bool {
         "hidden",
         "masked",
         "unset",
+        "rotated",
+        "expired",
+        "revoked",
+        "changed",
+        "unchanged",
+        "reset",
+        "removed",
+        "deleted",
+        "leaked",
+        "exposed",
+        "compromised",
+        "disabled",
+        "invalid",
+        "unknown",
+        "missing",
+        "see",
+        "tbd",
+        "n/a",
     ];
     let lower = v.to_ascii_lowercase();
-    !WORDS.contains(&lower.as_str()) && !v.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '•'))
+    !WORDS.contains(&lower.as_str())
+        && !v.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '•'))
+        && !placeholder_shape(v)
+        && !path_like(v)
+}
+
+/// A random token that is not a path of names.
+fn random_not_path(v: &str) -> bool {
+    random_token(v) && !path_like(v)
+}
+
+/// A path or a resource's name (`/var/run/secrets/…/token`,
+/// `exports/2026/12/customers.csv.gz`, `prod/payments/stripe-webhook`):
+/// what a responder needs to know was touched, not a secret. Each part is
+/// a word or a name, none of them random.
+fn path_like(v: &str) -> bool {
+    let parts = || v.split('/').filter(|p| !p.is_empty());
+    let word = |p: &&str| {
+        p.as_bytes()
+            .windows(4)
+            .any(|w| w.iter().all(u8::is_ascii_lowercase))
+    };
+    v.len() >= 10
+        && parts().nth(1).is_some()
+        && parts().any(|p| word(&p))
+        && parts().all(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'))
+                && !random_token(p)
+        })
+}
+
+/// A value that says where the secret comes from: `$DB_PASS`, `${VAR}`,
+/// `$(cat f)`, `<password>`, `{{ secret }}`, `{name}`, `%PASSWORD%`,
+/// `(redacted)`, `[hidden]`. Only the whole value: `$uperS3cret!` and
+/// `{noop}hunter2` merely start that way.
+fn placeholder_shape(v: &str) -> bool {
+    // A variable's name is in one case, or has no digit; a password like
+    // `$HuZ0ndTpQ07` mixes both.
+    let name = |s: &str| {
+        let b = s.as_bytes();
+        !b.is_empty()
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b' ' | b':'))
+            && (!b.iter().any(u8::is_ascii_lowercase)
+                || !b.iter().any(u8::is_ascii_uppercase)
+                || !b.iter().any(u8::is_ascii_digit))
+    };
+    let words = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b' '))
+    };
+    let Some(first) = v.chars().next() else {
+        return false;
+    };
+    let rest = &v[first.len_utf8()..];
+    match first {
+        '$' => rest.starts_with(['{', '(']) || (name(rest) && !rest.contains(['-', '.', ' ', ':'])),
+        '{' => rest.starts_with('{') || rest.strip_suffix('}').is_some_and(name),
+        '<' => name(rest.trim_end_matches('>')),
+        '%' => rest.starts_with('(') || rest.strip_suffix('%').is_some_and(name),
+        '(' | '[' => words(rest.trim_end_matches([')', ']'])),
+        _ => false,
+    }
 }
 
 /// A word after "password is" that is a password rather than prose: a
@@ -255,6 +428,62 @@ fn flag_value(v: &str) -> bool {
     ];
     let word = v.trim_end_matches(['.', ',', ';', ':', ')']);
     not_placeholder(v) && !WORDS.contains(&word.to_ascii_lowercase().as_str())
+}
+
+/// An `Authorization:` value that is not a word (`Authorization: required`):
+/// a digit, a symbol or mixed case, or long.
+fn header_value(v: &str) -> bool {
+    short_secret(v) || (v.len() >= 16 && not_placeholder(v))
+}
+
+/// A token wrapped over two lines: long enough once joined, with a digit.
+fn wrapped_token(v: &str) -> bool {
+    let body: String = v
+        .split_once('_')
+        .map_or(v, |(_, b)| b)
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    body.len() >= 36 && body.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// A YAML list of passwords with one that is not a placeholder.
+fn list_values(v: &str) -> bool {
+    v.lines().any(|line| {
+        let item = line.trim().trim_start_matches('-').trim();
+        not_placeholder(item.trim_matches(['"', '\'']))
+    })
+}
+
+/// A shadow line's password field, unless it only locks the account.
+fn shadow_password(v: &str) -> bool {
+    !matches!(v, "*" | "!" | "!!" | "!*" | "x" | "*LK*" | "NP") && not_placeholder(v)
+}
+
+/// A value after a key, seed or salt that is random: not a word or a name.
+fn random_or_hex(v: &str) -> bool {
+    let v = v.trim_end_matches('=');
+    if path_like(v) {
+        return false;
+    }
+    random_token(v)
+        || (v.len() >= 16
+            && v.bytes().all(|b| b.is_ascii_hexdigit())
+            && v.bytes().any(|b| b.is_ascii_digit())
+            && v.bytes().any(|b| b.is_ascii_alphabetic())
+            && entropy(v) >= 3.0)
+}
+
+/// An AWS secret access key without its label: 40 characters in mixed case
+/// with digits and high entropy, not a hex digest or a word.
+fn aws_secret_shape(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.iter().any(u8::is_ascii_lowercase)
+        && b.iter().any(u8::is_ascii_uppercase)
+        && b.iter().filter(|c| c.is_ascii_digit()).count() >= 2
+        && entropy(v) >= 4.2
+        && random_token(&v.replace(['/', '+'], ""))
+        && !super::redact_encoded::is_base64_text(v)
 }
 
 /// A password in a URL that is not the word documentation writes there
@@ -348,7 +577,7 @@ static MARKER_KEY: LazyLock<Hmac<Sha256>> = LazyLock::new(|| {
     <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap_or_else(|e| panic!("marker key: {e}"))
 });
 
-fn marker(kind: &str, secret: &str) -> String {
+pub(super) fn marker(kind: &str, secret: &str) -> String {
     let mut mac = MARKER_KEY.clone();
     mac.update(secret.as_bytes());
     let digest = mac.finalize().into_bytes();
@@ -381,8 +610,10 @@ fn replaceable(span: Range<usize>, markers: &[Range<usize>]) -> bool {
 const MAX_PASSES: usize = 12;
 
 /// One rule over `text`: the text with its matches replaced, if any were.
-fn apply(rule: &Rule, text: &str, kinds: &mut Vec<&'static str>) -> Option<String> {
-    if !rule.re.is_match(text) {
+/// `scanned`: the round's set scan already found the rule in this very
+/// text, so the capture search below is the only search needed.
+fn apply(rule: &Rule, text: &str, scanned: bool, kinds: &mut Vec<&'static str>) -> Option<String> {
+    if !scanned && !rule.re.is_match(text) {
         return None;
     }
     let markers: Vec<Range<usize>> = MARKER.find_iter(text).map(|m| m.range()).collect();
@@ -413,10 +644,44 @@ fn apply(rule: &Rule, text: &str, kinds: &mut Vec<&'static str>) -> Option<Strin
     })
 }
 
-/// Characters that show nothing: zero-width spaces and joiners, direction
-/// marks, word joiners and invisible operators, the BOM, the soft hyphen.
+/// Characters that show nothing: every format character (Unicode's `Cf`:
+/// zero-width spaces and joiners, bidi marks, embeddings and isolates, tags,
+/// the BOM, the soft hyphen), variation selectors, Hangul and Khmer fillers,
+/// the blank Braille cell, and the spaces that do not look like one there
+/// (NBSP, line and paragraph separators). The regex build has no general
+/// categories, so `Cf` is listed (Unicode 15).
 fn invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+    matches!(
+        c,
+        '\u{00A0}'
+            | '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E007F}'
+            | '\u{E0100}'..='\u{E01EF}'
+    )
 }
 
 fn combining(c: char) -> bool {
@@ -437,7 +702,7 @@ fn combining(c: char) -> bool {
 /// letter that is not ASCII) they are kept.
 fn visible(text: &str) -> Option<String> {
     let hidden = |c: char| invisible(c) || combining(c);
-    if text.is_ascii() || !text.chars().any(hidden) {
+    if text.is_ascii() || !text.chars().any(|c| hidden(c) || lookalike(c).is_some()) {
         return None;
     }
     let chars: Vec<char> = text.chars().collect();
@@ -452,16 +717,74 @@ fn visible(text: &str) -> Option<String> {
     }
     let mut out = String::with_capacity(text.len());
     for (i, c) in chars.iter().enumerate() {
-        let inside = out
-            .chars()
-            .next_back()
-            .is_some_and(|p| p.is_ascii_graphic())
+        let before = out.chars().next_back();
+        let inside = before.is_some_and(|p| p.is_ascii_graphic())
             && next[i].is_some_and(|n| n.is_ascii_graphic());
-        if !(hidden(*c) && inside) {
-            out.push(*c);
+        // A lookalike beside an ASCII letter or digit is read as the
+        // letter it imitates (`АKIA…` with a Cyrillic А, `ghр_…`); a
+        // full-width letter always (`ｇｈｐ＿…`).
+        let beside = before.is_some_and(|p| p.is_ascii_alphanumeric())
+            || chars.get(i + 1).is_some_and(char::is_ascii_alphanumeric);
+        match lookalike(*c) {
+            Some((a, full)) if full || beside => out.push(a),
+            _ if hidden(*c) && inside => {}
+            _ => out.push(*c),
         }
     }
     (out.len() != text.len()).then_some(out)
+}
+
+/// The ASCII letter a character imitates, and whether it is a full-width
+/// form (always read as ASCII) rather than a Cyrillic or Greek homoglyph
+/// (read so only beside ASCII).
+fn lookalike(c: char) -> Option<(char, bool)> {
+    let full = |base: u32| char::from_u32(u32::from(c) - 0xFF01 + base);
+    match c {
+        '\u{FF10}'..='\u{FF19}'
+        | '\u{FF21}'..='\u{FF3A}'
+        | '\u{FF41}'..='\u{FF5A}'
+        | '\u{FF3F}'
+        | '\u{FF0D}' => full(0x21).map(|a| (a, true)),
+        _ => {
+            let a = match c {
+                'А' | 'Α' => 'A',
+                'В' | 'Β' => 'B',
+                'С' => 'C',
+                'Е' | 'Ε' => 'E',
+                'Н' | 'Η' => 'H',
+                'І' | 'Ι' => 'I',
+                'Ј' => 'J',
+                'К' | 'Κ' => 'K',
+                'М' | 'Μ' => 'M',
+                'Ν' => 'N',
+                'О' | 'Ο' => 'O',
+                'Р' | 'Ρ' => 'P',
+                'Ѕ' => 'S',
+                'Т' | 'Τ' => 'T',
+                'Х' | 'Χ' => 'X',
+                'Υ' | 'Ү' => 'Y',
+                'Ζ' => 'Z',
+                'а' => 'a',
+                'с' => 'c',
+                'ԁ' => 'd',
+                'е' => 'e',
+                'һ' => 'h',
+                'і' => 'i',
+                'ј' => 'j',
+                'о' | 'ο' => 'o',
+                'р' | 'ρ' => 'p',
+                'ԛ' => 'q',
+                'ѕ' => 's',
+                'υ' => 'u',
+                'ν' => 'v',
+                'ԝ' => 'w',
+                'х' | 'χ' => 'x',
+                'у' => 'y',
+                _ => return None,
+            };
+            Some((a, false))
+        }
+    }
 }
 
 /// Replaces every known secret shape in `text`. Markers are never
@@ -470,13 +793,13 @@ fn visible(text: &str) -> Option<String> {
 /// the rules read the text as if they were not there, and if that finds a
 /// secret, that text is what is kept.
 pub fn redact(text: &str) -> Redacted<'_> {
-    let mut r = redact_visible(text);
+    let mut r = redact_decoded(text);
     // A marker can close a run of ASCII that an invisible character split
     // (`ghp_…\u{301}hunter2\u{200B}<token>`), so that the run now reads as a
     // secret: read again until nothing is found, as the rules' rounds do.
     if !r.kinds.is_empty() && !text.is_ascii() {
         for _ in 0..MAX_PASSES {
-            let next = redact_visible(&r.text);
+            let next = redact_decoded(&r.text);
             if next.kinds.is_empty() {
                 break;
             }
@@ -484,6 +807,21 @@ pub fn redact(text: &str) -> Redacted<'_> {
             r.kinds.extend(kinds);
             r.text = Cow::Owned(more);
         }
+    }
+    r
+}
+
+/// The rules over `text`, then over its encoded runs (percent-escapes,
+/// character references, base64; see [`super::redact_encoded`]): a run that
+/// decodes to a secret is replaced whole.
+fn redact_decoded(text: &str) -> Redacted<'_> {
+    let mut r = redact_visible(text);
+    if let Some((more, kinds)) = super::redact_encoded::reveal(&r.text) {
+        r.kinds.extend(kinds);
+        // A marker in place of a run can complete another rule's match.
+        let again = redact_rules(&more);
+        r.kinds.extend(again.kinds);
+        r.text = Cow::Owned(again.text.into_owned());
     }
     r
 }
@@ -504,7 +842,7 @@ fn redact_visible(text: &str) -> Redacted<'_> {
 }
 
 /// Every rule over `text`, as it is.
-fn redact_rules(text: &str) -> Redacted<'_> {
+pub(super) fn redact_rules(text: &str) -> Redacted<'_> {
     let mut out = Cow::Borrowed(text);
     let mut kinds = Vec::new();
     // A replacement can complete a match for an earlier rule (a `/` that
@@ -520,13 +858,17 @@ fn redact_rules(text: &str) -> Redacted<'_> {
         if !hits.matched_any() {
             break;
         }
+        // Whether `out` is still the text the set scanned.
+        let mut as_scanned = true;
         for (i, rule) in RULES.iter().enumerate() {
             let retry = rule.reads_marker && kinds.len() > found;
             if !(hits.matched(i) || retry) {
                 continue;
             }
-            if let Some(next) = apply(rule, &out, &mut kinds) {
+            let scanned = as_scanned && hits.matched(i);
+            if let Some(next) = apply(rule, &out, scanned, &mut kinds) {
                 out = Cow::Owned(next);
+                as_scanned = false;
             }
         }
         if kinds.len() == found {
@@ -1602,6 +1944,668 @@ mod tests {
                 r.kinds
             );
         }
+    }
+
+    /// Probes of the 2026-12 attack pass (notes/secatk), by gap class, in
+    /// other secrets of the same shapes: (input, kind, what must vanish).
+    fn check_found(cases: &[(&str, &str, &str)]) {
+        for (input, kind, secret) in cases {
+            let r = redact(input);
+            assert!(!r.text.contains(secret), "{kind}: {input:?} -> {}", r.text);
+            assert!(
+                r.text.contains(&format!("[REDACTED:{kind}:")),
+                "{kind}: {input:?} -> {} {:?}",
+                r.text,
+                r.kinds
+            );
+            let again = redact(&r.text);
+            assert!(again.kinds.is_empty(), "{input:?}: {:?}", again.kinds);
+        }
+    }
+
+    fn check_left_alone(cases: &[&str]) {
+        for input in cases {
+            let r = redact(input);
+            assert!(
+                r.kinds.is_empty(),
+                "false positive in {input:?}: {} {:?}",
+                r.text,
+                r.kinds
+            );
+        }
+    }
+
+    /// The second attack pass: key names of directory and cache servers,
+    /// Markdown and CSV around a key, JSON-escaped URLs, lookalike letters.
+    #[test]
+    fn second_pass_shapes_are_found() {
+        check_found(&[
+            (
+                "LDAP_BIND_PW=Qz8vLm2pXr",
+                "credential-assignment",
+                "Qz8vLm2pXr",
+            ),
+            ("DB_PW=Tn4kWq9zBv", "credential-assignment", "Tn4kWq9zBv"),
+            (
+                "cookie d=xoxd-8Hk2Lm4Np6Qr8St0Uv2Wx4Yz6 in the export",
+                "slack-token",
+                "8Hk2Lm4Np6Qr",
+            ),
+            (
+                "REDIS_AUTH=Rk7mPq2xZw",
+                "credential-assignment",
+                "Rk7mPq2xZw",
+            ),
+            (
+                "ldap_default_authtok = Lp3nVx8qWe",
+                "credential-assignment",
+                "Lp3nVx8qWe",
+            ),
+            (
+                "config:\nbindpw Bq9zXw4mKt\nbase dc=acme",
+                "credential-assignment",
+                "Bq9zXw4mKt",
+            ),
+            (
+                "**Password**: Mz4qTn8wXp",
+                "credential-assignment",
+                "Mz4qTn8wXp",
+            ),
+            (
+                "password: `Wx7nQp3zLm`",
+                "credential-assignment",
+                "Wx7nQp3zLm",
+            ),
+            (
+                "| DB_PASSWORD | Hq5mZx2wPn |",
+                "credential-assignment",
+                "Hq5mZx2wPn",
+            ),
+            (
+                "\"password\",\"Kv8pLq4xZm\"",
+                "credential-assignment",
+                "Kv8pLq4xZm",
+            ),
+            (
+                "{\"url\": \"postgres:\\/\\/app:Zt6qWn3xPv@db.internal\\/prod\"}",
+                "url-credentials",
+                "Zt6qWn3xPv",
+            ),
+            (
+                "key \u{0410}KIAZ7QW3ER5TY6UI8OP found",
+                "aws-access-key-id",
+                "Z7QW3ER5TY6UI8OP",
+            ),
+            (
+                "gh\u{0440}_Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4 in the log",
+                "github-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "\u{FF47}\u{FF48}\u{FF50}\u{FF3F}Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4",
+                "github-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+        ]);
+        check_left_alone(&[
+            "password: rotated via Vault, lease renewed",
+            "token: expired at 07:20Z, user re-authenticated",
+            "secret: /var/run/secrets/kubernetes.io/serviceaccount/token was read by the pod",
+            "S3 object key: exports/2026/12/07/customers-full-export-v2.csv.gz",
+            "secret name: prod/payments/stripe-webhook",
+            "| Field | Value |\n| owner | payments team |",
+            "Сервер базы данных недоступен, проверьте журнал",
+        ]);
+    }
+
+    /// B: a token glued to CJK, Hangul, Cyrillic, accented or ASCII letters.
+    #[test]
+    fn tokens_glued_to_letters_are_found() {
+        check_found(&[
+            (
+                "漏洩したトークンghp_Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4が見つかった",
+                "github-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "访问密钥AKIAZ7QW3ER5TY6UI8OP已泄露",
+                "aws-access-key-id",
+                "Z7QW3ER5TY6UI8OP",
+            ),
+            (
+                "토큰xoxb-918273645501-5566778899001-QwErTyUiOpAsDfGhJkLzXcVb유출",
+                "slack-token",
+                "QwErTyUiOpAs",
+            ),
+            (
+                "Der Schlüsselsk_live_Q3wE5rT7yU9iO1pA2sD4fGärgerlich",
+                "stripe-key",
+                "Q3wE5rT7yU9iO1pA",
+            ),
+            (
+                "ключAIzaSyB-9x8w7v6u5t4s3r2q1p0oNmLkJiHgFeDcB",
+                "google-api-key",
+                "9x8w7v6u5t4s3r2q1p0o",
+            ),
+            (
+                "pasted keyghp_Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4 in chat",
+                "github-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "配置password=Kx9vLm2Qp已提交",
+                "credential-assignment",
+                "Kx9vLm2Qp",
+            ),
+            (
+                "Конфигdb_password=Vr7Ty5Ui3 утёк",
+                "credential-assignment",
+                "Vr7Ty5Ui3",
+            ),
+        ]);
+        check_left_alone(&[
+            "トークンの有効期限が切れました",
+            "Schlüssel ärgerlich AKIA prefix",
+            "パスワードの変更",
+        ]);
+    }
+
+    /// C: format characters, variation selectors, tags and fillers inside a token.
+    #[test]
+    fn format_characters_inside_tokens_are_read_as_absent() {
+        let token = "ghp_Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4";
+        for c in [
+            '\u{180E}',
+            '\u{FE0F}',
+            '\u{FE00}',
+            '\u{E0041}',
+            '\u{E0100}',
+            '\u{202A}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{061C}',
+            '\u{115F}',
+            '\u{1160}',
+            '\u{3164}',
+            '\u{FFA0}',
+            '\u{17B4}',
+            '\u{1D173}',
+            '\u{2800}',
+            '\u{00A0}',
+            '\u{2028}',
+            '\u{0600}',
+            '\u{FFF9}',
+        ] {
+            let input = format!("leak {}{c}{} today", &token[..12], &token[12..]);
+            let r = redact(&input);
+            assert!(!r.text.contains("Nx4Rt6Vw9Ky1"), "{c:?}: {}", r.text);
+            assert_eq!(r.kinds, ["github-token"], "{c:?}");
+        }
+        check_found(&[
+            (
+                "AKIAQW3E\u{FE0F}R5TY6UI8OPZA",
+                "aws-access-key-id",
+                "R5TY6UI8OPZ",
+            ),
+            (
+                "pass\u{2066}word=Zw5pl1t!x",
+                "credential-assignment",
+                "Zw5pl1t",
+            ),
+        ]);
+        // Between words they stay; an emoji keeps its variation selector.
+        check_left_alone(&["a\u{00A0}b and ❤\u{FE0F} and \u{2066}שלום\u{2069} ok"]);
+        assert_eq!(redact("❤\u{FE0F} fine").text, "❤\u{FE0F} fine");
+    }
+
+    /// D: values that only start like a placeholder.
+    #[test]
+    fn values_that_start_like_placeholders_are_found() {
+        check_found(&[
+            (
+                "DB_PASSWORD=$uperS3cret!",
+                "credential-assignment",
+                "uperS3cret",
+            ),
+            (
+                "DB_PASSWORD=$Kv7Qm2Lp9Xz",
+                "credential-assignment",
+                "Kv7Qm2Lp9Xz",
+            ),
+            (
+                "password=\"$x9Lq2Vm7Kp\"",
+                "credential-assignment",
+                "x9Lq2Vm7Kp",
+            ),
+            (
+                "spring.security.user.password={noop}hunter2xx",
+                "credential-assignment",
+                "hunter2xx",
+            ),
+            ("api_key: (Zx9Qm2Lp8", "credential-assignment", "Zx9Qm2Lp8"),
+            ("token=%Rt5Vw3Ny7", "credential-assignment", "Rt5Vw3Ny7"),
+            ("secret: <Qp4Lm8Zx", "credential-assignment", "Qp4Lm8Zx"),
+            ("pass=[Xq7mWz2r", "credential-assignment", "Xq7mWz2r"),
+        ]);
+        check_left_alone(&[
+            "DB_PASSWORD=${DB_PASSWORD}",
+            "password=$DB_PASS and token=$github_token",
+            "password: <password>",
+            "password=\"<password>\"",
+            "secret: \"{{ secret }}\"",
+            "password=%PASSWORD%",
+            "password=(redacted)",
+            "password=[hidden]",
+            "password=\"$(cat /run/secrets/db)\"",
+            "api_key: {api_key}",
+        ]);
+    }
+
+    /// E: assignment syntaxes of other languages, formats and tools.
+    #[test]
+    fn other_assignment_syntaxes_are_found() {
+        check_found(&[
+            (
+                "$db = ['password' => 'Qm3vL8xZp2'];",
+                "credential-assignment",
+                "Qm3vL8xZp2",
+            ),
+            (
+                ":password => \"Qm3vL8xZp2\"",
+                "credential-assignment",
+                "Qm3vL8xZp2",
+            ),
+            (
+                "<password>Tq9Wm2Lx7v</password>",
+                "credential-assignment",
+                "Tq9Wm2Lx7v",
+            ),
+            (
+                "<ns:dbPassword>Tq9 Wm2Lx7v</ns:dbPassword>",
+                "credential-assignment",
+                "Wm2Lx7v",
+            ),
+            (
+                "<add key=\"DbPassword\" value=\"Hx4Kp9Wm2q\" />",
+                "credential-assignment",
+                "Hx4Kp9Wm2q",
+            ),
+            (
+                "{\"name\": \"DB_PASSWORD\", \"value\": \"Hx4Kp9Wm2q\"}",
+                "credential-assignment",
+                "Hx4Kp9Wm2q",
+            ),
+            (
+                "password -> Rv8Qn3Lw6z",
+                "credential-assignment",
+                "Rv8Qn3Lw6z",
+            ),
+            (
+                "password：Rv8Qn3Lw6z",
+                "credential-assignment",
+                "Rv8Qn3Lw6z",
+            ),
+            (
+                "Password\tRv8Qn3Lw6z",
+                "credential-assignment",
+                "Rv8Qn3Lw6z",
+            ),
+            (
+                "if pwd == \"Rv8Qn3Lw6z\":",
+                "credential-assignment",
+                "Rv8Qn3Lw6z",
+            ),
+            (
+                "password = \"\"\"Rv8Qn3Lw6z\"\"\"",
+                "credential-assignment",
+                "Rv8Qn3Lw6z",
+            ),
+            (
+                "passwords:\n  - Rv8Qn3Lw6z\n  - Mb2Xc7Vn4k\nuser: app",
+                "credential-assignment",
+                "Mb2Xc7Vn4k",
+            ),
+            (
+                "API-KEY: q8w2e4r6t1y3u5i7",
+                "credential-assignment",
+                "q8w2e4r6t1y3u5i7",
+            ),
+            (
+                "X-Api-Key: k3j5h7g9f1d2",
+                "credential-assignment",
+                "k3j5h7g9f1d2",
+            ),
+            (
+                "curl -H 'x-api-key: z7x5c3v1' https://api.example.com",
+                "credential-assignment",
+                "z7x5c3v1",
+            ),
+            (
+                "HMAC_KEY=Pq2Wm9Lx4Kv7Zt1Rb8Nc3Yd6Hf0Js5Ga+Ue/Ti=",
+                "credential-assignment",
+                "Pq2Wm9Lx4Kv7Zt1R",
+            ),
+            (
+                "JWT_SIGNING_KEY: 3f9a1c7e5b2d8046af31c9e7d5b20864",
+                "credential-assignment",
+                "3f9a1c7e5b2d8046",
+            ),
+            (
+                "seed: 8c1f4a7d2e9b6035fa8c1e4d7a2b9f60",
+                "credential-assignment",
+                "8c1f4a7d2e9b6035",
+            ),
+            (
+                "root:Qv7Lm2Xp9:19000:0:99999:7:::",
+                "password-hash",
+                "Qv7Lm2Xp9",
+            ),
+            (
+                "htpasswd -b /etc/nginx/.htpasswd admin Kp4Wz8Qm2",
+                "cli-credential",
+                "Kp4Wz8Qm2",
+            ),
+            (
+                "htpasswd -nb admin Kp4Wz8Qm2",
+                "cli-credential",
+                "Kp4Wz8Qm2",
+            ),
+            (
+                "redis-cli -h cache -a Rd5Xm8Kq2 ping",
+                "cli-credential",
+                "Rd5Xm8Kq2",
+            ),
+            (
+                "password=correct horse battery staple",
+                "credential-assignment",
+                "battery staple",
+            ),
+        ]);
+        check_left_alone(&[
+            "'password' => 'required'",
+            "<password>********</password>",
+            "the keyboard shortcut: Ctrl-K, seed: 42",
+            "root:x:0:0:root:/root:/bin/bash",
+            "root:*:19000:0:99999:7:::",
+            "htpasswd -c /etc/nginx/.htpasswd admin",
+            "passwords:\n  - \"$DB_PASSWORD\"",
+            "cache_key: user-profile-v2, primary_key: id",
+        ]);
+        // The next key=value of a line is not part of a passphrase.
+        let r = redact("password=hunter dbname=app");
+        assert!(r.text.ends_with(" dbname=app"), "{}", r.text);
+    }
+
+    /// G: passwords given in prose without `is`/`was`.
+    #[test]
+    fn passwords_in_prose_are_found() {
+        check_found(&[
+            (
+                "the root password was set to Kx7Vm2Qp9z",
+                "credential-prose",
+                "Kx7Vm2Qp9z",
+            ),
+            (
+                "we changed the admin password to Lw3Qn8Rt5!",
+                "credential-prose",
+                "Lw3Qn8Rt5",
+            ),
+            (
+                "creds: admin / Mq5Zx2Wv8k",
+                "credential-prose",
+                "Mq5Zx2Wv8k",
+            ),
+            (
+                "login with admin/Mq5Zx2Wv8k.",
+                "credential-prose",
+                "Mq5Zx2Wv8k",
+            ),
+        ]);
+        check_left_alone(&[
+            "the password was set to expire after 90 days",
+            "we changed the password to something stronger",
+            "login with SSO/SAML, not admin/password",
+            "creds: rotated / revoked",
+            "login with github.com/acme",
+        ]);
+    }
+
+    /// H: every Authorization scheme, cookies, SigV4 signatures.
+    #[test]
+    fn authorization_material_is_found() {
+        check_found(&[
+            (
+                "Authorization: ApiKey q9w8e7r6t5y4",
+                "authorization",
+                "q9w8e7r6t5y4",
+            ),
+            (
+                "Authorization: SSWS 00aB3cD4eF5gH6",
+                "authorization",
+                "00aB3cD4eF5gH6",
+            ),
+            ("Authorization: Token 7fa2c91e", "authorization", "7fa2c91e"),
+            (
+                "Authorization: Splunk 1e2f3a4b-5c6d",
+                "authorization",
+                "1e2f3a4b-5c6d",
+            ),
+            (
+                "authorization: q9w8e7r6t5y4u3i2",
+                "authorization",
+                "q9w8e7r6t5y4u3i2",
+            ),
+            (
+                "{\"Authorization\": \"Key abcd1234\"}",
+                "authorization",
+                "abcd1234",
+            ),
+            (
+                "Authorization: Digest username=\"a\", nonce=\"x\", response=\"6629fae49393a05397450978507c4ef1\"",
+                "aws-signature",
+                "6629fae49393",
+            ),
+            (
+                "Cookie: session=Zq8Lm2Nx4Rt6; theme=dark",
+                "cookie",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "Set-Cookie: connect.sid=s%3AZq8Lm2Nx4Rt6.abc; Path=/; HttpOnly",
+                "cookie",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+                "aws-signature",
+                "5d672d79c15b",
+            ),
+            (
+                "https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIAQW3ER5TY6UI8OPZA%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Security-Token=IQoJb3JpZ2luX2Vj&X-Amz-Signature=0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                "aws-signature",
+                "0a1b2c3d4e5f",
+            ),
+        ]);
+        check_left_alone(&[
+            "Authorization: required for every endpoint",
+            "Authorization: the caller must hold the admin role.",
+            "the session cookie is HttpOnly and SameSite=Strict",
+            "signature verification failed",
+        ]);
+    }
+
+    /// I: token formats with a fixed shape.
+    #[test]
+    fn more_token_formats_are_found() {
+        let hex32 = "9c4e1a7f3b2d8065e1c4a7f93b2d8061";
+        let teams = "https://acme.webhook.office.com/webhookb2/11111111-2222@33333333/IncomingWebhook/9c4e1a7f3b2d8065e1c4a7f93b2d8061/44444444";
+        let teams_old = "https://outlook.office.com/webhook/11111111-2222@33333333/IncomingWebhook/9c4e1a7f3b2d8065/44";
+        let pd = format!("https://events.pagerduty.com/integration/{hex32}/enqueue");
+        let twilio = format!("TWILIO AC{hex32} 0f1e2d3c4b5a69788796a5b4c3d2e1f0");
+        let airtable = format!("pat0123456789ABCd.{hex32}{hex32}");
+        let dsn = format!("https://{hex32}@o123456.ingest.sentry.io/789");
+        check_found(&[
+            (
+                "ATCTT3xFfGN0Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4=ABCD1234",
+                "atlassian-api-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "ATBBZq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2",
+                "atlassian-api-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "deploy-bot: Ab18Q~Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij",
+                "azure-ad-client-secret",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (teams, "teams-webhook", "9c4e1a7f3b2d8065"),
+            (teams_old, "teams-webhook", "9c4e1a7f3b2d8065"),
+            (&pd, "pagerduty-integration-key", hex32),
+            (&twilio, "twilio-auth-token", "0f1e2d3c4b5a6978"),
+            (&twilio, "twilio-account-sid", hex32),
+            (
+                "mailchimp 9c4e1a7f3b2d8065e1c4a7f93b2d8061-us21",
+                "mailchimp-api-key",
+                "9c4e1a7f3b2d8065",
+            ),
+            (
+                "NRAK-Q7W3E9R5T1Y8U4I6O2P0ASDFGHJ",
+                "newrelic-key",
+                "Q7W3E9R5T1Y8",
+            ),
+            (
+                "NRII-Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij",
+                "newrelic-key",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "lin_api_Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4Mn6",
+                "linear-api-key",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "hf_Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2",
+                "huggingface-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "glsa_Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2_0a1b2c3d",
+                "grafana-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "glc_eyJvIjoiMTIzNDU2IiwibiI6InN0YWNrLTEyMzQ1Ni1obS1yZWFkIiwiayI6Ijk4NzY1In0=",
+                "grafana-token",
+                "eyJvIjoiMTIzNDU2",
+            ),
+            (
+                "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQY",
+                "age-secret-key",
+                "QYQSZQGPQYQS",
+            ),
+            (
+                "PMAK-0123456789abcdef01234567-0123456789abcdef0123456789abcdef01",
+                "postman-api-key",
+                "0123456789abcdef01234567",
+            ),
+            (
+                "sntrys_eyJpYXQiOjE3MDAwMDAwMDAsInVybCI6Imh0dHBzOi8vc2VudHJ5LmlvIn0",
+                "sentry-token",
+                "eyJpYXQiOjE3MDAw",
+            ),
+            (&dsn, "sentry-dsn", hex32),
+            (
+                "dp.pt.Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4Mn6Op8",
+                "doppler-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "secret_Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4Mn6Op8Qr1",
+                "notion-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "ntn_12345678901Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2",
+                "notion-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (&airtable, "airtable-token", hex32),
+            (
+                "dckr_pat_Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5E",
+                "dockerhub-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "the other half: Uv33Xq0lcu7fWj9oWP375q6s3LxbEflKyDBwAgb8",
+                "aws-secret-access-key",
+                "Uv33Xq0lcu7f",
+            ),
+            (
+                "other half q8Zt/Lm3Vw+9Kx2Rb7Nc4Yd1Hf6Js0GaUeTiPoQs.",
+                "aws-secret-access-key",
+                "Lm3Vw+9Kx2Rb7",
+            ),
+        ]);
+        check_left_alone(&[
+            "commit 9c4e1a7f3b2d8065e1c4a7f93b2d80619c4e1a7f in main",
+            "ConfigurationManagementServiceLogsExporter",
+            "see https://events.pagerduty.com/docs and outlook.office.com",
+            "hf_transfer and glc_ prefixes, secret_type_display_name",
+            "AbstractSingletonProxyFactoryBeanProvider",
+        ]);
+    }
+
+    /// K: tokens percent-escaped, as character references, in base64 or wrapped.
+    #[test]
+    fn encoded_and_wrapped_tokens_are_found() {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD
+            .encode("x-access-token:ghp_Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4");
+        let k8s = base64::engine::general_purpose::STANDARD.encode("password=Kx9vLm2Qp7");
+        let input = format!("GIT_CRED contains {b64} (base64)");
+        let r = redact(&input);
+        assert!(!r.text.contains(&b64[8..30]), "{}", r.text);
+        assert_eq!(r.kinds, ["github-token"]);
+        assert_eq!(redact(&r.text).text, r.text);
+        let input = format!("data: {k8s}");
+        let r = redact(&input);
+        assert!(!r.text.contains(&k8s[4..]), "{}", r.text);
+        check_found(&[
+            (
+                "ghp%5FZq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4",
+                "github-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "url?t=xoxb%2D918273645501%2DQwErTyUiOpAs&x=1",
+                "slack-token",
+                "QwErTyUiOpAs",
+            ),
+            (
+                "ghp&#95;Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4",
+                "github-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "ghp&#x5f;Zq8Lm2Nx4Rt6Vw9Ky1Ab3Cd5Ef7Gh0Ij2Kl4",
+                "github-token",
+                "Zq8Lm2Nx4Rt6",
+            ),
+            (
+                "ghp_Zq8Lm2Nx4Rt6Vw9Ky\n1Ab3Cd5Ef7Gh0Ij2Kl4\nrotate",
+                "github-token",
+                "1Ab3Cd5Ef7Gh0Ij2Kl4",
+            ),
+        ]);
+        check_left_alone(&[
+            "see https://example.com/a%20b/c%2Fd?q=hello%20world",
+            "Q29uZmlndXJhdGlvbk1hbmFnZW1lbnRTZXJ2aWNl is base64 of a word",
+            "AT&amp;T and &#8212; dashes",
+            "ghp_short\nwrapped line",
+        ]);
     }
 
     /// The text between Markdown code fences and inline code: what the
