@@ -116,20 +116,20 @@ fn flatten(v: &Value, prefix: &str, out: &mut Vec<String>, depth: usize) {
         }
     };
     match v {
-        // `{"name": "DB_PASSWORD", "value": "…"}` (a Kubernetes env entry):
-        // the value is the named credential's.
-        Value::Object(map)
-            if map.len() == 2
-                && map.get("value").is_some_and(Value::is_string)
-                && map
-                    .get("name")
-                    .or_else(|| map.get("key"))
-                    .and_then(Value::as_str)
-                    .is_some_and(names_credential) =>
+        // `{"name": "DB_PASSWORD", "value": "…"}` (a Kubernetes or ECS env
+        // entry, CloudFormation's `ParameterKey`/`ParameterValue`): the
+        // value is the named credential's, whatever else the entry holds.
+        Value::Object(map) if let Some((name, value)) = named_pair(map) => {
+            out.push(format!("{}: {}", key(name), conceal(value)));
+        }
+        // `[["DB_PASSWORD", "…"]]`: a pair as a two-item list.
+        Value::Array(items)
+            if items.len() == 2
+                && items[0].as_str().is_some_and(names_credential)
+                && items[1].is_string() =>
         {
-            let name = map.get("name").or_else(|| map.get("key"));
-            let name = name.and_then(Value::as_str).unwrap_or_default();
-            let value = map.get("value").and_then(Value::as_str).unwrap_or_default();
+            let name = items[0].as_str().unwrap_or_default();
+            let value = items[1].as_str().unwrap_or_default();
             out.push(format!("{}: {}", key(name), conceal(value)));
         }
         Value::Object(map) => {
@@ -154,11 +154,25 @@ fn flatten(v: &Value, prefix: &str, out: &mut Vec<String>, depth: usize) {
     }
 }
 
+/// An entry that names a credential and holds its value: `name`/`value`,
+/// `key`/`value` in any case, `ParameterKey`/`ParameterValue`.
+fn named_pair(map: &serde_json::Map<String, Value>) -> Option<(&str, &str)> {
+    let field = |names: &[&str]| {
+        map.iter()
+            .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+            .and_then(|(_, v)| v.as_str())
+    };
+    let name = field(&["name", "key", "parameterkey", "parameter_key", "variable"])?;
+    let value = field(&["value", "parametervalue", "parameter_value"])?;
+    names_credential(name).then_some((name, value))
+}
+
 /// Whether a JSON key names a credential: `db_password`, `apiKey`,
-/// `client-secret`, `credentials`; not `secret_type` or `token_count`.
+/// `client-secret`, `credentials`, `smtp_pass`, `ldap_bind_pw`; not
+/// `secret_type` or `token_count`.
 fn names_credential(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace(['-', ' '], "_");
-    const WORDS: [&str; 12] = [
+    let k = key.to_ascii_lowercase().replace(['-', ' ', '.'], "_");
+    const WORDS: [&str; 14] = [
         "password",
         "passwd",
         "passphrase",
@@ -171,11 +185,15 @@ fn names_credential(key: &str) -> bool {
         "credential",
         "auth_key",
         "signing_key",
+        "authtok",
+        "bindpw",
     ];
+    // Short words only as a whole part: `smtp_pass`, `db_pwd`, `bind_pw`.
+    const PARTS: [&str; 5] = ["pass", "pwd", "pw", "pin", "auth"];
     const NOT: [&str; 8] = [
         "_type", "_count", "_name", "_id", "_url", "_expir", "_length", "_hint",
     ];
-    (WORDS.iter().any(|w| k.contains(w)) || matches!(k.as_str(), "pwd" | "pass" | "pin"))
+    (WORDS.iter().any(|w| k.contains(w)) || k.split('_').any(|p| PARTS.contains(&p)))
         && !NOT.iter().any(|n| k.contains(n))
 }
 
@@ -889,6 +907,37 @@ mod tests {
                 json!({"stripeApiKey": "short1"}),
                 "short1",
                 "stripeApiKey: ",
+            ),
+            (
+                json!({"environmentVariables": [{"name": "DB_PASSWORD", "value": "cb-v4lue-9", "type": "PLAINTEXT"}]}),
+                "cb-v4lue-9",
+                "environmentVariables.0.DB_PASSWORD: ",
+            ),
+            (
+                json!({"env": [{"Name": "SMTP_PASS", "Value": "Ecs-v4lue"}]}),
+                "Ecs-v4lue",
+                "env.0.SMTP_PASS: ",
+            ),
+            (
+                json!({"Parameters": [{"ParameterKey": "DbPassword", "ParameterValue": "cfn-v4lue"}]}),
+                "cfn-v4lue",
+                "Parameters.0.DbPassword: ",
+            ),
+            (json!({"db_pwd": ["pwd-v4lue"]}), "pwd-v4lue", "db_pwd.0: "),
+            (
+                json!({"ldap_bind_pw": "bind-v4lue"}),
+                "bind-v4lue",
+                "ldap_bind_pw: ",
+            ),
+            (
+                json!({"smtp_pass": {"value": "smtp-v4lue"}}),
+                "smtp-v4lue",
+                "smtp_pass.value: ",
+            ),
+            (
+                json!({"vars": [["DB_PASSWORD", "pair-v4lue"]]}),
+                "pair-v4lue",
+                "vars.0.DB_PASSWORD: ",
             ),
         ];
         for (details, secret, kept) in cases {
