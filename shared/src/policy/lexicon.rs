@@ -208,6 +208,34 @@ pub struct Escalator {
 struct Term {
     concept: ConceptId,
     rest: Vec<String>,
+    /// Where the term stands in its first word's list: the order matches
+    /// are taken in.
+    order: u32,
+}
+
+/// The terms that start with one word, split by their second: "not" and
+/// "the" start dozens, and a report's every "not" was compared with each.
+#[derive(Debug, Clone, Default)]
+struct Bucket {
+    single: Vec<Term>,
+    by_next: HashMap<String, Vec<Term>>,
+}
+
+impl Bucket {
+    fn push(&mut self, concept: ConceptId, rest: &[String]) {
+        let order =
+            u32::try_from(self.single.len() + self.by_next.values().map(Vec::len).sum::<usize>())
+                .unwrap_or(u32::MAX);
+        let term = Term {
+            concept,
+            rest: rest.to_vec(),
+            order,
+        };
+        match rest.first() {
+            None => self.single.push(term),
+            Some(next) => self.by_next.entry(next.clone()).or_default().push(term),
+        }
+    }
 }
 
 /// The compiled tables.
@@ -219,7 +247,7 @@ pub struct Judgement {
     /// The first letters of every word the tables know, stemmed or not: a
     /// report's word that starts otherwise cannot match, so it is not stemmed.
     prefixes: HashSet<String>,
-    index: HashMap<String, Vec<Term>>,
+    index: HashMap<String, Bucket>,
     negated_after: Vec<bool>,
     things: Vec<bool>,
     actors: Vec<bool>,
@@ -296,7 +324,7 @@ impl Judgement {
                 .position(|n| n == name)
                 .and_then(|p| ConceptId::try_from(p).ok())
         };
-        let mut index: HashMap<String, Vec<Term>> = HashMap::new();
+        let mut index: HashMap<String, Bucket> = HashMap::new();
         let mut prefixes = HashSet::new();
         for (name, terms) in &file.concepts {
             let concept = id_of(name).ok_or_else(|| format!("concept {name:?}"))?;
@@ -317,10 +345,7 @@ impl Judgement {
                         "[judgement.concepts] {name}: an empty word ({term:?})"
                     ));
                 };
-                index.entry(first.clone()).or_default().push(Term {
-                    concept,
-                    rest: rest.to_vec(),
-                });
+                index.entry(first.clone()).or_default().push(concept, rest);
             }
         }
         let flags = |list: &[String], what: &str| -> Result<Vec<bool>, String> {
@@ -520,14 +545,35 @@ impl Judgement {
             .into_iter()
             .chain(tok.joined.as_ref().map(|j| (j, tok.parts.max(1))));
         for (key, width) in keys {
-            for term in self.index.get(key).into_iter().flatten() {
-                let fits = term.rest.iter().enumerate().all(|(k, w)| {
-                    tokens
-                        .get(at + width + k)
-                        .is_some_and(|t| &t.stem == w && t.field == tok.field)
-                });
+            let Some(bucket) = self.index.get(key) else {
+                continue;
+            };
+            let next = tokens
+                .get(at + width)
+                .filter(|t| t.field == tok.field)
+                .and_then(|t| bucket.by_next.get(&t.stem));
+            // The terms whose words all follow, in the list's order: both
+            // lists are in that order, so they are merged as they are read.
+            let mut single = bucket.single.iter().peekable();
+            let mut longer = next
+                .into_iter()
+                .flatten()
+                .filter(|term| {
+                    term.rest.iter().enumerate().skip(1).all(|(k, w)| {
+                        tokens
+                            .get(at + width + k)
+                            .is_some_and(|t| &t.stem == w && t.field == tok.field)
+                    })
+                })
+                .peekable();
+            let fit = std::iter::from_fn(|| match (single.peek(), longer.peek()) {
+                (Some(a), Some(b)) if b.order < a.order => longer.next(),
+                (Some(_), _) => single.next(),
+                (None, _) => longer.next(),
+            });
+            for term in fit {
                 let len = width + term.rest.len();
-                if fits && !out.iter().any(|&(c, n)| c == term.concept && n > len) {
+                if !out.iter().any(|&(c, n)| c == term.concept && n > len) {
                     out.retain(|&(c, _)| c != term.concept);
                     out.push((term.concept, len));
                 }
