@@ -577,7 +577,7 @@ static MARKER_KEY: LazyLock<Hmac<Sha256>> = LazyLock::new(|| {
     <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap_or_else(|e| panic!("marker key: {e}"))
 });
 
-pub(super) fn marker(kind: &str, secret: &str) -> String {
+fn marker(kind: &str, secret: &str) -> String {
     let mut mac = MARKER_KEY.clone();
     mac.update(secret.as_bytes());
     let digest = mac.finalize().into_bytes();
@@ -816,7 +816,8 @@ pub fn redact(text: &str) -> Redacted<'_> {
 /// decodes to a secret is replaced whole.
 fn redact_decoded(text: &str) -> Redacted<'_> {
     let mut r = redact_visible(text);
-    if let Some((more, kinds)) = super::redact_encoded::reveal(&r.text) {
+    let find = |decoded: &str| redact_rules(decoded).kinds.first().copied();
+    if let Some((more, kinds)) = super::redact_encoded::reveal(&r.text, find, marker) {
         r.kinds.extend(kinds);
         // A marker in place of a run can complete another rule's match.
         let again = redact_rules(&more);
@@ -842,7 +843,7 @@ fn redact_visible(text: &str) -> Redacted<'_> {
 }
 
 /// Every rule over `text`, as it is.
-pub(super) fn redact_rules(text: &str) -> Redacted<'_> {
+fn redact_rules(text: &str) -> Redacted<'_> {
     let mut out = Cow::Borrowed(text);
     let mut kinds = Vec::new();
     // A replacement can complete a match for an earlier rule (a `/` that

@@ -4,7 +4,6 @@
 //! Only runs that could be encoded are decoded, and a run whose decoded
 //! text the rules find a secret in is replaced whole by one marker.
 
-use super::redact::{marker, redact_rules};
 use base64::Engine;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -128,12 +127,17 @@ pub(super) fn is_base64_text(run: &str) -> bool {
 }
 
 /// `text` with every encoded run that hides a secret replaced by a marker,
-/// and the kinds found; `None` if there is none.
-pub(super) fn reveal(text: &str) -> Option<(String, Vec<&'static str>)> {
+/// and the kinds found; `None` if there is none. `find` names the first
+/// secret's kind in a decoded text and `mark` writes a run's marker: the
+/// redactor's own, passed in so that this module does not import it.
+pub(super) fn reveal(
+    text: &str,
+    find: impl Fn(&str) -> Option<&'static str>,
+    mark: impl Fn(&str, &str) -> String,
+) -> Option<(String, Vec<&'static str>)> {
     let mut spans: Vec<(usize, usize, &'static str)> = Vec::new();
     let mut found = |start: usize, end: usize, decoded: &str| {
-        let r = redact_rules(decoded);
-        if let Some(kind) = r.kinds.first() {
+        if let Some(kind) = find(decoded) {
             spans.push((start, end, kind));
         }
     };
@@ -162,7 +166,7 @@ pub(super) fn reveal(text: &str) -> Option<(String, Vec<&'static str>)> {
             continue;
         }
         out.push_str(&text[last..start]);
-        out.push_str(&marker(kind, &text[start..end]));
+        out.push_str(&mark(kind, &text[start..end]));
         kinds.push(kind);
         last = end;
     }
