@@ -336,14 +336,20 @@ fn random_not_path(v: &str) -> bool {
 /// a word or a name, none of them random.
 fn path_like(v: &str) -> bool {
     let parts = || v.split('/').filter(|p| !p.is_empty());
-    let word = |p: &&str| {
+    let word = |p: &str| {
         p.as_bytes()
             .windows(4)
             .any(|w| w.iter().all(u8::is_ascii_lowercase))
     };
+    // Rooted, or three parts or more with a file's or a resource's
+    // punctuation: `correct/horse/battery/staple` is a passphrase.
+    let shaped = v.starts_with(['/', '~'])
+        || v.starts_with("./")
+        || (parts().nth(2).is_some() && parts().any(|p| p.contains(['.', '-', '_'])));
     v.len() >= 10
+        && shaped
         && parts().nth(1).is_some()
-        && parts().any(|p| word(&p))
+        && parts().any(word)
         && parts().all(|p| {
             p.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'))
@@ -1987,6 +1993,11 @@ mod tests {
                 "Qz8vLm2pXr",
             ),
             ("DB_PW=Tn4kWq9zBv", "credential-assignment", "Tn4kWq9zBv"),
+            (
+                "password=correct/horse/battery/staple",
+                "credential-assignment",
+                "horse/battery",
+            ),
             (
                 "cookie d=xoxd-8Hk2Lm4Np6Qr8St0Uv2Wx4Yz6 in the export",
                 "slack-token",
