@@ -187,12 +187,12 @@ fn push_word(
     worth: &dyn Fn(&str) -> bool,
 ) {
     // (the stem, and whether it is one: a word no lexicon could know keeps
-    // its lower case)
+    // its lower case; every caller passes it lower-cased already)
     let stem = |w: &str| {
         if worth(w) {
             (stem(w), true)
         } else {
-            (w.to_lowercase(), false)
+            (w.to_owned(), false)
         }
     };
     let word = &text[start..end];
