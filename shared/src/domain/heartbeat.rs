@@ -35,7 +35,7 @@ impl MonitorName {
         }
         // A name is a key, a log field and part of a title: one shaped like
         // a token (`key-<32 hex>`, `xoxb-…`) is refused, never stored.
-        if !super::redact::redact(s).kinds.is_empty() {
+        if super::redact::looks_secret(s) {
             return Err("a monitor name must not look like a secret (a key or token); pick a descriptive name".into());
         }
         Ok(Self(s.to_owned()))

@@ -885,6 +885,12 @@ fn redact_rules(text: &str) -> Redacted<'_> {
     Redacted { text: out, kinds }
 }
 
+/// Whether the redactor finds a secret's shape in `raw`: an id, a name or a
+/// handle that does is refused rather than stored.
+pub(crate) fn looks_secret(raw: &str) -> bool {
+    !redact(raw).kinds.is_empty()
+}
+
 /// "2 secrets redacted: aws-access-key-id, jwt", for the timeline.
 pub fn summary(kinds: &[&str]) -> Option<String> {
     match kinds.len() {

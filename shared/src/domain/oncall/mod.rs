@@ -22,6 +22,7 @@ pub use person::{
 };
 pub use schedule::{HandoffTime, Layer, Schedule, ScheduleId, ScheduleInput, ShiftLength, Window};
 
+pub(crate) use super::redact::looks_secret;
 use std::fmt;
 
 /// Why roster input was refused: the field (a path such as
@@ -97,12 +98,6 @@ pub(crate) fn slug(field: &str, raw: &str) -> Result<String, RosterError> {
             ),
         ))
     }
-}
-
-/// Whether the redactor finds a secret's shape in `raw`: an id or a
-/// handle that does is refused rather than stored.
-pub(crate) fn looks_secret(raw: &str) -> bool {
-    !super::redact::redact(raw).kinds.is_empty()
 }
 
 /// Longest id.
