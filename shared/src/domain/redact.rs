@@ -1888,18 +1888,7 @@ mod tests {
                 "Zw5pl1t",
             ),
         ];
-        for (input, kind, secret) in cases {
-            let r = redact(input);
-            assert!(!r.text.contains(secret), "{kind}: {input:?} -> {}", r.text);
-            assert!(
-                r.text.contains(&format!("[REDACTED:{kind}:")),
-                "{kind}: {input:?} -> {} {:?}",
-                r.text,
-                r.kinds
-            );
-            let again = redact(&r.text);
-            assert!(again.kinds.is_empty(), "{input:?}: {:?}", again.kinds);
-        }
+        check_found(cases);
     }
 
     /// Near misses: prose and config that must come back unchanged.
@@ -1948,19 +1937,11 @@ mod tests {
             // Invisible characters in ordinary text stay.
             "emoji 👩\u{200D}💻 and a word\u{00AD}break",
         ];
-        for input in cases {
-            let r = redact(input);
-            assert!(
-                r.kinds.is_empty(),
-                "false positive in {input:?}: {} {:?}",
-                r.text,
-                r.kinds
-            );
-        }
+        check_left_alone(&cases);
     }
 
-    /// Probes of the 2026-12 attack pass (notes/secatk), by gap class, in
-    /// other secrets of the same shapes: (input, kind, what must vanish).
+    /// Each (input, kind, what must vanish): gone, the kind's marker in its
+    /// place, and redacting the output again finds nothing.
     fn check_found(cases: &[(&str, &str, &str)]) {
         for (input, kind, secret) in cases {
             let r = redact(input);
