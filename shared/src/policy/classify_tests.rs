@@ -1530,3 +1530,53 @@ fn leavers_access_used_and_work_about_incidents_table() {
     ];
     check_verdicts(cases);
 }
+
+/// Taking back an earlier message dismisses nothing in this one; an
+/// informational verdict beside a production credential is flagged.
+#[test]
+fn retraction_and_informational_credential_table() {
+    let cases: &[(&str, &str, C, Severity, bool, &str)] = &[
+        (
+            "Ignore my earlier message: the production Stripe secret key is in a public GitHub repo",
+            "",
+            C::LeakedProductionSecret,
+            Sev2,
+            false,
+            "exposure=\"public\"",
+        ),
+        (
+            "Disregard the previous alert, an attacker is logged into the AWS root account",
+            "",
+            C::CloudAdminCompromise,
+            Sev1,
+            false,
+            "intruder=\"attacker\"",
+        ),
+        // A retraction of this report still dismisses it.
+        (
+            "Never mind, the alert was a false positive from our scanner",
+            "",
+            C::Informational,
+            Sev4,
+            false,
+            "dismissal=\"Never mind\"",
+        ),
+        (
+            "Documentation gap: the install guide still shows the production admin token in its example",
+            "",
+            C::Informational,
+            Sev4,
+            true,
+            "a production credential named: credential=\"token\"",
+        ),
+        (
+            "Documentation gap: the install guide lacks a section on proxies",
+            "",
+            C::Informational,
+            Sev4,
+            false,
+            "informational=\"Documentation gap\"",
+        ),
+    ];
+    check_verdicts(cases);
+}
