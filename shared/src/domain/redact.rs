@@ -152,6 +152,16 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("cli-credential", r#"(?i)\b(?:docker|podman|nerdctl|buildah|helm[ \t]+registry)[ \t]+login\b[^\n]*?\s(?:-p|--password)[ \t]+["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(not_placeholder)),
     ("cli-credential", r#"\bsshpass\b[^\n]*?\s-p[ \t]*["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(not_placeholder)),
     ("cli-credential", r#"\bredis-cli\b[^\n]*?\s(?:-a|--pass)[ \t]+["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(not_placeholder)),
+    // Other tools' password flags: `ldapsearch -w pw`, `sqlcmd -P pw`,
+    // `zip -P pw`, `mongosh -p pw`, `keytool -storepass pw`,
+    // `openssl ... -passin pass:pw`, `smbclient -U user%pw`, `sqlplus user/pw@db`.
+    ("cli-credential", r#"\b(?:ldapsearch|ldapmodify|ldapadd|ldapdelete|ldapwhoami|ldappasswd|ldapcompare)\b[^\n]*?\s-w[ \t]*["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(short_secret)),
+    ("cli-credential", r#"\b(?:sqlcmd|bcp|osql|zip|unzip|zipcloak)\b[^\n]*?\s-P[ \t]*["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(short_secret)),
+    ("cli-credential", r#"\b(?:mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport)\b[^\n]*?\s-p[ \t]+["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(short_secret)),
+    ("cli-credential", r#"(?i)\s-(?:storepass|keypass|srcstorepass|deststorepass|srckeypass|destkeypass)[ \t]+["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(short_secret)),
+    ("cli-credential", r#"\s-pass(?:in|out)?[ \t]+["']?pass:(?P<secret>[^\s"']+)"#, Some(short_secret)),
+    ("cli-credential", r#"\bsmbclient\b[^\n]*?\s(?:-U|--user)[ \t=]*["']?[^\s%"']+%(?P<secret>[^\s"']+)"#, Some(short_secret)),
+    ("cli-credential", r#"\bsqlplus\b[^\n]*?\s["']?[A-Za-z0-9_$#]+/(?P<secret>[^\s@/"']+)@"#, Some(short_secret)),
     // `htpasswd -b[c] file user pw`, `htpasswd -nb user pw`: the last argument.
     ("cli-credential", r#"(?m)\bhtpasswd(?:[ \t]+-[A-Za-z]+)*?[ \t]+-[A-Za-z]*b[A-Za-z]*(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+[^\s-][^\s]*){1,2}?[ \t]+["']?(?P<secret>[^\s"']+)["']?[ \t]*(?:$|[;&|)])"#, Some(not_placeholder)),
     // `user:pw@db.internal:5432` with no scheme, before a host-like name.
@@ -1627,6 +1637,46 @@ mod tests {
                 "cli-credential",
                 "Sshpass99",
             ),
+            (
+                "ldapsearch -x -D cn=admin,dc=corp -w Ld4pSecret9 -b dc=corp",
+                "cli-credential",
+                "Ld4pSecret9",
+            ),
+            (
+                "sqlcmd -S db01 -U sa -P Sq1Cmd!Pass -Q 'select 1'",
+                "cli-credential",
+                "Sq1Cmd!Pass",
+            ),
+            (
+                "zip -P Z1pPass77 backup.zip dump.sql",
+                "cli-credential",
+                "Z1pPass77",
+            ),
+            (
+                "mongosh mongodb://db01 -u admin -p M0ngoPass42",
+                "cli-credential",
+                "M0ngoPass42",
+            ),
+            (
+                "keytool -list -keystore app.jks -storepass St0rePass31",
+                "cli-credential",
+                "St0rePass31",
+            ),
+            (
+                "openssl pkcs12 -in cert.p12 -passin pass:P12Secret55 -nokeys",
+                "cli-credential",
+                "P12Secret55",
+            ),
+            (
+                "smbclient //fs01/share -U backup%Smb5ecret8",
+                "cli-credential",
+                "Smb5ecret8",
+            ),
+            (
+                "sqlplus scott/T1gerPass9@ORCL",
+                "cli-credential",
+                "T1gerPass9",
+            ),
             // URL passwords with `/`, `#` or `?`, and no scheme.
             (
                 "https://deploy:abc/def@git.example.com/x",
@@ -1955,6 +2005,18 @@ mod tests {
             let again = redact(&r.text);
             assert!(again.kinds.is_empty(), "{input:?}: {:?}", again.kinds);
         }
+    }
+
+    /// Prose about the other tools' password flags names no password.
+    #[test]
+    fn tool_flag_prose_is_left_alone() {
+        check_left_alone(&[
+            "ldapsearch -w is how the old script passed the bind password",
+            "run sqlcmd -P with the value from the vault",
+            "zip -P <password> is weak encryption",
+            "mongosh -p prompts when no value follows",
+            "sqlplus / as sysdba on the host",
+        ]);
     }
 
     fn check_left_alone(cases: &[&str]) {
