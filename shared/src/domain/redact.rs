@@ -154,12 +154,14 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("cli-credential", r#"\bredis-cli\b[^\n]*?\s(?:-a|--pass)[ \t]+["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(not_placeholder)),
     // Other tools' password flags: `ldapsearch -w pw`, `sqlcmd -P pw`,
     // `zip -P pw`, `mongosh -p pw`, `keytool -storepass pw`,
-    // `openssl ... -passin pass:pw`, `smbclient -U user%pw`, `sqlplus user/pw@db`.
+    // `openssl ... -passin pass:pw`, `openssl enc -k pw`, `smbclient -U user%pw`,
+    // `sqlplus user/pw@db`.
     ("cli-credential", r#"\b(?:ldapsearch|ldapmodify|ldapadd|ldapdelete|ldapwhoami|ldappasswd|ldapcompare)\b[^\n]*?\s-w[ \t]*["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(short_secret)),
     ("cli-credential", r#"\b(?:sqlcmd|bcp|osql|zip|unzip|zipcloak)\b[^\n]*?\s-P[ \t]*["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(short_secret)),
     ("cli-credential", r#"\b(?:mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport)\b[^\n]*?\s-p[ \t]+["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(short_secret)),
     ("cli-credential", r#"(?i)\s-(?:storepass|keypass|srcstorepass|deststorepass|srckeypass|destkeypass)[ \t]+["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(short_secret)),
     ("cli-credential", r#"\s-pass(?:in|out)?[ \t]+["']?pass:(?P<secret>[^\s"']+)"#, Some(short_secret)),
+    ("cli-credential", r#"\bopenssl\b[^\n]*?\s-k[ \t]+["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(short_secret)),
     ("cli-credential", r#"\bsmbclient\b[^\n]*?\s(?:-U|--user)[ \t=]*["']?[^\s%"']+%(?P<secret>[^\s"']+)"#, Some(short_secret)),
     ("cli-credential", r#"\bsqlplus\b[^\n]*?\s["']?[A-Za-z0-9_$#]+/(?P<secret>[^\s@/"']+)@"#, Some(short_secret)),
     // `htpasswd -b[c] file user pw`, `htpasswd -nb user pw`: the last argument.
@@ -1676,6 +1678,11 @@ mod tests {
                 "sqlplus scott/T1gerPass9@ORCL",
                 "cli-credential",
                 "T1gerPass9",
+            ),
+            (
+                "openssl enc -aes-256-cbc -in db.sql -out db.enc -k 0pensslKey7",
+                "cli-credential",
+                "0pensslKey7",
             ),
             // URL passwords with `/`, `#` or `?`, and no scheme.
             (
