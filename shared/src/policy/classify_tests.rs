@@ -1552,6 +1552,24 @@ fn retraction_and_informational_credential_table() {
             false,
             "intruder=\"attacker\"",
         ),
+        // "Never mind" and "nvm" dismiss on their own; about an earlier
+        // message they must not.
+        (
+            "Never mind my last message, the production database password is pasted in a public Slack channel",
+            "",
+            C::LeakedProductionSecret,
+            Sev2,
+            false,
+            "exposure=\"pasted\"",
+        ),
+        (
+            "nvm the earlier ping: someone logged into the AWS root account and turned off CloudTrail",
+            "",
+            C::CloudAdminCompromise,
+            Sev1,
+            false,
+            "privileged_identity=\"root account\"",
+        ),
         // A retraction of this report still dismisses it.
         (
             "Never mind, the alert was a false positive from our scanner",
