@@ -331,7 +331,7 @@ impl Judgement {
             for term in terms {
                 let stems: Vec<String> = text::tokenize(&[term.as_str()])
                     .into_iter()
-                    .map(|t| t.stem)
+                    .map(|t| t.stem.into())
                     .collect();
                 for w in stems
                     .iter()
@@ -545,13 +545,13 @@ impl Judgement {
             .into_iter()
             .chain(tok.joined.as_ref().map(|j| (j, tok.parts.max(1))));
         for (key, width) in keys {
-            let Some(bucket) = self.index.get(key) else {
+            let Some(bucket) = self.index.get(key.as_str()) else {
                 continue;
             };
             let next = tokens
                 .get(at + width)
                 .filter(|t| t.field == tok.field)
-                .and_then(|t| bucket.by_next.get(&t.stem));
+                .and_then(|t| bucket.by_next.get(t.stem.as_str()));
             // The terms whose words all follow, in the list's order: both
             // lists are in that order, so they are merged as they are read.
             let mut single = bucket.single.iter().peekable();

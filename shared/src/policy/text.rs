@@ -2,6 +2,7 @@
 //! knowing its sentence and clause, so that facts can be found in any
 //! inflection and word order and negation can be scoped. Pure.
 
+use compact_str::CompactString;
 use foldhash::HashMap;
 use foldhash::HashMapExt as _;
 use rust_stemmers::{Algorithm, Stemmer};
@@ -14,7 +15,7 @@ static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     /// The English Snowball stem of the lower-cased word.
-    pub stem: String,
+    pub stem: CompactString,
     /// False when the word was not worth stemming and `stem` is its lower case.
     pub stemmed: bool,
     /// The word as written, for evidence.
@@ -26,7 +27,7 @@ pub struct Token {
     pub clause: u32,
     /// The stem of a camel-case word as one piece ("GuardDuty"), kept on its
     /// first part so a lexicon may name it either way.
-    pub joined: Option<String>,
+    pub joined: Option<CompactString>,
     /// How many tokens that word was split into (on its first part).
     pub parts: usize,
 }
@@ -41,11 +42,11 @@ thread_local! {
     /// is most of the engine's cost. One table per thread, so concurrent
     /// assessments share no lock or cache line; bounded, so hostile text
     /// cannot grow it.
-    static MEMO: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    static MEMO: RefCell<HashMap<CompactString, CompactString>> = RefCell::new(HashMap::new());
 }
 const MEMO_MAX: usize = 50_000;
 
-pub fn stem(word: &str) -> String {
+pub fn stem(word: &str) -> CompactString {
     let owned;
     let lower = if word.chars().any(char::is_uppercase) {
         owned = word.to_lowercase();
@@ -57,9 +58,9 @@ pub fn stem(word: &str) -> String {
         if let Some(s) = memo.get(lower) {
             return s.clone();
         }
-        let s = capability(lower, STEMMER.stem(lower).into_owned());
+        let s = capability(lower, CompactString::from(STEMMER.stem(lower)));
         if memo.len() < MEMO_MAX {
-            memo.insert(lower.to_owned(), s.clone());
+            memo.insert(CompactString::from(lower), s.clone());
         }
         s
     })
@@ -70,7 +71,7 @@ pub fn stem(word: &str) -> String {
 /// "reached". Those keep an `abl` ending, so a scanner's "Exploitability"
 /// field is not an exploit seen. A root that ends so already ("table",
 /// "enable") is left as it is.
-fn capability(word: &str, stem: String) -> String {
+fn capability(word: &str, stem: CompactString) -> CompactString {
     const ENDINGS: [&str; 8] = [
         "able",
         "ably",
@@ -192,26 +193,32 @@ fn push_word(
         if worth(w) {
             (stem(w), true)
         } else {
-            (w.to_owned(), false)
+            (CompactString::from(w), false)
         }
     };
     let word = &text[start..end];
-    let mut lower = word.to_lowercase();
-    if lower.contains('’') {
-        lower = lower.replace('’', "'");
-    }
-    let token =
-        |(stem, stemmed): (String, bool), s: usize, e: usize, joined: Option<String>| Token {
-            stem,
-            stemmed,
-            start: s,
-            end: e,
-            field,
-            sentence,
-            clause,
-            joined,
-            parts: 1,
-        };
+    // Most words are written in lower case already: no copy for them.
+    let owned;
+    let mut lower = if word.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+        owned = word.to_lowercase().replace('’', "'");
+        owned.as_str()
+    } else {
+        word
+    };
+    let token = |(stem, stemmed): (CompactString, bool),
+                 s: usize,
+                 e: usize,
+                 joined: Option<CompactString>| Token {
+        stem,
+        stemmed,
+        start: s,
+        end: e,
+        field,
+        sentence,
+        clause,
+        joined,
+        parts: 1,
+    };
     if let Some(base) = lower.strip_suffix("n't") {
         let base = match base {
             "wo" => "will",
@@ -222,21 +229,20 @@ fn push_word(
         out.push(token(("not".into(), true), start, end, None));
         return;
     }
-    if let Some(cut) = lower
+    if let Some(base) = lower
         .strip_suffix("'s")
         .or_else(|| lower.strip_suffix('\''))
-        .map(str::len)
     {
-        lower.truncate(cut);
+        lower = base;
     }
     // Most words are not camel case: no parts to work out.
     if !maybe_camel(word) {
-        out.push(token(stem(&lower), start, end, None));
+        out.push(token(stem(lower), start, end, None));
         return;
     }
     let parts = camel_parts(word);
     if parts.len() > 1 {
-        let joined = Some(stem(&lower).0);
+        let joined = Some(stem(lower).0);
         let n_parts = parts.len();
         for (n, (s, e)) in parts.into_iter().enumerate() {
             let piece = text[start + s..start + e].to_lowercase();
@@ -249,7 +255,7 @@ fn push_word(
         }
         return;
     }
-    out.push(token(stem(&lower), start, end, None));
+    out.push(token(stem(lower), start, end, None));
 }
 
 fn maybe_camel(word: &str) -> bool {
@@ -292,7 +298,7 @@ mod tests {
     use super::*;
 
     fn stems(t: &str) -> Vec<String> {
-        tokenize(&[t]).into_iter().map(|t| t.stem).collect()
+        tokenize(&[t]).into_iter().map(|t| t.stem.into()).collect()
     }
 
     /// A word of what could be done keeps its own stem; its forms share it.
