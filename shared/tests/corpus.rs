@@ -503,6 +503,27 @@ const BARS: &[Bar] = &[
         floor_percent: 25,
         dangerous_at_most: 1,
     },
+    // A twenty-eighth writer's, held out: the seeds' table rows and
+    // incident definitions said several ways, a fifth lowered twins.
+    // Measured once as it came in (194/220, 88.2 %, 0 dangerous, by
+    // `klaxon assess` on 5cc04b2; 193 here); never read.
+    Bar {
+        file: "heldout-21.jsonl",
+        min_cases: 220,
+        floor_percent: 87,
+        dangerous_at_most: 0,
+    },
+    // A fifth attack pass's finds: 154 reports misjudged out of 332 tried,
+    // 20 of them dangerous (accounts taken over in bulk, told as a weak
+    // login control, a bypass in use, or an "FYI"). The rules were tuned
+    // on it; the word counts were not (trained on it, they cost the
+    // held-out sets 8 cases), so it is not named `tune-`.
+    Bar {
+        file: "attack-5.jsonl",
+        min_cases: 154,
+        floor_percent: 9,
+        dangerous_at_most: 5,
+    },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
     // put Atlassian-side incidents under third parties (SEV-3), as tune-6's.

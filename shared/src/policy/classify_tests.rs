@@ -1598,3 +1598,78 @@ fn retraction_and_informational_credential_table() {
     ];
     check_verdicts(cases);
 }
+
+/// Accounts taken over at scale, told only by what was seen: logins that
+/// worked, or recovery details changed on many accounts by a program or by
+/// someone the owners disown. A count reads as "many"; a ticket number
+/// does not.
+#[test]
+fn account_takeover_at_scale_table() {
+    let cases: &[(&str, &str, C, Severity, bool, &str)] = &[
+        (
+            "Login throttling absent",
+            "stuffing attack under way against the sign-in page, 450k tries since 02:00, around 900 logins succeeded into tenant accounts",
+            C::ActiveExploitation,
+            Sev1,
+            false,
+            "mass_scale=\"900 logins\"",
+        ),
+        (
+            "Heads up on sign-ins",
+            "roughly 1,200 customer accounts were logged into overnight from a botnet of residential IPs",
+            C::ActiveExploitation,
+            Sev1,
+            false,
+            "automation=\"botnet\"",
+        ),
+        (
+            "Recovery emails",
+            "the recovery email on 350 accounts was changed this afternoon and the owners say it wasn't them",
+            C::ActiveExploitation,
+            Sev1,
+            false,
+            "unauthorized=\"wasn't them\"",
+        ),
+        // Its words read as a failed control, which pages no one; the
+        // rule's SEV-1 reading asks for triage, so the primary is paged.
+        (
+            "Email verification step can be skipped",
+            "bots are skipping the verification on hundreds of accounts an hour",
+            C::FailedControl,
+            Sev3,
+            true,
+            "a rule read it as active_exploitation (SEV-1)",
+        ),
+        // An attempt that got nowhere stays suspicious access.
+        (
+            "Credential stuffing against the login page",
+            "3k attempts in an hour, none succeeded, the limiter held",
+            C::SuspiciousAccess,
+            Sev3,
+            false,
+            "suspicious=\"Credential stuffing\"",
+        ),
+    ];
+    check_verdicts(cases);
+    // A bulk change the customer asked for is no attack: no program or
+    // stranger made it, and a ticket's number is not a count.
+    for (t, d) in [
+        (
+            "Bulk email domain change for Initech",
+            "support changed the login email on 800 accounts to the new domain after the customer's rebrand",
+        ),
+        (
+            "SEC-1131 customers report slow logins",
+            "p95 login latency doubled since the 14:00 deploy",
+        ),
+    ] {
+        let a = titled(t, d);
+        assert!(
+            !a.reasons
+                .iter()
+                .any(|r| r.rule == "class:active_exploitation"),
+            "{t}: {:?}",
+            a.reasons
+        );
+    }
+}

@@ -240,7 +240,14 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
         by_concept[c].push(k);
     }
     let attempts = cues_of(cue(reserved::ATTEMPT));
-    let successes = cues_of(cue(reserved::SUCCESS));
+    // A success word says so inside a longer fact too: "1,300 successful
+    // logins" and "logins succeeded" were more than attempts.
+    let success_id = cue(reserved::SUCCESS);
+    let successes: Vec<(usize, usize)> = raw
+        .iter()
+        .filter(|(c, _, _)| Some(*c) == success_id)
+        .map(|&(_, a, b)| (a, b))
+        .collect();
     let dismissal = cue(reserved::DISMISSAL);
     let dismissal = mentions
         .iter()

@@ -237,7 +237,10 @@ fn push_word(
     }
     // Most words are not camel case: no parts to work out.
     if !maybe_camel(word) {
-        out.push(token(stem(lower), start, end, None));
+        // A count of fifty or more also reads as "many", so "700 accounts"
+        // and "~2k logins" are found as "many accounts", "many logins".
+        let many = (is_many(lower) && !is_id(text, start)).then(|| self::stem("many"));
+        out.push(token(stem(lower), start, end, many));
         return;
     }
     let parts = camel_parts(word);
@@ -256,6 +259,25 @@ fn push_word(
         return;
     }
     out.push(token(stem(lower), start, end, None));
+}
+
+/// Whether a word is a count of fifty or more: "50", "1300", "2k", "3m".
+/// Four-digit years are counts too; beside an account word they are rare.
+fn is_many(lower: &str) -> bool {
+    let digits = lower.trim_end_matches(['k', 'm']);
+    let scaled = digits.len() < lower.len();
+    lower.len() - digits.len() <= 1
+        && !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (scaled || digits.len() > 2 || digits.parse::<u32>().is_ok_and(|n| n >= 50))
+}
+
+/// Whether the number at `start` is part of a name ("SEC-1131", "#4521",
+/// "v1.250", "sha-256"), not a count.
+fn is_id(text: &str, start: usize) -> bool {
+    text[..start].chars().next_back().is_some_and(|c| {
+        c.is_alphanumeric() || matches!(c, '-' | '#' | '_' | '/' | '.' | ':' | '@')
+    })
 }
 
 fn maybe_camel(word: &str) -> bool {
