@@ -10,7 +10,7 @@
 //! verdict beside an alarming fact, is flagged for a person to triage.
 
 use super::facts::{self, Environment, Found, Match};
-use super::lexicon::{Flag, Judgement, reserved};
+use super::lexicon::{Flag, Judgement};
 use super::nearest;
 use crate::domain::{
     Assessment, Confidence, CvssScore, Flags, IncidentClass, Reason, Severity, SourceSignal,
@@ -743,21 +743,24 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     {
         alarms.push("a weakness named with no severity or score given".to_owned());
     }
-    // Notes, a digest or a drill write-up can carry a real production
-    // credential in one line; read as informational, a person confirms.
-    if class == IncidentClass::Informational
-        && let (Some(c), Some(p)) = (
-            j.concept("credential").and_then(|c| found.has(c)),
-            j.concept(reserved::PRODUCTION).and_then(|c| found.has(c)),
-        )
-    {
-        alarms.push(format!(
-            "a production credential named: credential=\"{}\" ({}), production=\"{}\" ({})",
-            found.words(c),
-            found.field(c),
-            found.words(p),
-            found.field(p)
-        ));
+    // The policy's alarm rules: facts that together want a person's eyes.
+    if !severity.pages_oncall() {
+        for rule in &j.alarm_rules {
+            if !rule.when.is_empty() && !rule.when.contains(&class) {
+                continue;
+            }
+            if let Some(m) = found.find(&rule.pattern) {
+                let facts: Vec<String> = m
+                    .mentions
+                    .iter()
+                    .map(|&k| {
+                        let c = found.mentions[k].concept;
+                        format!("{}=\"{}\" ({})", j.name(c), found.words(k), found.field(k))
+                    })
+                    .collect();
+                alarms.push(format!("{}: {}", rule.name, facts.join(", ")));
+            }
+        }
     }
     if let Some(over) = &dismissed_over {
         alarms.push(format!("dismissed, but the rest reads as {over}"));

@@ -1640,6 +1640,16 @@ fn account_takeover_at_scale_table() {
             true,
             "a rule read it as active_exploitation (SEV-1)",
         ),
+        // With no one named, recovery details changed in bulk are still
+        // for a person to look at (an alarm rule in the policy file).
+        (
+            "FYI: login emails",
+            "about 300 account emails were changed to addresses at one new domain this morning",
+            C::Informational,
+            Sev4,
+            true,
+            "what lets owners back in changed on many accounts: mass_scale=\"300 account emails\"",
+        ),
         // An attempt that got nowhere stays suspicious access.
         (
             "Credential stuffing against the login page",

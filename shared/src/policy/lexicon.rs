@@ -77,6 +77,26 @@ pub struct JudgementFile {
     /// should look before it waits for business hours.
     #[serde(default)]
     pub alarms: Vec<String>,
+    /// Facts that together, beside a verdict that pages no one, mean a
+    /// person should look: the same shape as a rule, with a name for the
+    /// reason instead of a class.
+    #[serde(default)]
+    pub alarm_rules: Vec<AlarmRuleFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmRuleFile {
+    /// What the reason says ("many accounts' recovery details changed").
+    pub name: String,
+    pub all: Vec<String>,
+    #[serde(default)]
+    pub window: Option<usize>,
+    #[serde(default)]
+    pub unless: Vec<String>,
+    /// Only beside a verdict of these classes (any, when empty).
+    #[serde(default)]
+    pub when: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -195,6 +215,13 @@ pub struct Rule {
 }
 
 #[derive(Debug, Clone)]
+pub struct AlarmRule {
+    pub name: String,
+    pub pattern: Pattern,
+    pub when: Vec<IncidentClass>,
+}
+
+#[derive(Debug, Clone)]
 pub struct Escalator {
     pub name: String,
     pub severity: Severity,
@@ -258,6 +285,7 @@ pub struct Judgement {
     pub rules: Vec<Rule>,
     pub escalators: Vec<Escalator>,
     pub alarms: Vec<ConceptId>,
+    pub alarm_rules: Vec<AlarmRule>,
 }
 
 pub const DEFAULT_WINDOW: usize = 16;
@@ -281,6 +309,7 @@ impl JudgementFile {
         self.classes.extend(own.classes);
         self.rules.extend(own.rules);
         self.escalators.extend(own.escalators);
+        self.alarm_rules.extend(own.alarm_rules);
         self
     }
 }
@@ -460,6 +489,18 @@ impl Judgement {
                     .ok_or_else(|| format!("[judgement] alarms names unknown concept {a:?}"))?,
             );
         }
+        let mut alarm_rules = Vec::new();
+        for a in &file.alarm_rules {
+            let at = format!("[[judgement.alarm_rules]] {}", a.name);
+            if let Some(bad) = a.when.iter().find(|c| !file.classes.contains_key(*c)) {
+                return Err(format!("{at}: `when` names unknown class {bad:?}"));
+            }
+            alarm_rules.push(AlarmRule {
+                name: a.name.clone(),
+                pattern: pattern(&a.all, a.window, &a.unless, &at)?,
+                when: a.when.iter().map(|c| IncidentClass::intern(c)).collect(),
+            });
+        }
         Ok(Self {
             by_name: names
                 .iter()
@@ -479,6 +520,7 @@ impl Judgement {
             rules,
             escalators,
             alarms,
+            alarm_rules,
         })
     }
 
@@ -662,6 +704,21 @@ mod tests {
                 "an empty word",
             ),
             (r#"alarms = ["zzz"]"#, "unknown concept \"zzz\""),
+            (
+                r#"[[alarm_rules]]
+                   name = "x"
+                   all = ["zzz"]"#,
+                "unknown concept \"zzz\"",
+            ),
+            (
+                r#"[concepts]
+                   a = ["a"]
+                   [[alarm_rules]]
+                   name = "x"
+                   all = ["a"]
+                   when = ["nope"]"#,
+                "unknown class \"nope\"",
+            ),
         ];
         for (text, want) in cases {
             let err = Judgement::compile(&file(text)).expect_err(text);
