@@ -238,9 +238,16 @@ fn push_word(
     // Most words are not camel case: no parts to work out.
     if !maybe_camel(word) {
         // A count of fifty or more also reads as "many", so "700 accounts"
-        // and "~2k logins" are found as "many accounts", "many logins".
-        let many = (is_many(lower) && !is_id(text, start)).then(|| self::stem("many"));
-        out.push(token(stem(lower), start, end, many));
+        // and "~2k logins" are found as "many accounts", "many logins" ...
+        // ... and a count of none, "0 successful logins", reads as "zero".
+        let count = if is_many(lower) && !is_id(text, start) {
+            Some(self::stem("many"))
+        } else if lower == "0" && before_a_word(text, end) {
+            Some(self::stem("zero"))
+        } else {
+            None
+        };
+        out.push(token(stem(lower), start, end, count));
         return;
     }
     let parts = camel_parts(word);
@@ -278,6 +285,13 @@ fn is_id(text: &str, start: usize) -> bool {
     text[..start].chars().next_back().is_some_and(|c| {
         c.is_alphanumeric() || matches!(c, '-' | '#' | '_' | '/' | '.' | ':' | '@')
     })
+}
+
+/// Whether a space and then a letter follow `end`: "0 logins", not
+/// "0-day" or "0.5".
+fn before_a_word(text: &str, end: usize) -> bool {
+    let mut rest = text[end..].chars();
+    rest.next() == Some(' ') && rest.next().is_some_and(char::is_alphabetic)
 }
 
 fn maybe_camel(word: &str) -> bool {
@@ -339,6 +353,32 @@ mod tests {
             assert!(!one(root).ends_with("ablabl"), "{root}: {}", one(root));
         }
         assert_eq!(one("enabled"), one("enable"));
+    }
+
+    /// A count of fifty or more also reads "many", a count of none "zero";
+    /// a number inside a name or a fraction is neither.
+    #[test]
+    fn counts_read_as_many_or_zero() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("700 accounts", "700", Some("mani")),
+            ("~2k logins", "2k", Some("mani")),
+            ("1,300 resets", "300", Some("mani")),
+            ("3M tries", "3m", Some("mani")),
+            ("50 users", "50", Some("mani")),
+            ("49 users", "49", None),
+            ("SEC-1131 customers", "1131", None),
+            ("#4521 users", "4521", None),
+            ("SHA-256 hashes", "256", None),
+            ("v1.250 users", "250", None),
+            ("0 successful logins", "0", Some("zero")),
+            ("a 0-day in the gateway", "0", None),
+            ("0.5 percent", "0", None),
+        ];
+        for (text, word, want) in cases {
+            let t = tokenize(&[text]);
+            let tok = t.iter().find(|t| t.stem == *word).expect(text);
+            assert_eq!(tok.joined.as_deref(), *want, "{text}");
+        }
     }
 
     #[test]
