@@ -14,6 +14,12 @@ notifier), driven by oha.
                              oha sends it (default 30 s, 32), beside the
                              same storm against Alertmanager, and the same
                              enqueue with no dedup_key (each a new incident)
+  bench/load.py unique [SECONDS [CONNECTIONS [ROUNDS]]]
+                             new incidents only: a plain report to
+                             POST /reports and an enqueue with no dedup_key
+                             (default 15 s, 32, 3 rounds); with
+                             BASE_BIN=/path/to/an/older/klaxon, that build
+                             runs the same loads interleaved, round by round
   bench/load.py all          all four, then the secret scan
 
 Each report carries secrets (an AWS key pair, a GitHub token, a password)
@@ -86,9 +92,10 @@ def free_port():
 
 
 class Serve:
-    def __init__(self, data_dir, log_path):
+    def __init__(self, data_dir, log_path, binary=None):
         self.data_dir = data_dir
         self.log_path = log_path
+        self.binary = binary or KLAXON
         self.port = free_port()
         self.proc = None
 
@@ -98,7 +105,7 @@ class Serve:
                     "KLAXON_PAGERDUTY_ROUTING_KEYS": PD_ROUTING_KEY})
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [KLAXON, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir],
+            [self.binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data_dir],
             env=env,
             stdout=log,
             stderr=log,
@@ -516,6 +523,44 @@ def storm(seconds=30, connections=32):
     return tmp, serve.log_path
 
 
+# A plain new report: one SEV-3 finding, no secret to redact, pages no one.
+PLAIN_REPORT = {
+    "title": "Stored XSS in the macro editor",
+    "description": (
+        "A page editor can save a macro parameter that renders script in viewers' "
+        "browsers. Found by our own review; no sign anyone used it."
+    ),
+    "tenant": "acme.atlassian.net",
+}
+
+
+def unique(seconds=15, connections=32, rounds=3):
+    """New incidents only, the loads the storm issue measured before its
+    change: this build, and BASE_BIN's if set, interleaved so both see the
+    same machine."""
+    builds = [("this build", KLAXON)]
+    if os.environ.get("BASE_BIN"):
+        builds.append(("base " + os.path.basename(os.environ["BASE_BIN"]), os.environ["BASE_BIN"]))
+    print("## unique-key intake")
+    print(f"  oha, {seconds} s, {connections} connections, {rounds} rounds, interleaved")
+    rates = {}
+    for r in range(rounds):
+        for name, binary in builds:
+            for load, report in (("POST /reports", PLAIN_REPORT), ("POST /v2/enqueue", pd_event())):
+                tmp = tempfile.mkdtemp(prefix="klaxon-unique-")
+                serve = Serve(tmp, os.path.join(tmp, "serve.log"), binary)
+                serve.start()
+                url = serve.url if load == "POST /reports" else serve.enqueue_url
+                s = oha(url, "-z", f"{seconds}s", "-w", "-c", str(connections), report=report)
+                serve.stop()
+                rate = show(f"round {r + 1}, {name}, {load}", s)
+                rates.setdefault((name, load), []).append(rate)
+                shutil.rmtree(tmp, ignore_errors=True)
+    for (name, load), rs in sorted(rates.items()):
+        rs = sorted(rs)
+        print(f"  median {name}, {load}: {rs[len(rs) // 2]:.0f} req/s ({', '.join(f'{x:.0f}' for x in rs)})")
+
+
 def scan(paths):
     """Greps every file under the given directories for the secrets fed in."""
     found = secret_scan.scan(paths, SECRETS)
@@ -541,6 +586,9 @@ def main():
         dirs.append(flood(*args)[0])
     if what == "storm":
         storm(*[int(a) for a in sys.argv[2:4]])
+        return
+    if what == "unique":
+        unique(*[int(a) for a in sys.argv[2:5]])
         return
     if scan(dirs):
         sys.exit(1)
