@@ -104,6 +104,12 @@ fn title(raw: String, description: String) -> (Option<String>, Option<String>) {
 /// redactor reads `password: X` as it would in a report, not an escaped
 /// string inside pretty-printed JSON.
 fn flatten(v: &Value, prefix: &str, out: &mut Vec<String>, depth: usize) {
+    flatten_in(v, prefix, out, depth, false);
+}
+
+/// [`flatten`], knowing whether `v` is inside a generated password's
+/// resource (Terraform's `random_password`), whose `result` is the password.
+fn flatten_in(v: &Value, prefix: &str, out: &mut Vec<String>, depth: usize, generated: bool) {
     const MAX_LINES: usize = 200;
     if out.len() >= MAX_LINES || depth > 16 {
         return;
@@ -133,25 +139,57 @@ fn flatten(v: &Value, prefix: &str, out: &mut Vec<String>, depth: usize) {
             out.push(format!("{}: {}", key(name), conceal(value)));
         }
         Value::Object(map) => {
+            let generated = generated || map.values().any(names_generated);
             for (k, v) in map {
-                flatten(v, &key(k), out, depth + 1);
+                flatten_in(v, &key(k), out, depth + 1, generated);
             }
+        }
+        // A command line as a list (`["mysql", "-u", "root", "-p", "…"]`):
+        // one line, so that a flag and its value stay side by side.
+        Value::Array(items) if argv(items) && !prefix.split('.').any(names_credential) => {
+            let words: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+            out.push(format!("{prefix}: {}", words.join(" ")));
         }
         Value::Array(items) => {
             for (n, v) in items.iter().enumerate() {
-                flatten(v, &key(&n.to_string()), out, depth + 1);
+                flatten_in(v, &key(&n.to_string()), out, depth + 1, generated);
             }
         }
         // Under a key that names a credential (`db_password.0`,
         // `password.value`, `credentials.admin`) the value is one, whatever
         // its shape: the key's own name no longer sits next to it.
-        Value::String(s) if prefix.split('.').any(names_credential) => {
+        Value::String(s)
+            if prefix.split('.').any(names_credential)
+                || (generated && prefix.rsplit('.').next() == Some("result")) =>
+        {
             out.push(format!("{prefix}: {}", conceal(s)));
         }
         Value::String(s) => out.push(format!("{prefix}: {s}")),
         Value::Null => {}
         other => out.push(format!("{prefix}: {other}")),
     }
+}
+
+/// A list that is a command line: two strings or more, and a flag among them.
+fn argv(items: &[Value]) -> bool {
+    items.len() >= 2
+        && items.iter().all(Value::is_string)
+        && items
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|s| s.len() >= 2 && (s.starts_with('-') || s.starts_with('/')) && !s.contains(' '))
+}
+
+/// A value that names a generated password's resource: `random_password`,
+/// `random_string.db`.
+fn names_generated(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| {
+        let s = s.trim_start_matches("resource.");
+        ["random_password", "random_string"].iter().any(|r| {
+            s.strip_prefix(r)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+    })
 }
 
 /// An entry that names a credential and holds its value: `name`/`value`,
@@ -172,8 +210,9 @@ fn named_pair(map: &serde_json::Map<String, Value>) -> Option<(&str, &str)> {
 /// `secret_type` or `token_count`.
 fn names_credential(key: &str) -> bool {
     let k = key.to_ascii_lowercase().replace(['-', ' ', '.'], "_");
-    const WORDS: [&str; 14] = [
+    const WORDS: [&str; 15] = [
         "password",
+        "sshpass",
         "passwd",
         "passphrase",
         "secret",
@@ -189,7 +228,7 @@ fn names_credential(key: &str) -> bool {
         "bindpw",
     ];
     // Short words only as a whole part: `smtp_pass`, `db_pwd`, `bind_pw`.
-    const PARTS: [&str; 5] = ["pass", "pwd", "pw", "pin", "auth"];
+    const PARTS: [&str; 6] = ["pass", "pwd", "pw", "pin", "auth", "psk"];
     const NOT: [&str; 8] = [
         "_type", "_count", "_name", "_id", "_url", "_expir", "_length", "_hint",
     ];
@@ -1047,7 +1086,14 @@ mod replay {
     use crate::domain::redact::redact;
 
     fn stored(surface: &str, input: &str) -> Vec<String> {
-        let Ok(body) = serde_json::from_str::<Value>(input) else {
+        // A report's text may itself be JSON (a JWK, Terraform state): a
+        // body is the one with the report's fields.
+        let body = serde_json::from_str::<Value>(input).ok().filter(|b| {
+            !surface.contains("/reports")
+                || b.get("title").is_some()
+                || b.get("description").is_some()
+        });
+        let Some(body) = body else {
             return vec![redact(input).text.into_owned()];
         };
         if surface.contains("enqueue") {
