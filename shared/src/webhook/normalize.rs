@@ -978,6 +978,38 @@ mod tests {
                 "pair-v4lue",
                 "vars.0.DB_PASSWORD: ",
             ),
+            // A command line as a list: one line, the flag beside its value.
+            (
+                json!({"cmdline": ["sshpass", "-p", "Gh6!jK9lZx", "ssh", "ops@10.0.0.9"]}),
+                "Gh6!jK9lZx",
+                "cmdline: sshpass -p ",
+            ),
+            (
+                json!({"proc": {"argv": ["mysqldump", "-u", "backup", "-p", "Qe4!rT7yUi", "shop"]}}),
+                "Qe4!rT7yUi",
+                "proc.argv: mysqldump -u backup -p ",
+            ),
+            (
+                json!({"env": {"SSHPASS": "plainword"}}),
+                "plainword",
+                "env.SSHPASS: ",
+            ),
+            (
+                json!({"wifi": {"wpa_psk": "lowerpsk"}}),
+                "lowerpsk",
+                "wifi.wpa_psk: ",
+            ),
+            // A generated password's resource: its `result` is the password.
+            (
+                json!({"resource": "random_password.admin", "attributes": {"result": "plainres", "length": 12}}),
+                "plainres",
+                "attributes.result: ",
+            ),
+            (
+                json!({"type": "random_string", "instances": [{"attributes": {"result": "genvalue"}}]}),
+                "genvalue",
+                "instances.0.attributes.result: ",
+            ),
         ];
         for (details, secret, kept) in cases {
             let body = json!({"event_action": "trigger", "payload": {"summary": "db login failing", "source": "db", "severity": "error", "custom_details": details}});
@@ -985,10 +1017,16 @@ mod tests {
                 panic!("trigger");
             };
             let d = input.description.unwrap_or_default();
-            assert!(!d.contains(secret) && d.contains(kept), "{secret}: {d}");
+            // As stored: the description is redacted then.
+            let stored = crate::domain::redact::redact(&d).text;
+            assert!(
+                !stored.contains(secret) && stored.contains(kept),
+                "{secret}: {stored}"
+            );
         }
         let plain = json!({"event_action": "trigger", "payload": {"summary": "s", "source": "db", "severity": "error",
-            "custom_details": {"secret_type": "aws_access_key", "token_count": 3, "env": [{"name": "REGION", "value": "eu-west-1"}]}}});
+            "custom_details": {"secret_type": "aws_access_key", "token_count": 3, "env": [{"name": "REGION", "value": "eu-west-1"}],
+                "job": {"result": "success"}, "tags": ["db", "prod"], "args": ["--verbose", "--dry-run"]}}});
         let Ok(Pagerduty::Trigger { input, .. }) = pagerduty(&plain) else {
             panic!("trigger");
         };
@@ -996,7 +1034,10 @@ mod tests {
         assert!(
             d.contains("secret_type: aws_access_key")
                 && d.contains("token_count: 3")
-                && d.contains("env.0.name: REGION"),
+                && d.contains("env.0.name: REGION")
+                && d.contains("job.result: success")
+                && d.contains("tags.0: db")
+                && d.contains("args: --verbose --dry-run"),
             "{d}"
         );
     }
