@@ -229,8 +229,9 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     // `smbclient //host/share S3cret -U user`: the password after the share.
     ("cli-credential", r#"\bsmbclient\b{ARGS}\s(?://|\\\\)[^\s]+[ \t]+["']?(?P<secret>[^\s"'\\`-][^\s"']*)"#, Some(tool_value)),
     // Oracle's `user/pw`: `sqlplus scott/pw@db`, `expdp system/pw`,
-    // `rman target sys/pw@db`, `sqlldr userid=u/pw@db`, `CONNECT u/pw`.
-    ("cli-credential", r#"\b(?i:sqlplus|sqlcl|expdp|impdp|sqlldr|rman|dgmgrl|tkprof|conn|connect)\b{ARGS}[\s=]["']?[A-Za-z0-9_$#]+/(?P<secret>[^\s@/"']+)(?:[@"'\s]|\z)"#, Some(tool_value)),
+    // `rman target sys/pw@db`, `sqlldr userid=u/pw@db`; SQL*Plus's `CONNECT u/pw`.
+    ("cli-credential", r#"\b(?i:sqlplus|sqlcl|expdp|impdp|sqlldr|rman|dgmgrl|tkprof)\b{ARGS}[\s=]["']?[A-Za-z0-9_$#]+/(?P<secret>[^\s@/"']+)(?:[@"'\s]|\z)"#, Some(tool_value)),
+    ("cli-credential", r#"(?im)^[ \t]*(?:SQL>[ \t]*)?conn(?:ect)?[ \t]+["']?[A-Za-z0-9_$#]+/(?P<secret>[^\s@/"']+)(?:@|[ \t]+as[ \t]+sys|["']?[ \t]*\r?$)"#, Some(tool_value)),
     // EZConnect with no tool named: `app/pw@//host:1521/svc`, `app/pw@host:1521/svc`.
     ("cli-credential", r#"(?:^|[\s"'=(])[A-Za-z0-9_$#]+/(?P<secret>[^\s@/"']+)@(?://[A-Za-z0-9.-]+|[A-Za-z0-9.-]+:[0-9]{2,5}/)"#, Some(tool_value)),
     // `htpasswd -b[c] file user pw`, `htpasswd -nb user pw`: the last argument.
@@ -3519,6 +3520,12 @@ mod tests {
                 "reporter/",
             ),
             (
+                "SQL> conn system/Hb7!nJ4kLm@XEPDB1\nConnected.",
+                "cli-credential",
+                "Hb7!nJ4kLm",
+                "Connected.",
+            ),
+            (
                 "the wallet points to etl_user/Mk8!loP2qz@//db-scan.corp:1521/SALES",
                 "cli-credential",
                 "Mk8!loP2qz",
@@ -4023,6 +4030,8 @@ mod tests {
             "echo $REGISTRY_TOKEN | docker login ghcr.io -u bot --password-stdin",
             "sqlplus / as sysdba on the database host",
             "expdp help=y lists the parameters",
+            "Connect install/uninstall lifecycle callbacks failing since the upgrade",
+            "the @acme/connect-utils package gets ~30 downloads/week",
             "the alert was identified by the scanner",
             "the binary was identified by CrowdStrike as a loader",
             "set password for the service account in the vault",
