@@ -474,7 +474,7 @@ fn cells(line: &str, sep: u8) -> Vec<Range<usize>> {
     out
 }
 
-/// The lines after `from`, with their offsets, up to the first that `keep` refuses.
+/// The lines from `from` on, each with its offset, without a `\r` at the end.
 fn lines_after(text: &str, from: usize) -> impl Iterator<Item = (usize, &str)> {
     let mut at = from;
     std::iter::from_fn(move || {
@@ -577,12 +577,12 @@ fn enclosing_object(text: &str, at: usize) -> Option<Range<usize>> {
     }
     let open = open?;
     let (mut depth, mut in_str) = (0usize, false);
-    for i in at..b.len().min(at + SPAN) {
+    for (i, &c) in b.iter().enumerate().take(at + SPAN).skip(at) {
         if quote(i) {
             in_str = !in_str;
-        } else if !in_str && b[i] == b'{' {
+        } else if !in_str && c == b'{' {
             depth += 1;
-        } else if !in_str && b[i] == b'}' {
+        } else if !in_str && c == b'}' {
             if depth == 0 {
                 return Some(open..i + 1);
             }
@@ -592,7 +592,7 @@ fn enclosing_object(text: &str, at: usize) -> Option<Range<usize>> {
     None
 }
 
-/// The value spans of `"name": "…"` members (any of `names`) in `range`.
+/// The value spans (the `v` group of `re`) of the members in `range`.
 fn members(text: &str, range: Range<usize>, re: &Regex) -> Vec<Range<usize>> {
     re.captures_iter(&text[range.clone()])
         .filter_map(|c| c.name("v"))
