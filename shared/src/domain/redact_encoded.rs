@@ -1,6 +1,7 @@
 //! Secrets written encoded, for [`super::redact`]: percent-escapes and HTML
 //! character references inside a token (`ghp%5F…`, `ghp&#95;…`) and base64
-//! of a text that holds one (`eC1hY2Nlc3MtdG9rZW46Z2hw…`, a k8s secret).
+//! of a text that holds one (`eC1hY2Nlc3MtdG9rZW46Z2hw…`, a k8s secret, or
+//! PowerShell's `-enc` of UTF-16LE text).
 //! Only runs that could be encoded are decoded, and a run whose decoded
 //! text the rules find a secret in is replaced whole by one marker.
 
@@ -113,12 +114,25 @@ fn unbase64(run: &str) -> Option<String> {
         return None;
     }
     let bytes = engine(url_safe).decode(run).ok()?;
-    let printable = bytes
-        .iter()
-        .filter(|b| b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    let text = |b: &u8| b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let printable = bytes.iter().filter(|b| text(b)).count();
+    if bytes.len() >= 12 && printable * 10 >= bytes.len() * 9 {
+        return Some(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    // UTF-16LE, as PowerShell's `-EncodedCommand` takes it: ASCII text
+    // with a zero after each byte.
+    let units = bytes.len() / 2;
+    let ascii = bytes
+        .chunks_exact(2)
+        .filter(|p| p[1] == 0 && text(&p[0]))
         .count();
-    (bytes.len() >= 12 && printable * 10 >= bytes.len() * 9)
-        .then(|| String::from_utf8_lossy(&bytes).into_owned())
+    (units >= 12 && ascii * 10 >= units * 9).then(|| {
+        let wide: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            .collect();
+        String::from_utf16_lossy(&wide)
+    })
 }
 
 /// Is `run` the base64 of ordinary text (not of random bytes, as a key is)?
