@@ -604,7 +604,7 @@ impl Judgement {
                     term.rest.iter().enumerate().skip(1).all(|(k, w)| {
                         tokens
                             .get(at + width + k)
-                            .is_some_and(|t| &t.stem == w && t.field == tok.field)
+                            .is_some_and(|t| t.stem == *w && t.field == tok.field)
                     })
                 })
                 .peekable();
