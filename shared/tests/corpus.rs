@@ -524,6 +524,18 @@ const BARS: &[Bar] = &[
         floor_percent: 9,
         dangerous_at_most: 5,
     },
+    // A sixth attack pass's finds: 249 reports misjudged out of 465
+    // tried, 23 dangerous (a routine title, "Informational scanner
+    // finding", "Stale access review", "Documentation gap", over a body
+    // that tells an incident in flat words) and 32 over-rated (a CVE that
+    // does not apply, incident words in text with no incident). Rules
+    // tuned on it, not the word counts.
+    Bar {
+        file: "attack-6.jsonl",
+        min_cases: 249,
+        floor_percent: 1,
+        dangerous_at_most: 13,
+    },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
     // put Atlassian-side incidents under third parties (SEV-3), as tune-6's.

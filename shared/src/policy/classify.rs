@@ -802,6 +802,26 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             g.quoted_words()
         ));
     }
+    // A quiet verdict the title gave ("Informational scanner finding",
+    // "Stale access review", "Documentation gap") over a body whose words
+    // alone read like a paging class: the title frames, the body tells.
+    if !severity.pages_oncall()
+        && alarms.is_empty()
+        && !dismissed
+        && placed.first().is_some_and(|p| p.in_title)
+        && has_body(&found)
+        && let Some(nb) = nearest::builtin()
+        && let Some(g) = nb.guess_words(&nb.words_of_tokens_where(&found.tokens, |t| t.field != 0))
+        && g.margin >= nearest::BODY_ALARM_MARGIN
+        && let Some(c) = j.class(IncidentClass::intern(&g.class))
+        && c.severity.pages_oncall()
+    {
+        alarms.push(format!(
+            "its body alone reads as the labelled {} reports: {}",
+            c.id,
+            g.quoted_words()
+        ));
+    }
     let needs_triage = !placed_by_anything || !alarms.is_empty();
     let confidence = Confidence {
         level: if !placed_by_anything {

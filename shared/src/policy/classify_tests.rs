@@ -1683,3 +1683,51 @@ fn account_takeover_at_scale_table() {
         );
     }
 }
+
+/// A quiet title over a body that tells an incident in flat words: a change
+/// to what we publish by someone not us, compute in regions we never use,
+/// and a body whose words alone read like a paging class.
+#[test]
+fn framing_title_over_a_plain_incident_table() {
+    let cases: &[(&str, &str, C, Severity, bool, &str)] = &[
+        (
+            "Heads-up: app listing",
+            "The Marketplace listing's descriptor now points at a new host; the edit was made by a vendor account not on our team.",
+            C::AttackerInProduction,
+            Sev1,
+            false,
+            "unexpected_change=\"not on our team\"",
+        ),
+        (
+            "Billing line items",
+            "Forty GPU instances are running in ap-east-1 and sa-east-1; we only deploy to eu-west-1.",
+            C::CloudAdminCompromise,
+            Sev1,
+            false,
+            "unused_region=\"we only deploy to\"",
+        ),
+    ];
+    check_verdicts(cases);
+    // An upstream package's backdoor is not a change to what we publish.
+    let a = title("Upstream backdoor found in a distro package; our images are unaffected");
+    assert!(
+        !a.reasons
+            .iter()
+            .any(|r| r.rule == "class:attacker_in_production"),
+        "{:?}",
+        a.reasons
+    );
+    // The title frames it as routine; the body alone reads as a breach.
+    let a = titled(
+        "Informational scanner finding: open directory on the downloads host",
+        "The folder holds prod-backup.sql.gz; the access log shows two downloads of it from addresses in a VPS provider range.",
+    );
+    assert!(a.needs_triage, "{:?}", a.reasons);
+    assert!(
+        a.reasons
+            .iter()
+            .any(|r| r.evidence.contains("body alone reads as")),
+        "{:?}",
+        a.reasons
+    );
+}
