@@ -1706,6 +1706,24 @@ fn framing_title_over_a_plain_incident_table() {
             false,
             "unused_region=\"we only deploy to\"",
         ),
+        // An advisory that does not reach us dismisses; what it would have
+        // paged is flagged, so the primary still looks.
+        (
+            "Critical RCE advisory for Jenkins: not applicable, we migrated off Jenkins last year",
+            "",
+            C::Informational,
+            Sev4,
+            true,
+            "dismissal=\"not applicable\"",
+        ),
+        (
+            "Critical deserialization CVE in the Data Center edition; our impact: none, we are cloud only",
+            "",
+            C::Informational,
+            Sev4,
+            true,
+            "dismissal=\"our impact: none\"",
+        ),
     ];
     check_verdicts(cases);
     // An upstream package's backdoor is not a change to what we publish.
