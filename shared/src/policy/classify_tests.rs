@@ -1662,8 +1662,17 @@ fn account_takeover_at_scale_table() {
     ];
     check_verdicts(cases);
     // A bulk change the customer asked for is no attack: no program or
-    // stranger made it, and a ticket's number is not a count.
+    // stranger made it, and a ticket's number is not a count; ordinary
+    // logins and a bot's routine work at volume are not a takeover.
     for (t, d) in [
+        (
+            "Upgrade went fine",
+            "We didn't see any issue: 200 users logged in after the upgrade and the dashboards are green.",
+        ),
+        (
+            "Password reset helper",
+            "The support bot answered 150 password-reset emails overnight, as designed.",
+        ),
         (
             "Bulk email domain change for Initech",
             "support changed the login email on 800 accounts to the new domain after the customer's rebrand",
@@ -1709,12 +1718,12 @@ fn framing_title_over_a_plain_incident_table() {
         // An advisory that does not reach us dismisses; what it would have
         // paged is flagged, so the primary still looks.
         (
-            "Critical RCE advisory for Jenkins: not applicable, we migrated off Jenkins last year",
+            "Critical RCE advisory for Jenkins: it doesn't apply to us, that server was retired last year",
             "",
             C::Informational,
             Sev4,
             true,
-            "dismissal=\"not applicable\"",
+            "dismissal=\"doesn't apply to us\"",
         ),
         (
             "Critical deserialization CVE in the Data Center edition; our impact: none, we are cloud only",
@@ -1726,6 +1735,29 @@ fn framing_title_over_a_plain_incident_table() {
         ),
     ];
     check_verdicts(cases);
+    // An outsider's change we signed off is not an attacker's; a question
+    // naming where we run is not compute in an unused region.
+    let a = titled(
+        "Marketplace listing screenshots updated",
+        "A contractor not on our team updated them; the change was reviewed and approved by marketing.",
+    );
+    assert!(
+        !a.reasons
+            .iter()
+            .any(|r| r.rule == "class:attacker_in_production"),
+        "{:?}",
+        a.reasons
+    );
+    let a = title(
+        "Question: can we use ap-south-1 for the new cache? Right now we only run in eu-central-1",
+    );
+    assert!(
+        !a.reasons
+            .iter()
+            .any(|r| r.rule == "class:cloud_admin_compromise"),
+        "{:?}",
+        a.reasons
+    );
     // An upstream package's backdoor is not a change to what we publish.
     let a = title("Upstream backdoor found in a distro package; our images are unaffected");
     assert!(

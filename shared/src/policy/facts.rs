@@ -496,15 +496,17 @@ impl Found<'_> {
             }
             let reach = p.window.max(VETO_REACH);
             let (lo, hi) = (first.saturating_sub(reach), last + reach);
-            // A veto speaks to the same text: a title's match is not undone by the body.
-            let home = self.tokens[first].field;
+            // A veto speaks to the same text: a title's match is not undone by
+            // the body, unless the match reaches into the body too.
+            let home = |f: usize| {
+                picked
+                    .iter()
+                    .any(|&k| self.tokens[self.mentions[k].first].field == f)
+            };
             let vetoed = p.unless.iter().any(|&c| {
                 of(c).iter().any(|&k| {
                     let m = &self.mentions[k];
-                    !m.negated
-                        && m.first >= lo
-                        && m.first <= hi
-                        && self.tokens[m.first].field == home
+                    !m.negated && m.first >= lo && m.first <= hi && home(self.tokens[m.first].field)
                 })
             });
             if vetoed {
