@@ -240,7 +240,7 @@ fn push_word(
         // A count of fifty or more also reads as "many", so "700 accounts"
         // and "~2k logins" are found as "many accounts", "many logins" ...
         // ... and a count of none, "0 successful logins", reads as "zero".
-        let count = if is_many(lower) && !is_id(text, start) {
+        let count = if is_many(lower) && (!is_id(text, start) || is_scaled_decimal(text, start, lower)) {
             Some(self::stem("many"))
         } else if lower == "0" && before_a_word(text, end) {
             Some(self::stem("zero"))
@@ -285,6 +285,15 @@ fn is_id(text: &str, start: usize) -> bool {
     text[..start].chars().next_back().is_some_and(|c| {
         c.is_alphanumeric() || matches!(c, '-' | '#' | '_' | '/' | '.' | ':' | '@')
     })
+}
+
+/// "1.2k", "2.3M": the part after a decimal point, scaled, is a count.
+fn is_scaled_decimal(text: &str, start: usize, lower: &str) -> bool {
+    lower.ends_with(['k', 'm'])
+        && text[..start]
+            .strip_suffix('.')
+            .and_then(|before| before.chars().next_back())
+            .is_some_and(|c| c.is_ascii_digit())
 }
 
 /// Whether a space and then a letter follow `end`: "0 logins", not
@@ -370,6 +379,7 @@ mod tests {
             ("#4521 users", "4521", None),
             ("SHA-256 hashes", "256", None),
             ("v1.250 users", "250", None),
+            ("1.2k accounts", "2k", Some("mani")),
             ("0 successful logins", "0", Some("zero")),
             ("a 0-day in the gateway", "0", None),
             ("0.5 percent", "0", None),
