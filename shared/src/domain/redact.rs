@@ -1680,7 +1680,11 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
                 v = rest;
             }
         }
-        // A label (`Location:`) starts another field.
+        // A key's path or a label (`password.value:`, `Location:`): the
+        // value comes after it.
+        if raw.ends_with(':') && !raw[..raw.len() - 1].contains(':') {
+            continue;
+        }
         if v.is_empty()
             || v.starts_with('@')
             || v.contains(['<', '>', '{', '}'])
@@ -4705,6 +4709,100 @@ mod tests {
 
     /// Prose near every rule of the third pass, and the pass's
     /// over-redaction probes: left as they are.
+    /// The fourth pass: general forms, in new wording.
+    #[test]
+    fn fourth_pass_general_forms_are_found() {
+        check_found(&[
+            (
+                "the passphrase for the backup vault is Rq7#mLp2Xv9!",
+                "credential-prose",
+                "Rq7#mLp2Xv9!",
+            ),
+            (
+                "Kennwort für den Drucker: Pz8!kWq3Lm2#",
+                "credential-prose",
+                "Pz8!kWq3Lm2#",
+            ),
+            ("lösenord: Vb6%tRe9Qw1!", "credential-prose", "Vb6%tRe9Qw1!"),
+            (
+                "ssh ops@10.1.2.3 (pw Jk4$Xs8Pq2w%)",
+                "credential-prose",
+                "Jk4$Xs8Pq2w%",
+            ),
+            (
+                "mysqlslap -u bench -pTy7&Gh2Kw9q! --concurrency=50",
+                "cli-credential",
+                "Ty7&Gh2Kw9q!",
+            ),
+            (
+                "./deploy --vault-token Hq3!Lm8Zp4x# --env prod",
+                "cli-credential",
+                "Hq3!Lm8Zp4x#",
+            ),
+            (
+                "Set-Cookie: sid=Q7h2Kx9pLm4Vr8Tz3Wc6Bn1; Path=/; HttpOnly",
+                "cookie",
+                "Q7h2Kx9pLm4Vr8Tz3Wc6Bn1",
+            ),
+            (
+                "enable secret 0 Mn5^Rt8Wq2Lp!",
+                "credential-assignment",
+                "Mn5^Rt8Wq2Lp!",
+            ),
+            (
+                "ACL SETUSER reporter on >Gd4!Hs7Kq2Zx ~report:*",
+                "sql-password",
+                "Gd4!Hs7Kq2Zx",
+            ),
+            (
+                "invoke-mimikatz /user:svc /ntlm:5f4dcc3b5aa765d61d8327deb882cf99",
+                "ntlm-hash",
+                "5f4dcc3b5aa765d61d8327deb882cf99",
+            ),
+            (
+                "  - name: REDIS_PASSWORD\n    value: Wz8!Kp3Lq6Tm",
+                "credential-assignment",
+                "Wz8!Kp3Lq6Tm",
+            ),
+        ]);
+    }
+
+    /// The fourth pass's ordinary texts, reworded: words after a flag or a
+    /// label, names, ids, public keys and placeholders stay.
+    #[test]
+    fn fourth_pass_prose_is_left_alone() {
+        check_left_alone(&[
+            "Pass --token only when the CI variable is missing.",
+            "The --api-key should come from the keychain, not argv.",
+            "The secret is hex-encoded in the config map.",
+            "The signing key is ECDSA-256 and rotates yearly.",
+            "Password: shared in person with the auditor.",
+            "Token: emailed to the vendor contact.",
+            "Engineers sign in with Google/Microsoft accounts only.",
+            "It was a basic misunderstanding of the retention policy.",
+            "Third pass: 2026-11-30 sweep found nothing new.",
+            "the scanner flagged commit 3b18e512dba79e4c8300dd08aeb37f8e728b8dad on a fork",
+            "key added: ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7xq9Lm2Kp8Rt4Vw6Zy1 ops@jump",
+            "Backups use KMS key mrk-0a1b2c3d4e5f60718293a4b5c6d7e8f9 in eu-west-1.",
+            "PGP key: 9C2E4F81A3B5D7E6 signed the tag.",
+            "Login failed, trace id 7c0a1e9b4d2f48a6b3c5d7e9f1a2b4c6, from 198.51.100.8.",
+            "The token expired; request 01HG2ZQ8Y4J7K1M3N5P7R9T1V3 logged it.",
+            "Set-Cookie: lang=en; Path=/ is set for every visitor.",
+            "| Token | Holder | Expires |\n|---|---|---|\n| deploy-bot | dana | 2027 |",
+            "| Secret | Where | Owner |\n|---|---|---|\n| SLACK_SIGNING_SECRET | vault:ops/slack | erin |",
+            "psql -h db02 -U app -p 5432 -f restore.sql",
+            "mysqldump -u backup -p\"${BACKUP_PW}\" shop > shop.sql",
+            "curl -u \"$SVC_USER:$SVC_PASS\" https://api.example.org/ping",
+            "REDIS_URL=redis://app:${REDIS_PASSWORD}@cache:6379/0",
+            "curl -H \"Authorization: Bearer YOUR_API_TOKEN\" https://api.example.org",
+            "password: your_db_password_here",
+            "SECRET_KEY=REPLACE_ME",
+            "const sig = jwt.sign(claims, process.env.SIGNING_KEY);",
+            "The password policy requires 14 characters and a symbol.",
+            "Huge spike in failed logins - credential stuffing?",
+        ]);
+    }
+
     #[test]
     fn third_pass_prose_is_left_alone() {
         check_left_alone(&[
