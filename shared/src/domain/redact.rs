@@ -1591,7 +1591,7 @@ fn labelled_id(text: &str, s: &Range<usize>) -> bool {
 /// proximity rule: the value within a few words after one is redacted if
 /// it passes [`direct_secret`] (right after the word, `is` or `:`) or
 /// [`strong_secret`] (further on).
-const CRED_WORD: &str = r"(?i)(?:^|[^\p{L}\p{N}_])(?:passwords?|passw[oö]rd(?:et|en)?|passwd|passcode|passphrase|pass[ \t]+phrase|pwd|pw|p/w|pass|secret|token|api[ _-]?key|credentials?|creds|zugangsdaten|network[ \t]+key|kennwort|mot[ \t]+de[ \t]+passe|mdp|contrase[ñn]a|clave|senha|parola(?:[ \t]+d'ordine)?|wachtwoord|has[łl]o|l[öo]senord(?:et)?|passord(?:et)?|adgangskode(?:n)?|salasana|[şs]ifre(?:niz)?|heslo|jelsz[óo]|пароль|κωδικ[όο]ς|סיסמה|كلمة[ \t]+(?:المرور|السر)|पासवर्ड|m[ậa]t[ \t]+kh[ẩa]u|kata[ \t]+sandi)(?:[^\p{L}\p{N}_]|\z)|비밀번호|パスワード|密码|密碼|口令";
+const CRED_WORD: &str = r"(?i)(?:^|[^A-Za-z0-9_])(?:passwords?|passw[oö]rd(?:et|en)?|passwd|passcode|passphrase|pass[ \t]+phrase|pwd|pw|p/w|pass|secret|token|api[ _-]?key|credentials?|creds|zugangsdaten|network[ \t]+key|kennwort|mot[ \t]+de[ \t]+passe|mdp|contrase[ñn]a|clave|senha|parola(?:[ \t]+d'ordine)?|wachtwoord|has[łl]o|l[öo]senord(?:et)?|passord(?:et)?|adgangskode(?:n)?|salasana|[şs]ifre(?:niz)?|heslo|jelsz[óo]|пароль|κωδικ[όο]ς|סיסמה|كلمة[ \t]+(?:المرور|السر)|पासवर्ड|m[ậa]t[ \t]+kh[ẩa]u|kata[ \t]+sandi)(?:[^A-Za-z0-9_]|\z)|비밀번호|パスワード|密码|密碼|口令";
 
 /// Words between a credential word and its value that keep the value
 /// "direct": a verb, a linker, a separator.
