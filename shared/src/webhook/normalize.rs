@@ -1185,4 +1185,48 @@ mod replay {
             println!("  {id}");
         }
     }
+
+    /// Every line of the files in `KLAXON_PROSE` (space-separated paths):
+    /// the ones the redactor changes, to read by eye.
+    #[test]
+    #[ignore = "needs KLAXON_PROSE"]
+    fn replay_prose() {
+        let Ok(paths) = std::env::var("KLAXON_PROSE") else {
+            return;
+        };
+        for path in paths.split_whitespace() {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            for line in text.lines() {
+                let out = redact(line);
+                if !out.kinds.is_empty() {
+                    println!("{path}: {line}\n    -> {}", out.text);
+                }
+            }
+        }
+    }
+
+    /// The attack pass's over-redactions (`KLAXON_OVERRED=<overred.jsonl>`):
+    /// which ordinary texts the redactor still changes.
+    #[test]
+    #[ignore = "needs KLAXON_OVERRED"]
+    fn replay_overred() {
+        let Ok(path) = std::env::var("KLAXON_OVERRED") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).expect("overred file");
+        let (mut total, mut changed) = (0, Vec::new());
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let row: Value = serde_json::from_str(line).expect("json line");
+            let get = |k: &str| row.get(k).and_then(Value::as_str).unwrap_or_default();
+            total += 1;
+            let out = redact(get("input"));
+            if !out.kinds.is_empty() {
+                changed.push(format!("{}: {}", get("id"), out.text));
+            }
+        }
+        println!("overred: {} of {total} still changed", changed.len());
+        for c in &changed {
+            println!("  {c}");
+        }
+    }
 }
