@@ -1469,9 +1469,10 @@ fn direct_secret(v: &str) -> bool {
     let symbol = v
         .chars()
         .any(|c| c.is_ascii_digit() || (!c.is_alphanumeric() && c != '\''));
-    secretish(v)
-        && symbol
+    // The cheap tests of shape first: most words after a credential word fail them.
+    symbol
         && !word.chars().all(char::is_alphabetic)
+        && secretish(v)
         && !prose_or_template(v)
         && !identifier_name(v)
         && !reference(v)
@@ -1481,9 +1482,10 @@ fn direct_secret(v: &str) -> bool {
 /// database is X`, `creds are admin / X`): only a value that no prose or
 /// name takes, three classes of character and eight or more, or random.
 fn strong_secret(v: &str) -> bool {
-    let ok = not_placeholder(v) && !prose_or_template(v) && !identifier_name(v) && !reference(v);
-    ok && ((v.chars().count() >= 8 && classes(v) >= 3 && !camel_name(v))
-        || random_token(&v.replace('/', "-")))
+    // The shape first (random_token needs a run of 16): most words fail it.
+    let shaped = (v.chars().count() >= 8 && classes(v) >= 3 && !camel_name(v))
+        || (v.len() >= 16 && random_token(&v.replace('/', "-")));
+    shaped && not_placeholder(v) && !prose_or_template(v) && !identifier_name(v) && !reference(v)
 }
 
 /// A flag's value (`--db-password X`, `-P X`): a password unless it reads
@@ -1641,8 +1643,12 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
         if tokens > 8 || lines > 3 || raw.contains("[REDACTED:") {
             break;
         }
-        let lower = raw.to_lowercase();
-        if LINKERS.contains(&lower.as_str()) || raw == "/" {
+        let linker = if raw.is_ascii() {
+            LINKERS.iter().any(|l| l.eq_ignore_ascii_case(raw))
+        } else {
+            LINKERS.contains(&raw.to_lowercase().as_str())
+        };
+        if linker || raw == "/" {
             continue;
         }
         // The sentence or the clause ends: `token. CVSS:…`, `token, and`.

@@ -240,13 +240,14 @@ fn push_word(
         // A count of fifty or more also reads as "many", so "700 accounts"
         // and "~2k logins" are found as "many accounts", "many logins" ...
         // ... and a count of none, "0 successful logins", reads as "zero".
-        let count = if is_many(lower) && (!is_id(text, start) || is_scaled_decimal(text, start, lower)) {
-            Some(self::stem("many"))
-        } else if lower == "0" && before_a_word(text, end) {
-            Some(self::stem("zero"))
-        } else {
-            None
-        };
+        let count =
+            if is_many(lower) && (!is_id(text, start) || is_scaled_decimal(text, start, lower)) {
+                Some(self::stem("many"))
+            } else if lower == "0" && before_a_word(text, end) {
+                Some(self::stem("zero"))
+            } else {
+                None
+            };
         out.push(token(stem(lower), start, end, count));
         return;
     }
