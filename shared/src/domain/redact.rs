@@ -1374,18 +1374,17 @@ fn reference(v: &str) -> bool {
     {
         return true;
     }
-    if let Some((user, host)) = v.split_once('@') {
-        if !user.is_empty()
-            && host.contains('.')
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
-            && user
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'))
-        {
-            return true;
-        }
+    if let Some((user, host)) = v.split_once('@')
+        && !user.is_empty()
+        && host.contains('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'))
+    {
+        return true;
     }
     if let Some((image, tag)) = v.rsplit_once(':') {
         let image_ok = !image.is_empty()
@@ -1608,10 +1607,10 @@ const LINKERS: [&str; 40] = [
 fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     // The match may end on the character after the word.
     let mut at = m.end;
-    if let Some(c) = text[m.start..m.end].chars().next_back() {
-        if !c.is_alphanumeric() {
-            at -= c.len_utf8();
-        }
+    if let Some(c) = text[m.start..m.end].chars().next_back()
+        && !c.is_alphanumeric()
+    {
+        at -= c.len_utf8();
     }
     let end = (at + 160).min(text.len());
     let end = (end..=text.len())
@@ -1705,7 +1704,7 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             strong_secret(v)
         };
         if ok {
-            return vec![vstart..vstart + v.len()];
+            return std::iter::once(vstart..vstart + v.len()).collect();
         }
         direct = false;
         if verb {
