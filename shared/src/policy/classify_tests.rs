@@ -1640,6 +1640,15 @@ fn account_takeover_at_scale_table() {
             true,
             "a rule read it as active_exploitation (SEV-1)",
         ),
+        // A count in words is a count.
+        (
+            "Contact emails",
+            "Several thousand customers had their contact email replaced overnight with addresses they do not know.",
+            C::ActiveExploitation,
+            Sev1,
+            false,
+            "mass_scale=\"thousand customers\"",
+        ),
         // With no one named, recovery details changed in bulk are still
         // for a person to look at (an alarm rule in the policy file).
         (

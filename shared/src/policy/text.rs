@@ -269,9 +269,29 @@ fn push_word(
     out.push(token(stem(lower), start, end, None));
 }
 
-/// Whether a word is a count of fifty or more: "50", "1300", "2k", "3m".
+/// Whether a word is a count of fifty or more: "50", "1300", "2k", "3m",
+/// "hundred".
 /// Four-digit years are counts too; beside an account word they are rare.
 fn is_many(lower: &str) -> bool {
+    // Counts in words: "three hundred users", "thousands of logins".
+    const WORDS: [&str; 13] = [
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "hundreds",
+        "thousand",
+        "thousands",
+        "million",
+        "millions",
+        "dozens",
+        "lakh",
+    ];
+    if WORDS.contains(&lower) {
+        return true;
+    }
     let digits = lower.trim_end_matches(['k', 'm']);
     let scaled = digits.len() < lower.len();
     lower.len() - digits.len() <= 1
@@ -381,6 +401,7 @@ mod tests {
             ("SHA-256 hashes", "256", None),
             ("v1.250 users", "250", None),
             ("1.2k accounts", "2k", Some("mani")),
+            ("three hundred users", "hundr", Some("mani")),
             ("0 successful logins", "0", Some("zero")),
             ("a 0-day in the gateway", "0", None),
             ("0.5 percent", "0", None),
