@@ -273,24 +273,25 @@ fn push_word(
 /// "hundred".
 /// Four-digit years are counts too; beside an account word they are rare.
 fn is_many(lower: &str) -> bool {
-    // Counts in words: "three hundred users", "thousands of logins".
-    const WORDS: [&str; 13] = [
-        "fifty",
-        "sixty",
-        "seventy",
-        "eighty",
-        "ninety",
-        "hundred",
-        "hundreds",
-        "thousand",
-        "thousands",
-        "million",
-        "millions",
-        "dozens",
-        "lakh",
-    ];
-    if WORDS.contains(&lower) {
-        return true;
+    // Counts in words: "three hundred users", "thousands of logins". A
+    // number starts with a digit; a word is one of these.
+    if !lower.starts_with(|c: char| c.is_ascii_digit()) {
+        return matches!(
+            lower,
+            "fifty"
+                | "sixty"
+                | "seventy"
+                | "eighty"
+                | "ninety"
+                | "hundred"
+                | "hundreds"
+                | "thousand"
+                | "thousands"
+                | "million"
+                | "millions"
+                | "dozens"
+                | "lakh"
+        );
     }
     let digits = lower.trim_end_matches(['k', 'm']);
     let scaled = digits.len() < lower.len();
