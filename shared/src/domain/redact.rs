@@ -3262,17 +3262,23 @@ mod tests {
     /// place, and redacting the output again finds nothing.
     fn check_found(cases: &[(&str, &str, &str)]) {
         for (input, kind, secret) in cases {
-            let r = redact(input);
-            assert!(!r.text.contains(secret), "{kind}: {input:?} -> {}", r.text);
-            assert!(
-                r.text.contains(&format!("[REDACTED:{kind}:")),
-                "{kind}: {input:?} -> {} {:?}",
-                r.text,
-                r.kinds
-            );
-            let again = redact(&r.text);
-            assert!(again.kinds.is_empty(), "{input:?}: {:?}", again.kinds);
+            found_once(input, kind, secret);
         }
+    }
+
+    /// One case of [`check_found`]; the redacted text, for more checks.
+    fn found_once(input: &str, kind: &str, secret: &str) -> String {
+        let r = redact(input);
+        assert!(!r.text.contains(secret), "{kind}: {input:?} -> {}", r.text);
+        assert!(
+            r.text.contains(&format!("[REDACTED:{kind}:")),
+            "{kind}: {input:?} -> {} {:?}",
+            r.text,
+            r.kinds
+        );
+        let again = redact(&r.text);
+        assert!(again.kinds.is_empty(), "{input:?}: {:?}", again.kinds);
+        r.text.into_owned()
     }
 
     /// Prose about the other tools' password flags names no password.
@@ -4010,17 +4016,8 @@ mod tests {
     /// redacting the output again finds nothing.
     fn check_found_kept(cases: &[(&str, &str, &str, &str)]) {
         for (input, kind, secret, kept) in cases {
-            let r = redact(input);
-            assert!(!r.text.contains(secret), "{kind}: {input:?} -> {}", r.text);
-            assert!(
-                r.text.contains(&format!("[REDACTED:{kind}:")),
-                "{kind}: {input:?} -> {} {:?}",
-                r.text,
-                r.kinds
-            );
-            assert!(r.text.contains(kept), "{kind}: lost {kept:?}: {}", r.text);
-            let again = redact(&r.text);
-            assert!(again.kinds.is_empty(), "{input:?}: {:?}", again.kinds);
+            let text = found_once(input, kind, secret);
+            assert!(text.contains(kept), "{kind}: lost {kept:?}: {text}");
         }
     }
 

@@ -1405,6 +1405,16 @@ fn words_lower_an_explained_alarm_table() {
 
 /// Each (title, description or "", class, severity, needs triage, a word
 /// of the evidence) is judged so.
+/// No rule placed the report in `class` (whatever else it was judged).
+fn assert_not_placed(a: &Assessment, class: &str) {
+    let rule = format!("class:{class}");
+    assert!(
+        !a.reasons.iter().any(|r| r.rule == rule),
+        "placed as {class}: {:?}",
+        a.reasons
+    );
+}
+
 fn check_verdicts(cases: &[(&str, &str, C, Severity, bool, &str)]) {
     for (t, d, class, sev, triage, why) in cases {
         let a = if d.is_empty() { title(t) } else { titled(t, d) };
@@ -1691,14 +1701,7 @@ fn account_takeover_at_scale_table() {
             "p95 login latency doubled since the 14:00 deploy",
         ),
     ] {
-        let a = titled(t, d);
-        assert!(
-            !a.reasons
-                .iter()
-                .any(|r| r.rule == "class:active_exploitation"),
-            "{t}: {:?}",
-            a.reasons
-        );
+        assert_not_placed(&titled(t, d), "active_exploitation");
     }
 }
 
@@ -1750,32 +1753,14 @@ fn framing_title_over_a_plain_incident_table() {
         "Marketplace listing screenshots updated",
         "A contractor not on our team updated them; the change was reviewed and approved by marketing.",
     );
-    assert!(
-        !a.reasons
-            .iter()
-            .any(|r| r.rule == "class:attacker_in_production"),
-        "{:?}",
-        a.reasons
-    );
+    assert_not_placed(&a, "attacker_in_production");
     let a = title(
         "Question: can we use ap-south-1 for the new cache? Right now we only run in eu-central-1",
     );
-    assert!(
-        !a.reasons
-            .iter()
-            .any(|r| r.rule == "class:cloud_admin_compromise"),
-        "{:?}",
-        a.reasons
-    );
+    assert_not_placed(&a, "cloud_admin_compromise");
     // An upstream package's backdoor is not a change to what we publish.
     let a = title("Upstream backdoor found in a distro package; our images are unaffected");
-    assert!(
-        !a.reasons
-            .iter()
-            .any(|r| r.rule == "class:attacker_in_production"),
-        "{:?}",
-        a.reasons
-    );
+    assert_not_placed(&a, "attacker_in_production");
     // The title frames it as routine; the body alone reads as a breach.
     let a = titled(
         "Informational scanner finding: open directory on the downloads host",

@@ -25,8 +25,9 @@ pub struct Token {
     pub field: usize,
     pub sentence: u32,
     pub clause: u32,
-    /// The stem of a camel-case word as one piece ("GuardDuty"), kept on its
-    /// first part so a lexicon may name it either way.
+    /// A second stem the lexicon also matches here: a camel-case word as one
+    /// piece ("GuardDuty"), kept on its first part so a lexicon may name it
+    /// either way; or what a count reads as ("700" is "many", "0" "zero").
     pub joined: Option<CompactString>,
     /// How many tokens that word was split into (on its first part).
     pub parts: usize,
