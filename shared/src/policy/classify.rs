@@ -249,6 +249,14 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             None => nearest::Words::default(),
         })
     };
+    // The body's words alone, read once for whichever check asks first.
+    let body_words = std::cell::OnceCell::new();
+    let body_words = || {
+        body_words.get_or_init(|| match nearest::builtin() {
+            Some(nb) => nb.words_of_tokens_where(&found.tokens, |t| t.field != 0),
+            None => nearest::Words::default(),
+        })
+    };
     // Rules of two classes both fire, in the same part or one in the title
     // and one in the body: the class whose labelled reports the words are
     // clearly more like is the one meant ("Identity vendor breached" over
@@ -646,14 +654,14 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             return None;
         }
         let nb = nearest::builtin()?;
-        let w = nb.words_of_tokens_where(&found.tokens, |t| t.field != 0);
+        let w = body_words();
         let (low, lead) = [
             IncidentClass::Informational,
             IncidentClass::NonProductionSecret,
             IncidentClass::StaleAccess,
         ]
         .iter()
-        .filter_map(|c| Some((*c, nb.lead(&w, &c.to_string(), &class.to_string())?)))
+        .filter_map(|c| Some((*c, nb.lead(w, &c.to_string(), &class.to_string())?)))
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
         let c = j
             .class(low)
@@ -811,7 +819,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         && placed.first().is_some_and(|p| p.in_title)
         && has_body(&found)
         && let Some(nb) = nearest::builtin()
-        && let Some(g) = nb.guess_words(&nb.words_of_tokens_where(&found.tokens, |t| t.field != 0))
+        && let Some(g) = nb.guess_words(body_words())
         && g.margin >= nearest::BODY_ALARM_MARGIN
         && let Some(c) = j.class(IncidentClass::intern(&g.class))
         && c.severity.pages_oncall()
