@@ -2129,6 +2129,10 @@ fn redact_rules(text: &str) -> Redacted<'_> {
     // ended a URL password was part of a redacted `token:`), so the rules
     // run again until a round changes nothing. Every replacement shrinks the
     // text outside markers, so this ends; the cap bounds hostile input.
+    // How many replacements `out` has had, and the rules that found nothing
+    // in it at a count: a rule runs again only once the text has changed.
+    let mut version = 0usize;
+    let mut found_nothing: Vec<(usize, usize)> = Vec::new();
     for _ in 0..MAX_PASSES {
         let found = kinds.len();
         // Which rules match the text as the round begins: one scan of all of
@@ -2142,13 +2146,17 @@ fn redact_rules(text: &str) -> Redacted<'_> {
         let mut as_scanned = true;
         for (i, rule) in RULES.iter().enumerate() {
             let retry = rule.reads_marker && kinds.len() > found;
-            if !(hits.matched(i) || retry) {
+            if !(hits.matched(i) || retry) || found_nothing.contains(&(i, version)) {
                 continue;
             }
             let scanned = as_scanned && hits.matched(i);
-            if let Some(next) = apply(rule, &out, scanned, &mut kinds) {
-                out = Cow::Owned(next);
-                as_scanned = false;
+            match apply(rule, &out, scanned, &mut kinds) {
+                Some(next) => {
+                    out = Cow::Owned(next);
+                    as_scanned = false;
+                    version += 1;
+                }
+                None => found_nothing.push((i, version)),
             }
         }
         if kinds.len() == found {
