@@ -513,6 +513,16 @@ const BARS: &[Bar] = &[
         floor_percent: 87,
         dangerous_at_most: 0,
     },
+    // A twenty-ninth writer's, held out: everyday words for what happened,
+    // routine titles over serious bodies, terse alerts, non-native English.
+    // Measured once as it came in (189/220, 85.9 %, 0 dangerous, by
+    // `klaxon assess` on f0a1066); never read.
+    Bar {
+        file: "heldout-22.jsonl",
+        min_cases: 220,
+        floor_percent: 85,
+        dangerous_at_most: 0,
+    },
     // A fifth attack pass's finds: 154 reports misjudged out of 332 tried,
     // 20 of them dangerous (accounts taken over in bulk, told as a weak
     // login control, a bypass in use, or an "FYI"). The rules were tuned
