@@ -280,7 +280,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-9.jsonl",
         min_cases: 200,
-        floor_percent: 90,
+        floor_percent: 89,
         dangerous_at_most: 0,
     },
     // A ninth writer's paraphrases, from the seeds alone, never read:
@@ -532,7 +532,7 @@ const BARS: &[Bar] = &[
         file: "attack-5.jsonl",
         min_cases: 154,
         floor_percent: 5,
-        dangerous_at_most: 5,
+        dangerous_at_most: 1,
     },
     // A sixth attack pass's finds: 249 reports misjudged out of 465
     // tried, 23 dangerous (a routine title, "Informational scanner
@@ -544,7 +544,7 @@ const BARS: &[Bar] = &[
         file: "attack-6.jsonl",
         min_cases: 249,
         floor_percent: 1,
-        dangerous_at_most: 13,
+        dangerous_at_most: 5,
     },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds

@@ -1775,3 +1775,61 @@ fn framing_title_over_a_plain_incident_table() {
         a.reasons
     );
 }
+
+/// Our data copied out by an address that is not ours reads as taken,
+/// whatever the title calls it; our own copies, a denied try and a
+/// negated one do not.
+#[test]
+fn our_data_taken_by_an_outside_address_table() {
+    let cases: &[(&str, &str, C, Severity, bool, &str)] = &[
+        (
+            "Open S3 listing",
+            "Two IPs from a hosting range fetched customers-2026-11.csv last night",
+            C::DataBreach,
+            Sev1,
+            false,
+            "outside_source=\"hosting range\"",
+        ),
+        (
+            "Nightly db backup downloaded from an unusual ASN",
+            "",
+            C::DataBreach,
+            Sev1,
+            false,
+            "retrieval=\"downloaded\"",
+        ),
+        (
+            "Directory listing on the docs host",
+            "The folder had invoices.zip; the access log shows it was pulled by addresses that don't belong to us",
+            C::DataBreach,
+            Sev1,
+            false,
+            "outside_source=\"don't belong to\"",
+        ),
+        (
+            "A .git folder on www",
+            "the config holding the prod database password was downloaded by external IPs on Sunday",
+            C::LeakedProductionSecret,
+            Sev2,
+            false,
+            "outside_source=\"external IPs\"",
+        ),
+    ];
+    check_verdicts(cases);
+    for (t, d) in [
+        (
+            "Restore test",
+            "Our staff downloaded the backup from the office to test a restore",
+        ),
+        (
+            "Backup bucket review",
+            "No external IPs downloaded the backup; the bucket was private",
+        ),
+        (
+            "Invoices page",
+            "Customers download their invoices as a csv export",
+        ),
+    ] {
+        assert_not_placed(&titled(t, d), "data_breach");
+    }
+}

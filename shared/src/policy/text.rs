@@ -350,8 +350,12 @@ fn camel_parts(word: &str) -> Vec<(usize, usize)> {
         let prev = chars[k - 1].1;
         let next = chars.get(k + 1).map(|&(_, n)| n);
         let lower_to_upper = prev.is_lowercase() && c.is_uppercase();
-        let acronym_end =
-            prev.is_uppercase() && c.is_uppercase() && next.is_some_and(char::is_lowercase);
+        // "IAMUser" starts a word at the "U"; "IPs" and "URLs" are plurals.
+        let plural = next == Some('s') && k + 2 == chars.len();
+        let acronym_end = prev.is_uppercase()
+            && c.is_uppercase()
+            && next.is_some_and(char::is_lowercase)
+            && !plural;
         let digit_edge = prev.is_ascii_digit() != c.is_ascii_digit() && c.is_uppercase();
         if lower_to_upper || acronym_end || digit_edge {
             cuts.push(i);
@@ -451,6 +455,10 @@ mod tests {
             ("CVSS 9.8", &["cvss", "9", "8"]),
             ("ap-southeast-2", &["ap", "southeast", "2"]),
             ("IAMUser", &["iam", "user"]),
+            ("IAMUsers", &["iam", "user"]),
+            // An acronym's plural is one word.
+            ("5 external IPs", &["5", "extern", "ip"]),
+            ("URLs and PATs", &["url", "and", "pat"]),
             ("s3 bucket", &["s3", "bucket"]),
             ("  \t ", &[]),
         ];
