@@ -546,6 +546,17 @@ const BARS: &[Bar] = &[
         floor_percent: 1,
         dangerous_at_most: 5,
     },
+    // A seventh attack pass's finds: 198 reports misjudged out of 587
+    // tried, 16 dangerous (a vendor's incident that took our secrets or
+    // customers' data; a "Minor vulnerability" title over a weakness that
+    // takes accounts; an intrusion told in commands) and 39 over-rated.
+    // Rules tuned on it, not the word counts.
+    Bar {
+        file: "attack-7.jsonl",
+        min_cases: 198,
+        floor_percent: 0,
+        dangerous_at_most: 16,
+    },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
     // put Atlassian-side incidents under third parties (SEV-3), as tune-6's.

@@ -131,6 +131,8 @@ struct Placed<'a> {
     mentions: Vec<usize>,
     /// The classes the rule stands in for (its `replaces`).
     replaces: &'a [IncidentClass],
+    /// The rule's facts decide (its `decisive`).
+    decisive: bool,
 }
 
 /// Every rule that fires, each as the class it proposes.
@@ -160,6 +162,7 @@ fn placements<'a>(j: &'a Judgement, found: &Found<'_>, f: &Facts<'_>) -> Vec<Pla
             rule_class: class.id,
             mentions: m.mentions.clone(),
             replaces: &rule.replaces,
+            decisive: rule.decisive,
         };
         if m.theoretical
             && let Some(t) = class.theoretical
@@ -263,6 +266,12 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     // the body's "identity provider's breach" read as our own admin).
     // (A dismissal decides by itself, below.)
     let mut set_aside = None;
+    // A rule of the top class whose facts settle it (`decisive`).
+    let decisive = placed.first().is_some_and(|top| {
+        placed
+            .iter()
+            .any(|p| p.class == top.class && p.severity == top.severity && p.decisive)
+    });
     if let (Some(nb), Some(top)) = (nearest::builtin(), placed.first())
         && found.dismissal.is_none()
         && let Some((i, lead)) = placed
@@ -270,6 +279,9 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             .enumerate()
             .skip(1)
             .filter(|(_, p)| p.class != top.class)
+            .filter(|(_, p)| {
+                !(decisive && top.severity.pages_oncall() && !p.severity.pages_oncall())
+            })
             .filter_map(|(i, p)| {
                 Some((
                     i,
@@ -325,6 +337,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
                 rule_class: d.id,
                 mentions: vec![k],
                 replaces: &[],
+                decisive: false,
             },
         );
     }

@@ -1761,19 +1761,25 @@ fn framing_title_over_a_plain_incident_table() {
     // An upstream package's backdoor is not a change to what we publish.
     let a = title("Upstream backdoor found in a distro package; our images are unaffected");
     assert_not_placed(&a, "attacker_in_production");
-    // The title frames it as routine; the body alone reads as a breach.
+    // The title frames it as routine; the body tells a breach (our data
+    // copied out by addresses not ours), and the title does not lower it.
     let a = titled(
         "Informational scanner finding: open directory on the downloads host",
         "The folder holds prod-backup.sql.gz; the access log shows two downloads of it from addresses in a VPS provider range.",
     );
-    assert!(a.needs_triage, "{:?}", a.reasons);
-    assert!(
-        a.reasons
-            .iter()
-            .any(|r| r.evidence.contains("body alone reads as")),
+    assert_eq!(
+        (a.class, a.severity),
+        (C::DataBreach, Sev1),
         "{:?}",
         a.reasons
     );
+    // A body whose words alone read as a paging class, where no rule
+    // places it, is flagged for triage.
+    let a = titled(
+        "Informational scanner finding: open directory on the downloads host",
+        "The folder holds prod-backup.sql.gz; the access log shows two downloads of it this week.",
+    );
+    assert!(a.needs_triage, "{:?}", a.reasons);
 }
 
 /// Our data copied out by an address that is not ours reads as taken,
@@ -1831,5 +1837,45 @@ fn our_data_taken_by_an_outside_address_table() {
         ),
     ] {
         assert_not_placed(&titled(t, d), "data_breach");
+    }
+}
+
+/// A vendor's incident that took what is ours is our breach or our leaked
+/// secret, and the word counts do not talk it down; one that may not have
+/// reached us, or did not, stays the vendor's incident.
+#[test]
+fn a_vendors_incident_that_took_ours_table() {
+    let cases: &[(&str, &str, C, Severity, bool, &str)] = &[
+        (
+            "Vendor notice: our e-signature provider confirms our customers' signed contracts were copied out in their breach",
+            "",
+            C::DataBreach,
+            Sev1,
+            false,
+            "exfiltration=\"copied out\"",
+        ),
+        (
+            "Provider incident",
+            "Our secrets-manager vendor says the attacker decrypted stored values, including our production database password.",
+            C::LeakedProductionSecret,
+            Sev2,
+            false,
+            "taken=\"decrypted\"",
+        ),
+    ];
+    check_verdicts(cases);
+    for (t, d) in [
+        (
+            "Vendor incident at our email provider",
+            "They say it is unclear whether our customer mailing list was accessed; we are checking.",
+        ),
+        (
+            "Our analytics vendor had a breach",
+            "They confirm no customer data of ours was accessed.",
+        ),
+    ] {
+        let a = titled(t, d);
+        assert_not_placed(&a, "data_breach");
+        assert_not_placed(&a, "leaked_production_secret");
     }
 }

@@ -152,6 +152,10 @@ pub struct RuleFile {
     /// "high severity vulnerability" over a weakness guessed from its name.
     #[serde(default)]
     pub replaces: Vec<String>,
+    /// The facts decide: the word counts do not talk this class down to
+    /// one that pages no one.
+    #[serde(default)]
+    pub decisive: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -212,6 +216,7 @@ pub struct Rule {
     pub class: IncidentClass,
     pub pattern: Pattern,
     pub replaces: Vec<IncidentClass>,
+    pub decisive: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -459,6 +464,7 @@ impl Judgement {
                     .map(|c| IncidentClass::intern(c))
                     .collect(),
                 class: IncidentClass::intern(&r.class),
+                decisive: r.decisive,
                 pattern: pattern(
                     &r.all,
                     r.window,
