@@ -1879,3 +1879,32 @@ fn a_vendors_incident_that_took_ours_table() {
         assert_not_placed(&a, "leaked_production_secret");
     }
 }
+
+/// An advisory for what we do not run or run fixed, writing about a kind of
+/// incident, and a report found invalid explain themselves away; the same
+/// words around a live incident do not hide it.
+#[test]
+fn not_applicable_and_paperwork_are_dismissed_table() {
+    for t in [
+        "Critical RCE advisory for Fortinet FortiOS: not applicable, no Fortinet gear here",
+        "Critical OpenSSL CVE: our base images are already on the fixed version",
+        "Critical CVE in the Jenkins plugin we uninstalled last year",
+        "Customer wants a copy of our breach notification policy document",
+        "Reading list for the team: postmortems of cross-tenant bugs at other SaaS companies",
+        "Privilege escalation report is invalid: the tester was already an admin on that site",
+    ] {
+        let a = title(t);
+        assert_eq!(a.class, C::Informational, "{t}: {:?}", a.reasons);
+        assert!(!a.severity.pages_oncall(), "{t}: {:?}", a.severity);
+    }
+    // Still incidents: the advisory is ours and in use; a policy document
+    // that was itself taken.
+    for t in [
+        "Critical RCE in our file-upload service is being exploited now, patch not applied yet",
+        "Attacker exfiltrated our customer database export last night",
+    ] {
+        let a = title(t);
+        assert_eq!(a.severity, Sev1, "{t}: {:?}", a.reasons);
+        assert_ne!(a.class, C::Informational, "{t}: {:?}", a.reasons);
+    }
+}
