@@ -349,6 +349,29 @@ async fn unacknowledged_critical_walks_up_the_levels_until_klaxon_ack() {
         "{lines:#?}"
     );
 
+    // A name that reads as a secret is refused, not echoed, not stored.
+    let token = format!("ghp_{}", "Zq8rT2vLx9Kp4Nw7Yb3Hc6Jd1Mf5Gs0Ua2Ee");
+    let refused = Command::new(env!("CARGO_BIN_EXE_klaxon"))
+        .env_remove("KLAXON_API_URL")
+        .args(["ack", &reference, "--by", &token, "--data-dir"])
+        .arg(&data)
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("klaxon ack --by secret");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{err}");
+    assert!(err.contains("--by") && !err.contains(&token), "{err}");
+    for f in ["klaxon.db", "klaxon.db-wal", "outbox.jsonl"] {
+        let bytes = std::fs::read(data.join(f)).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(&token),
+            "{f} holds the token"
+        );
+    }
+
     let out = Command::new(env!("CARGO_BIN_EXE_klaxon"))
         .env_remove("KLAXON_API_URL")
         .args(["ack", &reference, "--by", "alice", "--data-dir"])

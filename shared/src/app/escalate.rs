@@ -256,6 +256,9 @@ pub async fn acknowledge_incident(
     note: &str,
 ) -> Result<Acked, AckError> {
     let policy = Arc::clone(&app.settings.policy);
+    // Whoever names the acknowledger, no secret in it is kept.
+    let by = crate::domain::redact::redact(by).text;
+    let by = by.as_ref();
     let (incident, changed) = update(app, incident, |current, now| {
         let mut change = Change::begin(current, now);
         Ok::<_, AckError>(

@@ -37,8 +37,17 @@ pub async fn ack(
         klaxon_core::app::Relay::Inline,
         None,
     )?;
+    // A name is stored on the timeline and sent in messages: one that
+    // reads as a secret is refused, never echoed.
+    let secretish = |s: &str| !klaxon_core::domain::redact::redact(s).kinds.is_empty();
+    if by.as_deref().is_some_and(secretish) {
+        return Err(
+            "--by looks like a secret, not a name: give the name of the person acknowledging"
+                .into(),
+        );
+    }
     let by = by
-        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USER").ok().filter(|u| !secretish(u)))
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "cli".into());
     let note = klaxon_core::domain::redact::redact(note.unwrap_or("").trim())
