@@ -246,7 +246,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "heldout-6.jsonl",
         min_cases: 150,
-        floor_percent: 91,
+        floor_percent: 90,
         dangerous_at_most: 0,
     },
     // Two more writers' sets, measured as they came in (80.0 % and 80.7 %),
@@ -441,7 +441,7 @@ const BARS: &[Bar] = &[
     Bar {
         file: "tune-18.jsonl",
         min_cases: 250,
-        floor_percent: 72,
+        floor_percent: 71,
         dangerous_at_most: 0,
     },
     // An attack pass's finds: 35 dangerous misses and 8 SEV-4 reports
@@ -450,7 +450,7 @@ const BARS: &[Bar] = &[
         file: "tune-attack.jsonl",
         min_cases: 43,
         floor_percent: 79,
-        dangerous_at_most: 6,
+        dangerous_at_most: 0,
     },
     // A twenty-sixth writer's: the shapes teams send (terse pages, bounty
     // submissions, scanner output, retrospectives, questions and tasks that
@@ -490,7 +490,7 @@ const BARS: &[Bar] = &[
         file: "tune-attack-3.jsonl",
         min_cases: 32,
         floor_percent: 68,
-        dangerous_at_most: 2,
+        dangerous_at_most: 0,
     },
     // A fourth attack pass's finds: 111 reports misjudged, 13 of them
     // dangerous (a retraction of an earlier alert read as dismissing this
@@ -555,7 +555,7 @@ const BARS: &[Bar] = &[
         file: "attack-7.jsonl",
         min_cases: 198,
         floor_percent: 0,
-        dangerous_at_most: 16,
+        dangerous_at_most: 4,
     },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds

@@ -1908,3 +1908,65 @@ fn not_applicable_and_paperwork_are_dismissed_table() {
         assert_ne!(a.class, C::Informational, "{t}: {:?}", a.reasons);
     }
 }
+
+/// An intrusion told in commands (a shell from an address not ours, a
+/// database dump), logging switched off before a copy, and sign-in material
+/// anyone can forge or be handed, whatever the title calls them.
+#[test]
+fn told_in_commands_and_consequences_table() {
+    let cases: &[(&str, &str, C, Severity, bool, &str)] = &[
+        (
+            "Odd login on db-prod-2",
+            "psexec to the production file server from a residential IP at 03:10",
+            C::AttackerInProduction,
+            Sev1,
+            false,
+            "remote_shell=\"psexec\"",
+        ),
+        (
+            "Suspicious activity on the orders database",
+            "mongodump ran against the production cluster from an unknown host",
+            C::DataBreach,
+            Sev1,
+            false,
+            "dump_tool=\"mongodump\"",
+        ),
+        (
+            "Audit logging gap",
+            "The CloudTrail trail was stopped at 01:02 and an aws s3 sync of the exports bucket started at 01:05",
+            C::DataBreach,
+            Sev1,
+            false,
+            "switched_off=\"stopped\"",
+        ),
+        (
+            "Low: reset flow",
+            "The password reset token is predictable: it is the user id and the hour",
+            C::HighVulnerability,
+            Sev2,
+            false,
+            "auth_weakness=\"predictable\"",
+        ),
+    ];
+    check_verdicts(cases);
+    // Our own work, and material that is sound, are none of these.
+    for (t, d, class) in [
+        (
+            "Maintenance",
+            "Ana opened an SSH session on prod-api to rotate the logs",
+            "attacker_in_production",
+        ),
+        (
+            "Backup job",
+            "The nightly pg_dump of the production database finished in 12 minutes",
+            "data_breach",
+        ),
+        (
+            "Session review",
+            "Session cookies are signed, HttpOnly and expire after 12 hours",
+            "high_vulnerability",
+        ),
+    ] {
+        assert_not_placed(&titled(t, d), class);
+    }
+}

@@ -236,6 +236,18 @@ fn push_word(
     {
         lower = base;
     }
+    // A size glued to its unit is two words: "4GB egressed" is "4 gb".
+    if let Some(unit) = byte_unit(lower) {
+        let cut = end - unit.len();
+        out.push(token(
+            stem(&lower[..lower.len() - unit.len()]),
+            start,
+            cut,
+            None,
+        ));
+        out.push(token(stem(unit), cut, end, None));
+        return;
+    }
     // Most words are not camel case: no parts to work out.
     if !maybe_camel(word) {
         // A count of fifty or more also reads as "many", so "700 accounts"
@@ -317,6 +329,15 @@ fn is_scaled_decimal(text: &str, start: usize, lower: &str) -> bool {
             .strip_suffix('.')
             .and_then(|before| before.chars().next_back())
             .is_some_and(|c| c.is_ascii_digit())
+}
+
+/// The unit of a size written as one word ("4gb", "1.5tb" is "5tb" here),
+/// if it is one.
+fn byte_unit(lower: &str) -> Option<&str> {
+    const UNITS: [&str; 8] = ["kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib"];
+    let digits = lower.bytes().take_while(u8::is_ascii_digit).count();
+    let unit = &lower[digits..];
+    (digits > 0 && UNITS.contains(&unit)).then_some(unit)
 }
 
 /// Whether a space and then a letter follow `end`: "0 logins", not
@@ -459,6 +480,9 @@ mod tests {
             // An acronym's plural is one word.
             ("5 external IPs", &["5", "extern", "ip"]),
             ("URLs and PATs", &["url", "and", "pat"]),
+            // A size glued to its unit is two words.
+            ("4GB egressed", &["4", "gb", "egress"]),
+            ("a 4gbps link", &["a", "4gbps", "link"]),
             ("s3 bucket", &["s3", "bucket"]),
             ("  \t ", &[]),
         ];
