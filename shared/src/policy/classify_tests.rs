@@ -1970,3 +1970,20 @@ fn told_in_commands_and_consequences_table() {
         assert_not_placed(&titled(t, d), class);
     }
 }
+
+/// A phrase does not end inside a contraction: "confirmed it wasn't them"
+/// is not the dismissal "confirmed it was".
+#[test]
+fn a_phrase_does_not_end_inside_a_contraction() {
+    let body = |who: &str| {
+        format!(
+            "CreateUser and AttachUserPolicy (AdministratorAccess) on the admin user from an ASN we never use; the owner confirmed it {who}."
+        )
+    };
+    let a = titled("Heads-up from the on-call", &body("wasn't them"));
+    assert_ne!(a.class, C::Informational, "{:?}", a.reasons);
+    assert!(a.severity.pages_oncall(), "{:?}", a.reasons);
+    // Said plainly, it is the dismissal.
+    let a = titled("Heads-up from the on-call", &body("was her, setting up CI"));
+    assert_eq!(a.class, C::Informational, "{:?}", a.reasons);
+}

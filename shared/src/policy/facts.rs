@@ -92,6 +92,15 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
     let mut raw: Vec<(ConceptId, usize, usize)> = Vec::new();
     for at in 0..tokens.len() {
         for (c, len) in j.starting_at(&tokens, at) {
+            // A phrase that ends inside a contraction ("confirmed it was"
+            // in "confirmed it wasn't") says the opposite: no match.
+            let last = &tokens[at + len - 1];
+            if tokens
+                .get(at + len)
+                .is_some_and(|next| next.start == last.start && next.stem == "not")
+            {
+                continue;
+            }
             raw.push((c, at, at + len - 1));
         }
     }
