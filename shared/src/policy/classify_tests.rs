@@ -1987,3 +1987,25 @@ fn a_phrase_does_not_end_inside_a_contraction() {
     let a = titled("Heads-up from the on-call", &body("was her, setting up CI"));
     assert_eq!(a.class, C::Informational, "{:?}", a.reasons);
 }
+
+/// A report that says its own dismissal is wrong is not dismissed; the
+/// dismissal alone still is.
+#[test]
+fn a_reversed_dismissal_does_not_dismiss_table() {
+    for t in [
+        "Drill cancelled, real incident: ransomware encrypting the production file server",
+        "It was not our scanner: someone ran sqlmap against prod and dumped the users table",
+        "Not part of the exercise: an attacker is in the production cluster, the red team's IPs are blocked",
+    ] {
+        let a = title(t);
+        assert_ne!(a.class, C::Informational, "{t}: {:?}", a.reasons);
+        assert_eq!(a.severity, Sev1, "{t}: {:?}", a.reasons);
+    }
+    for t in [
+        "Ransomware drill on the production file server went as planned",
+        "It was our scanner: the sqlmap traffic against prod came from the weekly DAST job",
+    ] {
+        let a = title(t);
+        assert_eq!(a.class, C::Informational, "{t}: {:?}", a.reasons);
+    }
+}

@@ -258,9 +258,14 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
         .map(|&(_, a, b)| (a, b))
         .collect();
     let dismissal = cue(reserved::DISMISSAL);
+    let reversal = cue(reserved::REVERSAL);
+    let reversed = mentions
+        .iter()
+        .any(|m: &Mention| Some(m.concept) == reversal && !m.negated);
     let dismissal = mentions
         .iter()
-        .position(|m: &Mention| Some(m.concept) == dismissal && !m.negated);
+        .position(|m: &Mention| Some(m.concept) == dismissal && !m.negated)
+        .filter(|_| !reversed);
     let sentences = sentence_spans(&tokens);
     let mut found = Found {
         texts,

@@ -32,6 +32,9 @@ pub mod reserved {
     pub const DISMISSAL: &str = "dismissal";
     /// "led to", "succeeded": an attempt that worked.
     pub const SUCCESS: &str = "success";
+    /// "not a drill", "the 'false positive' was real": the report says its
+    /// own dismissal is wrong, so none applies.
+    pub const REVERSAL: &str = "reversal";
 }
 
 pub type ConceptId = u16;
@@ -344,6 +347,7 @@ impl Judgement {
             reserved::ATTEMPT,
             reserved::DISMISSAL,
             reserved::SUCCESS,
+            reserved::REVERSAL,
         ] {
             if !names.iter().any(|n| n == r) {
                 names.push(r.to_owned());
