@@ -1886,7 +1886,7 @@ fn a_vendors_incident_that_took_ours_table() {
 #[test]
 fn not_applicable_and_paperwork_are_dismissed_table() {
     for t in [
-        "Critical RCE advisory for Fortinet FortiOS: not applicable, no Fortinet gear here",
+        "Critical RCE advisory for Fortinet FortiOS: we don't run it, no Fortinet gear here",
         "Critical OpenSSL CVE: our base images are already on the fixed version",
         "Critical CVE in the Jenkins plugin we uninstalled last year",
         "Customer wants a copy of our breach notification policy document",
