@@ -61,8 +61,9 @@ const SEP: &str = r"(?:=>|->|==|:=|[:=：＝])";
 #[rustfmt::skip]
 const RULES_SRC: &[(&str, &str, Check)] = &[
     // PEM and PGP (`PRIVATE KEY BLOCK`); a paste cut short is redacted to the end.
+    // A paste may wrap the armour line between `PRIVATE` and `KEY`.
     // Four or five dashes, any case; ssh.com's `---- BEGIN SSH2 … ----` has spaces inside.
-    ("private-key", r"(?i)-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}[\s\S]*?(?:-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}|\z)", None),
+    ("private-key", r"(?i)-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE\s+KEY(?: BLOCK)? ?-{4,5}[\s\S]*?(?:-{4,5} ?END [A-Z0-9 ]*PRIVATE\s+KEY(?: BLOCK)? ?-{4,5}|\z)", None),
     // A body pasted without its BEGIN line: the base64 before the END line.
     ("private-key", r"(?i)(?P<secret>[A-Za-z0-9+/=]{16}[A-Za-z0-9+/=\s]{24,})-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}", None),
     // Or with no armour at all: a long base64 body soon after "private key".
@@ -83,6 +84,8 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("aws-signature", r"(?i)(?:[?&;,\s]|\A)(?:x-amz-|x-goog-)?signature=(?P<secret>[A-Za-z0-9%+/=_~-]{16,})", None),
     ("aws-signature", r#"(?i)[?&]x-amz-(?:credential|security-token)=(?P<secret>[^&\s"'#<>]+)"#, None),
     ("github-token", r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b", None),
+    // Markdown escapes underscores: `github\_pat\_…`.
+    ("github-token", r"github\\_pat\\_(?:[A-Za-z0-9_]|\\_){22,255}\b", None),
     // One wrapped over two lines, best effort: long enough once joined.
     ("github-token", r"gh[pousr]_[A-Za-z0-9]{6,35}[ \t]*\r?\n[ \t]*[A-Za-z0-9]{2,255}\b", Some(wrapped_token)),
     ("gitlab-token", r"gl(?:pat|ptt|rt|dt|cbt|soat|oas|ft|imt|agent|wt)-[A-Za-z0-9_-][A-Za-z0-9_.-]{18,}[A-Za-z0-9_-]", None),
@@ -293,6 +296,8 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("credential-assignment", r"(?i)\brsyncd?\.secrets\b[^\n]*\r?\n[ \t]*[^\s:]+:(?P<secret>[^\s]+)", Some(not_placeholder)),
     // `.npmrc`: `_auth=<base64 user:pass>`, `//registry/:_authToken=…`.
     ("npm-auth", r#"(?i)(?:^|[^A-Za-z0-9_])_auth(?:token)?[ \t]*=[ \t]*["']?(?P<secret>[^\s"'][^\s"']{3,})"#, Some(not_placeholder)),
+    // `npm config set //registry/:_authToken <token>`: space apart.
+    ("npm-auth", r#"(?i)(?:^|[^A-Za-z0-9_])_auth(?:token)?[ \t]+["']?(?P<secret>[^\s"'][^\s"']{3,})"#, Some(direct_secret)),
     // bcrypt, htpasswd (`$apr1$`) and sha-crypt (`/etc/shadow`) hashes.
     ("password-hash", r"\$(?:2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}|apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|[56]\$(?:rounds=[0-9]+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{43,86})", None),
     // An `/etc/shadow` line, `root:<password or hash>:19000:0:99999:7:::`.
@@ -307,8 +312,10 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("cli-credential", r#"(?i)(?:^|[\s"'\[,(])-{1,2}(?:[a-z0-9]+-)*(?:password|passwd|pass|passphrase|secret-string|secret|token|api-key|apikey|requirepass|masterauth|auth|pw|gp|community)(?:["'][ \t]*,[ \t]*["']|[ \t]+["']?)(?P<secret>[^\s"',\]\\`-][^\s"',\]]*)"#, Some(flag_secret)),
     // `-p`/`-P` after a tool whose `-p` is a password, glued or spaced:
     // the mysql family (`mysqlimport`, `mysqlbinlog`…), Cassandra, Neo4j, BMCs, `oc`.
-    ("cli-credential", r#"\b(?i:mysql\w*|mariadb\w*|mydumper|myloader|cqlsh|cypher-shell|ipmitool|racadm|ncftp\w*|oc|vmrun|rabbitmqadmin|clickhouse-client|isql|vsql|pgcli|mycli|valkey-cli|keydb-cli)\b{ARGS}[\s"',]-[pP](?:[ \t]+|["'][ \t]*,[ \t]*)?["']?(?P<secret>[^\s"'\\`,\]-][^\s"',\]]*)"#, Some(flag_secret)),
+    ("cli-credential", r#"\b(?i:mysql\w*|mariadb\w*|sshpass|mydumper|myloader|cqlsh|cypher-shell|ipmitool|racadm|ncftp\w*|oc|vmrun|rabbitmqadmin|clickhouse-client|isql|vsql|pgcli|mycli|valkey-cli|keydb-cli)\b{ARGS}[\s"',]-[pP](?:[ \t]+|["'][ \t]*,[ \t]*)?["']?(?P<secret>[^\s"'\\`,\]-][^\s"',\]]*)"#, Some(flag_secret)),
     ("cli-credential", r#"\bsnmp\w*\b{ARGS}\s-[cAX][ \t]+["']?(?P<secret>[^\s"'\\`-][^\s"']*)"#, Some(flag_secret)),
+    // The next of them on the line (SNMPv3's `-A` then `-X`), once the first is a marker.
+    ("cli-credential", r#"\bsnmp\w*\b[^\n]*?\[REDACTED:cli-credential:[0-9a-f]{8}\]["']?{ARGS}\s-[cAX][ \t]+["']?(?P<secret>[^\s"'\\`-][^\s"']*)"#, Some(flag_secret)),
     ("cli-credential", r#"\b(?i:rar|unrar|winrar)(?i:\.exe)?\b{ARGS}\s-(?:hp|p)["']?(?P<secret>[^\s"'\\`-][^\s"']*)"#, Some(flag_secret)),
     ("cli-credential", r#"\bhttps?[ \t]+(?:[^\n]*?\s)?(?:-a|--auth)[ \t=]+["']?[^\s:"']+:(?P<secret>[^\s"']+)"#, Some(flag_secret)),
     ("cli-credential", r#"\brabbitmqctl\b{ARGS}\s(?:add_user|change_password)[ \t]+["']?[^\s"']+["']?[ \t]+["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(flag_secret)),
@@ -348,6 +355,21 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("url-credentials", r#"(?:^|[\s"'=(,`])[A-Za-z0-9._-]+:(?P<secret>[^\s"'@]+)@(?:tcp|unix|udp)\("#, Some(not_placeholder)),
     ("url-credentials", r#"(?i)\bjdbc:oracle:[a-z]+:@?[A-Za-z0-9_$#]+/(?P<secret>[^\s@/"']+)@"#, Some(not_placeholder)),
     ("credential-assignment", r#"\bjwt\.(?:sign|encode)[ \t]*\([^\n]*?,[ \t]*b?["'](?P<secret>[^"'\n]{3,})["']"#, Some(direct_secret)),
+    // Percona's DSN, `h=host,u=user,p=pw,P=3306`.
+    ("credential-assignment", r#"(?:^|[\s,'"=])h=[^,\s]+,(?:[A-Za-z]=[^,\s]*,)*?p=(?P<secret>[^,\s'"]+)"#, Some(not_placeholder)),
+    // Netscape `cookies.txt`: domain, flag, path, secure, expiry, name, value.
+    ("cookie", r"(?m)^(?:#HttpOnly_)?[A-Za-z0-9.-]+\t(?:TRUE|FALSE)\t[^\t\n]*\t(?:TRUE|FALSE)\t[0-9]+\t[^\t\n]+\t(?P<secret>[^\t\r\n]+)", Some(cookie_secret)),
+    // Session headers: `X-Session-Id: …`, `X-Sess: …`.
+    ("cookie", r"(?i)\bx-sess(?:ion)?(?:-id|-key)?[ \t]*:[ \t]*(?P<secret>[^\s;,]+)", Some(cookie_secret)),
+    // A SAML assertion is a bearer credential while it is valid.
+    ("saml-response", r#"(?i)\bSAMLResponse["']?[ \t]*[=:][ \t]*["']?(?P<secret>[A-Za-z0-9+/%]{40,}(?:={1,2}|%3D){0,2})"#, None),
+    // A secret read back and decoded (`kubectl get secret … | base64 -d`):
+    // the value printed on the next line.
+    ("credential-assignment", r"(?im)\b(?:secrets?|passw(?:or)?ds?|tokens?|credentials?)\b[^\n]*\|[ \t]*base64[ \t]+(?:-d|-D|--decode)\b[^\n]*\r?\n[ \t]*(?P<secret>[^\s$#>][^\s]*)[ \t]*\r?$", Some(direct_secret)),
+    // openvpn's `auth-user-pass` file: the user's line, then the password's.
+    ("credential-assignment", r"(?i)\bauth-user-pass\b[^\n]*\r?\n[ \t]*[^\s]+[ \t]*\r?\n[ \t]*(?P<secret>[^\s]+)[ \t]*(?:\r?\n|\z)", Some(direct_secret)),
+    // `your PIN has been set to 4821`, `PIN is 0937`: digits only, not a date or a version.
+    ("credential-prose", r"(?i)\bpin(?:[ \t]+code)?\b[^\n.]{0,30}?\b(?:is|was|set[ \t]+to|changed[ \t]+to|reset[ \t]+to)[ \t]+[\x22']?(?P<secret>[0-9]{4,8})(?:[^0-9A-Za-z/:.-]|\.(?:[^0-9]|\z)|\z)", None),
     // Vendor tokens, each in its documented format.
     ("hubspot-token", r"\bpat-(?:na|eu|ap)[0-9]-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", None),
     ("jfrog-token", r"\b(?:AKCp[A-Za-z0-9]{69}|cmVmdGtuOjAxOj[A-Za-z0-9]{40,})", None),
@@ -435,6 +457,20 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("credential-assignment", format!(r#"(?i)\b(?:define|setdefault|putenv|setenv|set|setitem|put)[ \t]*\([ \t]*["']{KEY}["'][ \t]*,[ \t]*["'](?P<secret>[^"'\n]{{3,}})["']"#), Some(not_placeholder)),
         ("credential-assignment", format!(r#"(?i)\[[ \t]*["']{KEY}["'][ \t]*\][ \t]*(?:=|\|\|=|\?\?=)[ \t]*["'](?P<secret>[^"'\n]{{3,}})["']"#), Some(not_placeholder)),
         ("credential-assignment", format!(r#"(?m)^[ \t]*ENV[ \t]+(?i:{KEY})[ \t]+["']?(?P<secret>[^\s"'=][^\s"']*)"#), Some(not_placeholder)),
+        // A key's name as one argument and its value as the next, in any
+        // call: `setProperty("password", "…")`, `config.set('db', 'password', '…')`,
+        // Ruby's `set :password, '…'`.
+        ("credential-assignment", format!(r#"(?i)(?:["']{KEY}["']|(?:^|[\s(,{{]):{KEY})[ \t]*,[ \t]*["'](?P<secret>[^"'\n]{{3,}})["']"#), Some(direct_secret)),
+        // PowerShell's `Set-Item -Path Env:DB_PASSWORD -Value '…'`.
+        ("credential-assignment", format!(r#"(?i)\bEnv:{KEY}\b[^\n]*?[ \t]-Value[ \t]+["']?(?P<secret>[^\s"']+)"#), Some(not_placeholder)),
+        // An environment variable's name, a space, its value (`POSTGRES_PASS X`):
+        // only a value no word or name takes.
+        ("credential-assignment", r#"\b[A-Z0-9_]*(?:PASSWORD|PASSWD|PASS|PWD|SECRET|TOKEN|API_KEY|APIKEY)[ \t]+["']?(?P<secret>[^\s"']+)"#.into(), Some(strong_secret)),
+        // A password echoed into a file that names one (`echo pw > vault_pass.txt`,
+        // `| tee .token`), or piped to a command that stores a secret
+        // (`| kubectl create secret`, `| gcloud secrets create --data-file=-`).
+        ("cli-credential", r#"\b(?:echo|printf)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|>]+)["']?[ \t]*(?:>>?|\|[ \t]*(?:sudo[ \t]+)?tee(?:[ \t]+-a)?)[ \t]*["']?[^\s"'|;&]*(?i:pass|pw|secret|token|cred|key|auth)[^\s"'|;&]*"#.into(), Some(direct_secret)),
+        ("cli-credential", r#"\b(?:echo|printf)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|]+)["']?[ \t]*\|[^\n|]*?(?i:secret|passw|--stdin|/dev/stdin|--data-file[ =]-|from-literal)"#.into(), Some(direct_secret)),
         // A label, a dash, a value: `Admin Password - S3cret!`.
         ("credential-assignment", format!(r#"(?i)\b{KEY}[ \t]+[-–—][ \t]+["'`]?(?P<secret>[^\s"'`]+)"#), Some(short_secret)),
         // `password:\n  hunter2`, `password: |\n  hunter2`: YAML's value alone on the next line.
@@ -443,9 +479,9 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("credential-assignment", format!(r#"(?i)\b{PW_KEY}["']?[ \t]*:[ \t]*\r?\n(?P<secret>[ \t]*-[ \t]+[^\s#][^\n]*(?:\r?\n[ \t]*-[ \t]+[^\s#][^\n]*)*)"#), Some(list_values)),
         // `{\"password\":\"hunter2\"}`: JSON escaped inside a log line.
         ("credential-assignment", format!(r#"(?i)\b(?:{KEY}|pass|pw|pin|passcode)\\"[ \t]*:[ \t]*\\"(?P<secret>[^"\\\n][^"\\\n]{{3,}})\\""#), Some(not_placeholder)),
-        // `HMAC_KEY=<base64>`, `MASTER_KEY: <hex>`, `seed: <hex>`: any key, salt
-        // or seed whose value is random.
-        ("credential-assignment", r#"(?i)\b[A-Za-z0-9_.-]*(?:key|seed|salt)["']?[ \t]*[:=][ \t]*["']?(?P<secret>[A-Za-z0-9+/=_.~-]{16,})"#.into(), Some(random_or_hex)),
+        // `HMAC_KEY=<base64>`, `MASTER_KEY: <hex>`, `seed: <hex>`, Consul's
+        // `encrypt = "<base64>"`: any key, salt or seed whose value is random.
+        ("credential-assignment", r#"(?i)\b[A-Za-z0-9_.-]*(?:key|seed|salt|encrypt)["']?[ \t]*[:=][ \t]*["']?(?P<secret>[A-Za-z0-9+/=_.~-]{16,})"#.into(), Some(random_or_hex)),
         // A password as a call's argument: `setPassword("…")`,
         // `db.changeUserPassword("u", "…")`, `new NetworkCredential("u", "…")`,
         // `auth=('u', '…')`, `smtp.login('u', '…')`.
@@ -503,7 +539,182 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     // A credential word in any of several languages, then within a few
     // words a value that passes the check for its place.
     ("credential-prose", CRED_WORD, None, after_cred_word),
+    // A call that connects, logs in or builds a credential, by its name or
+    // its receiver's (`mysqli_connect(`, `DriverManager.getConnection(`,
+    // `new PDO(`, `smtp.PlainAuth(`, `ssh.Password(`, `ftplib.FTP(`,
+    // `DBI->connect(`, `pika.PlainCredentials(`, `ClientSecretCredential(`,
+    // `.basic_auth(`, `hmac.new(`, `Algorithm.HMAC256(`, `SymmetricSecurityKey(`,
+    // `Buffer.from(`/`b64encode(` of `user:pw`), a `CURLOPT_USERPWD` option,
+    // or a `creds = {…}` literal: each string argument that is a password
+    // by its shape (see `call_strings`).
+    ("credential-assignment", r"(?:(?i:connect|login|logon|signin|auth|bind|credential|passw|secret|hmac|smtp|ftp|ldap|sequelize|b64encode|btoa|base64|encode64)[A-Za-z0-9_]*|\bPDO|[a-z]_key|Key|\bBuffer\.from)(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)*\(|\bCURLOPT_[A-Z]*(?:USERPWD|PASSWORD|PASSWD)[ \t]*,|(?i:creds|credentials)[ \t]*=[ \t]*[{(\[]", Some(strong_secret), call_strings),
+    // SQL rows by column: `INSERT INTO users (id, email, password) VALUES
+    // (1, 'a@b', '…')`, and `COPY t (id, api_secret) FROM stdin;` rows.
+    ("sql-password", r"(?i)\b(?:insert[ \t]+(?:into[ \t]+)?[^\s(]+[ \t]*\([^)\n]*(?:passw|secret|token|api_?key|pwd|passphrase|credential)[^)\n]*\)[ \t\r\n]*values[ \t\r\n]*\(|copy[ \t]+[^\s(]+[ \t]*\([^)\n]*(?:passw|secret|token|api_?key|pwd|passphrase|credential)[^)\n]*\)[ \t]+from[ \t]+stdin\b[^\n]*\n)", Some(cell_secret), sql_columns),
 ];
+
+/// The string literals of a call's arguments (to the call's closing
+/// parenthesis, nested calls included, on at most a few lines): each one
+/// whole, or the password of a `user:pw` one. Not a connection string
+/// (`mysql:host=db;dbname=shop`), a directory name (`cn=admin,dc=acme`),
+/// a `DOMAIN\user` or a `host/service`: their parts name things. The
+/// rule's check decides which are secrets.
+fn call_strings(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    const SPAN: usize = 600;
+    let b = text.as_bytes();
+    let end = (m.end + SPAN).min(b.len());
+    let mut out = Vec::new();
+    let (mut depth, mut lines) = (0usize, 0usize);
+    let mut i = m.end;
+    while i < end {
+        match b[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                // A chained call goes on: `Base64.getEncoder().encodeToString("…")`.
+                if depth == 0 && b.get(i + 1) != Some(&b'.') {
+                    break;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            b';' if depth == 0 => break,
+            b'\n' => {
+                lines += 1;
+                if lines > 4 {
+                    break;
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                let start = i + 1;
+                let mut j = start;
+                while j < end && b[j] != q && b[j] != b'\n' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= end || b[j] != q {
+                    break;
+                }
+                let v = &text[start..j];
+                // `DOMAIN\\user` is a login's name.
+                let login = v.split_once('\\').is_some_and(|(d, u)| {
+                    let u = u.trim_start_matches('\\');
+                    let name = |s: &str| {
+                        !s.is_empty()
+                            && s.bytes().all(|c| {
+                                c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'$')
+                            })
+                    };
+                    name(d) && name(u)
+                });
+                // `db02/XE`, `host/service`: names joined by `/`.
+                let path = v.contains('/')
+                    && v.split('/').all(|p| {
+                        p.bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+                            && classes(p) <= 2
+                    });
+                let named = login || path || (v.contains('=') && v.contains([';', ',', ':']));
+                if !v.is_empty() && !v.contains(char::is_whitespace) && !named {
+                    let pw = v.split_once(':').filter(|(user, pw)| {
+                        !user.is_empty()
+                            && user.len() <= 64
+                            && user.bytes().all(|c| {
+                                c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'@')
+                            })
+                            && strong_secret(pw)
+                    });
+                    out.push(match pw {
+                        Some((user, _)) => start + user.len() + 1..j,
+                        None => start..j,
+                    });
+                }
+                i = j;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The cells of an `INSERT … (cols) VALUES (…), (…)` or a `COPY … (cols)
+/// FROM stdin` under the columns that name a secret.
+fn sql_columns(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    let head = &text[m.clone()];
+    let (Some(open), Some(close)) = (head.find('('), head.find(')')) else {
+        return Vec::new();
+    };
+    let columns: Vec<usize> = head[open + 1..close]
+        .split(',')
+        .enumerate()
+        .filter(|(_, c)| names_secret_column(c.trim().trim_matches(['`', '"', '[', ']'])))
+        .map(|(n, _)| n)
+        .collect();
+    if columns.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if head.trim_end().ends_with('(') {
+        // VALUES tuples: split at commas outside quotes, to each tuple's `)`.
+        let b = text.as_bytes();
+        let mut i = m.end;
+        'tuples: loop {
+            let mut cell = 0;
+            let mut start = i;
+            let mut quote = None;
+            while i < b.len() {
+                match (quote, b[i]) {
+                    (Some(q), c) if c == q => {
+                        // `''` inside a string is a quote.
+                        if b.get(i + 1) == Some(&q) {
+                            i += 1;
+                        } else {
+                            quote = None;
+                        }
+                    }
+                    (Some(_), b'\\') => i += 1,
+                    (Some(_), _) => {}
+                    (None, q @ (b'\'' | b'"')) => quote = Some(q),
+                    (None, b',' | b')') => {
+                        if columns.contains(&cell) {
+                            let v = text[start..i].trim();
+                            let lead = text[start..i].len() - text[start..i].trim_start().len();
+                            let inner = v.trim_matches(['\'', '"']);
+                            let skip = (v.len() - v.trim_start_matches(['\'', '"']).len()) + lead;
+                            out.push(start + skip..start + skip + inner.len());
+                        }
+                        cell += 1;
+                        start = i + 1;
+                        if b[i] == b')' {
+                            break;
+                        }
+                    }
+                    (None, b'\n' | b';') => break 'tuples,
+                    _ => {}
+                }
+                i += 1;
+            }
+            // `, (` starts the next tuple.
+            let rest = text.get(i + 1..).unwrap_or("");
+            let next = rest.trim_start();
+            match next.strip_prefix(',').map(str::trim_start) {
+                Some(t) if t.starts_with('(') => i = text.len() - t.len() + 1,
+                _ => break,
+            }
+        }
+    } else {
+        for (at, row) in lines_after(text, m.end) {
+            if row == "\\." || row.trim().is_empty() {
+                break;
+            }
+            let row_cells = cells(row, b'\t');
+            for &c in &columns {
+                if let Some(cell) = row_cells.get(c) {
+                    out.push(at + cell.start..at + cell.end);
+                }
+            }
+        }
+    }
+    out
+}
 
 /// A table cell that holds a value: not blank, a placeholder or a phrase.
 fn table_cell(v: &str) -> bool {
@@ -1214,7 +1425,14 @@ fn random_token(v: &str) -> bool {
                 a != b && !(a == 1 && b == 0)
             })
             .count();
-        part.len() >= 16 && switches >= 4 && entropy(part) >= 3.0
+        // Lower case and punctuation alone is a path or a flag
+        // (`file=token=/dev/stdin`), not a random draw.
+        part.len() >= 16
+            && switches >= 4
+            && part
+                .bytes()
+                .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            && entropy(part) >= 3.0
     })
 }
 
@@ -1584,7 +1802,7 @@ fn labelled_id(text: &str, s: &Range<usize>) -> bool {
         "object",
         "correlation",
     ];
-    (IDS.contains(&last) && !(last == "id" && prev == "secret"))
+    (IDS.contains(&last) && !(last == "id" && matches!(prev, "secret" | "session")))
         || (matches!(last, "key" | "keyid") && matches!(prev, "gpg" | "pgp" | "kms"))
 }
 
@@ -1592,7 +1810,7 @@ fn labelled_id(text: &str, s: &Range<usize>) -> bool {
 /// proximity rule: the value within a few words after one is redacted if
 /// it passes [`direct_secret`] (right after the word, `is` or `:`) or
 /// [`strong_secret`] (further on).
-const CRED_WORD: &str = r"(?i)(?:^|[^A-Za-z0-9_])(?:passwords?|passw[oö]rd(?:et|en)?|passwd|passcode|passphrase|pass[ \t]+phrase|pwd|pw|p/w|pass|secret|token|api[ _-]?key|credentials?|creds|zugangsdaten|network[ \t]+key|kennwort|mot[ \t]+de[ \t]+passe|mdp|contrase[ñn]a|clave|senha|parola(?:[ \t]+d'ordine)?|wachtwoord|has[łl]o|l[öo]senord(?:et)?|passord(?:et)?|adgangskode(?:n)?|salasana|[şs]ifre(?:niz)?|heslo|jelsz[óo]|пароль|κωδικ[όο]ς|סיסמה|كلمة[ \t]+(?:المرور|السر)|पासवर्ड|m[ậa]t[ \t]+kh[ẩa]u|kata[ \t]+sandi)(?:[^A-Za-z0-9_]|\z)|비밀번호|パスワード|密码|密碼|口令";
+const CRED_WORD: &str = r"(?i)(?:^|[^A-Za-z0-9_])(?:passwords?|passw(?:[oö]rd(?:et|en)?|ort)|passwd|passcode|passphrase|pass[ \t]+phrase|pwd|pw|p/w|pass|secret|token|api[ _-]?key|credentials?|creds|zugangsdaten|network[ \t]+key|kennwort|mot[ \t]+de[ \t]+passe|mdp|contrase[ñn]a|clave|senha|parola(?:[ \t]+d'ordine)?|wachtwoord|has[łl]o|l[öo]senord(?:et)?|passord(?:et)?|adgangskode(?:n)?|salasana|[şs]ifre(?:niz)?|heslo|jelsz[óo]|пароль|κωδικ[όο]ς|סיסמה|كلمة[ \t]+(?:المرور|السر)|पासवर्ड|m[ậa]t[ \t]+kh[ẩa]u|kata[ \t]+sandi)(?:[^A-Za-z0-9_]|\z)|비밀번호|パスワード|密码|密碼|口令";
 
 /// Words between a credential word and its value that keep the value
 /// "direct": a verb, a linker, a separator.
@@ -1611,6 +1829,11 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
         && !c.is_alphanumeric()
     {
         at -= c.len_utf8();
+    }
+    // A compound name (`token-refresh.log`, `password.txt`): no value follows.
+    let mut after = text[at..].chars();
+    if matches!(after.next(), Some('-' | '.')) && after.next().is_some_and(char::is_alphanumeric) {
+        return Vec::new();
     }
     let end = (at + 160).min(text.len());
     let end = (end..=text.len())
@@ -3260,6 +3483,21 @@ mod tests {
 
     /// Each (input, kind, what must vanish): gone, the kind's marker in its
     /// place, and redacting the output again finds nothing.
+    /// Each secret is gone and a marker stands in its place, whichever
+    /// rule names it (a call's password may be found by its call or by
+    /// the credential word before it).
+    fn check_hidden(cases: &[(&str, &str)]) {
+        for (input, secret) in cases {
+            let r = redact(input);
+            assert!(
+                !r.text.contains(secret) && r.text.contains("[REDACTED:"),
+                "{input:?} -> {}",
+                r.text
+            );
+            assert!(redact(&r.text).kinds.is_empty(), "{input:?}: not stable");
+        }
+    }
+
     fn check_found(cases: &[(&str, &str, &str)]) {
         for (input, kind, secret) in cases {
             found_once(input, kind, secret);
@@ -4802,6 +5040,265 @@ mod tests {
             "const sig = jwt.sign(claims, process.env.SIGNING_KEY);",
             "The password policy requires 14 characters and a symbol.",
             "Huge spike in failed logins - credential stuffing?",
+        ]);
+    }
+
+    /// The fifth pass: a call that connects or logs in and the string that
+    /// is its password, SQL rows by column, cookie files and session
+    /// headers, passwords echoed into files or piped into secret stores,
+    /// and the smaller shapes, each in wording of its own.
+    #[test]
+    fn fifth_pass_general_forms_are_found() {
+        // Calls, by their name or their receiver's.
+        check_hidden(&[
+            (
+                "$c = oci_connect('hr', 'Ny6&vBq3Ws', 'db02/XE');",
+                "Ny6&vBq3Ws",
+            ),
+            (
+                "sftp = SftpClient.Connect(\"xfer.partner.example\", 22, \"xfer\", \"Kp3@zRt7Lw\")",
+                "Kp3@zRt7Lw",
+            ),
+            (
+                "db = MySQLdb.connect(\"db04\", \"billing\", \"Tg7#wPz2Lm\", \"billing\")",
+                "Tg7#wPz2Lm",
+            ),
+            (
+                "  File \"sync.py\", line 9, in run\n    s = ftplib.FTP_TLS('ftp.vendor.example', 'drop', 'Hs4!kWp9Xe')",
+                "Hs4!kWp9Xe",
+            ),
+            (
+                "$dbh = DBI->connect($dsn, 'ro', 'Qf5*tLw2Mx', { RaiseError => 1 });",
+                "Qf5*tLw2Mx",
+            ),
+            (
+                "conn, _ := amqp.DialConfig(url, amqp.Config{SASL: []amqp.Authentication{&amqp.PlainAuth{Username: \"q\", Password: \"Bd5!xQw8Nm\"}}})",
+                "Bd5!xQw8Nm",
+            ),
+            ("auth := ssh.Password(\"Wc9%rTy4Hj\")", "Wc9%rTy4Hj"),
+            (
+                "creds = pika.PlainCredentials(\"mq-ops\", \"Lq2^nBv7Kd\")",
+                "Lq2^nBv7Kd",
+            ),
+            (
+                "const db = new Sequelize(\"crm\", \"crm_app\", \"Zr8&kMn3Pw\", { dialect: \"postgres\" });",
+                "Zr8&kMn3Pw",
+            ),
+            (
+                "req = client.post(u).basic_auth(\"bot\", Some(\"Mv3#qLs8Tn\"))",
+                "Mv3#qLs8Tn",
+            ),
+            (
+                "let h = crypto.createHmac('sha256', 'Jq4&nVs7Lp').update(body).digest('hex');",
+                "Jq4&nVs7Lp",
+            ),
+            (
+                "SecretKeySpec k = new SecretKeySpec(\"Hb6^pLq9Zx4!\".getBytes(), \"HmacSHA256\");",
+                "Hb6^pLq9Zx4!",
+            ),
+            (
+                "fetch(u, { headers: { Authorization: 'Basic ' + btoa('deploy:Fy6%tGh2Jk') } })",
+                "Fy6%tGh2Jk",
+            ),
+            (
+                "String h = Base64.getEncoder().encodeToString(\"ops:Rw3#mKz7Pv\".getBytes());",
+                "Rw3#mKz7Pv",
+            ),
+            (
+                "curl_setopt($h, CURLOPT_PROXYUSERPWD, 'proxy:Tn8$wLq3Zr');",
+                "Tn8$wLq3Zr",
+            ),
+            (
+                "DB_CREDENTIALS = {\"reporting\": [\"ro_user\", \"Gv2*hJk9Pq\"]}",
+                "Gv2*hJk9Pq",
+            ),
+        ]);
+        check_found(&[
+            // A key's name, then its value, as a call's arguments.
+            (
+                "props.put(\"mail.smtp.password\", \"Kb8!vNc4Xs\");",
+                "credential-assignment",
+                "Kb8!vNc4Xs",
+            ),
+            (
+                "System.setProperty(\"javax.net.ssl.trustStorePassword\", \"Wn3$hGf6Jd\");",
+                "credential-assignment",
+                "Wn3$hGf6Jd",
+            ),
+            (
+                "cfg.set(\"ldap\", \"bind_pw\", \"Ep7@sDf2Gh\")",
+                "credential-assignment",
+                "Ep7@sDf2Gh",
+            ),
+            (
+                "set :db_password, \"Yk4%jHg8Fd\"",
+                "credential-assignment",
+                "Yk4%jHg8Fd",
+            ),
+            // SQL rows, by the column's place.
+            (
+                "INSERT INTO service_tokens (name, token, owner) VALUES ('ci', 'Lk3!pZm8Qw', 'dana'), ('cd', 'Pz7#wXc2Vb', 'erin');",
+                "sql-password",
+                "Pz7#wXc2Vb",
+            ),
+            (
+                "insert into `admins` (`login`, `user_password`) values ('root', 'Xw4#bNm7Qs');",
+                "sql-password",
+                "Xw4#bNm7Qs",
+            ),
+            (
+                "COPY app.webhooks (id, url, signing_secret) FROM stdin;\n7\thttps://hooks.example/a\tQm9$rTz4Kp\n\\.",
+                "sql-password",
+                "Qm9$rTz4Kp",
+            ),
+            // Cookies and sessions.
+            (
+                "# Netscape HTTP Cookie File\n.corp.example\tTRUE\t/\tFALSE\t1800000000\tJSESSIONID\tA9f3Kd72LmQx81Zr",
+                "cookie",
+                "A9f3Kd72LmQx81Zr",
+            ),
+            (
+                "GET /v1/me HTTP/1.1\nX-Session-Id: 9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a\nAccept: */*",
+                "cookie",
+                "9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a",
+            ),
+            // Echoed into a file, piped into a secret store.
+            (
+                "echo \"Rt6!vBn2Kq\" > /etc/app/db_password && chmod 400 /etc/app/db_password",
+                "cli-credential",
+                "Rt6!vBn2Kq",
+            ),
+            (
+                "echo 'Hn5@cVx8Lm' | sudo tee /root/.vault-token >/dev/null",
+                "cli-credential",
+                "Hn5@cVx8Lm",
+            ),
+            (
+                "printf 'Yc8@mWq4Ls' | docker secret create db_pw -",
+                "cli-credential",
+                "Yc8@mWq4Ls",
+            ),
+            (
+                "echo -n Uj5#kLp9Xz | vault kv put secret/ci token=-",
+                "cli-credential",
+                "Uj5#kLp9Xz",
+            ),
+            // The smaller shapes.
+            (
+                "Set-Item Env:API_TOKEN -Value 'Ds7!qWe3Rt'",
+                "credential-assignment",
+                "Ds7!qWe3Rt",
+            ),
+            (
+                "encrypt = \"RzbtRHnJ11kooNWd7Ca/+Bjzm82HqNze85xMyrMlwcs=\"",
+                "credential-assignment",
+                "RzbtRHnJ11kooNWd7Ca/+Bjzm82HqNze85xMyrMlwcs=",
+            ),
+            (
+                "pt-online-schema-change --execute D=shop,t=orders,h=db03,u=osc,p=Hq5!nMz2Kc",
+                "credential-assignment",
+                "Hq5!nMz2Kc",
+            ),
+            (
+                "snmpwalk -v3 -u mon -l authPriv -a SHA -A 'Bx7!kLq2Wz' -x AES -X 'Bx7!kLq2Wz' 10.9.0.4",
+                "cli-credential",
+                "Bx7!kLq2Wz",
+            ),
+            (
+                "{\"cmd\": [\"sshpass\", \"-p\", \"Gq5!wEr8Ty\", \"scp\", \"a\", \"b:\"]}",
+                "cli-credential",
+                "Gq5!wEr8Ty",
+            ),
+            (
+                "$ kubectl -n prod get secret api-keys -o jsonpath='{.data.token}' | base64 --decode\nVm3#kQz8Lp\n$",
+                "credential-assignment",
+                "Vm3#kQz8Lp",
+            ),
+            (
+                "# client.auth, read by auth-user-pass\nsvc-vpn\nZn4&xCv7Bn\n",
+                "credential-assignment",
+                "Zn4&xCv7Bn",
+            ),
+            (
+                "npm config set //npm.corp.example/:_authToken 7f3e9a1c-2b4d-4e6f-8a0b-c1d2e3f4a5b6",
+                "npm-auth",
+                "7f3e9a1c-2b4d-4e6f-8a0b-c1d2e3f4a5b6",
+            ),
+            (
+                "the new door PIN is 7305, please memorise it",
+                "credential-prose",
+                "7305",
+            ),
+            (
+                "worker env: SMTP_PASSWORD Qv6#hLm2Zx",
+                "credential-assignment",
+                "Qv6#hLm2Zx",
+            ),
+            (
+                "Das Passwort für die Buchhaltung lautet Hy6#tRe4Wq",
+                "credential-prose",
+                "Hy6#tRe4Wq",
+            ),
+            (
+                "pasted: github\\_pat\\_yrGk9aaR55rxlFTopehO2e6UVeULcKs3VLe3pNRkTtmYWzQkXFc5mipyZoaT",
+                "github-token",
+                "yrGk9aaR55rxlFTopehO2e6UVeULcKs3VLe3pNRkTtmYWzQkXFc5mipyZoaT",
+            ),
+            (
+                "SAMLResponse=Mb48dn2jYuVUZ7PrFE3lX7x/9Jj6QKA7vEgjh4vkBauT7OevNwQ05RESXo/38gypaaAilrS4l39mkSRBsKLkeR9G&RelayState=x",
+                "saml-response",
+                "Mb48dn2jYuVUZ7PrFE3lX7x",
+            ),
+            (
+                "-----BEGIN RSA PRIVATE\nKEY-----\nMIIEowIBAAKCAQEAyrGk9aaR55rxlFTopehO2e6UVeULcKs3VLe3pNRk\n-----END RSA PRIVATE\nKEY-----",
+                "private-key",
+                "yrGk9aaR55rxlFTopehO2e6UVeULcKs3",
+            ),
+        ]);
+    }
+
+    /// The fifth pass's near misses: calls with no password literal in
+    /// them, names and hosts as arguments, SQL and cookies with nothing
+    /// secret, and incident prose about passwords and tokens.
+    #[test]
+    fn fifth_pass_prose_is_left_alone() {
+        check_left_alone(&[
+            "conn = psycopg2.connect(\"host=db01 dbname=shop user=app\")",
+            "$pdo = new PDO(\"mysql:host=db01;dbname=shop\", $user, $pass);",
+            "Connection c = DriverManager.getConnection(\"jdbc:postgresql://pg01:5432/app\", \"report_ro\", props);",
+            "ldap_bind($ds, \"CN=svc,OU=Apps,DC=Corp\", $pw);",
+            "smtp.Credentials = new NetworkCredential(\"CORP\\\\svc-mail\", secret);",
+            "$c = oci_connect('hr', $pw, 'db02/XE');",
+            "auth := smtp.PlainAuth(\"\", from, password, \"smtp.corp.example\")",
+            "auth := ssh.Password(os.Getenv(\"SSH_PASS\"))",
+            "mac = hmac.new(key, msg, hashlib.sha256)",
+            "Mac m = Mac.getInstance(\"HmacSHA256\");",
+            "client.connect(\"10.0.3.7\", 22, \"root\", key_filename=\"~/.ssh/id_ed25519\")",
+            "Buffer.from('hello world').toString('base64')",
+            "auth = base64.b64encode(b\"user:\" + pw.encode())",
+            "mail.login(user, os.environ[\"MAIL_PW\"])",
+            "new ClientSecretCredential(\"9471c0c8-1175-4c11-8a4e-279e472cb5c1\", \"ea840f1b-3d99-4fed-bbc3-18a57ee92167\", secret)",
+            "props.setProperty(\"password\", System.getenv(\"DB_PASS\"));",
+            "String[] fields = {\"username\", \"password\", \"confirm_password\"};",
+            "INSERT INTO audit (id, action) VALUES (3, 'password reset');",
+            "INSERT INTO users (id, password) VALUES (1, NULL), (2, DEFAULT);",
+            "echo \"deploy finished\" > /var/log/token-refresh.log",
+            "echo $DB_PASSWORD > /run/secrets/db_password",
+            "echo done > /tmp/token.flag",
+            "printf '%s\\n' \"$TOKEN\" | kubectl create secret generic x --from-file=token=/dev/stdin",
+            ".example.com\tTRUE\t/\tFALSE\t0\ttheme\tdark",
+            "X-Session-Id: none",
+            "SESSION_TOKEN rotation happens nightly",
+            "Set-Item Env:DB_PASSWORD -Value $secret",
+            "encrypt = true",
+            "pt-table-checksum h=db01,u=checksum,p=$PT_PASS",
+            "The PIN is 4 digits long and the PIN reset was 2026-12-07.",
+            "$ kubectl get secret db -o yaml | base64 -d\nerror: illegal base64 data",
+            "auth-user-pass /etc/openvpn/client.auth\nauth-nocache\nverb 3",
+            "The password reset email went out at 09:12; token rotation is scheduled for Friday.",
+            "The API key was leaked in a public gist and revoked; the login page was unaffected.",
+            "Das Passwort für den Server wurde geändert.",
+            "connect (see the runbook) and login (SSO) were both slow",
         ]);
     }
 
