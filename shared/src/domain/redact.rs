@@ -470,7 +470,9 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         // `| tee .token`), or piped to a command that stores a secret
         // (`| kubectl create secret`, `| gcloud secrets create --data-file=-`).
         ("cli-credential", r#"\b(?:echo|printf)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|>]+)["']?[ \t]*(?:>>?|\|[ \t]*(?:sudo[ \t]+)?tee(?:[ \t]+-a)?)[ \t]*["']?[^\s"'|;&]*(?i:pass|pw|secret|token|cred|key|auth)[^\s"'|;&]*"#.into(), Some(direct_secret)),
-        ("cli-credential", r#"\b(?:echo|printf)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|]+)["']?[ \t]*\|[^\n|]*?(?i:secret|passw|--stdin|/dev/stdin|--data-file[ =]-|from-literal)"#.into(), Some(direct_secret)),
+        ("cli-credential", r#"\b(?:echo|printf)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|]+)["']?[ \t]*\|[^\n|]*?(?i:secret|pass|token|cred|--stdin|-stdin|/dev/stdin|--data-file[ =]-|from-literal)"#.into(), Some(direct_secret)),
+        // A here-string into a login: `sudo -S <<< 'pw'`, `kinit u <<< pw`.
+        ("cli-credential", r#"\b(?:sudo|passwd|chpasswd|kinit|login|vault|docker|podman|helm|mysql\w*|psql)\b[^\n]*?<<<[ \t]*["']?(?P<secret>[^\s"']+)"#.into(), Some(direct_secret)),
         // A label, a dash, a value: `Admin Password - S3cret!`.
         ("credential-assignment", format!(r#"(?i)\b{KEY}[ \t]+[-–—][ \t]+["'`]?(?P<secret>[^\s"'`]+)"#), Some(short_secret)),
         // `password:\n  hunter2`, `password: |\n  hunter2`: YAML's value alone on the next line.
@@ -494,6 +496,10 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         // `the password was set to X`, `changed the root password to X`.
         ("credential-prose", r#"(?i)\b(?:passwd|password|passphrase|pwd|secret|token|api[ _-]?key|pin)(?:\s+for\s+\S+)?(?:\s+(?:is|was|has\s+been|had\s+been|got|been))?\s+(?:set|changed|reset|updated|rotated)\s+(?:to|as)\s*:?\s+["'`]?(?P<secret>[^\s"'`]*[^\s"'`.,;:!?)])"#.into(), Some(secretish)),
         ("credential-prose", r#"(?i)\b(?:set|sets|changed?|changes|reset|resets|updated?|updates|rotated?)\s+(?:the\s+|our\s+|his\s+|her\s+|their\s+|my\s+|its\s+|a\s+)?(?:[A-Za-z0-9_-]+\s+)?(?:passwd|password|passphrase|pwd|pin)\s+(?:to|as)\s*:?\s+["'`]?(?P<secret>[^\s"'`]*[^\s"'`.,;:!?)])"#.into(), Some(secretish)),
+        // `use \`X\` for the db`, `try \`X\``: a pasted value no word or name takes.
+        ("credential-prose", r"(?i)\b(?:use|try|it's|its)[ \t]+`(?P<secret>[^`\s]{8,})`".into(), Some(strong_secret)),
+        // `try root:X on the iLO`, `admin/X`: a well-known account and its password.
+        ("credential-prose", r#"(?i)\b(?:root|admin|administrator|sa|sysadmin|superuser|postgres|oracle|system|sys|ubuntu|ec2-user|centos|pi|operator|guest|svc[_-][a-z0-9_-]+)[:/](?P<secret>[^\s"'@/\\:\[][^\s"'@/\\:]*)"#.into(), Some(strong_secret)),
         // `creds: admin / X`, `login with admin/X`.
         ("credential-prose", r#"(?i)\b(?:creds?|credentials|log[ \t]?in(?:[ \t]+with)?|logged[ \t]+in[ \t]+with|sign[ \t]+in[ \t]+with|user(?:name)?[ \t]*/[ \t]*pass(?:word)?)[ \t]*[:=]?[ \t]*["'`]?(?P<user>[A-Za-z0-9_@-]{1,32})[ \t]*/[ \t]*(?P<secret>[^\s"'`/]*[^\s"'`/.,;:!?)])"#.into(), Some(pair_secret)),
         // `the password 'hunter2'`.
@@ -532,7 +538,7 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     // Cookies: each value of a `Cookie:` or `Set-Cookie:` list, a HAR's
     // cookie header or `cookies` array, `curl -b`; only values that look
     // like a session.
-    ("cookie", r#"(?i)\b(?:set-)?cookie["']?[ \t]*:[ \t]*["']?"#, Some(cookie_secret), cookie_values),
+    ("cookie", r#"(?i)\b(?:set-)?cookie["']?[ \t]*[:=][ \t]*["']?"#, Some(cookie_secret), cookie_values),
     ("cookie", r#"(?i)"name"[ \t]*:[ \t]*"(?:set-)?cookie"[ \t]*,[ \t\r\n]*"value"[ \t]*:[ \t]*""#, Some(cookie_secret), cookie_values),
     ("cookie", r#""cookies"[ \t\r\n]*:[ \t\r\n]*\["#, Some(cookie_secret), har_cookies),
     ("cookie", r#"\bcurl\b{ARGS}\s(?:-b|--cookie)[ \t=]+["']?"#, Some(cookie_secret), cookie_values),
@@ -547,10 +553,12 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     // `Buffer.from(`/`b64encode(` of `user:pw`), a `CURLOPT_USERPWD` option,
     // or a `creds = {…}` literal: each string argument that is a password
     // by its shape (see `call_strings`).
-    ("credential-assignment", r"(?:(?i:connect|login|logon|signin|auth|bind|credential|passw|secret|hmac|smtp|ftp|ldap|sequelize|b64encode|btoa|base64|encode64)[A-Za-z0-9_]*|\bPDO|[a-z]_key|Key|\bBuffer\.from)(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)*\(|\bCURLOPT_[A-Z]*(?:USERPWD|PASSWORD|PASSWD)[ \t]*,|(?i:creds|credentials)[ \t]*=[ \t]*[{(\[]", Some(strong_secret), call_strings),
+    ("credential-assignment", r"(?:(?i:connect|login|logon|signin|auth|bind|credential|passw|secret|token|hmac|smtp|imap|pop3|ftp|ssh|telnet|winrm|ldap|kerberos|sasl|amqp|mysql|mariadb|postgres|redis|mongo|oracle|odbc|jdbc|vault|jenkins|sequelize|b64encode|btoa|base64|encode64)[A-Za-z0-9_]*|\bPDO|[a-z]_key|Key|\bBuffer\.from)(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)*\(|\bCURLOPT_[A-Z]*(?:USERPWD|PASSWORD|PASSWD)[ \t]*,|(?i:creds|credentials)[ \t]*=[ \t]*[{(\[]", Some(strong_secret), call_strings),
+    // `cookies={"sessionid": "…"}`, `cookies: { sid: '…' }`: the values that look like a session.
+    ("cookie", r#"(?i)\bcookies["']?[ \t]*[=:][ \t]*[{\[]"#, Some(cookie_secret), call_strings),
     // SQL rows by column: `INSERT INTO users (id, email, password) VALUES
     // (1, 'a@b', '…')`, and `COPY t (id, api_secret) FROM stdin;` rows.
-    ("sql-password", r"(?i)\b(?:insert[ \t]+(?:into[ \t]+)?[^\s(]+[ \t]*\([^)\n]*(?:passw|secret|token|api_?key|pwd|passphrase|credential)[^)\n]*\)[ \t\r\n]*values[ \t\r\n]*\(|copy[ \t]+[^\s(]+[ \t]*\([^)\n]*(?:passw|secret|token|api_?key|pwd|passphrase|credential)[^)\n]*\)[ \t]+from[ \t]+stdin\b[^\n]*\n)", Some(cell_secret), sql_columns),
+    ("sql-password", r"(?i)\b(?:insert[ \t]+(?:into[ \t]+)?[^\s(]+[ \t]*\([^)]*?(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)]*\)[ \t\r\n]*values[ \t\r\n]*\(|copy[ \t]+[^\s(]+[ \t]*\([^)\n]*(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)\n]*\)[ \t]+from[ \t]+stdin\b[^\n]*\n)", Some(cell_secret), sql_columns),
 ];
 
 /// The string literals of a call's arguments (to the call's closing
@@ -611,7 +619,10 @@ fn call_strings(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
                             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
                             && classes(p) <= 2
                     });
-                let named = login || path || (v.contains('=') && v.contains([';', ',', ':']));
+                // A format string (`%s:%d`, `{}@{}`) is a template.
+                let format = ["%s", "%d", "{}", "{0}"].iter().any(|f| v.contains(f));
+                let named =
+                    login || path || format || (v.contains('=') && v.contains([';', ',', ':']));
                 if !v.is_empty() && !v.contains(char::is_whitespace) && !named {
                     let pw = v.split_once(':').filter(|(user, pw)| {
                         !user.is_empty()
@@ -636,16 +647,24 @@ fn call_strings(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
 }
 
 /// The cells of an `INSERT … (cols) VALUES (…), (…)` or a `COPY … (cols)
-/// FROM stdin` under the columns that name a secret.
+/// FROM stdin` under the columns that name a secret (`password`,
+/// `client_secret`, `pass`, `db_pw`).
 fn sql_columns(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     let head = &text[m.clone()];
     let (Some(open), Some(close)) = (head.find('('), head.find(')')) else {
         return Vec::new();
     };
+    let secret = |c: &str| {
+        let l = c.to_ascii_lowercase();
+        names_secret_column(c)
+            || matches!(l.as_str(), "pw" | "pass")
+            || l.ends_with("_pass")
+            || l.ends_with("_pw")
+    };
     let columns: Vec<usize> = head[open + 1..close]
         .split(',')
         .enumerate()
-        .filter(|(_, c)| names_secret_column(c.trim().trim_matches(['`', '"', '[', ']'])))
+        .filter(|(_, c)| secret(c.trim().trim_matches(['`', '"', '[', ']'])))
         .map(|(n, _)| n)
         .collect();
     if columns.is_empty() {
@@ -653,53 +672,7 @@ fn sql_columns(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     }
     let mut out = Vec::new();
     if head.trim_end().ends_with('(') {
-        // VALUES tuples: split at commas outside quotes, to each tuple's `)`.
-        let b = text.as_bytes();
-        let mut i = m.end;
-        'tuples: loop {
-            let mut cell = 0;
-            let mut start = i;
-            let mut quote = None;
-            while i < b.len() {
-                match (quote, b[i]) {
-                    (Some(q), c) if c == q => {
-                        // `''` inside a string is a quote.
-                        if b.get(i + 1) == Some(&q) {
-                            i += 1;
-                        } else {
-                            quote = None;
-                        }
-                    }
-                    (Some(_), b'\\') => i += 1,
-                    (Some(_), _) => {}
-                    (None, q @ (b'\'' | b'"')) => quote = Some(q),
-                    (None, b',' | b')') => {
-                        if columns.contains(&cell) {
-                            let v = text[start..i].trim();
-                            let lead = text[start..i].len() - text[start..i].trim_start().len();
-                            let inner = v.trim_matches(['\'', '"']);
-                            let skip = (v.len() - v.trim_start_matches(['\'', '"']).len()) + lead;
-                            out.push(start + skip..start + skip + inner.len());
-                        }
-                        cell += 1;
-                        start = i + 1;
-                        if b[i] == b')' {
-                            break;
-                        }
-                    }
-                    (None, b'\n' | b';') => break 'tuples,
-                    _ => {}
-                }
-                i += 1;
-            }
-            // `, (` starts the next tuple.
-            let rest = text.get(i + 1..).unwrap_or("");
-            let next = rest.trim_start();
-            match next.strip_prefix(',').map(str::trim_start) {
-                Some(t) if t.starts_with('(') => i = text.len() - t.len() + 1,
-                _ => break,
-            }
-        }
+        sql_values(text, m.end, &columns, &mut out);
     } else {
         for (at, row) in lines_after(text, m.end) {
             if row == "\\." || row.trim().is_empty() {
@@ -714,6 +687,77 @@ fn sql_columns(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
         }
     }
     out
+}
+
+/// The `columns` of `VALUES` tuples from `from` (inside the first one) on:
+/// cells split at commas outside quotes and calls, over lines, to the `;`.
+/// A cell's value is its first string (`'pw'`, `N'pw'`, `MD5('pw')`), or
+/// the cell itself.
+fn sql_values(text: &str, from: usize, columns: &[usize], out: &mut Vec<Range<usize>>) {
+    const SPAN: usize = 16 << 10;
+    let b = text.as_bytes();
+    let end = (from + SPAN).min(b.len());
+    let (mut cell, mut depth, mut start) = (0usize, 0usize, from);
+    let mut quote: Option<u8> = None;
+    // The first string of the cell: where it opened, and where it closed.
+    let mut literal: Option<(usize, Option<usize>)> = None;
+    let mut in_tuple = true;
+    let mut i = from;
+    while i < end {
+        let c = b[i];
+        if let Some(q) = quote {
+            if c == q && b.get(i + 1) == Some(&q) {
+                // `''` inside a string is a quote.
+                i += 1;
+            } else if c == q {
+                quote = None;
+                if let Some((s, None)) = literal {
+                    literal = Some((s, Some(i)));
+                }
+            } else if c == b'\\' {
+                i += 1;
+            }
+        } else if in_tuple {
+            match c {
+                b'\'' | b'"' => {
+                    quote = Some(c);
+                    if literal.is_none() {
+                        literal = Some((i + 1, None));
+                    }
+                }
+                b'(' => depth += 1,
+                b',' | b')' if depth == 0 => {
+                    if columns.contains(&cell) {
+                        out.push(match literal {
+                            Some((s, Some(e))) => s..e,
+                            _ => {
+                                let raw = &text[start..i];
+                                let lead = raw.len() - raw.trim_start().len();
+                                start + lead..start + lead + raw.trim().len()
+                            }
+                        });
+                    }
+                    literal = None;
+                    cell += 1;
+                    start = i + 1;
+                    in_tuple = c == b',';
+                }
+                b')' => depth -= 1,
+                b';' => break,
+                _ => {}
+            }
+        } else {
+            // Between tuples: `, (` starts the next one.
+            match c {
+                b'(' => {
+                    (in_tuple, cell, depth, start) = (true, 0, 0, i + 1);
+                }
+                b',' | b' ' | b'\t' | b'\r' | b'\n' => {}
+                _ => break,
+            }
+        }
+        i += 1;
+    }
 }
 
 /// A table cell that holds a value: not blank, a placeholder or a phrase.
@@ -1810,7 +1854,7 @@ fn labelled_id(text: &str, s: &Range<usize>) -> bool {
 /// proximity rule: the value within a few words after one is redacted if
 /// it passes [`direct_secret`] (right after the word, `is` or `:`) or
 /// [`strong_secret`] (further on).
-const CRED_WORD: &str = r"(?i)(?:^|[^A-Za-z0-9_])(?:passwords?|passw(?:[oö]rd(?:et|en)?|ort)|passwd|passcode|passphrase|pass[ \t]+phrase|pwd|pw|p/w|pass|secret|token|api[ _-]?key|credentials?|creds|zugangsdaten|network[ \t]+key|kennwort|mot[ \t]+de[ \t]+passe|mdp|contrase[ñn]a|clave|senha|parola(?:[ \t]+d'ordine)?|wachtwoord|has[łl]o|l[öo]senord(?:et)?|passord(?:et)?|adgangskode(?:n)?|salasana|[şs]ifre(?:niz)?|heslo|jelsz[óo]|пароль|κωδικ[όο]ς|סיסמה|كلمة[ \t]+(?:المرور|السر)|पासवर्ड|m[ậa]t[ \t]+kh[ẩa]u|kata[ \t]+sandi)(?:[^A-Za-z0-9_]|\z)|비밀번호|パスワード|密码|密碼|口令";
+const CRED_WORD: &str = r"(?i)(?:^|[^A-Za-z0-9_])(?:passwords?|passw(?:[oö]rd(?:et|en)?|ort)|passwd|key|passcode|passphrase|pass[ \t]+phrase|pwd|pw|p/w|pass|secret|token|api[ _-]?key|credentials?|creds|zugangsdaten|network[ \t]+key|kennwort|mot[ \t]+de[ \t]+passe|mdp|contrase[ñn]a|clave|senha|parola(?:[ \t]+d'ordine)?|wachtwoord|has[łl]o|l[öo]senord(?:et)?|passord(?:et)?|adgangskode(?:n)?|salasana|[şs]ifre(?:niz)?|heslo|jelsz[óo]|пароль|κωδικ[όο]ς|סיסמה|كلمة[ \t]+(?:المرور|السر)|पासवर्ड|m[ậa]t[ \t]+kh[ẩa]u|kata[ \t]+sandi)(?:[^A-Za-z0-9_]|\z)|비밀번호|パスワード|密码|密碼|口令";
 
 /// Words between a credential word and its value that keep the value
 /// "direct": a verb, a linker, a separator.
@@ -1841,10 +1885,16 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
         .unwrap_or(text.len());
     let window = &text[at..end];
     let mut direct = true;
-    // "pass" is a verb too: only a value right after it.
-    let verb = text[m.start..at]
-        .trim_start_matches(|c: char| !c.is_alphanumeric())
-        .eq_ignore_ascii_case("pass");
+    // "pass" is a verb too, and "key" an adjective (`key findings`): only
+    // a value right after them.
+    let word = text[m.start..at].trim_start_matches(|c: char| !c.is_alphanumeric());
+    let key = word.eq_ignore_ascii_case("key");
+    let verb = word.eq_ignore_ascii_case("pass") || key;
+    // "key" is a field's name too (`key="SmtpPassword"`, `"key": "SEC-1"`):
+    // only prose's `key: X` or `key is X`.
+    if key && !(text[at..].starts_with(": ") || text[at..].starts_with([' ', '\t'])) {
+        return Vec::new();
+    }
     let mut lines = 0;
     let mut tokens = 0;
     let mut pos = 0;
@@ -5257,6 +5307,47 @@ mod tests {
         ]);
     }
 
+    /// More of the fifth pass's shapes: calls named by the server they
+    /// reach, SQL rows over lines and inside functions, cookie maps,
+    /// here-strings, a well-known account's `user:pw`, `key:` in prose.
+    #[test]
+    fn fifth_pass_more_forms_are_found() {
+        check_hidden(&[
+            (
+                "$mysqli = new mysqli(\"db05\", \"shop\", \"Wq3!zXc8Vb\", \"shop\");",
+                "Wq3!zXc8Vb",
+            ),
+            (
+                "r = redis.StrictRedis(\"cache01\", 6379, 0, \"Pf6^yHn2Mk\")",
+                "Pf6^yHn2Mk",
+            ),
+            (
+                "INSERT INTO users (\n  id,\n  pass\n) VALUES (\n  4,\n  MD5('Cg5&rTy8Ui')\n);",
+                "Cg5&rTy8Ui",
+            ),
+            (
+                "INSERT INTO u (id, password) VALUES (1, crypt('Sd4#fGh7Jk', gen_salt('bf')));",
+                "Sd4#fGh7Jk",
+            ),
+            (
+                "requests.get(url, cookies={\"sessionid\": \"k3Jd8sLq0vZx7Mn2Bp5W\"})",
+                "k3Jd8sLq0vZx7Mn2Bp5W",
+            ),
+            (
+                "document.cookie = \"sid=T9xK2mQ7vL4pR8wZ3nB6\";",
+                "T9xK2mQ7vL4pR8wZ3nB6",
+            ),
+            ("sudo -S true <<< 'Ol7#kJh3Gf'", "Ol7#kJh3Gf"),
+            (
+                "echo -n 'Qa3%wSx7Ed' | openssl enc -aes-256-cbc -pass stdin -in f",
+                "Qa3%wSx7Ed",
+            ),
+            ("try admin:Vx2!mNb8Lk on the BMC", "Vx2!mNb8Lk"),
+            ("ok, the key: Ua8#pLo3Ik", "Ua8#pLo3Ik"),
+            ("@db-team use `Ie6!uYt4Re` for staging", "Ie6!uYt4Re"),
+        ]);
+    }
+
     /// The fifth pass's near misses: calls with no password literal in
     /// them, names and hosts as arguments, SQL and cookies with nothing
     /// secret, and incident prose about passwords and tokens.
@@ -5299,6 +5390,16 @@ mod tests {
             "The API key was leaked in a public gist and revoked; the login page was unaffected.",
             "Das Passwort für den Server wurde geändert.",
             "connect (see the runbook) and login (SSO) were both slow",
+            "key findings: the attacker used stolen cookies",
+            "<add key=\"ConnectionTimeout\" value=\"30\"/>",
+            "{\"key\": \"SEC-4411\", \"summary\": \"token leak\"}",
+            "the key is stored in KMS and the key: rotation is yearly",
+            "requests.get(url, cookies={\"theme\": \"dark\"})",
+            "cat /etc/passwd | grep root:x:0:0",
+            "subject system:serviceaccount:kube-system:default was denied",
+            "use `kubectl rollout restart` or use `--dry-run=client`",
+            "INSERT INTO users (id, pass) VALUES (?, ?);",
+            "db, err := mysql.Open(fmt.Sprintf(\"%s:%s@tcp(%s)/%s\", u, p, h, db))",
         ]);
     }
 
