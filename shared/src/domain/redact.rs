@@ -556,6 +556,12 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     ("credential-assignment", r"(?:(?i:connect|login|logon|signin|auth|bind|credential|passw|secret|token|hmac|smtp|imap|pop3|ftp|ssh|telnet|winrm|ldap|kerberos|sasl|amqp|mysql|mariadb|postgres|redis|mongo|oracle|odbc|jdbc|vault|jenkins|sequelize|b64encode|btoa|base64|encode64)[A-Za-z0-9_]*|\bPDO|[a-z]_key|Key|\bBuffer\.from)(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)*\(|\bCURLOPT_[A-Z]*(?:USERPWD|PASSWORD|PASSWD)[ \t]*,|(?i:creds|credentials)[ \t]*=[ \t]*[{(\[]", Some(strong_secret), call_strings),
     // `cookies={"sessionid": "…"}`, `cookies: { sid: '…' }`: the values that look like a session.
     ("cookie", r#"(?i)\bcookies["']?[ \t]*[=:][ \t]*[{\[]"#, Some(cookie_secret), call_strings),
+    // A key's body pasted without its armour: four lines or more of 64
+    // characters of base64 and a last, shorter one; not under a `BEGIN`
+    // line (a certificate is public, a private key is found above).
+    ("private-key", r"(?m)^[ \t]*[A-Za-z0-9+/]{64}\r?\n(?:[ \t]*[A-Za-z0-9+/]{64}\r?\n){3,}[ \t]*[A-Za-z0-9+/]{0,63}={0,2}", None, bare_key_body),
+    // A JSON key written with `\u` escapes (`"\u0070assword": "…"`).
+    ("credential-assignment", r#""(?:[A-Za-z0-9_.-]|\\u[0-9a-fA-F]{4})*\\u00[0-9a-fA-F]{2}(?:[A-Za-z0-9_.-]|\\u[0-9a-fA-F]{4})*"[ \t]*:[ \t]*""#, Some(not_placeholder), escaped_key_value),
     // SQL rows by column: `INSERT INTO users (id, email, password) VALUES
     // (1, 'a@b', '…')`, and `COPY t (id, api_secret) FROM stdin;` rows.
     ("sql-password", r"(?i)\b(?:insert[ \t]+(?:into[ \t]+)?[^\s(]+[ \t]*\([^)]*?(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)]*\)[ \t\r\n]*values[ \t\r\n]*\(|copy[ \t]+[^\s(]+[ \t]*\([^)\n]*(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)\n]*\)[ \t]+from[ \t]+stdin\b[^\n]*\n)", Some(cell_secret), sql_columns),
@@ -644,6 +650,63 @@ fn call_strings(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
         i += 1;
     }
     out
+}
+
+/// A block of base64 lines with no armour before it, trimmed.
+fn bare_key_body(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    let before = text[..m.start].trim_end();
+    let last = before.rsplit('\n').next().unwrap_or("");
+    if last.trim_start().starts_with("----") {
+        return Vec::new();
+    }
+    let body = &text[m.clone()];
+    let lead = body.len() - body.trim_start().len();
+    std::iter::once(m.start + lead..m.start + lead + body.trim().len()).collect()
+}
+
+/// A key that names a credential, whole (`db_password`, `apiKey`).
+static KEY_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!("(?i)^{KEY}$")).unwrap_or_else(|e| panic!("key name: {e}"))
+});
+
+/// The value of a JSON member whose key, its `\u` escapes read, names a
+/// credential.
+fn escaped_key_value(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    let head = &text[m.clone()];
+    let Some(close) = head[1..].find('"') else {
+        return Vec::new();
+    };
+    let raw = &head[1..=close];
+    let mut key = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        if let Some(ch) = rest
+            .strip_prefix("\\u")
+            .and_then(|r| r.get(..4))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+        {
+            key.push(ch);
+            rest = &rest[6..];
+        } else {
+            key.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    if !KEY_NAME.is_match(&key) {
+        return Vec::new();
+    }
+    let value = &text[m.end..];
+    let len = value
+        .char_indices()
+        .scan(false, |escaped, (i, c)| {
+            let stop = c == '"' && !*escaped;
+            *escaped = c == '\\' && !*escaped;
+            Some((i, stop || c == '\n'))
+        })
+        .find(|(_, stop)| *stop)
+        .map_or(0, |(i, _)| i);
+    std::iter::once(m.end..m.end + len).collect()
 }
 
 /// The cells of an `INSERT … (cols) VALUES (…), (…)` or a `COPY … (cols)
@@ -5348,6 +5411,34 @@ mod tests {
         ]);
     }
 
+    /// Encodings and bare bodies: a JSON key in `\u` escapes, hex of a
+    /// token, base64 of base64, a key's body with no armour.
+    #[test]
+    fn fifth_pass_encodings_are_found() {
+        let body = "QmXFaWAqzAHjpXB49MUZZdxITUXNcYP45x8pLlxBKY/vrJAqp0P5u79TEa6fn5Ln\ntCWbHP008BFQNsrEJ683XJVdXdTI3KTsDwJGKTC1fP8weQX6oKJ94PcRP5xfKvTt\nDAD68qOn2ay167zwf6vgPL/CE0wJqFKlSApDkH1SCLHvkMqvC+LqIuFPiT5ITG9s\nlrIlr1JBSKSCuAPAv1HYqbxtRuIwT/BpZjm78ZxcNiulaZJdN64T2gghFjQIm8Co\nFGPogfWNrG7BYLzhlus4IXnL12BIrcRfN9vFAk9133CnZ2AEW06TIi4ea1APRaR5\nxeRC+6zzZM7afXQEVh/kGDmW7Ks=";
+        let pasted = format!("from the laptop, id_rsa without its lines:\n{body}\n\nsent at 10:02");
+        check_hidden(&[
+            (
+                "{\"db\": {\"\\u0073mtp_\\u0070ass\": \"Rf4$tGb7Yh\"}}",
+                "Rf4$tGb7Yh",
+            ),
+            (
+                "dump: 676c7061742d5871374c6d324b70395274345677365a7931426e",
+                "676c7061742d5871374c6d324b70395274345677365a7931426e",
+            ),
+            (
+                "env blob UVZCSlgxUlBTMFZPUFVwM05TRnJUWG80VVhBelRHUUs= from the pod",
+                "UVZCSlgxUlBTMFZPUFVwM05TRnJUWG80VVhBelRHUUs=",
+            ),
+            (
+                &pasted,
+                "FGPogfWNrG7BYLzhlus4IXnL12BIrcRfN9vFAk9133CnZ2AEW06TIi4ea1APRaR5",
+            ),
+        ]);
+        let r = redact(&pasted);
+        assert!(r.text.ends_with("\n\nsent at 10:02"), "{}", r.text);
+    }
+
     /// The fifth pass's near misses: calls with no password literal in
     /// them, names and hosts as arguments, SQL and cookies with nothing
     /// secret, and incident prose about passwords and tokens.
@@ -5399,6 +5490,10 @@ mod tests {
             "subject system:serviceaccount:kube-system:default was denied",
             "use `kubectl rollout restart` or use `--dry-run=client`",
             "INSERT INTO users (id, pass) VALUES (?, ?);",
+            "{\"\\u0073ummary\": \"token leak in CI\", \"\\u006eame\": \"Rf4$tGb7Yh\"}",
+            "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 of the build",
+            "commit 9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e merged",
+            "-----BEGIN CERTIFICATE-----\nQmXFaWAqzAHjpXB49MUZZdxITUXNcYP45x8pLlxBKY/vrJAqp0P5u79TEa6fn5Ln\ntCWbHP008BFQNsrEJ683XJVdXdTI3KTsDwJGKTC1fP8weQX6oKJ94PcRP5xfKvTt\nDAD68qOn2ay167zwf6vgPL/CE0wJqFKlSApDkH1SCLHvkMqvC+LqIuFPiT5ITG9s\nlrIlr1JBSKSCuAPAv1HYqbxtRuIwT/BpZjm78ZxcNiulaZJdN64T2gghFjQIm8Co\nxeRC+6zzZM7afXQEVh/kGDmW7Ks=\n-----END CERTIFICATE-----",
             "db, err := mysql.Open(fmt.Sprintf(\"%s:%s@tcp(%s)/%s\", u, p, h, db))",
         ]);
     }
