@@ -469,8 +469,8 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         // A password echoed into a file that names one (`echo pw > vault_pass.txt`,
         // `| tee .token`), or piped to a command that stores a secret
         // (`| kubectl create secret`, `| gcloud secrets create --data-file=-`).
-        ("cli-credential", r#"\b(?:echo|printf)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|>]+)["']?[ \t]*(?:>>?|\|[ \t]*(?:sudo[ \t]+)?tee(?:[ \t]+-a)?)[ \t]*["']?[^\s"'|;&]*(?i:pass|pw|secret|token|cred|key|auth)[^\s"'|;&]*"#.into(), Some(direct_secret)),
-        ("cli-credential", r#"\b(?:echo|printf)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|]+)["']?[ \t]*\|[^\n|]*?(?i:secret|pass|token|cred|--stdin|-stdin|/dev/stdin|--data-file[ =]-|from-literal)"#.into(), Some(direct_secret)),
+        ("cli-credential", r#"\b(?:echo|printf)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|>\\]+)(?:\\n)?["']?[ \t]*(?:>>?|\|[ \t]*(?:sudo[ \t]+)?tee(?:[ \t]+-a)?)[ \t]*["']?[^\s"'|;&]*(?i:pass|pw|secret|token|cred|key|auth)[^\s"'|;&]*"#.into(), Some(direct_secret)),
+        ("cli-credential", r#"\b(?:echo|printf|cat[ \t]+<<<)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|\\]+)(?:\\n)?["']?[ \t]*\|[^\n|]*?(?i:secret|pass|token|cred|--stdin|-stdin|/dev/stdin|--data-file[ =]-|from-literal)"#.into(), Some(direct_secret)),
         // A here-string into a login: `sudo -S <<< 'pw'`, `kinit u <<< pw`.
         ("cli-credential", r#"\b(?:sudo|passwd|chpasswd|kinit|login|vault|docker|podman|helm|mysql\w*|psql)\b[^\n]*?<<<[ \t]*["']?(?P<secret>[^\s"']+)"#.into(), Some(direct_secret)),
         // A label, a dash, a value: `Admin Password - S3cret!`.
@@ -501,7 +501,7 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         // `try root:X on the iLO`, `admin/X`: a well-known account and its password.
         ("credential-prose", r#"(?i)\b(?:root|admin|administrator|sa|sysadmin|superuser|postgres|oracle|system|sys|ubuntu|ec2-user|centos|pi|operator|guest|svc[_-][a-z0-9_-]+)[:/](?P<secret>[^\s"'@/\\:\[][^\s"'@/\\:]*)"#.into(), Some(strong_secret)),
         // `creds: admin / X`, `login with admin/X`.
-        ("credential-prose", r#"(?i)\b(?:creds?|credentials|log[ \t]?in(?:[ \t]+with)?|logged[ \t]+in[ \t]+with|sign[ \t]+in[ \t]+with|user(?:name)?[ \t]*/[ \t]*pass(?:word)?)[ \t]*[:=]?[ \t]*["'`]?(?P<user>[A-Za-z0-9_@-]{1,32})[ \t]*/[ \t]*(?P<secret>[^\s"'`/]*[^\s"'`/.,;:!?)])"#.into(), Some(pair_secret)),
+        ("credential-prose", r#"(?i)\b(?:creds?|credentials|log[ \t]?in(?:[ \t]+with)?|logged[ \t]+in[ \t]+with|sign[ \t]+in[ \t]+with|user(?:name)?[ \t]*/[ \t]*pass(?:word)?)(?:[ \t]+(?:is|are|was|were))?[ \t]*[:=]?[ \t]*["'`]?(?P<user>[A-Za-z0-9_@-]{1,32})[ \t]*/[ \t]*(?P<secret>[^\s"'`/]*[^\s"'`/.,;:!?)])"#.into(), Some(pair_secret)),
         // `the password 'hunter2'`.
         ("credential-prose", r#"(?i)\b(?:passwd|password|passphrase|secret|token|api[ _-]?key)\s+["'`](?P<secret>[^"'`\n]{4,})["'`]"#.into(), Some(secretish)),
         // Other languages: `Das Passwort ist …`, `le mot de passe : …`,
@@ -541,6 +541,8 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     ("cookie", r#"(?i)\b(?:set-)?cookie["']?[ \t]*[:=][ \t]*["']?"#, Some(cookie_secret), cookie_values),
     ("cookie", r#"(?i)"name"[ \t]*:[ \t]*"(?:set-)?cookie"[ \t]*,[ \t\r\n]*"value"[ \t]*:[ \t]*""#, Some(cookie_secret), cookie_values),
     ("cookie", r#""cookies"[ \t\r\n]*:[ \t\r\n]*\["#, Some(cookie_secret), har_cookies),
+    // One cookie as an object, anywhere: `{"name": "connect.sid", "value": "…"}`.
+    ("cookie", r#"(?i)"name"[ \t]*:[ \t]*"[^"\n]{0,30}(?:sess|sid|auth|token|csrf|xsrf|remember)[^"\n]{0,30}"[ \t]*,[ \t\r\n]*"value"[ \t]*:[ \t]*""#, Some(cookie_secret), cookie_entry_value),
     ("cookie", r#"\bcurl\b{ARGS}\s(?:-b|--cookie)[ \t=]+["']?"#, Some(cookie_secret), cookie_values),
     // A credential word in any of several languages, then within a few
     // words a value that passes the check for its place.
@@ -1149,7 +1151,7 @@ fn code_or_name(v: &str) -> bool {
         i > 0
             && v[..i]
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$'))
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$' | b':'))
             && v[..i].bytes().any(|b| b.is_ascii_alphabetic())
     });
     let cmdlet = v.split_once('-').is_some_and(|(a, b)| {
@@ -1284,7 +1286,7 @@ fn short_secret(v: &str) -> bool {
 /// (`-p prompts`, `-w option`, `-storepass changeit`, the JDK's default).
 /// Not a word list's file (`-p passwords.txt`).
 fn tool_value(v: &str) -> bool {
-    const WORDS: [&str; 64] = [
+    const WORDS: [&str; 66] = [
         "option",
         "options",
         "prompt",
@@ -1349,6 +1351,9 @@ fn tool_value(v: &str) -> bool {
         "persistent",
         "mandatory",
         "followed",
+        // SNMP's default communities: the setting, not a secret.
+        "public",
+        "private",
     ];
     const SUFFIXES: [&str; 5] = ["ing", "ed", "ly", "tion", "ment"];
     const LISTS: [&str; 5] = [".txt", ".lst", ".list", ".dic", ".csv"];
@@ -1928,7 +1933,7 @@ const LINKERS: [&str; 40] = [
 ];
 
 /// The value after a credential word: the first of the next few tokens
-/// (eight, within three lines) that passes the check for its place.
+/// (twelve, within three lines) that passes the check for its place.
 fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     // The match may end on the character after the word.
     let mut at = m.end;
@@ -1975,7 +1980,7 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             continue;
         }
         tokens += 1;
-        if tokens > 8 || lines > 3 || raw.contains("[REDACTED:") {
+        if tokens > 12 || lines > 3 || raw.contains("[REDACTED:") {
             break;
         }
         let linker = if raw.is_ascii() {
@@ -2020,6 +2025,18 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
                 vstart += i + 1;
                 v = rest;
             }
+        }
+        // `--from-literal=password=…`, `name=value`: an assignment, which
+        // the assignment rules read with the key beside its value.
+        if let Some((k, rest)) = v.split_once('=')
+            && !k.is_empty()
+            && !rest.is_empty()
+            && !rest.starts_with('=')
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            direct = false;
+            continue;
         }
         // A key's path or a label (`password.value:`, `Location:`): the
         // value comes after it.
@@ -2110,6 +2127,13 @@ static HAR_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#""value"[ \t\r\n]*:[ \t\r\n]*"(?P<v>[^"\\]+)""#)
         .unwrap_or_else(|e| panic!("har value: {e}"))
 });
+
+/// The string value right after the match: `…"value": "<here>"`.
+fn cookie_entry_value(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    let rest = &text[m.end..];
+    let len = rest.find(['"', '\n']).unwrap_or(0);
+    std::iter::once(m.end..m.end + len).collect()
+}
 
 /// A HAR's `"cookies": [{"name": …, "value": …}]`: every value in the array.
 fn har_cookies(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
@@ -5408,6 +5432,26 @@ mod tests {
             ("try admin:Vx2!mNb8Lk on the BMC", "Vx2!mNb8Lk"),
             ("ok, the key: Ua8#pLo3Ik", "Ua8#pLo3Ik"),
             ("@db-team use `Ie6!uYt4Re` for staging", "Ie6!uYt4Re"),
+            (
+                "let k = jsonwebtoken::EncodingKey::from_secret(b\"Yq2%wEr6Ty\");",
+                "Yq2%wEr6Ty",
+            ),
+            (
+                "{\"name\": \"remember_token\", \"value\": \"Pr8Kd3Lw6Zx1Mq9Vb4Tn\", \"path\": \"/\"}",
+                "Pr8Kd3Lw6Zx1Mq9Vb4Tn",
+            ),
+            (
+                "Login is netops / Zm4!xNc7Vb for the core switch",
+                "Zm4!xNc7Vb",
+            ),
+            (
+                "the password for the grafana admin account on the old prod-mon-01 box is Hq6#jKl9Mn",
+                "Hq6#jKl9Mn",
+            ),
+            (
+                "cat <<< 'Tb3@yUi8Op' | podman secret create db -",
+                "Tb3@yUi8Op",
+            ),
         ]);
     }
 
@@ -5490,6 +5534,10 @@ mod tests {
             "subject system:serviceaccount:kube-system:default was denied",
             "use `kubectl rollout restart` or use `--dry-run=client`",
             "INSERT INTO users (id, pass) VALUES (?, ?);",
+            "printf 'done\\n' | tee -a /var/log/secret-scan.log",
+            "kubectl create secret generic db --from-literal=password=\"$DB_PASSWORD\"",
+            "snmpwalk -v2c -c public 10.0.0.1 showed the default community is still enabled",
+            "{\"name\": \"session_theme\", \"value\": \"dark\"}",
             "{\"\\u0073ummary\": \"token leak in CI\", \"\\u006eame\": \"Rf4$tGb7Yh\"}",
             "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 of the build",
             "commit 9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e merged",
