@@ -1625,7 +1625,22 @@ fn prose_or_template(v: &str) -> bool {
     {
         return true;
     }
-    descriptive(v) || number_like(v)
+    descriptive(v) || number_like(v) || metric_vector(v)
+}
+
+/// A vector of metrics (`CVSS:3.1/AV:N/AC:L/PR:N`, or its tail `3.1/AV:N/…`):
+/// short capitals and their short values, joined by `/`.
+fn metric_vector(v: &str) -> bool {
+    let metric = |p: &str| {
+        p.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            || p.split_once(':').is_some_and(|(k, x)| {
+                (1..=4).contains(&k.len())
+                    && k.bytes().all(|b| b.is_ascii_uppercase())
+                    && (1..=4).contains(&x.len())
+                    && x.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
+            })
+    };
+    v.split('/').nth(2).is_some() && v.split('/').all(metric)
 }
 
 /// A description in one hyphenated word: `base64-encoded`, `OAuth2-scoped`,
@@ -1926,10 +1941,10 @@ const CRED_WORD: &str = r"(?i)(?:^|[^A-Za-z0-9_])(?:passwords?|passw(?:[oö]rd(?
 
 /// Words between a credential word and its value that keep the value
 /// "direct": a verb, a linker, a separator.
-const LINKERS: [&str; 40] = [
+const LINKERS: [&str; 41] = [
     ":", "=", "-", "->", "=>", "—", "–", ":=", "is", "was", "are", "were", "will", "be", "still",
     "now", "lautet", "ist", "war", "est", "était", "es", "era", "é", "è", "är", "je", "er", "on",
-    "là", "это", "є", "是", "为", "は", "는", "은", "here", "you", "go",
+    "là", "это", "є", "是", "为", "は", "는", "은", "here", "you", "go", "it",
 ];
 
 /// The value after a credential word: the first of the next few tokens
@@ -1953,6 +1968,7 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
         .unwrap_or(text.len());
     let window = &text[at..end];
     let mut direct = true;
+    let mut comma = false;
     // "pass" is a verb too, and "key" an adjective (`key findings`): only
     // a value right after them.
     let word = text[m.start..at].trim_start_matches(|c: char| !c.is_alphanumeric());
@@ -1989,6 +2005,12 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             LINKERS.contains(&raw.to_lowercase().as_str())
         };
         if linker || raw == "/" {
+            continue;
+        }
+        // `the db password, here you go -> X`: a comma right after the
+        // word, then only linkers before the value.
+        if raw == "," && tokens == 1 {
+            (direct, comma) = (false, true);
             continue;
         }
         // The sentence or the clause ends: `token. CVSS:…`, `token, and`.
@@ -2060,7 +2082,7 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             return std::iter::once(vstart..vstart + v.len()).collect();
         }
         direct = false;
-        if verb {
+        if verb || comma {
             break;
         }
         // The sentence ended.
@@ -5452,6 +5474,7 @@ mod tests {
                 "cat <<< 'Tb3@yUi8Op' | podman secret create db -",
                 "Tb3@yUi8Op",
             ),
+            ("the wiki password, here it is: Fd5!gHj8Kl", "Fd5!gHj8Kl"),
         ]);
     }
 
@@ -5538,6 +5561,9 @@ mod tests {
             "kubectl create secret generic db --from-literal=password=\"$DB_PASSWORD\"",
             "snmpwalk -v2c -c public 10.0.0.1 showed the default community is still enabled",
             "{\"name\": \"session_theme\", \"value\": \"dark\"}",
+            "the password, CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H, scored 9.8",
+            "reset the password, then Rotate-Key2026 ran on every host",
+            "passwords, tokens and keys were rotated; see SEC-2291/SEC-2292.",
             "{\"\\u0073ummary\": \"token leak in CI\", \"\\u006eame\": \"Rf4$tGb7Yh\"}",
             "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 of the build",
             "commit 9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e merged",
