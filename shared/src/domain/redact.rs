@@ -510,6 +510,10 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("credential-prose", format!(r#"(?i){INTL}[ \t]+["'„“«»「『](?P<secret>[^"'„“”«»」』\n]{{4,}})["'“”«»」』]"#), Some(secretish)),
         // A long random token within a few words after a credential word.
         ("high-entropy-token", r"(?i)(?:token|secret|key|passw(?:or)?d|pwd|credential|auth)[a-z_]*[^\n]{0,40}?[^A-Za-z0-9+/=_\n-](?P<secret>[A-Za-z0-9+/=_-]{20,})".into(), Some(random_not_path)),
+        // A value the text says leaked (`printed in plain text: <32 hex>`,
+        // `was exposed: <uuid>`): a key's shape, hex, a UUID or random. Not
+        // `was logged:` or `printed:`, which ids are too (a request id).
+        ("high-entropy-token", r#"(?i)\b(?:(?:in|as)[ \t]+(?:plain|clear)[ \t-]?text|plaintext|cleartext|(?:was|were|got|been)[ \t]+(?:leaked|exposed|committed|pasted))\b[^\n:.]{0,24}(?::|->)[ \t]*["'`]?(?P<secret>[A-Za-z0-9_+/=-]{20,})"#.into(), Some(leaked_value)),
         // An AWS secret key with no label (its key id may be in another
         // field): 40 characters of base64, random, in mixed case with digits.
         ("aws-secret-access-key", r"(?:^|[^A-Za-z0-9/+=_.-])(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=_-]|\z)".into(), Some(aws_secret_shape)),
@@ -1438,6 +1442,16 @@ fn list_values(v: &str) -> bool {
 /// A shadow line's password field, unless it only locks the account.
 fn shadow_password(v: &str) -> bool {
     !matches!(v, "*" | "!" | "!!" | "!*" | "x" | "*LK*" | "NP") && not_placeholder(v)
+}
+
+/// A value the text says leaked: 32 hex or more, a UUID, or random.
+fn leaked_value(v: &str) -> bool {
+    let hex = v.len() >= 32 && v.bytes().all(|b| b.is_ascii_hexdigit());
+    let uuid = v.len() == 36
+        && v.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+        && v.split('-')
+            .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()));
+    (hex || uuid || random_token(v)) && !path_like(v) && !reference(v)
 }
 
 /// A value after a key, seed or salt that is random: not a word or a name.
@@ -5475,6 +5489,18 @@ mod tests {
                 "Tb3@yUi8Op",
             ),
             ("the wiki password, here it is: Fd5!gHj8Kl", "Fd5!gHj8Kl"),
+            (
+                "the deploy log had it in plain text: 9c1e7a3b5d2f4e6a8b0c2d4e6f8a1b3c",
+                "9c1e7a3b5d2f4e6a8b0c2d4e6f8a1b3c",
+            ),
+            (
+                "this key was exposed: 5e2d8f1a-7b3c-4d9e-a6f0-1b2c3d4e5f6a (now revoked)",
+                "5e2d8f1a-7b3c-4d9e-a6f0-1b2c3d4e5f6a",
+            ),
+            (
+                "shown as cleartext -> Wq8Xm2Lp5Rt9Zk3Vn7Bc1Hd6",
+                "Wq8Xm2Lp5Rt9Zk3Vn7Bc1Hd6",
+            ),
         ]);
     }
 
@@ -5561,6 +5587,10 @@ mod tests {
             "kubectl create secret generic db --from-literal=password=\"$DB_PASSWORD\"",
             "snmpwalk -v2c -c public 10.0.0.1 showed the default community is still enabled",
             "{\"name\": \"session_theme\", \"value\": \"dark\"}",
+            "the request id was logged: 7f3e9a1c-2b4d-4e6f-8a0b-c1d2e3f4a5b6",
+            "the trace was printed: 4bf92f3577b34da6a3ce929d0e0e4736",
+            "the key was leaked in commit: 3b18e512dba79e4c8300dd08aeb37f8e728b8dad",
+            "it was exposed: see SEC-2291 for the timeline",
             "the password, CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H, scored 9.8",
             "reset the password, then Rotate-Key2026 ran on every host",
             "passwords, tokens and keys were rotated; see SEC-2291/SEC-2292.",
