@@ -557,9 +557,10 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     // `DBI->connect(`, `pika.PlainCredentials(`, `ClientSecretCredential(`,
     // `.basic_auth(`, `hmac.new(`, `Algorithm.HMAC256(`, `SymmetricSecurityKey(`,
     // `Buffer.from(`/`b64encode(` of `user:pw`), a `CURLOPT_USERPWD` option,
-    // or a `creds = {…}` literal: each string argument that is a password
+    // a `creds = {…}` literal, or a call whose result is a key
+    // (`key = Encoding.ASCII.GetBytes("…")`): each string argument that is a password
     // by its shape (see `call_strings`).
-    ("credential-assignment", r"(?:(?i:connect|login|logon|signin|auth|bind|credential|passw|secret|token|hmac|smtp|imap|pop3|ftp|ssh|telnet|winrm|ldap|kerberos|sasl|amqp|mysql|mariadb|postgres|redis|mongo|oracle|odbc|jdbc|vault|jenkins|sequelize|b64encode|btoa|base64|encode64)[A-Za-z0-9_]*|\bPDO|[a-z]_key|Key|\bBuffer\.from)(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)*\(|\bCURLOPT_[A-Z]*(?:USERPWD|PASSWORD|PASSWD)[ \t]*,|(?i:creds|credentials)[ \t]*=[ \t]*[{(\[]", Some(strong_secret), call_strings),
+    ("credential-assignment", r"(?:(?i:connect|login|logon|signin|auth|bind|credential|passw|secret|token|hmac|smtp|imap|pop3|ftp|ssh|telnet|winrm|ldap|kerberos|sasl|amqp|mysql|mariadb|postgres|redis|mongo|oracle|odbc|jdbc|vault|jenkins|sequelize|b64encode|btoa|base64|encode64)[A-Za-z0-9_]*|\bPDO|[a-z]_key|Key|\bBuffer\.from)(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)*\(|\bCURLOPT_[A-Z]*(?:USERPWD|PASSWORD|PASSWD)[ \t]*,|(?i:creds|credentials)[ \t]*=[ \t]*[{(\[]|(?i:key|secret|passwd|password|pwd|token)[ \t]*=[ \t]*(?:new[ \t]+)?[A-Za-z_][A-Za-z0-9_.:]*\(", Some(strong_secret), call_strings),
     // `cookies={"sessionid": "…"}`, `cookies: { sid: '…' }`: the values that look like a session.
     ("cookie", r#"(?i)\bcookies["']?[ \t]*[=:][ \t]*[{\[]"#, Some(cookie_secret), call_strings),
     // A key's body pasted without its armour: four lines or more of 64
@@ -568,9 +569,13 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     ("private-key", r"(?m)^[ \t]*[A-Za-z0-9+/]{64}\r?\n(?:[ \t]*[A-Za-z0-9+/]{64}\r?\n){3,}[ \t]*[A-Za-z0-9+/]{0,63}={0,2}", None, bare_key_body),
     // A JSON key written with `\u` escapes (`"\u0070assword": "…"`).
     ("credential-assignment", r#""(?:[A-Za-z0-9_.-]|\\u[0-9a-fA-F]{4})*\\u00[0-9a-fA-F]{2}(?:[A-Za-z0-9_.-]|\\u[0-9a-fA-F]{4})*"[ \t]*:[ \t]*""#, Some(not_placeholder), escaped_key_value),
+    // A row with no column list into a table of logins
+    // (`INSERT INTO accounts VALUES (1, 'root', '…')`): its strings that
+    // are passwords by their shape.
+    ("sql-password", r#"(?i)\binsert[ \t]+(?:into[ \t]+)?[`"\[]?[A-Za-z0-9_.]*(?:user|account|login|admin|cred|member|operator|staff)[A-Za-z0-9_]*[`"\]]?[ \t]+values[ \t]*\("#, Some(strong_secret), call_strings),
     // SQL rows by column: `INSERT INTO users (id, email, password) VALUES
     // (1, 'a@b', '…')`, and `COPY t (id, api_secret) FROM stdin;` rows.
-    ("sql-password", r"(?i)\b(?:insert[ \t]+(?:into[ \t]+)?[^\s(]+[ \t]*\([^)]*?(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)]*\)[ \t\r\n]*values[ \t\r\n]*\(|copy[ \t]+[^\s(]+[ \t]*\([^)\n]*(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)\n]*\)[ \t]+from[ \t]+stdin\b[^\n]*\n)", Some(cell_secret), sql_columns),
+    ("sql-password", r"(?i)\b(?:(?:insert|replace|upsert)(?:[ \t]+(?:ignore|or[ \t]+[a-z]+))?[ \t]+(?:into[ \t]+)?[^\s(]+[ \t]*\([^)]*?(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)]*\)[ \t\r\n]*values[ \t\r\n]*\(|copy[ \t]+[^\s(]+[ \t]*\([^)\n]*(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)\n]*\)[ \t]+from[ \t]+stdin\b[^\n]*\n)", Some(cell_secret), sql_columns),
 ];
 
 /// The string literals of a call's arguments (to the call's closing
@@ -5490,6 +5495,18 @@ mod tests {
             ),
             ("the wiki password, here it is: Fd5!gHj8Kl", "Fd5!gHj8Kl"),
             (
+                "REPLACE INTO api_tokens (id, token) VALUES (9, 'Gw4#kLp8Zn3Xc6Vb');",
+                "Gw4#kLp8Zn3Xc6Vb",
+            ),
+            (
+                "INSERT INTO staff_accounts VALUES (2, 'dana', 'dana@corp.example', 'Ht5$lMq9Ao');",
+                "Ht5$lMq9Ao",
+            ),
+            (
+                "var key = Encoding.UTF8.GetBytes(\"Iu6%mNr0Bp\"); var h = new HMACSHA512(key);",
+                "Iu6%mNr0Bp",
+            ),
+            (
                 "the deploy log had it in plain text: 9c1e7a3b5d2f4e6a8b0c2d4e6f8a1b3c",
                 "9c1e7a3b5d2f4e6a8b0c2d4e6f8a1b3c",
             ),
@@ -5591,6 +5608,8 @@ mod tests {
             "the trace was printed: 4bf92f3577b34da6a3ce929d0e0e4736",
             "the key was leaked in commit: 3b18e512dba79e4c8300dd08aeb37f8e728b8dad",
             "it was exposed: see SEC-2291 for the timeline",
+            "INSERT INTO user_events VALUES (5, 'dana@corp.example', 'password_reset', '2026-12-07T09:12:00Z');",
+            "var key = Encoding.UTF8.GetBytes(config[\"Jwt:Key\"]);",
             "the password, CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H, scored 9.8",
             "reset the password, then Rotate-Key2026 ran on every host",
             "passwords, tokens and keys were rotated; see SEC-2291/SEC-2292.",
