@@ -546,7 +546,7 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     ("cookie", r#"(?i)"name"[ \t]*:[ \t]*"(?:set-)?cookie"[ \t]*,[ \t\r\n]*"value"[ \t]*:[ \t]*""#, Some(cookie_secret), cookie_values),
     ("cookie", r#""cookies"[ \t\r\n]*:[ \t\r\n]*\["#, Some(cookie_secret), har_cookies),
     // One cookie as an object, anywhere: `{"name": "connect.sid", "value": "…"}`.
-    ("cookie", r#"(?i)"name"[ \t]*:[ \t]*"[^"\n]{0,30}(?:sess|sid|auth|token|csrf|xsrf|remember)[^"\n]{0,30}"[ \t]*,[ \t\r\n]*"value"[ \t]*:[ \t]*""#, Some(cookie_secret), cookie_entry_value),
+    ("cookie", r#"(?i)"name"[ \t]*:[ \t]*"[^"\n]{0,30}(?:sess|sid|auth[_-]?token|token|csrf|xsrf|remember)[^"\n]{0,30}"[ \t]*,[ \t\r\n]*"value"[ \t]*:[ \t]*""#, Some(cookie_secret), cookie_entry_value),
     ("cookie", r#"\bcurl\b{ARGS}\s(?:-b|--cookie)[ \t=]+["']?"#, Some(cookie_secret), cookie_values),
     // A credential word in any of several languages, then within a few
     // words a value that passes the check for its place.
@@ -636,10 +636,21 @@ fn call_strings(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
                             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
                             && classes(p) <= 2
                     });
+                // `host:port` names a server.
+                let server = v.rsplit_once(':').is_some_and(|(h, p)| {
+                    (1..=5).contains(&p.len())
+                        && p.bytes().all(|c| c.is_ascii_digit())
+                        && !h.is_empty()
+                        && h.bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+                });
                 // A format string (`%s:%d`, `{}@{}`) is a template.
                 let format = ["%s", "%d", "{}", "{0}"].iter().any(|f| v.contains(f));
-                let named =
-                    login || path || format || (v.contains('=') && v.contains([';', ',', ':']));
+                let named = login
+                    || server
+                    || path
+                    || format
+                    || (v.contains('=') && v.contains([';', ',', ':']));
                 if !v.is_empty() && !v.contains(char::is_whitespace) && !named {
                     let pw = v.split_once(':').filter(|(user, pw)| {
                         !user.is_empty()
@@ -1108,7 +1119,9 @@ static ANY: LazyLock<RegexSet> = LazyLock::new(|| {
 
 /// Values that stand for a secret without being one.
 fn not_placeholder(v: &str) -> bool {
-    const WORDS: [&str; 32] = [
+    const WORDS: [&str; 34] = [
+        "yes",
+        "no",
         "null",
         "none",
         "nil",
@@ -1143,7 +1156,10 @@ fn not_placeholder(v: &str) -> bool {
         "n/a",
     ];
     let lower = v.to_ascii_lowercase();
+    // `using password: YES)`: a word with the sentence's closing after it.
+    let word = lower.trim_end_matches([')', ']', ',', ';', '.', '"', '\'']);
     !WORDS.contains(&lower.as_str())
+        && !WORDS.contains(&word)
         && !v.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '•'))
         && !placeholder_shape(v)
         && !path_like(v)
@@ -1193,6 +1209,20 @@ fn random_not_path(v: &str) -> bool {
 /// what a responder needs to know was touched, not a secret. Each part is
 /// a word or a name, none of them random.
 fn path_like(v: &str) -> bool {
+    // `$HOME/.aws/credentials`, `${DIR}/secrets/db`: a variable's path.
+    if let Some(rest) = v.strip_prefix('$') {
+        let name_end = rest
+            .strip_prefix('{')
+            .and_then(|r| r.find('}').map(|i| i + 2))
+            .unwrap_or_else(|| {
+                rest.bytes()
+                    .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                    .count()
+            });
+        return name_end > 0
+            && rest[name_end..].starts_with('/')
+            && path_like(&format!("/x{}", &rest[name_end..]));
+    }
     let parts = || v.split('/').filter(|p| !p.is_empty());
     let word = |p: &str| {
         p.as_bytes()
@@ -5608,6 +5638,10 @@ mod tests {
             "the trace was printed: 4bf92f3577b34da6a3ce929d0e0e4736",
             "the key was leaked in commit: 3b18e512dba79e4c8300dd08aeb37f8e728b8dad",
             "it was exposed: see SEC-2291 for the timeline",
+            "{\"name\": \"authMethod\", \"value\": \"saml-sso-okta-production\"}",
+            "use `$HOME/.aws/credentials` for the profile",
+            "r = Redis.connect(\"redis-01.prod:6379\")",
+            "mysqli_connect_error(): Access denied for user 'wp'@'localhost' (using password: YES)",
             "INSERT INTO user_events VALUES (5, 'dana@corp.example', 'password_reset', '2026-12-07T09:12:00Z');",
             "var key = Encoding.UTF8.GetBytes(config[\"Jwt:Key\"]);",
             "the password, CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H, scored 9.8",
