@@ -447,8 +447,9 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("credential-assignment", format!(r#"(?i)"(?:key|name)"[ \t]*:[ \t]*"{KEY}"[ \t]*,[ \t\r\n]*"value"[ \t]*:[ \t]*"(?P<secret>[^"\n]+)""#), Some(not_placeholder)),
         // YAML's `- name: DB_PASSWORD` then `value: …` on the next line (k8s env, pipelines).
         ("credential-assignment", format!(r#"(?i)\bname["']?[ \t]*:[ \t]*["']?{KEY}["']?[ \t]*,?[ \t]*\r?\n[ \t]*["']?value["']?[ \t]*:[ \t]*["']?(?P<secret>[^\s"'#][^\s"']*)"#), Some(not_placeholder)),
-        // A value wrapped in a call: `user_pass = MD5('pw')`, `password: "{{ 'pw' | password_hash }}"`.
-        ("credential-assignment", format!(r#"{assign}["']?[A-Za-z_][A-Za-z0-9_.]*[ \t]*\([ \t]*b?["'](?P<secret>[^"'\n]{{3,}})["']"#), Some(not_placeholder)),
+        // A value wrapped in a call: `user_pass = MD5('pw')`, `password: "{{ 'pw' | password_hash }}"`;
+        // not a prompt (`getpass("Password: ")`) or a variable's name (`os.environ.get("DB_PASS")`).
+        ("credential-assignment", format!(r#"{assign}["']?[A-Za-z_][A-Za-z0-9_.]*[ \t]*\([ \t]*b?["'](?P<secret>[^"'\n]{{3,}})["']"#), Some(call_value)),
         ("credential-assignment", format!(r#"{assign}["']\{{\{{[ \t]*["'](?P<secret>[^"'\n]{{3,}})["'][ \t]*\|"#), Some(not_placeholder)),
         // Quotes written as `&quot;` (HTML-escaped XML) or `\u0022` (JSON in JSON).
         ("credential-assignment", format!(r#"(?i)\b{KEY}(?:&quot;|&#34;|&#x22;|\\u0022)[ \t]*(?:[:=]|value[ \t]*=)[ \t]*(?:&quot;|&#34;|&#x22;|\\u0022)(?P<secret>[^&\\"\n]{{3,}})(?:&quot;|&#34;|&#x22;|\\u0022)"#), Some(not_placeholder)),
@@ -1168,6 +1169,11 @@ fn not_placeholder(v: &str) -> bool {
         && !reference(v)
 }
 
+/// A call's string that is the value, not a prompt or a variable's name.
+fn call_value(v: &str) -> bool {
+    not_placeholder(v) && !v.trim_end().ends_with(':') && !identifier_name(v)
+}
+
 /// Code where a value would be (`jwt.sign(payload`, `MD5(`,
 /// `ConvertTo-SecureString`) or a key's name (`dbPassword`, `apiKey`):
 /// the value is elsewhere.
@@ -1196,7 +1202,23 @@ fn code_or_name(v: &str) -> bool {
         ]
         .iter()
         .any(|w| lower.ends_with(w));
-    call || cmdlet || key_name
+    // `cfg.password`, `self.db_pass`, `settings.DB_PASSWORD)`: an attribute
+    // that holds the value.
+    let attr = v.trim_end_matches([')', ',', ';']);
+    let attribute = attr.contains('.')
+        && attr.split('.').all(|p| {
+            p.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+        && attr.rsplit('.').next().is_some_and(|last| {
+            let last = last.to_ascii_lowercase();
+            [
+                "password", "passwd", "pass", "pwd", "secret", "token", "key",
+            ]
+            .iter()
+            .any(|w| last.contains(w))
+        });
+    call || cmdlet || key_name || attribute
 }
 
 /// A random token that is not a path of names.
@@ -5641,6 +5663,9 @@ mod tests {
             "{\"name\": \"authMethod\", \"value\": \"saml-sso-okta-production\"}",
             "use `$HOME/.aws/credentials` for the profile",
             "r = Redis.connect(\"redis-01.prod:6379\")",
+            "return psycopg2.connect(host=cfg.host, user=cfg.user, password=cfg.password)",
+            "password = getpass.getpass(\"Password: \")",
+            "token = os.environ.get(\"GITHUB_TOKEN\", \"\")",
             "mysqli_connect_error(): Access denied for user 'wp'@'localhost' (using password: YES)",
             "INSERT INTO user_events VALUES (5, 'dana@corp.example', 'password_reset', '2026-12-07T09:12:00Z');",
             "var key = Encoding.UTF8.GetBytes(config[\"Jwt:Key\"]);",
