@@ -61,8 +61,9 @@ const SEP: &str = r"(?:=>|->|==|:=|[:=：＝])";
 #[rustfmt::skip]
 const RULES_SRC: &[(&str, &str, Check)] = &[
     // PEM and PGP (`PRIVATE KEY BLOCK`); a paste cut short is redacted to the end.
+    // A paste may wrap the armour line between `PRIVATE` and `KEY`.
     // Four or five dashes, any case; ssh.com's `---- BEGIN SSH2 … ----` has spaces inside.
-    ("private-key", r"(?i)-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}[\s\S]*?(?:-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}|\z)", None),
+    ("private-key", r"(?i)-{4,5} ?BEGIN [A-Z0-9 ]*PRIVATE\s+KEY(?: BLOCK)? ?-{4,5}[\s\S]*?(?:-{4,5} ?END [A-Z0-9 ]*PRIVATE\s+KEY(?: BLOCK)? ?-{4,5}|\z)", None),
     // A body pasted without its BEGIN line: the base64 before the END line.
     ("private-key", r"(?i)(?P<secret>[A-Za-z0-9+/=]{16}[A-Za-z0-9+/=\s]{24,})-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}", None),
     // Or with no armour at all: a long base64 body soon after "private key".
@@ -83,6 +84,8 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("aws-signature", r"(?i)(?:[?&;,\s]|\A)(?:x-amz-|x-goog-)?signature=(?P<secret>[A-Za-z0-9%+/=_~-]{16,})", None),
     ("aws-signature", r#"(?i)[?&]x-amz-(?:credential|security-token)=(?P<secret>[^&\s"'#<>]+)"#, None),
     ("github-token", r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b", None),
+    // Markdown escapes underscores: `github\_pat\_…`.
+    ("github-token", r"github\\_pat\\_(?:[A-Za-z0-9_]|\\_){22,255}\b", None),
     // One wrapped over two lines, best effort: long enough once joined.
     ("github-token", r"gh[pousr]_[A-Za-z0-9]{6,35}[ \t]*\r?\n[ \t]*[A-Za-z0-9]{2,255}\b", Some(wrapped_token)),
     ("gitlab-token", r"gl(?:pat|ptt|rt|dt|cbt|soat|oas|ft|imt|agent|wt)-[A-Za-z0-9_-][A-Za-z0-9_.-]{18,}[A-Za-z0-9_-]", None),
@@ -293,6 +296,8 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("credential-assignment", r"(?i)\brsyncd?\.secrets\b[^\n]*\r?\n[ \t]*[^\s:]+:(?P<secret>[^\s]+)", Some(not_placeholder)),
     // `.npmrc`: `_auth=<base64 user:pass>`, `//registry/:_authToken=…`.
     ("npm-auth", r#"(?i)(?:^|[^A-Za-z0-9_])_auth(?:token)?[ \t]*=[ \t]*["']?(?P<secret>[^\s"'][^\s"']{3,})"#, Some(not_placeholder)),
+    // `npm config set //registry/:_authToken <token>`: space apart.
+    ("npm-auth", r#"(?i)(?:^|[^A-Za-z0-9_])_auth(?:token)?[ \t]+["']?(?P<secret>[^\s"'][^\s"']{3,})"#, Some(direct_secret)),
     // bcrypt, htpasswd (`$apr1$`) and sha-crypt (`/etc/shadow`) hashes.
     ("password-hash", r"\$(?:2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}|apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|[56]\$(?:rounds=[0-9]+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{43,86})", None),
     // An `/etc/shadow` line, `root:<password or hash>:19000:0:99999:7:::`.
@@ -307,8 +312,10 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("cli-credential", r#"(?i)(?:^|[\s"'\[,(])-{1,2}(?:[a-z0-9]+-)*(?:password|passwd|pass|passphrase|secret-string|secret|token|api-key|apikey|requirepass|masterauth|auth|pw|gp|community)(?:["'][ \t]*,[ \t]*["']|[ \t]+["']?)(?P<secret>[^\s"',\]\\`-][^\s"',\]]*)"#, Some(flag_secret)),
     // `-p`/`-P` after a tool whose `-p` is a password, glued or spaced:
     // the mysql family (`mysqlimport`, `mysqlbinlog`…), Cassandra, Neo4j, BMCs, `oc`.
-    ("cli-credential", r#"\b(?i:mysql\w*|mariadb\w*|mydumper|myloader|cqlsh|cypher-shell|ipmitool|racadm|ncftp\w*|oc|vmrun|rabbitmqadmin|clickhouse-client|isql|vsql|pgcli|mycli|valkey-cli|keydb-cli)\b{ARGS}[\s"',]-[pP](?:[ \t]+|["'][ \t]*,[ \t]*)?["']?(?P<secret>[^\s"'\\`,\]-][^\s"',\]]*)"#, Some(flag_secret)),
+    ("cli-credential", r#"\b(?i:mysql\w*|mariadb\w*|sshpass|mydumper|myloader|cqlsh|cypher-shell|ipmitool|racadm|ncftp\w*|oc|vmrun|rabbitmqadmin|clickhouse-client|isql|vsql|pgcli|mycli|valkey-cli|keydb-cli)\b{ARGS}[\s"',]-[pP](?:[ \t]+|["'][ \t]*,[ \t]*)?["']?(?P<secret>[^\s"'\\`,\]-][^\s"',\]]*)"#, Some(flag_secret)),
     ("cli-credential", r#"\bsnmp\w*\b{ARGS}\s-[cAX][ \t]+["']?(?P<secret>[^\s"'\\`-][^\s"']*)"#, Some(flag_secret)),
+    // The next of them on the line (SNMPv3's `-A` then `-X`), once the first is a marker.
+    ("cli-credential", r#"\bsnmp\w*\b[^\n]*?\[REDACTED:cli-credential:[0-9a-f]{8}\]["']?{ARGS}\s-[cAX][ \t]+["']?(?P<secret>[^\s"'\\`-][^\s"']*)"#, Some(flag_secret)),
     ("cli-credential", r#"\b(?i:rar|unrar|winrar)(?i:\.exe)?\b{ARGS}\s-(?:hp|p)["']?(?P<secret>[^\s"'\\`-][^\s"']*)"#, Some(flag_secret)),
     ("cli-credential", r#"\bhttps?[ \t]+(?:[^\n]*?\s)?(?:-a|--auth)[ \t=]+["']?[^\s:"']+:(?P<secret>[^\s"']+)"#, Some(flag_secret)),
     ("cli-credential", r#"\brabbitmqctl\b{ARGS}\s(?:add_user|change_password)[ \t]+["']?[^\s"']+["']?[ \t]+["']?(?P<secret>[^\s"'-][^\s"']*)"#, Some(flag_secret)),
@@ -348,6 +355,21 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("url-credentials", r#"(?:^|[\s"'=(,`])[A-Za-z0-9._-]+:(?P<secret>[^\s"'@]+)@(?:tcp|unix|udp)\("#, Some(not_placeholder)),
     ("url-credentials", r#"(?i)\bjdbc:oracle:[a-z]+:@?[A-Za-z0-9_$#]+/(?P<secret>[^\s@/"']+)@"#, Some(not_placeholder)),
     ("credential-assignment", r#"\bjwt\.(?:sign|encode)[ \t]*\([^\n]*?,[ \t]*b?["'](?P<secret>[^"'\n]{3,})["']"#, Some(direct_secret)),
+    // Percona's DSN, `h=host,u=user,p=pw,P=3306`.
+    ("credential-assignment", r#"(?:^|[\s,'"=])h=[^,\s]+,(?:[A-Za-z]=[^,\s]*,)*?p=(?P<secret>[^,\s'"]+)"#, Some(not_placeholder)),
+    // Netscape `cookies.txt`: domain, flag, path, secure, expiry, name, value.
+    ("cookie", r"(?m)^(?:#HttpOnly_)?[A-Za-z0-9.-]+\t(?:TRUE|FALSE)\t[^\t\n]*\t(?:TRUE|FALSE)\t[0-9]+\t[^\t\n]+\t(?P<secret>[^\t\r\n]+)", Some(cookie_secret)),
+    // Session headers: `X-Session-Id: …`, `X-Sess: …`.
+    ("cookie", r"(?i)\bx-sess(?:ion)?(?:-id|-key)?[ \t]*:[ \t]*(?P<secret>[^\s;,]+)", Some(cookie_secret)),
+    // A SAML assertion is a bearer credential while it is valid.
+    ("saml-response", r#"(?i)\bSAMLResponse["']?[ \t]*[=:][ \t]*["']?(?P<secret>[A-Za-z0-9+/%]{40,}(?:={1,2}|%3D){0,2})"#, None),
+    // A secret read back and decoded (`kubectl get secret … | base64 -d`):
+    // the value printed on the next line.
+    ("credential-assignment", r"(?im)\b(?:secrets?|passw(?:or)?ds?|tokens?|credentials?)\b[^\n]*\|[ \t]*base64[ \t]+(?:-d|-D|--decode)\b[^\n]*\r?\n[ \t]*(?P<secret>[^\s$#>][^\s]*)[ \t]*\r?$", Some(direct_secret)),
+    // openvpn's `auth-user-pass` file: the user's line, then the password's.
+    ("credential-assignment", r"(?i)\bauth-user-pass\b[^\n]*\r?\n[ \t]*[^\s]+[ \t]*\r?\n[ \t]*(?P<secret>[^\s]+)[ \t]*(?:\r?\n|\z)", Some(direct_secret)),
+    // `your PIN has been set to 4821`, `PIN is 0937`: digits only, not a date or a version.
+    ("credential-prose", r"(?i)\bpin(?:[ \t]+code)?\b[^\n.]{0,30}?\b(?:is|was|set[ \t]+to|changed[ \t]+to|reset[ \t]+to)[ \t]+[\x22']?(?P<secret>[0-9]{4,8})(?:[^0-9A-Za-z/:.-]|\.(?:[^0-9]|\z)|\z)", None),
     // Vendor tokens, each in its documented format.
     ("hubspot-token", r"\bpat-(?:na|eu|ap)[0-9]-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", None),
     ("jfrog-token", r"\b(?:AKCp[A-Za-z0-9]{69}|cmVmdGtuOjAxOj[A-Za-z0-9]{40,})", None),
@@ -425,8 +447,9 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("credential-assignment", format!(r#"(?i)"(?:key|name)"[ \t]*:[ \t]*"{KEY}"[ \t]*,[ \t\r\n]*"value"[ \t]*:[ \t]*"(?P<secret>[^"\n]+)""#), Some(not_placeholder)),
         // YAML's `- name: DB_PASSWORD` then `value: …` on the next line (k8s env, pipelines).
         ("credential-assignment", format!(r#"(?i)\bname["']?[ \t]*:[ \t]*["']?{KEY}["']?[ \t]*,?[ \t]*\r?\n[ \t]*["']?value["']?[ \t]*:[ \t]*["']?(?P<secret>[^\s"'#][^\s"']*)"#), Some(not_placeholder)),
-        // A value wrapped in a call: `user_pass = MD5('pw')`, `password: "{{ 'pw' | password_hash }}"`.
-        ("credential-assignment", format!(r#"{assign}["']?[A-Za-z_][A-Za-z0-9_.]*[ \t]*\([ \t]*b?["'](?P<secret>[^"'\n]{{3,}})["']"#), Some(not_placeholder)),
+        // A value wrapped in a call: `user_pass = MD5('pw')`, `password: "{{ 'pw' | password_hash }}"`;
+        // not a prompt (`getpass("Password: ")`) or a variable's name (`os.environ.get("DB_PASS")`).
+        ("credential-assignment", format!(r#"{assign}["']?[A-Za-z_][A-Za-z0-9_.]*[ \t]*\([ \t]*b?["'](?P<secret>[^"'\n]{{3,}})["']"#), Some(call_value)),
         ("credential-assignment", format!(r#"{assign}["']\{{\{{[ \t]*["'](?P<secret>[^"'\n]{{3,}})["'][ \t]*\|"#), Some(not_placeholder)),
         // Quotes written as `&quot;` (HTML-escaped XML) or `\u0022` (JSON in JSON).
         ("credential-assignment", format!(r#"(?i)\b{KEY}(?:&quot;|&#34;|&#x22;|\\u0022)[ \t]*(?:[:=]|value[ \t]*=)[ \t]*(?:&quot;|&#34;|&#x22;|\\u0022)(?P<secret>[^&\\"\n]{{3,}})(?:&quot;|&#34;|&#x22;|\\u0022)"#), Some(not_placeholder)),
@@ -435,6 +458,22 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("credential-assignment", format!(r#"(?i)\b(?:define|setdefault|putenv|setenv|set|setitem|put)[ \t]*\([ \t]*["']{KEY}["'][ \t]*,[ \t]*["'](?P<secret>[^"'\n]{{3,}})["']"#), Some(not_placeholder)),
         ("credential-assignment", format!(r#"(?i)\[[ \t]*["']{KEY}["'][ \t]*\][ \t]*(?:=|\|\|=|\?\?=)[ \t]*["'](?P<secret>[^"'\n]{{3,}})["']"#), Some(not_placeholder)),
         ("credential-assignment", format!(r#"(?m)^[ \t]*ENV[ \t]+(?i:{KEY})[ \t]+["']?(?P<secret>[^\s"'=][^\s"']*)"#), Some(not_placeholder)),
+        // A key's name as one argument and its value as the next, in any
+        // call: `setProperty("password", "…")`, `config.set('db', 'password', '…')`,
+        // Ruby's `set :password, '…'`.
+        ("credential-assignment", format!(r#"(?i)(?:["']{KEY}["']|(?:^|[\s(,{{]):{KEY})[ \t]*,[ \t]*["'](?P<secret>[^"'\n]{{3,}})["']"#), Some(direct_secret)),
+        // PowerShell's `Set-Item -Path Env:DB_PASSWORD -Value '…'`.
+        ("credential-assignment", format!(r#"(?i)\bEnv:{KEY}\b[^\n]*?[ \t]-Value[ \t]+["']?(?P<secret>[^\s"']+)"#), Some(not_placeholder)),
+        // An environment variable's name, a space, its value (`POSTGRES_PASS X`):
+        // only a value no word or name takes.
+        ("credential-assignment", r#"\b[A-Z0-9_]*(?:PASSWORD|PASSWD|PASS|PWD|SECRET|TOKEN|API_KEY|APIKEY)[ \t]+["']?(?P<secret>[^\s"']+)"#.into(), Some(strong_secret)),
+        // A password echoed into a file that names one (`echo pw > vault_pass.txt`,
+        // `| tee .token`), or piped to a command that stores a secret
+        // (`| kubectl create secret`, `| gcloud secrets create --data-file=-`).
+        ("cli-credential", r#"\b(?:echo|printf)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|>\\]+)(?:\\n)?["']?[ \t]*(?:>>?|\|[ \t]*(?:sudo[ \t]+)?tee(?:[ \t]+-a)?)[ \t]*["']?[^\s"'|;&]*(?i:pass|pw|secret|token|cred|key|auth)[^\s"'|;&]*"#.into(), Some(direct_secret)),
+        ("cli-credential", r#"\b(?:echo|printf|cat[ \t]+<<<)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|\\]+)(?:\\n)?["']?[ \t]*\|[^\n|]*?(?i:secret|pass|token|cred|--stdin|-stdin|/dev/stdin|--data-file[ =]-|from-literal)"#.into(), Some(direct_secret)),
+        // A here-string into a login: `sudo -S <<< 'pw'`, `kinit u <<< pw`.
+        ("cli-credential", r#"\b(?:sudo|passwd|chpasswd|kinit|login|vault|docker|podman|helm|mysql\w*|psql)\b[^\n]*?<<<[ \t]*["']?(?P<secret>[^\s"']+)"#.into(), Some(direct_secret)),
         // A label, a dash, a value: `Admin Password - S3cret!`.
         ("credential-assignment", format!(r#"(?i)\b{KEY}[ \t]+[-–—][ \t]+["'`]?(?P<secret>[^\s"'`]+)"#), Some(short_secret)),
         // `password:\n  hunter2`, `password: |\n  hunter2`: YAML's value alone on the next line.
@@ -443,9 +482,9 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("credential-assignment", format!(r#"(?i)\b{PW_KEY}["']?[ \t]*:[ \t]*\r?\n(?P<secret>[ \t]*-[ \t]+[^\s#][^\n]*(?:\r?\n[ \t]*-[ \t]+[^\s#][^\n]*)*)"#), Some(list_values)),
         // `{\"password\":\"hunter2\"}`: JSON escaped inside a log line.
         ("credential-assignment", format!(r#"(?i)\b(?:{KEY}|pass|pw|pin|passcode)\\"[ \t]*:[ \t]*\\"(?P<secret>[^"\\\n][^"\\\n]{{3,}})\\""#), Some(not_placeholder)),
-        // `HMAC_KEY=<base64>`, `MASTER_KEY: <hex>`, `seed: <hex>`: any key, salt
-        // or seed whose value is random.
-        ("credential-assignment", r#"(?i)\b[A-Za-z0-9_.-]*(?:key|seed|salt)["']?[ \t]*[:=][ \t]*["']?(?P<secret>[A-Za-z0-9+/=_.~-]{16,})"#.into(), Some(random_or_hex)),
+        // `HMAC_KEY=<base64>`, `MASTER_KEY: <hex>`, `seed: <hex>`, Consul's
+        // `encrypt = "<base64>"`: any key, salt or seed whose value is random.
+        ("credential-assignment", r#"(?i)\b[A-Za-z0-9_.-]*(?:key|seed|salt|encrypt)["']?[ \t]*[:=][ \t]*["']?(?P<secret>[A-Za-z0-9+/=_.~-]{16,})"#.into(), Some(random_or_hex)),
         // A password as a call's argument: `setPassword("…")`,
         // `db.changeUserPassword("u", "…")`, `new NetworkCredential("u", "…")`,
         // `auth=('u', '…')`, `smtp.login('u', '…')`.
@@ -458,8 +497,12 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         // `the password was set to X`, `changed the root password to X`.
         ("credential-prose", r#"(?i)\b(?:passwd|password|passphrase|pwd|secret|token|api[ _-]?key|pin)(?:\s+for\s+\S+)?(?:\s+(?:is|was|has\s+been|had\s+been|got|been))?\s+(?:set|changed|reset|updated|rotated)\s+(?:to|as)\s*:?\s+["'`]?(?P<secret>[^\s"'`]*[^\s"'`.,;:!?)])"#.into(), Some(secretish)),
         ("credential-prose", r#"(?i)\b(?:set|sets|changed?|changes|reset|resets|updated?|updates|rotated?)\s+(?:the\s+|our\s+|his\s+|her\s+|their\s+|my\s+|its\s+|a\s+)?(?:[A-Za-z0-9_-]+\s+)?(?:passwd|password|passphrase|pwd|pin)\s+(?:to|as)\s*:?\s+["'`]?(?P<secret>[^\s"'`]*[^\s"'`.,;:!?)])"#.into(), Some(secretish)),
+        // `use \`X\` for the db`, `try \`X\``: a pasted value no word or name takes.
+        ("credential-prose", r"(?i)\b(?:use|try|it's|its)[ \t]+`(?P<secret>[^`\s]{8,})`".into(), Some(strong_secret)),
+        // `try root:X on the iLO`, `admin/X`: a well-known account and its password.
+        ("credential-prose", r#"(?i)\b(?:root|admin|administrator|sa|sysadmin|superuser|postgres|oracle|system|sys|ubuntu|ec2-user|centos|pi|operator|guest|svc[_-][a-z0-9_-]+)[:/](?P<secret>[^\s"'@/\\:\[][^\s"'@/\\:]*)"#.into(), Some(strong_secret)),
         // `creds: admin / X`, `login with admin/X`.
-        ("credential-prose", r#"(?i)\b(?:creds?|credentials|log[ \t]?in(?:[ \t]+with)?|logged[ \t]+in[ \t]+with|sign[ \t]+in[ \t]+with|user(?:name)?[ \t]*/[ \t]*pass(?:word)?)[ \t]*[:=]?[ \t]*["'`]?(?P<user>[A-Za-z0-9_@-]{1,32})[ \t]*/[ \t]*(?P<secret>[^\s"'`/]*[^\s"'`/.,;:!?)])"#.into(), Some(pair_secret)),
+        ("credential-prose", r#"(?i)\b(?:creds?|credentials|log[ \t]?in(?:[ \t]+with)?|logged[ \t]+in[ \t]+with|sign[ \t]+in[ \t]+with|user(?:name)?[ \t]*/[ \t]*pass(?:word)?)(?:[ \t]+(?:is|are|was|were))?[ \t]*[:=]?[ \t]*["'`]?(?P<user>[A-Za-z0-9_@-]{1,32})[ \t]*/[ \t]*(?P<secret>[^\s"'`/]*[^\s"'`/.,;:!?)])"#.into(), Some(pair_secret)),
         // `the password 'hunter2'`.
         ("credential-prose", r#"(?i)\b(?:passwd|password|passphrase|secret|token|api[ _-]?key)\s+["'`](?P<secret>[^"'`\n]{4,})["'`]"#.into(), Some(secretish)),
         // Other languages: `Das Passwort ist …`, `le mot de passe : …`,
@@ -468,6 +511,10 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("credential-prose", format!(r#"(?i){INTL}[ \t]+["'„“«»「『](?P<secret>[^"'„“”«»」』\n]{{4,}})["'“”«»」』]"#), Some(secretish)),
         // A long random token within a few words after a credential word.
         ("high-entropy-token", r"(?i)(?:token|secret|key|passw(?:or)?d|pwd|credential|auth)[a-z_]*[^\n]{0,40}?[^A-Za-z0-9+/=_\n-](?P<secret>[A-Za-z0-9+/=_-]{20,})".into(), Some(random_not_path)),
+        // A value the text says leaked (`printed in plain text: <32 hex>`,
+        // `was exposed: <uuid>`): a key's shape, hex, a UUID or random. Not
+        // `was logged:` or `printed:`, which ids are too (a request id).
+        ("high-entropy-token", r#"(?i)\b(?:(?:in|as)[ \t]+(?:plain|clear)[ \t-]?text|plaintext|cleartext|(?:was|were|got|been)[ \t]+(?:leaked|exposed|committed|pasted))\b[^\n:.]{0,24}(?::|->)[ \t]*["'`]?(?P<secret>[A-Za-z0-9_+/=-]{20,})"#.into(), Some(leaked_value)),
         // An AWS secret key with no label (its key id may be in another
         // field): 40 characters of base64, random, in mixed case with digits.
         ("aws-secret-access-key", r"(?:^|[^A-Za-z0-9/+=_.-])(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=_-]|\z)".into(), Some(aws_secret_shape)),
@@ -496,14 +543,308 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     // Cookies: each value of a `Cookie:` or `Set-Cookie:` list, a HAR's
     // cookie header or `cookies` array, `curl -b`; only values that look
     // like a session.
-    ("cookie", r#"(?i)\b(?:set-)?cookie["']?[ \t]*:[ \t]*["']?"#, Some(cookie_secret), cookie_values),
+    ("cookie", r#"(?i)\b(?:set-)?cookie["']?[ \t]*[:=][ \t]*["']?"#, Some(cookie_secret), cookie_values),
     ("cookie", r#"(?i)"name"[ \t]*:[ \t]*"(?:set-)?cookie"[ \t]*,[ \t\r\n]*"value"[ \t]*:[ \t]*""#, Some(cookie_secret), cookie_values),
     ("cookie", r#""cookies"[ \t\r\n]*:[ \t\r\n]*\["#, Some(cookie_secret), har_cookies),
+    // One cookie as an object, anywhere: `{"name": "connect.sid", "value": "…"}`.
+    ("cookie", r#"(?i)"name"[ \t]*:[ \t]*"[^"\n]{0,30}(?:sess|sid|auth[_-]?token|token|csrf|xsrf|remember)[^"\n]{0,30}"[ \t]*,[ \t\r\n]*"value"[ \t]*:[ \t]*""#, Some(cookie_secret), cookie_entry_value),
     ("cookie", r#"\bcurl\b{ARGS}\s(?:-b|--cookie)[ \t=]+["']?"#, Some(cookie_secret), cookie_values),
     // A credential word in any of several languages, then within a few
     // words a value that passes the check for its place.
     ("credential-prose", CRED_WORD, None, after_cred_word),
+    // A call that connects, logs in or builds a credential, by its name or
+    // its receiver's (`mysqli_connect(`, `DriverManager.getConnection(`,
+    // `new PDO(`, `smtp.PlainAuth(`, `ssh.Password(`, `ftplib.FTP(`,
+    // `DBI->connect(`, `pika.PlainCredentials(`, `ClientSecretCredential(`,
+    // `.basic_auth(`, `hmac.new(`, `Algorithm.HMAC256(`, `SymmetricSecurityKey(`,
+    // `Buffer.from(`/`b64encode(` of `user:pw`), a `CURLOPT_USERPWD` option,
+    // a `creds = {…}` literal, or a call whose result is a key
+    // (`key = Encoding.ASCII.GetBytes("…")`): each string argument that is a password
+    // by its shape (see `call_strings`).
+    ("credential-assignment", r"(?:(?i:connect|login|logon|signin|auth|bind|credential|passw|secret|token|hmac|smtp|imap|pop3|ftp|ssh|telnet|winrm|ldap|kerberos|sasl|amqp|mysql|mariadb|postgres|redis|mongo|oracle|odbc|jdbc|vault|jenkins|sequelize|b64encode|btoa|base64|encode64)[A-Za-z0-9_]*|\bPDO|[a-z]_key|Key|\bBuffer\.from)(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)*\(|\bCURLOPT_[A-Z]*(?:USERPWD|PASSWORD|PASSWD)[ \t]*,|(?i:creds|credentials)[ \t]*=[ \t]*[{(\[]|(?i:key|secret|passwd|password|pwd|token)[ \t]*=[ \t]*(?:new[ \t]+)?[A-Za-z_][A-Za-z0-9_.:]*\(", Some(strong_secret), call_strings),
+    // `cookies={"sessionid": "…"}`, `cookies: { sid: '…' }`: the values that look like a session.
+    ("cookie", r#"(?i)\bcookies["']?[ \t]*[=:][ \t]*[{\[]"#, Some(cookie_secret), call_strings),
+    // A key's body pasted without its armour: four lines or more of 64
+    // characters of base64 and a last, shorter one; not under a `BEGIN`
+    // line (a certificate is public, a private key is found above).
+    ("private-key", r"(?m)^[ \t]*[A-Za-z0-9+/]{64}\r?\n(?:[ \t]*[A-Za-z0-9+/]{64}\r?\n){3,}[ \t]*[A-Za-z0-9+/]{0,63}={0,2}", None, bare_key_body),
+    // A JSON key written with `\u` escapes (`"\u0070assword": "…"`).
+    ("credential-assignment", r#""(?:[A-Za-z0-9_.-]|\\u[0-9a-fA-F]{4})*\\u00[0-9a-fA-F]{2}(?:[A-Za-z0-9_.-]|\\u[0-9a-fA-F]{4})*"[ \t]*:[ \t]*""#, Some(not_placeholder), escaped_key_value),
+    // A row with no column list into a table of logins
+    // (`INSERT INTO accounts VALUES (1, 'root', '…')`): its strings that
+    // are passwords by their shape.
+    ("sql-password", r#"(?i)\binsert[ \t]+(?:into[ \t]+)?[`"\[]?[A-Za-z0-9_.]*(?:user|account|login|admin|cred|member|operator|staff)[A-Za-z0-9_]*[`"\]]?[ \t]+values[ \t]*\("#, Some(strong_secret), call_strings),
+    // SQL rows by column: `INSERT INTO users (id, email, password) VALUES
+    // (1, 'a@b', '…')`, and `COPY t (id, api_secret) FROM stdin;` rows.
+    ("sql-password", r"(?i)\b(?:(?:insert|replace|upsert)(?:[ \t]+(?:ignore|or[ \t]+[a-z]+))?[ \t]+(?:into[ \t]+)?[^\s(]+[ \t]*\([^)]*?(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)]*\)[ \t\r\n]*values[ \t\r\n]*\(|copy[ \t]+[^\s(]+[ \t]*\([^)\n]*(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)\n]*\)[ \t]+from[ \t]+stdin\b[^\n]*\n)", Some(cell_secret), sql_columns),
 ];
+
+/// The string literals of a call's arguments (to the call's closing
+/// parenthesis, nested calls included, on at most a few lines): each one
+/// whole, or the password of a `user:pw` one. Not a connection string
+/// (`mysql:host=db;dbname=shop`), a directory name (`cn=admin,dc=acme`),
+/// a `DOMAIN\user` or a `host/service`: their parts name things. The
+/// rule's check decides which are secrets.
+fn call_strings(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    const SPAN: usize = 600;
+    let b = text.as_bytes();
+    let end = (m.end + SPAN).min(b.len());
+    let mut out = Vec::new();
+    let (mut depth, mut lines) = (0usize, 0usize);
+    let mut i = m.end;
+    while i < end {
+        match b[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                // A chained call goes on: `Base64.getEncoder().encodeToString("…")`.
+                if depth == 0 && b.get(i + 1) != Some(&b'.') {
+                    break;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            b';' if depth == 0 => break,
+            b'\n' => {
+                lines += 1;
+                if lines > 4 {
+                    break;
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                let start = i + 1;
+                let mut j = start;
+                while j < end && b[j] != q && b[j] != b'\n' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= end || b[j] != q {
+                    break;
+                }
+                let v = &text[start..j];
+                // `DOMAIN\\user` is a login's name.
+                let login = v.split_once('\\').is_some_and(|(d, u)| {
+                    let u = u.trim_start_matches('\\');
+                    let name = |s: &str| {
+                        !s.is_empty()
+                            && s.bytes().all(|c| {
+                                c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'$')
+                            })
+                    };
+                    name(d) && name(u)
+                });
+                // `db02/XE`, `host/service`: names joined by `/`.
+                let path = v.contains('/')
+                    && v.split('/').all(|p| {
+                        p.bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+                            && classes(p) <= 2
+                    });
+                // `host:port` names a server.
+                let server = v.rsplit_once(':').is_some_and(|(h, p)| {
+                    (1..=5).contains(&p.len())
+                        && p.bytes().all(|c| c.is_ascii_digit())
+                        && !h.is_empty()
+                        && h.bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+                });
+                // A format string (`%s:%d`, `{}@{}`) is a template.
+                let format = ["%s", "%d", "{}", "{0}"].iter().any(|f| v.contains(f));
+                let named = login
+                    || server
+                    || path
+                    || format
+                    || (v.contains('=') && v.contains([';', ',', ':']));
+                if !v.is_empty() && !v.contains(char::is_whitespace) && !named {
+                    let pw = v.split_once(':').filter(|(user, pw)| {
+                        !user.is_empty()
+                            && user.len() <= 64
+                            && user.bytes().all(|c| {
+                                c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'@')
+                            })
+                            && strong_secret(pw)
+                    });
+                    out.push(match pw {
+                        Some((user, _)) => start + user.len() + 1..j,
+                        None => start..j,
+                    });
+                }
+                i = j;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A block of base64 lines with no armour before it, trimmed.
+fn bare_key_body(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    let before = text[..m.start].trim_end();
+    let last = before.rsplit('\n').next().unwrap_or("");
+    if last.trim_start().starts_with("----") {
+        return Vec::new();
+    }
+    let body = &text[m.clone()];
+    let lead = body.len() - body.trim_start().len();
+    std::iter::once(m.start + lead..m.start + lead + body.trim().len()).collect()
+}
+
+/// A key that names a credential, whole (`db_password`, `apiKey`).
+static KEY_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!("(?i)^{KEY}$")).unwrap_or_else(|e| panic!("key name: {e}"))
+});
+
+/// The value of a JSON member whose key, its `\u` escapes read, names a
+/// credential.
+fn escaped_key_value(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    let head = &text[m.clone()];
+    let Some(close) = head[1..].find('"') else {
+        return Vec::new();
+    };
+    let raw = &head[1..=close];
+    let mut key = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        if let Some(ch) = rest
+            .strip_prefix("\\u")
+            .and_then(|r| r.get(..4))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+        {
+            key.push(ch);
+            rest = &rest[6..];
+        } else {
+            key.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    if !KEY_NAME.is_match(&key) {
+        return Vec::new();
+    }
+    let value = &text[m.end..];
+    let len = value
+        .char_indices()
+        .scan(false, |escaped, (i, c)| {
+            let stop = c == '"' && !*escaped;
+            *escaped = c == '\\' && !*escaped;
+            Some((i, stop || c == '\n'))
+        })
+        .find(|(_, stop)| *stop)
+        .map_or(0, |(i, _)| i);
+    std::iter::once(m.end..m.end + len).collect()
+}
+
+/// The cells of an `INSERT … (cols) VALUES (…), (…)` or a `COPY … (cols)
+/// FROM stdin` under the columns that name a secret (`password`,
+/// `client_secret`, `pass`, `db_pw`).
+fn sql_columns(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    let head = &text[m.clone()];
+    let (Some(open), Some(close)) = (head.find('('), head.find(')')) else {
+        return Vec::new();
+    };
+    let secret = |c: &str| {
+        let l = c.to_ascii_lowercase();
+        names_secret_column(c)
+            || matches!(l.as_str(), "pw" | "pass")
+            || l.ends_with("_pass")
+            || l.ends_with("_pw")
+    };
+    let columns: Vec<usize> = head[open + 1..close]
+        .split(',')
+        .enumerate()
+        .filter(|(_, c)| secret(c.trim().trim_matches(['`', '"', '[', ']'])))
+        .map(|(n, _)| n)
+        .collect();
+    if columns.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if head.trim_end().ends_with('(') {
+        sql_values(text, m.end, &columns, &mut out);
+    } else {
+        for (at, row) in lines_after(text, m.end) {
+            if row == "\\." || row.trim().is_empty() {
+                break;
+            }
+            let row_cells = cells(row, b'\t');
+            for &c in &columns {
+                if let Some(cell) = row_cells.get(c) {
+                    out.push(at + cell.start..at + cell.end);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `columns` of `VALUES` tuples from `from` (inside the first one) on:
+/// cells split at commas outside quotes and calls, over lines, to the `;`.
+/// A cell's value is its first string (`'pw'`, `N'pw'`, `MD5('pw')`), or
+/// the cell itself.
+fn sql_values(text: &str, from: usize, columns: &[usize], out: &mut Vec<Range<usize>>) {
+    const SPAN: usize = 16 << 10;
+    let b = text.as_bytes();
+    let end = (from + SPAN).min(b.len());
+    let (mut cell, mut depth, mut start) = (0usize, 0usize, from);
+    let mut quote: Option<u8> = None;
+    // The first string of the cell: where it opened, and where it closed.
+    let mut literal: Option<(usize, Option<usize>)> = None;
+    let mut in_tuple = true;
+    let mut i = from;
+    while i < end {
+        let c = b[i];
+        if let Some(q) = quote {
+            if c == q && b.get(i + 1) == Some(&q) {
+                // `''` inside a string is a quote.
+                i += 1;
+            } else if c == q {
+                quote = None;
+                if let Some((s, None)) = literal {
+                    literal = Some((s, Some(i)));
+                }
+            } else if c == b'\\' {
+                i += 1;
+            }
+        } else if in_tuple {
+            match c {
+                b'\'' | b'"' => {
+                    quote = Some(c);
+                    if literal.is_none() {
+                        literal = Some((i + 1, None));
+                    }
+                }
+                b'(' => depth += 1,
+                b',' | b')' if depth == 0 => {
+                    if columns.contains(&cell) {
+                        out.push(match literal {
+                            Some((s, Some(e))) => s..e,
+                            _ => {
+                                let raw = &text[start..i];
+                                let lead = raw.len() - raw.trim_start().len();
+                                start + lead..start + lead + raw.trim().len()
+                            }
+                        });
+                    }
+                    literal = None;
+                    cell += 1;
+                    start = i + 1;
+                    in_tuple = c == b',';
+                }
+                b')' => depth -= 1,
+                b';' => break,
+                _ => {}
+            }
+        } else {
+            // Between tuples: `, (` starts the next one.
+            match c {
+                b'(' => {
+                    (in_tuple, cell, depth, start) = (true, 0, 0, i + 1);
+                }
+                b',' | b' ' | b'\t' | b'\r' | b'\n' => {}
+                _ => break,
+            }
+        }
+        i += 1;
+    }
+}
 
 /// A table cell that holds a value: not blank, a placeholder or a phrase.
 fn table_cell(v: &str) -> bool {
@@ -779,7 +1120,9 @@ static ANY: LazyLock<RegexSet> = LazyLock::new(|| {
 
 /// Values that stand for a secret without being one.
 fn not_placeholder(v: &str) -> bool {
-    const WORDS: [&str; 32] = [
+    const WORDS: [&str; 34] = [
+        "yes",
+        "no",
         "null",
         "none",
         "nil",
@@ -814,13 +1157,21 @@ fn not_placeholder(v: &str) -> bool {
         "n/a",
     ];
     let lower = v.to_ascii_lowercase();
+    // `using password: YES)`: a word with the sentence's closing after it.
+    let word = lower.trim_end_matches([')', ']', ',', ';', '.', '"', '\'']);
     !WORDS.contains(&lower.as_str())
+        && !WORDS.contains(&word)
         && !v.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '•'))
         && !placeholder_shape(v)
         && !path_like(v)
         && !prose_or_template(v)
         && !code_or_name(v)
         && !reference(v)
+}
+
+/// A call's string that is the value, not a prompt or a variable's name.
+fn call_value(v: &str) -> bool {
+    not_placeholder(v) && !v.trim_end().ends_with(':') && !identifier_name(v)
 }
 
 /// Code where a value would be (`jwt.sign(payload`, `MD5(`,
@@ -831,7 +1182,7 @@ fn code_or_name(v: &str) -> bool {
         i > 0
             && v[..i]
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$'))
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$' | b':'))
             && v[..i].bytes().any(|b| b.is_ascii_alphabetic())
     });
     let cmdlet = v.split_once('-').is_some_and(|(a, b)| {
@@ -851,7 +1202,23 @@ fn code_or_name(v: &str) -> bool {
         ]
         .iter()
         .any(|w| lower.ends_with(w));
-    call || cmdlet || key_name
+    // `cfg.password`, `self.db_pass`, `settings.DB_PASSWORD)`: an attribute
+    // that holds the value.
+    let attr = v.trim_end_matches([')', ',', ';']);
+    let attribute = attr.contains('.')
+        && attr.split('.').all(|p| {
+            p.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+        && attr.rsplit('.').next().is_some_and(|last| {
+            let last = last.to_ascii_lowercase();
+            [
+                "password", "passwd", "pass", "pwd", "secret", "token", "key",
+            ]
+            .iter()
+            .any(|w| last.contains(w))
+        });
+    call || cmdlet || key_name || attribute
 }
 
 /// A random token that is not a path of names.
@@ -864,6 +1231,20 @@ fn random_not_path(v: &str) -> bool {
 /// what a responder needs to know was touched, not a secret. Each part is
 /// a word or a name, none of them random.
 fn path_like(v: &str) -> bool {
+    // `$HOME/.aws/credentials`, `${DIR}/secrets/db`: a variable's path.
+    if let Some(rest) = v.strip_prefix('$') {
+        let name_end = rest
+            .strip_prefix('{')
+            .and_then(|r| r.find('}').map(|i| i + 2))
+            .unwrap_or_else(|| {
+                rest.bytes()
+                    .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                    .count()
+            });
+        return name_end > 0
+            && rest[name_end..].starts_with('/')
+            && path_like(&format!("/x{}", &rest[name_end..]));
+    }
     let parts = || v.split('/').filter(|p| !p.is_empty());
     let word = |p: &str| {
         p.as_bytes()
@@ -966,7 +1347,7 @@ fn short_secret(v: &str) -> bool {
 /// (`-p prompts`, `-w option`, `-storepass changeit`, the JDK's default).
 /// Not a word list's file (`-p passwords.txt`).
 fn tool_value(v: &str) -> bool {
-    const WORDS: [&str; 64] = [
+    const WORDS: [&str; 66] = [
         "option",
         "options",
         "prompt",
@@ -1031,6 +1412,9 @@ fn tool_value(v: &str) -> bool {
         "persistent",
         "mandatory",
         "followed",
+        // SNMP's default communities: the setting, not a secret.
+        "public",
+        "private",
     ];
     const SUFFIXES: [&str; 5] = ["ing", "ed", "ly", "tion", "ment"];
     const LISTS: [&str; 5] = [".txt", ".lst", ".list", ".dic", ".csv"];
@@ -1115,6 +1499,16 @@ fn list_values(v: &str) -> bool {
 /// A shadow line's password field, unless it only locks the account.
 fn shadow_password(v: &str) -> bool {
     !matches!(v, "*" | "!" | "!!" | "!*" | "x" | "*LK*" | "NP") && not_placeholder(v)
+}
+
+/// A value the text says leaked: 32 hex or more, a UUID, or random.
+fn leaked_value(v: &str) -> bool {
+    let hex = v.len() >= 32 && v.bytes().all(|b| b.is_ascii_hexdigit());
+    let uuid = v.len() == 36
+        && v.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+        && v.split('-')
+            .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()));
+    (hex || uuid || random_token(v)) && !path_like(v) && !reference(v)
 }
 
 /// A value after a key, seed or salt that is random: not a word or a name.
@@ -1214,7 +1608,14 @@ fn random_token(v: &str) -> bool {
                 a != b && !(a == 1 && b == 0)
             })
             .count();
-        part.len() >= 16 && switches >= 4 && entropy(part) >= 3.0
+        // Lower case and punctuation alone is a path or a flag
+        // (`file=token=/dev/stdin`), not a random draw.
+        part.len() >= 16
+            && switches >= 4
+            && part
+                .bytes()
+                .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            && entropy(part) >= 3.0
     })
 }
 
@@ -1295,7 +1696,22 @@ fn prose_or_template(v: &str) -> bool {
     {
         return true;
     }
-    descriptive(v) || number_like(v)
+    descriptive(v) || number_like(v) || metric_vector(v)
+}
+
+/// A vector of metrics (`CVSS:3.1/AV:N/AC:L/PR:N`, or its tail `3.1/AV:N/…`):
+/// short capitals and their short values, joined by `/`.
+fn metric_vector(v: &str) -> bool {
+    let metric = |p: &str| {
+        p.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            || p.split_once(':').is_some_and(|(k, x)| {
+                (1..=4).contains(&k.len())
+                    && k.bytes().all(|b| b.is_ascii_uppercase())
+                    && (1..=4).contains(&x.len())
+                    && x.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
+            })
+    };
+    v.split('/').nth(2).is_some() && v.split('/').all(metric)
 }
 
 /// A description in one hyphenated word: `base64-encoded`, `OAuth2-scoped`,
@@ -1584,7 +2000,7 @@ fn labelled_id(text: &str, s: &Range<usize>) -> bool {
         "object",
         "correlation",
     ];
-    (IDS.contains(&last) && !(last == "id" && prev == "secret"))
+    (IDS.contains(&last) && !(last == "id" && matches!(prev, "secret" | "session")))
         || (matches!(last, "key" | "keyid") && matches!(prev, "gpg" | "pgp" | "kms"))
 }
 
@@ -1592,18 +2008,18 @@ fn labelled_id(text: &str, s: &Range<usize>) -> bool {
 /// proximity rule: the value within a few words after one is redacted if
 /// it passes [`direct_secret`] (right after the word, `is` or `:`) or
 /// [`strong_secret`] (further on).
-const CRED_WORD: &str = r"(?i)(?:^|[^A-Za-z0-9_])(?:passwords?|passw[oö]rd(?:et|en)?|passwd|passcode|passphrase|pass[ \t]+phrase|pwd|pw|p/w|pass|secret|token|api[ _-]?key|credentials?|creds|zugangsdaten|network[ \t]+key|kennwort|mot[ \t]+de[ \t]+passe|mdp|contrase[ñn]a|clave|senha|parola(?:[ \t]+d'ordine)?|wachtwoord|has[łl]o|l[öo]senord(?:et)?|passord(?:et)?|adgangskode(?:n)?|salasana|[şs]ifre(?:niz)?|heslo|jelsz[óo]|пароль|κωδικ[όο]ς|סיסמה|كلمة[ \t]+(?:المرور|السر)|पासवर्ड|m[ậa]t[ \t]+kh[ẩa]u|kata[ \t]+sandi)(?:[^A-Za-z0-9_]|\z)|비밀번호|パスワード|密码|密碼|口令";
+const CRED_WORD: &str = r"(?i)(?:^|[^A-Za-z0-9_])(?:passwords?|passw(?:[oö]rd(?:et|en)?|ort)|passwd|key|passcode|passphrase|pass[ \t]+phrase|pwd|pw|p/w|pass|secret|token|api[ _-]?key|credentials?|creds|zugangsdaten|network[ \t]+key|kennwort|mot[ \t]+de[ \t]+passe|mdp|contrase[ñn]a|clave|senha|parola(?:[ \t]+d'ordine)?|wachtwoord|has[łl]o|l[öo]senord(?:et)?|passord(?:et)?|adgangskode(?:n)?|salasana|[şs]ifre(?:niz)?|heslo|jelsz[óo]|пароль|κωδικ[όο]ς|סיסמה|كلمة[ \t]+(?:المرور|السر)|पासवर्ड|m[ậa]t[ \t]+kh[ẩa]u|kata[ \t]+sandi)(?:[^A-Za-z0-9_]|\z)|비밀번호|パスワード|密码|密碼|口令";
 
 /// Words between a credential word and its value that keep the value
 /// "direct": a verb, a linker, a separator.
-const LINKERS: [&str; 40] = [
+const LINKERS: [&str; 41] = [
     ":", "=", "-", "->", "=>", "—", "–", ":=", "is", "was", "are", "were", "will", "be", "still",
     "now", "lautet", "ist", "war", "est", "était", "es", "era", "é", "è", "är", "je", "er", "on",
-    "là", "это", "є", "是", "为", "は", "는", "은", "here", "you", "go",
+    "là", "это", "є", "是", "为", "は", "는", "은", "here", "you", "go", "it",
 ];
 
 /// The value after a credential word: the first of the next few tokens
-/// (eight, within three lines) that passes the check for its place.
+/// (twelve, within three lines) that passes the check for its place.
 fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     // The match may end on the character after the word.
     let mut at = m.end;
@@ -1612,16 +2028,28 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     {
         at -= c.len_utf8();
     }
+    // A compound name (`token-refresh.log`, `password.txt`): no value follows.
+    let mut after = text[at..].chars();
+    if matches!(after.next(), Some('-' | '.')) && after.next().is_some_and(char::is_alphanumeric) {
+        return Vec::new();
+    }
     let end = (at + 160).min(text.len());
     let end = (end..=text.len())
         .find(|i| text.is_char_boundary(*i))
         .unwrap_or(text.len());
     let window = &text[at..end];
     let mut direct = true;
-    // "pass" is a verb too: only a value right after it.
-    let verb = text[m.start..at]
-        .trim_start_matches(|c: char| !c.is_alphanumeric())
-        .eq_ignore_ascii_case("pass");
+    let mut comma = false;
+    // "pass" is a verb too, and "key" an adjective (`key findings`): only
+    // a value right after them.
+    let word = text[m.start..at].trim_start_matches(|c: char| !c.is_alphanumeric());
+    let key = word.eq_ignore_ascii_case("key");
+    let verb = word.eq_ignore_ascii_case("pass") || key;
+    // "key" is a field's name too (`key="SmtpPassword"`, `"key": "SEC-1"`):
+    // only prose's `key: X` or `key is X`.
+    if key && !(text[at..].starts_with(": ") || text[at..].starts_with([' ', '\t'])) {
+        return Vec::new();
+    }
     let mut lines = 0;
     let mut tokens = 0;
     let mut pos = 0;
@@ -1639,7 +2067,7 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             continue;
         }
         tokens += 1;
-        if tokens > 8 || lines > 3 || raw.contains("[REDACTED:") {
+        if tokens > 12 || lines > 3 || raw.contains("[REDACTED:") {
             break;
         }
         let linker = if raw.is_ascii() {
@@ -1648,6 +2076,12 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             LINKERS.contains(&raw.to_lowercase().as_str())
         };
         if linker || raw == "/" {
+            continue;
+        }
+        // `the db password, here you go -> X`: a comma right after the
+        // word, then only linkers before the value.
+        if raw == "," && tokens == 1 {
+            (direct, comma) = (false, true);
             continue;
         }
         // The sentence or the clause ends: `token. CVSS:…`, `token, and`.
@@ -1685,6 +2119,18 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
                 v = rest;
             }
         }
+        // `--from-literal=password=…`, `name=value`: an assignment, which
+        // the assignment rules read with the key beside its value.
+        if let Some((k, rest)) = v.split_once('=')
+            && !k.is_empty()
+            && !rest.is_empty()
+            && !rest.starts_with('=')
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            direct = false;
+            continue;
+        }
         // A key's path or a label (`password.value:`, `Location:`): the
         // value comes after it.
         if raw.ends_with(':') && !raw[..raw.len() - 1].contains(':') {
@@ -1707,7 +2153,7 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             return std::iter::once(vstart..vstart + v.len()).collect();
         }
         direct = false;
-        if verb {
+        if verb || comma {
             break;
         }
         // The sentence ended.
@@ -1774,6 +2220,13 @@ static HAR_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#""value"[ \t\r\n]*:[ \t\r\n]*"(?P<v>[^"\\]+)""#)
         .unwrap_or_else(|e| panic!("har value: {e}"))
 });
+
+/// The string value right after the match: `…"value": "<here>"`.
+fn cookie_entry_value(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    let rest = &text[m.end..];
+    let len = rest.find(['"', '\n']).unwrap_or(0);
+    std::iter::once(m.end..m.end + len).collect()
+}
 
 /// A HAR's `"cookies": [{"name": …, "value": …}]`: every value in the array.
 fn har_cookies(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
@@ -3268,6 +3721,21 @@ mod tests {
 
     /// Each (input, kind, what must vanish): gone, the kind's marker in its
     /// place, and redacting the output again finds nothing.
+    /// Each secret is gone and a marker stands in its place, whichever
+    /// rule names it (a call's password may be found by its call or by
+    /// the credential word before it).
+    fn check_hidden(cases: &[(&str, &str)]) {
+        for (input, secret) in cases {
+            let r = redact(input);
+            assert!(
+                !r.text.contains(secret) && r.text.contains("[REDACTED:"),
+                "{input:?} -> {}",
+                r.text
+            );
+            assert!(redact(&r.text).kinds.is_empty(), "{input:?}: not stable");
+        }
+    }
+
     fn check_found(cases: &[(&str, &str, &str)]) {
         for (input, kind, secret) in cases {
             found_once(input, kind, secret);
@@ -4810,6 +5278,413 @@ mod tests {
             "const sig = jwt.sign(claims, process.env.SIGNING_KEY);",
             "The password policy requires 14 characters and a symbol.",
             "Huge spike in failed logins - credential stuffing?",
+        ]);
+    }
+
+    /// The fifth pass: a call that connects or logs in and the string that
+    /// is its password, SQL rows by column, cookie files and session
+    /// headers, passwords echoed into files or piped into secret stores,
+    /// and the smaller shapes, each in wording of its own.
+    #[test]
+    fn fifth_pass_general_forms_are_found() {
+        // Calls, by their name or their receiver's.
+        check_hidden(&[
+            (
+                "$c = oci_connect('hr', 'Ny6&vBq3Ws', 'db02/XE');",
+                "Ny6&vBq3Ws",
+            ),
+            (
+                "sftp = SftpClient.Connect(\"xfer.partner.example\", 22, \"xfer\", \"Kp3@zRt7Lw\")",
+                "Kp3@zRt7Lw",
+            ),
+            (
+                "db = MySQLdb.connect(\"db04\", \"billing\", \"Tg7#wPz2Lm\", \"billing\")",
+                "Tg7#wPz2Lm",
+            ),
+            (
+                "  File \"sync.py\", line 9, in run\n    s = ftplib.FTP_TLS('ftp.vendor.example', 'drop', 'Hs4!kWp9Xe')",
+                "Hs4!kWp9Xe",
+            ),
+            (
+                "$dbh = DBI->connect($dsn, 'ro', 'Qf5*tLw2Mx', { RaiseError => 1 });",
+                "Qf5*tLw2Mx",
+            ),
+            (
+                "conn, _ := amqp.DialConfig(url, amqp.Config{SASL: []amqp.Authentication{&amqp.PlainAuth{Username: \"q\", Password: \"Bd5!xQw8Nm\"}}})",
+                "Bd5!xQw8Nm",
+            ),
+            ("auth := ssh.Password(\"Wc9%rTy4Hj\")", "Wc9%rTy4Hj"),
+            (
+                "creds = pika.PlainCredentials(\"mq-ops\", \"Lq2^nBv7Kd\")",
+                "Lq2^nBv7Kd",
+            ),
+            (
+                "const db = new Sequelize(\"crm\", \"crm_app\", \"Zr8&kMn3Pw\", { dialect: \"postgres\" });",
+                "Zr8&kMn3Pw",
+            ),
+            (
+                "req = client.post(u).basic_auth(\"bot\", Some(\"Mv3#qLs8Tn\"))",
+                "Mv3#qLs8Tn",
+            ),
+            (
+                "let h = crypto.createHmac('sha256', 'Jq4&nVs7Lp').update(body).digest('hex');",
+                "Jq4&nVs7Lp",
+            ),
+            (
+                "SecretKeySpec k = new SecretKeySpec(\"Hb6^pLq9Zx4!\".getBytes(), \"HmacSHA256\");",
+                "Hb6^pLq9Zx4!",
+            ),
+            (
+                "fetch(u, { headers: { Authorization: 'Basic ' + btoa('deploy:Fy6%tGh2Jk') } })",
+                "Fy6%tGh2Jk",
+            ),
+            (
+                "String h = Base64.getEncoder().encodeToString(\"ops:Rw3#mKz7Pv\".getBytes());",
+                "Rw3#mKz7Pv",
+            ),
+            (
+                "curl_setopt($h, CURLOPT_PROXYUSERPWD, 'proxy:Tn8$wLq3Zr');",
+                "Tn8$wLq3Zr",
+            ),
+            (
+                "DB_CREDENTIALS = {\"reporting\": [\"ro_user\", \"Gv2*hJk9Pq\"]}",
+                "Gv2*hJk9Pq",
+            ),
+        ]);
+        check_found(&[
+            // A key's name, then its value, as a call's arguments.
+            (
+                "props.put(\"mail.smtp.password\", \"Kb8!vNc4Xs\");",
+                "credential-assignment",
+                "Kb8!vNc4Xs",
+            ),
+            (
+                "System.setProperty(\"javax.net.ssl.trustStorePassword\", \"Wn3$hGf6Jd\");",
+                "credential-assignment",
+                "Wn3$hGf6Jd",
+            ),
+            (
+                "cfg.set(\"ldap\", \"bind_pw\", \"Ep7@sDf2Gh\")",
+                "credential-assignment",
+                "Ep7@sDf2Gh",
+            ),
+            (
+                "set :db_password, \"Yk4%jHg8Fd\"",
+                "credential-assignment",
+                "Yk4%jHg8Fd",
+            ),
+            // SQL rows, by the column's place.
+            (
+                "INSERT INTO service_tokens (name, token, owner) VALUES ('ci', 'Lk3!pZm8Qw', 'dana'), ('cd', 'Pz7#wXc2Vb', 'erin');",
+                "sql-password",
+                "Pz7#wXc2Vb",
+            ),
+            (
+                "insert into `admins` (`login`, `user_password`) values ('root', 'Xw4#bNm7Qs');",
+                "sql-password",
+                "Xw4#bNm7Qs",
+            ),
+            (
+                "COPY app.webhooks (id, url, signing_secret) FROM stdin;\n7\thttps://hooks.example/a\tQm9$rTz4Kp\n\\.",
+                "sql-password",
+                "Qm9$rTz4Kp",
+            ),
+            // Cookies and sessions.
+            (
+                "# Netscape HTTP Cookie File\n.corp.example\tTRUE\t/\tFALSE\t1800000000\tJSESSIONID\tA9f3Kd72LmQx81Zr",
+                "cookie",
+                "A9f3Kd72LmQx81Zr",
+            ),
+            (
+                "GET /v1/me HTTP/1.1\nX-Session-Id: 9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a\nAccept: */*",
+                "cookie",
+                "9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a",
+            ),
+            // Echoed into a file, piped into a secret store.
+            (
+                "echo \"Rt6!vBn2Kq\" > /etc/app/db_password && chmod 400 /etc/app/db_password",
+                "cli-credential",
+                "Rt6!vBn2Kq",
+            ),
+            (
+                "echo 'Hn5@cVx8Lm' | sudo tee /root/.vault-token >/dev/null",
+                "cli-credential",
+                "Hn5@cVx8Lm",
+            ),
+            (
+                "printf 'Yc8@mWq4Ls' | docker secret create db_pw -",
+                "cli-credential",
+                "Yc8@mWq4Ls",
+            ),
+            (
+                "echo -n Uj5#kLp9Xz | vault kv put secret/ci token=-",
+                "cli-credential",
+                "Uj5#kLp9Xz",
+            ),
+            // The smaller shapes.
+            (
+                "Set-Item Env:API_TOKEN -Value 'Ds7!qWe3Rt'",
+                "credential-assignment",
+                "Ds7!qWe3Rt",
+            ),
+            (
+                "encrypt = \"RzbtRHnJ11kooNWd7Ca/+Bjzm82HqNze85xMyrMlwcs=\"",
+                "credential-assignment",
+                "RzbtRHnJ11kooNWd7Ca/+Bjzm82HqNze85xMyrMlwcs=",
+            ),
+            (
+                "pt-online-schema-change --execute D=shop,t=orders,h=db03,u=osc,p=Hq5!nMz2Kc",
+                "credential-assignment",
+                "Hq5!nMz2Kc",
+            ),
+            (
+                "snmpwalk -v3 -u mon -l authPriv -a SHA -A 'Bx7!kLq2Wz' -x AES -X 'Bx7!kLq2Wz' 10.9.0.4",
+                "cli-credential",
+                "Bx7!kLq2Wz",
+            ),
+            (
+                "{\"cmd\": [\"sshpass\", \"-p\", \"Gq5!wEr8Ty\", \"scp\", \"a\", \"b:\"]}",
+                "cli-credential",
+                "Gq5!wEr8Ty",
+            ),
+            (
+                "$ kubectl -n prod get secret api-keys -o jsonpath='{.data.token}' | base64 --decode\nVm3#kQz8Lp\n$",
+                "credential-assignment",
+                "Vm3#kQz8Lp",
+            ),
+            (
+                "# client.auth, read by auth-user-pass\nsvc-vpn\nZn4&xCv7Bn\n",
+                "credential-assignment",
+                "Zn4&xCv7Bn",
+            ),
+            (
+                "npm config set //npm.corp.example/:_authToken 7f3e9a1c-2b4d-4e6f-8a0b-c1d2e3f4a5b6",
+                "npm-auth",
+                "7f3e9a1c-2b4d-4e6f-8a0b-c1d2e3f4a5b6",
+            ),
+            (
+                "the new door PIN is 7305, please memorise it",
+                "credential-prose",
+                "7305",
+            ),
+            (
+                "worker env: SMTP_PASSWORD Qv6#hLm2Zx",
+                "credential-assignment",
+                "Qv6#hLm2Zx",
+            ),
+            (
+                "Das Passwort für die Buchhaltung lautet Hy6#tRe4Wq",
+                "credential-prose",
+                "Hy6#tRe4Wq",
+            ),
+            (
+                "pasted: github\\_pat\\_yrGk9aaR55rxlFTopehO2e6UVeULcKs3VLe3pNRkTtmYWzQkXFc5mipyZoaT",
+                "github-token",
+                "yrGk9aaR55rxlFTopehO2e6UVeULcKs3VLe3pNRkTtmYWzQkXFc5mipyZoaT",
+            ),
+            (
+                "SAMLResponse=Mb48dn2jYuVUZ7PrFE3lX7x/9Jj6QKA7vEgjh4vkBauT7OevNwQ05RESXo/38gypaaAilrS4l39mkSRBsKLkeR9G&RelayState=x",
+                "saml-response",
+                "Mb48dn2jYuVUZ7PrFE3lX7x",
+            ),
+            (
+                "-----BEGIN RSA PRIVATE\nKEY-----\nMIIEowIBAAKCAQEAyrGk9aaR55rxlFTopehO2e6UVeULcKs3VLe3pNRk\n-----END RSA PRIVATE\nKEY-----",
+                "private-key",
+                "yrGk9aaR55rxlFTopehO2e6UVeULcKs3",
+            ),
+        ]);
+    }
+
+    /// More of the fifth pass's shapes: calls named by the server they
+    /// reach, SQL rows over lines and inside functions, cookie maps,
+    /// here-strings, a well-known account's `user:pw`, `key:` in prose.
+    #[test]
+    fn fifth_pass_more_forms_are_found() {
+        check_hidden(&[
+            (
+                "$mysqli = new mysqli(\"db05\", \"shop\", \"Wq3!zXc8Vb\", \"shop\");",
+                "Wq3!zXc8Vb",
+            ),
+            (
+                "r = redis.StrictRedis(\"cache01\", 6379, 0, \"Pf6^yHn2Mk\")",
+                "Pf6^yHn2Mk",
+            ),
+            (
+                "INSERT INTO users (\n  id,\n  pass\n) VALUES (\n  4,\n  MD5('Cg5&rTy8Ui')\n);",
+                "Cg5&rTy8Ui",
+            ),
+            (
+                "INSERT INTO u (id, password) VALUES (1, crypt('Sd4#fGh7Jk', gen_salt('bf')));",
+                "Sd4#fGh7Jk",
+            ),
+            (
+                "requests.get(url, cookies={\"sessionid\": \"k3Jd8sLq0vZx7Mn2Bp5W\"})",
+                "k3Jd8sLq0vZx7Mn2Bp5W",
+            ),
+            (
+                "document.cookie = \"sid=T9xK2mQ7vL4pR8wZ3nB6\";",
+                "T9xK2mQ7vL4pR8wZ3nB6",
+            ),
+            ("sudo -S true <<< 'Ol7#kJh3Gf'", "Ol7#kJh3Gf"),
+            (
+                "echo -n 'Qa3%wSx7Ed' | openssl enc -aes-256-cbc -pass stdin -in f",
+                "Qa3%wSx7Ed",
+            ),
+            ("try admin:Vx2!mNb8Lk on the BMC", "Vx2!mNb8Lk"),
+            ("ok, the key: Ua8#pLo3Ik", "Ua8#pLo3Ik"),
+            ("@db-team use `Ie6!uYt4Re` for staging", "Ie6!uYt4Re"),
+            (
+                "let k = jsonwebtoken::EncodingKey::from_secret(b\"Yq2%wEr6Ty\");",
+                "Yq2%wEr6Ty",
+            ),
+            (
+                "{\"name\": \"remember_token\", \"value\": \"Pr8Kd3Lw6Zx1Mq9Vb4Tn\", \"path\": \"/\"}",
+                "Pr8Kd3Lw6Zx1Mq9Vb4Tn",
+            ),
+            (
+                "Login is netops / Zm4!xNc7Vb for the core switch",
+                "Zm4!xNc7Vb",
+            ),
+            (
+                "the password for the grafana admin account on the old prod-mon-01 box is Hq6#jKl9Mn",
+                "Hq6#jKl9Mn",
+            ),
+            (
+                "cat <<< 'Tb3@yUi8Op' | podman secret create db -",
+                "Tb3@yUi8Op",
+            ),
+            ("the wiki password, here it is: Fd5!gHj8Kl", "Fd5!gHj8Kl"),
+            (
+                "REPLACE INTO api_tokens (id, token) VALUES (9, 'Gw4#kLp8Zn3Xc6Vb');",
+                "Gw4#kLp8Zn3Xc6Vb",
+            ),
+            (
+                "INSERT INTO staff_accounts VALUES (2, 'dana', 'dana@corp.example', 'Ht5$lMq9Ao');",
+                "Ht5$lMq9Ao",
+            ),
+            (
+                "var key = Encoding.UTF8.GetBytes(\"Iu6%mNr0Bp\"); var h = new HMACSHA512(key);",
+                "Iu6%mNr0Bp",
+            ),
+            (
+                "the deploy log had it in plain text: 9c1e7a3b5d2f4e6a8b0c2d4e6f8a1b3c",
+                "9c1e7a3b5d2f4e6a8b0c2d4e6f8a1b3c",
+            ),
+            (
+                "this key was exposed: 5e2d8f1a-7b3c-4d9e-a6f0-1b2c3d4e5f6a (now revoked)",
+                "5e2d8f1a-7b3c-4d9e-a6f0-1b2c3d4e5f6a",
+            ),
+            (
+                "shown as cleartext -> Wq8Xm2Lp5Rt9Zk3Vn7Bc1Hd6",
+                "Wq8Xm2Lp5Rt9Zk3Vn7Bc1Hd6",
+            ),
+        ]);
+    }
+
+    /// Encodings and bare bodies: a JSON key in `\u` escapes, hex of a
+    /// token, base64 of base64, a key's body with no armour.
+    #[test]
+    fn fifth_pass_encodings_are_found() {
+        let body = "QmXFaWAqzAHjpXB49MUZZdxITUXNcYP45x8pLlxBKY/vrJAqp0P5u79TEa6fn5Ln\ntCWbHP008BFQNsrEJ683XJVdXdTI3KTsDwJGKTC1fP8weQX6oKJ94PcRP5xfKvTt\nDAD68qOn2ay167zwf6vgPL/CE0wJqFKlSApDkH1SCLHvkMqvC+LqIuFPiT5ITG9s\nlrIlr1JBSKSCuAPAv1HYqbxtRuIwT/BpZjm78ZxcNiulaZJdN64T2gghFjQIm8Co\nFGPogfWNrG7BYLzhlus4IXnL12BIrcRfN9vFAk9133CnZ2AEW06TIi4ea1APRaR5\nxeRC+6zzZM7afXQEVh/kGDmW7Ks=";
+        let pasted = format!("from the laptop, id_rsa without its lines:\n{body}\n\nsent at 10:02");
+        check_hidden(&[
+            (
+                "{\"db\": {\"\\u0073mtp_\\u0070ass\": \"Rf4$tGb7Yh\"}}",
+                "Rf4$tGb7Yh",
+            ),
+            (
+                "dump: 676c7061742d5871374c6d324b70395274345677365a7931426e",
+                "676c7061742d5871374c6d324b70395274345677365a7931426e",
+            ),
+            (
+                "env blob UVZCSlgxUlBTMFZPUFVwM05TRnJUWG80VVhBelRHUUs= from the pod",
+                "UVZCSlgxUlBTMFZPUFVwM05TRnJUWG80VVhBelRHUUs=",
+            ),
+            (
+                &pasted,
+                "FGPogfWNrG7BYLzhlus4IXnL12BIrcRfN9vFAk9133CnZ2AEW06TIi4ea1APRaR5",
+            ),
+        ]);
+        let r = redact(&pasted);
+        assert!(r.text.ends_with("\n\nsent at 10:02"), "{}", r.text);
+    }
+
+    /// The fifth pass's near misses: calls with no password literal in
+    /// them, names and hosts as arguments, SQL and cookies with nothing
+    /// secret, and incident prose about passwords and tokens.
+    #[test]
+    fn fifth_pass_prose_is_left_alone() {
+        check_left_alone(&[
+            "conn = psycopg2.connect(\"host=db01 dbname=shop user=app\")",
+            "$pdo = new PDO(\"mysql:host=db01;dbname=shop\", $user, $pass);",
+            "Connection c = DriverManager.getConnection(\"jdbc:postgresql://pg01:5432/app\", \"report_ro\", props);",
+            "ldap_bind($ds, \"CN=svc,OU=Apps,DC=Corp\", $pw);",
+            "smtp.Credentials = new NetworkCredential(\"CORP\\\\svc-mail\", secret);",
+            "$c = oci_connect('hr', $pw, 'db02/XE');",
+            "auth := smtp.PlainAuth(\"\", from, password, \"smtp.corp.example\")",
+            "auth := ssh.Password(os.Getenv(\"SSH_PASS\"))",
+            "mac = hmac.new(key, msg, hashlib.sha256)",
+            "Mac m = Mac.getInstance(\"HmacSHA256\");",
+            "client.connect(\"10.0.3.7\", 22, \"root\", key_filename=\"~/.ssh/id_ed25519\")",
+            "Buffer.from('hello world').toString('base64')",
+            "auth = base64.b64encode(b\"user:\" + pw.encode())",
+            "mail.login(user, os.environ[\"MAIL_PW\"])",
+            "new ClientSecretCredential(\"9471c0c8-1175-4c11-8a4e-279e472cb5c1\", \"ea840f1b-3d99-4fed-bbc3-18a57ee92167\", secret)",
+            "props.setProperty(\"password\", System.getenv(\"DB_PASS\"));",
+            "String[] fields = {\"username\", \"password\", \"confirm_password\"};",
+            "INSERT INTO audit (id, action) VALUES (3, 'password reset');",
+            "INSERT INTO users (id, password) VALUES (1, NULL), (2, DEFAULT);",
+            "echo \"deploy finished\" > /var/log/token-refresh.log",
+            "echo $DB_PASSWORD > /run/secrets/db_password",
+            "echo done > /tmp/token.flag",
+            "printf '%s\\n' \"$TOKEN\" | kubectl create secret generic x --from-file=token=/dev/stdin",
+            ".example.com\tTRUE\t/\tFALSE\t0\ttheme\tdark",
+            "X-Session-Id: none",
+            "SESSION_TOKEN rotation happens nightly",
+            "Set-Item Env:DB_PASSWORD -Value $secret",
+            "encrypt = true",
+            "pt-table-checksum h=db01,u=checksum,p=$PT_PASS",
+            "The PIN is 4 digits long and the PIN reset was 2026-12-07.",
+            "$ kubectl get secret db -o yaml | base64 -d\nerror: illegal base64 data",
+            "auth-user-pass /etc/openvpn/client.auth\nauth-nocache\nverb 3",
+            "The password reset email went out at 09:12; token rotation is scheduled for Friday.",
+            "The API key was leaked in a public gist and revoked; the login page was unaffected.",
+            "Das Passwort für den Server wurde geändert.",
+            "connect (see the runbook) and login (SSO) were both slow",
+            "key findings: the attacker used stolen cookies",
+            "<add key=\"ConnectionTimeout\" value=\"30\"/>",
+            "{\"key\": \"SEC-4411\", \"summary\": \"token leak\"}",
+            "the key is stored in KMS and the key: rotation is yearly",
+            "requests.get(url, cookies={\"theme\": \"dark\"})",
+            "cat /etc/passwd | grep root:x:0:0",
+            "subject system:serviceaccount:kube-system:default was denied",
+            "use `kubectl rollout restart` or use `--dry-run=client`",
+            "INSERT INTO users (id, pass) VALUES (?, ?);",
+            "printf 'done\\n' | tee -a /var/log/secret-scan.log",
+            "kubectl create secret generic db --from-literal=password=\"$DB_PASSWORD\"",
+            "snmpwalk -v2c -c public 10.0.0.1 showed the default community is still enabled",
+            "{\"name\": \"session_theme\", \"value\": \"dark\"}",
+            "the request id was logged: 7f3e9a1c-2b4d-4e6f-8a0b-c1d2e3f4a5b6",
+            "the trace was printed: 4bf92f3577b34da6a3ce929d0e0e4736",
+            "the key was leaked in commit: 3b18e512dba79e4c8300dd08aeb37f8e728b8dad",
+            "it was exposed: see SEC-2291 for the timeline",
+            "{\"name\": \"authMethod\", \"value\": \"saml-sso-okta-production\"}",
+            "use `$HOME/.aws/credentials` for the profile",
+            "r = Redis.connect(\"redis-01.prod:6379\")",
+            "return psycopg2.connect(host=cfg.host, user=cfg.user, password=cfg.password)",
+            "password = getpass.getpass(\"Password: \")",
+            "token = os.environ.get(\"GITHUB_TOKEN\", \"\")",
+            "mysqli_connect_error(): Access denied for user 'wp'@'localhost' (using password: YES)",
+            "INSERT INTO user_events VALUES (5, 'dana@corp.example', 'password_reset', '2026-12-07T09:12:00Z');",
+            "var key = Encoding.UTF8.GetBytes(config[\"Jwt:Key\"]);",
+            "the password, CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H, scored 9.8",
+            "reset the password, then Rotate-Key2026 ran on every host",
+            "passwords, tokens and keys were rotated; see SEC-2291/SEC-2292.",
+            "{\"\\u0073ummary\": \"token leak in CI\", \"\\u006eame\": \"Rf4$tGb7Yh\"}",
+            "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 of the build",
+            "commit 9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e merged",
+            "-----BEGIN CERTIFICATE-----\nQmXFaWAqzAHjpXB49MUZZdxITUXNcYP45x8pLlxBKY/vrJAqp0P5u79TEa6fn5Ln\ntCWbHP008BFQNsrEJ683XJVdXdTI3KTsDwJGKTC1fP8weQX6oKJ94PcRP5xfKvTt\nDAD68qOn2ay167zwf6vgPL/CE0wJqFKlSApDkH1SCLHvkMqvC+LqIuFPiT5ITG9s\nlrIlr1JBSKSCuAPAv1HYqbxtRuIwT/BpZjm78ZxcNiulaZJdN64T2gghFjQIm8Co\nxeRC+6zzZM7afXQEVh/kGDmW7Ks=\n-----END CERTIFICATE-----",
+            "db, err := mysql.Open(fmt.Sprintf(\"%s:%s@tcp(%s)/%s\", u, p, h, db))",
         ]);
     }
 

@@ -135,6 +135,28 @@ fn unbase64(run: &str) -> Option<String> {
     })
 }
 
+/// The text an even run of hex is the encoding of, if it is printable
+/// ASCII (`6768705f…` is `ghp_…`); a digest decodes to random bytes.
+fn unhex(run: &str) -> Option<String> {
+    let b = run.as_bytes();
+    if b.len() < 24 || !b.len().is_multiple_of(2) || !b.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => c - b'A' + 10,
+    };
+    let bytes: Vec<u8> = b
+        .chunks_exact(2)
+        .map(|p| nibble(p[0]) << 4 | nibble(p[1]))
+        .collect();
+    bytes
+        .iter()
+        .all(|c| c.is_ascii_graphic() || *c == b' ')
+        .then(|| String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Is `run` the base64 of ordinary text (not of random bytes, as a key is)?
 pub(super) fn is_base64_text(run: &str) -> bool {
     unbase64(run).is_some()
@@ -164,8 +186,19 @@ pub(super) fn reveal(
         }
     }
     for (start, end) in base64_runs(text) {
-        if let Some(decoded) = unbase64(&text[start..end]) {
-            found(start, end, &decoded);
+        let run = &text[start..end];
+        if let Some(decoded) = unhex(run).or_else(|| unbase64(run)) {
+            // Base64 of base64: the inner run is read once more.
+            let inner = decoded.trim();
+            let kind = find(&decoded).or_else(|| {
+                (inner.len() >= 24)
+                    .then(|| unbase64(inner))
+                    .flatten()
+                    .and_then(|twice| find(&twice))
+            });
+            if let Some(kind) = kind {
+                spans.push((start, end, kind));
+            }
         }
     }
     if spans.is_empty() {
@@ -191,6 +224,24 @@ pub(super) fn reveal(
 #[cfg(test)]
 mod tests {
     use super::base64_runs;
+
+    /// Hex of text decodes; hex of a digest (random bytes) does not.
+    #[test]
+    fn hex_of_text_decodes_and_a_digest_does_not() {
+        assert_eq!(
+            super::unhex("6e706d5f4b7132577a3958").as_deref(),
+            None,
+            "shorter than a token"
+        );
+        assert_eq!(
+            super::unhex("6e706d5f4b7132577a39586c3450").as_deref(),
+            Some("npm_Kq2Wz9Xl4P")
+        );
+        assert_eq!(
+            super::unhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            None
+        );
+    }
 
     /// The scan finds what `[A-Za-z0-9+/_-]{24,}={0,2}` would.
     #[test]

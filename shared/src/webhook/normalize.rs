@@ -206,11 +206,26 @@ fn named_pair(map: &serde_json::Map<String, Value>) -> Option<(&str, &str)> {
 }
 
 /// Whether a JSON key names a credential: `db_password`, `apiKey`,
-/// `client-secret`, `credentials`, `smtp_pass`, `ldap_bind_pw`; not
-/// `secret_type` or `token_count`.
+/// `client-secret`, `credentials`, `smtp_pass`, `ldap_bind_pw`, camel case
+/// (`dbPass`, `sqlAdminPw`), a cookie jar (`cookies`, a `Cookie` header);
+/// not `secret_type` or `token_count`.
 fn names_credential(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace(['-', ' ', '.'], "_");
-    const WORDS: [&str; 15] = [
+    // Camel case's words as parts: `sqlAdminPw` reads as `sql_admin_pw`.
+    let mut k = String::with_capacity(key.len() + 4);
+    let mut prev_lower = false;
+    for c in key.chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            k.push('_');
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        k.push(match c {
+            '-' | ' ' | '.' => '_',
+            c => c.to_ascii_lowercase(),
+        });
+    }
+    const WORDS: [&str; 17] = [
+        "cookie",
+        "authorization",
         "password",
         "sshpass",
         "passwd",
@@ -228,7 +243,7 @@ fn names_credential(key: &str) -> bool {
         "bindpw",
     ];
     // Short words only as a whole part: `smtp_pass`, `db_pwd`, `bind_pw`.
-    const PARTS: [&str; 6] = ["pass", "pwd", "pw", "pin", "auth", "psk"];
+    const PARTS: [&str; 7] = ["pass", "pwd", "pw", "pin", "auth", "psk", "creds"];
     const NOT: [&str; 8] = [
         "_type", "_count", "_name", "_id", "_url", "_expir", "_length", "_hint",
     ];
@@ -246,7 +261,15 @@ fn conceal(value: &str) -> String {
     let line = format!("password={v}");
     let r = crate::domain::redact::redact(&line);
     match r.text.strip_prefix("password=") {
-        Some(rest) if !r.kinds.is_empty() && !rest.contains(v) => rest.to_owned(),
+        // Only a marker for the whole value: a rule that stops inside it
+        // (at a `&`) would leave the rest.
+        Some(rest)
+            if r.kinds.len() == 1
+                && rest.starts_with("[REDACTED:")
+                && rest.find(']') == Some(rest.len() - 1) =>
+        {
+            rest.to_owned()
+        }
         _ => "[REDACTED]".to_owned(),
     }
 }
@@ -401,10 +424,37 @@ pub fn github(event: &str, body: &Value) -> Result<Normalized, ShapeError> {
     ))
 }
 
-/// Flattens Atlassian Document Format (or plain text) to text.
+/// Flattens Atlassian Document Format (or plain text) to text. A table
+/// is written as Markdown's (`| system | password |`, then `|---|---|`
+/// under a header row), so that a column of secrets reads as one.
 fn adf_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("tableRow") => {
+            let cells: Vec<&Value> = o
+                .get("content")
+                .and_then(Value::as_array)
+                .map(|c| c.iter().collect())
+                .unwrap_or_default();
+            let mut out = String::from("|");
+            for c in &cells {
+                let t = adf_text(c);
+                out.push(' ');
+                out.push_str(&t.split_whitespace().collect::<Vec<_>>().join(" "));
+                out.push_str(" |");
+            }
+            out.push('\n');
+            if !cells.is_empty()
+                && cells
+                    .iter()
+                    .all(|c| c.get("type").and_then(Value::as_str) == Some("tableHeader"))
+            {
+                out.push('|');
+                out.push_str(&"---|".repeat(cells.len()));
+                out.push('\n');
+            }
+            out
+        }
         Value::Object(o) => {
             let mut out = String::new();
             if let Some(Value::String(t)) = o.get("text") {
@@ -816,6 +866,29 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // A table reads as Markdown's, so a column of passwords is one.
+        let cell = |kind: &str, t: &str| json!({"type": kind, "content": [{"type": "paragraph", "content": [{"type": "text", "text": t}]}]});
+        let table = json!({"webhookEvent": "jira:issue_created", "issue": {"key": "SEC-9", "fields": {"summary": "shared logins", "project": {"key": "SEC"},
+            "description": {"type": "doc", "content": [{"type": "table", "content": [
+                {"type": "tableRow", "content": [cell("tableHeader", "host"), cell("tableHeader", "passphrase")]},
+                {"type": "tableRow", "content": [cell("tableCell", "kibana"), cell("tableCell", "Pm4%lantern")]},
+                {"type": "tableRow", "content": [cell("tableCell", "jenkins"), cell("tableCell", "rotated weekly")]}]}]}}}});
+        match jira(&table, &projects).unwrap() {
+            Normalized::Report(input, _) => {
+                let d = input.description.unwrap_or_default();
+                assert!(
+                    d.contains("| host | passphrase |\n|---|---|\n| kibana | Pm4%lantern |"),
+                    "{d}"
+                );
+                let stored = crate::domain::redact::redact(&d).text;
+                assert!(
+                    !stored.contains("Pm4%lantern")
+                        && stored.contains("| jenkins | rotated weekly |"),
+                    "{stored}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
             jira(&issue("jira:issue_created", "OPS"), &projects).unwrap(),
             Normalized::Ignored(_)
@@ -978,6 +1051,38 @@ mod tests {
                 "pair-v4lue",
                 "vars.0.DB_PASSWORD: ",
             ),
+            // Camel case names a credential as `_` does; a cookie jar and a
+            // `Cookie` header entry hold sessions.
+            (
+                json!({"app": {"reportDbPass": "Lq7-ramble"}}),
+                "Lq7-ramble",
+                "app.reportDbPass: ",
+            ),
+            (
+                json!({"env": [{"name": "ldapBindPw", "value": "Ox3=tundra"}]}),
+                "Ox3=tundra",
+                "env.0.ldapBindPw: ",
+            ),
+            (
+                json!({"vars": [["smtpRelayPwd", "Vy8+quartz"]]}),
+                "Vy8+quartz",
+                "vars.0.smtpRelayPwd: ",
+            ),
+            (
+                json!({"req": {"cookies": {"PHPSESSID": "r2v9n0c4t7e1q8w3"}}}),
+                "r2v9n0c4t7e1q8w3",
+                "req.cookies.PHPSESSID: ",
+            ),
+            (
+                json!({"headers": [{"name": "Cookie", "value": "connect.sid=s%3AhT5bW2"}, {"name": "Accept", "value": "text/html"}]}),
+                "hT5bW2",
+                "headers.0.Cookie: ",
+            ),
+            (
+                json!({"job": {"deployCreds": "ci-bot:Wx5&sprocket"}}),
+                "sprocket",
+                "job.deployCreds: ",
+            ),
             // A command line as a list: one line, the flag beside its value.
             (
                 json!({"cmdline": ["sshpass", "-p", "Gh6!jK9lZx", "ssh", "ops@10.0.0.9"]}),
@@ -1025,7 +1130,8 @@ mod tests {
             );
         }
         let plain = json!({"event_action": "trigger", "payload": {"summary": "s", "source": "db", "severity": "error",
-            "custom_details": {"secret_type": "aws_access_key", "token_count": 3, "env": [{"name": "REGION", "value": "eu-west-1"}],
+            "custom_details": {"secret_type": "aws_access_key", "secretType": "pat", "tokenCount": 4, "bypassMode": "strict",
+                "compassHeading": "north", "token_count": 3, "env": [{"name": "REGION", "value": "eu-west-1"}],
                 "job": {"result": "success"}, "tags": ["db", "prod"], "args": ["--verbose", "--dry-run"]}}});
         let Ok(Pagerduty::Trigger { input, .. }) = pagerduty(&plain) else {
             panic!("trigger");
@@ -1033,6 +1139,10 @@ mod tests {
         let d = input.description.unwrap_or_default();
         assert!(
             d.contains("secret_type: aws_access_key")
+                && d.contains("secretType: pat")
+                && d.contains("tokenCount: 4")
+                && d.contains("bypassMode: strict")
+                && d.contains("compassHeading: north")
                 && d.contains("token_count: 3")
                 && d.contains("env.0.name: REGION")
                 && d.contains("job.result: success")
@@ -1127,6 +1237,13 @@ mod replay {
     use crate::domain::redact::redact;
 
     fn stored(surface: &str, input: &str) -> Vec<String> {
+        // A form is decoded before its fields are redacted, as the server does.
+        if surface.contains("(form)") {
+            let raw = serde_json::from_str::<String>(input).unwrap_or_else(|_| input.to_owned());
+            return form_urlencoded::parse(raw.as_bytes())
+                .map(|(_, v)| redact(&v).text.into_owned())
+                .collect();
+        }
         // A report's text may itself be JSON (a JWK, Terraform state): a
         // body is the one with the report's fields.
         let body = serde_json::from_str::<Value>(input).ok().filter(|b| {
@@ -1137,6 +1254,16 @@ mod replay {
         let Some(body) = body else {
             return vec![redact(input).text.into_owned()];
         };
+        if surface.contains("jira") {
+            return match jira(&body, &["SEC".to_owned()]) {
+                Ok(Normalized::Report(input, _)) => [input.title, input.description]
+                    .into_iter()
+                    .flatten()
+                    .map(|t| redact(&t).text.into_owned())
+                    .collect(),
+                _ => vec![input.to_owned()],
+            };
+        }
         if surface.contains("enqueue") {
             return match pagerduty(&body) {
                 Ok(Pagerduty::Trigger { input, .. }) => [input.title, input.description]
