@@ -1890,7 +1890,6 @@ fn not_applicable_and_paperwork_are_dismissed_table() {
         "Critical OpenSSL CVE: our base images are already on the fixed version",
         "Critical CVE in the Jenkins plugin we uninstalled last year",
         "Customer wants a copy of our breach notification policy document",
-        "Reading list for the team: postmortems of cross-tenant bugs at other SaaS companies",
         "Privilege escalation report is invalid: the tester was already an admin on that site",
     ] {
         let a = title(t);
