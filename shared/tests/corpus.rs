@@ -560,12 +560,12 @@ const BARS: &[Bar] = &[
     // A reviewer's set aimed at this stop's new readings (162 reports:
     // our own transfers, admins' shells, vendor notices that missed us,
     // dismissal and reversal words in passing). The rules were mended on
-    // it: 94 right on the stop's first build, 103 after.
+    // it: 94 right on the stop's first build, 107 after.
     Bar {
         file: "review-9.jsonl",
         min_cases: 162,
-        floor_percent: 63,
-        dangerous_at_most: 1,
+        floor_percent: 65,
+        dangerous_at_most: 0,
     },
     // tune-7's one dangerous miss is an Atlassian-side platform incident
     // (webhooks sent to the wrong apps) its writer labelled SEV-2; the seeds
