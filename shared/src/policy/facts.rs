@@ -240,6 +240,13 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
         });
     }
     negate_answered_no(&tokens, texts, &mut mentions);
+    // A reversal answers a dismissal before it ("the false positive was
+    // real"): the dismissal's words do not negate it.
+    if let Some(reversal) = cue(reserved::REVERSAL) {
+        for m in mentions.iter_mut().filter(|m| m.concept == reversal) {
+            m.negated = false;
+        }
+    }
     let mut by_concept: Vec<Vec<usize>> = Vec::new();
     for (k, m) in mentions.iter().enumerate() {
         let c = usize::from(m.concept);
