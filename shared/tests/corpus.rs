@@ -555,7 +555,7 @@ const BARS: &[Bar] = &[
         file: "attack-7.jsonl",
         min_cases: 198,
         floor_percent: 0,
-        dangerous_at_most: 4,
+        dangerous_at_most: 3,
     },
     // A reviewer's set aimed at this stop's new readings (162 reports:
     // our own transfers, admins' shells, vendor notices that missed us,
