@@ -46,7 +46,7 @@ type Finder = fn(&str, Range<usize>) -> Vec<Range<usize>>;
 /// `"api_key":`, `client-secret:`, `X-Api-Key:`. The key may have any prefix
 /// (`DB_`, `--`, `spring.datasource.`) and a `key`/`value` suffix; other
 /// suffixes (`secret_type`, `token_count`) name something else.
-const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?)(?:[_-]?key|[_-]?value)?";
+const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parola|[sş]ifre|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord))(?:[_-]?key|[_-]?value)?";
 
 /// What separates a key from its value: `=`, `:`, `=>` (PHP, Ruby), `->`,
 /// `==`, `:=` and the full-width `：`/`＝` of CJK text.
@@ -2008,14 +2008,15 @@ fn labelled_id(text: &str, s: &Range<usize>) -> bool {
 /// proximity rule: the value within a few words after one is redacted if
 /// it passes [`direct_secret`] (right after the word, `is` or `:`) or
 /// [`strong_secret`] (further on).
-const CRED_WORD: &str = r"(?i)(?:^|[^A-Za-z0-9_])(?:passwords?|passw(?:[oö]rd(?:et|en)?|ort)|passwd|key|passcode|passphrase|pass[ \t]+phrase|pwd|pw|p/w|pass|secret|token|api[ _-]?key|credentials?|creds|zugangsdaten|network[ \t]+key|kennwort|mot[ \t]+de[ \t]+passe|mdp|contrase[ñn]a|clave|senha|parola(?:[ \t]+d'ordine)?|wachtwoord|has[łl]o|l[öo]senord(?:et)?|passord(?:et)?|adgangskode(?:n)?|salasana|[şs]ifre(?:niz)?|heslo|jelsz[óo]|пароль|κωδικ[όο]ς|סיסמה|كلمة[ \t]+(?:المرور|السر)|पासवर्ड|m[ậa]t[ \t]+kh[ẩa]u|kata[ \t]+sandi)(?:[^A-Za-z0-9_]|\z)|비밀번호|パスワード|密码|密碼|口令";
+const CRED_WORD: &str = r"(?i)(?:^|[^A-Za-z0-9_])(?:passwords?|passw(?:[oö]rd(?:et|en)?|ort)|passwd|key|passcode|passphrase|pass[ \t]+phrase|pwd|pw|p/w|pass|secret|token|api[ _-]?key|credentials?|creds|zugangsdaten|network[ \t]+key|kennwort|mot[ \t]+de[ \t]+passe|mdp|contrase[ñn]a|clave|senha|parola(?:[ \t]+d'ordine)?|wachtwoord|has[łl]o|l[öo]senord(?:et)?|passord(?:et)?|adgangskode(?:n)?|salasana|[şs]ifre(?:niz)?|heslo|jelsz[óo]|пароль|κωδικ[όο]ς|סיסמה|كلمة[ \t]+(?:المرور|السر)|पासवर्ड|m[ậa]t[ \t]+kh[ẩa]u|kata[ \t]+sandi|passkey|p[a4@]ssw[o0]rd|pword|pswd?|cred|(?:access|unlock|pin|recovery|backup|one[ -]time|security|verification)[ \t]+codes?|master[ \t]+(?:key|password)|recovery[ \t]+(?:key|phrase)|seed[ \t]+phrase|wi-?fi[ \t]+(?:key|password|passphrase)|wpa2?[ \t]+(?:key|psk|passphrase)|kata[ \t]+laluan|nenosiri|contrase(?:nya|ny)|contrasinal|slapta[žz]od(?:is|į|i)|parol(?:e|i|a)?|parooli?|lozink[au]|geslo|lykilor[ðd]|cyfrinair|pasahitza|fjal[ëe]kalim(?:i)?|wagwoord|pasvorto|парол[аи]|лозинк[ау]|құпия[ \t]+сөз|нууц[ \t]+үг|პაროლი|գաղտնաբառ|پاس[ \t]+ورڈ|رمز[ \t]+(?:عبور|المرور)|الرمز[ \t]+السري|گذرواژه|کلمه[ \t]+عبور|পাসওয়ার্ড|கடவுச்சொல்|పాస్\x{200c}?వర్డ్|(?:api[ \t_-]?)?schl[üu]ssel|geheimnis|cl[ée](?:[ \t]+(?:d'|de[ \t]+)?api|[ \t]+secr[èe]te)?|chave(?:[ \t]+(?:de[ \t]+)?api|[ \t]+secreta)?|chiave(?:[ \t]+api)?|klucz(?:[ \t]+api)?|ключ(?:[ \t]+api)?|секрет|secreto|segredo|segreto)(?:[^A-Za-z0-9_]|\z)|비밀번호|암호(?:[^화]|\z)|비번|パスワード|暗証番号|キー|シークレット|密码|密碼|密钥|密鑰|秘钥|口令|รหัสผ่าน|รหัส|ពាក្យសម្ងាត់";
 
 /// Words between a credential word and its value that keep the value
 /// "direct": a verb, a linker, a separator.
-const LINKERS: [&str; 41] = [
-    ":", "=", "-", "->", "=>", "—", "–", ":=", "is", "was", "are", "were", "will", "be", "still",
-    "now", "lautet", "ist", "war", "est", "était", "es", "era", "é", "è", "är", "je", "er", "on",
-    "là", "это", "є", "是", "为", "は", "는", "은", "here", "you", "go", "it",
+const LINKERS: [&str; 57] = [
+    ":", "=", "-", "->", "=>", "—", "–", ":=", "→", "⇒", "»", "➜", "•", "*", "#", "―", ":-", ">",
+    "~", "...", "…", "::", "-->", "==>", "is", "was", "are", "were", "will", "be", "still", "now",
+    "lautet", "ist", "war", "est", "était", "es", "era", "é", "è", "är", "je", "er", "on", "là",
+    "это", "є", "是", "为", "は", "는", "은", "here", "you", "go", "it",
 ];
 
 /// The value after a credential word: the first of the next few tokens
@@ -2075,7 +2076,8 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
         } else {
             LINKERS.contains(&raw.to_lowercase().as_str())
         };
-        if linker || raw == "/" {
+        // A dotted leader (`Password ........ X`) reads as a separator.
+        if linker || raw == "/" || (raw.len() >= 3 && raw.bytes().all(|b| b == b'.')) {
             continue;
         }
         // `the db password, here you go -> X`: a comma right after the

@@ -1346,7 +1346,9 @@ mod replay {
             let row: Value = serde_json::from_str(line).expect("json line");
             let get = |k: &str| row.get(k).and_then(Value::as_str).unwrap_or_default();
             total += 1;
-            let out = redact(get("input"));
+            // Pass 4 names the text "input", pass 5 "text".
+            let input = row.get("input").or_else(|| row.get("text"));
+            let out = redact(input.and_then(Value::as_str).unwrap_or_default());
             if !out.kinds.is_empty() {
                 changed.push(format!("{}: {}", get("id"), out.text));
             }
