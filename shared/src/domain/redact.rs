@@ -5611,6 +5611,52 @@ mod tests {
         assert!(r.text.ends_with("\n\nsent at 10:02"), "{}", r.text);
     }
 
+    /// Sixth round: credential words in more languages, more English
+    /// credential words, separators other than `:` and `=`, env names in
+    /// other languages.
+    #[test]
+    fn sixth_round_words_and_separators_are_found() {
+        check_hidden(&[
+            ("kata laluan: Rq8#vLm2Tz5!", "Rq8#vLm2Tz5!"),
+            ("contrasenya: Yt4%nBw7Qs2^", "Yt4%nBw7Qs2^"),
+            ("lozinka je Pf6&hKd3Wx9*", "Pf6&hKd3Wx9*"),
+            ("парола: Mz3!qRt8Lw5#", "Mz3!qRt8Lw5#"),
+            ("รหัสผ่าน: Gb7^sNc4Vk1%", "Gb7^sNc4Vk1%"),
+            ("رمز عبور: Jd2*wPx9Hn6!", "Jd2*wPx9Hn6!"),
+            ("clé API : Ue5#rTm1Zq8&", "Ue5#rTm1Zq8&"),
+            ("API-Schlüssel: Lc9!vGb4Ns7%", "Lc9!vGb4Ns7%"),
+            ("Geheimnis: Xw1^kDf6Rp3*", "Xw1^kDf6Rp3*"),
+            ("passkey: Hs8%mQz2Ty5!", "Hs8%mQz2Ty5!"),
+            ("unlock code: Vn4&cWr7Bk2#", "Vn4&cWr7Bk2#"),
+            ("master key: Qp6*tLx3Md9^", "Qp6*tLx3Md9^"),
+            ("pswd: Ek2!bZn8Wq4%", "Ek2!bZn8Wq4%"),
+            ("WPA2 key: Ry7#hSv1Fc6&", "Ry7#hSv1Fc6&"),
+            ("Password → Tk5^gNw9Lz2!", "Tk5^gNw9Lz2!"),
+            ("root password ⇒ Bm3%xQr6Hv8*", "Bm3%xQr6Hv8*"),
+            ("Password ........ Wd8!pKs4Yn1#", "Wd8!pKs4Yn1#"),
+            ("admin password • Zc2&fLt7Mr5^", "Zc2&fLt7Mr5^"),
+            ("DB_PASSWORT=Np4*vHq8Ks3!", "Np4*vHq8Ks3!"),
+            ("APP_SENHA=Fx9#wRm2Ld6%", "Fx9#wRm2Ld6%"),
+        ]);
+    }
+
+    /// Their twins: the same words and separators in ordinary prose.
+    #[test]
+    fn sixth_round_prose_is_left_alone() {
+        check_left_alone(&[
+            "Password → reset by the helpdesk after the incident.",
+            "contrasenya: canviada ahir pel servei de suport",
+            "Das Passwort: bitte ändern",
+            "lösenord: byt det efter incidenten",
+            "The master key was rotated on Monday.",
+            "unlock code: sent by SMS to the owner",
+            "cat /etc/passwd | grep root:x:0:0",
+            "Password ........ see the vault entry",
+            "DB_PASSWORT=${DB_PASSWORT}",
+            "the API key was leaked and the token rotation is done",
+        ]);
+    }
+
     /// The fifth pass's near misses: calls with no password literal in
     /// them, names and hosts as arguments, SQL and cookies with nothing
     /// secret, and incident prose about passwords and tokens.
