@@ -349,18 +349,22 @@ async fn unacknowledged_critical_walks_up_the_levels_until_klaxon_ack() {
         "{lines:#?}"
     );
 
+    // `klaxon ack` on this data directory, as `by`.
+    let ack_as = |by: &str| {
+        Command::new(env!("CARGO_BIN_EXE_klaxon"))
+            .env_remove("KLAXON_API_URL")
+            .args(["ack", &reference, "--by", by, "--data-dir"])
+            .arg(&data)
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .expect("klaxon ack")
+    };
     // A name that reads as a secret is refused, not echoed, not stored.
     let token = format!("ghp_{}", "Zq8rT2vLx9Kp4Nw7Yb3Hc6Jd1Mf5Gs0Ua2Ee");
-    let refused = Command::new(env!("CARGO_BIN_EXE_klaxon"))
-        .env_remove("KLAXON_API_URL")
-        .args(["ack", &reference, "--by", &token, "--data-dir"])
-        .arg(&data)
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .expect("klaxon ack --by secret");
+    let refused = ack_as(&token);
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success(), "{err}");
     assert!(err.contains("--by") && !err.contains(&token), "{err}");
@@ -372,16 +376,7 @@ async fn unacknowledged_critical_walks_up_the_levels_until_klaxon_ack() {
         );
     }
 
-    let out = Command::new(env!("CARGO_BIN_EXE_klaxon"))
-        .env_remove("KLAXON_API_URL")
-        .args(["ack", &reference, "--by", "alice", "--data-dir"])
-        .arg(&data)
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .expect("klaxon ack");
+    let out = ack_as("alice");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
