@@ -238,6 +238,46 @@ fn choose(mut placed: Vec<Placed<'_>>) -> Vec<Placed<'_>> {
 /// The whole judgement.
 pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     let found = facts::extract(j, &f.texts);
+    let contrast = found.dismissal.and_then(|k| {
+        let (field, rest, word) = found.contrast_after(k)?;
+        Some((field, rest, found.words(k).to_owned(), word.to_owned()))
+    });
+    let (judged, dismissed, _) = judge(j, f, found);
+    // "The staging alert was a false positive, but prod is compromised":
+    // a dismissal covers what comes before the contrast, not what follows.
+    if dismissed && let Some((field, rest, said, word)) = contrast {
+        let texts = f
+            .texts
+            .iter()
+            .enumerate()
+            .skip(field)
+            .map(|(i, &(name, text))| match i == field {
+                true => (name, text.get(rest..).unwrap_or("")),
+                false => (name, text),
+            })
+            .collect();
+        let after = Facts { texts, ..f.clone() };
+        let (mut rest, _, by_rule) = judge(j, &after, facts::extract(j, &after.texts));
+        // Only a rule's reading of the rest outweighs the dismissal, not
+        // its words' likeness to a class.
+        if by_rule && rest.severity.pages_oncall() {
+            rest.reasons.push(Reason {
+                rule: "dismissal-scoped".into(),
+                evidence: format!(
+                    "{}: dismissal=\"{said}\" covers only what comes before \"{word}\"",
+                    f.texts.get(field).map_or("", |t| t.0)
+                ),
+                severity: None,
+            });
+            return rest;
+        }
+    }
+    judged
+}
+
+/// The judgement of the facts found; whether a dismissal decided it; and
+/// whether a rule placed it (not word counts or a default).
+fn judge(j: &Judgement, f: &Facts<'_>, found: Found<'_>) -> (Assessment, bool, bool) {
     let mut reasons: Vec<Reason> = Vec::new();
     let mut notes = Vec::new();
     let mut cvss = None;
@@ -882,7 +922,7 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
             || class_spec.is_some_and(|c| c.tells_atlassian),
         customer_notification_required: customer_data_involved,
     };
-    Assessment {
+    let judged = Assessment {
         severity,
         class,
         play: j.play(class),
@@ -892,7 +932,9 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
         notes,
         needs_triage,
         confidence,
-    }
+    };
+    let by_rule = by_nearest.is_none() && class != IncidentClass::Unclassified;
+    (judged, dismissed, by_rule)
 }
 
 /// A body beside the title: where an alarming title is explained away.

@@ -1231,8 +1231,9 @@ fn a_policy_file_with_a_bad_rule_is_refused() {
 fn words_choose_between_rules_and_raise_a_low_verdict() {
     let cases: &[(&str, C, Severity, &str)] = &[
         // The rules see an odd access; the words, a theft of customer data.
+        // ("Pulling" them is a copy the rules read as a breach themselves.)
         (
-            "someone has been pulling customer ticket attachments from the prod bucket all night from an IP outside AWS",
+            "someone has been touching customer ticket attachments from the prod bucket all night from an IP outside AWS",
             C::DataBreach,
             Sev1,
             "raised from suspicious_access (SEV-3) to data_breach",
@@ -2006,6 +2007,43 @@ fn a_reversed_dismissal_does_not_dismiss_table() {
     for t in [
         "Ransomware drill on the production file server went as planned",
         "It was our scanner: the sqlmap traffic against prod came from the weekly DAST job",
+    ] {
+        let a = title(t);
+        assert_eq!(a.class, C::Informational, "{t}: {:?}", a.reasons);
+    }
+}
+
+#[test]
+fn a_dismissal_covers_only_what_comes_before_a_contrast_table() {
+    // What follows the contrast is judged on its own, and pages.
+    for (t, want) in [
+        (
+            "The scanner hit on the QA box was benign, however the live Twilio auth token sits in our public npm package",
+            Sev2,
+        ),
+        (
+            "Drill went fine; separately, someone outside exported the tenants table from the prod database last night",
+            Sev1,
+        ),
+        (
+            "That Okta alert was a false alarm, but an unknown device is signed in as our AWS root user",
+            Sev1,
+        ),
+    ] {
+        let a = title(t);
+        assert_eq!(a.severity, want, "{t}: {:?}", a.reasons);
+        assert!(
+            a.reasons.iter().any(|r| r.rule == "dismissal-scoped"),
+            "{t}: the reason names the scoped dismissal: {:?}",
+            a.reasons
+        );
+    }
+    // A contrast whose rest would not page, or a dismissal after the
+    // contrast, leaves the report dismissed.
+    for t in [
+        "False positive from our own scanner, but we will tune the rule next sprint",
+        "Looked like an attacker in prod, but it was our scheduled pentest",
+        "It was a drill, but the on-call took 25 minutes to acknowledge",
     ] {
         let a = title(t);
         assert_eq!(a.class, C::Informational, "{t}: {:?}", a.reasons);

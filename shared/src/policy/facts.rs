@@ -69,6 +69,8 @@ pub struct Found<'a> {
     successes: Vec<(usize, usize)>,
     /// Mention index of a dismissal ("false positive"), if any.
     pub dismissal: Option<usize>,
+    /// Token ranges of contrast cues ("but", "separately").
+    contrasts: Vec<(usize, usize)>,
     /// Mention indices by concept.
     by_concept: Vec<Vec<usize>>,
     /// Per token: the first and last token of its sentence.
@@ -119,13 +121,14 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
         });
     }
     let cue = |name: &str| j.concept(name);
-    let (neg, neg_after, modal, suspected) = (
+    let (neg, neg_after, modal, suspected, contrast) = (
         cue(reserved::NEGATION),
         cue(reserved::NEGATION_AFTER),
         cue(reserved::MODAL),
         cue(reserved::SUSPECTED),
+        cue(reserved::CONTRAST),
     );
-    let is_cue = |c: ConceptId| [neg, neg_after, modal, suspected].contains(&Some(c));
+    let is_cue = |c: ConceptId| [neg, neg_after, modal, suspected, contrast].contains(&Some(c));
     // A cue inside a longer fact is part of that fact's words: "none of
     // us", "isn't staff", "not patched", "no auth check" say one thing and
     // negate nothing after them. A fact longer only by a function word ("is
@@ -273,6 +276,7 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
         .iter()
         .position(|m: &Mention| Some(m.concept) == dismissal && !m.negated)
         .filter(|_| !reversed);
+    let contrasts = cues_of(contrast);
     let sentences = sentence_spans(&tokens);
     let mut found = Found {
         texts,
@@ -284,6 +288,7 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
         attempts,
         successes,
         dismissal,
+        contrasts,
         by_concept,
     };
     environment(j, &mut found);
@@ -598,6 +603,20 @@ impl Found<'_> {
     }
 
     /// The words a mention was found in, as written.
+    /// The first contrast after mention `k` in its field ("false positive,
+    /// but ..."): its field, the byte where the rest starts, and its words.
+    pub fn contrast_after(&self, k: usize) -> Option<(usize, usize, &str)> {
+        let m = self.mentions.get(k)?;
+        let field = self.tokens.get(m.first)?.field;
+        let &(a, b) = self
+            .contrasts
+            .iter()
+            .find(|&&(a, _)| a > m.last && self.tokens[a].field == field)?;
+        let text = self.texts.get(field)?.1;
+        let (start, end) = (self.tokens[a].start, self.tokens[b].end);
+        Some((field, end, text.get(start..end)?))
+    }
+
     pub fn words(&self, k: usize) -> &str {
         let Some(m) = self.mentions.get(k) else {
             return "";

@@ -35,6 +35,9 @@ pub mod reserved {
     /// "not a drill", "the 'false positive' was real": the report says its
     /// own dismissal is wrong, so none applies.
     pub const REVERSAL: &str = "reversal";
+    /// "but", "separately": a dismissal before one covers only what comes
+    /// before it ("the staging alert was a false positive, but prod ...").
+    pub const CONTRAST: &str = "contrast";
 }
 
 pub type ConceptId = u16;
@@ -348,6 +351,7 @@ impl Judgement {
             reserved::DISMISSAL,
             reserved::SUCCESS,
             reserved::REVERSAL,
+            reserved::CONTRAST,
         ] {
             if !names.iter().any(|n| n == r) {
                 names.push(r.to_owned());
