@@ -523,6 +523,16 @@ const BARS: &[Bar] = &[
         floor_percent: 85,
         dangerous_at_most: 0,
     },
+    // A thirtieth writer's, held out: the seeds' examples retold plainly,
+    // title-only and with bodies and tool shapes, the SEV-4 rows given as
+    // much care as the SEV-1 rows. Measured once as it came in (194/220,
+    // 88.2 %, 0 dangerous, by `klaxon assess` on 153cd1f); never read.
+    Bar {
+        file: "heldout-23.jsonl",
+        min_cases: 220,
+        floor_percent: 87,
+        dangerous_at_most: 0,
+    },
     // A fifth attack pass's finds: 154 reports misjudged out of 332 tried,
     // 20 of them dangerous (accounts taken over in bulk, told as a weak
     // login control, a bypass in use, or an "FYI"). The rules were tuned
