@@ -523,6 +523,18 @@ const BARS: &[Bar] = &[
         floor_percent: 85,
         dangerous_at_most: 0,
     },
+    // A thirty-first writer's: how real reports differ from the seeds'
+    // words (consequences told instead of the category, product jargon,
+    // alert lines, customer mail, routine bounty titles over serious
+    // bodies, harmless reports in alarming words); measured as it came in
+    // (262/300, 87.3 %, 1 dangerous, by `klaxon assess` on 153cd1f), then
+    // read and tuned on.
+    Bar {
+        file: "tune-23.jsonl",
+        min_cases: 300,
+        floor_percent: 85,
+        dangerous_at_most: 0,
+    },
     // A thirtieth writer's, held out: the seeds' examples retold plainly,
     // title-only and with bodies and tool shapes, the SEV-4 rows given as
     // much care as the SEV-1 rows. Measured once as it came in (194/220,

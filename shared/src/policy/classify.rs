@@ -703,7 +703,7 @@ fn judge(j: &Judgement, f: &Facts<'_>, found: Found<'_>) -> (Assessment, bool, b
     // The body alone reads as a low class against the verdict's: the title
     // raised an alarm that the body explains ("it was our finance lead").
     let by_body = || {
-        if dismissed || !has_body(&found) {
+        if dismissed || !has_body(&found) || body_tells_an_alarm(j, &found) {
             return None;
         }
         let nb = nearest::builtin()?;
@@ -945,6 +945,22 @@ fn has_body(found: &Found) -> bool {
         .texts
         .iter()
         .any(|(field, text)| *field == "description" && text.split_whitespace().nth(3).is_some())
+}
+
+/// The body itself says something alarming happened ("a vulnerable
+/// plugin exploited, serving malware"), plainly and with no explanation
+/// (a dismissal, even one that did not decide): it does not explain the
+/// title away, whatever its other words are like.
+fn body_tells_an_alarm(j: &Judgement, found: &Found) -> bool {
+    found.dismissal.is_none()
+        && found.mentions.iter().any(|m| {
+            found
+                .texts
+                .get(found.tokens[m.first].field)
+                .is_some_and(|(field, _)| *field == "description")
+                && !(m.negated || m.modal || m.suspected)
+                && j.body_alarms.contains(&m.concept)
+        })
 }
 
 /// How clearly the words must read as a low class to lower a verdict.

@@ -2049,3 +2049,53 @@ fn a_dismissal_covers_only_what_comes_before_a_contrast_table() {
         assert_eq!(a.class, C::Informational, "{t}: {:?}", a.reasons);
     }
 }
+
+#[test]
+fn a_body_that_tells_an_alarm_plainly_is_not_lowered_by_its_words_table() {
+    // The body restates the alarm with nothing to explain it: it stands.
+    for (t, d) in [
+        (
+            "Marketing site on our domain compromised",
+            "A vulnerable plugin was exploited and the site now serves a malware installer to visitors.",
+        ),
+        (
+            "Edge VPN appliance exploited",
+            "The vendor's advisory matches what we see: the appliance was exploited and a web shell dropped on it.",
+        ),
+    ] {
+        let a = titled(t, d);
+        assert!(a.severity.pages_oncall(), "{t}: {:?}", a.reasons);
+        assert_ne!(a.class, C::Informational, "{t}: {:?}", a.reasons);
+    }
+    // A body that explains the alarm away still lowers it.
+    let a = titled(
+        "Malware alert on a prod worker",
+        "False positive: the scanner flagged our own test file, the EICAR sample.",
+    );
+    assert_eq!(a.class, C::Informational, "{:?}", a.reasons);
+}
+
+#[test]
+fn an_access_told_as_unused_is_stale_table() {
+    for t in [
+        "Deploy key with write on the billing repo, unused since 2021",
+        "Three people who left still hold admin on the old analytics account; nobody uses it",
+        "App password for the former agency's CI still has repo write; last used in 2022",
+    ] {
+        let a = title(t);
+        assert_eq!(
+            (a.class, a.severity),
+            (C::StaleAccess, Sev4),
+            "{t}: {:?}",
+            a.reasons
+        );
+    }
+    // Told as used, it is not stale.
+    for t in [
+        "Unused deploy key on the billing repo was used last night to push a commit",
+        "The former engineer's admin account, unused since 2022, logged in to the AWS console this morning",
+    ] {
+        let a = title(t);
+        assert!(a.severity.pages_oncall(), "{t}: {:?}", a.reasons);
+    }
+}

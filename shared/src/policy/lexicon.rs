@@ -83,6 +83,10 @@ pub struct JudgementFile {
     /// should look before it waits for business hours.
     #[serde(default)]
     pub alarms: Vec<String>,
+    /// Concepts that, told plainly in the body, mean the body does not
+    /// explain the title away, whatever its other words are like.
+    #[serde(default)]
+    pub body_alarms: Vec<String>,
     /// Facts that together, beside a verdict that pages no one, mean a
     /// person should look: the same shape as a rule, with a name for the
     /// reason instead of a class.
@@ -296,6 +300,7 @@ pub struct Judgement {
     pub rules: Vec<Rule>,
     pub escalators: Vec<Escalator>,
     pub alarms: Vec<ConceptId>,
+    pub body_alarms: Vec<ConceptId>,
     pub alarm_rules: Vec<AlarmRule>,
 }
 
@@ -314,6 +319,7 @@ impl JudgementFile {
         add_new(&mut self.weak, own.weak);
         add_new(&mut self.masking, own.masking);
         add_new(&mut self.alarms, own.alarms);
+        add_new(&mut self.body_alarms, own.body_alarms);
         if own.dismissed_class.is_some() {
             self.dismissed_class = own.dismissed_class;
         }
@@ -496,13 +502,15 @@ impl Judgement {
                 in_non_production: e.in_non_production,
             });
         }
-        let mut alarms = Vec::new();
-        for a in &file.alarms {
-            alarms.push(
-                id_of(a)
-                    .ok_or_else(|| format!("[judgement] alarms names unknown concept {a:?}"))?,
-            );
-        }
+        let concepts = |list: &[String], key: &str| -> Result<Vec<ConceptId>, String> {
+            list.iter()
+                .map(|a| {
+                    id_of(a).ok_or_else(|| format!("[judgement] {key} names unknown concept {a:?}"))
+                })
+                .collect()
+        };
+        let alarms = concepts(&file.alarms, "alarms")?;
+        let body_alarms = concepts(&file.body_alarms, "body_alarms")?;
         let mut alarm_rules = Vec::new();
         for a in &file.alarm_rules {
             let at = format!("[[judgement.alarm_rules]] {}", a.name);
@@ -534,6 +542,7 @@ impl Judgement {
             rules,
             escalators,
             alarms,
+            body_alarms,
             alarm_rules,
         })
     }
