@@ -158,13 +158,13 @@ fn render(name: &str, f: &Figures) -> String {
     out
 }
 
-/// `KLAXON_CORPUS_MISSES=1` lists the tuning set's misses; `=all` the
-/// held-out sets' too, which makes them no longer held out.
+/// `KLAXON_CORPUS_MISSES=1` lists the misses of every set that is not held
+/// out; `=all` the held-out sets' too, which makes them no longer held out.
 fn report(name: &str) -> Figures {
     let f = run(&load(name));
     println!("{}", render(name, &f));
     let misses = std::env::var("KLAXON_CORPUS_MISSES").unwrap_or_default();
-    if misses == "all" || (!misses.is_empty() && name.starts_with("tune")) {
+    if misses == "all" || (!misses.is_empty() && !is_held_out(name)) {
         for w in &f.wrong {
             println!("MISS {w}");
         }
@@ -528,9 +528,11 @@ const BARS: &[Bar] = &[
     // alert lines, customer mail, routine bounty titles over serious
     // bodies, harmless reports in alarming words); measured as it came in
     // (262/300, 87.3 %, 1 dangerous, by `klaxon assess` on 153cd1f), then
-    // read and tuned on.
+    // read and tuned on. The rules were tuned on it; the word counts were
+    // not (trained on it, they cost a held-out set a dangerous miss), so
+    // it is not named `tune-`.
     Bar {
-        file: "tune-23.jsonl",
+        file: "read-23.jsonl",
         min_cases: 300,
         floor_percent: 85,
         dangerous_at_most: 0,
@@ -600,11 +602,16 @@ const BARS: &[Bar] = &[
     },
 ];
 
+/// A held-out set's misses are never shown: they stay unread.
+fn is_held_out(name: &str) -> bool {
+    name.starts_with("heldout")
+}
+
 /// What is wrong with the engine on one set, if anything.
 fn shortfall(bar: &Bar) -> Option<String> {
     let f = report(bar.file);
     // The held-out sets' misses are not printed: they stay unread.
-    let shown = if bar.file.starts_with("tune") {
+    let shown = if !is_held_out(bar.file) {
         f.wrong.join("\n")
     } else {
         String::new()

@@ -703,7 +703,11 @@ fn judge(j: &Judgement, f: &Facts<'_>, found: Found<'_>) -> (Assessment, bool, b
     // The body alone reads as a low class against the verdict's: the title
     // raised an alarm that the body explains ("it was our finance lead").
     let by_body = || {
-        if dismissed || !has_body(&found) || body_tells_an_alarm(j, &found) {
+        if dismissed
+            || !has_body(&found)
+            || body_tells_an_alarm(j, &found)
+            || !body_explains(j, &found)
+        {
             return None;
         }
         let nb = nearest::builtin()?;
@@ -960,6 +964,21 @@ fn body_tells_an_alarm(j: &Judgement, found: &Found) -> bool {
                 .is_some_and(|(field, _)| *field == "description")
                 && !(m.negated || m.modal || m.suspected)
                 && j.body_alarms.contains(&m.concept)
+        })
+}
+
+/// The body explains something: it negates a fact, dismisses, or names
+/// an explanation (ours, approved, expected). Without one, its words'
+/// likeness to low reports is no explanation ("requests to the metadata
+/// address succeeding since 14:05").
+fn body_explains(j: &Judgement, found: &Found) -> bool {
+    found.dismissal.is_some()
+        || found.mentions.iter().any(|m| {
+            found
+                .texts
+                .get(found.tokens[m.first].field)
+                .is_some_and(|(field, _)| *field == "description")
+                && (m.negated || j.body_explains.contains(&m.concept))
         })
 }
 

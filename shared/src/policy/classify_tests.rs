@@ -2099,3 +2099,49 @@ fn an_access_told_as_unused_is_stale_table() {
         assert!(a.severity.pages_oncall(), "{t}: {:?}", a.reasons);
     }
 }
+
+#[test]
+fn a_body_lowers_its_title_only_when_it_explains_table() {
+    // A body that only tells more of the attack does not lower a paging
+    // title, however its words compare.
+    let a = titled(
+        "Working SSRF on the customer-facing webhook tester is being used to pull instance metadata credentials",
+        "WAF logs show calls to 169.254.169.254 via /hooks/check succeeding since 09:40. The credentials returned can read the app's S3 buckets.",
+    );
+    assert!(a.severity.pages_oncall(), "{:?}", a.reasons);
+    // One that explains it (our own, a ticket, a check that came back
+    // clean) still may.
+    let a = titled(
+        "Root login alert on the payer account",
+        "Quarterly root credential check by two people under the dual control procedure, recorded in change ticket CHG-88.",
+    );
+    assert!(!a.severity.pages_oncall(), "{:?}", a.reasons);
+}
+
+#[test]
+fn a_secret_someone_checked_works_is_leaked_table() {
+    for t in [
+        "Bounty: the build page shows the publish token; I verified it's valid and did nothing else, please rotate",
+        "Researcher confirmed the key works against your production API and asked us to revoke it",
+    ] {
+        let a = title(t);
+        assert!(a.severity.pages_oncall(), "{t}: {:?}", a.reasons);
+    }
+}
+
+#[test]
+fn idioms_hold_a_facts_words_without_the_fact_table() {
+    // "Nothing to do with" dismisses nothing; a "fake login page" is a lure.
+    let a = titled(
+        "Customer email: we got a notification about a ticket that is not ours",
+        "It holds another company's customer names and their complaint. We have nothing to do with that company.",
+    );
+    assert_ne!(a.class, C::Informational, "{:?}", a.reasons);
+    let a = title(
+        "Customers say our sign-in page sends them to a fake login page that asks for their Atlassian password",
+    );
+    assert_ne!(a.class, C::NonProductionSecret, "{:?}", a.reasons);
+    // An advisory for a library we do not use is informational.
+    let a = title("Critical CVE advisory for a library we don't use");
+    assert_eq!(a.class, C::Informational, "{:?}", a.reasons);
+}

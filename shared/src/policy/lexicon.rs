@@ -87,6 +87,11 @@ pub struct JudgementFile {
     /// explain the title away, whatever its other words are like.
     #[serde(default)]
     pub body_alarms: Vec<String>,
+    /// Concepts that explain an alarm ("our own", "approved"): a body
+    /// lowers its title by its words only with one of these, a negation
+    /// or a dismissal in it.
+    #[serde(default)]
+    pub body_explains: Vec<String>,
     /// Facts that together, beside a verdict that pages no one, mean a
     /// person should look: the same shape as a rule, with a name for the
     /// reason instead of a class.
@@ -301,6 +306,7 @@ pub struct Judgement {
     pub escalators: Vec<Escalator>,
     pub alarms: Vec<ConceptId>,
     pub body_alarms: Vec<ConceptId>,
+    pub body_explains: Vec<ConceptId>,
     pub alarm_rules: Vec<AlarmRule>,
 }
 
@@ -320,6 +326,7 @@ impl JudgementFile {
         add_new(&mut self.masking, own.masking);
         add_new(&mut self.alarms, own.alarms);
         add_new(&mut self.body_alarms, own.body_alarms);
+        add_new(&mut self.body_explains, own.body_explains);
         if own.dismissed_class.is_some() {
             self.dismissed_class = own.dismissed_class;
         }
@@ -511,6 +518,7 @@ impl Judgement {
         };
         let alarms = concepts(&file.alarms, "alarms")?;
         let body_alarms = concepts(&file.body_alarms, "body_alarms")?;
+        let body_explains = concepts(&file.body_explains, "body_explains")?;
         let mut alarm_rules = Vec::new();
         for a in &file.alarm_rules {
             let at = format!("[[judgement.alarm_rules]] {}", a.name);
@@ -543,6 +551,7 @@ impl Judgement {
             escalators,
             alarms,
             body_alarms,
+            body_explains,
             alarm_rules,
         })
     }
