@@ -238,7 +238,7 @@ fn choose(mut placed: Vec<Placed<'_>>) -> Vec<Placed<'_>> {
 /// The whole judgement.
 pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     let found = facts::extract(j, &f.texts);
-    let contrast = found.dismissal.and_then(|k| {
+    let contrast = found.last_dismissal().and_then(|k| {
         let (field, rest, word) = found.contrast_after(k)?;
         Some((field, rest, found.words(k).to_owned(), word.to_owned()))
     });

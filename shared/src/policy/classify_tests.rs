@@ -2029,6 +2029,11 @@ fn a_dismissal_covers_only_what_comes_before_a_contrast_table() {
             "That Okta alert was a false alarm, but an unknown device is signed in as our AWS root user",
             Sev1,
         ),
+        // The contrast after the last dismissal is what counts.
+        (
+            "The drill went fine; the drill debrief is booked. Afterwards, an unknown device signed in as our AWS root user",
+            Sev1,
+        ),
     ] {
         let a = title(t);
         assert_eq!(a.severity, want, "{t}: {:?}", a.reasons);
@@ -2144,4 +2149,30 @@ fn idioms_hold_a_facts_words_without_the_fact_table() {
     // An advisory for a library we do not use is informational.
     let a = title("Critical CVE advisory for a library we don't use");
     assert_eq!(a.class, C::Informational, "{:?}", a.reasons);
+}
+
+#[test]
+fn customers_data_in_public_and_a_privileged_sign_in_from_outside_table() {
+    for (t, want) in [
+        (
+            "records from about 150 customer sites turned up in a public gist",
+            Sev1,
+        ),
+        (
+            "ALERT prod-db: login as the postgres superuser from an address not in the allowlist",
+            Sev1,
+        ),
+    ] {
+        let a = title(t);
+        assert_eq!(a.severity, want, "{t}: {:?}", a.reasons);
+    }
+    // Our own sign-in from a listed address is none of that.
+    let a = title(
+        "login as the postgres superuser from an allowlisted bastion during the planned maintenance window",
+    );
+    assert!(
+        !a.severity.pages_oncall() || a.needs_triage,
+        "{:?}",
+        a.reasons
+    );
 }

@@ -603,6 +603,14 @@ impl Found<'_> {
     }
 
     /// The words a mention was found in, as written.
+    /// The last dismissal mention: what a contrast after it is free of.
+    pub fn last_dismissal(&self) -> Option<usize> {
+        let first = self.mentions.get(self.dismissal?)?;
+        self.mentions
+            .iter()
+            .rposition(|m| m.concept == first.concept && !m.negated)
+    }
+
     /// The first contrast after mention `k` in its field ("false positive,
     /// but ..."): its field, the byte where the rest starts, and its words.
     pub fn contrast_after(&self, k: usize) -> Option<(usize, usize, &str)> {
