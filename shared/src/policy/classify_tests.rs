@@ -1376,7 +1376,7 @@ fn words_lower_an_explained_alarm_table() {
             "malware=\"Malware\"",
         ),
         (
-            "Identity vendor breached, are we affected?",
+            "Identity vendor breached, heads-up",
             "News about a breach at an identity provider's support system. We do not use that vendor for anything; checked the SSO config and the vendor list.",
             C::ThirdPartyIncident,
             Sev3,
@@ -2172,6 +2172,28 @@ fn customers_data_in_public_and_a_privileged_sign_in_from_outside_table() {
     );
     assert!(
         !a.severity.pages_oncall() || a.needs_triage,
+        "{:?}",
+        a.reasons
+    );
+}
+
+#[test]
+fn a_providers_incident_not_known_to_reach_us_is_theirs_table() {
+    for t in [
+        "Our error-tracking vendor says some projects' API tokens were exposed in a bug on their side; ours not confirmed",
+        "Hosting provider disclosed unauthorised access to a storage cluster; investigation ongoing, are we affected?",
+    ] {
+        let a = title(t);
+        assert_eq!(a.class, C::ThirdPartyIncident, "{t}: {:?}", a.reasons);
+    }
+    // Told as used against us, the reach is known: the rule does not speak.
+    let a = title(
+        "Our error-tracking vendor was breached and the stolen API token was used to log in to our admin console; ours not confirmed by them yet",
+    );
+    assert!(
+        !a.reasons
+            .iter()
+            .any(|r| r.evidence.contains("reach_unclear")),
         "{:?}",
         a.reasons
     );
