@@ -2198,3 +2198,21 @@ fn a_providers_incident_not_known_to_reach_us_is_theirs_table() {
         a.reasons
     );
 }
+
+#[test]
+fn a_stolen_secret_is_not_data_exfiltration_table() {
+    // The seeds' SEV-1 is confirmed data exfiltration; a secret taken is
+    // its own class's SEV-2.
+    for t in [
+        "The deploy token our release pipeline uses was stolen and used to start jobs overnight",
+        "Pull request from a fork exfiltrated the CI environment's secrets",
+    ] {
+        let a = title(t);
+        assert_eq!(a.severity, Sev2, "{t}: {:?}", a.reasons);
+    }
+    // Data taken with a stolen secret is still the breach it is.
+    let a = title(
+        "Attacker exfiltrated the customers table from prod using a stolen database password",
+    );
+    assert_eq!(a.severity, Sev1, "{:?}", a.reasons);
+}
