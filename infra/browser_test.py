@@ -224,7 +224,11 @@ def console_sign_in(driver, base, token):
 
 
 def submit(driver, form_id):
+    """Posts the form and waits for the page it answers with, so that a wait
+    after it cannot read the last page's "Status changed." and run ahead."""
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, f"#{form_id} button[type=submit]").click()
+    settled(driver).until(EC.staleness_of(page))
 
 
 def test_console_commander_works_an_incident(driver, base, data_dir):
