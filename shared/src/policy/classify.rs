@@ -34,6 +34,13 @@ pub struct Facts<'a> {
     pub production: Option<bool>,
 }
 
+/// A CVSS vector written in the text ("CVSS:3.1/AV:N/AC:L/..."): scored as
+/// the `cvss` field would be.
+static CVSS_VECTOR_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bCVSS:[34]\.[0-9](?:/[A-Za-z]{1,3}:[A-Za-z]{1,2})+")
+        .unwrap_or_else(|e| panic!("CVSS vector pattern: {e}"))
+});
+
 /// A CVSS base score written in the text ("CVSS 9.8", "CVSSv3 score: 7.5").
 static CVSS_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\bcvss\s*(?:v?[234](?:\.[01])?)?\s*(?:base\s*)?(?:score)?\s*(?:of|is|:|=)?\s*(10(?:\.0)?|[0-9]\.[0-9])\b")
@@ -448,8 +455,31 @@ fn judge(j: &Judgement, f: &Facts<'_>, found: Found<'_>) -> (Assessment, bool, b
     }
     let mut text_score = None;
     if cvss.is_none()
+        && let Some((field, score)) = f.texts.iter().find_map(|(field, t)| {
+            let v = CVSS_VECTOR_IN_TEXT.find(t)?;
+            Some((*field, score_cvss(v.as_str()).ok()?))
+        })
+    {
+        let sev = Severity::from_cvss_score(score.score);
+        reasons.push(Reason {
+            rule: "cvss:text".into(),
+            evidence: format!(
+                "{field}: CVSS {} vector, base score {:.1} ({} band)",
+                score.version,
+                score.score,
+                sev.name()
+            ),
+            severity: Some(sev),
+        });
+        text_score = Some(score.score);
+    }
+    // A score, not a vector's version: "CVSS:3.1/AV:N..." is no 3.1.
+    if cvss.is_none()
+        && text_score.is_none()
         && let Some((field, span, score)) = f.texts.iter().find_map(|(field, t)| {
-            let c = CVSS_IN_TEXT.captures(t)?;
+            let c = CVSS_IN_TEXT
+                .captures_iter(t)
+                .find(|c| c.get(0).is_some_and(|m| !t[m.end()..].starts_with('/')))?;
             let score: f64 = c.get(1)?.as_str().parse().ok()?;
             Some((*field, c.get(0)?.as_str(), score))
         })

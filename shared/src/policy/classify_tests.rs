@@ -911,6 +911,54 @@ fn cvss_score_in_text_table() {
     assert_eq!(a.severity, Sev3);
 }
 
+/// A vector written in the text is scored as the field would be; its
+/// version ("CVSS:3.1/...") is no score of 3.1.
+#[test]
+fn cvss_vector_in_text_table() {
+    let cases: &[(&str, &str, Severity)] = &[
+        (
+            "Dependency scan: HTTP/2 library denial of service",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H. Used by the public API.",
+            Sev2,
+        ),
+        (
+            "Template injection in the render worker",
+            "Vector CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:H/A:H, found in review.",
+            Sev1,
+        ),
+        (
+            "Cookie scoped to the parent domain",
+            "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:C/C:L/I:N/A:N",
+            Sev3,
+        ),
+    ];
+    for (t, d, want) in cases {
+        let a = titled(t, d);
+        let r = a.reasons.iter().find(|r| r.rule == "cvss:text");
+        assert_eq!(
+            r.and_then(|r| r.severity),
+            Some(*want),
+            "{t}: {:?}",
+            a.reasons
+        );
+        assert!(
+            r.is_some_and(|r| r.evidence.contains("vector")),
+            "{t}: {:?}",
+            a.reasons
+        );
+        assert!(a.severity <= *want, "{t}: {:?}", a.reasons);
+    }
+    // A broken vector is not read as its version's number.
+    let a = titled("Odd finding", "CVSS:3.1/AV:Q/XX:Z");
+    assert!(
+        !a.reasons
+            .iter()
+            .any(|r| r.rule == "cvss:text" && r.severity == Some(Sev4)),
+        "{:?}",
+        a.reasons
+    );
+}
+
 fn sig(kind: &str, sev: Option<&str>, score: Option<f64>) -> SourceSignal {
     SourceSignal {
         kind: kind.into(),
