@@ -41,9 +41,10 @@ static CVSS_VECTOR_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("CVSS vector pattern: {e}"))
 });
 
-/// A CVSS base score written in the text ("CVSS 9.8", "CVSSv3 score: 7.5").
+/// A CVSS base score written in the text ("CVSS 9.8", "CVSSv3 score: 7.5",
+/// "rated 9.0", "HIGH 7.8").
 static CVSS_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bcvss\s*(?:v?[234](?:\.[01])?)?\s*(?:base\s*)?(?:score)?\s*(?:of|is|:|=)?\s*(10(?:\.0)?|[0-9]\.[0-9])\b")
+    Regex::new(r"(?i)\b(?:cvss\s*(?:v?[234](?:\.[01])?)?\s*(?:base\s*)?(?:score)?|rated|scored|severity score|(?:critical|high|medium|low)\s*\(?)\s*(?:of|is|:|=)?\s*(10(?:\.0)?|[0-9]\.[0-9])\b")
         .unwrap_or_else(|e| panic!("CVSS score pattern: {e}"))
 });
 
@@ -485,12 +486,22 @@ fn judge(j: &Judgement, f: &Facts<'_>, found: Found<'_>) -> (Assessment, bool, b
         })
     {
         let sev = Severity::from_cvss_score(score);
-        text_score = Some(score);
-        reasons.push(Reason {
-            rule: "cvss:text".into(),
-            evidence: format!("{} ({} band)", quote(field, span), sev.name()),
-            severity: Some(sev),
-        });
+        // A dismissed report's score tells how bad the flaw is where it
+        // applies, not here ("CVSS 9.8, only in a dev dependency").
+        if dismissed {
+            notes.push(format!(
+                "{} ({} band), set aside with the report",
+                quote(field, span),
+                sev.name()
+            ));
+        } else {
+            text_score = Some(score);
+            reasons.push(Reason {
+                rule: "cvss:text".into(),
+                evidence: format!("{} ({} band)", quote(field, span), sev.name()),
+                severity: Some(sev),
+            });
+        }
     }
 
     // No rule placed it, and nothing else scores it: the class whose

@@ -887,6 +887,14 @@ fn cvss_score_in_text_table() {
         ("CVSS base score of 5.3 in the widget", Some(Sev3)),
         ("CVSS 10.0 in the gateway", Some(Sev1)),
         ("cvss=2.1 for the footer", Some(Sev4)),
+        (
+            "Pentest finding rated 9.0: stored XSS in the admin area",
+            Some(Sev1),
+        ),
+        (
+            "Inspector HIGH 7.8: kernel flaw on the worker nodes",
+            Some(Sev2),
+        ),
         // A version number is not a score.
         ("Upgrade to 9.8 of the widget library", None),
     ];
@@ -948,6 +956,14 @@ fn cvss_vector_in_text_table() {
         );
         assert!(a.severity <= *want, "{t}: {:?}", a.reasons);
     }
+    // A dismissed report's score is set aside with it.
+    let a = title("Critical CVE (CVSS 9.8) advisory for a library we don't use");
+    assert_eq!(a.class, C::Informational, "{:?}", a.reasons);
+    assert!(
+        !a.reasons.iter().any(|r| r.rule == "cvss:text"),
+        "{:?}",
+        a.reasons
+    );
     // A broken vector is not read as its version's number.
     let a = titled("Odd finding", "CVSS:3.1/AV:Q/XX:Z");
     assert!(
