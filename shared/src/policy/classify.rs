@@ -723,8 +723,12 @@ fn judge(j: &Judgement, f: &Facts<'_>, found: Found<'_>) -> (Assessment, bool, b
     // a paging verdict, a person confirms it (flagged for triage, so the
     // primary is still paged to look).
     let mut severity = severity;
-    let may_lower =
-        by_nearest.is_none() && raised.is_none() && !scored && severity < Severity::Sev4;
+    // A decisive rule's paging verdict is not talked down by word counts.
+    let may_lower = by_nearest.is_none()
+        && raised.is_none()
+        && !scored
+        && severity < Severity::Sev4
+        && !(decisive && severity.pages_oncall());
     let by_all_words = || {
         let g = nearest_guess()?;
         let c = j.class(IncidentClass::intern(&g.class))?;

@@ -2280,3 +2280,22 @@ fn a_stolen_secret_is_not_data_exfiltration_table() {
     );
     assert_eq!(a.severity, Sev1, "{:?}", a.reasons);
 }
+
+#[test]
+fn what_we_ship_changed_by_someone_not_us_is_an_attacker_in_production_table() {
+    for t in [
+        "Tampered release: the v4.1.0 artefact's hash doesn't match what CI built",
+        "The npm package we publish was updated with a version none of us released",
+    ] {
+        let a = title(t);
+        assert_eq!(
+            (a.class, a.severity),
+            (C::AttackerInProduction, Sev1),
+            "{t}: {:?}",
+            a.reasons
+        );
+    }
+    // An upstream tool tampered with is the provider's: not this reading.
+    let a = title("The upstream coverage uploader we pulled was the tampered one");
+    assert_ne!(a.class, C::AttackerInProduction, "{:?}", a.reasons);
+}
