@@ -2299,3 +2299,23 @@ fn what_we_ship_changed_by_someone_not_us_is_an_attacker_in_production_table() {
     let a = title("The upstream coverage uploader we pulled was the tampered one");
     assert_ne!(a.class, C::AttackerInProduction, "{:?}", a.reasons);
 }
+
+#[test]
+fn a_secret_used_from_an_address_not_ours_is_compromised_table() {
+    let a = title(
+        "The deploy service account key for our CI is being used from a residential IP, and the developer says it is not them",
+    );
+    assert_eq!(a.class, C::CompromisedCiToken, "{:?}", a.reasons);
+    // Our own runner using it is expected.
+    let a = title(
+        "The deploy service account key for our CI is used from a residential IP by our own build runner",
+    );
+    assert!(
+        !a.reasons
+            .iter()
+            .any(|r| r.evidence.contains("outside_source=\"residential IP\"")
+                && r.rule == "class:compromised_ci_token"),
+        "{:?}",
+        a.reasons
+    );
+}
