@@ -147,7 +147,24 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     ("pulumi-token", r"\bpul-[a-f0-9]{40}\b", None),
     ("sonarqube-token", r"\bsq[upa]_[a-f0-9]{40}\b", None),
     ("circleci-token", r"\bCCI(?:PAT|PRJ)_[A-Za-z0-9]{22}_[a-f0-9]{40}\b", None),
-    ("netlify-token", r"\bnfp_[A-Za-z0-9]{36}\b", None),
+    ("netlify-token", r"\bnfp_[A-Za-z0-9]{36,48}\b", None),
+    // A Facebook access token (`EAAG…`, `EAAB…`; Square's `EAAA` is above),
+    // and a Snowflake programmatic access token.
+    // Long runs as `+` and a check, not `{100,}`: a counted run costs the set's DFA states.
+    ("facebook-token", r"\bEAA[A-Za-z0-9]+", Some(long_token)),
+    ("snowflake-token", r"\bver:[0-9]+-hint:[0-9]+-[A-Za-z0-9+/=_-]+", Some(long_token)),
+    // Recovery secrets by their shape: a BitLocker recovery key (8 groups
+    // of 6 digits), a TOTP key in spaced Base32 after a key word, a seed
+    // phrase of 12 to 24 words after its name, a list of recovery codes.
+    ("recovery-key", r"(?:^|[^0-9-])(?P<secret>[0-9]{6}(?:-[0-9]{6})+)(?:[^0-9-]|\z)", Some(bitlocker_key)),
+    ("totp-secret", r"(?i)\b(?:key|secret|seed|code)\b[^\n:=]{0,20}[:=][ \t]*(?P<secret>[a-z2-7]{4}(?:[ \t][a-z2-7]{4})+)(?:[^A-Za-z0-9]|\z)", Some(spaced_base32)),
+    ("seed-phrase", r"(?i)\b(?:seed|recovery|mnemonic|backup|secret|wallet)[ \t]+(?:phrase|words)\b[^\n:]{0,20}:?[ \t]*(?:\r?\n[ \t]*)?(?P<secret>[a-z]+(?:[ \t]+[a-z]+)+)(?:[^A-Za-z]|\z)", Some(seed_words)),
+    ("recovery-code", r"(?i)\b(?:recovery|backup|2fa|mfa|one-time|emergency)[ \t]+codes?\b[^\n]*\r?\n(?P<secret>(?:[ \t]*(?:[-*•][ \t]*)?[a-z0-9]+-?[a-z0-9]+[ \t]*(?:\r?\n|\z))+)", Some(code_list)),
+    // `<input type="password" … value="…">`, the attributes in either order.
+    ("credential-assignment", r#"(?i)<input\b[^>\n]*?\btype[ \t]*=[ \t]*["']?password\b[^>\n]*?\bvalue[ \t]*=[ \t]*["'](?P<secret>[^"'\n]+)["']"#, Some(not_placeholder)),
+    ("credential-assignment", r#"(?i)<input\b[^>\n]*?\bvalue[ \t]*=[ \t]*["'](?P<secret>[^"'\n]+)["'][^>\n]*?\btype[ \t]*=[ \t]*["']?password\b"#, Some(not_placeholder)),
+    // `useradd -p X`, `usermod -p X`: the password (a hash or plain) as `-p`.
+    ("cli-credential", r#"\buser(?:add|mod)\b[^\n]*?[ \t]-p[ \t]+["']?(?P<secret>[^\s"']+)"#, Some(flag_secret)),
     ("fly-token", r"\b(?:fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/=_-]{60,})", None),
     ("rubygems-token", r"\brubygems_[a-f0-9]{48}\b", None),
     ("nuget-api-key", r"\boy2[a-z0-9]{43}\b", None),
@@ -2449,6 +2466,56 @@ fn cookie_here(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     std::iter::once(m.end..m.end + len).collect()
 }
 
+/// A vendor's token of 100 characters or more (see the rule).
+fn long_token(v: &str) -> bool {
+    v.len() >= 100 || (v.starts_with("ver:") && v.len() >= 60)
+}
+
+/// A TOTP key in spaced Base32 (`abcd ef2g …`): a digit in it, so words
+/// (`info with test data`) are not one.
+fn spaced_base32(v: &str) -> bool {
+    let groups = v.split_whitespace().count();
+    (4..=10).contains(&groups)
+        && v.bytes().any(|b| b.is_ascii_digit())
+        && v.bytes().filter(u8::is_ascii_alphabetic).count() >= 8
+}
+
+/// A BitLocker recovery key: eight groups of six digits.
+fn bitlocker_key(v: &str) -> bool {
+    v.split('-').count() == 8
+}
+
+/// A seed phrase: its words are none of prose's short ones, which the
+/// BIP-39 list leaves out (`the`, `and`, `was`, `not`).
+fn seed_words(v: &str) -> bool {
+    const PROSE: [&str; 30] = [
+        "the", "and", "was", "were", "are", "not", "never", "that", "this", "with", "for", "from",
+        "but", "you", "your", "has", "have", "had", "our", "they", "its", "been", "will", "into",
+        "there", "which", "what", "when", "where", "who",
+    ];
+    let words: Vec<&str> = v.split_whitespace().collect();
+    (12..=24).contains(&words.len())
+        && words.iter().all(|w| (3..=8).contains(&w.len()))
+        && !words
+            .iter()
+            .any(|w| PROSE.contains(&w.to_ascii_lowercase().as_str()))
+}
+
+/// Recovery codes, one a line: most with a digit (`7e29-fk3b`), not words.
+fn code_list(v: &str) -> bool {
+    let codes: Vec<&str> = v
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "-" | "*" | "•"))
+        .collect();
+    // `xxxx-xxxx` to `xxxxxx-xxxxxx`, or ten in a run.
+    let shaped = |c: &&str| (8..=13).contains(&c.len());
+    let digits = codes
+        .iter()
+        .filter(|c| c.bytes().any(|b| b.is_ascii_digit()))
+        .count();
+    codes.len() >= 2 && codes.iter().all(shaped) && digits * 2 >= codes.len()
+}
+
 /// A cookie's value that is a session: not a word (`dark`) or a flag.
 fn cookie_secret(v: &str) -> bool {
     // `tz=Europe/London`, `lang=en-GB`: words joined by `/`, `_` or `-`.
@@ -2722,6 +2789,19 @@ fn lookalike(c: char) -> Option<(char, bool)> {
         | '\u{FF41}'..='\u{FF5A}'
         | '\u{FF3F}'
         | '\u{FF0D}' => full(0x21).map(|a| (a, true)),
+        // Mathematical letters and digits (`𝐩𝐚𝐬𝐬𝐰𝐨𝐫𝐝`): 52 letters a style.
+        '\u{1D400}'..='\u{1D6A3}' => {
+            let r = (u32::from(c) - 0x1D400) % 52;
+            let base = if r < 26 {
+                u32::from(b'A') + r
+            } else {
+                u32::from(b'a') + r - 26
+            };
+            char::from_u32(base).map(|a| (a, true))
+        }
+        '\u{1D7CE}'..='\u{1D7FF}' => {
+            char::from_u32(u32::from(b'0') + (u32::from(c) - 0x1D7CE) % 10).map(|a| (a, true))
+        }
         _ => {
             let a = match c {
                 'А' | 'Α' => 'A',
@@ -2757,6 +2837,30 @@ fn lookalike(c: char) -> Option<(char, bool)> {
                 'ԝ' => 'w',
                 'х' | 'χ' => 'x',
                 'у' => 'y',
+                // Small capitals (`passwᴏrd`).
+                'ᴀ' => 'a',
+                'ʙ' => 'b',
+                'ᴄ' => 'c',
+                'ᴅ' => 'd',
+                'ᴇ' => 'e',
+                'ɢ' => 'g',
+                'ʜ' => 'h',
+                'ɪ' => 'i',
+                'ᴊ' => 'j',
+                'ᴋ' => 'k',
+                'ʟ' => 'l',
+                'ᴍ' => 'm',
+                'ɴ' => 'n',
+                'ᴏ' => 'o',
+                'ᴘ' => 'p',
+                'ʀ' => 'r',
+                'ꜱ' => 's',
+                'ᴛ' => 't',
+                'ᴜ' => 'u',
+                'ᴠ' => 'v',
+                'ᴡ' => 'w',
+                'ʏ' => 'y',
+                'ᴢ' => 'z',
                 _ => return None,
             };
             Some((a, false))
@@ -2805,7 +2909,8 @@ fn redact_decoded(text: &str) -> Redacted<'_> {
 }
 
 /// The rules over `text` read without its invisible characters, if that
-/// finds a secret, else over `text` as it is.
+/// finds a secret, else over `text` with its labels undisguised (see
+/// [`undisguised`]) if that finds as many, else over `text` as it is.
 fn redact_visible(text: &str) -> Redacted<'_> {
     if let Some(seen) = visible(text) {
         let r = redact_rules(&seen);
@@ -2816,7 +2921,125 @@ fn redact_visible(text: &str) -> Redacted<'_> {
             };
         }
     }
+    if let Some(plain) = undisguised(text) {
+        let r = redact_rules(&plain);
+        if !r.kinds.is_empty() {
+            let raw = redact_rules(text);
+            if raw.kinds.len() > r.kinds.len() {
+                return raw;
+            }
+            return Redacted {
+                text: Cow::Owned(r.text.into_owned()),
+                kinds: r.kinds,
+            };
+        }
+    }
     redact_rules(text)
+}
+
+/// `text` with a label's disguises undone, `None` if it has none: a
+/// character reference or a `\u`/`\x` escape of an ASCII letter, digit,
+/// `:` or `=` (`&#112;assword`, `password\u003a`, `\x70assword`), and a
+/// word spelled letter by letter (`P A S S W O R D`).
+fn undisguised(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    // Most texts have none: a quick look tells, before building a copy
+    // (a regex here costs more than all of this).
+    let escaped = text.contains("&#") || text.contains("\\u") || text.contains("\\x");
+    let spelled = || {
+        b.windows(7).any(|w| {
+            w[1] == b' '
+                && w[3] == b' '
+                && w[5] == b' '
+                && [w[0], w[2], w[4], w[6]].iter().all(u8::is_ascii_alphabetic)
+        })
+    };
+    if !escaped && !spelled() {
+        return None;
+    }
+    let hex = |s: &[u8]| {
+        std::str::from_utf8(s)
+            .ok()
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    let plain =
+        |c: u32| char::from_u32(c).filter(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '='));
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < b.len() {
+        // `&#112;`, `&#x70;`
+        if b[i] == b'&' && b.get(i + 1) == Some(&b'#') {
+            let (start, radix) = if matches!(b.get(i + 2), Some(b'x' | b'X')) {
+                (i + 3, 16)
+            } else {
+                (i + 2, 10)
+            };
+            let len = b[start..]
+                .iter()
+                .take(7)
+                .take_while(|c| c.is_ascii_hexdigit())
+                .count();
+            if len > 0 && b.get(start + len) == Some(&b';') {
+                let code = std::str::from_utf8(&b[start..start + len])
+                    .ok()
+                    .and_then(|d| u32::from_str_radix(d, radix).ok());
+                if let Some(c) = code.and_then(plain) {
+                    out.push(c);
+                    changed = true;
+                    i = start + len + 1;
+                    continue;
+                }
+            }
+        }
+        // `\u0070`, `\x70`
+        if b[i] == b'\\' {
+            let len = match b.get(i + 1) {
+                Some(b'u') => 4,
+                Some(b'x') => 2,
+                _ => 0,
+            };
+            if len > 0
+                && b.len() >= i + 2 + len
+                && b[i + 2..i + 2 + len].iter().all(u8::is_ascii_hexdigit)
+                && let Some(c) = hex(&b[i + 2..i + 2 + len]).and_then(plain)
+            {
+                out.push(c);
+                changed = true;
+                i += 2 + len;
+                continue;
+            }
+        }
+        // `P A S S W O R D`: four or more single letters a space apart.
+        let alone = |j: usize| {
+            b.get(j).is_some_and(u8::is_ascii_alphabetic)
+                && (j == 0 || !b[j - 1].is_ascii_alphanumeric())
+                && !b.get(j + 1).is_some_and(u8::is_ascii_alphanumeric)
+        };
+        if alone(i) {
+            let mut j = i;
+            while b.get(j + 1) == Some(&b' ') && alone(j + 2) {
+                j += 2;
+            }
+            if j - i >= 6 {
+                out.extend((i..=j).step_by(2).map(|k| char::from(b[k])));
+                changed = true;
+                i = j + 1;
+                continue;
+            }
+        }
+        // Copy up to the next byte that may start a disguise.
+        let next = b[i + 1..]
+            .iter()
+            .position(|&c| c == b'&' || c == b'\\' || c.is_ascii_alphabetic())
+            .map_or(b.len(), |p| i + 1 + p);
+        let next = (next..=b.len())
+            .find(|&k| text.is_char_boundary(k))
+            .unwrap_or(b.len());
+        out.push_str(&text[i..next]);
+        i = next;
+    }
+    changed.then_some(out)
 }
 
 /// Every rule over `text`, as it is.
@@ -6057,6 +6280,74 @@ mod tests {
                 "wordpress_sec_1a2b3c4d5e6f=editor%7C1766000000%7CqW3eR5tY7uI9oP1aS3dF",
                 "editor%7C1766000000%7CqW3eR5tY7uI9oP1aS3dF",
             ),
+        ]);
+    }
+
+    /// Disguised labels, recovery secrets by shape, password inputs and
+    /// more vendor shapes.
+    #[test]
+    fn seventh_round_labels_and_recovery_secrets_are_found() {
+        check_hidden(&[
+            ("&#80;assword: Tw8%kLr3Zq6!", "Tw8%kLr3Zq6!"),
+            ("&#x70;wd = Hc5!nQv9Ym2#", "Hc5!nQv9Ym2#"),
+            ("{\"pass\\u0077ord\": \"Jr4^bXs8Wk1%\"}", "Jr4^bXs8Wk1%"),
+            ("secret\\u003d Ln7#qDz2Fv5!", "Ln7#qDz2Fv5!"),
+            ("\\x74oken: Gp3&mWc8Rs4^", "Gp3&mWc8Rs4^"),
+            ("S E C R E T: Vk6!hTn1Qb9#", "Vk6!hTn1Qb9#"),
+            ("𝐭𝐨𝐤𝐞𝐧: Dm2#rLx7Nc4%", "Dm2#rLx7Nc4%"),
+            ("𝘱𝘢𝘴𝘴𝘸𝘰𝘳𝘥: Wq9^sFk4Hz1!", "Wq9^sFk4Hz1!"),
+            ("pᴀssword: Yc3%vNb8Tg6#", "Yc3%vNb8Tg6#"),
+            (
+                "recovery key for the laptop: 102938-475610-293847-561029-384756-102938-475610-293847",
+                "102938-475610-293847-561029-384756-102938-475610-293847",
+            ),
+            (
+                "Authenticator setup key: mzx2 k4rt q7ab n3vd 5hwe lp2c",
+                "mzx2 k4rt q7ab n3vd 5hwe lp2c",
+            ),
+            (
+                "Recovery phrase:\nlegal winner thank year wave sausage worth useful legal winner thank yellow",
+                "legal winner thank year wave sausage worth useful legal winner thank yellow",
+            ),
+            (
+                "backup codes for the admin account\n- 4k8d-2mzq\n- x7p3-9fwe\n- q2n6-h5ta",
+                "x7p3-9fwe",
+            ),
+            (
+                "<input name=\"pwd\" type=\"password\" value=\"Bs5#kWm2Pq8!\">",
+                "Bs5#kWm2Pq8!",
+            ),
+            ("<input value='Kx8!dRt4Mw3%' type=password>", "Kx8!dRt4Mw3%"),
+            ("useradd -o -u 0 -p Fz7^cLq2Nv5# svc_helper", "Fz7^cLq2Nv5#"),
+            (
+                "nfp_QwErTyUiOp1234567890AsDfGhJkLzXcVbNm9876",
+                "nfp_QwErTyUiOp1234567890AsDfGhJkLzXcVbNm9876",
+            ),
+            (
+                "the page token EAABsbCS1iHgBAKZCZBb2ZAqW8pZC7x9nLmQ4rT6vY2wE5uI8oP3aS1dF7gH0jK2lZ4xC6vB8nM1qW3eR5tY7uI9oP2aS4dF6gH8jK0lZ2xC4vB6nM8qW0eR2tY4uI6oP8aS0dF leaked",
+                "EAABsbCS1iHgBAKZCZBb2ZAqW8pZC7x9nLmQ4rT6vY2wE5uI8oP3aS1dF7gH0jK2lZ4xC6vB8nM1qW3eR5tY7uI9oP2aS4dF6gH8jK0lZ2xC4vB6nM8qW0eR2tY4uI6oP8aS0dF",
+            ),
+            (
+                "ver:1-hint:1234567890-ETMsDgAAAZqW8pZC7x9nLmQ4rT6vY2wE5uI8oP3aS1dF7gH0jK2lZ4xC",
+                "ETMsDgAAAZqW8pZC7x9nLmQ4rT6vY2wE5uI8oP3aS1dF7gH0jK2lZ4xC",
+            ),
+        ]);
+    }
+
+    /// Their twins: the same labels and shapes in ordinary text.
+    #[test]
+    fn seventh_round_labels_prose_is_left_alone() {
+        check_left_alone(&[
+            "&#80;assword resets are handled by the helpdesk &amp; logged in SEC-51.",
+            "The JSON had \\u0070assword as its key and no value.",
+            "T H E  E N D of the timeline; S E C R E T was written on the slide as a title.",
+            "Ticket 102938-4756 was merged with 102938-4757.",
+            "The recovery key was escrowed to Entra ID for all 212 laptops.",
+            "setup key: info with test data only",
+            "Recovery phrase: we never wrote it down and the wallet is a hardware one in the safe",
+            "backup codes were regenerated for\n- alice\n- bob",
+            "<input type=\"password\" name=\"pw\" value=\"\">",
+            "useradd -m -p \"$HASH\" deploy",
         ]);
     }
 
