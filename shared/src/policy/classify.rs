@@ -1002,14 +1002,8 @@ fn has_body(found: &Found) -> bool {
 /// title away, whatever its other words are like.
 fn body_tells_an_alarm(j: &Judgement, found: &Found) -> bool {
     found.dismissal.is_none()
-        && found.mentions.iter().any(|m| {
-            found
-                .texts
-                .get(found.tokens[m.first].field)
-                .is_some_and(|(field, _)| *field == "description")
-                && !(m.negated || m.modal || m.suspected)
-                && j.body_alarms.contains(&m.concept)
-        })
+        && body_mentions(found)
+            .any(|m| !(m.negated || m.modal || m.suspected) && j.body_alarms.contains(&m.concept))
 }
 
 /// The body explains something: it negates a fact, dismisses, or names
@@ -1018,13 +1012,17 @@ fn body_tells_an_alarm(j: &Judgement, found: &Found) -> bool {
 /// address succeeding since 14:05").
 fn body_explains(j: &Judgement, found: &Found) -> bool {
     found.dismissal.is_some()
-        || found.mentions.iter().any(|m| {
-            found
-                .texts
-                .get(found.tokens[m.first].field)
-                .is_some_and(|(field, _)| *field == "description")
-                && (m.negated || j.body_explains.contains(&m.concept))
-        })
+        || body_mentions(found).any(|m| m.negated || j.body_explains.contains(&m.concept))
+}
+
+/// The mentions found in the description.
+fn body_mentions<'f>(found: &'f Found) -> impl Iterator<Item = &'f facts::Mention> {
+    found.mentions.iter().filter(|m| {
+        found
+            .texts
+            .get(found.tokens[m.first].field)
+            .is_some_and(|(field, _)| *field == "description")
+    })
 }
 
 /// How clearly the words must read as a low class to lower a verdict.
