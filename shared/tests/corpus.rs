@@ -581,6 +581,15 @@ const BARS: &[Bar] = &[
         floor_percent: 0,
         dangerous_at_most: 3,
     },
+    // An eighth attack pass (625 reports written from the seeds, every one
+    // kept, right or wrong: 242 misjudged by the stop's first build, 34
+    // dangerous). It is among the sets the second reader learns from.
+    Bar {
+        file: "attack-8.jsonl",
+        min_cases: 625,
+        floor_percent: 0,
+        dangerous_at_most: 34,
+    },
     // A reviewer's set aimed at this stop's new readings (162 reports:
     // our own transfers, admins' shells, vendor notices that missed us,
     // dismissal and reversal words in passing). The rules were mended on

@@ -11,7 +11,7 @@
 
 use super::facts::{self, Environment, Found, Match};
 use super::lexicon::{Flag, Judgement};
-use super::nearest;
+use super::{linear, nearest, second};
 use crate::domain::{
     Assessment, Confidence, CvssScore, Flags, IncidentClass, Reason, Severity, SourceSignal,
 };
@@ -246,6 +246,32 @@ fn choose(mut placed: Vec<Placed<'_>>) -> Vec<Placed<'_>> {
 /// The whole judgement.
 pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     let found = facts::extract(j, &f.texts);
+    let Some(model) = linear::builtin() else {
+        return assess_found(j, f, found);
+    };
+    let tokens = found.tokens.clone();
+    let a = assess_found(j, f, found);
+    let reading = model.read_report(&tokens, &a.confidence.facts);
+    second::read(j, a, model, &reading, &tokens)
+}
+
+/// The second reader's features of a report, as `assess` reads them (for
+/// its trainer, `examples/linear_features.rs`).
+pub fn features(j: &Judgement, f: &Facts<'_>) -> Vec<(String, f64)> {
+    let found = facts::extract(j, &f.texts);
+    let tokens = found.tokens.clone();
+    let a = assess_found(j, f, found);
+    linear::features(&tokens, &a.confidence.facts)
+}
+
+/// The rules' judgement alone, before the second reading (for the tests).
+#[cfg(test)]
+pub(crate) fn assess_rules(j: &Judgement, f: &Facts<'_>) -> Assessment {
+    assess_found(j, f, facts::extract(j, &f.texts))
+}
+
+/// The rules' judgement of what was found.
+fn assess_found(j: &Judgement, f: &Facts<'_>, found: Found<'_>) -> Assessment {
     let contrast = found.last_dismissal().and_then(|k| {
         let (field, rest, word) = found.contrast_after(k)?;
         Some((field, rest, found.words(k).to_owned(), word.to_owned()))

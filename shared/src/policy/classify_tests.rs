@@ -2,6 +2,8 @@
 //! what negation, environment, possibility, attempts, dismissal, CVSS and
 //! source severities do to them. Expectations are the seeds' tables; where
 //! the seeds disagree the more severe reading is kept (see the policy file).
+//! These are the rules' own verdicts; the second reading over them is
+//! tested in `second.rs`, and both together by the corpus test.
 
 use super::*;
 use crate::domain::{ConfidenceLevel, Play};
@@ -10,7 +12,7 @@ use IncidentClass as C;
 use Severity::*;
 
 fn judge(f: &Facts<'_>) -> Assessment {
-    assess(&Policy::builtin().judgement, f)
+    assess_rules(&Policy::builtin().judgement, f)
 }
 
 fn text(t: &str) -> Assessment {

@@ -13,9 +13,11 @@ pub mod clocks;
 pub mod duration;
 pub mod facts;
 pub mod lexicon;
+pub mod linear;
 pub mod nearest;
 pub mod reach;
 pub mod recipients;
+pub mod second;
 pub mod text;
 
 pub use classify::{DEFAULT_SEVERITY, Facts};
@@ -750,6 +752,11 @@ impl Policy {
     /// The severity engine on this policy's tables.
     pub fn assess(&self, facts: &Facts<'_>) -> Assessment {
         classify::assess(&self.judgement, facts)
+    }
+
+    /// What the second reader reads of a report (for its trainer).
+    pub fn reader_features(&self, facts: &Facts<'_>) -> Vec<(String, f64)> {
+        classify::features(&self.judgement, facts)
     }
 
     /// A drill plays out the scenario it was started with, whatever its

@@ -23,7 +23,7 @@ pub fn builtin() -> Option<&'static Nearest> {
 /// Laplace smoothing: an unseen word is not impossible in any class.
 const ALPHA: f64 = 0.5;
 /// A title's words say more about what the report is than the body's.
-const TITLE_WEIGHT: f64 = 2.0;
+pub(crate) const TITLE_WEIGHT: f64 = 2.0;
 /// A word seen fewer times than this in the whole corpus is not kept.
 const MIN_COUNT: u32 = 2;
 /// The best class must beat the next by this many nats, or nothing is said.
@@ -109,7 +109,7 @@ impl<'m> Words<'m> {
 }
 
 /// Whether a stem is a feature at all.
-fn counted(s: &str) -> bool {
+pub(crate) fn counted(s: &str) -> bool {
     !(s.len() < 2 || s.chars().all(|c| c.is_ascii_digit()) || STOP.contains(&s))
 }
 
@@ -119,7 +119,7 @@ const NEGATION_REACH: usize = 5;
 
 /// A word that negates what follows it in its clause ("no", "never",
 /// "wasn't"), by its stem.
-fn negator(stem: &str) -> bool {
+pub(crate) fn negator(stem: &str) -> bool {
     matches!(
         stem,
         "no" | "not"
@@ -141,7 +141,7 @@ fn negator(stem: &str) -> bool {
 /// reaches it. Such a word counts apart ("!exfiltr"), so "no sign of
 /// exfiltration" is not read as exfiltration: negation marking, as
 /// sentiment classifiers do.
-fn negated_marks(tokens: &[Token]) -> Vec<bool> {
+pub(crate) fn negated_marks(tokens: &[Token]) -> Vec<bool> {
     let mut marks = vec![false; tokens.len()];
     let mut last: Option<usize> = None;
     for (i, t) in tokens.iter().enumerate() {

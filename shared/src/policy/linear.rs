@@ -1,0 +1,315 @@
+//! The second reader: a multinomial logistic regression over a report's
+//! word stems, its stem pairs and the facts the rules found. It is learnt
+//! from the labelled tuning sets (never the held-out ones) by
+//! `infra/train_linear.py` and committed as `shared/policy/linear.tsv`, so
+//! the engine stays pure and needs no download. Where it is sure of a
+//! severity the rules did not give, its severity stands (classify.rs says
+//! when, and a person is paged to confirm a lowered one).
+
+use super::nearest;
+use super::text::Token;
+use foldhash::{HashMap, HashMapExt as _};
+use std::sync::LazyLock;
+
+static BUILTIN: LazyLock<Option<Linear>> =
+    LazyLock::new(|| Linear::parse(include_str!("../../policy/linear.tsv")).ok());
+
+/// The built-in model; `None` only if the committed file is broken, which a
+/// test refuses.
+pub fn builtin() -> Option<&'static Linear> {
+    BUILTIN.as_ref()
+}
+
+/// A pair of neighbouring stems counts for half a word: "root account"
+/// says more than "root" and "account", but is seen less often.
+const PAIR_WEIGHT: f64 = 0.5;
+
+/// A report's features: each stem (marked "!" when negated), the title's
+/// stems again ("T:"), neighbouring stems in one clause ("a_b"), and each
+/// fact the rules found ("f:"), with their weights. The trainer reads them
+/// from here (`examples/linear_features.rs`), so training and judging agree.
+pub fn features(tokens: &[Token], facts: &[String]) -> Vec<(String, f64)> {
+    let mut out: HashMap<String, f64> = HashMap::with_capacity(tokens.len() * 3);
+    each_feature(tokens, facts, |f, w| {
+        *out.entry(f.to_owned()).or_default() += w
+    });
+    let mut v: Vec<(String, f64)> = out.into_iter().collect();
+    v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// Calls `visit` with each feature as it occurs (a repeat is visited
+/// again): one reused buffer, so judging a report allocates no keys.
+fn each_feature(tokens: &[Token], facts: &[String], mut visit: impl FnMut(&str, f64)) {
+    let marks = nearest::negated_marks(tokens);
+    let mut buf = String::with_capacity(64);
+    let mut prev: Option<&Token> = None;
+    for (t, &negated) in tokens.iter().zip(&marks) {
+        if nearest::negator(&t.stem) {
+            prev = None;
+            continue;
+        }
+        let s = t.stem.as_str();
+        if !nearest::counted(s) {
+            continue;
+        }
+        let w = if t.field == 0 {
+            nearest::TITLE_WEIGHT
+        } else {
+            1.0
+        };
+        let bang = if negated { "!" } else { "" };
+        buf.clear();
+        buf.push_str(bang);
+        buf.push_str(s);
+        visit(&buf, w);
+        if t.field == 0 {
+            buf.clear();
+            buf.push_str("T:");
+            buf.push_str(bang);
+            buf.push_str(s);
+            visit(&buf, 1.0);
+        }
+        if let Some(p) = prev
+            && p.field == t.field
+            && p.clause == t.clause
+        {
+            buf.clear();
+            buf.push_str(&p.stem);
+            buf.push('_');
+            buf.push_str(s);
+            visit(&buf, w * PAIR_WEIGHT);
+        }
+        prev = Some(t);
+    }
+    for f in facts {
+        buf.clear();
+        buf.push_str("f:");
+        buf.push_str(f);
+        visit(&buf, 1.0);
+    }
+}
+
+#[derive(Debug)]
+pub struct Linear {
+    /// Class ids, or "sevN" for reports labelled with no class.
+    pub classes: Vec<String>,
+    bias: Vec<f64>,
+    /// feature -> (class index, weight), only the weights kept.
+    weights: HashMap<String, Vec<(u16, f32)>>,
+}
+
+/// What the model reads a report as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    /// Probability per class, in `classes` order.
+    pub probs: Vec<f64>,
+}
+
+impl Linear {
+    pub fn parse(tsv: &str) -> Result<Self, String> {
+        let mut classes = Vec::new();
+        let mut bias = Vec::new();
+        let mut weights = HashMap::new();
+        for (n, line) in tsv.lines().enumerate() {
+            let line = line.trim_end();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (key, rest) = line
+                .split_once('\t')
+                .ok_or_else(|| format!("linear model line {}: no tab", n + 1))?;
+            match key {
+                "classes" => classes = rest.split(',').map(str::to_owned).collect(),
+                "bias" => {
+                    bias = rest
+                        .split(',')
+                        .map(|b| b.parse::<f64>())
+                        .collect::<Result<_, _>>()
+                        .map_err(|e| format!("linear model line {}: {e}", n + 1))?
+                }
+                feature => {
+                    let mut ws = Vec::new();
+                    for cw in rest.split(' ') {
+                        let (c, w) = cw
+                            .split_once(':')
+                            .ok_or_else(|| format!("linear model line {}: {cw}", n + 1))?;
+                        let c: u16 = c
+                            .parse()
+                            .map_err(|e| format!("linear model line {}: {e}", n + 1))?;
+                        if usize::from(c) >= classes.len() {
+                            return Err(format!("linear model line {}: class {c}", n + 1));
+                        }
+                        let w: f32 = w
+                            .parse()
+                            .map_err(|e| format!("linear model line {}: {e}", n + 1))?;
+                        ws.push((c, w));
+                    }
+                    weights.insert(feature.to_owned(), ws);
+                }
+            }
+        }
+        if classes.is_empty() || bias.len() != classes.len() {
+            return Err("linear model: classes and bias must be given, one bias per class".into());
+        }
+        Ok(Self {
+            classes,
+            bias,
+            weights,
+        })
+    }
+
+    /// The probability of each class for a report's tokens and facts.
+    pub fn read_report(&self, tokens: &[Token], facts: &[String]) -> Reading {
+        let mut z = self.bias.clone();
+        each_feature(tokens, facts, |f, x| self.add(&mut z, f, x));
+        self.softmax(z)
+    }
+
+    /// The probability of each class (softmax of the linear scores).
+    pub fn read(&self, features: &[(String, f64)]) -> Reading {
+        let mut z = self.bias.clone();
+        for (f, x) in features {
+            self.add(&mut z, f, *x);
+        }
+        self.softmax(z)
+    }
+
+    fn add(&self, z: &mut [f64], f: &str, x: f64) {
+        if let Some(ws) = self.weights.get(f) {
+            for &(c, w) in ws {
+                z[usize::from(c)] += f64::from(w) * x;
+            }
+        }
+    }
+
+    fn softmax(&self, z: Vec<f64>) -> Reading {
+        let top = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = z.iter().map(|v| (v - top).exp()).collect();
+        let sum: f64 = e.iter().sum();
+        Reading {
+            probs: e.into_iter().map(|v| v / sum).collect(),
+        }
+    }
+
+    /// The features of a report that pushed class `c` up most.
+    pub fn evidence_of(
+        &self,
+        tokens: &[Token],
+        facts: &[String],
+        c: usize,
+        n: usize,
+    ) -> Vec<String> {
+        self.evidence(&features(tokens, facts), c, n)
+    }
+
+    /// The features that pushed class `c` up most, for the reason.
+    pub fn evidence(&self, features: &[(String, f64)], c: usize, n: usize) -> Vec<String> {
+        let mut pushed: Vec<(f64, &str)> = features
+            .iter()
+            .filter_map(|(f, x)| {
+                let w = self
+                    .weights
+                    .get(f.as_str())?
+                    .iter()
+                    .find(|(k, _)| usize::from(*k) == c)?
+                    .1;
+                (w > 0.0).then_some((f64::from(w) * x, f.as_str()))
+            })
+            .collect();
+        pushed.sort_by(|a, b| b.0.total_cmp(&a.0));
+        pushed
+            .into_iter()
+            .take(n)
+            .map(|(_, f)| format!("\"{f}\""))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::text;
+
+    fn feats(title: &str, body: &str, facts: &[&str]) -> Vec<(String, f64)> {
+        let facts: Vec<String> = facts.iter().map(|s| (*s).to_owned()).collect();
+        features(&text::tokenize(&[title, body]), &facts)
+    }
+
+    fn has(f: &[(String, f64)], k: &str) -> Option<f64> {
+        f.iter().find(|(x, _)| x == k).map(|(_, w)| *w)
+    }
+
+    /// Stems, title stems, pairs within a clause, negation marks and facts.
+    #[test]
+    fn features_table() {
+        let f = feats(
+            "Root account used",
+            "No sign of exfiltration, data copied",
+            &["privileged_identity", "not exfiltration"],
+        );
+        let cases: &[(&str, Option<f64>)] = &[
+            ("root", Some(2.0)),
+            ("T:root", Some(1.0)),
+            ("root_account", Some(1.0)),
+            ("!exfiltr", Some(1.0)),
+            ("exfiltr", None),
+            ("data_copi", Some(0.5)),
+            // a comma ends the clause: no pair across it
+            ("exfiltr_data", None),
+            ("f:privileged_identity", Some(1.0)),
+            ("f:not exfiltration", Some(1.0)),
+        ];
+        for (k, want) in cases {
+            assert_eq!(has(&f, k), *want, "{k} in {f:?}");
+        }
+    }
+
+    fn model() -> Linear {
+        Linear::parse(
+            "# test\nclasses\tbad,fine\nbias\t0,0.5\nroot\t0:2 1:-1\nT:root\t0:1\nok\t1:3\n",
+        )
+        .expect("model")
+    }
+
+    #[test]
+    fn reads_the_class_its_weights_favour() {
+        let m = model();
+        let cases: &[(&[(&str, f64)], usize)] = &[
+            (&[("root", 2.0), ("T:root", 1.0)], 0),
+            (&[("ok", 1.0)], 1),
+            (&[], 1),
+            (&[("unknown", 5.0)], 1),
+        ];
+        for (f, want) in cases {
+            let f: Vec<(String, f64)> = f.iter().map(|(k, x)| ((*k).to_owned(), *x)).collect();
+            let r = m.read(&f);
+            let best = (0..r.probs.len())
+                .max_by(|&a, &b| r.probs[a].total_cmp(&r.probs[b]))
+                .expect("classes");
+            assert_eq!(best, *want, "{f:?}: {:?}", r.probs);
+            assert!((r.probs.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        }
+        let f = vec![("root".to_owned(), 2.0), ("T:root".to_owned(), 1.0)];
+        assert_eq!(m.evidence(&f, 0, 1), vec!["\"root\"".to_owned()]);
+    }
+
+    #[test]
+    fn a_bad_model_file_names_its_line() {
+        for (tsv, want) in [
+            ("classes\ta\nbias\t0\nx\t3:1\n", "line 3"),
+            ("classes\ta\nbias\tzero\n", "line 2"),
+            ("classes\ta,b\nbias\t0\n", "one bias per class"),
+            ("classes\ta\nbias\t0\nx 1:1\n", "line 3"),
+        ] {
+            let e = Linear::parse(tsv).expect_err(tsv);
+            assert!(e.contains(want), "{tsv}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_committed_model_loads() {
+        let m = builtin().expect("shared/policy/linear.tsv parses");
+        assert!(m.classes.len() >= 10);
+    }
+}
