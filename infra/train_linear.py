@@ -20,7 +20,7 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
-# Regularisation (inverse strength) and pruning, chosen by five-fold
+# Regularisation (inverse strength) and pruning, chosen by three-fold
 # cross-validation on the tuning sets (docs/severity.md).
 C = 0.5
 MIN_REPORTS = 4  # a feature seen in fewer reports is dropped

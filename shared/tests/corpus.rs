@@ -581,6 +581,15 @@ const BARS: &[Bar] = &[
         floor_percent: 0,
         dangerous_at_most: 3,
     },
+    // A thirty-second writer's set, held out (220: title-only, bodies, tool
+    // shapes, chat and digests, a fifth negated or non-production), measured
+    // once as it came in; never read.
+    Bar {
+        file: "heldout-24.jsonl",
+        min_cases: 220,
+        floor_percent: 0,
+        dangerous_at_most: 220,
+    },
     // An eighth attack pass (625 reports written from the seeds, every one
     // kept, right or wrong: 242 misjudged by the stop's first build, 34
     // dangerous). It is among the sets the second reader learns from.

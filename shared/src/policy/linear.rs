@@ -20,13 +20,9 @@ pub fn builtin() -> Option<&'static Linear> {
     BUILTIN.as_ref()
 }
 
-/// A pair of neighbouring stems counts for half a word: "root account"
-/// says more than "root" and "account", but is seen less often.
-const PAIR_WEIGHT: f64 = 0.5;
-
-/// A report's features: each stem (marked "!" when negated), the title's
-/// stems again ("T:"), neighbouring stems in one clause ("a_b"), and each
-/// fact the rules found ("f:"), with their weights. The trainer reads them
+/// A report's features: each stem (marked "!" when negated; a title's
+/// counts twice) and each fact the rules found ("f:"), with their weights.
+/// Title stems apart and pairs of stems were tried and did no better. The trainer reads them
 /// from here (`examples/linear_features.rs`), so training and judging agree.
 pub fn features(tokens: &[Token], facts: &[String]) -> Vec<(String, f64)> {
     let mut out: HashMap<String, f64> = HashMap::with_capacity(tokens.len() * 3);
@@ -43,12 +39,7 @@ pub fn features(tokens: &[Token], facts: &[String]) -> Vec<(String, f64)> {
 fn each_feature(tokens: &[Token], facts: &[String], mut visit: impl FnMut(&str, f64)) {
     let marks = nearest::negated_marks(tokens);
     let mut buf = String::with_capacity(64);
-    let mut prev: Option<&Token> = None;
     for (t, &negated) in tokens.iter().zip(&marks) {
-        if nearest::negator(&t.stem) {
-            prev = None;
-            continue;
-        }
         let s = t.stem.as_str();
         if !nearest::counted(s) {
             continue;
@@ -58,29 +49,12 @@ fn each_feature(tokens: &[Token], facts: &[String], mut visit: impl FnMut(&str, 
         } else {
             1.0
         };
-        let bang = if negated { "!" } else { "" };
         buf.clear();
-        buf.push_str(bang);
+        if negated {
+            buf.push('!');
+        }
         buf.push_str(s);
         visit(&buf, w);
-        if t.field == 0 {
-            buf.clear();
-            buf.push_str("T:");
-            buf.push_str(bang);
-            buf.push_str(s);
-            visit(&buf, 1.0);
-        }
-        if let Some(p) = prev
-            && p.field == t.field
-            && p.clause == t.clause
-        {
-            buf.clear();
-            buf.push_str(&p.stem);
-            buf.push('_');
-            buf.push_str(s);
-            visit(&buf, w * PAIR_WEIGHT);
-        }
-        prev = Some(t);
     }
     for f in facts {
         buf.clear();
@@ -249,14 +223,19 @@ mod tests {
             &["privileged_identity", "not exfiltration"],
         );
         let cases: &[(&str, Option<f64>)] = &[
+            // a title's stem counts twice
             ("root", Some(2.0)),
-            ("T:root", Some(1.0)),
-            ("root_account", Some(1.0)),
+            ("account", Some(2.0)),
+            // negated within its clause
+            ("!sign", Some(1.0)),
             ("!exfiltr", Some(1.0)),
             ("exfiltr", None),
-            ("data_copi", Some(0.5)),
-            // a comma ends the clause: no pair across it
-            ("exfiltr_data", None),
+            // a comma ends the negation's clause
+            ("data", Some(1.0)),
+            ("!data", None),
+            // stop words are not features; a negation word is
+            ("of", None),
+            ("no", Some(1.0)),
             ("f:privileged_identity", Some(1.0)),
             ("f:not exfiltration", Some(1.0)),
         ];
@@ -276,7 +255,7 @@ mod tests {
     fn reads_the_class_its_weights_favour() {
         let m = model();
         let cases: &[(&[(&str, f64)], usize)] = &[
-            (&[("root", 2.0), ("T:root", 1.0)], 0),
+            (&[("root", 2.0), ("f:intruder", 1.0)], 0),
             (&[("ok", 1.0)], 1),
             (&[], 1),
             (&[("unknown", 5.0)], 1),
@@ -290,7 +269,7 @@ mod tests {
             assert_eq!(best, *want, "{f:?}: {:?}", r.probs);
             assert!((r.probs.iter().sum::<f64>() - 1.0).abs() < 1e-9);
         }
-        let f = vec![("root".to_owned(), 2.0), ("T:root".to_owned(), 1.0)];
+        let f = vec![("root".to_owned(), 2.0), ("f:intruder".to_owned(), 1.0)];
         assert_eq!(m.evidence(&f, 0, 1), vec!["\"root\"".to_owned()]);
     }
 

@@ -119,7 +119,7 @@ const NEGATION_REACH: usize = 5;
 
 /// A word that negates what follows it in its clause ("no", "never",
 /// "wasn't"), by its stem.
-pub(crate) fn negator(stem: &str) -> bool {
+fn negator(stem: &str) -> bool {
     matches!(
         stem,
         "no" | "not"
