@@ -246,32 +246,32 @@ fn choose(mut placed: Vec<Placed<'_>>) -> Vec<Placed<'_>> {
 /// The whole judgement.
 pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     let found = facts::extract(j, &f.texts);
-    let Some(model) = linear::builtin() else {
-        return assess_found(j, f, found);
-    };
-    let tokens = found.tokens.clone();
-    let a = assess_found(j, f, found);
-    let reading = model.read_report(&tokens, &a.confidence.facts);
-    second::read(j, a, model, &reading, &tokens)
+    let a = assess_found(j, f, &found);
+    match linear::builtin() {
+        Some(model) => {
+            let reading = model.read_report(&found.tokens, &a.confidence.facts);
+            second::read(j, a, model, &reading, &found.tokens)
+        }
+        None => a,
+    }
 }
 
 /// The second reader's features of a report, as `assess` reads them (for
 /// its trainer, `examples/linear_features.rs`).
 pub fn features(j: &Judgement, f: &Facts<'_>) -> Vec<(String, f64)> {
     let found = facts::extract(j, &f.texts);
-    let tokens = found.tokens.clone();
-    let a = assess_found(j, f, found);
-    linear::features(&tokens, &a.confidence.facts)
+    let a = assess_found(j, f, &found);
+    linear::features(&found.tokens, &a.confidence.facts)
 }
 
 /// The rules' judgement alone, before the second reading (for the tests).
 #[cfg(test)]
 pub(crate) fn assess_rules(j: &Judgement, f: &Facts<'_>) -> Assessment {
-    assess_found(j, f, facts::extract(j, &f.texts))
+    assess_found(j, f, &facts::extract(j, &f.texts))
 }
 
 /// The rules' judgement of what was found.
-fn assess_found(j: &Judgement, f: &Facts<'_>, found: Found<'_>) -> Assessment {
+fn assess_found(j: &Judgement, f: &Facts<'_>, found: &Found<'_>) -> Assessment {
     let contrast = found.last_dismissal().and_then(|k| {
         let (field, rest, word) = found.contrast_after(k)?;
         Some((field, rest, found.words(k).to_owned(), word.to_owned()))
@@ -291,7 +291,7 @@ fn assess_found(j: &Judgement, f: &Facts<'_>, found: Found<'_>) -> Assessment {
             })
             .collect();
         let after = Facts { texts, ..f.clone() };
-        let (mut rest, _, by_rule) = judge(j, &after, facts::extract(j, &after.texts));
+        let (mut rest, _, by_rule) = judge(j, &after, &facts::extract(j, &after.texts));
         // Only a rule's reading of the rest outweighs the dismissal, not
         // its words' likeness to a class.
         if by_rule && rest.severity.pages_oncall() {
@@ -311,7 +311,7 @@ fn assess_found(j: &Judgement, f: &Facts<'_>, found: Found<'_>) -> Assessment {
 
 /// The judgement of the facts found; whether a dismissal decided it; and
 /// whether a rule placed it (not word counts or a default).
-fn judge(j: &Judgement, f: &Facts<'_>, found: Found<'_>) -> (Assessment, bool, bool) {
+fn judge(j: &Judgement, f: &Facts<'_>, found: &Found<'_>) -> (Assessment, bool, bool) {
     let mut reasons: Vec<Reason> = Vec::new();
     let mut notes = Vec::new();
     let mut cvss = None;

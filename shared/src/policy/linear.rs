@@ -78,6 +78,9 @@ pub struct Linear {
 pub struct Reading {
     /// Probability per class, in `classes` order.
     pub probs: Vec<f64>,
+    /// How many of the report's features the model has weights for: with
+    /// none, the probabilities are only the labelled sets' proportions.
+    pub known: usize,
 }
 
 impl Linear {
@@ -136,33 +139,41 @@ impl Linear {
     /// The probability of each class for a report's tokens and facts.
     pub fn read_report(&self, tokens: &[Token], facts: &[String]) -> Reading {
         let mut z = self.bias.clone();
-        each_feature(tokens, facts, |f, x| self.add(&mut z, f, x));
-        self.softmax(z)
+        let mut known = 0;
+        each_feature(tokens, facts, |f, x| {
+            known += usize::from(self.add(&mut z, f, x))
+        });
+        self.softmax(z, known)
     }
 
     /// The probability of each class (softmax of the linear scores).
     pub fn read(&self, features: &[(String, f64)]) -> Reading {
         let mut z = self.bias.clone();
+        let mut known = 0;
         for (f, x) in features {
-            self.add(&mut z, f, *x);
+            known += usize::from(self.add(&mut z, f, *x));
         }
-        self.softmax(z)
+        self.softmax(z, known)
     }
 
-    fn add(&self, z: &mut [f64], f: &str, x: f64) {
-        if let Some(ws) = self.weights.get(f) {
-            for &(c, w) in ws {
-                z[usize::from(c)] += f64::from(w) * x;
-            }
+    /// Adds a feature's weights; whether the model knows it.
+    fn add(&self, z: &mut [f64], f: &str, x: f64) -> bool {
+        let Some(ws) = self.weights.get(f) else {
+            return false;
+        };
+        for &(c, w) in ws {
+            z[usize::from(c)] += f64::from(w) * x;
         }
+        true
     }
 
-    fn softmax(&self, z: Vec<f64>) -> Reading {
+    fn softmax(&self, z: Vec<f64>, known: usize) -> Reading {
         let top = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let e: Vec<f64> = z.iter().map(|v| (v - top).exp()).collect();
         let sum: f64 = e.iter().sum();
         Reading {
             probs: e.into_iter().map(|v| v / sum).collect(),
+            known,
         }
     }
 
@@ -246,7 +257,7 @@ mod tests {
 
     fn model() -> Linear {
         Linear::parse(
-            "# test\nclasses\tbad,fine\nbias\t0,0.5\nroot\t0:2 1:-1\nT:root\t0:1\nok\t1:3\n",
+            "# test\nclasses\tbad,fine\nbias\t0,0.5\nroot\t0:2 1:-1\nf:intruder\t0:1\nok\t1:3\n",
         )
         .expect("model")
     }
@@ -268,6 +279,7 @@ mod tests {
                 .expect("classes");
             assert_eq!(best, *want, "{f:?}: {:?}", r.probs);
             assert!((r.probs.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            assert_eq!(r.known, f.iter().filter(|(k, _)| k != "unknown").count());
         }
         let f = vec![("root".to_owned(), 2.0), ("f:intruder".to_owned(), 1.0)];
         assert_eq!(m.evidence(&f, 0, 1), vec!["\"root\"".to_owned()]);

@@ -14,7 +14,11 @@ use crate::domain::{Assessment, ConfidenceLevel, IncidentClass, Reason, Severity
 pub const SURE: f64 = 0.7;
 /// The model's belief in a paging severity (SEV-1 or SEV-2) beside a quiet
 /// verdict at which a person is asked to triage.
-pub const PAGING_DOUBT: f64 = 0.35;
+pub const PAGING_DOUBT: f64 = 0.25;
+
+/// Fewer known features than this is too little to go on: the model's
+/// probabilities would be mostly the labelled sets' proportions.
+pub const MIN_KNOWN: usize = 3;
 
 /// The severity a model class stands for: a policy class's, or "sevN" for
 /// reports labelled with no class.
@@ -41,6 +45,9 @@ pub fn read(
     reading: &Reading,
     tokens: &[Token],
 ) -> Assessment {
+    if reading.known < MIN_KNOWN {
+        return a;
+    }
     let mut by_severity = [0.0f64; 4];
     let mut best_of = [None::<(usize, f64)>; 4];
     for (i, c) in model.classes.iter().enumerate() {
@@ -142,6 +149,7 @@ mod tests {
         let model = Linear::parse(&tsv).expect("model");
         let reading = Reading {
             probs: probs.to_vec(),
+            known: MIN_KNOWN,
         };
         read(&p.judgement, a, &model, &reading, &text::tokenize(&[title]))
     }
@@ -189,6 +197,16 @@ mod tests {
                 Sev4,
                 IncidentClass::intern("informational"),
                 false,
+                None,
+            ),
+            // a quarter's belief in a paging class is doubt enough
+            (
+                QUIET,
+                None,
+                [0.55, 0.25, 0.1, 0.1],
+                Sev4,
+                IncidentClass::intern("informational"),
+                true,
                 None,
             ),
             // sure it is quiet, against a paging verdict: lowered, and the
@@ -250,6 +268,34 @@ mod tests {
         }
     }
 
+    /// A reading that knows too few of the report's features changes nothing.
+    #[test]
+    fn a_reading_on_too_few_known_words_is_not_used() {
+        let p = Policy::builtin();
+        let title = "t";
+        let f = Facts {
+            texts: vec![("title", title)],
+            ..Facts::default()
+        };
+        let rules = classify::assess_rules(&p.judgement, &f);
+        let model =
+            Linear::parse("classes\tinformational,data_breach\nbias\t0,0\n").expect("model");
+        for known in [0, MIN_KNOWN - 1] {
+            let reading = Reading {
+                probs: vec![0.05, 0.95],
+                known,
+            };
+            let a = read(
+                &p.judgement,
+                rules.clone(),
+                &model,
+                &reading,
+                &text::tokenize(&[title]),
+            );
+            assert_eq!(a, rules, "known {known}");
+        }
+    }
+
     /// A class the reading raises to carries its play and its flags.
     #[test]
     fn a_raised_class_brings_its_play_and_flags() {
@@ -265,6 +311,7 @@ mod tests {
         let model = Linear::parse(tsv).expect("model");
         let reading = Reading {
             probs: vec![0.1, 0.9],
+            known: MIN_KNOWN,
         };
         let a = read(&p.judgement, a, &model, &reading, &text::tokenize(&[title]));
         let breach = IncidentClass::intern("data_breach");
