@@ -596,6 +596,8 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     // A credential word in any of several languages, then within a few
     // words a value that passes the check for its place.
     ("credential-prose", CRED_WORD, None, after_cred_word),
+    // A login or `auth`, then within a few words a value only a secret takes.
+    ("credential-prose", WEAK_CRED_WORD, None, after_weak_word),
     // A call that connects, logs in or builds a credential, by its name or
     // its receiver's (`mysqli_connect(`, `DriverManager.getConnection(`,
     // `new PDO(`, `smtp.PlainAuth(`, `ssh.Password(`, `ftplib.FTP(`,
@@ -1015,7 +1017,24 @@ fn pipe_cells(line: &str) -> Vec<Range<usize>> {
 fn pipe_table(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     let line = text[m.start..].split('\n').next().unwrap_or("");
     let line = line.trim_end_matches('\r');
-    let (lead, header) = unquoted(line);
+    let (mut lead, mut header) = unquoted(line);
+    // A label before the table on its first line (`runbook: | user | pass |`,
+    // a flattened field's name): the table starts at its first `|`.
+    if let Some(i) = header.find('|')
+        && i > 0
+        && header[..i].split_whitespace().count() <= 3
+        && header[..i].split_whitespace().all(|w| {
+            w.strip_suffix(':').is_some_and(|w| {
+                !w.is_empty()
+                    && w.len() <= 40
+                    && w.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+            })
+        })
+    {
+        lead += i;
+        header = &header[i..];
+    }
     let header_cells = pipe_cells(header);
     let label = |c: &Range<usize>| &header[c.clone()];
     let mut out = Vec::new();
@@ -2125,6 +2144,18 @@ fn strong_secret(v: &str) -> bool {
     shaped && not_placeholder(v) && !prose_or_template(v) && !identifier_name(v) && !reference(v)
 }
 
+/// A value far from its credential word (a sentence on, or more than a
+/// dozen words away), where names and numbers are more likely than a
+/// password (`iam:PassRole`, `1,300`, a commit's hex): a symbol that no
+/// name or number has, or random, and not hex.
+fn far_secret(v: &str) -> bool {
+    let hash = v.bytes().all(|b| b.is_ascii_hexdigit());
+    let symbol = v
+        .chars()
+        .any(|c| !c.is_alphanumeric() && !matches!(c, ':' | '/' | ',' | '.' | '-' | '_' | '\''));
+    !hash && (symbol || random_token(v))
+}
+
 /// A flag's value (`--db-password X`, `-P X`): a password unless it reads
 /// as prose, a placeholder, a port, or a name.
 fn flag_secret(v: &str) -> bool {
@@ -2232,6 +2263,12 @@ fn labelled_id(text: &str, s: &Range<usize>) -> bool {
 /// [`strong_secret`] (further on).
 const CRED_WORD: &str = r"(?i)(?:^|[^A-Za-z0-9_])(?:passwords?|passw(?:[oö]rd(?:et|en)?|ort)|passwd|key|passcode|passphrase|pass[ \t]+phrase|pwd|pw|p/w|pass|secret|token|api[ _-]?key|credentials?|creds|zugangsdaten|network[ \t]+key|kennwort|mot[ \t]+de[ \t]+passe|mdp|contrase[ñn]a|clave|senha|parola(?:[ \t]+d'ordine)?|wachtwoord|has[łl]o|l[öo]senord(?:et)?|passord(?:et)?|adgangskode(?:n)?|salasana|[şs]ifre(?:niz)?|heslo|jelsz[óo]|пароль|κωδικ[όο]ς|סיסמה|كلمة[ \t]+(?:المرور|السر)|पासवर्ड|m[ậa]t[ \t]+kh[ẩa]u|kata[ \t]+sandi|passkey|p[a4@]ssw[o0]rd|pword|pswd?|cred|(?:access|unlock|pin|recovery|backup|one[ -]time|security|verification)[ \t]+codes?|master[ \t]+(?:key|password)|recovery[ \t]+(?:key|phrase)|seed[ \t]+phrase|wi-?fi[ \t]+(?:key|password|passphrase)|wpa2?[ \t]+(?:key|psk|passphrase)|kata[ \t]+laluan|nenosiri|contrase(?:nya|ny)|contrasinal|slapta[žz]od(?:is|į|i)|parol(?:e|i|a)?|parooli?|lozink[au]|geslo|lykilor[ðd]|cyfrinair|pasahitza|fjal[ëe]kalim(?:i)?|wagwoord|pasvorto|парол[аи]|лозинк[ау]|құпия[ \t]+сөз|нууц[ \t]+үг|პაროლი|գաղտնաբառ|پاس[ \t]+ورڈ|رمز[ \t]+(?:عبور|المرور)|الرمز[ \t]+السري|گذرواژه|کلمه[ \t]+عبور|পাসওয়ার্ড|கடவுச்சொல்|పాస్\x{200c}?వర్డ్|(?:api[ \t_-]?)?schl[üu]ssel|geheimnis|cl[ée](?:[ \t]+(?:d'|de[ \t]+)?api|[ \t]+secr[èe]te)?|chave(?:[ \t]+(?:de[ \t]+)?api|[ \t]+secreta)?|chiave(?:[ \t]+api)?|klucz(?:[ \t]+api)?|ключ(?:[ \t]+api)?|секрет|secreto|segredo|segreto)(?:[^A-Za-z0-9_]|\z)|비밀번호|암호(?:[^화]|\z)|비번|パスワード|暗証番号|キー|シークレット|密码|密碼|密钥|密鑰|秘钥|口令|รหัสผ่าน|รหัส|ពាក្យសម្ងាត់";
 
+/// Words that name a credential only sometimes: a login (`login: X`,
+/// `log into the NAS: X`, `sign-in: X`) names a user as often as a
+/// password, `auth` a scheme as often as a secret. After them only a value
+/// no name or word takes (see [`after_weak_word`]).
+const WEAK_CRED_WORD: &str = r"(?i)(?:^|[\s\x22'`(\[*>|,;])(?:log(?:[ \t-]?in|[ \t-]?on)(?:[ \t]+to)?|log[ \t]+into|sign[ \t-]?in(?:[ \t]+to)?|auth)(?:[^A-Za-z0-9_]|\z)";
+
 /// Words between a credential word and its value that keep the value
 /// "direct": a verb, a linker, a separator.
 const LINKERS: [&str; 57] = [
@@ -2241,13 +2278,38 @@ const LINKERS: [&str; 57] = [
     "это", "є", "是", "为", "は", "는", "은", "here", "you", "go", "it",
 ];
 
+/// A vowel sign or mark of a Brahmic script (Devanagari to Sinhala, Thai,
+/// Lao, Myanmar, Khmer), which ends a word there (`ពាក្យសម្ងាត់`) and is
+/// not alphanumeric; not their sentence marks (`।`, `៖`).
+fn script_mark(c: char) -> bool {
+    matches!(c, '\u{0900}'..='\u{0DFF}' | '\u{0E00}'..='\u{0EFF}' | '\u{1000}'..='\u{109F}' | '\u{1780}'..='\u{17FF}')
+        && !matches!(
+            c,
+            '\u{0964}' | '\u{0965}' | '\u{0E2F}' | '\u{0E5A}' | '\u{0E5B}' | '\u{17D4}'
+                ..='\u{17DA}'
+        )
+}
+
 /// The value after a credential word: the first of the next few tokens
-/// (twelve, within three lines) that passes the check for its place.
+/// (twenty, within five lines) that passes the check for its place.
 fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    value_after(text, m, false)
+}
+
+/// The value after a word that names a credential only sometimes
+/// ([`WEAK_CRED_WORD`]): the first of the next few tokens that no name,
+/// word or reference takes, however close.
+fn after_weak_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    value_after(text, m, true)
+}
+
+/// [`after_cred_word`]; `weak`: only a strong value, even right after it.
+fn value_after(text: &str, m: Range<usize>, weak: bool) -> Vec<Range<usize>> {
     // The match may end on the character after the word.
     let mut at = m.end;
     if let Some(c) = text[m.start..m.end].chars().next_back()
         && !c.is_alphanumeric()
+        && !script_mark(c)
     {
         at -= c.len_utf8();
     }
@@ -2256,12 +2318,12 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     if matches!(after.next(), Some('-' | '.')) && after.next().is_some_and(char::is_alphanumeric) {
         return Vec::new();
     }
-    let end = (at + 160).min(text.len());
+    let end = (at + 240).min(text.len());
     let end = (end..=text.len())
         .find(|i| text.is_char_boundary(*i))
         .unwrap_or(text.len());
     let window = &text[at..end];
-    let mut direct = true;
+    let mut direct = !weak;
     let mut comma = false;
     // "pass" is a verb too, and "key" an adjective (`key findings`): only
     // a value right after them.
@@ -2276,6 +2338,9 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     let mut lines = 0;
     let mut tokens = 0;
     let mut pos = 0;
+    // Past the next sentence's start or farther than twelve tokens, the
+    // value is far from its word: not a hash or a commit there either.
+    let mut far = false;
     for tok in window.split_inclusive(char::is_whitespace) {
         let start = at + pos;
         pos += tok.len();
@@ -2284,13 +2349,13 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
         }
         let raw = tok.trim_end();
         if raw.is_empty() {
-            if lines > 3 {
+            if lines > 5 {
                 break;
             }
             continue;
         }
         tokens += 1;
-        if tokens > 12 || lines > 3 || raw.contains("[REDACTED:") {
+        if tokens > 20 || lines > 5 || raw.contains("[REDACTED:") {
             break;
         }
         let linker = if raw.is_ascii() {
@@ -2311,6 +2376,14 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             (direct, comma) = (false, true);
             continue;
         }
+        // A question or a sentence that ends on the word (`pw?`, `the wifi
+        // password?` then `A: X`, `I reset the password. It's now X`): the
+        // answer may come next, but only a value no word or name takes.
+        if tokens == 1 && !verb && matches!(raw, "." | "?" | "!" | "?:" | "...") {
+            (direct, far) = (false, true);
+            continue;
+        }
+        far |= tokens > 12;
         // The sentence or the clause ends: `token. CVSS:…`, `token, and`.
         if raw.chars().all(|c| !c.is_alphanumeric()) {
             break;
@@ -2377,10 +2450,12 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             direct = false;
             continue;
         }
+        // Two names (`GitHub/GitLab`, `Okta/AzureAD`), not a user and a password.
+        let names = v.contains('/') && v.split('/').all(|p| p.chars().all(char::is_alphabetic));
         let ok = if direct {
             direct_secret(v)
         } else {
-            strong_secret(v)
+            !names && (!far || far_secret(v)) && strong_secret(v)
         };
         if ok {
             return std::iter::once(vstart..vstart + v.len()).collect();
@@ -3085,6 +3160,13 @@ fn redact_rules(text: &str) -> Redacted<'_> {
         }
     }
     Redacted { text: out, kinds }
+}
+
+/// Whether `v` has a password's shape where a field's name only may name
+/// one (`"login": …`, `"sid": …`): eight characters or more of three
+/// classes, or random, and not a word, a name or a reference.
+pub(crate) fn password_shaped(v: &str) -> bool {
+    !v.contains(char::is_whitespace) && strong_secret(v)
 }
 
 /// Whether the redactor finds a secret's shape in `raw`: an id, a name or a
@@ -6331,6 +6413,78 @@ mod tests {
                 "ver:1-hint:1234567890-ETMsDgAAAZqW8pZC7x9nLmQ4rT6vY2wE5uI8oP3aS1dF7gH0jK2lZ4xC",
                 "ETMsDgAAAZqW8pZC7x9nLmQ4rT6vY2wE5uI8oP3aS1dF7gH0jK2lZ4xC",
             ),
+        ]);
+    }
+
+    /// The eighth round: a value far from its word (a dozen words on, the
+    /// next sentence, the answer to a question, two messages later in a
+    /// chat), a login's or `auth`'s value when it has a password's shape,
+    /// and a word in a script whose marks are not letters (Khmer).
+    #[test]
+    fn eighth_round_distant_values_are_found() {
+        check_hidden(&[
+            (
+                "The password that we ended up setting on the staging box last night was Qx4%nTe7Lm2c, please rotate.",
+                "Qx4%nTe7Lm2c",
+            ),
+            (
+                "The root password (which, for the record, Bob set in March during the migration) is Rb7&kWq2Zs9e.",
+                "Rb7&kWq2Zs9e",
+            ),
+            (
+                "I reset the Grafana admin password. It's now Tm3!vXc8Hq5r.",
+                "Tm3!vXc8Hq5r",
+            ),
+            (
+                "Q: what's the wifi password?\nA: Jp6+gLs4Wd1k",
+                "Jp6+gLs4Wd1k",
+            ),
+            ("<bob> alice: pw?\n<alice> Nc2^hRv7Ty4m", "Nc2^hRv7Ty4m"),
+            (
+                "bob  10:02 AM\ncan someone DM me the db01 root password?\ncarol  10:03 AM\n+1\nalice  10:04 AM\nZf8#qPw3Kx6n",
+                "Zf8#qPw3Kx6n",
+            ),
+            ("login: Vk5!dMr9Cx2b", "Vk5!dMr9Cx2b"),
+            ("sign-in: Hs3^pLq8Wn4t", "Hs3^pLq8Wn4t"),
+            ("auth: Gy7%bNe2Rq5w", "Gy7%bNe2Rq5w"),
+            (
+                "login: admin\nMw4&tKz9Pc3x\n(just rotate after use)",
+                "Mw4&tKz9Pc3x",
+            ),
+            (
+                "use this to log in to the NAS: Lc9!rVb4Qs7m",
+                "Lc9!rVb4Qs7m",
+            ),
+            (
+                "the things you need to log into the backup appliance: the IP 10.2.3.4, user admin and Xp2*wGh6Ny8d",
+                "Xp2*wGh6Ny8d",
+            ),
+            (
+                "the grafana admin login is admin and I just reset it, so now it's Dq8!mZc5Tr3v",
+                "Dq8!mZc5Tr3v",
+            ),
+            ("ពាក្យសម្ងាត់: Wr6#kTq2Bn9s", "Wr6#kTq2Bn9s"),
+            ("ពាក្យសម្ងាត់ Wr6#kTq2Bn9s", "Wr6#kTq2Bn9s"),
+        ]);
+    }
+
+    /// Their twins: prose that names a login or a password and, far on,
+    /// a name, an IAM action, a number or a commit.
+    #[test]
+    fn eighth_round_distant_prose_is_left_alone() {
+        check_left_alone(&[
+            "Developers log in with GitHub/GitLab SSO, never with local accounts.",
+            "Staff sign in with Okta/AzureAD federation since the migration.",
+            "The login page at https://sso.acme.io/login?return_to=%2Fdashboard was the phishing target.",
+            "Credentials were never checked into git: gitleaks and trufflehog both came back clean at fcfc69e290d9f945ffa4d1278220ad2cf1337349.",
+            "Temporary credentials issued to the production web tier's instance role are being used from an external IP to call s3:ListBucket.",
+            "Image pulls since the password file was baked into the image and that tag was pushed to the registry: 1,300ish.",
+            "I reset the Grafana admin password. It's now in the vault.",
+            "Q: what's the wifi password?\nA: ask the front desk",
+            "<bob> alice: pw?\n<alice> in 1Password, shared vault",
+            "login: admin\nrole: read-only",
+            "auth: OAuth2 with PKCE",
+            "log in to the console at 10:03 and check INC-4411",
         ]);
     }
 
