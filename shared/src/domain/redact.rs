@@ -933,6 +933,12 @@ static CRED_WORD_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(CRED_WORD).unwrap_or_else(|e| panic!("credential words: {e}"))
 });
 
+/// [`WEAK_CRED_WORD`], compiled once for the fields a form's next field follows.
+static WEAK_CRED_WORD_RE: LazyLock<Regex> = LazyLock::new(|| {
+    // A constant; the tests compile it.
+    Regex::new(WEAK_CRED_WORD).unwrap_or_else(|e| panic!("login words: {e}"))
+});
+
 /// A table header's cell: a short label (`host`, `DB user`, `**Pass**`),
 /// not a command, a path or a phrase (`cat /etc/passwd | grep`).
 fn label_cell(cell: &str) -> bool {
@@ -3207,6 +3213,41 @@ impl RedactedText {
         let r = redact(raw);
         kinds.extend(r.kinds);
         Self(r.text.into_owned())
+    }
+
+    /// `raw` redacted as the text on the line after `before` (the field
+    /// before it in a form), so that a value the other field labels is
+    /// found: a title `Password for db01 in the description` and a bare
+    /// description, steps ending `with this password:` and the impact.
+    /// Only when `before`'s last line names a credential; and only more
+    /// than `raw` alone gives, with `before` itself unchanged.
+    pub fn redact_after(before: &RedactedText, raw: &str, kinds: &mut Vec<&'static str>) -> Self {
+        let alone = redact(raw);
+        let last = before.0.trim_end().rsplit('\n').next().unwrap_or("");
+        let from = last.len().saturating_sub(200);
+        let from = (from..=last.len())
+            .find(|i| last.is_char_boundary(*i))
+            .unwrap_or(last.len());
+        let label = last[from..].trim_end_matches('\r');
+        if raw.trim().is_empty()
+            || !(CRED_WORD_RE.is_match(label) || WEAK_CRED_WORD_RE.is_match(label))
+        {
+            kinds.extend(alone.kinds);
+            return Self(alone.text.into_owned());
+        }
+        let joined = format!("{label}\n{raw}");
+        let r = redact(&joined);
+        if r.kinds.len() > alone.kinds.len()
+            && let Some(rest) = r
+                .text
+                .strip_prefix(label)
+                .and_then(|t| t.strip_prefix('\n'))
+        {
+            kinds.extend(r.kinds);
+            return Self(rest.to_owned());
+        }
+        kinds.extend(alone.kinds);
+        Self(alone.text.into_owned())
     }
 
     pub fn as_str(&self) -> &str {

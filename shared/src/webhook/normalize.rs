@@ -1391,6 +1391,21 @@ mod replay {
         let Some(body) = body else {
             return vec![redact(input).text.into_owned()];
         };
+        // A report's fields as the form stores them, each after the one before.
+        if surface.contains("/reports")
+            && let Ok(Ok(r)) = report_object(&body).map(crate::domain::Report::parse)
+        {
+            return [
+                Some(r.title),
+                Some(r.description),
+                r.steps_to_reproduce,
+                r.impact,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|t| t.into_string())
+            .collect();
+        }
         if surface.contains("jira") {
             return match jira(&body, &["SEC".to_owned()]) {
                 Ok(Normalized::Report(input, _)) => [input.title, input.description]
