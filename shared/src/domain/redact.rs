@@ -46,7 +46,7 @@ type Finder = fn(&str, Range<usize>) -> Vec<Range<usize>>;
 /// `"api_key":`, `client-secret:`, `X-Api-Key:`. The key may have any prefix
 /// (`DB_`, `--`, `spring.datasource.`) and a `key`/`value` suffix; other
 /// suffixes (`secret_type`, `token_count`) name something else.
-const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parola|[sş]ifre|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord))(?:[_-]?key)?(?:[_-]?(?:value|base))?";
+const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parol[aei]?(?:[_-]d[_-]?ordine)?|[sş]ifre|[sš]ifra|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord|kata[_-]?(?:laluan|sandi)|mat[_-]?khau|contrasinal|slaptazodis|geslo|lykilord|cyfrinair|pasahitza|fjalekalim[i]?|pasvorto|nenosiri))(?:[_-]?key)?(?:[_-]?(?:value|base))?";
 
 /// What separates a key from its value: `=`, `:`, `=>` (PHP, Ruby), `->`,
 /// `==`, `:=` and the full-width `：`/`＝` of CJK text.
@@ -163,6 +163,11 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     // `<input type="password" … value="…">`, the attributes in either order.
     ("credential-assignment", r#"(?i)<input\b[^>\n]*?\btype[ \t]*=[ \t]*["']?password\b[^>\n]*?\bvalue[ \t]*=[ \t]*["'](?P<secret>[^"'\n]+)["']"#, Some(not_placeholder)),
     ("credential-assignment", r#"(?i)<input\b[^>\n]*?\bvalue[ \t]*=[ \t]*["'](?P<secret>[^"'\n]+)["'][^>\n]*?\btype[ \t]*=[ \t]*["']?password\b"#, Some(not_placeholder)),
+    // A command that prompts for a password (`mysql -u root -p`, `psql -W`,
+    // `su -`, `sudo -i`, `passwd`, `kinit`, `docker login`, `ssh host`),
+    // then, alone on the next line or a shell history's next entry
+    // (`  602  X`), what was typed at the prompt.
+    ("cli-credential", r"(?m)^[ \t]*(?:[0-9]+\*?[ \t]+)?(?:[$#>][ \t]*)?(?:sudo[ \t]+)?(?:(?i:mysql\w*|mariadb\w*)\b[^\n]*[ \t]-p|psql\b[^\n]*[ \t](?:-W|--password)|su(?:[ \t]+-l?)?(?:[ \t]+[a-z_][a-z0-9_-]*)?|sudo[ \t]+(?:-[isS]+|su\b)[^\n]*|passwd(?:[ \t]+[a-z_][a-z0-9_-]*)?|kinit\b[^\n]*|(?:docker|podman|helm|oras|buildah|skopeo|vault|npm)[ \t]+login\b[^\n]*|ssh[ \t][^\n]*)[ \t]*\r?\n[ \t]*(?:[0-9]+\*?[ \t]+)?(?P<secret>[^\s#$>][^\s]*)[ \t]*(?:\r?\n|\z)", Some(strong_secret)),
     // `useradd -p X`, `usermod -p X`: the password (a hash or plain) as `-p`.
     ("cli-credential", r#"\buser(?:add|mod)\b[^\n]*?[ \t]-p[ \t]+["']?(?P<secret>[^\s"']+)"#, Some(flag_secret)),
     ("fly-token", r"\b(?:fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/=_-]{60,})", None),
@@ -464,6 +469,9 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("credential-assignment", r"(?im)^[ \t]*(?:bindpw|rootpw|requirepass|masterauth|ldap_default_authtok|authtok)[ \t]+(?P<secret>[^\s=:]\S*)".into(), Some(not_placeholder)),
         // `password=correct horse battery staple`: a passphrase of words, to the end of the line.
         ("credential-assignment", format!(r#"(?m)(?i)\b{KEY}["']?[ \t]*=[ \t]*(?P<secret>[A-Za-z]{{3,}}(?:[ \t]+[^\s"'`&,;<>\[\]=:(){{}}]+)+)[ \t]*(?:$|[,;&"'`)])"#), Some(not_placeholder)),
+        // `Password: canyon orchid tundra marble 53`: a passphrase of
+        // words after a colon, to the end of the line.
+        ("credential-assignment", format!(r#"(?m){assign}(?P<secret>[a-z]{{3,}}(?:[ \t]+(?:[a-z]{{3,}}|[0-9]{{1,4}})){{2,9}})[ \t]*\r?$"#), Some(passphrase_words)),
         // `DB_PASSWORD=x`, `token: x`, `?access_token=x&`; not `$VAR`, `<token>` or `{{ var }}`.
         ("credential-assignment", format!(r#"{assign}(?P<secret>{first}{rest}{{3,}})"#), Some(not_placeholder)),
         // `Password<TAB>hunter2`, from a pasted table: only values that are not words.
@@ -2148,6 +2156,52 @@ fn strong_secret(v: &str) -> bool {
     let shaped = (v.chars().count() >= 8 && classes(v) >= 3 && !camel_name(v))
         || (v.len() >= 16 && random_token(&v.replace('/', "-")));
     shaped && not_placeholder(v) && !prose_or_template(v) && !identifier_name(v) && !reference(v)
+}
+
+/// A passphrase of words (`canyon orchid tundra marble 53`): three to ten
+/// lower-case words and short numbers, none of them one that prose puts
+/// after a label (`must be at least 14 characters`, `reset after 90 days`).
+fn passphrase_words(v: &str) -> bool {
+    const MORE: [&str; 24] = [
+        "after",
+        "before",
+        "until",
+        "since",
+        "about",
+        "over",
+        "under",
+        "during",
+        "without",
+        "within",
+        "per",
+        "least",
+        "most",
+        "days",
+        "hours",
+        "minutes",
+        "characters",
+        "chars",
+        "required",
+        "reset",
+        "expires",
+        "rotated",
+        "changed",
+        "see",
+    ];
+    let words: Vec<&str> = v.split_whitespace().collect();
+    let numbers = words
+        .iter()
+        .filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
+        .count();
+    words.len() >= 3
+        && numbers <= 2
+        && words.iter().all(|w| {
+            w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                && !PROSE_WORDS.contains(w)
+                && !MORE.contains(w)
+        })
+        && words.first().is_some_and(|w| not_placeholder(w))
 }
 
 /// A value far from its credential word (a sentence on, or more than a
@@ -6526,6 +6580,55 @@ mod tests {
             "login: admin\nrole: read-only",
             "auth: OAuth2 with PKCE",
             "log in to the console at 10:03 and check INC-4411",
+        ]);
+    }
+
+    /// The eighth round, shapes: what was typed at a command's password
+    /// prompt (the next line, or a shell history's next entry), an
+    /// environment name for a password in more languages, and a passphrase
+    /// of several words.
+    #[test]
+    fn eighth_round_prompts_names_and_passphrases_are_found() {
+        check_hidden(&[
+            (
+                "  601  mysql -u root -p\n  602  Qs8+vNt4Lk2x\n  603  history",
+                "Qs8+vNt4Lk2x",
+            ),
+            ("$ su -\nHg5!rWm9Tc3z", "Hg5!rWm9Tc3z"),
+            ("sudo -i\nPk2#bZx7Wq4n", "Pk2#bZx7Wq4n"),
+            (
+                " 88  docker login registry.acme.io\n 89  Vn3%cTy8Rm1q",
+                "Vn3%cTy8Rm1q",
+            ),
+            ("psql -h db01 -U app -W\nJx6^mLq2Hd9w", "Jx6^mLq2Hd9w"),
+            ("DB_PAROLA_D_ORDINE=Zq0nxc9cyWo#", "Zq0nxc9cyWo#"),
+            ("DB_KATA_LALUAN=Mq3!sWz8Kd1r", "Mq3!sWz8Kd1r"),
+            ("APP_SIFRA: Tb6#hNq2Xc8v", "Tb6#hNq2Xc8v"),
+            ("db_geslo = Lr4%pTm7Wn2s", "Lr4%pTm7Wn2s"),
+            (
+                "Password: canyon orchid tundra marble 53",
+                "orchid tundra marble 53",
+            ),
+            (
+                "passphrase: correct horse battery staple",
+                "horse battery staple",
+            ),
+        ]);
+    }
+
+    /// Their twins: a prompt answered with a command, a language's word in
+    /// a name, and prose after a label.
+    #[test]
+    fn eighth_round_prompts_names_and_passphrases_prose_is_left_alone() {
+        check_left_alone(&[
+            "  601  mysql -u root -p\n  602  exit\n  603  history",
+            "  601  mysql -u root -p\n  602  show databases;",
+            "ssh bastion-01\n./deploy.sh --env prod",
+            "su - postgres\npg_dump shop > /tmp/shop.sql",
+            "The PAROLE_BOARD_URL is https://parole.example.org/board.",
+            "Password: must be at least 14 characters long",
+            "Password: reset links expire after two days",
+            "Password: rotated for all service accounts",
         ]);
     }
 
