@@ -152,6 +152,8 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     // and a Snowflake programmatic access token.
     // Long runs as `+` and a check, not `{100,}`: a counted run costs the set's DFA states.
     ("facebook-token", r"\bEAA[A-Za-z0-9]+", Some(long_token)),
+    // PagerDuty's REST API keys: `u+` and 18 for a user's.
+    ("pagerduty-api-key", r"(?:^|[^A-Za-z0-9+/=_-])(?P<secret>u\+[A-Za-z0-9_+-]{18})(?:[^A-Za-z0-9+/=_-]|\z)", Some(mixed_case)),
     ("snowflake-token", r"\bver:[0-9]+-hint:[0-9]+-[A-Za-z0-9+/=_-]+", Some(long_token)),
     // Recovery secrets by their shape: a BitLocker recovery key (8 groups
     // of 6 digits), a TOTP key in spaced Base32 after a key word, a seed
@@ -632,6 +634,39 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     // (1, 'a@b', '…')`, and `COPY t (id, api_secret) FROM stdin;` rows.
     ("sql-password", r"(?i)\b(?:(?:insert|replace|upsert)(?:[ \t]+(?:ignore|or[ \t]+[a-z]+))?[ \t]+(?:into[ \t]+)?[^\s(]+[ \t]*\([^)]*?(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)]*\)[ \t\r\n]*values[ \t\r\n]*\(|copy[ \t]+[^\s(]+[ \t]*\([^)\n]*(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)\n]*\)[ \t]+from[ \t]+stdin\b[^\n]*\n)", Some(cell_secret), sql_columns),
 ];
+
+/// Structures read before any other rule, whose parts those rules would
+/// take one at a time: a secret split into string literals joined by `+`
+/// (`"ghp_tuZV" + "NqND…"`, see [`joined_literals`]).
+#[rustfmt::skip]
+const FIRST_RULES: &[(&str, &str, Check, Finder)] = &[
+    ("split-secret", r#""[A-Za-z0-9_+/=.:-]{2,}"(?:[ \t]*(?:\+|\.\.|\.|&|\|\|)[ \t]*(?:\\?\r?\n[ \t]*)?"[A-Za-z0-9_+/=.:-]{2,}")+|'[A-Za-z0-9_+/=.:-]{2,}'(?:[ \t]*(?:\+|\.\.|\.|&|\|\|)[ \t]*(?:\\?\r?\n[ \t]*)?'[A-Za-z0-9_+/=.:-]{2,}')+"#, None, joined_literals),
+];
+
+/// The literals of a concatenation (`"ghp_tuZV" + "NqND…"`), if joined
+/// they are a secret the rules find: each literal's text, so that no
+/// part is left.
+fn joined_literals(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    let quote = text.as_bytes().get(m.start).copied().unwrap_or(b'"');
+    let mut parts = Vec::new();
+    let mut open = None;
+    for (i, b) in text.as_bytes()[m.clone()].iter().enumerate() {
+        if *b == quote {
+            match open.take() {
+                None => open = Some(m.start + i + 1),
+                Some(start) => parts.push(start..m.start + i),
+            }
+        }
+    }
+    let joined: String = parts.iter().map(|p| &text[p.clone()]).collect();
+    if parts.len() < 2 || joined.len() < 16 {
+        return Vec::new();
+    }
+    if redact_rules(&joined).kinds.is_empty() {
+        return Vec::new();
+    }
+    parts
+}
 
 /// The string literals of a call's arguments (to the call's closing
 /// parenthesis, nested calls included, on at most a few lines): each one
@@ -1331,6 +1366,9 @@ fn tf_random_result(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
 /// sees no boundary between CJK or accented letters and a token glued to
 /// them (`トークンghp_…`), and it keeps the set's DFA off non-ASCII text.
 fn patterns() -> impl Iterator<Item = (&'static str, Cow<'static, str>, Check, Option<Finder>)> {
+    let first = FIRST_RULES
+        .iter()
+        .map(|(kind, pat, check, finder)| (*kind, (*pat).to_owned(), *check, Some(*finder)));
     let fixed = RULES_SRC
         .iter()
         .map(|(kind, pat, check)| (*kind, (*pat).to_owned(), *check, None));
@@ -1340,7 +1378,8 @@ fn patterns() -> impl Iterator<Item = (&'static str, Cow<'static, str>, Check, O
     let structures = STRUCT_RULES
         .iter()
         .map(|(kind, pat, check, finder)| (*kind, (*pat).to_owned(), *check, Some(*finder)));
-    fixed
+    first
+        .chain(fixed)
         .chain(generic)
         .chain(structures)
         .map(|(kind, pat, check, finder)| {
@@ -2156,6 +2195,11 @@ fn strong_secret(v: &str) -> bool {
     let shaped = (v.chars().count() >= 8 && classes(v) >= 3 && !camel_name(v))
         || (v.len() >= 16 && random_token(&v.replace('/', "-")));
     shaped && not_placeholder(v) && !prose_or_template(v) && !identifier_name(v) && !reference(v)
+}
+
+/// Upper and lower case letters both (a vendor's random key, not a word).
+fn mixed_case(v: &str) -> bool {
+    v.bytes().any(|b| b.is_ascii_uppercase()) && v.bytes().any(|b| b.is_ascii_lowercase())
 }
 
 /// A passphrase of words (`canyon orchid tundra marble 53`): three to ten
@@ -6629,6 +6673,48 @@ mod tests {
             "Password: must be at least 14 characters long",
             "Password: reset links expire after two days",
             "Password: rotated for all service accounts",
+        ]);
+    }
+
+    /// The eighth round, encodings and splits: escaped twice, hex with its
+    /// `0x`, a token split into joined string literals, PagerDuty's key.
+    #[test]
+    fn eighth_round_encodings_and_splits_are_found() {
+        check_hidden(&[
+            (
+                "https://x.acme.io/?next=%252Flogin%253Fpassword%253DWmN5uGB3dD4x",
+                "WmN5uGB3dD4x",
+            ),
+            (
+                "0x70617373776f72643d576d7a4c4f79597373343423",
+                "576d7a4c4f79597373343423",
+            ),
+            (
+                "token = \"ghp_tuZVDFbOau\" + \"NqNDeAcBbbMVSIfIKKaM2uTXnu\"",
+                "NqNDeAcBbbMVSIfIKKaM2uTXnu",
+            ),
+            ("key = 'AKIAIOSF' + 'ODNN7QWERTYZ'", "ODNN7QWERTYZ"),
+            (
+                "$t = \"xoxb-1234567890-\" . \"0987654321-AbCdEfGhIjKlMnOpQrStUvWx\";",
+                "AbCdEfGhIjKlMnOpQrStUvWx",
+            ),
+            (
+                "found this in the repo history: u+fxDReLleeAMam_ZDFQ (committed by a contractor)",
+                "u+fxDReLleeAMam_ZDFQ",
+            ),
+        ]);
+    }
+
+    /// Their twins: strings joined into a URL or a message, hex of a
+    /// digest, `u+` in prose.
+    #[test]
+    fn eighth_round_encodings_and_splits_prose_is_left_alone() {
+        check_left_alone(&[
+            "url = \"https://api.example.com\" + \"/v1/users/\" + \"list\"",
+            "msg = 'Deploy of build ' + 'klaxon-agent-2.4.8' + ' finished'",
+            "0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "https://x.acme.io/?next=%252Fdashboard%253Ftab%253Dalerts",
+            "Unicode u+0041 is A; the escape u+00e9u+0301 composes an accent.",
         ]);
     }
 

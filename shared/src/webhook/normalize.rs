@@ -301,6 +301,15 @@ fn names_login(key: &str) -> bool {
     )
 }
 
+/// Whether a field that names a thing (a PagerDuty `source`, a GHSA id)
+/// holds a password instead: its shape, and a character no host name,
+/// path or id has (`KtllOP4yv0A#`, not `db-1.prod:5432`).
+fn secret_id(v: &str) -> bool {
+    v.chars()
+        .any(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | ':' | '/' | '@')))
+        && crate::domain::redact::password_shaped(v.trim())
+}
+
 /// A credential's value, as the redactor writes it; a value too short or
 /// plain for its rules (`hunter2`) is replaced all the same.
 fn conceal(value: &str) -> String {
@@ -431,7 +440,17 @@ pub fn github(event: &str, body: &Value) -> Result<Normalized, ShapeError> {
             )
         }
         "repository_advisory" => {
-            let ghsa = required(body, "/repository_advisory/ghsa_id")?;
+            let raw = required(body, "/repository_advisory/ghsa_id")?;
+            // The id goes into the title and the key: a password pasted
+            // there is concealed in the one and digested in the other.
+            let (ghsa, key_id) = if secret_id(&raw) {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(raw.as_bytes());
+                let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+                (conceal(&raw), format!("sha256:{hex}"))
+            } else {
+                (raw.clone(), raw)
+            };
             let summary =
                 text(body, "/repository_advisory/summary").unwrap_or_else(|| ghsa.clone());
             (
@@ -449,7 +468,7 @@ pub fn github(event: &str, body: &Value) -> Result<Normalized, ShapeError> {
                     )
                 })
                 .or_else(|| text(body, "/repository_advisory/cvss/vector_string")),
-                format!("{repo_id}#advisory#{ghsa}"),
+                format!("{repo_id}#advisory#{key_id}"),
             )
         }
         _ => {
@@ -708,7 +727,15 @@ pub fn pagerduty(payload: &Value) -> Result<Pagerduty, ShapeError> {
                 ("Class", field("class")),
             ]
             .iter()
-            .filter_map(|(l, v)| v.map(|v| format!("{l}: {v}")))
+            .filter_map(|(l, v)| {
+                v.map(|v| {
+                    if secret_id(v) {
+                        format!("{l}: {}", conceal(v))
+                    } else {
+                        format!("{l}: {v}")
+                    }
+                })
+            })
             .chain(details.map(|d| format!("Details: {d}")))
             .collect::<Vec<_>>()
             .join("\n");
@@ -1078,6 +1105,36 @@ mod tests {
             "{}",
             stored.description.as_str()
         );
+    }
+
+    /// A password where an id or a name goes (a GHSA id, a PagerDuty
+    /// source) is concealed, and a GHSA id's key holds a digest of it;
+    /// real ids and host names are kept.
+    #[test]
+    fn ids_holding_a_password_are_concealed() {
+        let advisory = |id: &str| json!({"action": "published", "repository_advisory": {"ghsa_id": id, "summary": "s", "severity": "high"}, "repository": {"full_name": "acme/app", "id": 1}});
+        for (id, kept) in [("Zq2Z3W6hnL5^", false), ("GHSA-xxxx-yyyy-zzzz", true)] {
+            let Ok(Normalized::Report(input, key)) = github("repository_advisory", &advisory(id))
+            else {
+                panic!("report");
+            };
+            let title = input.title.unwrap_or_default();
+            let key = key.map(|k| k.key).unwrap_or_default();
+            assert_eq!(title.contains(id), kept, "{title}");
+            assert_eq!(key.contains(id), kept, "{key}");
+        }
+        let trigger = |source: &str| json!({"event_action": "trigger", "payload": {"summary": "s", "source": source, "severity": "error"}});
+        for (source, kept) in [
+            ("KtllOP4yv0A#", false),
+            ("db-1.prod.acme.io:5432", true),
+            ("ci", true),
+        ] {
+            let Ok(Pagerduty::Trigger { input, .. }) = pagerduty(&trigger(source)) else {
+                panic!("trigger");
+            };
+            let d = input.description.unwrap_or_default();
+            assert_eq!(d.contains(source), kept, "{d}");
+        }
     }
 
     /// A credential nested under its key (an array, a `value` leaf, a
