@@ -3084,7 +3084,93 @@ fn redact_decoded(text: &str) -> Redacted<'_> {
         r.kinds.extend(again.kinds);
         r.text = Cow::Owned(again.text.into_owned());
     }
+    // A text that says it is rot13: the rules read it turned back too.
+    if mentions_rot13(text)
+        && let Some((more, kinds)) = rot13_reveal(&r.text)
+    {
+        r.kinds.extend(kinds);
+        r.text = Cow::Owned(more);
+    }
     r
+}
+
+/// Whether `text` says it holds rot13 (`rot13: cnffjbeq: …`, `ROT-13`).
+fn mentions_rot13(text: &str) -> bool {
+    text.as_bytes().windows(6).any(|w| {
+        w[..3].eq_ignore_ascii_case(b"rot")
+            && (w[3..5] == *b"13" || (matches!(w[3], b'-' | b' ' | b'_') && w[4..6] == *b"13"))
+    })
+}
+
+/// `text` with what the rules find in its rot13 replaced in place (rot13
+/// moves no character, so a span there is the same span here), and the
+/// kinds; `None` if they find nothing, or if the two texts do not line up.
+fn rot13_reveal(text: &str) -> Option<(String, Vec<&'static str>)> {
+    // Markers already there stay as they are: markers are never read again.
+    let turn = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c {
+                'a'..='m' | 'A'..='M' => char::from(c as u8 + 13),
+                'n'..='z' | 'N'..='Z' => char::from(c as u8 - 13),
+                c => c,
+            })
+            .collect()
+    };
+    let mut turned = String::with_capacity(text.len());
+    let mut from = 0;
+    for m in MARKER.find_iter(text) {
+        turned.push_str(&turn(&text[from..m.start()]));
+        turned.push_str(m.as_str());
+        from = m.end();
+    }
+    turned.push_str(&turn(&text[from..]));
+    let found = redact_rules(&turned);
+    if found.kinds.is_empty() {
+        return None;
+    }
+    let after = found.text.as_ref();
+    let (mut b, mut a) = (0, 0);
+    let mut spans: Vec<(Range<usize>, &'static str)> = Vec::new();
+    let marks: Vec<Range<usize>> = MARKER.find_iter(after).map(|m| m.range()).collect();
+    for (i, m) in marks.iter().enumerate() {
+        let lit = after.get(a..m.start)?;
+        if !turned.get(b..)?.starts_with(lit) {
+            return None;
+        }
+        b += lit.len();
+        let next_end = marks.get(i + 1).map_or(after.len(), |n| n.start);
+        let next = after.get(m.end..next_end)?;
+        let end = match (next.is_empty(), next_end == after.len()) {
+            (true, true) => turned.len(),
+            (true, false) => return None,
+            _ => b + turned.get(b..)?.find(next)?,
+        };
+        let name = after.get(m.start + "[REDACTED:".len()..m.end)?;
+        let name = name.rsplit_once(':').map_or(name, |(k, _)| k);
+        let kind = RULES
+            .iter()
+            .find(|r| r.kind == name)
+            .map_or("credential-assignment", |r| r.kind);
+        // A marker the text had already: kept as it is.
+        if turned.get(b..end)? != after.get(m.clone())? {
+            spans.push((b..end, kind));
+        }
+        (a, b) = (m.end, end);
+    }
+    if turned.get(b..)? != after.get(a..)? {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut kinds = Vec::new();
+    let mut last = 0;
+    for (span, kind) in spans {
+        out.push_str(text.get(last..span.start)?);
+        out.push_str(&marker(kind, text.get(span.clone())?));
+        kinds.push(kind);
+        last = span.end;
+    }
+    out.push_str(text.get(last..)?);
+    Some((out, kinds))
 }
 
 /// The rules over `text` read without its invisible characters, if that
@@ -6702,6 +6788,26 @@ mod tests {
                 "found this in the repo history: u+fxDReLleeAMam_ZDFQ (committed by a contractor)",
                 "u+fxDReLleeAMam_ZDFQ",
             ),
+        ]);
+    }
+
+    /// rot13, in a text that says so: what the rules find turned back.
+    #[test]
+    fn eighth_round_rot13_is_read_turned_back() {
+        check_hidden(&[
+            ("rot13: cnffjbeq: MdaLhwO6hb6#", "MdaLhwO6hb6#"),
+            (
+                "ROT-13 of the creds: gbxra=tuc_nOpQrSgHiJkYzA0123456789nOpQrSgHiJkY",
+                "tuc_nOpQrSgHiJkYzA0123456789nOpQrSgHiJkY",
+            ),
+            (
+                "password=Hu7!qLm2Xz9c and, in rot13, cnffjbeq: Jg4#pNs8Ky1v",
+                "Jg4#pNs8Ky1v",
+            ),
+        ]);
+        check_left_alone(&[
+            "rot13: Uryyb jbeyq, guvf vf whfg n wbxr (Hello world, this is just a joke).",
+            "The malware used rot13 on its config strings; see the report.",
         ]);
     }
 
