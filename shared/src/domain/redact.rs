@@ -3403,8 +3403,9 @@ impl RedactedText {
     /// before it in a form), so that a value the other field labels is
     /// found: a title `Password for db01 in the description` and a bare
     /// description, steps ending `with this password:` and the impact.
-    /// Only when `before`'s last line names a credential; and only more
-    /// than `raw` alone gives, with `before` itself unchanged.
+    /// Only when `before`'s last line names a credential with no value
+    /// after it on that line; and only more than `raw` alone gives, with
+    /// `before` itself unchanged.
     pub fn redact_after(before: &RedactedText, raw: &str, kinds: &mut Vec<&'static str>) -> Self {
         let alone = redact(raw);
         let last = before.0.trim_end().rsplit('\n').next().unwrap_or("");
@@ -3413,9 +3414,15 @@ impl RedactedText {
             .find(|i| last.is_char_boundary(*i))
             .unwrap_or(last.len());
         let label = last[from..].trim_end_matches('\r');
-        if raw.trim().is_empty()
-            || !(CRED_WORD_RE.is_match(label) || WEAK_CRED_WORD_RE.is_match(label))
-        {
+        // The label's last credential word, unless its value is on its own
+        // line already (a marker after it): then it labels nothing here.
+        let word_end = CRED_WORD_RE
+            .find_iter(label)
+            .chain(WEAK_CRED_WORD_RE.find_iter(label))
+            .map(|m| m.end())
+            .max();
+        let labels = word_end.is_some_and(|end| !label[end..].contains("[REDACTED:"));
+        if raw.trim().is_empty() || !labels {
             kinds.extend(alone.kinds);
             return Self(alone.text.into_owned());
         }
