@@ -46,7 +46,7 @@ type Finder = fn(&str, Range<usize>) -> Vec<Range<usize>>;
 /// `"api_key":`, `client-secret:`, `X-Api-Key:`. The key may have any prefix
 /// (`DB_`, `--`, `spring.datasource.`) and a `key`/`value` suffix; other
 /// suffixes (`secret_type`, `token_count`) name something else.
-const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parola|[sş]ifre|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord))(?:[_-]?key)?(?:[_-]?(?:value|base))?";
+const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parol[aei]?(?:[_-]d[_-]?ordine)?|[sş]ifre|[sš]ifra|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord|kata[_-]?(?:laluan|sandi)|mat[_-]?khau|contrasinal|slaptazodis|geslo|lykilord|cyfrinair|pasahitza|fjalekalim[i]?|pasvorto|nenosiri))(?:[_-]?key)?(?:[_-]?(?:value|base))?";
 
 /// What separates a key from its value: `=`, `:`, `=>` (PHP, Ruby), `->`,
 /// `==`, `:=` and the full-width `：`/`＝` of CJK text.
@@ -152,6 +152,8 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     // and a Snowflake programmatic access token.
     // Long runs as `+` and a check, not `{100,}`: a counted run costs the set's DFA states.
     ("facebook-token", r"\bEAA[A-Za-z0-9]+", Some(long_token)),
+    // PagerDuty's REST API keys: `u+` and 18 for a user's.
+    ("pagerduty-api-key", r"(?:^|[^A-Za-z0-9+/=_-])(?P<secret>u\+[A-Za-z0-9_+-]{18})(?:[^A-Za-z0-9+/=_-]|\z)", Some(mixed_case)),
     ("snowflake-token", r"\bver:[0-9]+-hint:[0-9]+-[A-Za-z0-9+/=_-]+", Some(long_token)),
     // Recovery secrets by their shape: a BitLocker recovery key (8 groups
     // of 6 digits), a TOTP key in spaced Base32 after a key word, a seed
@@ -163,6 +165,11 @@ const RULES_SRC: &[(&str, &str, Check)] = &[
     // `<input type="password" … value="…">`, the attributes in either order.
     ("credential-assignment", r#"(?i)<input\b[^>\n]*?\btype[ \t]*=[ \t]*["']?password\b[^>\n]*?\bvalue[ \t]*=[ \t]*["'](?P<secret>[^"'\n]+)["']"#, Some(not_placeholder)),
     ("credential-assignment", r#"(?i)<input\b[^>\n]*?\bvalue[ \t]*=[ \t]*["'](?P<secret>[^"'\n]+)["'][^>\n]*?\btype[ \t]*=[ \t]*["']?password\b"#, Some(not_placeholder)),
+    // A command that prompts for a password (`mysql -u root -p`, `psql -W`,
+    // `su -`, `sudo -i`, `passwd`, `kinit`, `docker login`, `ssh host`),
+    // then, alone on the next line or a shell history's next entry
+    // (`  602  X`), what was typed at the prompt.
+    ("cli-credential", r"(?m)^[ \t]*(?:[0-9]+\*?[ \t]+)?(?:[$#>][ \t]*)?(?:sudo[ \t]+)?(?:(?i:mysql\w*|mariadb\w*)\b[^\n]*[ \t]-p|psql\b[^\n]*[ \t](?:-W|--password)|su(?:[ \t]+-l?)?(?:[ \t]+[a-z_][a-z0-9_-]*)?|sudo[ \t]+(?:-[isS]+|su\b)[^\n]*|passwd(?:[ \t]+[a-z_][a-z0-9_-]*)?|kinit\b[^\n]*|(?:docker|podman|helm|oras|buildah|skopeo|vault|npm)[ \t]+login\b[^\n]*|ssh[ \t][^\n]*)[ \t]*\r?\n[ \t]*(?:[0-9]+\*?[ \t]+)?(?P<secret>[^\s#$>][^\s]*)[ \t]*(?:\r?\n|\z)", Some(strong_secret)),
     // `useradd -p X`, `usermod -p X`: the password (a hash or plain) as `-p`.
     ("cli-credential", r#"\buser(?:add|mod)\b[^\n]*?[ \t]-p[ \t]+["']?(?P<secret>[^\s"']+)"#, Some(flag_secret)),
     ("fly-token", r"\b(?:fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/=_-]{60,})", None),
@@ -464,6 +471,9 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("credential-assignment", r"(?im)^[ \t]*(?:bindpw|rootpw|requirepass|masterauth|ldap_default_authtok|authtok)[ \t]+(?P<secret>[^\s=:]\S*)".into(), Some(not_placeholder)),
         // `password=correct horse battery staple`: a passphrase of words, to the end of the line.
         ("credential-assignment", format!(r#"(?m)(?i)\b{KEY}["']?[ \t]*=[ \t]*(?P<secret>[A-Za-z]{{3,}}(?:[ \t]+[^\s"'`&,;<>\[\]=:(){{}}]+)+)[ \t]*(?:$|[,;&"'`)])"#), Some(not_placeholder)),
+        // `Password: canyon orchid tundra marble 53`: a passphrase of
+        // words after a colon, to the end of the line.
+        ("credential-assignment", format!(r#"(?m){assign}(?P<secret>[a-z]{{3,}}(?:[ \t]+(?:[a-z]{{3,}}|[0-9]{{1,4}})){{2,9}})[ \t]*\r?$"#), Some(passphrase_words)),
         // `DB_PASSWORD=x`, `token: x`, `?access_token=x&`; not `$VAR`, `<token>` or `{{ var }}`.
         ("credential-assignment", format!(r#"{assign}(?P<secret>{first}{rest}{{3,}})"#), Some(not_placeholder)),
         // `Password<TAB>hunter2`, from a pasted table: only values that are not words.
@@ -596,6 +606,8 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     // A credential word in any of several languages, then within a few
     // words a value that passes the check for its place.
     ("credential-prose", CRED_WORD, None, after_cred_word),
+    // A login or `auth`, then within a few words a value only a secret takes.
+    ("credential-prose", WEAK_CRED_WORD, None, after_weak_word),
     // A call that connects, logs in or builds a credential, by its name or
     // its receiver's (`mysqli_connect(`, `DriverManager.getConnection(`,
     // `new PDO(`, `smtp.PlainAuth(`, `ssh.Password(`, `ftplib.FTP(`,
@@ -622,6 +634,39 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     // (1, 'a@b', '…')`, and `COPY t (id, api_secret) FROM stdin;` rows.
     ("sql-password", r"(?i)\b(?:(?:insert|replace|upsert)(?:[ \t]+(?:ignore|or[ \t]+[a-z]+))?[ \t]+(?:into[ \t]+)?[^\s(]+[ \t]*\([^)]*?(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)]*\)[ \t\r\n]*values[ \t\r\n]*\(|copy[ \t]+[^\s(]+[ \t]*\([^)\n]*(?:passw|secret|token|api_?key|pwd|passphrase|credential|pass\b|pw\b)[^)\n]*\)[ \t]+from[ \t]+stdin\b[^\n]*\n)", Some(cell_secret), sql_columns),
 ];
+
+/// Structures read before any other rule, whose parts those rules would
+/// take one at a time: a secret split into string literals joined by `+`
+/// (`"ghp_tuZV" + "NqND…"`, see [`joined_literals`]).
+#[rustfmt::skip]
+const FIRST_RULES: &[(&str, &str, Check, Finder)] = &[
+    ("split-secret", r#""[A-Za-z0-9_+/=.:-]{2,}"(?:[ \t]*(?:\+|\.\.|\.|&|\|\|)[ \t]*(?:\\?\r?\n[ \t]*)?"[A-Za-z0-9_+/=.:-]{2,}")+|'[A-Za-z0-9_+/=.:-]{2,}'(?:[ \t]*(?:\+|\.\.|\.|&|\|\|)[ \t]*(?:\\?\r?\n[ \t]*)?'[A-Za-z0-9_+/=.:-]{2,}')+"#, None, joined_literals),
+];
+
+/// The literals of a concatenation (`"ghp_tuZV" + "NqND…"`), if joined
+/// they are a secret the rules find: each literal's text, so that no
+/// part is left.
+fn joined_literals(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    let quote = text.as_bytes().get(m.start).copied().unwrap_or(b'"');
+    let mut parts = Vec::new();
+    let mut open = None;
+    for (i, b) in text.as_bytes()[m.clone()].iter().enumerate() {
+        if *b == quote {
+            match open.take() {
+                None => open = Some(m.start + i + 1),
+                Some(start) => parts.push(start..m.start + i),
+            }
+        }
+    }
+    let joined: String = parts.iter().map(|p| &text[p.clone()]).collect();
+    if parts.len() < 2 || joined.len() < 16 {
+        return Vec::new();
+    }
+    if redact_rules(&joined).kinds.is_empty() {
+        return Vec::new();
+    }
+    parts
+}
 
 /// The string literals of a call's arguments (to the call's closing
 /// parenthesis, nested calls included, on at most a few lines): each one
@@ -931,6 +976,12 @@ static CRED_WORD_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(CRED_WORD).unwrap_or_else(|e| panic!("credential words: {e}"))
 });
 
+/// [`WEAK_CRED_WORD`], compiled once for the fields a form's next field follows.
+static WEAK_CRED_WORD_RE: LazyLock<Regex> = LazyLock::new(|| {
+    // A constant; the tests compile it.
+    Regex::new(WEAK_CRED_WORD).unwrap_or_else(|e| panic!("login words: {e}"))
+});
+
 /// A table header's cell: a short label (`host`, `DB user`, `**Pass**`),
 /// not a command, a path or a phrase (`cat /etc/passwd | grep`).
 fn label_cell(cell: &str) -> bool {
@@ -1015,7 +1066,24 @@ fn pipe_cells(line: &str) -> Vec<Range<usize>> {
 fn pipe_table(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     let line = text[m.start..].split('\n').next().unwrap_or("");
     let line = line.trim_end_matches('\r');
-    let (lead, header) = unquoted(line);
+    let (mut lead, mut header) = unquoted(line);
+    // A label before the table on its first line (`runbook: | user | pass |`,
+    // a flattened field's name): the table starts at its first `|`.
+    if let Some(i) = header.find('|')
+        && i > 0
+        && header[..i].split_whitespace().count() <= 3
+        && header[..i].split_whitespace().all(|w| {
+            w.strip_suffix(':').is_some_and(|w| {
+                !w.is_empty()
+                    && w.len() <= 40
+                    && w.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+            })
+        })
+    {
+        lead += i;
+        header = &header[i..];
+    }
     let header_cells = pipe_cells(header);
     let label = |c: &Range<usize>| &header[c.clone()];
     let mut out = Vec::new();
@@ -1298,6 +1366,9 @@ fn tf_random_result(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
 /// sees no boundary between CJK or accented letters and a token glued to
 /// them (`トークンghp_…`), and it keeps the set's DFA off non-ASCII text.
 fn patterns() -> impl Iterator<Item = (&'static str, Cow<'static, str>, Check, Option<Finder>)> {
+    let first = FIRST_RULES
+        .iter()
+        .map(|(kind, pat, check, finder)| (*kind, (*pat).to_owned(), *check, Some(*finder)));
     let fixed = RULES_SRC
         .iter()
         .map(|(kind, pat, check)| (*kind, (*pat).to_owned(), *check, None));
@@ -1307,7 +1378,8 @@ fn patterns() -> impl Iterator<Item = (&'static str, Cow<'static, str>, Check, O
     let structures = STRUCT_RULES
         .iter()
         .map(|(kind, pat, check, finder)| (*kind, (*pat).to_owned(), *check, Some(*finder)));
-    fixed
+    first
+        .chain(fixed)
         .chain(generic)
         .chain(structures)
         .map(|(kind, pat, check, finder)| {
@@ -2125,6 +2197,69 @@ fn strong_secret(v: &str) -> bool {
     shaped && not_placeholder(v) && !prose_or_template(v) && !identifier_name(v) && !reference(v)
 }
 
+/// Upper and lower case letters both (a vendor's random key, not a word).
+fn mixed_case(v: &str) -> bool {
+    v.bytes().any(|b| b.is_ascii_uppercase()) && v.bytes().any(|b| b.is_ascii_lowercase())
+}
+
+/// A passphrase of words (`canyon orchid tundra marble 53`): three to ten
+/// lower-case words and short numbers, none of them one that prose puts
+/// after a label (`must be at least 14 characters`, `reset after 90 days`).
+fn passphrase_words(v: &str) -> bool {
+    const MORE: [&str; 24] = [
+        "after",
+        "before",
+        "until",
+        "since",
+        "about",
+        "over",
+        "under",
+        "during",
+        "without",
+        "within",
+        "per",
+        "least",
+        "most",
+        "days",
+        "hours",
+        "minutes",
+        "characters",
+        "chars",
+        "required",
+        "reset",
+        "expires",
+        "rotated",
+        "changed",
+        "see",
+    ];
+    let words: Vec<&str> = v.split_whitespace().collect();
+    let numbers = words
+        .iter()
+        .filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
+        .count();
+    words.len() >= 3
+        && numbers <= 2
+        && words.iter().all(|w| {
+            w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                && !PROSE_WORDS.contains(w)
+                && !MORE.contains(w)
+        })
+        && words.first().is_some_and(|w| not_placeholder(w))
+}
+
+/// A value far from its credential word (a sentence on, or more than a
+/// dozen words away), where names and numbers are more likely than a
+/// password (`iam:PassRole`, `1,300`, a commit's hex): a symbol that no
+/// name or number has, or random, and not hex.
+fn far_secret(v: &str) -> bool {
+    let hash = v.bytes().all(|b| b.is_ascii_hexdigit());
+    let symbol = v
+        .chars()
+        .any(|c| !c.is_alphanumeric() && !matches!(c, ':' | '/' | ',' | '.' | '-' | '_' | '\''));
+    !hash && (symbol || random_token(v))
+}
+
 /// A flag's value (`--db-password X`, `-P X`): a password unless it reads
 /// as prose, a placeholder, a port, or a name.
 fn flag_secret(v: &str) -> bool {
@@ -2232,6 +2367,12 @@ fn labelled_id(text: &str, s: &Range<usize>) -> bool {
 /// [`strong_secret`] (further on).
 const CRED_WORD: &str = r"(?i)(?:^|[^A-Za-z0-9_])(?:passwords?|passw(?:[oö]rd(?:et|en)?|ort)|passwd|key|passcode|passphrase|pass[ \t]+phrase|pwd|pw|p/w|pass|secret|token|api[ _-]?key|credentials?|creds|zugangsdaten|network[ \t]+key|kennwort|mot[ \t]+de[ \t]+passe|mdp|contrase[ñn]a|clave|senha|parola(?:[ \t]+d'ordine)?|wachtwoord|has[łl]o|l[öo]senord(?:et)?|passord(?:et)?|adgangskode(?:n)?|salasana|[şs]ifre(?:niz)?|heslo|jelsz[óo]|пароль|κωδικ[όο]ς|סיסמה|كلمة[ \t]+(?:المرور|السر)|पासवर्ड|m[ậa]t[ \t]+kh[ẩa]u|kata[ \t]+sandi|passkey|p[a4@]ssw[o0]rd|pword|pswd?|cred|(?:access|unlock|pin|recovery|backup|one[ -]time|security|verification)[ \t]+codes?|master[ \t]+(?:key|password)|recovery[ \t]+(?:key|phrase)|seed[ \t]+phrase|wi-?fi[ \t]+(?:key|password|passphrase)|wpa2?[ \t]+(?:key|psk|passphrase)|kata[ \t]+laluan|nenosiri|contrase(?:nya|ny)|contrasinal|slapta[žz]od(?:is|į|i)|parol(?:e|i|a)?|parooli?|lozink[au]|geslo|lykilor[ðd]|cyfrinair|pasahitza|fjal[ëe]kalim(?:i)?|wagwoord|pasvorto|парол[аи]|лозинк[ау]|құпия[ \t]+сөз|нууц[ \t]+үг|პაროლი|գաղտնաբառ|پاس[ \t]+ورڈ|رمز[ \t]+(?:عبور|المرور)|الرمز[ \t]+السري|گذرواژه|کلمه[ \t]+عبور|পাসওয়ার্ড|கடவுச்சொல்|పాస్\x{200c}?వర్డ్|(?:api[ \t_-]?)?schl[üu]ssel|geheimnis|cl[ée](?:[ \t]+(?:d'|de[ \t]+)?api|[ \t]+secr[èe]te)?|chave(?:[ \t]+(?:de[ \t]+)?api|[ \t]+secreta)?|chiave(?:[ \t]+api)?|klucz(?:[ \t]+api)?|ключ(?:[ \t]+api)?|секрет|secreto|segredo|segreto)(?:[^A-Za-z0-9_]|\z)|비밀번호|암호(?:[^화]|\z)|비번|パスワード|暗証番号|キー|シークレット|密码|密碼|密钥|密鑰|秘钥|口令|รหัสผ่าน|รหัส|ពាក្យសម្ងាត់";
 
+/// Words that name a credential only sometimes: a login (`login: X`,
+/// `log into the NAS: X`, `sign-in: X`) names a user as often as a
+/// password, `auth` a scheme as often as a secret. After them only a value
+/// no name or word takes (see [`after_weak_word`]).
+const WEAK_CRED_WORD: &str = r"(?i)(?:^|[\s\x22'`(\[*>|,;])(?:log(?:[ \t-]?in|[ \t-]?on)(?:[ \t]+to)?|log[ \t]+into|sign[ \t-]?in(?:[ \t]+to)?|auth)(?:[^A-Za-z0-9_]|\z)";
+
 /// Words between a credential word and its value that keep the value
 /// "direct": a verb, a linker, a separator.
 const LINKERS: [&str; 57] = [
@@ -2241,13 +2382,38 @@ const LINKERS: [&str; 57] = [
     "это", "є", "是", "为", "は", "는", "은", "here", "you", "go", "it",
 ];
 
+/// A vowel sign or mark of a Brahmic script (Devanagari to Sinhala, Thai,
+/// Lao, Myanmar, Khmer), which ends a word there (`ពាក្យសម្ងាត់`) and is
+/// not alphanumeric; not their sentence marks (`।`, `៖`).
+fn script_mark(c: char) -> bool {
+    matches!(c, '\u{0900}'..='\u{0DFF}' | '\u{0E00}'..='\u{0EFF}' | '\u{1000}'..='\u{109F}' | '\u{1780}'..='\u{17FF}')
+        && !matches!(
+            c,
+            '\u{0964}' | '\u{0965}' | '\u{0E2F}' | '\u{0E5A}' | '\u{0E5B}' | '\u{17D4}'
+                ..='\u{17DA}'
+        )
+}
+
 /// The value after a credential word: the first of the next few tokens
-/// (twelve, within three lines) that passes the check for its place.
+/// (twenty, within five lines) that passes the check for its place.
 fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    value_after(text, m, false)
+}
+
+/// The value after a word that names a credential only sometimes
+/// ([`WEAK_CRED_WORD`]): the first of the next few tokens that no name,
+/// word or reference takes, however close.
+fn after_weak_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    value_after(text, m, true)
+}
+
+/// [`after_cred_word`]; `weak`: only a strong value, even right after it.
+fn value_after(text: &str, m: Range<usize>, weak: bool) -> Vec<Range<usize>> {
     // The match may end on the character after the word.
     let mut at = m.end;
     if let Some(c) = text[m.start..m.end].chars().next_back()
         && !c.is_alphanumeric()
+        && !script_mark(c)
     {
         at -= c.len_utf8();
     }
@@ -2256,12 +2422,12 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     if matches!(after.next(), Some('-' | '.')) && after.next().is_some_and(char::is_alphanumeric) {
         return Vec::new();
     }
-    let end = (at + 160).min(text.len());
+    let end = (at + 240).min(text.len());
     let end = (end..=text.len())
         .find(|i| text.is_char_boundary(*i))
         .unwrap_or(text.len());
     let window = &text[at..end];
-    let mut direct = true;
+    let mut direct = !weak;
     let mut comma = false;
     // "pass" is a verb too, and "key" an adjective (`key findings`): only
     // a value right after them.
@@ -2276,6 +2442,9 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
     let mut lines = 0;
     let mut tokens = 0;
     let mut pos = 0;
+    // Past the next sentence's start or farther than twelve tokens, the
+    // value is far from its word: not a hash or a commit there either.
+    let mut far = false;
     for tok in window.split_inclusive(char::is_whitespace) {
         let start = at + pos;
         pos += tok.len();
@@ -2284,13 +2453,13 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
         }
         let raw = tok.trim_end();
         if raw.is_empty() {
-            if lines > 3 {
+            if lines > 5 {
                 break;
             }
             continue;
         }
         tokens += 1;
-        if tokens > 12 || lines > 3 || raw.contains("[REDACTED:") {
+        if tokens > 20 || lines > 5 || raw.contains("[REDACTED:") {
             break;
         }
         let linker = if raw.is_ascii() {
@@ -2311,6 +2480,14 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             (direct, comma) = (false, true);
             continue;
         }
+        // A question or a sentence that ends on the word (`pw?`, `the wifi
+        // password?` then `A: X`, `I reset the password. It's now X`): the
+        // answer may come next, but only a value no word or name takes.
+        if tokens == 1 && !verb && matches!(raw, "." | "?" | "!" | "?:" | "...") {
+            (direct, far) = (false, true);
+            continue;
+        }
+        far |= tokens > 12;
         // The sentence or the clause ends: `token. CVSS:…`, `token, and`.
         if raw.chars().all(|c| !c.is_alphanumeric()) {
             break;
@@ -2377,10 +2554,12 @@ fn after_cred_word(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             direct = false;
             continue;
         }
+        // Two names (`GitHub/GitLab`, `Okta/AzureAD`), not a user and a password.
+        let names = v.contains('/') && v.split('/').all(|p| p.chars().all(char::is_alphabetic));
         let ok = if direct {
             direct_secret(v)
         } else {
-            strong_secret(v)
+            !names && (!far || far_secret(v)) && strong_secret(v)
         };
         if ok {
             return std::iter::once(vstart..vstart + v.len()).collect();
@@ -2905,7 +3084,93 @@ fn redact_decoded(text: &str) -> Redacted<'_> {
         r.kinds.extend(again.kinds);
         r.text = Cow::Owned(again.text.into_owned());
     }
+    // A text that says it is rot13: the rules read it turned back too.
+    if mentions_rot13(text)
+        && let Some((more, kinds)) = rot13_reveal(&r.text)
+    {
+        r.kinds.extend(kinds);
+        r.text = Cow::Owned(more);
+    }
     r
+}
+
+/// Whether `text` says it holds rot13 (`rot13: cnffjbeq: …`, `ROT-13`).
+fn mentions_rot13(text: &str) -> bool {
+    text.as_bytes().windows(6).any(|w| {
+        w[..3].eq_ignore_ascii_case(b"rot")
+            && (w[3..5] == *b"13" || (matches!(w[3], b'-' | b' ' | b'_') && w[4..6] == *b"13"))
+    })
+}
+
+/// `text` with what the rules find in its rot13 replaced in place (rot13
+/// moves no character, so a span there is the same span here), and the
+/// kinds; `None` if they find nothing, or if the two texts do not line up.
+fn rot13_reveal(text: &str) -> Option<(String, Vec<&'static str>)> {
+    // Markers already there stay as they are: markers are never read again.
+    let turn = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c {
+                'a'..='m' | 'A'..='M' => char::from(c as u8 + 13),
+                'n'..='z' | 'N'..='Z' => char::from(c as u8 - 13),
+                c => c,
+            })
+            .collect()
+    };
+    let mut turned = String::with_capacity(text.len());
+    let mut from = 0;
+    for m in MARKER.find_iter(text) {
+        turned.push_str(&turn(&text[from..m.start()]));
+        turned.push_str(m.as_str());
+        from = m.end();
+    }
+    turned.push_str(&turn(&text[from..]));
+    let found = redact_rules(&turned);
+    if found.kinds.is_empty() {
+        return None;
+    }
+    let after = found.text.as_ref();
+    let (mut b, mut a) = (0, 0);
+    let mut spans: Vec<(Range<usize>, &'static str)> = Vec::new();
+    let marks: Vec<Range<usize>> = MARKER.find_iter(after).map(|m| m.range()).collect();
+    for (i, m) in marks.iter().enumerate() {
+        let lit = after.get(a..m.start)?;
+        if !turned.get(b..)?.starts_with(lit) {
+            return None;
+        }
+        b += lit.len();
+        let next_end = marks.get(i + 1).map_or(after.len(), |n| n.start);
+        let next = after.get(m.end..next_end)?;
+        let end = match (next.is_empty(), next_end == after.len()) {
+            (true, true) => turned.len(),
+            (true, false) => return None,
+            _ => b + turned.get(b..)?.find(next)?,
+        };
+        let name = after.get(m.start + "[REDACTED:".len()..m.end)?;
+        let name = name.rsplit_once(':').map_or(name, |(k, _)| k);
+        let kind = RULES
+            .iter()
+            .find(|r| r.kind == name)
+            .map_or("credential-assignment", |r| r.kind);
+        // A marker the text had already: kept as it is.
+        if turned.get(b..end)? != after.get(m.clone())? {
+            spans.push((b..end, kind));
+        }
+        (a, b) = (m.end, end);
+    }
+    if turned.get(b..)? != after.get(a..)? {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut kinds = Vec::new();
+    let mut last = 0;
+    for (span, kind) in spans {
+        out.push_str(text.get(last..span.start)?);
+        out.push_str(&marker(kind, text.get(span.clone())?));
+        kinds.push(kind);
+        last = span.end;
+    }
+    out.push_str(text.get(last..)?);
+    Some((out, kinds))
 }
 
 /// The rules over `text` read without its invisible characters, if that
@@ -3087,6 +3352,13 @@ fn redact_rules(text: &str) -> Redacted<'_> {
     Redacted { text: out, kinds }
 }
 
+/// Whether `v` has a password's shape where a field's name only may name
+/// one (`"login": …`, `"sid": …`): eight characters or more of three
+/// classes, or random, and not a word, a name or a reference.
+pub(crate) fn password_shaped(v: &str) -> bool {
+    !v.contains(char::is_whitespace) && strong_secret(v)
+}
+
 /// Whether the redactor finds a secret's shape in `raw`: an id, a name or a
 /// handle that does is refused rather than stored.
 pub(crate) fn looks_secret(raw: &str) -> bool {
@@ -3125,6 +3397,48 @@ impl RedactedText {
         let r = redact(raw);
         kinds.extend(r.kinds);
         Self(r.text.into_owned())
+    }
+
+    /// `raw` redacted as the text on the line after `before` (the field
+    /// before it in a form), so that a value the other field labels is
+    /// found: a title `Password for db01 in the description` and a bare
+    /// description, steps ending `with this password:` and the impact.
+    /// Only when `before`'s last line names a credential with no value
+    /// after it on that line; and only more than `raw` alone gives, with
+    /// `before` itself unchanged.
+    pub fn redact_after(before: &RedactedText, raw: &str, kinds: &mut Vec<&'static str>) -> Self {
+        let alone = redact(raw);
+        let last = before.0.trim_end().rsplit('\n').next().unwrap_or("");
+        let from = last.len().saturating_sub(200);
+        let from = (from..=last.len())
+            .find(|i| last.is_char_boundary(*i))
+            .unwrap_or(last.len());
+        let label = last[from..].trim_end_matches('\r');
+        // The label's last credential word, unless its value is on its own
+        // line already (a marker after it): then it labels nothing here.
+        let word_end = CRED_WORD_RE
+            .find_iter(label)
+            .chain(WEAK_CRED_WORD_RE.find_iter(label))
+            .map(|m| m.end())
+            .max();
+        let labels = word_end.is_some_and(|end| !label[end..].contains("[REDACTED:"));
+        if raw.trim().is_empty() || !labels {
+            kinds.extend(alone.kinds);
+            return Self(alone.text.into_owned());
+        }
+        let joined = format!("{label}\n{raw}");
+        let r = redact(&joined);
+        if r.kinds.len() > alone.kinds.len()
+            && let Some(rest) = r
+                .text
+                .strip_prefix(label)
+                .and_then(|t| t.strip_prefix('\n'))
+        {
+            kinds.extend(r.kinds);
+            return Self(rest.to_owned());
+        }
+        kinds.extend(alone.kinds);
+        Self(alone.text.into_owned())
     }
 
     pub fn as_str(&self) -> &str {
@@ -6331,6 +6645,189 @@ mod tests {
                 "ver:1-hint:1234567890-ETMsDgAAAZqW8pZC7x9nLmQ4rT6vY2wE5uI8oP3aS1dF7gH0jK2lZ4xC",
                 "ETMsDgAAAZqW8pZC7x9nLmQ4rT6vY2wE5uI8oP3aS1dF7gH0jK2lZ4xC",
             ),
+        ]);
+    }
+
+    /// The eighth round: a value far from its word (a dozen words on, the
+    /// next sentence, the answer to a question, two messages later in a
+    /// chat), a login's or `auth`'s value when it has a password's shape,
+    /// and a word in a script whose marks are not letters (Khmer).
+    #[test]
+    fn eighth_round_distant_values_are_found() {
+        check_hidden(&[
+            (
+                "The password that we ended up setting on the staging box last night was Qx4%nTe7Lm2c, please rotate.",
+                "Qx4%nTe7Lm2c",
+            ),
+            (
+                "The root password (which, for the record, Bob set in March during the migration) is Rb7&kWq2Zs9e.",
+                "Rb7&kWq2Zs9e",
+            ),
+            (
+                "I reset the Grafana admin password. It's now Tm3!vXc8Hq5r.",
+                "Tm3!vXc8Hq5r",
+            ),
+            (
+                "Q: what's the wifi password?\nA: Jp6+gLs4Wd1k",
+                "Jp6+gLs4Wd1k",
+            ),
+            ("<bob> alice: pw?\n<alice> Nc2^hRv7Ty4m", "Nc2^hRv7Ty4m"),
+            (
+                "bob  10:02 AM\ncan someone DM me the db01 root password?\ncarol  10:03 AM\n+1\nalice  10:04 AM\nZf8#qPw3Kx6n",
+                "Zf8#qPw3Kx6n",
+            ),
+            ("login: Vk5!dMr9Cx2b", "Vk5!dMr9Cx2b"),
+            ("sign-in: Hs3^pLq8Wn4t", "Hs3^pLq8Wn4t"),
+            ("auth: Gy7%bNe2Rq5w", "Gy7%bNe2Rq5w"),
+            (
+                "login: admin\nMw4&tKz9Pc3x\n(just rotate after use)",
+                "Mw4&tKz9Pc3x",
+            ),
+            (
+                "use this to log in to the NAS: Lc9!rVb4Qs7m",
+                "Lc9!rVb4Qs7m",
+            ),
+            (
+                "the things you need to log into the backup appliance: the IP 10.2.3.4, user admin and Xp2*wGh6Ny8d",
+                "Xp2*wGh6Ny8d",
+            ),
+            (
+                "the grafana admin login is admin and I just reset it, so now it's Dq8!mZc5Tr3v",
+                "Dq8!mZc5Tr3v",
+            ),
+            ("ពាក្យសម្ងាត់: Wr6#kTq2Bn9s", "Wr6#kTq2Bn9s"),
+            ("ពាក្យសម្ងាត់ Wr6#kTq2Bn9s", "Wr6#kTq2Bn9s"),
+        ]);
+    }
+
+    /// Their twins: prose that names a login or a password and, far on,
+    /// a name, an IAM action, a number or a commit.
+    #[test]
+    fn eighth_round_distant_prose_is_left_alone() {
+        check_left_alone(&[
+            "Developers log in with GitHub/GitLab SSO, never with local accounts.",
+            "Staff sign in with Okta/AzureAD federation since the migration.",
+            "The login page at https://sso.acme.io/login?return_to=%2Fdashboard was the phishing target.",
+            "Credentials were never checked into git: gitleaks and trufflehog both came back clean at fcfc69e290d9f945ffa4d1278220ad2cf1337349.",
+            "Temporary credentials issued to the production web tier's instance role are being used from an external IP to call s3:ListBucket.",
+            "Image pulls since the password file was baked into the image and that tag was pushed to the registry: 1,300ish.",
+            "I reset the Grafana admin password. It's now in the vault.",
+            "Q: what's the wifi password?\nA: ask the front desk",
+            "<bob> alice: pw?\n<alice> in 1Password, shared vault",
+            "login: admin\nrole: read-only",
+            "auth: OAuth2 with PKCE",
+            "log in to the console at 10:03 and check INC-4411",
+        ]);
+    }
+
+    /// The eighth round, shapes: what was typed at a command's password
+    /// prompt (the next line, or a shell history's next entry), an
+    /// environment name for a password in more languages, and a passphrase
+    /// of several words.
+    #[test]
+    fn eighth_round_prompts_names_and_passphrases_are_found() {
+        check_hidden(&[
+            (
+                "  601  mysql -u root -p\n  602  Qs8+vNt4Lk2x\n  603  history",
+                "Qs8+vNt4Lk2x",
+            ),
+            ("$ su -\nHg5!rWm9Tc3z", "Hg5!rWm9Tc3z"),
+            ("sudo -i\nPk2#bZx7Wq4n", "Pk2#bZx7Wq4n"),
+            (
+                " 88  docker login registry.acme.io\n 89  Vn3%cTy8Rm1q",
+                "Vn3%cTy8Rm1q",
+            ),
+            ("psql -h db01 -U app -W\nJx6^mLq2Hd9w", "Jx6^mLq2Hd9w"),
+            ("DB_PAROLA_D_ORDINE=Zq0nxc9cyWo#", "Zq0nxc9cyWo#"),
+            ("DB_KATA_LALUAN=Mq3!sWz8Kd1r", "Mq3!sWz8Kd1r"),
+            ("APP_SIFRA: Tb6#hNq2Xc8v", "Tb6#hNq2Xc8v"),
+            ("db_geslo = Lr4%pTm7Wn2s", "Lr4%pTm7Wn2s"),
+            (
+                "Password: canyon orchid tundra marble 53",
+                "orchid tundra marble 53",
+            ),
+            (
+                "passphrase: correct horse battery staple",
+                "horse battery staple",
+            ),
+        ]);
+    }
+
+    /// Their twins: a prompt answered with a command, a language's word in
+    /// a name, and prose after a label.
+    #[test]
+    fn eighth_round_prompts_names_and_passphrases_prose_is_left_alone() {
+        check_left_alone(&[
+            "  601  mysql -u root -p\n  602  exit\n  603  history",
+            "  601  mysql -u root -p\n  602  show databases;",
+            "ssh bastion-01\n./deploy.sh --env prod",
+            "su - postgres\npg_dump shop > /tmp/shop.sql",
+            "The PAROLE_BOARD_URL is https://parole.example.org/board.",
+            "Password: must be at least 14 characters long",
+            "Password: reset links expire after two days",
+            "Password: rotated for all service accounts",
+        ]);
+    }
+
+    /// The eighth round, encodings and splits: escaped twice, hex with its
+    /// `0x`, a token split into joined string literals, PagerDuty's key.
+    #[test]
+    fn eighth_round_encodings_and_splits_are_found() {
+        check_hidden(&[
+            (
+                "https://x.acme.io/?next=%252Flogin%253Fpassword%253DWmN5uGB3dD4x",
+                "WmN5uGB3dD4x",
+            ),
+            (
+                "0x70617373776f72643d576d7a4c4f79597373343423",
+                "576d7a4c4f79597373343423",
+            ),
+            (
+                "token = \"ghp_tuZVDFbOau\" + \"NqNDeAcBbbMVSIfIKKaM2uTXnu\"",
+                "NqNDeAcBbbMVSIfIKKaM2uTXnu",
+            ),
+            ("key = 'AKIAIOSF' + 'ODNN7QWERTYZ'", "ODNN7QWERTYZ"),
+            (
+                "$t = \"xoxb-1234567890-\" . \"0987654321-AbCdEfGhIjKlMnOpQrStUvWx\";",
+                "AbCdEfGhIjKlMnOpQrStUvWx",
+            ),
+            (
+                "found this in the repo history: u+fxDReLleeAMam_ZDFQ (committed by a contractor)",
+                "u+fxDReLleeAMam_ZDFQ",
+            ),
+        ]);
+    }
+
+    /// rot13, in a text that says so: what the rules find turned back.
+    #[test]
+    fn eighth_round_rot13_is_read_turned_back() {
+        check_hidden(&[
+            ("rot13: cnffjbeq: MdaLhwO6hb6#", "MdaLhwO6hb6#"),
+            (
+                "ROT-13 of the creds: gbxra=tuc_nOpQrSgHiJkYzA0123456789nOpQrSgHiJkY",
+                "tuc_nOpQrSgHiJkYzA0123456789nOpQrSgHiJkY",
+            ),
+            (
+                "password=Hu7!qLm2Xz9c and, in rot13, cnffjbeq: Jg4#pNs8Ky1v",
+                "Jg4#pNs8Ky1v",
+            ),
+        ]);
+        check_left_alone(&[
+            "rot13: Uryyb jbeyq, guvf vf whfg n wbxr (Hello world, this is just a joke).",
+            "The malware used rot13 on its config strings; see the report.",
+        ]);
+    }
+
+    /// Their twins: strings joined into a URL or a message, hex of a
+    /// digest, `u+` in prose.
+    #[test]
+    fn eighth_round_encodings_and_splits_prose_is_left_alone() {
+        check_left_alone(&[
+            "url = \"https://api.example.com\" + \"/v1/users/\" + \"list\"",
+            "msg = 'Deploy of build ' + 'klaxon-agent-2.4.8' + ' finished'",
+            "0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "https://x.acme.io/?next=%252Fdashboard%253Ftab%253Dalerts",
+            "Unicode u+0041 is A; the escape u+00e9u+0301 composes an accent.",
         ]);
     }
 

@@ -181,13 +181,24 @@ pub(super) fn reveal(
         for m in ESCAPED.find_iter(text) {
             let run = m.as_str();
             if run.contains('%') || run.contains("&#") {
-                found(m.start(), m.end(), &unescape(run));
+                // Escaped twice (`%253D` is `%3D` is `=`): read once more.
+                let once = unescape(run);
+                if once.contains('%') && find(&once).is_none() {
+                    found(m.start(), m.end(), &unescape(&once));
+                } else {
+                    found(m.start(), m.end(), &once);
+                }
             }
         }
     }
     for (start, end) in base64_runs(text) {
         let run = &text[start..end];
-        if let Some(decoded) = unhex(run).or_else(|| unbase64(run)) {
+        // `0x…` is hex with its prefix (`0x70617373…`).
+        let hex = run
+            .strip_prefix("0x")
+            .or_else(|| run.strip_prefix("0X"))
+            .unwrap_or(run);
+        if let Some(decoded) = unhex(hex).or_else(|| unbase64(run)) {
             // Base64 of base64: the inner run is read once more.
             let inner = decoded.trim();
             let kind = find(&decoded).or_else(|| {

@@ -218,12 +218,22 @@ impl Report {
             return Err(errors);
         };
         let mut kinds = Vec::new();
+        // The form's text fields in their order, each read after the one
+        // before it: a title that says the password is in the description,
+        // steps that end in `with this password:` and the impact's value.
+        let title = RedactedText::redact(&title, &mut kinds);
+        let description =
+            RedactedText::redact_after(&title, &description.unwrap_or_default(), &mut kinds);
+        let steps = steps.map(|s| RedactedText::redact_after(&description, &s, &mut kinds));
+        let impact = impact.map(|s| {
+            RedactedText::redact_after(steps.as_ref().unwrap_or(&description), &s, &mut kinds)
+        });
         let mut scrub = |s: String| RedactedText::redact(&s, &mut kinds);
         let report = Self {
-            title: scrub(title),
-            description: scrub(description.unwrap_or_default()),
-            steps_to_reproduce: steps.map(&mut scrub),
-            impact: impact.map(&mut scrub),
+            title,
+            description,
+            steps_to_reproduce: steps,
+            impact,
             reporter_name: reporter_name.map(&mut scrub),
             reporter_email: reporter_email.map(&mut scrub),
             product: product.map(&mut scrub),
@@ -454,6 +464,91 @@ mod tests {
                 "credential-assignment"
             ]
         );
+    }
+
+    /// A value one field labels and the next holds: a title that says the
+    /// password is in the description, steps that end with its label and
+    /// the impact that holds it. Their twins keep their text.
+    #[test]
+    fn a_value_labelled_by_the_field_before_is_redacted() {
+        let parse = |title: &str, description: &str, steps: Option<&str>, impact: Option<&str>| {
+            Report::parse(ReportInput {
+                title: Some(title.into()),
+                description: Some(description.into()),
+                steps_to_reproduce: steps.map(Into::into),
+                impact: impact.map(Into::into),
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        let found = [
+            (
+                "Password for db01 in the description",
+                "Kt1rEn1DJh0^",
+                None,
+                None,
+                "Kt1rEn1DJh0^",
+            ),
+            (
+                "creds",
+                "see steps",
+                Some("log in as admin with this password:"),
+                Some("Wq3#xLp8Tz5v"),
+                "Wq3#xLp8Tz5v",
+            ),
+            ("root pw below", "Mn6!cVr2Hs9k", None, None, "Mn6!cVr2Hs9k"),
+            (
+                "creds",
+                "the login for the NAS is in the steps",
+                Some("Bz4%kQw7Yt1p"),
+                None,
+                "Bz4%kQw7Yt1p",
+            ),
+        ];
+        for (title, description, steps, impact, secret) in found {
+            let r = parse(title, description, steps, impact);
+            let stored = [
+                Some(r.title.as_str()),
+                Some(r.description.as_str()),
+                r.steps_to_reproduce.as_deref(),
+                r.impact.as_deref(),
+            ];
+            assert!(
+                stored.iter().flatten().all(|t| !t.contains(secret)),
+                "{secret}: {stored:?}"
+            );
+            assert!(!r.redactions.is_empty(), "{secret}");
+        }
+        let kept = [
+            (
+                "Password reset emails fail",
+                "Users see error 500 since 10:00 UTC.",
+                None,
+                None,
+            ),
+            (
+                "Token leaked in CI logs",
+                "Rotated at 03:12; build 2.4.8+20261207.1 is clean.",
+                Some("Open the job log"),
+                Some("None: the token was revoked"),
+            ),
+            (
+                "login page down",
+                "Since deploy 8b0e715 the SSO page returns 502.",
+                None,
+                None,
+            ),
+        ];
+        for (title, description, steps, impact) in kept {
+            let r = parse(title, description, steps, impact);
+            assert!(
+                r.redactions.is_empty(),
+                "{title}: {:?} {}",
+                r.redactions,
+                r.description
+            );
+            assert_eq!(r.description.as_str(), description);
+        }
     }
 
     #[test]

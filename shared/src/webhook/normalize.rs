@@ -164,6 +164,14 @@ fn flatten_in(v: &Value, prefix: &str, out: &mut Vec<String>, depth: usize, gene
         {
             out.push(format!("{prefix}: {}", conceal(s)));
         }
+        // Under a key that may name a login or a session (`login`, `sid`,
+        // `session`): the value is one if it has a password's shape.
+        Value::String(s)
+            if prefix.rsplit('.').next().is_some_and(names_login)
+                && crate::domain::redact::password_shaped(s.trim()) =>
+        {
+            out.push(format!("{prefix}: {}", conceal(s)));
+        }
         Value::String(s) => out.push(format!("{prefix}: {s}")),
         Value::Null => {}
         other => out.push(format!("{prefix}: {other}")),
@@ -223,8 +231,17 @@ fn names_credential(key: &str) -> bool {
             c => c.to_ascii_lowercase(),
         });
     }
-    const WORDS: [&str; 17] = [
+    const WORDS: [&str; 26] = [
         "cookie",
+        "passkey",
+        "passcode",
+        "master_key",
+        "encryption_key",
+        "decryption_key",
+        "hmac_key",
+        "seed_phrase",
+        "recovery_phrase",
+        "mnemonic",
         "authorization",
         "password",
         "sshpass",
@@ -247,8 +264,50 @@ fn names_credential(key: &str) -> bool {
     const NOT: [&str; 8] = [
         "_type", "_count", "_name", "_id", "_url", "_expir", "_length", "_hint",
     ];
-    (WORDS.iter().any(|w| k.contains(w)) || k.split('_').any(|p| PARTS.contains(&p)))
+    // A code that lets one in: `access_code`, `recovery_codes`, `mfa_code`;
+    // not `status_code` or `country_code`.
+    const CODES: [&str; 10] = [
+        "access",
+        "recovery",
+        "backup",
+        "unlock",
+        "verification",
+        "otp",
+        "mfa",
+        "2fa",
+        "pin",
+        "auth",
+    ];
+    let parts: Vec<&str> = k.split('_').collect();
+    let code = parts
+        .windows(2)
+        .any(|w| CODES.contains(&w[0]) && matches!(w[1], "code" | "codes"));
+    (WORDS.iter().any(|w| k.contains(w)) || parts.iter().any(|p| PARTS.contains(p)) || code)
         && !NOT.iter().any(|n| k.contains(n))
+}
+
+/// Whether a JSON key may name a login's password or a session
+/// (`login`, `signin`, `sid`, `session`, `sessionId`): only a value with a
+/// password's shape is one (`"login": "alice"` is a name).
+fn names_login(key: &str) -> bool {
+    let k: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    matches!(
+        k.as_str(),
+        "login" | "logon" | "signin" | "sid" | "session" | "sessionid" | "sessid"
+    )
+}
+
+/// Whether a field that names a thing (a PagerDuty `source`, a GHSA id)
+/// holds a password instead: its shape, and a character no host name,
+/// path or id has (`KtllOP4yv0A#`, not `db-1.prod:5432`).
+fn secret_id(v: &str) -> bool {
+    v.chars()
+        .any(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | ':' | '/' | '@')))
+        && crate::domain::redact::password_shaped(v.trim())
 }
 
 /// A credential's value, as the redactor writes it; a value too short or
@@ -381,7 +440,17 @@ pub fn github(event: &str, body: &Value) -> Result<Normalized, ShapeError> {
             )
         }
         "repository_advisory" => {
-            let ghsa = required(body, "/repository_advisory/ghsa_id")?;
+            let raw = required(body, "/repository_advisory/ghsa_id")?;
+            // The id goes into the title and the key: a password pasted
+            // there is concealed in the one and digested in the other.
+            let (ghsa, key_id) = if secret_id(&raw) {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(raw.as_bytes());
+                let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+                (conceal(&raw), format!("sha256:{hex}"))
+            } else {
+                (raw.clone(), raw)
+            };
             let summary =
                 text(body, "/repository_advisory/summary").unwrap_or_else(|| ghsa.clone());
             (
@@ -399,7 +468,7 @@ pub fn github(event: &str, body: &Value) -> Result<Normalized, ShapeError> {
                     )
                 })
                 .or_else(|| text(body, "/repository_advisory/cvss/vector_string")),
-                format!("{repo_id}#advisory#{ghsa}"),
+                format!("{repo_id}#advisory#{key_id}"),
             )
         }
         _ => {
@@ -454,6 +523,17 @@ fn adf_text(v: &Value) -> String {
                 out.push('\n');
             }
             out
+        }
+        // A line break inside a paragraph (`temporary password`, a break,
+        // the value) or a rule between blocks: a new line, not nothing, so
+        // a label and its value stay two words.
+        Value::Object(o)
+            if matches!(
+                o.get("type").and_then(Value::as_str),
+                Some("hardBreak" | "rule")
+            ) =>
+        {
+            "\n".to_owned()
         }
         Value::Object(o) => {
             let mut out = String::new();
@@ -647,7 +727,15 @@ pub fn pagerduty(payload: &Value) -> Result<Pagerduty, ShapeError> {
                 ("Class", field("class")),
             ]
             .iter()
-            .filter_map(|(l, v)| v.map(|v| format!("{l}: {v}")))
+            .filter_map(|(l, v)| {
+                v.map(|v| {
+                    if secret_id(v) {
+                        format!("{l}: {}", conceal(v))
+                    } else {
+                        format!("{l}: {v}")
+                    }
+                })
+            })
             .chain(details.map(|d| format!("Details: {d}")))
             .collect::<Vec<_>>()
             .join("\n");
@@ -889,6 +977,36 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // A hard break or a rule is a new line: a label and its value stay
+        // apart, and the redactor reads the value after its label.
+        let text = |t: &str| json!({"type": "text", "text": t});
+        for (content, secret) in [
+            (
+                json!([text("temporary password"), {"type": "hardBreak"}, text("Kd4#vRt8Lm2")]),
+                "Kd4#vRt8Lm2",
+            ),
+            (
+                json!([text("root pw:"), {"type": "hardBreak"}, text("Wz9!cHq3Pn6")]),
+                "Wz9!cHq3Pn6",
+            ),
+        ] {
+            let body = json!({"webhookEvent": "jira:issue_created", "issue": {"key": "SEC-3", "fields": {"summary": "creds", "project": {"key": "SEC"},
+                "description": {"type": "doc", "content": [{"type": "paragraph", "content": content}]}}}});
+            let Normalized::Report(input, _) = jira(&body, &projects).unwrap() else {
+                panic!("report");
+            };
+            let d = input.description.unwrap_or_default();
+            assert!(d.contains(&format!("\n{secret}")), "{d}");
+            let stored = crate::domain::redact::redact(&d).text;
+            assert!(!stored.contains(secret), "{stored}");
+        }
+        let body = json!({"webhookEvent": "jira:issue_created", "issue": {"key": "SEC-4", "fields": {"summary": "notes", "project": {"key": "SEC"},
+            "description": {"type": "doc", "content": [{"type": "paragraph", "content": [text("password reset done"), {"type": "hardBreak"}, text("ticket SEC-41 closed")]}]}}}});
+        let Normalized::Report(input, _) = jira(&body, &projects).unwrap() else {
+            panic!("report");
+        };
+        let d = input.description.unwrap_or_default();
+        assert_eq!(crate::domain::redact::redact(&d).text, d);
         assert!(matches!(
             jira(&issue("jira:issue_created", "OPS"), &projects).unwrap(),
             Normalized::Ignored(_)
@@ -989,6 +1107,36 @@ mod tests {
         );
     }
 
+    /// A password where an id or a name goes (a GHSA id, a PagerDuty
+    /// source) is concealed, and a GHSA id's key holds a digest of it;
+    /// real ids and host names are kept.
+    #[test]
+    fn ids_holding_a_password_are_concealed() {
+        let advisory = |id: &str| json!({"action": "published", "repository_advisory": {"ghsa_id": id, "summary": "s", "severity": "high"}, "repository": {"full_name": "acme/app", "id": 1}});
+        for (id, kept) in [("Zq2Z3W6hnL5^", false), ("GHSA-xxxx-yyyy-zzzz", true)] {
+            let Ok(Normalized::Report(input, key)) = github("repository_advisory", &advisory(id))
+            else {
+                panic!("report");
+            };
+            let title = input.title.unwrap_or_default();
+            let key = key.map(|k| k.key).unwrap_or_default();
+            assert_eq!(title.contains(id), kept, "{title}");
+            assert_eq!(key.contains(id), kept, "{key}");
+        }
+        let trigger = |source: &str| json!({"event_action": "trigger", "payload": {"summary": "s", "source": source, "severity": "error"}});
+        for (source, kept) in [
+            ("KtllOP4yv0A#", false),
+            ("db-1.prod.acme.io:5432", true),
+            ("ci", true),
+        ] {
+            let Ok(Pagerduty::Trigger { input, .. }) = pagerduty(&trigger(source)) else {
+                panic!("trigger");
+            };
+            let d = input.description.unwrap_or_default();
+            assert_eq!(d.contains(source), kept, "{d}");
+        }
+    }
+
     /// A credential nested under its key (an array, a `value` leaf, a
     /// Kubernetes env entry) is concealed however short or plain; keys that
     /// only mention one (`secret_type`) keep their values.
@@ -1083,6 +1231,45 @@ mod tests {
                 "sprocket",
                 "job.deployCreds: ",
             ),
+            // Other secrets' names: a master key, codes that let one in, a
+            // seed phrase; and, when the value has a password's shape, a
+            // login or a session id.
+            (
+                json!({"config": {"masterKey": "plainmaster"}}),
+                "plainmaster",
+                "config.masterKey: ",
+            ),
+            (
+                json!({"config": {"access_code": "481516"}}),
+                "481516",
+                "config.access_code: ",
+            ),
+            (
+                json!({"config": {"recovery_codes": "k2p9-x7q3"}}),
+                "k2p9-x7q3",
+                "config.recovery_codes: ",
+            ),
+            (
+                json!({"wallet": {"seed_phrase": "abandon ability able"}}),
+                "abandon ability able",
+                "wallet.seed_phrase: ",
+            ),
+            (
+                json!({"config": {"login": "Hq7!mTz3Wk9e"}}),
+                "Hq7!mTz3Wk9e",
+                "config.login: ",
+            ),
+            (
+                json!({"req": {"sid": "Rv5$nQ8xLp2c"}}),
+                "Rv5$nQ8xLp2c",
+                "req.sid: ",
+            ),
+            // A table after a field's name on its first line.
+            (
+                json!({"runbook": "| user | pass | notes |\n|---|---|---|\n| admin | Ty6*pLm3Qz8 | x |"}),
+                "Ty6*pLm3Qz8",
+                "| admin | ",
+            ),
             // A command line as a list: one line, the flag beside its value.
             (
                 json!({"cmdline": ["sshpass", "-p", "Gh6!jK9lZx", "ssh", "ops@10.0.0.9"]}),
@@ -1132,6 +1319,8 @@ mod tests {
         let plain = json!({"event_action": "trigger", "payload": {"summary": "s", "source": "db", "severity": "error",
             "custom_details": {"secret_type": "aws_access_key", "secretType": "pat", "tokenCount": 4, "bypassMode": "strict",
                 "compassHeading": "north", "token_count": 3, "env": [{"name": "REGION", "value": "eu-west-1"}],
+                "login": "alice", "sid": "S-1-5-21-3623811015-3361044348-30300820-1013", "status_code": "403",
+                "country_code": "GB", "primaryKey": "order_id",
                 "job": {"result": "success"}, "tags": ["db", "prod"], "args": ["--verbose", "--dry-run"]}}});
         let Ok(Pagerduty::Trigger { input, .. }) = pagerduty(&plain) else {
             panic!("trigger");
@@ -1143,6 +1332,11 @@ mod tests {
                 && d.contains("tokenCount: 4")
                 && d.contains("bypassMode: strict")
                 && d.contains("compassHeading: north")
+                && d.contains("login: alice")
+                && d.contains("sid: S-1-5-21-3623811015-3361044348-30300820-1013")
+                && d.contains("status_code: 403")
+                && d.contains("country_code: GB")
+                && d.contains("primaryKey: order_id")
                 && d.contains("token_count: 3")
                 && d.contains("env.0.name: REGION")
                 && d.contains("job.result: success")
@@ -1254,6 +1448,21 @@ mod replay {
         let Some(body) = body else {
             return vec![redact(input).text.into_owned()];
         };
+        // A report's fields as the form stores them, each after the one before.
+        if surface.contains("/reports")
+            && let Ok(Ok(r)) = report_object(&body).map(crate::domain::Report::parse)
+        {
+            return [
+                Some(r.title),
+                Some(r.description),
+                r.steps_to_reproduce,
+                r.impact,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|t| t.into_string())
+            .collect();
+        }
         if surface.contains("jira") {
             return match jira(&body, &["SEC".to_owned()]) {
                 Ok(Normalized::Report(input, _)) => [input.title, input.description]
