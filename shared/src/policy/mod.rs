@@ -41,9 +41,10 @@ pub const DEFAULT_POLICY: &str = concat!(
     include_str!("../../policy/judgement.toml")
 );
 /// The deadlines and paging alone: what a cold start parses. The engine's
-/// tables are compiled on the first assessment, not at start-up.
-const BASE_POLICY: &str = include_str!("../../policy/default.toml");
-const JUDGEMENT_TABLES: &str = include_str!("../../policy/judgement.toml");
+/// tables are compiled on the first assessment, not at start-up. Both
+/// without their comment lines (`build.rs`), which only a copy needs.
+const BASE_POLICY: &str = include_str!(concat!(env!("OUT_DIR"), "/default.toml"));
+const JUDGEMENT_TABLES: &str = include_str!(concat!(env!("OUT_DIR"), "/judgement.toml"));
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
