@@ -72,9 +72,16 @@ const STOP: [&str; 40] = [
 #[derive(Debug)]
 pub struct Nearest {
     classes: Vec<String>,
-    /// stem -> log P(stem | class) per class, smoothed; worked out once at
-    /// load so a report costs additions, not logarithms.
-    counts: HashMap<String, Vec<f64>>,
+    /// The model's keys (stems, "!stem" when negated) in key order: a
+    /// key's row is its place here, so rows sort as their keys do.
+    keys: Vec<String>,
+    /// Row of each plain stem, and of each negated one by its stem (the key
+    /// without its "!"), so a negated word is looked up without a copy.
+    plain: HashMap<String, u32>,
+    negated: HashMap<String, u32>,
+    /// log P(key | class), smoothed, row by row (`classes.len()` a row);
+    /// worked out once at load so a report costs additions, not logarithms.
+    logs: Vec<f64>,
 }
 
 /// What the words are most like, and the words that said so.
@@ -94,17 +101,23 @@ pub struct Words<'m> {
 }
 
 impl<'m> Words<'m> {
-    /// Merges repeats of a stem, so the sums run in stem order.
-    fn merged(mut known: Vec<(&'m str, &'m [f64], f64)>) -> Self {
-        known.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut out: Vec<(&'m str, &'m [f64], f64)> = Vec::with_capacity(known.len());
-        for k in known {
-            match out.last_mut() {
-                Some(last) if last.0 == k.0 => last.2 += k.2,
-                _ => out.push(k),
+    /// Merges repeats of a key, so the sums run in key (row) order.
+    fn merged(model: &'m Nearest, mut rows: Vec<(u32, f64)>) -> Self {
+        rows.sort_unstable_by_key(|&(row, _)| row);
+        let mut merged: Vec<(u32, f64)> = Vec::with_capacity(rows.len());
+        for k in rows {
+            match merged.last_mut() {
+                Some(last) if last.0 == k.0 => last.1 += k.1,
+                _ => merged.push(k),
             }
         }
-        Self { known: out }
+        let mut known = Vec::with_capacity(merged.len());
+        for (row, w) in merged {
+            if let Some((key, logs)) = model.row(row) {
+                known.push((key, logs, w));
+            }
+        }
+        Self { known }
     }
 }
 
@@ -292,30 +305,66 @@ impl Nearest {
             );
         }
         let vocab = counts.len() as f64;
-        let counts = counts
-            .into_iter()
-            .map(|(stem, by): (String, Vec<u32>)| {
-                let logs = by
-                    .iter()
+        let mut counts: Vec<(String, Vec<u32>)> = counts.into_iter().collect();
+        counts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut keys = Vec::with_capacity(counts.len());
+        let mut logs = Vec::with_capacity(counts.len() * classes.len());
+        let mut plain = HashMap::with_capacity(counts.len());
+        let mut negated = HashMap::new();
+        for (row, (key, by)) in counts.into_iter().enumerate() {
+            let row = u32::try_from(row).map_err(|_| "nearest.tsv: too many stems".to_owned())?;
+            logs.extend(
+                by.iter()
                     .zip(&totals)
-                    .map(|(&n, &total)| ((f64::from(n) + ALPHA) / (total + ALPHA * vocab)).ln())
-                    .collect();
-                (stem, logs)
-            })
-            .collect();
-        Ok(Self { classes, counts })
+                    .map(|(&n, &total)| ((f64::from(n) + ALPHA) / (total + ALPHA * vocab)).ln()),
+            );
+            match key.strip_prefix('!') {
+                Some(stem) => negated.insert(stem.to_owned(), row),
+                None => plain.insert(key.clone(), row),
+            };
+            keys.push(key);
+        }
+        Ok(Self {
+            classes,
+            keys,
+            plain,
+            negated,
+            logs,
+        })
+    }
+
+    /// The row of a stem, marked when negated, if the model knows it.
+    fn lookup(&self, stem: &str, negated: bool) -> Option<u32> {
+        if negated {
+            self.negated.get(stem).copied()
+        } else {
+            self.plain.get(stem).copied()
+        }
+    }
+
+    /// A row's key and log-probabilities.
+    fn row(&self, row: u32) -> Option<(&str, &[f64])> {
+        let r = usize::try_from(row).ok()?;
+        let n = self.classes.len();
+        Some((
+            self.keys.get(r)?.as_str(),
+            self.logs.get(r * n..(r + 1) * n)?,
+        ))
     }
 
     /// A text's words as this model reads them.
     pub fn words(&self, texts: &[&str]) -> Words<'_> {
-        let known = features(&text::tokenize(texts))
+        let rows = features(&text::tokenize(texts))
             .into_iter()
             .filter_map(|(s, w)| {
-                let (k, by) = self.counts.get_key_value(s.as_str())?;
-                Some((k.as_str(), by.as_slice(), w))
+                let row = match s.strip_prefix('!') {
+                    Some(stem) => self.lookup(stem, true),
+                    None => self.lookup(&s, false),
+                };
+                Some((row?, w))
             })
             .collect();
-        Words::merged(known)
+        Words::merged(self, rows)
     }
 
     /// The same from tokens already read with stemming only where a lexicon
@@ -333,23 +382,22 @@ impl Nearest {
         tokens: &[Token],
         keep: impl Fn(&Token) -> bool,
     ) -> Words<'_> {
-        let mut known = Vec::with_capacity(tokens.len());
+        let mut rows = Vec::with_capacity(tokens.len());
         let marks = negated_marks(tokens);
         for (t, &negated) in tokens.iter().zip(&marks).filter(|(t, _)| keep(t)) {
             let hit = if t.stemmed {
-                self.counts.get_key_value(key(&t.stem, negated).as_ref())
+                self.lookup(&t.stem, negated)
             } else {
-                self.counts
-                    .get_key_value(key(&text::stem(&t.stem), negated).as_ref())
+                self.lookup(&text::stem(&t.stem), negated)
             };
             // The model has no stop words, numbers or one-letter stems.
-            let Some(hit) = hit else {
+            let Some(row) = hit else {
                 continue;
             };
             let w = if t.field == 0 { TITLE_WEIGHT } else { 1.0 };
-            known.push((hit.0.as_str(), hit.1.as_slice(), w));
+            rows.push((row, w));
         }
-        Words::merged(known)
+        Words::merged(self, rows)
     }
 
     /// How much more the words are like class `a` than class `b`, in nats;
@@ -375,11 +423,15 @@ impl Nearest {
         if known.len() < MIN_WORDS {
             return None;
         }
-        let mut scores: Vec<(f64, usize)> = (0..self.classes.len())
-            .map(|c| (known.iter().map(|(_, by, w)| w * by[c]).sum(), c))
-            .collect();
-        scores.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let (&(best, c), &(next, c2)) = (scores.first()?, scores.get(1)?);
+        // Every class's sum in one pass over the words, each class adding
+        // them in the same order as a sum per class would.
+        let mut scores = vec![-0.0_f64; self.classes.len()];
+        for (_, by, w) in known {
+            for (score, l) in scores.iter_mut().zip(by.iter()) {
+                *score += w * l;
+            }
+        }
+        let ((best, c), (next, c2)) = top_two(&scores)?;
         let margin = best - next;
         if margin < MIN_MARGIN {
             return None;
@@ -403,9 +455,63 @@ impl Nearest {
     }
 }
 
+/// The best score and the next, with their classes, as a stable sort from
+/// best to worst would give them: of equal scores the first class leads.
+fn top_two(scores: &[f64]) -> Option<((f64, usize), (f64, usize))> {
+    let mut best: Option<(f64, usize)> = None;
+    let mut next: Option<(f64, usize)> = None;
+    for (c, &s) in scores.iter().enumerate() {
+        match best {
+            Some((b, _)) if s.total_cmp(&b).is_le() => {
+                if next.is_none_or(|(n, _)| s.total_cmp(&n).is_gt()) {
+                    next = Some((s, c));
+                }
+            }
+            _ => {
+                next = best;
+                best = Some((s, c));
+            }
+        }
+    }
+    Some((best?, next?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The two best as the stable sort they replace gives them, ties and
+    /// all.
+    #[test]
+    fn top_two_is_the_sorted_pair() {
+        let cases: &[&[f64]] = &[
+            &[1.0, 2.0, 3.0],
+            &[3.0, 2.0, 1.0],
+            &[2.0, 3.0, 3.0, 1.0],
+            &[3.0, 3.0, 3.0],
+            &[-1.0, -5.0, -1.0, -0.5],
+            &[0.0, -0.0, 0.0],
+            &[-0.0, 0.0],
+            &[1.0],
+            &[],
+        ];
+        for scores in cases {
+            let mut sorted: Vec<(f64, usize)> = scores
+                .iter()
+                .copied()
+                .enumerate()
+                .map(|(c, s)| (s, c))
+                .collect();
+            sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let want = sorted.first().copied().zip(sorted.get(1).copied());
+            let got = top_two(scores);
+            assert_eq!(
+                got.map(|((a, c), (b, d))| (a.to_bits(), c, b.to_bits(), d)),
+                want.map(|((a, c), (b, d))| (a.to_bits(), c, b.to_bits(), d)),
+                "{scores:?}"
+            );
+        }
+    }
 
     fn model() -> Nearest {
         let tsv = train([

@@ -34,9 +34,12 @@ pub struct Token {
 }
 
 /// Words that end a clause: negation and modality do not reach past them.
-const CLAUSE_WORDS: [&str; 9] = [
-    "but", "however", "although", "though", "whereas", "except", "yet", "and", "while",
-];
+fn ends_clause(stem: &str) -> bool {
+    matches!(
+        stem,
+        "but" | "however" | "although" | "though" | "whereas" | "except" | "yet" | "and" | "while"
+    )
+}
 
 thread_local! {
     /// Stems already worked out: reports reuse their words, and stemming
@@ -49,7 +52,9 @@ const MEMO_MAX: usize = 50_000;
 
 pub fn stem(word: &str) -> CompactString {
     let owned;
-    let lower = if word.chars().any(char::is_uppercase) {
+    let lower = if word.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80)
+        && word.chars().any(char::is_uppercase)
+    {
         owned = word.to_lowercase();
         owned.as_str()
     } else {
@@ -104,30 +109,38 @@ pub fn tokenize(texts: &[&str]) -> Vec<Token> {
 /// As [`tokenize`], stemming only the words `worth` says a lexicon could
 /// know (stemming is most of the cost); the rest keep their lower case.
 pub fn tokenize_with(texts: &[&str], worth: &dyn Fn(&str) -> bool) -> Vec<Token> {
-    let mut out = Vec::new();
+    // About one word in six bytes of English: room for most reports at once.
+    let mut out = Vec::with_capacity(texts.iter().map(|t| t.len() / 6).sum::<usize>() + 1);
     let mut sentence = 0u32;
     let mut clause = 0u32;
     for (field, text) in texts.iter().enumerate() {
         sentence += 1;
         clause += 1;
-        let mut chars = text.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while let Some(c) = char_at(text, at) {
+            let i = at;
+            at += c.len_utf8();
             if c.is_alphanumeric() {
-                let mut end = i + c.len_utf8();
-                while let Some(&(j, d)) = chars.peek() {
+                let mut end = at;
+                loop {
+                    // Most of a word is ASCII letters and digits: no decoding.
+                    while bytes.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+                        end += 1;
+                    }
+                    let Some(d) = char_at(text, end) else {
+                        break;
+                    };
                     // Apostrophes inside a word: "isn't", "customer's".
                     let inner = (d == '\'' || d == '’')
-                        && text[j + d.len_utf8()..]
-                            .chars()
-                            .next()
-                            .is_some_and(char::is_alphanumeric);
+                        && char_at(text, end + d.len_utf8()).is_some_and(char::is_alphanumeric);
                     if d.is_alphanumeric() || inner {
-                        end = j + d.len_utf8();
-                        chars.next();
+                        end += d.len_utf8();
                     } else {
                         break;
                     }
                 }
+                at = end;
                 push_word(&mut out, text, i, end, field, sentence, clause, worth);
                 // A dotfile is one word: ".env" reads "dotenv", not "env".
                 if is_dotfile(text, i)
@@ -138,12 +151,12 @@ pub fn tokenize_with(texts: &[&str], worth: &dyn Fn(&str) -> bool) -> Vec<Token>
                     last.stem = stem(&format!("dot{}", text[i..end].to_lowercase()));
                     last.stemmed = true;
                 }
-                if CLAUSE_WORDS.contains(&out.last().map(|t| t.stem.as_str()).unwrap_or("")) {
+                if out.last().is_some_and(|t| ends_clause(&t.stem)) {
                     clause += 1;
                 }
                 continue;
             }
-            let next = chars.peek().map(|&(_, d)| d);
+            let next = char_at(text, at);
             match c {
                 // A full stop followed by a word character is inside a name
                 // ("github.com", "9.8", "e.g").
@@ -161,6 +174,17 @@ pub fn tokenize_with(texts: &[&str], worth: &dyn Fn(&str) -> bool) -> Vec<Token>
         }
     }
     out
+}
+
+/// The character at byte `i` of `text` (a character boundary), if any; an
+/// ASCII byte without decoding.
+#[inline]
+fn char_at(text: &str, i: usize) -> Option<char> {
+    match text.as_bytes().get(i) {
+        Some(&b) if b.is_ascii() => Some(char::from(b)),
+        Some(_) => text.get(i..)?.chars().next(),
+        None => None,
+    }
 }
 
 /// Whether the word at `i` follows a dot that starts a name: ".env",
@@ -200,7 +224,8 @@ fn push_word(
     let word = &text[start..end];
     // Most words are written in lower case already: no copy for them.
     let owned;
-    let mut lower = if word.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+    let plain = !word.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80);
+    let mut lower = if !plain {
         owned = word.to_lowercase().replace('’', "'");
         owned.as_str()
     } else {
@@ -249,7 +274,7 @@ fn push_word(
         return;
     }
     // Most words are not camel case: no parts to work out.
-    if !maybe_camel(word) {
+    if plain || !maybe_camel(word) {
         // A count of fifty or more also reads as "many", so "700 accounts"
         // and "~2k logins" are found as "many accounts", "many logins" ...
         // ... and a count of none, "0 successful logins", reads as "zero".
