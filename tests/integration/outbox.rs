@@ -153,10 +153,11 @@ async fn background_relay_publishes_every_committed_event_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn background_relay_leaves_a_failure_to_the_sweep() {
     let h = background(RecordingPublisher::failing(1));
+    // Reports that page no one: a paging one takes the urgent lane instead.
     let first = intake::submit(
         &h.app,
         Source::Report,
-        klaxon_tests::report("Reflected XSS in the search preview", None),
+        klaxon_tests::report("Verbose server banner on the docs site", None),
         None,
     )
     .await
@@ -169,7 +170,7 @@ async fn background_relay_leaves_a_failure_to_the_sweep() {
     let second = intake::submit(
         &h.app,
         Source::Report,
-        klaxon_tests::report("Stored XSS in the page title", None),
+        klaxon_tests::report("Missing security headers on the status page", None),
         None,
     )
     .await

@@ -117,10 +117,11 @@ impl Linear {
                         if usize::from(c) >= classes.len() {
                             return Err(format!("linear model line {}: class {c}", n + 1));
                         }
-                        let w: f32 = w
+                        // Written in tenths, as whole numbers.
+                        let w: i16 = w
                             .parse()
                             .map_err(|e| format!("linear model line {}: {e}", n + 1))?;
-                        ws.push((c, w));
+                        ws.push((c, f32::from(w) / 10.0));
                     }
                     weights.insert(feature.to_owned(), ws);
                 }
@@ -257,7 +258,7 @@ mod tests {
 
     fn model() -> Linear {
         Linear::parse(
-            "# test\nclasses\tbad,fine\nbias\t0,0.5\nroot\t0:2 1:-1\nf:intruder\t0:1\nok\t1:3\n",
+            "# test\nclasses\tbad,fine\nbias\t0,0.5\nroot\t0:20 1:-10\nf:intruder\t0:10\nok\t1:30\n",
         )
         .expect("model")
     }
@@ -292,6 +293,7 @@ mod tests {
             ("classes\ta\nbias\tzero\n", "line 2"),
             ("classes\ta,b\nbias\t0\n", "one bias per class"),
             ("classes\ta\nbias\t0\nx 1:1\n", "line 3"),
+            ("classes\ta\nbias\t0\nx\t0:0.5\n", "line 3"),
         ] {
             let e = Linear::parse(tsv).expect_err(tsv);
             assert!(e.contains(want), "{tsv}: {e}");
