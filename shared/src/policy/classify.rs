@@ -318,7 +318,7 @@ fn judge(j: &Judgement, f: &Facts<'_>, found: &Found<'_>) -> (Assessment, bool, 
     let mut conflicts = Vec::new();
 
     // The class: the most severe placement; the first rule breaks a tie.
-    let mut placed = choose(placements(j, &found, f));
+    let mut placed = choose(placements(j, found, f));
     let words = std::cell::OnceCell::new();
     let words = || {
         words.get_or_init(|| match nearest::builtin() {
@@ -650,7 +650,7 @@ fn judge(j: &Judgement, f: &Facts<'_>, found: &Found<'_>) -> (Assessment, bool, 
             }
             continue;
         }
-        let ev = evidence(&found, j, &m);
+        let ev = evidence(found, j, &m);
         match e.sets {
             Some(Flag::CustomerData) => {
                 customer_data.get_or_insert(ev.clone());
@@ -760,7 +760,7 @@ fn judge(j: &Judgement, f: &Facts<'_>, found: &Found<'_>) -> (Assessment, bool, 
         let c = j.class(IncidentClass::intern(&g.class))?;
         let clear = c.severity == Severity::Sev4
             && g.margin >= lower_margin(severity)
-            && (!severity.pages_oncall() || has_body(&found));
+            && (!severity.pages_oncall() || has_body(found));
         clear.then(|| {
             let why = format!(
                 "its words are far more like the labelled {} reports: {} (margin {:.1})",
@@ -775,9 +775,9 @@ fn judge(j: &Judgement, f: &Facts<'_>, found: &Found<'_>) -> (Assessment, bool, 
     // raised an alarm that the body explains ("it was our finance lead").
     let by_body = || {
         if dismissed
-            || !has_body(&found)
-            || body_tells_an_alarm(j, &found)
-            || !body_explains(j, &found)
+            || !has_body(found)
+            || body_tells_an_alarm(j, found)
+            || !body_explains(j, found)
         {
             return None;
         }
@@ -945,7 +945,7 @@ fn judge(j: &Judgement, f: &Facts<'_>, found: &Found<'_>) -> (Assessment, bool, 
         && alarms.is_empty()
         && !dismissed
         && placed.first().is_some_and(|p| p.in_title)
-        && has_body(&found)
+        && has_body(found)
         && let Some(nb) = nearest::builtin()
         && let Some(g) = nb.guess_words(body_words())
         && g.margin >= nearest::BODY_ALARM_MARGIN

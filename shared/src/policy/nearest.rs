@@ -123,7 +123,8 @@ impl<'m> Words<'m> {
 
 /// Whether a stem is a feature at all.
 pub(crate) fn counted(s: &str) -> bool {
-    !(s.len() < 2 || s.chars().all(|c| c.is_ascii_digit()) || STOP.contains(&s))
+    // No stop word is longer than five letters: most stems skip the list.
+    !(s.len() < 2 || s.chars().all(|c| c.is_ascii_digit()) || (s.len() <= 5 && STOP.contains(&s)))
 }
 
 /// The stems a report is judged by, with their weights.
@@ -566,6 +567,13 @@ mod tests {
 
     /// A negated word counts apart from the same word said plainly, within
     /// its clause and a few words; the negation word itself is not marked.
+    /// `counted` skips the stop list for longer stems.
+    #[test]
+    fn no_stop_word_is_longer_than_five_letters() {
+        assert!(STOP.iter().all(|w| w.len() <= 5));
+        assert!(!counted("there") && !counted("about") && counted("theres"));
+    }
+
     #[test]
     fn negation_marks_table() {
         let cases: &[(&str, &[&str])] = &[
