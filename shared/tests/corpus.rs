@@ -599,6 +599,15 @@ const BARS: &[Bar] = &[
         floor_percent: 83,
         dangerous_at_most: 0,
     },
+    // A ninth attack pass, on the second reader as shipped (518 reports
+    // from the seeds, every one kept): 414 right, 0 dangerous, as it came
+    // in. Not yet learnt on.
+    Bar {
+        file: "attack-9.jsonl",
+        min_cases: 518,
+        floor_percent: 79,
+        dangerous_at_most: 0,
+    },
     // A reviewer's set aimed at this stop's new readings (162 reports:
     // our own transfers, admins' shells, vendor notices that missed us,
     // dismissal and reversal words in passing). The rules were mended on

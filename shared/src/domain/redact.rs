@@ -3421,7 +3421,8 @@ impl RedactedText {
             .chain(WEAK_CRED_WORD_RE.find_iter(label))
             .map(|m| m.end())
             .max();
-        let labels = word_end.is_some_and(|end| !label[end..].contains("[REDACTED:"));
+        let labels = word_end
+            .is_some_and(|end| !label[end..].contains("[REDACTED:") && points_on(label, end));
         if raw.trim().is_empty() || !labels {
             kinds.extend(alone.kinds);
             return Self(alone.text.into_owned());
@@ -3572,8 +3573,74 @@ impl PartialEq<String> for RedactedText {
     }
 }
 
+/// Whether a line that names a credential leaves its value to what comes
+/// next: the name ends it (`DB password:`, `root pw below`, `the token
+/// is`), or it says where (`... in the description`, `see steps`). A
+/// line that only mentions one ("a viewer's session be stolen") does not.
+fn points_on(label: &str, word_end: usize) -> bool {
+    const FILLER: [&str; 11] = [
+        "is", "are", "was", "were", "be", "as", "follows", "below", "here", "next", "attached",
+    ];
+    const WHERE: [&str; 10] = [
+        "below",
+        "follows",
+        "following",
+        "next",
+        "attached",
+        "description",
+        "steps",
+        "impact",
+        "body",
+        "field",
+    ];
+    let word = |w: &str| {
+        w.trim_matches(|c: char| !c.is_alphanumeric())
+            .to_ascii_lowercase()
+    };
+    let rest = label.get(word_end..).unwrap_or("");
+    let words: Vec<String> = rest
+        .split_whitespace()
+        .map(word)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let ends_it = words.len() <= 3 && words.iter().all(|w| FILLER.contains(&w.as_str()));
+    let says_where = label
+        .split_whitespace()
+        .map(word)
+        .rfind(|w| !w.is_empty())
+        .is_some_and(|w| WHERE.contains(&w.as_str()));
+    ends_it || says_where
+}
+
 #[cfg(test)]
 mod tests {
+    /// A field is read after the one before only where that one's last
+    /// line leaves a credential's value to it.
+    #[test]
+    fn points_on_table() {
+        let cases = [
+            ("DB password:", true),
+            ("root pw below", true),
+            ("the admin token is", true),
+            ("Password for db01 in the description", true),
+            ("the login for the NAS is in the steps", true),
+            ("log in as admin with this password:", true),
+            ("Stored XSS lets a viewer's session be stolen", false),
+            ("Password reset emails fail", false),
+            ("Token leaked in CI logs", false),
+        ];
+        for (label, want) in cases {
+            let end = CRED_WORD_RE
+                .find_iter(label)
+                .chain(WEAK_CRED_WORD_RE.find_iter(label))
+                .map(|m| m.end())
+                .max();
+            // No credential word at all: nothing to read on.
+            let got = end.is_some_and(|end| points_on(label, end));
+            assert_eq!(got, want, "{label}");
+        }
+    }
+
     use super::*;
 
     /// A text read twice is remembered as clean the second time; a secret
