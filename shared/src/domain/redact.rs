@@ -44,9 +44,10 @@ type Finder = fn(&str, Range<usize>) -> Vec<Range<usize>>;
 
 /// Words that name a credential, for the assignment shapes: `DB_PASSWORD=`,
 /// `"api_key":`, `client-secret:`, `X-Api-Key:`. The key may have any prefix
-/// (`DB_`, `--`, `spring.datasource.`) and a `key`/`value` suffix; other
+/// (`DB_`, `--`, `spring.datasource.`) and a `key`/`value` suffix, then a
+/// number or a qualifier of which one (`_OLD`, `_PROD`, `_2`, `_RO`); other
 /// suffixes (`secret_type`, `token_count`) name something else.
-const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parol[aei]?(?:[_-]d[_-]?ordine)?|[sş]ifre|[sš]ifra|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord|kata[_-]?(?:laluan|sandi)|mat[_-]?khau|contrasinal|slaptazodis|geslo|lykilord|cyfrinair|pasahitza|fjalekalim[i]?|pasvorto|nenosiri))(?:[_-]?key)?(?:[_-]?(?:value|base))?";
+const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parol[aei]?(?:[_-]d[_-]?ordine)?|[sş]ifre|[sš]ifra|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord|kata[_-]?(?:laluan|sandi)|mat[_-]?khau|contrasinal|slaptazodis|geslo|lykilord|cyfrinair|pasahitza|fjalekalim[i]?|pasvorto|nenosiri))(?:[_-]?key)?(?:[_-]?(?:value|base))?(?:[_-]?[0-9]{1,3}|[_-](?:old|new|prev|previous|current|prod|production|staging|stage|stg|dev|test|qa|uat|ro|rw|readonly|admin|root|primary|secondary|backup|live|main|master|default|local|remote))*";
 
 /// What separates a key from its value: `=`, `:`, `=>` (PHP, Ruby), `->`,
 /// `==`, `:=` and the full-width `：`/`＝` of CJK text.
@@ -3802,6 +3803,10 @@ mod tests {
             "secret: no",
             "password reset emails are not rate limited",
             "xoxb-short",
+            // a qualifier the suffix list does not name is another setting
+            "PASSWORD_MIN_LENGTH=12",
+            "SECRET_ROTATION_DAYS=90",
+            "token_count=5",
         ];
         for input in cases {
             let r = redact(input);
@@ -3929,6 +3934,27 @@ mod tests {
                 "DB_PASSWORD=Tr0ub4dor3x",
                 "credential-assignment",
                 "Tr0ub4dor3x",
+            ),
+            // A number or a qualifier after the keyword: still its value.
+            (
+                "DB_PASSWORD_OLD=Wm4qZt8Lx2Rv",
+                "credential-assignment",
+                "Wm4qZt8Lx2Rv",
+            ),
+            (
+                "export AWS_SECRET_ACCESS_KEY_PROD=Hq7Zk2Lm9Xw4Pv8Nt3Rs6Yb1Cd5Fg0Jk2Lm9Xw4",
+                "credential-assignment",
+                "Hq7Zk2Lm9Xw4Pv8Nt3Rs6Yb1Cd5Fg0Jk2Lm9Xw4",
+            ),
+            (
+                "API_KEY_2=k8Rz3Wq5Ln7Tx",
+                "credential-assignment",
+                "k8Rz3Wq5Ln7Tx",
+            ),
+            (
+                "GITHUB_TOKEN_RO: Vb6Nm2Qx9Kz4Lp",
+                "credential-assignment",
+                "Vb6Nm2Qx9Kz4Lp",
             ),
             (
                 "API_TOKEN=abc123def456ghi789",
