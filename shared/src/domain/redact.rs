@@ -2805,7 +2805,10 @@ fn apply(rule: &Rule, text: &str, scanned: bool, kinds: &mut Vec<&'static str>) 
                 .name("user")
                 .is_none_or(|u| !NOT_LOGINS.contains(&u.as_str().to_ascii_lowercase().as_str()));
             if let Some(span) = span.map(|s| s.range()).filter(|s| login && fits(s)) {
-                let end = wrapped_end(text, &span);
+                let mut end = wrapped_end(text, &span);
+                if rule.kind == "credential-assignment" {
+                    end = punctuated_end(text, end);
+                }
                 spans.push(span.start..end);
             }
         }
@@ -2826,6 +2829,30 @@ fn apply(rule: &Rule, text: &str, scanned: bool, kinds: &mut Vec<&'static str>) 
         result.push_str(&text[last..]);
         result
     })
+}
+
+/// Where a value that goes on past a `;` or `,` ends: `Password:
+/// Qx3875;Er8aRHUba6` is one password, though a value's characters stop at
+/// those marks. Not past one before a space or another key
+/// (`Password=x;Database=prod`, `pw: x, then`).
+fn punctuated_end(text: &str, mut end: usize) -> usize {
+    while let Some(rest) = text.get(end..)
+        && let Some(after) = rest.strip_prefix([';', ','])
+    {
+        let run = after
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, ';' | ',' | '"' | '\'' | '`' | '<' | '>')
+            })
+            .unwrap_or(after.len());
+        let next = &after[..run];
+        // Another key, a URL's parts or markup: what follows is not the value.
+        if next.is_empty() || next.contains(['=', ':', '&', '[', ']', '@', '/', '?', '#', '(', ')'])
+        {
+            break;
+        }
+        end += 1 + run;
+    }
+    end
 }
 
 /// Where a token wrapped onto the next lines ends. A secret that ends a
@@ -3615,6 +3642,43 @@ fn points_on(label: &str, word_end: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// A value with a `;` or `,` inside is one value; a key after the mark
+    /// or a space is not part of it.
+    #[test]
+    fn punctuated_values_table() {
+        let cases = [
+            (
+                "Password: Qx3875;Er8aRHUba6",
+                &["Qx3875", "Er8aRHUba6"][..],
+                &[][..],
+            ),
+            (
+                "DB_PASSWORD=Vb6x9,Nm2Qx9Kz4 in the env",
+                &["Vb6x9", "Nm2Qx9Kz4"],
+                &["in the env"],
+            ),
+            (
+                "Password=Hq7Zk2Lm9;Database=prod;Host=db1",
+                &["Hq7Zk2Lm9"],
+                &["Database=prod", "Host=db1"],
+            ),
+            (
+                "password: Wm4qZt8Lx2, then rotate it",
+                &["Wm4qZt8Lx2"],
+                &["then rotate it"],
+            ),
+        ];
+        for (input, gone, kept) in cases {
+            let r = redact(input);
+            for g in gone {
+                assert!(!r.text.contains(g), "{g} in {}", r.text);
+            }
+            for k in kept {
+                assert!(r.text.contains(k), "{k} lost from {}", r.text);
+            }
+        }
+    }
+
     /// A field is read after the one before only where that one's last
     /// line leaves a credential's value to it.
     #[test]
