@@ -77,7 +77,9 @@ async fn outbox_lines(data_dir: &Path, n: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let lines: Vec<Value> = text
+        // Only whole lines: the notifier may be half-way through the last.
+        let whole = text.rfind('\n').map_or("", |i| &text[..=i]);
+        let lines: Vec<Value> = whole
             .lines()
             .map(|l| serde_json::from_str(l).expect("each outbox line is JSON"))
             .collect();
