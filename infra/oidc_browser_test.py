@@ -25,7 +25,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -107,8 +107,9 @@ def provider_sign_in(driver, base, account):
             if buttons:
                 buttons[0].click()
                 return
-        except StaleElementReferenceException:
-            # The login page's button, read as the browser moved on to the next page.
+        except (StaleElementReferenceException, WebDriverException):
+            # The login page's button, read as the browser moved on to the next page
+            # (Chrome may say "node no longer in the document" instead of stale).
             pass
         time.sleep(0.1)
     raise AssertionError(f"stuck at the provider: {driver.current_url}")
