@@ -1,5 +1,5 @@
 //! The second reader: a multinomial logistic regression over a report's
-//! word stems, its stem pairs and the facts the rules found. It is learnt
+//! word stems and the facts the rules found. It is learnt
 //! from the labelled tuning sets (never the held-out ones) by
 //! `infra/train_linear.py` and committed as `shared/policy/linear.tsv`, so
 //! the engine stays pure and needs no download. Where it is sure of a
@@ -22,8 +22,9 @@ pub fn builtin() -> Option<&'static Linear> {
 
 /// A report's features: each stem (marked "!" when negated; a title's
 /// counts twice) and each fact the rules found ("f:"), with their weights.
-/// Title stems apart and pairs of stems were tried and did no better. The trainer reads them
-/// from here (`examples/linear_features.rs`), so training and judging agree.
+/// Title stems apart and pairs of stems were tried and did no better. The
+/// trainer reads them from here (`examples/linear_features.rs`), so
+/// training and judging agree.
 pub fn features(tokens: &[Token], facts: &[String]) -> Vec<(String, f64)> {
     let mut out: HashMap<String, f64> = HashMap::with_capacity(tokens.len() * 3);
     each_feature(tokens, facts, |f, w| {
@@ -226,7 +227,7 @@ mod tests {
         f.iter().find(|(x, _)| x == k).map(|(_, w)| *w)
     }
 
-    /// Stems, title stems, pairs within a clause, negation marks and facts.
+    /// Stems (a title's twice), negation marks within a clause, and facts.
     #[test]
     fn features_table() {
         let f = feats(

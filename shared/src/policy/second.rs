@@ -49,16 +49,17 @@ pub fn read(
         return a;
     }
     let mut by_severity = [0.0f64; 4];
-    let mut best_of = [None::<(usize, f64)>; 4];
+    // Per severity: the likeliest model class of it, as (index, class, p).
+    let mut best_of = [None::<(usize, IncidentClass, f64)>; 4];
     for (i, c) in model.classes.iter().enumerate() {
-        let Some((_, s)) = severity_of(j, c) else {
+        let Some((class, s)) = severity_of(j, c) else {
             continue;
         };
         let k = s as usize;
         let p = reading.probs.get(i).copied().unwrap_or(0.0);
         by_severity[k] += p;
-        if best_of[k].is_none_or(|(_, q)| p > q) {
-            best_of[k] = Some((i, p));
+        if best_of[k].is_none_or(|(_, _, q)| p > q) {
+            best_of[k] = Some((i, class, p));
         }
     }
     let rules = a.severity;
@@ -74,19 +75,18 @@ pub fn read(
     if p >= SURE
         && sure != rules
         && floor.is_none_or(|f| sure <= f)
-        && let Some((i, _)) = best_of[k]
-        && let Some((class, severity)) = severity_of(j, &model.classes[i])
+        && let Some((i, class, _)) = best_of[k]
     {
         let words = model.evidence_of(tokens, &a.confidence.facts, i, 4);
         a.reasons.push(Reason {
             rule: format!("reader:{class}"),
             evidence: format!(
-                "the rules said {} ({rules}); its words and facts read as {class} ({severity}, {:.0} % sure): {}",
+                "the rules said {} ({rules}); its words and facts read as {class} ({sure}, {:.0} % sure): {}",
                 a.class,
                 p * 100.0,
                 words.join(", ")
             ),
-            severity: (severity < rules).then_some(severity),
+            severity: (sure < rules).then_some(sure),
         });
         if let Some(spec) = j.class(class) {
             a.flags.customer_data_involved |= spec.customer_data;
@@ -95,7 +95,7 @@ pub fn read(
         }
         a.class = class;
         a.play = j.play(class);
-        a.severity = severity;
+        a.severity = sure;
     }
     let paging = by_severity[0] + by_severity[1];
     if !a.severity.pages_oncall()
