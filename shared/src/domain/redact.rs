@@ -3444,12 +3444,7 @@ impl RedactedText {
         let label = last[from..].trim_end_matches('\r');
         // The label's last credential word, unless its value is on its own
         // line already (a marker after it): then it labels nothing here.
-        let word_end = CRED_WORD_RE
-            .find_iter(label)
-            .chain(WEAK_CRED_WORD_RE.find_iter(label))
-            .map(|m| m.end())
-            .max();
-        let labels = word_end
+        let labels = last_credential_word_end(label)
             .is_some_and(|end| !label[end..].contains("[REDACTED:") && points_on(label, end));
         if raw.trim().is_empty() || !labels {
             kinds.extend(alone.kinds);
@@ -3601,6 +3596,15 @@ impl PartialEq<String> for RedactedText {
     }
 }
 
+/// Where the last credential word of a line ends, strong or weak.
+fn last_credential_word_end(line: &str) -> Option<usize> {
+    CRED_WORD_RE
+        .find_iter(line)
+        .chain(WEAK_CRED_WORD_RE.find_iter(line))
+        .map(|m| m.end())
+        .max()
+}
+
 /// Whether a line that names a credential leaves its value to what comes
 /// next: the name ends it (`DB password:`, `root pw below`, `the token
 /// is`), or it says where (`... in the description`, `see steps`). A
@@ -3695,13 +3699,8 @@ mod tests {
             ("Token leaked in CI logs", false),
         ];
         for (label, want) in cases {
-            let end = CRED_WORD_RE
-                .find_iter(label)
-                .chain(WEAK_CRED_WORD_RE.find_iter(label))
-                .map(|m| m.end())
-                .max();
             // No credential word at all: nothing to read on.
-            let got = end.is_some_and(|end| points_on(label, end));
+            let got = last_credential_word_end(label).is_some_and(|end| points_on(label, end));
             assert_eq!(got, want, "{label}");
         }
     }
