@@ -1,10 +1,13 @@
 //! Prints, for every labelled report of the sets that are not held out
 //! (`shared/tests/corpus/*.jsonl` but `heldout*`), the second reader's
-//! features as `assess` reads them, one JSON object per line, for
-//! `infra/train_linear.py`. The held-out sets are never read here.
+//! features as `assess` reads them and the rules' verdict beside them, one
+//! JSON object per line, for `infra/train_linear.py`:
 //! `cargo run -p klaxon-core --example linear_features > features.jsonl`
+//! With `--held-out` it prints the held-out sets instead, and only them, for
+//! measuring a trained model (`infra/measure_linear.py`); the
+//! trainer refuses them.
 
-use klaxon_core::domain::SourceSignal;
+use klaxon_core::domain::{Severity, SourceSignal};
 use klaxon_core::policy::{Facts, Policy};
 use serde::Deserialize;
 use std::io::Write as _;
@@ -24,10 +27,11 @@ struct Case {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let held_out = std::env::args().any(|a| a == "--held-out");
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
     let mut names: Vec<String> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".jsonl") && !n.starts_with("heldout"))
+        .filter(|n| n.ends_with(".jsonl") && n.starts_with("heldout") == held_out)
         .collect();
     names.sort();
     let policy = Policy::builtin();
@@ -42,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(d) = &c.description {
                 texts.push(("description", d.as_str()));
             }
-            let features = policy.reader_features(&Facts {
+            let (features, rules) = policy.reader_features(&Facts {
                 texts,
                 cvss: c.cvss.as_deref(),
                 signal: c.signal.as_ref(),
@@ -50,6 +54,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             });
             let row = serde_json::json!({
                 "set": name, "id": c.id, "accept": c.accept, "class": c.class,
+                "rules": {
+                    "severity": rules.severity.to_string(), "class": rules.class.to_string(),
+                    "triage": rules.needs_triage,
+                    "floor": rules.cvss.as_ref().map(|c| Severity::from_cvss_score(c.score).to_string()),
+                },
                 "features": features.into_iter().map(|(k, v)| (k, serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
             });
             writeln!(out, "{row}")?;

@@ -256,12 +256,13 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     }
 }
 
-/// The second reader's features of a report, as `assess` reads them (for
-/// its trainer, `examples/linear_features.rs`).
-pub fn features(j: &Judgement, f: &Facts<'_>) -> Vec<(String, f64)> {
+/// The second reader's features of a report, as `assess` reads them, and
+/// the rules' verdict they sit beside (for its trainer,
+/// `examples/linear_features.rs`).
+pub fn features(j: &Judgement, f: &Facts<'_>) -> (Vec<(String, f64)>, Assessment) {
     let found = facts::extract(j, &f.texts);
     let a = assess_found(j, f, &found);
-    linear::features(&found.tokens, &a.confidence.facts)
+    (linear::features(&found.tokens, &a.confidence.facts), a)
 }
 
 /// The rules' judgement alone, before the second reading (for the tests).

@@ -755,8 +755,9 @@ impl Policy {
         classify::assess(&self.judgement, facts)
     }
 
-    /// What the second reader reads of a report (for its trainer).
-    pub fn reader_features(&self, facts: &Facts<'_>) -> Vec<(String, f64)> {
+    /// What the second reader reads of a report, and the rules' verdict
+    /// before it (for its trainer).
+    pub fn reader_features(&self, facts: &Facts<'_>) -> (Vec<(String, f64)>, Assessment) {
         classify::features(&self.judgement, facts)
     }
 
