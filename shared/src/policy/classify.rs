@@ -547,6 +547,7 @@ fn judge(j: &Judgement, f: &Facts<'_>, found: &Found<'_>) -> (Assessment, bool, 
         && let Some(g) = nearest_guess()
         && let Some(c) = j.class(IncidentClass::intern(&g.class))
         && c.id != IncidentClass::Unclassified
+        && !c.ruled_out_by.iter().any(|&k| found.has(k).is_some())
     {
         class = c.id;
         reasons.push(Reason {

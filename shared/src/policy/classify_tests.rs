@@ -1656,13 +1656,15 @@ fn retraction_and_informational_credential_table() {
             false,
             "dismissal=\"Never mind\"",
         ),
+        // A guide that shows a production token has published it: its
+        // words read it as the leak, past the "documentation gap" frame.
         (
             "Documentation gap: the install guide still shows the production admin token in its example",
             "",
-            C::Informational,
-            Sev4,
+            C::LeakedProductionSecret,
+            Sev2,
             true,
-            "a production credential named: credential=\"token\"",
+            "far more like the labelled leaked_production_secret reports",
         ),
         (
             "Documentation gap: the install guide lacks a section on proxies",

@@ -140,6 +140,10 @@ pub struct ClassFile {
     /// its severity instead.
     #[serde(default)]
     pub scored: bool,
+    /// Concepts that rule the class out wherever they are plainly said
+    /// ("in the same tenant"): the word model may not place it there.
+    #[serde(default)]
+    pub ruled_out_by: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -210,6 +214,7 @@ pub struct Class {
     pub theoretical: Option<Severity>,
     pub attempted: Option<IncidentClass>,
     pub scored: bool,
+    pub ruled_out_by: Vec<ConceptId>,
 }
 
 /// One alternative of a group: a concept, mentioned plainly or negated.
@@ -424,7 +429,17 @@ impl Judgement {
                     "[judgement.classes.{id}]: a class id is lower-case letters and underscores"
                 ));
             }
+            let ruled_out_by = c
+                .ruled_out_by
+                .iter()
+                .map(|n| {
+                    id_of(n).ok_or_else(|| {
+                        format!("[judgement.classes.{id}] ruled_out_by names unknown concept {n:?}")
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             classes.push(Class {
+                ruled_out_by,
                 id: IncidentClass::intern(id),
                 severity: c.severity,
                 play: c.play,
@@ -729,6 +744,12 @@ mod tests {
                    severity = "SEV-2"
                    non_production = "d""#,
                 "unknown class \"d\"",
+            ),
+            (
+                r#"[classes.c]
+                   severity = "SEV-2"
+                   ruled_out_by = ["zzz"]"#,
+                "ruled_out_by names unknown concept \"zzz\"",
             ),
             (
                 r#"[concepts]

@@ -24,8 +24,9 @@ pub fn builtin() -> Option<&'static Nearest> {
 const ALPHA: f64 = 0.5;
 /// A title's words say more about what the report is than the body's.
 pub(crate) const TITLE_WEIGHT: f64 = 2.0;
-/// A word seen fewer times than this in the whole corpus is not kept.
-const MIN_COUNT: u32 = 2;
+/// A word seen fewer times than this in the whole corpus is not kept (a
+/// title's mention counts 2): rarer words moved no verdict and cost size.
+const MIN_COUNT: u32 = 3;
 /// The best class must beat the next by this many nats, or nothing is said.
 pub const MIN_MARGIN: f64 = 1.5;
 /// Beside a verdict that pages no one, a paging class this clear asks for
@@ -194,8 +195,12 @@ fn features(tokens: &[Token]) -> BTreeMap<String, f64> {
     out
 }
 
-/// The model file for labelled examples: (class, texts) pairs.
-pub fn train<'a>(examples: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>) -> String {
+/// The model file for labelled examples: (class, texts) pairs, keeping the
+/// words mentioned at least `min_count` times.
+pub fn train<'a>(
+    examples: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>,
+    min_count: u32,
+) -> String {
     let mut classes: Vec<String> = Vec::new();
     let mut counts: BTreeMap<String, BTreeMap<usize, u32>> = BTreeMap::new();
     for (class, texts) in examples {
@@ -211,7 +216,7 @@ pub fn train<'a>(examples: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>) ->
             *counts.entry(stem).or_default().entry(c).or_default() += w as u32;
         }
     }
-    counts.retain(|_, by| by.values().sum::<u32>() >= MIN_COUNT);
+    counts.retain(|_, by| by.values().sum::<u32>() >= min_count);
     let mut totals = vec![0u32; classes.len()];
     for by in counts.values() {
         for (&c, &n) in by {
@@ -254,11 +259,14 @@ pub fn train_jsonl(files: &[(&str, &str)]) -> Result<String, String> {
             cases.push(c);
         }
     }
-    Ok(train(cases.iter().map(|c| {
-        let mut texts = vec![c.title.as_str()];
-        texts.extend(c.description.as_deref());
-        (c.class.as_str(), texts)
-    })))
+    Ok(train(
+        cases.iter().map(|c| {
+            let mut texts = vec![c.title.as_str()];
+            texts.extend(c.description.as_deref());
+            (c.class.as_str(), texts)
+        }),
+        MIN_COUNT,
+    ))
 }
 
 impl Guess {
@@ -515,21 +523,24 @@ mod tests {
     }
 
     fn model() -> Nearest {
-        let tsv = train([
-            (
-                "leak",
-                vec!["api key pasted in slack", "token committed to github"],
-            ),
-            (
-                "leak",
-                vec!["secret key posted publicly", "the key leaked in slack"],
-            ),
-            (
-                "scan",
-                vec!["port scan from tor", "scanner probing the login"],
-            ),
-            ("scan", vec!["probing and a port scan", "tor scanner again"]),
-        ]);
+        let tsv = train(
+            [
+                (
+                    "leak",
+                    vec!["api key pasted in slack", "token committed to github"],
+                ),
+                (
+                    "leak",
+                    vec!["secret key posted publicly", "the key leaked in slack"],
+                ),
+                (
+                    "scan",
+                    vec!["port scan from tor", "scanner probing the login"],
+                ),
+                ("scan", vec!["probing and a port scan", "tor scanner again"]),
+            ],
+            2,
+        );
         Nearest::parse(&tsv).expect("model")
     }
 
@@ -605,12 +616,15 @@ mod tests {
             assert_eq!(got, *want, "{t}");
         }
         // Trained apart: a negated twin does not read as its plain class.
-        let tsv = train([
-            ("leak", vec!["the api key leaked in slack"]),
-            ("leak", vec!["token leaked on github, key exposed"]),
-            ("fine", vec!["no key leaked, nothing exposed"]),
-            ("fine", vec!["the key was not leaked or exposed"]),
-        ]);
+        let tsv = train(
+            [
+                ("leak", vec!["the api key leaked in slack"]),
+                ("leak", vec!["token leaked on github, key exposed"]),
+                ("fine", vec!["no key leaked, nothing exposed"]),
+                ("fine", vec!["the key was not leaked or exposed"]),
+            ],
+            2,
+        );
         let m = Nearest::parse(&tsv).expect("model");
         let got = m
             .guess(&["no key was leaked, not exposed"])
