@@ -1,7 +1,9 @@
-//! The built-in policy's tables without their comment lines: the comments
-//! are for the team editing a copy (`DEFAULT_POLICY` keeps them), and each
-//! Lambda carries the parsed tables, not the prose. A comment line is left
-//! empty, so a line number in a parse error still points at the source.
+//! The built-in policy's tables without their comment lines, indentation or
+//! the spaces between a list's strings: the comments are for the team
+//! editing a copy (`DEFAULT_POLICY` keeps them), and each Lambda carries
+//! the parsed tables, not the prose. A comment line is left empty, so a
+//! line number in a parse error still points at the source. A test in
+//! `policy/mod.rs` checks that both parse to the same tables.
 
 use std::path::Path;
 
@@ -12,18 +14,20 @@ fn main() {
         println!("cargo:rerun-if-changed={src}");
         let text = std::fs::read_to_string(&src).expect("the built-in policy file");
         // The tables hold no multi-line strings, so a line that starts
-        // with '#' is always a comment.
+        // with '#' is always a comment; and no escaped quote, so `", "`
+        // only ever sits between two strings.
         assert!(
-            !text.contains("'''") && !text.contains("\"\"\""),
-            "{src}: multi-line strings would need a TOML-aware strip"
+            !text.contains("'''") && !text.contains("\"\"\"") && !text.contains("\\\""),
+            "{src}: multi-line strings or escaped quotes would need a TOML-aware strip"
         );
         let stripped: String = text
             .lines()
             .map(|l| {
-                if l.trim_start().starts_with('#') {
-                    ""
+                let l = l.trim_start();
+                if l.starts_with('#') {
+                    String::new()
                 } else {
-                    l
+                    l.replace("\", \"", "\",\"")
                 }
             })
             .collect::<Vec<_>>()

@@ -923,6 +923,24 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// The tables each Lambda carries (`build.rs` leaves out comments and
+    /// spaces) are the source's, value for value.
+    #[test]
+    fn compacted_builtin_tables_are_the_source_tables() {
+        for (compact, source) in [
+            (BASE_POLICY, include_str!("../../policy/default.toml")),
+            (
+                JUDGEMENT_TABLES,
+                include_str!("../../policy/judgement.toml"),
+            ),
+        ] {
+            let a: toml::Table = toml::from_str(compact).expect("compacted");
+            let b: toml::Table = toml::from_str(source).expect("source");
+            assert_eq!(a, b);
+            assert!(compact.len() < source.len());
+        }
+    }
+
     #[test]
     fn builtin_policy_parses_and_matches_the_seed_table() {
         let p = Policy::builtin();
