@@ -14,7 +14,7 @@ use crate::domain::{Assessment, ConfidenceLevel, IncidentClass, Reason, Severity
 pub const SURE: f64 = 0.7;
 /// The model's belief in a paging severity (SEV-1 or SEV-2) beside a quiet
 /// verdict at which a person is asked to triage.
-pub const PAGING_DOUBT: f64 = 0.25;
+pub const PAGING_DOUBT: f64 = 0.2;
 
 /// Fewer known features than this is too little to go on: the model's
 /// probabilities would be mostly the labelled sets' proportions.
@@ -193,17 +193,17 @@ mod tests {
             (
                 QUIET,
                 None,
-                [0.5, 0.2, 0.2, 0.1],
+                [0.5, 0.15, 0.25, 0.1],
                 Sev4,
                 IncidentClass::intern("informational"),
                 false,
                 None,
             ),
-            // a quarter's belief in a paging class is doubt enough
+            // a fifth's belief in a paging class is doubt enough
             (
                 QUIET,
                 None,
-                [0.55, 0.25, 0.1, 0.1],
+                [0.6, 0.2, 0.1, 0.1],
                 Sev4,
                 IncidentClass::intern("informational"),
                 true,
