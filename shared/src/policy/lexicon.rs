@@ -8,6 +8,7 @@ use crate::domain::{IncidentClass, Play, Severity};
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// Concepts with a meaning of their own to the engine.
 pub mod reserved {
@@ -308,6 +309,9 @@ pub struct Judgement {
     pub body_alarms: Vec<ConceptId>,
     pub body_explains: Vec<ConceptId>,
     pub alarm_rules: Vec<AlarmRule>,
+    /// The severity each of the built-in second reader's classes stands
+    /// for, worked out once per policy (`second::class_table`).
+    pub(crate) reader_classes: OnceLock<Vec<Option<(IncidentClass, Severity)>>>,
 }
 
 pub const DEFAULT_WINDOW: usize = 16;
@@ -553,6 +557,7 @@ impl Judgement {
             body_alarms,
             body_explains,
             alarm_rules,
+            reader_classes: OnceLock::new(),
         })
     }
 
