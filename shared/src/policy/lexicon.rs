@@ -294,7 +294,7 @@ pub struct Judgement {
     by_name: HashMap<String, ConceptId>,
     /// The first letters of every word the tables know, stemmed or not: a
     /// report's word that starts otherwise cannot match, so it is not stemmed.
-    prefixes: HashSet<String>,
+    prefixes: HashSet<u128>,
     index: HashMap<String, Bucket>,
     negated_after: Vec<bool>,
     things: Vec<bool>,
@@ -397,7 +397,7 @@ impl Judgement {
                     .map(String::as_str)
                     .chain(term.split_whitespace())
                 {
-                    prefixes.insert(prefix(&w.to_lowercase()).to_owned());
+                    prefixes.insert(prefix_key(&w.to_lowercase()));
                 }
                 let Some((first, rest)) = stems.split_first() else {
                     return Err(format!(
@@ -563,7 +563,7 @@ impl Judgement {
 
     /// Whether a lower-cased word could be one the tables know.
     pub fn worth_stemming(&self, lower: &str) -> bool {
-        self.prefixes.contains(prefix(lower))
+        self.prefixes.contains(&prefix_key(lower))
     }
 
     pub fn name(&self, c: ConceptId) -> &str {
@@ -666,6 +666,15 @@ impl Judgement {
 fn prefix(lower: &str) -> &str {
     let end = lower.char_indices().nth(3).map_or(lower.len(), |(i, _)| i);
     &lower[..end]
+}
+
+/// A word's [`prefix`] as a number, so a report's every word is checked
+/// without hashing a string: its length (at most 12 bytes) above its bytes,
+/// so two prefixes pack alike only if they are the same.
+fn prefix_key(lower: &str) -> u128 {
+    let p = prefix(lower).as_bytes();
+    p.iter()
+        .fold(p.len() as u128, |key, &b| key << 8 | u128::from(b))
 }
 
 fn compile_pattern(
