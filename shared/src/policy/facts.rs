@@ -141,9 +141,11 @@ pub struct Match {
 pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found<'a> {
     let plain: Vec<&str> = texts.iter().map(|(_, t)| *t).collect();
     let tokens = text::tokenize_with(&plain, &|w| j.worth_stemming(w));
-    let mut raw: Vec<(ConceptId, usize, usize)> = Vec::new();
+    let mut raw: Vec<(ConceptId, usize, usize)> = Vec::with_capacity(tokens.len());
+    let mut here = Vec::new();
     for at in 0..tokens.len() {
-        for (c, len) in j.starting_at(&tokens, at) {
+        j.starting_at_into(&tokens, at, &mut here);
+        for &(c, len) in &here {
             // A phrase that ends inside a contraction ("confirmed it was"
             // in "confirmed it wasn't") says the opposite: no match.
             let last = &tokens[at + len - 1];

@@ -616,8 +616,16 @@ impl Judgement {
     /// Every concept that starts at `tokens[at]`, with the number of words it spans.
     pub fn starting_at(&self, tokens: &[Token], at: usize) -> Vec<(ConceptId, usize)> {
         let mut out = Vec::new();
+        self.starting_at_into(tokens, at, &mut out);
+        out
+    }
+
+    /// As [`Self::starting_at`], into `out` (cleared first): a report's
+    /// every word reuses one buffer.
+    pub fn starting_at_into(&self, tokens: &[Token], at: usize, out: &mut Vec<(ConceptId, usize)>) {
+        out.clear();
         let Some(tok) = tokens.get(at) else {
-            return out;
+            return;
         };
         // The joined stem of a camel-case word covers all its parts.
         let keys = [(&tok.stem, 1)]
@@ -658,7 +666,6 @@ impl Judgement {
                 }
             }
         }
-        out
     }
 }
 
