@@ -208,15 +208,13 @@ fn negator(stem: &str) -> bool {
 /// exfiltration: negation marking, as sentiment classifiers do.
 fn mark_negation(tokens: &mut [Token]) {
     let mut last: Option<(usize, usize, u32)> = None;
-    for i in 0..tokens.len() {
-        let t = &tokens[i];
+    for (i, t) in tokens.iter_mut().enumerate() {
         if negator(&t.stem) {
             last = Some((i, t.field, t.clause));
             continue;
         }
         if let Some((n, field, clause)) = last {
-            let reached = field == t.field && clause == t.clause && i - n <= NEGATION_REACH;
-            tokens[i].negated = reached;
+            t.negated = field == t.field && clause == t.clause && i - n <= NEGATION_REACH;
         }
     }
 }
