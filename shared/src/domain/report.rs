@@ -263,8 +263,12 @@ fn chars(s: &Option<String>) -> usize {
 /// A text with nothing a person can see is no text: zero-width spaces and
 /// other invisible format characters do not make a title.
 fn clean(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_owned())
-        .filter(|s| s.chars().any(|c| !c.is_whitespace() && !invisible(c)))
+    // Most fields come trimmed already: those are kept, not copied.
+    s.map(|s| {
+        let t = s.trim();
+        if t.len() == s.len() { s } else { t.to_owned() }
+    })
+    .filter(|s| s.chars().any(|c| !c.is_whitespace() && !invisible(c)))
 }
 
 /// Zero-width and other format characters that show nothing.

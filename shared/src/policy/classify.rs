@@ -250,7 +250,11 @@ pub fn assess(j: &Judgement, f: &Facts<'_>) -> Assessment {
     match linear::builtin() {
         Some(model) => {
             let reading = model.read_report(&found.tokens, &a.confidence.facts);
-            second::read(j, a, model, &reading, &found.tokens)
+            // The built-in model is the only one this table is kept for.
+            let classes = j
+                .reader_classes
+                .get_or_init(|| second::class_table(j, model));
+            second::read(j, a, model, classes, &reading, &found.tokens)
         }
         None => a,
     }

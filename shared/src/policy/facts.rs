@@ -72,9 +72,59 @@ pub struct Found<'a> {
     /// Token ranges of contrast cues ("but", "separately").
     contrasts: Vec<(usize, usize)>,
     /// Mention indices by concept.
-    by_concept: Vec<Vec<usize>>,
+    by_concept: ByConcept,
     /// Per token: the first and last token of its sentence.
     sentences: Vec<(usize, usize)>,
+}
+
+/// Mention indices by concept, each concept's in mention order, in one
+/// buffer: a report's mentions cost two allocations, not one per concept.
+#[derive(Debug)]
+struct ByConcept {
+    /// Where each concept's indices start in `items`; one more at the end.
+    starts: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl ByConcept {
+    fn new(mentions: &[Mention]) -> Self {
+        let n = mentions
+            .iter()
+            .map(|m| usize::from(m.concept) + 1)
+            .max()
+            .unwrap_or(0);
+        let mut starts = vec![0usize; n + 1];
+        for m in mentions {
+            starts[usize::from(m.concept) + 1] += 1;
+        }
+        let mut total = 0;
+        for s in &mut starts {
+            total += *s;
+            *s = total;
+        }
+        // Filled in mention order, so each concept's run is in that order.
+        let mut next = starts.clone();
+        let mut items = vec![0; mentions.len()];
+        for (k, m) in mentions.iter().enumerate() {
+            let at = &mut next[usize::from(m.concept)];
+            items[*at] = k;
+            *at += 1;
+        }
+        Self { starts, items }
+    }
+
+    /// Concept `c`'s mention indices; `None` past the last concept mentioned.
+    fn get(&self, c: usize) -> Option<&[usize]> {
+        let (&a, &b) = (self.starts.get(c)?, self.starts.get(c + 1)?);
+        self.items.get(a..b)
+    }
+
+    /// Every concept's indices, by concept id.
+    fn iter(&self) -> impl Iterator<Item = &[usize]> {
+        self.starts
+            .windows(2)
+            .map(|w| self.items.get(w[0]..w[1]).unwrap_or_default())
+    }
 }
 
 /// A pattern found: the mentions that satisfied each group.
@@ -91,9 +141,11 @@ pub struct Match {
 pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found<'a> {
     let plain: Vec<&str> = texts.iter().map(|(_, t)| *t).collect();
     let tokens = text::tokenize_with(&plain, &|w| j.worth_stemming(w));
-    let mut raw: Vec<(ConceptId, usize, usize)> = Vec::new();
+    let mut raw: Vec<(ConceptId, usize, usize)> = Vec::with_capacity(tokens.len());
+    let mut here = Vec::new();
     for at in 0..tokens.len() {
-        for (c, len) in j.starting_at(&tokens, at) {
+        j.starting_at_into(&tokens, at, &mut here);
+        for &(c, len) in &here {
             // A phrase that ends inside a contraction ("confirmed it was"
             // in "confirmed it wasn't") says the opposite: no match.
             let last = &tokens[at + len - 1];
@@ -250,14 +302,7 @@ pub fn extract<'a>(j: &Judgement, texts: &'a [(&'static str, &'a str)]) -> Found
             m.negated = false;
         }
     }
-    let mut by_concept: Vec<Vec<usize>> = Vec::new();
-    for (k, m) in mentions.iter().enumerate() {
-        let c = usize::from(m.concept);
-        if by_concept.len() <= c {
-            by_concept.resize(c + 1, Vec::new());
-        }
-        by_concept[c].push(k);
-    }
+    let by_concept = ByConcept::new(&mentions);
     let attempts = cues_of(cue(reserved::ATTEMPT));
     // A success word says so inside a longer fact too: "1,300 successful
     // logins" and "logins succeeded" were more than attempts.
@@ -419,12 +464,7 @@ impl Found<'_> {
 
     /// As [`Found::find`], within one field (the title is field 0) or all.
     fn find_in(&self, p: &Pattern, field: Option<usize>) -> Option<Match> {
-        let of = |c: ConceptId| {
-            self.by_concept
-                .get(usize::from(c))
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-        };
+        let of = |c: ConceptId| self.by_concept.get(usize::from(c)).unwrap_or_default();
         // Most rules name a concept the report never mentions.
         if p.groups
             .iter()
@@ -454,15 +494,14 @@ impl Found<'_> {
             return None;
         }
         // Every combination holds a member of the smallest group: anchor there.
-        let anchors = candidates
+        let anchors: &[usize] = candidates
             .iter()
             .min_by_key(|c| c.len())
-            .cloned()
-            .unwrap_or_default();
+            .map_or(&[], Vec::as_slice);
         let mut order: Vec<usize> = (0..candidates.len()).collect();
         order.sort_by_key(|&g| candidates[g].len());
         let mut best: Option<(usize, usize, Vec<usize>)> = None;
-        for &anchor in &anchors {
+        for &anchor in anchors {
             let a = self.mentions[anchor].first;
             let (mut lo, mut hi) = (a.saturating_sub(p.window), a + p.window);
             let (s0, s1) = self.sentences[a];

@@ -8,6 +8,7 @@ use crate::domain::{IncidentClass, Play, Severity};
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// Concepts with a meaning of their own to the engine.
 pub mod reserved {
@@ -298,7 +299,7 @@ pub struct Judgement {
     by_name: HashMap<String, ConceptId>,
     /// The first letters of every word the tables know, stemmed or not: a
     /// report's word that starts otherwise cannot match, so it is not stemmed.
-    prefixes: HashSet<String>,
+    prefixes: HashSet<u128>,
     index: HashMap<String, Bucket>,
     negated_after: Vec<bool>,
     things: Vec<bool>,
@@ -313,6 +314,9 @@ pub struct Judgement {
     pub body_alarms: Vec<ConceptId>,
     pub body_explains: Vec<ConceptId>,
     pub alarm_rules: Vec<AlarmRule>,
+    /// The severity each of the built-in second reader's classes stands
+    /// for, worked out once per policy (`second::class_table`).
+    pub(crate) reader_classes: OnceLock<Vec<Option<(IncidentClass, Severity)>>>,
 }
 
 pub const DEFAULT_WINDOW: usize = 16;
@@ -398,7 +402,7 @@ impl Judgement {
                     .map(String::as_str)
                     .chain(term.split_whitespace())
                 {
-                    prefixes.insert(prefix(&w.to_lowercase()).to_owned());
+                    prefixes.insert(prefix_key(&w.to_lowercase()));
                 }
                 let Some((first, rest)) = stems.split_first() else {
                     return Err(format!(
@@ -568,12 +572,13 @@ impl Judgement {
             body_alarms,
             body_explains,
             alarm_rules,
+            reader_classes: OnceLock::new(),
         })
     }
 
     /// Whether a lower-cased word could be one the tables know.
     pub fn worth_stemming(&self, lower: &str) -> bool {
-        self.prefixes.contains(prefix(lower))
+        self.prefixes.contains(&prefix_key(lower))
     }
 
     pub fn name(&self, c: ConceptId) -> &str {
@@ -626,8 +631,16 @@ impl Judgement {
     /// Every concept that starts at `tokens[at]`, with the number of words it spans.
     pub fn starting_at(&self, tokens: &[Token], at: usize) -> Vec<(ConceptId, usize)> {
         let mut out = Vec::new();
+        self.starting_at_into(tokens, at, &mut out);
+        out
+    }
+
+    /// As [`Self::starting_at`], into `out` (cleared first): a report's
+    /// every word reuses one buffer.
+    pub fn starting_at_into(&self, tokens: &[Token], at: usize, out: &mut Vec<(ConceptId, usize)>) {
+        out.clear();
         let Some(tok) = tokens.get(at) else {
-            return out;
+            return;
         };
         // The joined stem of a camel-case word covers all its parts.
         let keys = [(&tok.stem, 1)]
@@ -668,7 +681,6 @@ impl Judgement {
                 }
             }
         }
-        out
     }
 }
 
@@ -676,6 +688,15 @@ impl Judgement {
 fn prefix(lower: &str) -> &str {
     let end = lower.char_indices().nth(3).map_or(lower.len(), |(i, _)| i);
     &lower[..end]
+}
+
+/// A word's [`prefix`] as a number, so a report's every word is checked
+/// without hashing a string: its length (at most 12 bytes) above its bytes,
+/// so two prefixes pack alike only if they are the same.
+fn prefix_key(lower: &str) -> u128 {
+    let p = prefix(lower).as_bytes();
+    p.iter()
+        .fold(p.len() as u128, |key, &b| key << 8 | u128::from(b))
 }
 
 fn compile_pattern(

@@ -36,32 +36,35 @@ pub fn features(tokens: &[Token], facts: &[String]) -> Vec<(String, f64)> {
 }
 
 /// Calls `visit` with each feature as it occurs (a repeat is visited
-/// again): one reused buffer, so judging a report allocates no keys.
+/// again): one reused buffer for the keys.
 fn each_feature(tokens: &[Token], facts: &[String], mut visit: impl FnMut(&str, f64)) {
-    let marks = nearest::negated_marks(tokens);
     let mut buf = String::with_capacity(64);
-    for (t, &negated) in tokens.iter().zip(&marks) {
+    for t in tokens {
         let s = t.stem.as_str();
         if !nearest::counted(s) {
             continue;
         }
-        let w = if t.field == 0 {
-            nearest::TITLE_WEIGHT
-        } else {
-            1.0
-        };
         buf.clear();
-        if negated {
+        if t.negated {
             buf.push('!');
         }
         buf.push_str(s);
-        visit(&buf, w);
+        visit(&buf, weight(t));
     }
     for f in facts {
         buf.clear();
         buf.push_str("f:");
         buf.push_str(f);
         visit(&buf, 1.0);
+    }
+}
+
+/// A stem's weight: a title's counts twice.
+fn weight(t: &Token) -> f64 {
+    if t.field == 0 {
+        nearest::TITLE_WEIGHT
+    } else {
+        1.0
     }
 }
 
@@ -72,6 +75,12 @@ pub struct Linear {
     bias: Vec<f64>,
     /// feature -> (class index, weight), only the weights kept.
     weights: HashMap<String, Vec<(u16, f32)>>,
+    /// The same by what a report's features are made of, so judging one
+    /// builds no key: a counted stem said plainly, a negated one by its
+    /// stem, a fact by its name.
+    plain: HashMap<String, Vec<(u16, f32)>>,
+    negated: HashMap<String, Vec<(u16, f32)>>,
+    facts: HashMap<String, Vec<(u16, f32)>>,
 }
 
 /// What the model reads a report as.
@@ -131,20 +140,47 @@ impl Linear {
         if classes.is_empty() || bias.len() != classes.len() {
             return Err("linear model: classes and bias must be given, one bias per class".into());
         }
+        let (mut plain, mut negated, mut facts) = (HashMap::new(), HashMap::new(), HashMap::new());
+        for (key, ws) in &weights {
+            // Only keys `each_feature` could build from a stem or a fact.
+            if let Some(stem) = key.strip_prefix('!') {
+                if nearest::counted(stem) {
+                    negated.insert(stem.to_owned(), ws.clone());
+                }
+            } else if nearest::counted(key) {
+                plain.insert(key.clone(), ws.clone());
+            }
+            if let Some(fact) = key.strip_prefix("f:") {
+                facts.insert(fact.to_owned(), ws.clone());
+            }
+        }
         Ok(Self {
             classes,
             bias,
             weights,
+            plain,
+            negated,
+            facts,
         })
     }
 
     /// The probability of each class for a report's tokens and facts.
+    /// The same features in the same order as `each_feature`, so the
+    /// sums are the same to the bit.
     pub fn read_report(&self, tokens: &[Token], facts: &[String]) -> Reading {
         let mut z = self.bias.clone();
         let mut known = 0;
-        each_feature(tokens, facts, |f, x| {
-            known += usize::from(self.add(&mut z, f, x))
-        });
+        for t in tokens {
+            let by = if t.negated {
+                &self.negated
+            } else {
+                &self.plain
+            };
+            known += usize::from(add(&mut z, by.get(t.stem.as_str()), weight(t)));
+        }
+        for f in facts {
+            known += usize::from(add(&mut z, self.facts.get(f.as_str()), 1.0));
+        }
         self.softmax(z, known)
     }
 
@@ -153,20 +189,9 @@ impl Linear {
         let mut z = self.bias.clone();
         let mut known = 0;
         for (f, x) in features {
-            known += usize::from(self.add(&mut z, f, *x));
+            known += usize::from(add(&mut z, self.weights.get(f.as_str()), *x));
         }
         self.softmax(z, known)
-    }
-
-    /// Adds a feature's weights; whether the model knows it.
-    fn add(&self, z: &mut [f64], f: &str, x: f64) -> bool {
-        let Some(ws) = self.weights.get(f) else {
-            return false;
-        };
-        for &(c, w) in ws {
-            z[usize::from(c)] += f64::from(w) * x;
-        }
-        true
     }
 
     fn softmax(&self, z: Vec<f64>, known: usize) -> Reading {
@@ -211,6 +236,17 @@ impl Linear {
             .map(|(_, f)| format!("\"{f}\""))
             .collect()
     }
+}
+
+/// Adds a feature's weights, if the model knows it; whether it does.
+fn add(z: &mut [f64], ws: Option<&Vec<(u16, f32)>>, x: f64) -> bool {
+    let Some(ws) = ws else {
+        return false;
+    };
+    for &(c, w) in ws {
+        z[usize::from(c)] += f64::from(w) * x;
+    }
+    true
 }
 
 #[cfg(test)]

@@ -129,50 +129,6 @@ pub(crate) fn counted(s: &str) -> bool {
     !(s.len() < 2 || s.chars().all(|c| c.is_ascii_digit()) || (s.len() <= 5 && STOP.contains(&s)))
 }
 
-/// The stems a report is judged by, with their weights.
-/// How far a negation word reaches, in words of its clause.
-const NEGATION_REACH: usize = 5;
-
-/// A word that negates what follows it in its clause ("no", "never",
-/// "wasn't"), by its stem.
-fn negator(stem: &str) -> bool {
-    matches!(
-        stem,
-        "no" | "not"
-            | "never"
-            | "none"
-            | "noth"
-            | "nothing"
-            | "nobodi"
-            | "nobody"
-            | "without"
-            | "neither"
-            | "nor"
-            | "cannot"
-    ) || stem.ends_with("n't")
-        || stem.ends_with("n\u{2019}t")
-}
-
-/// Per token: whether a negation word shortly before it in its clause
-/// reaches it. Such a word counts apart ("!exfiltr"), so "no sign of
-/// exfiltration" is not read as exfiltration: negation marking, as
-/// sentiment classifiers do.
-pub(crate) fn negated_marks(tokens: &[Token]) -> Vec<bool> {
-    let mut marks = vec![false; tokens.len()];
-    let mut last: Option<usize> = None;
-    for (i, t) in tokens.iter().enumerate() {
-        if negator(&t.stem) {
-            last = Some(i);
-            continue;
-        }
-        if let Some(n) = last {
-            let cue = &tokens[n];
-            marks[i] = cue.field == t.field && cue.clause == t.clause && i - n <= NEGATION_REACH;
-        }
-    }
-    marks
-}
-
 /// The model's key for a stem: marked when negated.
 fn key(stem: &str, negated: bool) -> std::borrow::Cow<'_, str> {
     if negated {
@@ -184,14 +140,13 @@ fn key(stem: &str, negated: bool) -> std::borrow::Cow<'_, str> {
 
 fn features(tokens: &[Token]) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
-    let marks = negated_marks(tokens);
-    for (t, &negated) in tokens.iter().zip(&marks) {
+    for t in tokens {
         let s = t.stem.as_str();
         if !counted(s) {
             continue;
         }
         let w = if t.field == 0 { TITLE_WEIGHT } else { 1.0 };
-        *out.entry(key(s, negated).into_owned()).or_insert(0.0) += w;
+        *out.entry(key(s, t.negated).into_owned()).or_insert(0.0) += w;
     }
     out
 }
@@ -393,12 +348,11 @@ impl Nearest {
         keep: impl Fn(&Token) -> bool,
     ) -> Words<'_> {
         let mut rows = Vec::with_capacity(tokens.len());
-        let marks = negated_marks(tokens);
-        for (t, &negated) in tokens.iter().zip(&marks).filter(|(t, _)| keep(t)) {
+        for t in tokens.iter().filter(|t| keep(t)) {
             let hit = if t.stemmed {
-                self.lookup(&t.stem, negated)
+                self.lookup(&t.stem, t.negated)
             } else {
-                self.lookup(&text::stem(&t.stem), negated)
+                self.lookup(&text::stem(&t.stem), t.negated)
             };
             // The model has no stop words, numbers or one-letter stems.
             let Some(row) = hit else {
@@ -607,12 +561,10 @@ mod tests {
         ];
         for (t, want) in cases {
             let toks = text::tokenize(&[t]);
-            let marks = negated_marks(&toks);
             let got: Vec<String> = toks
                 .iter()
-                .zip(&marks)
-                .filter(|(_, m)| **m)
-                .map(|(t, _)| format!("!{}", t.stem))
+                .filter(|t| t.negated)
+                .map(|t| format!("!{}", t.stem))
                 .collect();
             assert_eq!(got, *want, "{t}");
         }

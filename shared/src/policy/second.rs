@@ -37,11 +37,19 @@ fn severity_of(j: &Judgement, class: &str) -> Option<(IncidentClass, Severity)> 
     Some((c.id, c.severity))
 }
 
-/// The verdict after the second reading.
+/// What each of a model's classes stands for, in its order: a table
+/// built once per policy, so no report interns a class name.
+pub fn class_table(j: &Judgement, model: &Linear) -> Vec<Option<(IncidentClass, Severity)>> {
+    model.classes.iter().map(|c| severity_of(j, c)).collect()
+}
+
+/// The verdict after the second reading; `classes` is the model's
+/// [`class_table`].
 pub fn read(
     j: &Judgement,
     mut a: Assessment,
     model: &Linear,
+    classes: &[Option<(IncidentClass, Severity)>],
     reading: &Reading,
     tokens: &[Token],
 ) -> Assessment {
@@ -51,8 +59,8 @@ pub fn read(
     let mut by_severity = [0.0f64; 4];
     // Per severity: the likeliest model class of it, as (index, class, p).
     let mut best_of = [None::<(usize, IncidentClass, f64)>; 4];
-    for (i, c) in model.classes.iter().enumerate() {
-        let Some((class, s)) = severity_of(j, c) else {
+    for (i, c) in classes.iter().enumerate() {
+        let Some((class, s)) = *c else {
             continue;
         };
         let k = s as usize;
@@ -151,7 +159,9 @@ mod tests {
             probs: probs.to_vec(),
             known: MIN_KNOWN,
         };
-        read(&p.judgement, a, &model, &reading, &text::tokenize(&[title]))
+        let classes = class_table(&p.judgement, &model);
+        let toks = text::tokenize(&[title]);
+        read(&p.judgement, a, &model, &classes, &reading, &toks)
     }
 
     #[test]
@@ -289,6 +299,7 @@ mod tests {
                 &p.judgement,
                 rules.clone(),
                 &model,
+                &class_table(&p.judgement, &model),
                 &reading,
                 &text::tokenize(&[title]),
             );
@@ -313,7 +324,15 @@ mod tests {
             probs: vec![0.1, 0.9],
             known: MIN_KNOWN,
         };
-        let a = read(&p.judgement, a, &model, &reading, &text::tokenize(&[title]));
+        let classes = class_table(&p.judgement, &model);
+        let a = read(
+            &p.judgement,
+            a,
+            &model,
+            &classes,
+            &reading,
+            &text::tokenize(&[title]),
+        );
         let breach = IncidentClass::intern("data_breach");
         assert_eq!((a.class, a.severity), (breach, Sev1));
         assert_eq!(a.play, p.judgement.play(breach));

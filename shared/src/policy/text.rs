@@ -31,6 +31,9 @@ pub struct Token {
     pub joined: Option<CompactString>,
     /// How many tokens that word was split into (on its first part).
     pub parts: usize,
+    /// Whether a negation word shortly before it in its clause reaches it
+    /// (`mark_negation`): worked out once, for both word models.
+    pub negated: bool,
 }
 
 /// Words that end a clause: negation and modality do not reach past them.
@@ -173,7 +176,47 @@ pub fn tokenize_with(texts: &[&str], worth: &dyn Fn(&str) -> bool) -> Vec<Token>
             }
         }
     }
+    mark_negation(&mut out);
     out
+}
+
+/// How far a negation word reaches, in words of its clause.
+const NEGATION_REACH: usize = 5;
+
+/// A word that negates what follows it in its clause ("no", "never",
+/// "wasn't"), by its stem.
+fn negator(stem: &str) -> bool {
+    matches!(
+        stem,
+        "no" | "not"
+            | "never"
+            | "none"
+            | "noth"
+            | "nothing"
+            | "nobodi"
+            | "nobody"
+            | "without"
+            | "neither"
+            | "nor"
+            | "cannot"
+    ) || stem.ends_with("n't")
+        || stem.ends_with("n\u{2019}t")
+}
+
+/// Sets each token's `negated`. Such a word counts apart ("!exfiltr") in
+/// the word models, so "no sign of exfiltration" is not read as
+/// exfiltration: negation marking, as sentiment classifiers do.
+fn mark_negation(tokens: &mut [Token]) {
+    let mut last: Option<(usize, usize, u32)> = None;
+    for (i, t) in tokens.iter_mut().enumerate() {
+        if negator(&t.stem) {
+            last = Some((i, t.field, t.clause));
+            continue;
+        }
+        if let Some((n, field, clause)) = last {
+            t.negated = field == t.field && clause == t.clause && i - n <= NEGATION_REACH;
+        }
+    }
 }
 
 /// The character at byte `i` of `text` (a character boundary), if any; an
@@ -244,6 +287,7 @@ fn push_word(
         clause,
         joined,
         parts: 1,
+        negated: false,
     };
     if let Some(base) = lower.strip_suffix("n't") {
         let base = match base {
