@@ -45,9 +45,12 @@ type Finder = fn(&str, Range<usize>) -> Vec<Range<usize>>;
 /// Words that name a credential, for the assignment shapes: `DB_PASSWORD=`,
 /// `"api_key":`, `client-secret:`, `X-Api-Key:`. The key may have any prefix
 /// (`DB_`, `--`, `spring.datasource.`) and a `key`/`value` suffix, then a
-/// number or a qualifier of which one (`_OLD`, `_PROD`, `_2`, `_RO`); other
-/// suffixes (`secret_type`, `token_count`) name something else.
-const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parol[aei]?(?:[_-]d[_-]?ordine)?|[sş]ifre|[sš]ifra|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord|kata[_-]?(?:laluan|sandi)|mat[_-]?khau|contrasinal|slaptazodis|geslo|lykilord|cyfrinair|pasahitza|fjalekalim[i]?|pasvorto|nenosiri))(?:[_-]?key)?(?:[_-]?(?:value|base))?(?:[_-]?[0-9]{1,3}|[_-](?:old|new|prev|previous|current|prod|production|staging|stage|stg|dev|test|qa|uat|ro|rw|readonly|admin|root|primary|secondary|backup|live|main|master|default|local|remote))*";
+/// number or a qualifier of which one (`_OLD`, `_PROD`, `_2`, `_RO`,
+/// camel-case `Old`); other suffixes (`secret_type`, `token_count`) name
+/// something else. A short word (`pass`, `pw`, `senha`) at the key's start
+/// names one only with such a qualifier (`PASS_ADMIN`, `senha_root`, `pw1`),
+/// and `adminpass`/`rootpass` as they are.
+const KEY: &str = r"(?:(?:pass|pw|mdp|clave|senha|kennwort|passwort|contrase(?:ñ|n)a|wachtwoord|[sş]ifre|haslo|parola)(?:[_-]?[0-9]{1,3}|[_-](?:old|new|prev|previous|current|prod|production|staging|stage|stg|dev|test|qa|uat|ro|rw|readonly|admin|root|primary|secondary|backup|live|main|master|default|local|remote))|(?:admin|root|db|user|master|sa)pass|[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parol[aei]?(?:[_-]d[_-]?ordine)?|[sş]ifre|[sš]ifra|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord|kata[_-]?(?:laluan|sandi)|mat[_-]?khau|contrasinal|slaptazodis|geslo|lykilord|cyfrinair|pasahitza|fjalekalim[i]?|pasvorto|nenosiri)))(?:[_-]?key)?(?:[_-]?(?:value|base))?(?:[_-]?[0-9]{1,3}|[_-](?:old|new|prev|previous|current|prod|production|staging|stage|stg|dev|test|qa|uat|ro|rw|readonly|admin|root|primary|secondary|backup|live|main|master|default|local|remote)|(?-i:Old|New|Prev|Previous|Current|Prod|Staging|Dev|Test|Admin|Root|Primary|Secondary|Backup|Live|Master|Default|Local|Remote))*";
 
 /// What separates a key from its value: `=`, `:`, `=>` (PHP, Ruby), `->`,
 /// `==`, `:=` and the full-width `：`/`＝` of CJK text.
@@ -512,9 +515,10 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("credential-assignment", format!(r#"(?i)(?:["']{KEY}["']|(?:^|[\s(,{{]):{KEY})[ \t]*,[ \t]*["'](?P<secret>[^"'\n]{{3,}})["']"#), Some(direct_secret)),
         // PowerShell's `Set-Item -Path Env:DB_PASSWORD -Value '…'`.
         ("credential-assignment", format!(r#"(?i)\bEnv:{KEY}\b[^\n]*?[ \t]-Value[ \t]+["']?(?P<secret>[^\s"']+)"#), Some(not_placeholder)),
-        // An environment variable's name, a space, its value (`POSTGRES_PASS X`):
+        // An environment variable's name, a space, its value (`POSTGRES_PASS X`),
+        // or with any qualifier after the word (`PASS_SMTP=X`, `TOKEN_SLACK=X`):
         // only a value no word or name takes.
-        ("credential-assignment", r#"\b[A-Z0-9_]*(?:PASSWORD|PASSWD|PASS|PWD|SECRET|TOKEN|API_KEY|APIKEY)[ \t]+["']?(?P<secret>[^\s"']+)"#.into(), Some(strong_secret)),
+        ("credential-assignment", r#"\b[A-Z0-9_]*(?:PASSWORD|PASSWD|PASS|PWD|PW|SECRET|TOKEN|API_KEY|APIKEY|KENNWORT|PASSWORT|SENHA|CLAVE|MDP)(?:[ \t]+|(?:_[A-Z0-9]+)*[ \t]*[=:][ \t]*)["']?(?P<secret>[^\s"']+)"#.into(), Some(strong_secret)),
         // A password echoed into a file that names one (`echo pw > vault_pass.txt`,
         // `| tee .token`), or piped to a command that stores a secret
         // (`| kubectl create secret`, `| gcloud secrets create --data-file=-`).
@@ -2836,9 +2840,43 @@ fn apply(rule: &Rule, text: &str, scanned: bool, kinds: &mut Vec<&'static str>) 
 /// those marks. Not past one before a space or another key
 /// (`Password=x;Database=prod`, `pw: x, then`).
 fn punctuated_end(text: &str, mut end: usize) -> usize {
-    while let Some(rest) = text.get(end..)
-        && let Some(after) = rest.strip_prefix([';', ','])
+    // `"Qx\"TAIL"`: an escaped quote does not close a quoted value.
+    if text[..end].ends_with('\\')
+        && let Some(q) = text[end..]
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\''))
     {
+        let line = text[end + 1..].split('\n').next().unwrap_or("");
+        let b = line.as_bytes();
+        if let Some(i) = (0..b.len()).find(|&i| b[i] == q as u8 && (i == 0 || b[i - 1] != b'\\')) {
+            end += 1 + i;
+        }
+    }
+    while let Some(rest) = text.get(end..) {
+        if let Some(after) = rest.strip_prefix(['"', '\'', '`', '&', '<', '>', '[', ']']) {
+            // A quote or bracket inside a token (`Qx71"8imdJo`): only a run
+            // that goes on to a space or the end, not markup or a next key.
+            let run = after
+                .find(|c: char| {
+                    c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>' | '[' | ']')
+                })
+                .unwrap_or(after.len());
+            let next = &after[..run];
+            let ends = after[run..].chars().next().is_none_or(char::is_whitespace);
+            if next.len() < 4
+                || !ends
+                || !next.starts_with(|c: char| c.is_ascii_alphanumeric())
+                || next.contains(['=', ':', '&', ';', '@', '/', '?', '#', '(', ')', '{', '}'])
+            {
+                break;
+            }
+            end += 1 + run;
+            continue;
+        }
+        let Some(after) = rest.strip_prefix([';', ',']) else {
+            break;
+        };
         let run = after
             .find(|c: char| {
                 c.is_whitespace() || matches!(c, ';' | ',' | '"' | '\'' | '`' | '<' | '>')
@@ -3671,6 +3709,37 @@ mod tests {
                 &["Wm4qZt8Lx2"],
                 &["then rotate it"],
             ),
+            // A quote, `&`, `<` or a bracket inside the token.
+            ("pw=Rt5521'Lk9Vb2Pw", &["Rt5521", "Lk9Vb2Pw"], &[]),
+            (
+                "DB_PASSWORD=Gh31<Uu8Yq2Ma ok",
+                &["Gh31", "Uu8Yq2Ma"],
+                &["ok"],
+            ),
+            ("secret: Mn2&Zx81Qw0e", &["Mn2", "Zx81Qw0e"], &[]),
+            ("Password: Ee4]Tt9Rr2Kk", &["Ee4", "Tt9Rr2Kk"], &[]),
+            (
+                r#"pass: "Ab12\"Cd34Ef56" done"#,
+                &["Ab12", "Cd34Ef56"],
+                &["done"],
+            ),
+            // Markup, a next key or an entity after the value is not part of it.
+            (
+                "<b>password=Zt81Kd0w</b> then",
+                &["Zt81Kd0w"],
+                &["</b> then"],
+            ),
+            (
+                "password=Zt81Kd0w<br>next line",
+                &["Zt81Kd0w"],
+                &["<br>next line"],
+            ),
+            ("pw=Zt81Kd0w&user=bob", &["Zt81Kd0w"], &["&user=bob"]),
+            (
+                "'password=Zt81Kd0w' was pasted",
+                &["Zt81Kd0w"],
+                &["' was pasted"],
+            ),
         ];
         for (input, gone, kept) in cases {
             let r = redact(input);
@@ -3679,6 +3748,39 @@ mod tests {
             }
             for k in kept {
                 assert!(r.text.contains(k), "{k} lost from {}", r.text);
+            }
+        }
+    }
+
+    /// A short credential word that starts a name names a value only with
+    /// a qualifier after it; an upper-case name with any suffix names one
+    /// whose value no word takes.
+    #[test]
+    fn qualified_key_names_table() {
+        let cases = [
+            ("PASS_PROD=Lq83nVx0Tz!", Some("Lq83nVx0Tz!")),
+            ("pw_2: Yx72mQa0Rk", Some("Yx72mQa0Rk")),
+            (r#"{"senha_prod": "Pp09Lm3Xq!"}"#, Some("Pp09Lm3Xq!")),
+            (r#"{"rootpass": "Zt61bNw8Qe"}"#, Some("Zt61bNw8Qe")),
+            (r#"{"apiKeyBackup": "Uu21Oo93Ii44"}"#, Some("Uu21Oo93Ii44")),
+            ("PASS_LDAP=Jq0wE8rT2y%", Some("Jq0wE8rT2y%")),
+            (
+                "TOKEN_GRAFANA=c8Jd02LmQz71Vbn4Xs9K",
+                Some("c8Jd02LmQz71Vbn4Xs9K"),
+            ),
+            ("CLAVE_BACKUP=Rr9Tt8Yy7!", Some("Rr9Tt8Yy7!")),
+            ("bypass_cache=enabled", None),
+            ("compass_prod=North", None),
+            ("PASS_THRESHOLD=80", None),
+            ("TOKEN_LIFETIME_MINUTES=15", None),
+            ("PASSWORD_MIN_LENGTH=14", None),
+            ("pass-1: PASSED", None),
+        ];
+        for (input, secret) in cases {
+            let r = redact(input);
+            match secret {
+                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
+                None => assert_eq!(r.text, input),
             }
         }
     }
