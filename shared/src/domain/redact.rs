@@ -586,6 +586,9 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     // A pipe table's first line, or any line of one, then the columns
     // its header names (see `pipe_table`).
     ("credential-assignment", r"(?m)^[^\n|]*\|[^\n]*", Some(cell_secret), pipe_table),
+    // A LaTeX `tabular` row, a MediaWiki header (`! a !! b`), or a rule of
+    // `-`/`=` runs over columns (RST, `kubectl`); see `other_table`.
+    ("credential-assignment", r"(?m)^[^\n&]*&[^\n]*\\\\[ \t]*(?:\\hline)?[ \t]*\r?$|^!.*!!|^[ \t]*[=-]{2,}(?:[ \t]+[=-]{2,})+[ \t]*\r?$", Some(cell_secret), other_table),
     // An HTML table's row (see `html_table`).
     ("credential-assignment", r"(?i)<tr\b", Some(cell_secret), html_table),
     // `username,password,host` then the rows (`,`, `;` or a tab).
@@ -1049,7 +1052,7 @@ fn unquoted(line: &str) -> (usize, &str) {
 fn rule_line(line: &str) -> bool {
     let t = line.trim();
     t.len() >= 3
-        && t.contains("--")
+        && (t.contains("--") || t.contains("=="))
         && t.bytes()
             .all(|b| matches!(b, b'|' | b'+' | b'-' | b'=' | b':' | b' ' | b'\t'))
 }
@@ -1148,6 +1151,183 @@ fn pipe_table(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
                 at + lead + cell.start + from + (part.len() - part.trim_start_matches('`').len());
             out.push(start..start + inner.len());
         }
+    }
+    out
+}
+
+/// The cells of a line split at `sep`, trimmed, relative to the line.
+fn split_cells(line: &str, sep: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for part in line.split(sep) {
+        let lead = part.len() - part.trim_start().len();
+        out.push(start + lead..start + lead + part.trim().len());
+        start += part.len() + sep.len();
+    }
+    out
+}
+
+/// A row of a table in LaTeX (`a & b \\`) or MediaWiki (`! a !! b`,
+/// `| x || y`): its cells; an empty list for a line between rows (`\hline`,
+/// `|-`); `None` past the table.
+fn latex_row(line: &str) -> Option<Vec<Range<usize>>> {
+    let t = line.trim_end();
+    if t.trim_start().starts_with('\\') && !t.contains('&') {
+        return (!t.trim_start().starts_with("\\end")).then(Vec::new);
+    }
+    let t = t.strip_suffix("\\hline").unwrap_or(t).trim_end();
+    let body = t.strip_suffix("\\\\")?;
+    body.contains('&').then(|| cells(body, b'&'))
+}
+
+fn wiki_row(line: &str) -> Option<Vec<Range<usize>>> {
+    let t = line.trim_end();
+    if t.starts_with("|-") || t.starts_with("|+") {
+        return Some(Vec::new());
+    }
+    let (mark, sep) = match t.as_bytes().first() {
+        Some(b'!') => (1, "!!"),
+        Some(b'|') if !t.starts_with("|}") => (1, "||"),
+        _ => return None,
+    };
+    Some(
+        split_cells(&t[mark..], sep)
+            .into_iter()
+            .map(|c| c.start + mark..c.end + mark)
+            .collect(),
+    )
+}
+
+/// A table in LaTeX, MediaWiki, or columns under a rule of `-` or `=`
+/// runs (RST's simple table, `kubectl get` with a rule): the columns whose
+/// header cell names a secret, and a two-cell row whose first cell does
+/// (`Password & X \\`). The match is a header row, or the rule line.
+fn other_table(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    let line = text[m.start..].split('\n').next().unwrap_or("");
+    let line = line.trim_end_matches('\r');
+    let mut out = Vec::new();
+    let above = text[..m.start]
+        .trim_end_matches(['\n', '\r'])
+        .rsplit('\n')
+        .next()
+        .filter(|_| m.start > 0);
+    let (row, at, header): (&dyn Fn(&str) -> Option<Vec<Range<usize>>>, usize, &str);
+    let runs: Vec<Range<usize>>;
+    let columns_of = |runs: &[Range<usize>], l: &str| -> Vec<Range<usize>> {
+        (0..runs.len())
+            .map(|i| {
+                let end = runs.get(i + 1).map_or(l.len(), |r| r.start.min(l.len()));
+                let start = runs[i].start.min(end);
+                let cell = l.get(start..end).unwrap_or("");
+                let lead = cell.len() - cell.trim_start().len();
+                start + lead..start + lead + cell.trim().len()
+            })
+            .collect()
+    };
+    if line.contains('&') {
+        row = &latex_row;
+        (at, header) = (m.start, line);
+        if above.and_then(latex_row).is_some_and(|c| !c.is_empty()) {
+            // Not the table's first row: only its own two cells.
+            let c = latex_row(line).unwrap_or_default();
+            if c.len() == 2
+                && label_cell(&line[c[0].clone()])
+                && names_secret_column(&line[c[0].clone()])
+            {
+                out.push(m.start + c[1].start..m.start + c[1].end);
+            }
+            return out;
+        }
+    } else if line.starts_with('!') {
+        row = &wiki_row;
+        (at, header) = (m.start, line);
+    } else {
+        // The rule's runs are the columns; the header is the line above,
+        // or below a top rule.
+        runs = {
+            let b = line.as_bytes();
+            let mut v = Vec::new();
+            let mut i = 0;
+            while i < b.len() {
+                if matches!(b[i], b'-' | b'=') {
+                    let s = i;
+                    while i < b.len() && matches!(b[i], b'-' | b'=') {
+                        i += 1;
+                    }
+                    v.push(s..i);
+                } else {
+                    i += 1;
+                }
+            }
+            v
+        };
+        let next_at = (m.start + line.len() + 1).min(text.len());
+        let below = text[next_at..]
+            .split('\n')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('\r');
+        let (h_at, h) = match above {
+            Some(a) if !a.trim().is_empty() && !rule_line(a) => (m.start - a.len() - 1, a),
+            _ if !below.trim().is_empty() && !rule_line(below) => (next_at, below),
+            _ => return out,
+        };
+        let h = h.trim_end_matches('\r');
+        let hc = columns_of(&runs, h);
+        if hc.len() < 2 || !hc.iter().all(|c| label_cell(&h[c.clone()])) {
+            return out;
+        }
+        let secret: Vec<usize> = (0..hc.len())
+            .filter(|&i| names_secret_column(&h[hc[i].clone()]))
+            .collect();
+        if secret.is_empty() {
+            return out;
+        }
+        let mut lines = lines_after(text, h_at).skip(1).peekable();
+        // Under a top rule, the rule below the header.
+        if lines.peek().is_some_and(|(_, l)| rule_line(l)) {
+            lines.next();
+        }
+        for (at, l) in lines.take(200) {
+            if l.trim().is_empty() || rule_line(l) {
+                break;
+            }
+            let rc = columns_of(&runs, l);
+            out.extend(
+                secret
+                    .iter()
+                    .filter_map(|&i| rc.get(i))
+                    .map(|c| at + c.start..at + c.end),
+            );
+        }
+        return out;
+    }
+    let Some(hc) = row(header) else {
+        return out;
+    };
+    let label = |c: &Range<usize>| &header[c.clone()];
+    if hc.len() == 2 && label_cell(label(&hc[0])) && names_secret_column(label(&hc[0])) {
+        out.push(at + hc[1].start..at + hc[1].end);
+    }
+    if hc.len() < 2 || !hc.iter().all(|c| label_cell(label(c))) {
+        return out;
+    }
+    let secret: Vec<usize> = (0..hc.len())
+        .filter(|&i| names_secret_column(label(&hc[i])))
+        .collect();
+    if secret.is_empty() {
+        return out;
+    }
+    for (at, l) in lines_after(text, at).skip(1).take(200) {
+        let Some(rc) = row(l) else {
+            break;
+        };
+        out.extend(
+            secret
+                .iter()
+                .filter_map(|&i| rc.get(i))
+                .map(|c| at + c.start..at + c.end),
+        );
     }
     out
 }
@@ -3775,6 +3955,56 @@ mod tests {
             ("TOKEN_LIFETIME_MINUTES=15", None),
             ("PASSWORD_MIN_LENGTH=14", None),
             ("pass-1: PASSED", None),
+        ];
+        for (input, secret) in cases {
+            let r = redact(input);
+            match secret {
+                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
+                None => assert_eq!(r.text, input),
+            }
+        }
+    }
+
+    /// Tables in LaTeX, MediaWiki, RST (simple and grid) and ruled columns:
+    /// a column whose header names a secret is redacted; other columns and
+    /// tables that only talk about one stay.
+    #[test]
+    fn other_table_syntaxes_table() {
+        let cases = [
+            (
+                "Site & Login & Passphrase \\\\ \\hline\nvpn & ops & Lm82Qz0Wd4Kx \\\\\n\\end{tabular}",
+                Some("Lm82Qz0Wd4Kx"),
+            ),
+            ("Token & Tw0Zu8Ac1Qe3Lp \\\\", Some("Tw0Zu8Ac1Qe3Lp")),
+            (
+                "{| class=\"wikitable\"\n! Box !! Kennwort\n|-\n| nas01 || Fr55Tg6Yh7!\n|}",
+                Some("Fr55Tg6Yh7!"),
+            ),
+            (
+                "====  ===========  ===\nhost  secret       ttl\n====  ===========  ===\nweb1  Vb9Nm0Qw1Er  1h\n====  ===========  ===",
+                Some("Vb9Nm0Qw1Er"),
+            ),
+            (
+                "USER    API KEY             AGE\n----    -------             ---\nsvc     Rq2Wd4Ty6Ui8Op0     5d",
+                Some("Rq2Wd4Ty6Ui8Op0"),
+            ),
+            (
+                "+------+-------------+\n| Host | Password    |\n+======+=============+\n| app2 | Ty7Ui8Op9!  |\n+------+-------------+",
+                Some("Ty7Ui8Op9!"),
+            ),
+            (
+                "Host & Owner & Notes \\\\\ndb01 & alice & rotated last week \\\\",
+                None,
+            ),
+            (
+                "NAME   READY   STATUS\n----   -----   ------\napi-7  1/1     Running",
+                None,
+            ),
+            (
+                "{|\n! Account !! Password status\n|-\n| admin || rotated 2026-12-07\n|}",
+                None,
+            ),
+            ("Heading\n-------\nPassword rotation is due.", None),
         ];
         for (input, secret) in cases {
             let r = redact(input);
