@@ -53,8 +53,8 @@ type Finder = fn(&str, Range<usize>) -> Vec<Range<usize>>;
 const KEY: &str = r"(?:(?:pass|pw|mdp|clave|senha|kennwort|passwort|contrase(?:ñ|n)a|wachtwoord|[sş]ifre|haslo|parola)(?:[_-]?[0-9]{1,3}|[_-](?:old|new|prev|previous|current|prod|production|staging|stage|stg|dev|test|qa|uat|ro|rw|readonly|admin|root|primary|secondary|backup|live|main|master|default|local|remote))|(?:admin|root|db|user|master|sa)pass|[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parol[aei]?(?:[_-]d[_-]?ordine)?|[sş]ifre|[sš]ifra|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord|kata[_-]?(?:laluan|sandi)|mat[_-]?khau|contrasinal|slaptazodis|geslo|lykilord|cyfrinair|pasahitza|fjalekalim[i]?|pasvorto|nenosiri)))(?:[_-]?key)?(?:[_-]?(?:value|base))?(?:[_-]?[0-9]{1,3}|[_-](?:old|new|prev|previous|current|prod|production|staging|stage|stg|dev|test|qa|uat|ro|rw|readonly|admin|root|primary|secondary|backup|live|main|master|default|local|remote)|(?-i:Old|New|Prev|Previous|Current|Prod|Staging|Dev|Test|Admin|Root|Primary|Secondary|Backup|Live|Master|Default|Local|Remote))*";
 
 /// What separates a key from its value: `=`, `:`, `=>` (PHP, Ruby), `->`,
-/// `==`, `:=` and the full-width `：`/`＝` of CJK text.
-const SEP: &str = r"(?:=>|->|==|:=|[:=：＝])";
+/// `==`, `:=`, the full-width `：`/`＝` of CJK text and the ratio sign `∶`.
+const SEP: &str = r"(?:=>|->|==|:=|[:=：＝∶])";
 
 // Order matters: specific shapes first, so a GitHub token inside a
 // `token=` assignment is named as a GitHub token, and the generic
@@ -462,7 +462,8 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         // TOML's multi-line strings: `password = """…"""`.
         ("credential-assignment", format!(r#"{assign}(?:"""|''')(?P<secret>[^"']+?)(?:"""|''')"#), Some(not_placeholder)),
         // `password="hunter 2"`, `"api_key": "…"`, `'password' => '…'`: the whole quoted value.
-        ("credential-assignment", format!(r#"{assign}"(?P<secret>[^"\n]{{4,}})""#), Some(not_placeholder)),
+        // A JSON array of one (`"password": ["…"]`) too.
+        ("credential-assignment", format!(r#"{assign}(?:\[[ \t]*)?"(?P<secret>[^"\n]{{4,}})""#), Some(not_placeholder)),
         ("credential-assignment", format!(r#"{assign}'(?P<secret>[^'\n]{{4,}})'"#), Some(not_placeholder)),
         // Markdown's inline code: ``password: `hunter2` ``.
         ("credential-assignment", format!(r#"{assign}`(?P<secret>[^`\n]{{4,}})`"#), Some(not_placeholder)),
@@ -2677,14 +2678,16 @@ fn value_after(text: &str, m: Range<usize>, weak: bool) -> Vec<Range<usize>> {
         if raw.chars().all(|c| !c.is_alphanumeric()) {
             break;
         }
-        // Quotes, brackets and the sentence's punctuation around it.
-        let lead = raw.len()
-            - raw
+        // Quotes, brackets and the sentence's punctuation around it, inside
+        // any markup (`~~X~~`, `<kbd>X</kbd>`, `[X](url)`).
+        let (wrap, inner) = unwrapped(raw);
+        let lead = wrap + inner.len()
+            - inner
                 .trim_start_matches([
                     '"', '\'', '`', '(', '[', '<', '>', '«', '„', '“', '「', '『', ':', '=',
                 ])
                 .len();
-        let mut v = &raw[lead..];
+        let mut v = raw.get(lead..wrap + inner.len()).unwrap_or("");
         v = v.trim_end_matches([
             '"', '\'', '`', ')', ']', '>', '»', '”', '」', '』', '.', ',', ';', '。', '，',
         ]);
@@ -2759,6 +2762,44 @@ fn value_after(text: &str, m: Range<usize>, weak: bool) -> Vec<Range<usize>> {
         }
     }
     Vec::new()
+}
+
+/// A token's value inside markup, and its offset: tags around it
+/// (`<kbd>X</kbd>`, `</summary>X`), a spoiler or strike (`>!X!<`, `~~X~~`),
+/// a Markdown link's text (`[X](url)`). The token as it is if none.
+fn unwrapped(raw: &str) -> (usize, &str) {
+    let tag = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric());
+    let (mut off, mut s) = (0, raw);
+    while s.starts_with('<')
+        && let Some(i) = s.find('>')
+        && tag(s[1..i].trim_start_matches('/'))
+        && i + 1 < s.len()
+    {
+        off += i + 1;
+        s = &s[i + 1..];
+    }
+    while s.ends_with('>')
+        && let Some(i) = s.rfind("</")
+        && i > 0
+        && tag(&s[i + 2..s.len() - 1])
+    {
+        s = &s[..i];
+    }
+    for (open, close) in [(">!", "!<"), ("~~", "~~"), ("||", "||")] {
+        if let Some(inner) = s.strip_prefix(open).and_then(|t| t.strip_suffix(close))
+            && !inner.is_empty()
+        {
+            return (off + open.len(), inner);
+        }
+    }
+    if s.starts_with('[')
+        && s.ends_with(')')
+        && let Some(i) = s.find("](")
+        && i > 1
+    {
+        return (off + 1, &s[1..i]);
+    }
+    (off, s)
 }
 
 /// `s` without its HTML tags (`:</strong>` is `:`).
@@ -4005,6 +4046,39 @@ mod tests {
                 None,
             ),
             ("Heading\n-------\nPassword rotation is due.", None),
+        ];
+        for (input, secret) in cases {
+            let r = redact(input);
+            match secret {
+                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
+                None => assert_eq!(r.text, input),
+            }
+        }
+    }
+
+    /// Markup around a value after a credential word, a one-value JSON
+    /// array, and the ratio sign as a separator; markup around words stays.
+    #[test]
+    fn wrapped_values_table() {
+        let cases = [
+            ("the vpn pw is <code>Lx93Qw0Pz!</code>", Some("Lx93Qw0Pz!")),
+            (
+                "token: ~~ya29Qx81Lm0Pw3~~ (rotated)",
+                Some("ya29Qx81Lm0Pw3"),
+            ),
+            ("<dt>Passphrase</dt><dd>Mq72Zx0Lp!</dd>", Some("Mq72Zx0Lp!")),
+            ("wifi password >!Gg4Hh5Jj6!<", Some("Gg4Hh5Jj6")),
+            (
+                "pw: [Nn3Bb2Vv1!](https://vault.acme.io/i/7)",
+                Some("Nn3Bb2Vv1!"),
+            ),
+            (r#"{"api_key": [ "Op0Iu9Yt8Re7"]}"#, Some("Op0Iu9Yt8Re7")),
+            ("token ∶ Cc5Xx6Zz7Aa8", Some("Cc5Xx6Zz7Aa8")),
+            ("Password: [see the vault](https://vault.acme.io/x)", None),
+            ("Password: ~~old one~~ rotated", None),
+            ("press <kbd>Ctrl</kbd> at the password prompt", None),
+            (r#"{"passwords": ["policy", "reset"]}"#, None),
+            ("aspect ∶ 16∶9", None),
         ];
         for (input, secret) in cases {
             let r = redact(input);
