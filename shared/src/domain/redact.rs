@@ -3490,14 +3490,22 @@ fn redact_visible(text: &str) -> Redacted<'_> {
 }
 
 /// `text` with a label's disguises undone, `None` if it has none: a
-/// character reference or a `\u`/`\x` escape of an ASCII letter, digit,
-/// `:` or `=` (`&#112;assword`, `password\u003a`, `\x70assword`), and a
-/// word spelled letter by letter (`P A S S W O R D`).
+/// character reference, a `\u`/`\x` or a percent-escape of an ASCII letter,
+/// digit, `:` or `=` (`&#112;assword`, `password\u003a`, `\x70assword`,
+/// `%70assword=`), a word spelled letter by letter (`P A S S W O R D`), and
+/// quoted-printable's soft line breaks and `=3D` (see [`soft_breaks`]).
 fn undisguised(text: &str) -> Option<String> {
+    let joined = soft_breaks(text);
+    let text = joined.as_deref().unwrap_or(text);
     let b = text.as_bytes();
     // Most texts have none: a quick look tells, before building a copy
     // (a regex here costs more than all of this).
-    let escaped = text.contains("&#") || text.contains("\\u") || text.contains("\\x");
+    let hex_digit = |c: &u8| c.is_ascii_hexdigit();
+    let percent = text.contains('%')
+        && b.windows(3).any(|w| {
+            w[0] == b'%' && matches!(w[1], b'3' | b'4' | b'5' | b'6' | b'7') && hex_digit(&w[2])
+        });
+    let escaped = percent || text.contains("&#") || text.contains("\\u") || text.contains("\\x");
     let spelled = || {
         b.windows(7).any(|w| {
             w[1] == b' '
@@ -3507,15 +3515,16 @@ fn undisguised(text: &str) -> Option<String> {
         })
     };
     if !escaped && !spelled() {
-        return None;
+        return joined;
     }
     let hex = |s: &[u8]| {
         std::str::from_utf8(s)
             .ok()
             .and_then(|h| u32::from_str_radix(h, 16).ok())
     };
-    let plain =
-        |c: u32| char::from_u32(c).filter(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '='));
+    let plain = |c: u32| {
+        char::from_u32(c).filter(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '=' | '_'))
+    };
     let mut out = String::with_capacity(text.len());
     let mut changed = false;
     let mut i = 0;
@@ -3543,6 +3552,17 @@ fn undisguised(text: &str) -> Option<String> {
                     continue;
                 }
             }
+        }
+        // `%70`
+        if percent
+            && b[i] == b'%'
+            && b.len() >= i + 3
+            && let Some(c) = hex(&b[i + 1..i + 3]).and_then(plain)
+        {
+            out.push(c);
+            changed = true;
+            i += 3;
+            continue;
         }
         // `\u0070`, `\x70`
         if b[i] == b'\\' {
@@ -3583,13 +3603,47 @@ fn undisguised(text: &str) -> Option<String> {
         // Copy up to the next byte that may start a disguise.
         let next = b[i + 1..]
             .iter()
-            .position(|&c| c == b'&' || c == b'\\' || c.is_ascii_alphabetic())
+            .position(|&c| c == b'&' || c == b'\\' || c == b'%' || c.is_ascii_alphabetic())
             .map_or(b.len(), |p| i + 1 + p);
         let next = (next..=b.len())
             .find(|&k| text.is_char_boundary(k))
             .unwrap_or(b.len());
         out.push_str(&text[i..next]);
         i = next;
+    }
+    if changed { Some(out) } else { joined }
+}
+
+/// `text` with quoted-printable's soft line breaks joined and its `=3D`
+/// read as `=`, if it has one: a line that ends in `=` straight after a
+/// value (`Password: abc=`, `token=3Dghp_…=`), then a line that goes on
+/// with no space. Not `DB_PASSWORD=` at a line's end, whose value is on
+/// the next line.
+fn soft_breaks(text: &str) -> Option<String> {
+    if !text.contains("=\n") && !text.contains("=\r\n") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut lines = text.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let value = body.strip_suffix('=').filter(|v| {
+            let word = v.rsplit([' ', '\t']).next().unwrap_or("");
+            let before = v[..v.len() - word.len()].trim_end();
+            v.ends_with(|c: char| c.is_ascii_alphanumeric())
+                && (word.contains(['=', ':']) || before.ends_with(':'))
+        });
+        let goes_on = lines
+            .peek()
+            .is_some_and(|next| next.starts_with(|c: char| c.is_ascii_graphic()));
+        match value {
+            Some(v) if goes_on && line.ends_with('\n') => {
+                out.push_str(&v.replace("=3D", "="));
+                changed = true;
+            }
+            _ => out.push_str(line),
+        }
     }
     changed.then_some(out)
 }
@@ -4079,6 +4133,36 @@ mod tests {
             ("press <kbd>Ctrl</kbd> at the password prompt", None),
             (r#"{"passwords": ["policy", "reset"]}"#, None),
             ("aspect ∶ 16∶9", None),
+        ];
+        for (input, secret) in cases {
+            let r = redact(input);
+            match secret {
+                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
+                None => assert_eq!(r.text, input),
+            }
+        }
+    }
+
+    /// A label written with percent-escapes, and a value split by
+    /// quoted-printable's soft line breaks; other escapes and line ends stay.
+    #[test]
+    fn percent_labels_and_soft_breaks_table() {
+        let cases = [
+            (
+                "curl -d 'user=ops&p%61ssword=Rw82Lk0Qz!' https://sso",
+                Some("Rw82Lk0Qz!"),
+            ),
+            (
+                "/auth?%74%6F%6B%65%6E=Gq5Zm2Wx8Nc4Vb",
+                Some("Gq5Zm2Wx8Nc4Vb"),
+            ),
+            ("db%5Fpassword=Hh2Jj3Kk4Ll5", Some("Hh2Jj3Kk4Ll5")),
+            ("Passphrase: Kp02Zq=\r\nLx81Wd", Some("Lx81Wd")),
+            ("secret=3DYy81Mm=\nQq72Ee", Some("Qq72Ee")),
+            ("GET /search?q=%41%42C and 50% off, CVSS 9.8%", None),
+            ("DB_PASSWORD=\nNext we rotated it", None),
+            ("x = a=\nb", None),
+            ("%2Fpath%2Fto%2Fpassword.txt", None),
         ];
         for (input, secret) in cases {
             let r = redact(input);
