@@ -45,12 +45,10 @@ type Finder = fn(&str, Range<usize>) -> Vec<Range<usize>>;
 /// Words that name a credential, for the assignment shapes: `DB_PASSWORD=`,
 /// `"api_key":`, `client-secret:`, `X-Api-Key:`. The key may have any prefix
 /// (`DB_`, `--`, `spring.datasource.`) and a `key`/`value` suffix, then a
-/// number or a qualifier of which one (`_OLD`, `_PROD`, `_2`, `_RO`,
-/// camel-case `Old`); other suffixes (`secret_type`, `token_count`) name
-/// something else. A short word (`pass`, `pw`, `senha`) at the key's start
-/// names one only with such a qualifier (`PASS_ADMIN`, `senha_root`, `pw1`),
-/// and `adminpass`/`rootpass` as they are.
-const KEY: &str = r"(?:(?:pass|pw|mdp|clave|senha|kennwort|passwort|contrase(?:ñ|n)a|wachtwoord|[sş]ifre|haslo|parola)(?:[_-]?[0-9]{1,3}|[_-](?:old|new|prev|previous|current|prod|production|staging|stage|stg|dev|test|qa|uat|ro|rw|readonly|admin|root|primary|secondary|backup|live|main|master|default|local|remote))|(?:admin|root|db|user|master|sa)pass|[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parol[aei]?(?:[_-]d[_-]?ordine)?|[sş]ifre|[sš]ifra|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord|kata[_-]?(?:laluan|sandi)|mat[_-]?khau|contrasinal|slaptazodis|geslo|lykilord|cyfrinair|pasahitza|fjalekalim[i]?|pasvorto|nenosiri)))(?:[_-]?key)?(?:[_-]?(?:value|base))?(?:[_-]?[0-9]{1,3}|[_-](?:old|new|prev|previous|current|prod|production|staging|stage|stg|dev|test|qa|uat|ro|rw|readonly|admin|root|primary|secondary|backup|live|main|master|default|local|remote)|(?-i:Old|New|Prev|Previous|Current|Prod|Staging|Dev|Test|Admin|Root|Primary|Secondary|Backup|Live|Master|Default|Local|Remote))*";
+/// number or a qualifier of which one (`_OLD`, `_PROD`, `_2`, `_RO`;
+/// `Old` in camel case is read by a rule of its own); other suffixes
+/// (`secret_type`, `token_count`) name something else.
+const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parol[aei]?(?:[_-]d[_-]?ordine)?|[sş]ifre|[sš]ifra|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord|kata[_-]?(?:laluan|sandi)|mat[_-]?khau|contrasinal|slaptazodis|geslo|lykilord|cyfrinair|pasahitza|fjalekalim[i]?|pasvorto|nenosiri))(?:[_-]?key)?(?:[_-]?(?:value|base))?(?:[_-]?[0-9]{1,3}|[_-](?:old|new|prev|previous|current|prod|production|staging|stage|stg|dev|test|qa|uat|ro|rw|readonly|admin|root|primary|secondary|backup|live|main|master|default|local|remote))*";
 
 /// What separates a key from its value: `=`, `:`, `=>` (PHP, Ruby), `->`,
 /// `==`, `:=`, the full-width `：`/`＝` of CJK text and the ratio sign `∶`.
@@ -527,6 +525,11 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("cli-credential", r#"\b(?:echo|printf|cat[ \t]+<<<)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|\\]+)(?:\\n)?["']?[ \t]*\|[^\n|]*?(?i:secret|pass|token|cred|--stdin|-stdin|/dev/stdin|--data-file[ =]-|from-literal)"#.into(), Some(direct_secret)),
         // A here-string into a login: `sudo -S <<< 'pw'`, `kinit u <<< pw`.
         ("cli-credential", r#"\b(?:sudo|passwd|chpasswd|kinit|login|vault|docker|podman|helm|mysql\w*|psql)\b[^\n]*?<<<[ \t]*["']?(?P<secret>[^\s"']+)"#.into(), Some(direct_secret)),
+        // A short word that starts a key with any qualifier after it
+        // (`pass_smtp=`, `"senha_root":`, `pw1:`), `adminpass`, or a
+        // camel-case qualifier (`"dbPasswordOld":`): kept out of `KEY`,
+        // which every assignment rule carries. Only a value no word takes.
+        ("credential-assignment", r#"(?i)(?:^|[\s"'{,;(])["']?(?:(?:pass|pw|mdp|clave|senha|kennwort|passwort|contrase(?:ñ|n)a|wachtwoord|[sş]ifre|haslo|parola)(?:[_-]?[0-9]{1,3}|[_-][a-z]{2,12})|(?:admin|root|db|user|master|sa)pass|[a-z0-9_]*(?-i:(?:[a-z0-9](?:Password|Passwd|Secret|Token|Key)|password|passwd|secret|token)(?:Old|New|Prev|Previous|Current|Prod|Staging|Dev|Test|Admin|Root|Primary|Secondary|Backup|Live|Master|Default|Local|Remote)))["']?[ \t]*[:=][ \t]*["']?(?P<secret>[^\s"',;]{4,})"#.into(), Some(strong_secret)),
         // A label, a dash, a value: `Admin Password - S3cret!`.
         ("credential-assignment", format!(r#"(?i)\b{KEY}[ \t]+[-–—][ \t]+["'`]?(?P<secret>[^\s"'`]+)"#), Some(short_secret)),
         // `password:\n  hunter2`, `password: |\n  hunter2`: YAML's value alone on the next line.
