@@ -529,7 +529,7 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         // (`pass_smtp=`, `"senha_root":`, `pw1:`), `adminpass`, or a
         // camel-case qualifier (`"dbPasswordOld":`): kept out of `KEY`,
         // which every assignment rule carries. Only a value no word takes.
-        ("credential-assignment", r#"(?i)(?:^|[\s"'{,;(])["']?(?:(?:pass|pw|mdp|clave|senha|kennwort|passwort|contrase(?:ñ|n)a|wachtwoord|[sş]ifre|haslo|parola)(?:[_-]?[0-9]{1,3}|[_-][a-z]{2,12})|(?:admin|root|db|user|master|sa)pass|[a-z0-9_]*(?-i:(?:[a-z0-9](?:Password|Passwd|Secret|Token|Key)|password|passwd|secret|token)(?:Old|New|Prev|Previous|Current|Prod|Staging|Dev|Test|Admin|Root|Primary|Secondary|Backup|Live|Master|Default|Local|Remote)))["']?[ \t]*[:=][ \t]*["']?(?P<secret>[^\s"',;]{4,})"#.into(), Some(strong_secret)),
+        ("credential-assignment", r#"(?i)\b(?:(?:pass|pw|mdp|clave|senha|kennwort|passwort|contrase(?:ñ|n)a|wachtwoord|[sş]ifre|haslo|parola)(?:[_-]?[0-9]{1,3}|[_-][a-z]{2,12})|(?:admin|root|db|user|master|sa)pass|[a-z0-9_]*(?-i:(?:[a-z0-9](?:Password|Passwd|Secret|Token|Key)|password|passwd|secret|token)(?:Old|New|Prev|Previous|Current|Prod|Staging|Dev|Test|Admin|Root|Primary|Secondary|Backup|Live|Master|Default|Local|Remote)))["']?[ \t]*[:=][ \t]*["']?(?P<secret>[^\s"',;]{4,})"#.into(), Some(strong_secret)),
         // A label, a dash, a value: `Admin Password - S3cret!`.
         ("credential-assignment", format!(r#"(?i)\b{KEY}[ \t]+[-–—][ \t]+["'`]?(?P<secret>[^\s"'`]+)"#), Some(short_secret)),
         // `password:\n  hunter2`, `password: |\n  hunter2`: YAML's value alone on the next line.
@@ -2771,6 +2771,11 @@ fn value_after(text: &str, m: Range<usize>, weak: bool) -> Vec<Range<usize>> {
 /// (`<kbd>X</kbd>`, `</summary>X`), a spoiler or strike (`>!X!<`, `~~X~~`),
 /// a Markdown link's text (`[X](url)`). The token as it is if none.
 fn unwrapped(raw: &str) -> (usize, &str) {
+    // Most tokens have none: one look at the ends.
+    let b = raw.as_bytes();
+    if !matches!(b.first(), Some(b'<' | b'>' | b'~' | b'|' | b'[')) && b.last() != Some(&b'>') {
+        return (0, raw);
+    }
     let tag = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric());
     let (mut off, mut s) = (0, raw);
     while s.starts_with('<')
@@ -3623,7 +3628,12 @@ fn undisguised(text: &str) -> Option<String> {
 /// with no space. Not `DB_PASSWORD=` at a line's end, whose value is on
 /// the next line.
 fn soft_breaks(text: &str) -> Option<String> {
-    if !text.contains("=\n") && !text.contains("=\r\n") {
+    let b = text.as_bytes();
+    let soft = text.match_indices('\n').any(|(i, _)| {
+        let line = &b[..i];
+        line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"=")
+    });
+    if !soft {
         return None;
     }
     let mut out = String::with_capacity(text.len());
