@@ -1184,6 +1184,9 @@ fn latex_row(line: &str) -> Option<Vec<Range<usize>>> {
     body.contains('&').then(|| cells(body, b'&'))
 }
 
+/// A table syntax's reading of one line (see [`latex_row`]).
+type Row = fn(&str) -> Option<Vec<Range<usize>>>;
+
 fn wiki_row(line: &str) -> Option<Vec<Range<usize>>> {
     let t = line.trim_end();
     if t.starts_with("|-") || t.starts_with("|+") {
@@ -1215,7 +1218,7 @@ fn other_table(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
         .rsplit('\n')
         .next()
         .filter(|_| m.start > 0);
-    let (row, at, header): (&dyn Fn(&str) -> Option<Vec<Range<usize>>>, usize, &str);
+    let (row, at, header): (Row, usize, &str);
     let runs: Vec<Range<usize>>;
     let columns_of = |runs: &[Range<usize>], l: &str| -> Vec<Range<usize>> {
         (0..runs.len())
@@ -1229,7 +1232,7 @@ fn other_table(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             .collect()
     };
     if line.contains('&') {
-        row = &latex_row;
+        row = latex_row;
         (at, header) = (m.start, line);
         if above.and_then(latex_row).is_some_and(|c| !c.is_empty()) {
             // Not the table's first row: only its own two cells.
@@ -1243,7 +1246,7 @@ fn other_table(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
             return out;
         }
     } else if line.starts_with('!') {
-        row = &wiki_row;
+        row = wiki_row;
         (at, header) = (m.start, line);
     } else {
         // The rule's runs are the columns; the header is the line above,
