@@ -45,13 +45,14 @@ type Finder = fn(&str, Range<usize>) -> Vec<Range<usize>>;
 /// Words that name a credential, for the assignment shapes: `DB_PASSWORD=`,
 /// `"api_key":`, `client-secret:`, `X-Api-Key:`. The key may have any prefix
 /// (`DB_`, `--`, `spring.datasource.`) and a `key`/`value` suffix, then a
-/// number or a qualifier of which one (`_OLD`, `_PROD`, `_2`, `_RO`); other
-/// suffixes (`secret_type`, `token_count`) name something else.
+/// number or a qualifier of which one (`_OLD`, `_PROD`, `_2`, `_RO`;
+/// `Old` in camel case is read by a rule of its own); other suffixes
+/// (`secret_type`, `token_count`) name something else.
 const KEY: &str = r"[A-Za-z0-9_.-]*?(?:passwd|password|passphrase|pwd|[_-]pass|sshpass|[_-]pw|(?-i:[a-z0-9](?:Pass|Pw|Pwd)|[A-Z0-9](?:PASS|PW))|bindpw|rootpw|authtok|authident|storepass|keypass|requirepass|masterauth|[_.-]auth|psk|pfx|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|[_.-](?:passkey|passcode|passwort|kennwort|mot[_-]de[_-]passe|contrase(?:ñ|n)(?:a|ya)|senha|wachtwoord|has[lł]o|parol[aei]?(?:[_-]d[_-]?ordine)?|[sş]ifre|[sš]ifra|salasana|l[oö]senord|passord|adgangskode|heslo|jelsz[oó]|lozinka|parool|wagwoord|kata[_-]?(?:laluan|sandi)|mat[_-]?khau|contrasinal|slaptazodis|geslo|lykilord|cyfrinair|pasahitza|fjalekalim[i]?|pasvorto|nenosiri))(?:[_-]?key)?(?:[_-]?(?:value|base))?(?:[_-]?[0-9]{1,3}|[_-](?:old|new|prev|previous|current|prod|production|staging|stage|stg|dev|test|qa|uat|ro|rw|readonly|admin|root|primary|secondary|backup|live|main|master|default|local|remote))*";
 
 /// What separates a key from its value: `=`, `:`, `=>` (PHP, Ruby), `->`,
-/// `==`, `:=` and the full-width `：`/`＝` of CJK text.
-const SEP: &str = r"(?:=>|->|==|:=|[:=：＝])";
+/// `==`, `:=`, the full-width `：`/`＝` of CJK text and the ratio sign `∶`.
+const SEP: &str = r"(?:=>|->|==|:=|[:=：＝∶])";
 
 // Order matters: specific shapes first, so a GitHub token inside a
 // `token=` assignment is named as a GitHub token, and the generic
@@ -459,7 +460,8 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         // TOML's multi-line strings: `password = """…"""`.
         ("credential-assignment", format!(r#"{assign}(?:"""|''')(?P<secret>[^"']+?)(?:"""|''')"#), Some(not_placeholder)),
         // `password="hunter 2"`, `"api_key": "…"`, `'password' => '…'`: the whole quoted value.
-        ("credential-assignment", format!(r#"{assign}"(?P<secret>[^"\n]{{4,}})""#), Some(not_placeholder)),
+        // A JSON array of one (`"password": ["…"]`) too.
+        ("credential-assignment", format!(r#"{assign}(?:\[[ \t]*)?"(?P<secret>[^"\n]{{4,}})""#), Some(not_placeholder)),
         ("credential-assignment", format!(r#"{assign}'(?P<secret>[^'\n]{{4,}})'"#), Some(not_placeholder)),
         // Markdown's inline code: ``password: `hunter2` ``.
         ("credential-assignment", format!(r#"{assign}`(?P<secret>[^`\n]{{4,}})`"#), Some(not_placeholder)),
@@ -512,9 +514,10 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("credential-assignment", format!(r#"(?i)(?:["']{KEY}["']|(?:^|[\s(,{{]):{KEY})[ \t]*,[ \t]*["'](?P<secret>[^"'\n]{{3,}})["']"#), Some(direct_secret)),
         // PowerShell's `Set-Item -Path Env:DB_PASSWORD -Value '…'`.
         ("credential-assignment", format!(r#"(?i)\bEnv:{KEY}\b[^\n]*?[ \t]-Value[ \t]+["']?(?P<secret>[^\s"']+)"#), Some(not_placeholder)),
-        // An environment variable's name, a space, its value (`POSTGRES_PASS X`):
+        // An environment variable's name, a space, its value (`POSTGRES_PASS X`),
+        // or with any qualifier after the word (`PASS_SMTP=X`, `TOKEN_SLACK=X`):
         // only a value no word or name takes.
-        ("credential-assignment", r#"\b[A-Z0-9_]*(?:PASSWORD|PASSWD|PASS|PWD|SECRET|TOKEN|API_KEY|APIKEY)[ \t]+["']?(?P<secret>[^\s"']+)"#.into(), Some(strong_secret)),
+        ("credential-assignment", r#"\b[A-Z0-9_]*(?:PASSWORD|PASSWD|PASS|PWD|PW|SECRET|TOKEN|API_KEY|APIKEY|KENNWORT|PASSWORT|SENHA|CLAVE|MDP)(?:[ \t]+|(?:_[A-Z0-9]+)*[ \t]*[=:][ \t]*)["']?(?P<secret>[^\s"']+)"#.into(), Some(strong_secret)),
         // A password echoed into a file that names one (`echo pw > vault_pass.txt`,
         // `| tee .token`), or piped to a command that stores a secret
         // (`| kubectl create secret`, `| gcloud secrets create --data-file=-`).
@@ -522,6 +525,11 @@ fn generic_rules() -> Vec<(&'static str, String, Check)> {
         ("cli-credential", r#"\b(?:echo|printf|cat[ \t]+<<<)(?:[ \t]+-[A-Za-z]+)*(?:[ \t]+["']%s(?:\\n)?["'])?[ \t]+["']?(?P<secret>[^\s"'|\\]+)(?:\\n)?["']?[ \t]*\|[^\n|]*?(?i:secret|pass|token|cred|--stdin|-stdin|/dev/stdin|--data-file[ =]-|from-literal)"#.into(), Some(direct_secret)),
         // A here-string into a login: `sudo -S <<< 'pw'`, `kinit u <<< pw`.
         ("cli-credential", r#"\b(?:sudo|passwd|chpasswd|kinit|login|vault|docker|podman|helm|mysql\w*|psql)\b[^\n]*?<<<[ \t]*["']?(?P<secret>[^\s"']+)"#.into(), Some(direct_secret)),
+        // A short word that starts a key with any qualifier after it
+        // (`pass_smtp=`, `"senha_root":`, `pw1:`), `adminpass`, or a
+        // camel-case qualifier (`"dbPasswordOld":`): kept out of `KEY`,
+        // which every assignment rule carries. Only a value no word takes.
+        ("credential-assignment", r#"(?i)\b(?:(?:pass|pw|mdp|clave|senha|kennwort|passwort|contrase(?:ñ|n)a|wachtwoord|[sş]ifre|haslo|parola)(?:[_-]?[0-9]{1,3}|[_-][a-z]{2,12})|(?:admin|root|db|user|master|sa)pass|[a-z0-9_]*(?-i:(?:[a-z0-9](?:Password|Passwd|Secret|Token|Key)|password|passwd|secret|token)(?:Old|New|Prev|Previous|Current|Prod|Staging|Dev|Test|Admin|Root|Primary|Secondary|Backup|Live|Master|Default|Local|Remote)))["']?[ \t]*[:=][ \t]*["']?(?P<secret>[^\s"',;]{4,})"#.into(), Some(strong_secret)),
         // A label, a dash, a value: `Admin Password - S3cret!`.
         ("credential-assignment", format!(r#"(?i)\b{KEY}[ \t]+[-–—][ \t]+["'`]?(?P<secret>[^\s"'`]+)"#), Some(short_secret)),
         // `password:\n  hunter2`, `password: |\n  hunter2`: YAML's value alone on the next line.
@@ -582,6 +590,9 @@ const STRUCT_RULES: &[(&str, &str, Check, Finder)] = &[
     // A pipe table's first line, or any line of one, then the columns
     // its header names (see `pipe_table`).
     ("credential-assignment", r"(?m)^[^\n|]*\|[^\n]*", Some(cell_secret), pipe_table),
+    // A LaTeX `tabular` row, a MediaWiki header (`! a !! b`), or a rule of
+    // `-`/`=` runs over columns (RST, `kubectl`); see `other_table`.
+    ("credential-assignment", r"(?m)^[^\n&]*&[^\n]*\\\\[ \t]*(?:\\hline)?[ \t]*\r?$|^!.*!!|^[ \t]*[=-]{2,}(?:[ \t]+[=-]{2,})+[ \t]*\r?$", Some(cell_secret), other_table),
     // An HTML table's row (see `html_table`).
     ("credential-assignment", r"(?i)<tr\b", Some(cell_secret), html_table),
     // `username,password,host` then the rows (`,`, `;` or a tab).
@@ -1045,7 +1056,7 @@ fn unquoted(line: &str) -> (usize, &str) {
 fn rule_line(line: &str) -> bool {
     let t = line.trim();
     t.len() >= 3
-        && t.contains("--")
+        && (t.contains("--") || t.contains("=="))
         && t.bytes()
             .all(|b| matches!(b, b'|' | b'+' | b'-' | b'=' | b':' | b' ' | b'\t'))
 }
@@ -1144,6 +1155,186 @@ fn pipe_table(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
                 at + lead + cell.start + from + (part.len() - part.trim_start_matches('`').len());
             out.push(start..start + inner.len());
         }
+    }
+    out
+}
+
+/// The cells of a line split at `sep`, trimmed, relative to the line.
+fn split_cells(line: &str, sep: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for part in line.split(sep) {
+        let lead = part.len() - part.trim_start().len();
+        out.push(start + lead..start + lead + part.trim().len());
+        start += part.len() + sep.len();
+    }
+    out
+}
+
+/// A row of a table in LaTeX (`a & b \\`) or MediaWiki (`! a !! b`,
+/// `| x || y`): its cells; an empty list for a line between rows (`\hline`,
+/// `|-`); `None` past the table.
+fn latex_row(line: &str) -> Option<Vec<Range<usize>>> {
+    let t = line.trim_end();
+    if t.trim_start().starts_with('\\') && !t.contains('&') {
+        return (!t.trim_start().starts_with("\\end")).then(Vec::new);
+    }
+    let t = t.strip_suffix("\\hline").unwrap_or(t).trim_end();
+    let body = t.strip_suffix("\\\\")?;
+    body.contains('&').then(|| cells(body, b'&'))
+}
+
+/// A table syntax's reading of one line (see [`latex_row`]).
+type Row = fn(&str) -> Option<Vec<Range<usize>>>;
+
+fn wiki_row(line: &str) -> Option<Vec<Range<usize>>> {
+    let t = line.trim_end();
+    if t.starts_with("|-") || t.starts_with("|+") {
+        return Some(Vec::new());
+    }
+    let (mark, sep) = match t.as_bytes().first() {
+        Some(b'!') => (1, "!!"),
+        Some(b'|') if !t.starts_with("|}") => (1, "||"),
+        _ => return None,
+    };
+    Some(
+        split_cells(&t[mark..], sep)
+            .into_iter()
+            .map(|c| c.start + mark..c.end + mark)
+            .collect(),
+    )
+}
+
+/// A table in LaTeX, MediaWiki, or columns under a rule of `-` or `=`
+/// runs (RST's simple table, `kubectl get` with a rule): the columns whose
+/// header cell names a secret, and a two-cell row whose first cell does
+/// (`Password & X \\`). The match is a header row, or the rule line.
+fn other_table(text: &str, m: Range<usize>) -> Vec<Range<usize>> {
+    let line = text[m.start..].split('\n').next().unwrap_or("");
+    let line = line.trim_end_matches('\r');
+    let mut out = Vec::new();
+    let above = text[..m.start]
+        .trim_end_matches(['\n', '\r'])
+        .rsplit('\n')
+        .next()
+        .filter(|_| m.start > 0);
+    let (row, at, header): (Row, usize, &str);
+    let runs: Vec<Range<usize>>;
+    let columns_of = |runs: &[Range<usize>], l: &str| -> Vec<Range<usize>> {
+        (0..runs.len())
+            .map(|i| {
+                let end = runs.get(i + 1).map_or(l.len(), |r| r.start.min(l.len()));
+                let start = runs[i].start.min(end);
+                let cell = l.get(start..end).unwrap_or("");
+                let lead = cell.len() - cell.trim_start().len();
+                start + lead..start + lead + cell.trim().len()
+            })
+            .collect()
+    };
+    if line.contains('&') {
+        row = latex_row;
+        (at, header) = (m.start, line);
+        if above.and_then(latex_row).is_some_and(|c| !c.is_empty()) {
+            // Not the table's first row: only its own two cells.
+            let c = latex_row(line).unwrap_or_default();
+            if c.len() == 2
+                && label_cell(&line[c[0].clone()])
+                && names_secret_column(&line[c[0].clone()])
+            {
+                out.push(m.start + c[1].start..m.start + c[1].end);
+            }
+            return out;
+        }
+    } else if line.starts_with('!') {
+        row = wiki_row;
+        (at, header) = (m.start, line);
+    } else {
+        // The rule's runs are the columns; the header is the line above,
+        // or below a top rule.
+        runs = {
+            let b = line.as_bytes();
+            let mut v = Vec::new();
+            let mut i = 0;
+            while i < b.len() {
+                if matches!(b[i], b'-' | b'=') {
+                    let s = i;
+                    while i < b.len() && matches!(b[i], b'-' | b'=') {
+                        i += 1;
+                    }
+                    v.push(s..i);
+                } else {
+                    i += 1;
+                }
+            }
+            v
+        };
+        let next_at = (m.start + line.len() + 1).min(text.len());
+        let below = text[next_at..]
+            .split('\n')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('\r');
+        let (h_at, h) = match above {
+            Some(a) if !a.trim().is_empty() && !rule_line(a) => (m.start - a.len() - 1, a),
+            _ if !below.trim().is_empty() && !rule_line(below) => (next_at, below),
+            _ => return out,
+        };
+        let h = h.trim_end_matches('\r');
+        let hc = columns_of(&runs, h);
+        if hc.len() < 2 || !hc.iter().all(|c| label_cell(&h[c.clone()])) {
+            return out;
+        }
+        let secret: Vec<usize> = (0..hc.len())
+            .filter(|&i| names_secret_column(&h[hc[i].clone()]))
+            .collect();
+        if secret.is_empty() {
+            return out;
+        }
+        let mut lines = lines_after(text, h_at).skip(1).peekable();
+        // Under a top rule, the rule below the header.
+        if lines.peek().is_some_and(|(_, l)| rule_line(l)) {
+            lines.next();
+        }
+        for (at, l) in lines.take(200) {
+            if l.trim().is_empty() || rule_line(l) {
+                break;
+            }
+            let rc = columns_of(&runs, l);
+            out.extend(
+                secret
+                    .iter()
+                    .filter_map(|&i| rc.get(i))
+                    .map(|c| at + c.start..at + c.end),
+            );
+        }
+        return out;
+    }
+    let Some(hc) = row(header) else {
+        return out;
+    };
+    let label = |c: &Range<usize>| &header[c.clone()];
+    if hc.len() == 2 && label_cell(label(&hc[0])) && names_secret_column(label(&hc[0])) {
+        out.push(at + hc[1].start..at + hc[1].end);
+    }
+    if hc.len() < 2 || !hc.iter().all(|c| label_cell(label(c))) {
+        return out;
+    }
+    let secret: Vec<usize> = (0..hc.len())
+        .filter(|&i| names_secret_column(label(&hc[i])))
+        .collect();
+    if secret.is_empty() {
+        return out;
+    }
+    for (at, l) in lines_after(text, at).skip(1).take(200) {
+        let Some(rc) = row(l) else {
+            break;
+        };
+        out.extend(
+            secret
+                .iter()
+                .filter_map(|&i| rc.get(i))
+                .map(|c| at + c.start..at + c.end),
+        );
     }
     out
 }
@@ -2493,14 +2684,16 @@ fn value_after(text: &str, m: Range<usize>, weak: bool) -> Vec<Range<usize>> {
         if raw.chars().all(|c| !c.is_alphanumeric()) {
             break;
         }
-        // Quotes, brackets and the sentence's punctuation around it.
-        let lead = raw.len()
-            - raw
+        // Quotes, brackets and the sentence's punctuation around it, inside
+        // any markup (`~~X~~`, `<kbd>X</kbd>`, `[X](url)`).
+        let (wrap, inner) = unwrapped(raw);
+        let lead = wrap + inner.len()
+            - inner
                 .trim_start_matches([
                     '"', '\'', '`', '(', '[', '<', '>', '«', '„', '“', '「', '『', ':', '=',
                 ])
                 .len();
-        let mut v = &raw[lead..];
+        let mut v = raw.get(lead..wrap + inner.len()).unwrap_or("");
         v = v.trim_end_matches([
             '"', '\'', '`', ')', ']', '>', '»', '”', '」', '』', '.', ',', ';', '。', '，',
         ]);
@@ -2575,6 +2768,49 @@ fn value_after(text: &str, m: Range<usize>, weak: bool) -> Vec<Range<usize>> {
         }
     }
     Vec::new()
+}
+
+/// A token's value inside markup, and its offset: tags around it
+/// (`<kbd>X</kbd>`, `</summary>X`), a spoiler or strike (`>!X!<`, `~~X~~`),
+/// a Markdown link's text (`[X](url)`). The token as it is if none.
+fn unwrapped(raw: &str) -> (usize, &str) {
+    // Most tokens have none: one look at the ends.
+    let b = raw.as_bytes();
+    if !matches!(b.first(), Some(b'<' | b'>' | b'~' | b'|' | b'[')) && b.last() != Some(&b'>') {
+        return (0, raw);
+    }
+    let tag = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric());
+    let (mut off, mut s) = (0, raw);
+    while s.starts_with('<')
+        && let Some(i) = s.find('>')
+        && tag(s[1..i].trim_start_matches('/'))
+        && i + 1 < s.len()
+    {
+        off += i + 1;
+        s = &s[i + 1..];
+    }
+    while s.ends_with('>')
+        && let Some(i) = s.rfind("</")
+        && i > 0
+        && tag(&s[i + 2..s.len() - 1])
+    {
+        s = &s[..i];
+    }
+    for (open, close) in [(">!", "!<"), ("~~", "~~"), ("||", "||")] {
+        if let Some(inner) = s.strip_prefix(open).and_then(|t| t.strip_suffix(close))
+            && !inner.is_empty()
+        {
+            return (off + open.len(), inner);
+        }
+    }
+    if s.starts_with('[')
+        && s.ends_with(')')
+        && let Some(i) = s.find("](")
+        && i > 1
+    {
+        return (off + 1, &s[1..i]);
+    }
+    (off, s)
 }
 
 /// `s` without its HTML tags (`:</strong>` is `:`).
@@ -2836,9 +3072,43 @@ fn apply(rule: &Rule, text: &str, scanned: bool, kinds: &mut Vec<&'static str>) 
 /// those marks. Not past one before a space or another key
 /// (`Password=x;Database=prod`, `pw: x, then`).
 fn punctuated_end(text: &str, mut end: usize) -> usize {
-    while let Some(rest) = text.get(end..)
-        && let Some(after) = rest.strip_prefix([';', ','])
+    // `"Qx\"TAIL"`: an escaped quote does not close a quoted value.
+    if text[..end].ends_with('\\')
+        && let Some(q) = text[end..]
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\''))
     {
+        let line = text[end + 1..].split('\n').next().unwrap_or("");
+        let b = line.as_bytes();
+        if let Some(i) = (0..b.len()).find(|&i| b[i] == q as u8 && (i == 0 || b[i - 1] != b'\\')) {
+            end += 1 + i;
+        }
+    }
+    while let Some(rest) = text.get(end..) {
+        if let Some(after) = rest.strip_prefix(['"', '\'', '`', '&', '<', '>', '[', ']']) {
+            // A quote or bracket inside a token (`Qx71"8imdJo`): only a run
+            // that goes on to a space or the end, not markup or a next key.
+            let run = after
+                .find(|c: char| {
+                    c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>' | '[' | ']')
+                })
+                .unwrap_or(after.len());
+            let next = &after[..run];
+            let ends = after[run..].chars().next().is_none_or(char::is_whitespace);
+            if next.len() < 4
+                || !ends
+                || !next.starts_with(|c: char| c.is_ascii_alphanumeric())
+                || next.contains(['=', ':', '&', ';', '@', '/', '?', '#', '(', ')', '{', '}'])
+            {
+                break;
+            }
+            end += 1 + run;
+            continue;
+        }
+        let Some(after) = rest.strip_prefix([';', ',']) else {
+            break;
+        };
         let run = after
             .find(|c: char| {
                 c.is_whitespace() || matches!(c, ';' | ',' | '"' | '\'' | '`' | '<' | '>')
@@ -3231,14 +3501,22 @@ fn redact_visible(text: &str) -> Redacted<'_> {
 }
 
 /// `text` with a label's disguises undone, `None` if it has none: a
-/// character reference or a `\u`/`\x` escape of an ASCII letter, digit,
-/// `:` or `=` (`&#112;assword`, `password\u003a`, `\x70assword`), and a
-/// word spelled letter by letter (`P A S S W O R D`).
+/// character reference, a `\u`/`\x` or a percent-escape of an ASCII letter,
+/// digit, `:` or `=` (`&#112;assword`, `password\u003a`, `\x70assword`,
+/// `%70assword=`), a word spelled letter by letter (`P A S S W O R D`), and
+/// quoted-printable's soft line breaks and `=3D` (see [`soft_breaks`]).
 fn undisguised(text: &str) -> Option<String> {
+    let joined = soft_breaks(text);
+    let text = joined.as_deref().unwrap_or(text);
     let b = text.as_bytes();
     // Most texts have none: a quick look tells, before building a copy
     // (a regex here costs more than all of this).
-    let escaped = text.contains("&#") || text.contains("\\u") || text.contains("\\x");
+    let hex_digit = |c: &u8| c.is_ascii_hexdigit();
+    let percent = text.contains('%')
+        && b.windows(3).any(|w| {
+            w[0] == b'%' && matches!(w[1], b'3' | b'4' | b'5' | b'6' | b'7') && hex_digit(&w[2])
+        });
+    let escaped = percent || text.contains("&#") || text.contains("\\u") || text.contains("\\x");
     let spelled = || {
         b.windows(7).any(|w| {
             w[1] == b' '
@@ -3248,15 +3526,16 @@ fn undisguised(text: &str) -> Option<String> {
         })
     };
     if !escaped && !spelled() {
-        return None;
+        return joined;
     }
     let hex = |s: &[u8]| {
         std::str::from_utf8(s)
             .ok()
             .and_then(|h| u32::from_str_radix(h, 16).ok())
     };
-    let plain =
-        |c: u32| char::from_u32(c).filter(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '='));
+    let plain = |c: u32| {
+        char::from_u32(c).filter(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '=' | '_'))
+    };
     let mut out = String::with_capacity(text.len());
     let mut changed = false;
     let mut i = 0;
@@ -3284,6 +3563,17 @@ fn undisguised(text: &str) -> Option<String> {
                     continue;
                 }
             }
+        }
+        // `%70`
+        if percent
+            && b[i] == b'%'
+            && b.len() >= i + 3
+            && let Some(c) = hex(&b[i + 1..i + 3]).and_then(plain)
+        {
+            out.push(c);
+            changed = true;
+            i += 3;
+            continue;
         }
         // `\u0070`, `\x70`
         if b[i] == b'\\' {
@@ -3324,13 +3614,52 @@ fn undisguised(text: &str) -> Option<String> {
         // Copy up to the next byte that may start a disguise.
         let next = b[i + 1..]
             .iter()
-            .position(|&c| c == b'&' || c == b'\\' || c.is_ascii_alphabetic())
+            .position(|&c| c == b'&' || c == b'\\' || c == b'%' || c.is_ascii_alphabetic())
             .map_or(b.len(), |p| i + 1 + p);
         let next = (next..=b.len())
             .find(|&k| text.is_char_boundary(k))
             .unwrap_or(b.len());
         out.push_str(&text[i..next]);
         i = next;
+    }
+    if changed { Some(out) } else { joined }
+}
+
+/// `text` with quoted-printable's soft line breaks joined and its `=3D`
+/// read as `=`, if it has one: a line that ends in `=` straight after a
+/// value (`Password: abc=`, `token=3Dghp_…=`), then a line that goes on
+/// with no space. Not `DB_PASSWORD=` at a line's end, whose value is on
+/// the next line.
+fn soft_breaks(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let soft = text.match_indices('\n').any(|(i, _)| {
+        let line = &b[..i];
+        line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"=")
+    });
+    if !soft {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut lines = text.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let value = body.strip_suffix('=').filter(|v| {
+            let word = v.rsplit([' ', '\t']).next().unwrap_or("");
+            let before = v[..v.len() - word.len()].trim_end();
+            v.ends_with(|c: char| c.is_ascii_alphanumeric())
+                && (word.contains(['=', ':']) || before.ends_with(':'))
+        });
+        let goes_on = lines
+            .peek()
+            .is_some_and(|next| next.starts_with(|c: char| c.is_ascii_graphic()));
+        match value {
+            Some(v) if goes_on && line.ends_with('\n') => {
+                out.push_str(&v.replace("=3D", "="));
+                changed = true;
+            }
+            _ => out.push_str(line),
+        }
     }
     changed.then_some(out)
 }
@@ -3671,6 +4000,37 @@ mod tests {
                 &["Wm4qZt8Lx2"],
                 &["then rotate it"],
             ),
+            // A quote, `&`, `<` or a bracket inside the token.
+            ("pw=Rt5521'Lk9Vb2Pw", &["Rt5521", "Lk9Vb2Pw"], &[]),
+            (
+                "DB_PASSWORD=Gh31<Uu8Yq2Ma ok",
+                &["Gh31", "Uu8Yq2Ma"],
+                &["ok"],
+            ),
+            ("secret: Mn2&Zx81Qw0e", &["Mn2", "Zx81Qw0e"], &[]),
+            ("Password: Ee4]Tt9Rr2Kk", &["Ee4", "Tt9Rr2Kk"], &[]),
+            (
+                r#"pass: "Ab12\"Cd34Ef56" done"#,
+                &["Ab12", "Cd34Ef56"],
+                &["done"],
+            ),
+            // Markup, a next key or an entity after the value is not part of it.
+            (
+                "<b>password=Zt81Kd0w</b> then",
+                &["Zt81Kd0w"],
+                &["</b> then"],
+            ),
+            (
+                "password=Zt81Kd0w<br>next line",
+                &["Zt81Kd0w"],
+                &["<br>next line"],
+            ),
+            ("pw=Zt81Kd0w&user=bob", &["Zt81Kd0w"], &["&user=bob"]),
+            (
+                "'password=Zt81Kd0w' was pasted",
+                &["Zt81Kd0w"],
+                &["' was pasted"],
+            ),
         ];
         for (input, gone, kept) in cases {
             let r = redact(input);
@@ -3679,6 +4039,152 @@ mod tests {
             }
             for k in kept {
                 assert!(r.text.contains(k), "{k} lost from {}", r.text);
+            }
+        }
+    }
+
+    /// A short credential word that starts a name names a value only with
+    /// a qualifier after it; an upper-case name with any suffix names one
+    /// whose value no word takes.
+    #[test]
+    fn qualified_key_names_table() {
+        let cases = [
+            ("PASS_PROD=Lq83nVx0Tz!", Some("Lq83nVx0Tz!")),
+            ("pw_2: Yx72mQa0Rk", Some("Yx72mQa0Rk")),
+            (r#"{"senha_prod": "Pp09Lm3Xq!"}"#, Some("Pp09Lm3Xq!")),
+            (r#"{"rootpass": "Zt61bNw8Qe"}"#, Some("Zt61bNw8Qe")),
+            (r#"{"apiKeyBackup": "Uu21Oo93Ii44"}"#, Some("Uu21Oo93Ii44")),
+            ("PASS_LDAP=Jq0wE8rT2y%", Some("Jq0wE8rT2y%")),
+            (
+                "TOKEN_GRAFANA=c8Jd02LmQz71Vbn4Xs9K",
+                Some("c8Jd02LmQz71Vbn4Xs9K"),
+            ),
+            ("CLAVE_BACKUP=Rr9Tt8Yy7!", Some("Rr9Tt8Yy7!")),
+            ("bypass_cache=enabled", None),
+            ("compass_prod=North", None),
+            ("PASS_THRESHOLD=80", None),
+            ("TOKEN_LIFETIME_MINUTES=15", None),
+            ("PASSWORD_MIN_LENGTH=14", None),
+            ("pass-1: PASSED", None),
+        ];
+        for (input, secret) in cases {
+            let r = redact(input);
+            match secret {
+                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
+                None => assert_eq!(r.text, input),
+            }
+        }
+    }
+
+    /// Tables in LaTeX, MediaWiki, RST (simple and grid) and ruled columns:
+    /// a column whose header names a secret is redacted; other columns and
+    /// tables that only talk about one stay.
+    #[test]
+    fn other_table_syntaxes_table() {
+        let cases = [
+            (
+                "Site & Login & Passphrase \\\\ \\hline\nvpn & ops & Lm82Qz0Wd4Kx \\\\\n\\end{tabular}",
+                Some("Lm82Qz0Wd4Kx"),
+            ),
+            ("Token & Tw0Zu8Ac1Qe3Lp \\\\", Some("Tw0Zu8Ac1Qe3Lp")),
+            (
+                "{| class=\"wikitable\"\n! Box !! Kennwort\n|-\n| nas01 || Fr55Tg6Yh7!\n|}",
+                Some("Fr55Tg6Yh7!"),
+            ),
+            (
+                "====  ===========  ===\nhost  secret       ttl\n====  ===========  ===\nweb1  Vb9Nm0Qw1Er  1h\n====  ===========  ===",
+                Some("Vb9Nm0Qw1Er"),
+            ),
+            (
+                "USER    API KEY             AGE\n----    -------             ---\nsvc     Rq2Wd4Ty6Ui8Op0     5d",
+                Some("Rq2Wd4Ty6Ui8Op0"),
+            ),
+            (
+                "+------+-------------+\n| Host | Password    |\n+======+=============+\n| app2 | Ty7Ui8Op9!  |\n+------+-------------+",
+                Some("Ty7Ui8Op9!"),
+            ),
+            (
+                "Host & Owner & Notes \\\\\ndb01 & alice & rotated last week \\\\",
+                None,
+            ),
+            (
+                "NAME   READY   STATUS\n----   -----   ------\napi-7  1/1     Running",
+                None,
+            ),
+            (
+                "{|\n! Account !! Password status\n|-\n| admin || rotated 2026-12-07\n|}",
+                None,
+            ),
+            ("Heading\n-------\nPassword rotation is due.", None),
+        ];
+        for (input, secret) in cases {
+            let r = redact(input);
+            match secret {
+                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
+                None => assert_eq!(r.text, input),
+            }
+        }
+    }
+
+    /// Markup around a value after a credential word, a one-value JSON
+    /// array, and the ratio sign as a separator; markup around words stays.
+    #[test]
+    fn wrapped_values_table() {
+        let cases = [
+            ("the vpn pw is <code>Lx93Qw0Pz!</code>", Some("Lx93Qw0Pz!")),
+            (
+                "token: ~~ya29Qx81Lm0Pw3~~ (rotated)",
+                Some("ya29Qx81Lm0Pw3"),
+            ),
+            ("<dt>Passphrase</dt><dd>Mq72Zx0Lp!</dd>", Some("Mq72Zx0Lp!")),
+            ("wifi password >!Gg4Hh5Jj6!<", Some("Gg4Hh5Jj6")),
+            (
+                "pw: [Nn3Bb2Vv1!](https://vault.acme.io/i/7)",
+                Some("Nn3Bb2Vv1!"),
+            ),
+            (r#"{"api_key": [ "Op0Iu9Yt8Re7"]}"#, Some("Op0Iu9Yt8Re7")),
+            ("token ∶ Cc5Xx6Zz7Aa8", Some("Cc5Xx6Zz7Aa8")),
+            ("Password: [see the vault](https://vault.acme.io/x)", None),
+            ("Password: ~~old one~~ rotated", None),
+            ("press <kbd>Ctrl</kbd> at the password prompt", None),
+            (r#"{"passwords": ["policy", "reset"]}"#, None),
+            ("aspect ∶ 16∶9", None),
+        ];
+        for (input, secret) in cases {
+            let r = redact(input);
+            match secret {
+                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
+                None => assert_eq!(r.text, input),
+            }
+        }
+    }
+
+    /// A label written with percent-escapes, and a value split by
+    /// quoted-printable's soft line breaks; other escapes and line ends stay.
+    #[test]
+    fn percent_labels_and_soft_breaks_table() {
+        let cases = [
+            (
+                "curl -d 'user=ops&p%61ssword=Rw82Lk0Qz!' https://sso",
+                Some("Rw82Lk0Qz!"),
+            ),
+            (
+                "/auth?%74%6F%6B%65%6E=Gq5Zm2Wx8Nc4Vb",
+                Some("Gq5Zm2Wx8Nc4Vb"),
+            ),
+            ("db%5Fpassword=Hh2Jj3Kk4Ll5", Some("Hh2Jj3Kk4Ll5")),
+            ("Passphrase: Kp02Zq=\r\nLx81Wd", Some("Lx81Wd")),
+            ("secret=3DYy81Mm=\nQq72Ee", Some("Qq72Ee")),
+            ("GET /search?q=%41%42C and 50% off, CVSS 9.8%", None),
+            ("DB_PASSWORD=\nNext we rotated it", None),
+            ("x = a=\nb", None),
+            ("%2Fpath%2Fto%2Fpassword.txt", None),
+        ];
+        for (input, secret) in cases {
+            let r = redact(input);
+            match secret {
+                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
+                None => assert_eq!(r.text, input),
             }
         }
     }
