@@ -22,7 +22,7 @@ from sklearn.model_selection import KFold
 
 # Regularisation (inverse strength) and pruning, chosen by cross-validation
 # on the tuning sets (infra/measure_linear.py, docs/severity.md).
-C = 1.0
+C = 0.7
 MIN_REPORTS = 10  # a feature seen in fewer reports is dropped
 MIN_WEIGHT = 0.3  # smaller weights are dropped from the file
 # Weights are written in tenths, as whole numbers: the file is smaller.
