@@ -71,8 +71,18 @@ pub fn read(
         }
     }
     let rules = a.severity;
-    // A CVSS vector given with the report sets the band's floor.
-    let floor = a.cvss.as_ref().map(|c| Severity::from_cvss_score(c.score));
+    // A CVSS vector given with the report sets the band's floor; so does a
+    // source's own severity where it placed the report (no class did).
+    let cvss = a.cvss.as_ref().map(|c| Severity::from_cvss_score(c.score));
+    let source = a
+        .reasons
+        .iter()
+        .filter(|r| r.rule.starts_with("source:"))
+        .find_map(|r| r.severity);
+    let floor = match (cvss, source) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    };
     let (k, p) = by_severity
         .iter()
         .copied()
@@ -337,5 +347,50 @@ mod tests {
         assert_eq!((a.class, a.severity), (breach, Sev1));
         assert_eq!(a.play, p.judgement.play(breach));
         assert!(a.flags.customer_data_involved && a.flags.customer_notification_required);
+    }
+
+    /// Where a source's own severity placed the report (no rule did), the
+    /// model may raise it but not talk it down: a GuardDuty 9.1 stays SEV-1
+    /// and a 5.0 stays SEV-3, however quiet the words; with no score, the
+    /// model's sureness stands.
+    #[test]
+    fn a_source_severity_is_a_floor_table() {
+        let tsv = "classes\tinformational,data_breach\nbias\t0,0\n";
+        let p = Policy::builtin();
+        let model = Linear::parse(tsv).expect("model");
+        let classes = class_table(&p.judgement, &model);
+        let title = "GuardDuty finding";
+        let cases = [
+            (Some(9.1), [0.95, 0.05], Sev1),
+            (Some(5.0), [0.95, 0.05], Sev3),
+            (Some(5.0), [0.1, 0.9], Sev1),
+            (None, [0.95, 0.05], Sev4),
+        ];
+        for (score, probs, want) in cases {
+            let signal = crate::domain::SourceSignal {
+                kind: "guardduty".into(),
+                severity: None,
+                score,
+            };
+            let f = Facts {
+                texts: vec![("title", title)],
+                signal: Some(&signal),
+                ..Facts::default()
+            };
+            let a = classify::assess_rules(&p.judgement, &f);
+            let reading = Reading {
+                probs: probs.to_vec(),
+                known: MIN_KNOWN,
+            };
+            let a = read(
+                &p.judgement,
+                a,
+                &model,
+                &classes,
+                &reading,
+                &text::tokenize(&[title]),
+            );
+            assert_eq!(a.severity, want, "{score:?} {probs:?}: {:?}", a.reasons);
+        }
     }
 }
