@@ -7,8 +7,8 @@
 //! measuring a trained model (`infra/measure_linear.py`); the
 //! trainer refuses them.
 
-use klaxon_core::domain::{Severity, SourceSignal};
-use klaxon_core::policy::{Facts, Policy};
+use klaxon_core::domain::SourceSignal;
+use klaxon_core::policy::{Facts, Policy, second};
 use serde::Deserialize;
 use std::io::Write as _;
 
@@ -57,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "rules": {
                     "severity": rules.severity.to_string(), "class": rules.class.to_string(),
                     "triage": rules.needs_triage,
-                    "floor": rules.cvss.as_ref().map(|c| Severity::from_cvss_score(c.score).to_string()),
+                    "floor": second::floor(&rules).map(|s| s.to_string()),
                 },
                 "features": features.into_iter().map(|(k, v)| (k, serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
             });

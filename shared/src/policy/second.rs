@@ -43,6 +43,19 @@ pub fn class_table(j: &Judgement, model: &Linear) -> Vec<Option<(IncidentClass, 
     model.classes.iter().map(|c| severity_of(j, c)).collect()
 }
 
+/// The severity the second reading may not lower a verdict below: a CVSS
+/// vector's band given with the report, or a source's own severity where it
+/// placed the report (no class did), the more severe of the two.
+pub fn floor(a: &Assessment) -> Option<Severity> {
+    let cvss = a.cvss.as_ref().map(|c| Severity::from_cvss_score(c.score));
+    let source = a
+        .reasons
+        .iter()
+        .filter(|r| r.rule.starts_with("source:"))
+        .find_map(|r| r.severity);
+    cvss.into_iter().chain(source).min()
+}
+
 /// The verdict after the second reading; `classes` is the model's
 /// [`class_table`].
 pub fn read(
@@ -71,18 +84,7 @@ pub fn read(
         }
     }
     let rules = a.severity;
-    // A CVSS vector given with the report sets the band's floor; so does a
-    // source's own severity where it placed the report (no class did).
-    let cvss = a.cvss.as_ref().map(|c| Severity::from_cvss_score(c.score));
-    let source = a
-        .reasons
-        .iter()
-        .filter(|r| r.rule.starts_with("source:"))
-        .find_map(|r| r.severity);
-    let floor = match (cvss, source) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, y) => x.or(y),
-    };
+    let at_least = floor(&a);
     let (k, p) = by_severity
         .iter()
         .copied()
@@ -92,7 +94,7 @@ pub fn read(
     let sure = Severity::ALL[k];
     if p >= SURE
         && sure != rules
-        && floor.is_none_or(|f| sure <= f)
+        && at_least.is_none_or(|f| sure <= f)
         && let Some((i, class, _)) = best_of[k]
     {
         let words = model.evidence_of(tokens, &a.confidence.facts, i, 4);
@@ -156,13 +158,19 @@ mod tests {
     /// The rules' verdict on `title` (with a CVSS vector if given), then the
     /// second reading with these probabilities per class.
     fn second(title: &str, cvss: Option<&str>, probs: [f64; 4]) -> Assessment {
-        let p = Policy::builtin();
         let f = Facts {
             texts: vec![("title", title)],
             cvss,
             ..Facts::default()
         };
-        let a = classify::assess_rules(&p.judgement, &f);
+        second_of(&f, probs)
+    }
+
+    /// The same for any report's facts (its title is its first text).
+    fn second_of(f: &Facts<'_>, probs: [f64; 4]) -> Assessment {
+        let p = Policy::builtin();
+        let title = f.texts.first().map_or("", |t| t.1);
+        let a = classify::assess_rules(&p.judgement, f);
         let tsv = format!("classes\t{}\nbias\t0,0,0,0\n", CLASSES.join(","));
         let model = Linear::parse(&tsv).expect("model");
         let reading = Reading {
@@ -355,16 +363,11 @@ mod tests {
     /// model's sureness stands.
     #[test]
     fn a_source_severity_is_a_floor_table() {
-        let tsv = "classes\tinformational,data_breach\nbias\t0,0\n";
-        let p = Policy::builtin();
-        let model = Linear::parse(tsv).expect("model");
-        let classes = class_table(&p.judgement, &model);
-        let title = "GuardDuty finding";
         let cases = [
-            (Some(9.1), [0.95, 0.05], Sev1),
-            (Some(5.0), [0.95, 0.05], Sev3),
-            (Some(5.0), [0.1, 0.9], Sev1),
-            (None, [0.95, 0.05], Sev4),
+            (Some(9.1), [0.95, 0.05, 0.0, 0.0], Sev1),
+            (Some(5.0), [0.95, 0.05, 0.0, 0.0], Sev3),
+            (Some(5.0), [0.1, 0.9, 0.0, 0.0], Sev1),
+            (None, [0.95, 0.05, 0.0, 0.0], Sev4),
         ];
         for (score, probs, want) in cases {
             let signal = crate::domain::SourceSignal {
@@ -373,23 +376,11 @@ mod tests {
                 score,
             };
             let f = Facts {
-                texts: vec![("title", title)],
+                texts: vec![("title", "GuardDuty finding")],
                 signal: Some(&signal),
                 ..Facts::default()
             };
-            let a = classify::assess_rules(&p.judgement, &f);
-            let reading = Reading {
-                probs: probs.to_vec(),
-                known: MIN_KNOWN,
-            };
-            let a = read(
-                &p.judgement,
-                a,
-                &model,
-                &classes,
-                &reading,
-                &text::tokenize(&[title]),
-            );
+            let a = second_of(&f, probs);
             assert_eq!(a.severity, want, "{score:?} {probs:?}: {:?}", a.reasons);
         }
     }
