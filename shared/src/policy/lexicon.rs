@@ -426,6 +426,12 @@ impl Judgement {
         let actors = flags(&file.actors, "actors")?;
         let weak = flags(&file.weak, "weak")?;
         let masking = flags(&file.masking, "masking")?;
+        // `at` says where the list is, for the error.
+        let concepts = |list: &[String], at: &str| -> Result<Vec<ConceptId>, String> {
+            list.iter()
+                .map(|a| id_of(a).ok_or_else(|| format!("{at} names unknown concept {a:?}")))
+                .collect()
+        };
         let mut classes = Vec::new();
         for (id, c) in &file.classes {
             if id.trim().is_empty() || !id.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_') {
@@ -433,15 +439,10 @@ impl Judgement {
                     "[judgement.classes.{id}]: a class id is lower-case letters and underscores"
                 ));
             }
-            let ruled_out_by = c
-                .ruled_out_by
-                .iter()
-                .map(|n| {
-                    id_of(n).ok_or_else(|| {
-                        format!("[judgement.classes.{id}] ruled_out_by names unknown concept {n:?}")
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let ruled_out_by = concepts(
+                &c.ruled_out_by,
+                &format!("[judgement.classes.{id}] ruled_out_by"),
+            )?;
             classes.push(Class {
                 ruled_out_by,
                 id: IncidentClass::intern(id),
@@ -528,16 +529,9 @@ impl Judgement {
                 in_non_production: e.in_non_production,
             });
         }
-        let concepts = |list: &[String], key: &str| -> Result<Vec<ConceptId>, String> {
-            list.iter()
-                .map(|a| {
-                    id_of(a).ok_or_else(|| format!("[judgement] {key} names unknown concept {a:?}"))
-                })
-                .collect()
-        };
-        let alarms = concepts(&file.alarms, "alarms")?;
-        let body_alarms = concepts(&file.body_alarms, "body_alarms")?;
-        let body_explains = concepts(&file.body_explains, "body_explains")?;
+        let alarms = concepts(&file.alarms, "[judgement] alarms")?;
+        let body_alarms = concepts(&file.body_alarms, "[judgement] body_alarms")?;
+        let body_explains = concepts(&file.body_explains, "[judgement] body_explains")?;
         let mut alarm_rules = Vec::new();
         for a in &file.alarm_rules {
             let at = format!("[[judgement.alarm_rules]] {}", a.name);
