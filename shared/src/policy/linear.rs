@@ -49,22 +49,13 @@ fn each_feature(tokens: &[Token], facts: &[String], mut visit: impl FnMut(&str, 
             buf.push('!');
         }
         buf.push_str(s);
-        visit(&buf, weight(t));
+        visit(&buf, nearest::weight(t));
     }
     for f in facts {
         buf.clear();
         buf.push_str("f:");
         buf.push_str(f);
         visit(&buf, 1.0);
-    }
-}
-
-/// A stem's weight: a title's counts twice.
-fn weight(t: &Token) -> f64 {
-    if t.field == 0 {
-        nearest::TITLE_WEIGHT
-    } else {
-        1.0
     }
 }
 
@@ -176,7 +167,7 @@ impl Linear {
             } else {
                 &self.plain
             };
-            known += usize::from(add(&mut z, by.get(t.stem.as_str()), weight(t)));
+            known += usize::from(add(&mut z, by.get(t.stem.as_str()), nearest::weight(t)));
         }
         for f in facts {
             known += usize::from(add(&mut z, self.facts.get(f.as_str()), 1.0));
