@@ -4067,13 +4067,7 @@ mod tests {
             ("PASSWORD_MIN_LENGTH=14", None),
             ("pass-1: PASSED", None),
         ];
-        for (input, secret) in cases {
-            let r = redact(input);
-            match secret {
-                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
-                None => assert_eq!(r.text, input),
-            }
-        }
+        check_gone_or_kept(&cases);
     }
 
     /// Tables in LaTeX, MediaWiki, RST (simple and grid) and ruled columns:
@@ -4117,13 +4111,7 @@ mod tests {
             ),
             ("Heading\n-------\nPassword rotation is due.", None),
         ];
-        for (input, secret) in cases {
-            let r = redact(input);
-            match secret {
-                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
-                None => assert_eq!(r.text, input),
-            }
-        }
+        check_gone_or_kept(&cases);
     }
 
     /// Markup around a value after a credential word, a one-value JSON
@@ -4150,13 +4138,7 @@ mod tests {
             (r#"{"passwords": ["policy", "reset"]}"#, None),
             ("aspect ∶ 16∶9", None),
         ];
-        for (input, secret) in cases {
-            let r = redact(input);
-            match secret {
-                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
-                None => assert_eq!(r.text, input),
-            }
-        }
+        check_gone_or_kept(&cases);
     }
 
     /// A label written with percent-escapes, and a value split by
@@ -4180,13 +4162,7 @@ mod tests {
             ("x = a=\nb", None),
             ("%2Fpath%2Fto%2Fpassword.txt", None),
         ];
-        for (input, secret) in cases {
-            let r = redact(input);
-            match secret {
-                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
-                None => assert_eq!(r.text, input),
-            }
-        }
+        check_gone_or_kept(&cases);
     }
 
     /// A field is read after the one before only where that one's last
@@ -5163,8 +5139,18 @@ mod tests {
         check_left_alone(&cases);
     }
 
-    /// Each (input, kind, what must vanish): gone, the kind's marker in its
-    /// place, and redacting the output again finds nothing.
+    /// Each (input, secret): the secret gone where one is given, the text
+    /// unchanged where none is.
+    fn check_gone_or_kept(cases: &[(&str, Option<&str>)]) {
+        for (input, secret) in cases {
+            let r = redact(input);
+            match secret {
+                Some(sec) => assert!(!r.text.contains(sec), "{input} -> {}", r.text),
+                None => assert_eq!(r.text, *input),
+            }
+        }
+    }
+
     /// Each secret is gone and a marker stands in its place, whichever
     /// rule names it (a call's password may be found by its call or by
     /// the credential word before it).
@@ -5182,6 +5168,8 @@ mod tests {
         assert!(misses.is_empty(), "{}", misses.join("\n"));
     }
 
+    /// Each (input, kind, what must vanish): gone, the kind's marker in its
+    /// place, and redacting the output again finds nothing.
     fn check_found(cases: &[(&str, &str, &str)]) {
         for (input, kind, secret) in cases {
             found_once(input, kind, secret);
