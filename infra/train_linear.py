@@ -34,15 +34,17 @@ def label(row):
     return "sev" + str(min(int(a[-1]) for a in row["accept"]))
 
 
-def fit(rows):
+def fit(rows, c=C, min_reports=MIN_REPORTS, features=lambda r: r["features"]):
+    """The vectoriser and model learnt from `rows` (`infra/measure_linear.py`
+    passes other settings and features)."""
     seen = {}
     for r in rows:
-        for f in r["features"]:
+        for f in features(r):
             seen[f] = seen.get(f, 0) + 1
-    keep = [{f: x for f, x in r["features"].items() if seen[f] >= MIN_REPORTS} for r in rows]
+    keep = [{f: x for f, x in features(r).items() if seen[f] >= min_reports} for r in rows]
     dv = DictVectorizer()
     x = dv.fit_transform(keep)
-    m = LogisticRegression(C=C, max_iter=5000)
+    m = LogisticRegression(C=c, max_iter=5000)
     m.fit(x, [label(r) for r in rows])
     return dv, m
 
